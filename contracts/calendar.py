@@ -1,0 +1,71 @@
+"""Working-day arithmetic for Vietnamese administrative deadlines.
+
+Deadlines count working days: Monday–Friday minus public holidays, plus the Saturdays the
+government swaps in (the `holidays` package's VN calendar knows both). Decree 63/2024 rule: a
+dossier received after 15:00 counts from the next working day. Decision recorded here: an SLA
+of N working days ends at office close (17:00) of the N-th working day, the start day counting
+as the first; a fractional N rounds up (half a day is "the same working day").
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import holidays
+
+from contracts.clock import VN_TZ
+
+OFFICE_OPEN = time(7, 30)
+OFFICE_CLOSE = time(17, 0)
+CUTOFF = time(15, 0)
+
+
+@dataclass
+class WorkingCalendar:
+    """Vietnamese working days; holidays are loaded lazily per year and cached."""
+
+    _cal: holidays.HolidayBase = field(default_factory=lambda: holidays.country_holidays("VN"))
+
+    def is_working_day(self, day: date) -> bool:
+        return bool(self._cal.is_working_day(day))
+
+    def is_holiday(self, day: date) -> bool:
+        return day in self._cal
+
+    def next_working_day(self, day: date) -> date:
+        """The first working day strictly after `day`."""
+        d = day + timedelta(days=1)
+        while not self.is_working_day(d):
+            d += timedelta(days=1)
+        return d
+
+    def counting_start(self, received: datetime) -> date:
+        """The first working day a deadline counts from (after-15:00 rule)."""
+        local = received.astimezone(VN_TZ)
+        day = local.date()
+        if self.is_working_day(day) and local.time() < CUTOFF:
+            return day
+        return self.next_working_day(day)
+
+    def deadline(self, received: datetime, working_days: float) -> datetime:
+        """Office close of the N-th working day counted from `received`."""
+        if working_days <= 0:
+            raise ValueError(f"an SLA must be positive, got {working_days}")
+        day = self.counting_start(received)
+        for _ in range(math.ceil(working_days) - 1):
+            day = self.next_working_day(day)
+        return datetime.combine(day, OFFICE_CLOSE, VN_TZ)
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days in [start, end)."""
+        n, d = 0, start
+        while d < end:
+            n += self.is_working_day(d)
+            d += timedelta(days=1)
+        return n
+
+    def in_office_hours(self, moment: datetime) -> bool:
+        local = moment.astimezone(VN_TZ)
+        return self.is_working_day(local.date()) and OFFICE_OPEN <= local.time() < OFFICE_CLOSE

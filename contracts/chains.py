@@ -1,0 +1,132 @@
+"""Chain definitions as data: steps, owning agency, SLA in working days, topology.
+
+The default chains live in `chains.yaml` beside this module; an override file (setting
+`LT_CHAINS_FILE`) replaces whole chains by name. Parsing is pure: callers pass the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from contracts.topics import AGENCIES
+
+CHAIN_NAMES: tuple[str, ...] = ("birth", "death", "lltp")
+RESULT_STEP = "result"
+"""The pseudo-step at the portal that receives a chain's results."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a dossier goes next: an agency and the step it runs there."""
+
+    agency: str
+    step: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"agency": self.agency, "step": self.step}
+
+
+PORTAL_RESULT = Route("portal", RESULT_STEP)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    agency: str
+    label_vi: str
+    sla_working_days: float
+    after: str | None = None
+    sla_with_verification: float | None = None
+    procedure: str | None = None
+
+    def sla(self, needs_verification: bool = False) -> float:
+        if needs_verification and self.sla_with_verification is not None:
+            return self.sla_with_verification
+        return self.sla_working_days
+
+
+@dataclass(frozen=True)
+class Chain:
+    name: str
+    title_vi: str
+    steps: tuple[Step, ...]
+    group_sla_working_days: float
+    group_sla_with_verification: float
+
+    def step(self, name: str) -> Step:
+        for s in self.steps:
+            if s.name == name:
+                return s
+        raise KeyError(f"chain {self.name} has no step {name!r}")
+
+    @property
+    def first(self) -> Step:
+        return next(s for s in self.steps if s.after is None)
+
+    def active_steps(self, procedures: Iterable[str] = ()) -> list[Step]:
+        chosen = set(procedures)
+        return [s for s in self.steps if s.procedure is None or s.procedure in chosen]
+
+    def next_routes(self, step: str, procedures: Iterable[str] = ()) -> list[Route]:
+        """Where the dossier goes once `step` completes; the portal when nothing follows."""
+        following = [s for s in self.active_steps(procedures) if s.after == step]
+        return [Route(s.agency, s.name) for s in following] or [PORTAL_RESULT]
+
+    def terminal_steps(self, procedures: Iterable[str] = ()) -> list[str]:
+        """Active steps whose completion the portal must see before the dossier is done."""
+        active = self.active_steps(procedures)
+        parents = {s.after for s in active}
+        return [s.name for s in active if s.name not in parents]
+
+
+def parse_chains(text: str) -> dict[str, Chain]:
+    """Parse a chains YAML document; ValueError says which chain or step is wrong."""
+    doc = yaml.safe_load(text) or {}
+    raw = doc.get("chains")
+    if not isinstance(raw, Mapping):
+        raise ValueError("chains file needs a top-level 'chains' mapping")
+    return {name: _parse_chain(str(name), body) for name, body in raw.items()}
+
+
+def _parse_chain(name: str, body: Mapping[str, Any]) -> Chain:
+    if name not in CHAIN_NAMES:
+        raise ValueError(f"unknown chain {name!r}; known: {', '.join(CHAIN_NAMES)}")
+    steps: list[Step] = []
+    for raw in body.get("steps", []):
+        try:
+            step = Step(**raw)
+        except TypeError as exc:
+            raise ValueError(f"chain {name}: bad step {raw!r}: {exc}") from exc
+        if step.agency not in AGENCIES:
+            raise ValueError(f"chain {name}: step {step.name} has unknown agency {step.agency!r}")
+        if step.after is not None and step.after not in {s.name for s in steps}:
+            raise ValueError(f"chain {name}: step {step.name} comes after unknown step {step.after!r}")
+        if step.name in {s.name for s in steps} or step.name == RESULT_STEP:
+            raise ValueError(f"chain {name}: duplicate or reserved step name {step.name!r}")
+        steps.append(step)
+    if sum(1 for s in steps if s.after is None) != 1:
+        raise ValueError(f"chain {name}: exactly one step must have no 'after'")
+    return Chain(
+        name=name,
+        title_vi=str(body.get("title_vi", name)),
+        steps=tuple(steps),
+        group_sla_working_days=float(body.get("group_sla_working_days", 3)),
+        group_sla_with_verification=float(body.get("group_sla_with_verification", 5)),
+    )
+
+
+def default_chains_text() -> str:
+    return resources.files("contracts").joinpath("chains.yaml").read_text(encoding="utf-8")
+
+
+def load_chains(override_text: str | None = None) -> dict[str, Chain]:
+    """The default chains, with whole chains replaced by those in `override_text`."""
+    chains = parse_chains(default_chains_text())
+    if override_text:
+        chains.update(parse_chains(override_text))
+    return chains

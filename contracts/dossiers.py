@@ -1,0 +1,190 @@
+"""What a citizen submits for each flow, and the checks the portal makes at the edge.
+
+Field specs are data: one table per chain. A failed check becomes a Problem naming the field;
+the portal answers those with HTTP 422 and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from contracts.errors import ContractError, Problem
+from contracts.identity import PROVINCE_CODES, Sex, check_identity
+
+CHANNELS = ("online", "in_person")
+DEATH_PROCEDURES = ("death_registration", "residence_removal", "burial_allowance", "survivor_benefit")
+BURIAL_PAYERS = ("bhxh", "social_protection")
+BENEFICIARY_TYPES = (
+    "pensioner", "monthly_allowance", "voluntary_insured", "insured",
+    "social_protection", "merit", "none",
+)
+
+Check = Callable[[Any, date], str | None]
+
+
+def _name(value: Any, _today: date) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return "full name must be a non-empty string"
+    if unicodedata.normalize("NFC", value) != value:
+        return "full name must be Unicode NFC"
+    return None
+
+
+def _personal_id(value: Any, _today: date) -> str | None:
+    return check_identity(value) if isinstance(value, str) else "personal ID number must be a string"
+
+
+def _past_date(value: Any, today: date) -> str | None:
+    try:
+        d = date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return "must be a date YYYY-MM-DD"
+    return "must not be in the future" if d > today else None
+
+
+def _year(value: Any, today: date) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 1900 <= value <= today.year
+    return None if ok else f"must be a year between 1900 and {today.year}"
+
+
+def _one_of(*options: str) -> Check:
+    def check(value: Any, _today: date) -> str | None:
+        return None if value in options else f"must be one of {', '.join(options)}"
+
+    return check
+
+
+def _text(value: Any, _today: date) -> str | None:
+    return None if isinstance(value, str) and value.strip() else "must be a non-empty string"
+
+
+def _bool(value: Any, _today: date) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _province(value: Any, _today: date) -> str | None:
+    return None if value in PROVINCE_CODES else "must be a known 3-digit province code"
+
+
+_SEX = _one_of(*(s.value for s in Sex))
+
+# (dotted path, check, required)
+COMMON: list[tuple[str, Check, bool]] = [
+    ("channel", _one_of(*CHANNELS), True),
+    ("area.province", _province, True),
+    ("area.district", _text, True),
+    ("area.commune", _text, True),
+    ("applicant.full_name", _name, True),
+    ("applicant.personal_id", _personal_id, True),
+    ("fee.bearing", _bool, False),
+    ("fee.paid_online", _bool, False),
+    ("return_by_post", _bool, False),
+]
+FIELDS: dict[str, list[tuple[str, Check, bool]]] = {
+    "birth": [
+        ("child.full_name", _name, True),
+        ("child.sex", _SEX, True),
+        ("child.birth_date", _past_date, True),
+        ("child.birth_place", _text, True),
+        ("mother.full_name", _name, True),
+        ("mother.personal_id", _personal_id, True),
+        ("father.full_name", _name, False),
+        ("father.personal_id", _personal_id, False),
+        ("residence.address", _text, True),
+    ],
+    "death": [
+        ("deceased.full_name", _name, True),
+        ("deceased.personal_id", _personal_id, True),
+        ("deceased.sex", _SEX, True),
+        ("deceased.birth_year", _year, True),
+        ("deceased.death_date", _past_date, True),
+        ("deceased.cause", _text, True),
+        ("deceased.place", _text, True),
+        ("payer", _one_of(*BURIAL_PAYERS), False),
+        ("beneficiary_type", _one_of(*BENEFICIARY_TYPES), False),
+    ],
+    "lltp": [
+        ("applicant.sex", _SEX, True),
+        ("applicant.birth_year", _year, True),
+        ("purpose", _text, True),
+        ("lived_in_several_places", _bool, False),
+        ("foreigner", _bool, False),
+        ("needs_expungement_check", _bool, False),
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Submission:
+    chain: str
+    channel: str
+    procedures: tuple[str, ...]
+    area: dict[str, str]
+    fee_bearing: bool
+    paid_online: bool
+    return_by_post: bool
+    data: dict[str, Any]
+    """The whole validated body, carried to the agencies."""
+
+
+def _get(doc: Any, path: str) -> tuple[bool, Any]:
+    for part in path.split("."):
+        if not isinstance(doc, dict) or part not in doc:
+            return False, None
+        doc = doc[part]
+    return True, doc
+
+
+def parse_submission(body: Any, today: date) -> Submission:
+    """Validate a portal submission; ContractError lists every problem found."""
+    if not isinstance(body, dict):
+        raise ContractError([Problem("$", "body must be a JSON object")])
+    chain = body.get("chain")
+    if chain not in FIELDS:
+        raise ContractError([Problem("chain", f"must be one of {', '.join(FIELDS)}")])
+    problems: list[Problem] = []
+    for path, check, required in COMMON + FIELDS[chain]:
+        present, value = _get(body, path)
+        if not present:
+            if required:
+                problems.append(Problem(path, "is required"))
+            continue
+        reason = check(value, today)
+        if reason:
+            problems.append(Problem(path, reason))
+    procedures = _procedures(chain, body.get("procedures"), problems)
+    if chain == "death" and not problems and "burial_allowance" in procedures and "payer" not in body:
+        problems.append(Problem("payer", "is required when burial_allowance is chosen"))
+    if problems:
+        raise ContractError(problems)
+    fee = body.get("fee", {})
+    return Submission(
+        chain=chain,
+        channel=body["channel"],
+        procedures=procedures,
+        area=dict(body["area"]),
+        fee_bearing=bool(fee.get("bearing", chain == "lltp")),
+        paid_online=bool(fee.get("paid_online", False)),
+        return_by_post=bool(body.get("return_by_post", False)),
+        data=body,
+    )
+
+
+def _procedures(chain: str, raw: Any, problems: list[Problem]) -> tuple[str, ...]:
+    if chain != "death":
+        return ()
+    if raw is None:
+        return DEATH_PROCEDURES[:2]
+    # The applicant chooses 2, 3 or 4 procedures; death registration and residence removal
+    # always come together (DOMAIN.md).
+    if not isinstance(raw, list) or not set(DEATH_PROCEDURES[:2]) <= set(raw) or not set(raw) <= set(DEATH_PROCEDURES):
+        problems.append(
+            Problem("procedures", "must include death_registration and residence_removal, "
+                    f"and only {', '.join(DEATH_PROCEDURES)}")
+        )
+        return ()
+    return tuple(p for p in DEATH_PROCEDURES if p in raw)

@@ -1,0 +1,229 @@
+"""The event envelope every message uses, its payload schemas, and parsing at the edges."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from contracts.chains import CHAIN_NAMES
+from contracts.errors import ContractError, Problem
+from contracts.states import DossierState
+from contracts.topics import AGENCIES
+from contracts.validation import validate
+
+SCHEMA_VERSION = 1
+
+EVENT_TYPES: tuple[str, ...] = (
+    "dossier.submitted",
+    "handoff.sent",
+    "handoff.received",
+    "step.started",
+    "step.state",
+    "step.completed",
+    "step.rejected",
+    "link.error",
+    "result.synced",
+    "dossier.closed",
+    "agency.heartbeat",
+)
+DOSSIERLESS_TYPES = frozenset({"agency.heartbeat"})
+
+_ROUTE = {
+    "type": "object",
+    "required": ["agency", "step"],
+    "properties": {"agency": {"type": "string", "enum": list(AGENCIES)}, "step": {"type": "string"}},
+}
+_OUTCOME = {"type": "string", "enum": ["completed", "rejected"]}
+
+PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
+    "dossier.submitted": {
+        "type": "object",
+        "required": ["channel", "procedures", "area"],
+        "properties": {
+            "channel": {"type": "string", "enum": ["online", "in_person"]},
+            "procedures": {"type": "array", "items": {"type": "string"}},
+            "area": {"type": "object"},
+            "fee_bearing": {"type": "boolean"},
+            "paid_online": {"type": "boolean"},
+            "return_by_post": {"type": "boolean"},
+            "expected_results": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "handoff.sent": {
+        "description": "On an agency's work topic it carries the dossier and earlier results; "
+        "the copy on the dossier-events topic carries only the routing fields.",
+        "type": "object",
+        "required": ["to", "to_step"],
+        "properties": {
+            "to": {"type": "string", "enum": list(AGENCIES)},
+            "to_step": {"type": "string", "minLength": 1},
+            "dossier": {"type": "object"},
+            "results": {"type": "object"},
+            "next": {"type": "array", "items": _ROUTE},
+            "outcome": _OUTCOME,
+            "reason": {"type": "string"},
+        },
+    },
+    "handoff.received": {
+        "type": "object",
+        "required": ["from", "sent_event_id"],
+        "properties": {"from": {"type": "string"}, "sent_event_id": {"type": "string", "format": "uuid"}},
+    },
+    "step.started": {"type": "object"},
+    "step.state": {
+        "type": "object",
+        "required": ["state"],
+        "properties": {"state": {"type": "string", "enum": [s.value for s in DossierState]}},
+    },
+    "step.completed": {"type": "object", "properties": {"result": {"type": "object"}}},
+    "step.rejected": {
+        "type": "object",
+        "required": ["reason"],
+        "properties": {"reason": {"type": "string", "minLength": 1}},
+    },
+    "link.error": {
+        "type": "object",
+        "required": ["to", "error"],
+        "properties": {"to": {"type": "string"}, "error": {"type": "string"}},
+    },
+    "result.synced": {"type": "object", "required": ["outcome"], "properties": {"outcome": _OUTCOME}},
+    "dossier.closed": {
+        "type": "object",
+        "required": ["outcome"],
+        "properties": {"outcome": _OUTCOME, "reason": {"type": "string"}},
+    },
+    "agency.heartbeat": {
+        "type": "object",
+        "required": ["seq"],
+        "properties": {"seq": {"type": "integer", "minimum": 0}, "instance": {"type": "string"}},
+    },
+}
+
+ENVELOPE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "event_id", "dossier_id", "chain", "type", "agency", "step",
+        "occurred_at", "attempt", "trace_id", "payload",
+    ],
+    "additionalProperties": False,
+    "properties": {
+        "schema_version": {"type": "integer", "enum": [SCHEMA_VERSION]},
+        "event_id": {"type": "string", "format": "uuid"},
+        "dossier_id": {"type": ["string", "null"], "minLength": 1},
+        "chain": {"type": ["string", "null"], "enum": [*CHAIN_NAMES, None]},
+        "type": {"type": "string", "enum": list(EVENT_TYPES)},
+        "agency": {"type": "string", "enum": list(AGENCIES)},
+        "step": {"type": ["string", "null"]},
+        "occurred_at": {"type": "string", "format": "date-time", "description": "sim time"},
+        "attempt": {"type": "integer", "minimum": 1},
+        "trace_id": {"type": "string", "minLength": 1},
+        "payload": {"type": "object"},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    event_id: str
+    dossier_id: str | None
+    chain: str | None
+    type: str
+    agency: str
+    step: str | None
+    occurred_at: datetime
+    attempt: int
+    trace_id: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "event_id": self.event_id,
+            "dossier_id": self.dossier_id,
+            "chain": self.chain,
+            "type": self.type,
+            "agency": self.agency,
+            "step": self.step,
+            "occurred_at": self.occurred_at.isoformat(),
+            "attempt": self.attempt,
+            "trace_id": self.trace_id,
+            "payload": self.payload,
+        }
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+
+    @property
+    def key(self) -> bytes:
+        """Partition key: the dossier, or the agency for dossier-less events."""
+        return (self.dossier_id or self.agency).encode()
+
+    def for_lifecycle(self) -> Event:
+        """The copy for the shared dossier-events topic: routing only, no personal data."""
+        if self.type != "handoff.sent":
+            return self
+        slim = {k: v for k, v in self.payload.items() if k not in ("dossier", "results")}
+        return replace(self, payload=slim)
+
+
+def new_event(
+    type: str,
+    agency: str,
+    occurred_at: datetime,
+    *,
+    dossier_id: str | None,
+    chain: str | None,
+    step: str | None = None,
+    payload: dict[str, Any] | None = None,
+    trace_id: str | None = None,
+    attempt: int = 1,
+) -> Event:
+    event = Event(
+        event_id=str(uuid.uuid4()),
+        dossier_id=dossier_id,
+        chain=chain,
+        type=type,
+        agency=agency,
+        step=step,
+        occurred_at=occurred_at,
+        attempt=attempt,
+        trace_id=trace_id or uuid.uuid4().hex,
+        payload=payload or {},
+    )
+    check(event.to_dict())
+    return event
+
+
+def check(doc: Any) -> None:
+    """Raise ContractError listing every problem of an event document."""
+    problems = validate(doc, ENVELOPE_SCHEMA)
+    if not problems:
+        if doc["dossier_id"] is None and doc["type"] not in DOSSIERLESS_TYPES:
+            problems.append(Problem("$.dossier_id", f"is required for {doc['type']}"))
+        problems.extend(validate(doc["payload"], PAYLOAD_SCHEMAS[doc["type"]], "$.payload"))
+    if problems:
+        raise ContractError(problems)
+
+
+def parse_event(raw: bytes | str) -> Event:
+    """Decode and validate one message; ContractError says why it was refused."""
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError([Problem("$", f"not valid JSON: {exc}")]) from exc
+    check(doc)
+    return Event(
+        event_id=doc["event_id"],
+        dossier_id=doc["dossier_id"],
+        chain=doc["chain"],
+        type=doc["type"],
+        agency=doc["agency"],
+        step=doc["step"],
+        occurred_at=datetime.fromisoformat(doc["occurred_at"]),
+        attempt=doc["attempt"],
+        trace_id=doc["trace_id"],
+        payload=doc["payload"],
+    )

@@ -1,0 +1,26 @@
+"""Errors raised when data does not follow the contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a piece of input: where, and why."""
+
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "reason": self.reason}
+
+
+@dataclass
+class ContractError(Exception):
+    """Input that breaks the contract; carries every problem found, not just the first."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "; ".join(f"{p.field}: {p.reason}" for p in self.problems)

@@ -1,0 +1,40 @@
+"""Every topic the system uses, named in one place.
+
+All lifecycle events go to one topic keyed by dossier id (the monitor's input); each agency
+has its own work topic; malformed input goes to the dead-letter topic with its reason.
+"""
+
+from __future__ import annotations
+
+AGENCIES: tuple[str, ...] = ("portal", "motcua", "hotich", "cutru", "bhxh", "lltp")
+"""Systems that own a work topic. Codes follow DOMAIN.md's glossary."""
+
+SIMULATED_AGENCIES: tuple[str, ...] = ("portal", "motcua", "hotich", "cutru", "bhxh")
+"""Agencies the runnable core starts as processes (lltp joins with its flow)."""
+
+
+def dossier_events(prefix: str = "lt") -> str:
+    return f"{prefix}.dossier-events"
+
+
+def work(agency: str, prefix: str = "lt") -> str:
+    if agency not in AGENCIES:
+        raise ValueError(f"unknown agency {agency!r}; known: {', '.join(AGENCIES)}")
+    return f"{prefix}.work.{agency}"
+
+
+def dead_letter(prefix: str = "lt") -> str:
+    return f"{prefix}.dead-letter"
+
+
+def alerts(prefix: str = "lt") -> str:
+    return f"{prefix}.alerts"
+
+
+def all_topics(prefix: str = "lt") -> list[str]:
+    return [
+        dossier_events(prefix),
+        dead_letter(prefix),
+        alerts(prefix),
+        *(work(a, prefix) for a in AGENCIES),
+    ]

@@ -1,0 +1,80 @@
+"""A small JSON Schema subset validator, so the exported schema and the runtime checks are
+the same document (contracts stays free of I/O and heavy dependencies).
+
+Supports: type (incl. lists), required, properties, additionalProperties=false, enum,
+minLength, pattern, items, minimum, format=date-time/uuid/date.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from contracts.errors import Problem
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+}
+
+
+def _type_ok(value: Any, name: str) -> bool:
+    if name in ("integer", "number") and isinstance(value, bool):
+        return False
+    return isinstance(value, _TYPES[name])
+
+
+def _format_ok(value: str, fmt: str) -> bool:
+    try:
+        if fmt == "uuid":
+            uuid.UUID(value)
+        elif fmt == "date-time":
+            return datetime.fromisoformat(value).tzinfo is not None
+        elif fmt == "date":
+            date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[Problem]:
+    """Every problem of `value` against `schema`, with JSON-path-like locations."""
+    problems: list[Problem] = []
+    types = schema.get("type")
+    if types is not None:
+        names = types if isinstance(types, list) else [types]
+        if not any(_type_ok(value, n) for n in names):
+            return [Problem(path, f"must be {' or '.join(names)}")]
+    if "enum" in schema and value not in schema["enum"]:
+        problems.append(Problem(path, f"must be one of {', '.join(map(str, schema['enum']))}"))
+    if isinstance(value, str):
+        if len(value) < schema.get("minLength", 0):
+            problems.append(Problem(path, "must not be empty"))
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            problems.append(Problem(path, f"must match {schema['pattern']}"))
+        if "format" in schema and not _format_ok(value, schema["format"]):
+            problems.append(Problem(path, f"must be a valid {schema['format']}"))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            problems.append(Problem(path, f"must be at least {schema['minimum']}"))
+    if isinstance(value, dict):
+        for key in schema.get("required", []):
+            if key not in value:
+                problems.append(Problem(f"{path}.{key}", "is required"))
+        props: dict[str, Any] = schema.get("properties", {})
+        for key, sub in value.items():
+            if key in props:
+                problems.extend(validate(sub, props[key], f"{path}.{key}"))
+            elif schema.get("additionalProperties") is False:
+                problems.append(Problem(f"{path}.{key}", "is not allowed"))
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            problems.extend(validate(item, schema["items"], f"{path}[{i}]"))
+    return problems

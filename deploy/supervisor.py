@@ -1,0 +1,123 @@
+"""Keeps the agency processes running: starts each, restarts it when it dies, stops them all.
+
+Run detached by `lienthong up` as `python -m deploy.supervisor`. It reads the desired services
+from `$LT_HOME/services.json` (re-read on SIGHUP) and writes what runs to
+`$LT_HOME/supervisor.json`. SIGTERM stops every child, then the supervisor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deploy.embedded import stop_pid
+
+BACKOFF_MAX_S = 10.0
+
+
+@dataclass
+class Child:
+    name: str
+    port: int
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+    started_at: float = 0.0
+    backoff: float = 0.5
+    last_exit: int | None = None
+
+
+@dataclass
+class Supervisor:
+    home: Path
+    children: dict[str, Child] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    stopping: bool = False
+    reload: bool = True
+
+    def desired(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.home / "services.json").read_text())
+        return data
+
+    def reconcile(self) -> None:
+        spec = self.desired()
+        self.env = spec.get("env", {})
+        wanted = {name: int(port) for name, port in spec["services"].items()}
+        for name in [n for n in self.children if n not in wanted]:
+            self.stop_child(self.children.pop(name))
+        for name, port in wanted.items():
+            child = self.children.get(name)
+            if child is None or child.port != port:
+                if child:
+                    self.stop_child(child)
+                self.children[name] = Child(name, port)
+
+    def start_child(self, child: Child) -> None:
+        env = {**os.environ, **self.env}
+        env["LT_PORTAL_PORT" if child.name == "portal" else "LT_SERVICE_PORT"] = str(child.port)
+        env.setdefault("LT_LOG_FORMAT", "json")
+        log = open(self.home / "logs" / f"{child.name}.log", "ab")  # noqa: SIM115  # handed to the child
+        child.proc = subprocess.Popen(
+            [sys.executable, "-m", f"services.{child.name}"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+        )
+        log.close()
+        child.started_at = time.time()
+
+    def stop_child(self, child: Child) -> None:
+        if child.proc and child.proc.poll() is None:
+            stop_pid(child.proc.pid, signal.SIGTERM, timeout=10)
+            child.proc.wait()
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        for child in self.children.values():
+            if child.proc is not None and child.proc.poll() is not None:
+                child.last_exit = child.proc.returncode
+                child.proc = None
+                child.restarts += 1
+                child.next_start = now + child.backoff
+                child.backoff = min(child.backoff * 2, BACKOFF_MAX_S)
+            if child.proc is None and now >= child.next_start:
+                self.start_child(child)
+            elif child.proc is not None and time.time() - child.started_at > 30:
+                child.backoff = 0.5  # it stayed up: forget earlier crashes
+        self.write_state()
+
+    def write_state(self) -> None:
+        state = {
+            "pid": os.getpid(),
+            "services": {
+                c.name: {"pid": c.proc.pid if c.proc else None, "port": c.port, "restarts": c.restarts,
+                         "last_exit": c.last_exit}
+                for c in self.children.values()
+            },
+        }
+        tmp = self.home / "supervisor.json.tmp"
+        tmp.write_text(json.dumps(state, indent=1))
+        tmp.replace(self.home / "supervisor.json")
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stopping", True))
+        signal.signal(signal.SIGINT, lambda *_: setattr(self, "stopping", True))
+        signal.signal(signal.SIGHUP, lambda *_: setattr(self, "reload", True))
+        while not self.stopping:
+            if self.reload:
+                self.reload = False
+                self.reconcile()
+            self.tick()
+            time.sleep(0.2)
+        for child in self.children.values():
+            self.stop_child(child)
+        (self.home / "supervisor.json").unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    Supervisor(Path(os.environ.get("LT_HOME", ".lienthong")).resolve()).run()

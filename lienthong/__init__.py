@@ -1,0 +1,1 @@
+"""The `lienthong` command: stack, runs, verification, contract export."""

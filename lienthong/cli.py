@@ -1,0 +1,145 @@
+"""`lienthong`: one command for the stack, runs, verification and the contract."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from lienthong.ui import Console, table
+from services.runtime.logging import configure
+from services.runtime.settings import Settings
+
+
+def _emit_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False), flush=True)
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from lienthong import stack
+
+    settings = stack.up(settings, console, args.external)
+    console.step(f"ready: portal {settings.portal_url} · stop with `lienthong down`")
+    return 0
+
+
+def cmd_down(_args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from lienthong import stack
+
+    stack.down(settings, console)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
+    from lienthong import stack
+
+    rows = stack.status(settings)
+    if args.json:
+        _emit_json({"components": rows})
+    else:
+        print(table(rows, ["component", "address", "pid", "restarts", "healthy"]))
+    return 0 if all(r["healthy"] is not False for r in rows) else 1
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from lienthong import run, stack
+    from lienthong.workload import profiles
+
+    profile = profiles.load(args.profile)
+    settings = stack.up(settings, console, args.external)
+    summary = asyncio.run(run.run(profile, settings, console, settle_s=args.settle))
+    if not args.json:
+        rows = [{"chain": c, **v} for c, v in summary["chains"].items()]
+        print(table(rows, ["chain", "expected", "submitted", "refused_at_portal", "completed", "rejected", "in_progress"]))
+        print(f"elapsed {summary['elapsed_s']} s · {summary['dossiers_per_s']} dossiers/s")
+    _emit_json(summary)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
+    from lienthong.verify import verify
+
+    _, url = settings.require_infra()
+    result = asyncio.run(verify(url))
+    if not args.json:
+        rows = [{"check": k, "violations": v} for k, v in result["checks"].items()]
+        print(table(rows, ["check", "violations"]))
+        print(f"dossiers: {result['dossiers']}")
+    _emit_json(result)
+    return 0 if result["violations"] == 0 else 1
+
+
+def cmd_contract_export(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from contracts.chains import CHAIN_NAMES
+    from contracts.export import all_event_schemas, asyncapi
+
+    out: Path = args.out
+    (out / "schemas").mkdir(parents=True, exist_ok=True)
+    for event_type, schema in all_event_schemas().items():
+        (out / "schemas" / f"{event_type}.json").write_text(json.dumps(schema, indent=2, ensure_ascii=False))
+    (out / "asyncapi.json").write_text(json.dumps(asyncapi(settings.topic_prefix), indent=2, ensure_ascii=False))
+    chains = {
+        name: {
+            "title_vi": c.title_vi,
+            "steps": [{"name": s.name, "agency": s.agency, "after": s.after, "procedure": s.procedure,
+                       "sla_working_days": s.sla_working_days, "label_vi": s.label_vi} for s in c.steps],
+        }
+        for name, c in settings.chains().items() if name in CHAIN_NAMES
+    }
+    (out / "chains.json").write_text(json.dumps(chains, indent=2, ensure_ascii=False))
+    console.step(f"wrote {len(all_event_schemas())} event schemas, asyncapi.json and chains.json to {out}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lienthong", description="Liên thông simulator and monitor")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="start the embedded broker, PostgreSQL and the agency services")
+    up.add_argument("--external", action="append", default=[], metavar="AGENCY",
+                    help="leave this agency's simulator out (your own system takes its place)")
+    up.set_defaults(func=cmd_up)
+
+    sub.add_parser("down", help="stop everything `up` started").set_defaults(func=cmd_down)
+
+    st = sub.add_parser("status", help="each component's address and health")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_status)
+
+    run = sub.add_parser("run", help="submit a workload profile and wait until it settles")
+    run.add_argument("--profile", default="smoke")
+    run.add_argument("--external", action="append", default=[], metavar="AGENCY")
+    run.add_argument("--json", action="store_true", help="only the JSON summary on stdout")
+    run.add_argument("--settle", type=float, default=30.0, help="seconds without progress that end the wait")
+    run.set_defaults(func=cmd_run)
+
+    ver = sub.add_parser("verify", help="cross-check the agencies' databases")
+    ver.add_argument("--json", action="store_true")
+    ver.set_defaults(func=cmd_verify)
+
+    contract = sub.add_parser("contract", help="the event contract")
+    csub = contract.add_subparsers(dest="contract_command", required=True)
+    exp = csub.add_parser("export", help="write JSON Schemas, AsyncAPI and chains")
+    exp.add_argument("--out", type=Path, required=True)
+    exp.set_defaults(func=cmd_contract_export)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings.from_env()
+    configure("cli", "console", settings.log_level)
+    console = Console()
+    try:
+        return int(args.func(args, settings, console))
+    except (ValueError, RuntimeError, TimeoutError, NotImplementedError) as exc:
+        console.done()
+        print(f"lienthong: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

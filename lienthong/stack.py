@@ -1,0 +1,209 @@
+"""`lienthong up / down / status`: the embedded stack and the supervised services."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from contracts import topics
+from contracts.topics import SIMULATED_AGENCIES
+from deploy.embedded import free_port, pid_alive, port_open, start_broker, start_postgres, stop_pid
+from lienthong.ui import Console
+from services.runtime.db import ensure_database
+from services.runtime.kafka import ensure_topics
+from services.runtime.settings import Settings
+
+DATABASE = "lienthong"
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
+    except (OSError, ValueError):
+        return {}
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(path)
+
+
+def up(settings: Settings, console: Console, external: list[str] | None = None) -> Settings:
+    """Start whatever is not running; return settings that point at the running stack."""
+    home = settings.home.resolve()
+    (home / "logs").mkdir(parents=True, exist_ok=True)
+    stack = _read(home / "stack.json")
+    if settings.external_infra:
+        console.step(f"external broker {settings.kafka_bootstrap} and database; nothing embedded started")
+        stack = {"external": True, "kafka_bootstrap": settings.kafka_bootstrap, "database_url": settings.database_url}
+    else:
+        broker = stack.get("broker", {})
+        if not (pid_alive(broker.get("pid")) and port_open(broker.get("port", 0))):
+            console.step("starting the embedded broker (Tansu)")
+            broker = start_broker(home)
+        postgres = stack.get("postgres", {})
+        if not (pid_alive(postgres.get("pid")) and port_open(postgres.get("port", 0))):
+            console.step("starting embedded PostgreSQL")
+            postgres = start_postgres(home)
+        url = postgres["admin_url"].rsplit("/", 1)[0] + f"/{DATABASE}"
+        stack = {"broker": broker, "postgres": postgres, "kafka_bootstrap": broker["bootstrap"], "database_url": url}
+    _write(home / "stack.json", stack)
+    settings = replace(settings, kafka_bootstrap=stack["kafka_bootstrap"], database_url=stack["database_url"])
+    asyncio.run(_prepare(settings, stack.get("postgres", {}).get("admin_url")))
+    _ensure_services(settings, home, stack, console, external or [])
+    return settings
+
+
+async def _prepare(settings: Settings, admin_url: str | None) -> None:
+    if admin_url:
+        await ensure_database(admin_url, DATABASE)
+    bootstrap, _ = settings.require_infra()
+    await ensure_topics(bootstrap, topics.all_topics(settings.topic_prefix), settings.partitions)
+
+
+def _ensure_services(settings: Settings, home: Path, stack: dict[str, Any], console: Console, external: list[str]) -> None:
+    unknown = set(external) - set(SIMULATED_AGENCIES)
+    if unknown:
+        raise ValueError(f"--external names unknown agencies: {', '.join(sorted(unknown))}")
+    previous = _read(home / "services.json").get("services", {})
+    wanted = [a for a in SIMULATED_AGENCIES if a not in external]
+    services = {a: previous.get(a) or (settings.portal_port if a == "portal" else free_port()) for a in wanted}
+    env = {k: v for k, v in os.environ.items() if k.startswith("LT_")}
+    env.update({"LT_KAFKA_BOOTSTRAP": settings.kafka_bootstrap or "", "LT_DATABASE_URL": settings.database_url or "",
+                "LT_HOME": str(home)})
+    _write(home / "services.json", {"services": services, "env": env, "external": external})
+    sup = _read(home / "supervisor.json")
+    if pid_alive(sup.get("pid")):
+        os.kill(sup["pid"], signal.SIGHUP)
+    else:
+        console.step(f"starting services: {', '.join(wanted)}" + (f" (external: {', '.join(external)})" if external else ""))
+        log = open(home / "logs" / "supervisor.log", "ab")  # noqa: SIM115  # handed to the child
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "deploy.supervisor"],
+            env={**os.environ, "LT_HOME": str(home)}, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True, cwd=Path(__file__).resolve().parents[1],
+        )
+        stack["supervisor"] = {"pid": proc.pid}
+        _write(home / "stack.json", stack)
+    asyncio.run(_wait_healthy(services, external, timeout=90))
+
+
+async def _wait_healthy(services: dict[str, int], external: list[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        pending = dict(services)
+        while pending:
+            for name, port in list(pending.items()):
+                if await _healthy(http, port):
+                    del pending[name]
+            if pending and time.monotonic() > deadline:
+                raise TimeoutError(f"services not ready after {timeout:.0f} s: {', '.join(pending)} "
+                                   "(see .lienthong/logs/<service>.log)")
+            await asyncio.sleep(0.3)
+
+
+async def _healthy(http: aiohttp.ClientSession, port: int) -> bool:
+    try:
+        async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+            return r.status == 200
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+        return False
+
+
+def down(settings: Settings, console: Console) -> None:
+    home = settings.home.resolve()
+    stack = _read(home / "stack.json")
+    sup = _read(home / "supervisor.json")
+    for pid in [stack.get("supervisor", {}).get("pid"), sup.get("pid")]:
+        if pid and pid_alive(pid):
+            console.step(f"stopping services (supervisor pid {pid})")
+            stop_pid(pid, signal.SIGTERM, timeout=30)
+    for child in sup.get("services", {}).values():  # in case the supervisor died first
+        if child.get("pid") and pid_alive(child["pid"]):
+            stop_pid(child["pid"], signal.SIGTERM)
+    if stack.get("postgres", {}).get("pid"):
+        console.step(f"stopping PostgreSQL (pid {stack['postgres']['pid']})")
+        stop_pid(stack["postgres"]["pid"], signal.SIGINT, timeout=30)
+    if stack.get("broker", {}).get("pid"):
+        console.step(f"stopping the broker (pid {stack['broker']['pid']})")
+        stop_pid(stack["broker"]["pid"], signal.SIGTERM)
+    (home / "stack.json").unlink(missing_ok=True)
+    (home / "supervisor.json").unlink(missing_ok=True)
+    console.step("stopped")
+
+
+def status(settings: Settings) -> list[dict[str, Any]]:
+    home = settings.home.resolve()
+    stack = _read(home / "stack.json")
+    rows: list[dict[str, Any]] = []
+    bootstrap = settings.kafka_bootstrap or stack.get("kafka_bootstrap")
+    rows.append({"component": "broker", "address": bootstrap, "pid": stack.get("broker", {}).get("pid"),
+                 "healthy": asyncio.run(_broker_ok(bootstrap)) if bootstrap else False})
+    url = settings.database_url or stack.get("database_url")
+    rows.append({"component": "database", "address": _safe_url(url), "pid": stack.get("postgres", {}).get("pid"),
+                 "healthy": asyncio.run(_db_ok(url)) if url else False})
+    sup = _read(home / "supervisor.json")
+    services = _read(home / "services.json")
+    for name in SIMULATED_AGENCIES:
+        if name in services.get("external", []):
+            rows.append({"component": name, "address": "external", "pid": None, "healthy": None})
+            continue
+        child = sup.get("services", {}).get(name, {})
+        port = child.get("port") or services.get("services", {}).get(name)
+        rows.append({"component": name, "address": f"http://127.0.0.1:{port}" if port else None,
+                     "pid": child.get("pid"), "restarts": child.get("restarts", 0),
+                     "healthy": asyncio.run(_http_ok(port)) if port else False})
+    return rows
+
+
+async def _broker_ok(bootstrap: str) -> bool:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    try:
+        await asyncio.wait_for(admin.start(), 5)
+        await asyncio.wait_for(admin.list_topics(), 5)
+        return True
+    except Exception:
+        return False
+    finally:
+        try:
+            await admin.close()
+        except Exception:
+            pass
+
+
+async def _db_ok(url: str) -> bool:
+    try:
+        conn = await asyncpg.connect(url, timeout=3)
+        await conn.close()
+        return True
+    except Exception:
+        return False
+
+
+async def _http_ok(port: int) -> bool:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        return await _healthy(http, port)
+
+
+def _safe_url(url: str | None) -> str | None:
+    """A database URL without its password."""
+    if not url or "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    return f"{scheme}://{creds.split(':', 1)[0]}@{host}"

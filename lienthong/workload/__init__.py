@@ -1,0 +1,1 @@
+"""Workloads: profiles (YAML in scenarios/profiles) and synthetic citizens to fill them."""

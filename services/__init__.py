@@ -1,0 +1,1 @@
+"""Agency simulators, one package each, and the runtime they share."""

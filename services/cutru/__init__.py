@@ -1,0 +1,1 @@
+"""Residence registry (cư trú): registers permanent residence and removes it after a death."""

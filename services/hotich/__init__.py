@@ -1,0 +1,1 @@
+"""Civil-status registry (hộ tịch): registers births (issuing the personal ID number) and deaths."""

@@ -1,0 +1,70 @@
+"""Civil-status handlers: which step runs which function."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+from services.hotich.domain import Refused, decide_birth, decide_death
+from services.runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
+
+
+async def _refuse(conn: Any, item: WorkItem, ctx: StepContext, reason: str) -> Outcome:
+    await conn.execute(
+        "INSERT INTO hotich.refusals (dossier_id, step, reason, refused_at) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (dossier_id) DO NOTHING",
+        item.dossier_id, item.to_step, reason, ctx.clock.now(),
+    )
+    return Rejected(reason)
+
+
+async def register_birth(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+    existing = await conn.fetchval(
+        "SELECT personal_id FROM hotich.birth_registrations WHERE dossier_id = $1", item.dossier_id
+    )
+    if existing:  # the same dossier again: the child already has its one ID number
+        return Completed({"personal_id": existing})
+    now = ctx.clock.now()
+    for _ in range(20):
+        decision = decide_birth(item.dossier, now.date(), ctx.rng)
+        if isinstance(decision, Refused):
+            return await _refuse(conn, item, ctx, decision.reason)
+        child = item.dossier["child"]
+        try:
+            async with conn.transaction():
+                await conn.execute(
+                    "INSERT INTO hotich.birth_registrations "
+                    "(dossier_id, personal_id, sex, birth_date, registered_at, source_event_id) "
+                    "VALUES ($1, $2, $3, $4::text::date, $5, $6)",
+                    item.dossier_id, decision.personal_id, child["sex"], child["birth_date"], now,
+                    uuid.UUID(item.event.event_id),
+                )
+        except asyncpg.UniqueViolationError:
+            continue  # six random digits collided with another child's number: draw again
+        return Completed({"personal_id": decision.personal_id})
+    raise RuntimeError("could not draw a free personal ID number in 20 attempts")
+
+
+async def register_death(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+    now = ctx.clock.now()
+    decision = decide_death(item.dossier, now.date())
+    if isinstance(decision, Refused):
+        return await _refuse(conn, item, ctx, decision.reason)
+    row = await conn.fetchrow(
+        "SELECT dossier_id FROM hotich.death_registrations WHERE personal_id = $1", decision.personal_id
+    )
+    if row and row["dossier_id"] != item.dossier_id:
+        return await _refuse(conn, item, ctx, "this person's death is already registered")
+    await conn.execute(
+        "INSERT INTO hotich.death_registrations "
+        "(dossier_id, personal_id, death_date, registered_at, source_event_id) "
+        "VALUES ($1, $2, $3::text::date, $4, $5) ON CONFLICT (dossier_id) DO NOTHING",
+        item.dossier_id, decision.personal_id, item.dossier["deceased"]["death_date"], now,
+        uuid.UUID(item.event.event_id),
+    )
+    return Completed({"personal_id": decision.personal_id})
+
+
+HANDLERS: dict[str, Handler] = {"register_birth": register_birth, "register_death": register_death}

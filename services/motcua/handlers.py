@@ -1,0 +1,25 @@
+"""One-stop handlers: which step runs which function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.motcua.domain import receipt_code
+from services.runtime.work import Completed, Handler, Outcome, StepContext, WorkItem
+
+
+async def intake(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+    now = ctx.clock.now()
+    area = item.dossier.get("area", {})
+    code = receipt_code(area.get("province", "000"), now, item.dossier_id)
+    # A second handoff of the same dossier (duplicate delivery) keeps the first record.
+    row = await conn.fetchrow(
+        "INSERT INTO motcua.records (dossier_id, chain, receipt_code, status, commune, received_at) "
+        "VALUES ($1, $2, $3, 'forwarded', $4, $5) ON CONFLICT (dossier_id) DO UPDATE "
+        "SET dossier_id = EXCLUDED.dossier_id RETURNING receipt_code",
+        item.dossier_id, item.event.chain, code, area.get("commune"), now,
+    )
+    return Completed({"receipt_code": row["receipt_code"]})
+
+
+HANDLERS: dict[str, Handler] = {"intake": intake}

@@ -1,0 +1,143 @@
+"""The portal's HTTP API: a thin adapter around `plan_submission` and the portal tables."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from contracts import topics
+from contracts.dossiers import parse_submission
+from contracts.errors import ContractError
+from services.portal.domain import citizen_state, plan_submission
+from services.portal.openapi import document
+from services.runtime import outbox
+from services.runtime.service import Runtime
+
+log = structlog.get_logger()
+
+
+def _problem(status: int, error: str, problems: list[dict[str, str]]) -> web.Response:
+    return web.json_response({"error": error, "problems": problems}, status=status)
+
+
+def routes(rt: Runtime) -> list[web.RouteDef]:
+    prefix = rt.settings.topic_prefix
+    chains = rt.settings.chains()
+    clock = rt.settings.clock()
+
+    async def submit(request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return _problem(400, "malformed_json", [{"field": "$", "reason": f"body is not valid JSON: {exc}"}])
+        now = clock.now()
+        try:
+            sub = parse_submission(body, now.date())
+        except ContractError as exc:
+            return _problem(422, "invalid_dossier", [p.as_dict() for p in exc.problems])
+        key = request.headers.get("Idempotency-Key")
+        dossier_id = str(uuid.uuid4())
+        trace_id = request.headers.get("X-Trace-Id") or uuid.uuid4().hex
+        plan = plan_submission(sub, chains[sub.chain], now, dossier_id, trace_id)
+        with structlog.contextvars.bound_contextvars(dossier_id=dossier_id, trace_id=trace_id):
+            async with rt.pool.acquire() as conn, conn.transaction():
+                inserted = await conn.fetchval(
+                    "INSERT INTO portal.dossiers (dossier_id, chain, channel, status, expected_results, procedures, "
+                    "province, district, commune, fee_bearing, paid_online, return_by_post, submitted_at, trace_id, "
+                    "run_id, idempotency_key, data) VALUES ($1, $2, $3, 'in_progress', $4, $5, $6, $7, $8, $9, $10, "
+                    "$11, $12, $13, $14, $15, $16) ON CONFLICT (idempotency_key) DO NOTHING RETURNING dossier_id",
+                    dossier_id, sub.chain, sub.channel, plan.expected_results, list(sub.procedures),
+                    sub.area["province"], sub.area["district"], sub.area["commune"], sub.fee_bearing,
+                    sub.paid_online, sub.return_by_post, now, trace_id, request.headers.get("X-Lienthong-Run"),
+                    key, json.dumps(sub.data, ensure_ascii=False),
+                )
+                if inserted is None:
+                    existing = await conn.fetchrow(
+                        "SELECT dossier_id, status FROM portal.dossiers WHERE idempotency_key = $1", key
+                    )
+                    return web.json_response(
+                        {"dossier_id": existing["dossier_id"], "status": existing["status"], "duplicate": True}
+                    )
+                await outbox.add(conn, "portal", [
+                    (topics.dossier_events(prefix), plan.submitted),
+                    (topics.dossier_events(prefix), plan.handoff.for_lifecycle()),
+                    (topics.work(plan.handoff.payload["to"], prefix), plan.handoff),
+                ])
+            log.info("dossier accepted", chain=sub.chain, channel=sub.channel)
+        rt.relay.wake()
+        return web.json_response(
+            {"dossier_id": dossier_id, "status": "in_progress", "trace_id": trace_id,
+             "expected_results": plan.expected_results},
+            status=202,
+        )
+
+    async def get_dossier(request: web.Request) -> web.Response:
+        dossier_id = request.match_info["dossier_id"]
+        async with rt.pool.acquire() as conn:
+            d = await conn.fetchrow(
+                "SELECT dossier_id, chain, channel, status, reason, submitted_at, closed_at, expected_results, "
+                "province, district, commune, trace_id FROM portal.dossiers WHERE dossier_id = $1",
+                dossier_id,
+            )
+            if d is None:
+                return _problem(404, "not_found", [{"field": "dossier_id", "reason": "no such dossier"}])
+            results = await conn.fetch(
+                "SELECT step, outcome, reason, result, received_at FROM portal.results WHERE dossier_id = $1", dossier_id
+            )
+            timeline = await conn.fetch(
+                "SELECT event_id, type, agency, step, occurred_at, payload FROM portal.timeline "
+                "WHERE dossier_id = $1 ORDER BY occurred_at, type", dossier_id,
+            )
+        state = citizen_state(d["status"])
+        return web.json_response({
+            **{k: _jsonable(v) for k, v in dict(d).items()},
+            "state": state.value,
+            "state_vi": state.label_vi,
+            "portal_code": state.portal_code,
+            "results": {r["step"]: {"outcome": r["outcome"], "reason": r["reason"],
+                                    "result": json.loads(r["result"]),
+                                    "received_at": r["received_at"].isoformat()} for r in results},
+            "timeline": [{k: _jsonable(v) for k, v in dict(t).items()} for t in timeline],
+        }, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+    async def stats(request: web.Request) -> web.Response:
+        run_id = request.query.get("run_id")
+        async with rt.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT chain, status, count(*) AS n FROM portal.dossiers "
+                "WHERE $1::text IS NULL OR run_id = $1 GROUP BY chain, status",
+                run_id,
+            )
+        out: dict[str, dict[str, int]] = {}
+        for r in rows:
+            c = out.setdefault(r["chain"], {"submitted": 0, "completed": 0, "rejected": 0, "in_progress": 0})
+            c[r["status"]] += r["n"]
+            c["submitted"] += r["n"]
+        return web.json_response({"chains": out})
+
+    async def openapi(_request: web.Request) -> web.Response:
+        return web.json_response(document(), dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+    return [
+        web.post("/api/v1/dossiers", submit),
+        web.get("/api/v1/dossiers/{dossier_id}", get_dossier),
+        web.get("/api/v1/stats", stats),
+        web.get("/api/v1/openapi.json", openapi),
+    ]
+
+
+def _jsonable(v: Any) -> Any:
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if isinstance(v, uuid.UUID):
+        return str(v)
+    if isinstance(v, str) and v.startswith("{"):
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    return v

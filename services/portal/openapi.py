@@ -1,0 +1,71 @@
+"""The portal's OpenAPI document, built from the contract's field tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contracts.chains import CHAIN_NAMES
+from contracts.dossiers import COMMON, FIELDS
+
+_PROBLEMS = {
+    "type": "object",
+    "required": ["error", "problems"],
+    "properties": {
+        "error": {"type": "string"},
+        "problems": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"field": {"type": "string"}, "reason": {"type": "string"}}},
+        },
+    },
+}
+
+
+def _fields(chain: str) -> dict[str, Any]:
+    required = [p for p, _c, r in COMMON + FIELDS[chain] if r]
+    return {
+        "type": "object",
+        "description": f"{chain} dossier. Required fields (dotted paths): {', '.join(['chain', *required])}.",
+        "required": ["chain", "channel", "area", "applicant"],
+        "properties": {"chain": {"const": chain}},
+    }
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Cổng dịch vụ công liên thông (mô phỏng)", "version": "1"},
+        "paths": {
+            "/api/v1/dossiers": {
+                "post": {
+                    "summary": "Submit a linked-service dossier",
+                    "parameters": [
+                        {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"},
+                         "description": "Resubmitting with the same key returns the first dossier."},
+                    ],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "oneOf": [_fields(c) for c in CHAIN_NAMES]}}}},
+                    "responses": {
+                        "202": {"description": "Accepted; the dossier is on its way"},
+                        "200": {"description": "Same Idempotency-Key as an earlier submission"},
+                        "400": {"description": "Body is not JSON", "content": {"application/json": {"schema": _PROBLEMS}}},
+                        "422": {"description": "Invalid dossier", "content": {"application/json": {"schema": _PROBLEMS}}},
+                    },
+                }
+            },
+            "/api/v1/dossiers/{dossier_id}": {
+                "get": {
+                    "summary": "Current state and timeline across agencies",
+                    "parameters": [{"name": "dossier_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "The dossier"}, "404": {"description": "Unknown dossier"}},
+                }
+            },
+            "/api/v1/stats": {
+                "get": {
+                    "summary": "Dossier counts per chain and status",
+                    "parameters": [{"name": "run_id", "in": "query", "required": False, "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "Counts"}},
+                }
+            },
+            "/healthz": {"get": {"summary": "Readiness", "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}}}},
+        },
+    }

@@ -1,0 +1,1 @@
+"""What every agency process shares: settings, logging, Kafka, the PostgreSQL inbox/outbox."""

@@ -1,0 +1,70 @@
+"""PostgreSQL adapter: pools, and the inbox/outbox tables every agency schema has."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import structlog
+
+log = structlog.get_logger()
+
+RUNTIME_DDL = """
+CREATE SCHEMA IF NOT EXISTS {s};
+CREATE TABLE IF NOT EXISTS {s}.inbox (
+    event_id    uuid PRIMARY KEY,
+    dossier_id  text,
+    type        text NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS {s}.outbox (
+    id            bigserial PRIMARY KEY,
+    event_id      uuid NOT NULL,
+    dossier_id    text,
+    topic         text NOT NULL,
+    key           bytea,
+    value         bytea NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    sent_at       timestamptz,
+    publish_count integer NOT NULL DEFAULT 0,
+    UNIQUE (event_id, topic)
+);
+CREATE INDEX IF NOT EXISTS outbox_unsent ON {s}.outbox (id) WHERE sent_at IS NULL;
+CREATE INDEX IF NOT EXISTS outbox_dossier ON {s}.outbox (dossier_id);
+"""
+
+
+async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10, attempts: int = 50) -> asyncpg.Pool:
+    """A pool, retrying while the server comes up (supervised restarts race the database)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, command_timeout=60)
+            assert pool is not None
+            return pool
+        except (OSError, asyncpg.PostgresError) as exc:
+            if attempt == attempts:
+                raise
+            log.warning("database not ready, retrying", attempt=attempt, error=str(exc))
+            await asyncio.sleep(min(0.2 * attempt, 2.0))
+    raise AssertionError("unreachable")
+
+
+async def apply_schema(pool: asyncpg.Pool, schema: str, ddl: str = "") -> None:
+    """Create the agency's schema, its inbox/outbox and its own tables, once, under a lock."""
+    async with pool.acquire() as conn, conn.transaction():
+        # Replicas of one agency start together; the lock keeps their DDL from racing.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"lienthong.schema.{schema}")
+        await conn.execute(RUNTIME_DDL.format(s=schema))
+        if ddl:
+            await conn.execute(ddl.format(s=schema))
+
+
+async def ensure_database(admin_url: str, name: str) -> None:
+    """Create database `name` on the server behind `admin_url` if it does not exist."""
+    conn: Any = await asyncpg.connect(admin_url)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()

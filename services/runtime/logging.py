@@ -1,0 +1,64 @@
+"""structlog set-up: JSON in services, pretty on a terminal; personal data masked in one place."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+from contracts.identity import mask_ids_in_text, mask_name, mask_personal_id
+
+NAME_KEYS = frozenset({"full_name", "name", "child_name", "applicant_name", "deceased_name"})
+ID_KEYS = frozenset({"personal_id", "id_number", "so_dinh_danh"})
+
+
+def _mask(key: str | None, value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _mask(k, v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_mask(key, v) for v in value]
+    if isinstance(value, str):
+        if key in NAME_KEYS:
+            return mask_name(value)
+        if key in ID_KEYS or (key or "").endswith("personal_id"):
+            return mask_personal_id(value)
+        return mask_ids_in_text(value)
+    if isinstance(value, Exception):
+        return mask_ids_in_text(str(value))
+    return value
+
+
+def mask_personal_data(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Mask ID numbers (anywhere) and full names (by key) before anything is rendered."""
+    for key in list(event_dict):
+        event_dict[key] = _mask(key, event_dict[key])
+    return event_dict
+
+
+def configure(service: str, fmt: str = "auto", level: str = "info") -> None:
+    """Configure structlog once, in an entry point."""
+    if fmt == "auto":
+        fmt = "console" if sys.stderr.isatty() else "json"
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer() if fmt == "console" else structlog.processors.JSONRenderer(ensure_ascii=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            mask_personal_data,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(service=service)

@@ -1,0 +1,130 @@
+"""The composition root of an agency process: everything is built here, inside one lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from contracts import topics
+from services.runtime import db
+from services.runtime.agency import AgencyWorker
+from services.runtime.health import health_routes, start_site
+from services.runtime.heartbeat import beat
+from services.runtime.kafka import AIOKafkaPublisher, ensure_topics
+from services.runtime.logging import configure
+from services.runtime.outbox import OutboxRelay
+from services.runtime.settings import Settings
+from services.runtime.work import Handler
+
+log = structlog.get_logger()
+
+
+@dataclass
+class AgencySpec:
+    agency: str
+    handlers: Mapping[str, Handler]
+    ddl: str = ""
+    extra_routes: Callable[[Runtime], list[web.RouteDef]] | None = None
+    extra_tasks: Callable[[Runtime], list[Awaitable[Any]]] = field(default=lambda _rt: [])
+    port_attr: str = "service_port"
+
+
+@dataclass
+class Runtime:
+    """Everything a running agency process holds; handed to its extra routes and tasks."""
+
+    spec: AgencySpec
+    settings: Settings
+    pool: Any
+    publisher: AIOKafkaPublisher
+    relay: OutboxRelay
+    worker: AgencyWorker
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "agency": self.spec.agency,
+            "ready": self.worker.assigned,
+            "processed": self.worker.processed,
+            "duplicates": self.worker.duplicates,
+            "dead_lettered": self.worker.dead_lettered,
+            "published": self.relay.published,
+        }
+
+
+async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run one agency until `stop` is set (or SIGTERM / SIGINT when run as a process)."""
+    bootstrap, url = settings.require_infra()
+    stop = stop or _signal_event()
+    pool = await db.create_pool(url, max_size=8)
+    publisher = AIOKafkaPublisher(bootstrap, client_id=spec.agency)
+    tasks: list[asyncio.Task[Any]] = []
+    runner: web.AppRunner | None = None
+    try:
+        await db.apply_schema(pool, spec.agency, spec.ddl)
+        await ensure_topics(bootstrap, topics.all_topics(settings.topic_prefix), settings.partitions)
+        await publisher.start()
+        relay = OutboxRelay(pool, spec.agency, publisher)
+        worker = AgencyWorker(
+            agency=spec.agency, handlers=spec.handlers, pool=pool, relay=relay, bootstrap=bootstrap,
+            prefix=settings.topic_prefix, clock=settings.clock(), chains=settings.chains(),
+            batch_size=settings.batch_size, seed=settings.seed,
+        )
+        rt = Runtime(spec, settings, pool, publisher, relay, worker)
+        app = web.Application()
+        app.add_routes(health_routes(rt.status))
+        if spec.extra_routes:
+            app.add_routes(spec.extra_routes(rt))
+        port = getattr(settings, spec.port_attr)
+        runner = await start_site(app, "127.0.0.1", port)
+        coros: list[Awaitable[Any]] = [
+            relay.run(),
+            worker.run(),
+            beat(spec.agency, publisher, settings.clock(), settings.topic_prefix, settings.heartbeat_s),
+            *spec.extra_tasks(rt),
+        ]
+        tasks = [asyncio.create_task(_named(c)) for c in coros]
+        log.info("agency started", port=port)
+        waiter = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for t in done:
+            if t is not waiter and t.exception():
+                raise t.exception()  # type: ignore[misc]  # a crashed loop ends the process; the supervisor restarts it
+        waiter.cancel()
+    finally:
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(BaseException):
+                await t
+        if runner:
+            await runner.cleanup()
+        with contextlib.suppress(Exception):
+            await publisher.stop()
+        await pool.close()
+        log.info("agency stopped")
+
+
+async def _named(coro: Awaitable[Any]) -> Any:
+    return await coro
+
+
+def _signal_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def main(spec: AgencySpec) -> None:
+    """Entry point of `python -m services.<agency>`."""
+    settings = Settings.from_env()
+    configure(spec.agency, settings.log_format, settings.log_level)
+    asyncio.run(serve(spec, settings))

@@ -1,0 +1,120 @@
+"""The one settings object, read from `LT_*` environment variables.
+
+When `LT_KAFKA_BOOTSTRAP` / `LT_DATABASE_URL` are unset, the addresses of the embedded stack
+that `lienthong up` wrote to `$LT_HOME/stack.json` are used; when they are set, nothing
+embedded is started or read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from contracts.chains import Chain, load_chains
+from contracts.clock import VN_TZ, SimClock
+
+
+@dataclass(frozen=True)
+class Settings:
+    kafka_bootstrap: str | None = None
+    database_url: str | None = None
+    home: Path = Path(".lienthong")
+    topic_prefix: str = "lt"
+    partitions: int = 4
+    portal_host: str = "127.0.0.1"
+    portal_port: int = 8480
+    service_port: int = 0
+    log_format: str = "auto"
+    log_level: str = "info"
+    sim_epoch: str | None = None
+    sim_anchor: float | None = None
+    sim_speed: float = 1.0
+    heartbeat_s: float = 5.0
+    chains_file: Path | None = None
+    batch_size: int = 200
+    seed: int = 20240101
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"LT_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.name, str(f.type), raw)
+        settings = cls(**values)
+        if settings.kafka_bootstrap is None or settings.database_url is None:
+            stack = settings.embedded_stack()
+            settings = cls(
+                **{
+                    **values,
+                    "kafka_bootstrap": settings.kafka_bootstrap or stack.get("kafka_bootstrap"),
+                    "database_url": settings.database_url or stack.get("database_url"),
+                }
+            )
+        return settings
+
+    @property
+    def external_infra(self) -> bool:
+        """True when the environment names a real Kafka and PostgreSQL (production path)."""
+        return bool(os.environ.get("LT_KAFKA_BOOTSTRAP") and os.environ.get("LT_DATABASE_URL"))
+
+    @property
+    def stack_file(self) -> Path:
+        return self.home / "stack.json"
+
+    def embedded_stack(self) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self.stack_file.read_text())
+        except (OSError, ValueError):
+            return {}
+        return data
+
+    def require_infra(self) -> tuple[str, str]:
+        if not self.kafka_bootstrap or not self.database_url:
+            raise RuntimeError(
+                "no broker / database configured: run `lienthong up`, or set "
+                "LT_KAFKA_BOOTSTRAP and LT_DATABASE_URL"
+            )
+        return self.kafka_bootstrap, self.database_url
+
+    def clock(self) -> SimClock:
+        if self.sim_epoch is None:
+            return SimClock.production() if self.sim_speed == 1.0 else _fresh_clock(self.sim_speed)
+        epoch = datetime.fromisoformat(self.sim_epoch)
+        if epoch.tzinfo is None:
+            epoch = epoch.replace(tzinfo=VN_TZ)
+        anchor = self.sim_anchor if self.sim_anchor is not None else epoch.timestamp()
+        return SimClock(epoch=epoch, anchor=anchor, speed=self.sim_speed)
+
+    def chains(self) -> dict[str, Chain]:
+        override = self.chains_file.read_text(encoding="utf-8") if self.chains_file else None
+        return load_chains(override)
+
+    @property
+    def portal_url(self) -> str:
+        return f"http://{self.portal_host}:{self.portal_port}"
+
+
+def _fresh_clock(speed: float) -> SimClock:
+    base = SimClock.production()
+    return SimClock(epoch=base.epoch, anchor=base.anchor, speed=speed)
+
+
+def _convert(name: str, type_name: str, raw: str) -> Any:
+    try:
+        if "Path" in type_name:
+            return Path(raw)
+        if type_name.startswith("int"):
+            return int(raw)
+        if type_name.startswith("float"):
+            return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"LT_{name.upper()}={raw!r}: {exc}") from exc
+    return raw

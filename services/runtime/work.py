@@ -1,0 +1,79 @@
+"""What a handler receives and may answer: the ports between the runtime and an agency."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from contracts.chains import Chain, Route
+from contracts.clock import SimClock
+from contracts.envelope import Event
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A handoff addressed to this agency, decoded."""
+
+    event: Event
+    to_step: str
+    dossier: dict[str, Any]
+    results: dict[str, Any]
+    next: list[Route]
+    outcome: str | None = None
+    reason: str | None = None
+
+    @property
+    def dossier_id(self) -> str:
+        assert self.event.dossier_id is not None
+        return self.event.dossier_id
+
+    @property
+    def procedures(self) -> list[str]:
+        return list(self.dossier.get("procedures", []))
+
+    @classmethod
+    def from_event(cls, event: Event) -> WorkItem:
+        p = event.payload
+        return cls(
+            event=event,
+            to_step=p["to_step"],
+            dossier=p.get("dossier", {}),
+            results=p.get("results", {}),
+            next=[Route(r["agency"], r["step"]) for r in p.get("next", [])],
+            outcome=p.get("outcome"),
+            reason=p.get("reason"),
+        )
+
+
+@dataclass(frozen=True)
+class Completed:
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Absorbed:
+    """The dossier ends here (the portal's result step): emit these events, route nowhere."""
+
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+Outcome = Completed | Rejected | Absorbed
+
+
+@dataclass
+class StepContext:
+    agency: str
+    clock: SimClock
+    chains: Mapping[str, Chain]
+    rng: random.Random
+
+
+Handler = Callable[[Any, WorkItem, StepContext], Awaitable[Outcome]]
+"""(connection inside the message's transaction, the work, context) → outcome."""
