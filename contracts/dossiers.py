@@ -19,8 +19,13 @@ CHANNELS = ("online", "in_person")
 DEATH_PROCEDURES = ("death_registration", "residence_removal", "burial_allowance", "survivor_benefit")
 BURIAL_PAYERS = ("bhxh", "social_protection")
 BENEFICIARY_TYPES = (
-    "pensioner", "monthly_allowance", "voluntary_insured", "insured",
-    "social_protection", "merit", "none",
+    "pensioner",
+    "monthly_allowance",
+    "voluntary_insured",
+    "insured",
+    "social_protection",
+    "merit",
+    "none",
 )
 
 Check = Callable[[Any, date], str | None]
@@ -183,8 +188,10 @@ def _procedures(chain: str, raw: Any, problems: list[Problem]) -> tuple[str, ...
     # always come together (DOMAIN.md).
     if not isinstance(raw, list) or not set(DEATH_PROCEDURES[:2]) <= set(raw) or not set(raw) <= set(DEATH_PROCEDURES):
         problems.append(
-            Problem("procedures", "must include death_registration and residence_removal, "
-                    f"and only {', '.join(DEATH_PROCEDURES)}")
+            Problem(
+                "procedures",
+                f"must include death_registration and residence_removal, and only {', '.join(DEATH_PROCEDURES)}",
+            )
         )
         return ()
     return tuple(p for p in DEATH_PROCEDURES if p in raw)

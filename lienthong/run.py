@@ -56,7 +56,9 @@ async def submit_all(settings: Settings, run_id: str, docs: list[dict[str, Any]]
             key = uuid.uuid4().hex
             for attempt in range(5):
                 try:
-                    async with http.post(url, json=doc, headers={"X-Lienthong-Run": run_id, "Idempotency-Key": key}) as r:
+                    async with http.post(
+                        url, json=doc, headers={"X-Lienthong-Run": run_id, "Idempotency-Key": key}
+                    ) as r:
                         if r.status in (200, 202):
                             tally.submitted[doc["chain"]] = tally.submitted.get(doc["chain"], 0) + 1
                         elif 400 <= r.status < 500:
@@ -64,7 +66,7 @@ async def submit_all(settings: Settings, run_id: str, docs: list[dict[str, Any]]
                         else:
                             raise aiohttp.ClientResponseError(r.request_info, (), status=r.status)
                         break
-                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                except (TimeoutError, aiohttp.ClientError) as exc:
                     # The same Idempotency-Key makes a retry safe if the first try got through.
                     if attempt == 4:
                         tally.errors.append(f"{type(exc).__name__}: {exc}")
@@ -85,7 +87,9 @@ async def submit_all(settings: Settings, run_id: str, docs: list[dict[str, Any]]
     return tally
 
 
-async def wait_settled(settings: Settings, run_id: str, console: Console, settle_s: float, timeout_s: float) -> dict[str, Any]:
+async def wait_settled(
+    settings: Settings, run_id: str, console: Console, settle_s: float, timeout_s: float
+) -> dict[str, Any]:
     """Poll the portal until no dossier of the run is in progress, or nothing moved for `settle_s`."""
     url = f"{settings.portal_url}/api/v1/stats"
     last: Any = None
@@ -106,8 +110,9 @@ async def wait_settled(settings: Settings, run_id: str, console: Console, settle
             await asyncio.sleep(0.5)
 
 
-async def run(profile: Profile, settings: Settings, console: Console, settle_s: float = 30.0,
-              timeout_s: float = 3600.0) -> dict[str, Any]:
+async def run(
+    profile: Profile, settings: Settings, console: Console, settle_s: float = 30.0, timeout_s: float = 3600.0
+) -> dict[str, Any]:
     run_id = f"{profile.name}-{uuid.uuid4().hex[:8]}"
     started = time.monotonic()
     sim_start = settings.clock().now()

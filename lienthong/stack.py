@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -37,8 +38,15 @@ def _read(path: Path) -> dict[str, Any]:
 
 def _write(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
+    tmp.write_text(json.dumps(_public(data), indent=1))
     tmp.replace(path)
+
+
+def _public(data: Any) -> Any:
+    """Drop in-process handles (keys starting with "_") before writing state to disk."""
+    if isinstance(data, dict):
+        return {k: _public(v) for k, v in data.items() if not str(k).startswith("_")}
+    return data
 
 
 def up(settings: Settings, console: Console, external: list[str] | None = None) -> Settings:
@@ -74,7 +82,9 @@ async def _prepare(settings: Settings, admin_url: str | None) -> None:
     await ensure_topics(bootstrap, topics.all_topics(settings.topic_prefix), settings.partitions)
 
 
-def _ensure_services(settings: Settings, home: Path, stack: dict[str, Any], console: Console, external: list[str]) -> None:
+def _ensure_services(
+    settings: Settings, home: Path, stack: dict[str, Any], console: Console, external: list[str]
+) -> None:
     unknown = set(external) - set(SIMULATED_AGENCIES)
     if unknown:
         raise ValueError(f"--external names unknown agencies: {', '.join(sorted(unknown))}")
@@ -82,20 +92,31 @@ def _ensure_services(settings: Settings, home: Path, stack: dict[str, Any], cons
     wanted = [a for a in SIMULATED_AGENCIES if a not in external]
     services = {a: previous.get(a) or (settings.portal_port if a == "portal" else free_port()) for a in wanted}
     env = {k: v for k, v in os.environ.items() if k.startswith("LT_")}
-    env.update({"LT_KAFKA_BOOTSTRAP": settings.kafka_bootstrap or "", "LT_DATABASE_URL": settings.database_url or "",
-                "LT_HOME": str(home)})
+    env.update(
+        {
+            "LT_KAFKA_BOOTSTRAP": settings.kafka_bootstrap or "",
+            "LT_DATABASE_URL": settings.database_url or "",
+            "LT_HOME": str(home),
+        }
+    )
     _write(home / "services.json", {"services": services, "env": env, "external": external})
     sup = _read(home / "supervisor.json")
     if pid_alive(sup.get("pid")):
         os.kill(sup["pid"], signal.SIGHUP)
     else:
-        console.step(f"starting services: {', '.join(wanted)}" + (f" (external: {', '.join(external)})" if external else ""))
-        log = open(home / "logs" / "supervisor.log", "ab")  # noqa: SIM115  # handed to the child
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "deploy.supervisor"],
-            env={**os.environ, "LT_HOME": str(home)}, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True, cwd=Path(__file__).resolve().parents[1],
+        console.step(
+            f"starting services: {', '.join(wanted)}" + (f" (external: {', '.join(external)})" if external else "")
         )
+        with open(home / "logs" / "supervisor.log", "ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "deploy.supervisor"],
+                env={**os.environ, "LT_HOME": str(home)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=Path(__file__).resolve().parents[1],
+            )
         stack["supervisor"] = {"pid": proc.pid}
         _write(home / "stack.json", stack)
     asyncio.run(_wait_healthy(services, external, timeout=90))
@@ -110,8 +131,10 @@ async def _wait_healthy(services: dict[str, int], external: list[str], timeout: 
                 if await _healthy(http, port):
                     del pending[name]
             if pending and time.monotonic() > deadline:
-                raise TimeoutError(f"services not ready after {timeout:.0f} s: {', '.join(pending)} "
-                                   "(see .lienthong/logs/<service>.log)")
+                raise TimeoutError(
+                    f"services not ready after {timeout:.0f} s: {', '.join(pending)} "
+                    "(see .lienthong/logs/<service>.log)"
+                )
             await asyncio.sleep(0.3)
 
 
@@ -119,7 +142,7 @@ async def _healthy(http: aiohttp.ClientSession, port: int) -> bool:
     try:
         async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
             return r.status == 200
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+    except (TimeoutError, aiohttp.ClientError, OSError):
         return False
 
 
@@ -150,11 +173,23 @@ def status(settings: Settings) -> list[dict[str, Any]]:
     stack = _read(home / "stack.json")
     rows: list[dict[str, Any]] = []
     bootstrap = settings.kafka_bootstrap or stack.get("kafka_bootstrap")
-    rows.append({"component": "broker", "address": bootstrap, "pid": stack.get("broker", {}).get("pid"),
-                 "healthy": asyncio.run(_broker_ok(bootstrap)) if bootstrap else False})
+    rows.append(
+        {
+            "component": "broker",
+            "address": bootstrap,
+            "pid": stack.get("broker", {}).get("pid"),
+            "healthy": asyncio.run(_broker_ok(bootstrap)) if bootstrap else False,
+        }
+    )
     url = settings.database_url or stack.get("database_url")
-    rows.append({"component": "database", "address": _safe_url(url), "pid": stack.get("postgres", {}).get("pid"),
-                 "healthy": asyncio.run(_db_ok(url)) if url else False})
+    rows.append(
+        {
+            "component": "database",
+            "address": _safe_url(url),
+            "pid": stack.get("postgres", {}).get("pid"),
+            "healthy": asyncio.run(_db_ok(url)) if url else False,
+        }
+    )
     sup = _read(home / "supervisor.json")
     services = _read(home / "services.json")
     for name in SIMULATED_AGENCIES:
@@ -163,9 +198,15 @@ def status(settings: Settings) -> list[dict[str, Any]]:
             continue
         child = sup.get("services", {}).get(name, {})
         port = child.get("port") or services.get("services", {}).get(name)
-        rows.append({"component": name, "address": f"http://127.0.0.1:{port}" if port else None,
-                     "pid": child.get("pid"), "restarts": child.get("restarts", 0),
-                     "healthy": asyncio.run(_http_ok(port)) if port else False})
+        rows.append(
+            {
+                "component": name,
+                "address": f"http://127.0.0.1:{port}" if port else None,
+                "pid": child.get("pid"),
+                "restarts": child.get("restarts", 0),
+                "healthy": asyncio.run(_http_ok(port)) if port else False,
+            }
+        )
     return rows
 
 
@@ -180,10 +221,8 @@ async def _broker_ok(bootstrap: str) -> bool:
     except Exception:
         return False
     finally:
-        try:
+        with contextlib.suppress(Exception):
             await admin.close()
-        except Exception:
-            pass
 
 
 async def _db_ok(url: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any, TextIO
 
 
@@ -11,6 +12,7 @@ class Console:
         self.stream = stream or sys.stderr
         self.quiet = quiet
         self.live = self.stream.isatty()
+        self._last_plain = 0.0
 
     def step(self, message: str) -> None:
         if not self.quiet:
@@ -23,7 +25,8 @@ class Console:
             return
         if self.live:
             print(f"\r\033[K{message}", end="", file=self.stream, flush=True)
-        else:
+        elif time.monotonic() - self._last_plain >= 5.0:
+            self._last_plain = time.monotonic()
             print(message, file=self.stream, flush=True)
 
     def done(self) -> None:

@@ -17,14 +17,70 @@ from contracts.identity import Sex, generate_personal_id
 
 AREAS_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "areas"
 
-SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ",
-            "Hồ", "Ngô", "Dương", "Lý"]
-MIDDLE = {Sex.MALE: ["Văn", "Đức", "Minh", "Quang", "Hữu", "Thành", "Xuân", "Đình"],
-          Sex.FEMALE: ["Thị", "Ngọc", "Thu", "Thanh", "Minh", "Phương", "Hồng", "Kim"]}
-GIVEN = {Sex.MALE: ["An", "Bình", "Cường", "Dũng", "Đạt", "Hải", "Hiếu", "Hùng", "Khánh", "Long", "Nam",
-                    "Phúc", "Quân", "Sơn", "Thắng", "Trung", "Tuấn", "Việt"],
-         Sex.FEMALE: ["Anh", "Châu", "Giang", "Hà", "Hạnh", "Hoa", "Hương", "Lan", "Linh", "Mai", "Nga",
-                      "Nhung", "Phương", "Thảo", "Trang", "Tuyết", "Vy", "Yến"]}
+SURNAMES = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+]
+MIDDLE = {
+    Sex.MALE: ["Văn", "Đức", "Minh", "Quang", "Hữu", "Thành", "Xuân", "Đình"],
+    Sex.FEMALE: ["Thị", "Ngọc", "Thu", "Thanh", "Minh", "Phương", "Hồng", "Kim"],
+}
+GIVEN = {
+    Sex.MALE: [
+        "An",
+        "Bình",
+        "Cường",
+        "Dũng",
+        "Đạt",
+        "Hải",
+        "Hiếu",
+        "Hùng",
+        "Khánh",
+        "Long",
+        "Nam",
+        "Phúc",
+        "Quân",
+        "Sơn",
+        "Thắng",
+        "Trung",
+        "Tuấn",
+        "Việt",
+    ],
+    Sex.FEMALE: [
+        "Anh",
+        "Châu",
+        "Giang",
+        "Hà",
+        "Hạnh",
+        "Hoa",
+        "Hương",
+        "Lan",
+        "Linh",
+        "Mai",
+        "Nga",
+        "Nhung",
+        "Phương",
+        "Thảo",
+        "Trang",
+        "Tuyết",
+        "Vy",
+        "Yến",
+    ],
+}
 
 
 @cache

@@ -19,10 +19,16 @@ async def issue_bhyt(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
     if isinstance(card, str):
         return Rejected(card)
     row = await conn.fetchrow(
-        "INSERT INTO bhxh.bhyt_cards (dossier_id, card_no, personal_id, valid_from, valid_until, issued_at, source_event_id) "
+        "INSERT INTO bhxh.bhyt_cards "
+        "(dossier_id, card_no, personal_id, valid_from, valid_until, issued_at, source_event_id) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dossier_id) DO UPDATE SET dossier_id = EXCLUDED.dossier_id "
         "RETURNING card_no, valid_until",
-        item.dossier_id, card.card_no, personal_id, card.valid_from, card.valid_until, now,
+        item.dossier_id,
+        card.card_no,
+        personal_id,
+        card.valid_from,
+        card.valid_until,
+        now,
         uuid.UUID(item.event.event_id),
     )
     return Completed({"card_no": row["card_no"], "valid_until": row["valid_until"].isoformat()})

@@ -18,7 +18,10 @@ async def register_residence(conn: Any, item: WorkItem, ctx: StepContext) -> Out
         "INSERT INTO cutru.residence_registrations (dossier_id, personal_id, address, registered_at, source_event_id) "
         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dossier_id) DO UPDATE SET dossier_id = EXCLUDED.dossier_id "
         "RETURNING registered_at",
-        item.dossier_id, personal_id, item.dossier["residence"]["address"], ctx.clock.now(),
+        item.dossier_id,
+        personal_id,
+        item.dossier["residence"]["address"],
+        ctx.clock.now(),
         uuid.UUID(item.event.event_id),
     )
     return Completed({"personal_id": personal_id, "registered_at": row["registered_at"].isoformat()})
@@ -31,7 +34,10 @@ async def remove_residence(conn: Any, item: WorkItem, ctx: StepContext) -> Outco
     await conn.execute(
         "INSERT INTO cutru.residence_removals (dossier_id, personal_id, removed_at, source_event_id) "
         "VALUES ($1, $2, $3, $4) ON CONFLICT (dossier_id) DO NOTHING",
-        item.dossier_id, personal_id, ctx.clock.now(), uuid.UUID(item.event.event_id),
+        item.dossier_id,
+        personal_id,
+        ctx.clock.now(),
+        uuid.UUID(item.event.event_id),
     )
     return Completed({"personal_id": personal_id})
 

@@ -15,7 +15,10 @@ async def _refuse(conn: Any, item: WorkItem, ctx: StepContext, reason: str) -> O
     await conn.execute(
         "INSERT INTO hotich.refusals (dossier_id, step, reason, refused_at) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (dossier_id) DO NOTHING",
-        item.dossier_id, item.to_step, reason, ctx.clock.now(),
+        item.dossier_id,
+        item.to_step,
+        reason,
+        ctx.clock.now(),
     )
     return Rejected(reason)
 
@@ -38,7 +41,11 @@ async def register_birth(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome
                     "INSERT INTO hotich.birth_registrations "
                     "(dossier_id, personal_id, sex, birth_date, registered_at, source_event_id) "
                     "VALUES ($1, $2, $3, $4::text::date, $5, $6)",
-                    item.dossier_id, decision.personal_id, child["sex"], child["birth_date"], now,
+                    item.dossier_id,
+                    decision.personal_id,
+                    child["sex"],
+                    child["birth_date"],
+                    now,
                     uuid.UUID(item.event.event_id),
                 )
         except asyncpg.UniqueViolationError:
@@ -61,7 +68,10 @@ async def register_death(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome
         "INSERT INTO hotich.death_registrations "
         "(dossier_id, personal_id, death_date, registered_at, source_event_id) "
         "VALUES ($1, $2, $3::text::date, $4, $5) ON CONFLICT (dossier_id) DO NOTHING",
-        item.dossier_id, decision.personal_id, item.dossier["deceased"]["death_date"], now,
+        item.dossier_id,
+        decision.personal_id,
+        item.dossier["deceased"]["death_date"],
+        now,
         uuid.UUID(item.event.event_id),
     )
     return Completed({"personal_id": decision.personal_id})

@@ -17,7 +17,11 @@ async def intake(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
         "INSERT INTO motcua.records (dossier_id, chain, receipt_code, status, commune, received_at) "
         "VALUES ($1, $2, $3, 'forwarded', $4, $5) ON CONFLICT (dossier_id) DO UPDATE "
         "SET dossier_id = EXCLUDED.dossier_id RETURNING receipt_code",
-        item.dossier_id, item.event.chain, code, area.get("commune"), now,
+        item.dossier_id,
+        item.event.chain,
+        code,
+        area.get("commune"),
+        now,
     )
     return Completed({"receipt_code": row["receipt_code"]})
 

@@ -50,10 +50,22 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                     "province, district, commune, fee_bearing, paid_online, return_by_post, submitted_at, trace_id, "
                     "run_id, idempotency_key, data) VALUES ($1, $2, $3, 'in_progress', $4, $5, $6, $7, $8, $9, $10, "
                     "$11, $12, $13, $14, $15, $16) ON CONFLICT (idempotency_key) DO NOTHING RETURNING dossier_id",
-                    dossier_id, sub.chain, sub.channel, plan.expected_results, list(sub.procedures),
-                    sub.area["province"], sub.area["district"], sub.area["commune"], sub.fee_bearing,
-                    sub.paid_online, sub.return_by_post, now, trace_id, request.headers.get("X-Lienthong-Run"),
-                    key, json.dumps(sub.data, ensure_ascii=False),
+                    dossier_id,
+                    sub.chain,
+                    sub.channel,
+                    plan.expected_results,
+                    list(sub.procedures),
+                    sub.area["province"],
+                    sub.area["district"],
+                    sub.area["commune"],
+                    sub.fee_bearing,
+                    sub.paid_online,
+                    sub.return_by_post,
+                    now,
+                    trace_id,
+                    request.headers.get("X-Lienthong-Run"),
+                    key,
+                    json.dumps(sub.data, ensure_ascii=False),
                 )
                 if inserted is None:
                     existing = await conn.fetchrow(
@@ -62,16 +74,24 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                     return web.json_response(
                         {"dossier_id": existing["dossier_id"], "status": existing["status"], "duplicate": True}
                     )
-                await outbox.add(conn, "portal", [
-                    (topics.dossier_events(prefix), plan.submitted),
-                    (topics.dossier_events(prefix), plan.handoff.for_lifecycle()),
-                    (topics.work(plan.handoff.payload["to"], prefix), plan.handoff),
-                ])
+                await outbox.add(
+                    conn,
+                    "portal",
+                    [
+                        (topics.dossier_events(prefix), plan.submitted),
+                        (topics.dossier_events(prefix), plan.handoff.for_lifecycle()),
+                        (topics.work(plan.handoff.payload["to"], prefix), plan.handoff),
+                    ],
+                )
             log.info("dossier accepted", chain=sub.chain, channel=sub.channel)
         rt.relay.wake()
         return web.json_response(
-            {"dossier_id": dossier_id, "status": "in_progress", "trace_id": trace_id,
-             "expected_results": plan.expected_results},
+            {
+                "dossier_id": dossier_id,
+                "status": "in_progress",
+                "trace_id": trace_id,
+                "expected_results": plan.expected_results,
+            },
             status=202,
         )
 
@@ -86,23 +106,34 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
             if d is None:
                 return _problem(404, "not_found", [{"field": "dossier_id", "reason": "no such dossier"}])
             results = await conn.fetch(
-                "SELECT step, outcome, reason, result, received_at FROM portal.results WHERE dossier_id = $1", dossier_id
+                "SELECT step, outcome, reason, result, received_at FROM portal.results WHERE dossier_id = $1",
+                dossier_id,
             )
             timeline = await conn.fetch(
                 "SELECT event_id, type, agency, step, occurred_at, payload FROM portal.timeline "
-                "WHERE dossier_id = $1 ORDER BY occurred_at, type", dossier_id,
+                "WHERE dossier_id = $1 ORDER BY occurred_at, type",
+                dossier_id,
             )
         state = citizen_state(d["status"])
-        return web.json_response({
-            **{k: _jsonable(v) for k, v in dict(d).items()},
-            "state": state.value,
-            "state_vi": state.label_vi,
-            "portal_code": state.portal_code,
-            "results": {r["step"]: {"outcome": r["outcome"], "reason": r["reason"],
-                                    "result": json.loads(r["result"]),
-                                    "received_at": r["received_at"].isoformat()} for r in results},
-            "timeline": [{k: _jsonable(v) for k, v in dict(t).items()} for t in timeline],
-        }, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+        return web.json_response(
+            {
+                **{k: _jsonable(v) for k, v in dict(d).items()},
+                "state": state.value,
+                "state_vi": state.label_vi,
+                "portal_code": state.portal_code,
+                "results": {
+                    r["step"]: {
+                        "outcome": r["outcome"],
+                        "reason": r["reason"],
+                        "result": json.loads(r["result"]),
+                        "received_at": r["received_at"].isoformat(),
+                    }
+                    for r in results
+                },
+                "timeline": [{k: _jsonable(v) for k, v in dict(t).items()} for t in timeline],
+            },
+            dumps=lambda o: json.dumps(o, ensure_ascii=False),
+        )
 
     async def stats(request: web.Request) -> web.Response:
         run_id = request.query.get("run_id")

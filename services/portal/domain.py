@@ -25,7 +25,12 @@ class Plan:
 def plan_submission(sub: Submission, chain: Chain, now: datetime, dossier_id: str, trace_id: str) -> Plan:
     expected = chain.terminal_steps(sub.procedures)
     submitted = new_event(
-        "dossier.submitted", "portal", now, dossier_id=dossier_id, chain=sub.chain, step=None,
+        "dossier.submitted",
+        "portal",
+        now,
+        dossier_id=dossier_id,
+        chain=sub.chain,
+        step=None,
         trace_id=trace_id,
         payload={
             "channel": sub.channel,
@@ -39,7 +44,12 @@ def plan_submission(sub: Submission, chain: Chain, now: datetime, dossier_id: st
     )
     first = chain.first
     handoff = new_event(
-        "handoff.sent", "portal", now, dossier_id=dossier_id, chain=sub.chain, step=None,
+        "handoff.sent",
+        "portal",
+        now,
+        dossier_id=dossier_id,
+        chain=sub.chain,
+        step=None,
         trace_id=trace_id,
         payload={
             "to": first.agency,

@@ -24,19 +24,25 @@ async def receive_result(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome
     await conn.execute(
         "INSERT INTO portal.results (dossier_id, step, outcome, reason, result, received_at) "
         "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dossier_id, step) DO NOTHING",
-        item.dossier_id, step, outcome, item.reason, json.dumps(result, ensure_ascii=False), now,
+        item.dossier_id,
+        step,
+        outcome,
+        item.reason,
+        json.dumps(result, ensure_ascii=False),
+        now,
     )
     events: list[tuple[str, dict[str, Any]]] = [("result.synced", {"outcome": outcome, "for_step": step})]
     if dossier["status"] != PortalStatus.IN_PROGRESS.value:
         return Absorbed(events)  # already closed (e.g. a late result after a refusal)
-    rows = await conn.fetch(
-        "SELECT step, outcome, reason FROM portal.results WHERE dossier_id = $1", item.dossier_id
-    )
+    rows = await conn.fetch("SELECT step, outcome, reason FROM portal.results WHERE dossier_id = $1", item.dossier_id)
     v = verdict(dossier["expected_results"], {r["step"]: dict(r) for r in rows})
     if v.status is not PortalStatus.IN_PROGRESS:
         await conn.execute(
             "UPDATE portal.dossiers SET status = $2, reason = $3, closed_at = $4 WHERE dossier_id = $1",
-            item.dossier_id, v.status.value, v.reason, now,
+            item.dossier_id,
+            v.status.value,
+            v.reason,
+            now,
         )
         closed: dict[str, Any] = {"outcome": v.status.value}
         if v.reason:

@@ -39,23 +39,38 @@ def document() -> dict[str, Any]:
                 "post": {
                     "summary": "Submit a linked-service dossier",
                     "parameters": [
-                        {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"},
-                         "description": "Resubmitting with the same key returns the first dossier."},
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string"},
+                            "description": "Resubmitting with the same key returns the first dossier.",
+                        },
                     ],
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                        "oneOf": [_fields(c) for c in CHAIN_NAMES]}}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"oneOf": [_fields(c) for c in CHAIN_NAMES]}}},
+                    },
                     "responses": {
                         "202": {"description": "Accepted; the dossier is on its way"},
                         "200": {"description": "Same Idempotency-Key as an earlier submission"},
-                        "400": {"description": "Body is not JSON", "content": {"application/json": {"schema": _PROBLEMS}}},
-                        "422": {"description": "Invalid dossier", "content": {"application/json": {"schema": _PROBLEMS}}},
+                        "400": {
+                            "description": "Body is not JSON",
+                            "content": {"application/json": {"schema": _PROBLEMS}},
+                        },
+                        "422": {
+                            "description": "Invalid dossier",
+                            "content": {"application/json": {"schema": _PROBLEMS}},
+                        },
                     },
                 }
             },
             "/api/v1/dossiers/{dossier_id}": {
                 "get": {
                     "summary": "Current state and timeline across agencies",
-                    "parameters": [{"name": "dossier_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "parameters": [
+                        {"name": "dossier_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
                     "responses": {"200": {"description": "The dossier"}, "404": {"description": "Unknown dossier"}},
                 }
             },
@@ -66,6 +81,11 @@ def document() -> dict[str, Any]:
                     "responses": {"200": {"description": "Counts"}},
                 }
             },
-            "/healthz": {"get": {"summary": "Readiness", "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}}}},
+            "/healthz": {
+                "get": {
+                    "summary": "Readiness",
+                    "responses": {"200": {"description": "ready"}, "503": {"description": "not ready"}},
+                }
+            },
         },
     }

@@ -35,10 +35,17 @@ async def follow(pool: asyncpg.Pool, bootstrap: str, prefix: str) -> None:
                     continue
                 if e.dossier_id is None:
                     continue
-                rows.append((
-                    uuid.UUID(e.event_id), e.dossier_id, e.type, e.agency, e.step, e.occurred_at,
-                    json.dumps(e.payload, ensure_ascii=False),
-                ))
+                rows.append(
+                    (
+                        uuid.UUID(e.event_id),
+                        e.dossier_id,
+                        e.type,
+                        e.agency,
+                        e.step,
+                        e.occurred_at,
+                        json.dumps(e.payload, ensure_ascii=False),
+                    )
+                )
             if rows:
                 async with pool.acquire() as conn:
                     await conn.executemany(

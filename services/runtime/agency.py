@@ -27,7 +27,7 @@ from contracts.errors import ContractError, Problem
 from services.runtime import outbox
 from services.runtime.kafka import consumer
 from services.runtime.outbox import OutboxRelay
-from services.runtime.work import Absorbed, Completed, Handler, Outcome, Rejected, StepContext, WorkItem
+from services.runtime.work import Absorbed, Completed, Handler, Outcome, StepContext, WorkItem
 
 log = structlog.get_logger()
 
@@ -65,7 +65,9 @@ class AgencyWorker:
         return self.agency
 
     async def run(self) -> None:
-        c = consumer(self.bootstrap, [topics.work(self.agency, self.prefix)], f"{self.prefix}.{self.agency}", self.agency)
+        c = consumer(
+            self.bootstrap, [topics.work(self.agency, self.prefix)], f"{self.prefix}.{self.agency}", self.agency
+        )
         await c.start()
         try:
             while True:
@@ -204,7 +206,12 @@ class _Emitter:
         return e
 
     def handoff(
-        self, route: Route, dossier: dict[str, Any], results: dict[str, Any], following: list[Route], extra: dict[str, Any]
+        self,
+        route: Route,
+        dossier: dict[str, Any],
+        results: dict[str, Any],
+        following: list[Route],
+        extra: dict[str, Any],
     ) -> None:
         payload = {
             "to": route.agency,

@@ -24,7 +24,11 @@ async def beat(agency: str, publisher: AIOKafkaPublisher, clock: SimClock, prefi
     instance = f"{os.uname().nodename}:{os.getpid()}"
     while True:
         event = new_event(
-            "agency.heartbeat", agency, clock.now(), dossier_id=None, chain=None,
+            "agency.heartbeat",
+            agency,
+            clock.now(),
+            dossier_id=None,
+            chain=None,
             payload={"seq": seq, "instance": instance},
         )
         try:

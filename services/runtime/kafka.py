@@ -3,6 +3,7 @@ producer uses acks="all" without idempotence; durability comes from the PostgreS
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 
 import structlog
@@ -61,10 +62,8 @@ async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int) -
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([NewTopic(n, partitions, 1) for n in missing])
-            except TopicAlreadyExistsError:
-                pass
         return missing
     finally:
         await admin.close()

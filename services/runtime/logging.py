@@ -31,17 +31,15 @@ def _mask(key: str | None, value: Any) -> Any:
     return value
 
 
-def mask_personal_data(
-    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
+def mask_personal_data(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Mask ID numbers (anywhere) and full names (by key) before anything is rendered."""
     for key in list(event_dict):
         event_dict[key] = _mask(key, event_dict[key])
     return event_dict
 
 
-def configure(service: str, fmt: str = "auto", level: str = "info") -> None:
-    """Configure structlog once, in an entry point."""
+def configure(service: str, fmt: str = "auto", level: str = "info", *, cache: bool = True) -> None:
+    """Configure structlog once, in an entry point (tests pass cache=False to re-configure)."""
     if fmt == "auto":
         fmt = "console" if sys.stderr.isatty() else "json"
     renderer: Any = (
@@ -57,8 +55,9 @@ def configure(service: str, fmt: str = "auto", level: str = "info") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
+        # Resolve stderr when a logger is made, not now, so a redirected stderr is honoured.
+        logger_factory=lambda *_args: structlog.PrintLogger(sys.stderr),
+        cache_logger_on_first_use=cache,
     )
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)

@@ -72,9 +72,16 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
         await publisher.start()
         relay = OutboxRelay(pool, spec.agency, publisher)
         worker = AgencyWorker(
-            agency=spec.agency, handlers=spec.handlers, pool=pool, relay=relay, bootstrap=bootstrap,
-            prefix=settings.topic_prefix, clock=settings.clock(), chains=settings.chains(),
-            batch_size=settings.batch_size, seed=settings.seed,
+            agency=spec.agency,
+            handlers=spec.handlers,
+            pool=pool,
+            relay=relay,
+            bootstrap=bootstrap,
+            prefix=settings.topic_prefix,
+            clock=settings.clock(),
+            chains=settings.chains(),
+            batch_size=settings.batch_size,
+            seed=settings.seed,
         )
         rt = Runtime(spec, settings, pool, publisher, relay, worker)
         app = web.Application()

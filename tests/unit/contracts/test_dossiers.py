@@ -1,0 +1,88 @@
+"""Portal submissions: what is accepted, and every refusal naming its field."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from typing import Any
+
+import pytest
+
+from contracts.dossiers import parse_submission
+from contracts.errors import ContractError
+from lienthong.workload.citizens import CitizenFactory
+
+TODAY = date(2024, 3, 4)
+
+
+def birth() -> dict[str, Any]:
+    return CitizenFactory("042", seed=7).birth_dossier(TODAY)
+
+
+def problems(body: Any) -> dict[str, str]:
+    with pytest.raises(ContractError) as err:
+        parse_submission(body, TODAY)
+    return {p.field: p.reason for p in err.value.problems}
+
+
+def test_generated_birth_dossier_is_accepted() -> None:
+    sub = parse_submission(birth(), TODAY)
+    assert sub.chain == "birth"
+    assert sub.area["province"] == "042"
+    assert not sub.fee_bearing
+
+
+def test_missing_fields_are_all_listed() -> None:
+    body = birth()
+    del body["child"]["sex"], body["mother"]
+    found = problems(body)
+    assert {"child.sex", "mother.full_name", "mother.personal_id"} <= set(found)
+
+
+def test_future_birth_date_is_refused() -> None:
+    body = birth()
+    body["child"]["birth_date"] = "2024-03-05"
+    assert problems(body) == {"child.birth_date": "must not be in the future"}
+
+
+def test_invalid_id_number_is_refused() -> None:
+    body = birth()
+    body["mother"]["personal_id"] = "12345"
+    assert "12 digits" in problems(body)["mother.personal_id"]
+
+
+def test_non_nfc_name_is_refused() -> None:
+    body = birth()
+    body["child"]["full_name"] = "Nguye\u0302\u0303n An"  # decomposed diacritics
+    assert "NFC" in problems(body)["child.full_name"]
+
+
+@pytest.mark.parametrize("body", [None, [], "birth", {"chain": "wedding"}])
+def test_not_a_dossier(body: Any) -> None:
+    assert problems(body)
+
+
+def test_death_needs_registration_and_removal_and_a_payer_for_burial() -> None:
+    factory = CitizenFactory("042", seed=1)
+    person = factory.person(__import__("contracts.identity", fromlist=["Sex"]).Sex.MALE, (1940, 1950))
+    body = {
+        "chain": "death",
+        "channel": "online",
+        "area": factory.area(),
+        "applicant": {"full_name": "Trần Thị Hoa", "personal_id": "042185000001"},
+        "deceased": {
+            "full_name": person.full_name,
+            "personal_id": person.personal_id,
+            "sex": "male",
+            "birth_year": person.birth_date.year,
+            "death_date": "2024-03-01",
+            "cause": "bệnh",
+            "place": "tại nhà",
+        },
+        "procedures": ["death_registration", "residence_removal", "burial_allowance"],
+    }
+    assert problems(copy.deepcopy(body)) == {"payer": "is required when burial_allowance is chosen"}
+    body["payer"] = "bhxh"
+    assert parse_submission(body, TODAY).procedures == ("death_registration", "residence_removal", "burial_allowance")
+    body["procedures"] = ["burial_allowance"]
+    assert "procedures" in problems(body)

@@ -1,0 +1,83 @@
+"""The agencies' pure decisions."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime
+
+from contracts.chains import load_chains
+from contracts.clock import VN_TZ
+from contracts.dossiers import parse_submission
+from contracts.identity import Sex, parse_personal_id
+from contracts.states import PortalStatus
+from lienthong.workload.citizens import CitizenFactory
+from services.bhxh.domain import BhytCard, child_bhyt_card
+from services.cutru.domain import residence_problem
+from services.hotich.domain import Refused, Registered, decide_birth
+from services.motcua.domain import receipt_code
+from services.portal.domain import plan_submission, verdict
+
+TODAY = date(2024, 3, 4)
+
+
+def dossier() -> dict:  # type: ignore[type-arg]
+    return CitizenFactory("042", seed=3).birth_dossier(TODAY)
+
+
+def test_birth_registration_issues_an_id_for_the_child() -> None:
+    d = dossier()
+    decision = decide_birth(d, TODAY, random.Random(1))
+    assert isinstance(decision, Registered)
+    pid = parse_personal_id(decision.personal_id)
+    assert pid.province == "042"
+    assert pid.sex is Sex(d["child"]["sex"])
+    assert pid.birth_year == date.fromisoformat(d["child"]["birth_date"]).year
+
+
+def test_mother_id_of_a_man_is_refused_as_identity_mismatch() -> None:
+    d = dossier()
+    d["mother"]["personal_id"] = d["father"]["personal_id"]
+    decision = decide_birth(d, TODAY, random.Random(1))
+    assert isinstance(decision, Refused)
+    assert "mother's identity" in decision.reason
+
+
+def test_birth_in_the_future_is_refused() -> None:
+    d = dossier()
+    d["child"]["birth_date"] = "2024-04-01"
+    assert isinstance(decide_birth(d, TODAY, random.Random(1)), Refused)
+
+
+def test_bhyt_card_is_valid_until_the_day_before_the_sixth_birthday() -> None:
+    card = child_bhyt_card("042224123456", date(2024, 2, 29), TODAY)
+    assert card == BhytCard("TE142224123456"[:3] + "42" + "2224123456", date(2024, 2, 29), date(2030, 2, 27))
+    assert isinstance(card, BhytCard)
+    assert len(card.card_no) == 15
+    assert child_bhyt_card("042218123456", date(2018, 1, 1), TODAY) == "child is 6 or older: no free BHYT card"
+
+
+def test_residence_needs_the_id_from_civil_status() -> None:
+    assert residence_problem(dossier(), {}) is not None
+    assert residence_problem(dossier(), {"register_birth": {"personal_id": "042224000001"}}) is None
+
+
+def test_receipt_code_shape() -> None:
+    assert receipt_code("042", datetime(2024, 3, 4, tzinfo=VN_TZ), "ab-cd-ef12-3456") == "H42-240304-ABCDEF12"
+
+
+def test_submission_plan_routes_to_one_stop_and_expects_both_results() -> None:
+    sub = parse_submission(dossier(), TODAY)
+    plan = plan_submission(sub, load_chains()["birth"], datetime(2024, 3, 4, 9, tzinfo=VN_TZ), "d-1", "t-1")
+    assert plan.expected_results == ["register_residence", "issue_bhyt"]
+    assert (plan.handoff.payload["to"], plan.handoff.payload["to_step"]) == ("motcua", "intake")
+    assert plan.handoff.payload["next"] == [{"agency": "hotich", "step": "register_birth"}]
+    assert plan.submitted.trace_id == plan.handoff.trace_id == "t-1"
+
+
+def test_verdict_waits_for_every_expected_result_and_stops_at_a_refusal() -> None:
+    expected = ["register_residence", "issue_bhyt"]
+    assert verdict(expected, {"issue_bhyt": {"outcome": "completed"}}).status is PortalStatus.IN_PROGRESS
+    both = {"issue_bhyt": {"outcome": "completed"}, "register_residence": {"outcome": "completed"}}
+    assert verdict(expected, both).status is PortalStatus.COMPLETED
+    refused = verdict(expected, {"register_birth": {"outcome": "rejected", "reason": "bad id"}})
+    assert (refused.status, refused.reason) == (PortalStatus.REJECTED, "bad id")
