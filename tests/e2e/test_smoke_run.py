@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -68,6 +70,20 @@ def test_smoke_run_moves_1000_birth_chains_with_zero_violations(tmp_path: Path) 
         }
         pids = [c["pid"] for c in status["components"] if c["pid"]]
         assert len(pids) == 7
+
+        # A service killed with kill -9 is restarted by the supervisor.
+        hotich = next(c for c in status["components"] if c["component"] == "hotich")
+        os.kill(hotich["pid"], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while True:
+            now = last_json(lienthong(env, "status", "--json").stdout)
+            row = next(c for c in now["components"] if c["component"] == "hotich")
+            if row["healthy"] and row["pid"] != hotich["pid"]:
+                break
+            assert time.monotonic() < deadline, f"hotich not restarted: {row}"
+            time.sleep(0.5)
+        assert row["restarts"] >= 1
+        pids.append(row["pid"])
     finally:
         down = lienthong(env, "down")
     assert down.returncode == 0, down.stderr
