@@ -63,7 +63,7 @@ def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[Proble
             problems.append(Problem(path, f"must be a valid {schema['format']}"))
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if is_number and "minimum" in schema and value < schema["minimum"]:
-            problems.append(Problem(path, f"must be at least {schema['minimum']}"))
+        problems.append(Problem(path, f"must be at least {schema['minimum']}"))
     if isinstance(value, dict):
         for key in schema.get("required", []):
             if key not in value:

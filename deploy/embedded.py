@@ -108,10 +108,15 @@ def start_broker(home: Path) -> dict[str, Any]:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    wait_for(lambda: port_open(port) or proc.poll() is not None, 30, "broker")
-    if proc.poll() is not None:
-        raise RuntimeError(f"broker exited with {proc.returncode}; see {home / 'logs' / 'broker.log'}")
+    _await_listening(proc, port, 30, "broker", home / "logs" / "broker.log")
     return {"pid": proc.pid, "port": port, "bootstrap": f"127.0.0.1:{port}", "_process": proc}
+
+
+def _await_listening(proc: subprocess.Popen[bytes], port: int, timeout: float, what: str, log: Path) -> None:
+    """Wait until a freshly started server listens, failing fast (with its log's path) if it exits."""
+    wait_for(lambda: port_open(port) or proc.poll() is not None, timeout, what)
+    if proc.poll() is not None:
+        raise RuntimeError(f"{what} exited with {proc.returncode}; see {log}")
 
 
 def _pg_user() -> str | None:
@@ -191,9 +196,7 @@ def start_postgres(home: Path) -> dict[str, Any]:
             start_new_session=True,
             user=user,
         )
-    wait_for(lambda: port_open(port) or proc.poll() is not None, 60, "PostgreSQL")
-    if proc.poll() is not None:
-        raise RuntimeError(f"PostgreSQL exited with {proc.returncode}; see {home / 'logs' / 'postgres.log'}")
+    _await_listening(proc, port, 60, "PostgreSQL", home / "logs" / "postgres.log")
     return {
         "pid": proc.pid,
         "port": port,
