@@ -35,10 +35,15 @@ async def wait_closed(http: aiohttp.ClientSession, base: str, ids: list[str], ti
         for i in ids:
             async with http.get(f"{base}/api/v1/dossiers/{i}") as r:
                 states[i] = await r.json()
-        if all(s["status"] != "in_progress" for s in states.values()):
+        # The timeline is fed from the event stream, so it may trail the status by a moment.
+        if all(s["status"] != "in_progress" and _timeline_closed(s) for s in states.values()):
             return states
         assert asyncio.get_running_loop().time() < deadline, "dossiers did not finish in time"
         await asyncio.sleep(0.3)
+
+
+def _timeline_closed(state: dict[str, Any]) -> bool:
+    return any(e["type"] == "dossier.closed" for e in state["timeline"])
 
 
 @pytest.fixture(scope="module")
