@@ -5,6 +5,10 @@ government swaps in (the `holidays` package's VN calendar knows both). Decree 63
 dossier received after 15:00 counts from the next working day. Decision recorded here: an SLA
 of N working days ends at office close (17:00) of the N-th working day, the start day counting
 as the first; a fractional N rounds up (half a day is "the same working day").
+
+Work itself happens in office hours, 07:30–17:00 on working days (the lunch break is not
+modelled), and starts on the day the deadline counts from: a dossier received after 15:00 is
+taken up the next working day.
 """
 
 from __future__ import annotations
@@ -27,9 +31,13 @@ class WorkingCalendar:
     """Vietnamese working days; holidays are loaded lazily per year and cached."""
 
     _cal: holidays.HolidayBase = field(default_factory=lambda: holidays.country_holidays("VN"))
+    _working: dict[date, bool] = field(default_factory=dict, repr=False)
 
     def is_working_day(self, day: date) -> bool:
-        return bool(self._cal.is_working_day(day))
+        known = self._working.get(day)
+        if known is None:
+            known = self._working[day] = bool(self._cal.is_working_day(day))
+        return known
 
     def is_holiday(self, day: date) -> bool:
         return day in self._cal
@@ -57,6 +65,33 @@ class WorkingCalendar:
         for _ in range(math.ceil(working_days) - 1):
             day = self.next_working_day(day)
         return datetime.combine(day, OFFICE_CLOSE, VN_TZ)
+
+    def begin_work(self, received: datetime) -> datetime:
+        """When an office takes up a dossier received at `received`."""
+        local = received.astimezone(VN_TZ)
+        day = self.counting_start(local)
+        opening = datetime.combine(day, OFFICE_OPEN, VN_TZ)
+        return max(local, opening) if day == local.date() else opening
+
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        """The moment `hours` of office time after `start` (which may fall outside office hours)."""
+        if hours < 0:
+            raise ValueError(f"working hours must not be negative, got {hours}")
+        t = start.astimezone(VN_TZ)
+        if not self.in_office_hours(t):
+            day = (
+                t.date()
+                if self.is_working_day(t.date()) and t.time() < OFFICE_OPEN
+                else self.next_working_day(t.date())
+            )
+            t = datetime.combine(day, OFFICE_OPEN, VN_TZ)
+        remaining = timedelta(hours=hours)
+        while True:
+            available = datetime.combine(t.date(), OFFICE_CLOSE, VN_TZ) - t
+            if remaining <= available:
+                return t + remaining
+            remaining -= available
+            t = datetime.combine(self.next_working_day(t.date()), OFFICE_OPEN, VN_TZ)
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in [start, end)."""

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from contracts.states import DossierState
 from contracts.topics import AGENCIES
 
 CHAIN_NAMES: tuple[str, ...] = ("birth", "death", "lltp")
@@ -43,6 +44,12 @@ class Step:
     after: str | None = None
     sla_with_verification: float | None = None
     procedure: str | None = None
+    work_hours: tuple[float, float, float] | None = None
+    """Simulated office time: (min, most likely, max) hours; None runs the step at once."""
+    states: tuple[str, ...] = ()
+    """Intermediate states (DossierState values) the step passes through before it completes."""
+    via: str | None = None
+    """The integration bus the handoff into this step travels on (e.g. "ngsp")."""
 
     def sla(self, needs_verification: bool = False) -> float:
         if needs_verification and self.sla_with_verification is not None:
@@ -63,6 +70,10 @@ class Chain:
             if s.name == name:
                 return s
         raise KeyError(f"chain {self.name} has no step {name!r}")
+
+    def group_sla(self, needs_verification: bool = False) -> float:
+        """Working days for the whole chain: the appointment date the citizen is given."""
+        return self.group_sla_with_verification if needs_verification else self.group_sla_working_days
 
     @property
     def first(self) -> Step:
@@ -99,8 +110,8 @@ def _parse_chain(name: str, body: Mapping[str, Any]) -> Chain:
     steps: list[Step] = []
     for raw in body.get("steps", []):
         try:
-            step = Step(**raw)
-        except TypeError as exc:
+            step = _parse_step(raw)
+        except (TypeError, ValueError) as exc:
             raise ValueError(f"chain {name}: bad step {raw!r}: {exc}") from exc
         if step.agency not in AGENCIES:
             raise ValueError(f"chain {name}: step {step.name} has unknown agency {step.agency!r}")
@@ -118,6 +129,21 @@ def _parse_chain(name: str, body: Mapping[str, Any]) -> Chain:
         group_sla_working_days=float(body.get("group_sla_working_days", 3)),
         group_sla_with_verification=float(body.get("group_sla_with_verification", 5)),
     )
+
+
+def _parse_step(raw: Mapping[str, Any]) -> Step:
+    fields = dict(raw)
+    if fields.get("work_hours") is not None:
+        lo, mode, hi = (float(h) for h in fields["work_hours"])
+        if not 0 <= lo <= mode <= hi:
+            raise ValueError("work_hours must be [min, most likely, max] with 0 ≤ min ≤ most likely ≤ max")
+        fields["work_hours"] = (lo, mode, hi)
+    states = tuple(str(s) for s in fields.get("states", ()))
+    known = {s.value for s in DossierState}
+    if not set(states) <= known:
+        raise ValueError(f"unknown states {sorted(set(states) - known)}; known: {', '.join(sorted(known))}")
+    fields["states"] = states
+    return Step(**fields)
 
 
 def default_chains_text() -> str:

@@ -2,6 +2,12 @@
 
 Every component builds it from the same three settings, so events carry comparable sim time
 and detectors fire on sim time. Speed 1 with the epoch at the anchor is production time.
+
+Compressed time magnifies every real delay: at speed 75,000 a 10 ms queue is 12 sim minutes.
+So a component stamps an event with the sim time the model says it happened (a handoff's send
+time, a task's planned completion) rather than the moment its process got round to it, bounded
+to [now − max_lag_s × speed, now]: never in the future, and never further behind than a real
+lag of `max_lag_s` seconds. At speed 1 that bound is two seconds, i.e. production behaviour.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ class SimClock:
     anchor: float
     """Real Unix time (seconds) at which sim time was `epoch`."""
     speed: float = 1.0
+    max_lag_s: float = 2.0
+    """Real seconds of processing lag a model timestamp may hide (see the module docstring)."""
     real_time: Callable[[], float] = field(default=time.time, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -39,6 +47,12 @@ class SimClock:
 
     def at(self, real: float) -> datetime:
         return (self.epoch + timedelta(seconds=(real - self.anchor) * self.speed)).astimezone(VN_TZ)
+
+    def stamp(self, model: datetime) -> datetime:
+        """The sim time to record for something the model says happened at `model`."""
+        now = self.now()
+        floor = now - timedelta(seconds=self.max_lag_s * self.speed)
+        return min(max(model.astimezone(VN_TZ), floor), now)
 
     def real_seconds(self, sim_seconds: float) -> float:
         """How long a sim duration lasts in real seconds."""

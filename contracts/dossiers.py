@@ -6,6 +6,7 @@ the portal answers those with HTTP 422 and nothing is stored.
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,16 +18,14 @@ from contracts.identity import PROVINCE_CODES, Sex, check_identity
 
 CHANNELS = ("online", "in_person")
 DEATH_PROCEDURES = ("death_registration", "residence_removal", "burial_allowance", "survivor_benefit")
+"""What the applicant may choose: the first two always, then 2, 3 or 4 procedures in all."""
 BURIAL_PAYERS = ("bhxh", "social_protection")
-BENEFICIARY_TYPES = (
-    "pensioner",
-    "monthly_allowance",
-    "voluntary_insured",
-    "insured",
-    "social_protection",
-    "merit",
-    "none",
-)
+INSURED_TYPES = ("pensioner", "monthly_allowance", "voluntary_insured", "insured")
+"""Beneficiaries whose burial allowance and survivor benefit social security pays."""
+SOCIAL_PROTECTION_TYPES = ("social_protection", "merit")
+"""Beneficiaries whose burial support the social-protection desk pays."""
+BENEFICIARY_TYPES = (*INSURED_TYPES, *SOCIAL_PROTECTION_TYPES, "none")
+BURIAL_STEP_BY_PAYER = {"bhxh": "burial_allowance", "social_protection": "burial_support"}
 
 Check = Callable[[Any, date], str | None]
 
@@ -88,6 +87,7 @@ COMMON: list[tuple[str, Check, bool]] = [
     ("fee.bearing", _bool, False),
     ("fee.paid_online", _bool, False),
     ("return_by_post", _bool, False),
+    ("needs_verification", _bool, False),
 ]
 FIELDS: dict[str, list[tuple[str, Check, bool]]] = {
     "birth": [
@@ -132,6 +132,12 @@ class Submission:
     fee_bearing: bool
     paid_online: bool
     return_by_post: bool
+    needs_verification: bool
+    """The longer SLA applies (residence verification; LLTP for people who lived in several
+    places, foreigners, or when expungement must be verified)."""
+    subject_key: str
+    """Who or what the dossier is about, hashed: two open dossiers about the same subject are
+    a duplicate submission."""
     data: dict[str, Any]
     """The whole validated body, carried to the agencies."""
 
@@ -162,8 +168,12 @@ def parse_submission(body: Any, today: date) -> Submission:
         if reason:
             problems.append(Problem(path, reason))
     procedures = _procedures(chain, body.get("procedures"), problems)
-    if chain == "death" and not problems and "burial_allowance" in procedures and "payer" not in body:
-        problems.append(Problem("payer", "is required when burial_allowance is chosen"))
+    if chain == "death" and not problems and "burial_allowance" in procedures:
+        payer = burial_payer(body)
+        if payer is None:
+            problems.append(Problem("payer", "is required when burial_allowance is chosen (or give beneficiary_type)"))
+        else:
+            procedures = tuple(BURIAL_STEP_BY_PAYER[payer] if p == "burial_allowance" else p for p in procedures)
     if problems:
         raise ContractError(problems)
     fee = body.get("fee", {})
@@ -175,8 +185,41 @@ def parse_submission(body: Any, today: date) -> Submission:
         fee_bearing=bool(fee.get("bearing", chain == "lltp")),
         paid_online=bool(fee.get("paid_online", False)),
         return_by_post=bool(body.get("return_by_post", False)),
+        needs_verification=needs_verification(chain, body),
+        subject_key=subject_key(chain, body),
         data=body,
     )
+
+
+def burial_payer(body: dict[str, Any]) -> str | None:
+    """Who pays for the burial: the applicant's choice, else the one the beneficiary type implies."""
+    if body.get("payer") in BURIAL_PAYERS:
+        return str(body["payer"])
+    kind = body.get("beneficiary_type")
+    if kind in INSURED_TYPES:
+        return "bhxh"
+    if kind in SOCIAL_PROTECTION_TYPES:
+        return "social_protection"
+    return None
+
+
+def needs_verification(chain: str, body: dict[str, Any]) -> bool:
+    if chain == "lltp":
+        flags = ("lived_in_several_places", "foreigner", "needs_expungement_check")
+        return any(bool(body.get(f)) for f in flags) or bool(body.get("needs_verification"))
+    return bool(body.get("needs_verification"))
+
+
+_SUBJECT: dict[str, tuple[str, ...]] = {
+    "birth": ("mother.personal_id", "child.birth_date", "child.full_name"),
+    "death": ("deceased.personal_id",),
+    "lltp": ("applicant.personal_id", "purpose"),
+}
+
+
+def subject_key(chain: str, body: dict[str, Any]) -> str:
+    parts = [chain, *(str(_get(body, path)[1]) for path in _SUBJECT[chain])]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
 def _procedures(chain: str, raw: Any, problems: list[Problem]) -> tuple[str, ...]:

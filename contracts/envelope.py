@@ -49,7 +49,13 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
             "fee_bearing": {"type": "boolean"},
             "paid_online": {"type": "boolean"},
             "return_by_post": {"type": "boolean"},
+            "needs_verification": {"type": "boolean"},
             "expected_results": {"type": "array", "items": {"type": "string"}},
+            "due_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "the appointment date: the chain's group SLA counted in working days",
+            },
         },
     },
     "handoff.sent": {
@@ -65,6 +71,8 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
             "next": {"type": "array", "items": _ROUTE},
             "outcome": _OUTCOME,
             "reason": {"type": "string"},
+            "code": {"type": "string"},
+            "via": {"type": "string", "description": "integration bus the handoff travels on"},
         },
     },
     "handoff.received": {
@@ -72,7 +80,12 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
         "required": ["from", "sent_event_id"],
         "properties": {"from": {"type": "string"}, "sent_event_id": {"type": "string", "format": "uuid"}},
     },
-    "step.started": {"type": "object"},
+    "step.started": {
+        "type": "object",
+        "properties": {
+            "deadline": {"type": "string", "format": "date-time", "description": "the step's SLA, sim time"}
+        },
+    },
     "step.state": {
         "type": "object",
         "required": ["state"],
@@ -82,7 +95,10 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
     "step.rejected": {
         "type": "object",
         "required": ["reason"],
-        "properties": {"reason": {"type": "string", "minLength": 1}},
+        "properties": {
+            "reason": {"type": "string", "minLength": 1},
+            "code": {"type": "string", "description": "machine-readable kind, e.g. identity_mismatch"},
+        },
     },
     "link.error": {
         "type": "object",

@@ -115,13 +115,32 @@ class PersonalId:
         return f"{self.province}{digit}{self.birth_year % 100:02d}{self.serial}"
 
 
-def generate_personal_id(province: str, sex: Sex, birth_year: int, rng: random.Random) -> str:
-    """A well-formed ID number for a person born in `birth_year`, registered in `province`."""
+def in_population_register(serial: str) -> bool:
+    """Whether the simulated national population database knows an ID number's serial.
+
+    The simulator has no population database to query, so it answers by rule: serials that are
+    multiples of 97 (about 1 %) are unknown. Generated citizens are always known; the bad-data
+    kind `identity_mismatch` draws an unknown serial, which the agencies refuse as failing
+    verification against the population database.
+    """
+    return int(serial) % 97 != 0
+
+
+def generate_personal_id(
+    province: str, sex: Sex, birth_year: int, rng: random.Random, *, registered: bool = True
+) -> str:
+    """A well-formed ID number for a person born in `birth_year`, registered in `province`
+    (or, with `registered=False`, one the population database does not know)."""
     if province not in PROVINCE_CODES:
         raise ValueError(f"unknown province code {province!r}")
     if (birth_year // 100) * 100 not in _CENTURIES:
         raise ValueError(f"birth year {birth_year} outside 1900–2199")
-    return str(PersonalId(province, sex, birth_year, f"{rng.randrange(1_000_000):06d}"))
+    if not registered:
+        return str(PersonalId(province, sex, birth_year, f"{97 * rng.randrange(1_000_000 // 97 + 1):06d}"))
+    while True:
+        serial = f"{rng.randrange(1_000_000):06d}"
+        if in_population_register(serial):
+            return str(PersonalId(province, sex, birth_year, serial))
 
 
 def parse_personal_id(value: str) -> PersonalId:
@@ -148,6 +167,35 @@ def check_identity(value: str, sex: Sex | None = None, birth_year: int | None = 
     if birth_year is not None and pid.birth_year != birth_year:
         return f"personal ID number encodes birth year {pid.birth_year}, dossier says {birth_year}"
     return None
+
+
+class IdentityProblem(StrEnum):
+    """Why an agency refuses a person's identity: the data-quality kinds of DOMAIN.md."""
+
+    MALFORMED = "malformed_id"
+    WRONG_SEX_OR_YEAR = "wrong_sex_or_year"
+    MISMATCH = "identity_mismatch"
+
+
+def verify_identity(
+    value: str, sex: Sex | None = None, birth_year: int | None = None
+) -> tuple[IdentityProblem, str] | None:
+    """An agency's check against the population database: (kind, reason), or None when it passes."""
+    reason = check_identity(value, sex, birth_year)
+    if reason:
+        kind = IdentityProblem.MALFORMED if value_malformed(value) else IdentityProblem.WRONG_SEX_OR_YEAR
+        return kind, reason
+    if not in_population_register(value[6:]):
+        return IdentityProblem.MISMATCH, "personal ID number not found in the national population database"
+    return None
+
+
+def value_malformed(value: str) -> bool:
+    try:
+        parse_personal_id(value)
+    except ValueError:
+        return True
+    return False
 
 
 def mask_personal_id(value: str) -> str:

@@ -7,6 +7,7 @@ from `$LT_HOME/services.json` (re-read on SIGHUP) and writes what runs to
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -121,7 +122,13 @@ class Supervisor:
                 self.reconcile()
             self.tick()
             time.sleep(0.2)
-        for child in self.children.values():
+        # Signal every child first, then wait: they shut down in parallel.
+        running = [c for c in self.children.values() if c.proc and c.proc.poll() is None]
+        for child in running:
+            assert child.proc is not None
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.proc.pid, signal.SIGTERM)
+        for child in running:
             self.stop_child(child)
         (self.home / "supervisor.json").unlink(missing_ok=True)
 

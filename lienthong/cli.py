@@ -6,12 +6,18 @@ import argparse
 import asyncio
 import json
 import sys
+import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from contracts.clock import VN_TZ
 from lienthong.ui import Console, table
 from services.runtime.logging import configure
-from services.runtime.settings import Settings
+from services.runtime.settings import Settings, clock_env
+
+RUN_LEAD_S = 10.0
+"""Real seconds between setting a run's clock and sim time reaching the period's start."""
 
 
 def _emit_json(data: Any) -> None:
@@ -49,14 +55,34 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     from lienthong.workload import profiles
 
     profile = profiles.load(args.profile)
-    settings = stack.up(settings, console, args.external)
-    summary = asyncio.run(run.run(profile, settings, console, settle_s=args.settle))
+    speed = args.speed or profile.speed
+    if speed <= 0:
+        raise ValueError("--speed must be positive")
+    epoch = datetime.combine(profile.start, datetime.min.time(), VN_TZ)
+    # The services restart first; sim time reaches the period's start a few seconds from now.
+    anchor = time.time() + RUN_LEAD_S
+    clock = {"sim_epoch": epoch.isoformat(), "sim_anchor": anchor, "sim_speed": speed}
+    env = {**clock_env(epoch, anchor, speed), "LT_LLTP_ISSUER": profile.lltp_issuer}
+    setup_started = time.monotonic()
+    settings = stack.start_fresh(settings, console, args.external, clock, env)
+    setup_s = time.monotonic() - setup_started
+    summary = asyncio.run(run.run(profile, settings, settings.clock(), console, settle_s=args.settle))
+    summary["setup_s"] = round(setup_s, 2)
     if not args.json:
-        rows = [{"chain": c, **v} for c, v in summary["chains"].items()]
+        rows = [{"chain": c, **{k: v for k, v in s.items() if k != "duplicates"}} for c, s in summary["chains"].items()]
+        columns = ["chain", "expected", "submitted", "accepted", "completed", "rejected", "refused_at_portal"]
+        print(table(rows, [*columns, "in_progress"]))
+        if summary["bad_data"]:
+            print(
+                table(
+                    [{"kind": k, **v} for k, v in summary["bad_data"].items()],
+                    ["kind", "injected", "refused", "not_refused"],
+                )
+            )
         print(
-            table(rows, ["chain", "expected", "submitted", "refused_at_portal", "completed", "rejected", "in_progress"])
+            f"{summary['sim_days']} sim days in {summary['elapsed_s']} s (setup {summary['setup_s']} s) · "
+            f"{summary['dossiers_per_s']} dossiers/s"
         )
-        print(f"elapsed {summary['elapsed_s']} s · {summary['dossiers_per_s']} dossiers/s")
     _emit_json(summary)
     return 0
 
@@ -130,6 +156,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", default="smoke")
     run.add_argument("--external", action="append", default=[], metavar="AGENCY")
     run.add_argument("--json", action="store_true", help="only the JSON summary on stdout")
+    run.add_argument("--speed", type=float, default=None, help="sim seconds per real second (default: the profile's)")
     run.add_argument("--settle", type=float, default=30.0, help="seconds without progress that end the wait")
     run.set_defaults(func=cmd_run)
 

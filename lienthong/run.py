@@ -1,146 +1,296 @@
-"""`lienthong run`: submit a profile's dossiers through the portal's HTTP API and wait until
-nothing moves; the last stdout line is a JSON summary."""
+"""`lienthong run`: a profile's dossiers, submitted through the portal's HTTP API at their sim
+arrival times, followed until nothing moves; the last stdout line is a JSON summary.
+
+Each run is a new simulation: sim time starts at the profile's period, so the simulators'
+state is reset and the services restart on the run's clock (lienthong/stack.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import random
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
 
+from contracts.calendar import WorkingCalendar
+from contracts.chains import CHAIN_NAMES
+from contracts.clock import VN_TZ, SimClock
+from contracts.dossiers import INSURED_TYPES
 from lienthong.ui import Console
+from lienthong.workload.arrivals import schedule
+from lienthong.workload.baddata import spoil
 from lienthong.workload.citizens import CitizenFactory
-from lienthong.workload.profiles import Profile
+from lienthong.workload.profiles import BAD_DATA_KINDS, Profile, load_curve
+from services.portal.api import SIM_TIME_HEADER
 from services.runtime.settings import Settings
 
 CONCURRENCY = 32
+TAIL_DAYS = 21
+"""Sim days after the period by which every dossier must be finished (15 working days and more)."""
+DUPLICATE_DELAY = (timedelta(minutes=5), timedelta(hours=3))
+"""When a citizen submits the same dossier again: while the first is certainly still open."""
 
 
 @dataclass
-class Tally:
-    submitted: dict[str, int] = field(default_factory=dict)
-    refused_at_portal: dict[str, int] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
+class Planned:
+    at: datetime
+    chain: str
+    doc: dict[str, Any]
+    bad: str | None = None
+    copy: bool = False
+    """A duplicate submission of an earlier dossier (the portal must refuse it)."""
+    status: int | None = None
+    dossier_id: str | None = None
 
 
-def dossiers(profile: Profile, settings: Settings) -> list[dict[str, Any]]:
-    """Every dossier the profile asks for, in submission order."""
-    factory = CitizenFactory(profile.province, settings.seed)
-    today = settings.clock().now().date()
-    out: list[dict[str, Any]] = []
-    for chain, n in profile.volumes.items():
-        if chain != "birth":
-            raise NotImplementedError(f"chain {chain} is not simulated yet; only birth runs")
-        shares = profile.shares.get(chain)
-        for _ in range(n):
-            online = shares is None or factory.rng.random() < shares.online
-            post = shares is not None and factory.rng.random() < shares.post
-            out.append(factory.birth_dossier(today, "online" if online else "in_person", post))
+def plan(profile: Profile, seed: int) -> list[Planned]:
+    """Every submission of the profile in time order: the dossiers, spoiled at the profile's
+    bad-data rates, and the duplicate copies."""
+    factory = CitizenFactory(profile.province, seed)
+    rng = random.Random(seed + 1)
+    out: list[Planned] = []
+    kinds = list(profile.bad_data)
+    weights = [profile.bad_data[k] for k in kinds]
+    for a in schedule(profile, load_curve(profile.arrival), WorkingCalendar(), rng):
+        doc = _dossier(factory, profile, a.chain, a.channel, a.at)
+        roll = rng.random()
+        bad = next((k for k, acc in zip(kinds, _cumulative(weights), strict=True) if roll < acc), None)
+        if bad and bad != "duplicate_submission":
+            doc = spoil(doc, bad, rng)
+        out.append(Planned(a.at, a.chain, doc, bad))
+        if bad == "duplicate_submission":
+            lo, hi = DUPLICATE_DELAY
+            out.append(Planned(a.at + lo + (hi - lo) * rng.random(), a.chain, doc, bad, copy=True))
+    out.sort(key=lambda p: p.at)
     return out
 
 
-async def submit_all(settings: Settings, run_id: str, docs: list[dict[str, Any]], console: Console) -> Tally:
-    tally = Tally()
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    for d in docs:
-        queue.put_nowait(d)
-    started = time.monotonic()
+def _cumulative(weights: list[float]) -> list[float]:
+    acc, out = 0.0, []
+    for w in weights:
+        acc += w
+        out.append(acc)
+    return out
+
+
+def _pick(rng: random.Random, mix: dict[Any, float]) -> Any:
+    return rng.choices(list(mix), weights=list(mix.values()))[0]
+
+
+def _dossier(factory: CitizenFactory, profile: Profile, chain: str, channel: str, at: datetime) -> dict[str, Any]:
+    r = factory.rng
+    shares = profile.share(chain)
+    post = r.random() < shares.post
+    verify = r.random() < shares.verification
+    today = at.astimezone(VN_TZ).date()
+    if chain == "birth":
+        return factory.birth_dossier(today, channel, post, verify)
+    if chain == "death":
+        beneficiary = _pick(r, profile.beneficiaries)
+        n = _pick(r, profile.death_procedures)
+        # Valid data stays valid: nobody claims a burial payment for a deceased no payer covers,
+        # nor a survivor benefit social security does not pay.
+        if beneficiary == "none":
+            n = 2
+        elif n == 4 and beneficiary not in INSURED_TYPES:
+            n = 3
+        return factory.death_dossier(
+            today, channel, post, procedures=n, beneficiary=beneficiary, needs_verification=verify
+        )
+    if chain == "lltp":
+        paid = channel == "online" and r.random() < shares.fee_paid_online
+        return factory.lltp_dossier(today, channel, post, paid_online=paid, needs_verification=verify)
+    raise ValueError(f"unknown chain {chain}")
+
+
+@dataclass
+class Progress:
+    submitted: dict[str, int] = field(default_factory=dict)
+    stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+async def submit_all(
+    settings: Settings, clock: SimClock, run_id: str, planned: list[Planned], burst: bool, progress: Progress
+) -> None:
+    """POST each planned submission when the sim clock reaches its time (at once in a burst)."""
     url = f"{settings.portal_url}/api/v1/dossiers"
+    queue = iter(planned)
 
     async def worker(http: aiohttp.ClientSession) -> None:
-        while not queue.empty():
-            doc = queue.get_nowait()
-            key = uuid.uuid4().hex
+        for p in queue:
+            wait = clock.real_at(p.at) - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            headers = {"X-Lienthong-Run": run_id, "Idempotency-Key": uuid.uuid4().hex}
+            if not burst:
+                headers[SIM_TIME_HEADER] = p.at.isoformat()
             for attempt in range(5):
                 try:
-                    async with http.post(
-                        url, json=doc, headers={"X-Lienthong-Run": run_id, "Idempotency-Key": key}
-                    ) as r:
-                        if r.status in (200, 202):
-                            tally.submitted[doc["chain"]] = tally.submitted.get(doc["chain"], 0) + 1
-                        elif 400 <= r.status < 500:
-                            tally.refused_at_portal[doc["chain"]] = tally.refused_at_portal.get(doc["chain"], 0) + 1
-                        else:
+                    async with http.post(url, json=p.doc, headers=headers) as r:
+                        if r.status >= 500:
                             raise aiohttp.ClientResponseError(r.request_info, (), status=r.status)
+                        p.status = r.status
+                        if r.status in (200, 202):
+                            p.dossier_id = (await r.json())["dossier_id"]
                         break
                 except (TimeoutError, aiohttp.ClientError) as exc:
                     # The same Idempotency-Key makes a retry safe if the first try got through.
                     if attempt == 4:
-                        tally.errors.append(f"{type(exc).__name__}: {exc}")
+                        progress.errors.append(f"{type(exc).__name__}: {exc}")
                     await asyncio.sleep(0.2 * (attempt + 1))
-
-    async def report() -> None:
-        while True:
-            done = sum(tally.submitted.values()) + sum(tally.refused_at_portal.values())
-            rate = done / max(time.monotonic() - started, 1e-9)
-            console.progress(f"submitting: {done}/{len(docs)} ({rate:.0f}/s)")
-            await asyncio.sleep(1.0 if console.live else 5.0)
+            if not p.copy:
+                progress.submitted[p.chain] = progress.submitted.get(p.chain, 0) + 1
 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-        reporter = asyncio.create_task(report())
         await asyncio.gather(*(worker(http) for _ in range(CONCURRENCY)))
-        reporter.cancel()
-    console.done()
-    return tally
+
+
+async def fetch_stats(http: aiohttp.ClientSession, settings: Settings, run_id: str) -> dict[str, dict[str, int]]:
+    async with http.get(f"{settings.portal_url}/api/v1/stats", params={"run_id": run_id}) as r:
+        stats: dict[str, dict[str, int]] = (await r.json())["chains"]
+        return stats
+
+
+async def report_progress(
+    settings: Settings, clock: SimClock, run_id: str, profile: Profile, progress: Progress, console: Console
+) -> None:
+    started = time.monotonic()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+        while True:
+            with contextlib.suppress(TimeoutError, aiohttp.ClientError):
+                progress.stats = await fetch_stats(http, settings, run_id)
+            parts = []
+            for chain in profile.volumes:
+                s = progress.stats.get(chain, {})
+                done = s.get("completed", 0) + s.get("rejected", 0)
+                parts.append(f"{chain} {progress.submitted.get(chain, 0)}/{profile.volumes[chain]} nộp · {done} xong")
+            finished = sum(s.get("completed", 0) + s.get("rejected", 0) for s in progress.stats.values())
+            rate = finished / max(time.monotonic() - started, 1e-9)
+            console.progress(f"{clock.now():%Y-%m-%d %H:%M} │ " + " │ ".join(parts) + f" │ {rate:.0f} hồ sơ/s")
+            await asyncio.sleep(1.0 if console.live else 2.0)
 
 
 async def wait_settled(
-    settings: Settings, run_id: str, console: Console, settle_s: float, timeout_s: float
-) -> dict[str, Any]:
-    """Poll the portal until no dossier of the run is in progress, or nothing moved for `settle_s`."""
-    url = f"{settings.portal_url}/api/v1/stats"
+    settings: Settings, clock: SimClock, run_id: str, profile: Profile, settle_s: float, timeout_s: float
+) -> dict[str, dict[str, int]]:
+    """Until no dossier of the run is in progress; or, once the sim clock is past the period and
+    its tail, until nothing moved for `settle_s` real seconds."""
+    tail_end = datetime.combine(profile.end, datetime.min.time(), VN_TZ) + timedelta(days=TAIL_DAYS)
     last: Any = None
     last_change = time.monotonic()
     deadline = time.monotonic() + timeout_s
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
         while True:
-            async with http.get(url, params={"run_id": run_id}) as r:
-                stats: dict[str, Any] = (await r.json())["chains"]
+            stats = await fetch_stats(http, settings, run_id)
             if stats != last:
                 last, last_change = stats, time.monotonic()
-            in_progress = sum(c["in_progress"] for c in stats.values())
-            closed = sum(c["completed"] + c["rejected"] for c in stats.values())
-            console.progress(f"processing: {closed} finished, {in_progress} in progress")
-            if in_progress == 0 or time.monotonic() - last_change > settle_s or time.monotonic() > deadline:
-                console.done()
+            if sum(c["in_progress"] for c in stats.values()) == 0:
+                return stats
+            quiet = time.monotonic() - last_change > settle_s
+            if (quiet and clock.now() > tail_end) or time.monotonic() > deadline:
                 return stats
             await asyncio.sleep(0.5)
 
 
-async def run(
-    profile: Profile, settings: Settings, console: Console, settle_s: float = 30.0, timeout_s: float = 3600.0
-) -> dict[str, Any]:
-    run_id = f"{profile.name}-{uuid.uuid4().hex[:8]}"
-    started = time.monotonic()
-    sim_start = settings.clock().now()
-    docs = dossiers(profile, settings)
-    console.step(f"run {run_id}: submitting {len(docs)} dossiers to {settings.portal_url}")
-    tally = await submit_all(settings, run_id, docs, console)
-    if tally.errors:
-        console.step(f"{len(tally.errors)} submissions failed after retries, first: {tally.errors[0]}")
-    stats = await wait_settled(settings, run_id, console, settle_s, timeout_s)
-    elapsed = time.monotonic() - started
-    chains = {}
-    for chain, expected in profile.volumes.items():
+async def outcomes(settings: Settings, planned: list[Planned]) -> dict[str, str]:
+    """Final status of each accepted dossier that carried bad data."""
+    ids = [p.dossier_id for p in planned if p.bad and p.dossier_id and not p.copy]
+    out: dict[str, str] = {}
+    sem = asyncio.Semaphore(CONCURRENCY)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+
+        async def one(dossier_id: str) -> None:
+            async with sem, http.get(f"{settings.portal_url}/api/v1/dossiers/{dossier_id}") as r:
+                out[dossier_id] = (await r.json())["status"]
+
+        await asyncio.gather(*(one(i) for i in ids))
+    return out
+
+
+def summarise(
+    profile: Profile, planned: list[Planned], stats: dict[str, dict[str, int]], final: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    chains: dict[str, Any] = {}
+    for chain in CHAIN_NAMES:
+        originals = [p for p in planned if p.chain == chain and not p.copy]
+        copies = [p for p in planned if p.chain == chain and p.copy]
+        refused = sum(1 for p in originals if p.status is not None and 400 <= p.status < 500)
         s = stats.get(chain, {})
         chains[chain] = {
-            "expected": expected,
-            "submitted": tally.submitted.get(chain, 0),
-            "refused_at_portal": tally.refused_at_portal.get(chain, 0),
+            "expected": profile.expected(chain),
+            "submitted": sum(1 for p in originals if p.status is not None),
+            "accepted": sum(1 for p in originals if p.dossier_id),
             "completed": s.get("completed", 0),
-            "rejected": s.get("rejected", 0),
+            "rejected": s.get("rejected", 0) + refused,
+            "refused_at_portal": refused,
             "in_progress": s.get("in_progress", 0),
+            "duplicates": {
+                "submitted": len(copies),
+                "refused": sum(1 for p in copies if p.status == 409),
+            },
         }
+    bad: dict[str, Any] = {}
+    for kind in BAD_DATA_KINDS:
+        hits = [p for p in planned if p.bad == kind and (p.copy or kind != "duplicate_submission")]
+        if not hits:
+            continue
+        caught = sum(
+            1
+            for p in hits
+            if (p.status is not None and 400 <= p.status < 500)
+            or (p.dossier_id is not None and final.get(p.dossier_id) == "rejected")
+        )
+        bad[kind] = {"injected": len(hits), "refused": caught, "not_refused": len(hits) - caught}
+    return chains, bad
+
+
+async def run(
+    profile: Profile,
+    settings: Settings,
+    clock: SimClock,
+    console: Console,
+    settle_s: float = 30.0,
+    timeout_s: float = 3 * 3600.0,
+) -> dict[str, Any]:
+    run_id = f"{profile.name}-{uuid.uuid4().hex[:8]}"
+    planned = plan(profile, settings.seed)
+    burst = load_curve(profile.arrival).burst
+    n = sum(1 for p in planned if not p.copy)
+    console.step(
+        f"run {run_id}: {n} dossiers from {profile.start} over {profile.days} sim days at speed {clock.speed:g} "
+        f"→ {settings.portal_url}"
+    )
+    started = time.monotonic()
+    progress = Progress()
+    reporter = asyncio.create_task(report_progress(settings, clock, run_id, profile, progress, console))
+    try:
+        await submit_all(settings, clock, run_id, planned, burst, progress)
+        if progress.errors:
+            console.step(f"{len(progress.errors)} submissions failed after retries, first: {progress.errors[0]}")
+        stats = await wait_settled(settings, clock, run_id, profile, settle_s, timeout_s)
+    finally:
+        reporter.cancel()
+        console.done()
+    elapsed = time.monotonic() - started
+    final = await outcomes(settings, planned)
+    chains, bad = summarise(profile, planned, stats, final)
     finished = sum(c["completed"] + c["rejected"] for c in chains.values())
+    period_start = datetime.combine(profile.start, datetime.min.time(), VN_TZ)
     return {
         "profile": profile.name,
         "run_id": run_id,
+        "speed": clock.speed,
         "chains": chains,
+        "bad_data": bad,
         "elapsed_s": round(elapsed, 2),
         "dossiers_per_s": round(finished / elapsed, 1) if elapsed else None,
-        "sim_days": round((settings.clock().now() - sim_start).total_seconds() / 86400, 4),
-        "submit_errors": len(tally.errors),
+        "sim_days": round((clock.now() - period_start).total_seconds() / 86400, 2),
+        "submit_errors": len(progress.errors),
     }

@@ -18,14 +18,16 @@ import aiohttp
 import asyncpg
 
 from contracts import topics
-from contracts.topics import SIMULATED_AGENCIES
+from contracts.topics import AGENCIES, SIMULATED_AGENCIES
 from deploy.embedded import free_port, pid_alive, port_open, start_broker, start_postgres, stop_pid
 from lienthong.ui import Console
 from services.runtime.db import ensure_database
-from services.runtime.kafka import ensure_topics
+from services.runtime.kafka import delete_topics, ensure_topics
 from services.runtime.settings import Settings
 
 DATABASE = "lienthong"
+RESET_SCHEMAS: tuple[str, ...] = AGENCIES
+"""Schemas a new simulation wipes: the simulators' own state."""
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -51,12 +53,41 @@ def _public(data: Any) -> Any:
 
 def up(settings: Settings, console: Console, external: list[str] | None = None) -> Settings:
     """Start whatever is not running; return settings that point at the running stack."""
+    settings, stack = _ensure_infra(settings, console)
+    _ensure_services(settings, settings.home.resolve(), stack, console, external or [])
+    return settings
+
+
+def start_fresh(
+    settings: Settings, console: Console, external: list[str], clock: dict[str, Any], env: dict[str, str]
+) -> Settings:
+    """A new simulation: stop the services, wipe the simulators' state (schemas and topics, since
+    sim time starts over), and start the services again on `clock` (Settings field → value)
+    with the extra `env`. The broker and PostgreSQL keep running."""
+    settings, stack = _ensure_infra(settings, console)
+    home = settings.home.resolve()
+    stop_services(home, console)
+    console.step("resetting the simulators' state (schemas and topics)")
+    asyncio.run(_reset(settings))
+    stack["clock"] = clock
+    _write(home / "stack.json", stack)
+    settings = replace(settings, **clock)
+    _ensure_services(settings, home, stack, console, external, env)
+    return settings
+
+
+def _ensure_infra(settings: Settings, console: Console) -> tuple[Settings, dict[str, Any]]:
     home = settings.home.resolve()
     (home / "logs").mkdir(parents=True, exist_ok=True)
     stack = _read(home / "stack.json")
     if settings.external_infra:
         console.step(f"external broker {settings.kafka_bootstrap} and database; nothing embedded started")
-        stack = {"external": True, "kafka_bootstrap": settings.kafka_bootstrap, "database_url": settings.database_url}
+        stack = {
+            **stack,
+            "external": True,
+            "kafka_bootstrap": settings.kafka_bootstrap,
+            "database_url": settings.database_url,
+        }
     else:
         broker = stack.get("broker", {})
         if not (pid_alive(broker.get("pid")) and port_open(broker.get("port", 0))):
@@ -67,12 +98,44 @@ def up(settings: Settings, console: Console, external: list[str] | None = None) 
             console.step("starting embedded PostgreSQL")
             postgres = start_postgres(home)
         url = postgres["admin_url"].rsplit("/", 1)[0] + f"/{DATABASE}"
-        stack = {"broker": broker, "postgres": postgres, "kafka_bootstrap": broker["bootstrap"], "database_url": url}
+        stack = {
+            **stack,
+            "broker": broker,
+            "postgres": postgres,
+            "kafka_bootstrap": broker["bootstrap"],
+            "database_url": url,
+        }
     _write(home / "stack.json", stack)
     settings = replace(settings, kafka_bootstrap=stack["kafka_bootstrap"], database_url=stack["database_url"])
     asyncio.run(_prepare(settings, stack.get("postgres", {}).get("admin_url")))
-    _ensure_services(settings, home, stack, console, external or [])
-    return settings
+    return settings, stack
+
+
+async def _reset(settings: Settings) -> None:
+    bootstrap, url = settings.require_infra()
+    conn = await asyncpg.connect(url)
+    try:
+        for schema in RESET_SCHEMAS:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    finally:
+        await conn.close()
+    names = topics.all_topics(settings.topic_prefix)
+    await delete_topics(bootstrap, names)
+    await ensure_topics(bootstrap, names, settings.partitions)
+
+
+def stop_services(home: Path, console: Console) -> None:
+    """Stop the supervisor and every service it runs; the broker and PostgreSQL stay up."""
+    stack = _read(home / "stack.json")
+    sup = _read(home / "supervisor.json")
+    for pid in {stack.get("supervisor", {}).get("pid"), sup.get("pid")} - {None}:
+        if pid_alive(pid):
+            console.step(f"stopping services (supervisor pid {pid})")
+            stop_pid(pid, signal.SIGTERM, timeout=30)
+    for child in sup.get("services", {}).values():  # in case the supervisor died first
+        if child.get("pid") and pid_alive(child["pid"]):
+            stop_pid(child["pid"], signal.SIGTERM)
+    (home / "supervisor.json").unlink(missing_ok=True)
 
 
 async def _prepare(settings: Settings, admin_url: str | None) -> None:
@@ -83,15 +146,24 @@ async def _prepare(settings: Settings, admin_url: str | None) -> None:
 
 
 def _ensure_services(
-    settings: Settings, home: Path, stack: dict[str, Any], console: Console, external: list[str]
+    settings: Settings,
+    home: Path,
+    stack: dict[str, Any],
+    console: Console,
+    external: list[str],
+    extra_env: dict[str, str] | None = None,
 ) -> None:
     unknown = set(external) - set(SIMULATED_AGENCIES)
     if unknown:
         raise ValueError(f"--external names unknown agencies: {', '.join(sorted(unknown))}")
-    previous = _read(home / "services.json").get("services", {})
+    previous_spec = _read(home / "services.json")
+    previous = previous_spec.get("services", {})
     wanted = [a for a in SIMULATED_AGENCIES if a not in external]
     services = {a: previous.get(a) or (settings.portal_port if a == "portal" else free_port()) for a in wanted}
-    env = {k: v for k, v in os.environ.items() if k.startswith("LT_")}
+    # The last run's clock and parameters stay in force until the next run sets new ones.
+    env = {k: v for k, v in previous_spec.get("env", {}).items() if k.startswith(("LT_SIM_", "LT_LLTP_"))}
+    env.update({k: v for k, v in os.environ.items() if k.startswith("LT_")})
+    env.update(extra_env or {})
     env.update(
         {
             "LT_KAFKA_BOOTSTRAP": settings.kafka_bootstrap or "",
@@ -149,14 +221,7 @@ async def _healthy(http: aiohttp.ClientSession, port: int) -> bool:
 def down(settings: Settings, console: Console) -> None:
     home = settings.home.resolve()
     stack = _read(home / "stack.json")
-    sup = _read(home / "supervisor.json")
-    for pid in [stack.get("supervisor", {}).get("pid"), sup.get("pid")]:
-        if pid and pid_alive(pid):
-            console.step(f"stopping services (supervisor pid {pid})")
-            stop_pid(pid, signal.SIGTERM, timeout=30)
-    for child in sup.get("services", {}).values():  # in case the supervisor died first
-        if child.get("pid") and pid_alive(child["pid"]):
-            stop_pid(child["pid"], signal.SIGTERM)
+    stop_services(home, console)
     if stack.get("postgres", {}).get("pid"):
         console.step(f"stopping PostgreSQL (pid {stack['postgres']['pid']})")
         stop_pid(stack["postgres"]["pid"], signal.SIGINT, timeout=30)
@@ -164,7 +229,6 @@ def down(settings: Settings, console: Console) -> None:
         console.step(f"stopping the broker (pid {stack['broker']['pid']})")
         stop_pid(stack["broker"]["pid"], signal.SIGTERM)
     (home / "stack.json").unlink(missing_ok=True)
-    (home / "supervisor.json").unlink(missing_ok=True)
     console.step("stopped")
 
 

@@ -43,28 +43,66 @@ CHECKS: dict[str, str] = {
             SELECT 1 FROM unnest(d.expected_results) s WHERE NOT EXISTS (
                 SELECT 1 FROM portal.results r WHERE r.dossier_id = d.dossier_id AND r.step = s
                 AND r.outcome = 'completed'))""",
-    # Effects for dossiers the portal never accepted: something applied work out of nowhere.
-    "effects_without_accepted_dossier": """
-        SELECT (SELECT count(*) FROM hotich.birth_registrations x WHERE NOT EXISTS
-                  (SELECT 1 FROM portal.dossiers d WHERE d.dossier_id = x.dossier_id))
-             + (SELECT count(*) FROM cutru.residence_registrations x WHERE NOT EXISTS
-                  (SELECT 1 FROM portal.dossiers d WHERE d.dossier_id = x.dossier_id))
-             + (SELECT count(*) FROM bhxh.bhyt_cards x WHERE NOT EXISTS
-                  (SELECT 1 FROM portal.dossiers d WHERE d.dossier_id = x.dossier_id))""",
-    # No event applied twice: each effect's source event is in the consuming agency's inbox,
-    # and no step of a dossier completed under two different events.
-    "effects_without_inbox_record": """
-        SELECT (SELECT count(*) FROM hotich.birth_registrations x WHERE NOT EXISTS
-                  (SELECT 1 FROM hotich.inbox i WHERE i.event_id = x.source_event_id))
-             + (SELECT count(*) FROM cutru.residence_registrations x WHERE NOT EXISTS
-                  (SELECT 1 FROM cutru.inbox i WHERE i.event_id = x.source_event_id))
-             + (SELECT count(*) FROM bhxh.bhyt_cards x WHERE NOT EXISTS
-                  (SELECT 1 FROM bhxh.inbox i WHERE i.event_id = x.source_event_id))""",
+    # Death chain: one death record and one residence removal; the chosen burial payment once.
+    "death_completed_without_exactly_one_death_record": """
+        SELECT count(*) FROM portal.dossiers d WHERE d.chain = 'death' AND d.status = 'completed'
+        AND (SELECT count(*) FROM hotich.death_registrations r WHERE r.dossier_id = d.dossier_id) <> 1""",
+    "death_completed_without_exactly_one_residence_removal": """
+        SELECT count(*) FROM portal.dossiers d WHERE d.chain = 'death' AND d.status = 'completed'
+        AND (SELECT count(*) FROM cutru.residence_removals r WHERE r.dossier_id = d.dossier_id) <> 1""",
+    "death_completed_without_its_burial_allowance": """
+        SELECT count(*) FROM portal.dossiers d WHERE d.chain = 'death' AND d.status = 'completed'
+        AND 'burial_allowance' = ANY(d.procedures)
+        AND (SELECT count(*) FROM bhxh.burial_payments p WHERE p.dossier_id = d.dossier_id) <> 1""",
+    "death_completed_without_its_burial_support": """
+        SELECT count(*) FROM portal.dossiers d WHERE d.chain = 'death' AND d.status = 'completed'
+        AND 'burial_support' = ANY(d.procedures)
+        AND (SELECT count(*) FROM btxh.burial_payments p WHERE p.dossier_id = d.dossier_id) <> 1""",
+    "burial_paid_more_than_once_per_death": """
+        SELECT count(*) FROM (SELECT personal_id FROM (
+            SELECT personal_id FROM bhxh.burial_payments UNION ALL SELECT personal_id FROM btxh.burial_payments
+        ) p GROUP BY personal_id HAVING count(*) > 1) t""",
+    "burial_paid_without_being_chosen": """
+        SELECT (SELECT count(*) FROM bhxh.burial_payments p JOIN portal.dossiers d USING (dossier_id)
+                WHERE NOT 'burial_allowance' = ANY(d.procedures))
+             + (SELECT count(*) FROM btxh.burial_payments p JOIN portal.dossiers d USING (dossier_id)
+                WHERE NOT 'burial_support' = ANY(d.procedures))""",
+    # Judicial record: one certificate per completed request, none for a refused one.
+    "lltp_completed_without_exactly_one_certificate": """
+        SELECT count(*) FROM portal.dossiers d WHERE d.chain = 'lltp' AND d.status = 'completed'
+        AND (SELECT count(*) FROM lltp.certificates c WHERE c.dossier_id = d.dossier_id) <> 1""",
+    "lltp_certificate_for_refused_request": """
+        SELECT count(*) FROM lltp.certificates c JOIN portal.dossiers d USING (dossier_id)
+        WHERE d.status = 'rejected'""",
     "steps_completed_twice": """
         SELECT count(*) FROM (SELECT dossier_id, agency, step FROM portal.timeline
         WHERE type = 'step.completed' GROUP BY 1, 2, 3 HAVING count(*) > 1) t""",
 }
 
+
+EFFECT_TABLES: tuple[str, ...] = (
+    "hotich.birth_registrations",
+    "hotich.death_registrations",
+    "cutru.residence_registrations",
+    "cutru.residence_removals",
+    "bhxh.bhyt_cards",
+    "bhxh.burial_payments",
+    "bhxh.survivor_benefits",
+    "btxh.burial_payments",
+    "lltp.certificates",
+)
+"""Tables of effects that must happen once, for an accepted dossier, from an event in the inbox."""
+
+for _table in EFFECT_TABLES:
+    _schema = _table.split(".")[0]
+    # Work applied out of nowhere: an effect for a dossier the portal never accepted.
+    CHECKS[f"effect_without_accepted_dossier:{_table}"] = f"""
+        SELECT count(*) FROM {_table} x WHERE NOT EXISTS
+            (SELECT 1 FROM portal.dossiers d WHERE d.dossier_id = x.dossier_id)"""
+    # No event applied twice: each effect's source event is in the consuming agency's inbox.
+    CHECKS[f"effect_without_inbox_record:{_table}"] = f"""
+        SELECT count(*) FROM {_table} x WHERE NOT EXISTS
+            (SELECT 1 FROM {_schema}.inbox i WHERE i.event_id = x.source_event_id)"""
 
 _TABLE = re.compile(r"\b(" + "|".join(AGENCIES) + r")\.([a-z_]+)\b")
 

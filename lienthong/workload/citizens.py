@@ -121,7 +121,9 @@ class CitizenFactory:
         district = self.rng.choice(sorted(self.districts))
         return {"province": self.province, "district": district, "commune": self.rng.choice(self.districts[district])}
 
-    def birth_dossier(self, today: date, channel: str = "online", return_by_post: bool = False) -> dict[str, Any]:
+    def birth_dossier(
+        self, today: date, channel: str = "online", return_by_post: bool = False, needs_verification: bool = False
+    ) -> dict[str, Any]:
         r = self.rng
         father = self.person(Sex.MALE, (today.year - 40, today.year - 20))
         mother = self.person(Sex.FEMALE, (today.year - 38, today.year - 19))
@@ -144,4 +146,81 @@ class CitizenFactory:
             "residence": {"address": f"Thôn {r.randint(1, 12)}, {area['commune']}, {area['district']}"},
             "fee": {"bearing": False, "paid_online": False},
             "return_by_post": return_by_post,
+            "needs_verification": needs_verification,
         }
+
+    def death_dossier(
+        self,
+        today: date,
+        channel: str = "online",
+        return_by_post: bool = False,
+        *,
+        procedures: int = 2,
+        beneficiary: str = "none",
+        needs_verification: bool = False,
+    ) -> dict[str, Any]:
+        """A relative reports a death; `procedures` is how many the applicant chose (2, 3 or 4)."""
+        r = self.rng
+        sex = r.choice([Sex.MALE, Sex.FEMALE])
+        deceased = self.person(sex, (today.year - 95, today.year - 45))
+        relative = self.person(Sex.FEMALE, (today.year - 60, today.year - 25), deceased.full_name.split()[0])
+        area = self.area()
+        chosen = ["death_registration", "residence_removal", "burial_allowance", "survivor_benefit"][:procedures]
+        # Mostly reported within days; DOMAIN.md notes deaths registered long after, so a few are late.
+        days_ago = r.randrange(1, 15) if r.random() < 0.95 else r.randrange(15, 400)
+        doc: dict[str, Any] = {
+            "chain": "death",
+            "channel": channel,
+            "area": area,
+            "applicant": {"full_name": relative.full_name, "personal_id": relative.personal_id, "relationship": "con"},
+            "deceased": {
+                "full_name": deceased.full_name,
+                "personal_id": deceased.personal_id,
+                "sex": sex.value,
+                "birth_year": deceased.birth_date.year,
+                "death_date": (today - timedelta(days=days_ago)).isoformat(),
+                "cause": r.choice(
+                    ["Bệnh già", "Bệnh tim mạch", "Tai biến mạch máu não", "Ung thư", "Tai nạn giao thông"]
+                ),
+                "place": r.choice(["Tại nhà", f"Trạm Y tế {area['commune']}", "Bệnh viện Đa khoa tỉnh"]),
+            },
+            "procedures": chosen,
+            "beneficiary_type": beneficiary,
+            "fee": {"bearing": False, "paid_online": False},
+            "return_by_post": return_by_post,
+            "needs_verification": needs_verification,
+        }
+        return doc
+
+    def lltp_dossier(
+        self,
+        today: date,
+        channel: str = "online",
+        return_by_post: bool = False,
+        *,
+        paid_online: bool = False,
+        needs_verification: bool = False,
+    ) -> dict[str, Any]:
+        """A citizen asks for a criminal-record certificate (Phiếu LLTP số 1)."""
+        r = self.rng
+        sex = r.choice([Sex.MALE, Sex.FEMALE])
+        applicant = self.person(sex, (today.year - 60, today.year - 18))
+        doc: dict[str, Any] = {
+            "chain": "lltp",
+            "channel": channel,
+            "area": self.area(),
+            "applicant": {
+                "full_name": applicant.full_name,
+                "personal_id": applicant.personal_id,
+                "sex": sex.value,
+                "birth_year": applicant.birth_date.year,
+            },
+            "purpose": r.choice(
+                ["Xin việc làm", "Xuất khẩu lao động", "Bổ sung hồ sơ đi học", "Kết hôn", "Thành lập doanh nghiệp"]
+            ),
+            "fee": {"bearing": True, "paid_online": paid_online},
+            "return_by_post": return_by_post,
+        }
+        if needs_verification:
+            doc[r.choice(["lived_in_several_places", "needs_expungement_check"])] = True
+        return doc

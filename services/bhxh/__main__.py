@@ -1,6 +1,3 @@
-from importlib import resources
+from services.runtime.service import main
 
-from services.bhxh.handlers import HANDLERS
-from services.runtime.service import AgencySpec, main
-
-main(AgencySpec("bhxh", HANDLERS, resources.files("services.bhxh").joinpath("schema.sql").read_text()))
+main("bhxh")

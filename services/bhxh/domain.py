@@ -1,9 +1,11 @@
-"""Social-security decisions, pure."""
+"""Social-security decisions, pure: the child's BHYT card, the burial allowance, the survivor benefit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+from contracts.dossiers import INSURED_TYPES
 
 
 @dataclass(frozen=True)
@@ -31,3 +33,47 @@ def _add_years(d: date, years: int) -> date:
         return d.replace(year=d.year + years)
     except ValueError:  # 29 February
         return d.replace(year=d.year + years, day=28)
+
+
+BASE_SALARY_VND: tuple[tuple[date, int], ...] = ((date(2023, 7, 1), 1_800_000), (date(2024, 7, 1), 2_340_000))
+"""Lương cơ sở and the day it took effect (Decree 24/2023, Decree 73/2024)."""
+
+
+def base_salary(on: date) -> int:
+    amount = BASE_SALARY_VND[0][1]
+    for since, value in BASE_SALARY_VND:
+        if on >= since:
+            amount = value
+    return amount
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str
+    amount_vnd: int | None = None
+
+
+@dataclass(frozen=True)
+class NotEligible:
+    reason: str
+
+
+def burial_allowance(beneficiary_type: str | None, death_date: date) -> Decision | NotEligible:
+    """Trợ cấp mai táng: ten months of the base salary in force in the month of death, for
+    pensioners, people on a monthly allowance and the (voluntarily) insured."""
+    if beneficiary_type not in INSURED_TYPES:
+        return NotEligible(
+            f"beneficiary type {beneficiary_type or 'unknown'} is not insured: "
+            "burial support is paid by social protection"
+        )
+    return Decision("burial_allowance", 10 * base_salary(death_date))
+
+
+def survivor_benefit(beneficiary_type: str | None) -> Decision | NotEligible:
+    """Trợ cấp tử tuất: monthly for pensioners and people on a monthly allowance (who leave
+    dependants in this model), one-off otherwise."""
+    if beneficiary_type not in INSURED_TYPES:
+        return NotEligible(
+            f"beneficiary type {beneficiary_type or 'unknown'} has no survivor benefit from social security"
+        )
+    return Decision("monthly" if beneficiary_type in ("pensioner", "monthly_allowance") else "one_off")

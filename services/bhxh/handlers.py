@@ -6,18 +6,19 @@ import uuid
 from datetime import date
 from typing import Any
 
-from services.bhxh.domain import child_bhyt_card
+from services.bhxh.domain import NotEligible, burial_allowance, child_bhyt_card, survivor_benefit
+from services.runtime.effects import once
 from services.runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 
 
 async def issue_bhyt(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
     personal_id = item.results.get("register_birth", {}).get("personal_id")
     if not personal_id:
-        return Rejected("no personal ID number from civil status: no BHYT card")
-    now = ctx.clock.now()
+        return Rejected("no personal ID number from civil status: no BHYT card", "missing_upstream_result")
+    now = ctx.now
     card = child_bhyt_card(personal_id, date.fromisoformat(item.dossier["child"]["birth_date"]), now.date())
     if isinstance(card, str):
-        return Rejected(card)
+        return Rejected(card, "not_eligible")
     row = await conn.fetchrow(
         "INSERT INTO bhxh.bhyt_cards "
         "(dossier_id, card_no, personal_id, valid_from, valid_until, issued_at, source_event_id) "
@@ -34,4 +35,60 @@ async def issue_bhyt(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
     return Completed({"card_no": row["card_no"], "valid_until": row["valid_until"].isoformat()})
 
 
-HANDLERS: dict[str, Handler] = {"issue_bhyt": issue_bhyt}
+def _deceased(item: WorkItem) -> str | None:
+    pid = item.results.get("register_death", {}).get("personal_id")
+    return str(pid) if pid else None
+
+
+async def pay_burial_allowance(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+    personal_id = _deceased(item)
+    if not personal_id:
+        return Rejected("no death registration from civil status: no burial allowance", "missing_upstream_result")
+    death_date = date.fromisoformat(item.dossier["deceased"]["death_date"])
+    decision = burial_allowance(item.dossier.get("beneficiary_type"), death_date)
+    if isinstance(decision, NotEligible):
+        return Rejected(decision.reason, "not_eligible")
+    row = await once(
+        conn,
+        "bhxh.burial_payments",
+        item.dossier_id,
+        personal_id,
+        "INSERT INTO bhxh.burial_payments (dossier_id, personal_id, amount_vnd, paid_at, source_event_id) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING amount_vnd",
+        decision.amount_vnd,
+        ctx.now,
+        uuid.UUID(item.event.event_id),
+    )
+    if row is None:
+        return Rejected("a burial allowance was already paid for this death", "duplicate")
+    return Completed({"amount_vnd": row["amount_vnd"]})
+
+
+async def decide_survivor_benefit(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+    personal_id = _deceased(item)
+    if not personal_id:
+        return Rejected("no death registration from civil status: no survivor benefit", "missing_upstream_result")
+    decision = survivor_benefit(item.dossier.get("beneficiary_type"))
+    if isinstance(decision, NotEligible):
+        return Rejected(decision.reason, "not_eligible")
+    row = await once(
+        conn,
+        "bhxh.survivor_benefits",
+        item.dossier_id,
+        personal_id,
+        "INSERT INTO bhxh.survivor_benefits (dossier_id, personal_id, kind, decided_at, source_event_id) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING kind",
+        decision.kind,
+        ctx.now,
+        uuid.UUID(item.event.event_id),
+    )
+    if row is None:
+        return Rejected("a survivor benefit was already decided for this death", "duplicate")
+    return Completed({"kind": row["kind"]})
+
+
+HANDLERS: dict[str, Handler] = {
+    "issue_bhyt": issue_bhyt,
+    "burial_allowance": pay_burial_allowance,
+    "survivor_benefit": decide_survivor_benefit,
+}

@@ -21,7 +21,7 @@ async def register_residence(conn: Any, item: WorkItem, ctx: StepContext) -> Out
         item.dossier_id,
         personal_id,
         item.dossier["residence"]["address"],
-        ctx.clock.now(),
+        ctx.now,
         uuid.UUID(item.event.event_id),
     )
     return Completed({"personal_id": personal_id, "registered_at": row["registered_at"].isoformat()})
@@ -36,7 +36,7 @@ async def remove_residence(conn: Any, item: WorkItem, ctx: StepContext) -> Outco
         "VALUES ($1, $2, $3, $4) ON CONFLICT (dossier_id) DO NOTHING",
         item.dossier_id,
         personal_id,
-        ctx.clock.now(),
+        ctx.now,
         uuid.UUID(item.event.event_id),
     )
     return Completed({"personal_id": personal_id})

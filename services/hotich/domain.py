@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from contracts.identity import Sex, check_identity, generate_personal_id
+from contracts.identity import Sex, generate_personal_id, verify_identity
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class Registered:
 @dataclass(frozen=True)
 class Refused:
     reason: str
+    code: str = "invalid_data"
 
 
 def decide_birth(dossier: dict[str, Any], today: date, rng: random.Random) -> Registered | Refused:
@@ -31,14 +32,14 @@ def decide_birth(dossier: dict[str, Any], today: date, rng: random.Random) -> Re
     if born > today:
         return Refused("child's birth date is in the future")
     mother = dossier.get("mother", {})
-    reason = check_identity(mother.get("personal_id", ""), sex=Sex.FEMALE)
-    if reason:
-        return Refused(f"mother's identity does not match the population database: {reason}")
+    problem = verify_identity(mother.get("personal_id", ""), sex=Sex.FEMALE)
+    if problem:
+        return Refused(f"mother's identity does not match the population database: {problem[1]}", problem[0])
     father = dossier.get("father")
     if father and father.get("personal_id"):
-        reason = check_identity(father["personal_id"], sex=Sex.MALE)
-        if reason:
-            return Refused(f"father's identity does not match the population database: {reason}")
+        problem = verify_identity(father["personal_id"], sex=Sex.MALE)
+        if problem:
+            return Refused(f"father's identity does not match the population database: {problem[1]}", problem[0])
     province = dossier.get("area", {}).get("province", "")
     return Registered(generate_personal_id(province, sex, born.year, rng))
 
@@ -54,7 +55,7 @@ def decide_death(dossier: dict[str, Any], today: date) -> Registered | Refused:
         return Refused("deceased's death date, sex or birth year missing or malformed")
     if died > today:
         return Refused("date of death is in the future")
-    reason = check_identity(d.get("personal_id", ""), sex=sex, birth_year=year)
-    if reason:
-        return Refused(f"deceased's identity does not match the population database: {reason}")
+    problem = verify_identity(d.get("personal_id", ""), sex=sex, birth_year=year)
+    if problem:
+        return Refused(f"deceased's identity does not match the population database: {problem[1]}", problem[0])
     return Registered(d["personal_id"])

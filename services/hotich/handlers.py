@@ -11,16 +11,16 @@ from services.hotich.domain import Refused, decide_birth, decide_death
 from services.runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 
 
-async def _refuse(conn: Any, item: WorkItem, ctx: StepContext, reason: str) -> Outcome:
+async def _refuse(conn: Any, item: WorkItem, ctx: StepContext, reason: str, code: str) -> Outcome:
     await conn.execute(
         "INSERT INTO hotich.refusals (dossier_id, step, reason, refused_at) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (dossier_id) DO NOTHING",
         item.dossier_id,
         item.to_step,
         reason,
-        ctx.clock.now(),
+        ctx.now,
     )
-    return Rejected(reason)
+    return Rejected(reason, code)
 
 
 async def register_birth(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
@@ -29,11 +29,11 @@ async def register_birth(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome
     )
     if existing:  # the same dossier again: the child already has its one ID number
         return Completed({"personal_id": existing})
-    now = ctx.clock.now()
+    now = ctx.now
     for _ in range(20):
         decision = decide_birth(item.dossier, now.date(), ctx.rng)
         if isinstance(decision, Refused):
-            return await _refuse(conn, item, ctx, decision.reason)
+            return await _refuse(conn, item, ctx, decision.reason, decision.code)
         child = item.dossier["child"]
         try:
             async with conn.transaction():
@@ -55,15 +55,15 @@ async def register_birth(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome
 
 
 async def register_death(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
-    now = ctx.clock.now()
+    now = ctx.now
     decision = decide_death(item.dossier, now.date())
     if isinstance(decision, Refused):
-        return await _refuse(conn, item, ctx, decision.reason)
+        return await _refuse(conn, item, ctx, decision.reason, decision.code)
     row = await conn.fetchrow(
         "SELECT dossier_id FROM hotich.death_registrations WHERE personal_id = $1", decision.personal_id
     )
     if row and row["dossier_id"] != item.dossier_id:
-        return await _refuse(conn, item, ctx, "this person's death is already registered")
+        return await _refuse(conn, item, ctx, "this person's death is already registered", "duplicate")
     await conn.execute(
         "INSERT INTO hotich.death_registrations "
         "(dossier_id, personal_id, death_date, registered_at, source_event_id) "

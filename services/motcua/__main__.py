@@ -1,6 +1,3 @@
-from importlib import resources
+from services.runtime.service import main
 
-from services.motcua.handlers import HANDLERS
-from services.runtime.service import AgencySpec, main
-
-main(AgencySpec("motcua", HANDLERS, resources.files("services.motcua").joinpath("schema.sql").read_text()))
+main("motcua")

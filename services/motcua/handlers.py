@@ -9,7 +9,7 @@ from services.runtime.work import Completed, Handler, Outcome, StepContext, Work
 
 
 async def intake(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
-    now = ctx.clock.now()
+    now = ctx.now
     area = item.dossier.get("area", {})
     code = receipt_code(area.get("province", "000"), now, item.dossier_id)
     # A second handoff of the same dossier (duplicate delivery) keeps the first record.

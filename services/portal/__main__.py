@@ -1,17 +1,3 @@
-from importlib import resources
+from services.runtime.service import main
 
-from services.portal.api import routes
-from services.portal.handlers import HANDLERS
-from services.portal.timeline import follow
-from services.runtime.service import AgencySpec, main
-
-main(
-    AgencySpec(
-        "portal",
-        HANDLERS,
-        resources.files("services.portal").joinpath("schema.sql").read_text(),
-        extra_routes=routes,
-        extra_tasks=lambda rt: [follow(rt.pool, rt.settings.kafka_bootstrap or "", rt.settings.topic_prefix)],
-        port_attr="portal_port",
-    )
-)
+main("portal")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 import structlog
 from aiohttp import web
 
 from contracts import topics
+from contracts.calendar import WorkingCalendar
 from contracts.dossiers import parse_submission
 from contracts.errors import ContractError
 from services.portal.domain import citizen_state, plan_submission
@@ -24,17 +26,34 @@ def _problem(status: int, error: str, problems: list[dict[str, str]]) -> web.Res
     return web.json_response({"error": error, "problems": problems}, status=status)
 
 
+SIM_TIME_HEADER = "X-Lienthong-Sim-Time"
+"""A simulated citizen's planned submission time; bounded by the clock's lag tolerance, so it
+can only say "a moment ago" (see contracts/clock.py)."""
+
+
 def routes(rt: Runtime) -> list[web.RouteDef]:
     prefix = rt.settings.topic_prefix
     chains = rt.settings.chains()
     clock = rt.settings.clock()
+    calendar = WorkingCalendar()
+
+    def submission_time(request: web.Request) -> datetime:
+        raw = request.headers.get(SIM_TIME_HEADER)
+        if raw:
+            try:
+                planned = datetime.fromisoformat(raw)
+                if planned.tzinfo is not None:
+                    return clock.stamp(planned)
+            except ValueError:
+                pass
+        return clock.now()
 
     async def submit(request: web.Request) -> web.Response:
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return _problem(400, "malformed_json", [{"field": "$", "reason": f"body is not valid JSON: {exc}"}])
-        now = clock.now()
+        now = submission_time(request)
         try:
             sub = parse_submission(body, now.date())
         except ContractError as exc:
@@ -42,14 +61,33 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
         key = request.headers.get("Idempotency-Key")
         dossier_id = str(uuid.uuid4())
         trace_id = request.headers.get("X-Trace-Id") or uuid.uuid4().hex
-        plan = plan_submission(sub, chains[sub.chain], now, dossier_id, trace_id)
+        plan = plan_submission(sub, chains[sub.chain], now, dossier_id, trace_id, calendar)
         with structlog.contextvars.bound_contextvars(dossier_id=dossier_id, trace_id=trace_id):
             async with rt.pool.acquire() as conn, conn.transaction():
+                # Serialise submissions about the same subject, so two copies cannot both pass the check.
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", sub.subject_key)
+                same = await conn.fetchval(
+                    "SELECT dossier_id FROM portal.dossiers WHERE chain = $1 AND subject_key = $2 "
+                    "AND (status = 'in_progress' OR (chain <> 'lltp' AND status = 'completed')) "
+                    "AND idempotency_key IS DISTINCT FROM $3 LIMIT 1",
+                    sub.chain,
+                    sub.subject_key,
+                    key,
+                )
+                if same is not None:
+                    log.info("duplicate submission refused", existing=same)
+                    return _problem(
+                        409,
+                        "duplicate_dossier",
+                        [{"field": "$", "reason": f"the same {sub.chain} dossier was already submitted as {same}"}],
+                    )
                 inserted = await conn.fetchval(
                     "INSERT INTO portal.dossiers (dossier_id, chain, channel, status, expected_results, procedures, "
                     "province, district, commune, fee_bearing, paid_online, return_by_post, submitted_at, trace_id, "
-                    "run_id, idempotency_key, data) VALUES ($1, $2, $3, 'in_progress', $4, $5, $6, $7, $8, $9, $10, "
-                    "$11, $12, $13, $14, $15, $16) ON CONFLICT (idempotency_key) DO NOTHING RETURNING dossier_id",
+                    "run_id, idempotency_key, data, due_at, needs_verification, subject_key) "
+                    "VALUES ($1, $2, $3, 'in_progress', $4, $5, $6, $7, $8, $9, $10, "
+                    "$11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (idempotency_key) DO NOTHING "
+                    "RETURNING dossier_id",
                     dossier_id,
                     sub.chain,
                     sub.channel,
@@ -66,6 +104,9 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                     request.headers.get("X-Lienthong-Run"),
                     key,
                     json.dumps(sub.data, ensure_ascii=False),
+                    plan.due_at,
+                    sub.needs_verification,
+                    sub.subject_key,
                 )
                 if inserted is None:
                     existing = await conn.fetchrow(
@@ -91,6 +132,7 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                 "status": "in_progress",
                 "trace_id": trace_id,
                 "expected_results": plan.expected_results,
+                "due_at": plan.due_at.isoformat(),
             },
             status=202,
         )
@@ -99,8 +141,8 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
         dossier_id = request.match_info["dossier_id"]
         async with rt.pool.acquire() as conn:
             d = await conn.fetchrow(
-                "SELECT dossier_id, chain, channel, status, reason, submitted_at, closed_at, expected_results, "
-                "province, district, commune, trace_id FROM portal.dossiers WHERE dossier_id = $1",
+                "SELECT dossier_id, chain, channel, status, reason, submitted_at, due_at, closed_at, expected_results, "
+                "procedures, province, district, commune, trace_id FROM portal.dossiers WHERE dossier_id = $1",
                 dossier_id,
             )
             if d is None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contracts.calendar import WorkingCalendar
 from contracts.chains import Chain
 from contracts.dossiers import Submission
 from contracts.envelope import Event, new_event
@@ -18,12 +19,16 @@ class Plan:
     """What accepting a submission writes: the dossier row and the events to publish."""
 
     expected_results: list[str]
+    due_at: datetime
     submitted: Event
     handoff: Event
 
 
-def plan_submission(sub: Submission, chain: Chain, now: datetime, dossier_id: str, trace_id: str) -> Plan:
+def plan_submission(
+    sub: Submission, chain: Chain, now: datetime, dossier_id: str, trace_id: str, calendar: WorkingCalendar
+) -> Plan:
     expected = chain.terminal_steps(sub.procedures)
+    due_at = calendar.deadline(now, chain.group_sla(sub.needs_verification))
     submitted = new_event(
         "dossier.submitted",
         "portal",
@@ -39,7 +44,9 @@ def plan_submission(sub: Submission, chain: Chain, now: datetime, dossier_id: st
             "fee_bearing": sub.fee_bearing,
             "paid_online": sub.paid_online,
             "return_by_post": sub.return_by_post,
+            "needs_verification": sub.needs_verification,
             "expected_results": expected,
+            "due_at": due_at.isoformat(),
         },
     )
     first = chain.first
@@ -54,12 +61,16 @@ def plan_submission(sub: Submission, chain: Chain, now: datetime, dossier_id: st
         payload={
             "to": first.agency,
             "to_step": first.name,
-            "dossier": {**sub.data, "procedures": list(sub.procedures)},
+            "dossier": {
+                **sub.data,
+                "procedures": list(sub.procedures),
+                "needs_verification": sub.needs_verification,
+            },
             "results": {},
             "next": [r.as_dict() for r in chain.next_routes(first.name, sub.procedures)],
         },
     )
-    return Plan(expected, submitted, handoff)
+    return Plan(expected, due_at, submitted, handoff)
 
 
 @dataclass(frozen=True)

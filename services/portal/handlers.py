@@ -11,7 +11,7 @@ from services.runtime.work import Absorbed, Handler, Outcome, StepContext, WorkI
 
 
 async def receive_result(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
-    now = ctx.clock.now()
+    now = ctx.now
     step = item.event.step or "?"
     outcome = item.outcome or "completed"
     result = item.results.get(step, {}) if outcome == "completed" else {}

@@ -46,6 +46,14 @@ def document() -> dict[str, Any]:
                             "schema": {"type": "string"},
                             "description": "Resubmitting with the same key returns the first dossier.",
                         },
+                        {
+                            "name": "X-Lienthong-Sim-Time",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string", "format": "date-time"},
+                            "description": "Simulators only: the planned submission time, honoured within the "
+                            "clock's lag tolerance (LT_SIM_MAX_LAG_S real seconds), never in the future.",
+                        },
                     ],
                     "requestBody": {
                         "required": True,
@@ -56,6 +64,11 @@ def document() -> dict[str, Any]:
                         "200": {"description": "Same Idempotency-Key as an earlier submission"},
                         "400": {
                             "description": "Body is not JSON",
+                            "content": {"application/json": {"schema": _PROBLEMS}},
+                        },
+                        "409": {
+                            "description": "Duplicate submission: the same subject (child, deceased, LLTP "
+                            "applicant and purpose) already has an open or completed dossier",
                             "content": {"application/json": {"schema": _PROBLEMS}},
                         },
                         "422": {

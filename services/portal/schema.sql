@@ -17,8 +17,12 @@ CREATE TABLE IF NOT EXISTS {s}.dossiers (
     trace_id         text NOT NULL,
     run_id           text,
     idempotency_key  text UNIQUE,
-    data             jsonb NOT NULL
+    data             jsonb NOT NULL,
+    due_at           timestamptz NOT NULL,
+    needs_verification boolean NOT NULL,
+    subject_key      text NOT NULL
 );
+CREATE INDEX IF NOT EXISTS dossiers_subject ON {s}.dossiers (chain, subject_key);
 CREATE INDEX IF NOT EXISTS dossiers_run ON {s}.dossiers (run_id, chain, status);
 CREATE TABLE IF NOT EXISTS {s}.results (
     dossier_id  text NOT NULL REFERENCES {s}.dossiers (dossier_id),

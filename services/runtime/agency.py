@@ -1,35 +1,60 @@
-"""The consume loop every agency shares.
+"""The loop every agency shares: receive handoffs, do the work in sim time, hand the dossier on.
 
-Per batch: decode and validate each message (refused ones go to the dead-letter topic with the
-reason); then, in one transaction with a savepoint per message, record the event id in the inbox
-(a duplicate is a no-op), run the agency's handler, and queue the lifecycle events and the next
-handoffs in the outbox. Offsets are committed only after the transaction commits.
+Receive, per batch: decode and validate each message (refused ones go to the dead-letter topic
+with the reason); then, in one transaction with a savepoint per message, record the event id in
+the inbox (a duplicate is a no-op) and either run the step at once or, for a step with office
+work (`work_hours` in the chain data), write a task with its planned milestones. Offsets are
+committed only after the transaction commits.
+
+Work: a second loop takes the tasks whose next milestone is due on the sim clock, emits
+`step.started` / `step.state` at their planned sim times and, at completion, runs the agency's
+handler and queues the lifecycle events and the next handoffs in the outbox, in one transaction.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import random
+import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 import structlog
-from aiokafka import ConsumerRecord
 
 from contracts import topics
-from contracts.chains import Chain, Route
+from contracts.calendar import WorkingCalendar
+from contracts.chains import PORTAL_RESULT, Chain, Route, Step
 from contracts.clock import SimClock
 from contracts.envelope import Event, new_event, parse_event
 from contracts.errors import ContractError, Problem
 from services.runtime import outbox
 from services.runtime.kafka import consumer
 from services.runtime.outbox import OutboxRelay
-from services.runtime.work import Absorbed, Completed, Handler, Outcome, StepContext, WorkItem
+from services.runtime.schedule import COMPLETED, STARTED, plan_work
+from services.runtime.work import Absorbed, Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 
 log = structlog.get_logger()
+
+_DB_LOST = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
+"""Errors after which the whole batch retries on a fresh connection; nothing is lost."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A message the agency cannot use, on its way to the dead-letter topic."""
+
+    topic: str
+    partition: int | None
+    offset: int | None
+    key: bytes | None
+    value: bytes | None
+    reason: str
 
 
 class AgencyWorker:
@@ -46,6 +71,7 @@ class AgencyWorker:
         chains: Mapping[str, Chain],
         batch_size: int = 200,
         seed: int = 0,
+        params: Mapping[str, str] | None = None,
     ) -> None:
         self.agency = agency
         self.handlers = handlers
@@ -54,20 +80,24 @@ class AgencyWorker:
         self.bootstrap = bootstrap
         self.prefix = prefix
         self.batch_size = batch_size
-        self.ctx = StepContext(agency=agency, clock=clock, chains=chains, rng=random.Random(seed))
+        self.clock = clock
+        self.calendar = WorkingCalendar()
+        self.ctx = StepContext(agency, clock, chains, random.Random(seed), clock.now(), dict(params or {}))
         self.processed = 0
         self.duplicates = 0
         self.dead_lettered = 0
         self.assigned = False
+        self._tasks_added = asyncio.Event()
 
     @property
     def schema(self) -> str:
         return self.agency
 
+    # -- receiving ------------------------------------------------------------------------
+
     async def run(self) -> None:
-        c = consumer(
-            self.bootstrap, [topics.work(self.agency, self.prefix)], f"{self.prefix}.{self.agency}", self.agency
-        )
+        topic = topics.work(self.agency, self.prefix)
+        c = consumer(self.bootstrap, [topic], f"{self.prefix}.{self.agency}", self.agency)
         await c.start()
         try:
             while True:
@@ -75,32 +105,33 @@ class AgencyWorker:
                 self.assigned = bool(c.assignment())
                 records = [r for rs in batches.values() for r in rs]
                 if records:
-                    await self.process(records)
+                    await self.process(
+                        [(r.value, Refusal(r.topic, r.partition, r.offset, r.key, r.value, "")) for r in records]
+                    )
                     await c.commit()
         finally:
             await c.stop()
 
-    async def process(self, records: list[ConsumerRecord[Any, Any]]) -> None:
-        items: list[tuple[ConsumerRecord[Any, Any], WorkItem]] = []
-        refused: list[tuple[ConsumerRecord[Any, Any], str]] = []
-        for record in records:
+    async def process(self, messages: list[tuple[bytes, Refusal]]) -> None:
+        """Apply a batch of raw handoffs; `Refusal` carries where each came from."""
+        items: list[tuple[bytes, Refusal, WorkItem]] = []
+        refused: list[Refusal] = []
+        for raw, origin in messages:
             try:
-                items.append((record, self.decode(record.value)))
+                items.append((raw, origin, self.decode(raw)))
             except ContractError as exc:
-                refused.append((record, str(exc)))
+                refused.append(replace(origin, reason=str(exc)))
         async with self.pool.acquire() as conn, conn.transaction():
-            for record, item in items:
-                with structlog.contextvars.bound_contextvars(
-                    dossier_id=item.dossier_id, trace_id=item.event.trace_id, step=item.to_step
-                ):
+            for raw, origin, item in items:
+                with _bound(item):
                     try:
                         async with conn.transaction():
-                            await self.apply(conn, item)
-                    except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
-                        raise  # the whole batch retries after reconnecting; nothing is lost
+                            await self.receive(conn, item, raw)
+                    except _DB_LOST:
+                        raise
                     except Exception as exc:
                         log.exception("handler failed, dead-lettering")
-                        refused.append((record, f"handler failed: {type(exc).__name__}: {exc}"))
+                        refused.append(replace(origin, reason=f"handler failed: {type(exc).__name__}: {exc}"))
             if refused:
                 await self.dead_letter(conn, refused)
         self.relay.wake()
@@ -120,7 +151,7 @@ class AgencyWorker:
             raise ContractError([Problem("$", p) for p in problems])
         return WorkItem.from_event(event)
 
-    async def apply(self, conn: Any, item: WorkItem) -> None:
+    async def receive(self, conn: Any, item: WorkItem, raw: bytes) -> None:
         fresh = await conn.fetchval(
             f"INSERT INTO {self.schema}.inbox (event_id, dossier_id, type) VALUES ($1, $2, $3) "
             "ON CONFLICT (event_id) DO NOTHING RETURNING true",
@@ -132,57 +163,180 @@ class AgencyWorker:
             self.duplicates += 1
             log.info("duplicate delivery ignored", event_id=item.event.event_id)
             return
-        now = self.ctx.clock.now()
-        emit = _Emitter(item, self.agency, now)
+        received = self.clock.stamp(item.event.occurred_at)
+        emit = _Emitter(item, self.agency, received)
         emit("handoff.received", {"from": item.event.agency, "sent_event_id": item.event.event_id})
-        outcome: Outcome = await self.handlers[item.to_step](conn, item, self.ctx)
-        if isinstance(outcome, Absorbed):
-            for type_, payload in outcome.events:
-                emit(type_, payload)
+        step = self._step(item)
+        if step is None or step.work_hours is None:
+            await self._finish(conn, item, emit, with_start=True)
         else:
-            emit("step.started", {})
-            if isinstance(outcome, Completed):
-                emit("step.completed", {"result": outcome.result})
-                routes = item.next
-                results = {**item.results, item.to_step: outcome.result}
-                extra: dict[str, Any] = {"outcome": "completed"}
-            else:
-                emit("step.rejected", {"reason": outcome.reason})
-                routes = [Route("portal", "result")]
-                results = item.results
-                extra = {"outcome": "rejected", "reason": outcome.reason}
-            chain = self.ctx.chains[item.event.chain or ""]
-            for route in routes:
-                following = [] if route.agency == "portal" else chain.next_routes(route.step, item.procedures)
-                emit.handoff(route, item.dossier, results, following, extra)
+            plan = plan_work(
+                step,
+                received,
+                self.calendar,
+                self.ctx.rng,
+                needs_verification=bool(item.dossier.get("needs_verification")),
+            )
+            await conn.execute(
+                f"INSERT INTO {self.schema}.tasks (event_id, dossier_id, message, received_at, deadline, plan, "
+                "next_idx, next_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
+                uuid.UUID(item.event.event_id),
+                item.dossier_id,
+                raw,
+                received,
+                plan.deadline,
+                json.dumps([[m.kind, m.at.isoformat()] for m in plan.milestones]),
+                plan.milestones[0].at,
+            )
+            self._tasks_added.set()
         await outbox.add(conn, self.schema, emit.rows(self.prefix))
         self.processed += 1
 
-    async def dead_letter(self, conn: Any, refused: list[tuple[ConsumerRecord[Any, Any], str]]) -> None:
-        for record, reason in refused:
-            log.warning("message refused", topic=record.topic, offset=record.offset, reason=reason)
+    def _step(self, item: WorkItem) -> Step | None:
+        """The chain's definition of the step, or None for a step outside the chain (the portal's result)."""
+        chain = self.ctx.chains.get(item.event.chain or "")
+        if chain is None:
+            return None
+        try:
+            return chain.step(item.to_step)
+        except KeyError:
+            return None
+
+    # -- working ------------------------------------------------------------------------------
+
+    async def run_tasks(self, idle_s: float = 1.0, min_sleep_s: float = 0.02) -> None:
+        """Advance due tasks; sleep until the next milestone is due on the sim clock."""
+        while True:
+            self._tasks_added.clear()
+            if await self.advance_due(self.clock.now()) >= self.batch_size:
+                continue
+            async with self.pool.acquire() as conn:
+                nxt = await conn.fetchval(f"SELECT next_at FROM {self.schema}.tasks ORDER BY next_at LIMIT 1")
+            delay = idle_s if nxt is None else self.clock.real_at(nxt) - time.time()
+            await asyncio.sleep(min_sleep_s)  # lets milestones due together be taken as one batch
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._tasks_added.wait(), max(0.0, min(delay, idle_s)))
+
+    async def advance_due(self, now: datetime) -> int:
+        """Emit every milestone due by `now`; completing a task runs its handler. Returns the tasks taken."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                f"SELECT id, message, deadline, plan, next_idx FROM {self.schema}.tasks WHERE next_at <= $1 "
+                "ORDER BY next_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+                now,
+                self.batch_size,
+            )
+            refused: list[Refusal] = []
+            for row in rows:
+                item = WorkItem.from_event(parse_event(row["message"]))
+                with _bound(item):
+                    try:
+                        async with conn.transaction():
+                            await self._advance(conn, item, row, now)
+                    except _DB_LOST:
+                        raise
+                    except Exception as exc:
+                        log.exception("step failed, dead-lettering")
+                        await conn.execute(f"DELETE FROM {self.schema}.tasks WHERE id = $1", row["id"])
+                        reason = f"step failed: {type(exc).__name__}: {exc}"
+                        topic = topics.work(self.agency, self.prefix)
+                        refused.append(Refusal(topic, None, None, item.dossier_id.encode(), row["message"], reason))
+            if refused:
+                await self.dead_letter(conn, refused)
+        if rows:
+            self.relay.wake()
+        return len(rows)
+
+    async def _advance(self, conn: Any, item: WorkItem, row: Any, now: datetime) -> None:
+        plan = [(kind, datetime.fromisoformat(at)) for kind, at in json.loads(row["plan"])]
+        idx = row["next_idx"]
+        rows: list[tuple[str, Event]] = []
+        while idx < len(plan) and plan[idx][1] <= now:
+            kind, at = plan[idx]
+            emit = _Emitter(item, self.agency, self.clock.stamp(at))
+            if kind == STARTED:
+                emit("step.started", {"deadline": row["deadline"].isoformat()})
+            elif kind == COMPLETED:
+                await self._finish(conn, item, emit, with_start=False)
+            else:
+                emit("step.state", {"state": kind})
+            rows += emit.rows(self.prefix)
+            idx += 1
+        await outbox.add(conn, self.schema, rows)
+        if idx >= len(plan):
+            await conn.execute(f"DELETE FROM {self.schema}.tasks WHERE id = $1", row["id"])
+        else:
+            await conn.execute(
+                f"UPDATE {self.schema}.tasks SET next_idx = $2, next_at = $3 WHERE id = $1",
+                row["id"],
+                idx,
+                plan[idx][1],
+            )
+
+    async def _finish(self, conn: Any, item: WorkItem, emit: _Emitter, *, with_start: bool) -> None:
+        """Run the step's handler at the emitter's sim time and route the dossier on."""
+        ctx = replace(self.ctx, now=emit.now)
+        outcome: Outcome = await self.handlers[item.to_step](conn, item, ctx)
+        if isinstance(outcome, Absorbed):
+            for type_, payload in outcome.events:
+                emit(type_, payload)
+            return
+        if with_start:
+            emit("step.started", {})
+        if isinstance(outcome, Completed):
+            emit("step.completed", {"result": outcome.result})
+            routes = item.next
+            results = {**item.results, item.to_step: outcome.result}
+            extra: dict[str, Any] = {"outcome": "completed"}
+        else:
+            assert isinstance(outcome, Rejected)
+            emit("step.rejected", {"reason": outcome.reason, **({"code": outcome.code} if outcome.code else {})})
+            routes = [PORTAL_RESULT]
+            results = item.results
+            extra = {
+                "outcome": "rejected",
+                "reason": outcome.reason,
+                **({"code": outcome.code} if outcome.code else {}),
+            }
+        chain = self.ctx.chains[item.event.chain or ""]
+        for route in routes:
+            following = [] if route == PORTAL_RESULT else chain.next_routes(route.step, item.procedures)
+            via = None if route == PORTAL_RESULT else chain.step(route.step).via
+            emit.handoff(route, item.dossier, results, following, {**extra, **({"via": via} if via else {})})
+
+    # -- refusing -----------------------------------------------------------------------------
+
+    async def dead_letter(self, conn: Any, refused: list[Refusal]) -> None:
+        for r in refused:
+            log.warning("message refused", topic=r.topic, offset=r.offset, reason=r.reason)
             body = {
                 "agency": self.agency,
-                "topic": record.topic,
-                "partition": record.partition,
-                "offset": record.offset,
-                "key": record.key.decode(errors="replace") if record.key else None,
-                "value": record.value.decode(errors="replace") if record.value else None,
-                "reason": reason,
+                "topic": r.topic,
+                "partition": r.partition,
+                "offset": r.offset,
+                "key": r.key.decode(errors="replace") if r.key else None,
+                "value": r.value.decode(errors="replace") if r.value else None,
+                "reason": r.reason,
             }
             await conn.execute(
                 f"INSERT INTO {self.schema}.outbox (event_id, dossier_id, topic, key, value) "
                 "VALUES ($1, NULL, $2, $3, $4)",
                 uuid.uuid4(),
                 topics.dead_letter(self.prefix),
-                record.key,
+                r.key,
                 json.dumps(body, ensure_ascii=False).encode(),
             )
         self.dead_lettered += len(refused)
 
 
+def _bound(item: WorkItem) -> contextlib.AbstractContextManager[Any]:
+    return structlog.contextvars.bound_contextvars(
+        dossier_id=item.dossier_id, trace_id=item.event.trace_id, step=item.to_step
+    )
+
+
 class _Emitter:
-    """Collects the events one work item produces, stamped with the same sim time."""
+    """Collects the events one step of one work item produces, stamped with the same sim time."""
 
     def __init__(self, item: WorkItem, agency: str, now: datetime) -> None:
         self.item = item

@@ -32,6 +32,19 @@ CREATE TABLE IF NOT EXISTS {s}.outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_unsent ON {s}.outbox (id) WHERE sent_at IS NULL;
 CREATE INDEX IF NOT EXISTS outbox_dossier ON {s}.outbox (dossier_id);
+-- Steps in progress: the handoff as received and its planned milestones in sim time.
+CREATE TABLE IF NOT EXISTS {s}.tasks (
+    id          bigserial PRIMARY KEY,
+    event_id    uuid NOT NULL UNIQUE,
+    dossier_id  text NOT NULL,
+    message     bytea NOT NULL,
+    received_at timestamptz NOT NULL,
+    deadline    timestamptz NOT NULL,
+    plan        jsonb NOT NULL,
+    next_idx    integer NOT NULL,
+    next_at     timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tasks_due ON {s}.tasks (next_at);
 """
 
 

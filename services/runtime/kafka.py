@@ -67,3 +67,16 @@ async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int) -
         return missing
     finally:
         await admin.close()
+
+
+async def delete_topics(bootstrap: str, names: Iterable[str]) -> None:
+    """Delete the topics that exist (a new simulation starts with empty topics and no offsets)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="lienthong-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        doomed = [n for n in names if n in existing]
+        if doomed:
+            await admin.delete_topics(doomed)
+    finally:
+        await admin.close()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import signal
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 import structlog
@@ -36,6 +38,18 @@ class AgencySpec:
     port_attr: str = "service_port"
 
 
+def agency_spec(name: str) -> AgencySpec:
+    """The spec of agency `name`: its package's `app.spec()` if it has one (the portal, with its
+    HTTP API), else its `handlers.HANDLERS` and `schema.sql`."""
+    try:
+        app = importlib.import_module(f"services.{name}.app")
+    except ModuleNotFoundError:
+        handlers = importlib.import_module(f"services.{name}.handlers").HANDLERS
+        return AgencySpec(name, handlers, resources.files(f"services.{name}").joinpath("schema.sql").read_text())
+    spec: AgencySpec = app.spec()
+    return spec
+
+
 @dataclass
 class Runtime:
     """Everything a running agency process holds; handed to its extra routes and tasks."""
@@ -55,6 +69,7 @@ class Runtime:
             "duplicates": self.worker.duplicates,
             "dead_lettered": self.worker.dead_lettered,
             "published": self.relay.published,
+            "sim_time": self.worker.clock.now().isoformat(),
         }
 
 
@@ -82,6 +97,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
             chains=settings.chains(),
             batch_size=settings.batch_size,
             seed=settings.seed,
+            params={"lltp_issuer": settings.lltp_issuer},
         )
         rt = Runtime(spec, settings, pool, publisher, relay, worker)
         app = web.Application()
@@ -93,6 +109,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
         coros: list[Awaitable[Any]] = [
             relay.run(),
             worker.run(),
+            worker.run_tasks(),
             beat(spec.agency, publisher, settings.clock(), settings.topic_prefix, settings.heartbeat_s),
             *spec.extra_tasks(rt),
         ]
@@ -130,8 +147,9 @@ def _signal_event() -> asyncio.Event:
     return stop
 
 
-def main(spec: AgencySpec) -> None:
+def main(name: str) -> None:
     """Entry point of `python -m services.<agency>`."""
+    spec = agency_spec(name)
     settings = Settings.from_env()
     configure(spec.agency, settings.log_format, settings.log_level)
     asyncio.run(serve(spec, settings))

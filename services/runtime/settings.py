@@ -2,7 +2,8 @@
 
 When `LT_KAFKA_BOOTSTRAP` / `LT_DATABASE_URL` are unset, the addresses of the embedded stack
 that `lienthong up` wrote to `$LT_HOME/stack.json` are used; when they are set, nothing
-embedded is started or read.
+embedded is started or read. Likewise the sim clock (`LT_SIM_*`) falls back to the clock the
+last `lienthong run` set for the stack, so every command reads the same sim time.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class Settings:
     sim_epoch: str | None = None
     sim_anchor: float | None = None
     sim_speed: float = 1.0
+    sim_max_lag_s: float = 2.0
+    lltp_issuer: str = "so_tu_phap"
     heartbeat_s: float = 5.0
     chains_file: Path | None = None
     batch_size: int = 200
@@ -49,16 +52,11 @@ class Settings:
                 continue
             values[f.name] = _convert(f.name, str(f.type), raw)
         settings = cls(**values)
-        if settings.kafka_bootstrap is None or settings.database_url is None:
-            stack = settings.embedded_stack()
-            settings = cls(
-                **{
-                    **values,
-                    "kafka_bootstrap": settings.kafka_bootstrap or stack.get("kafka_bootstrap"),
-                    "database_url": settings.database_url or stack.get("database_url"),
-                }
-            )
-        return settings
+        stack = settings.embedded_stack()
+        fallback = {"kafka_bootstrap": stack.get("kafka_bootstrap"), "database_url": stack.get("database_url")}
+        if "sim_epoch" not in values and stack.get("clock"):
+            fallback.update(stack["clock"])
+        return cls(**{**{k: v for k, v in fallback.items() if v is not None}, **values})
 
     @property
     def external_infra(self) -> bool:
@@ -90,7 +88,7 @@ class Settings:
         if epoch.tzinfo is None:
             epoch = epoch.replace(tzinfo=VN_TZ)
         anchor = self.sim_anchor if self.sim_anchor is not None else epoch.timestamp()
-        return SimClock(epoch=epoch, anchor=anchor, speed=self.sim_speed)
+        return SimClock(epoch=epoch, anchor=anchor, speed=self.sim_speed, max_lag_s=self.sim_max_lag_s)
 
     def chains(self) -> dict[str, Chain]:
         override = self.chains_file.read_text(encoding="utf-8") if self.chains_file else None
@@ -104,6 +102,11 @@ class Settings:
 def _fresh_clock(speed: float) -> SimClock:
     base = SimClock.production()
     return SimClock(epoch=base.epoch, anchor=base.anchor, speed=speed)
+
+
+def clock_env(epoch: datetime, anchor: float, speed: float) -> dict[str, str]:
+    """The `LT_SIM_*` variables that give another process this clock."""
+    return {"LT_SIM_EPOCH": epoch.isoformat(), "LT_SIM_ANCHOR": repr(anchor), "LT_SIM_SPEED": repr(speed)}
 
 
 def _convert(name: str, type_name: str, raw: str) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from contracts.chains import Chain, Route
@@ -55,6 +56,8 @@ class Completed:
 @dataclass(frozen=True)
 class Rejected:
     reason: str
+    code: str | None = None
+    """Machine-readable kind (e.g. identity_mismatch), so the monitor can flag data quality."""
 
 
 @dataclass(frozen=True)
@@ -67,12 +70,16 @@ class Absorbed:
 Outcome = Completed | Rejected | Absorbed
 
 
-@dataclass
+@dataclass(frozen=True)
 class StepContext:
     agency: str
     clock: SimClock
     chains: Mapping[str, Chain]
     rng: random.Random
+    now: datetime
+    """The sim time the step happens at (its planned completion), for the handler's records."""
+    params: Mapping[str, str] = field(default_factory=dict)
+    """Agency parameters from the settings (e.g. who issues LLTP certificates)."""
 
 
 Handler = Callable[[Any, WorkItem, StepContext], Awaitable[Outcome]]

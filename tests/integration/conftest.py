@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
-from importlib import resources
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,13 @@ import pytest
 
 from deploy.embedded import free_port, start_broker, start_postgres, stop_pid
 from services.runtime.db import ensure_database
-from services.runtime.service import AgencySpec, serve
+from services.runtime.service import agency_spec, serve
 from services.runtime.settings import Settings
 
 pytestmark = pytest.mark.integration
+
+SIM_EPOCH = "2024-03-04T08:00:00+07:00"
+SIM_SPEED = 50_000.0
 
 
 @dataclass(frozen=True)
@@ -45,25 +49,6 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
         broker["_process"].wait()
 
 
-def agency_spec(name: str) -> AgencySpec:
-    """The same spec `python -m services.<name>` builds."""
-    ddl = resources.files(f"services.{name}").joinpath("schema.sql").read_text()
-    handlers = __import__(f"services.{name}.handlers", fromlist=["HANDLERS"]).HANDLERS
-    if name != "portal":
-        return AgencySpec(name, handlers, ddl)
-    from services.portal.api import routes
-    from services.portal.timeline import follow
-
-    return AgencySpec(
-        name,
-        handlers,
-        ddl,
-        extra_routes=routes,
-        extra_tasks=lambda rt: [follow(rt.pool, rt.settings.kafka_bootstrap or "", rt.settings.topic_prefix)],
-        port_attr="portal_port",
-    )
-
-
 @dataclass
 class Agencies:
     settings: Settings
@@ -72,6 +57,10 @@ class Agencies:
     @property
     def portal(self) -> str:
         return self.settings.portal_url
+
+    def today(self) -> date:
+        """The sim date: what citizens' dossiers are dated against."""
+        return self.settings.clock().now().date()
 
 
 async def wait_ready(ports: dict[str, int], timeout: float = 60) -> None:
@@ -93,6 +82,13 @@ async def running(infra: Infra, names: list[str], tmp: Path, **overrides: Any) -
     """Run the named agencies in this process against a fresh database and topic prefix."""
     db = f"it_{uuid.uuid4().hex[:10]}"
     await ensure_database(infra.admin_url, db)
+    fields: dict[str, Any] = {
+        # Monday 08:00 in sim time, a working week in about ten real seconds.
+        "sim_epoch": SIM_EPOCH,
+        "sim_anchor": time.time(),
+        "sim_speed": SIM_SPEED,
+        **overrides,
+    }
     base = Settings(
         kafka_bootstrap=infra.bootstrap,
         database_url=infra.admin_url.rsplit("/", 1)[0] + f"/{db}",
@@ -100,7 +96,7 @@ async def running(infra: Infra, names: list[str], tmp: Path, **overrides: Any) -
         topic_prefix=f"it{uuid.uuid4().hex[:8]}",
         portal_port=free_port(),
         heartbeat_s=1.0,
-        **overrides,
+        **fields,
     )
     stop = asyncio.Event()
     ports: dict[str, int] = {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import threading
-from datetime import date
 from pathlib import Path
 
 import aiohttp
@@ -35,7 +34,7 @@ async def test_external_residence_system_completes_birth_chains(infra: Infra, tm
             async with aiohttp.ClientSession() as http:
                 ids = []
                 for _ in range(5):
-                    status, body = await submit(http, stack.portal, factory.birth_dossier(date.today()))
+                    status, body = await submit(http, stack.portal, factory.birth_dossier(stack.today()))
                     assert status == 202
                     ids.append(body["dossier_id"])
                 states = await wait_closed(http, stack.portal, ids, timeout=90)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from contracts.dossiers import parse_submission
+from contracts.dossiers import DEATH_PROCEDURES, parse_submission
 from contracts.errors import ContractError
 from lienthong.workload.citizens import CitizenFactory
 
@@ -81,8 +81,22 @@ def test_death_needs_registration_and_removal_and_a_payer_for_burial() -> None:
         },
         "procedures": ["death_registration", "residence_removal", "burial_allowance"],
     }
-    assert problems(copy.deepcopy(body)) == {"payer": "is required when burial_allowance is chosen"}
+    assert problems(copy.deepcopy(body)) == {
+        "payer": "is required when burial_allowance is chosen (or give beneficiary_type)"
+    }
     body["payer"] = "bhxh"
     assert parse_submission(body, TODAY).procedures == ("death_registration", "residence_removal", "burial_allowance")
+    # The payer follows from the beneficiary type: social protection pays burial support.
+    del body["payer"]
+    body["beneficiary_type"] = "merit"
+    assert parse_submission(body, TODAY).procedures == ("death_registration", "residence_removal", "burial_support")
+    body["beneficiary_type"] = "pensioner"
+    body["procedures"] = [*DEATH_PROCEDURES]
+    assert parse_submission(body, TODAY).procedures == (
+        "death_registration",
+        "residence_removal",
+        "burial_allowance",
+        "survivor_benefit",
+    )
     body["procedures"] = ["burial_allowance"]
     assert "procedures" in problems(body)

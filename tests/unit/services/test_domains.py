@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime
 
+from contracts.calendar import WorkingCalendar
 from contracts.chains import load_chains
 from contracts.clock import VN_TZ
 from contracts.dossiers import parse_submission
@@ -67,8 +68,10 @@ def test_receipt_code_shape() -> None:
 
 def test_submission_plan_routes_to_one_stop_and_expects_both_results() -> None:
     sub = parse_submission(dossier(), TODAY)
-    plan = plan_submission(sub, load_chains()["birth"], datetime(2024, 3, 4, 9, tzinfo=VN_TZ), "d-1", "t-1")
+    received = datetime(2024, 3, 4, 9, tzinfo=VN_TZ)  # a Monday
+    plan = plan_submission(sub, load_chains()["birth"], received, "d-1", "t-1", WorkingCalendar())
     assert plan.expected_results == ["register_residence", "issue_bhyt"]
+    assert plan.due_at == datetime(2024, 3, 6, 17, tzinfo=VN_TZ)  # three working days, the first counting
     assert (plan.handoff.payload["to"], plan.handoff.payload["to_step"]) == ("motcua", "intake")
     assert plan.handoff.payload["next"] == [{"agency": "hotich", "step": "register_birth"}]
     assert plan.submitted.trace_id == plan.handoff.trace_id == "t-1"

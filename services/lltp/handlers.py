@@ -1,0 +1,46 @@
+"""Judicial-record handlers: which step runs which function."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from services.lltp.domain import Refusal, decide_certificate
+from services.runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
+
+
+async def issue_certificate(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+    existing = await conn.fetchrow(
+        "SELECT certificate_no, delivery, issued_by FROM lltp.certificates WHERE dossier_id = $1", item.dossier_id
+    )
+    if existing:  # the same request again: it already has its one certificate
+        return Completed(dict(existing))
+    decision = decide_certificate(item.dossier, ctx.params.get("lltp_issuer", "so_tu_phap"))
+    if isinstance(decision, Refusal):
+        await conn.execute(
+            "INSERT INTO lltp.refusals (dossier_id, code, reason, refused_at) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (dossier_id) DO NOTHING",
+            item.dossier_id,
+            decision.code,
+            decision.reason,
+            ctx.now,
+        )
+        return Rejected(decision.reason, decision.code)
+    province = item.dossier.get("area", {}).get("province", "000")
+    seq = await conn.fetchval("SELECT nextval('lltp.certificate_seq')")
+    number = f"{seq:06d}/{ctx.now.year}/LLTP-{province}"
+    await conn.execute(
+        "INSERT INTO lltp.certificates (dossier_id, certificate_no, personal_id, delivery, issued_by, issued_at, "
+        "source_event_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        item.dossier_id,
+        number,
+        decision.personal_id,
+        decision.delivery,
+        decision.issued_by,
+        ctx.now,
+        uuid.UUID(item.event.event_id),
+    )
+    return Completed({"certificate_no": number, "delivery": decision.delivery, "issued_by": decision.issued_by})
+
+
+HANDLERS: dict[str, Handler] = {"issue_certificate": issue_certificate}

@@ -1,0 +1,60 @@
+"""How long an office takes over a step, in sim time: pure, so it is tested without a clock.
+
+A step with `work_hours` is taken up when the office next works on it (the after-15:00 rule),
+passes through its intermediate states, and completes after a triangular draw of office hours.
+The deadline is the step's SLA in working days, counted from receipt.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+
+from contracts.calendar import WorkingCalendar
+from contracts.chains import Step
+
+STARTED = "started"
+COMPLETED = "completed"
+
+
+@dataclass(frozen=True)
+class Milestone:
+    kind: str
+    """STARTED, COMPLETED, or a DossierState value (a step.state event)."""
+    at: datetime
+
+
+@dataclass(frozen=True)
+class WorkPlan:
+    milestones: tuple[Milestone, ...]
+    deadline: datetime
+
+    @property
+    def done_at(self) -> datetime:
+        return self.milestones[-1].at
+
+
+def plan_work(
+    step: Step,
+    received_at: datetime,
+    calendar: WorkingCalendar,
+    rng: random.Random,
+    *,
+    needs_verification: bool = False,
+    extra_hours: float = 0.0,
+) -> WorkPlan:
+    """When the office starts, passes each state, and completes `step` received at `received_at`."""
+    if step.work_hours is None:
+        raise ValueError(f"step {step.name} has no work_hours: it runs at once")
+    lo, mode, hi = step.work_hours
+    hours = rng.triangular(lo, hi, mode) + extra_hours
+    start = calendar.begin_work(received_at)
+    n = len(step.states)
+    milestones = [Milestone(STARTED, start)]
+    milestones += [
+        Milestone(state, calendar.add_working_hours(start, hours * (i + 1) / (n + 1)))
+        for i, state in enumerate(step.states)
+    ]
+    milestones.append(Milestone(COMPLETED, calendar.add_working_hours(start, hours)))
+    return WorkPlan(tuple(milestones), calendar.deadline(received_at, step.sla(needs_verification)))
