@@ -47,6 +47,9 @@ class Planned:
     """A duplicate submission of an earlier dossier (the portal must refuse it)."""
     status: int | None = None
     dossier_id: str | None = None
+    original: Planned | None = None
+    """For a copy: the submission it repeats, which must have been answered first."""
+    answered: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
 
 def plan(profile: Profile, seed: int) -> list[Planned]:
@@ -66,7 +69,8 @@ def plan(profile: Profile, seed: int) -> list[Planned]:
         out.append(Planned(a.at, a.chain, doc, bad))
         if bad == "duplicate_submission":
             lo, hi = DUPLICATE_DELAY
-            out.append(Planned(a.at + lo + (hi - lo) * rng.random(), a.chain, doc, bad, copy=True))
+            original = out[-1]
+            out.append(Planned(a.at + lo + (hi - lo) * rng.random(), a.chain, doc, bad, copy=True, original=original))
     out.sort(key=lambda p: p.at)
     return out
 
@@ -128,6 +132,8 @@ async def submit_all(
             wait = clock.real_at(p.at) - time.time()
             if wait > 0:
                 await asyncio.sleep(wait)
+            if p.original is not None:  # a citizen repeats a submission only after it went through
+                await p.original.answered.wait()
             headers = {"X-Lienthong-Run": run_id, "Idempotency-Key": uuid.uuid4().hex}
             if not burst:
                 headers[SIM_TIME_HEADER] = p.at.isoformat()
@@ -145,6 +151,7 @@ async def submit_all(
                     if attempt == 4:
                         progress.errors.append(f"{type(exc).__name__}: {exc}")
                     await asyncio.sleep(0.2 * (attempt + 1))
+            p.answered.set()
             if not p.copy:
                 progress.submitted[p.chain] = progress.submitted.get(p.chain, 0) + 1
 

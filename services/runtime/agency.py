@@ -87,7 +87,6 @@ class AgencyWorker:
         self.duplicates = 0
         self.dead_lettered = 0
         self.assigned = False
-        self._tasks_added = asyncio.Event()
 
     @property
     def schema(self) -> str:
@@ -121,19 +120,36 @@ class AgencyWorker:
                 items.append((raw, origin, self.decode(raw)))
             except ContractError as exc:
                 refused.append(replace(origin, reason=str(exc)))
-        async with self.pool.acquire() as conn, conn.transaction():
-            for raw, origin, item in items:
-                with _bound(item):
-                    try:
-                        async with conn.transaction():
-                            await self.receive(conn, item, raw)
-                    except _DB_LOST:
-                        raise
-                    except Exception as exc:
-                        log.exception("handler failed, dead-lettering")
-                        refused.append(replace(origin, reason=f"handler failed: {type(exc).__name__}: {exc}"))
-            if refused:
-                await self.dead_letter(conn, refused)
+        async with self.pool.acquire() as conn:
+            try:
+                # Fast path: the whole batch in one transaction, a few statements in all.
+                async with conn.transaction():
+                    counts = await self.receive_many(conn, [(raw, item) for raw, _, item in items])
+                    if refused:
+                        await self.dead_letter(conn, refused)
+            except _DB_LOST:
+                raise
+            except Exception:
+                # Some handler failed: again, one message per savepoint, dead-lettering the culprits.
+                log.warning("batch failed, applying its messages one by one")
+                counts = (0, 0)
+                async with conn.transaction():
+                    for raw, origin, item in items:
+                        with _bound(item):
+                            try:
+                                async with conn.transaction():
+                                    one = await self.receive_many(conn, [(raw, item)])
+                                counts = (counts[0] + one[0], counts[1] + one[1])
+                            except _DB_LOST:
+                                raise
+                            except Exception as exc:
+                                log.exception("handler failed, dead-lettering")
+                                refused.append(replace(origin, reason=f"handler failed: {type(exc).__name__}: {exc}"))
+                    if refused:
+                        await self.dead_letter(conn, refused)
+        self.processed += counts[0]
+        self.duplicates += counts[1]
+        self.dead_lettered += len(refused)
         self.relay.wake()
 
     def decode(self, raw: bytes) -> WorkItem:
@@ -151,46 +167,65 @@ class AgencyWorker:
             raise ContractError([Problem("$", p) for p in problems])
         return WorkItem.from_event(event)
 
-    async def receive(self, conn: Any, item: WorkItem, raw: bytes) -> None:
-        fresh = await conn.fetchval(
-            f"INSERT INTO {self.schema}.inbox (event_id, dossier_id, type) VALUES ($1, $2, $3) "
-            "ON CONFLICT (event_id) DO NOTHING RETURNING true",
-            uuid.UUID(item.event.event_id),
-            item.dossier_id,
-            item.event.type,
-        )
-        if not fresh:
-            self.duplicates += 1
-            log.info("duplicate delivery ignored", event_id=item.event.event_id)
-            return
-        received = self.clock.stamp(item.event.occurred_at)
-        emit = _Emitter(item, self.agency, received)
-        emit("handoff.received", {"from": item.event.agency, "sent_event_id": item.event.event_id})
-        step = self._step(item)
-        if step is None or step.work_hours is None:
-            await self._finish(conn, item, emit, with_start=True)
-        else:
-            plan = plan_work(
-                step,
-                received,
-                self.calendar,
-                self.ctx.rng,
-                needs_verification=bool(item.dossier.get("needs_verification")),
+    async def receive_many(self, conn: Any, items: list[tuple[bytes, WorkItem]]) -> tuple[int, int]:
+        """Record the handoffs in the inbox and start their steps; returns (applied, duplicates)."""
+        if not items:
+            return 0, 0
+        fresh_ids = {
+            str(r["event_id"])
+            for r in await conn.fetch(
+                f"INSERT INTO {self.schema}.inbox (event_id, dossier_id, type) "
+                "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) ON CONFLICT (event_id) DO NOTHING "
+                "RETURNING event_id",
+                [uuid.UUID(i.event.event_id) for _, i in items],
+                [i.dossier_id for _, i in items],
+                [i.event.type for _, i in items],
             )
-            await conn.execute(
+        }
+        rows: list[tuple[str, Event]] = []
+        tasks: list[tuple[Any, ...]] = []
+        applied = 0
+        for raw, item in items:
+            if item.event.event_id not in fresh_ids:
+                log.info("duplicate delivery ignored", event_id=item.event.event_id, dossier_id=item.dossier_id)
+                continue
+            fresh_ids.discard(item.event.event_id)  # the same event twice in one batch counts once
+            applied += 1
+            received = self.clock.stamp(item.event.occurred_at)
+            emit = _Emitter(item, self.agency, received)
+            emit("handoff.received", {"from": item.event.agency, "sent_event_id": item.event.event_id})
+            step = self._step(item)
+            if step is None or step.work_hours is None:
+                with _bound(item):
+                    await self._finish(conn, item, emit, with_start=True)
+            else:
+                plan = plan_work(
+                    step,
+                    received,
+                    self.calendar,
+                    self.ctx.rng,
+                    needs_verification=bool(item.dossier.get("needs_verification")),
+                )
+                tasks.append(
+                    (
+                        uuid.UUID(item.event.event_id),
+                        item.dossier_id,
+                        raw,
+                        received,
+                        plan.deadline,
+                        json.dumps([[m.kind, m.at.isoformat()] for m in plan.milestones]),
+                        plan.milestones[0].at,
+                    )
+                )
+            rows += emit.rows(self.prefix)
+        if tasks:
+            await conn.executemany(
                 f"INSERT INTO {self.schema}.tasks (event_id, dossier_id, message, received_at, deadline, plan, "
                 "next_idx, next_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
-                uuid.UUID(item.event.event_id),
-                item.dossier_id,
-                raw,
-                received,
-                plan.deadline,
-                json.dumps([[m.kind, m.at.isoformat()] for m in plan.milestones]),
-                plan.milestones[0].at,
+                tasks,
             )
-            self._tasks_added.set()
-        await outbox.add(conn, self.schema, emit.rows(self.prefix))
-        self.processed += 1
+        await outbox.add(conn, self.schema, rows)
+        return applied, len(items) - applied
 
     def _step(self, item: WorkItem) -> Step | None:
         """The chain's definition of the step, or None for a step outside the chain (the portal's result)."""
@@ -204,74 +239,90 @@ class AgencyWorker:
 
     # -- working ------------------------------------------------------------------------------
 
-    async def run_tasks(self, idle_s: float = 1.0, min_sleep_s: float = 0.02) -> None:
-        """Advance due tasks; sleep until the next milestone is due on the sim clock."""
+    async def run_tasks(self) -> None:
+        """Advance due tasks once per tick. Stamps come from the plan, not from when the tick
+        ran, so a coarse tick costs latency only; it saves the database from busy polling."""
+        tick = min(1.0, max(0.1, 3600.0 / self.clock.speed))
         while True:
-            self._tasks_added.clear()
-            if await self.advance_due(self.clock.now()) >= self.batch_size:
-                continue
-            async with self.pool.acquire() as conn:
-                nxt = await conn.fetchval(f"SELECT next_at FROM {self.schema}.tasks ORDER BY next_at LIMIT 1")
-            delay = idle_s if nxt is None else self.clock.real_at(nxt) - time.time()
-            await asyncio.sleep(min_sleep_s)  # lets milestones due together be taken as one batch
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._tasks_added.wait(), max(0.0, min(delay, idle_s)))
+            started = time.monotonic()
+            while await self.advance_due(self.clock.now()) >= self.batch_size:
+                pass
+            await asyncio.sleep(max(0.0, tick - (time.monotonic() - started)))
 
     async def advance_due(self, now: datetime) -> int:
         """Emit every milestone due by `now`; completing a task runs its handler. Returns the tasks taken."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(
-                f"SELECT id, message, deadline, plan, next_idx FROM {self.schema}.tasks WHERE next_at <= $1 "
-                "ORDER BY next_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-                now,
-                self.batch_size,
-            )
-            refused: list[Refusal] = []
-            for row in rows:
-                item = WorkItem.from_event(parse_event(row["message"]))
-                with _bound(item):
-                    try:
-                        async with conn.transaction():
-                            await self._advance(conn, item, row, now)
-                    except _DB_LOST:
-                        raise
-                    except Exception as exc:
-                        log.exception("step failed, dead-lettering")
-                        await conn.execute(f"DELETE FROM {self.schema}.tasks WHERE id = $1", row["id"])
-                        reason = f"step failed: {type(exc).__name__}: {exc}"
-                        topic = topics.work(self.agency, self.prefix)
-                        refused.append(Refusal(topic, None, None, item.dossier_id.encode(), row["message"], reason))
-            if refused:
-                await self.dead_letter(conn, refused)
+        async with self.pool.acquire() as conn:
+            if not await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {self.schema}.tasks WHERE next_at <= $1)", now):
+                return 0
+            try:
+                async with conn.transaction():
+                    rows = await self._due(conn, now)
+                    await self.advance_many(conn, rows, now)
+            except _DB_LOST:
+                raise
+            except Exception:
+                log.warning("batch of tasks failed, advancing them one by one")
+                async with conn.transaction():
+                    rows = await self._due(conn, now)
+                    refused: list[Refusal] = []
+                    for row in rows:
+                        try:
+                            async with conn.transaction():
+                                await self.advance_many(conn, [row], now)
+                        except _DB_LOST:
+                            raise
+                        except Exception as exc:
+                            log.exception("step failed, dead-lettering", dossier_id=row["dossier_id"])
+                            await conn.execute(f"DELETE FROM {self.schema}.tasks WHERE id = $1", row["id"])
+                            reason = f"step failed: {type(exc).__name__}: {exc}"
+                            topic = topics.work(self.agency, self.prefix)
+                            key = row["dossier_id"].encode()
+                            refused.append(Refusal(topic, None, None, key, row["message"], reason))
+                    if refused:
+                        await self.dead_letter(conn, refused)
+                        self.dead_lettered += len(refused)
         if rows:
             self.relay.wake()
         return len(rows)
 
-    async def _advance(self, conn: Any, item: WorkItem, row: Any, now: datetime) -> None:
-        plan = [(kind, datetime.fromisoformat(at)) for kind, at in json.loads(row["plan"])]
-        idx = row["next_idx"]
-        rows: list[tuple[str, Event]] = []
-        while idx < len(plan) and plan[idx][1] <= now:
-            kind, at = plan[idx]
-            emit = _Emitter(item, self.agency, self.clock.stamp(at))
-            if kind == STARTED:
-                emit("step.started", {"deadline": row["deadline"].isoformat()})
-            elif kind == COMPLETED:
-                await self._finish(conn, item, emit, with_start=False)
+    async def _due(self, conn: Any, now: datetime) -> list[Any]:
+        rows: list[Any] = await conn.fetch(
+            f"SELECT id, dossier_id, message, deadline, plan, next_idx FROM {self.schema}.tasks WHERE next_at <= $1 "
+            "ORDER BY next_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+            now,
+            self.batch_size,
+        )
+        return rows
+
+    async def advance_many(self, conn: Any, tasks: list[Any], now: datetime) -> None:
+        events: list[tuple[str, Event]] = []
+        done: list[int] = []
+        moved: list[tuple[int, int, datetime]] = []
+        for row in tasks:
+            item = WorkItem.from_event(parse_event(row["message"]))
+            plan = [(kind, datetime.fromisoformat(at)) for kind, at in json.loads(row["plan"])]
+            idx = row["next_idx"]
+            while idx < len(plan) and plan[idx][1] <= now:
+                kind, at = plan[idx]
+                emit = _Emitter(item, self.agency, self.clock.stamp(at))
+                if kind == STARTED:
+                    emit("step.started", {"deadline": row["deadline"].isoformat()})
+                elif kind == COMPLETED:
+                    with _bound(item):
+                        await self._finish(conn, item, emit, with_start=False)
+                else:
+                    emit("step.state", {"state": kind})
+                events += emit.rows(self.prefix)
+                idx += 1
+            if idx >= len(plan):
+                done.append(row["id"])
             else:
-                emit("step.state", {"state": kind})
-            rows += emit.rows(self.prefix)
-            idx += 1
-        await outbox.add(conn, self.schema, rows)
-        if idx >= len(plan):
-            await conn.execute(f"DELETE FROM {self.schema}.tasks WHERE id = $1", row["id"])
-        else:
-            await conn.execute(
-                f"UPDATE {self.schema}.tasks SET next_idx = $2, next_at = $3 WHERE id = $1",
-                row["id"],
-                idx,
-                plan[idx][1],
-            )
+                moved.append((row["id"], idx, plan[idx][1]))
+        await outbox.add(conn, self.schema, events)
+        if done:
+            await conn.execute(f"DELETE FROM {self.schema}.tasks WHERE id = ANY($1::bigint[])", done)
+        if moved:
+            await conn.executemany(f"UPDATE {self.schema}.tasks SET next_idx = $2, next_at = $3 WHERE id = $1", moved)
 
     async def _finish(self, conn: Any, item: WorkItem, emit: _Emitter, *, with_start: bool) -> None:
         """Run the step's handler at the emitter's sim time and route the dossier on."""
@@ -326,7 +377,6 @@ class AgencyWorker:
                 r.key,
                 json.dumps(body, ensure_ascii=False).encode(),
             )
-        self.dead_lettered += len(refused)
 
 
 def _bound(item: WorkItem) -> contextlib.AbstractContextManager[Any]:

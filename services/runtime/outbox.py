@@ -47,10 +47,12 @@ class OutboxRelay:
     def wake(self) -> None:
         self._wake.set()
 
-    async def run(self, idle_s: float = 0.25) -> None:
+    async def run(self, idle_s: float = 0.25, coalesce_s: float = 0.03) -> None:
         while True:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), idle_s)
+            # Let the wakes of several batches land first: one publish for all of them.
+            await asyncio.sleep(coalesce_s)
             self._wake.clear()
             try:
                 while await self.publish_once() == self._batch:

@@ -1,0 +1,55 @@
+"""Simulated office work: milestones in order, inside office hours, and inside the SLA."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from contracts.calendar import WorkingCalendar
+from contracts.chains import Step, load_chains
+from contracts.clock import VN_TZ
+from services.runtime.schedule import COMPLETED, STARTED, plan_work
+
+cal = WorkingCalendar()
+STEPS = [s for c in load_chains().values() for s in c.steps if s.work_hours]
+
+
+class Longest(random.Random):
+    """An office that always takes the longest the data allows."""
+
+    def triangular(self, low: float = 0.0, high: float = 1.0, mode: float | None = None) -> float:
+        return high
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    step=st.sampled_from(STEPS),
+    minutes=st.integers(min_value=0, max_value=366 * 24 * 60),
+    verification=st.booleans(),
+)
+def test_a_well_run_office_finishes_every_step_within_its_sla(step: Step, minutes: int, verification: bool) -> None:
+    received = datetime(2024, 1, 1, tzinfo=VN_TZ) + timedelta(minutes=minutes)
+    plan = plan_work(step, received, cal, Longest(), needs_verification=verification)
+    kinds = [m.kind for m in plan.milestones]
+    assert kinds == [STARTED, *step.states, COMPLETED]
+    times = [m.at for m in plan.milestones]
+    assert times == sorted(times) and times[0] >= received
+    for t in times:
+        assert cal.in_office_hours(t) or t.timetz().replace(tzinfo=None) == datetime(1, 1, 1, 17).time()
+    assert plan.done_at <= plan.deadline
+
+
+def test_a_step_without_office_work_cannot_be_planned() -> None:
+    with pytest.raises(ValueError, match="runs at once"):
+        plan_work(Step("result", "portal", "", 1), datetime(2024, 3, 4, 9, tzinfo=VN_TZ), cal, random.Random(1))
+
+
+def test_lltp_passes_through_signature_and_issuance() -> None:
+    step = load_chains()["lltp"].step("issue_certificate")
+    plan = plan_work(step, datetime(2024, 3, 4, 9, tzinfo=VN_TZ), cal, random.Random(2), needs_verification=True)
+    assert [m.kind for m in plan.milestones] == [STARTED, "awaiting_signature", "awaiting_issuance", COMPLETED]
+    assert plan.deadline == datetime(2024, 3, 22, 17, tzinfo=VN_TZ)  # 15 working days from Monday 4 March
