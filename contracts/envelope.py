@@ -12,7 +12,7 @@ from contracts.chains import CHAIN_NAMES
 from contracts.errors import ContractError, Problem
 from contracts.states import DossierState
 from contracts.topics import AGENCIES
-from contracts.validation import validate
+from contracts.validation import compile_schema
 
 SCHEMA_VERSION = 1
 
@@ -221,13 +221,17 @@ def new_event(
     return event
 
 
+_CHECK_ENVELOPE = compile_schema(ENVELOPE_SCHEMA)
+_CHECK_PAYLOAD = {t: compile_schema(s) for t, s in PAYLOAD_SCHEMAS.items()}
+
+
 def check(doc: Any) -> None:
     """Raise ContractError listing every problem of an event document."""
-    problems = validate(doc, ENVELOPE_SCHEMA)
+    problems = _CHECK_ENVELOPE(doc, "$")
     if not problems:
         if doc["dossier_id"] is None and doc["type"] not in DOSSIERLESS_TYPES:
             problems.append(Problem("$.dossier_id", f"is required for {doc['type']}"))
-        problems.extend(validate(doc["payload"], PAYLOAD_SCHEMAS[doc["type"]], "$.payload"))
+        problems.extend(_CHECK_PAYLOAD[doc["type"]](doc["payload"], "$.payload"))
     if problems:
         raise ContractError(problems)
 

@@ -168,9 +168,10 @@ def start_postgres(home: Path) -> dict[str, Any]:
         )
     (data / "postmaster.pid").unlink(missing_ok=True) if not _pg_running(data) else None
     port = free_port()
-    # synchronous_commit=off: a local simulator trades the last few milliseconds of commits on
-    # an OS crash for throughput; a process crash still loses nothing. Production PostgreSQL
-    # (LT_DATABASE_URL) keeps its own settings.
+    # The embedded database is a disposable local simulator's: it trades durability across an OS
+    # crash (synchronous_commit, fsync, full-page writes, WAL for replicas) for throughput on a
+    # small machine; a crash of PostgreSQL itself or of any service still loses nothing.
+    # Production PostgreSQL (LT_DATABASE_URL) keeps its own settings.
     with open(home / "logs" / "postgres.log", "ab") as log:
         proc = subprocess.Popen(
             [
@@ -185,6 +186,14 @@ def start_postgres(home: Path) -> dict[str, Any]:
                 "unix_socket_directories=",
                 "-c",
                 "synchronous_commit=off",
+                "-c",
+                "fsync=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "wal_level=minimal",
+                "-c",
+                "max_wal_senders=0",
                 "-c",
                 "max_connections=300",
                 "-c",

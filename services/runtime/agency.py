@@ -358,6 +358,7 @@ class AgencyWorker:
     # -- refusing -----------------------------------------------------------------------------
 
     async def dead_letter(self, conn: Any, refused: list[Refusal]) -> None:
+        letters: list[tuple[uuid.UUID, str | None, str, bytes | None, bytes]] = []
         for r in refused:
             log.warning("message refused", topic=r.topic, offset=r.offset, reason=r.reason)
             body = {
@@ -369,14 +370,16 @@ class AgencyWorker:
                 "value": r.value.decode(errors="replace") if r.value else None,
                 "reason": r.reason,
             }
-            await conn.execute(
-                f"INSERT INTO {self.schema}.outbox (event_id, dossier_id, topic, key, value) "
-                "VALUES ($1, NULL, $2, $3, $4)",
-                uuid.uuid4(),
-                topics.dead_letter(self.prefix),
-                r.key,
-                json.dumps(body, ensure_ascii=False).encode(),
+            letters.append(
+                (
+                    uuid.uuid4(),
+                    None,
+                    topics.dead_letter(self.prefix),
+                    r.key,
+                    json.dumps(body, ensure_ascii=False).encode(),
+                )
             )
+        await outbox.add_raw(conn, self.schema, letters)
 
 
 def _bound(item: WorkItem) -> contextlib.AbstractContextManager[Any]:

@@ -18,6 +18,8 @@ CREATE TABLE IF NOT EXISTS {s}.inbox (
     type        text NOT NULL,
     received_at timestamptz NOT NULL DEFAULT now()
 );
+-- Every message the agency produced, kept (redrive publishes from here again); append-only, so
+-- the hot path never rewrites a wide row. What is still to publish is the narrow pending queue.
 CREATE TABLE IF NOT EXISTS {s}.outbox (
     id            bigserial PRIMARY KEY,
     event_id      uuid NOT NULL,
@@ -26,12 +28,10 @@ CREATE TABLE IF NOT EXISTS {s}.outbox (
     key           bytea,
     value         bytea NOT NULL,
     created_at    timestamptz NOT NULL DEFAULT now(),
-    sent_at       timestamptz,
-    publish_count integer NOT NULL DEFAULT 0,
     UNIQUE (event_id, topic)
 );
-CREATE INDEX IF NOT EXISTS outbox_unsent ON {s}.outbox (id) WHERE sent_at IS NULL;
 CREATE INDEX IF NOT EXISTS outbox_dossier ON {s}.outbox (dossier_id);
+CREATE TABLE IF NOT EXISTS {s}.outbox_pending (id bigint PRIMARY KEY);
 -- Steps in progress: the handoff as received and its planned milestones in sim time.
 CREATE TABLE IF NOT EXISTS {s}.tasks (
     id          bigserial PRIMARY KEY,
@@ -48,11 +48,19 @@ CREATE INDEX IF NOT EXISTS tasks_due ON {s}.tasks (next_at);
 """
 
 
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    """No reset when a connection returns to the pool: nothing here leaves session state behind
+    (advisory locks are transaction-scoped, no LISTEN, no cursors), and the default reset costs a
+    round trip on every release."""
+
+
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10, attempts: int = 50) -> asyncpg.Pool:
     """A pool, retrying while the server comes up (supervised restarts race the database)."""
     for attempt in range(1, attempts + 1):
         try:
-            pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, command_timeout=60)
+            pool = await asyncpg.create_pool(
+                url, min_size=min_size, max_size=max_size, command_timeout=60, reset=_keep_session
+            )
             assert pool is not None
             return pool
         except (OSError, asyncpg.PostgresError) as exc:

@@ -1,14 +1,15 @@
 """Transactional outbox: rows written with the business change, published by a relay.
 
-A row stays until the broker acknowledged it (acks="all"); a crash before that leaves it unsent
-and the relay of the restarted process sends it again. Sent rows are kept: redrive clears
-`sent_at` to publish them once more.
+A message's id stays in `outbox_pending` until the broker acknowledged it (acks="all"); a crash
+before that leaves it pending and the relay of the restarted process sends it again. Sent
+messages stay in `outbox`: redrive queues their ids again to publish them once more.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -26,13 +27,23 @@ class Publisher(Protocol):
 
 async def add(conn: Any, schema: str, rows: Iterable[tuple[str, Event]]) -> None:
     """Queue events for publication inside the caller's transaction."""
-    records = [(e.event_id, e.dossier_id, topic, e.key, e.to_json()) for topic, e in rows]
-    if records:
-        await conn.executemany(
-            f"INSERT INTO {schema}.outbox (event_id, dossier_id, topic, key, value) "
-            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id, topic) DO NOTHING",
-            records,
-        )
+    await add_raw(conn, schema, [(uuid.UUID(e.event_id), e.dossier_id, topic, e.key, e.to_json()) for topic, e in rows])
+
+
+async def add_raw(
+    conn: Any, schema: str, records: list[tuple[uuid.UUID, str | None, str, bytes | None, bytes]]
+) -> None:
+    """Queue (event id, dossier id, topic, key, value) messages, in one statement."""
+    if not records:
+        return
+    columns = list(zip(*records, strict=True))
+    await conn.execute(
+        f"WITH queued AS (INSERT INTO {schema}.outbox (event_id, dossier_id, topic, key, value) "
+        "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bytea[]) "
+        "ON CONFLICT (event_id, topic) DO NOTHING RETURNING id) "
+        f"INSERT INTO {schema}.outbox_pending (id) SELECT id FROM queued",
+        *(list(c) for c in columns),
+    )
 
 
 class OutboxRelay:
@@ -66,22 +77,20 @@ class OutboxRelay:
     async def publish_once(self) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
-                f"SELECT id, topic, key, value FROM {self._schema}.outbox WHERE sent_at IS NULL "
-                "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                f"SELECT o.id, o.topic, o.key, o.value FROM {self._schema}.outbox_pending p "
+                f"JOIN {self._schema}.outbox o USING (id) ORDER BY p.id LIMIT $1 FOR UPDATE OF p SKIP LOCKED",
                 self._batch,
             )
             if not rows:
                 return 0
             await self._publisher.publish_many([(r["topic"], r["key"], r["value"]) for r in rows])
             await conn.execute(
-                f"UPDATE {self._schema}.outbox SET sent_at = now(), publish_count = publish_count + 1 "
-                "WHERE id = ANY($1::bigint[])",
-                [r["id"] for r in rows],
+                f"DELETE FROM {self._schema}.outbox_pending WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
             )
         self.published += len(rows)
         return len(rows)
 
     async def backlog(self) -> int:
         async with self._pool.acquire() as conn:
-            n: int = await conn.fetchval(f"SELECT count(*) FROM {self._schema}.outbox WHERE sent_at IS NULL")
+            n: int = await conn.fetchval(f"SELECT count(*) FROM {self._schema}.outbox_pending")
             return n

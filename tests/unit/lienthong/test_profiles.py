@@ -1,10 +1,17 @@
-"""Workload profiles load from YAML; broken ones say why."""
+"""Workload profiles load from YAML, broken ones say why, and their arrivals match their volumes."""
 
 from __future__ import annotations
 
+import random
+from collections import Counter
+
 import pytest
 
+from contracts.calendar import OFFICE_CLOSE, OFFICE_OPEN, WorkingCalendar
 from lienthong.workload import profiles
+from lienthong.workload.arrivals import schedule, spread
+
+cal = WorkingCalendar()
 
 
 def test_smoke_profile_is_1000_births_in_ha_tinh() -> None:
@@ -12,11 +19,74 @@ def test_smoke_profile_is_1000_births_in_ha_tinh() -> None:
     assert (p.province, p.volumes, p.expected("birth"), p.expected("lltp")) == ("042", {"birth": 1000}, 1000, 0)
 
 
+@pytest.mark.parametrize("name", profiles.available())
+def test_every_profile_loads_and_schedules_exactly_its_volume(name: str) -> None:
+    p = profiles.load(name)
+    arrivals = schedule(p, profiles.load_curve(p.arrival), cal, random.Random(7))
+    assert Counter(a.chain for a in arrivals) == Counter({c: n for c, n in p.volumes.items() if n})
+    assert all(p.start <= a.at.date() < p.end for a in arrivals)
+    assert arrivals == sorted(arrivals)
+
+
+def test_calibrated_profiles_carry_the_reports_volumes() -> None:
+    ht = profiles.load("ha-tinh-2024h1")
+    assert ht.volumes == {"birth": 9600, "death": 3639, "lltp": 19694}
+    assert ht.share("lltp").online == pytest.approx(11601 / 19694, abs=0.001)
+    assert (ht.start.isoformat(), ht.days) == ("2024-01-01", 182)
+    tq = profiles.load("tuyen-quang-2025")
+    assert (tq.volumes, tq.province, tq.days) == ({"birth": 26638, "death": 6218}, "008", 365)
+
+
+def test_peak_day_brings_300_to_400_requests_with_the_counter_open_only_in_office_hours() -> None:
+    p = profiles.load("lltp-peak-day")
+    arrivals = schedule(p, profiles.load_curve(p.arrival), cal, random.Random(1))
+    assert 300 <= len(arrivals) <= 400
+    assert len({a.at.date() for a in arrivals}) == 1
+    assert cal.is_working_day(arrivals[0].at.date())
+    for a in arrivals:
+        if a.channel == "in_person":
+            assert OFFICE_OPEN <= a.at.timetz().replace(tzinfo=None) < OFFICE_CLOSE
+
+
+def test_ha_tinh_peaks_at_300_to_400_lltp_requests_a_day_and_counters_close_for_tet() -> None:
+    p = profiles.load("ha-tinh-2024h1")
+    peaks = []
+    for seed in range(10):
+        arrivals = schedule(p, profiles.load_curve(p.arrival), cal, random.Random(seed))
+        per_day = Counter(a.at.date() for a in arrivals if a.chain == "lltp")
+        peaks.append(max(per_day.values()))
+        working = [n for d, n in per_day.items() if cal.is_working_day(d)]
+        assert 140 <= sum(working) / len(working) <= 210  # "~200 a day on average"
+    assert 300 <= sorted(peaks)[len(peaks) // 2] <= 400  # "300–400 a day at peak"
+    tet = [a for a in arrivals if not cal.is_working_day(a.at.date())]
+    assert tet
+    assert all(a.channel == "online" for a in tet)
+
+
+def test_spread_is_exact_and_proportional() -> None:
+    assert spread(10, [1, 1, 2]) == [3, 2, 5]  # 2.5, 2.5, 5: the first tie takes the spare one
+    assert spread(7, [0, 1]) == [0, 7]
+    with pytest.raises(ValueError, match="weight 0"):
+        spread(3, [0, 0])
+
+
 def test_unknown_profile_lists_what_exists() -> None:
     with pytest.raises(ValueError, match=r"available: .*smoke"):
         profiles.load("no-such-profile")
 
 
-def test_profile_with_unknown_chain_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown chains"):
-        profiles.parse({"province": "042", "period": {"start": "2024-01-01"}, "volumes": {"wedding": 3}}, "x")
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({"volumes": {"wedding": 3}}, "unknown chains"),
+        ({"shares": {"lltp": {"online": 1.5}}}, "between 0 and 1"),
+        ({"shares": {"lltp": {"onlin": 0.5}}}, "unknown keys"),
+        ({"bad_data": {"typo": 0.1}}, "unknown keys"),
+        ({"arrival": "lunar"}, "no arrival curve 'lunar'"),
+        ({"period": {"start": "2024-13-01"}}, "month must be"),
+    ],
+)
+def test_broken_profiles_say_what_is_wrong(patch: dict, message: str) -> None:  # type: ignore[type-arg]
+    doc = {"province": "042", "period": {"start": "2024-01-01"}, "volumes": {"lltp": 3}, **patch}
+    with pytest.raises(ValueError, match=message):
+        profiles.parse(doc, "x")
