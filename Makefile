@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo profile: one month of Hà Tĩnh (all three flows at the reports' shares, with bad data).
+PROFILE ?= ha-tinh-2024-01
+
 demo: install
-	$(BIN)/lienthong up
-	$(BIN)/lienthong run --profile smoke
+	$(BIN)/lienthong run --profile $(PROFILE)
 	$(BIN)/lienthong verify
 	@echo
 	@echo "The stack is still running (portal: http://127.0.0.1:$${LT_PORTAL_PORT:-8480}/api/v1/openapi.json)."

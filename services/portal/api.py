@@ -69,7 +69,7 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                 same = await conn.fetchval(
                     "SELECT dossier_id FROM portal.dossiers WHERE chain = $1 AND subject_key = $2 "
                     "AND (status = 'in_progress' OR (chain <> 'lltp' AND status = 'completed')) "
-                    "AND idempotency_key IS DISTINCT FROM $3 LIMIT 1",
+                    "AND ($3::text IS NULL OR idempotency_key IS DISTINCT FROM $3) LIMIT 1",
                     sub.chain,
                     sub.subject_key,
                     key,

@@ -1,4 +1,5 @@
-"""The main job through the CLI, as a user runs it: up, smoke run, verify, status, down."""
+"""The main jobs through the CLI, as a user runs them: the smoke run, the LLTP peak day (a new
+simulation on the same stack), verify after each, status, a service killed and restarted, down."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def last_json(out: str) -> dict:  # type: ignore[type-arg]
     return json.loads(out.strip().splitlines()[-1])
 
 
-def test_smoke_run_moves_1000_birth_chains_with_zero_violations(tmp_path: Path) -> None:
+def test_smoke_run_then_lltp_peak_day_with_zero_violations(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LT_")}
     env.update(LT_HOME=str(tmp_path / "home"), LT_PORTAL_PORT=str(free_port()))
     try:
@@ -45,18 +46,37 @@ def test_smoke_run_moves_1000_birth_chains_with_zero_violations(tmp_path: Path) 
         assert summary["chains"]["birth"] == {
             "expected": 1000,
             "submitted": 1000,
-            "refused_at_portal": 0,
+            "accepted": 1000,
             "completed": 1000,
             "rejected": 0,
+            "refused_at_portal": 0,
             "in_progress": 0,
+            "duplicates": {"submitted": 0, "refused": 0},
         }
         assert summary["elapsed_s"] > 0
+        assert summary["sim_days"] >= 1
 
         verify = lienthong(env, "verify", "--json")
         result = last_json(verify.stdout)
         assert verify.returncode == 0, verify.stderr
         assert result["violations"] == 0, result
         assert result["dossiers"] == {"completed": 1000}
+
+        # The judicial-record desk's peak day: a new simulation on the same stack.
+        run = lienthong(env, "run", "--profile", "lltp-peak-day", "--json")
+        assert run.returncode == 0, run.stderr[-3000:]
+        lltp = last_json(run.stdout)["chains"]["lltp"]
+        assert 300 <= lltp["submitted"] <= 400
+        assert lltp["completed"] + lltp["rejected"] == lltp["submitted"], lltp
+        assert lltp["in_progress"] == 0
+        assert lltp["rejected"] > 0  # the profile's bad data, each refused with a reason
+        assert all(v["not_refused"] == 0 for v in last_json(run.stdout)["bad_data"].values())
+        verify = lienthong(env, "verify", "--json")
+        result = last_json(verify.stdout)
+        assert result["violations"] == 0, result
+        # The reset left nothing of the smoke run: only this run's dossiers, every one finished.
+        assert sum(result["dossiers"].values()) == lltp["accepted"]
+        assert set(result["dossiers"]) <= {"completed", "rejected"}
 
         status = last_json(lienthong(env, "status", "--json").stdout)
         assert {c["component"]: c["healthy"] for c in status["components"]} == {
@@ -67,9 +87,11 @@ def test_smoke_run_moves_1000_birth_chains_with_zero_violations(tmp_path: Path) 
             "hotich": True,
             "cutru": True,
             "bhxh": True,
+            "btxh": True,
+            "lltp": True,
         }
         pids = [c["pid"] for c in status["components"] if c["pid"]]
-        assert len(pids) == 7
+        assert len(pids) == 9
 
         # A service killed with kill -9 is restarted by the supervisor.
         hotich = next(c for c in status["components"] if c["component"] == "hotich")
