@@ -13,16 +13,6 @@ import asyncpg
 from contracts.topics import AGENCIES
 
 CHECKS: dict[str, str] = {
-    # Every completed birth dossier has exactly one ID number, residence registration, BHYT card.
-    "birth_completed_without_exactly_one_personal_id": """
-        SELECT count(*) FROM portal.dossiers d WHERE d.chain = 'birth' AND d.status = 'completed'
-        AND (SELECT count(*) FROM hotich.birth_registrations b WHERE b.dossier_id = d.dossier_id) <> 1""",
-    "birth_completed_without_exactly_one_residence": """
-        SELECT count(*) FROM portal.dossiers d WHERE d.chain = 'birth' AND d.status = 'completed'
-        AND (SELECT count(*) FROM cutru.residence_registrations r WHERE r.dossier_id = d.dossier_id) <> 1""",
-    "birth_completed_without_exactly_one_bhyt_card": """
-        SELECT count(*) FROM portal.dossiers d WHERE d.chain = 'birth' AND d.status = 'completed'
-        AND (SELECT count(*) FROM bhxh.bhyt_cards c WHERE c.dossier_id = d.dossier_id) <> 1""",
     # The ID number each agency used is the one civil status issued.
     "personal_id_disagrees_across_agencies": """
         SELECT count(*) FROM hotich.birth_registrations b
@@ -43,21 +33,7 @@ CHECKS: dict[str, str] = {
             SELECT 1 FROM unnest(d.expected_results) s WHERE NOT EXISTS (
                 SELECT 1 FROM portal.results r WHERE r.dossier_id = d.dossier_id AND r.step = s
                 AND r.outcome = 'completed'))""",
-    # Death chain: one death record and one residence removal; the chosen burial payment once.
-    "death_completed_without_exactly_one_death_record": """
-        SELECT count(*) FROM portal.dossiers d WHERE d.chain = 'death' AND d.status = 'completed'
-        AND (SELECT count(*) FROM hotich.death_registrations r WHERE r.dossier_id = d.dossier_id) <> 1""",
-    "death_completed_without_exactly_one_residence_removal": """
-        SELECT count(*) FROM portal.dossiers d WHERE d.chain = 'death' AND d.status = 'completed'
-        AND (SELECT count(*) FROM cutru.residence_removals r WHERE r.dossier_id = d.dossier_id) <> 1""",
-    "death_completed_without_its_burial_allowance": """
-        SELECT count(*) FROM portal.dossiers d WHERE d.chain = 'death' AND d.status = 'completed'
-        AND 'burial_allowance' = ANY(d.procedures)
-        AND (SELECT count(*) FROM bhxh.burial_payments p WHERE p.dossier_id = d.dossier_id) <> 1""",
-    "death_completed_without_its_burial_support": """
-        SELECT count(*) FROM portal.dossiers d WHERE d.chain = 'death' AND d.status = 'completed'
-        AND 'burial_support' = ANY(d.procedures)
-        AND (SELECT count(*) FROM btxh.burial_payments p WHERE p.dossier_id = d.dossier_id) <> 1""",
+    # Death chain: the chosen burial payment once per death, and none unchosen.
     "burial_paid_more_than_once_per_death": """
         SELECT count(*) FROM (SELECT personal_id FROM (
             SELECT personal_id FROM bhxh.burial_payments UNION ALL SELECT personal_id FROM btxh.burial_payments
@@ -67,10 +43,7 @@ CHECKS: dict[str, str] = {
                 WHERE NOT 'burial_allowance' = ANY(d.procedures))
              + (SELECT count(*) FROM btxh.burial_payments p JOIN portal.dossiers d USING (dossier_id)
                 WHERE NOT 'burial_support' = ANY(d.procedures))""",
-    # Judicial record: one certificate per completed request, none for a refused one.
-    "lltp_completed_without_exactly_one_certificate": """
-        SELECT count(*) FROM portal.dossiers d WHERE d.chain = 'lltp' AND d.status = 'completed'
-        AND (SELECT count(*) FROM lltp.certificates c WHERE c.dossier_id = d.dossier_id) <> 1""",
+    # Judicial record: no certificate for a refused request.
     "lltp_certificate_for_refused_request": """
         SELECT count(*) FROM lltp.certificates c JOIN portal.dossiers d USING (dossier_id)
         WHERE d.status = 'rejected'""",
@@ -79,6 +52,26 @@ CHECKS: dict[str, str] = {
         WHERE type = 'step.completed' GROUP BY 1, 2, 3 HAVING count(*) > 1) t""",
 }
 
+
+EXACTLY_ONE: tuple[tuple[str, str, str, str | None], ...] = (
+    # (chain, what, effect table, procedure that asks for it: None when every dossier does)
+    ("birth", "personal_id", "hotich.birth_registrations", None),
+    ("birth", "residence", "cutru.residence_registrations", None),
+    ("birth", "bhyt_card", "bhxh.bhyt_cards", None),
+    ("death", "death_record", "hotich.death_registrations", None),
+    ("death", "residence_removal", "cutru.residence_removals", None),
+    ("death", "burial_allowance", "bhxh.burial_payments", "burial_allowance"),
+    ("death", "burial_support", "btxh.burial_payments", "burial_support"),
+    ("death", "survivor_benefit", "bhxh.survivor_benefits", "survivor_benefit"),
+    ("lltp", "certificate", "lltp.certificates", None),
+)
+"""Each completed dossier of `chain` has exactly one row in the effect table (when it chose the procedure)."""
+
+for _chain, _what, _table, _procedure in EXACTLY_ONE:
+    _chosen = f"AND '{_procedure}' = ANY(d.procedures)" if _procedure else ""
+    CHECKS[f"{_chain}_completed_without_exactly_one_{_what}"] = f"""
+        SELECT count(*) FROM portal.dossiers d WHERE d.chain = '{_chain}' AND d.status = 'completed' {_chosen}
+        AND (SELECT count(*) FROM {_table} x WHERE x.dossier_id = d.dossier_id) <> 1"""
 
 EFFECT_TABLES: tuple[str, ...] = (
     "hotich.birth_registrations",

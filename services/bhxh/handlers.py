@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from services.bhxh.domain import NotEligible, burial_allowance, child_bhyt_card, survivor_benefit
-from services.runtime.effects import once
+from services.runtime.effects import record_once
 from services.runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 
 
@@ -48,20 +48,8 @@ async def pay_burial_allowance(conn: Any, item: WorkItem, ctx: StepContext) -> O
     decision = burial_allowance(item.dossier.get("beneficiary_type"), death_date)
     if isinstance(decision, NotEligible):
         return Rejected(decision.reason, "not_eligible")
-    row = await once(
-        conn,
-        "bhxh.burial_payments",
-        item.dossier_id,
-        personal_id,
-        "INSERT INTO bhxh.burial_payments (dossier_id, personal_id, amount_vnd, paid_at, source_event_id) "
-        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING amount_vnd",
-        decision.amount_vnd,
-        ctx.now,
-        uuid.UUID(item.event.event_id),
-    )
-    if row is None:
-        return Rejected("a burial allowance was already paid for this death", "duplicate")
-    return Completed({"amount_vnd": row["amount_vnd"]})
+    values = {"amount_vnd": decision.amount_vnd, "paid_at": ctx.now}
+    return await record_once(conn, item, "bhxh.burial_payments", personal_id, values, "a burial allowance")
 
 
 async def decide_survivor_benefit(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
@@ -71,20 +59,8 @@ async def decide_survivor_benefit(conn: Any, item: WorkItem, ctx: StepContext) -
     decision = survivor_benefit(item.dossier.get("beneficiary_type"))
     if isinstance(decision, NotEligible):
         return Rejected(decision.reason, "not_eligible")
-    row = await once(
-        conn,
-        "bhxh.survivor_benefits",
-        item.dossier_id,
-        personal_id,
-        "INSERT INTO bhxh.survivor_benefits (dossier_id, personal_id, kind, decided_at, source_event_id) "
-        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING kind",
-        decision.kind,
-        ctx.now,
-        uuid.UUID(item.event.event_id),
-    )
-    if row is None:
-        return Rejected("a survivor benefit was already decided for this death", "duplicate")
-    return Completed({"kind": row["kind"]})
+    values = {"kind": decision.kind, "decided_at": ctx.now}
+    return await record_once(conn, item, "bhxh.survivor_benefits", personal_id, values, "a survivor benefit")
 
 
 HANDLERS: dict[str, Handler] = {
