@@ -1,0 +1,69 @@
+"""The detector: follow dossiers, report expectations whose deadline passed while still open.
+
+`Monitor` holds the open dossiers and the deadline index; `observe` folds an event in, `tick`
+returns the findings due by a sim time. Each expectation is reported once (it leaves the index
+when it surfaces); an event that meets it later is reported as its recovery. Pure: the faust
+worker feeds it events and the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from contracts.envelope import Event
+from streams.deadlines import DeadlineIndex
+from streams.tracker import Dossier, Expectation, Tracker
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    dossier_id: str
+    expectation: Expectation
+    detected_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    dossier_id: str
+    expectation: Expectation
+    recovered_at: datetime
+    how: str
+    """The event type that finally came."""
+
+
+@dataclass
+class Monitor:
+    tracker: Tracker
+    dossiers: dict[str, Dossier] = field(default_factory=dict)
+    index: DeadlineIndex = field(default_factory=DeadlineIndex)
+    _reported: set[tuple[str, str]] = field(default_factory=set)
+
+    def observe(self, e: Event) -> list[Recovery]:
+        if e.dossier_id is None:
+            return []
+        d = self.dossiers.get(e.dossier_id)
+        if d is None:
+            d = self.dossiers[e.dossier_id] = Dossier(e.dossier_id)
+        change = self.tracker.apply(d, e)
+        for x in change.opened:
+            self.index.push(d.dossier_id, x)
+        recoveries = []
+        for x in change.met:
+            if (d.dossier_id, x.key) in self._reported:
+                self._reported.discard((d.dossier_id, x.key))
+                recoveries.append(Recovery(d.dossier_id, x, e.occurred_at, e.type))
+        if d.settled:
+            del self.dossiers[d.dossier_id]
+        return recoveries
+
+    def tick(self, now: datetime) -> list[Finding]:
+        findings = []
+        for dossier_id, x in self.index.due(now, self._lookup):
+            self._reported.add((dossier_id, x.key))
+            findings.append(Finding(dossier_id, x, now))
+        return findings
+
+    def _lookup(self, dossier_id: str, key: str) -> Expectation | None:
+        d = self.dossiers.get(dossier_id)
+        return d.pending.get(key) if d else None

@@ -1,0 +1,125 @@
+"""Each dossier's open expectations, from its lifecycle events: pure, no broker, no clock.
+
+An expectation is an event that must come by a deadline (sim time):
+- `lost` — a handoff sent must be acknowledged (handoff.received) within the link timeout;
+- `stuck` — a received step must complete or be refused by its SLA deadline (working days from
+  the chain data, counted from receipt); an intermediate state must be left within its limit;
+  the dossier must close by its appointment date (`due_at` of dossier.submitted).
+`apply` folds one event into a dossier and says which expectations it opened and which it met;
+the detector (streams/detect.py) reports those whose deadline passed while still open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from contracts.calendar import WorkingCalendar
+from contracts.chains import Chain, Step
+from contracts.envelope import Event
+from streams.rules import Rules
+
+LOST = "lost"
+STUCK = "stuck"
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    key: str
+    """Unique within the dossier: what is awaited."""
+    kind: str
+    due_at: datetime
+    opened_at: datetime
+    subject: str
+    """Where: "link:motcua->hotich", "step:hotich/register_birth", "dossier"."""
+    detail: str
+
+
+@dataclass(slots=True)
+class Dossier:
+    dossier_id: str
+    chain: str | None = None
+    needs_verification: bool = False
+    closed: bool = False
+    pending: dict[str, Expectation] = field(default_factory=dict)
+
+    @property
+    def settled(self) -> bool:
+        """Closed with nothing left to wait for: the tracker can forget it."""
+        return self.closed and not self.pending
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    opened: tuple[Expectation, ...] = ()
+    met: tuple[Expectation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Tracker:
+    """The pure fold: rules, chains and calendar in; no state of its own."""
+
+    chains: Mapping[str, Chain]
+    rules: Rules
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+
+    def apply(self, d: Dossier, e: Event) -> Change:
+        opened: list[Expectation] = []
+        met: list[Expectation] = []
+        p = e.payload
+        t = e.occurred_at
+
+        def meet(prefix: str) -> None:
+            for key in [k for k in d.pending if k == prefix or k.startswith(prefix + ":")]:
+                met.append(d.pending.pop(key))
+
+        def expect(x: Expectation) -> None:
+            if x.key not in d.pending:
+                d.pending[x.key] = x
+                opened.append(x)
+
+        if e.type == "dossier.submitted":
+            d.chain = e.chain
+            d.needs_verification = bool(p.get("needs_verification"))
+            if p.get("due_at"):
+                due = datetime.fromisoformat(p["due_at"])
+                expect(Expectation("dossier", STUCK, due, t, "dossier", "not closed by its appointment date"))
+        elif e.type == "handoff.sent":
+            link = f"link:{e.agency}->{p['to']}"
+            detail = f"{p['to']}/{p['to_step']} never acknowledged the handoff"
+            expect(Expectation(f"handoff:{e.event_id}", LOST, t + self.rules.link_timeout, t, link, detail))
+        elif e.type == "handoff.received":
+            meet(f"handoff:{p['sent_event_id']}")
+            step = self._step(d, e)
+            if step is not None:
+                due = self.calendar.deadline(t, step.sla(d.needs_verification))
+                where = f"step:{e.agency}/{e.step}"
+                expect(Expectation(f"step:{e.agency}:{e.step}", STUCK, due, t, where, "step not finished by its SLA"))
+        elif e.type == "step.state":
+            meet(f"state:{e.agency}:{e.step}")
+            limit = self.rules.state_limit_working_days.get(p["state"])
+            if limit is not None:
+                due = self.calendar.deadline(t, limit)
+                where = f"step:{e.agency}/{e.step}"
+                expect(
+                    Expectation(
+                        f"state:{e.agency}:{e.step}:{p['state']}", STUCK, due, t, where, f"{p['state']} too long"
+                    )
+                )
+        elif e.type in ("step.completed", "step.rejected"):
+            meet(f"step:{e.agency}:{e.step}")
+            meet(f"state:{e.agency}:{e.step}")
+        elif e.type == "dossier.closed":
+            d.closed = True
+            meet("dossier")
+        return Change(tuple(opened), tuple(met))
+
+    def _step(self, d: Dossier, e: Event) -> Step | None:
+        chain = self.chains.get(d.chain or e.chain or "")
+        if chain is None or e.step is None:
+            return None
+        try:
+            return chain.step(e.step)
+        except KeyError:
+            return None  # the portal's result step: the handoff's acknowledgement is all we await

@@ -1,0 +1,117 @@
+"""Detectors as pure functions of (timeline, clock): an alert fires if and only if a deadline
+passed without the expected event; healthy dossiers never alert; each incident alerts once."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from contracts.chains import load_chains
+from contracts.clock import VN_TZ
+from contracts.envelope import Event
+from streams.detect import Monitor
+from streams.rules import default_rules
+from streams.tracker import LOST, STUCK, Tracker
+from tests.unit.streams.model import healthy_timeline
+
+CHAINS = load_chains()
+TRACKER = Tracker(CHAINS, default_rules())
+PROCEDURES = {"birth": (), "lltp": (), "death": ("death_registration", "residence_removal", "burial_allowance")}
+START = datetime(2024, 1, 1, tzinfo=VN_TZ)
+
+
+def run(events: list[Event], ticks: list[datetime]) -> tuple[Monitor, list, list]:  # type: ignore[type-arg]
+    """Feed events in time order, ticking at each tick time once every earlier event is in."""
+    m = Monitor(TRACKER)
+    findings, recoveries = [], []
+    queue = sorted(ticks)
+    for e in events:
+        while queue and queue[0] <= e.occurred_at:
+            findings += m.tick(queue.pop(0))
+        recoveries += m.observe(e)
+    for t in queue:
+        findings += m.tick(t)
+    return m, findings, recoveries
+
+
+timelines = st.builds(
+    lambda chain, minutes, seed: healthy_timeline(
+        CHAINS[chain],
+        f"d-{seed}",
+        START + timedelta(minutes=minutes),
+        random.Random(seed),
+        PROCEDURES[chain],
+    ),
+    chain=st.sampled_from(sorted(CHAINS)),
+    minutes=st.integers(0, 365 * 24 * 60),
+    seed=st.integers(0, 10**6),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(events=timelines, ticks=st.lists(st.integers(0, 40 * 24 * 60), max_size=20))
+def test_healthy_dossiers_never_alert_and_are_forgotten_once_closed(events: list[Event], ticks: list[int]) -> None:
+    t0 = events[0].occurred_at
+    m, findings, _ = run(events, [t0 + timedelta(minutes=k) for k in ticks])
+    assert findings == []
+    assert m.dossiers == {}
+
+
+@settings(max_examples=200, deadline=None)
+@given(events=timelines, data=st.data())
+def test_an_alert_fires_iff_a_deadline_passed_without_the_expected_event(
+    events: list[Event], data: st.DataObject
+) -> None:
+    """Drop one event: the expectations it would have met alert at the first tick after their
+    deadline, and nothing alerts before it; with the event back, nothing alerts at all."""
+    droppable = [i for i, e in enumerate(events) if e.type in ("handoff.received", "step.completed", "dossier.closed")]
+    i = data.draw(st.sampled_from(droppable))
+    kept = events[:i] + events[i + 1 :]
+    # Which expectations the dropped event would have met, and their deadlines:
+    probe = Monitor(TRACKER)
+    for e in events[:i]:
+        probe.observe(e)
+    change = TRACKER.apply(probe.dossiers[events[i].dossier_id], events[i])
+    assert change.met, "every dropped event meets something"
+    deadline = min(x.due_at for x in change.met)
+    before = deadline - timedelta(seconds=1)
+    after = deadline + timedelta(seconds=data.draw(st.integers(1, 3600)))
+    _, early, _ = run(kept, [before])
+    assert not [f for f in early if f.expectation.key in {x.key for x in change.met}]
+    _, late, _ = run(kept, [before, after])
+    missed = {f.expectation.key for f in late}
+    assert any(x.key in missed for x in change.met if x.due_at == deadline)
+    assert {f.expectation.kind for f in late} <= {LOST, STUCK}
+    assert all(f.detected_at > f.expectation.due_at for f in late)
+
+
+def test_one_alert_per_incident_then_recovery_when_the_event_finally_comes() -> None:
+    events = healthy_timeline(CHAINS["birth"], "d-1", datetime(2024, 3, 4, 9, tzinfo=VN_TZ), random.Random(1))
+    i = next(i for i, e in enumerate(events) if e.type == "handoff.received" and e.agency == "cutru")
+    late = events[i]
+    # Residence receives the dossier two days late (DOMAIN.md): lost after the link timeout, once.
+    delayed = late.__class__(**{**late.__dict__, "occurred_at": late.occurred_at + timedelta(days=2)})
+    rest = sorted(events[:i] + events[i + 1 :], key=lambda e: e.occurred_at)
+    ticks = [late.occurred_at + timedelta(minutes=k) for k in range(0, 600, 10)]
+    m, findings, _ = run([e for e in rest if e.occurred_at < delayed.occurred_at], ticks)
+    lost = [f for f in findings if f.expectation.kind == LOST]
+    assert len(lost) == 1
+    assert lost[0].expectation.subject == "link:hotich->cutru"
+    assert lost[0].detected_at - lost[0].expectation.due_at <= timedelta(minutes=10)  # within one tick
+    recoveries = m.observe(delayed)
+    assert [(r.expectation.key, r.how) for r in recoveries] == [(lost[0].expectation.key, "handoff.received")]
+
+
+def test_the_deadline_index_pops_only_what_is_due() -> None:
+    m = Monitor(TRACKER)
+    for n in range(1000):
+        for e in healthy_timeline(CHAINS["lltp"], f"d-{n}", START + timedelta(hours=n), random.Random(n))[:2]:
+            m.observe(e)  # submitted + the first handoff: two open expectations each
+    assert len(m.index) == 2000
+    first_due = START + default_rules().link_timeout
+    found = m.tick(first_due + timedelta(seconds=1))
+    assert [f.dossier_id for f in found] == ["d-0"]  # only the first handoff is overdue
+    assert len(m.index) == 1999
