@@ -1,0 +1,118 @@
+"""Detectors over the stream rather than one dossier's deadlines: failing links, silent agencies,
+duplicate deliveries and bad data. Pure: events and sim times in, incidents out; each incident is
+opened once and closed when the link or agency recovers.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from contracts.envelope import Event
+from contracts.identity import IdentityProblem
+
+LINK = "link"
+AGENCY = "agency"
+DUPLICATE = "duplicate"
+DATA_QUALITY = "data_quality"
+
+IDENTITY_CODES = frozenset(p.value for p in IdentityProblem)
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    kind: str
+    subject: str
+    """"link:motcua->lltp", "agency:cutru", or the dossier id."""
+    at: datetime
+    detail: str
+    opened: bool = True
+    """False: the incident is over (the link or agency recovered)."""
+
+
+@dataclass
+class LinkHealth:
+    """Error rate per link over a sliding sim-time window: `link.error` events against
+    acknowledged handoffs (handoff.received names the sending agency)."""
+
+    window: timedelta = timedelta(hours=1)
+    threshold: float = 0.2
+    min_samples: int = 5
+    _samples: dict[str, deque[tuple[datetime, bool]]] = field(default_factory=dict)
+    _degraded: set[str] = field(default_factory=set)
+
+    def observe(self, e: Event) -> Incident | None:
+        if e.type == "link.error":
+            link, ok = f"link:{e.agency}->{e.payload['to']}", False
+        elif e.type == "handoff.received":
+            link, ok = f"link:{e.payload['from']}->{e.agency}", True
+        else:
+            return None
+        samples = self._samples.setdefault(link, deque())
+        samples.append((e.occurred_at, ok))
+        while samples and samples[0][0] < e.occurred_at - self.window:
+            samples.popleft()
+        errors = sum(1 for _, good in samples if not good)
+        rate = errors / len(samples)
+        if link not in self._degraded and len(samples) >= self.min_samples and rate >= self.threshold:
+            self._degraded.add(link)
+            return Incident(LINK, link, e.occurred_at, f"{errors} of {len(samples)} transfers failed in the window")
+        if link in self._degraded and rate < self.threshold / 2 and ok:
+            self._degraded.discard(link)
+            return Incident(LINK, link, e.occurred_at, "transfers succeed again", opened=False)
+        return None
+
+
+@dataclass
+class AgencySilence:
+    """An agency is silent when its last heartbeat is older than `limit` (sim time)."""
+
+    limit: timedelta
+    _last: dict[str, datetime] = field(default_factory=dict)
+    _silent: set[str] = field(default_factory=set)
+
+    def observe(self, e: Event) -> Incident | None:
+        if e.type != "agency.heartbeat":
+            return None
+        self._last[e.agency] = max(e.occurred_at, self._last.get(e.agency, e.occurred_at))
+        if e.agency in self._silent:
+            self._silent.discard(e.agency)
+            return Incident(AGENCY, f"agency:{e.agency}", e.occurred_at, "heartbeats again", opened=False)
+        return None
+
+    def tick(self, now: datetime) -> list[Incident]:
+        out = []
+        for agency, last in self._last.items():
+            if agency not in self._silent and now - last > self.limit:
+                self._silent.add(agency)
+                out.append(Incident(AGENCY, f"agency:{agency}", now, f"no heartbeat since {last.isoformat()}"))
+        return out
+
+
+@dataclass
+class Duplicates:
+    """The same lifecycle event delivered again (a re-published outbox row). Remembers the
+    event ids of open dossiers only, as 8-byte hashes, and forgets a dossier once it settles."""
+
+    _seen: dict[str, set[int]] = field(default_factory=dict)
+
+    def observe(self, e: Event) -> Incident | None:
+        if e.dossier_id is None:
+            return None
+        seen = self._seen.setdefault(e.dossier_id, set())
+        h = hash(e.event_id)
+        if h in seen:
+            return Incident(DUPLICATE, e.dossier_id, e.occurred_at, f"{e.type} from {e.agency} delivered twice")
+        seen.add(h)
+        return None
+
+    def forget(self, dossier_id: str) -> None:
+        self._seen.pop(dossier_id, None)
+
+
+def data_quality(e: Event) -> Incident | None:
+    """A refusal for invalid or mismatched identity data (DOMAIN.md's data-quality failures)."""
+    if e.type == "step.rejected" and e.payload.get("code") in IDENTITY_CODES and e.dossier_id:
+        return Incident(DATA_QUALITY, e.dossier_id, e.occurred_at, f"{e.payload['code']}: {e.payload['reason']}")
+    return None

@@ -1,0 +1,81 @@
+"""Stream detectors: a failing link opens one incident and closes when transfers succeed again;
+a silent agency is reported once; a re-delivered event is a duplicate; identity refusals are
+data-quality incidents."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from contracts.clock import VN_TZ
+from contracts.envelope import Event, new_event
+from streams.signals import AGENCY, DATA_QUALITY, DUPLICATE, LINK, AgencySilence, Duplicates, LinkHealth, data_quality
+
+T0 = datetime(2024, 5, 13, 9, tzinfo=VN_TZ)
+
+
+def ev(type_: str, agency: str, minutes: float, payload: dict, dossier: str | None = "d-1") -> Event:  # type: ignore[type-arg]
+    return new_event(type_, agency, T0 + timedelta(minutes=minutes), dossier_id=dossier, chain="lltp", payload=payload)
+
+
+def received(minutes: float) -> Event:
+    return ev(
+        "handoff.received", "lltp", minutes, {"from": "motcua", "sent_event_id": "6f1c3b1e-1111-4111-8111-111111111111"}
+    )
+
+
+def failed(minutes: float) -> Event:
+    return ev("link.error", "motcua", minutes, {"to": "lltp", "error": "NGSP: 502 Bad Gateway"})
+
+
+def test_a_failing_integration_bus_opens_one_link_incident_and_closes_when_it_recovers() -> None:
+    h = LinkHealth(window=timedelta(hours=1), threshold=0.2, min_samples=5)
+    incidents = [h.observe(e) for e in [received(0), received(1), failed(2), failed(3), failed(4), failed(5)]]
+    opened = [i for i in incidents if i]
+    assert len(opened) == 1
+    assert (opened[0].kind, opened[0].subject, opened[0].opened) == (LINK, "link:motcua->lltp", True)
+    # More failures: still one incident.
+    assert all(h.observe(failed(6 + k)) is None for k in range(5))
+    # An hour later the bus works again: the window empties of failures, the incident closes.
+    closes = [h.observe(received(70 + k)) for k in range(10)]
+    assert [i.opened for i in closes if i] == [False]
+
+
+def test_a_few_errors_among_many_transfers_are_not_an_incident() -> None:
+    h = LinkHealth(threshold=0.2, min_samples=5)
+    events = [received(k) for k in range(20)] + [failed(20)]
+    assert [i for i in (h.observe(e) for e in events) if i] == []
+
+
+def test_a_silent_agency_is_reported_once_and_cleared_by_its_next_heartbeat() -> None:
+    s = AgencySilence(limit=timedelta(minutes=10))
+    beat = ev("agency.heartbeat", "cutru", 0, {"seq": 1}, dossier=None)
+    assert s.observe(beat) is None
+    assert s.tick(T0 + timedelta(minutes=5)) == []
+    first = s.tick(T0 + timedelta(minutes=11))
+    assert [(i.kind, i.subject) for i in first] == [(AGENCY, "agency:cutru")]
+    assert s.tick(T0 + timedelta(minutes=30)) == []
+    back = s.observe(replace(beat, occurred_at=T0 + timedelta(minutes=31)))
+    assert back is not None
+    assert back.opened is False
+
+
+def test_the_same_event_twice_is_a_duplicate_and_a_new_event_is_not() -> None:
+    d = Duplicates()
+    e = received(0)
+    assert d.observe(e) is None
+    dup = d.observe(e)
+    assert dup is not None
+    assert (dup.kind, dup.subject) == (DUPLICATE, "d-1")
+    assert d.observe(received(1)) is None
+    d.forget("d-1")
+    assert d.observe(e) is None
+
+
+def test_identity_refusals_are_data_quality_incidents() -> None:
+    bad = ev("step.rejected", "lltp", 0, {"reason": "not in the population database", "code": "identity_mismatch"})
+    other = ev("step.rejected", "bhxh", 0, {"reason": "not insured", "code": "not_eligible"})
+    incident = data_quality(bad)
+    assert incident is not None
+    assert incident.kind == DATA_QUALITY
+    assert data_quality(other) is None
