@@ -1,0 +1,77 @@
+"""The fault catalogue covers every failure DOMAIN.md describes, each with its citation; broken
+entries say what is wrong; scenarios compose faults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lienthong.faults import EFFECTS, load_catalogue, load_scenario, parse_catalogue
+
+REQUIRED = {
+    # issue 4's list of failures → the catalogue entry modelling it
+    "portal outage day": "portal-outage-day",
+    "integration-bus transfer failure with retries": "ngsp-transfer-failure",
+    "online payment failure": "online-payment-failure",
+    "civil-status slowness": "civil-status-slow",
+    "civil-status errors": "civil-status-errors",
+    "residence never receiving a dossier": "residence-never-receives",
+    "residence receiving it 1–2 days late": "residence-late",
+    "link overload (disk full)": "link-overload",
+    "portal → one-stop not forwarded": "portal-not-forwarded",
+    "one-stop → civil status not forwarded": "onestop-not-forwarded",
+    "completed upstream, not found downstream": "completed-not-found-downstream",
+    "result never synced back": "result-not-synced",
+    "signature failure until upgraded": "signing-tool-outdated",
+    "left awaiting issuance for days": "awaiting-issuance-days",
+    "duplicate delivery": "duplicate-delivery",
+    "out-of-order delivery": "out-of-order-delivery",
+    "broker kill -9 and restart": "broker-kill",
+    "service kill and restart": "service-kill",
+    "PostgreSQL connections dropped": "postgres-connections-dropped",
+}
+
+
+def test_the_catalogue_has_every_failure_of_the_reports_with_a_citation() -> None:
+    catalogue = load_catalogue()
+    missing = {what: name for what, name in REQUIRED.items() if name not in catalogue}
+    assert missing == {}
+    assert all(f.cites for f in catalogue.values())
+    assert {f.effect for f in catalogue.values()} <= set(EFFECTS)
+    assert catalogue["residence-late"].link == ("hotich", "cutru")
+    assert catalogue["residence-late"].params == {"delay_days": [1, 2]}
+
+
+def test_report_faults_contains_every_fault_and_none_contains_none() -> None:
+    assert {f.name for f in load_scenario("report-faults")} == set(load_catalogue())
+    assert load_scenario("none") == []
+    with pytest.raises(ValueError, match="available: none, report-faults"):
+        load_scenario("chaos-monkey")
+
+
+def good() -> dict[str, Any]:
+    return {
+        "cites": "x",
+        "target": {"agency": "hotich"},
+        "rate": 0.1,
+        "effect": {"kind": "slow", "extra_hours": [1, 2]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({"cites": ""}, "cites"),
+        ({"target": {"agency": "police"}}, "unknown agency"),
+        ({"target": {"link": "hotich-cutru"}}, "from->to"),
+        ({"effect": {"kind": "meteor"}}, "unknown kind"),
+        ({"effect": {"kind": "slow", "extra_days": [1, 2]}}, "unknown parameters"),
+        ({"window": {"at": 0.5}}, "rate or a window"),
+        ({"rate": 2}, "between 0 and 1"),
+        ({"target": {"process": "broker"}}, "does not apply"),
+    ],
+)
+def test_broken_faults_say_what_is_wrong(patch: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_catalogue({"faults": {"f": {**good(), **patch}}})
