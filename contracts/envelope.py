@@ -28,8 +28,11 @@ EVENT_TYPES: tuple[str, ...] = (
     "result.synced",
     "dossier.closed",
     "agency.heartbeat",
+    "clock.mark",
 )
-DOSSIERLESS_TYPES = frozenset({"agency.heartbeat"})
+DOSSIERLESS_TYPES = frozenset({"agency.heartbeat", "clock.mark"})
+SOURCES: tuple[str, ...] = (*AGENCIES, "monitor")
+"""Who may emit events: the agencies, and the monitor (its clock marks only)."""
 
 _ROUTE = {
     "type": "object",
@@ -111,6 +114,14 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
         "required": ["outcome"],
         "properties": {"outcome": _OUTCOME, "reason": {"type": "string"}},
     },
+    "clock.mark": {
+        "description": "The monitor's punctuation, written to every partition of the dossier-events topic: "
+        "once it reads a mark back, it has read everything produced to that partition before it. Other "
+        "consumers ignore it.",
+        "type": "object",
+        "required": ["partition"],
+        "properties": {"partition": {"type": "integer", "minimum": 0}},
+    },
     "agency.heartbeat": {
         "type": "object",
         "required": ["seq"],
@@ -139,7 +150,7 @@ ENVELOPE_SCHEMA: dict[str, Any] = {
         "dossier_id": {"type": ["string", "null"], "minLength": 1},
         "chain": {"type": ["string", "null"], "enum": [*CHAIN_NAMES, None]},
         "type": {"type": "string", "enum": list(EVENT_TYPES)},
-        "agency": {"type": "string", "enum": list(AGENCIES)},
+        "agency": {"type": "string", "enum": list(SOURCES)},
         "step": {"type": ["string", "null"]},
         "occurred_at": {"type": "string", "format": "date-time", "description": "sim time"},
         "attempt": {"type": "integer", "minimum": 1},

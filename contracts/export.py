@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from contracts import topics
-from contracts.envelope import ENVELOPE_SCHEMA, EVENT_TYPES, PAYLOAD_SCHEMAS, SCHEMA_VERSION
+from contracts.envelope import DOSSIERLESS_TYPES, ENVELOPE_SCHEMA, EVENT_TYPES, PAYLOAD_SCHEMAS, SCHEMA_VERSION
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -16,7 +16,7 @@ def event_schema(event_type: str) -> dict[str, Any]:
     schema = copy.deepcopy(ENVELOPE_SCHEMA)
     schema["properties"]["type"] = {"const": event_type}
     schema["properties"]["payload"] = copy.deepcopy(PAYLOAD_SCHEMAS[event_type])
-    if event_type != "agency.heartbeat":
+    if event_type not in DOSSIERLESS_TYPES:
         schema["properties"]["dossier_id"] = {"type": "string", "minLength": 1}
     return {
         "$schema": JSON_SCHEMA_DIALECT,

@@ -40,6 +40,7 @@ class Supervisor:
     home: Path
     children: dict[str, Child] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    modules: dict[str, str] = field(default_factory=dict)
     stopping: bool = False
     reload: bool = True
 
@@ -50,6 +51,7 @@ class Supervisor:
     def reconcile(self) -> None:
         spec = self.desired()
         self.env = spec.get("env", {})
+        self.modules = spec.get("modules", {})
         wanted = {name: int(port) for name, port in spec["services"].items()}
         for name in [n for n in self.children if n not in wanted]:
             self.stop_child(self.children.pop(name))
@@ -66,7 +68,7 @@ class Supervisor:
         env.setdefault("LT_LOG_FORMAT", "json")
         with open(self.home / "logs" / f"{child.name}.log", "ab") as log:
             child.proc = subprocess.Popen(
-                [sys.executable, "-m", f"services.{child.name}"],
+                [sys.executable, "-m", self.modules.get(child.name, f"services.{child.name}")],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -100,6 +100,30 @@ def cmd_verify(args: argparse.Namespace, settings: Settings, _console: Console) 
     return 0 if result["violations"] == 0 else 1
 
 
+def cmd_alerts(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
+    import asyncpg
+
+    from streams import store
+
+    _, url = settings.require_infra()
+
+    async def fetch() -> list[dict[str, Any]]:
+        conn = await asyncpg.connect(url)
+        try:
+            if not await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL"):
+                return []
+            return await store.alerts(conn, only_open=args.open)
+        finally:
+            await conn.close()
+
+    rows = asyncio.run(fetch())
+    if not args.json:
+        print(table(rows, ["id", "kind", "severity", "subject", "dossier_id", "due_at", "opened_at", "resolved_at"]))
+        print(f"{len(rows)} alerts" + (" open" if args.open else ""))
+    _emit_json({"alerts": rows})
+    return 0
+
+
 def cmd_contract_export(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from contracts.chains import CHAIN_NAMES
     from contracts.export import all_event_schemas, asyncapi
@@ -163,6 +187,11 @@ def parser() -> argparse.ArgumentParser:
     ver = sub.add_parser("verify", help="cross-check the agencies' databases")
     ver.add_argument("--json", action="store_true")
     ver.set_defaults(func=cmd_verify)
+
+    al = sub.add_parser("alerts", help="the monitor's alerts")
+    al.add_argument("--open", action="store_true", help="only alerts not yet resolved")
+    al.add_argument("--json", action="store_true")
+    al.set_defaults(func=cmd_alerts)
 
     contract = sub.add_parser("contract", help="the event contract")
     csub = contract.add_subparsers(dest="contract_command", required=True)

@@ -26,8 +26,10 @@ from services.runtime.kafka import delete_topics, ensure_topics
 from services.runtime.settings import Settings
 
 DATABASE = "lienthong"
-RESET_SCHEMAS: tuple[str, ...] = AGENCIES
-"""Schemas a new simulation wipes: the simulators' own state."""
+RESET_SCHEMAS: tuple[str, ...] = (*AGENCIES, "monitor")
+"""Schemas a new simulation wipes: the simulators' and the monitor's state."""
+PROCESSES: dict[str, str] = {**{a: f"services.{a}" for a in SIMULATED_AGENCIES}, "monitor": "streams"}
+"""Every supervised process and the module it runs."""
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -158,7 +160,7 @@ def _ensure_services(
         raise ValueError(f"--external names unknown agencies: {', '.join(sorted(unknown))}")
     previous_spec = _read(home / "services.json")
     previous = previous_spec.get("services", {})
-    wanted = [a for a in SIMULATED_AGENCIES if a not in external]
+    wanted = [a for a in PROCESSES if a not in external]
     services = {a: previous.get(a) or (settings.portal_port if a == "portal" else free_port()) for a in wanted}
     # The last run's clock and parameters stay in force until the next run sets new ones.
     env = {k: v for k, v in previous_spec.get("env", {}).items() if k.startswith(("LT_SIM_", "LT_LLTP_"))}
@@ -171,11 +173,17 @@ def _ensure_services(
             "LT_HOME": str(home),
         }
     )
-    _write(home / "services.json", {"services": services, "env": env, "external": external})
+    modules = {name: PROCESSES[name] for name in wanted}
+    _write(home / "services.json", {"services": services, "modules": modules, "env": env, "external": external})
     sup = _read(home / "supervisor.json")
     if pid_alive(sup.get("pid")):
         os.kill(sup["pid"], signal.SIGHUP)
     else:
+        if "portal" in services and port_open(services["portal"]):
+            # Someone else's server (another stack?) would answer our health checks and our runs.
+            raise RuntimeError(
+                f"port {services['portal']} is already in use by another process: stop it, or set LT_PORTAL_PORT"
+            )
         console.step(
             f"starting services: {', '.join(wanted)}" + (f" (external: {', '.join(external)})" if external else "")
         )
@@ -256,7 +264,7 @@ def status(settings: Settings) -> list[dict[str, Any]]:
     )
     sup = _read(home / "supervisor.json")
     services = _read(home / "services.json")
-    for name in SIMULATED_AGENCIES:
+    for name in PROCESSES:
         if name in services.get("external", []):
             rows.append({"component": name, "address": "external", "pid": None, "healthy": None})
             continue

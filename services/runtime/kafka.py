@@ -35,6 +35,9 @@ class AIOKafkaPublisher:
     async def publish(self, topic: str, key: bytes | None, value: bytes) -> None:
         await self._producer.send_and_wait(topic, value, key=key)
 
+    async def publish_to(self, topic: str, partition: int, value: bytes) -> None:
+        await self._producer.send_and_wait(topic, value, partition=partition)
+
     async def publish_many(self, messages: Sequence[tuple[str, bytes | None, bytes]]) -> None:
         """Send a batch and wait until the broker acknowledged every message."""
         futures = [await self._producer.send(t, v, key=k) for t, k, v in messages]

@@ -74,6 +74,10 @@ def test_smoke_run_then_lltp_peak_day_with_zero_violations(tmp_path: Path) -> No
         verify = lienthong(env, "verify", "--json")
         result = last_json(verify.stdout)
         assert result["violations"] == 0, result
+        # The monitor followed the run: its alerts list answers (alerts themselves are issue 4's bar).
+        alerts = lienthong(env, "alerts", "--json")
+        assert alerts.returncode == 0, alerts.stderr
+        assert isinstance(last_json(alerts.stdout)["alerts"], list)
         # The reset left nothing of the smoke run: only this run's dossiers, every one finished.
         assert sum(result["dossiers"].values()) == lltp["accepted"]
         assert set(result["dossiers"]) <= {"completed", "rejected"}
@@ -89,9 +93,10 @@ def test_smoke_run_then_lltp_peak_day_with_zero_violations(tmp_path: Path) -> No
             "bhxh": True,
             "btxh": True,
             "lltp": True,
+            "monitor": True,
         }
         pids = [c["pid"] for c in status["components"] if c["pid"]]
-        assert len(pids) == 9
+        assert len(pids) == 10
 
         # A service killed with kill -9 is restarted by the supervisor.
         hotich = next(c for c in status["components"] if c["component"] == "hotich")
@@ -117,4 +122,4 @@ def test_contract_export_writes_schemas_and_asyncapi(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "asyncapi.json").exists()
     assert (tmp_path / "chains.json").exists()
-    assert len(list((tmp_path / "schemas").glob("*.json"))) == 11
+    assert len(list((tmp_path / "schemas").glob("*.json"))) == 12

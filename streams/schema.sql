@@ -1,0 +1,34 @@
+-- The monitor's own state: every lifecycle event it has seen (its evidence, its dedupe and what
+-- it rebuilds from after a restart, since faust changelogs would vanish with the embedded
+-- broker) and the alerts it raised. Other services' schemas are never read.
+CREATE SCHEMA IF NOT EXISTS monitor;
+CREATE TABLE IF NOT EXISTS monitor.events (
+    event_id    uuid PRIMARY KEY,
+    dossier_id  text NOT NULL,
+    type        text NOT NULL,
+    agency      text NOT NULL,
+    step        text,
+    occurred_at timestamptz NOT NULL,
+    payload     jsonb NOT NULL,
+    partition   integer NOT NULL,
+    "offset"    bigint NOT NULL,
+    open        boolean NOT NULL DEFAULT true
+);
+CREATE INDEX IF NOT EXISTS events_dossier ON monitor.events (dossier_id, occurred_at);
+CREATE INDEX IF NOT EXISTS events_open ON monitor.events (dossier_id) WHERE open;
+CREATE TABLE IF NOT EXISTS monitor.alerts (
+    id           bigserial PRIMARY KEY,
+    kind         text NOT NULL,
+    severity     text NOT NULL,
+    subject      text NOT NULL,
+    dossier_id   text,
+    key          text NOT NULL,
+    detail       text NOT NULL,
+    due_at       timestamptz,
+    opened_at    timestamptz NOT NULL,
+    evidence     jsonb NOT NULL,
+    resolved_at  timestamptz,
+    resolved_how text,
+    UNIQUE (kind, subject, key)
+);
+CREATE INDEX IF NOT EXISTS alerts_open ON monitor.alerts (opened_at) WHERE resolved_at IS NULL;

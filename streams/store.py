@@ -1,0 +1,166 @@
+"""The monitor's PostgreSQL adapter: its event log (evidence, dedupe, restart) and its alerts."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from contracts.envelope import Event
+
+SEVERITY = {
+    "lost": "high",
+    "stuck": "medium",
+    "link": "high",
+    "agency": "high",
+    "duplicate": "low",
+    "data_quality": "low",
+}
+
+DDL = resources.files("streams").joinpath("schema.sql").read_text(encoding="utf-8")
+
+
+async def apply_schema(conn: Any) -> None:
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('lienthong.schema.monitor'))")
+        await conn.execute(DDL)
+
+
+async def record(conn: Any, batch: list[tuple[Event, int, int]]) -> tuple[list[Event], list[Event]]:
+    """Store (event, partition, offset) rows; return (new events, duplicates). A conflict at the
+    same partition and offset is our own redelivery after a restart, not a duplicate."""
+    rows = [(e, p, o) for e, p, o in batch if e.dossier_id is not None]
+    if not rows:
+        return [], []
+    inserted = {
+        str(r["event_id"])
+        for r in await conn.fetch(
+            "INSERT INTO monitor.events (event_id, dossier_id, type, agency, step, occurred_at, payload, partition, "
+            '"offset") SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], '
+            "$6::timestamptz[], $7::jsonb[], $8::int[], $9::bigint[]) ON CONFLICT (event_id) DO NOTHING "
+            "RETURNING event_id",
+            [uuid.UUID(e.event_id) for e, _, _ in rows],
+            [e.dossier_id for e, _, _ in rows],
+            [e.type for e, _, _ in rows],
+            [e.agency for e, _, _ in rows],
+            [e.step for e, _, _ in rows],
+            [e.occurred_at for e, _, _ in rows],
+            [json.dumps(e.payload, ensure_ascii=False) for e, _, _ in rows],
+            [p for _, p, _ in rows],
+            [o for _, _, o in rows],
+        )
+    }
+    new = [e for e, _, _ in rows if e.event_id in inserted]
+    seen = [(e, p, o) for e, p, o in rows if e.event_id not in inserted]
+    duplicates: list[Event] = []
+    if seen:
+        known = {
+            str(r["event_id"]): (r["partition"], r["offset"])
+            for r in await conn.fetch(
+                'SELECT event_id, partition, "offset" FROM monitor.events WHERE event_id = ANY($1::uuid[])',
+                [uuid.UUID(e.event_id) for e, _, _ in seen],
+            )
+        }
+        duplicates = [e for e, p, o in seen if known.get(e.event_id) != (p, o)]
+    return new, duplicates
+
+
+async def open_events(conn: Any) -> list[Event]:
+    """Every stored event of dossiers the monitor still follows, in time order (for a restart)."""
+    rows = await conn.fetch(
+        "SELECT event_id, dossier_id, type, agency, step, occurred_at, payload FROM monitor.events WHERE open "
+        "ORDER BY occurred_at, event_id"
+    )
+    return [
+        Event(
+            event_id=str(r["event_id"]),
+            dossier_id=r["dossier_id"],
+            chain=None,
+            type=r["type"],
+            agency=r["agency"],
+            step=r["step"],
+            occurred_at=r["occurred_at"],
+            attempt=1,
+            trace_id="",
+            payload=json.loads(r["payload"]),
+        )
+        for r in rows
+    ]
+
+
+async def forget(conn: Any, dossier_ids: list[str]) -> None:
+    if dossier_ids:
+        await conn.execute("UPDATE monitor.events SET open = false WHERE dossier_id = ANY($1::text[])", dossier_ids)
+
+
+async def open_alert(
+    conn: Any,
+    *,
+    kind: str,
+    subject: str,
+    key: str,
+    detail: str,
+    opened_at: datetime,
+    dossier_id: str | None = None,
+    due_at: datetime | None = None,
+) -> dict[str, Any] | None:
+    """Insert an alert with its evidence (the dossier's timeline up to now); None if it exists."""
+    evidence: list[dict[str, Any]] = []
+    if dossier_id:
+        evidence = [
+            {
+                "type": r["type"],
+                "agency": r["agency"],
+                "step": r["step"],
+                "occurred_at": r["occurred_at"].isoformat(),
+            }
+            for r in await conn.fetch(
+                "SELECT type, agency, step, occurred_at FROM monitor.events WHERE dossier_id = $1 "
+                "AND occurred_at <= $2 ORDER BY occurred_at",
+                dossier_id,
+                opened_at,
+            )
+        ]
+    row = await conn.fetchrow(
+        "INSERT INTO monitor.alerts (kind, severity, subject, dossier_id, key, detail, due_at, opened_at, evidence) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (kind, subject, key) DO NOTHING "
+        "RETURNING id, kind, severity, subject, dossier_id, detail, due_at, opened_at",
+        kind,
+        SEVERITY[kind],
+        subject,
+        dossier_id,
+        key,
+        detail,
+        due_at,
+        opened_at,
+        json.dumps(evidence, ensure_ascii=False),
+    )
+    return _jsonable(dict(row)) if row else None
+
+
+async def resolve(conn: Any, *, kind: str, subject: str, key: str | None, at: datetime, how: str) -> None:
+    """Close the open alert(s) of an incident: one key, or every open one of the subject."""
+    await conn.execute(
+        "UPDATE monitor.alerts SET resolved_at = $4, resolved_how = $5 WHERE kind = $1 AND subject = $2 "
+        "AND ($3::text IS NULL OR key = $3) AND resolved_at IS NULL",
+        kind,
+        subject,
+        key,
+        at,
+        how,
+    )
+
+
+async def alerts(conn: Any, only_open: bool = False) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT id, kind, severity, subject, dossier_id, detail, due_at, opened_at, resolved_at, resolved_how "
+        "FROM monitor.alerts WHERE NOT $1 OR resolved_at IS NULL ORDER BY opened_at, id",
+        only_open,
+    )
+    return [_jsonable(dict(r)) for r in rows]
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in d.items()}
