@@ -212,8 +212,11 @@ class MonitorCore:
 def build(settings: Settings, port: int) -> faust.App:
     bootstrap, _ = settings.require_infra()
     prefix = settings.topic_prefix
+    # One consumer group per simulation (its clock's anchor): a run starts on fresh topics, and a
+    # new group need not wait for the previous run's member to time out.
+    run = int(settings.sim_anchor) if settings.sim_anchor is not None else 0
     app = faust.App(
-        f"{prefix}.monitor",
+        f"{prefix}.monitor.{run}",
         broker=f"kafka://{bootstrap}",
         value_serializer="raw",
         store="memory://",
@@ -225,6 +228,8 @@ def build(settings: Settings, port: int) -> faust.App:
         web_bind="127.0.0.1",
         web_in_thread=False,
         broker_commit_interval=0.5,
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=2.0,
         consumer_auto_offset_reset="earliest",
         datadir=str(settings.home.resolve() / "monitor-data"),
     )
