@@ -1,0 +1,99 @@
+"""The monitor as it runs: a faust worker on the real broker and PostgreSQL catches dossiers that
+residence never receives (the simulator is left out and nothing takes its place), with the
+timeline as evidence, and raises nothing about the links that work."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from deploy.embedded import free_port, stop_pid
+from lienthong.workload.citizens import CitizenFactory
+from tests.integration.conftest import Infra, running
+from tests.integration.test_birth_chain import submit
+
+pytestmark = pytest.mark.integration
+
+
+async def alerts(url: str) -> list[dict[str, Any]]:
+    conn = await asyncpg.connect(url)
+    try:
+        if not await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL"):
+            return []
+        return [dict(r) for r in await conn.fetch("SELECT * FROM monitor.alerts ORDER BY id")]
+    finally:
+        await conn.close()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_monitor_raises_one_lost_alert_per_dossier_residence_never_received(infra: Infra, tmp_path: Path) -> None:
+    async with running(infra, ["portal", "motcua", "hotich", "bhxh"], tmp_path) as stack:
+        s = stack.settings
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LT_")}
+        env.update(
+            LT_KAFKA_BOOTSTRAP=s.kafka_bootstrap or "",
+            LT_DATABASE_URL=s.database_url or "",
+            LT_TOPIC_PREFIX=s.topic_prefix,
+            LT_HOME=str(tmp_path),
+            LT_SERVICE_PORT=str(free_port()),
+            LT_SIM_EPOCH=str(s.sim_epoch),
+            LT_SIM_ANCHOR=repr(s.sim_anchor),
+            LT_SIM_SPEED=repr(s.sim_speed),
+            LT_HEARTBEAT_S="1",
+            LT_LOG_FORMAT="json",
+        )
+        with open(tmp_path / "monitor.log", "wb") as log:
+            monitor = subprocess.Popen(
+                [sys.executable, "-m", "streams"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                start_new_session=True,
+            )
+        try:
+            factory = CitizenFactory("042", seed=51)
+            async with aiohttp.ClientSession() as http:
+                ids = []
+                for _ in range(3):
+                    status, body = await submit(http, stack.portal, factory.birth_dossier(stack.today()))
+                    assert status == 202, body
+                    ids.append(body["dossier_id"])
+            lost: list[dict[str, Any]] = []
+            for _ in range(240):
+                found = await alerts(s.database_url or "")
+                lost = [a for a in found if a["kind"] == "lost"]
+                if len(lost) >= 3:
+                    break
+                assert monitor.poll() is None, (tmp_path / "monitor.log").read_text()[-3000:]
+                await asyncio.sleep(0.5)
+            else:
+                pytest.fail(f"no lost alerts in time: {found}\n{(tmp_path / 'monitor.log').read_text()[-3000:]}")
+            await asyncio.sleep(2)  # a little longer: nothing more may come on the working links
+            found = await alerts(s.database_url or "")
+        finally:
+            stop_pid(monitor.pid, signal.SIGTERM, timeout=20)
+            monitor.wait()
+    lost = [a for a in found if a["kind"] == "lost"]
+    assert sorted(a["dossier_id"] for a in lost) == sorted(ids)
+    assert {a["subject"] for a in lost} == {"link:hotich->cutru"}
+    assert all(a["resolved_at"] is None for a in lost)
+    for a in lost:
+        assert a["opened_at"] > a["due_at"]
+        evidence = json.loads(a["evidence"])
+        assert evidence[0]["type"] == "dossier.submitted"
+        assert any(e["type"] == "step.completed" and e["agency"] == "hotich" for e in evidence)
+    # The other branch (social security) and every earlier link worked: no alert names them.
+    assert not [a for a in found if "bhxh" in a["subject"] or "motcua" in a["subject"]]
