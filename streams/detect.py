@@ -2,7 +2,9 @@
 
 `Monitor` holds the open dossiers and the deadline index; `observe` folds an event in, `tick`
 returns the findings due by a sim time. Each expectation is reported once (it leaves the index
-when it surfaces); an event that meets it later is reported as its recovery. Pure: the faust
+when it surfaces); an event that meets it later is reported as its recovery. An event that meets
+an expectation after its deadline, before a tick reported it, is reported as `Late`: the tick
+judges conservatively (streams/app.py), and a late event is proof enough. Pure: the faust
 worker feeds it events and the clock.
 """
 
@@ -24,6 +26,17 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class Late:
+    """An expectation met after its deadline before any tick reported it: the meeting event's
+    own time proves the deadline passed, so it is reported (and resolved) now."""
+
+    dossier_id: str
+    expectation: Expectation
+    met_at: datetime
+    how: str
+
+
+@dataclass(frozen=True, slots=True)
 class Recovery:
     dossier_id: str
     expectation: Expectation
@@ -39,7 +52,7 @@ class Monitor:
     index: DeadlineIndex = field(default_factory=DeadlineIndex)
     _reported: set[tuple[str, str]] = field(default_factory=set)
 
-    def observe(self, e: Event) -> list[Recovery]:
+    def observe(self, e: Event) -> list[Recovery | Late]:
         if e.dossier_id is None:
             return []
         d = self.dossiers.get(e.dossier_id)
@@ -48,11 +61,13 @@ class Monitor:
         change = self.tracker.apply(d, e)
         for x in change.opened:
             self.index.push(d.dossier_id, x)
-        recoveries = []
+        recoveries: list[Recovery | Late] = []
         for x in change.met:
             if (d.dossier_id, x.key) in self._reported:
                 self._reported.discard((d.dossier_id, x.key))
                 recoveries.append(Recovery(d.dossier_id, x, e.occurred_at, e.type))
+            elif e.occurred_at > x.due_at:
+                recoveries.append(Late(d.dossier_id, x, e.occurred_at, e.type))
         if d.settled:
             del self.dossiers[d.dossier_id]
         return recoveries

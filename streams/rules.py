@@ -11,11 +11,17 @@ import yaml
 
 from contracts.states import DossierState
 
+TICK_S = 0.5
+"""Real seconds between the monitor's deadline checks: the resolution of its alerts."""
+
 
 @dataclass(frozen=True)
 class Rules:
     link_timeout: timedelta = timedelta(minutes=30)
     state_limit_working_days: dict[str, float] = field(default_factory=dict)
+    link_window: timedelta = timedelta(hours=1)
+    link_error_rate: float = 0.2
+    link_min_samples: int = 3
 
 
 def parse_rules(doc: dict[str, Any]) -> Rules:
@@ -26,7 +32,17 @@ def parse_rules(doc: dict[str, Any]) -> Rules:
     minutes = float(doc.get("link_timeout_minutes", 30))
     if minutes <= 0 or any(v <= 0 for v in limits.values()):
         raise ValueError("monitor rules: timeouts and limits must be positive")
-    return Rules(link_timeout=timedelta(minutes=minutes), state_limit_working_days=limits)
+    link = doc.get("link_errors") or {}
+    rate = float(link.get("rate", 0.2))
+    if not 0 < rate <= 1:
+        raise ValueError("monitor rules: link_errors.rate is a share between 0 and 1")
+    return Rules(
+        link_timeout=timedelta(minutes=minutes),
+        state_limit_working_days=limits,
+        link_window=timedelta(minutes=float(link.get("window_minutes", 60))),
+        link_error_rate=rate,
+        link_min_samples=int(link.get("min_samples", 3)),
+    )
 
 
 def default_rules() -> Rules:

@@ -5,6 +5,7 @@ CREATE SCHEMA IF NOT EXISTS monitor;
 CREATE TABLE IF NOT EXISTS monitor.events (
     event_id    uuid PRIMARY KEY,
     dossier_id  text NOT NULL,
+    chain       text,
     type        text NOT NULL,
     agency      text NOT NULL,
     step        text,

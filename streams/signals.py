@@ -38,9 +38,10 @@ class LinkHealth:
 
     window: timedelta = timedelta(hours=1)
     threshold: float = 0.2
-    min_samples: int = 5
+    min_samples: int = 3
     _samples: dict[str, deque[tuple[datetime, bool]]] = field(default_factory=dict)
     _degraded: set[str] = field(default_factory=set)
+    _last_error: dict[str, datetime] = field(default_factory=dict)
 
     def observe(self, e: Event) -> Incident | None:
         if e.type == "link.error":
@@ -51,6 +52,8 @@ class LinkHealth:
             return None
         samples = self._samples.setdefault(link, deque())
         samples.append((e.occurred_at, ok))
+        if not ok:
+            self._last_error[link] = max(e.occurred_at, self._last_error.get(link, e.occurred_at))
         while samples and samples[0][0] < e.occurred_at - self.window:
             samples.popleft()
         errors = sum(1 for _, good in samples if not good)
@@ -62,6 +65,16 @@ class LinkHealth:
             self._degraded.discard(link)
             return Incident(LINK, link, e.occurred_at, "transfers succeed again", opened=False)
         return None
+
+    def tick(self, now: datetime) -> list[Incident]:
+        """A degraded link with no failure for a whole window has recovered, even if nothing
+        was acknowledged on it meanwhile (a payment service only reports failures)."""
+        out = []
+        for link in sorted(self._degraded):
+            if now - self._last_error.get(link, now) > self.window:
+                self._degraded.discard(link)
+                out.append(Incident(LINK, link, now, "no failed transfer for a whole window", opened=False))
+        return out
 
 
 @dataclass

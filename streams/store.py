@@ -31,15 +31,23 @@ async def apply_schema(conn: Any) -> None:
 async def record(conn: Any, batch: list[tuple[Event, int, int]]) -> tuple[list[Event], list[Event]]:
     """Store (event, partition, offset) rows; return (new events, duplicates). A conflict at the
     same partition and offset is our own redelivery after a restart, not a duplicate."""
-    rows = [(e, p, o) for e, p, o in batch if e.dossier_id is not None]
+    rows: list[tuple[Event, int, int]] = []
+    again: list[tuple[Event, int, int]] = []
+    firsts: set[str] = set()
+    for e, p, o in batch:
+        if e.dossier_id is None:
+            continue
+        # The same event twice within one batch: the first is the event, the rest are copies.
+        (again if e.event_id in firsts else rows).append((e, p, o))
+        firsts.add(e.event_id)
     if not rows:
         return [], []
     inserted = {
         str(r["event_id"])
         for r in await conn.fetch(
             "INSERT INTO monitor.events (event_id, dossier_id, type, agency, step, occurred_at, payload, partition, "
-            '"offset") SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], '
-            "$6::timestamptz[], $7::jsonb[], $8::int[], $9::bigint[]) ON CONFLICT (event_id) DO NOTHING "
+            '"offset", chain) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], '
+            "$6::timestamptz[], $7::jsonb[], $8::int[], $9::bigint[], $10::text[]) ON CONFLICT (event_id) DO NOTHING "
             "RETURNING event_id",
             [uuid.UUID(e.event_id) for e, _, _ in rows],
             [e.dossier_id for e, _, _ in rows],
@@ -50,10 +58,12 @@ async def record(conn: Any, batch: list[tuple[Event, int, int]]) -> tuple[list[E
             [json.dumps(e.payload, ensure_ascii=False) for e, _, _ in rows],
             [p for _, p, _ in rows],
             [o for _, _, o in rows],
+            [e.chain for e, _, _ in rows],
         )
     }
     new = [e for e, _, _ in rows if e.event_id in inserted]
-    seen = [(e, p, o) for e, p, o in rows if e.event_id not in inserted]
+    seen = [(e, p, o) for e, p, o in [*rows, *again] if e.event_id not in inserted]
+    duplicates_in_batch = [e for e, _, _ in again if e.event_id in inserted]
     duplicates: list[Event] = []
     if seen:
         known = {
@@ -64,20 +74,21 @@ async def record(conn: Any, batch: list[tuple[Event, int, int]]) -> tuple[list[E
             )
         }
         duplicates = [e for e, p, o in seen if known.get(e.event_id) != (p, o)]
-    return new, duplicates
+    return new, duplicates + duplicates_in_batch
 
 
 async def open_events(conn: Any) -> list[Event]:
-    """Every stored event of dossiers the monitor still follows, in time order (for a restart)."""
+    """Every stored event of dossiers the monitor still follows, in the order it read them (a
+    dossier's events share a partition), to rebuild its state after a restart."""
     rows = await conn.fetch(
-        "SELECT event_id, dossier_id, type, agency, step, occurred_at, payload FROM monitor.events WHERE open "
-        "ORDER BY occurred_at, event_id"
+        "SELECT event_id, dossier_id, chain, type, agency, step, occurred_at, payload FROM monitor.events "
+        'WHERE open ORDER BY partition, "offset"'
     )
     return [
         Event(
             event_id=str(r["event_id"]),
             dossier_id=r["dossier_id"],
-            chain=None,
+            chain=r["chain"],
             type=r["type"],
             agency=r["agency"],
             step=r["step"],

@@ -43,6 +43,9 @@ class Dossier:
     needs_verification: bool = False
     closed: bool = False
     pending: dict[str, Expectation] = field(default_factory=dict)
+    early: set[str] = field(default_factory=set)
+    """Handoffs acknowledged before their handoff.sent arrived (the two come from different
+    producers, so the topic may carry them in either order)."""
 
     @property
     def settled(self) -> bool:
@@ -86,11 +89,18 @@ class Tracker:
                 due = datetime.fromisoformat(p["due_at"])
                 expect(Expectation("dossier", STUCK, due, t, "dossier", "not closed by its appointment date"))
         elif e.type == "handoff.sent":
+            if e.event_id in d.early:
+                d.early.discard(e.event_id)
+                return Change()
             link = f"link:{e.agency}->{p['to']}"
             detail = f"{p['to']}/{p['to_step']} never acknowledged the handoff"
             expect(Expectation(f"handoff:{e.event_id}", LOST, t + self.rules.link_timeout, t, link, detail))
         elif e.type == "handoff.received":
-            meet(f"handoff:{p['sent_event_id']}")
+            key = f"handoff:{p['sent_event_id']}"
+            if key in d.pending:
+                meet(key)
+            else:
+                d.early.add(p["sent_event_id"])
             step = self._step(d, e)
             if step is not None:
                 due = self.calendar.deadline(t, step.sla(d.needs_verification))

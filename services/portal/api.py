@@ -13,10 +13,15 @@ from aiohttp import web
 from contracts import topics
 from contracts.calendar import WorkingCalendar
 from contracts.dossiers import parse_submission
+from contracts.envelope import new_event
 from contracts.errors import ContractError
+from services.faults import truth
+from services.faults.inject import Hit
 from services.portal.domain import citizen_state, plan_submission
 from services.portal.openapi import document
 from services.runtime import outbox
+from services.runtime.outbox import AT_ONCE
+from services.runtime.sabotage import handoff_rows, split
 from services.runtime.service import Runtime
 
 log = structlog.get_logger()
@@ -36,6 +41,7 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
     chains = rt.settings.chains()
     clock = rt.settings.clock()
     calendar = WorkingCalendar()
+    injector = rt.worker.injector
 
     def submission_time(request: web.Request) -> datetime:
         raw = request.headers.get(SIM_TIME_HEADER)
@@ -54,10 +60,22 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return _problem(400, "malformed_json", [{"field": "$", "reason": f"body is not valid JSON: {exc}"}])
         now = submission_time(request)
+        outage = injector.agency_fault("portal", "outage", now) if injector else None
+        if outage is not None and injector is not None:
+            _, ends = injector.window_of(outage)
+            return web.json_response(
+                {
+                    "error": "portal_unavailable",
+                    "problems": [{"field": "$", "reason": "the portal cannot accept dossiers now (connection errors)"}],
+                    "retry_at": ends.isoformat(),
+                },
+                status=503,
+            )
         try:
             sub = parse_submission(body, now.date())
         except ContractError as exc:
             return _problem(422, "invalid_dossier", [p.as_dict() for p in exc.problems])
+        payment = injector.agency_fault("portal", "payment_failed", now) if injector and sub.paid_online else None
         key = request.headers.get("Idempotency-Key")
         dossier_id = str(uuid.uuid4())
         trace_id = request.headers.get("X-Trace-Id") or uuid.uuid4().hex
@@ -97,7 +115,7 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                     sub.area["district"],
                     sub.area["commune"],
                     sub.fee_bearing,
-                    sub.paid_online,
+                    sub.paid_online and payment is None,  # a failed payment is made at the counter
                     sub.return_by_post,
                     now,
                     trace_id,
@@ -115,15 +133,24 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                     return web.json_response(
                         {"dossier_id": existing["dossier_id"], "status": existing["status"], "duplicate": True}
                     )
-                await outbox.add(
-                    conn,
-                    "portal",
-                    [
-                        (topics.dossier_events(prefix), plan.submitted),
-                        (topics.dossier_events(prefix), plan.handoff.for_lifecycle()),
-                        (topics.work(plan.handoff.payload["to"], prefix), plan.handoff),
-                    ],
-                )
+                rows, hits = handoff_rows(injector, plan.handoff, prefix)
+                rows.insert(0, (topics.dossier_events(prefix), plan.submitted, AT_ONCE))
+                if payment is not None:
+                    failed = new_event(
+                        "link.error",
+                        "portal",
+                        now,
+                        dossier_id=dossier_id,
+                        chain=sub.chain,
+                        payload={"to": "payment", "error": "online fee payment failed; the fee is paid at the counter"},
+                        trace_id=trace_id,
+                    )
+                    rows.insert(1, (topics.dossier_events(prefix), failed, AT_ONCE))
+                    hits.append(
+                        (dossier_id, failed.event_id, Hit(payment.name, payment.effect, "link:portal->payment", now))
+                    )
+                await outbox.add(conn, "portal", *split(rows))
+                await truth.record(conn, hits)
             log.info("dossier accepted", chain=sub.chain, channel=sub.channel)
         rt.relay.wake()
         return web.json_response(

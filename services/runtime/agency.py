@@ -33,9 +33,13 @@ from contracts.chains import PORTAL_RESULT, Chain, Route, Step
 from contracts.clock import SimClock
 from contracts.envelope import Event, new_event, parse_event
 from contracts.errors import ContractError, Problem
+from services.faults import truth
+from services.faults.catalogue import Fault
+from services.faults.inject import Hit, Injector
 from services.runtime import outbox
 from services.runtime.kafka import consumer
-from services.runtime.outbox import OutboxRelay
+from services.runtime.outbox import AT_ONCE, OutboxRelay
+from services.runtime.sabotage import Row, TruthRow, handoff_rows, split
 from services.runtime.schedule import COMPLETED, STARTED, plan_work
 from services.runtime.work import Absorbed, Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 
@@ -72,8 +76,10 @@ class AgencyWorker:
         batch_size: int = 200,
         seed: int = 0,
         params: Mapping[str, str] | None = None,
+        injector: Injector | None = None,
     ) -> None:
         self.agency = agency
+        self.injector = injector if injector is not None and not injector.empty else None
         self.handlers = handlers
         self.pool = pool
         self.relay = relay
@@ -100,6 +106,9 @@ class AgencyWorker:
         await c.start()
         try:
             while True:
+                if self.down():
+                    await asyncio.sleep(0.05)  # an outage: the agency receives nothing meanwhile
+                    continue
                 batches = await c.getmany(timeout_ms=500, max_records=self.batch_size)
                 self.assigned = bool(c.assignment())
                 records = [r for rs in batches.values() for r in rs]
@@ -110,6 +119,10 @@ class AgencyWorker:
                     await c.commit()
         finally:
             await c.stop()
+
+    def down(self) -> bool:
+        """Whether an injected outage keeps the agency from working now."""
+        return bool(self.injector and self.injector.agency_fault(self.agency, "outage", self.clock.now()))
 
     async def process(self, messages: list[tuple[bytes, Refusal]]) -> None:
         """Apply a batch of raw handoffs; `Refusal` carries where each came from."""
@@ -182,9 +195,15 @@ class AgencyWorker:
                 [i.event.type for _, i in items],
             )
         }
-        rows: list[tuple[str, Event]] = []
+        rows: list[Row] = []
+        hits: list[TruthRow] = []
         tasks: list[tuple[Any, ...]] = []
         applied = 0
+        outages = [
+            f
+            for f in (self.injector.faults if self.injector else ())
+            if f.effect == "outage" and f.target.get("agency") == self.agency
+        ]
         for raw, item in items:
             if item.event.event_id not in fresh_ids:
                 log.info("duplicate delivery ignored", event_id=item.event.event_id, dossier_id=item.dossier_id)
@@ -192,20 +211,40 @@ class AgencyWorker:
             fresh_ids.discard(item.event.event_id)  # the same event twice in one batch counts once
             applied += 1
             received = self.clock.stamp(item.event.occurred_at)
-            emit = _Emitter(item, self.agency, received)
+            emit = _Emitter(item, self.agency, received, self.injector, self.prefix)
             emit("handoff.received", {"from": item.event.agency, "sent_event_id": item.event.event_id})
+            if outages:
+                hits += self._held_by_outage(item, received, outages)
             step = self._step(item)
             if step is None or step.work_hours is None:
                 with _bound(item):
                     await self._finish(conn, item, emit, with_start=True)
             else:
+                faults = (
+                    self.injector.step(self.agency, step.states, item.event.event_id, received)
+                    if self.injector
+                    else None
+                )
                 plan = plan_work(
                     step,
                     received,
                     self.calendar,
                     self.ctx.rng,
                     needs_verification=bool(item.dossier.get("needs_verification")),
+                    extra_hours=faults.extra_hours if faults else 0.0,
+                    hold=faults.hold if faults else None,
                 )
+                if faults:
+                    where = f"step:{self.agency}/{step.name}"
+                    for f in faults.faults:
+                        if f.effect == "slow":
+                            hit = Hit(f.name, f.effect, where, received, plan.done_at, plan.deadline)
+                        elif plan.held is not None:
+                            state, entered, released = plan.held
+                            hit = Hit(f.name, f.effect, where, entered, released, plan.deadline, state)
+                        else:
+                            continue  # a window stall whose window this dossier missed
+                        hits.append((item.dossier_id, item.event.event_id, hit))
                 tasks.append(
                     (
                         uuid.UUID(item.event.event_id),
@@ -217,15 +256,29 @@ class AgencyWorker:
                         plan.milestones[0].at,
                     )
                 )
-            rows += emit.rows(self.prefix)
+            rows += emit.rows
+            hits += emit.hits
         if tasks:
             await conn.executemany(
                 f"INSERT INTO {self.schema}.tasks (event_id, dossier_id, message, received_at, deadline, plan, "
                 "next_idx, next_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
                 tasks,
             )
-        await outbox.add(conn, self.schema, rows)
+        await outbox.add(conn, self.schema, *split(rows))
+        await truth.record(conn, hits)
         return applied, len(items) - applied
+
+    def _held_by_outage(self, item: WorkItem, received: datetime, outages: list[Fault]) -> list[TruthRow]:
+        """Ground truth for a handoff that waited out an outage of this agency."""
+        assert self.injector is not None
+        out: list[TruthRow] = []
+        sent = item.event.occurred_at
+        for f in outages:
+            _, ends = self.injector.window_of(f)
+            if sent < ends <= received:
+                hit = Hit(f.name, f.effect, f"link:{item.event.agency}->{self.agency}", sent, received)
+                out.append((item.dossier_id, item.event.event_id, hit))
+        return out
 
     def _step(self, item: WorkItem) -> Step | None:
         """The chain's definition of the step, or None for a step outside the chain (the portal's result)."""
@@ -295,7 +348,8 @@ class AgencyWorker:
         return rows
 
     async def advance_many(self, conn: Any, tasks: list[Any], now: datetime) -> None:
-        events: list[tuple[str, Event]] = []
+        events: list[Row] = []
+        hits: list[TruthRow] = []
         done: list[int] = []
         moved: list[tuple[int, int, datetime]] = []
         for row in tasks:
@@ -304,7 +358,7 @@ class AgencyWorker:
             idx = row["next_idx"]
             while idx < len(plan) and plan[idx][1] <= now:
                 kind, at = plan[idx]
-                emit = _Emitter(item, self.agency, self.clock.stamp(at))
+                emit = _Emitter(item, self.agency, self.clock.stamp(at), self.injector, self.prefix)
                 if kind == STARTED:
                     emit("step.started", {"deadline": row["deadline"].isoformat()})
                 elif kind == COMPLETED:
@@ -312,13 +366,15 @@ class AgencyWorker:
                         await self._finish(conn, item, emit, with_start=False)
                 else:
                     emit("step.state", {"state": kind})
-                events += emit.rows(self.prefix)
+                events += emit.rows
+                hits += emit.hits
                 idx += 1
             if idx >= len(plan):
                 done.append(row["id"])
             else:
                 moved.append((row["id"], idx, plan[idx][1]))
-        await outbox.add(conn, self.schema, events)
+        await outbox.add(conn, self.schema, *split(events))
+        await truth.record(conn, hits)
         if done:
             await conn.execute(f"DELETE FROM {self.schema}.tasks WHERE id = ANY($1::bigint[])", done)
         if moved:
@@ -389,14 +445,19 @@ def _bound(item: WorkItem) -> contextlib.AbstractContextManager[Any]:
 
 
 class _Emitter:
-    """Collects the events one step of one work item produces, stamped with the same sim time."""
+    """Collects the outbox rows one step of one work item produces, stamped with the same sim
+    time; handoffs go through the injected faults, if any."""
 
-    def __init__(self, item: WorkItem, agency: str, now: datetime) -> None:
+    def __init__(
+        self, item: WorkItem, agency: str, now: datetime, injector: Injector | None = None, prefix: str = "lt"
+    ) -> None:
         self.item = item
         self.agency = agency
         self.now = now
-        self.lifecycle: list[Event] = []
-        self.work: list[tuple[str, Event]] = []
+        self.injector = injector
+        self.prefix = prefix
+        self.rows: list[Row] = []
+        self.hits: list[TruthRow] = []
 
     def __call__(self, type_: str, payload: dict[str, Any]) -> Event:
         e = new_event(
@@ -409,7 +470,7 @@ class _Emitter:
             payload=payload,
             trace_id=self.item.event.trace_id,
         )
-        self.lifecycle.append(e)
+        self.rows.append((topics.dossier_events(self.prefix), e, AT_ONCE))
         return e
 
     def handoff(
@@ -429,9 +490,7 @@ class _Emitter:
             **extra,
         }
         e = self("handoff.sent", payload)
-        self.lifecycle[-1] = e.for_lifecycle()
-        self.work.append((route.agency, e))
-
-    def rows(self, prefix: str) -> list[tuple[str, Event]]:
-        events = topics.dossier_events(prefix)
-        return [(events, e) for e in self.lifecycle] + [(topics.work(a, prefix), e) for a, e in self.work]
+        self.rows.pop()
+        rows, hits = handoff_rows(self.injector, e, self.prefix)
+        self.rows += rows
+        self.hits += hits

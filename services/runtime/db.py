@@ -31,7 +31,11 @@ CREATE TABLE IF NOT EXISTS {s}.outbox (
     UNIQUE (event_id, topic)
 );
 CREATE INDEX IF NOT EXISTS outbox_dossier ON {s}.outbox (dossier_id);
-CREATE TABLE IF NOT EXISTS {s}.outbox_pending (id bigint PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS {s}.outbox_pending (
+    seq        bigserial PRIMARY KEY,
+    id         bigint NOT NULL,
+    release_at timestamptz
+);
 -- Steps in progress: the handoff as received and its planned milestones in sim time.
 CREATE TABLE IF NOT EXISTS {s}.tasks (
     id          bigserial PRIMARY KEY,
@@ -54,12 +58,21 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
     round trip on every release."""
 
 
-async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10, attempts: int = 50) -> asyncpg.Pool:
-    """A pool, retrying while the server comes up (supervised restarts race the database)."""
+async def create_pool(
+    url: str, *, min_size: int = 1, max_size: int = 10, attempts: int = 50, name: str = "lienthong"
+) -> asyncpg.Pool:
+    """A pool, retrying while the server comes up (supervised restarts race the database).
+    `name` is the connections' application_name: operators (and the fault injector) see whose
+    connections are whose."""
     for attempt in range(1, attempts + 1):
         try:
             pool = await asyncpg.create_pool(
-                url, min_size=min_size, max_size=max_size, command_timeout=60, reset=_keep_session
+                url,
+                min_size=min_size,
+                max_size=max_size,
+                command_timeout=60,
+                reset=_keep_session,
+                server_settings={"application_name": name},
             )
             assert pool is not None
             return pool

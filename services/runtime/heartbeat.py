@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 
 import structlog
 
@@ -19,10 +20,21 @@ from services.runtime.kafka import AIOKafkaPublisher
 log = structlog.get_logger()
 
 
-async def beat(agency: str, publisher: AIOKafkaPublisher, clock: SimClock, prefix: str, interval_s: float) -> None:
+async def beat(
+    agency: str,
+    publisher: AIOKafkaPublisher,
+    clock: SimClock,
+    prefix: str,
+    interval_s: float,
+    down: Callable[[], bool] = lambda: False,
+) -> None:
+    """Beat every `interval_s` real seconds, except while `down()` (an injected outage)."""
     seq = 0
     instance = f"{os.uname().nodename}:{os.getpid()}"
     while True:
+        if down():
+            await asyncio.sleep(min(interval_s, 0.1))
+            continue
         event = new_event(
             "agency.heartbeat",
             agency,

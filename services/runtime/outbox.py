@@ -2,7 +2,8 @@
 
 A message's id stays in `outbox_pending` until the broker acknowledged it (acks="all"); a crash
 before that leaves it pending and the relay of the restarted process sends it again. Sent
-messages stay in `outbox`: redrive queues their ids again to publish them once more.
+messages stay in `outbox`: redrive queues their ids again to publish them once more. A pending
+entry may carry a release time (sim time): injected faults delay or repeat deliveries that way.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, Protocol
 
 import asyncpg
 import structlog
 
+from contracts.clock import VN_TZ, SimClock
 from contracts.envelope import Event
 
 log = structlog.get_logger()
@@ -25,9 +28,35 @@ class Publisher(Protocol):
     async def publish_many(self, messages: list[tuple[str, bytes | None, bytes]]) -> None: ...
 
 
-async def add(conn: Any, schema: str, rows: Iterable[tuple[str, Event]]) -> None:
-    """Queue events for publication inside the caller's transaction."""
-    await add_raw(conn, schema, [(uuid.UUID(e.event_id), e.dossier_id, topic, e.key, e.to_json()) for topic, e in rows])
+Release = tuple[datetime | None, ...]
+"""When a row is published: once at once `(None,)`, at sim times, twice, or never `()` (a fault
+drops it; it stays in the outbox for redrive)."""
+AT_ONCE: Release = (None,)
+
+
+async def add(
+    conn: Any, schema: str, rows: Iterable[tuple[str, Event]], releases: dict[int, Release] | None = None
+) -> None:
+    """Queue events for publication inside the caller's transaction; `releases` maps a row's
+    index to its release times when faults delay, repeat or drop it."""
+    records: list[tuple[uuid.UUID, str | None, str, bytes | None, bytes]] = [
+        (uuid.UUID(e.event_id), e.dossier_id, topic, e.key, e.to_json()) for topic, e in rows
+    ]
+    if not releases:
+        await add_raw(conn, schema, records)
+        return
+    await add_raw(conn, schema, [r for i, r in enumerate(records) if i not in releases])
+    special = [(records[i], times) for i, times in releases.items()]
+    ids = await conn.fetch(
+        f"INSERT INTO {schema}.outbox (event_id, dossier_id, topic, key, value) "
+        "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bytea[]) "
+        "ON CONFLICT (event_id, topic) DO NOTHING RETURNING id, event_id, topic",
+        *(list(c) for c in zip(*(r for r, _ in special), strict=True)),
+    )
+    by_key = {(r["event_id"], r["topic"]): r["id"] for r in ids}
+    pending = [(by_key[(rec[0], rec[2])], at) for rec, times in special if (rec[0], rec[2]) in by_key for at in times]
+    if pending:
+        await conn.executemany(f"INSERT INTO {schema}.outbox_pending (id, release_at) VALUES ($1, $2)", pending)
 
 
 async def add_raw(
@@ -47,7 +76,10 @@ async def add_raw(
 
 
 class OutboxRelay:
-    def __init__(self, pool: asyncpg.Pool, schema: str, publisher: Publisher, batch: int = 500) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, schema: str, publisher: Publisher, batch: int = 500, clock: SimClock | None = None
+    ) -> None:
+        self._clock = clock
         self._pool = pool
         self._schema = schema
         self._publisher = publisher
@@ -77,15 +109,17 @@ class OutboxRelay:
     async def publish_once(self) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
-                f"SELECT o.id, o.topic, o.key, o.value FROM {self._schema}.outbox_pending p "
-                f"JOIN {self._schema}.outbox o USING (id) ORDER BY p.id LIMIT $1 FOR UPDATE OF p SKIP LOCKED",
+                f"SELECT p.seq, o.topic, o.key, o.value FROM {self._schema}.outbox_pending p "
+                f"JOIN {self._schema}.outbox o USING (id) WHERE p.release_at IS NULL OR p.release_at <= $2 "
+                "ORDER BY p.seq LIMIT $1 FOR UPDATE OF p SKIP LOCKED",
                 self._batch,
+                self._clock.now() if self._clock else datetime.max.replace(tzinfo=VN_TZ),
             )
             if not rows:
                 return 0
             await self._publisher.publish_many([(r["topic"], r["key"], r["value"]) for r in rows])
             await conn.execute(
-                f"DELETE FROM {self._schema}.outbox_pending WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
+                f"DELETE FROM {self._schema}.outbox_pending WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows]
             )
         self.published += len(rows)
         return len(rows)

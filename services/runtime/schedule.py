@@ -30,9 +30,22 @@ class Milestone:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """A fault keeps the dossier in `state`: until a window ends (when it reached the state while
+    the window was open), or for `extra_hours` more office time."""
+
+    state: str
+    opens: datetime | None = None
+    until: datetime | None = None
+    extra_hours: float = 0.0
+
+
+@dataclass(frozen=True)
 class WorkPlan:
     milestones: tuple[Milestone, ...]
     deadline: datetime
+    held: tuple[str, datetime, datetime] | None = None
+    """(state, entered at, released at) when a hold applied."""
 
     @property
     def done_at(self) -> datetime:
@@ -47,6 +60,7 @@ def plan_work(
     *,
     needs_verification: bool = False,
     extra_hours: float = 0.0,
+    hold: Hold | None = None,
 ) -> WorkPlan:
     """When the office starts, passes each state, and completes `step` received at `received_at`."""
     if step.work_hours is None:
@@ -55,10 +69,21 @@ def plan_work(
     hours = rng.triangular(lo, hi, mode) + extra_hours
     start = calendar.begin_work(received_at)
     n = len(step.states)
+    # Each milestone as (kind, office hours after the start); a hold restarts the count.
+    shares = [(state, hours * (1 - STATE_SHARE * (n - i))) for i, state in enumerate(step.states)]
+    shares.append((COMPLETED, hours))
     milestones = [Milestone(STARTED, start)]
-    milestones += [
-        Milestone(state, calendar.add_working_hours(start, hours * (1 - STATE_SHARE * (n - i))))
-        for i, state in enumerate(step.states)
-    ]
-    milestones.append(Milestone(COMPLETED, calendar.add_working_hours(start, hours)))
-    return WorkPlan(tuple(milestones), calendar.deadline(received_at, step.sla(needs_verification)))
+    base, offset = start, 0.0
+    held = None
+    for kind, at_hours in shares:
+        at = calendar.add_working_hours(base, at_hours - offset)
+        milestones.append(Milestone(kind, at))
+        if hold is not None and kind == hold.state and held is None:
+            if hold.until is not None and hold.opens is not None:
+                release = hold.until if hold.opens <= at < hold.until else None
+            else:
+                release = calendar.add_working_hours(at, hold.extra_hours) if hold.extra_hours > 0 else None
+            if release is not None and release > at:
+                held = (kind, at, release)
+                base, offset = release, at_hours
+    return WorkPlan(tuple(milestones), calendar.deadline(received_at, step.sla(needs_verification)), held)

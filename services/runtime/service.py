@@ -15,6 +15,7 @@ import structlog
 from aiohttp import web
 
 from contracts import topics
+from services.faults import truth
 from services.runtime import db
 from services.runtime.agency import AgencyWorker
 from services.runtime.health import health_routes, start_site
@@ -77,15 +78,17 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
     """Run one agency until `stop` is set (or SIGTERM / SIGINT when run as a process)."""
     bootstrap, url = settings.require_infra()
     stop = stop or _signal_event()
-    pool = await db.create_pool(url, max_size=8)
+    pool = await db.create_pool(url, max_size=8, name=spec.agency)
     publisher = AIOKafkaPublisher(bootstrap, client_id=spec.agency)
     tasks: list[asyncio.Task[Any]] = []
     runner: web.AppRunner | None = None
     try:
         await db.apply_schema(pool, spec.agency, spec.ddl)
+        async with pool.acquire() as conn:
+            await truth.apply_schema(conn)
         await ensure_topics(bootstrap, topics.all_topics(settings.topic_prefix), settings.partitions)
         await publisher.start()
-        relay = OutboxRelay(pool, spec.agency, publisher)
+        relay = OutboxRelay(pool, spec.agency, publisher, clock=settings.clock())
         worker = AgencyWorker(
             agency=spec.agency,
             handlers=spec.handlers,
@@ -98,6 +101,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
             batch_size=settings.batch_size,
             seed=settings.seed,
             params={"lltp_issuer": settings.lltp_issuer},
+            injector=settings.injector(),
         )
         rt = Runtime(spec, settings, pool, publisher, relay, worker)
         app = web.Application()
@@ -110,7 +114,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
             relay.run(),
             worker.run(),
             worker.run_tasks(),
-            beat(spec.agency, publisher, settings.clock(), settings.topic_prefix, settings.heartbeat_s),
+            beat(spec.agency, publisher, settings.clock(), settings.topic_prefix, settings.heartbeat_s, worker.down),
             *spec.extra_tasks(rt),
         ]
         tasks = [asyncio.create_task(_named(c)) for c in coros]

@@ -14,10 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contracts.chains import Chain, load_chains
 from contracts.clock import VN_TZ, SimClock
+
+if TYPE_CHECKING:
+    from services.faults.inject import Injector
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,11 @@ class Settings:
     chains_file: Path | None = None
     batch_size: int = 200
     seed: int = 20240101
+    faults: str = "none"
+    """The fault scenario to inject (scenarios/faults/scenarios/NAME.yaml)."""
+    fault_start: str | None = None
+    """The run's period, which places window faults: its start (ISO) and length in days."""
+    fault_days: float = 0.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -89,6 +97,17 @@ class Settings:
             epoch = epoch.replace(tzinfo=VN_TZ)
         anchor = self.sim_anchor if self.sim_anchor is not None else epoch.timestamp()
         return SimClock(epoch=epoch, anchor=anchor, speed=self.sim_speed, max_lag_s=self.sim_max_lag_s)
+
+    def injector(self) -> Injector | None:
+        """The faults this process injects; None for scenario "none" or without a period."""
+        from services.faults.catalogue import load_scenario
+        from services.faults.inject import Injector, Period
+
+        if self.faults == "none" or not self.fault_start:
+            return None
+        start = datetime.fromisoformat(self.fault_start)
+        period = Period(start if start.tzinfo else start.replace(tzinfo=VN_TZ), self.fault_days)
+        return Injector(tuple(load_scenario(self.faults)), period, self.sim_speed, self.faults)
 
     def chains(self) -> dict[str, Chain]:
         override = self.chains_file.read_text(encoding="utf-8") if self.chains_file else None

@@ -13,7 +13,7 @@ import yaml
 from contracts.states import DossierState
 from contracts.topics import AGENCIES
 
-FAULTS_DIR = Path(__file__).resolve().parents[1] / "scenarios" / "faults"
+FAULTS_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "faults"
 PROCESSES = (*AGENCIES, "broker", "postgres")
 
 EFFECTS: dict[str, tuple[str, ...]] = {
@@ -125,14 +125,20 @@ def available_scenarios(directory: Path = FAULTS_DIR) -> list[str]:
 
 
 def load_scenario(name: str, directory: Path = FAULTS_DIR) -> list[Fault]:
-    """The faults a scenario injects: `faults: all`, or a list of catalogue names."""
+    """The faults a scenario injects: `faults: all` (less those under `except`), or a list of
+    catalogue names."""
     path = directory / "scenarios" / f"{name}.yaml"
     if not path.exists():
         raise ValueError(f"no fault scenario {name!r}; available: {', '.join(available_scenarios(directory))}")
     catalogue = load_catalogue(directory)
-    chosen = yaml.safe_load(path.read_text(encoding="utf-8")).get("faults", [])
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    chosen = doc.get("faults", [])
     if chosen == "all":
-        return list(catalogue.values())
+        left_out = doc.get("except", [])
+        unknown = [n for n in left_out if n not in catalogue]
+        if unknown:
+            raise ValueError(f"fault scenario {name}: unknown faults {unknown} under except")
+        return [f for n, f in catalogue.items() if n not in left_out]
     unknown = [n for n in chosen if n not in catalogue]
     if unknown:
         raise ValueError(f"fault scenario {name}: unknown faults {unknown}; see {directory / 'catalogue.yaml'}")

@@ -1,0 +1,126 @@
+"""Faults a run injects from outside the services: `kill -9` of a service or of the embedded
+broker (restarted at once, as a supervisor would), and a service's PostgreSQL connections
+terminated. Each is recorded in the ground truth when it happens; so is every window fault of
+the scenario (an outage, a payment failure day, an overloaded link), at its window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from contracts import topics
+from contracts.clock import SimClock
+from deploy.embedded import pid_alive, start_broker, stop_pid
+from lienthong.ui import Console
+from services.faults import truth
+from services.faults.catalogue import PROCESS_EFFECTS, Fault
+from services.faults.inject import Hit, Injector
+from services.runtime.kafka import ensure_topics
+from services.runtime.sabotage import TruthRow
+from services.runtime.settings import Settings
+
+
+def subject(f: Fault) -> str:
+    kind, value = next(iter(f.target.items()))
+    if kind == "process":
+        return "process:broker" if value == "broker" else f"agency:{value}"
+    return f"{kind}:{value}"
+
+
+async def record_windows(settings: Settings, injector: Injector) -> int:
+    """Ground truth for the scenario's window faults on agencies and links."""
+    hits: list[TruthRow] = []
+    for f in injector.faults:
+        if f.window is None or f.effect in PROCESS_EFFECTS:
+            continue
+        opens, ends = injector.window_of(f)
+        hits.append((None, None, Hit(f.name, f.effect, subject(f), opens, ends, detail="window")))
+    await record(settings, hits)
+    return len(hits)
+
+
+async def run_process_faults(settings: Settings, clock: SimClock, injector: Injector, console: Console) -> None:
+    """Inject each process fault when sim time reaches its window; returns when all are done."""
+    faults = sorted((f for f in injector.faults if f.effect in PROCESS_EFFECTS), key=lambda f: injector.window_of(f)[0])
+    for f in faults:
+        at, _ = injector.window_of(f)
+        await asyncio.sleep(max(0.0, clock.real_at(at) - time.time()))
+        target = f.target["process"]
+        happened = clock.now()
+        if f.effect == "kill" and target == "broker":
+            detail = await restart_broker(settings)
+        elif f.effect == "kill":
+            detail = kill_service(settings, target)
+        else:
+            detail = await drop_connections(settings, target)
+        console.step(f"fault {f.name}: {detail}")
+        await record(settings, [(None, None, Hit(f.name, f.effect, subject(f), happened, detail=detail))])
+
+
+def kill_service(settings: Settings, name: str) -> str:
+    sup = _read_json(settings.home.resolve() / "supervisor.json")
+    pid = sup.get("services", {}).get(name, {}).get("pid")
+    if not pid_alive(pid):
+        return f"{name} was not running"
+    os.kill(pid, signal.SIGKILL)
+    return f"kill -9 {name} (pid {pid}); the supervisor restarts it"
+
+
+async def drop_connections(settings: Settings, name: str) -> str:
+    _, url = settings.require_infra()
+    conn = await asyncpg.connect(url)
+    try:
+        n = await conn.fetchval(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = $1 AND pid <> pg_backend_pid()) t",
+            name,
+        )
+    finally:
+        await conn.close()
+    return f"terminated {n} PostgreSQL connections of {name}"
+
+
+async def restart_broker(settings: Settings) -> str:
+    """kill -9 the embedded broker and start it again on its port, with its topics: everything it
+    held in memory (unconsumed messages, group offsets) is gone, as after a real crash."""
+    home = settings.home.resolve()
+    stack = _read_json(home / "stack.json")
+    broker = stack.get("broker") or {}
+    if not broker.get("pid"):
+        return "the broker is external; not killed"
+    if pid_alive(broker["pid"]):
+        await asyncio.to_thread(stop_pid, broker["pid"], signal.SIGKILL)
+    started = await asyncio.to_thread(start_broker, home, broker["port"])
+    stack["broker"] = {k: v for k, v in started.items() if not k.startswith("_")}
+    tmp = home / "stack.json.tmp"
+    tmp.write_text(json.dumps(stack, indent=1))
+    tmp.replace(home / "stack.json")
+    await ensure_topics(started["bootstrap"], topics.all_topics(settings.topic_prefix), settings.partitions)
+    return f"kill -9 broker (pid {broker['pid']}), restarted as pid {started['pid']} on port {broker['port']}"
+
+
+async def record(settings: Settings, hits: list[TruthRow]) -> None:
+    _, url = settings.require_infra()
+    conn = await asyncpg.connect(url)
+    try:
+        await truth.apply_schema(conn)
+        async with conn.transaction():
+            await truth.record(conn, hits)
+    finally:
+        await conn.close()
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,216 @@
+"""Which faults hit what, and how: pure decisions from the scenario, the run's period and a key.
+
+Every decision is a function of (fault, key), so each process decides alone and the same run
+replays the same faults: a rate fault hits the event ids whose seeded draw falls under its rate;
+a window fault hits everything inside its window of sim time. The runtime (services/runtime)
+applies the decisions; the ground truth (services/faults/truth.py) records each hit.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from services.faults.catalogue import Fault
+from services.runtime.schedule import Hold
+
+TRANSFER_RETRY = timedelta(minutes=30)
+"""How often an official retries a failed transfer (DOMAIN.md: "officials retry many times")."""
+REJECT_RETRY = timedelta(minutes=20)
+"""How often a sender retries a link that refuses transfers (disk full)."""
+DUPLICATE_AFTER = timedelta(minutes=10)
+"""When a duplicated handoff is delivered the second time."""
+REORDER_REAL_S = 1.0
+"""Real seconds a reordered handoff.sent is held back, so the receiver's acknowledgement overtakes
+it; well inside the lag the monitor allows for (streams/app.py), so it must raise nothing."""
+OFFICE_HOURS_PER_DAY = 9.5
+
+
+@dataclass(frozen=True)
+class Period:
+    """The run's period in sim time: window faults are placed by shares of it."""
+
+    start: datetime
+    days: float
+
+    def window(self, f: Fault) -> tuple[datetime, datetime]:
+        assert f.window is not None
+        opens = self.start + timedelta(days=self.days * f.window["at"])
+        return opens, opens + timedelta(days=f.window.get("days", 0.0))
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One fault applied to one thing: what the ground truth records."""
+
+    fault: str
+    effect: str
+    subject: str
+    """"link:motcua->hotich", "step:hotich/register_birth", "agency:portal"."""
+    at: datetime
+    until: datetime | None = None
+    """When the effect ended (delivered, completed); None: it never ends by itself."""
+    deadline: datetime | None = None
+    """A contract deadline the effect may miss (the step's SLA), if it has one."""
+    state: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class HandoffPlan:
+    """How one handoff travels under the faults that hit it."""
+
+    sent_at: datetime
+    """When the transfer finally went through: the handoff.sent event's time."""
+    errors: tuple[tuple[datetime, str], ...] = ()
+    """Failed attempts before that: (time, error) → link.error events."""
+    work: tuple[datetime, ...] | None = None
+    """When the work message is delivered: None = at once; () = never; two times = twice."""
+    lifecycle: tuple[datetime, ...] | None = None
+    """When the handoff.sent event is published: None = at once."""
+    hits: tuple[Hit, ...] = ()
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """How one step's office work goes under the faults that hit it."""
+
+    extra_hours: float = 0.0
+    hold: Hold | None = None
+    faults: tuple[Fault, ...] = ()
+
+
+@dataclass(frozen=True)
+class Injector:
+    faults: tuple[Fault, ...]
+    period: Period
+    speed: float = 1.0
+    scenario: str = "custom"
+    _by_link: dict[tuple[str, str], tuple[Fault, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_link: dict[tuple[str, str], list[Fault]] = {}
+        for f in self.faults:
+            if f.link:
+                by_link.setdefault(f.link, []).append(f)
+            elif f.target.get("agency") and f.effect == "error":
+                # An erroring agency fails the transfers sent to it: every link into it.
+                by_link.setdefault(("*", f.target["agency"]), []).append(f)
+        object.__setattr__(self, "_by_link", {k: tuple(v) for k, v in by_link.items()})
+
+    @property
+    def empty(self) -> bool:
+        return not self.faults
+
+    def hits(self, f: Fault, key: str, at: datetime) -> bool:
+        """Whether fault `f` hits the thing named `key` happening at sim time `at`."""
+        if f.rate is not None:
+            return _draw(f, key) < f.rate
+        start, end = self.period.window(f)
+        return start <= at < end
+
+    def agency_faults(self, agency: str, effect: str) -> list[Fault]:
+        return [f for f in self.faults if f.target.get("agency") == agency and f.effect == effect]
+
+    def agency_fault(self, agency: str, effect: str, at: datetime) -> Fault | None:
+        """The window fault of `effect` on `agency` in force at `at` (an outage, a payment failure)."""
+        for f in self.faults:
+            if f.target.get("agency") == agency and f.effect == effect and f.window and self.hits(f, "", at):
+                return f
+        return None
+
+    def handoff(self, sender: str, receiver: str, event_id: str, now: datetime) -> HandoffPlan | None:
+        """The faults on link sender→receiver that hit this handoff; None when none does."""
+        candidates = self._by_link.get((sender, receiver), ()) + self._by_link.get(("*", receiver), ())
+        hit = [f for f in candidates if self.hits(f, event_id, now)]
+        if not hit:
+            return None
+        link = f"link:{sender}->{receiver}"
+        at = now
+        errors: list[tuple[datetime, str]] = []
+        hits: list[Hit] = []
+        work: tuple[datetime, ...] | None = None
+        lifecycle: tuple[datetime, ...] | None = None
+        for f in sorted(hit, key=lambda f: _ORDER.index(f.effect)):
+            rng = random.Random(f"{f.name}/{event_id}/params")
+            if f.effect == "reject":
+                _, end = self.period.window(f)
+                first = at
+                while at < end:
+                    errors.append((at, "receiver refuses transfers (server disk full)"))
+                    at += REJECT_RETRY
+                hits.append(Hit(f.name, f.effect, link, first, at, detail=f"{len(errors)} refused attempts"))
+            elif f.effect in ("transfer_error", "error"):
+                first = at
+                if f.effect == "transfer_error":
+                    lo, hi = f.params.get("retries", (1, 1))
+                    for _ in range(rng.randint(int(lo), int(hi))):
+                        errors.append((at, f"transfer via {receiver} failed (integration bus error)"))
+                        at += TRANSFER_RETRY
+                else:
+                    lo, hi = f.params.get("retry_hours", (1, 1))
+                    errors.append((at, f"{receiver} answered with an error"))
+                    at += timedelta(hours=rng.uniform(float(lo), float(hi)))
+                hits.append(Hit(f.name, f.effect, link, first, at, detail=f"{len(errors)} failed attempts"))
+            elif f.effect == "drop":
+                work = ()
+                hits.append(Hit(f.name, f.effect, link, at, None, detail="handoff never delivered"))
+            elif f.effect == "delay" and work != ():
+                lo, hi = f.params.get("delay_days", (1, 1))
+                late = at + timedelta(days=rng.uniform(float(lo), float(hi)))
+                work = (late,)
+                hits.append(Hit(f.name, f.effect, link, at, late, detail="handoff delivered late"))
+            elif f.effect == "duplicate" and work != ():
+                again = at + DUPLICATE_AFTER
+                work = (at, again)
+                lifecycle = (at, again)
+                hits.append(Hit(f.name, f.effect, link, again, again, detail="handoff delivered twice"))
+            elif f.effect == "reorder" and lifecycle is None:
+                lifecycle = (at + timedelta(seconds=REORDER_REAL_S * self.speed),)
+                hits.append(Hit(f.name, f.effect, link, at, lifecycle[0], detail="handoff.sent after its receipt"))
+        if work is not None and work != () and work[0] < at:
+            work = (at, *work[1:])
+        return HandoffPlan(at, tuple(errors), work, lifecycle, tuple(hits))
+
+    def step(self, agency: str, states: tuple[str, ...], event_id: str, received_at: datetime) -> StepPlan | None:
+        """The faults on `agency`'s office work that hit this step; None when none does."""
+        extra = 0.0
+        hold: Hold | None = None
+        hit: list[Fault] = []
+        for f in self.faults:
+            if f.target.get("agency") != agency or f.effect not in ("slow", "stall"):
+                continue
+            if f.effect == "stall" and f.params["state"] not in states:
+                continue
+            if f.window is not None:
+                # A window stall holds whatever reaches the state while the window is open; the
+                # runtime checks that against the planned time of the state.
+                if f.effect == "stall":
+                    opens, ends = self.period.window(f)
+                    hold = Hold(f.params["state"], opens=opens, until=ends)
+                    hit.append(f)
+                continue
+            if not self.hits(f, event_id, received_at):
+                continue
+            rng = random.Random(f"{f.name}/{event_id}/params")
+            if f.effect == "slow":
+                lo, hi = f.params.get("extra_hours", (0, 0))
+                extra += rng.uniform(float(lo), float(hi))
+            else:
+                lo, hi = f.params.get("extra_days", (1, 1))
+                hold = Hold(f.params["state"], extra_hours=rng.uniform(float(lo), float(hi)) * OFFICE_HOURS_PER_DAY)
+            hit.append(f)
+        if not hit:
+            return None
+        return StepPlan(extra, hold, tuple(hit))
+
+    def window_of(self, f: Fault) -> tuple[datetime, datetime]:
+        return self.period.window(f)
+
+
+_ORDER = ("reject", "transfer_error", "error", "drop", "delay", "duplicate", "reorder")
+
+
+def _draw(f: Fault, key: str) -> float:
+    return random.Random(f"{f.name}/{key}").random()

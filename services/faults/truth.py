@@ -1,0 +1,69 @@
+"""Ground truth: every fault the simulator injected, per dossier, link or agency, in its own
+schema (`sim`). Written in the same transaction as the effect it records; read only by the scorer
+(lienthong/score.py), never by the monitor.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from services.faults.inject import Hit
+
+SCHEMA = "sim"
+DDL = """
+CREATE SCHEMA IF NOT EXISTS sim;
+CREATE TABLE IF NOT EXISTS sim.faults (
+    id          bigserial PRIMARY KEY,
+    fault       text NOT NULL,
+    effect      text NOT NULL,
+    subject     text NOT NULL,
+    dossier_id  text,
+    event_id    uuid,
+    at          timestamptz NOT NULL,
+    until       timestamptz,
+    deadline    timestamptz,
+    state       text,
+    detail      text NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS faults_dossier ON sim.faults (dossier_id);
+"""
+
+
+async def apply_schema(conn: Any) -> None:
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('lienthong.schema.sim'))")
+        await conn.execute(DDL)
+
+
+async def record(conn: Any, hits: Iterable[tuple[str | None, str | None, Hit]]) -> None:
+    """Store (dossier id, event id, hit) rows, inside the caller's transaction: a hit whose effect
+    rolls back is not recorded either."""
+    rows = [
+        (
+            h.fault,
+            h.effect,
+            h.subject,
+            dossier_id,
+            uuid.UUID(event_id) if event_id else None,
+            h.at,
+            h.until,
+            h.deadline,
+            h.state,
+            h.detail,
+        )
+        for dossier_id, event_id, h in hits
+    ]
+    if rows:
+        await conn.executemany(
+            "INSERT INTO sim.faults (fault, effect, subject, dossier_id, event_id, at, until, deadline, state, detail) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            rows,
+        )
+
+
+async def read(conn: Any) -> list[dict[str, Any]]:
+    if not await conn.fetchval("SELECT to_regclass('sim.faults') IS NOT NULL"):
+        return []
+    return [dict(r) for r in await conn.fetch("SELECT * FROM sim.faults ORDER BY at, id")]

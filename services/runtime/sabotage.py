@@ -1,0 +1,59 @@
+"""Where injected faults meet the runtime: a handoff becomes the outbox rows that deliver it as
+the faults say (late, twice, never, after failed attempts), with the hits for the ground truth.
+
+The decisions are the injector's (services/faults/inject.py); this module only turns them into
+rows and release times. With no injector every handoff is the usual pair of rows, at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from contracts import topics
+from contracts.envelope import Event, new_event
+from services.faults.inject import Hit, Injector
+from services.runtime.outbox import AT_ONCE, Release
+
+Row = tuple[str, Event, Release]
+TruthRow = tuple[str | None, str | None, Hit]
+"""(dossier id, event id, hit) for services/faults/truth.py."""
+
+
+def handoff_rows(injector: Injector | None, handoff: Event, prefix: str) -> tuple[list[Row], list[TruthRow]]:
+    """The rows that carry `handoff` (its lifecycle copy and its work message) and any
+    link.error events of failed attempts before it, with their release times."""
+    to = handoff.payload["to"]
+    events = topics.dossier_events(prefix)
+    work = topics.work(to, prefix)
+    plan = injector.handoff(handoff.agency, to, handoff.event_id, handoff.occurred_at) if injector else None
+    if plan is None:
+        return [(events, handoff.for_lifecycle(), AT_ONCE), (work, handoff, AT_ONCE)], []
+    now = handoff.occurred_at
+
+    def when(times: tuple[datetime, ...]) -> Release:
+        return tuple(None if t <= now else t for t in times)
+
+    rows: list[Row] = []
+    for t, error in plan.errors:
+        failed = new_event(
+            "link.error",
+            handoff.agency,
+            t,
+            dossier_id=handoff.dossier_id,
+            chain=handoff.chain,
+            step=handoff.step,
+            payload={"to": to, "error": error},
+            trace_id=handoff.trace_id,
+        )
+        rows.append((events, failed, when((t,))))
+    sent = replace(handoff, occurred_at=plan.sent_at)
+    default = when((plan.sent_at,))
+    rows.append((events, sent.for_lifecycle(), when(plan.lifecycle) if plan.lifecycle is not None else default))
+    rows.append((work, sent, when(plan.work) if plan.work is not None else default))
+    return rows, [(handoff.dossier_id, handoff.event_id, h) for h in plan.hits]
+
+
+def split(rows: list[Row]) -> tuple[list[tuple[str, Event]], dict[int, Release]]:
+    """(topic, event) rows for outbox.add, and the release times of those not sent at once."""
+    return [(t, e) for t, e, _ in rows], {i: r for i, (_, _, r) in enumerate(rows) if r != AT_ONCE}
