@@ -15,11 +15,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The demo profile: one month of Hà Tĩnh (all three flows at the reports' shares, with bad data).
+# The demo profile: one month of Hà Tĩnh (all three flows at the reports' shares, with bad data),
+# with the faults of the reports injected; then the monitor's score, its open alerts, redrive.
 PROFILE ?= ha-tinh-2024-01
+FAULTS  ?= report-faults-without-broker-crash
 
 demo: install
-	$(BIN)/lienthong run --profile $(PROFILE)
+	$(BIN)/lienthong run --profile $(PROFILE) --faults $(FAULTS)
+	$(BIN)/lienthong score
+	$(BIN)/lienthong alerts --open
+	$(BIN)/lienthong redrive --all-lost --wait 120
 	$(BIN)/lienthong verify
 	@echo
 	@echo "The stack is still running (portal: http://127.0.0.1:$${LT_PORTAL_PORT:-8480}/api/v1/openapi.json)."

@@ -7,6 +7,7 @@ the scenario (an outage, a payment failure day, an overloaded link), at its wind
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ import asyncpg
 
 from contracts import topics
 from contracts.clock import SimClock
+from contracts.topics import AGENCIES
 from deploy.embedded import pid_alive, start_broker, stop_pid
 from lienthong.ui import Console
 from services.faults import truth
@@ -26,6 +28,9 @@ from services.faults.inject import Hit, Injector
 from services.runtime.kafka import ensure_topics
 from services.runtime.sabotage import TruthRow
 from services.runtime.settings import Settings
+
+BROKER_LOSS_S = 10.0
+"""Real seconds before a broker crash whose messages may not have been consumed yet."""
 
 
 def subject(f: Fault) -> str:
@@ -89,22 +94,72 @@ async def drop_connections(settings: Settings, name: str) -> str:
 
 
 async def restart_broker(settings: Settings) -> str:
-    """kill -9 the embedded broker and start it again on its port, with its topics: everything it
-    held in memory (unconsumed messages, group offsets) is gone, as after a real crash."""
+    """kill -9 the embedded broker and start it again on its port: everything it held in memory
+    (unconsumed messages, group offsets, topics) is gone, as after a real crash. Then what a
+    supervisor and an operator do: create the topics again, and publish once more from the
+    outboxes what may have been lost (DESIGN.md "Durability")."""
     home = settings.home.resolve()
     stack = _read_json(home / "stack.json")
     broker = stack.get("broker") or {}
     if not broker.get("pid"):
         return "the broker is external; not killed"
+    crashed = time.time()
     if pid_alive(broker["pid"]):
+        os.kill(broker["pid"], signal.SIGKILL)
+    # Tansu's memory storage corrupts a partition when several producers create it at once on
+    # their first produce (AlreadyExists on offset 0); a real cluster keeps its topics. So the
+    # clients wait, frozen, until the topics exist again: a few hundred milliseconds.
+    frozen = _services(home)
+    for pid in frozen:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGSTOP)
+    try:
         await asyncio.to_thread(stop_pid, broker["pid"], signal.SIGKILL)
-    started = await asyncio.to_thread(start_broker, home, broker["port"])
-    stack["broker"] = {k: v for k, v in started.items() if not k.startswith("_")}
-    tmp = home / "stack.json.tmp"
-    tmp.write_text(json.dumps(stack, indent=1))
-    tmp.replace(home / "stack.json")
-    await ensure_topics(started["bootstrap"], topics.all_topics(settings.topic_prefix), settings.partitions)
-    return f"kill -9 broker (pid {broker['pid']}), restarted as pid {started['pid']} on port {broker['port']}"
+        started = await asyncio.to_thread(start_broker, home, broker["port"])
+        stack["broker"] = {k: v for k, v in started.items() if not k.startswith("_")}
+        tmp = home / "stack.json.tmp"
+        tmp.write_text(json.dumps(stack, indent=1))
+        tmp.replace(home / "stack.json")
+        await ensure_topics(started["bootstrap"], topics.all_topics(settings.topic_prefix), settings.partitions)
+    finally:
+        for pid in frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGCONT)
+    replayed = await replay_outboxes(settings, crashed - BROKER_LOSS_S)
+    return (
+        f"kill -9 broker (pid {broker['pid']}), restarted as pid {started['pid']} on port {broker['port']}; "
+        f"{replayed} messages of the last {BROKER_LOSS_S:g} s published again from the outboxes"
+    )
+
+
+async def replay_outboxes(settings: Settings, since: float) -> int:
+    """Queue again every work message produced since `since` (receivers drop what they already
+    have) and every lifecycle event since then that the monitor has not stored."""
+    _, url = settings.require_infra()
+    conn = await asyncpg.connect(url)
+    events = topics.dossier_events(settings.topic_prefix)
+    monitor = await conn.fetchval("SELECT to_regclass('monitor.events') IS NOT NULL")
+    seen = "NOT EXISTS (SELECT 1 FROM monitor.events m WHERE m.event_id = o.event_id)" if monitor else "true"
+    total = 0
+    try:
+        for agency in AGENCIES:
+            if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{agency}.outbox"):
+                continue
+            total += await conn.fetchval(
+                f"WITH q AS (INSERT INTO {agency}.outbox_pending (id) SELECT o.id FROM {agency}.outbox o "
+                f"WHERE o.created_at >= to_timestamp($1) AND (o.topic <> $2 OR {seen}) ORDER BY o.id RETURNING 1) "
+                "SELECT count(*) FROM q",
+                since,
+                events,
+            )
+    finally:
+        await conn.close()
+    return total
+
+
+def _services(home: Path) -> list[int]:
+    sup = _read_json(home / "supervisor.json")
+    return [c["pid"] for c in sup.get("services", {}).values() if c.get("pid") and pid_alive(c["pid"])]
 
 
 async def record(settings: Settings, hits: list[TruthRow]) -> None:

@@ -195,7 +195,12 @@ def cmd_redrive(args: argparse.Namespace, settings: Settings, console: Console) 
         console.step(f"{what}: {out.queued} messages queued again from the senders' outboxes")
         for missing in out.not_found[:10]:
             console.step(f"nothing to resend here for {missing}: its sender keeps no outbox in this database")
-    _emit_json(out.as_dict())
+    result = out.as_dict()
+    if args.wait:
+        console.step(f"waiting up to {args.wait:g} s for the redriven dossiers to finish")
+        result["still_in_progress"] = asyncio.run(redrive.wait_finished(url, args.wait))
+        console.step(f"{result['still_in_progress']} accepted dossiers still in progress")
+    _emit_json(result)
     return 0 if args.dossier is None or out.queued else 1
 
 
@@ -287,6 +292,7 @@ def parser() -> argparse.ArgumentParser:
     rd.add_argument("--backoff-minutes", type=float, default=60.0, help="--auto: first wait, in sim minutes")
     rd.add_argument("--cap", type=int, default=3, help="--auto: attempts per alert")
     rd.add_argument("--seconds", type=float, default=None, help="--auto: stop after this many real seconds")
+    rd.add_argument("--wait", type=float, default=0.0, metavar="S", help="then wait up to S s for dossiers to finish")
     rd.add_argument("--json", action="store_true")
     rd.set_defaults(func=cmd_redrive)
 

@@ -152,6 +152,24 @@ async def auto_once(conn: Any, policy: Policy, now: datetime, prefix: str) -> Ou
     return out
 
 
+async def wait_finished(url: str, seconds: float, quiet_s: float = 15.0) -> int:
+    """Wait until no accepted dossier is in progress, or nothing changed for `quiet_s`, at most
+    `seconds`; returns how many are still in progress (those that cannot finish)."""
+    conn = await asyncpg.connect(url)
+    try:
+        ends = time.monotonic() + seconds
+        last, since = -1, time.monotonic()
+        while True:
+            n: int = await conn.fetchval("SELECT count(*) FROM portal.dossiers WHERE status = 'in_progress'")
+            if n != last:
+                last, since = n, time.monotonic()
+            if n == 0 or time.monotonic() - since > quiet_s or time.monotonic() > ends:
+                return n
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+
+
 async def auto(url: str, prefix: str, clock: SimClock, policy: Policy, seconds: float | None, on_round: Any) -> int:
     """Run the policy every second, for `seconds` (or until interrupted); returns messages queued."""
     conn = await asyncpg.connect(url)

@@ -115,3 +115,40 @@ def test_the_deadline_index_pops_only_what_is_due() -> None:
     found = m.tick(first_due + timedelta(seconds=1))
     assert [f.dossier_id for f in found] == ["d-0"]  # only the first handoff is overdue
     assert len(m.index) == 1999
+
+
+def test_a_deadline_met_late_before_any_tick_is_reported_late() -> None:
+    from streams.detect import Late
+
+    events = healthy_timeline(CHAINS["birth"], "d-2", datetime(2024, 3, 4, 9, tzinfo=VN_TZ), random.Random(2))
+    i = next(i for i, e in enumerate(events) if e.type == "handoff.received" and e.agency == "cutru")
+    late = events[i].__class__(**{**events[i].__dict__, "occurred_at": events[i].occurred_at + timedelta(days=1)})
+    m = Monitor(TRACKER)
+    for e in events[:i]:
+        m.observe(e)
+    out = m.observe(late)  # no tick ran in between: the event's own time shows the deadline passed
+    assert [(type(r), r.expectation.kind, r.expectation.subject) for r in out] == [(Late, LOST, "link:hotich->cutru")]
+
+
+@settings(max_examples=100, deadline=None)
+@given(events=timelines, data=st.data())
+def test_an_acknowledgement_read_before_its_handoff_raises_nothing(events: list[Event], data: st.DataObject) -> None:
+    """handoff.sent and handoff.received come from different producers: either may come first."""
+    pairs = [i for i, e in enumerate(events) if e.type == "handoff.sent"]
+    i = data.draw(st.sampled_from(pairs))
+    sent = events[i]
+    j = next(
+        (
+            j
+            for j, e in enumerate(events)
+            if e.type == "handoff.received" and e.payload["sent_event_id"] == sent.event_id
+        ),
+        None,
+    )
+    if j is None:
+        return
+    swapped = [*events[:i], events[j], *[e for k, e in enumerate(events[i:], i) if k != j]]
+    m, findings, recoveries = run(swapped, [e.occurred_at + timedelta(days=30) for e in events[-1:]])
+    assert findings == []
+    assert recoveries == []
+    assert m.dossiers == {}

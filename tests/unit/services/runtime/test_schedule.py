@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from contracts.calendar import WorkingCalendar
 from contracts.chains import Step, load_chains
 from contracts.clock import VN_TZ
-from services.runtime.schedule import COMPLETED, STARTED, plan_work
+from services.runtime.schedule import COMPLETED, STARTED, Hold, plan_work
 
 cal = WorkingCalendar()
 STEPS = [s for c in load_chains().values() for s in c.steps if s.work_hours]
@@ -54,3 +54,30 @@ def test_lltp_passes_through_signature_and_issuance() -> None:
     plan = plan_work(step, datetime(2024, 3, 4, 9, tzinfo=VN_TZ), cal, random.Random(2), needs_verification=True)
     assert [m.kind for m in plan.milestones] == [STARTED, "awaiting_signature", "awaiting_issuance", COMPLETED]
     assert plan.deadline == datetime(2024, 3, 22, 17, tzinfo=VN_TZ)  # 15 working days from Monday 4 March
+
+
+def test_a_window_hold_keeps_the_dossier_in_its_state_until_the_window_ends() -> None:
+    chains = load_chains()
+    step = chains["birth"].step("register_birth")
+    received = datetime(2024, 3, 4, 9, tzinfo=VN_TZ)
+    normal = plan_work(step, received, cal, random.Random(3))
+    entered = next(m.at for m in normal.milestones if m.kind == "awaiting_signature")
+    until = entered + timedelta(days=3)
+    held = plan_work(step, received, cal, random.Random(3), hold=Hold("awaiting_signature", entered, until))
+    assert held.held == ("awaiting_signature", entered, until)
+    assert held.done_at > until
+    missed = plan_work(step, received, cal, random.Random(3), hold=Hold("awaiting_signature", until, until))
+    assert missed.held is None
+    assert missed.done_at == normal.done_at
+
+
+def test_an_extra_hold_adds_office_time_in_the_state() -> None:
+    step = load_chains()["lltp"].step("issue_certificate")
+    received = datetime(2024, 3, 4, 9, tzinfo=VN_TZ)
+    normal = plan_work(step, received, cal, random.Random(5))
+    held = plan_work(step, received, cal, random.Random(5), hold=Hold("awaiting_issuance", extra_hours=30))
+    assert held.held is not None
+    state, entered, released = held.held
+    assert state == "awaiting_issuance"
+    assert released == cal.add_working_hours(entered, 30)
+    assert held.done_at > normal.done_at

@@ -1,0 +1,121 @@
+"""The scorer: what should have been caught, from the ground truth and the rules, against the
+alerts; recall, precision, delay and silent losses computed, not assumed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from contracts.clock import VN_TZ
+from lienthong.score import Context, expectations, score
+from streams.rules import default_rules
+
+RULES = default_rules()
+CTX = Context(RULES, speed=1000.0, heartbeat_s=5.0, tick_s=0.5)
+T = datetime(2024, 3, 4, 9, tzinfo=VN_TZ)
+
+
+def fact(fault: str, effect: str, subject: str, dossier: str | None, at: datetime, **kw: Any) -> dict[str, Any]:
+    return {
+        "fault": fault,
+        "effect": effect,
+        "subject": subject,
+        "dossier_id": dossier,
+        "at": at,
+        "until": kw.get("until"),
+        "deadline": kw.get("deadline"),
+        "state": kw.get("state"),
+    }
+
+
+def alert(
+    kind: str, subject: str, dossier: str | None, opened: datetime, due: datetime | None = None
+) -> dict[str, Any]:
+    return {
+        "id": 1,
+        "kind": kind,
+        "subject": subject,
+        "dossier_id": dossier,
+        "opened_at": opened,
+        "due_at": due,
+        "resolved_at": None,
+    }
+
+
+TRUTH = [
+    fact("drop", "drop", "link:hotich->cutru", "d1", T),
+    fact("late", "delay", "link:hotich->cutru", "d2", T, until=T + timedelta(days=1)),
+    fact("late", "delay", "link:hotich->cutru", "d3", T, until=T + timedelta(minutes=5)),  # within the timeout
+    fact(
+        "slow",
+        "slow",
+        "step:hotich/register_birth",
+        "d4",
+        T,
+        until=T + timedelta(days=2),
+        deadline=T + timedelta(hours=8),
+    ),
+    fact(
+        "slow",
+        "slow",
+        "step:hotich/register_birth",
+        "d5",
+        T,
+        until=T + timedelta(hours=1),
+        deadline=T + timedelta(hours=8),
+    ),
+    fact("dup", "duplicate", "link:motcua->hotich", "d6", T),
+    fact("identity_mismatch", "bad_data", "dossier", "d7", T),
+    fact("reorder", "reorder", "link:hotich->cutru", "d8", T),
+]
+
+
+def test_expectations_follow_from_the_truth_and_the_rules() -> None:
+    expected, _ = expectations(TRUTH, CTX)
+    got = sorted((e.kind, e.dossier_id) for e in expected)
+    assert got == [("data_quality", "d7"), ("duplicate", "d6"), ("lost", "d1"), ("lost", "d2"), ("stuck", "d4")]
+    lost = next(e for e in expected if e.dossier_id == "d1")
+    assert lost.due == T + RULES.link_timeout
+
+
+def perfect_alerts() -> list[dict[str, Any]]:
+    expected, _ = expectations(TRUTH, CTX)
+    return [alert(e.kind, e.subject, e.dossier_id, e.due + timedelta(seconds=100), e.due) for e in expected]
+
+
+def test_alerts_for_every_expectation_score_full_recall_and_precision() -> None:
+    result = score(TRUTH, perfect_alerts(), unfinished=["d1"], ctx=CTX)
+    assert result["recall"]["lost"] == result["recall"]["stuck"] == 1.0
+    assert result["recall"]["duplicate"] == result["recall"]["data_quality"] == 1.0
+    assert result["recall"]["link"] is None
+    assert result["precision"] == 1.0
+    assert result["detection_delay_s"] == {"p50": 100.0, "p99": 100.0}
+    assert result["silent_losses"] == 0  # d1 is unfinished but its lost alert is open
+
+
+def test_a_missed_loss_an_unexplained_alert_and_a_silent_loss_all_count() -> None:
+    alerts = [a for a in perfect_alerts() if a["dossier_id"] != "d1"]
+    alerts.append(alert("lost", "link:hotich->cutru", "d8", T + timedelta(hours=1), T + RULES.link_timeout))
+    result = score(TRUTH, alerts, unfinished=["d1"], ctx=CTX)
+    assert result["recall"]["lost"] == 0.5
+    assert result["precision"] == round(1 - 1 / len(alerts), 4)  # a reordered dossier is no loss
+    assert result["silent_losses"] == 1
+    assert result["by_fault"]["drop"] == {"hits": 1, "expected": 1, "caught": 0}
+
+
+def test_a_link_that_refuses_everything_is_an_incident_once_enough_transfers_fail() -> None:
+    truth = [
+        fact(
+            "disk",
+            "reject",
+            "link:motcua->hotich",
+            f"d{i}",
+            T + timedelta(minutes=10 * i),
+            until=T + timedelta(hours=3),
+        )
+        for i in range(2)
+    ]
+    expected, _ = expectations(truth, CTX)
+    links = [e for e in expected if e.kind == "link"]
+    assert len(links) == 1
+    assert links[0].due == T + timedelta(minutes=20)  # the third failure within the hour
