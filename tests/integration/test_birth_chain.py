@@ -27,6 +27,17 @@ async def submit(http: aiohttp.ClientSession, base: str, body: Any) -> tuple[int
         return r.status, await r.json()
 
 
+async def submit_births(http: aiohttp.ClientSession, stack: Agencies, n: int, seed: int) -> list[str]:
+    """Submit `n` valid birth dossiers; their ids, each accepted with 202."""
+    factory = CitizenFactory("042", seed=seed)
+    ids = []
+    for _ in range(n):
+        status, body = await submit(http, stack.portal, factory.birth_dossier(stack.today()))
+        assert status == 202, body
+        ids.append(body["dossier_id"])
+    return ids
+
+
 async def wait_closed(http: aiohttp.ClientSession, base: str, ids: list[str], timeout: float = 60) -> dict[str, Any]:
     deadline = asyncio.get_running_loop().time() + timeout
     states: dict[str, Any] = {}

@@ -14,10 +14,9 @@ import pytest
 from lienthong.cli import cmd_contract_export
 from lienthong.ui import Console
 from lienthong.verify import verify
-from lienthong.workload.citizens import CitizenFactory
 from tests.integration.conftest import Infra, running
 from tests.integration.standin_cutru import StandInResidence
-from tests.integration.test_birth_chain import submit, wait_closed
+from tests.integration.test_birth_chain import submit_births, wait_closed
 
 pytestmark = pytest.mark.integration
 
@@ -30,13 +29,8 @@ async def test_external_residence_system_completes_birth_chains(infra: Infra, tm
         thread = threading.Thread(target=standin.run, daemon=True)
         thread.start()
         try:
-            factory = CitizenFactory("042", seed=21)
             async with aiohttp.ClientSession() as http:
-                ids = []
-                for _ in range(5):
-                    status, body = await submit(http, stack.portal, factory.birth_dossier(stack.today()))
-                    assert status == 202
-                    ids.append(body["dossier_id"])
+                ids = await submit_births(http, stack, 5, seed=21)
                 states = await wait_closed(http, stack.portal, ids, timeout=90)
         finally:
             standin.stop.set()

@@ -18,9 +18,8 @@ import asyncpg
 import pytest
 
 from deploy.embedded import free_port, stop_pid
-from lienthong.workload.citizens import CitizenFactory
 from tests.integration.conftest import Infra, running
-from tests.integration.test_birth_chain import submit
+from tests.integration.test_birth_chain import submit_births
 
 pytestmark = pytest.mark.integration
 
@@ -64,13 +63,8 @@ async def test_monitor_raises_one_lost_alert_per_dossier_residence_never_receive
                 start_new_session=True,
             )
         try:
-            factory = CitizenFactory("042", seed=51)
             async with aiohttp.ClientSession() as http:
-                ids = []
-                for _ in range(3):
-                    status, body = await submit(http, stack.portal, factory.birth_dossier(stack.today()))
-                    assert status == 202, body
-                    ids.append(body["dossier_id"])
+                ids = await submit_births(http, stack, 3, seed=51)
             lost: list[dict[str, Any]] = []
             for _ in range(240):
                 found = await alerts(s.database_url or "")
