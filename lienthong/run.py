@@ -214,7 +214,12 @@ async def wait_settled(
     deadline = time.monotonic() + timeout_s
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
         while True:
-            stats = await fetch_stats(http, settings, run_id)
+            try:
+                stats = await fetch_stats(http, settings, run_id)
+            except (TimeoutError, aiohttp.ClientError):
+                # The portal restarts (a killed process, a broker crash): ask again shortly.
+                await asyncio.sleep(0.5)
+                continue
             if stats != last:
                 last, last_change = stats, time.monotonic()
             if sum(c["in_progress"] for c in stats.values()) == 0:
