@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import time
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 
@@ -21,6 +19,7 @@ from contracts import topics
 from contracts.clock import SimClock
 from contracts.topics import AGENCIES
 from deploy.embedded import pid_alive, start_broker, stop_pid
+from lienthong.stack import read_state, write_state
 from lienthong.ui import Console
 from services.faults import truth
 from services.faults.catalogue import PROCESS_EFFECTS, Fault
@@ -71,7 +70,7 @@ async def run_process_faults(settings: Settings, clock: SimClock, injector: Inje
 
 
 def kill_service(settings: Settings, name: str) -> str:
-    sup = _read_json(settings.home.resolve() / "supervisor.json")
+    sup = read_state(settings.home.resolve() / "supervisor.json")
     pid = sup.get("services", {}).get(name, {}).get("pid")
     if not pid_alive(pid):
         return f"{name} was not running"
@@ -99,7 +98,7 @@ async def restart_broker(settings: Settings) -> str:
     supervisor and an operator do: create the topics again, and publish once more from the
     outboxes what may have been lost (DESIGN.md "Durability")."""
     home = settings.home.resolve()
-    stack = _read_json(home / "stack.json")
+    stack = read_state(home / "stack.json")
     broker = stack.get("broker") or {}
     if not broker.get("pid"):
         return "the broker is external; not killed"
@@ -116,10 +115,8 @@ async def restart_broker(settings: Settings) -> str:
     try:
         await asyncio.to_thread(stop_pid, broker["pid"], signal.SIGKILL)
         started = await asyncio.to_thread(start_broker, home, broker["port"])
-        stack["broker"] = {k: v for k, v in started.items() if not k.startswith("_")}
-        tmp = home / "stack.json.tmp"
-        tmp.write_text(json.dumps(stack, indent=1))
-        tmp.replace(home / "stack.json")
+        stack["broker"] = started
+        write_state(home / "stack.json", stack)  # drops the in-process handle
         await ensure_topics(started["bootstrap"], topics.all_topics(settings.topic_prefix), settings.partitions)
     finally:
         for pid in frozen:
@@ -158,7 +155,7 @@ async def replay_outboxes(settings: Settings, since: float) -> int:
 
 
 def _services(home: Path) -> list[int]:
-    sup = _read_json(home / "supervisor.json")
+    sup = read_state(home / "supervisor.json")
     return [c["pid"] for c in sup.get("services", {}).values() if c.get("pid") and pid_alive(c["pid"])]
 
 
@@ -171,11 +168,3 @@ async def record(settings: Settings, hits: list[TruthRow]) -> None:
             await truth.record(conn, hits)
     finally:
         await conn.close()
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}

@@ -43,6 +43,9 @@ RETRY_EVERY = {"reject": timedelta(minutes=20), "transfer_error": timedelta(minu
 """How often the senders retried (services/faults/inject.py), to rebuild a link's failures."""
 BROKER_LOSS_S = 10.0
 """Real seconds before a broker crash whose messages may have been in flight and lost."""
+AFTERMATH = 100
+"""How many such spans after a crashed process its delays and redeliveries are blamed on it:
+restarts, group rejoins and replayed outboxes settle within that (about 17 real minutes)."""
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,7 @@ def _process_times(truth: list[dict[str, Any]]) -> list[datetime]:
 
 
 def _near(at: datetime, times: Iterable[datetime], lag: timedelta) -> list[datetime]:
-    return [t for t in times if t - lag <= at <= t + 100 * lag]
+    return [t for t in times if t - lag <= at <= t + AFTERMATH * lag]
 
 
 def matches(e: Expected, alert: dict[str, Any], ctx: Context) -> bool:

@@ -32,7 +32,7 @@ PROCESSES: dict[str, str] = {**{a: f"services.{a}" for a in SIMULATED_AGENCIES},
 """Every supervised process and the module it runs."""
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_state(path: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads(path.read_text())
         return data
@@ -40,7 +40,7 @@ def _read(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _write(path: Path, data: dict[str, Any]) -> None:
+def write_state(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(_public(data), indent=1))
     tmp.replace(path)
@@ -72,7 +72,7 @@ def start_fresh(
     console.step("resetting the simulators' state (schemas and topics)")
     asyncio.run(_reset(settings))
     stack["clock"] = clock
-    _write(home / "stack.json", stack)
+    write_state(home / "stack.json", stack)
     settings = replace(settings, **clock)
     _ensure_services(settings, home, stack, console, external, env)
     return settings
@@ -81,7 +81,7 @@ def start_fresh(
 def _ensure_infra(settings: Settings, console: Console) -> tuple[Settings, dict[str, Any]]:
     home = settings.home.resolve()
     (home / "logs").mkdir(parents=True, exist_ok=True)
-    stack = _read(home / "stack.json")
+    stack = read_state(home / "stack.json")
     if settings.external_infra:
         console.step(f"external broker {settings.kafka_bootstrap} and database; nothing embedded started")
         stack = {
@@ -107,7 +107,7 @@ def _ensure_infra(settings: Settings, console: Console) -> tuple[Settings, dict[
             "kafka_bootstrap": broker["bootstrap"],
             "database_url": url,
         }
-    _write(home / "stack.json", stack)
+    write_state(home / "stack.json", stack)
     settings = replace(settings, kafka_bootstrap=stack["kafka_bootstrap"], database_url=stack["database_url"])
     asyncio.run(_prepare(settings, stack.get("postgres", {}).get("admin_url")))
     return settings, stack
@@ -128,8 +128,8 @@ async def _reset(settings: Settings) -> None:
 
 def stop_services(home: Path, console: Console) -> None:
     """Stop the supervisor and every service it runs; the broker and PostgreSQL stay up."""
-    stack = _read(home / "stack.json")
-    sup = _read(home / "supervisor.json")
+    stack = read_state(home / "stack.json")
+    sup = read_state(home / "supervisor.json")
     for pid in {stack.get("supervisor", {}).get("pid"), sup.get("pid")} - {None}:
         if pid_alive(pid):
             console.step(f"stopping services (supervisor pid {pid})")
@@ -158,7 +158,7 @@ def _ensure_services(
     unknown = set(external) - set(SIMULATED_AGENCIES)
     if unknown:
         raise ValueError(f"--external names unknown agencies: {', '.join(sorted(unknown))}")
-    previous_spec = _read(home / "services.json")
+    previous_spec = read_state(home / "services.json")
     previous = previous_spec.get("services", {})
     wanted = [a for a in PROCESSES if a not in external]
     services = {a: previous.get(a) or (settings.portal_port if a == "portal" else free_port()) for a in wanted}
@@ -174,8 +174,8 @@ def _ensure_services(
         }
     )
     modules = {name: PROCESSES[name] for name in wanted}
-    _write(home / "services.json", {"services": services, "modules": modules, "env": env, "external": external})
-    sup = _read(home / "supervisor.json")
+    write_state(home / "services.json", {"services": services, "modules": modules, "env": env, "external": external})
+    sup = read_state(home / "supervisor.json")
     if pid_alive(sup.get("pid")):
         os.kill(sup["pid"], signal.SIGHUP)
     else:
@@ -198,7 +198,7 @@ def _ensure_services(
                 cwd=Path(__file__).resolve().parents[1],
             )
         stack["supervisor"] = {"pid": proc.pid}
-        _write(home / "stack.json", stack)
+        write_state(home / "stack.json", stack)
     asyncio.run(_wait_healthy(services, external, timeout=90))
 
 
@@ -228,7 +228,7 @@ async def _healthy(http: aiohttp.ClientSession, port: int) -> bool:
 
 def down(settings: Settings, console: Console) -> None:
     home = settings.home.resolve()
-    stack = _read(home / "stack.json")
+    stack = read_state(home / "stack.json")
     stop_services(home, console)
     if stack.get("postgres", {}).get("pid"):
         console.step(f"stopping PostgreSQL (pid {stack['postgres']['pid']})")
@@ -242,7 +242,7 @@ def down(settings: Settings, console: Console) -> None:
 
 def status(settings: Settings) -> list[dict[str, Any]]:
     home = settings.home.resolve()
-    stack = _read(home / "stack.json")
+    stack = read_state(home / "stack.json")
     rows: list[dict[str, Any]] = []
     bootstrap = settings.kafka_bootstrap or stack.get("kafka_bootstrap")
     rows.append(
@@ -262,8 +262,8 @@ def status(settings: Settings) -> list[dict[str, Any]]:
             "healthy": asyncio.run(_db_ok(url)) if url else False,
         }
     )
-    sup = _read(home / "supervisor.json")
-    services = _read(home / "services.json")
+    sup = read_state(home / "supervisor.json")
+    services = read_state(home / "services.json")
     for name in PROCESSES:
         if name in services.get("external", []):
             rows.append({"component": name, "address": "external", "pid": None, "healthy": None})
