@@ -7,7 +7,7 @@ Compressed time magnifies every real delay: at speed 75,000 a 10 ms queue is 12 
 So a component stamps an event with the sim time the model says it happened (a handoff's send
 time, a task's planned completion) rather than the moment its process got round to it, bounded
 to [now − max_lag_s × speed, now]: never in the future, and never further behind than a real
-lag of `max_lag_s` seconds. At speed 1 that bound is two seconds, i.e. production behaviour.
+lag of `max_lag_s` seconds. At speed 1 that bound is five seconds, i.e. production behaviour.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class SimClock:
     anchor: float
     """Real Unix time (seconds) at which sim time was `epoch`."""
     speed: float = 1.0
-    max_lag_s: float = 2.0
+    max_lag_s: float = 5.0
     """Real seconds of processing lag a model timestamp may hide (see the module docstring)."""
     real_time: Callable[[], float] = field(default=time.time, compare=False, repr=False)
 

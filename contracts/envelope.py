@@ -76,6 +76,12 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
             "reason": {"type": "string"},
             "code": {"type": "string"},
             "via": {"type": "string", "description": "integration bus the handoff travels on"},
+            "delivered_at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "when a delayed link delivers it, if later than it was sent; the receiver "
+                "records its receipt then",
+            },
         },
     },
     "handoff.received": {

@@ -11,12 +11,15 @@ import contextlib
 import os
 import signal
 import time
+from functools import partial
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 
 from contracts import topics
 from contracts.clock import SimClock
+from contracts.envelope import new_event
 from contracts.topics import AGENCIES
 from deploy.embedded import pid_alive, start_broker, stop_pid
 from lienthong.stack import read_state, write_state
@@ -24,12 +27,13 @@ from lienthong.ui import Console
 from services.faults import truth
 from services.faults.catalogue import PROCESS_EFFECTS, Fault
 from services.faults.inject import Hit, Injector
-from services.runtime.kafka import ensure_topics
+from services.runtime.kafka import ensure_topics, prime
 from services.runtime.sabotage import TruthRow
 from services.runtime.settings import Settings
 
 BROKER_LOSS_S = 10.0
 """Real seconds before a broker crash whose messages may not have been consumed yet."""
+REJOIN_TIMEOUT_S = 120.0
 
 
 def subject(f: Fault) -> str:
@@ -51,22 +55,28 @@ async def record_windows(settings: Settings, injector: Injector) -> int:
     return len(hits)
 
 
-async def run_process_faults(settings: Settings, clock: SimClock, injector: Injector, console: Console) -> None:
-    """Inject each process fault when sim time reaches its window; returns when all are done."""
+async def run_process_faults(
+    settings: Settings, clock: SimClock, injector: Injector, console: Console, done: list[dict[str, str]]
+) -> None:
+    """Inject each process fault when sim time reaches its window, appending what happened to
+    `done`; returns when all are done."""
     faults = sorted((f for f in injector.faults if f.effect in PROCESS_EFFECTS), key=lambda f: injector.window_of(f)[0])
     for f in faults:
         at, _ = injector.window_of(f)
         await asyncio.sleep(max(0.0, clock.real_at(at) - time.time()))
         target = f.target["process"]
         happened = clock.now()
+        until = None
         if f.effect == "kill" and target == "broker":
-            detail = await restart_broker(settings)
+            detail, recovered = await restart_broker(settings)
+            until = clock.at(recovered) if recovered else None
         elif f.effect == "kill":
             detail = kill_service(settings, target)
         else:
             detail = await drop_connections(settings, target)
         console.step(f"fault {f.name}: {detail}")
-        await record(settings, [(None, None, Hit(f.name, f.effect, subject(f), happened, detail=detail))])
+        done.append({"fault": f.name, "at": happened.isoformat(), "detail": detail})
+        await record(settings, [(None, None, Hit(f.name, f.effect, subject(f), happened, until, detail=detail))])
 
 
 def kill_service(settings: Settings, name: str) -> str:
@@ -92,41 +102,80 @@ async def drop_connections(settings: Settings, name: str) -> str:
     return f"terminated {n} PostgreSQL connections of {name}"
 
 
-async def restart_broker(settings: Settings) -> str:
+async def restart_broker(settings: Settings) -> tuple[str, float | None]:
     """kill -9 the embedded broker and start it again on its port: everything it held in memory
     (unconsumed messages, group offsets, topics) is gone, as after a real crash. Then what a
     supervisor and an operator do: create the topics again, and publish once more from the
-    outboxes what may have been lost (DESIGN.md "Durability")."""
+    outboxes what may have been lost (DESIGN.md "Durability"). Returns what happened and when
+    (real time) every agency's consumer had rejoined its group: the end of the crash's effect."""
     home = settings.home.resolve()
     stack = read_state(home / "stack.json")
     broker = stack.get("broker") or {}
     if not broker.get("pid"):
-        return "the broker is external; not killed"
+        return "the broker is external; not killed", None
     crashed = time.time()
+    phases: list[str] = []
+
+    def phase(name: str, since: list[float] = [crashed]) -> None:  # noqa: B006 - a running clock
+        now = time.time()
+        phases.append(f"{name} {now - since[0]:.1f} s")
+        since[0] = now
+
     if pid_alive(broker["pid"]):
         os.kill(broker["pid"], signal.SIGKILL)
-    # Tansu's memory storage corrupts a partition when several producers create it at once on
-    # their first produce (AlreadyExists on offset 0); a real cluster keeps its topics. So the
-    # clients wait, frozen, until the topics exist again: a few hundred milliseconds.
+    # Tansu's memory storage corrupts a partition when several producers write its first batch
+    # at once (AlreadyExists on offset 0); a real cluster keeps its topics. So the clients wait,
+    # frozen, until the topics exist again and each partition holds a first message.
     frozen = _services(home)
     for pid in frozen:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGSTOP)
     try:
         await asyncio.to_thread(stop_pid, broker["pid"], signal.SIGKILL)
+        phase("gone")
         started = await asyncio.to_thread(start_broker, home, broker["port"])
+        phase("restarted")
         stack["broker"] = started
         write_state(home / "stack.json", stack)  # drops the in-process handle
-        await ensure_topics(started["bootstrap"], topics.all_topics(settings.topic_prefix), settings.partitions)
+        names = topics.all_topics(settings.topic_prefix)
+        await ensure_topics(started["bootstrap"], names, settings.partitions)
+        await prime(started["bootstrap"], names, settings.partitions, partial(_primer, settings))
+        phase("topics")
     finally:
         for pid in frozen:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGCONT)
+    resumed = time.time()
     replayed = await replay_outboxes(settings, crashed - BROKER_LOSS_S)
+    phase("replayed")
+    recovered = await rejoined(home, resumed)
+    phase("rejoined")
+    took = f"consumers back {recovered - crashed:.1f} s after the crash" if recovered else "consumers not back in time"
+    took += f" ({', '.join(phases)})"
     return (
         f"kill -9 broker (pid {broker['pid']}), restarted as pid {started['pid']} on port {broker['port']}; "
-        f"{replayed} messages of the last {BROKER_LOSS_S:g} s published again from the outboxes"
-    )
+        f"{replayed} messages of the last {BROKER_LOSS_S:g} s published again from the outboxes; {took}"
+    ), recovered
+
+
+async def rejoined(home: Path, since: float, timeout: float = REJOIN_TIMEOUT_S) -> float | None:
+    """When (real time) every agency's consumer had partitions assigned again after `since`, as
+    its /healthz reports; None if some had not within `timeout`."""
+    ports = {k: v for k, v in read_state(home / "services.json").get("services", {}).items() if k in AGENCIES}
+    deadline = time.time() + timeout
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        while time.time() < deadline:
+            times: list[float] = []
+            for port in ports.values():
+                with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                        at = (await r.json()).get("assigned_at")
+                        if at is not None and at >= since:
+                            times.append(float(at))
+            if len(times) == len(ports):
+                return max(times, default=since)
+            await asyncio.sleep(0.2)
+    return None
 
 
 async def replay_outboxes(settings: Settings, since: float) -> int:
@@ -152,6 +201,17 @@ async def replay_outboxes(settings: Settings, since: float) -> int:
     finally:
         await conn.close()
     return total
+
+
+def _primer(settings: Settings, topic: str, partition: int) -> bytes:
+    """What `prime` writes: on the event topic an old clock mark (the monitor reads it, and it
+    moves nothing), elsewhere an empty object that consumers skip by its header."""
+    if topic != topics.dossier_events(settings.topic_prefix):
+        return b"{}"
+    mark = new_event(
+        "clock.mark", "monitor", settings.clock().epoch, dossier_id=None, chain=None, payload={"partition": partition}
+    )
+    return mark.to_json()
 
 
 def _services(home: Path) -> list[int]:

@@ -153,9 +153,12 @@ def cmd_score(args: argparse.Namespace, settings: Settings, _console: Console) -
             f"precision {result['precision']} of {result['alerts']} alerts · detection delay p50 {delay['p50']} s, "
             f"p99 {delay['p99']} s (one tick = {result['tick_s']:g} sim s) · silent losses {result['silent_losses']}"
         )
+        lag = result["raise_lag_s"]
+        print(f"raised behind the sim clock by p50 {lag['p50']} s, p99 {lag['p99']} s (the watermark's lag + backlog)")
     main = {k: result[k] for k in ("recall", "precision", "detection_delay_s", "silent_losses", "by_fault")}
-    details = ("tick_s", "alerts", "expected", "unexplained_alerts", "missed", "silent")
-    _emit_json({**main, **({k: result[k] for k in details} if args.verbose else {"tick_s": result["tick_s"]})})
+    details = ("tick_s", "raise_lag_s", "alerts", "expected", "unexplained_alerts", "missed", "silent")
+    shown = details if args.verbose else ("tick_s", "raise_lag_s")
+    _emit_json({**main, **{k: result[k] for k in shown}})
     return 0
 
 

@@ -36,6 +36,9 @@ from services.runtime.settings import Settings
 
 CONCURRENCY = 32
 TAIL_DAYS = 21
+RETRY_FOR_S = 60.0
+"""Real seconds a submission is retried while the portal cannot be reached (a restarting
+process, a broker crash) before it counts as failed."""
 """Sim days after the period by which every dossier must be finished (15 working days and more)."""
 DUPLICATE_DELAY = (timedelta(minutes=5), timedelta(hours=3))
 """When a citizen submits the same dossier again: while the first is certainly still open."""
@@ -144,7 +147,8 @@ async def submit_all(
             if not burst:
                 headers[SIM_TIME_HEADER] = p.at.isoformat()
             attempt = 0
-            while attempt < 5:
+            give_up = time.monotonic() + RETRY_FOR_S
+            while True:
                 attempt += 1
                 retry_at: str | None = None
                 try:
@@ -160,16 +164,17 @@ async def submit_all(
                             break
                 except (TimeoutError, aiohttp.ClientError) as exc:
                     # The same Idempotency-Key makes a retry safe if the first try got through.
-                    if attempt == 5:
+                    if time.monotonic() > give_up:
                         progress.errors.append(f"{type(exc).__name__}: {exc}")
-                    await asyncio.sleep(0.2 * attempt)
+                        break
+                    await asyncio.sleep(min(2.0, 0.2 * attempt))
                 if retry_at is not None:
                     # The portal is down (an outage): the citizen comes back when it is up again.
                     progress.deferred += 1
                     back = datetime.fromisoformat(retry_at)
                     await asyncio.sleep(max(0.0, clock.real_at(back) - time.time()))
                     headers[SIM_TIME_HEADER] = back.isoformat()
-                    attempt = 0
+                    attempt, give_up = 0, time.monotonic() + RETRY_FOR_S
             p.answered.set()
             if not p.copy:
                 progress.submitted[p.chain] = progress.submitted.get(p.chain, 0) + 1
@@ -314,10 +319,11 @@ async def run(
     progress = Progress()
     reporter = asyncio.create_task(report_progress(settings, clock, run_id, profile, progress, console))
     chaos: asyncio.Task[None] | None = None
+    process_faults: list[dict[str, str]] = []
     if injector is not None:
         windows = await record_windows(settings, injector)
         console.step(f"injecting {len(injector.faults)} faults ({windows} in time windows)")
-        chaos = asyncio.create_task(run_process_faults(settings, clock, injector, console))
+        chaos = asyncio.create_task(run_process_faults(settings, clock, injector, console, process_faults))
     try:
         await submit_all(settings, clock, run_id, planned, burst, progress)
         await record_bad_data(settings, planned)
@@ -348,4 +354,5 @@ async def run(
         "submit_errors": len(progress.errors),
         "submissions_deferred_by_outage": progress.deferred,
         "faults": injector.scenario if injector else "none",
+        "process_faults": process_faults,
     }

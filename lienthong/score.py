@@ -17,7 +17,9 @@ Faults with nothing to catch (retried transfer errors, reordered events, killed 
 processes) are "tolerated": the dossier must still finish, and any alert they cause counts as
 explained. An alert is explained when a hit accounts for it (same dossier, or same link or agency
 at the time); precision is the share of alerts explained. Detection delay is the sim seconds from
-the due time to the alert's `opened_at`, over the lost and stuck alerts that were expected.
+the due time to the alert's `opened_at`, over the lost and stuck alerts that were expected; the
+raise lag is how far behind the sim clock the monitor wrote them (`raised_at − opened_at`: the
+watermark's safety lag plus any backlog), reported beside it so a slow monitor shows.
 Silent losses are accepted dossiers neither finished nor covered by an open alert.
 """
 
@@ -63,7 +65,7 @@ class Context:
     rules: Rules
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     speed: float = 1.0
-    heartbeat_s: float = 5.0
+    heartbeat_s: float = 1.0
     tick_s: float = 0.5
 
     @property
@@ -136,8 +138,9 @@ def explained(
     """Whether some injected fault accounts for this alert."""
     kind, dossier = alert["kind"], alert["dossier_id"]
     effects = by_dossier.get(dossier or "", set())
-    broker_kills = [t["at"] for t in truth if t["subject"] == "process:broker"]
     lag = timedelta(seconds=BROKER_LOSS_S * ctx.speed)
+    # A broker crash's effect lasts until every consumer rejoined (recorded as its `until`).
+    broker_kills = [(t["at"], t["until"] or t["at"]) for t in truth if t["subject"] == "process:broker"]
     if kind == "data_quality":
         return "bad_data" in effects
     if kind == "duplicate":
@@ -153,8 +156,8 @@ def explained(
             return True
         # A crashed receiver (or broker) leaves what was sent to it meanwhile unacknowledged.
         receiver = "agency:" + alert["subject"].split("->")[-1]
-        crashes = [t["at"] for t in truth if t["effect"] in PROCESS and t["subject"] == receiver]
-        return any(k - lag <= sent <= k + lag for k in [*broker_kills, *crashes])
+        crashes = [(t["at"], t["at"]) for t in truth if t["effect"] in PROCESS and t["subject"] == receiver]
+        return any(at - lag <= sent <= back + lag for at, back in [*broker_kills, *crashes])
     if kind == "stuck":
         return bool(effects & (DELAYING | {"bad_data"})) or bool(_near(alert["opened_at"], _process_times(truth), lag))
     if kind == "link":
@@ -197,6 +200,7 @@ def score(
         by_key.setdefault((a["kind"], a["dossier_id"]), []).append(a)
     caught: dict[str, list[bool]] = {k: [] for k in KINDS}
     delays: list[float] = []
+    raise_lags: list[float] = []
     by_fault: dict[str, dict[str, int]] = {}
     for e in expected:
         pool = by_key.get((e.kind, e.dossier_id), []) if e.dossier_id else by_key.get((e.kind, None), [])
@@ -207,6 +211,8 @@ def score(
         f["caught"] += hit is not None
         if hit is not None and e.kind in ("lost", "stuck"):
             delays.append((hit["opened_at"] - e.due).total_seconds())
+            if hit.get("raised_at") is not None:
+                raise_lags.append((hit["raised_at"] - hit["opened_at"]).total_seconds())
     for t in truth:
         by_fault.setdefault(t["fault"], {"hits": 0, "expected": 0, "caught": 0})["hits"] += 1
     unexplained = [a for a in alerts if not explained(a, truth, by_dossier, ctx)]
@@ -217,6 +223,7 @@ def score(
         "precision": round(1 - len(unexplained) / len(alerts), 4) if alerts else None,
         "detection_delay_s": {"p50": _percentile(delays, 50), "p99": _percentile(delays, 99)},
         "tick_s": ctx.tick_s * ctx.speed,
+        "raise_lag_s": {"p50": _percentile(raise_lags, 50), "p99": _percentile(raise_lags, 99)},
         "silent_losses": len(silent),
         "expected": {k: len(v) for k, v in caught.items()},
         "alerts": len(alerts),
@@ -272,7 +279,8 @@ async def collect(database_url: str) -> tuple[list[dict[str, Any]], list[dict[st
             alerts = [
                 dict(r)
                 for r in await conn.fetch(
-                    "SELECT id, kind, subject, dossier_id, due_at, opened_at, resolved_at FROM monitor.alerts"
+                    "SELECT id, kind, subject, dossier_id, due_at, opened_at, raised_at, resolved_at "
+                    "FROM monitor.alerts"
                 )
             ]
         unfinished = [

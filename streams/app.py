@@ -2,17 +2,18 @@
 dossier's expectations, raises alerts to PostgreSQL and the alerts topic, and resolves them.
 
 When may it call a deadline missed? Only once every event stamped before the deadline has been
-read. Each tick it writes a `clock.mark` stamped with the sim clock to every partition of the
-topic; reading a mark back proves it has read all that was produced to that partition before.
-An event is produced at most `LT_SIM_MAX_LAG_S` (the stamping bound) plus the relay's delay after
-its stamp, so deadlines are judged at `min over partitions of the last mark read − (max lag +
-relay allowance) × speed`. A slow monitor, a backlog or a broker outage therefore delays alerts
-and never invents them. An alert's `opened_at` is that judged time, so its delay after the
-deadline is about one tick.
+read (streams/watermark.py). Each tick it writes a `clock.mark` stamped on the tick grid to every
+partition of the topic; each time the marks read back move the judged time forward, deadlines
+are judged there. An event is produced at most `LT_SIM_MAX_LAG_S` (the stamping bound) plus the
+relay's delay after its stamp, which is the watermark's lag. A slow monitor, a backlog or a
+broker outage therefore delays alerts and never invents them. An alert's `opened_at` is the
+judged time that proved it (at most one tick after its deadline); its `raised_at` is the sim
+clock when the monitor wrote it, which shows how far the monitor trails.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from typing import Any
 import asyncpg
 import faust
 import structlog
+from aiokafka.errors import KafkaError
 
 from contracts import topics
 from contracts.envelope import Event, new_event, parse_event
@@ -29,10 +31,11 @@ from services.runtime.db import create_pool
 from services.runtime.kafka import AIOKafkaPublisher
 from services.runtime.settings import Settings
 from streams import store
-from streams.detect import Finding, Late, Monitor, Recovery
+from streams.detect import CLOSED_MEMORY, Finding, Late, Monitor, Recovery
 from streams.rules import TICK_S, default_rules
 from streams.signals import AgencySilence, Incident, LinkHealth, data_quality
 from streams.tracker import Tracker
+from streams.watermark import Grid, Watermark
 
 log = structlog.get_logger()
 
@@ -53,8 +56,8 @@ class MonitorCore:
     alerts_raised: int = 0
     events_seen: int = 0
     ready: bool = False
-    marks: dict[int, datetime] = field(default_factory=dict)
-    """Partition → the newest clock mark read back from it."""
+    last_mark: datetime | None = None
+    """The newest grid point written as a clock mark."""
 
     def __post_init__(self) -> None:
         self.clock = self.settings.clock()
@@ -62,13 +65,9 @@ class MonitorCore:
         self.monitor = Monitor(Tracker(self.settings.chains(), rules))
         self.links = LinkHealth(rules.link_window, rules.link_error_rate, rules.link_min_samples)
         self.silence = AgencySilence(limit=timedelta(seconds=3 * self.settings.heartbeat_s * self.clock.speed))
-        self.lag = timedelta(seconds=(self.settings.sim_max_lag_s + RELAY_ALLOWANCE_S) * self.clock.speed)
-
-    def judged_now(self) -> datetime | None:
-        """The sim time up to which every event has been read; None until each partition answered."""
-        if len(self.marks) < self.settings.partitions:
-            return None
-        return min(self.marks.values()) - self.lag
+        lag = timedelta(seconds=(self.settings.sim_max_lag_s + RELAY_ALLOWANCE_S) * self.clock.speed)
+        grid = Grid(self.clock.epoch, timedelta(seconds=TICK_S * self.clock.speed))
+        self.watermark = Watermark(self.settings.partitions, lag, grid)
 
     async def start(self) -> None:
         bootstrap, url = self.settings.require_infra()
@@ -76,6 +75,8 @@ class MonitorCore:
         async with self.pool.acquire() as conn:
             await store.apply_schema(conn)
             replay = await store.open_events(conn)
+            closed = await store.closed_dossiers(conn, self.clock.now() - CLOSED_MEMORY)
+        self.monitor.closed.update(closed)
         for e in replay:  # rebuild the open dossiers; their open alerts stay in the table, once
             self.monitor.observe(e)
         self.publisher = AIOKafkaPublisher(bootstrap, client_id="monitor")
@@ -92,14 +93,17 @@ class MonitorCore:
                 log.warning("invalid lifecycle event skipped", partition=partition, offset=offset, reason=str(exc))
         assert self.pool is not None
         raised: list[dict[str, Any]] = []
+        judged: list[datetime] = []
         async with self.pool.acquire() as conn, conn.transaction():
             new, duplicates = await store.record(conn, parsed)
             for e, partition, _ in parsed:
                 if e.type == "agency.heartbeat":
-                    await self._incident(conn, self.silence.observe(e), raised)
+                    self.silence.observe(e)
                 elif e.type == "clock.mark" and e.agency == "monitor":
-                    self.marks[partition] = max(e.occurred_at, self.marks.get(partition, e.occurred_at))
-            settled: list[str] = []
+                    moved = self.watermark.observe(partition, e.occurred_at)
+                    if moved is not None:
+                        judged.append(moved)
+            settled: dict[str, datetime] = {}
             for e in new:
                 self.events_seen += 1
                 for r in self.monitor.observe(e):
@@ -112,7 +116,7 @@ class MonitorCore:
                 await self._incident(conn, self.links.observe(e), raised)
                 await self._incident(conn, data_quality(e), raised, key=e.event_id)
                 if e.dossier_id and e.dossier_id not in self.monitor.dossiers:
-                    settled.append(e.dossier_id)
+                    settled[e.dossier_id] = e.occurred_at
             for e in duplicates:
                 await self._incident(
                     conn,
@@ -122,32 +126,45 @@ class MonitorCore:
                     raised,
                     key=e.event_id,
                 )
-            await store.forget(conn, settled)
+            await store.forget(conn, list(settled))
+            await store.close_with_dossiers(conn, settled)
+            # Judged after the batch's events: one met late inside it is `Late`, not a finding.
+            for now in judged:
+                await self._judge(conn, now, raised)
         await self._publish(raised)
 
+    async def _judge(self, conn: Any, now: datetime, raised: list[dict[str, Any]]) -> None:
+        for f in self.monitor.tick(now):
+            alert = await self._finding(conn, f)
+            if alert:
+                raised.append(alert)
+        for incident in [*self.silence.tick(now), *self.links.tick(now)]:
+            await self._incident(conn, incident, raised)
+
     async def tick(self) -> None:
+        """Write the grid points passed since the last tick as clock marks, in order, to every
+        partition; reading them back (in `ingest`) is what moves the judged time."""
         if not self.ready:
             return
-        assert self.pool is not None
-        assert self.publisher is not None
-        topic = topics.dossier_events(self.settings.topic_prefix)
-        for partition in range(self.settings.partitions):
-            mark = new_event(
-                "clock.mark", "monitor", self.clock.now(), dossier_id=None, chain=None, payload={"partition": partition}
-            )
-            await self.publisher.publish_to(topic, partition, mark.to_json())
-        now = self.judged_now()
-        if now is None:
+        publisher = self.publisher
+        assert publisher is not None
+        points = self.watermark.grid.points(self.last_mark, self.clock.now())
+        if not points:
             return
-        raised: list[dict[str, Any]] = []
-        async with self.pool.acquire() as conn, conn.transaction():
-            for f in self.monitor.tick(now):
-                alert = await self._finding(conn, f)
-                if alert:
-                    raised.append(alert)
-            for incident in [*self.silence.tick(now), *self.links.tick(now)]:
-                await self._incident(conn, incident, raised)
-        await self._publish(raised)
+        topic = topics.dossier_events(self.settings.topic_prefix)
+
+        async def mark(p: int) -> None:
+            for at in points:
+                e = new_event("clock.mark", "monitor", at, dossier_id=None, chain=None, payload={"partition": p})
+                await publisher.publish_to(topic, p, e.to_json())
+
+        try:
+            await asyncio.gather(*(mark(p) for p in range(self.settings.partitions)))
+        except (KafkaError, TimeoutError) as exc:
+            # The broker is away: the same grid points are written once it is back, in order.
+            log.warning("clock marks not written", error=str(exc), behind=len(points))
+            return
+        self.last_mark = points[-1]
 
     async def _finding(self, conn: Any, f: Finding) -> dict[str, Any] | None:
         x = f.expectation
@@ -158,21 +175,23 @@ class MonitorCore:
             key=f"{f.dossier_id}:{x.key}",
             detail=x.detail,
             opened_at=f.detected_at,
+            raised_at=self.clock.now(),
             dossier_id=f.dossier_id,
             due_at=x.due_at,
         )
 
     async def _late(self, conn: Any, r: Late) -> dict[str, Any] | None:
         x = r.expectation
-        judged = self.judged_now()
-        opened = max(x.due_at, judged) if judged else x.due_at
+        # No judged time had reached the deadline yet; the late event's own stamp proves it
+        # passed, by the judged time that would have reported it at the latest.
         alert = await store.open_alert(
             conn,
             kind=x.kind,
             subject=x.subject,
             key=f"{r.dossier_id}:{x.key}",
             detail=f"{x.detail} (late: {r.how} at {r.met_at.isoformat()})",
-            opened_at=min(opened, r.met_at),
+            opened_at=min(self.watermark.first_judged_after(x.due_at), r.met_at),
+            raised_at=self.clock.now(),
             dossier_id=r.dossier_id,
             due_at=x.due_at,
         )
@@ -205,6 +224,7 @@ class MonitorCore:
             key=key or incident.at.isoformat(),
             detail=incident.detail,
             opened_at=incident.at,
+            raised_at=self.clock.now(),
             dossier_id=dossier,
         )
         if alert:
@@ -230,7 +250,7 @@ class MonitorCore:
             "open_dossiers": len(self.monitor.dossiers),
             "pending_deadlines": len(self.monitor.index),
             "alerts_raised": self.alerts_raised,
-            "judged_at": (lambda t: t.isoformat() if t else None)(self.judged_now()),
+            "judged_at": (lambda t: t.isoformat() if t else None)(self.watermark.judged),
         }
 
 
@@ -254,7 +274,7 @@ def build(settings: Settings, port: int) -> faust.App:
         web_in_thread=False,
         broker_commit_interval=0.5,
         broker_session_timeout=10.0,
-        broker_heartbeat_interval=2.0,
+        broker_heartbeat_interval=1.0,
         consumer_auto_offset_reset="earliest",
         datadir=str(settings.home.resolve() / "monitor-data"),
     )

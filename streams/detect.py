@@ -11,7 +11,7 @@ worker feeds it events and the clock.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from contracts.envelope import Event
 from streams.deadlines import DeadlineIndex
@@ -45,15 +45,22 @@ class Recovery:
     """The event type that finally came."""
 
 
+CLOSED_MEMORY = timedelta(days=30)
+"""How long a settled dossier is remembered, so a straggler (an event reordered or redelivered
+after the dossier closed) is recognised instead of opening a new, phantom dossier."""
+
+
 @dataclass
 class Monitor:
     tracker: Tracker
     dossiers: dict[str, Dossier] = field(default_factory=dict)
     index: DeadlineIndex = field(default_factory=DeadlineIndex)
+    closed: dict[str, datetime] = field(default_factory=dict)
+    """Settled dossier → when, oldest first."""
     _reported: set[tuple[str, str]] = field(default_factory=set)
 
     def observe(self, e: Event) -> list[Recovery | Late]:
-        if e.dossier_id is None:
+        if e.dossier_id is None or e.dossier_id in self.closed:
             return []
         d = self.dossiers.get(e.dossier_id)
         if d is None:
@@ -70,9 +77,15 @@ class Monitor:
                 recoveries.append(Late(d.dossier_id, x, e.occurred_at, e.type))
         if d.settled:
             del self.dossiers[d.dossier_id]
+            self.closed[d.dossier_id] = e.occurred_at
         return recoveries
 
     def tick(self, now: datetime) -> list[Finding]:
+        while self.closed:
+            oldest = next(iter(self.closed))
+            if self.closed[oldest] > now - CLOSED_MEMORY:
+                break
+            del self.closed[oldest]
         findings = []
         for dossier_id, x in self.index.due(now, self._lookup):
             self._reported.add((dossier_id, x.key))

@@ -26,10 +26,12 @@ CREATE TABLE IF NOT EXISTS monitor.alerts (
     key          text NOT NULL,
     detail       text NOT NULL,
     due_at       timestamptz,
-    opened_at    timestamptz NOT NULL,
+    opened_at    timestamptz NOT NULL,   -- the judged sim time that proved it
+    raised_at    timestamptz,            -- the sim clock when the monitor wrote it
     evidence     jsonb NOT NULL,
     resolved_at  timestamptz,
     resolved_how text,
     UNIQUE (kind, subject, key)
 );
+ALTER TABLE monitor.alerts ADD COLUMN IF NOT EXISTS raised_at timestamptz;
 CREATE INDEX IF NOT EXISTS alerts_open ON monitor.alerts (opened_at) WHERE resolved_at IS NULL;

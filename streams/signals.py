@@ -5,6 +5,7 @@ opened once and closed when the link or agency recovers.
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -79,27 +80,43 @@ class LinkHealth:
 
 @dataclass
 class AgencySilence:
-    """An agency is silent when its last heartbeat is older than `limit` (sim time)."""
+    """An agency is silent when, at a judged time, its last heartbeat is older than `limit`.
+
+    Judged in event time: heartbeats are read ahead of the judged time (up to the watermark's
+    lag), so each is held until the judged time reaches its stamp; a silence that began and
+    ended between two judged times is still reported, opened at the moment it began to count."""
 
     limit: timedelta
     _last: dict[str, datetime] = field(default_factory=dict)
+    """Agency → its newest heartbeat at or before the judged time."""
+    _ahead: dict[str, list[datetime]] = field(default_factory=dict)
+    """Agency → heartbeats read but stamped after the judged time, oldest first."""
     _silent: set[str] = field(default_factory=set)
 
-    def observe(self, e: Event) -> Incident | None:
-        if e.type != "agency.heartbeat":
-            return None
-        self._last[e.agency] = max(e.occurred_at, self._last.get(e.agency, e.occurred_at))
-        if e.agency in self._silent:
-            self._silent.discard(e.agency)
-            return Incident(AGENCY, f"agency:{e.agency}", e.occurred_at, "heartbeats again", opened=False)
-        return None
+    def observe(self, e: Event) -> None:
+        if e.type == "agency.heartbeat":
+            bisect.insort(self._ahead.setdefault(e.agency, []), e.occurred_at)
 
     def tick(self, now: datetime) -> list[Incident]:
         out = []
-        for agency, last in self._last.items():
+        for agency, ahead in self._ahead.items():
+            subject = f"agency:{agency}"
+            last = self._last.get(agency)
+            while ahead and ahead[0] <= now:
+                beat = ahead.pop(0)
+                if last is not None and beat - last > self.limit and agency not in self._silent:
+                    out.append(Incident(AGENCY, subject, last + self.limit, f"no heartbeat since {last.isoformat()}"))
+                    self._silent.add(agency)
+                if agency in self._silent:
+                    self._silent.discard(agency)
+                    out.append(Incident(AGENCY, subject, beat, "heartbeats again", opened=False))
+                last = beat
+            if last is None:
+                continue
+            self._last[agency] = last
             if agency not in self._silent and now - last > self.limit:
                 self._silent.add(agency)
-                out.append(Incident(AGENCY, f"agency:{agency}", now, f"no heartbeat since {last.isoformat()}"))
+                out.append(Incident(AGENCY, subject, now, f"no heartbeat since {last.isoformat()}"))
         return out
 
 

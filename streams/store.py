@@ -101,6 +101,17 @@ async def open_events(conn: Any) -> list[Event]:
     ]
 
 
+async def closed_dossiers(conn: Any, since: datetime) -> list[tuple[str, datetime]]:
+    """Dossiers settled since `since` (by their last event), oldest first: what the monitor
+    remembers as closed after a restart."""
+    rows = await conn.fetch(
+        "SELECT dossier_id, max(occurred_at) AS at FROM monitor.events WHERE NOT open GROUP BY dossier_id "
+        "HAVING max(occurred_at) > $1 ORDER BY at",
+        since,
+    )
+    return [(r["dossier_id"], r["at"]) for r in rows]
+
+
 async def forget(conn: Any, dossier_ids: list[str]) -> None:
     if dossier_ids:
         await conn.execute("UPDATE monitor.events SET open = false WHERE dossier_id = ANY($1::text[])", dossier_ids)
@@ -114,6 +125,7 @@ async def open_alert(
     key: str,
     detail: str,
     opened_at: datetime,
+    raised_at: datetime | None = None,
     dossier_id: str | None = None,
     due_at: datetime | None = None,
 ) -> dict[str, Any] | None:
@@ -135,9 +147,9 @@ async def open_alert(
             )
         ]
     row = await conn.fetchrow(
-        "INSERT INTO monitor.alerts (kind, severity, subject, dossier_id, key, detail, due_at, opened_at, evidence) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (kind, subject, key) DO NOTHING "
-        "RETURNING id, kind, severity, subject, dossier_id, detail, due_at, opened_at",
+        "INSERT INTO monitor.alerts (kind, severity, subject, dossier_id, key, detail, due_at, opened_at, evidence, "
+        "raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (kind, subject, key) DO NOTHING "
+        "RETURNING id, kind, severity, subject, dossier_id, detail, due_at, opened_at, raised_at",
         kind,
         SEVERITY[kind],
         subject,
@@ -147,6 +159,7 @@ async def open_alert(
         due_at,
         opened_at,
         json.dumps(evidence, ensure_ascii=False),
+        raised_at or opened_at,
     )
     return _jsonable(dict(row)) if row else None
 
@@ -164,9 +177,26 @@ async def resolve(conn: Any, *, kind: str, subject: str, key: str | None, at: da
     )
 
 
+ENDS_WITH_DOSSIER = ("duplicate", "data_quality")
+"""Alerts about one dossier that nothing later "recovers": they close when the dossier settles."""
+
+
+async def close_with_dossiers(conn: Any, settled: dict[str, datetime]) -> None:
+    if settled:
+        await conn.execute(
+            "UPDATE monitor.alerts a SET resolved_at = s.at, resolved_how = 'dossier settled' "
+            "FROM unnest($1::text[], $2::timestamptz[]) AS s(dossier_id, at) "
+            "WHERE a.dossier_id = s.dossier_id AND a.kind = ANY($3::text[]) AND a.resolved_at IS NULL",
+            list(settled),
+            list(settled.values()),
+            list(ENDS_WITH_DOSSIER),
+        )
+
+
 async def alerts(conn: Any, only_open: bool = False) -> list[dict[str, Any]]:
     rows = await conn.fetch(
-        "SELECT id, kind, severity, subject, dossier_id, detail, due_at, opened_at, resolved_at, resolved_how "
+        "SELECT id, kind, severity, subject, dossier_id, detail, due_at, opened_at, raised_at, resolved_at, "
+        "resolved_how "
         "FROM monitor.alerts WHERE NOT $1 OR resolved_at IS NULL ORDER BY opened_at, id",
         only_open,
     )

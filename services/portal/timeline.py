@@ -13,7 +13,7 @@ import structlog
 from contracts import topics
 from contracts.envelope import parse_event
 from contracts.errors import ContractError
-from services.runtime.kafka import consumer
+from services.runtime.kafka import consumer, is_primer
 
 log = structlog.get_logger()
 
@@ -25,7 +25,7 @@ async def follow(pool: asyncpg.Pool, bootstrap: str, prefix: str) -> None:
         while True:
             batches = await c.getmany(timeout_ms=500, max_records=1000)
             rows: list[tuple[Any, ...]] = []
-            for record in (r for rs in batches.values() for r in rs):
+            for record in (r for rs in batches.values() for r in rs if not is_primer(r.headers)):
                 try:
                     e = parse_event(record.value)
                 except ContractError as exc:

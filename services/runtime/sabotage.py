@@ -50,7 +50,11 @@ def handoff_rows(injector: Injector | None, handoff: Event, prefix: str) -> tupl
     sent = replace(handoff, occurred_at=plan.sent_at)
     default = when((plan.sent_at,))
     rows.append((events, sent.for_lifecycle(), when(plan.lifecycle) if plan.lifecycle is not None else default))
-    rows.append((work, sent, when(plan.work) if plan.work is not None else default))
+    work_copy = sent
+    if plan.work and any(h.effect == "delay" for h in plan.hits):
+        # The receiver records its receipt when the delayed message reaches it, not when sent.
+        work_copy = replace(sent, payload={**sent.payload, "delivered_at": plan.work[0].isoformat()})
+    rows.append((work, work_copy, when(plan.work) if plan.work is not None else default))
     return rows, [(handoff.dossier_id, handoff.event_id, h) for h in plan.hits]
 
 

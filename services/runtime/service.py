@@ -66,6 +66,7 @@ class Runtime:
         return {
             "agency": self.spec.agency,
             "ready": self.worker.assigned,
+            "assigned_at": self.worker.assignments.at,
             "processed": self.worker.processed,
             "duplicates": self.worker.duplicates,
             "dead_lettered": self.worker.dead_lettered,

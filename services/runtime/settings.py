@@ -38,9 +38,9 @@ class Settings:
     sim_epoch: str | None = None
     sim_anchor: float | None = None
     sim_speed: float = 1.0
-    sim_max_lag_s: float = 2.0
+    sim_max_lag_s: float = 5.0
     lltp_issuer: str = "so_tu_phap"
-    heartbeat_s: float = 5.0
+    heartbeat_s: float = 1.0
     chains_file: Path | None = None
     batch_size: int = 200
     seed: int = 20240101
@@ -49,6 +49,8 @@ class Settings:
     fault_start: str | None = None
     """The run's period, which places window faults: its start (ISO) and length in days."""
     fault_days: float = 0.0
+    faults_dir: Path | None = None
+    """Where the catalogue and scenarios live, when not the repository's scenarios/faults/."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -100,14 +102,15 @@ class Settings:
 
     def injector(self) -> Injector | None:
         """The faults this process injects; None for scenario "none" or without a period."""
-        from services.faults.catalogue import load_scenario
+        from services.faults.catalogue import FAULTS_DIR, load_scenario
         from services.faults.inject import Injector, Period
 
         if self.faults == "none" or not self.fault_start:
             return None
         start = datetime.fromisoformat(self.fault_start)
         period = Period(start if start.tzinfo else start.replace(tzinfo=VN_TZ), self.fault_days)
-        return Injector(tuple(load_scenario(self.faults)), period, self.sim_speed, self.faults)
+        faults = load_scenario(self.faults, self.faults_dir or FAULTS_DIR)
+        return Injector(tuple(faults), period, self.sim_speed, self.faults)
 
     def chains(self) -> dict[str, Chain]:
         override = self.chains_file.read_text(encoding="utf-8") if self.chains_file else None

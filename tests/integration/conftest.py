@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -113,3 +116,39 @@ async def running(infra: Infra, names: list[str], tmp: Path, **overrides: Any) -
         results = await asyncio.gather(*tasks, return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
         assert not errors, f"agencies failed: {errors}"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def monitor_process(settings: Settings, tmp: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """The monitor as it runs in production: `python -m streams`, a faust worker in its own
+    process, on the stack's broker, database, topics and clock. Its log is `tmp/monitor.log`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LT_")}
+    env.update(
+        LT_KAFKA_BOOTSTRAP=settings.kafka_bootstrap or "",
+        LT_DATABASE_URL=settings.database_url or "",
+        LT_TOPIC_PREFIX=settings.topic_prefix,
+        LT_HOME=str(tmp),
+        LT_SERVICE_PORT=str(free_port()),
+        LT_SIM_EPOCH=str(settings.sim_epoch),
+        LT_SIM_ANCHOR=repr(settings.sim_anchor),
+        LT_SIM_SPEED=repr(settings.sim_speed),
+        LT_HEARTBEAT_S=repr(settings.heartbeat_s),
+        LT_LOG_FORMAT="json",
+    )
+    with open(tmp / "monitor.log", "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streams"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+    try:
+        yield process
+    finally:
+        stop_pid(process.pid, signal.SIGTERM, timeout=20)
+        process.wait()

@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +13,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from deploy.embedded import free_port, stop_pid
-from tests.integration.conftest import Infra, running
+from tests.integration.conftest import Infra, monitor_process, running
 from tests.integration.test_birth_chain import submit_births
 
 pytestmark = pytest.mark.integration
@@ -34,35 +29,10 @@ async def alerts(url: str) -> list[dict[str, Any]]:
         await conn.close()
 
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
 async def test_monitor_raises_one_lost_alert_per_dossier_residence_never_received(infra: Infra, tmp_path: Path) -> None:
     async with running(infra, ["portal", "motcua", "hotich", "bhxh"], tmp_path) as stack:
         s = stack.settings
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LT_")}
-        env.update(
-            LT_KAFKA_BOOTSTRAP=s.kafka_bootstrap or "",
-            LT_DATABASE_URL=s.database_url or "",
-            LT_TOPIC_PREFIX=s.topic_prefix,
-            LT_HOME=str(tmp_path),
-            LT_SERVICE_PORT=str(free_port()),
-            LT_SIM_EPOCH=str(s.sim_epoch),
-            LT_SIM_ANCHOR=repr(s.sim_anchor),
-            LT_SIM_SPEED=repr(s.sim_speed),
-            LT_HEARTBEAT_S="1",
-            LT_LOG_FORMAT="json",
-        )
-        with open(tmp_path / "monitor.log", "wb") as log:
-            monitor = subprocess.Popen(
-                [sys.executable, "-m", "streams"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=ROOT,
-                start_new_session=True,
-            )
-        try:
+        with monitor_process(s, tmp_path) as monitor:
             async with aiohttp.ClientSession() as http:
                 ids = await submit_births(http, stack, 3, seed=51)
             lost: list[dict[str, Any]] = []
@@ -77,9 +47,6 @@ async def test_monitor_raises_one_lost_alert_per_dossier_residence_never_receive
                 pytest.fail(f"no lost alerts in time: {found}\n{(tmp_path / 'monitor.log').read_text()[-3000:]}")
             await asyncio.sleep(2)  # a little longer: nothing more may come on the working links
             found = await alerts(s.database_url or "")
-        finally:
-            stop_pid(monitor.pid, signal.SIGTERM, timeout=20)
-            monitor.wait()
     lost = [a for a in found if a["kind"] == "lost"]
     assert sorted(a["dossier_id"] for a in lost) == sorted(ids)
     assert {a["subject"] for a in lost} == {"link:hotich->cutru"}

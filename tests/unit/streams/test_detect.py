@@ -152,3 +152,29 @@ def test_an_acknowledgement_read_before_its_handoff_raises_nothing(events: list[
     assert findings == []
     assert recoveries == []
     assert m.dossiers == {}
+
+
+@settings(max_examples=100, deadline=None)
+@given(events=timelines, data=st.data())
+def test_a_handoff_read_after_its_dossier_closed_raises_nothing(events: list[Event], data: st.DataObject) -> None:
+    """A reordered delivery can bring a handoff.sent after the dossier closed: a straggler of a
+    settled dossier, not a new dossier whose handoff went missing."""
+    i = data.draw(st.sampled_from([i for i, e in enumerate(events) if e.type == "handoff.sent"]))
+    straggler = events[i]
+    ordered = [*events[:i], *events[i + 1 :], straggler]
+    if not any(e.type == "dossier.closed" for e in ordered[:-1]):
+        return
+    m, findings, _ = run(ordered, [events[-1].occurred_at + timedelta(days=k) for k in (1, 10)])
+    assert findings == []
+    assert m.dossiers == {}
+    assert straggler.dossier_id in m.closed
+
+
+def test_settled_dossiers_are_forgotten_after_a_month() -> None:
+    from streams.detect import CLOSED_MEMORY
+
+    events = healthy_timeline(CHAINS["lltp"], "d-3", START, random.Random(3))
+    m, _, _ = run(events, [])
+    assert "d-3" in m.closed
+    m.tick(events[-1].occurred_at + CLOSED_MEMORY + timedelta(seconds=1))
+    assert m.closed == {}

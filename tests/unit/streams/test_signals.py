@@ -50,14 +50,41 @@ def test_a_few_errors_among_many_transfers_are_not_an_incident() -> None:
 def test_a_silent_agency_is_reported_once_and_cleared_by_its_next_heartbeat() -> None:
     s = AgencySilence(limit=timedelta(minutes=10))
     beat = ev("agency.heartbeat", "cutru", 0, {"seq": 1}, dossier=None)
-    assert s.observe(beat) is None
+    s.observe(beat)
     assert s.tick(T0 + timedelta(minutes=5)) == []
     first = s.tick(T0 + timedelta(minutes=11))
-    assert [(i.kind, i.subject) for i in first] == [(AGENCY, "agency:cutru")]
+    assert [(i.kind, i.subject, i.at, i.opened) for i in first] == [
+        (AGENCY, "agency:cutru", T0 + timedelta(minutes=11), True)
+    ]
     assert s.tick(T0 + timedelta(minutes=30)) == []
-    back = s.observe(replace(beat, occurred_at=T0 + timedelta(minutes=31)))
-    assert back is not None
-    assert back.opened is False
+    s.observe(replace(beat, occurred_at=T0 + timedelta(minutes=31)))
+    back = s.tick(T0 + timedelta(minutes=32))
+    assert [(i.at, i.opened) for i in back] == [(T0 + timedelta(minutes=31), False)]
+
+
+def test_heartbeats_read_ahead_of_the_judged_time_do_not_hide_a_silence() -> None:
+    """The monitor reads heartbeats up to the watermark's lag before it judges them: a beat
+    stamped after the outage must not cover the outage itself."""
+    s = AgencySilence(limit=timedelta(minutes=10))
+    s.observe(ev("agency.heartbeat", "portal", 0, {"seq": 1}, dossier=None))
+    s.observe(ev("agency.heartbeat", "portal", 60, {"seq": 2}, dossier=None))  # after an hour's outage
+    assert s.tick(T0 + timedelta(minutes=5)) == []
+    opened = s.tick(T0 + timedelta(minutes=20))
+    assert [(i.subject, i.at, i.opened) for i in opened] == [("agency:portal", T0 + timedelta(minutes=20), True)]
+    closed = s.tick(T0 + timedelta(minutes=61))
+    assert [(i.at, i.opened) for i in closed] == [(T0 + timedelta(minutes=60), False)]
+
+
+def test_a_silence_inside_one_judged_step_is_reported_where_it_began_to_count() -> None:
+    s = AgencySilence(limit=timedelta(minutes=10))
+    for minutes in (0, 30, 31):
+        s.observe(ev("agency.heartbeat", "hotich", minutes, {"seq": minutes}, dossier=None))
+    assert s.tick(T0) == []
+    found = s.tick(T0 + timedelta(minutes=32))
+    assert [(i.at, i.opened) for i in found] == [
+        (T0 + timedelta(minutes=10), True),
+        (T0 + timedelta(minutes=30), False),
+    ]
 
 
 def test_the_same_event_twice_is_a_duplicate_and_a_new_event_is_not() -> None:

@@ -1,0 +1,166 @@
+"""Each kind of fault, injected into the real agencies on the real broker and PostgreSQL, and
+caught by the real monitor: the scorer (which reads the ground truth the agencies recorded)
+finds every expected alert, no alert it cannot explain, and no dossier lost in silence.
+
+Each case takes one fault of scenarios/faults/catalogue.yaml as it is and makes it hit every
+dossier (rate 1, or a window over the whole test), through a catalogue written for the test and
+`LT_FAULTS_DIR`; where the real parameters would leave the outcome to chance (a slowdown that may
+or may not miss its deadline), the case says which parameters it sets and why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import yaml
+
+from lienthong import score
+from lienthong.chaos import record_windows
+from lienthong.workload.citizens import CitizenFactory
+from services.faults.catalogue import FAULTS_DIR
+from streams.rules import TICK_S, default_rules
+from tests.integration.conftest import SIM_EPOCH, Agencies, Infra, monitor_process, running
+from tests.integration.test_birth_chain import submit
+
+pytestmark = pytest.mark.integration
+
+BIRTH = ["portal", "motcua", "hotich", "cutru", "bhxh"]
+LLTP = ["portal", "motcua", "lltp"]
+PERIOD_DAYS = 10.0
+
+
+@dataclass(frozen=True)
+class Case:
+    fault: str
+    chain: str
+    catches: tuple[str, ...]
+    """Alert kinds the scorer must expect at least once and find every time (recall 1.0)."""
+    params: dict[str, Any] = field(default_factory=dict)
+    window: dict[str, float] | None = None
+    finishes: bool = True
+    """Whether every dossier finishes in the end (a dropped handoff stays lost until redriven)."""
+    resolves: bool = False
+    """Whether the lost / stuck alerts close when the late event finally comes."""
+    speed: float = 50_000.0
+
+
+CASES = [
+    Case("residence-never-receives", "birth", ("lost",), finishes=False),
+    Case("residence-late", "birth", ("lost",), resolves=True),
+    Case("result-not-synced", "birth", ("lost",), finishes=False),
+    Case("duplicate-delivery", "birth", ("duplicate",)),
+    Case("out-of-order-delivery", "birth", ()),
+    Case("civil-status-errors", "birth", ()),
+    # Slower than the 1-working-day SLA of civil status every time, so each is stuck for sure.
+    Case("civil-status-slow", "birth", ("stuck",), params={"extra_hours": [40, 48]}, resolves=True),
+    # Windows open at the epoch and last the whole period: the agencies' start takes a few real
+    # seconds, i.e. sim days, so a shorter window could be over before the dossiers come.
+    Case("link-overload", "birth", ("link",), window={"at": 0.0, "days": PERIOD_DAYS}),
+    # The certificate takes ten working days: a faster clock keeps the case short.
+    Case("ngsp-transfer-failure", "lltp", (), speed=100_000.0),
+    Case("awaiting-issuance-days", "lltp", ("stuck",), resolves=True, speed=100_000.0),
+    Case("online-payment-failure", "lltp", ("link",), window={"at": 0.0, "days": PERIOD_DAYS}),
+    # Opens after the dossiers are in (day 5, 14 real seconds after the start at this speed) and
+    # lasts two days: longer than the monitor's silence limit (three heartbeats, 25 sim hours),
+    # so the portal's silence is an incident.
+    Case("portal-outage-day", "birth", ("agency",), window={"at": 0.5, "days": 2.0}, speed=30_000.0),
+]
+
+
+def one_fault_catalogue(case: Case, directory: Path) -> Path:
+    """A faults directory whose scenario `only` is the case's fault, made to hit every dossier."""
+    doc = yaml.safe_load((FAULTS_DIR / "catalogue.yaml").read_text(encoding="utf-8"))
+    fault = dict(doc["faults"][case.fault])
+    if case.window is not None:
+        fault.pop("rate", None)
+        fault["window"] = case.window
+    else:
+        fault["rate"] = 1.0
+    fault["effect"] = {**fault["effect"], **case.params}
+    (directory / "scenarios").mkdir(parents=True)
+    (directory / "catalogue.yaml").write_text(yaml.safe_dump({"faults": {case.fault: fault}}), encoding="utf-8")
+    (directory / "scenarios" / "only.yaml").write_text(yaml.safe_dump({"faults": [case.fault]}), encoding="utf-8")
+    return directory
+
+
+async def submit_all(http: aiohttp.ClientSession, stack: Agencies, chain: str, n: int) -> list[str]:
+    factory = CitizenFactory("042", seed=77)
+    ids = []
+    for _ in range(n):
+        if chain == "birth":
+            doc = factory.birth_dossier(stack.today())
+        else:
+            doc = factory.lltp_dossier(stack.today(), "online", True, paid_online=True)
+        status, body = await submit(http, stack.portal, doc)
+        assert status == 202, body
+        ids.append(body["dossier_id"])
+    return ids
+
+
+def measure(stack: Agencies, facts: list[dict[str, Any]], alerts: list[dict[str, Any]], open_: list[str]) -> Any:
+    ctx = score.Context(default_rules(), speed=stack.settings.sim_speed, heartbeat_s=stack.settings.heartbeat_s)
+    return score.score(facts, alerts, open_, ctx)
+
+
+def caught_all(result: dict[str, Any], case: Case) -> bool:
+    return all(result["expected"][k] > 0 and result["recall"][k] == 1.0 for k in case.catches)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.fault for c in CASES])
+async def test_the_monitor_catches_each_injected_fault(infra: Infra, tmp_path: Path, case: Case) -> None:
+    faults_dir = one_fault_catalogue(case, tmp_path / "faults")
+    async with running(
+        infra,
+        BIRTH if case.chain == "birth" else LLTP,
+        tmp_path,
+        faults="only",
+        faults_dir=faults_dir,
+        fault_start=SIM_EPOCH,
+        fault_days=PERIOD_DAYS,
+        sim_speed=case.speed,
+    ) as stack:
+        s = stack.settings
+        url = s.database_url or ""
+        injector = s.injector()
+        assert injector is not None
+        await record_windows(s, injector)
+        with monitor_process(s, tmp_path) as monitor:
+            async with aiohttp.ClientSession() as http:
+                ids = await submit_all(http, stack, case.chain, 4)
+            for f in injector.faults:
+                if f.window is not None and f.effect == "outage":
+                    assert s.clock().now() < injector.window_of(f)[0], "the outage began before the dossiers were in"
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 120
+            while True:
+                facts, alerts, unfinished = await score.collect(url)
+                result = measure(stack, facts, alerts, unfinished)
+                finished = not unfinished or not case.finishes
+                if caught_all(result, case) and result["silent_losses"] == 0 and finished:
+                    break
+                assert monitor.poll() is None, (tmp_path / "monitor.log").read_text()[-3000:]
+                assert loop.time() < deadline, f"not caught in time: {result}"
+                await asyncio.sleep(0.5)
+            # A few ticks more: nothing further may be raised that the fault does not explain.
+            await asyncio.sleep(10 * TICK_S)
+            facts, alerts, unfinished = await score.collect(url)
+    result = measure(stack, facts, alerts, unfinished)
+    assert result["silent_losses"] == 0, result
+    assert result["unexplained_alerts"] == [], result
+    for kind in case.catches:
+        assert result["expected"][kind] >= 1, result
+        assert result["recall"][kind] == 1.0, result
+    hit = {f["dossier_id"] for f in facts if f["dossier_id"]}
+    if case.window is None:
+        assert hit == set(ids), "a rate-1 fault hits every dossier"
+    if case.finishes:
+        assert unfinished == []
+    else:
+        assert set(unfinished) <= {a["dossier_id"] for a in alerts if a["resolved_at"] is None}
+    if case.resolves:
+        assert all(a["resolved_at"] is not None for a in alerts if a["kind"] in case.catches), alerts
