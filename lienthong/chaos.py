@@ -116,10 +116,11 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None]:
     crashed = time.time()
     phases: list[str] = []
 
-    def phase(name: str, since: list[float] = [crashed]) -> None:  # noqa: B006 - a running clock
-        now = time.time()
-        phases.append(f"{name} {now - since[0]:.1f} s")
-        since[0] = now
+    marks = [crashed]
+
+    def phase(name: str) -> None:
+        marks.append(time.time())
+        phases.append(f"{name} {marks[-1] - marks[-2]:.1f} s")
 
     if pid_alive(broker["pid"]):
         os.kill(broker["pid"], signal.SIGKILL)
