@@ -106,6 +106,7 @@ class MonitorCore:
             settled: dict[str, datetime] = {}
             for e in new:
                 self.events_seen += 1
+                self.links.observe(e)
                 for r in self.monitor.observe(e):
                     if isinstance(r, Late):
                         alert = await self._late(conn, r)
@@ -113,7 +114,6 @@ class MonitorCore:
                             raised.append(alert)
                     else:
                         await self._recover(conn, r)
-                await self._incident(conn, self.links.observe(e), raised)
                 await self._incident(conn, data_quality(e), raised, key=e.event_id)
                 if e.dossier_id and e.dossier_id not in self.monitor.dossiers:
                     settled[e.dossier_id] = e.occurred_at

@@ -35,52 +35,76 @@ class Incident:
 @dataclass
 class LinkHealth:
     """Error rate per link over a sliding sim-time window: `link.error` events against
-    acknowledged handoffs (handoff.received names the sending agency)."""
+    acknowledged handoffs (handoff.received names the sending agency).
+
+    Judged in event time, like the silence: the monitor reads partitions in no particular order
+    (one dossier's retries an hour ahead of another's), so transfers are held until the judged
+    time reaches them and then taken oldest first; the incident opens at the transfer that made
+    the window fail, wherever the partitions happened to be read."""
 
     window: timedelta = timedelta(hours=1)
     threshold: float = 0.2
     min_samples: int = 3
+    _ahead: list[tuple[datetime, str, bool]] = field(default_factory=list)
+    """Transfers read but stamped after the judged time, oldest first."""
     _samples: dict[str, deque[tuple[datetime, bool]]] = field(default_factory=dict)
     _degraded: set[str] = field(default_factory=set)
     _last_error: dict[str, datetime] = field(default_factory=dict)
 
-    def observe(self, e: Event) -> Incident | None:
+    def observe(self, e: Event) -> None:
         if e.type == "link.error":
-            link, ok = f"link:{e.agency}->{e.payload['to']}", False
+            bisect.insort(self._ahead, (e.occurred_at, f"link:{e.agency}->{e.payload['to']}", False))
         elif e.type == "handoff.received":
-            link, ok = f"link:{e.payload['from']}->{e.agency}", True
-        else:
-            return None
+            bisect.insort(self._ahead, (e.occurred_at, f"link:{e.payload['from']}->{e.agency}", True))
+
+    def tick(self, now: datetime) -> list[Incident]:
+        """Take the transfers up to `now` in order; a degraded link with no failure for a whole
+        window has recovered then, even if nothing was acknowledged on it meanwhile (a payment
+        service only reports failures)."""
+        out: list[Incident] = []
+        taken = bisect.bisect_right(self._ahead, (now, "\uffff", True))
+        for at, link, ok in self._ahead[:taken]:
+            out += self._quiet(at)
+            incident = self._take(at, link, ok)
+            if incident:
+                out.append(incident)
+        del self._ahead[:taken]
+        out += self._quiet(now)
+        return out
+
+    def _quiet(self, now: datetime) -> list[Incident]:
+        out = []
+        for link in sorted(self._degraded):
+            last = self._last_error[link]
+            if now - last > self.window:
+                self._degraded.discard(link)
+                out.append(
+                    Incident(LINK, link, last + self.window, "no failed transfer for a whole window", opened=False)
+                )
+        return out
+
+    def _take(self, at: datetime, link: str, ok: bool) -> Incident | None:
         samples = self._samples.setdefault(link, deque())
-        samples.append((e.occurred_at, ok))
+        samples.append((at, ok))
         if not ok:
-            self._last_error[link] = max(e.occurred_at, self._last_error.get(link, e.occurred_at))
-        while samples and samples[0][0] < e.occurred_at - self.window:
+            self._last_error[link] = at
+        while samples[0][0] < at - self.window:
             samples.popleft()
         errors = sum(1 for _, good in samples if not good)
         rate = errors / len(samples)
         if link not in self._degraded and len(samples) >= self.min_samples and rate >= self.threshold:
             self._degraded.add(link)
-            return Incident(LINK, link, e.occurred_at, f"{errors} of {len(samples)} transfers failed in the window")
+            return Incident(LINK, link, at, f"{errors} of {len(samples)} transfers failed in the window")
         if link in self._degraded and rate < self.threshold / 2 and ok:
             self._degraded.discard(link)
-            return Incident(LINK, link, e.occurred_at, "transfers succeed again", opened=False)
+            return Incident(LINK, link, at, "transfers succeed again", opened=False)
         return None
-
-    def tick(self, now: datetime) -> list[Incident]:
-        """A degraded link with no failure for a whole window has recovered, even if nothing
-        was acknowledged on it meanwhile (a payment service only reports failures)."""
-        out = []
-        for link in sorted(self._degraded):
-            if now - self._last_error.get(link, now) > self.window:
-                self._degraded.discard(link)
-                out.append(Incident(LINK, link, now, "no failed transfer for a whole window", opened=False))
-        return out
 
 
 @dataclass
 class AgencySilence:
-    """An agency is silent when, at a judged time, its last heartbeat is older than `limit`.
+    """An agency is silent when, at a judged time, its last heartbeat is older than `limit`;
+    the silence counts from `limit` after that heartbeat.
 
     Judged in event time: heartbeats are read ahead of the judged time (up to the watermark's
     lag), so each is held until the judged time reaches its stamp; a silence that began and
@@ -115,8 +139,10 @@ class AgencySilence:
                 continue
             self._last[agency] = last
             if agency not in self._silent and now - last > self.limit:
+                # Opened where the silence began to count, not where a (possibly late) judged
+                # time noticed it: the watermark may jump after a broker outage.
                 self._silent.add(agency)
-                out.append(Incident(AGENCY, subject, now, f"no heartbeat since {last.isoformat()}"))
+                out.append(Incident(AGENCY, subject, last + self.limit, f"no heartbeat since {last.isoformat()}"))
         return out
 
 

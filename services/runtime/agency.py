@@ -45,8 +45,10 @@ from services.runtime.work import Absorbed, Completed, Handler, Outcome, Rejecte
 
 log = structlog.get_logger()
 
-_DB_LOST = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
+_DB_LOST = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
 """Errors after which the whole batch retries on a fresh connection; nothing is lost."""
+DB_RETRY_S = 0.5
+"""Pause before a batch whose connection was lost is tried again (the pool opens a new one)."""
 
 
 @dataclass(frozen=True)
@@ -113,11 +115,22 @@ class AgencyWorker:
                 batches = await c.getmany(timeout_ms=500, max_records=self.batch_size)
                 self.assigned = bool(c.assignment())
                 records = [r for rs in batches.values() for r in rs if not is_primer(r.headers)]
-                if records:
+                if not records:
+                    continue
+                try:
                     await self.process(
                         [(r.value, Refusal(r.topic, r.partition, r.offset, r.key, r.value, "")) for r in records]
                     )
-                    await c.commit()
+                except _DB_LOST as exc:
+                    # Nothing of the batch was committed: read it again from the last commit,
+                    # rather than end the process and wait for the group to take it back.
+                    log.warning("database connection lost; the batch is read again", error=str(exc))
+                    await asyncio.sleep(DB_RETRY_S)
+                    for tp, rs in batches.items():
+                        if rs:
+                            c.seek(tp, rs[0].offset)
+                    continue
+                await c.commit()
         finally:
             await c.stop()
 
@@ -314,8 +327,12 @@ class AgencyWorker:
         tick = min(1.0, max(0.1, 3600.0 / self.clock.speed))
         while True:
             started = time.monotonic()
-            while await self.advance_due(self.clock.now()) >= self.batch_size:
-                pass
+            try:
+                while await self.advance_due(self.clock.now()) >= self.batch_size:
+                    pass
+            except _DB_LOST as exc:
+                log.warning("database connection lost; due tasks are taken again", error=str(exc))
+                await asyncio.sleep(DB_RETRY_S)
             await asyncio.sleep(max(0.0, tick - (time.monotonic() - started)))
 
     async def advance_due(self, now: datetime) -> int:

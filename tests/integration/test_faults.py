@@ -144,7 +144,7 @@ async def test_the_monitor_catches_each_injected_fault(infra: Infra, tmp_path: P
                 if caught_all(result, case) and result["silent_losses"] == 0 and finished:
                     break
                 assert monitor.poll() is None, (tmp_path / "monitor.log").read_text()[-3000:]
-                assert loop.time() < deadline, f"not caught in time: {result}"
+                assert loop.time() < deadline, f"not caught in time: {result}\nalerts: {alerts}\nfacts: {facts}"
                 await asyncio.sleep(0.5)
             # A few ticks more: nothing further may be raised that the fault does not explain.
             await asyncio.sleep(10 * TICK_S)

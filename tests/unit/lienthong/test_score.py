@@ -119,3 +119,24 @@ def test_a_link_that_refuses_everything_is_an_incident_once_enough_transfers_fai
     links = [e for e in expected if e.kind == "link"]
     assert len(links) == 1
     assert links[0].due == T + timedelta(minutes=20)  # the third failure within the hour
+
+
+def test_late_acknowledgements_while_a_restarted_service_catches_up_are_explained_not_losses() -> None:
+    """After a process fault the restarted service's backlog reaches its receivers in a burst:
+    a lost alert on a handoff sent within the catch-up that closed (the ack came) is the
+    fault's doing; one that never closed, or one sent long after, is not."""
+    from lienthong.score import CATCH_UP_S, explained
+
+    crash = fact("service-kill", "kill", "agency:hotich", None, T)
+    timeout = RULES.link_timeout
+    soon = T + timedelta(seconds=CATCH_UP_S * CTX.speed / 2)
+    later = T + timedelta(seconds=CATCH_UP_S * CTX.speed * 2)
+
+    def lost(sent: datetime, resolved: bool) -> dict[str, Any]:
+        a = alert("lost", "link:hotich->bhxh", "d9", sent + timeout, due=sent + timeout)
+        a["resolved_at"] = sent + 2 * timeout if resolved else None
+        return a
+
+    assert explained(lost(soon, resolved=True), [crash], {}, CTX)
+    assert not explained(lost(soon, resolved=False), [crash], {}, CTX)
+    assert not explained(lost(later, resolved=True), [crash], {}, CTX)
