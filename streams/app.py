@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -83,6 +84,15 @@ class MonitorCore:
         await self.publisher.start()
         self.ready = True
         log.info("monitor started", replayed=len(replay), open_dossiers=len(self.monitor.dossiers))
+
+    async def stop(self) -> None:
+        """Close what `start` opened: the mark / alert producer and the database pool."""
+        if self.publisher is not None:
+            await self.publisher.stop()
+            self.publisher = None
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None
 
     async def ingest(self, batch: list[tuple[bytes, int, int]]) -> None:
         parsed: list[tuple[Event, int, int]] = []
@@ -295,6 +305,11 @@ def build(settings: Settings, port: int) -> faust.App:
     @app.timer(TICK_S)
     async def tick() -> None:
         await core.tick()
+
+    def shutdown(sender: Any, /, *_: Any, signal: Any, **__: Any) -> Awaitable[None]:
+        return core.stop()
+
+    app.on_before_shutdown.connect(shutdown)
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
