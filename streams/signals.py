@@ -62,7 +62,7 @@ class LinkHealth:
         window has recovered then, even if nothing was acknowledged on it meanwhile (a payment
         service only reports failures)."""
         out: list[Incident] = []
-        taken = bisect.bisect_right(self._ahead, (now, "\uffff", True))
+        taken = bisect.bisect_right(self._ahead, now, key=lambda s: s[0])
         for at, link, ok in self._ahead[:taken]:
             out += self._quiet(at)
             incident = self._take(at, link, ok)
