@@ -19,6 +19,7 @@ install: $(STAMP)
 # with the faults of the reports injected; then the monitor's score, its open alerts, redrive.
 PROFILE ?= ha-tinh-2024-01
 FAULTS  ?= report-faults-without-broker-crash
+PERIOD  ?= 2024-01
 
 demo: install
 	$(BIN)/lienthong run --profile $(PROFILE) --faults $(FAULTS)
@@ -26,6 +27,8 @@ demo: install
 	$(BIN)/lienthong alerts --open
 	$(BIN)/lienthong redrive --all-lost --wait 120
 	$(BIN)/lienthong verify
+	$(BIN)/lienthong report --period $(PERIOD) --by district --format xlsx --format html --out reports
+	$(BIN)/lienthong dashboard
 	@echo
 	@echo "The stack is still running (portal: http://127.0.0.1:$${LT_PORTAL_PORT:-8480}/api/v1/openapi.json)."
 	@echo "  $(BIN)/lienthong status    # what runs where"

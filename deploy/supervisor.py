@@ -20,6 +20,8 @@ from typing import Any
 
 from deploy.embedded import stop_pid
 
+PORT_VARIABLE = {"portal": "LT_PORTAL_PORT", "dashboard": "LT_DASHBOARD_PORT"}
+"""The variable that tells a child its port (the rest read LT_SERVICE_PORT)."""
 BACKOFF_MAX_S = 10.0
 
 
@@ -64,7 +66,7 @@ class Supervisor:
 
     def start_child(self, child: Child) -> None:
         env = {**os.environ, **self.env}
-        env["LT_PORTAL_PORT" if child.name == "portal" else "LT_SERVICE_PORT"] = str(child.port)
+        env[PORT_VARIABLE.get(child.name, "LT_SERVICE_PORT")] = str(child.port)
         env.setdefault("LT_LOG_FORMAT", "json")
         with open(self.home / "logs" / f"{child.name}.log", "ab") as log:
             child.proc = subprocess.Popen(

@@ -13,6 +13,7 @@ import signal
 import time
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -34,6 +35,8 @@ from services.runtime.settings import Settings
 BROKER_LOSS_S = 10.0
 """Real seconds before a broker crash whose messages may not have been consumed yet."""
 REJOIN_TIMEOUT_S = 120.0
+RESTART_TIMEOUT_S = 90.0
+CLOSE_GRACE_S = 1.0
 
 
 def subject(f: Fault) -> str:
@@ -124,6 +127,11 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None]:
 
     if pid_alive(broker["pid"]):
         os.kill(broker["pid"], signal.SIGKILL)
+    await asyncio.to_thread(stop_pid, broker["pid"], signal.SIGKILL)
+    # The clients see their connections end and close them, before they are frozen: a frozen
+    # client cannot, and its half-closed connections would hold the broker's port for a minute
+    # (Tansu then panics with "Address in use" on the restart).
+    await asyncio.sleep(CLOSE_GRACE_S)
     # Tansu's memory storage corrupts a partition when several producers write its first batch
     # at once (AlreadyExists on offset 0); a real cluster keeps its topics. So the clients wait,
     # frozen, until the topics exist again and each partition holds a first message.
@@ -132,9 +140,8 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None]:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGSTOP)
     try:
-        await asyncio.to_thread(stop_pid, broker["pid"], signal.SIGKILL)
         phase("gone")
-        started = await asyncio.to_thread(start_broker, home, broker["port"])
+        started = await _start_again(home, broker["port"])
         phase("restarted")
         stack["broker"] = started
         write_state(home / "stack.json", stack)  # drops the in-process handle
@@ -142,13 +149,16 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None]:
         await ensure_topics(started["bootstrap"], names, settings.partitions)
         await prime(started["bootstrap"], names, settings.partitions, partial(_primer, settings))
         phase("topics")
+        # Queued again while the services are still frozen: their relays then publish these
+        # older rows before anything written after the crash (outbox order), so a handoff's
+        # copy reaches the topic before the receipts that answer it.
+        replayed = await replay_outboxes(settings, crashed - BROKER_LOSS_S)
+        phase("replayed")
     finally:
         for pid in frozen:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGCONT)
     resumed = time.time()
-    replayed = await replay_outboxes(settings, crashed - BROKER_LOSS_S)
-    phase("replayed")
     recovered = await rejoined(home, resumed)
     phase("rejoined")
     took = f"consumers back {recovered - crashed:.1f} s after the crash" if recovered else "consumers not back in time"
@@ -157,6 +167,19 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None]:
         f"kill -9 broker (pid {broker['pid']}), restarted as pid {started['pid']} on port {broker['port']}; "
         f"{replayed} messages of the last {BROKER_LOSS_S:g} s published again from the outboxes; {took}"
     ), recovered
+
+
+async def _start_again(home: Path, port: int) -> dict[str, Any]:
+    """Start the broker on its old port; the killed one's socket can hold the port a moment
+    (measured: Tansu panicked with "Address in use" once in a half-year run), so try again."""
+    deadline = time.monotonic() + RESTART_TIMEOUT_S
+    while True:
+        try:
+            return await asyncio.to_thread(start_broker, home, port)
+        except (RuntimeError, TimeoutError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
 
 
 async def rejoined(home: Path, since: float, timeout: float = REJOIN_TIMEOUT_S) -> float | None:

@@ -162,6 +162,106 @@ def cmd_score(args: argparse.Namespace, settings: Settings, _console: Console) -
     return 0
 
 
+def cmd_dashboard(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from dashboard.app import token_path
+    from lienthong import stack
+
+    settings = stack.up(settings, console)
+    rows = {r["component"]: r for r in stack.status(settings)}
+    row = rows.get("dashboard", {})
+    if not row.get("healthy"):
+        raise RuntimeError(f"the dashboard is not answering at {row.get('address')}: see its log under logs/")
+    where = "LT_OPERATOR_TOKEN" if settings.operator_token else str(token_path(settings))
+    console.step(f"dashboard: {row['address']}/ (acknowledge and redrive need the operator token: {where})")
+    if args.json:
+        _emit_json({"dashboard": f"{row['address']}/", "token": where})
+    return 0
+
+
+def cmd_loadtest(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from lienthong import loadtest
+
+    extra = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise ValueError(f"--set {item!r}: expected NAME=VALUE (e.g. REQUESTS=380)")
+        extra[f"LT_LOADTEST_{key.upper()}"] = value
+    opts = loadtest.Options(
+        shape=args.shape,
+        users=args.users,
+        duration=args.duration,
+        out=args.out / args.shape,
+        speed=args.speed,
+        settle_s=args.settle,
+        extra_env=extra,
+    )
+    result, code = loadtest.run(settings, console, opts)
+    if not args.json:
+        e2e = result["e2e"]
+        print(
+            f"{result['requests']} requests, {result['failures']} failures · p50 {result['p50_ms']} ms, "
+            f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms · max sustained {result['max_sustained_rps']} rps"
+        )
+        print(
+            f"e2e: {e2e['accepted']} accepted, {e2e['finished']} finished, {e2e['alerted']} under an alert, "
+            f"{e2e['silent_losses']} lost silently · reports in {opts.out}"
+        )
+    _emit_json(result)
+    return code
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from lienthong.bench import runner
+
+    parts = args.only or list(runner.PARTS)
+    result = runner.run(settings, console, parts, args.monitor_chains, args.open_dossiers)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+        console.step(f"written: {args.out}")
+    if not args.json:
+        shown = {k: v for k, v in result.items() if not isinstance(v, (dict, list))}
+        print(table([{"figure": k, "value": v} for k, v in shown.items()], ["figure", "value"]))
+    _emit_json({k: v for k, v in result.items() if not k.endswith("_levels")})
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from lienthong.report import render, source
+    from streams import statistics
+
+    period = statistics.parse_period(args.period)
+    _, url = settings.require_infra()
+    started = time.perf_counter()
+    facts, cutoff = asyncio.run(source.facts(url, period.end))
+    rows = statistics.tabulate(facts, period, args.by, cutoff)
+    problems = statistics.check(rows)
+    if problems:
+        raise RuntimeError("the report does not add up: " + "; ".join(problems[:5]))
+    written = [render.write(fmt, rows, period, args.by, cutoff, args.out) for fmt in (args.format or ["xlsx", "html"])]
+    took = time.perf_counter() - started
+    for path in written:
+        console.step(f"report written: {path}")
+    if cutoff is not None and cutoff < period.end:
+        console.step(f"the data ends at {cutoff:%Y-%m-%d %H:%M}: in-progress counts are taken there")
+    if args.json:
+        _emit_json({**render.document(rows, period, args.by, cutoff), "files": [str(p) for p in written]})
+    else:
+        total = next((r for r in rows if r.flow == statistics.ALL_FLOWS), None)
+        received = total.counts["received"] if total else 0
+        _emit_json(
+            {
+                "period": period.label,
+                "dossiers": len(facts),
+                "received": received,
+                "files": [str(p) for p in written],
+                "seconds": round(took, 2),
+            }
+        )
+    return 0
+
+
 def cmd_redrive(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     import asyncpg
 
@@ -298,6 +398,42 @@ def parser() -> argparse.ArgumentParser:
     rd.add_argument("--wait", type=float, default=0.0, metavar="S", help="then wait up to S s for dossiers to finish")
     rd.add_argument("--json", action="store_true")
     rd.set_defaults(func=cmd_redrive)
+
+    lt = sub.add_parser("loadtest", help="Locust, headless, against the stack; then every dossier followed to its end")
+    lt.add_argument("--shape", required=True, choices=["lltp-peak-day", "capacity", "soak"])
+    lt.add_argument("--users", type=int, default=None, help="soak: users; capacity: the most users")
+    lt.add_argument("--duration", type=float, default=None, help="seconds (lltp-peak-day: the office day)")
+    lt.add_argument("--speed", type=float, default=None, help="sim speed (default per shape)")
+    lt.add_argument("--settle", type=float, default=60.0, help="e2e: seconds without progress that end the wait")
+    lt.add_argument("--out", type=Path, default=Path("loadtest-results"), help="directory (a folder per shape)")
+    lt.add_argument("--set", action="append", metavar="NAME=VALUE", help="a shape parameter (LT_LOADTEST_NAME)")
+    lt.add_argument("--json", action="store_true", help="only the JSON result on stdout")
+    lt.set_defaults(func=cmd_loadtest)
+
+    be = sub.add_parser("bench", help="the machine's limits, measured side by side in one run (ratios)")
+    be.add_argument("--only", action="append", choices=["deadlines", "monitor", "chains", "portal"])
+    be.add_argument("--monitor-chains", type=int, default=3000, help="birth chains whose events the monitor reads")
+    be.add_argument("--open-dossiers", type=int, default=1_000_000, help="the large size of the deadline check")
+    be.add_argument("--out", type=Path, default=None, help="also write the full result (JSON) here")
+    be.add_argument("--json", action="store_true", help="only the JSON result on stdout")
+    be.set_defaults(func=cmd_bench)
+
+    db = sub.add_parser("dashboard", help="make sure the ops dashboard runs; print its address")
+    db.add_argument("--json", action="store_true")
+    db.set_defaults(func=cmd_dashboard)
+
+    rp = sub.add_parser("report", help="the periodic statistics report (per flow and area, both rate formulas)")
+    rp.add_argument("--period", required=True, help="2024-01, 2024-Q1, 2024-H1, 2024 or 2024-W05")
+    rp.add_argument("--by", default="district", choices=["province", "district", "commune"])
+    rp.add_argument(
+        "--format",
+        action="append",
+        choices=["xlsx", "html", "csv", "json"],
+        help="repeat for several (default: xlsx and html)",
+    )
+    rp.add_argument("--out", type=Path, default=Path("reports"), help="directory (default ./reports)")
+    rp.add_argument("--json", action="store_true", help="print the whole report as JSON on the last line")
+    rp.set_defaults(func=cmd_report)
 
     contract = sub.add_parser("contract", help="the event contract")
     csub = contract.add_subparsers(dest="contract_command", required=True)

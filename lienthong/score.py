@@ -158,8 +158,16 @@ def explained(
             for t in truth
         ):
             return True
-        # A crashed receiver (or broker) leaves what was sent to it meanwhile unacknowledged.
+        # A receiver in an outage acknowledges what was sent to it meanwhile only when it is back.
         receiver = "agency:" + alert["subject"].split("->")[-1]
+        if any(
+            t["effect"] == "outage"
+            and t["subject"] == receiver
+            and t["at"] - lag <= sent <= (t["until"] or t["at"]) + lag
+            for t in truth
+        ):
+            return True
+        # A crashed receiver (or broker) leaves what was sent to it meanwhile unacknowledged.
         crashes = [(t["at"], t["at"]) for t in truth if t["effect"] in PROCESS and t["subject"] == receiver]
         if any(at - lag <= sent <= back + lag for at, back in [*broker_kills, *crashes]):
             return True

@@ -28,7 +28,11 @@ from services.runtime.settings import Settings
 DATABASE = "lienthong"
 RESET_SCHEMAS: tuple[str, ...] = (*AGENCIES, "monitor", "sim")
 """Schemas a new simulation wipes: the simulators', the monitor's and the ground truth."""
-PROCESSES: dict[str, str] = {**{a: f"services.{a}" for a in SIMULATED_AGENCIES}, "monitor": "streams"}
+PROCESSES: dict[str, str] = {
+    **{a: f"services.{a}" for a in SIMULATED_AGENCIES},
+    "monitor": "streams",
+    "dashboard": "dashboard",
+}
 """Every supervised process and the module it runs."""
 
 
@@ -161,7 +165,8 @@ def _ensure_services(
     previous_spec = read_state(home / "services.json")
     previous = previous_spec.get("services", {})
     wanted = [a for a in PROCESSES if a not in external]
-    services = {a: previous.get(a) or (settings.portal_port if a == "portal" else free_port()) for a in wanted}
+    fixed = {"portal": settings.portal_port, "dashboard": settings.dashboard_port}
+    services = {a: previous.get(a) or fixed.get(a) or free_port() for a in wanted}
     # The last run's clock and parameters stay in force until the next run sets new ones.
     env = {k: v for k, v in previous_spec.get("env", {}).items() if k.startswith(("LT_SIM_", "LT_LLTP_", "LT_FAULT"))}
     env.update({k: v for k, v in os.environ.items() if k.startswith("LT_")})
@@ -179,11 +184,12 @@ def _ensure_services(
     if pid_alive(sup.get("pid")):
         os.kill(sup["pid"], signal.SIGHUP)
     else:
-        if "portal" in services and port_open(services["portal"]):
-            # Someone else's server (another stack?) would answer our health checks and our runs.
-            raise RuntimeError(
-                f"port {services['portal']} is already in use by another process: stop it, or set LT_PORTAL_PORT"
-            )
+        for name, variable in (("portal", "LT_PORTAL_PORT"), ("dashboard", "LT_DASHBOARD_PORT")):
+            if name in services and port_open(services[name]):
+                # Someone else's server (another stack?) would answer our health checks and our runs.
+                raise RuntimeError(
+                    f"port {services[name]} is already in use by another process: stop it, or set {variable}"
+                )
         console.step(
             f"starting services: {', '.join(wanted)}" + (f" (external: {', '.join(external)})" if external else "")
         )

@@ -14,6 +14,7 @@ clock when the monitor wrote it, which shows how far the monitor trails.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -24,15 +25,18 @@ import asyncpg
 import faust
 import structlog
 from aiokafka.errors import KafkaError
+from prometheus_client import Counter
 
 from contracts import topics
 from contracts.envelope import Event, new_event, parse_event
 from contracts.errors import ContractError
 from services.runtime.db import create_pool
 from services.runtime.kafka import AIOKafkaPublisher
+from services.runtime.metrics import CONSUMER_LAG, OPEN_ALERTS, render
 from services.runtime.settings import Settings
 from streams import store
 from streams.detect import CLOSED_MEMORY, Finding, Late, Monitor, Recovery
+from streams.positions import LogWatch
 from streams.rules import TICK_S, default_rules
 from streams.signals import AgencySilence, Incident, LinkHealth, data_quality
 from streams.tracker import Tracker
@@ -42,6 +46,11 @@ log = structlog.get_logger()
 
 RELAY_ALLOWANCE_S = 2.0
 """Real seconds an event may wait in its producer's outbox after its transaction commits."""
+READ = Counter(
+    "lienthong_monitor_events_total", "Lifecycle events the monitor read (first delivery), by type", ["type"]
+)
+LOG_CHECK_S = 1.0
+"""Real seconds between checks that the broker still holds the logs the worker has read."""
 
 
 @dataclass
@@ -116,6 +125,7 @@ class MonitorCore:
             settled: dict[str, datetime] = {}
             for e in new:
                 self.events_seen += 1
+                READ.labels(e.type).inc()
                 self.links.observe(e)
                 for r in self.monitor.observe(e):
                     if isinstance(r, Late):
@@ -261,7 +271,57 @@ class MonitorCore:
             "pending_deadlines": len(self.monitor.index),
             "alerts_raised": self.alerts_raised,
             "judged_at": (lambda t: t.isoformat() if t else None)(self.watermark.judged),
+            "heartbeats": {a: t.isoformat() for a, t in sorted(self.silence.newest().items())},
         }
+
+    async def refresh_metrics(self, consumer: Any) -> None:
+        """Gauges read at scrape time: open alerts by kind, and how far the worker trails each
+        partition of its topic."""
+        if self.pool is not None:
+            async with self.pool.acquire() as conn:
+                rows = await conn.fetch(
+                    "SELECT kind, count(*) AS n FROM monitor.alerts WHERE resolved_at IS NULL GROUP BY kind"
+                )
+            counts = {r["kind"]: r["n"] for r in rows}
+            for kind in store.SEVERITY:
+                OPEN_ALERTS.labels(kind).set(counts.get(kind, 0))
+        tps = sorted(consumer.assignment())
+        if not tps:
+            return
+        with contextlib.suppress(KafkaError, TimeoutError, AssertionError):
+            ends = await consumer.highwaters(*tps)
+            for tp in tps:
+                read = consumer._read_offset.get(tp)
+                lag = ends[tp] - (read + 1 if read is not None else 0)
+                CONSUMER_LAG.labels("monitor", tp.topic, str(tp.partition)).set(max(0, lag))
+
+
+async def reread_lost_logs(app: faust.App, watch: LogWatch[Any]) -> None:
+    """Read again from its start every partition whose log the broker lost (streams/positions.py).
+    Faust forgets what it knew of the partition (read, acked and committed offsets) as it does when
+    a partition is revoked; events the monitor already stored are recognised by their id."""
+    consumer: Any = app.consumer  # the offsets below are faust's private memory, untyped
+    tps = sorted(consumer.assignment())
+    if not tps:
+        return
+    try:
+        ends = await consumer.highwaters(*tps)
+    except (KafkaError, TimeoutError, AssertionError) as exc:  # broker away: next check
+        log.debug("end offsets not read", error=str(exc))
+        return
+    read = {tp: consumer._read_offset.get(tp) for tp in tps}
+    for tp in sorted(watch.lost(ends, read)):
+        log.warning(
+            "partition log lost by the broker; reading it again from the start",
+            topic=tp.topic,
+            partition=tp.partition,
+            end=ends[tp],
+            read=read[tp],
+        )
+        for memo in (consumer._acked, consumer._acked_index, consumer._gap, consumer._committed_offset):
+            memo.pop(tp, None)
+        await consumer.seek(tp, 0)
+        watch.seen[tp] = 0
 
 
 def build(settings: Settings, port: int) -> faust.App:
@@ -306,10 +366,22 @@ def build(settings: Settings, port: int) -> faust.App:
     async def tick() -> None:
         await core.tick()
 
+    watch: LogWatch[Any] = LogWatch()
+
+    @app.timer(LOG_CHECK_S)
+    async def logs() -> None:
+        await reread_lost_logs(app, watch)
+
     def shutdown(sender: Any, /, *_: Any, signal: Any, **__: Any) -> Awaitable[None]:
         return core.stop()
 
     app.on_before_shutdown.connect(shutdown)
+
+    @app.page("/metrics")
+    async def metrics(web: Any, request: Any) -> Any:
+        await core.refresh_metrics(app.consumer)
+        body, content_type = render()
+        return web.bytes(body, content_type=content_type)
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:

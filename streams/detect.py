@@ -75,6 +75,8 @@ class Monitor:
                 recoveries.append(Recovery(d.dossier_id, x, e.occurred_at, e.type))
             elif e.occurred_at > x.due_at:
                 recoveries.append(Late(d.dossier_id, x, e.occurred_at, e.type))
+        for x, met_at in change.late:
+            recoveries.append(Late(d.dossier_id, x, met_at, "handoff.received"))
         if d.settled:
             del self.dossiers[d.dossier_id]
             self.closed[d.dossier_id] = e.occurred_at

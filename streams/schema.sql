@@ -34,4 +34,9 @@ CREATE TABLE IF NOT EXISTS monitor.alerts (
     UNIQUE (kind, subject, key)
 );
 ALTER TABLE monitor.alerts ADD COLUMN IF NOT EXISTS raised_at timestamptz;
+-- An operator's acknowledgement (dashboard), and when the row last changed (the live feed's cursor).
+ALTER TABLE monitor.alerts ADD COLUMN IF NOT EXISTS acknowledged_at timestamptz;
+ALTER TABLE monitor.alerts ADD COLUMN IF NOT EXISTS acknowledged_by text;
+ALTER TABLE monitor.alerts ADD COLUMN IF NOT EXISTS changed_at timestamptz NOT NULL DEFAULT clock_timestamp();
+CREATE INDEX IF NOT EXISTS alerts_changed ON monitor.alerts (changed_at);
 CREATE INDEX IF NOT EXISTS alerts_open ON monitor.alerts (opened_at) WHERE resolved_at IS NULL;

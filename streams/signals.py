@@ -121,6 +121,14 @@ class AgencySilence:
         if e.type == "agency.heartbeat":
             bisect.insort(self._ahead.setdefault(e.agency, []), e.occurred_at)
 
+    def newest(self) -> dict[str, datetime]:
+        """Each agency's newest heartbeat read, judged or not (what a dashboard shows)."""
+        out = dict(self._last)
+        for agency, ahead in self._ahead.items():
+            if ahead:
+                out[agency] = max(ahead[-1], out.get(agency, ahead[-1]))
+        return out
+
     def tick(self, now: datetime) -> list[Incident]:
         out = []
         for agency, ahead in self._ahead.items():

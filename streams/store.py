@@ -167,7 +167,8 @@ async def open_alert(
 async def resolve(conn: Any, *, kind: str, subject: str, key: str | None, at: datetime, how: str) -> None:
     """Close the open alert(s) of an incident: one key, or every open one of the subject."""
     await conn.execute(
-        "UPDATE monitor.alerts SET resolved_at = $4, resolved_how = $5 WHERE kind = $1 AND subject = $2 "
+        "UPDATE monitor.alerts SET resolved_at = $4, resolved_how = $5, changed_at = clock_timestamp() "
+        "WHERE kind = $1 AND subject = $2 "
         "AND ($3::text IS NULL OR key = $3) AND resolved_at IS NULL",
         kind,
         subject,
@@ -184,7 +185,8 @@ ENDS_WITH_DOSSIER = ("duplicate", "data_quality")
 async def close_with_dossiers(conn: Any, settled: dict[str, datetime]) -> None:
     if settled:
         await conn.execute(
-            "UPDATE monitor.alerts a SET resolved_at = s.at, resolved_how = 'dossier settled' "
+            "UPDATE monitor.alerts a SET resolved_at = s.at, resolved_how = 'dossier settled', "
+            "changed_at = clock_timestamp() "
             "FROM unnest($1::text[], $2::timestamptz[]) AS s(dossier_id, at) "
             "WHERE a.dossier_id = s.dossier_id AND a.kind = ANY($3::text[]) AND a.resolved_at IS NULL",
             list(settled),

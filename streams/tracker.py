@@ -43,9 +43,10 @@ class Dossier:
     needs_verification: bool = False
     closed: bool = False
     pending: dict[str, Expectation] = field(default_factory=dict)
-    early: set[str] = field(default_factory=set)
-    """Handoffs acknowledged before their handoff.sent arrived (the two come from different
-    producers, so the topic may carry them in either order)."""
+    early: dict[str, datetime] = field(default_factory=dict)
+    """Handoffs acknowledged before their handoff.sent arrived, with when (the two come from
+    different producers, so the topic may carry them in either order; after a broker crash the
+    sender's copy is published again, after receipts written meanwhile)."""
 
     @property
     def settled(self) -> bool:
@@ -57,6 +58,9 @@ class Dossier:
 class Change:
     opened: tuple[Expectation, ...] = ()
     met: tuple[Expectation, ...] = ()
+    late: tuple[tuple[Expectation, datetime], ...] = ()
+    """Expectations never opened because they were already met, but met after their deadline
+    (a receipt read before its handoff, that came later than the link timeout), with when."""
 
 
 @dataclass(frozen=True)
@@ -89,18 +93,19 @@ class Tracker:
                 due = datetime.fromisoformat(p["due_at"])
                 expect(Expectation("dossier", STUCK, due, t, "dossier", "not closed by its appointment date"))
         elif e.type == "handoff.sent":
-            if e.event_id in d.early:
-                d.early.discard(e.event_id)
-                return Change()
             link = f"link:{e.agency}->{p['to']}"
             detail = f"{p['to']}/{p['to_step']} never acknowledged the handoff"
-            expect(Expectation(f"handoff:{e.event_id}", LOST, t + self.rules.link_timeout, t, link, detail))
+            x = Expectation(f"handoff:{e.event_id}", LOST, t + self.rules.link_timeout, t, link, detail)
+            received = d.early.pop(e.event_id, None)
+            if received is not None:
+                return Change(late=((x, received),) if received > x.due_at else ())
+            expect(x)
         elif e.type == "handoff.received":
             key = f"handoff:{p['sent_event_id']}"
             if key in d.pending:
                 meet(key)
             else:
-                d.early.add(p["sent_event_id"])
+                d.early[p["sent_event_id"]] = t
             step = self._step(d, e)
             if step is not None:
                 due = self.calendar.deadline(t, step.sla(d.needs_verification))

@@ -15,6 +15,7 @@ from contracts.calendar import WorkingCalendar
 from contracts.dossiers import parse_submission
 from contracts.envelope import new_event
 from contracts.errors import ContractError
+from contracts.identity import mask_personal_id
 from services.faults import truth
 from services.faults.inject import Hit
 from services.portal.domain import citizen_state, plan_submission
@@ -204,6 +205,26 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
             dumps=lambda o: json.dumps(o, ensure_ascii=False),
         )
 
+    async def find(request: web.Request) -> web.Response:
+        """Dossiers naming a personal ID number anywhere (applicant, child, deceased): for the
+        operators' search. The answer carries the number masked, never in full."""
+        personal_id = request.query.get("personal_id", "")
+        if not (personal_id.isdigit() and len(personal_id) == 12):
+            return _problem(400, "invalid_query", [{"field": "personal_id", "reason": "12 digits expected"}])
+        async with rt.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT dossier_id, chain, status, submitted_at FROM portal.dossiers "
+                "WHERE jsonb_path_exists(data, '$.**.personal_id ? (@ == $id)', jsonb_build_object('id', $1::text)) "
+                "ORDER BY submitted_at DESC LIMIT 50",
+                personal_id,
+            )
+        return web.json_response(
+            {
+                "personal_id": mask_personal_id(personal_id),
+                "dossiers": [{k: _jsonable(v) for k, v in dict(r).items()} for r in rows],
+            }
+        )
+
     async def stats(request: web.Request) -> web.Response:
         run_id = request.query.get("run_id")
         async with rt.pool.acquire() as conn:
@@ -224,6 +245,7 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
 
     return [
         web.post("/api/v1/dossiers", submit),
+        web.get("/api/v1/dossiers", find),
         web.get("/api/v1/dossiers/{dossier_id}", get_dossier),
         web.get("/api/v1/stats", stats),
         web.get("/api/v1/openapi.json", openapi),

@@ -38,6 +38,7 @@ from services.faults.catalogue import Fault
 from services.faults.inject import Hit, Injector
 from services.runtime import outbox
 from services.runtime.kafka import Assignments, consumer, is_primer
+from services.runtime.metrics import CONSUMER_LAG, STEP_SECONDS
 from services.runtime.outbox import AT_ONCE, OutboxRelay
 from services.runtime.sabotage import Row, TruthRow, handoff_rows, split
 from services.runtime.schedule import COMPLETED, STARTED, plan_work
@@ -131,6 +132,10 @@ class AgencyWorker:
                             c.seek(tp, rs[0].offset)
                     continue
                 await c.commit()
+                for tp, rs in batches.items():
+                    if rs:
+                        lag = (c.highwater(tp) or 0) - rs[-1].offset - 1
+                        CONSUMER_LAG.labels(self.agency, tp.topic, str(tp.partition)).set(max(0, lag))
         finally:
             await c.stop()
 
@@ -504,6 +509,9 @@ class _Emitter:
             trace_id=self.item.event.trace_id,
         )
         self.rows.append((topics.dossier_events(self.prefix), e, AT_ONCE))
+        if type_ in ("step.completed", "step.rejected"):
+            took = (self.now - self.item.event.occurred_at).total_seconds()
+            STEP_SECONDS.labels(self.agency, self.item.to_step).observe(max(0.0, took))
         return e
 
     def handoff(

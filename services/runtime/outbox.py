@@ -20,8 +20,11 @@ import structlog
 
 from contracts.clock import VN_TZ, SimClock
 from contracts.envelope import Event
+from contracts.topics import dossier_events
+from services.runtime.metrics import count_events
 
 log = structlog.get_logger()
+EVENTS_TOPIC_SUFFIX = dossier_events("")
 
 
 class Publisher(Protocol):
@@ -39,6 +42,8 @@ async def add(
 ) -> None:
     """Queue events for publication inside the caller's transaction; `releases` maps a row's
     index to its release times when faults delay, repeat or drop it."""
+    rows = list(rows)
+    count_events(schema, [e for topic, e in rows if topic.endswith(EVENTS_TOPIC_SUFFIX)])
     records: list[tuple[uuid.UUID, str | None, str, bytes | None, bytes]] = [
         (uuid.UUID(e.event_id), e.dossier_id, topic, e.key, e.to_json()) for topic, e in rows
     ]

@@ -22,6 +22,7 @@ from services.runtime.health import health_routes, start_site
 from services.runtime.heartbeat import beat
 from services.runtime.kafka import AIOKafkaPublisher, ensure_topics
 from services.runtime.logging import configure
+from services.runtime.metrics import metrics_route
 from services.runtime.outbox import OutboxRelay
 from services.runtime.settings import Settings
 from services.runtime.work import Handler
@@ -106,7 +107,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
         )
         rt = Runtime(spec, settings, pool, publisher, relay, worker)
         app = web.Application()
-        app.add_routes(health_routes(rt.status))
+        app.add_routes([*health_routes(rt.status), metrics_route()])
         if spec.extra_routes:
             app.add_routes(spec.extra_routes(rt))
         port = getattr(settings, spec.port_attr)

@@ -32,6 +32,10 @@ class Settings:
     partitions: int = 4
     portal_host: str = "127.0.0.1"
     portal_port: int = 8480
+    dashboard_port: int = 8490
+    operator_token: str = ""
+    """Token the dashboard's acknowledge and redrive need; empty: one is made and kept in
+    `$LT_HOME/operator-token` (readable by its owner only)."""
     service_port: int = 0
     log_format: str = "auto"
     log_level: str = "info"

@@ -5,7 +5,9 @@ every dossier finish, and verify finds no double effect."""
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.faults_e2e]
 
 def test_report_faults_are_caught_then_redriven_to_completion(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LT_")}
-    env.update(LT_HOME=str(tmp_path / "home"), LT_PORTAL_PORT=str(free_port()))
+    env.update(LT_HOME=str(tmp_path / "home"), LT_PORTAL_PORT=str(free_port()), LT_DASHBOARD_PORT=str(free_port()))
     try:
         run = lienthong(env, "run", "--profile", "ha-tinh-faults-week", "--faults", "report-faults", "--json")
         assert run.returncode == 0, run.stderr[-3000:]
@@ -48,7 +50,37 @@ def test_report_faults_are_caught_then_redriven_to_completion(tmp_path: Path) ->
                 break
         assert left == 0
         verify = lienthong(env, "verify", "--json")
-        assert last_json(verify.stdout)["violations"] == 0, verify.stdout[-3000:]
+        checked = last_json(verify.stdout)
+        assert checked["violations"] == 0, verify.stdout[-3000:]
+        reconcile_report(env, tmp_path, checked["dossiers"])
     finally:
         down = lienthong(env, "down")
     assert down.returncode == 0, down.stderr
+
+
+def reconcile_report(env: dict[str, str], tmp_path: Path, dossiers: dict[str, int]) -> None:
+    """The statistics report agrees with the portal's dossiers and with the monitor's alerts: every
+    dossier resolved late is one that the monitor alerted as not closed by its appointment date."""
+    out = tmp_path / "report"
+    closed = dossiers.get("completed", 0) + dossiers.get("rejected", 0)
+    deadline = time.monotonic() + 60
+    while True:
+        # The year: a certificate requested in the week's January may be issued in February.
+        made = lienthong(env, "report", "--period", "2024", "--by", "commune", "--format", "json", "--out", str(out))
+        assert made.returncode == 0, made.stderr[-3000:]
+        report = json.loads((out / "bao-cao-2024-commune.json").read_text(encoding="utf-8"))
+        total = next(r for r in report["rows"] if r["flow"] == "all")
+        # The report reads the monitor's event log, which may trail the portal by a moment.
+        if total["resolved_on_time"] + total["resolved_late"] == closed or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    communes = [r for r in report["rows"] if r["flow"] != "all" and r["area"] != "Tổng cộng"]
+    assert sum(r["received"] for r in communes) == total["received"]
+    # Every dossier the portal accepted, and how it ended, as the stream told the monitor.
+    assert total["received"] + total["carried_over"] == sum(dossiers.values()), (total, dossiers)
+    assert total["resolved_on_time"] + total["resolved_late"] == closed
+    assert total["refused"] == dossiers.get("rejected", 0)
+    assert total["in_progress"] == total["overdue"] == 0
+    alerts = last_json(lienthong(env, "alerts", "--json").stdout)["alerts"]
+    late = {a["dossier_id"] for a in alerts if a["kind"] == "stuck" and a["subject"] == "dossier"}
+    assert total["resolved_late"] == len(late) > 0, (total, len(late))

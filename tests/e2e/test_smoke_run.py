@@ -37,7 +37,7 @@ def last_json(out: str) -> dict:  # type: ignore[type-arg]
 
 def test_smoke_run_then_lltp_peak_day_with_zero_violations(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LT_")}
-    env.update(LT_HOME=str(tmp_path / "home"), LT_PORTAL_PORT=str(free_port()))
+    env.update(LT_HOME=str(tmp_path / "home"), LT_PORTAL_PORT=str(free_port()), LT_DASHBOARD_PORT=str(free_port()))
     try:
         run = lienthong(env, "run", "--profile", "smoke", "--json")
         assert run.returncode == 0, run.stderr[-3000:]
@@ -94,9 +94,10 @@ def test_smoke_run_then_lltp_peak_day_with_zero_violations(tmp_path: Path) -> No
             "btxh": True,
             "lltp": True,
             "monitor": True,
+            "dashboard": True,
         }
         pids = [c["pid"] for c in status["components"] if c["pid"]]
-        assert len(pids) == 10
+        assert len(pids) == 11
 
         # A service killed with kill -9 is restarted by the supervisor.
         hotich = next(c for c in status["components"] if c["component"] == "hotich")

@@ -140,3 +140,19 @@ def test_late_acknowledgements_while_a_restarted_service_catches_up_are_explaine
     assert explained(lost(soon, resolved=True), [crash], {}, CTX)
     assert not explained(lost(soon, resolved=False), [crash], {}, CTX)
     assert not explained(lost(later, resolved=True), [crash], {}, CTX)
+
+
+def test_handoffs_sent_to_an_agency_in_an_outage_are_explained_by_it() -> None:
+    """The portal down for a day receives no results: each agency's handoff to it waits unacknowledged
+    until it is back. Those sent during the outage are its doing; one sent after it is not."""
+    from lienthong.score import explained
+
+    outage = fact("portal-outage-day", "outage", "agency:portal", None, T, until=T + timedelta(days=1))
+    timeout = RULES.link_timeout
+
+    def lost(sent: datetime, link: str = "link:lltp->portal") -> dict[str, Any]:
+        return alert("lost", link, "d10", sent + timeout, due=sent + timeout)
+
+    assert explained(lost(T + timedelta(hours=5)), [outage], {}, CTX)
+    assert not explained(lost(T + timedelta(days=3)), [outage], {}, CTX)
+    assert not explained(lost(T + timedelta(hours=5), link="link:lltp->motcua"), [outage], {}, CTX)

@@ -154,6 +154,33 @@ def test_an_acknowledgement_read_before_its_handoff_raises_nothing(events: list[
     assert m.dossiers == {}
 
 
+def test_a_late_acknowledgement_read_before_its_handoff_is_still_reported_late() -> None:
+    """After a broker crash the sender's handoff.sent is published again from its outbox, after
+    receipts written meanwhile: a receipt that came ten hours after the handoff (the portal was
+    down) is late, whichever of the two the monitor reads first."""
+    from streams.detect import Late
+
+    events = healthy_timeline(CHAINS["lltp"], "d-3", datetime(2024, 3, 4, 9, tzinfo=VN_TZ), random.Random(3))
+    i = next(i for i, e in enumerate(events) if e.type == "handoff.sent" and e.payload["to"] == "portal")
+    j = next(j for j, e in enumerate(events) if e.type == "handoff.received" and e.agency == "portal")
+    sent = events[i]
+    receipt = events[j].__class__(**{**events[j].__dict__, "occurred_at": sent.occurred_at + timedelta(hours=10)})
+    m = Monitor(TRACKER)
+    for e in events[:i]:
+        m.observe(e)
+    assert m.observe(receipt) == []
+    out = m.observe(sent)
+    assert [(type(r), r.expectation.subject, r.met_at) for r in out] == [
+        (Late, "link:lltp->portal", receipt.occurred_at)
+    ]
+    # On time, the same order raises nothing.
+    m = Monitor(TRACKER)
+    for e in events[:i]:
+        m.observe(e)
+    m.observe(events[j])
+    assert m.observe(sent) == []
+
+
 @settings(max_examples=100, deadline=None)
 @given(events=timelines, data=st.data())
 def test_a_handoff_read_after_its_dossier_closed_raises_nothing(events: list[Event], data: st.DataObject) -> None:

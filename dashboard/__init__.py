@@ -1,0 +1,1 @@
+"""The ops dashboard: live alerts, funnels, health, dossier timelines, acknowledge and redrive."""

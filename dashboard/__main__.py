@@ -1,0 +1,13 @@
+"""`python -m dashboard`: the ops dashboard on 127.0.0.1:`LT_DASHBOARD_PORT`, supervised like the
+services (the supervisor sets the port)."""
+
+from aiohttp import web
+
+from dashboard.app import build
+from services.runtime.logging import configure
+from services.runtime.settings import Settings
+
+settings = Settings.from_env()
+configure("dashboard", settings.log_format, settings.log_level)
+app, _ = build(settings)
+web.run_app(app, host="127.0.0.1", port=settings.dashboard_port, print=None, access_log=None)

@@ -1,0 +1,263 @@
+"""What the dashboard shows, read from the monitor's tables (its event log and its alerts). The
+dashboard never reads an agency's database: every figure here is one the event stream carried."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from contracts.chains import Chain
+
+ALERT_COLUMNS = (
+    "a.id, a.kind, a.severity, a.subject, a.dossier_id, a.detail, a.due_at, a.opened_at, a.raised_at, "
+    "a.resolved_at, a.resolved_how, a.acknowledged_at, a.acknowledged_by, s.chain AS flow, "
+    "s.payload -> 'area' ->> 'commune' AS commune"
+)
+ALERT_FROM = (
+    "FROM monitor.alerts a LEFT JOIN LATERAL (SELECT chain, payload FROM monitor.events e "
+    "WHERE e.dossier_id = a.dossier_id AND e.type = 'dossier.submitted' LIMIT 1) s ON true"
+)
+
+
+def jsonable(row: Any) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(row).items()}
+
+
+async def alerts(
+    conn: Any,
+    *,
+    only_open: bool = True,
+    kind: str | None = None,
+    flow: str | None = None,
+    agency: str | None = None,
+    commune: str | None = None,
+    after_id: int = 0,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """Alerts, newest first, filtered; `agency` matches the subject (a link names two)."""
+    rows = await conn.fetch(
+        f"SELECT {ALERT_COLUMNS} {ALERT_FROM} WHERE (NOT $1 OR a.resolved_at IS NULL) "
+        "AND ($2::text IS NULL OR a.kind = $2) AND ($3::text IS NULL OR s.chain = $3) "
+        "AND ($4::text IS NULL OR a.subject ~ ('(^agency:|^step:|->|^link:)' || $4 || '($|/|->)')) "
+        "AND ($5::text IS NULL OR s.payload -> 'area' ->> 'commune' = $5) AND a.id > $6 "
+        "ORDER BY a.opened_at DESC, a.id DESC LIMIT $7",
+        only_open,
+        kind,
+        flow,
+        agency,
+        commune,
+        after_id,
+        limit,
+    )
+    return [jsonable(r) for r in rows]
+
+
+async def alert_changes(conn: Any, after_id: int, resolved_since: datetime | None) -> list[dict[str, Any]]:
+    """Alerts raised after `after_id`, and alerts resolved or acknowledged since `resolved_since`
+    (database time): what the live feed pushes."""
+    rows = await conn.fetch(
+        f"SELECT {ALERT_COLUMNS}, a.changed_at {ALERT_FROM} "
+        "WHERE a.id > $1 OR ($2::timestamptz IS NOT NULL AND a.changed_at > $2) ORDER BY a.id LIMIT 1000",
+        after_id,
+        resolved_since,
+    )
+    return [jsonable(r) for r in rows]
+
+
+async def alert_counts(conn: Any) -> dict[str, int]:
+    rows = await conn.fetch("SELECT kind, count(*) AS n FROM monitor.alerts WHERE resolved_at IS NULL GROUP BY kind")
+    return {r["kind"]: r["n"] for r in rows}
+
+
+async def acknowledge(conn: Any, alert_id: int, by: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        "UPDATE monitor.alerts SET acknowledged_at = now(), acknowledged_by = $2, changed_at = clock_timestamp() "
+        "WHERE id = $1 RETURNING id, kind, subject, acknowledged_at, acknowledged_by",
+        alert_id,
+        by,
+    )
+    return jsonable(row) if row else None
+
+
+async def funnel(conn: Any, chains: dict[str, Chain]) -> list[dict[str, Any]]:
+    """Per flow and step: dossiers that reached it, finished it, wait in it, and the time it took
+    (p50 / p90, sim hours) with the share finished by the step's deadline."""
+    rows = await conn.fetch(
+        """
+        WITH r AS (
+            SELECT dossier_id, min(chain) AS chain, agency, step, min(occurred_at) AS received
+            FROM monitor.events WHERE type = 'handoff.received' AND step IS NOT NULL
+            GROUP BY dossier_id, agency, step
+        ), d AS (
+            SELECT dossier_id, agency, step, min(occurred_at) AS done, bool_or(type = 'step.rejected') AS refused,
+                   max((payload ->> 'deadline')) FILTER (WHERE type = 'step.started') AS deadline
+            FROM monitor.events WHERE type IN ('step.completed', 'step.rejected', 'step.started')
+            GROUP BY dossier_id, agency, step
+        )
+        SELECT r.chain, r.agency, r.step, count(*) AS reached,
+               count(d.done) FILTER (WHERE d.done IS NOT NULL AND d.done >= r.received) AS finished,
+               count(*) FILTER (WHERE d.refused) AS refused,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM d.done - r.received)) AS p50_s,
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM d.done - r.received)) AS p90_s,
+               count(*) FILTER (WHERE d.deadline IS NOT NULL AND d.done IS NOT NULL
+                                AND d.done <= d.deadline::timestamptz) AS within_sla,
+               count(*) FILTER (WHERE d.deadline IS NOT NULL AND d.done IS NOT NULL) AS with_sla
+        FROM r LEFT JOIN d ON d.dossier_id = r.dossier_id AND d.agency = r.agency AND d.step = r.step
+        GROUP BY r.chain, r.agency, r.step
+        """
+    )
+    heads = await conn.fetch(
+        "SELECT chain, count(*) FILTER (WHERE type = 'dossier.submitted') AS submitted, "
+        "count(*) FILTER (WHERE type = 'dossier.closed') AS closed "
+        "FROM monitor.events WHERE type IN ('dossier.submitted', 'dossier.closed') GROUP BY chain"
+    )
+    by_step = {(r["chain"], r["step"]): r for r in rows}
+    out = []
+    for name, chain in chains.items():
+        head = next((h for h in heads if h["chain"] == name), None)
+        steps = []
+        for step in chain.steps:
+            r = by_step.get((name, step.name))
+            reached = r["reached"] if r else 0
+            finished = r["finished"] if r else 0
+            steps.append(
+                {
+                    "step": step.name,
+                    "agency": step.agency,
+                    "label_vi": step.label_vi,
+                    "sla_working_days": step.sla_working_days,
+                    "reached": reached,
+                    "finished": finished,
+                    "waiting": reached - finished,
+                    "refused": r["refused"] if r else 0,
+                    "p50_hours": _hours(r["p50_s"]) if r else None,
+                    "p90_hours": _hours(r["p90_s"]) if r else None,
+                    "within_sla": (round(r["within_sla"] / r["with_sla"], 4) if r and r["with_sla"] else None),
+                }
+            )
+        out.append(
+            {
+                "flow": name,
+                "title_vi": chain.title_vi,
+                "submitted": head["submitted"] if head else 0,
+                "closed": head["closed"] if head else 0,
+                "steps": steps,
+            }
+        )
+    return out
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 2)
+
+
+async def health(conn: Any, window_hours: float = 24.0) -> dict[str, Any]:
+    """Per agency: steps finished and refused in the last `window_hours` of sim time (before the
+    newest event); per link: handoffs sent, errors, error rate, and backlog (sent, unacknowledged,
+    of dossiers still open)."""
+    newest = await conn.fetchval("SELECT max(occurred_at) FROM monitor.events")
+    if newest is None:
+        return {"agencies": [], "links": []}
+    agencies = await conn.fetch(
+        "SELECT agency, count(*) FILTER (WHERE type = 'step.completed') AS completed, "
+        "count(*) FILTER (WHERE type = 'step.rejected') AS refused, max(occurred_at) AS last_event "
+        "FROM monitor.events WHERE occurred_at > $1::timestamptz - make_interval(secs => $2::float8) "
+        "GROUP BY agency ORDER BY agency",
+        newest,
+        window_hours * 3600,
+    )
+    links = await conn.fetch(
+        """
+        SELECT agency || '->' || (payload ->> 'to') AS link,
+               count(*) FILTER (WHERE type = 'handoff.sent') AS sent,
+               count(*) FILTER (WHERE type = 'link.error') AS errors
+        FROM monitor.events
+        WHERE type IN ('handoff.sent', 'link.error')
+          AND occurred_at > $1::timestamptz - make_interval(secs => $2::float8)
+        GROUP BY 1 ORDER BY 1
+        """,
+        newest,
+        window_hours * 3600,
+    )
+    backlog = await conn.fetch(
+        """
+        SELECT s.agency || '->' || (s.payload ->> 'to') AS link, count(*) AS n
+        FROM monitor.events s
+        WHERE s.open AND s.type = 'handoff.sent' AND NOT EXISTS (
+            SELECT 1 FROM monitor.events r WHERE r.open AND r.dossier_id = s.dossier_id
+            AND r.type = 'handoff.received' AND r.payload ->> 'sent_event_id' = s.event_id::text)
+        GROUP BY 1
+        """
+    )
+    waiting = {r["link"]: r["n"] for r in backlog}
+    return {
+        "agencies": [jsonable(r) for r in agencies],
+        "links": [
+            {
+                "link": r["link"],
+                "sent": r["sent"],
+                "errors": r["errors"],
+                "error_rate": round(r["errors"] / (r["sent"] + r["errors"]), 4) if r["sent"] + r["errors"] else None,
+                "backlog": waiting.get(r["link"], 0),
+            }
+            for r in links
+        ],
+        "window_hours": window_hours,
+        "until": newest.isoformat(),
+    }
+
+
+async def timeline(conn: Any, dossier_id: str) -> dict[str, Any] | None:
+    events = await conn.fetch(
+        "SELECT event_id::text, type, agency, step, occurred_at, payload FROM monitor.events "
+        "WHERE dossier_id = $1 ORDER BY occurred_at, type",
+        dossier_id,
+    )
+    if not events:
+        return None
+    raised = await conn.fetch(
+        f"SELECT {ALERT_COLUMNS} {ALERT_FROM} WHERE a.dossier_id = $1 ORDER BY a.opened_at", dossier_id
+    )
+    out = [jsonable(e) for e in events]
+    for e in out:
+        e["payload"] = _public_payload(json.loads(e["payload"]))
+    return {"dossier_id": dossier_id, "events": out, "alerts": [jsonable(a) for a in raised]}
+
+
+def _public_payload(p: dict[str, Any]) -> dict[str, Any]:
+    """The timeline without the dossier's personal data (a work handoff may carry it)."""
+    return {k: v for k, v in p.items() if k not in ("dossier", "results")}
+
+
+async def series(conn: Any) -> dict[str, list[dict[str, Any]]]:
+    """Per sim day: dossiers submitted and closed, alerts opened by kind, median step time."""
+    flow = await conn.fetch(
+        "SELECT date_trunc('day', occurred_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS day, "
+        "count(*) FILTER (WHERE type = 'dossier.submitted') AS submitted, "
+        "count(*) FILTER (WHERE type = 'dossier.closed') AS closed "
+        "FROM monitor.events WHERE type IN ('dossier.submitted', 'dossier.closed') GROUP BY 1 ORDER BY 1"
+    )
+    raised = await conn.fetch(
+        "SELECT date_trunc('day', opened_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS day, kind, count(*) AS n "
+        "FROM monitor.alerts GROUP BY 1, 2 ORDER BY 1"
+    )
+    steps = await conn.fetch(
+        """
+        WITH r AS (SELECT dossier_id, agency, step, min(occurred_at) AS t FROM monitor.events
+                   WHERE type = 'handoff.received' AND step IS NOT NULL GROUP BY 1, 2, 3),
+             d AS (SELECT dossier_id, agency, step, min(occurred_at) AS t FROM monitor.events
+                   WHERE type IN ('step.completed', 'step.rejected') GROUP BY 1, 2, 3)
+        SELECT date_trunc('day', d.t AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS day,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM d.t - r.t)) / 3600 AS p50_hours
+        FROM r JOIN d USING (dossier_id, agency, step) GROUP BY 1 ORDER BY 1
+        """
+    )
+    days: dict[str, dict[str, Any]] = {}
+    for r in raised:
+        days.setdefault(r["day"].isoformat(), {})[r["kind"]] = r["n"]
+    return {
+        "throughput": [{"day": r["day"].isoformat(), "submitted": r["submitted"], "closed": r["closed"]} for r in flow],
+        "alerts": [{"day": d, **kinds} for d, kinds in sorted(days.items())],
+        "step_hours": [{"day": r["day"].isoformat(), "p50": round(r["p50_hours"], 2)} for r in steps],
+    }

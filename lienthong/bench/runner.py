@@ -1,0 +1,93 @@
+"""`lienthong bench`: every figure of the benchmark in one run on one stack, in this order (the
+heaviest last): the deadline check and memory (in process), the monitor against a bare faust agent
+and plain aiokafka (same broker, same topic), end-to-end chain throughput (the smoke profile at
+full speed), then the portal against its bare baseline (same load generator)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from contracts.clock import VN_TZ
+from contracts.topics import SIMULATED_AGENCIES
+from lienthong.bench import deadlines, monitor, portal
+from lienthong.ui import Console
+from services.runtime.settings import Settings, clock_env
+
+ROOT = Path(__file__).resolve().parents[2]
+PARTS = ("deadlines", "monitor", "chains", "portal")
+
+
+def machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+
+
+def chain_throughput(console: Console) -> dict[str, Any]:
+    """Finished birth chains per second, end to end, on the smoke profile at full speed."""
+    console.step("chain throughput: `lienthong run --profile smoke` (1,000 birth chains at once)")
+    done = subprocess.run(
+        [sys.executable, "-m", "lienthong.cli", "run", "--profile", "smoke", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the smoke run failed: {done.stderr[-2000:]}")
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    finished = summary["chains"]["birth"]["completed"] + summary["chains"]["birth"]["rejected"]
+    return {
+        "chain_throughput_per_s": round(finished / summary["elapsed_s"], 1),
+        "chains_finished": finished,
+        "chains_elapsed_s": summary["elapsed_s"],
+    }
+
+
+def portal_capacity(settings: Settings, console: Console) -> dict[str, Any]:
+    from lienthong import stack
+
+    # The portal alone on a production-speed clock (the other agencies left out).
+    epoch = datetime.now(VN_TZ)
+    anchor = time.time()
+    clock = {"sim_epoch": epoch.isoformat(), "sim_anchor": anchor, "sim_speed": 1.0}
+    others = [a for a in SIMULATED_AGENCIES if a != "portal"]
+    settings = stack.start_fresh(settings, console, others, clock, clock_env(epoch, anchor, 1.0))
+    _, url = settings.require_infra()
+    return portal.measure(settings.portal_url, url, epoch.date(), console.step)
+
+
+def run(settings: Settings, console: Console, parts: list[str], monitor_chains: int, large: int) -> dict[str, Any]:
+    from lienthong import stack
+
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        raise ValueError(f"--only: unknown part(s) {', '.join(sorted(unknown))}; expected {', '.join(PARTS)}")
+    result: dict[str, Any] = {"machine": machine()}
+    started = time.monotonic()
+    if "deadlines" in parts:
+        result.update(deadlines.measure(console.step, large=large))
+    if {"monitor", "chains", "portal"} & set(parts):
+        settings = stack.up(settings, console)
+    if "monitor" in parts:
+        bootstrap, _ = settings.require_infra()
+        admin = stack.read_state(settings.home.resolve() / "stack.json").get("postgres", {}).get("admin_url")
+        if not admin:
+            raise RuntimeError("the monitor benchmark needs the embedded PostgreSQL (it makes a database)")
+        result.update(
+            monitor.measure(bootstrap, admin, settings.home.resolve() / "bench", console.step, monitor_chains)
+        )
+    if "chains" in parts:
+        result.update(chain_throughput(console))
+    if "portal" in parts:
+        result.update(portal_capacity(replace(settings), console))
+    result["bench_s"] = round(time.monotonic() - started, 1)
+    return result

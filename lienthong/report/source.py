@@ -1,0 +1,69 @@
+"""Each dossier's report facts, read from the monitor's event log (its dossier.submitted and its
+first dossier.closed): the report reads what the stream carried, never an agency's database."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import asyncpg
+import yaml
+
+from lienthong.workload.citizens import AREAS_DIR
+from streams.statistics import DossierFacts
+
+QUERY = """
+SELECT s.dossier_id, s.chain, s.occurred_at AS submitted_at, s.payload AS submitted,
+       c.occurred_at AS closed_at, c.payload ->> 'outcome' AS outcome
+FROM monitor.events s
+LEFT JOIN LATERAL (
+    SELECT occurred_at, payload FROM monitor.events c
+    WHERE c.dossier_id = s.dossier_id AND c.type = 'dossier.closed'
+    ORDER BY occurred_at LIMIT 1
+) c ON true
+WHERE s.type = 'dossier.submitted' AND s.occurred_at < $1
+"""
+
+
+async def facts(url: str, before: datetime) -> tuple[list[DossierFacts], datetime | None]:
+    """Facts of every dossier submitted before `before`, and the cut-off: the newest event stored."""
+    conn = await asyncpg.connect(url)
+    try:
+        if not await conn.fetchval("SELECT to_regclass('monitor.events') IS NOT NULL"):
+            raise RuntimeError("the monitor has stored no event yet: run `lienthong run` first")
+        rows = await conn.fetch(QUERY, before)
+        cutoff = await conn.fetchval("SELECT max(occurred_at) FROM monitor.events")
+    finally:
+        await conn.close()
+    return [to_facts(r) for r in rows], cutoff
+
+
+def to_facts(r: Any) -> DossierFacts:
+    p = json.loads(r["submitted"])
+    area = p.get("area") or {}
+    return DossierFacts(
+        dossier_id=r["dossier_id"],
+        flow=r["chain"] or "?",
+        province=province_name(area.get("province") or "?"),
+        district=area.get("district") or "?",
+        commune=area.get("commune") or "?",
+        online=p.get("channel") == "online",
+        fee_bearing=bool(p.get("fee_bearing")),
+        paid_online=bool(p.get("paid_online")),
+        return_by_post=bool(p.get("return_by_post")),
+        submitted_at=r["submitted_at"],
+        due_at=datetime.fromisoformat(p["due_at"]) if p.get("due_at") else r["submitted_at"],
+        closed_at=r["closed_at"],
+        outcome=r["outcome"],
+    )
+
+
+@cache
+def province_name(code: str) -> str:
+    """ "Hà Tĩnh" for "042", from scenarios/areas/; the code itself when no list names it."""
+    path = AREAS_DIR / f"{code}.yaml"
+    if not path.exists():
+        return code
+    return str(yaml.safe_load(path.read_text(encoding="utf-8")).get("name") or code)

@@ -1,0 +1,259 @@
+"""The periodic statistics report people now sum by hand, from the dossiers' lifecycle events.
+
+Pure: `lienthong/report/` reads each dossier's facts from the monitor's event log and renders the
+rows. Definitions (a dossier belongs to one flow and one area, its commune at submission):
+
+- `received` — submitted inside the period; `received_online` — of those, submitted online.
+- `carried_over` — submitted before the period and not closed when it began (kỳ trước chuyển sang).
+- `resolved_on_time` / `resolved_late` — closed inside the period (result returned or refused)
+  on or before / after its appointment date (`due_at`); `refused` counts the refusals among them.
+- `in_progress` / `overdue` — not closed at the period's end (or at the report's cut-off, the
+  newest event the monitor has stored, when the period has not ended), before / past its
+  appointment date then.
+- `returned_by_post` — resolved inside the period with the result sent by post.
+- `fee_bearing` / `paid_online` — received inside the period for a fee-bearing procedure / of
+  those, paid online.
+
+Rates, each under the formula officials use today (Decision 766/QĐ-TTg as implemented, DOMAIN.md)
+and the corrected one the reports ask for (divide only by what actually occurred):
+- on time: official = on time ÷ (received + carried over); corrected = on time ÷ resolved.
+- online: official = online ÷ received, averaged over every declared flow (a flow with no dossier
+  counts as 0 %); corrected = online ÷ received, pooled over the dossiers that exist.
+- online payment: official = paid online ÷ received (free dossiers included); corrected = paid
+  online ÷ fee-bearing.
+A rate whose divisor is zero is None (no figure), never 0 %.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from contracts.clock import VN_TZ
+
+FLOWS = ("birth", "death", "lltp")
+FLOW_TITLES = {
+    "birth": "Liên thông khai sinh – thường trú – BHYT",
+    "death": "Liên thông khai tử – xóa thường trú – mai táng phí",
+    "lltp": "Cấp Phiếu lý lịch tư pháp",
+}
+LEVELS = ("province", "district", "commune")
+
+COUNTS = (
+    "received",
+    "received_online",
+    "carried_over",
+    "resolved_on_time",
+    "resolved_late",
+    "refused",
+    "in_progress",
+    "overdue",
+    "returned_by_post",
+    "fee_bearing",
+    "paid_online",
+)
+RATES = ("on_time_rate", "online_rate", "online_payment_rate")
+
+HEADINGS_VI = {
+    "flow": "Nhóm thủ tục",
+    "area": "Địa bàn",
+    "received": "Tiếp nhận trong kỳ",
+    "received_online": "Trong đó: trực tuyến",
+    "received_in_person": "Trong đó: trực tiếp",
+    "carried_over": "Kỳ trước chuyển sang",
+    "resolved_on_time": "Đã giải quyết đúng hạn",
+    "resolved_late": "Đã giải quyết quá hạn",
+    "refused": "Trong đó: từ chối",
+    "in_progress": "Đang giải quyết trong hạn",
+    "overdue": "Đang giải quyết quá hạn",
+    "returned_by_post": "Trả kết quả qua bưu chính",
+    "fee_bearing": "Hồ sơ có thu phí, lệ phí",
+    "paid_online": "Thanh toán trực tuyến",
+    "on_time_rate": "Tỷ lệ đúng hạn",
+    "online_rate": "Tỷ lệ trực tuyến",
+    "online_payment_rate": "Tỷ lệ thanh toán trực tuyến",
+    "official": "cách tính hiện hành",
+    "corrected": "cách tính hiệu chỉnh",
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: datetime
+    end: datetime
+    """Exclusive; both in Vietnam time."""
+
+    @property
+    def title_vi(self) -> str:
+        last = (self.end - timedelta(days=1)).date()
+        return f"Kỳ báo cáo {self.label} (từ {self.start.date():%d/%m/%Y} đến {last:%d/%m/%Y})"
+
+
+_PERIOD = re.compile(r"^(\d{4})(?:-(?:(\d{2})|Q([1-4])|H([12])|W(\d{2})))?$")
+
+
+def parse_period(text: str) -> Period:
+    """`2024-01` (month), `2024-Q1`, `2024-H1`, `2024` (year), `2024-W05` (ISO week)."""
+    m = _PERIOD.match(text.strip().upper())
+    if not m:
+        raise ValueError(f"period {text!r}: expected YYYY, YYYY-MM, YYYY-Qn, YYYY-Hn or YYYY-Wnn")
+    year = int(m[1])
+    if m[2]:
+        month = int(m[2])
+        if not 1 <= month <= 12:
+            raise ValueError(f"period {text!r}: month {month} does not exist")
+        start, end = date(year, month, 1), _months_later(date(year, month, 1), 1)
+    elif m[3]:
+        start = date(year, 3 * int(m[3]) - 2, 1)
+        end = _months_later(start, 3)
+    elif m[4]:
+        start = date(year, 6 * int(m[4]) - 5, 1)
+        end = _months_later(start, 6)
+    elif m[5]:
+        try:
+            start = date.fromisocalendar(year, int(m[5]), 1)
+        except ValueError as exc:
+            raise ValueError(f"period {text!r}: {exc}") from None
+        end = start + timedelta(days=7)
+    else:
+        start, end = date(year, 1, 1), date(year + 1, 1, 1)
+    return Period(text.strip().upper(), _at(start), _at(end))
+
+
+def _months_later(d: date, months: int) -> date:
+    y, m = divmod(d.month - 1 + months, 12)
+    return date(d.year + y, m + 1, 1)
+
+
+def _at(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=VN_TZ)
+
+
+@dataclass(frozen=True, slots=True)
+class DossierFacts:
+    """What the report needs of one dossier, from its dossier.submitted and dossier.closed."""
+
+    dossier_id: str
+    flow: str
+    province: str
+    district: str
+    commune: str
+    online: bool
+    fee_bearing: bool
+    paid_online: bool
+    return_by_post: bool
+    submitted_at: datetime
+    due_at: datetime
+    closed_at: datetime | None = None
+    outcome: str | None = None
+
+    def area(self, level: str) -> str:
+        return {"province": self.province, "district": self.district, "commune": self.commune}[level]
+
+
+@dataclass
+class Row:
+    flow: str
+    area: str
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    declared_flows: int = 1
+    """How many flows the official online rate averages over (all three on a total row)."""
+    online_by_flow: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def rates(self) -> dict[str, dict[str, float | None]]:
+        c = self.counts
+        resolved = c["resolved_on_time"] + c["resolved_late"]
+        flow_rates = [_ratio(on, n) or 0.0 for on, n in self.online_by_flow.values()]
+        flow_rates += [0.0] * (self.declared_flows - len(flow_rates))
+        return {
+            "on_time_rate": {
+                "official": _ratio(c["resolved_on_time"], c["received"] + c["carried_over"]),
+                "corrected": _ratio(c["resolved_on_time"], resolved),
+            },
+            "online_rate": {
+                "official": round(sum(flow_rates) / len(flow_rates), 4) if flow_rates else None,
+                "corrected": _ratio(c["received_online"], c["received"]),
+            },
+            "online_payment_rate": {
+                "official": _ratio(c["paid_online"], c["received"]),
+                "corrected": _ratio(c["paid_online"], c["fee_bearing"]),
+            },
+        }
+
+    def as_dict(self) -> dict[str, object]:
+        return {"flow": self.flow, "area": self.area, **self.counts, **self.rates()}
+
+
+def _ratio(n: int, d: int) -> float | None:
+    return round(n / d, 4) if d else None
+
+
+TOTAL = "Tổng cộng"
+ALL_FLOWS = "all"
+
+
+def tabulate(facts: Iterable[DossierFacts], period: Period, by: str, cutoff: datetime | None = None) -> list[Row]:
+    """Rows per flow and area (areas sorted), then a total row per flow, then the totals of all
+    flows. `cutoff` is when the data ends (the newest stored event): in-progress counts are taken
+    at min(period end, cutoff)."""
+    if by not in LEVELS:
+        raise ValueError(f"--by {by!r}: expected one of {', '.join(LEVELS)}")
+    at = min(period.end, cutoff) if cutoff else period.end
+    rows: dict[tuple[str, str], Row] = {}
+    for f in facts:
+        if f.submitted_at >= at:
+            continue
+        keys = [(f.flow, f.area(by)), (f.flow, TOTAL), (ALL_FLOWS, TOTAL)]
+        for flow, area in keys:
+            row = rows.get((flow, area))
+            if row is None:
+                row = rows[(flow, area)] = Row(flow, area, declared_flows=len(FLOWS) if flow == ALL_FLOWS else 1)
+            _count(row, f, period, at)
+    flows = {f: i for i, f in enumerate((*FLOWS, ALL_FLOWS))}
+    return sorted(
+        (r for r in rows.values() if any(r.counts.values())),
+        key=lambda r: (flows.get(r.flow, len(flows)), r.area == TOTAL, r.area),
+    )
+
+
+def _count(row: Row, f: DossierFacts, period: Period, at: datetime) -> None:
+    c = row.counts
+
+    def closed_by(t: datetime) -> bool:
+        return f.closed_at is not None and f.closed_at < t
+
+    if f.submitted_at >= period.start:
+        c["received"] += 1
+        c["received_online"] += f.online
+        c["fee_bearing"] += f.fee_bearing
+        c["paid_online"] += f.fee_bearing and f.paid_online
+        on, n = row.online_by_flow.get(f.flow, (0, 0))
+        row.online_by_flow[f.flow] = (on + f.online, n + 1)
+    elif not closed_by(period.start):
+        c["carried_over"] += 1
+    else:
+        return  # closed before the period: not part of it
+    if closed_by(at):
+        assert f.closed_at is not None
+        c["resolved_on_time" if f.closed_at <= f.due_at else "resolved_late"] += 1
+        c["refused"] += f.outcome == "rejected"
+        c["returned_by_post"] += f.return_by_post and f.outcome == "completed"
+    else:
+        c["overdue" if f.due_at < at else "in_progress"] += 1
+
+
+def check(rows: Sequence[Row]) -> list[str]:
+    """Identities every row must satisfy; a report that breaks one is wrong, whatever its source."""
+    problems = []
+    for r in rows:
+        c = r.counts
+        start = c["received"] + c["carried_over"]
+        end = c["resolved_on_time"] + c["resolved_late"] + c["in_progress"] + c["overdue"]
+        if start != end:
+            problems.append(f"{r.flow}/{r.area}: received + carried over {start} ≠ resolved + in progress {end}")
+        if c["paid_online"] > c["fee_bearing"] or c["received_online"] > c["received"]:
+            problems.append(f"{r.flow}/{r.area}: a part exceeds its whole")
+    return problems

@@ -1,0 +1,122 @@
+"""The dashboard in a real browser (Debian's Chromium driven by Playwright) during a short run: an
+alert appears live, a dossier's timeline opens, redrive is refused without the operator token and
+done with it, and the Vietnamese text reads right. Screenshots go to test-artifacts/browser/."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from deploy.embedded import free_port
+from tests.e2e.test_smoke_run import LIENTHONG, lienthong
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+TOKEN = "browser-test-operator"
+
+
+def ensure_chromium() -> Path:
+    """Debian's Chromium, installed with apt when missing (never `playwright install`)."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    apt = shutil.which("apt-get")
+    if apt is None:
+        pytest.fail("Chromium is missing and apt-get is not available to install it")
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for step in ([apt, "update", "-qq"], [apt, "install", "-y", "-qq", "chromium"]):
+        done = subprocess.run([*sudo, *step], env=env, capture_output=True, text=True, timeout=900, check=False)
+        if done.returncode != 0:
+            pytest.fail(f"could not install Chromium ({' '.join(step)}): {done.stderr[-2000:]}")
+    assert CHROMIUM.exists()
+    return CHROMIUM
+
+
+@pytest.fixture
+def stack_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LT_")}
+    env.update(
+        LT_HOME=str(tmp_path / "home"),
+        LT_PORTAL_PORT=str(free_port()),
+        LT_DASHBOARD_PORT=str(free_port()),
+        LT_OPERATOR_TOKEN=TOKEN,
+    )
+    try:
+        yield env
+    finally:
+        down = lienthong(env, "down")
+        assert down.returncode == 0, down.stderr
+
+
+def test_dashboard_live_alert_timeline_redrive_and_vietnamese(stack_env: dict[str, str]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    chromium = ensure_chromium()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    up = lienthong(stack_env, "up")
+    assert up.returncode == 0, up.stderr[-3000:]
+    url = f"http://127.0.0.1:{stack_env['LT_DASHBOARD_PORT']}/"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="vi-VN")
+            page.goto(url)
+            expect(page.locator("#feed-state")).to_have_text("đã kết nối", timeout=15_000)
+            assert page.locator("#feed li").count() == 0  # a fresh stack: nothing yet
+
+            # The LLTP peak day carries bad data: each refusal is a data-quality alert, pushed live.
+            run = subprocess.Popen(
+                [*LIENTHONG, "run", "--profile", "lltp-peak-day", "--json"],
+                env=stack_env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=Path(__file__).resolve().parents[2],
+            )
+            try:
+                first = page.locator("#feed li").first
+                expect(first).to_be_visible(timeout=120_000)
+                page.screenshot(path=str(ARTIFACTS / "1-alert-live.png"), full_page=True)
+
+                # Vietnamese: the page's own text, NFC, and the UI labels of what arrived.
+                heading = page.locator("h1").inner_text()
+                assert heading == "Giám sát hồ sơ liên thông"
+                assert unicodedata.is_normalized("NFC", page.locator("body").inner_text())
+                assert page.evaluate("document.characterSet") == "UTF-8"
+                expect(first).to_contain_text(re.compile("Chất lượng dữ liệu|Thất lạc|Ùn tắc, quá hạn|Trùng lặp"))
+                page.locator("header").screenshot(path=str(ARTIFACTS / "2-vietnamese-header.png"))
+
+                # The dossier's timeline across agencies.
+                first.locator("a[data-dossier]").click()
+                expect(page.locator("#timeline h3")).to_contain_text("Hồ sơ", timeout=10_000)
+                expect(page.locator("#timeline li").first).to_be_visible()
+                expect(page.locator("#timeline")).to_contain_text("Cổng DVC")
+                page.locator("#timeline").screenshot(path=str(ARTIFACTS / "3-timeline.png"))
+
+                # Redrive: refused without the token, then with a wrong one, done with the right one.
+                result = page.locator("#action-result")
+                page.locator("#redrive-dossier").click()
+                expect(result).to_contain_text("401")
+                expect(result).to_contain_text("cần mã vận hành")
+                page.fill("#token-input", "not-the-token")
+                page.locator("#redrive-dossier").click()
+                expect(result).to_contain_text("403")
+                page.fill("#token-input", TOKEN)
+                page.locator("#redrive-dossier").click()
+                expect(result).to_contain_text("Đã gửi lại hồ sơ")
+                page.screenshot(path=str(ARTIFACTS / "4-redriven.png"), full_page=True)
+            finally:
+                _out, err = run.communicate(timeout=600)
+            assert run.returncode == 0, err[-3000:]
+        finally:
+            browser.close()
+    for name in ("1-alert-live.png", "2-vietnamese-header.png", "3-timeline.png", "4-redriven.png"):
+        assert (ARTIFACTS / name).stat().st_size > 0

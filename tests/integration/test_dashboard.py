@@ -1,0 +1,151 @@
+"""The dashboard's JSON API on the real stack: residence is left out, so the monitor raises lost
+alerts; the dashboard lists and filters them, pushes them live, shows the dossier's timeline,
+finds it by personal ID number, and lets only the operator acknowledge and redrive."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from dashboard.app import build
+from lienthong.workload.citizens import CitizenFactory
+from tests.integration.conftest import Infra, monitor_process, running
+from tests.integration.test_birth_chain import submit
+
+pytestmark = pytest.mark.integration
+TOKEN = "operator-secret-for-tests"
+
+
+async def sse_alerts(http: aiohttp.ClientSession, url: str, want: int, timeout: float) -> list[dict[str, Any]]:
+    """The first `want` alerts the live feed pushes."""
+    got: list[dict[str, Any]] = []
+    async with asyncio.timeout(timeout), http.get(url) as r:
+        assert r.headers["Content-Type"].startswith("text/event-stream")
+        event = None
+        async for raw in r.content:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("event: "):
+                event = line.removeprefix("event: ")
+            elif line.startswith("data: ") and event == "alert":
+                got.append(json.loads(line.removeprefix("data: ")))
+                if len(got) >= want:
+                    return got
+    return got
+
+
+@pytest.fixture
+async def scene(infra: Infra, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
+    async with running(infra, ["portal", "motcua", "hotich", "bhxh"], tmp_path) as stack:
+        settings = replace(stack.settings, operator_token=TOKEN)
+        app, _ = build(settings)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        try:
+            with monitor_process(stack.settings, tmp_path) as monitor:
+                yield {"stack": stack, "base": str(server.make_url("")).rstrip("/"), "monitor": monitor}
+        finally:
+            await server.close()
+
+
+async def test_alerts_live_filtered_timeline_search_and_operator_actions(scene: dict[str, Any]) -> None:
+    stack, base = scene["stack"], scene["base"]
+    factory = CitizenFactory("042", seed=77)
+    dossiers = [factory.birth_dossier(stack.today()) for _ in range(2)]
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/api/v1/alerts") as r:
+            assert r.status == 200
+            assert (await r.json())["alerts"] == []
+        live = asyncio.create_task(sse_alerts(http, f"{base}/api/v1/alerts/stream", want=2, timeout=120))
+        await asyncio.sleep(0.5)  # subscribed before anything is lost
+        ids = []
+        for d in dossiers:
+            status, body = await submit(http, stack.portal, d)
+            assert status == 202, body
+            ids.append(body["dossier_id"])
+        pushed = await live
+        assert {a["dossier_id"] for a in pushed} == set(ids)
+        assert {a["kind"] for a in pushed} == {"lost"}
+        assert all(a["subject"] == "link:hotich->cutru" for a in pushed)
+
+        async def listed(**query: str) -> list[dict[str, Any]]:
+            async with http.get(f"{base}/api/v1/alerts", params=query) as r:
+                assert r.status == 200, await r.text()
+                return list((await r.json())["alerts"])
+
+        assert {a["dossier_id"] for a in await listed(kind="lost")} == set(ids)
+        assert len(await listed(agency="cutru")) == 2
+        assert len(await listed(agency="hotich")) == 2  # a link names both ends
+        assert await listed(agency="lltp") == []
+        assert await listed(flow="lltp") == []
+        commune = dossiers[0]["area"]["commune"]
+        assert ids[0] in {a["dossier_id"] for a in await listed(commune=commune)}
+        async with http.get(f"{base}/api/v1/alerts", params={"kind": "nonsense"}) as r:
+            assert r.status == 400
+            assert "kind" in (await r.json())["error"]
+
+        # The dossier's timeline across agencies, without its personal data.
+        async with http.get(f"{base}/api/v1/dossiers/{ids[0]}") as r:
+            timeline = await r.json()
+        assert {"portal", "motcua", "hotich"} <= {e["agency"] for e in timeline["events"]}
+        assert not any("dossier" in e["payload"] for e in timeline["events"])
+        assert [a["kind"] for a in timeline["alerts"]] == ["lost"]
+        async with http.get(f"{base}/api/v1/dossiers/no-such-dossier") as r:
+            assert r.status == 404
+
+        # Found by the mother's personal ID number; the answer masks it.
+        pid = dossiers[0]["applicant"]["personal_id"]
+        async with http.get(f"{base}/api/v1/search", params={"q": pid}) as r:
+            found = await r.json()
+        assert found["dossiers"] == [ids[0]]
+        assert pid not in json.dumps(found)
+        async with http.get(f"{base}/api/v1/search", params={"q": ids[1][:8]}) as r:
+            assert ids[1] in (await r.json())["dossiers"]
+
+        # Viewers read only: no token 401, a wrong one 403, each with a JSON reason.
+        alert_id = pushed[0]["id"]
+        for headers, status in (({}, 401), ({"Authorization": "Bearer wrong"}, 403)):
+            async with http.post(f"{base}/api/v1/redrive", json={"all_lost": True}, headers=headers) as r:
+                assert r.status == status
+                assert "token" in (await r.json())["error"]
+            async with http.post(f"{base}/api/v1/alerts/{alert_id}/ack", headers=headers) as r:
+                assert r.status == status
+        operator = {"Authorization": f"Bearer {TOKEN}"}
+        async with http.post(f"{base}/api/v1/redrive", json={"nothing": 1}, headers=operator) as r:
+            assert r.status == 400
+        async with http.post(f"{base}/api/v1/redrive", json={"dossier_id": ids[0]}, headers=operator) as r:
+            assert r.status == 202
+            assert (await r.json())["queued"] >= 1  # every work message sent for it, again
+        async with http.post(f"{base}/api/v1/redrive", json={"all_lost": True}, headers=operator) as r:
+            assert r.status == 202
+            assert (await r.json())["alerts"] == 2
+        async with http.post(f"{base}/api/v1/alerts/{alert_id}/ack", headers=operator) as r:
+            assert r.status == 200
+        acked = {a["id"]: a for a in await listed()}
+        assert acked[alert_id]["acknowledged_at"] is not None
+
+        async with http.get(f"{base}/api/v1/funnel") as r:
+            birth = next(f for f in (await r.json())["flows"] if f["flow"] == "birth")
+        steps = {s["step"]: s for s in birth["steps"]}
+        assert birth["submitted"] == 2
+        assert steps["intake"]["finished"] == 2
+        assert steps["register_residence"]["reached"] == 0  # never received: the lost link
+        async with http.get(f"{base}/api/v1/health", params={"hours": "10000"}) as r:
+            health = await r.json()
+        assert {"link": "hotich->cutru", "sent": 2, "errors": 0, "error_rate": 0.0, "backlog": 2} in health["links"]
+
+        # Metrics: the dashboard's, and a service's counters of what it wrote.
+        async with http.get(f"{base}/metrics") as r:
+            assert r.status == 200
+        async with http.get(f"http://127.0.0.1:{stack.ports['hotich']}/metrics") as r:
+            text = await r.text()
+        assert 'lienthong_events_total{agency="hotich",type="step.completed"}' in text
+        assert "lienthong_step_duration_sim_seconds_bucket" in text
+    assert scene["monitor"].poll() is None
