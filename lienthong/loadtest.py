@@ -126,7 +126,9 @@ def run(settings: Settings, console: Console, opts: Options) -> tuple[dict[str, 
     if opts.shape == "capacity":
         sustained = max((s["rps"] for s in steps if s["ok"]), default=0.0)
     else:
-        sustained = stats["submit_rps"]
+        # Submissions over the time the shape was submitting (polls and the wait excluded).
+        window = ledger.get("submitting_s") or 0.0
+        sustained = round(stats["submits"] / window, 1) if window else 0.0
     result = {
         "shape": opts.shape,
         "requests": stats["requests"],
@@ -162,7 +164,7 @@ def read_stats(path: Path) -> dict[str, Any]:
         "p50_ms": num(total, "50%"),
         "p95_ms": num(total, "95%"),
         "p99_ms": num(total, "99%"),
-        "submit_rps": round(sum(num(r, "Requests/s") for r in submits), 1),
+        "submits": int(sum(num(r, "Request Count") for r in submits)),
     }
 
 

@@ -26,6 +26,7 @@ from loadtests.users import LEDGER, BirthChain, DeathChain, LltpRequest, env_flo
 
 OFFICE_DAY_S = 8 * 3600
 MIN_OFFICE_S = 20.0
+SPAWN_SLACK_S = 10.0
 
 
 def _grace() -> float:
@@ -44,6 +45,8 @@ class LltpPeakDay(LoadTestShape):
         rate = max(1.0, self.requests / self.office_s)
         if t < self.office_s:
             return max(1, min(self.requests, math.ceil(self.requests * t / self.office_s))), rate, [LltpRequest]
+        if LEDGER.submissions < self.requests and t < self.office_s + SPAWN_SLACK_S:
+            return self.requests, rate, [LltpRequest]  # the last users spawned submit their one request
         LEDGER.closed = True
         if LEDGER.pending() and t < self.office_s + _grace():
             return self.requests, rate, [LltpRequest]

@@ -25,6 +25,7 @@ from locust import FastHttpUser, task
 from locust.exception import RescheduleTask
 
 from contracts.clock import SimClock
+from contracts.dossiers import BENEFICIARY_TYPES, INSURED_TYPES
 from lienthong.workload.baddata import spoil
 from lienthong.workload.citizens import CitizenFactory
 
@@ -55,11 +56,36 @@ class Ledger:
     shape still wants submissions (`closed`: users then only follow what they submitted)."""
 
     def __init__(self) -> None:
-        self.closed = False
+        self._closed = False
+        self.first_submit: float | None = None
+        self.submissions = 0
+        self.closed_at: float | None = None
         self.lock = threading.Lock()
         self.accepted: dict[str, str | None] = {}
         self.refused_at_edge = 0
         self.finished_by_users = 0
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @closed.setter
+    def closed(self, value: bool) -> None:
+        if value and not self._closed:
+            self.closed_at = time.monotonic()
+        self._closed = value
+
+    def submitting(self) -> None:
+        with self.lock:
+            self.submissions += 1
+            if self.first_submit is None:
+                self.first_submit = time.monotonic()
+
+    def submitting_s(self) -> float | None:
+        """Seconds from the first submission to the shape's closing (or now)."""
+        if self.first_submit is None:
+            return None
+        return (self.closed_at or time.monotonic()) - self.first_submit
 
     def accept(self, dossier_id: str) -> None:
         with self.lock:
@@ -77,7 +103,11 @@ class Ledger:
 
     def dump(self, path: Path) -> None:
         with self.lock:
-            body = {"accepted": self.accepted, "refused_at_edge": self.refused_at_edge}
+            body = {
+                "accepted": self.accepted,
+                "refused_at_edge": self.refused_at_edge,
+                "submitting_s": self.submitting_s(),
+            }
         path.write_text(json.dumps(body), encoding="utf-8")
 
 
@@ -115,6 +145,7 @@ class Citizen(FastHttpUser):
             gevent.sleep(1.0)
             return
         self.submitted += 1
+        LEDGER.submitting()
         self.submit_one()
 
     def today(self) -> date:
@@ -200,7 +231,11 @@ class DeathChain(Citizen):
     weight = 1
 
     def dossier(self) -> dict[str, Any]:
-        return self.factory.death_dossier(self.today(), procedures=self.rng.choice((2, 3)))
+        # Valid stays valid (as in `lienthong run`): a burial payment only for a deceased a payer
+        # covers, a survivor benefit only for the insured.
+        beneficiary = self.rng.choice(BENEFICIARY_TYPES)
+        n = 2 if beneficiary == "none" else self.rng.choice((3, 4) if beneficiary in INSURED_TYPES else (3,))
+        return self.factory.death_dossier(self.today(), procedures=n, beneficiary=beneficiary)
 
     @task
     def register(self) -> None:

@@ -75,6 +75,7 @@ async def raw_consume(bootstrap: str, prefix: str, expected: int) -> float:
 
 
 def bare_agent(bootstrap: str, prefix: str, expected: int, home: Path) -> float:
+    home.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         "LT_KAFKA_BOOTSTRAP": bootstrap,
@@ -91,7 +92,8 @@ def bare_agent(bootstrap: str, prefix: str, expected: int, home: Path) -> float:
         timeout=900,
         check=False,
     )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    # faust's worker writes terminal control codes before our line: take the JSON object itself.
+    lines = [line[line.index("{") :] for line in done.stdout.splitlines() if '"per_s"' in line]
     if not lines:
         raise RuntimeError(f"the bare agent reported nothing (exit {done.returncode}): {done.stderr[-2000:]}")
     return float(json.loads(lines[-1])["per_s"])
