@@ -201,7 +201,9 @@ def tabulate(facts: Iterable[DossierFacts], period: Period, by: str, cutoff: dat
     at min(period end, cutoff)."""
     if by not in LEVELS:
         raise ValueError(f"--by {by!r}: expected one of {', '.join(LEVELS)}")
-    at = min(period.end, cutoff) if cutoff else period.end
+    # The cut-off is the newest stored event: what happened at it has happened (the last dossier
+    # closed may be that very event), so the state is taken just after it.
+    at = min(period.end, cutoff + timedelta(microseconds=1)) if cutoff else period.end
     rows: dict[tuple[str, str], Row] = {}
     for f in facts:
         if f.submitted_at >= at:

@@ -50,8 +50,10 @@ class Dossier:
 
     @property
     def settled(self) -> bool:
-        """Closed with nothing left to wait for: the tracker can forget it."""
-        return self.closed and not self.pending
+        """Closed with nothing left to wait for: the tracker can forget it. A receipt whose
+        handoff.sent has not been read yet keeps it: that handoff may still prove late (after a
+        broker crash, its copy from the sender's outbox can come after the dossier closed)."""
+        return self.closed and not self.pending and not self.early
 
 
 @dataclass(frozen=True, slots=True)

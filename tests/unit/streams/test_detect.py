@@ -173,6 +173,15 @@ def test_a_late_acknowledgement_read_before_its_handoff_is_still_reported_late()
     assert [(type(r), r.expectation.subject, r.met_at) for r in out] == [
         (Late, "link:lltp->portal", receipt.occurred_at)
     ]
+    # The dossier may even close before the handoff's copy arrives: it is still judged.
+    m = Monitor(TRACKER)
+    for e in events[:i]:
+        m.observe(e)
+    m.observe(receipt)
+    for e in events[j + 1 :]:
+        m.observe(e)
+    assert [type(r) for r in m.observe(sent)] == [Late]
+    assert m.dossiers == {}  # and then it is forgotten
     # On time, the same order raises nothing.
     m = Monitor(TRACKER)
     for e in events[:i]:

@@ -166,3 +166,9 @@ def test_received_plus_carried_over_always_equals_resolved_plus_in_progress(
     ]
     assert check(tabulate(facts, JAN, "commune")) == []
     assert check(tabulate(facts, JAN, "commune", cutoff=at(15))) == []
+
+
+def test_a_dossier_closed_by_the_newest_event_is_resolved_not_in_progress() -> None:
+    last = dossier(1, closed_at=at(20), outcome="completed")
+    c = total(tabulate([last], JAN, "district", cutoff=at(20))).counts
+    assert (c["resolved_on_time"], c["in_progress"], c["overdue"]) == (1, 0, 0)
