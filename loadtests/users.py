@@ -139,8 +139,10 @@ class Citizen(FastHttpUser):
     def wait_time(self) -> float:
         return self.pace
 
+    @task
     def step(self) -> None:
-        """One task: submit a dossier, unless this user is done (once) or the shape closed."""
+        """The one task of every citizen: submit a dossier, unless this user is done (once) or
+        the shape closed."""
         if LEDGER.closed or (self.once and self.submitted):
             gevent.sleep(1.0)
             return
@@ -207,10 +209,6 @@ class LltpRequest(Citizen):
             self.today(), "online" if online else "in_person", True, paid_online=online and self.rng.random() < 0.995
         )
 
-    @task
-    def request(self) -> None:
-        self.step()
-
 
 class BirthChain(Citizen):
     abstract = False
@@ -219,10 +217,6 @@ class BirthChain(Citizen):
 
     def dossier(self) -> dict[str, Any]:
         return self.factory.birth_dossier(self.today())
-
-    @task
-    def register(self) -> None:
-        self.step()
 
 
 class DeathChain(Citizen):
@@ -236,7 +230,3 @@ class DeathChain(Citizen):
         beneficiary = self.rng.choice(BENEFICIARY_TYPES)
         n = 2 if beneficiary == "none" else self.rng.choice((3, 4) if beneficiary in INSURED_TYPES else (3,))
         return self.factory.death_dossier(self.today(), procedures=n, beneficiary=beneficiary)
-
-    @task
-    def register(self) -> None:
-        self.step()
