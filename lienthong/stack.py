@@ -159,9 +159,11 @@ def _ensure_services(
     external: list[str],
     extra_env: dict[str, str] | None = None,
 ) -> None:
-    unknown = set(external) - set(SIMULATED_AGENCIES)
+    unknown = set(external) - set(PROCESSES)
     if unknown:
-        raise ValueError(f"--external names unknown agencies: {', '.join(sorted(unknown))}")
+        raise ValueError(
+            f"--external names unknown services: {', '.join(sorted(unknown))} (expected one of {', '.join(PROCESSES)})"
+        )
     previous_spec = read_state(home / "services.json")
     previous = previous_spec.get("services", {})
     wanted = [a for a in PROCESSES if a not in external]

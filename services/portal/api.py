@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from aiohttp import web
@@ -81,32 +83,27 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
         dossier_id = str(uuid.uuid4())
         trace_id = request.headers.get("X-Trace-Id") or uuid.uuid4().hex
         plan = plan_submission(sub, chains[sub.chain], now, dossier_id, trace_id, calendar)
+        rows, hits = handoff_rows(injector, plan.handoff, prefix)
+        rows.insert(0, (topics.dossier_events(prefix), plan.submitted, AT_ONCE))
+        if payment is not None:
+            failed = new_event(
+                "link.error",
+                "portal",
+                now,
+                dossier_id=dossier_id,
+                chain=sub.chain,
+                payload={"to": "payment", "error": "online fee payment failed; the fee is paid at the counter"},
+                trace_id=trace_id,
+            )
+            rows.insert(1, (topics.dossier_events(prefix), failed, AT_ONCE))
+            hits.append((dossier_id, failed.event_id, Hit(payment.name, payment.effect, "link:portal->payment", now)))
+        events, releases = split(rows)
+        queued = outbox.records(events)
         with structlog.contextvars.bound_contextvars(dossier_id=dossier_id, trace_id=trace_id):
-            async with rt.pool.acquire() as conn, conn.transaction():
-                # Serialise submissions about the same subject, so two copies cannot both pass the check.
-                await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", sub.subject_key)
-                same = await conn.fetchval(
-                    "SELECT dossier_id FROM portal.dossiers WHERE chain = $1 AND subject_key = $2 "
-                    "AND (status = 'in_progress' OR (chain <> 'lltp' AND status = 'completed')) "
-                    "AND ($3::text IS NULL OR idempotency_key IS DISTINCT FROM $3) LIMIT 1",
-                    sub.chain,
-                    sub.subject_key,
-                    key,
-                )
-                if same is not None:
-                    log.info("duplicate submission refused", existing=same)
-                    return _problem(
-                        409,
-                        "duplicate_dossier",
-                        [{"field": "$", "reason": f"the same {sub.chain} dossier was already submitted as {same}"}],
-                    )
-                inserted = await conn.fetchval(
-                    "INSERT INTO portal.dossiers (dossier_id, chain, channel, status, expected_results, procedures, "
-                    "province, district, commune, fee_bearing, paid_online, return_by_post, submitted_at, trace_id, "
-                    "run_id, idempotency_key, data, due_at, needs_verification, subject_key) "
-                    "VALUES ($1, $2, $3, 'in_progress', $4, $5, $6, $7, $8, $9, $10, "
-                    "$11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (idempotency_key) DO NOTHING "
-                    "RETURNING dossier_id",
+            async with rt.pool.acquire() as conn, _atomic(conn, bool(releases or hits)):
+                accepted = await conn.fetchrow(
+                    "SELECT * FROM portal.accept_dossier($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+                    "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
                     dossier_id,
                     sub.chain,
                     sub.channel,
@@ -126,32 +123,27 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                     plan.due_at,
                     sub.needs_verification,
                     sub.subject_key,
+                    *outbox.columns([r for i, r in enumerate(queued) if i not in releases]),
                 )
-                if inserted is None:
-                    existing = await conn.fetchrow(
-                        "SELECT dossier_id, status FROM portal.dossiers WHERE idempotency_key = $1", key
+                if accepted["outcome"] == "duplicate":
+                    log.info("duplicate submission refused", existing=accepted["existing_id"])
+                    return _problem(
+                        409,
+                        "duplicate_dossier",
+                        [
+                            {
+                                "field": "$",
+                                "reason": f"the same {sub.chain} dossier was already submitted as "
+                                f"{accepted['existing_id']}",
+                            }
+                        ],
                     )
-                    return web.json_response(
-                        {"dossier_id": existing["dossier_id"], "status": existing["status"], "duplicate": True}
-                    )
-                rows, hits = handoff_rows(injector, plan.handoff, prefix)
-                rows.insert(0, (topics.dossier_events(prefix), plan.submitted, AT_ONCE))
-                if payment is not None:
-                    failed = new_event(
-                        "link.error",
-                        "portal",
-                        now,
-                        dossier_id=dossier_id,
-                        chain=sub.chain,
-                        payload={"to": "payment", "error": "online fee payment failed; the fee is paid at the counter"},
-                        trace_id=trace_id,
-                    )
-                    rows.insert(1, (topics.dossier_events(prefix), failed, AT_ONCE))
-                    hits.append(
-                        (dossier_id, failed.event_id, Hit(payment.name, payment.effect, "link:portal->payment", now))
-                    )
-                await outbox.add(conn, "portal", *split(rows))
+                if accepted["outcome"] == "replayed":
+                    first = {"dossier_id": accepted["existing_id"], "status": accepted["existing_status"]}
+                    return web.json_response({**first, "duplicate": True})
+                await outbox.add_released(conn, "portal", [(queued[i], times) for i, times in releases.items()])
                 await truth.record(conn, hits)
+            outbox.counted("portal", events)
             log.info("dossier accepted", chain=sub.chain, channel=sub.channel)
         rt.relay.wake()
         return web.json_response(
@@ -250,6 +242,12 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
         web.get("/api/v1/stats", stats),
         web.get("/api/v1/openapi.json", openapi),
     ]
+
+
+def _atomic(conn: Any, needed: bool) -> AbstractAsyncContextManager[Any]:
+    """A transaction when acceptance takes more than the one statement (a statement alone is
+    atomic already, and BEGIN and COMMIT are two more round trips on the hot path)."""
+    return cast(AbstractAsyncContextManager[Any], conn.transaction()) if needed else contextlib.nullcontext()
 
 
 def _jsonable(v: Any) -> Any:

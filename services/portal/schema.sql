@@ -43,3 +43,51 @@ CREATE TABLE IF NOT EXISTS {s}.timeline (
     payload     jsonb NOT NULL
 );
 CREATE INDEX IF NOT EXISTS timeline_dossier ON {s}.timeline (dossier_id, occurred_at);
+-- Accepting a dossier in one round trip (the portal's hot path; each statement sent is a
+-- syscall and a protocol exchange for the single-threaded service): the duplicate check under a
+-- per-subject lock, the dossier row and its outbox rows that go out at once. The caller wraps it
+-- in a transaction only when faults add delayed rows or ground truth.
+CREATE OR REPLACE FUNCTION {s}.accept_dossier(
+    p_dossier_id text, p_chain text, p_channel text, p_expected text[], p_procedures text[],
+    p_province text, p_district text, p_commune text, p_fee_bearing boolean, p_paid_online boolean,
+    p_return_by_post boolean, p_submitted_at timestamptz, p_trace_id text, p_run_id text,
+    p_idempotency_key text, p_data jsonb, p_due_at timestamptz, p_needs_verification boolean,
+    p_subject_key text,
+    o_event_id uuid[], o_dossier_id text[], o_topic text[], o_key bytea[], o_value bytea[],
+    OUT outcome text, OUT existing_id text, OUT existing_status text
+) LANGUAGE plpgsql AS $$
+BEGIN
+    -- Serialise submissions about the same subject, so two copies cannot both pass the check.
+    PERFORM pg_advisory_xact_lock(hashtext(p_subject_key));
+    SELECT d.dossier_id INTO existing_id FROM {s}.dossiers d
+     WHERE d.chain = p_chain AND d.subject_key = p_subject_key
+       AND (d.status = 'in_progress' OR (d.chain <> 'lltp' AND d.status = 'completed'))
+       AND (p_idempotency_key IS NULL OR d.idempotency_key IS DISTINCT FROM p_idempotency_key)
+     LIMIT 1;
+    IF existing_id IS NOT NULL THEN
+        outcome := 'duplicate';
+        RETURN;
+    END IF;
+    INSERT INTO {s}.dossiers AS d (dossier_id, chain, channel, status, expected_results, procedures,
+        province, district, commune, fee_bearing, paid_online, return_by_post, submitted_at, trace_id,
+        run_id, idempotency_key, data, due_at, needs_verification, subject_key)
+    VALUES (p_dossier_id, p_chain, p_channel, 'in_progress', p_expected, p_procedures, p_province,
+        p_district, p_commune, p_fee_bearing, p_paid_online, p_return_by_post, p_submitted_at,
+        p_trace_id, p_run_id, p_idempotency_key, p_data, p_due_at, p_needs_verification, p_subject_key)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING d.dossier_id INTO existing_id;
+    IF existing_id IS NULL THEN
+        -- The same Idempotency-Key again: answer with what the first request made.
+        SELECT d.dossier_id, d.status INTO existing_id, existing_status
+          FROM {s}.dossiers d WHERE d.idempotency_key = p_idempotency_key;
+        outcome := 'replayed';
+        RETURN;
+    END IF;
+    WITH queued AS (
+        INSERT INTO {s}.outbox (event_id, dossier_id, topic, key, value)
+        SELECT * FROM unnest(o_event_id, o_dossier_id, o_topic, o_key, o_value)
+        ON CONFLICT (event_id, topic) DO NOTHING RETURNING id)
+    INSERT INTO {s}.outbox_pending (id) SELECT id FROM queued;
+    outcome := 'accepted';
+    existing_id := NULL;
+END $$;

@@ -48,10 +48,12 @@ async def follow(pool: asyncpg.Pool, bootstrap: str, prefix: str) -> None:
                 )
             if rows:
                 async with pool.acquire() as conn:
-                    await conn.executemany(
+                    # One statement for the batch: it shares the portal's one core with the API.
+                    await conn.execute(
                         "INSERT INTO portal.timeline (event_id, dossier_id, type, agency, step, occurred_at, payload) "
-                        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING",
-                        rows,
+                        "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], "
+                        "$6::timestamptz[], $7::jsonb[]) ON CONFLICT (event_id) DO NOTHING",
+                        *(list(c) for c in zip(*rows, strict=True)),
                     )
             if batches:
                 await c.commit()

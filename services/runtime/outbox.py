@@ -37,26 +37,46 @@ drops it; it stays in the outbox for redrive)."""
 AT_ONCE: Release = (None,)
 
 
+Record = tuple[uuid.UUID, str | None, str, bytes | None, bytes]
+"""An outbox row as stored: (event id, dossier id, topic, key, value)."""
+
+
+def records(rows: Iterable[tuple[str, Event]]) -> list[Record]:
+    return [(uuid.UUID(e.event_id), e.dossier_id, topic, e.key, e.to_json()) for topic, e in rows]
+
+
+def columns(records: list[Record]) -> list[list[Any]]:
+    """The rows as five arrays, for `unnest` (one statement whatever their number)."""
+    return [list(c) for c in zip(*records, strict=True)] if records else [[], [], [], [], []]
+
+
+def counted(schema: str, rows: Iterable[tuple[str, Event]]) -> None:
+    """Count the lifecycle events among rows queued by `schema` (the service's metrics)."""
+    count_events(schema, [e for topic, e in rows if topic.endswith(EVENTS_TOPIC_SUFFIX)])
+
+
 async def add(
     conn: Any, schema: str, rows: Iterable[tuple[str, Event]], releases: dict[int, Release] | None = None
 ) -> None:
     """Queue events for publication inside the caller's transaction; `releases` maps a row's
     index to its release times when faults delay, repeat or drop it."""
     rows = list(rows)
-    count_events(schema, [e for topic, e in rows if topic.endswith(EVENTS_TOPIC_SUFFIX)])
-    records: list[tuple[uuid.UUID, str | None, str, bytes | None, bytes]] = [
-        (uuid.UUID(e.event_id), e.dossier_id, topic, e.key, e.to_json()) for topic, e in rows
-    ]
-    if not releases:
-        await add_raw(conn, schema, records)
+    counted(schema, rows)
+    queued = records(rows)
+    releases = releases or {}
+    await add_raw(conn, schema, [r for i, r in enumerate(queued) if i not in releases])
+    await add_released(conn, schema, [(queued[i], times) for i, times in releases.items()])
+
+
+async def add_released(conn: Any, schema: str, special: list[tuple[Record, Release]]) -> None:
+    """Queue rows that go out later, more than once or never (see `Release`)."""
+    if not special:
         return
-    await add_raw(conn, schema, [r for i, r in enumerate(records) if i not in releases])
-    special = [(records[i], times) for i, times in releases.items()]
     ids = await conn.fetch(
         f"INSERT INTO {schema}.outbox (event_id, dossier_id, topic, key, value) "
         "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bytea[]) "
         "ON CONFLICT (event_id, topic) DO NOTHING RETURNING id, event_id, topic",
-        *(list(c) for c in zip(*(r for r, _ in special), strict=True)),
+        *columns([r for r, _ in special]),
     )
     by_key = {(r["event_id"], r["topic"]): r["id"] for r in ids}
     pending = [(by_key[(rec[0], rec[2])], at) for rec, times in special if (rec[0], rec[2]) in by_key for at in times]
@@ -64,19 +84,16 @@ async def add(
         await conn.executemany(f"INSERT INTO {schema}.outbox_pending (id, release_at) VALUES ($1, $2)", pending)
 
 
-async def add_raw(
-    conn: Any, schema: str, records: list[tuple[uuid.UUID, str | None, str, bytes | None, bytes]]
-) -> None:
+async def add_raw(conn: Any, schema: str, records: list[Record]) -> None:
     """Queue (event id, dossier id, topic, key, value) messages, in one statement."""
     if not records:
         return
-    columns = list(zip(*records, strict=True))
     await conn.execute(
         f"WITH queued AS (INSERT INTO {schema}.outbox (event_id, dossier_id, topic, key, value) "
         "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bytea[]) "
         "ON CONFLICT (event_id, topic) DO NOTHING RETURNING id) "
         f"INSERT INTO {schema}.outbox_pending (id) SELECT id FROM queued",
-        *(list(c) for c in columns),
+        *columns(records),
     )
 
 
