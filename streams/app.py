@@ -304,12 +304,15 @@ async def reread_lost_logs(app: faust.App, watch: LogWatch[Any]) -> None:
     tps = sorted(consumer.assignment())
     if not tps:
         return
+    # What was read before the end offsets are asked for: the worker goes on reading while the
+    # request is out, and a position taken after it can pass the end it returns (which looked
+    # like a lost log and re-read whole partitions in a half-year run).
+    read = {tp: consumer._read_offset.get(tp) for tp in tps}
     try:
         ends = await consumer.highwaters(*tps)
     except (KafkaError, TimeoutError, AssertionError) as exc:  # broker away: next check
         log.debug("end offsets not read", error=str(exc))
         return
-    read = {tp: consumer._read_offset.get(tp) for tp in tps}
     for tp in sorted(watch.lost(ends, read)):
         log.warning(
             "partition log lost by the broker; reading it again from the start",

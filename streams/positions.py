@@ -28,8 +28,8 @@ class LogWatch(Generic[P]):
 
     def lost(self, ends: Mapping[P, int], read: Mapping[P, int | None]) -> set[P]:
         """Partitions whose log is shorter than before (`ends` are the current end offsets,
-        `read` faust's read offset, None when nothing was read; it may equal the end, never pass
-        it). Remembers `ends`."""
+        `read` faust's read offsets taken *before* `ends` were asked for, None when nothing was
+        read; a healthy log's end then never falls below them). Remembers `ends`."""
         gone: set[P] = set()
         for p, end in ends.items():
             before = self.seen.get(p)
