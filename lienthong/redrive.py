@@ -7,9 +7,10 @@ any agency ever sent for the dossier. Both are idempotent: each receiver's inbox
 it already applied, and every effect that matters (an ID number, a card, a payment) is unique per
 dossier in its owner's schema, so a dossier that was not lost after all is unharmed.
 
-`--auto` is the opt-in policy: every few seconds it redrives the open lost alerts, each again
-only after a backoff that doubles (in sim time), at most `--cap` times; attempts are kept in
-`redrive.attempts`, so the policy survives a restart.
+`--all-lost --wait S` goes round again for lost alerts opened while it waits (a dossier dropped
+on two links), at most ROUNDS times. `--auto` is the opt-in policy: every few seconds it
+redrives the open lost alerts, each again only after a backoff that doubles (in sim time), at
+most `--cap` times; attempts are kept in `redrive.attempts`, so the policy survives a restart.
 """
 
 from __future__ import annotations
@@ -181,6 +182,40 @@ async def wait_finished(url: str, seconds: float) -> int:
             await asyncio.sleep(0.5)
     finally:
         await conn.close()
+
+
+ROUNDS = 5
+"""Redrive rounds of `--all-lost --wait` at most: a dossier hit on two links is lost again at the
+second after the first redrive, and an operator asking for "all lost" means those too."""
+
+
+async def redrive_all_until_finished(url: str, prefix: str, seconds: float, on_round: Any) -> tuple[Outcome, int]:
+    """Redrive every open lost alert, wait for the dossiers to finish; while some are blocked by
+    lost alerts opened since (never by one already redriven here), redrive those and wait again,
+    at most ROUNDS times and `seconds` in all. Returns the total outcome and how many accepted
+    dossiers are still in progress."""
+    total = Outcome()
+    done: set[int] = set()
+    ends = time.monotonic() + seconds
+    still = 0
+    for _ in range(ROUNDS):
+        conn = await asyncpg.connect(url)
+        try:
+            fresh = [a for a in await lost_alerts(conn) if a["id"] not in done]
+            if total.alerts and not fresh:
+                break
+            out = await redrive_alerts(conn, fresh, prefix)
+        finally:
+            await conn.close()
+        done.update(a["id"] for a in fresh)
+        total.alerts += out.alerts
+        total.queued += out.queued
+        total.not_found += out.not_found
+        on_round(out)
+        still = await wait_finished(url, max(0.0, ends - time.monotonic()))
+        if still == 0 or time.monotonic() >= ends:
+            break
+    return total, still
 
 
 async def auto(url: str, prefix: str, clock: SimClock, policy: Policy, seconds: float | None, on_round: Any) -> int:
