@@ -13,7 +13,7 @@ import structlog
 from contracts import topics
 from contracts.envelope import parse_event
 from contracts.errors import ContractError
-from services.runtime.kafka import consumer, is_primer
+from services.runtime.kafka import commit, consumer, is_primer
 
 log = structlog.get_logger()
 
@@ -56,6 +56,6 @@ async def follow(pool: asyncpg.Pool, bootstrap: str, prefix: str) -> None:
                         *(list(c) for c in zip(*rows, strict=True)),
                     )
             if batches:
-                await c.commit()
+                await commit(c)
     finally:
         await c.stop()

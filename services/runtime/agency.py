@@ -37,7 +37,7 @@ from services.faults import truth
 from services.faults.catalogue import Fault
 from services.faults.inject import Hit, Injector
 from services.runtime import outbox
-from services.runtime.kafka import Assignments, consumer, is_primer
+from services.runtime.kafka import Assignments, commit, consumer, is_primer
 from services.runtime.metrics import CONSUMER_LAG, STEP_SECONDS
 from services.runtime.outbox import AT_ONCE, OutboxRelay
 from services.runtime.sabotage import Row, TruthRow, handoff_rows, split
@@ -131,7 +131,7 @@ class AgencyWorker:
                         if rs:
                             c.seek(tp, rs[0].offset)
                     continue
-                await c.commit()
+                await commit(c)
                 for tp, rs in batches.items():
                     if rs:
                         lag = (c.highwater(tp) or 0) - rs[-1].offset - 1

@@ -11,7 +11,7 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import CommitFailedError, TopicAlreadyExistsError
 
 log = structlog.get_logger()
 
@@ -62,6 +62,17 @@ class Assignments(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         self.at = time.time()
+
+
+async def commit(c: AIOKafkaConsumer) -> None:
+    """Commit the read positions; a group that rebalanced meanwhile (after a broker restart the
+    member is unknown) refuses the commit, and the partition's next owner reads the batch again,
+    which every reader here tolerates (inboxes and tables drop what they already hold). That is
+    a warning, not a reason to end the process (it once took the portal down after a crash)."""
+    try:
+        await c.commit()
+    except CommitFailedError as exc:
+        log.warning("read positions not committed: the group rebalanced; the batch will be read again", error=str(exc))
 
 
 def consumer(
