@@ -24,9 +24,9 @@ from typing import Any
 import aiohttp
 
 from deploy.embedded import free_port, stop_pid
+from lienthong.bench.child import ROOT, last_json
 from lienthong.workload.citizens import CitizenFactory
 
-ROOT = Path(__file__).resolve().parents[2]
 P99_LIMIT_MS = 250.0
 CONCURRENCY = (4, 8, 16, 32, 64)
 LEVEL_S = 6.0
@@ -43,31 +43,8 @@ def bodies(path: Path, n: int, today: date) -> None:
 
 
 def drive(url: str, body_file: Path, concurrency: int, skip: int) -> dict[str, Any]:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lienthong.bench.loadgen",
-            url,
-            "--bodies",
-            str(body_file),
-            "--concurrency",
-            str(concurrency),
-            "--seconds",
-            str(LEVEL_S),
-            "--skip",
-            str(skip),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"load generator failed: {done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    args = [url, "--bodies", str(body_file), "--concurrency", str(concurrency), "--seconds", str(LEVEL_S)]
+    return last_json("lienthong.bench.loadgen", [*args, "--skip", str(skip)], 300, "load generator")
 
 
 def best(levels: list[dict[str, Any]]) -> dict[str, Any]:

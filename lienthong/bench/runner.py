@@ -5,23 +5,19 @@ full speed), then the portal against its bare baseline (same load generator)."""
 
 from __future__ import annotations
 
-import json
 import os
 import platform
-import subprocess
-import sys
 import time
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from contracts.clock import VN_TZ
 from lienthong.bench import deadlines, monitor, portal
+from lienthong.bench.child import last_json
 from lienthong.ui import Console
 from services.runtime.settings import Settings, clock_env
 
-ROOT = Path(__file__).resolve().parents[2]
 PARTS = ("deadlines", "monitor", "chains", "portal")
 
 
@@ -32,17 +28,7 @@ def machine() -> dict[str, Any]:
 def chain_throughput(console: Console) -> dict[str, Any]:
     """Finished birth chains per second, end to end, on the smoke profile at full speed."""
     console.step("chain throughput: `lienthong run --profile smoke` (1,000 birth chains at once)")
-    done = subprocess.run(
-        [sys.executable, "-m", "lienthong.cli", "run", "--profile", "smoke", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"the smoke run failed: {done.stderr[-2000:]}")
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    summary = last_json("lienthong.cli", ["run", "--profile", "smoke", "--json"], 1200, "the smoke run")
     finished = summary["chains"]["birth"]["completed"] + summary["chains"]["birth"]["rejected"]
     return {
         "chain_throughput_per_s": round(finished / summary["elapsed_s"], 1),

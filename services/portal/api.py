@@ -98,7 +98,7 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
             rows.insert(1, (topics.dossier_events(prefix), failed, AT_ONCE))
             hits.append((dossier_id, failed.event_id, Hit(payment.name, payment.effect, "link:portal->payment", now)))
         events, releases = split(rows)
-        queued = outbox.records(events)
+        at_once, later = outbox.partition(outbox.records(events), releases)
         with structlog.contextvars.bound_contextvars(dossier_id=dossier_id, trace_id=trace_id):
             async with rt.pool.acquire() as conn, _atomic(conn, bool(releases or hits)):
                 accepted = await conn.fetchrow(
@@ -123,7 +123,7 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                     plan.due_at,
                     sub.needs_verification,
                     sub.subject_key,
-                    *outbox.columns([r for i, r in enumerate(queued) if i not in releases]),
+                    *outbox.columns(at_once),
                 )
                 if accepted["outcome"] == "duplicate":
                     log.info("duplicate submission refused", existing=accepted["existing_id"])
@@ -141,7 +141,7 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                 if accepted["outcome"] == "replayed":
                     first = {"dossier_id": accepted["existing_id"], "status": accepted["existing_status"]}
                     return web.json_response({**first, "duplicate": True})
-                await outbox.add_released(conn, "portal", [(queued[i], times) for i, times in releases.items()])
+                await outbox.add_released(conn, "portal", later)
                 await truth.record(conn, hits)
             outbox.counted("portal", events)
             log.info("dossier accepted", chain=sub.chain, channel=sub.channel)

@@ -62,10 +62,14 @@ async def add(
     index to its release times when faults delay, repeat or drop it."""
     rows = list(rows)
     counted(schema, rows)
-    queued = records(rows)
-    releases = releases or {}
-    await add_raw(conn, schema, [r for i, r in enumerate(queued) if i not in releases])
-    await add_released(conn, schema, [(queued[i], times) for i, times in releases.items()])
+    at_once, later = partition(records(rows), releases or {})
+    await add_raw(conn, schema, at_once)
+    await add_released(conn, schema, later)
+
+
+def partition(queued: list[Record], releases: dict[int, Release]) -> tuple[list[Record], list[tuple[Record, Release]]]:
+    """The rows that go out at once, and the others with their release times."""
+    return [r for i, r in enumerate(queued) if i not in releases], [(queued[i], t) for i, t in releases.items()]
 
 
 async def add_released(conn: Any, schema: str, special: list[tuple[Record, Release]]) -> None:
