@@ -54,6 +54,10 @@ class SimClock:
         floor = now - timedelta(seconds=self.max_lag_s * self.speed)
         return min(max(model.astimezone(VN_TZ), floor), now)
 
+    def lag_s(self, model: datetime) -> float:
+        """Real seconds by which now is past `model` (negative when `model` is still ahead)."""
+        return (self.now() - model).total_seconds() / self.speed
+
     def real_seconds(self, sim_seconds: float) -> float:
         """How long a sim duration lasts in real seconds."""
         return sim_seconds / self.speed

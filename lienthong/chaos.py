@@ -202,6 +202,27 @@ async def rejoined(home: Path, since: float, timeout: float = REJOIN_TIMEOUT_S) 
     return None
 
 
+async def stamping(home: Path) -> dict[str, Any]:
+    """Over every agency process (since each one's last start, as its /healthz reports): the
+    worst real lag a stamp trailed its model time by, and how many stamps that lag clamped."""
+    ports = {k: v for k, v in read_state(home / "services.json").get("services", {}).items() if k in AGENCIES}
+    worst: dict[str, float] = {}
+    clamped: dict[str, int] = {}
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+        for name, port in ports.items():
+            with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                    body = await r.json()
+                worst[name] = float(body.get("stamp_lag_max_s", 0.0))
+                clamped[name] = int(body.get("stamps_clamped", 0))
+    return {
+        "lag_max_s": max(worst.values(), default=None),
+        "clamped": sum(clamped.values()),
+        "clamped_by_agency": {k: v for k, v in clamped.items() if v},
+        "lag_max_by_agency": worst,
+    }
+
+
 async def replay_outboxes(settings: Settings, since: float) -> int:
     """Queue again every work message produced since `since` (receivers drop what they already
     have), and every lifecycle event of any age that the monitor has not stored and that is not

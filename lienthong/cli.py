@@ -79,9 +79,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     home = settings.home.resolve()
     lead = run_lead(home)
     anchor = time.time() + lead
+    # The bound goes to the services only (the command line never stamps), so it cannot leak
+    # from one run's stack.json into the next run's default.
+    bound = profile.stamping_bound_s or settings.sim_max_lag_s
     clock = {"sim_epoch": epoch.isoformat(), "sim_anchor": anchor, "sim_speed": speed}
     env = {
-        **clock_env(epoch, anchor, speed),
+        **clock_env(epoch, anchor, speed, bound),
         "LT_LLTP_ISSUER": profile.lltp_issuer,
         **{f"LT_{k.upper()}": str(v) for k, v in faults.items()},
     }
@@ -99,6 +102,15 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     summary = asyncio.run(
         run.run(profile, settings, settings.clock(), console, settle_s=args.settle, injector=injector)
     )
+    from lienthong.chaos import stamping
+
+    summary["stamping"] = {"bound_s": bound, **asyncio.run(stamping(home))}
+    if summary["stamping"]["clamped"]:
+        console.step(
+            f"warning: {summary['stamping']['clamped']} events were stamped later than their model time "
+            f"(processing trailed by up to {summary['stamping']['lag_max_s']:.1f} s, bound "
+            f"{bound:g} s): alerts on them may come from this machine's lag"
+        )
     summary["setup_s"] = round(setup_s, 2)
     summary["ready_s"] = None if ready_s is None else round(ready_s, 2)
     summary["lead_s"] = round(lead, 2)

@@ -72,12 +72,12 @@ def run(settings: Settings, console: Console, opts: Options) -> tuple[dict[str, 
     speed = opts.speed or defaults.speed
     anchor = time.time() + LEAD_S
     clock = {"sim_epoch": EPOCH.isoformat(), "sim_anchor": anchor, "sim_speed": speed}
-    settings = stack.start_fresh(settings, console, [], clock, clock_env(EPOCH, anchor, speed))
+    settings = stack.start_fresh(settings, console, [], clock, clock_env(EPOCH, anchor, speed, settings.sim_max_lag_s))
     out = opts.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
-        **clock_env(EPOCH, anchor, speed),
+        **clock_env(EPOCH, anchor, speed, settings.sim_max_lag_s),
         "LT_LOADTEST_SHAPE": opts.shape,
         "LT_LOADTEST_OUT": str(out),
         "LT_LOADTEST_ONCE": "1" if opts.shape == "lltp-peak-day" else "0",

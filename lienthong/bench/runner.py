@@ -48,7 +48,8 @@ def portal_capacity(settings: Settings, console: Console) -> dict[str, Any]:
     anchor = time.time()
     clock = {"sim_epoch": epoch.isoformat(), "sim_anchor": anchor, "sim_speed": 1.0}
     others = [name for name in stack.PROCESSES if name != "portal"]
-    settings = stack.start_fresh(settings, console, others, clock, clock_env(epoch, anchor, 1.0))
+    env = clock_env(epoch, anchor, 1.0, settings.sim_max_lag_s)
+    settings = stack.start_fresh(settings, console, others, clock, env)
     _, url = settings.require_infra()
     return portal.measure(settings.portal_url, url, epoch.date(), console.step)
 

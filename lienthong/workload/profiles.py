@@ -68,6 +68,10 @@ class Profile:
     beneficiaries: dict[str, float] = field(default_factory=lambda: {"pensioner": 0.5, "social_protection": 0.5})
     """Who the deceased was, for the burial payer (applies when burial is chosen)."""
     lltp_issuer: str = "so_tu_phap"
+    stamping_bound_s: float | None = None
+    """Real seconds of processing lag a stamp may hide on this profile (`LT_SIM_MAX_LAG_S`;
+    None: the settings' value). Raise it where the machine measurably trails by more: the cost is
+    real-time alert latency (the monitor waits that much longer), never sim-time detection delay."""
 
     def expected(self, chain: str) -> int:
         return self.volumes.get(chain, 0)
@@ -128,6 +132,7 @@ def parse(doc: dict[str, Any], name: str) -> Profile:
             arrival=str(doc.get("arrival", "burst")),
             speed=float(doc.get("speed", 20_000)),
             lltp_issuer=str(doc.get("lltp_issuer", "so_tu_phap")),
+            stamping_bound_s=float(doc["stamping_bound_s"]) if "stamping_bound_s" in doc else None,
         )
         if "death_procedures" in doc:
             mix = {int(k): float(v) for k, v in doc["death_procedures"].items()}
@@ -140,6 +145,8 @@ def parse(doc: dict[str, Any], name: str) -> Profile:
             )
         if profile.days < 1 or profile.speed <= 0:
             raise ValueError("period.days must be at least 1 and speed positive")
+        if profile.stamping_bound_s is not None and profile.stamping_bound_s <= 0:
+            raise ValueError("stamping_bound_s must be positive")
         load_curve(profile.arrival)
         return profile
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -52,7 +52,7 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
             try:
                 planned = datetime.fromisoformat(raw)
                 if planned.tzinfo is not None:
-                    return clock.stamp(planned)
+                    return rt.worker.stamp(planned)
             except ValueError:
                 pass
         return clock.now()

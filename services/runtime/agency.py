@@ -42,6 +42,7 @@ from services.runtime.metrics import CONSUMER_LAG, STEP_SECONDS
 from services.runtime.outbox import AT_ONCE, OutboxRelay
 from services.runtime.sabotage import Row, TruthRow, handoff_rows, split
 from services.runtime.schedule import COMPLETED, STARTED, plan_work
+from services.runtime.stamping import Stamper
 from services.runtime.work import Absorbed, Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 
 log = structlog.get_logger()
@@ -90,6 +91,7 @@ class AgencyWorker:
         self.prefix = prefix
         self.batch_size = batch_size
         self.clock = clock
+        self.stamp = Stamper(clock, agency)
         self.calendar = WorkingCalendar()
         self.ctx = StepContext(agency, clock, chains, random.Random(seed), clock.now(), dict(params or {}))
         self.processed = 0
@@ -229,7 +231,7 @@ class AgencyWorker:
                 continue
             fresh_ids.discard(item.event.event_id)  # the same event twice in one batch counts once
             applied += 1
-            received = self.clock.stamp(self._delivered(item, outages))
+            received = self.stamp(self._delivered(item, outages))
             emit = _Emitter(item, self.agency, received, self.injector, self.prefix)
             emit("handoff.received", {"from": item.event.agency, "sent_event_id": item.event.event_id})
             if outages:
@@ -396,7 +398,7 @@ class AgencyWorker:
             idx = row["next_idx"]
             while idx < len(plan) and plan[idx][1] <= now:
                 kind, at = plan[idx]
-                emit = _Emitter(item, self.agency, self.clock.stamp(at), self.injector, self.prefix)
+                emit = _Emitter(item, self.agency, self.stamp(at), self.injector, self.prefix)
                 if kind == STARTED:
                     emit("step.started", {"deadline": row["deadline"].isoformat()})
                 elif kind == COMPLETED:

@@ -73,6 +73,7 @@ class Runtime:
             "dead_lettered": self.worker.dead_lettered,
             "published": self.relay.published,
             "sim_time": self.worker.clock.now().isoformat(),
+            **self.worker.stamp.status(),
         }
 
 

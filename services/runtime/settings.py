@@ -130,9 +130,15 @@ def _fresh_clock(speed: float) -> SimClock:
     return SimClock(epoch=base.epoch, anchor=base.anchor, speed=speed)
 
 
-def clock_env(epoch: datetime, anchor: float, speed: float) -> dict[str, str]:
-    """The `LT_SIM_*` variables that give another process this clock."""
-    return {"LT_SIM_EPOCH": epoch.isoformat(), "LT_SIM_ANCHOR": repr(anchor), "LT_SIM_SPEED": repr(speed)}
+def clock_env(epoch: datetime, anchor: float, speed: float, max_lag_s: float) -> dict[str, str]:
+    """The `LT_SIM_*` variables that give another process this clock. All four, always: the
+    supervisor keeps the previous run's `LT_SIM_*` otherwise."""
+    return {
+        "LT_SIM_EPOCH": epoch.isoformat(),
+        "LT_SIM_ANCHOR": repr(anchor),
+        "LT_SIM_SPEED": repr(speed),
+        "LT_SIM_MAX_LAG_S": repr(max_lag_s),
+    }
 
 
 def _convert(name: str, type_name: str, raw: str) -> Any:

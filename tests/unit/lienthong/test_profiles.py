@@ -90,3 +90,11 @@ def test_broken_profiles_say_what_is_wrong(patch: dict, message: str) -> None:  
     doc = {"province": "042", "period": {"start": "2024-01-01"}, "volumes": {"lltp": 3}, **patch}
     with pytest.raises(ValueError, match=message):
         profiles.parse(doc, "x")
+
+
+def test_a_profile_may_raise_the_stamping_bound_and_must_keep_it_positive() -> None:
+    assert profiles.load("ha-tinh-2024-01").stamping_bound_s is None
+    doc = {"province": "042", "period": {"start": "2024-01-01"}, "volumes": {"birth": 1}}
+    assert profiles.parse({**doc, "stamping_bound_s": 15}, "x").stamping_bound_s == 15.0
+    with pytest.raises(ValueError, match="stamping_bound_s must be positive"):
+        profiles.parse({**doc, "stamping_bound_s": 0}, "x")

@@ -1,0 +1,71 @@
+"""Stamping a model time, measured: how far real processing trailed the model at each stamp.
+
+`SimClock.stamp` hides up to `LT_SIM_MAX_LAG_S` real seconds of processing lag (see
+contracts/clock.py). Past that bound a stamp is clamped: the event is recorded later than the
+model says it happened, and a deadline it should have met can look missed. That is this
+machine falling behind, not the simulated agencies, so it must be visible: every process
+counts its clamped stamps and keeps its worst lag (`/healthz`, `/metrics`), warns in its log,
+and `lienthong run` reports both over all services at the end of a run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+from prometheus_client import Counter, Histogram
+
+from contracts.clock import SimClock
+
+log = structlog.get_logger()
+
+STAMP_LAG = Histogram(
+    "lienthong_stamp_lag_seconds",
+    "Real seconds between the model time of an event and the moment it was stamped",
+    ["agency"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40),
+)
+CLAMPED = Counter(
+    "lienthong_stamps_clamped_total",
+    "Stamps moved later than their model time because processing trailed by more than the bound",
+    ["agency"],
+)
+WARN_EVERY_S = 10.0
+"""Real seconds between two warnings about clamped stamps (the first one is immediate)."""
+
+
+@dataclass
+class Stamper:
+    """`clock.stamp`, plus the lag it hid or could not hide."""
+
+    clock: SimClock
+    agency: str
+    worst_s: float = 0.0
+    """The largest lag seen since this process started, in real seconds."""
+    clamped: int = 0
+    _warned_at: float = field(default=float("-inf"), repr=False)
+
+    def __call__(self, model: datetime) -> datetime:
+        lag = self.clock.lag_s(model)
+        if lag > 0:
+            STAMP_LAG.labels(self.agency).observe(lag)
+            self.worst_s = max(self.worst_s, lag)
+            if lag > self.clock.max_lag_s:
+                self.clamped += 1
+                CLAMPED.labels(self.agency).inc()
+                now = time.monotonic()
+                if now - self._warned_at >= WARN_EVERY_S:
+                    self._warned_at = now
+                    log.warning(
+                        "processing trails the model by more than the stamping bound; "
+                        "alerts on these events may come from this machine's lag",
+                        lag_s=round(lag, 2),
+                        bound_s=self.clock.max_lag_s,
+                        clamped=self.clamped,
+                    )
+        return self.clock.stamp(model)
+
+    def status(self) -> dict[str, float | int]:
+        return {"stamp_lag_max_s": round(self.worst_s, 3), "stamps_clamped": self.clamped}
