@@ -224,11 +224,13 @@ async def stamping(home: Path) -> dict[str, Any]:
 
 
 async def replay_outboxes(settings: Settings, since: float) -> int:
-    """Queue again every work message produced since `since` (receivers drop what they already
-    have), and every lifecycle event of any age that the monitor has not stored and that is not
-    still waiting in its outbox: the broker lost everything it held, and a monitor that trailed by
-    more than a few seconds had not read those yet (found once in the faults e2e run: a dossier's
-    dossier.closed, never seen, left the statistics report one dossier short)."""
+    """Queue again every work message the broker acknowledged since `since` (receivers drop what
+    they already have), and every lifecycle event of any age that it acknowledged and the monitor
+    has not stored: the broker lost everything it held, and a monitor that trailed by more than a
+    few seconds had not read those yet (found once in the faults e2e run: a dossier's
+    dossier.closed, never seen, left the statistics report one dossier short). Only what was
+    published: a message a fault dropped stays dropped (a half-year run once delivered a
+    "portal → one-stop not forwarded" handoff here, and the fault it should show was undone)."""
     _, url = settings.require_infra()
     conn = await asyncpg.connect(url)
     events = topics.dossier_events(settings.topic_prefix)
@@ -237,11 +239,13 @@ async def replay_outboxes(settings: Settings, since: float) -> int:
     total = 0
     try:
         for agency in AGENCIES:
-            if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{agency}.outbox"):
+            if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{agency}.outbox_sent"):
                 continue
             total += await conn.fetchval(
-                f"WITH q AS (INSERT INTO {agency}.outbox_pending (id) SELECT o.id FROM {agency}.outbox o "
-                f"WHERE ((o.topic <> $2 AND o.created_at >= to_timestamp($1)) OR (o.topic = $2 AND {unseen})) "
+                f"WITH sent AS (SELECT id, max(at) AS at FROM {agency}.outbox_sent GROUP BY id), "
+                f"q AS (INSERT INTO {agency}.outbox_pending (id) "
+                f"SELECT o.id FROM {agency}.outbox o JOIN sent USING (id) "
+                f"WHERE ((o.topic <> $2 AND sent.at >= to_timestamp($1)) OR (o.topic = $2 AND {unseen})) "
                 f"AND NOT EXISTS (SELECT 1 FROM {agency}.outbox_pending p WHERE p.id = o.id) "
                 "ORDER BY o.id RETURNING 1) SELECT count(*) FROM q",
                 since,

@@ -36,6 +36,12 @@ CREATE TABLE IF NOT EXISTS {s}.outbox_pending (
     id         bigint NOT NULL,
     release_at timestamptz
 );
+-- When the broker acknowledged each publication (narrow, append-only, no index: read only when
+-- the embedded broker lost its log, to publish again what it held and nothing a fault dropped).
+CREATE TABLE IF NOT EXISTS {s}.outbox_sent (
+    id bigint NOT NULL,
+    at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
 -- Steps in progress: the handoff as received and its planned milestones in sim time.
 CREATE TABLE IF NOT EXISTS {s}.tasks (
     id          bigserial PRIMARY KEY,

@@ -145,7 +145,9 @@ class OutboxRelay:
                 return 0
             await self._publisher.publish_many([(r["topic"], r["key"], r["value"]) for r in rows])
             await conn.execute(
-                f"DELETE FROM {self._schema}.outbox_pending WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows]
+                f"WITH gone AS (DELETE FROM {self._schema}.outbox_pending WHERE seq = ANY($1::bigint[]) RETURNING id) "
+                f"INSERT INTO {self._schema}.outbox_sent (id) SELECT id FROM gone",
+                [r["seq"] for r in rows],
             )
         self.published += len(rows)
         return len(rows)
