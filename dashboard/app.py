@@ -170,7 +170,9 @@ class Dashboard:
         text = request.query.get("q", "").strip()
         if not text:
             return _problem(400, "q is required: a dossier id or a 12-digit personal ID number")
-        if text.isdigit():
+        # A dossier id's first group is 8 hex digits, which may all be decimal digits: up to 8
+        # digits is an id prefix (a test run once picked such an id); more must be an ID number.
+        if text.isdigit() and len(text) > 8:
             if len(text) != 12:
                 return _problem(400, "a personal ID number has 12 digits")
             ids = await self._by_personal_id(text)

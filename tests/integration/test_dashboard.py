@@ -108,6 +108,10 @@ async def test_alerts_live_filtered_timeline_search_and_operator_actions(scene: 
         assert pid not in json.dumps(found)
         async with http.get(f"{base}/api/v1/search", params={"q": ids[1][:8]}) as r:
             assert ids[1] in (await r.json())["dossiers"]
+        async with http.get(f"{base}/api/v1/search", params={"q": "12345678"}) as r:
+            assert (r.status, (await r.json())["dossiers"]) == (200, [])  # digits only: still an id prefix
+        async with http.get(f"{base}/api/v1/search", params={"q": "12345678901"}) as r:
+            assert (r.status, "12 digits" in (await r.json())["error"]) == (400, True)
 
         # Viewers read only: no token 401, a wrong one 403, each with a JSON reason.
         alert_id = pushed[0]["id"]
