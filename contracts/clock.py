@@ -48,15 +48,12 @@ class SimClock:
     def at(self, real: float) -> datetime:
         return (self.epoch + timedelta(seconds=(real - self.anchor) * self.speed)).astimezone(VN_TZ)
 
-    def stamp(self, model: datetime) -> datetime:
-        """The sim time to record for something the model says happened at `model`."""
-        now = self.now()
+    def stamp(self, model: datetime, now: datetime | None = None) -> datetime:
+        """The sim time to record for something the model says happened at `model` (`now`: the
+        clock's reading, when the caller already took it)."""
+        now = self.now() if now is None else now
         floor = now - timedelta(seconds=self.max_lag_s * self.speed)
         return min(max(model.astimezone(VN_TZ), floor), now)
-
-    def lag_s(self, model: datetime) -> float:
-        """Real seconds by which now is past `model` (negative when `model` is still ahead)."""
-        return (self.now() - model).total_seconds() / self.speed
 
     def real_seconds(self, sim_seconds: float) -> float:
         """How long a sim duration lasts in real seconds."""

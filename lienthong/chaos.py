@@ -182,20 +182,29 @@ async def _start_again(home: Path, port: int) -> dict[str, Any]:
             await asyncio.sleep(0.5)
 
 
+async def _agency_health(http: aiohttp.ClientSession, ports: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """Each answering agency's /healthz body, by name (the ones that do not answer are left out)."""
+    bodies: dict[str, dict[str, Any]] = {}
+    for name, port in ports.items():
+        with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                bodies[name] = await r.json()
+    return bodies
+
+
+def _agency_ports(home: Path) -> dict[str, int]:
+    return {k: v for k, v in read_state(home / "services.json").get("services", {}).items() if k in AGENCIES}
+
+
 async def rejoined(home: Path, since: float, timeout: float = REJOIN_TIMEOUT_S) -> float | None:
     """When (real time) every agency's consumer had partitions assigned again after `since`, as
     its /healthz reports; None if some had not within `timeout`."""
-    ports = {k: v for k, v in read_state(home / "services.json").get("services", {}).items() if k in AGENCIES}
+    ports = _agency_ports(home)
     deadline = time.time() + timeout
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
         while time.time() < deadline:
-            times: list[float] = []
-            for port in ports.values():
-                with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
-                        at = (await r.json()).get("assigned_at")
-                        if at is not None and at >= since:
-                            times.append(float(at))
+            bodies = (await _agency_health(http, ports)).values()
+            times = [float(at) for b in bodies if (at := b.get("assigned_at")) is not None and at >= since]
             if len(times) == len(ports):
                 return max(times, default=since)
             await asyncio.sleep(0.2)
@@ -205,16 +214,10 @@ async def rejoined(home: Path, since: float, timeout: float = REJOIN_TIMEOUT_S) 
 async def stamping(home: Path) -> dict[str, Any]:
     """Over every agency process (since each one's last start, as its /healthz reports): the
     worst real lag a stamp trailed its model time by, and how many stamps that lag clamped."""
-    ports = {k: v for k, v in read_state(home / "services.json").get("services", {}).items() if k in AGENCIES}
-    worst: dict[str, float] = {}
-    clamped: dict[str, int] = {}
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
-        for name, port in ports.items():
-            with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
-                    body = await r.json()
-                worst[name] = float(body.get("stamp_lag_max_s", 0.0))
-                clamped[name] = int(body.get("stamps_clamped", 0))
+        bodies = await _agency_health(http, _agency_ports(home))
+    worst = {k: float(b.get("stamp_lag_max_s", 0.0)) for k, b in bodies.items()}
+    clamped = {k: int(b.get("stamps_clamped", 0)) for k, b in bodies.items()}
     return {
         "lag_max_s": max(worst.values(), default=None),
         "clamped": sum(clamped.values()),
