@@ -146,7 +146,7 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None]:
         stack["broker"] = started
         write_state(home / "stack.json", stack)  # drops the in-process handle
         names = topics.all_topics(settings.topic_prefix)
-        await ensure_topics(started["bootstrap"], names, settings.partitions)
+        await ensure_topics(started["bootstrap"], names, settings.partitions, settings.topic_layout())
         await prime(started["bootstrap"], names, settings.partitions, partial(_primer, settings))
         phase("topics")
         # Queued again while the services are still frozen: their relays then publish these

@@ -41,9 +41,33 @@ def _emit_json(data: Any) -> None:
 def cmd_up(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from lienthong import stack
 
-    settings = stack.up(settings, console, args.external)
+    settings = stack.up(_with_broker(args, settings), console, args.external)
     console.step(f"ready: portal {settings.portal_url} · stop with `lienthong down`")
     return 0
+
+
+def _with_broker(args: argparse.Namespace, settings: Settings) -> Settings:
+    """--broker / --brokers over LT_BROKER / LT_BROKERS; refused before anything starts."""
+    if getattr(args, "brokers", None) is not None and args.brokers < 1:
+        raise ValueError(f"--brokers {args.brokers}: a cluster needs at least 1 broker")
+    if getattr(args, "brokers", None) and (args.broker or settings.broker or "kafka") != "kafka":
+        raise ValueError("--brokers sizes an Apache Kafka cluster: use it with --broker kafka")
+    return replace(
+        settings,
+        broker=getattr(args, "broker", None) or settings.broker,
+        brokers=getattr(args, "brokers", None) or settings.brokers,
+    )
+
+
+def cmd_topics_apply(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from lienthong import topics
+
+    result = topics.apply(settings, console, args.dry_run)
+    if args.json:
+        _emit_json(result)
+    else:
+        print(topics.render(result))
+    return 1 if result["not_applied"] else 0
 
 
 def cmd_down(_args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -89,7 +113,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
         **{f"LT_{k.upper()}": str(v) for k, v in faults.items()},
     }
     setup_started = time.monotonic()
-    settings = stack.start_fresh(settings, console, args.external, clock, env)
+    settings = stack.start_fresh(_with_broker(args, settings), console, args.external, clock, env)
     setup_s = time.monotonic() - setup_started
     ready_s = asyncio.run(_consumers_ready(home, anchor - lead))
     if ready_s is not None:
@@ -396,11 +420,23 @@ def cmd_contract_export(args: argparse.Namespace, settings: Settings, console: C
     return 0
 
 
+def _broker_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--broker",
+        choices=["tansu", "kafka"],
+        default=None,
+        help="tansu: embedded, no Java; kafka: an Apache Kafka cluster (KRaft) on loopback (default: LT_BROKER, "
+        "else the running one, else tansu)",
+    )
+    p.add_argument("--brokers", type=int, default=None, metavar="N", help="nodes of the Kafka cluster (default 3)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lienthong", description="Liên thông simulator and monitor")
     sub = p.add_subparsers(dest="command", required=True)
 
-    up = sub.add_parser("up", help="start the embedded broker, PostgreSQL and the agency services")
+    up = sub.add_parser("up", help="start the broker, PostgreSQL and the agency services")
+    _broker_options(up)
     up.add_argument(
         "--external",
         action="append",
@@ -419,6 +455,7 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="submit a workload profile and wait until it settles")
     run.add_argument("--profile", default="smoke")
     run.add_argument("--external", action="append", default=[], metavar="AGENCY")
+    _broker_options(run)
     run.add_argument("--json", action="store_true", help="only the JSON summary on stdout")
     run.add_argument("--speed", type=float, default=None, help="sim seconds per real second (default: the profile's)")
     run.add_argument("--settle", type=float, default=30.0, help="seconds without progress that end the wait")
@@ -492,6 +529,13 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--json", action="store_true", help="print the whole report as JSON on the last line")
     rp.set_defaults(func=cmd_report)
 
+    tp = sub.add_parser("topics", help="topics as configuration (contracts/topics.yaml or LT_TOPICS_FILE)")
+    tsub = tp.add_subparsers(dest="topics_command", required=True)
+    ta = tsub.add_parser("apply", help="create or update the topics on the cluster; report each difference")
+    ta.add_argument("--dry-run", action="store_true", help="only report the differences")
+    ta.add_argument("--json", action="store_true")
+    ta.set_defaults(func=cmd_topics_apply)
+
     contract = sub.add_parser("contract", help="the event contract")
     csub = contract.add_subparsers(dest="contract_command", required=True)
     exp = csub.add_parser("export", help="write JSON Schemas, AsyncAPI and chains")
@@ -502,12 +546,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    settings = Settings.from_env()
-    configure("cli", "console", settings.log_level)
     console = Console()
     try:
+        settings = Settings.from_env()
+        configure("cli", "console", settings.log_level)
         return int(args.func(args, settings, console))
-    except (ValueError, RuntimeError, TimeoutError, NotImplementedError) as exc:
+    except (ValueError, RuntimeError, TimeoutError, NotImplementedError) as exc:  # ToolMissing is a RuntimeError
         console.done()
         print(f"lienthong: error: {exc}", file=sys.stderr)
         return 2

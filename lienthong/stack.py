@@ -19,6 +19,7 @@ import asyncpg
 
 from contracts import topics
 from contracts.topics import AGENCIES, SIMULATED_AGENCIES
+from deploy import kafka_cluster
 from deploy.embedded import free_port, pid_alive, port_open, start_broker, start_postgres, stop_pid
 from lienthong.ui import Console
 from services.runtime.db import ensure_database
@@ -54,6 +55,8 @@ def _public(data: Any) -> Any:
     """Drop in-process handles (keys starting with "_") before writing state to disk."""
     if isinstance(data, dict):
         return {k: _public(v) for k, v in data.items() if not str(k).startswith("_")}
+    if isinstance(data, list):
+        return [_public(v) for v in data]
     return data
 
 
@@ -95,10 +98,7 @@ def _ensure_infra(settings: Settings, console: Console) -> tuple[Settings, dict[
             "database_url": settings.database_url,
         }
     else:
-        broker = stack.get("broker", {})
-        if not (pid_alive(broker.get("pid")) and port_open(broker.get("port", 0))):
-            console.step("starting the embedded broker (Tansu)")
-            broker = start_broker(home)
+        broker = _ensure_broker(settings, home, stack, console)
         postgres = stack.get("postgres", {})
         if not (pid_alive(postgres.get("pid")) and port_open(postgres.get("port", 0))):
             console.step("starting embedded PostgreSQL")
@@ -117,6 +117,48 @@ def _ensure_infra(settings: Settings, console: Console) -> tuple[Settings, dict[
     return settings, stack
 
 
+def _ensure_broker(settings: Settings, home: Path, stack: dict[str, Any], console: Console) -> dict[str, Any]:
+    """The broker `settings` asks for (LT_BROKER / --broker; else the one running; else Tansu),
+    started if it is not running. Another kind, or a cluster of another size, is stopped first."""
+    broker: dict[str, Any] = stack.get("broker", {})
+    running = broker.get("kind", "tansu") if broker else None
+    kind = settings.broker or running or "tansu"
+    size = settings.brokers or len(broker.get("nodes", [])) or 3
+    if running and (running != kind or (kind == "kafka" and len(broker.get("nodes", [])) != size)):
+        console.step(f"switching the broker from {_describe(broker)} to {kind}: stopping the services and the old one")
+        stop_services(home, console)
+        _stop_broker(broker, console)
+        broker = {}
+    if kind == "kafka":
+        nodes = broker.get("nodes", [])
+        if not nodes or not all(kafka_cluster.node_alive(n) for n in nodes):
+            console.step(f"starting Apache Kafka {kafka_cluster.VERSION} (KRaft, {size} nodes on loopback)")
+            broker = kafka_cluster.start_cluster(home, size, broker or None)
+            asyncio.run(kafka_cluster.wait_registered(broker["bootstrap"], size))
+        return broker
+    if not (pid_alive(broker.get("pid")) and port_open(broker.get("port", 0))):
+        console.step("starting the embedded broker (Tansu)")
+        broker = {**start_broker(home), "kind": "tansu"}
+    return broker
+
+
+def _describe(broker: dict[str, Any]) -> str:
+    if broker.get("kind") == "kafka":
+        return f"Kafka ({len(broker.get('nodes', []))} nodes)"
+    return "Tansu"
+
+
+def _stop_broker(broker: dict[str, Any], console: Console) -> None:
+    if broker.get("kind") == "kafka":
+        pids = [n["pid"] for n in broker.get("nodes", []) if pid_alive(n.get("pid"))]
+        if pids:
+            console.step(f"stopping Apache Kafka (pids {', '.join(map(str, pids))})")
+            kafka_cluster.stop_nodes(pids)
+    elif broker.get("pid"):
+        console.step(f"stopping the broker (pid {broker['pid']})")
+        stop_pid(broker["pid"], signal.SIGTERM)
+
+
 async def _reset(settings: Settings) -> None:
     bootstrap, url = settings.require_infra()
     conn = await asyncpg.connect(url)
@@ -127,7 +169,7 @@ async def _reset(settings: Settings) -> None:
         await conn.close()
     names = topics.all_topics(settings.topic_prefix)
     await delete_topics(bootstrap, names)
-    await ensure_topics(bootstrap, names, settings.partitions)
+    await ensure_topics(bootstrap, names, settings.partitions, settings.topic_layout())
 
 
 def stop_services(home: Path, console: Console) -> None:
@@ -148,7 +190,9 @@ async def _prepare(settings: Settings, admin_url: str | None) -> None:
     if admin_url:
         await ensure_database(admin_url, DATABASE)
     bootstrap, _ = settings.require_infra()
-    await ensure_topics(bootstrap, topics.all_topics(settings.topic_prefix), settings.partitions)
+    await ensure_topics(
+        bootstrap, topics.all_topics(settings.topic_prefix), settings.partitions, settings.topic_layout()
+    )
 
 
 def _ensure_services(
@@ -241,9 +285,7 @@ def down(settings: Settings, console: Console) -> None:
     if stack.get("postgres", {}).get("pid"):
         console.step(f"stopping PostgreSQL (pid {stack['postgres']['pid']})")
         stop_pid(stack["postgres"]["pid"], signal.SIGINT, timeout=30)
-    if stack.get("broker", {}).get("pid"):
-        console.step(f"stopping the broker (pid {stack['broker']['pid']})")
-        stop_pid(stack["broker"]["pid"], signal.SIGTERM)
+    _stop_broker(stack.get("broker", {}), console)
     (home / "stack.json").unlink(missing_ok=True)
     console.step("stopped")
 
@@ -253,14 +295,24 @@ def status(settings: Settings) -> list[dict[str, Any]]:
     stack = read_state(home / "stack.json")
     rows: list[dict[str, Any]] = []
     bootstrap = settings.kafka_bootstrap or stack.get("kafka_bootstrap")
+    broker = stack.get("broker", {})
     rows.append(
         {
-            "component": "broker",
+            "component": "broker" if broker.get("kind") != "kafka" else f"kafka ({len(broker['nodes'])} nodes)",
             "address": bootstrap,
-            "pid": stack.get("broker", {}).get("pid"),
+            "pid": broker.get("pid"),
             "healthy": asyncio.run(_broker_ok(bootstrap)) if bootstrap else False,
         }
     )
+    for node in broker.get("nodes", []):
+        rows.append(
+            {
+                "component": f"kafka-{node['node_id']}",
+                "address": f"127.0.0.1:{node['port']} (controller :{node['controller_port']})",
+                "pid": node.get("pid"),
+                "healthy": kafka_cluster.node_alive(node),
+            }
+        )
     url = settings.database_url or stack.get("database_url")
     rows.append(
         {

@@ -1,17 +1,27 @@
-"""Kafka adapters (aiokafka). The embedded broker rejects the idempotent producer, so every
-producer uses acks="all" without idempotence; durability comes from the PostgreSQL outbox."""
+"""Kafka adapters (aiokafka): the publisher, consumers, and the topic administration that makes a
+cluster match the topics file (contracts/topics.yaml).
+
+Every producer uses acks="all". Apache Kafka also gets the idempotent producer, so a retried send
+never writes a second copy; the embedded broker (Tansu) refuses it (InitProducerId fails), so
+support is probed on the broker itself, never assumed from configuration. Durability beyond the
+broker comes from the PostgreSQL outbox."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, TopicAlreadyExistsError
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from contracts.topic_layout import TopicLayout, TopicSpec, load, logical_name
 
 log = structlog.get_logger()
 
@@ -19,19 +29,60 @@ PRIMER_HEADER = "lienthong-primer"
 """Marks the message `prime` writes at offset 0 of each partition; consumers skip it."""
 
 
+IDEMPOTENCE_PROBE_S = 10.0
+_idempotence: dict[str, bool] = {}
+"""What each bootstrap's broker answered the probe, once per process."""
+
+
+def _producer(bootstrap: str, client_id: str, idempotent: bool) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=idempotent,
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+        request_timeout_ms=15000,
+    )
+
+
+async def supports_idempotence(bootstrap: str) -> bool:
+    """Whether the broker grants a producer id (InitProducerId), asked of the broker itself:
+    Apache Kafka does, Tansu answers UnknownError. A broker that does not answer within the
+    probe's time is taken as not supporting it, with a warning (the send path still works)."""
+    known = _idempotence.get(bootstrap)
+    if known is not None:
+        return known
+    probe = _producer(bootstrap, "lienthong-idempotence-probe", idempotent=True)
+    try:
+        await asyncio.wait_for(probe.start(), IDEMPOTENCE_PROBE_S)
+        answer = True
+    except KafkaError as exc:
+        log.info("the broker refuses the idempotent producer; acks=all without it", error=type(exc).__name__)
+        answer = False
+    except TimeoutError:
+        log.warning("no answer to the idempotent-producer probe; acks=all without it", bootstrap=bootstrap)
+        answer = False
+    finally:
+        with contextlib.suppress(Exception):
+            await probe.stop()
+    _idempotence[bootstrap] = answer
+    return answer
+
+
 class AIOKafkaPublisher:
+    """acks=all, idempotent wherever the broker supports it (`supports_idempotence`)."""
+
     def __init__(self, bootstrap: str, client_id: str) -> None:
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
-            client_id=client_id,
-            acks="all",
-            enable_idempotence=False,
-            linger_ms=5,
-            max_batch_size=256 * 1024,
-            request_timeout_ms=15000,
-        )
+        self._bootstrap = bootstrap
+        self._client_id = client_id
+        self._producer = _producer(bootstrap, client_id, idempotent=False)
+        self.idempotent = False
 
     async def start(self) -> None:
+        if await supports_idempotence(self._bootstrap):
+            self._producer = _producer(self._bootstrap, self._client_id, idempotent=True)
+            self.idempotent = True
         await self._producer.start()
 
     async def stop(self) -> None:
@@ -96,32 +147,168 @@ def consumer(
     return c
 
 
-async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int) -> list[str]:
-    """Create the topics that are missing, with the configured partition count."""
+@contextlib.asynccontextmanager
+async def _admin(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="lienthong-admin")
     await admin.start()
     try:
+        yield admin
+    finally:
+        await admin.close()
+
+
+async def cluster_size(bootstrap: str) -> int:
+    """How many brokers the cluster has registered."""
+    async with _admin(bootstrap) as admin:
+        return len((await admin.describe_cluster())["brokers"])
+
+
+@dataclass(frozen=True)
+class TopicChange:
+    """One difference between the cluster and the topics file, and what `apply` does about it."""
+
+    topic: str
+    what: str
+    have: str
+    want: str
+    applied: bool
+    note: str = ""
+
+
+TOPIC_ERRORS_OK = {0, 36}  # none; TOPIC_ALREADY_EXISTS (another process created it first)
+CREATE_RETRY_S = 15.0
+
+
+async def _create(admin: AIOKafkaAdminClient, specs: Sequence[TopicSpec]) -> None:
+    """Create the topics, failing loudly on any refusal but "already exists". A topic deleted a
+    moment ago may still be on its way out: that is retried for a while."""
+    deadline = time.monotonic() + CREATE_RETRY_S
+    pending = list(specs)
+    while pending:
+        response = await admin.create_topics(
+            [NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.configs) for s in pending]
+        )
+        errors = {t: (code, msg) for t, code, msg in response.topic_errors if code not in TOPIC_ERRORS_OK}
+        existing = set(await admin.list_topics())
+        pending = [s for s in pending if s.name not in existing]
+        if errors and not pending:
+            return
+        if errors and (time.monotonic() > deadline or any(code != 36 for code, _ in errors.values())):
+            name, (code, message) = next(iter(errors.items()))
+            raise RuntimeError(f"the broker refused to create topic {name} (error {code}): {message}")
+        if pending:
+            await asyncio.sleep(0.2)
+
+
+async def ensure_topics(
+    bootstrap: str, names: Iterable[str], partitions: int, layout: TopicLayout | None = None
+) -> list[str]:
+    """Create the topics that are missing, laid out as the topics file says for this cluster's
+    size, with `partitions` each."""
+    layout = layout or load()
+    async with _admin(bootstrap) as admin:
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
         if missing:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics([NewTopic(n, partitions, 1) for n in missing])
+            brokers = len((await admin.describe_cluster())["brokers"])
+            await _create(
+                admin, [layout.spec(n, logical_name(n, n.split(".", 1)[0]), brokers, partitions) for n in missing]
+            )
         return missing
-    finally:
-        await admin.close()
+
+
+async def apply_topics(
+    bootstrap: str, layout: TopicLayout, prefix: str, partitions: int | None = None, dry_run: bool = False
+) -> tuple[int, list[TopicChange]]:
+    """Make the cluster's topics match the layout: create the missing ones, add partitions,
+    set `min.insync.replicas`, retention and cleanup policy. Partitions are never removed and
+    replicas never reassigned here (both need an operator's decision); they are reported. Returns
+    the cluster's size and every difference found (applied unless `dry_run`)."""
+    async with _admin(bootstrap) as admin:
+        brokers = len((await admin.describe_cluster())["brokers"])
+        specs = layout.specs(prefix, brokers, partitions)  # refuses a cluster too small
+        existing = {t["topic"]: t for t in await admin.describe_topics([s.name for s in specs]) if t["error_code"] == 0}
+        changes: list[TopicChange] = []
+        create = [s for s in specs if s.name not in existing]
+        for s in create:
+            want = f"{s.partitions} partitions × {s.replication_factor} replicas, " + _configs_text(s.configs)
+            changes.append(TopicChange(s.name, "create", "—", want, applied=not dry_run))
+        present = [s for s in specs if s.name in existing]
+        configs = await _topic_configs(admin, [s.name for s in present]) if present else {}
+        grow: dict[str, NewPartitions] = {}
+        alter: list[ConfigResource] = []
+        for s in present:
+            parts = existing[s.name]["partitions"]
+            rf = min((len(p["replicas"]) for p in parts), default=0)
+            if len(parts) < s.partitions:
+                grow[s.name] = NewPartitions(s.partitions)
+                changes.append(TopicChange(s.name, "partitions", str(len(parts)), str(s.partitions), not dry_run))
+            elif len(parts) > s.partitions:
+                changes.append(
+                    TopicChange(
+                        s.name,
+                        "partitions",
+                        str(len(parts)),
+                        str(s.partitions),
+                        False,
+                        "Kafka cannot remove partitions: recreate the topic, or raise the file's count",
+                    )
+                )
+            if rf != s.replication_factor:
+                changes.append(
+                    TopicChange(
+                        s.name,
+                        "replication_factor",
+                        str(rf),
+                        str(s.replication_factor),
+                        False,
+                        "needs a partition reassignment (kafka-reassign-partitions); not done here",
+                    )
+                )
+            have = configs.get(s.name, {})
+            differs = {k: v for k, v in s.configs.items() if have.get(k) != v}
+            for key, value in differs.items():
+                changes.append(TopicChange(s.name, key, have.get(key, "—"), value, not dry_run))
+            if differs:
+                alter.append(ConfigResource(ConfigResourceType.TOPIC, s.name, configs=s.configs))
+        if not dry_run:
+            if create:
+                await _create(admin, create)
+            if grow:
+                await admin.create_partitions(grow)
+            if alter:
+                for response in await admin.alter_configs(alter):
+                    for code, message, _, name in response.resources:
+                        if code:
+                            raise RuntimeError(
+                                f"the broker refused the settings of topic {name} (error {code}): {message}"
+                            )
+        return brokers, changes
+
+
+def _configs_text(configs: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in configs.items())
+
+
+async def _topic_configs(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, dict[str, str]]:
+    """The topics' current values of the settings the topics file manages."""
+    keys = {"min.insync.replicas": None, "retention.ms": None, "cleanup.policy": None}
+    responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, n, configs=keys) for n in names])
+    out: dict[str, dict[str, str]] = {}
+    for response in responses:
+        for resource in response.resources:
+            _, _, _, name, entries = resource[:5]
+            out[name] = {e[0]: e[1] for e in entries}
+    return out
 
 
 async def delete_topics(bootstrap: str, names: Iterable[str]) -> None:
     """Delete the topics that exist (a new simulation starts with empty topics and no offsets)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="lienthong-admin")
-    await admin.start()
-    try:
+    async with _admin(bootstrap) as admin:
         existing = set(await admin.list_topics())
         doomed = [n for n in names if n in existing]
         if doomed:
             await admin.delete_topics(doomed)
-    finally:
-        await admin.close()
 
 
 async def prime(
@@ -134,7 +321,7 @@ async def prime(
     producers write it at once (`AlreadyExists` on offset 0), and the partition stays unusable.
     After a broker restart every service produces at once, so the partitions get their first
     message here, from a single producer, before the services resume."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id="lienthong-primer", acks="all")
+    producer = _producer(bootstrap, "lienthong-primer", idempotent=False)
     await producer.start()
     written = 0
     try:

@@ -89,7 +89,9 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
         await db.apply_schema(pool, spec.agency, spec.ddl)
         async with pool.acquire() as conn:
             await truth.apply_schema(conn)
-        await ensure_topics(bootstrap, topics.all_topics(settings.topic_prefix), settings.partitions)
+        await ensure_topics(
+            bootstrap, topics.all_topics(settings.topic_prefix), settings.partitions, settings.topic_layout()
+        )
         await publisher.start()
         relay = OutboxRelay(pool, spec.agency, publisher, clock=settings.clock())
         worker = AgencyWorker(

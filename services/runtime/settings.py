@@ -18,15 +18,27 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.chains import Chain, load_chains
 from contracts.clock import VN_TZ, SimClock
+from contracts.topic_layout import TopicLayout
+from contracts.topic_layout import load as load_topic_layout
 
 if TYPE_CHECKING:
     from services.faults.inject import Injector
+
+
+BROKERS = ("tansu", "kafka")
 
 
 @dataclass(frozen=True)
 class Settings:
     kafka_bootstrap: str | None = None
     database_url: str | None = None
+    broker: str = ""
+    """Which broker `lienthong up` runs: `tansu` (embedded, no Java) or `kafka` (an Apache Kafka
+    cluster on loopback); empty: the one already running, else tansu."""
+    brokers: int = 0
+    """Nodes of the local Kafka cluster; 0: the running cluster's size, else 3."""
+    topics_file: Path | None = None
+    """The topics file (partitions, replication, retention); default contracts/topics.yaml."""
     home: Path = Path(".lienthong")
     topic_prefix: str = "lt"
     partitions: int = 4
@@ -65,6 +77,12 @@ class Settings:
             if raw is None or raw == "":
                 continue
             values[f.name] = _convert(f.name, str(f.type), raw)
+        if values.get("broker", "tansu") not in BROKERS:
+            raise ValueError(f"LT_BROKER={values['broker']!r}: expected one of {', '.join(BROKERS)}")
+        if values.get("brokers", 1) < 1:
+            raise ValueError(f"LT_BROKERS={values['brokers']}: a cluster needs at least 1 broker")
+        if "partitions" not in values:
+            values["partitions"] = load_topic_layout(values.get("topics_file")).partitions
         settings = cls(**values)
         stack = settings.embedded_stack()
         fallback = {"kafka_bootstrap": stack.get("kafka_bootstrap"), "database_url": stack.get("database_url")}
@@ -115,6 +133,9 @@ class Settings:
         period = Period(start if start.tzinfo else start.replace(tzinfo=VN_TZ), self.fault_days)
         faults = load_scenario(self.faults, self.faults_dir or FAULTS_DIR)
         return Injector(tuple(faults), period, self.sim_speed, self.faults)
+
+    def topic_layout(self) -> TopicLayout:
+        return load_topic_layout(self.topics_file)
 
     def chains(self) -> dict[str, Chain]:
         override = self.chains_file.read_text(encoding="utf-8") if self.chains_file else None

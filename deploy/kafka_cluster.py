@@ -1,0 +1,271 @@
+"""A local Apache Kafka cluster in KRaft mode: N nodes on loopback, each both broker and
+controller, each with its own log directory under `$LT_HOME/kafka/node-<id>`, formatted on
+first start.
+
+The broker's jars come from Maven Central through `deploy/kafka/pom.xml` (Maven's
+`dependency:copy-dependencies`), cached once per pom under the user's cache directory; nothing
+is downloaded from anywhere else. The machine's Java 17 runs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deploy.embedded import free_port, pid_alive, port_open, stop_pid, wait_for
+
+POM = Path(__file__).resolve().parent / "kafka" / "pom.xml"
+LOG4J = Path(__file__).resolve().parent / "kafka" / "log4j2.properties"
+VERSION = "4.1.1"
+"""The Kafka version deploy/kafka/pom.xml pins (shown to the user; the pom is what counts)."""
+HEAP = os.environ.get("LT_KAFKA_HEAP", "512m")
+"""Each node's maximum heap: three nodes share two cores and the services' memory."""
+START_TIMEOUT_S = 90.0
+
+
+class ToolMissing(RuntimeError):
+    """Java or Maven is not installed: the message says what to install."""
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    node_id: int
+    port: int
+    controller_port: int
+
+
+def cache_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:12]
+    return base / "lienthong" / f"kafka-{digest}"
+
+
+def _need(tool: str, package: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise ToolMissing(f"`{tool}` is not installed: the Kafka broker needs it (apt-get install {package})")
+    return path
+
+
+def ensure_jars() -> Path:
+    """The broker's class path directory, assembled with Maven on first use."""
+    lib = cache_dir() / "lib"
+    done = lib / ".complete"
+    if done.exists():
+        return lib
+    _need("java", "openjdk-17-jre-headless")
+    mvn = _need("mvn", "maven")
+    lib.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(
+        [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(POM),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={lib}",
+            "-DincludeScope=runtime",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+        raise RuntimeError(f"Maven could not assemble the Kafka broker from {POM}:\n{tail}")
+    done.write_text(time.strftime("%Y-%m-%dT%H:%M:%S"))
+    return lib
+
+
+def plan(home: Path, brokers: int, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The cluster's layout: its id and each node's ports, kept from `previous` when it had the
+    same size (a restarted cluster keeps its identity and addresses, and so its data)."""
+    if brokers < 1:
+        raise ValueError(f"--brokers must be at least 1, got {brokers}")
+    if previous and len(previous.get("nodes", [])) == brokers:
+        return previous
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    nodes = [{"node_id": i + 1, "port": free_port(), "controller_port": free_port()} for i in range(brokers)]
+    shutil.rmtree(home / "kafka" / "nodes", ignore_errors=True)  # another size: another cluster
+    return {"cluster_id": cluster_id, "nodes": nodes}
+
+
+def bootstrap(layout: dict[str, Any]) -> str:
+    return ",".join(f"127.0.0.1:{n['port']}" for n in layout["nodes"])
+
+
+def _properties(home: Path, layout: dict[str, Any], node: dict[str, Any]) -> str:
+    n = len(layout["nodes"])
+    rf = min(3, n)
+    voters = ",".join(f"{v['node_id']}@127.0.0.1:{v['controller_port']}" for v in layout["nodes"])
+    data = _node_dir(home, node["node_id"]) / "data"
+    settings = {
+        "process.roles": "broker,controller",
+        "node.id": node["node_id"],
+        "controller.quorum.voters": voters,
+        "listeners": f"PLAINTEXT://127.0.0.1:{node['port']},CONTROLLER://127.0.0.1:{node['controller_port']}",
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{node['port']}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "log.dirs": str(data),
+        # Topics are created explicitly from the topics file (`lienthong topics apply`); a
+        # producer must never create one with another partition count by writing to it.
+        "auto.create.topics.enable": "false",
+        "num.partitions": 4,
+        "default.replication.factor": rf,
+        "min.insync.replicas": min(2, rf),
+        "offsets.topic.replication.factor": rf,
+        "offsets.topic.num.partitions": 8,
+        "transaction.state.log.replication.factor": rf,
+        "transaction.state.log.min.isr": min(2, rf),
+        "share.coordinator.state.topic.replication.factor": rf,
+        "share.coordinator.state.topic.min.isr": min(2, rf),
+        # A simulation's groups form at once; the default 3 s delay is sim days at high speed.
+        "group.initial.rebalance.delay.ms": 0,
+        "unclean.leader.election.enable": "false",
+        "log.segment.bytes": 64 * 1024 * 1024,
+        "num.network.threads": 2,
+        "num.io.threads": 2,
+        "num.recovery.threads.per.data.dir": 1,
+        "log.cleaner.threads": 1,
+        "background.threads": 2,
+    }
+    return "".join(f"{k}={v}\n" for k, v in settings.items())
+
+
+def _node_dir(home: Path, node_id: int) -> Path:
+    return home / "kafka" / "nodes" / f"node-{node_id}"
+
+
+def _java_command(lib: Path, main: str, *args: str) -> list[str]:
+    return [
+        _need("java", "openjdk-17-jre-headless"),
+        f"-Xmx{HEAP}",
+        "-Xms128m",
+        "-XX:+UseG1GC",
+        "-XX:MaxGCPauseMillis=20",
+        "-Djava.awt.headless=true",
+        f"-Dlog4j2.configurationFile={LOG4J}",
+        "-cp",
+        f"{lib}/*",
+        main,
+        *args,
+    ]
+
+
+def _format(home: Path, lib: Path, layout: dict[str, Any], node: dict[str, Any], config: Path) -> None:
+    if (_node_dir(home, node["node_id"]) / "data" / "meta.properties").exists():
+        return
+    proc = subprocess.run(
+        _java_command(lib, "kafka.tools.StorageTool", "format", "-t", layout["cluster_id"], "-c", str(config)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"formatting Kafka node {node['node_id']} failed: {(proc.stdout + proc.stderr).strip()}")
+
+
+def start_node(home: Path, layout: dict[str, Any], node_id: int, wait: bool = True) -> dict[str, Any]:
+    """Start one node (formatting its log directory on first start); the answer's `_process` is
+    the Popen handle (not for stack.json)."""
+    lib = ensure_jars()
+    node = next(n for n in layout["nodes"] if n["node_id"] == node_id)
+    folder = _node_dir(home, node_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "server.properties"
+    config.write_text(_properties(home, layout, node))
+    _format(home, lib, layout, node, config)
+    (home / "logs").mkdir(parents=True, exist_ok=True)
+    log_path = home / "logs" / f"kafka-{node_id}.log"
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            _java_command(lib, "kafka.Kafka", str(config)),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, "LOG_DIR": str(home / "logs")},
+        )
+    started = {**node, "pid": proc.pid, "_process": proc, "log": str(log_path)}
+    if wait:
+        _await_port(proc, node["port"], log_path)
+    return started
+
+
+def _await_port(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    wait_for(lambda: port_open(port) or proc.poll() is not None, START_TIMEOUT_S, f"Kafka node on port {port}")
+    if proc.poll() is not None:
+        raise RuntimeError(f"a Kafka node exited with {proc.returncode}; see {log}")
+
+
+def start_cluster(home: Path, brokers: int, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Start every node of the cluster that is not running (all at once: a controller quorum
+    needs a majority of its voters before any node serves); wait until each listens."""
+    layout = plan(home, brokers, previous)
+    running = {n["node_id"]: n for n in (previous or {}).get("nodes", []) if pid_alive(n.get("pid"))}
+    nodes: list[dict[str, Any]] = []
+    for node in layout["nodes"]:
+        alive = running.get(node["node_id"])
+        if alive and port_open(node["port"]):
+            nodes.append(alive)
+        else:
+            nodes.append(start_node(home, layout, node["node_id"], wait=False))
+    for n in nodes:
+        if "_process" in n:
+            _await_port(n["_process"], n["port"], Path(n["log"]))
+    cluster = {"kind": "kafka", "cluster_id": layout["cluster_id"], "nodes": nodes}
+    cluster["bootstrap"] = bootstrap(cluster)
+    return cluster
+
+
+def node_alive(node: dict[str, Any]) -> bool:
+    return pid_alive(node.get("pid")) and port_open(int(node.get("port", 0)))
+
+
+def stop_nodes(pids: list[int], timeout: float = 30.0) -> None:
+    """Stop nodes together (SIGTERM to all first: a node shutting down alone waits for the quorum
+    the others still form), then wait for each; SIGKILL what outlives `timeout`."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for pid in pids:
+        stop_pid(pid, signal.SIGTERM, timeout=max(1.0, deadline - time.monotonic()))
+
+
+async def wait_registered(bootstrap: str, brokers: int, timeout: float = START_TIMEOUT_S) -> None:
+    """Until the cluster has `brokers` brokers registered (its controllers elected a leader and
+    every node joined): before that, topics with 3 replicas cannot be created."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.errors import KafkaError
+
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while time.monotonic() < deadline:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+        try:
+            await asyncio.wait_for(admin.start(), 5)
+            seen = len((await asyncio.wait_for(admin.describe_cluster(), 5))["brokers"])
+            if seen >= brokers:
+                return
+        except (KafkaError, TimeoutError, OSError):
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                await admin.close()
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"the Kafka cluster had {seen} of {brokers} brokers registered after {timeout:.0f} s")
