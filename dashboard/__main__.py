@@ -10,4 +10,4 @@ from services.runtime.settings import Settings
 settings = Settings.from_env()
 configure("dashboard", settings.log_format, settings.log_level)
 app, _ = build(settings)
-web.run_app(app, host="127.0.0.1", port=settings.dashboard_port, print=None, access_log=None)
+web.run_app(app, host=settings.bind_host, port=settings.dashboard_port, print=None, access_log=None)

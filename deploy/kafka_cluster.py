@@ -13,13 +13,14 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import logging
 import os
 import shutil
 import signal
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +37,6 @@ START_TIMEOUT_S = 90.0
 
 class ToolMissing(RuntimeError):
     """Java or Maven is not installed: the message says what to install."""
-
-
-@dataclass(frozen=True)
-class NodeSpec:
-    node_id: int
-    port: int
-    controller_port: int
 
 
 def cache_dir() -> Path:
@@ -155,8 +149,9 @@ def _java_command(lib: Path, main: str, *args: str) -> list[str]:
         _need("java", "openjdk-17-jre-headless"),
         f"-Xmx{HEAP}",
         "-Xms128m",
+        # Three nodes share two cores with every service: size the JVM's own threads (GC, JIT)
+        # for one core each, which also picks the serial collector, right for a 512 MB heap.
         "-XX:+UseG1GC",
-        "-XX:MaxGCPauseMillis=20",
         "-Djava.awt.headless=true",
         f"-Dlog4j2.configurationFile={LOG4J}",
         "-cp",
@@ -247,6 +242,42 @@ def stop_nodes(pids: list[int], timeout: float = 30.0) -> None:
         stop_pid(pid, signal.SIGTERM, timeout=max(1.0, deadline - time.monotonic()))
 
 
+async def wait_serving(node: dict[str, Any], timeout: float = START_TIMEOUT_S) -> float | None:
+    """When (real time) the node itself answered a metadata request that lists it: it has
+    started and the controller unfenced it. Its port alone proves nothing: a starting node binds
+    its listener well before it serves (a restart measured "back in 0.1 s" that way, 21 s early)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.errors import KafkaError
+
+    deadline = time.time() + timeout
+    with _quiet_clients():  # refused connections are the expected answer until it serves
+        while time.time() < deadline:
+            admin = AIOKafkaAdminClient(bootstrap_servers=f"127.0.0.1:{node['port']}", request_timeout_ms=3000)
+            try:
+                await asyncio.wait_for(admin.start(), 5)
+                brokers = (await asyncio.wait_for(admin.describe_cluster(), 5))["brokers"]
+                if any(b["node_id"] == node["node_id"] for b in brokers):
+                    return time.time()
+            except (KafkaError, TimeoutError, OSError):
+                pass
+            finally:
+                with contextlib.suppress(Exception):
+                    await admin.close()
+            await asyncio.sleep(0.3)
+    return None
+
+
+@contextlib.contextmanager
+def _quiet_clients() -> Iterator[None]:
+    aiokafka = logging.getLogger("aiokafka")
+    level = aiokafka.level
+    aiokafka.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        aiokafka.setLevel(level)
+
+
 async def wait_registered(bootstrap: str, brokers: int, timeout: float = START_TIMEOUT_S) -> None:
     """Until the cluster has `brokers` brokers registered (its controllers elected a leader and
     every node joined): before that, topics with 3 replicas cannot be created."""
@@ -269,3 +300,41 @@ async def wait_registered(bootstrap: str, brokers: int, timeout: float = START_T
                 await admin.close()
         await asyncio.sleep(0.5)
     raise TimeoutError(f"the Kafka cluster had {seen} of {brokers} brokers registered after {timeout:.0f} s")
+
+
+async def _describe(bootstrap: str, names: list[str]) -> list[dict[str, Any]]:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    await admin.start()
+    try:
+        described: list[dict[str, Any]] = await admin.describe_topics(names)
+        return described
+    finally:
+        await admin.close()
+
+
+async def leader_of(bootstrap: str, topic: str, partition: int) -> int | None:
+    for t in await _describe(bootstrap, [topic]):
+        for p in t["partitions"]:
+            if p["partition"] == partition:
+                return int(p["leader"])
+    return None
+
+
+async def wait_in_sync(bootstrap: str, names: list[str], timeout: float) -> float | None:
+    """When (real time) every partition of `names` had all its replicas in sync; None if not
+    within `timeout`."""
+    from aiokafka.errors import KafkaError
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            described = await _describe(bootstrap, names)
+            parts = [p for t in described for p in t["partitions"]]
+            if parts and all(set(p["isr"]) == set(p["replicas"]) for p in parts):
+                return time.time()
+        except (KafkaError, TimeoutError, OSError):
+            pass
+        await asyncio.sleep(0.2)
+    return None

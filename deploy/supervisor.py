@@ -20,8 +20,8 @@ from typing import Any
 
 from deploy.embedded import stop_pid
 
-PORT_VARIABLE = {"portal": "LT_PORTAL_PORT", "dashboard": "LT_DASHBOARD_PORT"}
-"""The variable that tells a child its port (the rest read LT_SERVICE_PORT)."""
+PORT_VARIABLE = {"services.portal": "LT_PORTAL_PORT", "dashboard": "LT_DASHBOARD_PORT"}
+"""The variable that tells a child (by module) its port (the rest read LT_SERVICE_PORT)."""
 BACKOFF_MAX_S = 10.0
 
 
@@ -66,11 +66,13 @@ class Supervisor:
 
     def start_child(self, child: Child) -> None:
         env = {**os.environ, **self.env}
-        env[PORT_VARIABLE.get(child.name, "LT_SERVICE_PORT")] = str(child.port)
+        module = self.modules.get(child.name, f"services.{child.name}")
+        env[PORT_VARIABLE.get(module, "LT_SERVICE_PORT")] = str(child.port)
+        env["LT_INSTANCE"] = child.name  # `hotich-2`: a replica's name in logs and client ids
         env.setdefault("LT_LOG_FORMAT", "json")
         with open(self.home / "logs" / f"{child.name}.log", "ab") as log:
             child.proc = subprocess.Popen(
-                [sys.executable, "-m", self.modules.get(child.name, f"services.{child.name}")],
+                [sys.executable, "-m", module],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

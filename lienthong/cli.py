@@ -41,7 +41,7 @@ def _emit_json(data: Any) -> None:
 def cmd_up(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from lienthong import stack
 
-    settings = stack.up(_with_broker(args, settings), console, args.external)
+    settings = stack.up(_with_broker(args, settings), console, args.external, stack.parse_replicas(args.replicas))
     console.step(f"ready: portal {settings.portal_url} · stop with `lienthong down`")
     return 0
 
@@ -84,7 +84,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings, _console: Console) 
     if args.json:
         _emit_json({"components": rows})
     else:
-        print(table(rows, ["component", "address", "pid", "restarts", "healthy"]))
+        print(table(rows, ["component", "address", "pid", "restarts", "healthy", "partitions"]))
     return 0 if all(r["healthy"] is not False for r in rows) else 1
 
 
@@ -113,7 +113,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
         **{f"LT_{k.upper()}": str(v) for k, v in faults.items()},
     }
     setup_started = time.monotonic()
-    settings = stack.start_fresh(_with_broker(args, settings), console, args.external, clock, env)
+    replicas = stack.parse_replicas(args.replicas)
+    settings = stack.start_fresh(_with_broker(args, settings), console, args.external, clock, env, replicas)
     setup_s = time.monotonic() - setup_started
     ready_s = asyncio.run(_consumers_ready(home, anchor - lead))
     if ready_s is not None:
@@ -429,6 +430,13 @@ def _broker_options(p: argparse.ArgumentParser) -> None:
         "else the running one, else tansu)",
     )
     p.add_argument("--brokers", type=int, default=None, metavar="N", help="nodes of the Kafka cluster (default 3)")
+    p.add_argument(
+        "--replicas",
+        default=None,
+        metavar="NAME=N,...",
+        help="run N processes of an agency or of the monitor in one consumer group, e.g. hotich=2,monitor=2 "
+        "(all=2: every agency and the monitor); kept until changed",
+    )
 
 
 def parser() -> argparse.ArgumentParser:

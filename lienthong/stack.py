@@ -35,6 +35,45 @@ PROCESSES: dict[str, str] = {
     "dashboard": "dashboard",
 }
 """Every supervised process and the module it runs."""
+REPLICABLE = (*SIMULATED_AGENCIES, "monitor")
+"""Processes that may run as several replicas in one consumer group (the dashboard serves one
+fixed port, so it runs once)."""
+MAX_REPLICAS = 8
+
+
+def parse_replicas(text: str | None) -> dict[str, int]:
+    """`hotich=2,monitor=2` (or `all=2`: every agency and the monitor) → {process: count}."""
+    if not text:
+        return {}
+    out: dict[str, int] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name, sep, count = part.partition("=")
+        name = name.strip()
+        if not sep or not count.strip().isdigit():
+            raise ValueError(f"--replicas {text!r}: expected NAME=COUNT pairs, e.g. hotich=2,monitor=2")
+        n = int(count)
+        if not 1 <= n <= MAX_REPLICAS:
+            raise ValueError(f"--replicas {part}: a count from 1 to {MAX_REPLICAS}")
+        names = list(REPLICABLE) if name == "all" else [name]
+        for one in names:
+            if one not in REPLICABLE:
+                raise ValueError(
+                    f"--replicas names {one!r}, which cannot have replicas: "
+                    f"expected all or one of {', '.join(REPLICABLE)}"
+                )
+            out[one] = n
+    return out
+
+
+def replica_names(name: str, count: int) -> list[str]:
+    """A process and its replicas: `hotich`, `hotich-2`, ..."""
+    return [name, *(f"{name}-{i}" for i in range(2, count + 1))]
+
+
+def process_of(name: str) -> str:
+    """The process a replica's name belongs to (`hotich-2` → `hotich`)."""
+    base, _, number = name.rpartition("-")
+    return base if number.isdigit() and base in PROCESSES else name
 
 
 def read_state(path: Path) -> dict[str, Any]:
@@ -60,15 +99,22 @@ def _public(data: Any) -> Any:
     return data
 
 
-def up(settings: Settings, console: Console, external: list[str] | None = None) -> Settings:
+def up(
+    settings: Settings, console: Console, external: list[str] | None = None, replicas: dict[str, int] | None = None
+) -> Settings:
     """Start whatever is not running; return settings that point at the running stack."""
     settings, stack = _ensure_infra(settings, console)
-    _ensure_services(settings, settings.home.resolve(), stack, console, external or [])
+    _ensure_services(settings, settings.home.resolve(), stack, console, external or [], replicas=replicas)
     return settings
 
 
 def start_fresh(
-    settings: Settings, console: Console, external: list[str], clock: dict[str, Any], env: dict[str, str]
+    settings: Settings,
+    console: Console,
+    external: list[str],
+    clock: dict[str, Any],
+    env: dict[str, str],
+    replicas: dict[str, int] | None = None,
 ) -> Settings:
     """A new simulation: stop the services, wipe the simulators' state (schemas and topics, since
     sim time starts over), and start the services again on `clock` (Settings field → value)
@@ -81,7 +127,7 @@ def start_fresh(
     stack["clock"] = clock
     write_state(home / "stack.json", stack)
     settings = replace(settings, **clock)
-    _ensure_services(settings, home, stack, console, external, env)
+    _ensure_services(settings, home, stack, console, external, env, replicas)
     return settings
 
 
@@ -202,7 +248,10 @@ def _ensure_services(
     console: Console,
     external: list[str],
     extra_env: dict[str, str] | None = None,
+    replicas: dict[str, int] | None = None,
 ) -> None:
+    """Start (or reconcile) the supervised processes. `replicas` changes the count of the named
+    processes; the others keep the count the stack had."""
     unknown = set(external) - set(PROCESSES)
     if unknown:
         raise ValueError(
@@ -210,7 +259,8 @@ def _ensure_services(
         )
     previous_spec = read_state(home / "services.json")
     previous = previous_spec.get("services", {})
-    wanted = [a for a in PROCESSES if a not in external]
+    counts = {**previous_spec.get("replicas", {}), **(replicas or {})}
+    wanted = [r for a in PROCESSES if a not in external for r in replica_names(a, counts.get(a, 1))]
     fixed = {"portal": settings.portal_port, "dashboard": settings.dashboard_port}
     services = {a: previous.get(a) or fixed.get(a) or free_port() for a in wanted}
     # The last run's clock and parameters stay in force until the next run sets new ones.
@@ -224,8 +274,12 @@ def _ensure_services(
             "LT_HOME": str(home),
         }
     )
-    modules = {name: PROCESSES[name] for name in wanted}
-    write_state(home / "services.json", {"services": services, "modules": modules, "env": env, "external": external})
+    modules = {name: PROCESSES[process_of(name)] for name in wanted}
+    counts = {k: v for k, v in counts.items() if v > 1}
+    write_state(
+        home / "services.json",
+        {"services": services, "modules": modules, "env": env, "external": external, "replicas": counts},
+    )
     sup = read_state(home / "supervisor.json")
     if pid_alive(sup.get("pid")):
         os.kill(sup["pid"], signal.SIGHUP)
@@ -324,22 +378,50 @@ def status(settings: Settings) -> list[dict[str, Any]]:
     )
     sup = read_state(home / "supervisor.json")
     services = read_state(home / "services.json")
+    names = list(services.get("services", {})) or list(PROCESSES)
     for name in PROCESSES:
         if name in services.get("external", []):
             rows.append({"component": name, "address": "external", "pid": None, "healthy": None})
             continue
-        child = sup.get("services", {}).get(name, {})
-        port = child.get("port") or services.get("services", {}).get(name)
-        rows.append(
-            {
-                "component": name,
-                "address": f"http://127.0.0.1:{port}" if port else None,
-                "pid": child.get("pid"),
-                "restarts": child.get("restarts", 0),
-                "healthy": asyncio.run(_http_ok(port)) if port else False,
-            }
-        )
+        for replica in [n for n in names if process_of(n) == name]:
+            child = sup.get("services", {}).get(replica, {})
+            port = child.get("port") or services.get("services", {}).get(replica)
+            health = asyncio.run(_health(port)) if port else None
+            rows.append(
+                {
+                    "component": replica,
+                    "address": f"http://127.0.0.1:{port}" if port else None,
+                    "pid": child.get("pid"),
+                    "restarts": child.get("restarts", 0),
+                    "healthy": health is not None,
+                    "partitions": _partitions(health),
+                }
+            )
     return rows
+
+
+def _partitions(health: dict[str, Any] | None) -> str | None:
+    """The partitions a process owns, as its /healthz reports them (`0,2`; the portal's
+    timeline reader after a `+`)."""
+    if not health or "partitions" not in health:
+        return None
+    text = ",".join(str(p) for p in health["partitions"]) or "none"
+    if "timeline_partitions" in health:
+        text += " +" + (",".join(str(p) for p in health["timeline_partitions"]) or "none")
+    return text
+
+
+async def _health(port: int) -> dict[str, Any] | None:
+    """The /healthz body of a process that answers healthy; None otherwise."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        try:
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                if r.status != 200:
+                    return None
+                body = await r.json(content_type=None)
+                return body if isinstance(body, dict) else {}
+        except (TimeoutError, aiohttp.ClientError, OSError, ValueError):
+            return None
 
 
 async def _broker_ok(bootstrap: str) -> bool:
@@ -364,11 +446,6 @@ async def _db_ok(url: str) -> bool:
         return True
     except Exception:
         return False
-
-
-async def _http_ok(port: int) -> bool:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
-        return await _healthy(http, port)
 
 
 def _safe_url(url: str | None) -> str | None:

@@ -82,6 +82,14 @@ class Monitor:
             self.closed[d.dossier_id] = e.occurred_at
         return recoveries
 
+    def drop(self, dossier_ids: set[str]) -> None:
+        """Forget these dossiers (their partitions went to another worker, which follows them
+        from the stored events now); their deadlines lapse in the index."""
+        for d in dossier_ids:
+            self.dossiers.pop(d, None)
+            self.closed.pop(d, None)
+        self._reported = {r for r in self._reported if r[0] not in dossier_ids}
+
     def tick(self, now: datetime) -> list[Finding]:
         while self.closed:
             oldest = next(iter(self.closed))

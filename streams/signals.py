@@ -121,6 +121,13 @@ class AgencySilence:
         if e.type == "agency.heartbeat":
             bisect.insort(self._ahead.setdefault(e.agency, []), e.occurred_at)
 
+    def forget(self, agencies: set[str]) -> None:
+        """Stop judging these agencies: their heartbeats' partition went to another worker."""
+        for agency in agencies:
+            self._last.pop(agency, None)
+            self._ahead.pop(agency, None)
+            self._silent.discard(agency)
+
     def newest(self) -> dict[str, datetime]:
         """Each agency's newest heartbeat read, judged or not (what a dashboard shows)."""
         out = dict(self._last)

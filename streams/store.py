@@ -28,9 +28,14 @@ async def apply_schema(conn: Any) -> None:
         await conn.execute(DDL)
 
 
-async def record(conn: Any, batch: list[tuple[Event, int, int]]) -> tuple[list[Event], list[Event]]:
-    """Store (event, partition, offset) rows; return (new events, duplicates). A conflict at the
-    same partition and offset is our own redelivery after a restart, not a duplicate."""
+Row = tuple[Event, int, int]
+"""An event with the partition and offset it was read at."""
+
+
+async def record(conn: Any, batch: list[Row]) -> tuple[list[Row], list[Event], list[Row]]:
+    """Store (event, partition, offset) rows; return (new rows, duplicates, redeliveries). A
+    conflict at the same partition and offset is a redelivery (after a restart, or read again by
+    the worker that took the partition over), not a duplicate."""
     rows: list[tuple[Event, int, int]] = []
     again: list[tuple[Event, int, int]] = []
     firsts: set[str] = set()
@@ -41,7 +46,7 @@ async def record(conn: Any, batch: list[tuple[Event, int, int]]) -> tuple[list[E
         (again if e.event_id in firsts else rows).append((e, p, o))
         firsts.add(e.event_id)
     if not rows:
-        return [], []
+        return [], [], []
     inserted = {
         str(r["event_id"])
         for r in await conn.fetch(
@@ -61,7 +66,7 @@ async def record(conn: Any, batch: list[tuple[Event, int, int]]) -> tuple[list[E
             [e.chain for e, _, _ in rows],
         )
     }
-    new = [e for e, _, _ in rows if e.event_id in inserted]
+    new = [(e, p, o) for e, p, o in rows if e.event_id in inserted]
     seen = [(e, p, o) for e, p, o in [*rows, *again] if e.event_id not in inserted]
     duplicates_in_batch = [e for e, _, _ in again if e.event_id in inserted]
     duplicates: list[Event] = []
@@ -74,40 +79,62 @@ async def record(conn: Any, batch: list[tuple[Event, int, int]]) -> tuple[list[E
             )
         }
         duplicates = [e for e, p, o in seen if known.get(e.event_id) != (p, o)]
-    return new, duplicates + duplicates_in_batch
+    redelivered = [(e, p, o) for e, p, o in seen if known.get(e.event_id) == (p, o)]
+    return new, duplicates + duplicates_in_batch, redelivered
 
 
-async def open_events(conn: Any) -> list[Event]:
-    """Every stored event of dossiers the monitor still follows, in the order it read them (a
-    dossier's events share a partition), to rebuild its state after a restart."""
+async def stored_offsets(conn: Any, partitions: list[int]) -> dict[int, int]:
+    """The highest offset stored per partition: what a worker taking them over finds in the
+    store (an event read past it is news to that worker even if another stored it since)."""
     rows = await conn.fetch(
-        "SELECT event_id, dossier_id, chain, type, agency, step, occurred_at, payload FROM monitor.events "
-        'WHERE open ORDER BY partition, "offset"'
+        'SELECT partition, max("offset") AS o FROM monitor.events WHERE partition = ANY($1::int[]) GROUP BY partition',
+        partitions,
+    )
+    return {r["partition"]: r["o"] for r in rows}
+
+
+async def open_events(conn: Any, partitions: list[int] | None = None) -> list[tuple[Event, int, int]]:
+    """Every stored event (with its partition and offset) of dossiers the monitor still follows
+    on these partitions (None: all), in the order it read them (a dossier's events share a
+    partition), to rebuild its state after a restart or when it takes partitions over."""
+    rows = await conn.fetch(
+        'SELECT event_id, dossier_id, chain, type, agency, step, occurred_at, payload, partition, "offset" '
+        "FROM monitor.events WHERE open AND ($1::int[] IS NULL OR partition = ANY($1::int[])) "
+        'ORDER BY partition, "offset"',
+        partitions,
     )
     return [
-        Event(
-            event_id=str(r["event_id"]),
-            dossier_id=r["dossier_id"],
-            chain=r["chain"],
-            type=r["type"],
-            agency=r["agency"],
-            step=r["step"],
-            occurred_at=r["occurred_at"],
-            attempt=1,
-            trace_id="",
-            payload=json.loads(r["payload"]),
+        (
+            Event(
+                event_id=str(r["event_id"]),
+                dossier_id=r["dossier_id"],
+                chain=r["chain"],
+                type=r["type"],
+                agency=r["agency"],
+                step=r["step"],
+                occurred_at=r["occurred_at"],
+                attempt=1,
+                trace_id="",
+                payload=json.loads(r["payload"]),
+            ),
+            r["partition"],
+            r["offset"],
         )
         for r in rows
     ]
 
 
-async def closed_dossiers(conn: Any, since: datetime) -> list[tuple[str, datetime]]:
-    """Dossiers settled since `since` (by their last event), oldest first: what the monitor
-    remembers as closed after a restart."""
+async def closed_dossiers(
+    conn: Any, since: datetime, partitions: list[int] | None = None
+) -> list[tuple[str, datetime]]:
+    """Dossiers settled since `since` (by their last event) on these partitions (None: all),
+    oldest first: what the monitor remembers as closed after a restart."""
     rows = await conn.fetch(
-        "SELECT dossier_id, max(occurred_at) AS at FROM monitor.events WHERE NOT open GROUP BY dossier_id "
+        "SELECT dossier_id, max(occurred_at) AS at FROM monitor.events WHERE NOT open "
+        "AND ($2::int[] IS NULL OR partition = ANY($2::int[])) GROUP BY dossier_id "
         "HAVING max(occurred_at) > $1 ORDER BY at",
         since,
+        partitions,
     )
     return [(r["dossier_id"], r["at"]) for r in rows]
 

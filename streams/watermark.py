@@ -55,12 +55,23 @@ class Watermark:
     marks: dict[int, datetime] = field(default_factory=dict)
     judged: datetime | None = None
     """The sim time up to which every event has been read; None until each partition answered."""
+    owned: frozenset[int] | None = None
+    """The partitions this worker reads (replicas split them); None: all `partitions`."""
+
+    def own(self, partitions: frozenset[int]) -> None:
+        """Judge over these partitions from now on. The judged time never moves back: a partition
+        newly owned holds it until its first mark is read."""
+        self.owned = partitions
+        self.marks = {p: t for p, t in self.marks.items() if p in partitions}
 
     def observe(self, partition: int, stamp: datetime) -> datetime | None:
         """Fold in a mark read back; the new judged time if it moved forward."""
+        owned = self.owned if self.owned is not None else frozenset(range(self.partitions))
+        if partition not in owned:
+            return None
         if stamp > self.marks.get(partition, stamp - self.grid.step):
             self.marks[partition] = stamp
-        if len(self.marks) < self.partitions:
+        if not owned or len(self.marks) < len(owned):
             return None
         judged = min(self.marks.values()) - self.lag
         if self.judged is not None and judged <= self.judged:

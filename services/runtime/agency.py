@@ -116,7 +116,8 @@ class AgencyWorker:
                     await asyncio.sleep(0.05)  # an outage: the agency receives nothing meanwhile
                     continue
                 batches = await c.getmany(timeout_ms=500, max_records=self.batch_size)
-                self.assigned = bool(c.assignment())
+                # Ready once the group gave this member its share, which a replica may find empty.
+                self.assigned = self.assignments.at is not None
                 records = [r for rs in batches.values() for r in rs if not is_primer(r.headers)]
                 if not records:
                     continue

@@ -107,12 +107,15 @@ class Assignments(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def __init__(self) -> None:
         self.at: float | None = None
+        self.partitions: list[int] = []
+        """The partitions this member owns now (a replica owns its share; none is a valid share)."""
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        return None
+        self.partitions = []
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         self.at = time.time()
+        self.partitions = sorted(tp.partition for tp in assigned)
 
 
 async def commit(c: AIOKafkaConsumer) -> None:

@@ -68,6 +68,8 @@ class Runtime:
             "agency": self.spec.agency,
             "ready": self.worker.assigned,
             "assigned_at": self.worker.assignments.at,
+            "instance": self.settings.instance or self.spec.agency,
+            "partitions": self.worker.assignments.partitions,
             "processed": self.worker.processed,
             "duplicates": self.worker.duplicates,
             "dead_lettered": self.worker.dead_lettered,
@@ -82,7 +84,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
     bootstrap, url = settings.require_infra()
     stop = stop or _signal_event()
     pool = await db.create_pool(url, max_size=8, name=spec.agency)
-    publisher = AIOKafkaPublisher(bootstrap, client_id=spec.agency)
+    publisher = AIOKafkaPublisher(bootstrap, client_id=settings.instance or spec.agency)
     tasks: list[asyncio.Task[Any]] = []
     runner: web.AppRunner | None = None
     try:
@@ -114,7 +116,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
         if spec.extra_routes:
             app.add_routes(spec.extra_routes(rt))
         port = getattr(settings, spec.port_attr)
-        runner = await start_site(app, "127.0.0.1", port)
+        runner = await start_site(app, settings.bind_host, port)
         coros: list[Awaitable[Any]] = [
             relay.run(),
             worker.run(),

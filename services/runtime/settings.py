@@ -43,12 +43,18 @@ class Settings:
     topic_prefix: str = "lt"
     partitions: int = 4
     portal_host: str = "127.0.0.1"
+    """Where clients reach the portal."""
+    bind_host: str = "127.0.0.1"
+    """The address every process's HTTP server listens on: loopback, unless a container's
+    network needs 0.0.0.0 (deploy/compose.yaml)."""
     portal_port: int = 8480
     dashboard_port: int = 8490
     operator_token: str = ""
     """Token the dashboard's acknowledge and redrive need; empty: one is made and kept in
     `$LT_HOME/operator-token` (readable by its owner only)."""
     service_port: int = 0
+    instance: str = ""
+    """This process's name among replicas (`hotich-2`); empty: the process's own name."""
     log_format: str = "auto"
     log_level: str = "info"
     sim_epoch: str | None = None

@@ -1,5 +1,9 @@
-"""The real stack for integration tests: the embedded broker and PostgreSQL, started once per
-session; each test module gets its own database and topic prefix, so modules cannot interfere."""
+"""The real stack for integration tests: the brokers and PostgreSQL, started once per session;
+each test module gets its own database and topic prefix, so modules cannot interfere.
+
+`infra` is the embedded broker (Tansu) unless a module parametrises it indirectly with
+`BROKERS`: then its tests run on Tansu and on a 3-node Apache Kafka cluster (KRaft, replication
+factor 3, min.insync.replicas 2), which stays up for the whole session."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from deploy import kafka_cluster
 from deploy.embedded import free_port, start_broker, start_postgres, stop_pid
 from services.runtime.db import ensure_database
 from services.runtime.service import agency_spec, serve
@@ -31,25 +36,63 @@ SIM_EPOCH = "2024-03-04T08:00:00+07:00"
 SIM_SPEED = 50_000.0
 
 
+BROKERS = ["tansu", "kafka"]
+"""Parametrise `infra` with these (indirect=True) to run a module on both brokers."""
+
+
 @dataclass(frozen=True)
 class Infra:
     bootstrap: str
     admin_url: str
+    broker: str = "tansu"
+    cluster: dict[str, Any] | None = None
+    """The Kafka cluster's layout and nodes (kafka only): what a test that kills a node needs."""
+    home: Path | None = None
 
 
 @pytest.fixture(scope="session")
-def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
-    home = tmp_path_factory.mktemp("stack")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    home = tmp_path_factory.mktemp("postgres")
+    (home / "logs").mkdir()
+    server = start_postgres(home)
+    try:
+        yield server
+    finally:
+        stop_pid(server["pid"], signal.SIGINT, timeout=30)
+        server["_process"].wait()
+
+
+@pytest.fixture(scope="session")
+def tansu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    home = tmp_path_factory.mktemp("tansu")
     (home / "logs").mkdir()
     broker = start_broker(home)
-    postgres = start_postgres(home)
     try:
-        yield Infra(broker["bootstrap"], postgres["admin_url"])
+        yield broker
     finally:
-        stop_pid(postgres["pid"], signal.SIGINT, timeout=30)
         stop_pid(broker["pid"])
-        postgres["_process"].wait()
         broker["_process"].wait()
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, Any], Path]]:
+    """A 3-node Apache Kafka cluster for the session (its jars from Maven Central, cached)."""
+    home = tmp_path_factory.mktemp("kafka")
+    cluster = kafka_cluster.start_cluster(home, 3)
+    try:
+        asyncio.run(kafka_cluster.wait_registered(cluster["bootstrap"], 3))
+        yield cluster, home
+    finally:
+        kafka_cluster.stop_nodes([n["pid"] for n in cluster["nodes"]])
+
+
+@pytest.fixture(scope="session")
+def infra(request: pytest.FixtureRequest, postgres: dict[str, Any]) -> Infra:
+    broker = getattr(request, "param", "tansu")
+    if broker == "kafka":
+        cluster, home = request.getfixturevalue("kafka")
+        return Infra(cluster["bootstrap"], postgres["admin_url"], "kafka", cluster, home)
+    return Infra(request.getfixturevalue("tansu")["bootstrap"], postgres["admin_url"])
 
 
 @dataclass
@@ -125,22 +168,35 @@ ROOT = Path(__file__).resolve().parents[2]
 def monitor_process(settings: Settings, tmp: Path) -> Iterator[subprocess.Popen[bytes]]:
     """The monitor as it runs in production: `python -m streams`, a faust worker in its own
     process, on the stack's broker, database, topics and clock. Its log is `tmp/monitor.log`."""
+    with service_process("streams", "monitor", settings, tmp, free_port()) as process:
+        yield process
+
+
+@contextlib.contextmanager
+def service_process(
+    module: str, instance: str, settings: Settings, tmp: Path, port: int
+) -> Iterator[subprocess.Popen[bytes]]:
+    """One process as the supervisor runs it (`python -m MODULE`), named `instance` among its
+    replicas, on the stack's broker, database, topics and clock, its HTTP on `port`. Its log is
+    `tmp/INSTANCE.log`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LT_")}
     env.update(
         LT_KAFKA_BOOTSTRAP=settings.kafka_bootstrap or "",
         LT_DATABASE_URL=settings.database_url or "",
         LT_TOPIC_PREFIX=settings.topic_prefix,
         LT_HOME=str(tmp),
-        LT_SERVICE_PORT=str(free_port()),
+        LT_INSTANCE=instance,
+        LT_SERVICE_PORT=str(port),
+        LT_PORTAL_PORT=str(port if module == "services.portal" else settings.portal_port),
         LT_SIM_EPOCH=str(settings.sim_epoch),
         LT_SIM_ANCHOR=repr(settings.sim_anchor),
         LT_SIM_SPEED=repr(settings.sim_speed),
         LT_HEARTBEAT_S=repr(settings.heartbeat_s),
         LT_LOG_FORMAT="json",
     )
-    with open(tmp / "monitor.log", "wb") as log:
+    with open(tmp / f"{instance}.log", "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streams"],
+            [sys.executable, "-m", module],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
