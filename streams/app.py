@@ -61,6 +61,8 @@ def build(settings: Settings, port: int) -> faust.App:
     # One consumer group per simulation (its clock's anchor): a run starts on fresh topics, and a
     # new group need not wait for the previous run's member to time out.
     run = int(settings.sim_anchor) if settings.sim_anchor is not None else 0
+    datadir = settings.home.resolve() / "monitor-data" / (settings.instance or "monitor")
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         f"{prefix}.monitor.{run}",
         broker=f"kafka://{bootstrap}",
@@ -77,7 +79,7 @@ def build(settings: Settings, port: int) -> faust.App:
         broker_session_timeout=10.0,
         broker_heartbeat_interval=1.0,
         consumer_auto_offset_reset="earliest",
-        datadir=str(settings.home.resolve() / "monitor-data" / (settings.instance or "monitor")),
+        datadir=str(datadir),
     )
     core = MonitorCore(settings)
     events = app.topic(topics.dossier_events(prefix), value_type=bytes, value_serializer="raw")

@@ -76,20 +76,37 @@ class AIOKafkaPublisher:
     def __init__(self, bootstrap: str, client_id: str) -> None:
         self._bootstrap = bootstrap
         self._client_id = client_id
-        self._producer = _producer(bootstrap, client_id, idempotent=False)
+        self._started: AIOKafkaProducer | None = None
         self.idempotent = False
 
+    @property
+    def _producer(self) -> AIOKafkaProducer:
+        if self._started is None:
+            raise RuntimeError("the publisher is not started")
+        return self._started
+
     async def start(self) -> None:
-        if await supports_idempotence(self._bootstrap):
-            self._producer = _producer(self._bootstrap, self._client_id, idempotent=True)
-            self.idempotent = True
-        await self._producer.start()
+        # Made here, not in __init__: which kind depends on the broker's answer, and an
+        # aiokafka producer never started still warns when it is collected.
+        self.idempotent = await supports_idempotence(self._bootstrap)
+        producer = _producer(self._bootstrap, self._client_id, idempotent=self.idempotent)
+        await producer.start()
+        self._started = producer
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        if self._started is not None:
+            await self._started.stop()
+            self._started = None
 
     async def publish(self, topic: str, key: bytes | None, value: bytes) -> None:
         await self._producer.send_and_wait(topic, value, key=key)
+
+    async def enqueue(self, topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]:
+        """Hand a message to the producer and return at once with its delivery's future: the
+        producer goes on retrying it (a cluster electing new leaders after a node died) while
+        the caller keeps its own schedule."""
+        future: asyncio.Future[Any] = await self._producer.send(topic, value, key=key)
+        return future
 
     async def publish_to(self, topic: str, partition: int, value: bytes) -> None:
         await self._producer.send_and_wait(topic, value, partition=partition)

@@ -29,6 +29,7 @@ from deploy.embedded import free_port, start_broker, start_postgres, stop_pid
 from services.runtime.db import ensure_database
 from services.runtime.service import agency_spec, serve
 from services.runtime.settings import Settings
+from tests.conftest import SESSION_OWNED
 
 pytestmark = pytest.mark.integration
 
@@ -84,6 +85,26 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, 
         yield cluster, home
     finally:
         kafka_cluster.stop_nodes([n["pid"] for n in cluster["nodes"]])
+        for node in cluster["nodes"]:
+            node["_process"].wait()
+
+
+async def kill_and_restart_node(infra: Infra, node_id: int) -> dict[str, Any]:
+    """kill -9 one node of the session's Kafka cluster and start it again on its ports and log
+    directory; returns the node once it serves again. The session fixture stops it at the end."""
+    assert infra.cluster is not None
+    assert infra.home is not None
+    node = next(n for n in infra.cluster["nodes"] if n["node_id"] == node_id)
+    os.kill(node["pid"], signal.SIGKILL)
+    await asyncio.to_thread(stop_pid, node["pid"], signal.SIGKILL)
+    if "_process" in node:
+        node["_process"].wait()  # its handle learns it died (it is replaced below)
+    layout = {"cluster_id": infra.cluster["cluster_id"], "nodes": infra.cluster["nodes"]}
+    started = await asyncio.to_thread(kafka_cluster.start_node, infra.home, layout, node_id, False)
+    SESSION_OWNED.add(started["pid"])
+    node.update(started)  # its handle too: the session fixture waits for it
+    assert await kafka_cluster.wait_serving(started, 120) is not None, f"Kafka node {node_id} not back"
+    return node
 
 
 @pytest.fixture(scope="session")
@@ -191,6 +212,7 @@ def service_process(
         LT_SIM_EPOCH=str(settings.sim_epoch),
         LT_SIM_ANCHOR=repr(settings.sim_anchor),
         LT_SIM_SPEED=repr(settings.sim_speed),
+        LT_SIM_MAX_LAG_S=repr(settings.sim_max_lag_s),
         LT_HEARTBEAT_S=repr(settings.heartbeat_s),
         LT_LOG_FORMAT="json",
     )

@@ -63,7 +63,9 @@ async def until_split(http: aiohttp.ClientSession, groups: dict[str, list[int]],
 async def test_killing_one_replica_of_each_loses_nothing_and_raises_nothing(infra: Infra, tmp_path: Path) -> None:
     # The first replica of each agency runs in this process (as the other tests run agencies);
     # the second of each and both monitor workers run as processes, so they can be killed.
-    async with running(infra, BIRTH, tmp_path, sim_speed=2_000.0) as stack:
+    # The stamping bound covers the takeover: a dead member's partitions wait for its group's
+    # session timeout (10 s) before they move, and the events read then are stamped within it.
+    async with running(infra, BIRTH, tmp_path, sim_speed=2_000.0, sim_max_lag_s=20.0) as stack:
         s = stack.settings
         seconds: dict[str, float] = {}
         with contextlib.ExitStack() as procs:
