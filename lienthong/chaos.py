@@ -24,7 +24,8 @@ from contracts.envelope import new_event
 from contracts.topics import AGENCIES
 from deploy import kafka_cluster
 from deploy.embedded import pid_alive, start_broker, stop_pid
-from lienthong.stack import process_of, read_state, write_state
+from lienthong.processes import process_of
+from lienthong.stack import read_state, write_state
 from lienthong.ui import Console
 from services.faults import truth
 from services.faults.catalogue import PROCESS_EFFECTS, Fault
@@ -43,7 +44,7 @@ CLOSE_GRACE_S = 1.0
 def subject(f: Fault) -> str:
     kind, value = next(iter(f.target.items()))
     if kind == "process":
-        return "process:broker" if value == "broker" else f"agency:{value}"
+        return "process:broker" if value == "broker" else f"agency:{process_of(value)}"
     return f"{kind}:{value}"
 
 

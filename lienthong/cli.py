@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.clock import VN_TZ
+from lienthong.processes import parse_replicas
 from lienthong.ui import Console, table
 from services.runtime.logging import configure
 from services.runtime.settings import Settings, clock_env
@@ -41,7 +42,7 @@ def _emit_json(data: Any) -> None:
 def cmd_up(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from lienthong import stack
 
-    settings = stack.up(_with_broker(args, settings), console, args.external, stack.parse_replicas(args.replicas))
+    settings = stack.up(_with_broker(args, settings), console, args.external, parse_replicas(args.replicas))
     console.step(f"ready: portal {settings.portal_url} · stop with `lienthong down`")
     return 0
 
@@ -78,9 +79,9 @@ def cmd_down(_args: argparse.Namespace, settings: Settings, console: Console) ->
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
-    from lienthong import stack
+    from lienthong.status import status
 
-    rows = stack.status(settings)
+    rows = status(settings)
     if args.json:
         _emit_json({"components": rows})
     else:
@@ -113,7 +114,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
         **{f"LT_{k.upper()}": str(v) for k, v in faults.items()},
     }
     setup_started = time.monotonic()
-    replicas = stack.parse_replicas(args.replicas)
+    replicas = parse_replicas(args.replicas)
     settings = stack.start_fresh(_with_broker(args, settings), console, args.external, clock, env, replicas)
     setup_s = time.monotonic() - setup_started
     ready_s = asyncio.run(_consumers_ready(home, anchor - lead))
@@ -238,7 +239,9 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings, console: Console
     from lienthong import stack
 
     settings = stack.up(settings, console)
-    rows = {r["component"]: r for r in stack.status(settings)}
+    from lienthong.status import status
+
+    rows = {r["component"]: r for r in status(settings)}
     row = rows.get("dashboard", {})
     if not row.get("healthy"):
         raise RuntimeError(f"the dashboard is not answering at {row.get('address')}: see its log under logs/")
@@ -286,7 +289,8 @@ def cmd_bench(args: argparse.Namespace, settings: Settings, console: Console) ->
     from lienthong.bench import runner
 
     parts = args.only or list(runner.PARTS)
-    result = runner.run(settings, console, parts, args.monitor_chains, args.open_dossiers)
+    brokers = ["tansu", "kafka"] if args.broker == "both" else [args.broker] if args.broker else None
+    result = runner.run(settings, console, parts, args.monitor_chains, args.open_dossiers, brokers)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -516,6 +520,12 @@ def parser() -> argparse.ArgumentParser:
     be.add_argument("--only", action="append", choices=["deadlines", "monitor", "chains", "portal"])
     be.add_argument("--monitor-chains", type=int, default=3000, help="birth chains whose events the monitor reads")
     be.add_argument("--open-dossiers", type=int, default=1_000_000, help="the large size of the deadline check")
+    be.add_argument(
+        "--broker",
+        choices=["tansu", "kafka", "both"],
+        default=None,
+        help="both: the monitor and chain parts on Tansu, then on the 3-node Kafka cluster, side by side",
+    )
     be.add_argument("--out", type=Path, default=None, help="also write the full result (JSON) here")
     be.add_argument("--json", action="store_true", help="only the JSON result on stdout")
     be.set_defaults(func=cmd_bench)

@@ -1,5 +1,6 @@
 """The monitor's ingest rate against a bare faust agent on the same topic, and the broker's own
-limit (plain aiokafka), on the same broker in one run.
+limit (plain aiokafka: acks=all batches produced, idempotent where the broker allows, and read
+back), on the same broker in one run.
 
 A fresh topic prefix is filled with the events of `chains` synthetic birth chains. Then, one after
 the other: plain aiokafka reads and decodes them all; the bare agent (bare_agent.py) consumes,
@@ -158,7 +159,9 @@ def measure(
 ) -> dict[str, Any]:
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     progress(f"monitor ingest: writing {n_chains:,} birth chains' events to {topics.dossier_events(prefix)}")
+    started = time.perf_counter()
     total = asyncio.run(fill(bootstrap, prefix, n_chains))
+    produced = total / (time.perf_counter() - started)
     progress(f"monitor ingest: plain aiokafka reads {total:,} events")
     raw = asyncio.run(raw_consume(bootstrap, prefix, total))
     progress("monitor ingest: the bare faust agent")
@@ -174,6 +177,7 @@ def measure(
         proc.wait()
     return {
         "events": total,
+        "raw_produce_per_s": round(produced, 1),
         "raw_consume_per_s": round(raw, 1),
         "bare_agent_per_s": round(bare, 1),
         "monitor_events_per_s": round(monitor, 1),

@@ -15,10 +15,14 @@ from typing import Any
 from contracts.clock import VN_TZ
 from lienthong.bench import deadlines, monitor, portal
 from lienthong.bench.child import last_json
+from lienthong.processes import PROCESSES
 from lienthong.ui import Console
 from services.runtime.settings import Settings, clock_env
 
 PARTS = ("deadlines", "monitor", "chains", "portal")
+PER_BROKER = ("monitor", "chains")
+"""The parts measured on each broker of `--broker` (the portal's capacity is measured on the last)."""
+COMPARED = ("chain_throughput_per_s", "monitor_events_per_s", "monitor_ingest_ratio", "raw_produce_per_s")
 
 
 def machine() -> dict[str, Any]:
@@ -47,14 +51,25 @@ def portal_capacity(settings: Settings, console: Console) -> dict[str, Any]:
     epoch = datetime.now(VN_TZ)
     anchor = time.time()
     clock = {"sim_epoch": epoch.isoformat(), "sim_anchor": anchor, "sim_speed": 1.0}
-    others = [name for name in stack.PROCESSES if name != "portal"]
+    others = [name for name in PROCESSES if name != "portal"]
     env = clock_env(epoch, anchor, 1.0, settings.sim_max_lag_s)
     settings = stack.start_fresh(settings, console, others, clock, env)
     _, url = settings.require_infra()
     return portal.measure(settings.portal_url, url, epoch.date(), console.step)
 
 
-def run(settings: Settings, console: Console, parts: list[str], monitor_chains: int, large: int) -> dict[str, Any]:
+def run(
+    settings: Settings,
+    console: Console,
+    parts: list[str],
+    monitor_chains: int,
+    large: int,
+    brokers: list[str] | None = None,
+) -> dict[str, Any]:
+    """Every part asked for; the monitor and chain parts on each of `brokers` in turn (one
+    stack at a time, never two at once on this machine's cores), side by side under `brokers`
+    with the ratio of each figure (second ÷ first). The first broker's figures also stand at the
+    top level."""
     from lienthong import stack
 
     unknown = set(parts) - set(PARTS)
@@ -64,18 +79,29 @@ def run(settings: Settings, console: Console, parts: list[str], monitor_chains: 
     started = time.monotonic()
     if "deadlines" in parts:
         result.update(deadlines.measure(console.step, large=large))
-    if {"monitor", "chains", "portal"} & set(parts):
-        settings = stack.up(settings, console)
-    if "monitor" in parts:
-        bootstrap, _ = settings.require_infra()
-        admin = stack.read_state(settings.home.resolve() / "stack.json").get("postgres", {}).get("admin_url")
-        if not admin:
-            raise RuntimeError("the monitor benchmark needs the embedded PostgreSQL (it makes a database)")
-        result.update(
-            monitor.measure(bootstrap, admin, settings.home.resolve() / "bench", console.step, monitor_chains)
-        )
-    if "chains" in parts:
-        result.update(chain_throughput(console))
+    order = brokers or [settings.broker or ""]
+    side: dict[str, dict[str, Any]] = {}
+    for broker in order if {"monitor", "chains", "portal"} & set(parts) else []:
+        settings = stack.up(replace(settings, broker=broker), console)
+        name = stack.read_state(settings.home.resolve() / "stack.json").get("broker", {}).get("kind", "tansu")
+        figures = side.setdefault(name, {})
+        if "monitor" in parts:
+            bootstrap, _ = settings.require_infra()
+            admin = stack.read_state(settings.home.resolve() / "stack.json").get("postgres", {}).get("admin_url")
+            if not admin:
+                raise RuntimeError("the monitor benchmark needs the embedded PostgreSQL (it makes a database)")
+            home = settings.home.resolve() / "bench"
+            figures.update(monitor.measure(bootstrap, admin, home, console.step, monitor_chains))
+        if "chains" in parts:
+            figures.update(chain_throughput(console))
+    if side:
+        result.update(next(iter(side.values())))
+    if len(side) > 1:
+        first, second = list(side)[:2]
+        result["brokers"] = side
+        result[f"{second}_vs_{first}"] = {
+            k: round(side[second][k] / side[first][k], 3) for k in COMPARED if side[first].get(k) and k in side[second]
+        }
     if "portal" in parts:
         result.update(portal_capacity(replace(settings), console))
     result["bench_s"] = round(time.monotonic() - started, 1)

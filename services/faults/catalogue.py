@@ -14,7 +14,15 @@ from contracts.states import DossierState
 from contracts.topics import AGENCIES
 
 FAULTS_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "faults"
-PROCESSES = (*AGENCIES, "broker", "postgres")
+PROCESSES = (*AGENCIES, "monitor", "broker", "postgres")
+REPLICATED = (*AGENCIES, "monitor")
+"""Processes that may run replicas; `NAME-N` (e.g. `hotich-2`) targets the N-th."""
+
+
+def known_process(value: str) -> bool:
+    base, _, number = value.rpartition("-")
+    return value in PROCESSES or (number.isdigit() and int(number) >= 2 and base in REPLICATED)
+
 
 EFFECTS: dict[str, tuple[str, ...]] = {
     # effect kind → the parameters it takes
@@ -68,8 +76,10 @@ def _parse_fault(name: str, raw: dict[str, Any]) -> Fault:
         ends = value.split("->")
         if len(ends) != 2 or not set(ends) <= set(AGENCIES):
             raise ValueError(f"target: a link is 'from->to' between known agencies, got {value!r}")
-    if kind == "process" and value not in PROCESSES:
-        raise ValueError(f"target: unknown process {value!r}; known: {', '.join(PROCESSES)}")
+    if kind == "process" and not known_process(value):
+        raise ValueError(
+            f"target: unknown process {value!r}; known: {', '.join(PROCESSES)}, or a replica such as hotich-2"
+        )
     effect = dict(raw.get("effect") or {})
     kind_of_effect = str(effect.pop("kind", ""))
     if kind_of_effect not in EFFECTS:

@@ -1,5 +1,6 @@
 """The birth chain across real processes' code, a real broker and a real database: the happy
-path, duplicate delivery, dead-lettering, and the portal's refusals at the edge."""
+path, duplicate delivery, dead-lettering, and the portal's refusals at the edge; on the embedded
+broker and on the 3-node Apache Kafka cluster."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from contracts import topics
 from lienthong.verify import verify
 from lienthong.workload.citizens import CitizenFactory
-from tests.integration.conftest import Agencies, Infra, running
+from tests.integration.conftest import BROKERS, Agencies, Infra, running
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.parametrize("infra", BROKERS, indirect=True)]
 ALL = ["portal", "motcua", "hotich", "cutru", "bhxh"]
 
 

@@ -13,10 +13,10 @@ import aiohttp
 import asyncpg
 import pytest
 
-from tests.integration.conftest import Infra, monitor_process, running
+from tests.integration.conftest import BROKERS, Infra, monitor_process, running
 from tests.integration.test_birth_chain import submit_births
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.parametrize("infra", BROKERS, indirect=True)]
 
 
 async def alerts(url: str) -> list[dict[str, Any]]:

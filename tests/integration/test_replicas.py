@@ -65,7 +65,7 @@ async def test_killing_one_replica_of_each_loses_nothing_and_raises_nothing(infr
     # the second of each and both monitor workers run as processes, so they can be killed.
     # The stamping bound covers the takeover: a dead member's partitions wait for its group's
     # session timeout (10 s) before they move, and the events read then are stamped within it.
-    async with running(infra, BIRTH, tmp_path, sim_speed=2_000.0, sim_max_lag_s=20.0) as stack:
+    async with running(infra, BIRTH, tmp_path, sim_speed=5_000.0, sim_max_lag_s=20.0) as stack:
         s = stack.settings
         seconds: dict[str, float] = {}
         with contextlib.ExitStack() as procs:

@@ -43,11 +43,22 @@ def test_the_catalogue_has_every_failure_of_the_reports_with_a_citation() -> Non
     assert catalogue["residence-late"].params == {"delay_days": [1, 2]}
 
 
-def test_report_faults_contains_every_fault_and_none_contains_none() -> None:
-    assert {f.name for f in load_scenario("report-faults")} == set(load_catalogue())
+CLUSTER_ONLY = {"replica-kill", "monitor-replica-kill"}
+"""The cluster's own failures: not the reports', so only in scenario cluster-faults."""
+
+
+def test_report_faults_contains_every_fault_of_the_reports_and_none_contains_none() -> None:
+    assert {f.name for f in load_scenario("report-faults")} == set(load_catalogue()) - CLUSTER_ONLY
     assert load_scenario("none") == []
-    with pytest.raises(ValueError, match="available: none, report-faults"):
+    with pytest.raises(ValueError, match="available: cluster-faults, none, report-faults"):
         load_scenario("chaos-monkey")
+
+
+def test_cluster_faults_kill_a_node_a_replica_and_a_monitor_worker() -> None:
+    faults = {f.name: f for f in load_scenario("cluster-faults")}
+    assert CLUSTER_ONLY | {"broker-kill"} <= set(faults)
+    assert faults["replica-kill"].target == {"process": "hotich-2"}
+    assert faults["monitor-replica-kill"].target == {"process": "monitor-2"}
 
 
 def good() -> dict[str, Any]:
@@ -70,6 +81,8 @@ def good() -> dict[str, Any]:
         ({"window": {"at": 0.5}}, "rate or a window"),
         ({"rate": 2}, "between 0 and 1"),
         ({"target": {"process": "broker"}}, "does not apply"),
+        ({"target": {"process": "police-2"}, "effect": {"kind": "kill"}}, "unknown process 'police-2'"),
+        ({"target": {"process": "hotich-1"}, "effect": {"kind": "kill"}}, "unknown process 'hotich-1'"),
     ],
 )
 def test_broken_faults_say_what_is_wrong(patch: dict[str, Any], message: str) -> None:
