@@ -246,27 +246,32 @@ def stop_nodes(pids: list[int], timeout: float = 30.0) -> None:
         stop_pid(pid, signal.SIGTERM, timeout=max(1.0, deadline - time.monotonic()))
 
 
+async def _registered(bootstrap: str) -> set[int] | None:
+    """The node ids the cluster, asked through `bootstrap`, lists as serving brokers (started
+    and unfenced); None while it does not answer."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.errors import KafkaError
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    try:
+        await asyncio.wait_for(admin.start(), 5)
+        return {int(b["node_id"]) for b in (await asyncio.wait_for(admin.describe_cluster(), 5))["brokers"]}
+    except (KafkaError, TimeoutError, OSError):
+        return None
+    finally:
+        with contextlib.suppress(Exception):
+            await admin.close()
+
+
 async def wait_serving(node: dict[str, Any], timeout: float = START_TIMEOUT_S) -> float | None:
     """When (real time) the node itself answered a metadata request that lists it: it has
     started and the controller unfenced it. Its port alone proves nothing: a starting node binds
     its listener well before it serves (a restart measured "back in 0.1 s" that way, 21 s early)."""
-    from aiokafka.admin import AIOKafkaAdminClient
-    from aiokafka.errors import KafkaError
-
     deadline = time.time() + timeout
     with _quiet_clients():  # refused connections are the expected answer until it serves
         while time.time() < deadline:
-            admin = AIOKafkaAdminClient(bootstrap_servers=f"127.0.0.1:{node['port']}", request_timeout_ms=3000)
-            try:
-                await asyncio.wait_for(admin.start(), 5)
-                brokers = (await asyncio.wait_for(admin.describe_cluster(), 5))["brokers"]
-                if any(b["node_id"] == node["node_id"] for b in brokers):
-                    return time.time()
-            except (KafkaError, TimeoutError, OSError):
-                pass
-            finally:
-                with contextlib.suppress(Exception):
-                    await admin.close()
+            if node["node_id"] in (await _registered(f"127.0.0.1:{node['port']}") or ()):
+                return time.time()
             await asyncio.sleep(0.3)
     return None
 
@@ -285,23 +290,12 @@ def _quiet_clients() -> Iterator[None]:
 async def wait_registered(bootstrap: str, brokers: int, timeout: float = START_TIMEOUT_S) -> None:
     """Until the cluster has `brokers` brokers registered (its controllers elected a leader and
     every node joined): before that, topics with 3 replicas cannot be created."""
-    from aiokafka.admin import AIOKafkaAdminClient
-    from aiokafka.errors import KafkaError
-
     deadline = time.monotonic() + timeout
     seen = 0
     while time.monotonic() < deadline:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
-        try:
-            await asyncio.wait_for(admin.start(), 5)
-            seen = len((await asyncio.wait_for(admin.describe_cluster(), 5))["brokers"])
-            if seen >= brokers:
-                return
-        except (KafkaError, TimeoutError, OSError):
-            pass
-        finally:
-            with contextlib.suppress(Exception):
-                await admin.close()
+        seen = len(await _registered(bootstrap) or ())
+        if seen >= brokers:
+            return
         await asyncio.sleep(0.5)
     raise TimeoutError(f"the Kafka cluster had {seen} of {brokers} brokers registered after {timeout:.0f} s")
 

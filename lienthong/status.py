@@ -73,14 +73,11 @@ def status(settings: Settings) -> list[dict[str, Any]]:
 
 
 def _partitions(health: dict[str, Any] | None) -> str | None:
-    """The partitions a process owns, as its /healthz reports them (`0,2`; the portal's
-    timeline reader after a `+`)."""
+    """The partitions a process owns, as its /healthz reports them (`0,2`): of its work topic,
+    or of the event topic for the monitor."""
     if not health or "partitions" not in health:
         return None
-    text = ",".join(str(p) for p in health["partitions"]) or "none"
-    if "timeline_partitions" in health:
-        text += " +" + (",".join(str(p) for p in health["timeline_partitions"]) or "none")
-    return text
+    return ",".join(str(p) for p in health["partitions"]) or "none"
 
 
 async def _health(port: int) -> dict[str, Any] | None:
