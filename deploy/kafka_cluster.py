@@ -13,18 +13,17 @@ import asyncio
 import base64
 import contextlib
 import hashlib
-import logging
 import os
 import shutil
 import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from deploy.embedded import free_port, pid_alive, port_open, stop_pid, wait_for
+from services.runtime.logging import quiet_aiokafka
 
 POM = Path(__file__).resolve().parent / "kafka" / "pom.xml"
 LOG4J = Path(__file__).resolve().parent / "kafka" / "log4j2.properties"
@@ -268,23 +267,12 @@ async def wait_serving(node: dict[str, Any], timeout: float = START_TIMEOUT_S) -
     started and the controller unfenced it. Its port alone proves nothing: a starting node binds
     its listener well before it serves (a restart measured "back in 0.1 s" that way, 21 s early)."""
     deadline = time.time() + timeout
-    with _quiet_clients():  # refused connections are the expected answer until it serves
+    with quiet_aiokafka():  # refused connections are the expected answer until it serves
         while time.time() < deadline:
             if node["node_id"] in (await _registered(f"127.0.0.1:{node['port']}") or ()):
                 return time.time()
             await asyncio.sleep(0.3)
     return None
-
-
-@contextlib.contextmanager
-def _quiet_clients() -> Iterator[None]:
-    aiokafka = logging.getLogger("aiokafka")
-    level = aiokafka.level
-    aiokafka.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        aiokafka.setLevel(level)
 
 
 async def wait_registered(bootstrap: str, brokers: int, timeout: float = START_TIMEOUT_S) -> None:

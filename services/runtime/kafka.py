@@ -22,6 +22,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from contracts.topic_layout import TopicLayout, TopicSpec, load, logical_name
+from services.runtime.logging import quiet_aiokafka
 
 log = structlog.get_logger()
 
@@ -55,7 +56,8 @@ async def supports_idempotence(bootstrap: str) -> bool:
         return known
     probe = _producer(bootstrap, "lienthong-idempotence-probe", idempotent=True)
     try:
-        await asyncio.wait_for(probe.start(), IDEMPOTENCE_PROBE_S)
+        with quiet_aiokafka():  # a refusal is an answer here, logged below as one line
+            await asyncio.wait_for(probe.start(), IDEMPOTENCE_PROBE_S)
         answer = True
     except KafkaError as exc:
         log.info("the broker refuses the idempotent producer; acks=all without it", error=type(exc).__name__)
