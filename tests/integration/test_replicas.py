@@ -1,8 +1,11 @@
 """Replicas on the 3-node Apache Kafka cluster: 2 processes of every agency of the birth chain
 and 2 monitor workers, each group sharing its partitions. Kill one of each with `kill -9` in the
 middle of a run: the survivors own every partition within 30 s, every dossier finishes with each
-effect applied once (verify: 0 violations), none is left unfinished, and the monitor raises no
-alert (the surviving worker rebuilt the dossiers of the partitions it took over)."""
+effect applied once (verify: 0 violations), none is left unfinished, every published lifecycle
+event reaches the monitor's log, and the monitor raises no lost, stuck, link or agency alert (the
+surviving worker rebuilt the dossiers of the partitions it took over). Copies a killed agency's
+relay had published without marking them sent are sent again by the survivor: those are still
+reported as duplicate deliveries (a known limit, docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import contextlib
 import os
 import signal
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,10 +22,12 @@ from typing import Any
 import aiohttp
 import pytest
 
+from contracts import topics
 from deploy.embedded import free_port
 from lienthong.verify import verify
-from tests.integration.conftest import Agencies, Infra, running, service_process, wait_ready
+from tests.integration.conftest import Infra, running, service_process, wait_ready
 from tests.integration.test_birth_chain import submit_births, wait_closed
+from tests.integration.test_kafka_cluster import monitor_events, published_events
 from tests.integration.test_monitor import alerts
 
 pytestmark = [pytest.mark.integration, pytest.mark.parametrize("infra", ["kafka"], indirect=True)]
@@ -65,6 +71,8 @@ async def test_killing_one_replica_of_each_loses_nothing_and_raises_nothing(infr
     # the second of each and both monitor workers run as processes, so they can be killed.
     # The stamping bound covers the takeover: a dead member's partitions wait for its group's
     # session timeout (10 s) before they move, and the events read then are stamped within it.
+    # The speed keeps those seconds inside every step's SLA (at 10,000× an 11 s takeover is 30
+    # sim hours, and civil status's one-day step is rightly reported stuck).
     async with running(infra, BIRTH, tmp_path, sim_speed=5_000.0, sim_max_lag_s=20.0) as stack:
         s = stack.settings
         seconds: dict[str, float] = {}
@@ -92,22 +100,30 @@ async def test_killing_one_replica_of_each_loses_nothing_and_raises_nothing(infr
                 seconds["takeover"] = await until_split(http, survivors, timeout=TAKEOVER_S)
                 ids += await submit_births(http, stack, 30, seed=172)
                 await wait_closed(http, stack.portal, ids, timeout=240)
-                await settle_monitor(stack, workers["monitor-1"], http)
+            missing = await monitor_caught_up(s.database_url or "", s.topic_prefix)
             found = await alerts(s.database_url or "")
         report = await verify(s.database_url or "")
     print(f"replicas: split {seconds['split']:.1f} s; every partition owned again {seconds['takeover']:.1f} s after")
     assert report["violations"] == 0, report
     assert report["dossiers"] == {"completed": 60}, report
-    assert found == [], [(a["kind"], a["subject"], a["detail"]) for a in found]
+    assert missing == set(), f"{len(missing)} published events never reached the monitor's log"
+    # A killed agency may die after the broker took a batch and before it marked the rows sent;
+    # the survivor's relay sends them again (at-least-once), and the monitor still reports each
+    # second copy as a duplicate delivery. Nothing else may be raised.
+    print(f"replicas: alerts by kind {dict(Counter(a['kind'] for a in found))}")
+    assert [(a["kind"], a["subject"], a["detail"]) for a in found if a["kind"] != "duplicate"] == []
+    assert all(a["detail"].endswith("delivered again") for a in found)
 
 
-async def settle_monitor(stack: Agencies, port: int, http: aiohttp.ClientSession) -> None:
-    """Until the surviving worker follows no open dossier (every one it rebuilt or read has
-    settled), so the alert check sees its final word."""
-    for _ in range(240):
-        async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
-            body = await r.json(content_type=None)
-        if body.get("open_dossiers") == 0:
-            return
+async def monitor_caught_up(url: str, prefix: str) -> set[str]:
+    """Until every lifecycle event the agencies' outboxes published is in the monitor's log (the
+    surviving worker read what the killed one had not), so the alert check sees its final word;
+    returns the events still missing after a minute."""
+    events_topic = topics.dossier_events(prefix)
+    missing: set[str] = set()
+    for _ in range(120):
+        missing = await published_events(url, events_topic) - await monitor_events(url)
+        if not missing:
+            return missing
         await asyncio.sleep(0.5)
-    pytest.fail(f"the surviving monitor worker still follows dossiers: {body}")
+    return missing
