@@ -80,8 +80,10 @@ class MonitorCore:
     heard_on: dict[str, int] = field(default_factory=dict)
     """Each agency's heartbeat partition: its silence is judged by that partition's owner."""
     rebuilt_to: dict[int, int] = field(default_factory=dict)
-    """Per owned partition, the highest offset in the store when the worker took it: a
-    redelivered event past it was stored by the previous owner after that, and is news here."""
+    """Per owned partition, the highest offset this worker has folded in: from the store when it
+    took the partition, then from every event it read. A redelivered event past it was stored by
+    the previous owner after the rebuild, and is news here; one at or before it was folded in
+    already (a re-read after a restart or a rebalance) and must not be applied twice."""
 
     def __post_init__(self) -> None:
         self.clock = self.settings.clock()
@@ -176,6 +178,9 @@ class MonitorCore:
             stored, duplicates, redelivered = await store.record(conn, parsed)
             # What this worker follows: its own partitions' events it has not folded in yet.
             news = [*stored, *((e, p, o) for e, p, o in redelivered if o > self.rebuilt_to.get(p, o))]
+            for _, p, o in [*stored, *redelivered]:
+                if p in self.rebuilt_to and o > self.rebuilt_to[p]:
+                    self.rebuilt_to[p] = o
             new = [e for e, p, _ in news if p in self.owned]
             self.partition_of.update((e.dossier_id, p) for e, p, _ in news if e.dossier_id and p in self.owned)
             for e, partition, _ in parsed:
