@@ -58,6 +58,17 @@ READ = Counter(
 )
 
 
+def fresh(stored: list[store.Row], redelivered: list[store.Row], folded: dict[int, int]) -> list[store.Row]:
+    """The rows a worker has not folded in yet: every row stored now, and a row stored before
+    (by the previous owner of its partition) only past the highest offset `folded` in for its
+    partition. Moves `folded` past every row read, so a re-read is never applied twice."""
+    news = [*stored, *((e, p, o) for e, p, o in redelivered if o > folded.get(p, o))]
+    for _, p, o in [*stored, *redelivered]:
+        if p in folded and o > folded[p]:
+            folded[p] = o
+    return news
+
+
 @dataclass
 class MonitorCore:
     """Everything the worker holds between batches; the faust app only feeds it."""
@@ -177,10 +188,7 @@ class MonitorCore:
         async with self._lock, self.pool.acquire() as conn, conn.transaction():
             stored, duplicates, redelivered = await store.record(conn, parsed)
             # What this worker follows: its own partitions' events it has not folded in yet.
-            news = [*stored, *((e, p, o) for e, p, o in redelivered if o > self.rebuilt_to.get(p, o))]
-            for _, p, o in [*stored, *redelivered]:
-                if p in self.rebuilt_to and o > self.rebuilt_to[p]:
-                    self.rebuilt_to[p] = o
+            news = fresh(stored, redelivered, self.rebuilt_to)
             new = [e for e, p, _ in news if p in self.owned]
             self.partition_of.update((e.dossier_id, p) for e, p, _ in news if e.dossier_id and p in self.owned)
             for e, partition, _ in parsed:

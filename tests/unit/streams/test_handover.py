@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from contracts.chains import load_chains
 from contracts.clock import VN_TZ
 from contracts.envelope import new_event
+from streams.core import fresh
 from streams.detect import Monitor
 from streams.rules import default_rules
 from streams.signals import AgencySilence
@@ -91,3 +92,18 @@ def test_an_agency_whose_heartbeat_partition_went_away_is_not_judged_silent_here
     kept.observe(beat)
     kept.tick(ORIGIN)
     assert [i.subject for i in kept.tick(ORIGIN + timedelta(days=1))] == ["agency:cutru"]
+
+
+def test_an_event_read_again_after_a_rebalance_is_not_applied_twice() -> None:
+    """Regression: the highest offset folded in stayed at the rebuild's, so a batch re-read after
+    a rebalance (offsets not committed) was applied again; a fresh-clone demo on the embedded
+    broker scored precision 0.894 with it."""
+    e = new_event("agency.heartbeat", "portal", ORIGIN, dossier_id=None, chain=None, payload={"seq": 1})
+    folded = {0: -1}
+    assert fresh([(e, 0, 5)], [], folded) == [(e, 0, 5)]
+    assert folded == {0: 5}
+    assert fresh([], [(e, 0, 5)], folded) == []  # the same event at the same offset, read again
+    # A row the previous owner stored after this worker's rebuild is news here.
+    later = new_event("agency.heartbeat", "motcua", ORIGIN, dossier_id=None, chain=None, payload={"seq": 2})
+    assert fresh([], [(later, 0, 7)], folded) == [(later, 0, 7)]
+    assert fresh([], [(later, 0, 7)], folded) == []
