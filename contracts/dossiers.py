@@ -228,7 +228,7 @@ def _procedures(chain: str, raw: Any, problems: list[Problem]) -> tuple[str, ...
     if raw is None:
         return DEATH_PROCEDURES[:2]
     # The applicant chooses 2, 3 or 4 procedures; death registration and residence removal
-    # always come together (DOMAIN.md).
+    # always come together (docs/domain.md).
     if not isinstance(raw, list) or not set(DEATH_PROCEDURES[:2]) <= set(raw) or not set(raw) <= set(DEATH_PROCEDURES):
         problems.append(
             Problem(

@@ -1,6 +1,6 @@
 """Personal ID numbers (số định danh cá nhân) and the masking of personal data.
 
-Structure (DOMAIN.md): 12 digits, no checksum; digits 1–3 the province of birth registration,
+Structure (docs/domain.md, "Codes"): 12 digits, no checksum; digits 1–3 the province of birth registration,
 digit 4 century and sex (1900s: 0 male / 1 female; 2000s: 2 / 3; 2100s: 4 / 5), digits 5–6 the
 last two digits of the birth year, digits 7–12 random.
 """
@@ -170,7 +170,7 @@ def check_identity(value: str, sex: Sex | None = None, birth_year: int | None = 
 
 
 class IdentityProblem(StrEnum):
-    """Why an agency refuses a person's identity: the data-quality kinds of DOMAIN.md."""
+    """Why an agency refuses a person's identity: the data-quality kinds of docs/domain.md."""
 
     MALFORMED = "malformed_id"
     WRONG_SEX_OR_YEAR = "wrong_sex_or_year"

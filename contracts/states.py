@@ -22,7 +22,7 @@ class DossierState(StrEnum):
 
     @property
     def portal_code(self) -> int:
-        """`TrangThaiHoSo` of the national portal (DOMAIN.md, "Codes real systems use")."""
+        """`TrangThaiHoSo` of the national portal (docs/domain.md, "Codes")."""
         return PORTAL_CODES[self]
 
 

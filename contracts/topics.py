@@ -7,8 +7,8 @@ has its own work topic; malformed input goes to the dead-letter topic with its r
 from __future__ import annotations
 
 AGENCIES: tuple[str, ...] = ("portal", "motcua", "hotich", "cutru", "bhxh", "btxh", "lltp")
-"""Systems that own a work topic. Codes follow DOMAIN.md's glossary; `btxh` (bảo trợ xã hội) is
-the social-protection desk that pays burial support, which DOMAIN.md names without a code."""
+"""Systems that own a work topic. Codes follow docs/domain.md; `btxh` (bảo trợ xã hội) is
+the social-protection desk that pays burial support, which the reports name without a code."""
 
 SIMULATED_AGENCIES: tuple[str, ...] = AGENCIES
 """Agencies `lienthong up` starts as processes, one each."""

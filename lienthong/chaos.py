@@ -111,7 +111,7 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None]:
     """kill -9 the embedded broker and start it again on its port: everything it held in memory
     (unconsumed messages, group offsets, topics) is gone, as after a real crash. Then what a
     supervisor and an operator do: create the topics again, and publish once more from the
-    outboxes what may have been lost (DESIGN.md "Durability"). Returns what happened and when
+    outboxes what may have been lost (docs/operations.md, "Producers and durability"). Returns what happened and when
     (real time) every agency's consumer had rejoined its group: the end of the crash's effect."""
     home = settings.home.resolve()
     stack = read_state(home / "stack.json")

@@ -1,5 +1,5 @@
 """`lienthong redrive`: put lost dossiers back on their way, by publishing again from the
-sender's outbox (DESIGN.md "Durability").
+sender's outbox (docs/operations.md, "Producers and durability").
 
 A lost alert names the link (`link:motcua->hotich`) and the handoff's event id; redrive queues
 that outbox row of the sender for its relay once more. `--dossier ID` queues every work message

@@ -183,7 +183,7 @@ class Duplicates:
 
 
 def data_quality(e: Event) -> Incident | None:
-    """A refusal for invalid or mismatched identity data (DOMAIN.md's data-quality failures)."""
+    """A refusal for invalid or mismatched identity data (docs/domain.md's data-quality failures)."""
     if e.type == "step.rejected" and e.payload.get("code") in IDENTITY_CODES and e.dossier_id:
         return Incident(DATA_QUALITY, e.dossier_id, e.occurred_at, f"{e.payload['code']}: {e.payload['reason']}")
     return None

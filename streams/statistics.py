@@ -14,7 +14,7 @@ rows. Definitions (a dossier belongs to one flow and one area, its commune at su
 - `fee_bearing` / `paid_online` — received inside the period for a fee-bearing procedure / of
   those, paid online.
 
-Rates, each under the formula officials use today (Decision 766/QĐ-TTg as implemented, DOMAIN.md)
+Rates, each under the formula officials use today (Decision 766/QĐ-TTg as implemented, docs/domain.md)
 and the corrected one the reports ask for (divide only by what actually occurred):
 - on time: official = on time ÷ (received + carried over); corrected = on time ÷ resolved.
 - online: official = online ÷ received, averaged over every declared flow (a flow with no dossier

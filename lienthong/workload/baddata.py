@@ -1,4 +1,4 @@
-"""Bad data at a profile's rates (DOMAIN.md "Data quality"): each kind spoils a dossier the way
+"""Bad data at a profile's rates (docs/domain.md "Data quality"): each kind spoils a dossier the way
 the reports describe, and each must come back refused or flagged with a reason.
 
 - missing_id, malformed_id: the portal refuses them at the edge (HTTP 422 naming the field);

@@ -166,7 +166,7 @@ class CitizenFactory:
         relative = self.person(Sex.FEMALE, (today.year - 60, today.year - 25), deceased.full_name.split()[0])
         area = self.area()
         chosen = ["death_registration", "residence_removal", "burial_allowance", "survivor_benefit"][:procedures]
-        # Mostly reported within days; DOMAIN.md notes deaths registered long after, so a few are late.
+        # Mostly reported within days; docs/domain.md notes deaths registered long after, so a few are late.
         days_ago = r.randrange(1, 15) if r.random() < 0.95 else r.randrange(15, 400)
         doc: dict[str, Any] = {
             "chain": "death",

@@ -23,7 +23,7 @@ PROFILES_DIR = SCENARIOS_DIR / "profiles"
 ARRIVALS_DIR = SCENARIOS_DIR / "arrivals"
 
 BAD_DATA_KINDS = ("missing_id", "malformed_id", "identity_mismatch", "wrong_sex_or_year", "duplicate_submission")
-"""DOMAIN.md's data-quality failures; each is refused or flagged with a reason, never accepted silently."""
+"""docs/domain.md's data-quality failures; each is refused or flagged with a reason, never accepted silently."""
 CHANNELS = ("online", "in_person")
 
 

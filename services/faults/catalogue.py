@@ -47,7 +47,7 @@ PROCESS_EFFECTS = frozenset({"kill", "drop_connections"})
 class Fault:
     name: str
     cites: str
-    """The DOMAIN.md line the fault models."""
+    """The docs/domain.md line the fault models."""
     target: dict[str, str]
     effect: str
     params: dict[str, Any] = field(default_factory=dict)
@@ -65,7 +65,7 @@ class Fault:
 def _parse_fault(name: str, raw: dict[str, Any]) -> Fault:
     cites = str(raw.get("cites", "")).strip()
     if not cites:
-        raise ValueError("cites: every fault names the DOMAIN.md line it models")
+        raise ValueError("cites: every fault names the docs/domain.md line it models")
     target = {str(k): str(v) for k, v in (raw.get("target") or {}).items()}
     if len(target) != 1 or next(iter(target)) not in ("agency", "link", "process"):
         raise ValueError("target: exactly one of agency, link (from->to) or process")

@@ -16,7 +16,7 @@ from services.faults.catalogue import Fault
 from services.runtime.schedule import Hold
 
 TRANSFER_RETRY = timedelta(minutes=30)
-"""How often an official retries a failed transfer (DOMAIN.md: "officials retry many times")."""
+"""How often an official retries a failed transfer (docs/domain.md: "officials retry many times")."""
 REJECT_RETRY = timedelta(minutes=20)
 """How often a sender retries a link that refuses transfers (disk full)."""
 DUPLICATE_AFTER = timedelta(minutes=10)

@@ -12,7 +12,7 @@ ISSUERS: dict[str, str] = {
     "cong_an_tinh": "Công an tỉnh",
 }
 """Who issues certificates: the Department of Justice, or since March 2025 in some provinces
-the provincial police (DOMAIN.md); `LT_LLTP_ISSUER` chooses."""
+the provincial police (docs/domain.md); `LT_LLTP_ISSUER` chooses."""
 
 FEE_VND = 200_000
 """Fee per certificate (Circular 244/2016); students and people with merit pay less or nothing."""

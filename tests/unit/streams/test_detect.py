@@ -92,7 +92,7 @@ def test_one_alert_per_incident_then_recovery_when_the_event_finally_comes() -> 
     events = healthy_timeline(CHAINS["birth"], "d-1", datetime(2024, 3, 4, 9, tzinfo=VN_TZ), random.Random(1))
     i = next(i for i, e in enumerate(events) if e.type == "handoff.received" and e.agency == "cutru")
     late = events[i]
-    # Residence receives the dossier two days late (DOMAIN.md): lost after the link timeout, once.
+    # Residence receives the dossier two days late (docs/domain.md): lost after the link timeout, once.
     delayed = late.__class__(**{**late.__dict__, "occurred_at": late.occurred_at + timedelta(days=2)})
     rest = sorted(events[:i] + events[i + 1 :], key=lambda e: e.occurred_at)
     ticks = [late.occurred_at + timedelta(minutes=k) for k in range(0, 600, 10)]

@@ -1,4 +1,4 @@
-"""The fault catalogue covers every failure DOMAIN.md describes, each with its citation; broken
+"""The fault catalogue covers every failure docs/domain.md describes, each with its citation; broken
 entries say what is wrong; scenarios compose faults."""
 
 from __future__ import annotations
