@@ -6,21 +6,20 @@ the inbox (a duplicate is a no-op) and either run the step at once or, for a ste
 work (`work_hours` in the chain data), write a task with its planned milestones. Offsets are
 committed only after the transaction commits.
 
-Work: a second loop takes the tasks whose next milestone is due on the sim clock, emits
-`step.started` / `step.state` at their planned sim times and, at completion, runs the agency's
-handler and queues the lifecycle events and the next handoffs in the outbox, in one transaction.
+Work: a second loop (services/runtime/tasks.py) takes the tasks whose next milestone is due on
+the sim clock; finishing a step (services/runtime/steps.py) runs the agency's handler and queues
+the lifecycle events and the next handoffs in the outbox (services/runtime/emitter.py), in one
+transaction. Refused messages: services/runtime/refusals.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
-import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -29,40 +28,28 @@ import structlog
 
 from contracts import topics
 from contracts.calendar import WorkingCalendar
-from contracts.chains import PORTAL_RESULT, Chain, Route, Step
+from contracts.chains import Chain, Step
 from contracts.clock import SimClock
-from contracts.envelope import Event, new_event, parse_event
+from contracts.envelope import parse_event
 from contracts.errors import ContractError, Problem
 from services.faults import truth
 from services.faults.catalogue import Fault
 from services.faults.inject import Hit, Injector
 from services.runtime import outbox
+from services.runtime.db import DB_LOST, DB_RETRY_S
+from services.runtime.emitter import Emitter, bound
 from services.runtime.kafka import Assignments, commit, consumer, is_primer
-from services.runtime.metrics import CONSUMER_LAG, STEP_SECONDS
-from services.runtime.outbox import AT_ONCE, OutboxRelay
-from services.runtime.sabotage import Row, TruthRow, handoff_rows, split
-from services.runtime.schedule import COMPLETED, STARTED, plan_work
+from services.runtime.metrics import CONSUMER_LAG
+from services.runtime.outbox import OutboxRelay
+from services.runtime.refusals import Refusal, dead_letter
+from services.runtime.sabotage import Row, TruthRow, split
+from services.runtime.schedule import plan_work
 from services.runtime.stamping import Stamper
-from services.runtime.work import Absorbed, Completed, Handler, Outcome, Rejected, StepContext, WorkItem
+from services.runtime.steps import finish
+from services.runtime.tasks import TaskRunner
+from services.runtime.work import Handler, StepContext, WorkItem
 
 log = structlog.get_logger()
-
-_DB_LOST = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
-"""Errors after which the whole batch retries on a fresh connection; nothing is lost."""
-DB_RETRY_S = 0.5
-"""Pause before a batch whose connection was lost is tried again (the pool opens a new one)."""
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A message the agency cannot use, on its way to the dead-letter topic."""
-
-    topic: str
-    partition: int | None
-    offset: int | None
-    key: bytes | None
-    value: bytes | None
-    reason: str
 
 
 class AgencyWorker:
@@ -99,6 +86,7 @@ class AgencyWorker:
         self.dead_lettered = 0
         self.assigned = False
         self.assignments = Assignments()
+        self.tasks = TaskRunner(agency, pool, relay, clock, self.stamp, prefix, batch_size, self.finish, self.injector)
 
     @property
     def schema(self) -> str:
@@ -125,7 +113,7 @@ class AgencyWorker:
                     await self.process(
                         [(r.value, Refusal(r.topic, r.partition, r.offset, r.key, r.value, "")) for r in records]
                     )
-                except _DB_LOST as exc:
+                except DB_LOST as exc:
                     # Nothing of the batch was committed: read it again from the last commit,
                     # rather than end the process and wait for the group to take it back.
                     log.warning("database connection lost; the batch is read again", error=str(exc))
@@ -161,8 +149,8 @@ class AgencyWorker:
                 async with conn.transaction():
                     counts = await self.receive_many(conn, [(raw, item) for raw, _, item in items])
                     if refused:
-                        await self.dead_letter(conn, refused)
-            except _DB_LOST:
+                        await dead_letter(conn, self.schema, self.agency, self.prefix, refused)
+            except DB_LOST:
                 raise
             except Exception:
                 # Some handler failed: again, one message per savepoint, dead-lettering the culprits.
@@ -170,18 +158,18 @@ class AgencyWorker:
                 counts = (0, 0)
                 async with conn.transaction():
                     for raw, origin, item in items:
-                        with _bound(item):
+                        with bound(item):
                             try:
                                 async with conn.transaction():
                                     one = await self.receive_many(conn, [(raw, item)])
                                 counts = (counts[0] + one[0], counts[1] + one[1])
-                            except _DB_LOST:
+                            except DB_LOST:
                                 raise
                             except Exception as exc:
                                 log.exception("handler failed, dead-lettering")
                                 refused.append(replace(origin, reason=f"handler failed: {type(exc).__name__}: {exc}"))
                     if refused:
-                        await self.dead_letter(conn, refused)
+                        await dead_letter(conn, self.schema, self.agency, self.prefix, refused)
         self.processed += counts[0]
         self.duplicates += counts[1]
         self.dead_lettered += len(refused)
@@ -233,14 +221,14 @@ class AgencyWorker:
             fresh_ids.discard(item.event.event_id)  # the same event twice in one batch counts once
             applied += 1
             received = self.stamp(self._delivered(item, outages))
-            emit = _Emitter(item, self.agency, received, self.injector, self.prefix)
+            emit = Emitter(item, self.agency, received, self.injector, self.prefix)
             emit("handoff.received", {"from": item.event.agency, "sent_event_id": item.event.event_id})
             if outages:
                 hits += self._held_by_outage(item, received, outages)
             step = self._step(item)
             if step is None or step.work_hours is None:
-                with _bound(item):
-                    await self._finish(conn, item, emit, with_start=True)
+                with bound(item):
+                    await self.finish(conn, item, emit, with_start=True)
             else:
                 faults = (
                     self.injector.step(self.agency, step.states, item.event.event_id, received)
@@ -317,6 +305,17 @@ class AgencyWorker:
                 out.append((item.dossier_id, item.event.event_id, hit))
         return out
 
+    async def finish(self, conn: Any, item: WorkItem, emit: Emitter, *, with_start: bool) -> None:
+        await finish(conn, item, emit, self.handlers[item.to_step], self.ctx, with_start=with_start)
+
+    async def run_tasks(self) -> None:
+        await self.tasks.run()
+
+    @property
+    def dead_lettered_total(self) -> int:
+        """Messages refused on receipt and tasks whose step failed."""
+        return self.dead_lettered + self.tasks.dead_lettered
+
     def _step(self, item: WorkItem) -> Step | None:
         """The chain's definition of the step, or None for a step outside the chain (the portal's result)."""
         chain = self.ctx.chains.get(item.event.chain or "")
@@ -326,215 +325,3 @@ class AgencyWorker:
             return chain.step(item.to_step)
         except KeyError:
             return None
-
-    # -- working ------------------------------------------------------------------------------
-
-    async def run_tasks(self) -> None:
-        """Advance due tasks once per tick. Stamps come from the plan, not from when the tick
-        ran, so a coarse tick costs latency only; it saves the database from busy polling."""
-        tick = min(1.0, max(0.1, 3600.0 / self.clock.speed))
-        while True:
-            started = time.monotonic()
-            try:
-                while await self.advance_due(self.clock.now()) >= self.batch_size:
-                    pass
-            except _DB_LOST as exc:
-                log.warning("database connection lost; due tasks are taken again", error=str(exc))
-                await asyncio.sleep(DB_RETRY_S)
-            await asyncio.sleep(max(0.0, tick - (time.monotonic() - started)))
-
-    async def advance_due(self, now: datetime) -> int:
-        """Emit every milestone due by `now`; completing a task runs its handler. Returns the tasks taken."""
-        async with self.pool.acquire() as conn:
-            if not await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {self.schema}.tasks WHERE next_at <= $1)", now):
-                return 0
-            try:
-                async with conn.transaction():
-                    rows = await self._due(conn, now)
-                    await self.advance_many(conn, rows, now)
-            except _DB_LOST:
-                raise
-            except Exception:
-                log.warning("batch of tasks failed, advancing them one by one")
-                async with conn.transaction():
-                    rows = await self._due(conn, now)
-                    refused: list[Refusal] = []
-                    for row in rows:
-                        try:
-                            async with conn.transaction():
-                                await self.advance_many(conn, [row], now)
-                        except _DB_LOST:
-                            raise
-                        except Exception as exc:
-                            log.exception("step failed, dead-lettering", dossier_id=row["dossier_id"])
-                            await conn.execute(f"DELETE FROM {self.schema}.tasks WHERE id = $1", row["id"])
-                            reason = f"step failed: {type(exc).__name__}: {exc}"
-                            topic = topics.work(self.agency, self.prefix)
-                            key = row["dossier_id"].encode()
-                            refused.append(Refusal(topic, None, None, key, row["message"], reason))
-                    if refused:
-                        await self.dead_letter(conn, refused)
-                        self.dead_lettered += len(refused)
-        if rows:
-            self.relay.wake()
-        return len(rows)
-
-    async def _due(self, conn: Any, now: datetime) -> list[Any]:
-        rows: list[Any] = await conn.fetch(
-            f"SELECT id, dossier_id, message, deadline, plan, next_idx FROM {self.schema}.tasks WHERE next_at <= $1 "
-            "ORDER BY next_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-            now,
-            self.batch_size,
-        )
-        return rows
-
-    async def advance_many(self, conn: Any, tasks: list[Any], now: datetime) -> None:
-        events: list[Row] = []
-        hits: list[TruthRow] = []
-        done: list[int] = []
-        moved: list[tuple[int, int, datetime]] = []
-        for row in tasks:
-            item = WorkItem.from_event(parse_event(row["message"]))
-            plan = [(kind, datetime.fromisoformat(at)) for kind, at in json.loads(row["plan"])]
-            idx = row["next_idx"]
-            while idx < len(plan) and plan[idx][1] <= now:
-                kind, at = plan[idx]
-                emit = _Emitter(item, self.agency, self.stamp(at), self.injector, self.prefix)
-                if kind == STARTED:
-                    emit("step.started", {"deadline": row["deadline"].isoformat()})
-                elif kind == COMPLETED:
-                    with _bound(item):
-                        await self._finish(conn, item, emit, with_start=False)
-                else:
-                    emit("step.state", {"state": kind})
-                events += emit.rows
-                hits += emit.hits
-                idx += 1
-            if idx >= len(plan):
-                done.append(row["id"])
-            else:
-                moved.append((row["id"], idx, plan[idx][1]))
-        await outbox.add(conn, self.schema, *split(events))
-        await truth.record(conn, hits)
-        if done:
-            await conn.execute(f"DELETE FROM {self.schema}.tasks WHERE id = ANY($1::bigint[])", done)
-        if moved:
-            await conn.executemany(f"UPDATE {self.schema}.tasks SET next_idx = $2, next_at = $3 WHERE id = $1", moved)
-
-    async def _finish(self, conn: Any, item: WorkItem, emit: _Emitter, *, with_start: bool) -> None:
-        """Run the step's handler at the emitter's sim time and route the dossier on."""
-        ctx = replace(self.ctx, now=emit.now)
-        outcome: Outcome = await self.handlers[item.to_step](conn, item, ctx)
-        if isinstance(outcome, Absorbed):
-            for type_, payload in outcome.events:
-                emit(type_, payload)
-            return
-        if with_start:
-            emit("step.started", {})
-        if isinstance(outcome, Completed):
-            emit("step.completed", {"result": outcome.result})
-            routes = item.next
-            results = {**item.results, item.to_step: outcome.result}
-            extra: dict[str, Any] = {"outcome": "completed"}
-        else:
-            assert isinstance(outcome, Rejected)
-            emit("step.rejected", {"reason": outcome.reason, **({"code": outcome.code} if outcome.code else {})})
-            routes = [PORTAL_RESULT]
-            results = item.results
-            extra = {
-                "outcome": "rejected",
-                "reason": outcome.reason,
-                **({"code": outcome.code} if outcome.code else {}),
-            }
-        chain = self.ctx.chains[item.event.chain or ""]
-        for route in routes:
-            following = [] if route == PORTAL_RESULT else chain.next_routes(route.step, item.procedures)
-            via = None if route == PORTAL_RESULT else chain.step(route.step).via
-            emit.handoff(route, item.dossier, results, following, {**extra, **({"via": via} if via else {})})
-
-    # -- refusing -----------------------------------------------------------------------------
-
-    async def dead_letter(self, conn: Any, refused: list[Refusal]) -> None:
-        letters: list[tuple[uuid.UUID, str | None, str, bytes | None, bytes]] = []
-        for r in refused:
-            log.warning("message refused", topic=r.topic, offset=r.offset, reason=r.reason)
-            body = {
-                "agency": self.agency,
-                "topic": r.topic,
-                "partition": r.partition,
-                "offset": r.offset,
-                "key": r.key.decode(errors="replace") if r.key else None,
-                "value": r.value.decode(errors="replace") if r.value else None,
-                "reason": r.reason,
-            }
-            letters.append(
-                (
-                    uuid.uuid4(),
-                    None,
-                    topics.dead_letter(self.prefix),
-                    r.key,
-                    json.dumps(body, ensure_ascii=False).encode(),
-                )
-            )
-        await outbox.add_raw(conn, self.schema, letters)
-
-
-def _bound(item: WorkItem) -> contextlib.AbstractContextManager[Any]:
-    return structlog.contextvars.bound_contextvars(
-        dossier_id=item.dossier_id, trace_id=item.event.trace_id, step=item.to_step
-    )
-
-
-class _Emitter:
-    """Collects the outbox rows one step of one work item produces, stamped with the same sim
-    time; handoffs go through the injected faults, if any."""
-
-    def __init__(
-        self, item: WorkItem, agency: str, now: datetime, injector: Injector | None = None, prefix: str = "lt"
-    ) -> None:
-        self.item = item
-        self.agency = agency
-        self.now = now
-        self.injector = injector
-        self.prefix = prefix
-        self.rows: list[Row] = []
-        self.hits: list[TruthRow] = []
-
-    def __call__(self, type_: str, payload: dict[str, Any]) -> Event:
-        e = new_event(
-            type_,
-            self.agency,
-            self.now,
-            dossier_id=self.item.dossier_id,
-            chain=self.item.event.chain,
-            step=self.item.to_step,
-            payload=payload,
-            trace_id=self.item.event.trace_id,
-        )
-        self.rows.append((topics.dossier_events(self.prefix), e, AT_ONCE))
-        if type_ in ("step.completed", "step.rejected"):
-            took = (self.now - self.item.event.occurred_at).total_seconds()
-            STEP_SECONDS.labels(self.agency, self.item.to_step).observe(max(0.0, took))
-        return e
-
-    def handoff(
-        self,
-        route: Route,
-        dossier: dict[str, Any],
-        results: dict[str, Any],
-        following: list[Route],
-        extra: dict[str, Any],
-    ) -> None:
-        payload = {
-            "to": route.agency,
-            "to_step": route.step,
-            "dossier": dossier,
-            "results": results,
-            "next": [r.as_dict() for r in following],
-            **extra,
-        }
-        e = self("handoff.sent", payload)
-        self.rows.pop()
-        rows, hits = handoff_rows(self.injector, e, self.prefix)
-        self.rows += rows
-        self.hits += hits

@@ -10,6 +10,11 @@ import structlog
 
 log = structlog.get_logger()
 
+DB_LOST = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
+"""Errors after which the whole batch retries on a fresh connection; nothing is lost."""
+DB_RETRY_S = 0.5
+"""Pause before a batch whose connection was lost is tried again (the pool opens a new one)."""
+
 RUNTIME_DDL = """
 CREATE SCHEMA IF NOT EXISTS {s};
 CREATE TABLE IF NOT EXISTS {s}.inbox (

@@ -1,10 +1,12 @@
 """Agency heartbeats on the dossier-events topic, so the monitor can tell a silent agency.
 
-Heartbeats go straight to the broker, not through the outbox, and on schedule: each is handed
-to the producer without waiting for the one before to be acknowledged, so while a cluster elects
-new leaders (a node died) the beats queue in the producer with their own stamps and arrive
-together, and the monitor hears no silence that was not there. A beat the broker never takes is
-logged and dropped: it is worthless later.
+Heartbeats go straight to the broker, not through the outbox, and on schedule: each beat is
+stamped when it is due and handed to the producer in a task of its own, so the schedule never
+waits on the broker. While a cluster elects new leaders (a node died), the producer's batch for
+the heartbeat partition can be full of the outbox's events and `send` then waits for it to
+drain; a loop that awaited it would stamp its next beat seconds late, and the monitor would hear
+a silence the agency never had. The beats queue instead, each with its own stamp, and arrive
+together. A beat the broker never takes is logged and dropped: it is worthless later.
 """
 
 from __future__ import annotations
@@ -12,21 +14,28 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
 from contracts import topics
 from contracts.clock import SimClock
 from contracts.envelope import new_event
-from services.runtime.kafka import AIOKafkaPublisher
 
 log = structlog.get_logger()
+
+MAX_PENDING = 120
+"""Beats waiting on the broker at most; past it a beat is dropped (a broker away that long is
+an outage the monitor should see)."""
+
+
+class Enqueuer(Protocol):
+    async def enqueue(self, topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]: ...
 
 
 async def beat(
     agency: str,
-    publisher: AIOKafkaPublisher,
+    publisher: Enqueuer,
     clock: SimClock,
     prefix: str,
     interval_s: float,
@@ -35,27 +44,39 @@ async def beat(
     """Beat every `interval_s` real seconds, except while `down()` (an injected outage)."""
     seq = 0
     instance = f"{os.uname().nodename}:{os.getpid()}"
-    while True:
-        if down():
-            await asyncio.sleep(min(interval_s, 0.1))
-            continue
-        event = new_event(
-            "agency.heartbeat",
-            agency,
-            clock.now(),
-            dossier_id=None,
-            chain=None,
-            payload={"seq": seq, "instance": instance},
-        )
-        try:
-            delivery = await publisher.enqueue(topics.dossier_events(prefix), event.key, event.to_json())
-            delivery.add_done_callback(_report)
-            seq += 1
-        except Exception as exc:  # the broker may be down; the monitor will notice the silence
-            log.warning("heartbeat not sent", error=str(exc))
-        await asyncio.sleep(interval_s)
+    pending: set[asyncio.Task[None]] = set()
+    try:
+        while True:
+            if down():
+                await asyncio.sleep(min(interval_s, 0.1))
+                continue
+            if len(pending) >= MAX_PENDING:
+                log.warning("heartbeat dropped: the broker has not taken the earlier ones", waiting=len(pending))
+            else:
+                event = new_event(
+                    "agency.heartbeat",
+                    agency,
+                    clock.now(),
+                    dossier_id=None,
+                    chain=None,
+                    payload={"seq": seq, "instance": instance},
+                )
+                task = asyncio.create_task(_send(publisher, topics.dossier_events(prefix), event.key, event.to_json()))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                seq += 1
+            await asyncio.sleep(interval_s)
+    finally:
+        for task in pending:
+            task.cancel()
 
 
-def _report(delivery: asyncio.Future[Any]) -> None:
-    if not delivery.cancelled() and delivery.exception() is not None:
-        log.warning("heartbeat not delivered", error=str(delivery.exception()))
+async def _send(publisher: Enqueuer, topic: str, key: bytes | None, value: bytes) -> None:
+    try:
+        delivery = await publisher.enqueue(topic, key, value)
+        # Shielded: a beat cancelled at shutdown must not cancel the producer's own future.
+        await asyncio.shield(delivery)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # the broker may be down; the monitor will notice the silence
+        log.warning("heartbeat not delivered", error=str(exc))

@@ -72,7 +72,7 @@ class Runtime:
             "partitions": self.worker.assignments.partitions,
             "processed": self.worker.processed,
             "duplicates": self.worker.duplicates,
-            "dead_lettered": self.worker.dead_lettered,
+            "dead_lettered": self.worker.dead_lettered_total,
             "published": self.relay.published,
             "sim_time": self.worker.clock.now().isoformat(),
             **self.worker.stamp.status(),

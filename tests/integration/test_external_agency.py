@@ -11,7 +11,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from lienthong.cli import cmd_contract_export
+from lienthong.commands.outputs import cmd_contract_export
 from lienthong.ui import Console
 from lienthong.verify import verify
 from tests.integration.conftest import Infra, running

@@ -1,0 +1,125 @@
+"""What the product hands to people: the `dashboard`, the statistics `report`, the event `contract`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from lienthong.commands import emit_json
+from lienthong.ui import Console
+from services.runtime.settings import Settings
+
+
+def cmd_dashboard(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from dashboard.app import token_path
+    from lienthong import stack
+
+    settings = stack.up(settings, console)
+    from lienthong.status import status
+
+    rows = {r["component"]: r for r in status(settings)}
+    row = rows.get("dashboard", {})
+    if not row.get("healthy"):
+        raise RuntimeError(f"the dashboard is not answering at {row.get('address')}: see its log under logs/")
+    where = "LT_OPERATOR_TOKEN" if settings.operator_token else str(token_path(settings))
+    console.step(f"dashboard: {row['address']}/ (acknowledge and redrive need the operator token: {where})")
+    if args.json:
+        emit_json({"dashboard": f"{row['address']}/", "token": where})
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from lienthong.report import render, source
+    from streams import statistics
+
+    period = statistics.parse_period(args.period)
+    _, url = settings.require_infra()
+    started = time.perf_counter()
+    facts, cutoff = asyncio.run(source.facts(url, period.end))
+    rows = statistics.tabulate(facts, period, args.by, cutoff)
+    problems = statistics.check(rows)
+    if problems:
+        raise RuntimeError("the report does not add up: " + "; ".join(problems[:5]))
+    written = [render.write(fmt, rows, period, args.by, cutoff, args.out) for fmt in (args.format or ["xlsx", "html"])]
+    took = time.perf_counter() - started
+    for path in written:
+        console.step(f"report written: {path}")
+    if cutoff is not None and cutoff < period.end:
+        console.step(f"the data ends at {cutoff:%Y-%m-%d %H:%M}: in-progress counts are taken there")
+    if args.json:
+        emit_json({**render.document(rows, period, args.by, cutoff), "files": [str(p) for p in written]})
+    else:
+        total = next((r for r in rows if r.flow == statistics.ALL_FLOWS), None)
+        received = total.counts["received"] if total else 0
+        emit_json(
+            {
+                "period": period.label,
+                "dossiers": len(facts),
+                "received": received,
+                "files": [str(p) for p in written],
+                "seconds": round(took, 2),
+            }
+        )
+    return 0
+
+
+def cmd_contract_export(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from contracts.chains import CHAIN_NAMES
+    from contracts.export import all_event_schemas, asyncapi
+
+    out: Path = args.out
+    (out / "schemas").mkdir(parents=True, exist_ok=True)
+    for event_type, schema in all_event_schemas().items():
+        (out / "schemas" / f"{event_type}.json").write_text(json.dumps(schema, indent=2, ensure_ascii=False))
+    (out / "asyncapi.json").write_text(json.dumps(asyncapi(settings.topic_prefix), indent=2, ensure_ascii=False))
+    chains = {
+        name: {
+            "title_vi": c.title_vi,
+            "steps": [
+                {
+                    "name": s.name,
+                    "agency": s.agency,
+                    "after": s.after,
+                    "procedure": s.procedure,
+                    "sla_working_days": s.sla_working_days,
+                    "label_vi": s.label_vi,
+                }
+                for s in c.steps
+            ],
+        }
+        for name, c in settings.chains().items()
+        if name in CHAIN_NAMES
+    }
+    (out / "chains.json").write_text(json.dumps(chains, indent=2, ensure_ascii=False))
+    console.step(f"wrote {len(all_event_schemas())} event schemas, asyncapi.json and chains.json to {out}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add this module's commands to the `lienthong` parser."""
+    db = sub.add_parser("dashboard", help="make sure the ops dashboard runs; print its address")
+    db.add_argument("--json", action="store_true")
+    db.set_defaults(func=cmd_dashboard)
+
+    rp = sub.add_parser("report", help="the periodic statistics report (per flow and area, both rate formulas)")
+    rp.add_argument("--period", required=True, help="2024-01, 2024-Q1, 2024-H1, 2024 or 2024-W05")
+    rp.add_argument("--by", default="district", choices=["province", "district", "commune"])
+    rp.add_argument(
+        "--format",
+        action="append",
+        choices=["xlsx", "html", "csv", "json"],
+        help="repeat for several (default: xlsx and html)",
+    )
+    rp.add_argument("--out", type=Path, default=Path("reports"), help="directory (default ./reports)")
+    rp.add_argument("--json", action="store_true", help="print the whole report as JSON on the last line")
+    rp.set_defaults(func=cmd_report)
+
+    contract = sub.add_parser("contract", help="the event contract")
+    csub = contract.add_subparsers(dest="contract_command", required=True)
+    exp = csub.add_parser("export", help="write JSON Schemas, AsyncAPI and chains")
+    exp.add_argument("--out", type=Path, required=True)
+    exp.set_defaults(func=cmd_contract_export)

@@ -1,0 +1,131 @@
+"""`lienthong run`: a workload profile on a freshly started stack, waited until it settles."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from contracts.clock import VN_TZ
+from lienthong.commands import emit_json
+from lienthong.commands.stack import broker_options, with_broker
+from lienthong.processes import parse_replicas
+from lienthong.ui import Console, table
+from services.runtime.settings import Settings, clock_env
+
+RUN_LEAD_S = 10.0
+"""Real seconds between setting a run's clock and sim time reaching the period's start, when no
+earlier run on this stack measured how long the services take to be ready."""
+MAX_RUN_LEAD_S = 60.0
+
+
+def run_lead(home: Path) -> float:
+    """The lead for the next run: the last measured readiness (services restarted and every
+    agency's consumer assigned) with a margin. A handoff sent before its receiver's consumer is
+    assigned waits unacknowledged, which the monitor rightly reports as lost (33 alerts at the
+    start of a half-year run whose services were ready 10 s after its clock started)."""
+    from lienthong import stack
+
+    ready = stack.read_state(home / "stack.json").get("ready_s")
+    return RUN_LEAD_S if ready is None else min(MAX_RUN_LEAD_S, max(RUN_LEAD_S, 1.25 * float(ready) + 2.0))
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from lienthong import run, stack
+    from lienthong.workload import profiles
+
+    profile = profiles.load(args.profile)
+    speed = args.speed or profile.speed
+    if speed <= 0:
+        raise ValueError("--speed must be positive")
+    epoch = datetime.combine(profile.start, datetime.min.time(), VN_TZ)
+    faults = {"faults": args.faults, "fault_start": epoch.isoformat(), "fault_days": float(profile.days)}
+    injector = replace(settings, sim_speed=speed, **faults).injector()  # a bad scenario fails here, early
+    # The services restart first; sim time reaches the period's start once they are ready.
+    home = settings.home.resolve()
+    lead = run_lead(home)
+    anchor = time.time() + lead
+    # The bound goes to the services only (the command line never stamps), so it cannot leak
+    # from one run's stack.json into the next run's default.
+    bound = profile.stamping_bound_s or settings.sim_max_lag_s
+    clock = {"sim_epoch": epoch.isoformat(), "sim_anchor": anchor, "sim_speed": speed}
+    env = {
+        **clock_env(epoch, anchor, speed, bound),
+        "LT_LLTP_ISSUER": profile.lltp_issuer,
+        **{f"LT_{k.upper()}": str(v) for k, v in faults.items()},
+    }
+    setup_started = time.monotonic()
+    replicas = parse_replicas(args.replicas)
+    settings = stack.start_fresh(with_broker(args, settings), console, args.external, clock, env, replicas)
+    setup_s = time.monotonic() - setup_started
+    ready_s = asyncio.run(_consumers_ready(home, anchor - lead))
+    if ready_s is not None:
+        stack.write_state(home / "stack.json", {**stack.read_state(home / "stack.json"), "ready_s": round(ready_s, 2)})
+        if ready_s > lead:
+            console.step(
+                f"warning: the services were ready {ready_s - lead:.1f} s after the run's clock started "
+                f"(lead {lead:.0f} s); the next run on this stack leaves more time"
+            )
+    summary = asyncio.run(
+        run.run(profile, settings, settings.clock(), console, settle_s=args.settle, injector=injector)
+    )
+    from lienthong.chaos import stamping
+
+    summary["stamping"] = {"bound_s": bound, **asyncio.run(stamping(home))}
+    if summary["stamping"]["clamped"]:
+        console.step(
+            f"warning: {summary['stamping']['clamped']} events were stamped later than their model time "
+            f"(processing trailed by up to {summary['stamping']['lag_max_s']:.1f} s, bound "
+            f"{bound:g} s): alerts on them may come from this machine's lag"
+        )
+    summary["setup_s"] = round(setup_s, 2)
+    summary["ready_s"] = None if ready_s is None else round(ready_s, 2)
+    summary["lead_s"] = round(lead, 2)
+    if not args.json:
+        rows = [{"chain": c, **{k: v for k, v in s.items() if k != "duplicates"}} for c, s in summary["chains"].items()]
+        columns = ["chain", "expected", "submitted", "accepted", "completed", "rejected", "refused_at_portal"]
+        print(table(rows, [*columns, "in_progress"]))
+        if summary["bad_data"]:
+            print(
+                table(
+                    [{"kind": k, **v} for k, v in summary["bad_data"].items()],
+                    ["kind", "injected", "refused", "not_refused"],
+                )
+            )
+        print(
+            f"{summary['sim_days']} sim days in {summary['elapsed_s']} s (setup {summary['setup_s']} s) · "
+            f"{summary['dossiers_per_s']} dossiers/s"
+        )
+    emit_json(summary)
+    return 0
+
+
+async def _consumers_ready(home: Path, since: float) -> float | None:
+    """Seconds from `since` until every agency's consumer had its partitions (None: not within
+    the rejoin timeout, e.g. an agency run elsewhere)."""
+    from lienthong.chaos import rejoined
+
+    at = await rejoined(home, since)
+    return None if at is None else at - since
+
+
+def register(sub: Any) -> None:
+    """Add this module's commands to the `lienthong` parser."""
+    run = sub.add_parser("run", help="submit a workload profile and wait until it settles")
+    run.add_argument("--profile", default="smoke")
+    run.add_argument("--external", action="append", default=[], metavar="AGENCY")
+    broker_options(run)
+    run.add_argument("--json", action="store_true", help="only the JSON summary on stdout")
+    run.add_argument("--speed", type=float, default=None, help="sim seconds per real second (default: the profile's)")
+    run.add_argument("--settle", type=float, default=30.0, help="seconds without progress that end the wait")
+    run.add_argument(
+        "--faults",
+        default="none",
+        metavar="SCENARIO",
+        help="inject a fault scenario (scenarios/faults/scenarios/: report-faults, none, ...)",
+    )
+    run.set_defaults(func=cmd_run)

@@ -1,0 +1,163 @@
+"""What the monitor and the auditors say about a run: `verify`, `alerts`, `score`, `redrive`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from lienthong.commands import emit_json
+from lienthong.ui import Console, table
+from services.runtime.settings import Settings
+
+
+def cmd_verify(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
+    from lienthong.verify import verify
+
+    _, url = settings.require_infra()
+    result = asyncio.run(verify(url))
+    if not args.json:
+        rows = [{"check": k, "violations": v} for k, v in result["checks"].items()]
+        print(table(rows, ["check", "violations"]))
+        print(f"dossiers: {result['dossiers']}")
+    emit_json(result)
+    return 0 if result["violations"] == 0 else 1
+
+
+def cmd_alerts(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
+    import asyncpg
+
+    from streams import store
+
+    _, url = settings.require_infra()
+
+    async def fetch() -> list[dict[str, Any]]:
+        conn = await asyncpg.connect(url)
+        try:
+            if not await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL"):
+                return []
+            return await store.alerts(conn, only_open=args.open)
+        finally:
+            await conn.close()
+
+    rows = asyncio.run(fetch())
+    if not args.json:
+        print(table(rows, ["id", "kind", "severity", "subject", "dossier_id", "due_at", "opened_at", "resolved_at"]))
+        print(f"{len(rows)} alerts" + (" open" if args.open else ""))
+    emit_json({"alerts": rows})
+    return 0
+
+
+def cmd_score(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
+    from lienthong import score
+    from streams.rules import TICK_S, default_rules
+
+    _, url = settings.require_infra()
+    truth, alerts, unfinished = asyncio.run(score.collect(url))
+    if not truth:
+        raise RuntimeError("no ground truth: run `lienthong run --faults report-faults` first")
+    ctx = score.Context(default_rules(), speed=settings.sim_speed, heartbeat_s=settings.heartbeat_s, tick_s=TICK_S)
+    result = score.score(truth, alerts, unfinished, ctx)
+    if not args.json:
+        rows = [{"kind": k, "expected": result["expected"][k], "recall": result["recall"][k]} for k in score.KINDS]
+        print(table(rows, ["kind", "expected", "recall"]))
+        faults = [{"fault": k, **v} for k, v in result["by_fault"].items()]
+        print(table(faults, ["fault", "hits", "expected", "caught"]))
+        delay = result["detection_delay_s"]
+        print(
+            f"precision {result['precision']} of {result['alerts']} alerts · detection delay p50 {delay['p50']} s, "
+            f"p99 {delay['p99']} s (one tick = {result['tick_s']:g} sim s) · silent losses {result['silent_losses']}"
+        )
+        lag = result["raise_lag_s"]
+        print(f"raised behind the sim clock by p50 {lag['p50']} s, p99 {lag['p99']} s (the watermark's lag + backlog)")
+    main = {k: result[k] for k in ("recall", "precision", "detection_delay_s", "silent_losses", "by_fault")}
+    details = ("tick_s", "raise_lag_s", "alerts", "expected", "unexplained_alerts", "missed", "silent")
+    shown = details if args.verbose else ("tick_s", "raise_lag_s")
+    emit_json({**main, **{k: result[k] for k in shown}})
+    return 0
+
+
+def cmd_redrive(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    import asyncpg
+
+    from lienthong import redrive
+
+    _, url = settings.require_infra()
+    prefix = settings.topic_prefix
+    if args.auto:
+        policy = redrive.Policy(backoff=timedelta(minutes=args.backoff_minutes), cap=args.cap)
+        console.step(
+            f"redriving open lost alerts automatically (backoff {args.backoff_minutes:g} sim min, doubling; "
+            f"at most {args.cap} times each)" + (f" for {args.seconds:g} s" if args.seconds else "; Ctrl-C stops")
+        )
+
+        def report(out: redrive.Outcome) -> None:
+            console.step(f"redrove {out.alerts} alerts: {out.queued} messages queued")
+
+        queued = asyncio.run(redrive.auto(url, prefix, settings.clock(), policy, args.seconds, report))
+        emit_json({"queued": queued})
+        return 0
+
+    async def once() -> redrive.Outcome:
+        conn = await asyncpg.connect(url)
+        try:
+            if args.dossier:
+                return await redrive.redrive_dossier(conn, args.dossier, prefix)
+            return await redrive.redrive_alerts(conn, await redrive.lost_alerts(conn), prefix)
+        finally:
+            await conn.close()
+
+    if args.all_lost and args.wait:
+        console.step(f"redriving every open lost alert, waiting up to {args.wait:g} s for the dossiers to finish")
+
+        def round_done(out: redrive.Outcome) -> None:
+            console.step(f"{out.alerts} open lost alerts: {out.queued} messages queued again from the senders' outbox")
+
+        total, still = asyncio.run(redrive.redrive_all_until_finished(url, prefix, args.wait, round_done))
+        console.step(f"{still} accepted dossiers still in progress")
+        emit_json({**total.as_dict(), "still_in_progress": still})
+        return 0
+
+    out = asyncio.run(once())
+    if not args.json:
+        what = f"dossier {args.dossier}" if args.dossier else f"{out.alerts} open lost alerts"
+        console.step(f"{what}: {out.queued} messages queued again from the senders' outboxes")
+        for missing in out.not_found[:10]:
+            console.step(f"nothing to resend here for {missing}: its sender keeps no outbox in this database")
+    result = out.as_dict()
+    if args.wait:
+        console.step(f"waiting up to {args.wait:g} s for the redriven dossiers to finish")
+        result["still_in_progress"] = asyncio.run(redrive.wait_finished(url, args.wait))
+        console.step(f"{result['still_in_progress']} accepted dossiers still in progress")
+    emit_json(result)
+    return 0 if args.dossier is None or out.queued else 1
+
+
+def register(sub: Any) -> None:
+    """Add this module's commands to the `lienthong` parser."""
+    ver = sub.add_parser("verify", help="cross-check the agencies' databases")
+    ver.add_argument("--json", action="store_true")
+    ver.set_defaults(func=cmd_verify)
+
+    al = sub.add_parser("alerts", help="the monitor's alerts")
+    al.add_argument("--open", action="store_true", help="only alerts not yet resolved")
+    al.add_argument("--json", action="store_true")
+    al.set_defaults(func=cmd_alerts)
+
+    sc = sub.add_parser("score", help="the monitor's alerts against the injected faults (ground truth)")
+    sc.add_argument("--json", action="store_true", help="only the JSON score on stdout")
+    sc.add_argument("--verbose", action="store_true", help="with the missed, unexplained and silent cases")
+    sc.set_defaults(func=cmd_score)
+
+    rd = sub.add_parser("redrive", help="publish lost handoffs again from the senders' outboxes")
+    which = rd.add_mutually_exclusive_group(required=True)
+    which.add_argument("--dossier", metavar="ID", help="every work message sent for this dossier")
+    which.add_argument("--all-lost", action="store_true", help="the handoff of every open lost alert")
+    which.add_argument("--auto", action="store_true", help="keep redriving open lost alerts with backoff")
+    rd.add_argument("--backoff-minutes", type=float, default=60.0, help="--auto: first wait, in sim minutes")
+    rd.add_argument("--cap", type=int, default=3, help="--auto: attempts per alert")
+    rd.add_argument("--seconds", type=float, default=None, help="--auto: stop after this many real seconds")
+    rd.add_argument("--wait", type=float, default=0.0, metavar="S", help="then wait up to S s for dossiers to finish")
+    rd.add_argument("--json", action="store_true")
+    rd.set_defaults(func=cmd_redrive)

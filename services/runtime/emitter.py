@@ -1,0 +1,81 @@
+"""What one step of one work item puts in the outbox: lifecycle events stamped with one sim
+time, and the handoffs to the next agencies (through the injected faults, if any)."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from contracts import topics
+from contracts.chains import Route
+from contracts.envelope import Event, new_event
+from services.faults.inject import Injector
+from services.runtime.metrics import STEP_SECONDS
+from services.runtime.outbox import AT_ONCE
+from services.runtime.sabotage import Row, TruthRow, handoff_rows
+from services.runtime.work import WorkItem
+
+
+def bound(item: WorkItem) -> contextlib.AbstractContextManager[Any]:
+    """Log lines inside carry the dossier, the trace and the step."""
+    return structlog.contextvars.bound_contextvars(
+        dossier_id=item.dossier_id, trace_id=item.event.trace_id, step=item.to_step
+    )
+
+
+class Emitter:
+    """Collects the outbox rows one step of one work item produces, stamped with the same sim
+    time; handoffs go through the injected faults, if any."""
+
+    def __init__(
+        self, item: WorkItem, agency: str, now: datetime, injector: Injector | None = None, prefix: str = "lt"
+    ) -> None:
+        self.item = item
+        self.agency = agency
+        self.now = now
+        self.injector = injector
+        self.prefix = prefix
+        self.rows: list[Row] = []
+        self.hits: list[TruthRow] = []
+
+    def __call__(self, type_: str, payload: dict[str, Any]) -> Event:
+        e = new_event(
+            type_,
+            self.agency,
+            self.now,
+            dossier_id=self.item.dossier_id,
+            chain=self.item.event.chain,
+            step=self.item.to_step,
+            payload=payload,
+            trace_id=self.item.event.trace_id,
+        )
+        self.rows.append((topics.dossier_events(self.prefix), e, AT_ONCE))
+        if type_ in ("step.completed", "step.rejected"):
+            took = (self.now - self.item.event.occurred_at).total_seconds()
+            STEP_SECONDS.labels(self.agency, self.item.to_step).observe(max(0.0, took))
+        return e
+
+    def handoff(
+        self,
+        route: Route,
+        dossier: dict[str, Any],
+        results: dict[str, Any],
+        following: list[Route],
+        extra: dict[str, Any],
+    ) -> None:
+        payload = {
+            "to": route.agency,
+            "to_step": route.step,
+            "dossier": dossier,
+            "results": results,
+            "next": [r.as_dict() for r in following],
+            **extra,
+        }
+        e = self("handoff.sent", payload)
+        self.rows.pop()
+        rows, hits = handoff_rows(self.injector, e, self.prefix)
+        self.rows += rows
+        self.hits += hits

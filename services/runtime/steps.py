@@ -1,0 +1,44 @@
+"""Finishing a step: run the agency's handler at the step's sim time, then route the dossier on
+(the next steps of its chain, or the portal's result when the step refused it)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from contracts.chains import PORTAL_RESULT
+from services.runtime.emitter import Emitter
+from services.runtime.work import Absorbed, Completed, Handler, Outcome, Rejected, StepContext, WorkItem
+
+
+async def finish(
+    conn: Any, item: WorkItem, emit: Emitter, handler: Handler, ctx: StepContext, *, with_start: bool
+) -> None:
+    """Run the step's handler at the emitter's sim time and route the dossier on."""
+    outcome: Outcome = await handler(conn, item, replace(ctx, now=emit.now))
+    if isinstance(outcome, Absorbed):
+        for type_, payload in outcome.events:
+            emit(type_, payload)
+        return
+    if with_start:
+        emit("step.started", {})
+    if isinstance(outcome, Completed):
+        emit("step.completed", {"result": outcome.result})
+        routes = item.next
+        results = {**item.results, item.to_step: outcome.result}
+        extra: dict[str, Any] = {"outcome": "completed"}
+    else:
+        assert isinstance(outcome, Rejected)
+        emit("step.rejected", {"reason": outcome.reason, **({"code": outcome.code} if outcome.code else {})})
+        routes = [PORTAL_RESULT]
+        results = item.results
+        extra = {
+            "outcome": "rejected",
+            "reason": outcome.reason,
+            **({"code": outcome.code} if outcome.code else {}),
+        }
+    chain = ctx.chains[item.event.chain or ""]
+    for route in routes:
+        following = [] if route == PORTAL_RESULT else chain.next_routes(route.step, item.procedures)
+        via = None if route == PORTAL_RESULT else chain.step(route.step).via
+        emit.handoff(route, item.dossier, results, following, {**extra, **({"via": via} if via else {})})

@@ -1,0 +1,60 @@
+"""Heartbeats keep their schedule whatever the broker does."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta
+from itertools import pairwise
+from typing import Any
+
+from contracts.clock import VN_TZ, SimClock
+from services.runtime.heartbeat import beat
+
+
+class StuckBroker:
+    """The first send waits for a batch that never drains (a partition electing a new leader
+    while the outbox filled the batch); the later ones are taken at once."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.first_blocked = asyncio.Event()
+        self.released = asyncio.Event()
+
+    async def enqueue(self, topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]:
+        self.sent.append(json.loads(value))
+        if len(self.sent) == 1:
+            self.first_blocked.set()
+            await self.released.wait()
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+def test_a_send_stuck_behind_a_full_batch_does_not_silence_the_heartbeats() -> None:
+    """Found by the node-kill test on Kafka: while one send waited on the broker, the beat loop
+    waited with it and stamped its next beat 5.6 s late, which the monitor rightly called
+    silence. The beats due meanwhile must still be stamped and handed over on time."""
+
+    async def scenario() -> list[dict[str, Any]]:
+        broker = StuckBroker()
+        clock = SimClock(epoch=datetime(2024, 3, 4, 8, tzinfo=VN_TZ), anchor=0.0, speed=1.0)
+        task = asyncio.create_task(beat("motcua", broker, clock, "t", 0.01))
+        await asyncio.wait_for(broker.first_blocked.wait(), 5)
+        for _ in range(500):
+            if len(broker.sent) >= 5:
+                break
+            await asyncio.sleep(0.01)
+        still_blocked = not broker.released.is_set()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert still_blocked
+        return broker.sent
+
+    sent = asyncio.run(scenario())
+    assert len(sent) >= 5, "the beats stopped while the first send waited on the broker"
+    assert [e["payload"]["seq"] for e in sent] == list(range(len(sent)))
+    stamps = [datetime.fromisoformat(e["occurred_at"]) for e in sent]
+    assert stamps == sorted(stamps)
+    assert stamps[-1] > stamps[0]
+    assert all(b - a < timedelta(seconds=1) for a, b in pairwise(stamps))
