@@ -2,7 +2,7 @@
 retention and cleanup policy, read from `topics.yaml` beside this module (or the file
 `LT_TOPICS_FILE` names) and validated into typed models.
 
-Pure: no broker here. `services/runtime/kafka.py` applies the layout to a cluster.
+Pure: no broker here. `runtime/kafka.py` applies the layout to a cluster.
 Why pydantic: it refuses unknown keys and bad values with the key's path, which a hand-written
 check of nested YAML would have to rebuild.
 """

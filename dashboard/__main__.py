@@ -4,8 +4,8 @@ services (the supervisor sets the port)."""
 from aiohttp import web
 
 from dashboard.app import build
-from services.runtime.logging import configure
-from services.runtime.settings import Settings
+from runtime.logging import configure
+from runtime.settings import Settings
 
 settings = Settings.from_env()
 configure("dashboard", settings.log_format, settings.log_level)

@@ -28,9 +28,9 @@ from aiohttp import web
 from contracts.identity import mask_personal_id
 from dashboard import queries
 from lienthong import redrive
-from services.runtime.db import create_pool
-from services.runtime.metrics import metrics_route
-from services.runtime.settings import Settings
+from runtime.db import create_pool
+from runtime.metrics import metrics_route
+from runtime.settings import Settings
 from streams import store
 
 log = structlog.get_logger()

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy.embedded import free_port, pid_alive, port_open, stop_pid, wait_for
-from services.runtime.logging import quiet_aiokafka
+from runtime.logging import quiet_aiokafka
 
 POM = Path(__file__).resolve().parent / "kafka" / "pom.xml"
 LOG4J = Path(__file__).resolve().parent / "kafka" / "log4j2.properties"

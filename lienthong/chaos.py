@@ -27,12 +27,12 @@ from deploy.embedded import pid_alive, start_broker, stop_pid
 from lienthong.processes import process_of
 from lienthong.stack import read_state, write_state
 from lienthong.ui import Console
-from services.faults import truth
-from services.faults.catalogue import PROCESS_EFFECTS, Fault
-from services.faults.inject import Hit, Injector
-from services.runtime.kafka import ensure_topics, prime
-from services.runtime.sabotage import TruthRow
-from services.runtime.settings import Settings
+from runtime.kafka import ensure_topics, prime
+from runtime.settings import Settings
+from simulation.faults import truth
+from simulation.faults.catalogue import PROCESS_EFFECTS, Fault
+from simulation.faults.inject import Hit, Injector
+from simulation.sabotage import TruthRow
 
 BROKER_LOSS_S = 10.0
 """Real seconds before a broker crash whose messages may not have been consumed yet."""

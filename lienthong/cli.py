@@ -7,8 +7,8 @@ import sys
 
 from lienthong.commands import measure, outputs, run, stack, verdicts
 from lienthong.ui import Console
-from services.runtime.logging import configure
-from services.runtime.settings import Settings
+from runtime.logging import configure
+from runtime.settings import Settings
 
 
 def parser() -> argparse.ArgumentParser:

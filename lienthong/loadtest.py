@@ -27,7 +27,7 @@ import asyncpg
 
 from contracts.clock import VN_TZ
 from lienthong.ui import Console
-from services.runtime.settings import Settings, clock_env
+from runtime.settings import Settings, clock_env
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"

@@ -29,10 +29,10 @@ from lienthong.workload.arrivals import schedule
 from lienthong.workload.baddata import spoil
 from lienthong.workload.citizens import CitizenFactory
 from lienthong.workload.profiles import BAD_DATA_KINDS, Profile, load_curve
-from services.faults.inject import Hit, Injector
+from runtime.settings import Settings
 from services.portal.api import SIM_TIME_HEADER
-from services.runtime.sabotage import TruthRow
-from services.runtime.settings import Settings
+from simulation.faults.inject import Hit, Injector
+from simulation.sabotage import TruthRow
 
 CONCURRENCY = 32
 TAIL_DAYS = 21
@@ -246,23 +246,36 @@ async def record_bad_data(settings: Settings, planned: list[Planned]) -> None:
     await chaos_record(settings, hits)
 
 
-async def outcomes(settings: Settings, planned: list[Planned]) -> dict[str, str]:
+@dataclass(frozen=True)
+class Final:
+    """Where a dossier that carried bad data ended, as the portal knows it."""
+
+    status: str
+    """The portal's status: rejected, completed or in_progress."""
+    refused_by: str | None = None
+    """The agency whose step refused it with a reason (its `step.rejected` is in the timeline),
+    even when the refusal's result never reached the portal (a fault dropped it)."""
+
+
+async def outcomes(settings: Settings, planned: list[Planned]) -> dict[str, Final]:
     """Final status of each accepted dossier that carried bad data."""
     ids = [p.dossier_id for p in planned if p.bad and p.dossier_id and not p.copy]
-    out: dict[str, str] = {}
+    out: dict[str, Final] = {}
     sem = asyncio.Semaphore(CONCURRENCY)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
 
         async def one(dossier_id: str) -> None:
             async with sem, http.get(f"{settings.portal_url}/api/v1/dossiers/{dossier_id}") as r:
-                out[dossier_id] = (await r.json())["status"]
+                body = await r.json()
+            refused_by = next((t["agency"] for t in body["timeline"] if t["type"] == "step.rejected"), None)
+            out[dossier_id] = Final(body["status"], refused_by)
 
         await asyncio.gather(*(one(i) for i in ids))
     return out
 
 
 def summarise(
-    profile: Profile, planned: list[Planned], stats: dict[str, dict[str, int]], final: dict[str, str]
+    profile: Profile, planned: list[Planned], stats: dict[str, dict[str, int]], final: dict[str, Final]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     chains: dict[str, Any] = {}
     for chain in CHAIN_NAMES:
@@ -288,13 +301,21 @@ def summarise(
         hits = [p for p in planned if p.bad == kind and (p.copy or kind != "duplicate_submission")]
         if not hits:
             continue
-        caught = sum(
-            1
-            for p in hits
-            if (p.status is not None and 400 <= p.status < 500)
-            or (p.dossier_id is not None and final.get(p.dossier_id) == "rejected")
-        )
-        bad[kind] = {"injected": len(hits), "refused": caught, "not_refused": len(hits) - caught}
+        counts = {"injected": len(hits), "refused": 0, "result_not_delivered": 0, "in_progress": 0, "not_refused": 0}
+        for p in hits:
+            end = final.get(p.dossier_id or "")
+            if (p.status is not None and 400 <= p.status < 500) or (end is not None and end.status == "rejected"):
+                counts["refused"] += 1
+            elif end is not None and end.refused_by is not None:
+                # Refused with a reason by the agency that checks it; a fault kept the result
+                # from the portal, and the monitor reports that as a lost handoff.
+                counts["refused"] += 1
+                counts["result_not_delivered"] += 1
+            elif end is not None and end.status == "in_progress":
+                counts["in_progress"] += 1  # held by a fault before the check; redrive takes it on
+            else:
+                counts["not_refused"] += 1
+        bad[kind] = counts
     return chains, bad
 
 

@@ -42,7 +42,7 @@ DELAYING = frozenset(
 LINK_ERRORS = frozenset({"reject", "transfer_error", "error", "payment_failed"})
 PROCESS = frozenset({"kill", "drop_connections"})
 RETRY_EVERY = {"reject": timedelta(minutes=20), "transfer_error": timedelta(minutes=30)}
-"""How often the senders retried (services/faults/inject.py), to rebuild a link's failures."""
+"""How often the senders retried (simulation/faults/inject.py), to rebuild a link's failures."""
 BROKER_LOSS_S = 10.0
 """Real seconds before a broker crash whose messages may have been in flight and lost."""
 AFTERMATH = 100
@@ -287,7 +287,7 @@ async def collect(database_url: str) -> tuple[list[dict[str, Any]], list[dict[st
     """Ground truth, every alert, and the accepted dossiers not finished."""
     import asyncpg
 
-    from services.faults import truth
+    from simulation.faults import truth
 
     conn = await asyncpg.connect(database_url)
     try:

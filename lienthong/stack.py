@@ -22,9 +22,9 @@ from deploy import kafka_cluster
 from deploy.embedded import free_port, pid_alive, port_open, start_broker, start_postgres, stop_pid
 from lienthong.processes import PROCESSES, process_of, replica_names
 from lienthong.ui import Console
-from services.runtime.db import ensure_database
-from services.runtime.kafka import delete_topics, ensure_topics
-from services.runtime.settings import Settings
+from runtime.db import ensure_database
+from runtime.kafka import delete_topics, ensure_topics
+from runtime.settings import Settings
 
 DATABASE = "lienthong"
 RESET_SCHEMAS: tuple[str, ...] = (*AGENCIES, "monitor", "sim")

@@ -13,7 +13,7 @@ import asyncpg
 from deploy import kafka_cluster
 from lienthong.processes import PROCESSES, process_of
 from lienthong.stack import read_state
-from services.runtime.settings import Settings
+from runtime.settings import Settings
 
 
 def status(settings: Settings) -> list[dict[str, Any]]:

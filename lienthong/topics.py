@@ -7,8 +7,8 @@ from dataclasses import asdict
 from typing import Any
 
 from lienthong.ui import Console, table
-from services.runtime.kafka import apply_topics
-from services.runtime.settings import Settings
+from runtime.kafka import apply_topics
+from runtime.settings import Settings
 
 
 def apply(settings: Settings, console: Console, dry_run: bool) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 from faust.worker import Worker
 
-from services.runtime.logging import configure
-from services.runtime.settings import Settings
+from runtime.logging import configure
+from runtime.settings import Settings
 from streams.app import build
 
 settings = Settings.from_env()

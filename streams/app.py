@@ -12,8 +12,8 @@ import structlog
 from aiokafka.errors import KafkaError
 
 from contracts import topics
-from services.runtime.metrics import render
-from services.runtime.settings import Settings
+from runtime.metrics import render
+from runtime.settings import Settings
 from streams.core import MonitorCore
 from streams.positions import LogWatch
 from streams.rules import TICK_S

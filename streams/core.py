@@ -38,10 +38,10 @@ from prometheus_client import Counter
 from contracts import topics
 from contracts.envelope import Event, new_event, parse_event
 from contracts.errors import ContractError
-from services.runtime.db import create_pool
-from services.runtime.kafka import AIOKafkaPublisher
-from services.runtime.metrics import CONSUMER_LAG, OPEN_ALERTS
-from services.runtime.settings import Settings
+from runtime.db import create_pool
+from runtime.kafka import AIOKafkaPublisher
+from runtime.metrics import CONSUMER_LAG, OPEN_ALERTS
+from runtime.settings import Settings
 from streams import store
 from streams.detect import CLOSED_MEMORY, Finding, Late, Monitor, Recovery
 from streams.rules import TICK_S, default_rules

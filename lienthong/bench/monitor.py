@@ -27,8 +27,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from contracts import topics
 from deploy.embedded import free_port, stop_pid
 from lienthong.bench.lifecycle import START, chains
-from services.runtime.db import ensure_database
-from services.runtime.kafka import AIOKafkaPublisher, ensure_topics
+from runtime.db import ensure_database
+from runtime.kafka import AIOKafkaPublisher, ensure_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTITIONS = 4

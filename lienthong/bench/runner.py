@@ -17,7 +17,7 @@ from lienthong.bench import deadlines, monitor, portal
 from lienthong.bench.child import last_json
 from lienthong.processes import PROCESSES
 from lienthong.ui import Console
-from services.runtime.settings import Settings, clock_env
+from runtime.settings import Settings, clock_env
 
 PARTS = ("deadlines", "monitor", "chains", "portal")
 PER_BROKER = ("monitor", "chains")

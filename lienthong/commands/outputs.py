@@ -11,7 +11,7 @@ from typing import Any
 
 from lienthong.commands import emit_json
 from lienthong.ui import Console
-from services.runtime.settings import Settings
+from runtime.settings import Settings
 
 
 def cmd_dashboard(args: argparse.Namespace, settings: Settings, console: Console) -> int:

@@ -15,7 +15,8 @@ from lienthong.commands import emit_json
 from lienthong.commands.stack import broker_options, with_broker
 from lienthong.processes import parse_replicas
 from lienthong.ui import Console, table
-from services.runtime.settings import Settings, clock_env
+from runtime.settings import Settings, clock_env
+from simulation.port import injector as faults_of
 
 RUN_LEAD_S = 10.0
 """Real seconds between setting a run's clock and sim time reaching the period's start, when no
@@ -44,7 +45,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
         raise ValueError("--speed must be positive")
     epoch = datetime.combine(profile.start, datetime.min.time(), VN_TZ)
     faults = {"faults": args.faults, "fault_start": epoch.isoformat(), "fault_days": float(profile.days)}
-    injector = replace(settings, sim_speed=speed, **faults).injector()  # a bad scenario fails here, early
+    injector = faults_of(replace(settings, sim_speed=speed, **faults))  # a bad scenario fails here, early
     # The services restart first; sim time reaches the period's start once they are ready.
     home = settings.home.resolve()
     lead = run_lead(home)
@@ -93,7 +94,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
             print(
                 table(
                     [{"kind": k, **v} for k, v in summary["bad_data"].items()],
-                    ["kind", "injected", "refused", "not_refused"],
+                    ["kind", "injected", "refused", "result_not_delivered", "in_progress", "not_refused"],
                 )
             )
         print(

@@ -9,7 +9,7 @@ from typing import Any
 from lienthong.commands import emit_json
 from lienthong.processes import parse_replicas
 from lienthong.ui import Console, table
-from services.runtime.settings import Settings
+from runtime.settings import Settings
 
 
 def cmd_up(args: argparse.Namespace, settings: Settings, console: Console) -> int:

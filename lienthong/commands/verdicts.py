@@ -9,7 +9,7 @@ from typing import Any
 
 from lienthong.commands import emit_json
 from lienthong.ui import Console, table
-from services.runtime.settings import Settings
+from runtime.settings import Settings
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings, _console: Console) -> int:

@@ -8,14 +8,14 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
+import scenarios
 from contracts.identity import Sex, generate_personal_id
 
-AREAS_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "areas"
+AREAS_DIR = scenarios.DIR / "areas"
 
 SURNAMES = [
     "Nguyễn",

@@ -15,10 +15,11 @@ from typing import Any
 
 import yaml
 
+import scenarios
 from contracts.chains import CHAIN_NAMES
 from contracts.dossiers import BENEFICIARY_TYPES
 
-SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+SCENARIOS_DIR = scenarios.DIR
 PROFILES_DIR = SCENARIOS_DIR / "profiles"
 ARRIVALS_DIR = SCENARIOS_DIR / "arrivals"
 
@@ -90,9 +91,15 @@ def available(directory: Path = PROFILES_DIR) -> list[str]:
 
 
 def load(name: str, directory: Path = PROFILES_DIR) -> Profile:
+    """A shipped profile by name (`smoke`), or a profile file of your own (`PATH.yaml`)."""
+    if name.endswith((".yaml", ".yml")):
+        path = Path(name)
+        if not path.is_file():
+            raise ValueError(f"{name}: no such profile file")
+        return parse(yaml.safe_load(path.read_text(encoding="utf-8")), path.stem)
     path = directory / f"{name}.yaml"
     if not path.exists():
-        raise ValueError(f"no profile {name!r}; available: {', '.join(available(directory))}")
+        raise ValueError(f"no profile {name!r}; available: {', '.join(available(directory))} (or a PATH.yaml)")
     return parse(yaml.safe_load(path.read_text(encoding="utf-8")), name)
 
 

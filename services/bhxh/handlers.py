@@ -6,9 +6,9 @@ import uuid
 from datetime import date
 from typing import Any
 
+from runtime.effects import record_once
+from runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 from services.bhxh.domain import NotEligible, burial_allowance, child_bhyt_card, survivor_benefit
-from services.runtime.effects import record_once
-from services.runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 
 
 async def issue_bhyt(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from runtime.effects import record_once
+from runtime.work import Handler, Outcome, Rejected, StepContext, WorkItem
 from services.btxh.domain import burial_support
-from services.runtime.effects import record_once
-from services.runtime.work import Handler, Outcome, Rejected, StepContext, WorkItem
 
 
 async def pay_burial_support(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 from services.cutru.domain import residence_problem
-from services.runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 
 
 async def register_residence(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:

@@ -7,8 +7,8 @@ from typing import Any
 
 import asyncpg
 
+from runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 from services.hotich.domain import Refused, decide_birth, decide_death
-from services.runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 
 
 async def _refuse(conn: Any, item: WorkItem, ctx: StepContext, reason: str, code: str) -> Outcome:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 from services.lltp.domain import Refusal, decide_certificate
-from services.runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 
 
 async def issue_certificate(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:

@@ -1,3 +1,3 @@
-from services.runtime.service import main
+from runtime.service import main
 
 main("motcua")

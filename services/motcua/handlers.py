@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from runtime.work import Completed, Handler, Outcome, StepContext, WorkItem
 from services.motcua.domain import receipt_code
-from services.runtime.work import Completed, Handler, Outcome, StepContext, WorkItem
 
 
 async def intake(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:

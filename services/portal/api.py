@@ -18,14 +18,11 @@ from contracts.dossiers import parse_submission
 from contracts.envelope import new_event
 from contracts.errors import ContractError
 from contracts.identity import mask_personal_id
-from services.faults import truth
-from services.faults.inject import Hit
+from runtime import outbox
+from runtime.outbox import AT_ONCE, split
+from runtime.service import Runtime
 from services.portal.domain import citizen_state, plan_submission
 from services.portal.openapi import document
-from services.runtime import outbox
-from services.runtime.outbox import AT_ONCE
-from services.runtime.sabotage import handoff_rows, split
-from services.runtime.service import Runtime
 
 log = structlog.get_logger()
 
@@ -44,7 +41,7 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
     chains = rt.settings.chains()
     clock = rt.settings.clock()
     calendar = WorkingCalendar()
-    injector = rt.worker.injector
+    sim = rt.sim
 
     def submission_time(request: web.Request) -> datetime:
         raw = request.headers.get(SIM_TIME_HEADER)
@@ -63,14 +60,13 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return _problem(400, "malformed_json", [{"field": "$", "reason": f"body is not valid JSON: {exc}"}])
         now = submission_time(request)
-        outage = injector.agency_fault("portal", "outage", now) if injector else None
-        if outage is not None and injector is not None:
-            _, ends = injector.window_of(outage)
+        reopens = sim.closed("portal", now)
+        if reopens is not None:
             return web.json_response(
                 {
                     "error": "portal_unavailable",
                     "problems": [{"field": "$", "reason": "the portal cannot accept dossiers now (connection errors)"}],
-                    "retry_at": ends.isoformat(),
+                    "retry_at": reopens.isoformat(),
                 },
                 status=503,
             )
@@ -78,12 +74,12 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
             sub = parse_submission(body, now.date())
         except ContractError as exc:
             return _problem(422, "invalid_dossier", [p.as_dict() for p in exc.problems])
-        payment = injector.agency_fault("portal", "payment_failed", now) if injector and sub.paid_online else None
+        payment = sim.payment_failure(now) if sub.paid_online else None
         key = request.headers.get("Idempotency-Key")
         dossier_id = str(uuid.uuid4())
         trace_id = request.headers.get("X-Trace-Id") or uuid.uuid4().hex
         plan = plan_submission(sub, chains[sub.chain], now, dossier_id, trace_id, calendar)
-        rows, hits = handoff_rows(injector, plan.handoff, prefix)
+        rows, hits = sim.handoff(plan.handoff, prefix)
         rows.insert(0, (topics.dossier_events(prefix), plan.submitted, AT_ONCE))
         if payment is not None:
             failed = new_event(
@@ -96,7 +92,7 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                 trace_id=trace_id,
             )
             rows.insert(1, (topics.dossier_events(prefix), failed, AT_ONCE))
-            hits.append((dossier_id, failed.event_id, Hit(payment.name, payment.effect, "link:portal->payment", now)))
+            hits.append(payment(dossier_id, failed.event_id))
         events, releases = split(rows)
         at_once, later = outbox.partition(outbox.records(events), releases)
         with structlog.contextvars.bound_contextvars(dossier_id=dossier_id, trace_id=trace_id):
@@ -142,7 +138,7 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                     first = {"dossier_id": accepted["existing_id"], "status": accepted["existing_status"]}
                     return web.json_response({**first, "duplicate": True})
                 await outbox.add_released(conn, "portal", later)
-                await truth.record(conn, hits)
+                await sim.record(conn, hits)
             outbox.counted("portal", events)
             log.info("dossier accepted", chain=sub.chain, channel=sub.channel)
         rt.relay.wake()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from importlib import resources
 
+from runtime.service import AgencySpec
 from services.portal.api import routes
 from services.portal.handlers import HANDLERS
 from services.portal.timeline import follow
-from services.runtime.service import AgencySpec
 
 
 def spec() -> AgencySpec:

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from contracts.states import PortalStatus
+from runtime.work import Absorbed, Handler, Outcome, StepContext, WorkItem
 from services.portal.domain import verdict
-from services.runtime.work import Absorbed, Handler, Outcome, StepContext, WorkItem
 
 
 async def receive_result(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:

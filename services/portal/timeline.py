@@ -13,7 +13,7 @@ import structlog
 from contracts import topics
 from contracts.envelope import parse_event
 from contracts.errors import ContractError
-from services.runtime.kafka import commit, consumer, is_primer
+from runtime.kafka import commit, consumer, is_primer
 
 log = structlog.get_logger()
 

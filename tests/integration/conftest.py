@@ -26,9 +26,9 @@ import pytest
 
 from deploy import kafka_cluster
 from deploy.embedded import free_port, start_broker, start_postgres, stop_pid
-from services.runtime.db import ensure_database
-from services.runtime.service import agency_spec, serve
-from services.runtime.settings import Settings
+from runtime.db import ensure_database
+from runtime.service import agency_spec, serve
+from runtime.settings import Settings
 from tests.conftest import SESSION_OWNED
 
 pytestmark = pytest.mark.integration

@@ -14,9 +14,9 @@ from contracts import topics
 from contracts.clock import VN_TZ
 from contracts.envelope import new_event
 from lienthong.chaos import replay_outboxes
-from services.runtime import db, outbox
-from services.runtime.kafka import AIOKafkaPublisher, ensure_topics
-from services.runtime.settings import Settings
+from runtime import db, outbox
+from runtime.kafka import AIOKafkaPublisher, ensure_topics
+from runtime.settings import Settings
 from tests.integration.conftest import Infra
 
 

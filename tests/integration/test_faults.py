@@ -22,7 +22,8 @@ import yaml
 from lienthong import score
 from lienthong.chaos import record_windows
 from lienthong.workload.citizens import CitizenFactory
-from services.faults.catalogue import FAULTS_DIR
+from simulation.faults.catalogue import FAULTS_DIR
+from simulation.port import injector as faults_of
 from streams.rules import TICK_S, default_rules
 from tests.integration.conftest import SIM_EPOCH, Agencies, Infra, monitor_process, running
 from tests.integration.test_birth_chain import submit
@@ -142,7 +143,7 @@ async def caught_with_nothing_unexplained(infra: Infra, tmp_path: Path, case: Ca
     ) as stack:
         s = stack.settings
         url = s.database_url or ""
-        injector = s.injector()
+        injector = faults_of(s)
         assert injector is not None
         await record_windows(s, injector)
         with monitor_process(s, tmp_path) as monitor:

@@ -22,7 +22,7 @@ from contracts import topics
 from contracts.topic_layout import load
 from deploy import kafka_cluster
 from lienthong.verify import verify
-from services.runtime.kafka import apply_topics, supports_idempotence
+from runtime.kafka import apply_topics, supports_idempotence
 from tests.integration.conftest import Infra, kill_and_restart_node, monitor_process, running
 from tests.integration.test_birth_chain import submit_births, wait_closed
 from tests.integration.test_monitor import alerts

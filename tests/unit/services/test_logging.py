@@ -7,7 +7,7 @@ import json
 import pytest
 import structlog
 
-from services.runtime.logging import configure
+from runtime.logging import configure
 
 
 @pytest.fixture

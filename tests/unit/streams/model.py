@@ -9,7 +9,7 @@ from datetime import datetime
 from contracts.calendar import WorkingCalendar
 from contracts.chains import PORTAL_RESULT, Chain, Route
 from contracts.envelope import Event, new_event
-from services.runtime.schedule import COMPLETED, STARTED, plan_work
+from runtime.schedule import COMPLETED, STARTED, plan_work
 
 cal = WorkingCalendar()
 

@@ -9,7 +9,7 @@ from itertools import pairwise
 from typing import Any
 
 from contracts.clock import VN_TZ, SimClock
-from services.runtime.heartbeat import beat
+from runtime.heartbeat import beat
 
 
 class StuckBroker:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiokafka.errors import CommitFailedError, KafkaConnectionError
 
-from services.runtime.kafka import commit
+from runtime.kafka import commit
 
 
 class Refusing:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from contracts.calendar import WorkingCalendar
 from contracts.chains import Step, load_chains
 from contracts.clock import VN_TZ
-from services.runtime.schedule import COMPLETED, STARTED, Hold, plan_work
+from runtime.schedule import COMPLETED, STARTED, Hold, plan_work
 
 cal = WorkingCalendar()
 STEPS = [s for c in load_chains().values() for s in c.steps if s.work_hours]

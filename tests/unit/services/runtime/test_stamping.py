@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from structlog.testing import capture_logs
 
 from contracts.clock import VN_TZ, SimClock
-from services.runtime.stamping import Stamper
+from runtime.stamping import Stamper
 
 SPEED = 3600.0
 

@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime, timedelta
 
 from contracts.clock import VN_TZ
-from services.faults.catalogue import Fault
-from services.faults.inject import DUPLICATE_AFTER, REJECT_RETRY, TRANSFER_RETRY, Injector, Period
+from simulation.faults.catalogue import Fault
+from simulation.faults.inject import DUPLICATE_AFTER, REJECT_RETRY, TRANSFER_RETRY, Injector, Period
 
 START = datetime(2024, 1, 1, tzinfo=VN_TZ)
 PERIOD = Period(START, 10)

@@ -11,7 +11,7 @@ from typing import Any
 import structlog
 
 from contracts import topics
-from services.runtime import outbox
+from runtime import outbox
 
 log = structlog.get_logger()
 

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from services.faults.inject import Hit
+from simulation.faults.inject import Hit
 
 SCHEMA = "sim"
 DDL = """

@@ -6,10 +6,10 @@ the inbox (a duplicate is a no-op) and either run the step at once or, for a ste
 work (`work_hours` in the chain data), write a task with its planned milestones. Offsets are
 committed only after the transaction commits.
 
-Work: a second loop (services/runtime/tasks.py) takes the tasks whose next milestone is due on
-the sim clock; finishing a step (services/runtime/steps.py) runs the agency's handler and queues
-the lifecycle events and the next handoffs in the outbox (services/runtime/emitter.py), in one
-transaction. Refused messages: services/runtime/refusals.py.
+Work: a second loop (runtime/tasks.py) takes the tasks whose next milestone is due on
+the sim clock; finishing a step (runtime/steps.py) runs the agency's handler and queues
+the lifecycle events and the next handoffs in the outbox (runtime/emitter.py), in one
+transaction. Refused messages: runtime/refusals.py.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import random
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -32,22 +31,19 @@ from contracts.chains import Chain, Step
 from contracts.clock import SimClock
 from contracts.envelope import parse_event
 from contracts.errors import ContractError, Problem
-from services.faults import truth
-from services.faults.catalogue import Fault
-from services.faults.inject import Hit, Injector
-from services.runtime import outbox
-from services.runtime.db import DB_LOST, DB_RETRY_S
-from services.runtime.emitter import Emitter, bound
-from services.runtime.kafka import Assignments, commit, consumer, is_primer
-from services.runtime.metrics import CONSUMER_LAG
-from services.runtime.outbox import OutboxRelay
-from services.runtime.refusals import Refusal, dead_letter
-from services.runtime.sabotage import Row, TruthRow, split
-from services.runtime.schedule import plan_work
-from services.runtime.stamping import Stamper
-from services.runtime.steps import finish
-from services.runtime.tasks import TaskRunner
-from services.runtime.work import Handler, StepContext, WorkItem
+from runtime import outbox
+from runtime.db import DB_LOST, DB_RETRY_S
+from runtime.emitter import Emitter, bound
+from runtime.kafka import Assignments, commit, consumer, is_primer
+from runtime.metrics import CONSUMER_LAG
+from runtime.outbox import OutboxRelay, Row, split
+from runtime.refusals import Refusal, dead_letter
+from runtime.schedule import plan_work
+from runtime.simulation import PRODUCTION, Evidence, Simulation
+from runtime.stamping import Stamper
+from runtime.steps import finish
+from runtime.tasks import TaskRunner
+from runtime.work import Handler, StepContext, WorkItem
 
 log = structlog.get_logger()
 
@@ -67,10 +63,10 @@ class AgencyWorker:
         batch_size: int = 200,
         seed: int = 0,
         params: Mapping[str, str] | None = None,
-        injector: Injector | None = None,
+        simulation: Simulation = PRODUCTION,
     ) -> None:
         self.agency = agency
-        self.injector = injector if injector is not None and not injector.empty else None
+        self.sim = simulation
         self.handlers = handlers
         self.pool = pool
         self.relay = relay
@@ -86,7 +82,7 @@ class AgencyWorker:
         self.dead_lettered = 0
         self.assigned = False
         self.assignments = Assignments()
-        self.tasks = TaskRunner(agency, pool, relay, clock, self.stamp, prefix, batch_size, self.finish, self.injector)
+        self.tasks = TaskRunner(agency, pool, relay, clock, self.stamp, prefix, batch_size, self.finish, simulation)
 
     @property
     def schema(self) -> str:
@@ -132,7 +128,7 @@ class AgencyWorker:
 
     def down(self) -> bool:
         """Whether an injected outage keeps the agency from working now."""
-        return bool(self.injector and self.injector.agency_fault(self.agency, "outage", self.clock.now()))
+        return self.sim.closed(self.agency, self.clock.now()) is not None
 
     async def process(self, messages: list[tuple[bytes, Refusal]]) -> None:
         """Apply a batch of raw handoffs; `Refusal` carries where each came from."""
@@ -206,55 +202,36 @@ class AgencyWorker:
             )
         }
         rows: list[Row] = []
-        hits: list[TruthRow] = []
+        hits: list[Evidence] = []
         tasks: list[tuple[Any, ...]] = []
         applied = 0
-        outages = [
-            f
-            for f in (self.injector.faults if self.injector else ())
-            if f.effect == "outage" and f.target.get("agency") == self.agency
-        ]
         for raw, item in items:
             if item.event.event_id not in fresh_ids:
                 log.info("duplicate delivery ignored", event_id=item.event.event_id, dossier_id=item.dossier_id)
                 continue
             fresh_ids.discard(item.event.event_id)  # the same event twice in one batch counts once
             applied += 1
-            received = self.stamp(self._delivered(item, outages))
-            emit = Emitter(item, self.agency, received, self.injector, self.prefix)
+            received = self.stamp(self.sim.received_at(self.agency, item.event))
+            emit = Emitter(item, self.agency, received, self.sim, self.prefix)
             emit("handoff.received", {"from": item.event.agency, "sent_event_id": item.event.event_id})
-            if outages:
-                hits += self._held_by_outage(item, received, outages)
+            hits += self.sim.held(self.agency, item.event, received)
             step = self._step(item)
             if step is None or step.work_hours is None:
                 with bound(item):
                     await self.finish(conn, item, emit, with_start=True)
             else:
-                faults = (
-                    self.injector.step(self.agency, step.states, item.event.event_id, received)
-                    if self.injector
-                    else None
-                )
+                change = self.sim.step(self.agency, step, item.event, received)
                 plan = plan_work(
                     step,
                     received,
                     self.calendar,
                     self.ctx.rng,
                     needs_verification=bool(item.dossier.get("needs_verification")),
-                    extra_hours=faults.extra_hours if faults else 0.0,
-                    hold=faults.hold if faults else None,
+                    extra_hours=change.extra_hours if change else 0.0,
+                    hold=change.hold if change else None,
                 )
-                if faults:
-                    where = f"step:{self.agency}/{step.name}"
-                    for f in faults.faults:
-                        if f.effect == "slow":
-                            hit = Hit(f.name, f.effect, where, received, plan.done_at, plan.deadline)
-                        elif plan.held is not None:
-                            state, entered, released = plan.held
-                            hit = Hit(f.name, f.effect, where, entered, released, plan.deadline, state)
-                        else:
-                            continue  # a window stall whose window this dossier missed
-                        hits.append((item.dossier_id, item.event.event_id, hit))
+                if change:
+                    hits += change.evidence(plan)
                 tasks.append(
                     (
                         uuid.UUID(item.event.event_id),
@@ -275,35 +252,8 @@ class AgencyWorker:
                 tasks,
             )
         await outbox.add(conn, self.schema, *split(rows))
-        await truth.record(conn, hits)
+        await self.sim.record(conn, hits)
         return applied, len(items) - applied
-
-    def _delivered(self, item: WorkItem, outages: list[Fault]) -> datetime:
-        """When the handoff reached this agency in the model: when it was sent, or later if the
-        link delayed it (`delivered_at`) or this agency was down then (at the outage's end).
-        Stated, not left to processing lag: at high speed the stamping bound could hide days."""
-        at = item.event.occurred_at
-        delivered = item.event.payload.get("delivered_at")
-        if delivered:
-            at = max(at, datetime.fromisoformat(delivered))
-        for f in outages:
-            assert self.injector is not None
-            opens, ends = self.injector.window_of(f)
-            if opens <= at < ends:
-                at = ends
-        return at
-
-    def _held_by_outage(self, item: WorkItem, received: datetime, outages: list[Fault]) -> list[TruthRow]:
-        """Ground truth for a handoff that waited out an outage of this agency."""
-        assert self.injector is not None
-        out: list[TruthRow] = []
-        sent = item.event.occurred_at
-        for f in outages:
-            _, ends = self.injector.window_of(f)
-            if sent < ends <= received:
-                hit = Hit(f.name, f.effect, f"link:{item.event.agency}->{self.agency}", sent, received)
-                out.append((item.dossier_id, item.event.event_id, hit))
-        return out
 
     async def finish(self, conn: Any, item: WorkItem, emit: Emitter, *, with_start: bool) -> None:
         await finish(conn, item, emit, self.handlers[item.to_step], self.ctx, with_start=with_start)

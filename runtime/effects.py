@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from services.runtime.work import Completed, Outcome, Rejected, WorkItem
+from runtime.work import Completed, Outcome, Rejected, WorkItem
 
 
 async def record_once(

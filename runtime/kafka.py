@@ -22,7 +22,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from contracts.topic_layout import TopicLayout, TopicSpec, load, logical_name
-from services.runtime.logging import quiet_aiokafka
+from runtime.logging import quiet_aiokafka
 
 log = structlog.get_logger()
 

@@ -7,8 +7,8 @@ from dataclasses import replace
 from typing import Any
 
 from contracts.chains import PORTAL_RESULT
-from services.runtime.emitter import Emitter
-from services.runtime.work import Absorbed, Completed, Handler, Outcome, Rejected, StepContext, WorkItem
+from runtime.emitter import Emitter
+from runtime.work import Absorbed, Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 
 
 async def finish(

@@ -19,17 +19,15 @@ import structlog
 from contracts import topics
 from contracts.clock import SimClock
 from contracts.envelope import parse_event
-from services.faults import truth
-from services.faults.inject import Injector
-from services.runtime import outbox
-from services.runtime.db import DB_LOST, DB_RETRY_S
-from services.runtime.emitter import Emitter, bound
-from services.runtime.outbox import OutboxRelay
-from services.runtime.refusals import Refusal, dead_letter
-from services.runtime.sabotage import Row, TruthRow, split
-from services.runtime.schedule import COMPLETED, STARTED
-from services.runtime.stamping import Stamper
-from services.runtime.work import WorkItem
+from runtime import outbox
+from runtime.db import DB_LOST, DB_RETRY_S
+from runtime.emitter import Emitter, bound
+from runtime.outbox import OutboxRelay, Row, split
+from runtime.refusals import Refusal, dead_letter
+from runtime.schedule import COMPLETED, STARTED
+from runtime.simulation import PRODUCTION, Evidence, Simulation
+from runtime.stamping import Stamper
+from runtime.work import WorkItem
 
 log = structlog.get_logger()
 
@@ -52,7 +50,7 @@ class TaskRunner:
     prefix: str
     batch_size: int
     finish: Finish
-    injector: Injector | None = None
+    sim: Simulation = PRODUCTION
     dead_lettered: int = 0
 
     @property
@@ -121,7 +119,7 @@ class TaskRunner:
     async def advance_many(self, conn: Any, tasks: list[Any], now: datetime) -> None:
         """Emit the milestones of these tasks due by `now`; a task whose plan is done is deleted."""
         events: list[Row] = []
-        hits: list[TruthRow] = []
+        hits: list[Evidence] = []
         done: list[int] = []
         moved: list[tuple[int, int, datetime]] = []
         for row in tasks:
@@ -130,7 +128,7 @@ class TaskRunner:
             idx = row["next_idx"]
             while idx < len(plan) and plan[idx][1] <= now:
                 kind, at = plan[idx]
-                emit = Emitter(item, self.agency, self.stamp(at), self.injector, self.prefix)
+                emit = Emitter(item, self.agency, self.stamp(at), self.sim, self.prefix)
                 if kind == STARTED:
                     emit("step.started", {"deadline": row["deadline"].isoformat()})
                 elif kind == COMPLETED:
@@ -146,7 +144,7 @@ class TaskRunner:
             else:
                 moved.append((row["id"], idx, plan[idx][1]))
         await outbox.add(conn, self.schema, *split(events))
-        await truth.record(conn, hits)
+        await self.sim.record(conn, hits)
         if done:
             await conn.execute(f"DELETE FROM {self.schema}.tasks WHERE id = ANY($1::bigint[])", done)
         if moved:

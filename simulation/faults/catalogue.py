@@ -10,10 +10,11 @@ from typing import Any
 
 import yaml
 
+import scenarios
 from contracts.states import DossierState
 from contracts.topics import AGENCIES
 
-FAULTS_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "faults"
+FAULTS_DIR = scenarios.DIR / "faults"
 PROCESSES = (*AGENCIES, "monitor", "broker", "postgres")
 REPLICATED = (*AGENCIES, "monitor")
 """Processes that may run replicas; `NAME-N` (e.g. `hotich-2`) targets the N-th."""

@@ -15,17 +15,17 @@ import structlog
 from aiohttp import web
 
 from contracts import topics
-from services.faults import truth
-from services.runtime import db
-from services.runtime.agency import AgencyWorker
-from services.runtime.health import health_routes, start_site
-from services.runtime.heartbeat import beat
-from services.runtime.kafka import AIOKafkaPublisher, ensure_topics
-from services.runtime.logging import configure
-from services.runtime.metrics import metrics_route
-from services.runtime.outbox import OutboxRelay
-from services.runtime.settings import Settings
-from services.runtime.work import Handler
+from runtime import db
+from runtime.agency import AgencyWorker
+from runtime.health import health_routes, start_site
+from runtime.heartbeat import beat
+from runtime.kafka import AIOKafkaPublisher, ensure_topics
+from runtime.logging import configure
+from runtime.metrics import metrics_route
+from runtime.outbox import OutboxRelay
+from runtime.settings import Settings
+from runtime.simulation import Simulation, load
+from runtime.work import Handler
 
 log = structlog.get_logger()
 
@@ -62,6 +62,7 @@ class Runtime:
     publisher: AIOKafkaPublisher
     relay: OutboxRelay
     worker: AgencyWorker
+    sim: Simulation
 
     def status(self) -> dict[str, Any]:
         return {
@@ -89,8 +90,9 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
     runner: web.AppRunner | None = None
     try:
         await db.apply_schema(pool, spec.agency, spec.ddl)
+        simulation = load(settings)
         async with pool.acquire() as conn:
-            await truth.apply_schema(conn)
+            await simulation.install(conn)
         await ensure_topics(
             bootstrap, topics.all_topics(settings.topic_prefix), settings.partitions, settings.topic_layout()
         )
@@ -108,9 +110,9 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
             batch_size=settings.batch_size,
             seed=settings.seed,
             params={"lltp_issuer": settings.lltp_issuer},
-            injector=settings.injector(),
+            simulation=simulation,
         )
-        rt = Runtime(spec, settings, pool, publisher, relay, worker)
+        rt = Runtime(spec, settings, pool, publisher, relay, worker, simulation)
         app = web.Application()
         app.add_routes([*health_routes(rt.status), metrics_route()])
         if spec.extra_routes:

@@ -2,8 +2,8 @@
 
 Every decision is a function of (fault, key), so each process decides alone and the same run
 replays the same faults: a rate fault hits the event ids whose seeded draw falls under its rate;
-a window fault hits everything inside its window of sim time. The runtime (services/runtime)
-applies the decisions; the ground truth (services/faults/truth.py) records each hit.
+a window fault hits everything inside its window of sim time. The runtime (runtime)
+applies the decisions; the ground truth (simulation/faults/truth.py) records each hit.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from services.faults.catalogue import Fault
-from services.runtime.schedule import Hold
+from runtime.schedule import Hold
+from simulation.faults.catalogue import Fault
 
 TRANSFER_RETRY = timedelta(minutes=30)
 """How often an official retries a failed transfer (docs/domain.md: "officials retry many times")."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.faults.catalogue import EFFECTS, load_catalogue, load_scenario, parse_catalogue
+from simulation.faults.catalogue import EFFECTS, load_catalogue, load_scenario, parse_catalogue
 
 REQUIRED = {
     # issue 4's list of failures → the catalogue entry modelling it

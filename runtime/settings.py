@@ -14,16 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from contracts.chains import Chain, load_chains
 from contracts.clock import VN_TZ, SimClock
 from contracts.topic_layout import TopicLayout
 from contracts.topic_layout import load as load_topic_layout
-
-if TYPE_CHECKING:
-    from services.faults.inject import Injector
-
 
 BROKERS = ("tansu", "kafka")
 
@@ -127,18 +123,6 @@ class Settings:
             epoch = epoch.replace(tzinfo=VN_TZ)
         anchor = self.sim_anchor if self.sim_anchor is not None else epoch.timestamp()
         return SimClock(epoch=epoch, anchor=anchor, speed=self.sim_speed, max_lag_s=self.sim_max_lag_s)
-
-    def injector(self) -> Injector | None:
-        """The faults this process injects; None for scenario "none" or without a period."""
-        from services.faults.catalogue import FAULTS_DIR, load_scenario
-        from services.faults.inject import Injector, Period
-
-        if self.faults == "none" or not self.fault_start:
-            return None
-        start = datetime.fromisoformat(self.fault_start)
-        period = Period(start if start.tzinfo else start.replace(tzinfo=VN_TZ), self.fault_days)
-        faults = load_scenario(self.faults, self.faults_dir or FAULTS_DIR)
-        return Injector(tuple(faults), period, self.sim_speed, self.faults)
 
     def topic_layout(self) -> TopicLayout:
         return load_topic_layout(self.topics_file)

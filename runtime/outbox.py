@@ -20,8 +20,8 @@ import structlog
 
 from contracts.clock import VN_TZ, SimClock
 from contracts.envelope import Event
-from contracts.topics import dossier_events
-from services.runtime.metrics import count_events
+from contracts.topics import dossier_events, work
+from runtime.metrics import count_events
 
 log = structlog.get_logger()
 EVENTS_TOPIC_SUFFIX = dossier_events("")
@@ -39,6 +39,23 @@ AT_ONCE: Release = (None,)
 
 Record = tuple[uuid.UUID, str | None, str, bytes | None, bytes]
 """An outbox row as stored: (event id, dossier id, topic, key, value)."""
+
+Row = tuple[str, Event, Release]
+"""An event to queue: (topic, event, when to publish it)."""
+
+
+def handoff_at_once(handoff: Event, prefix: str) -> list[Row]:
+    """The rows of a handoff delivered as usual: its lifecycle copy on the dossier-events topic
+    and its work message on the receiver's work topic, both at once."""
+    return [
+        (dossier_events(prefix), handoff.for_lifecycle(), AT_ONCE),
+        (work(handoff.payload["to"], prefix), handoff, AT_ONCE),
+    ]
+
+
+def split(rows: list[Row]) -> tuple[list[tuple[str, Event]], dict[int, Release]]:
+    """(topic, event) rows for `add`, and the release times of those not sent at once."""
+    return [(t, e) for t, e, _ in rows], {i: r for i, (_, _, r) in enumerate(rows) if r != AT_ONCE}
 
 
 def records(rows: Iterable[tuple[str, Event]]) -> list[Record]:

@@ -12,11 +12,10 @@ import structlog
 from contracts import topics
 from contracts.chains import Route
 from contracts.envelope import Event, new_event
-from services.faults.inject import Injector
-from services.runtime.metrics import STEP_SECONDS
-from services.runtime.outbox import AT_ONCE
-from services.runtime.sabotage import Row, TruthRow, handoff_rows
-from services.runtime.work import WorkItem
+from runtime.metrics import STEP_SECONDS
+from runtime.outbox import AT_ONCE, Row
+from runtime.simulation import PRODUCTION, Evidence, Simulation
+from runtime.work import WorkItem
 
 
 def bound(item: WorkItem) -> contextlib.AbstractContextManager[Any]:
@@ -31,15 +30,15 @@ class Emitter:
     time; handoffs go through the injected faults, if any."""
 
     def __init__(
-        self, item: WorkItem, agency: str, now: datetime, injector: Injector | None = None, prefix: str = "lt"
+        self, item: WorkItem, agency: str, now: datetime, sim: Simulation = PRODUCTION, prefix: str = "lt"
     ) -> None:
         self.item = item
         self.agency = agency
         self.now = now
-        self.injector = injector
+        self.sim = sim
         self.prefix = prefix
         self.rows: list[Row] = []
-        self.hits: list[TruthRow] = []
+        self.hits: list[Evidence] = []
 
     def __call__(self, type_: str, payload: dict[str, Any]) -> Event:
         e = new_event(
@@ -76,6 +75,6 @@ class Emitter:
         }
         e = self("handoff.sent", payload)
         self.rows.pop()
-        rows, hits = handoff_rows(self.injector, e, self.prefix)
+        rows, hits = self.sim.handoff(e, self.prefix)
         self.rows += rows
         self.hits += hits

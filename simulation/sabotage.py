@@ -1,8 +1,8 @@
-"""Where injected faults meet the runtime: a handoff becomes the outbox rows that deliver it as
-the faults say (late, twice, never, after failed attempts), with the hits for the ground truth.
+"""Where injected faults meet a handoff: it becomes the outbox rows that deliver it as the faults
+say (late, twice, never, after failed attempts), with the hits for the ground truth.
 
-The decisions are the injector's (services/faults/inject.py); this module only turns them into
-rows and release times. With no injector every handoff is the usual pair of rows, at once.
+The decisions are the injector's (simulation/faults/inject.py); this module only turns them into
+rows and release times. A handoff no fault hits is the usual pair of rows, at once.
 """
 
 from __future__ import annotations
@@ -12,23 +12,22 @@ from datetime import datetime
 
 from contracts import topics
 from contracts.envelope import Event, new_event
-from services.faults.inject import Hit, Injector
-from services.runtime.outbox import AT_ONCE, Release
+from runtime.outbox import Release, Row, handoff_at_once
+from simulation.faults.inject import Hit, Injector
 
-Row = tuple[str, Event, Release]
 TruthRow = tuple[str | None, str | None, Hit]
-"""(dossier id, event id, hit) for services/faults/truth.py."""
+"""(dossier id, event id, hit) for simulation/faults/truth.py."""
 
 
-def handoff_rows(injector: Injector | None, handoff: Event, prefix: str) -> tuple[list[Row], list[TruthRow]]:
+def handoff_rows(injector: Injector, handoff: Event, prefix: str) -> tuple[list[Row], list[TruthRow]]:
     """The rows that carry `handoff` (its lifecycle copy and its work message) and any
     link.error events of failed attempts before it, with their release times."""
     to = handoff.payload["to"]
     events = topics.dossier_events(prefix)
     work = topics.work(to, prefix)
-    plan = injector.handoff(handoff.agency, to, handoff.event_id, handoff.occurred_at) if injector else None
+    plan = injector.handoff(handoff.agency, to, handoff.event_id, handoff.occurred_at)
     if plan is None:
-        return [(events, handoff.for_lifecycle(), AT_ONCE), (work, handoff, AT_ONCE)], []
+        return handoff_at_once(handoff, prefix), []
     now = handoff.occurred_at
 
     def when(times: tuple[datetime, ...]) -> Release:
@@ -56,8 +55,3 @@ def handoff_rows(injector: Injector | None, handoff: Event, prefix: str) -> tupl
         work_copy = replace(sent, payload={**sent.payload, "delivered_at": plan.work[0].isoformat()})
     rows.append((work, work_copy, when(plan.work) if plan.work is not None else default))
     return rows, [(handoff.dossier_id, handoff.event_id, h) for h in plan.hits]
-
-
-def split(rows: list[Row]) -> tuple[list[tuple[str, Event]], dict[int, Release]]:
-    """(topic, event) rows for outbox.add, and the release times of those not sent at once."""
-    return [(t, e) for t, e, _ in rows], {i: r for i, (_, _, r) in enumerate(rows) if r != AT_ONCE}

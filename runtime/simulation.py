@@ -1,0 +1,131 @@
+"""The one place a simulation plugs into the agencies: the port.
+
+The platform runs an agency the same way in production and under a simulation. Where a
+simulation changes what happens (an agency closed by an outage, a handoff delayed, sent twice or
+lost, a step slowed or held, an online fee payment failing), the platform asks this port, and
+hands back what the simulation says it did (its evidence, the ground truth the scorer reads) to
+be recorded in the same transaction as the effect. `PRODUCTION` changes nothing and records
+nothing.
+
+A simulation registers a factory under the entry-point group `lienthong.simulation`
+(pyproject.toml): `factory(settings)` returns a `Simulation`, or None when it has nothing to do
+(no fault scenario). The platform finds it by name at start-up and never imports it, so the
+dependency points from the simulation down to the platform, never up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, Protocol
+
+import structlog
+
+from contracts.chains import Step
+from contracts.envelope import Event
+from runtime.outbox import Row, handoff_at_once
+from runtime.schedule import Hold, WorkPlan
+
+if TYPE_CHECKING:
+    from runtime.settings import Settings
+
+log = structlog.get_logger()
+
+GROUP = "lienthong.simulation"
+
+Evidence = tuple[str | None, str | None, Any]
+"""(dossier id, event id, what the simulation did): opaque to the platform, which only passes
+it back to `Simulation.record`."""
+
+
+def _no_evidence(_plan: WorkPlan) -> list[Evidence]:
+    return []
+
+
+@dataclass(frozen=True)
+class StepChange:
+    """How a simulation changes one step's office work."""
+
+    extra_hours: float = 0.0
+    hold: Hold | None = None
+    evidence: Callable[[WorkPlan], list[Evidence]] = field(default=_no_evidence)
+    """What the simulation did, once the plan it changed is known."""
+
+
+class Simulation(Protocol):
+    def closed(self, agency: str, now: datetime) -> datetime | None:
+        """When `agency` opens again, if an outage keeps it closed at `now`."""
+        ...
+
+    def received_at(self, agency: str, handoff: Event) -> datetime:
+        """When `handoff` reached `agency` in the model (its send time unless delayed)."""
+        ...
+
+    def held(self, agency: str, handoff: Event, received: datetime) -> list[Evidence]:
+        """Evidence for a handoff that waited for `agency` to open again."""
+        ...
+
+    def step(self, agency: str, step: Step, handoff: Event, received: datetime) -> StepChange | None:
+        """How the office work of `step` goes for this handoff, if the simulation changes it."""
+        ...
+
+    def handoff(self, handoff: Event, prefix: str) -> tuple[list[Row], list[Evidence]]:
+        """The outbox rows that carry `handoff`, with their release times, and the evidence."""
+        ...
+
+    def payment_failure(self, now: datetime) -> Callable[[str, str], Evidence] | None:
+        """If an online fee payment fails at `now`: the evidence for (dossier id, link.error id)."""
+        ...
+
+    async def install(self, conn: Any) -> None:
+        """Create what the simulation records into (called once per process at start-up)."""
+        ...
+
+    async def record(self, conn: Any, evidence: list[Evidence]) -> None:
+        """Store evidence inside the caller's transaction."""
+        ...
+
+
+class Production:
+    """No simulation: every agency open, every handoff delivered once and at once."""
+
+    def closed(self, agency: str, now: datetime) -> datetime | None:
+        return None
+
+    def received_at(self, agency: str, handoff: Event) -> datetime:
+        return handoff.occurred_at
+
+    def held(self, agency: str, handoff: Event, received: datetime) -> list[Evidence]:
+        return []
+
+    def step(self, agency: str, step: Step, handoff: Event, received: datetime) -> StepChange | None:
+        return None
+
+    def handoff(self, handoff: Event, prefix: str) -> tuple[list[Row], list[Evidence]]:
+        return handoff_at_once(handoff, prefix), []
+
+    def payment_failure(self, now: datetime) -> Callable[[str, str], Evidence] | None:
+        return None
+
+    async def install(self, conn: Any) -> None:
+        return None
+
+    async def record(self, conn: Any, evidence: list[Evidence]) -> None:
+        if evidence:
+            raise RuntimeError("evidence without a simulation to record it")
+
+
+PRODUCTION = Production()
+
+
+def load(settings: Settings) -> Simulation:
+    """The simulation registered for these settings, or `PRODUCTION`."""
+    for entry in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+        factory = entry.load()
+        simulation: Simulation | None = factory(settings)
+        if simulation is not None:
+            log.info("simulation plugged in", simulation=entry.name)
+            return simulation
+    return PRODUCTION

@@ -1,0 +1,120 @@
+"""The fault-injection simulation, plugged into the agencies through the platform's port
+(runtime/simulation.py): the injector decides, this adapter turns its decisions into what the
+port asks for, and its hits into ground-truth rows (simulation/faults/truth.py).
+
+Registered in pyproject.toml under the entry-point group `lienthong.simulation`; `from_settings`
+returns None when the settings name no fault scenario, and the agencies then run as in
+production.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from contracts.chains import Step
+from contracts.clock import VN_TZ
+from contracts.envelope import Event
+from runtime.outbox import Row
+from runtime.schedule import WorkPlan
+from runtime.settings import Settings
+from runtime.simulation import Evidence, StepChange
+from simulation.faults import truth
+from simulation.faults.catalogue import FAULTS_DIR, Fault, load_scenario
+from simulation.faults.inject import Hit, Injector, Period
+from simulation.sabotage import handoff_rows
+
+
+def injector(settings: Settings) -> Injector | None:
+    """The faults these settings inject; None for scenario "none" or without a period."""
+    if settings.faults == "none" or not settings.fault_start:
+        return None
+    start = datetime.fromisoformat(settings.fault_start)
+    period = Period(start if start.tzinfo else start.replace(tzinfo=VN_TZ), settings.fault_days)
+    faults = load_scenario(settings.faults, settings.faults_dir or FAULTS_DIR)
+    return Injector(tuple(faults), period, settings.sim_speed, settings.faults)
+
+
+def from_settings(settings: Settings) -> FaultInjection | None:
+    """The entry point: the simulation for these settings, or None (production behaviour)."""
+    found = injector(settings)
+    return None if found is None or found.empty else FaultInjection(found)
+
+
+@dataclass(frozen=True)
+class FaultInjection:
+    injector: Injector
+
+    def _outages(self, agency: str) -> list[Fault]:
+        return [f for f in self.injector.faults if f.effect == "outage" and f.target.get("agency") == agency]
+
+    def closed(self, agency: str, now: datetime) -> datetime | None:
+        outage = self.injector.agency_fault(agency, "outage", now)
+        return None if outage is None else self.injector.window_of(outage)[1]
+
+    def received_at(self, agency: str, handoff: Event) -> datetime:
+        """When the handoff reached the agency in the model: when it was sent, or later if the link
+        delayed it (`delivered_at`) or the agency was down then (at the outage's end). Stated,
+        not left to processing lag: at high speed the stamping bound could hide days."""
+        at = handoff.occurred_at
+        delivered = handoff.payload.get("delivered_at")
+        if delivered:
+            at = max(at, datetime.fromisoformat(delivered))
+        for f in self._outages(agency):
+            opens, ends = self.injector.window_of(f)
+            if opens <= at < ends:
+                at = ends
+        return at
+
+    def held(self, agency: str, handoff: Event, received: datetime) -> list[Evidence]:
+        out: list[Evidence] = []
+        sent = handoff.occurred_at
+        for f in self._outages(agency):
+            _, ends = self.injector.window_of(f)
+            if sent < ends <= received:
+                hit = Hit(f.name, f.effect, f"link:{handoff.agency}->{agency}", sent, received)
+                out.append((handoff.dossier_id, handoff.event_id, hit))
+        return out
+
+    def step(self, agency: str, step: Step, handoff: Event, received: datetime) -> StepChange | None:
+        faults = self.injector.step(agency, step.states, handoff.event_id, received)
+        if faults is None:
+            return None
+        where = f"step:{agency}/{step.name}"
+
+        def evidence(plan: WorkPlan) -> list[Evidence]:
+            out: list[Evidence] = []
+            for f in faults.faults:
+                if f.effect == "slow":
+                    hit = Hit(f.name, f.effect, where, received, plan.done_at, plan.deadline)
+                elif plan.held is not None:
+                    state, entered, released = plan.held
+                    hit = Hit(f.name, f.effect, where, entered, released, plan.deadline, state)
+                else:
+                    continue  # a window stall whose window this dossier missed
+                out.append((handoff.dossier_id, handoff.event_id, hit))
+            return out
+
+        return StepChange(faults.extra_hours, faults.hold, evidence)
+
+    def handoff(self, handoff: Event, prefix: str) -> tuple[list[Row], list[Evidence]]:
+        rows, hits = handoff_rows(self.injector, handoff, prefix)
+        return rows, list(hits)
+
+    def payment_failure(self, now: datetime) -> Callable[[str, str], Evidence] | None:
+        payment = self.injector.agency_fault("portal", "payment_failed", now)
+        if payment is None:
+            return None
+
+        def evidence(dossier_id: str, event_id: str) -> Evidence:
+            return (dossier_id, event_id, Hit(payment.name, payment.effect, "link:portal->payment", now))
+
+        return evidence
+
+    async def install(self, conn: Any) -> None:
+        await truth.apply_schema(conn)
+
+    async def record(self, conn: Any, evidence: list[Evidence]) -> None:
+        await truth.record(conn, evidence)
