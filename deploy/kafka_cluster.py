@@ -234,15 +234,15 @@ def node_alive(node: dict[str, Any]) -> bool:
     return pid_alive(node.get("pid")) and port_open(int(node.get("port", 0)))
 
 
-def stop_nodes(pids: list[int], timeout: float = 30.0) -> None:
-    """Stop nodes together (SIGTERM to all first: a node shutting down alone waits for the quorum
+def stop_nodes(pids: list[int], timeout: float = 30.0, sig: signal.Signals = signal.SIGTERM) -> None:
+    """Stop nodes together (`sig` to all first: a node shutting down alone waits for the quorum
     the others still form), then wait for each; SIGKILL what outlives `timeout`."""
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGTERM)
+            os.killpg(pid, sig)
     deadline = time.monotonic() + timeout
     for pid in pids:
-        stop_pid(pid, signal.SIGTERM, timeout=max(1.0, deadline - time.monotonic()))
+        stop_pid(pid, sig, timeout=max(1.0, deadline - time.monotonic()))
 
 
 async def _registered(bootstrap: str) -> set[int] | None:

@@ -260,10 +260,10 @@ def _ensure_services(
             )
         stack["supervisor"] = {"pid": proc.pid}
         write_state(home / "stack.json", stack)
-    asyncio.run(_wait_healthy(services, external, timeout=90))
+    asyncio.run(_wait_healthy(services, external, timeout=90, logs=home / "logs"))
 
 
-async def _wait_healthy(services: dict[str, int], external: list[str], timeout: float) -> None:
+async def _wait_healthy(services: dict[str, int], external: list[str], timeout: float, logs: Path) -> None:
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
         pending = dict(services)
@@ -272,11 +272,21 @@ async def _wait_healthy(services: dict[str, int], external: list[str], timeout: 
                 if await _healthy(http, port):
                     del pending[name]
             if pending and time.monotonic() > deadline:
+                said = "; ".join(f"{name}: {_last_line(logs / f'{name}.log')}" for name in pending)
                 raise TimeoutError(
-                    f"services not ready after {timeout:.0f} s: {', '.join(pending)} "
-                    "(see .lienthong/logs/<service>.log)"
+                    f"services not ready after {timeout:.0f} s: {', '.join(pending)} (logs in {logs}/); "
+                    f"last lines: {said}"
                 )
             await asyncio.sleep(0.3)
+
+
+def _last_line(path: Path) -> str:
+    """The last line a service logged (a crash's exception, usually), for the error message."""
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no log yet"
+    return lines[-1][-300:] if lines else "empty log"
 
 
 async def _healthy(http: aiohttp.ClientSession, port: int) -> bool:

@@ -1,22 +1,34 @@
-"""The main jobs through the CLI, as a user runs them: the smoke run, the LLTP peak day (a new
-simulation on the same stack), verify after each, status, a service killed and restarted, down."""
+"""The main jobs through the CLI, as a user runs them, from the product installed as a wheel (not
+editable, into a clean virtualenv) and used from another directory: the contract exported, the
+smoke run, the LLTP peak day and a profile file of the user's own (new simulations on the same
+stack), verify after each, status, a service killed and restarted, down. The installed copy must
+find its own data: chains, topics, profiles, areas, the fault catalogue, every schema."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
 from deploy.embedded import free_port, pid_alive
 
 pytestmark = pytest.mark.e2e
 LIENTHONG = [sys.executable, "-m", "lienthong.cli"]
+ROOT = Path(__file__).resolve().parents[2]
+NOT_SHIPPED = shutil.ignore_patterns(
+    ".git", ".venv", ".lienthong", "build", "*.egg-info", "test-artifacts", "reports", "tests", "__pycache__"
+)
+Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def lienthong(env: dict[str, str], *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -35,11 +47,88 @@ def last_json(out: str) -> dict:  # type: ignore[type-arg]
     return json.loads(out.strip().splitlines()[-1])
 
 
-def test_smoke_run_then_lltp_peak_day_with_zero_violations(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LT_")}
-    env.update(LT_HOME=str(tmp_path / "home"), LT_PORTAL_PORT=str(free_port()), LT_DASHBOARD_PORT=str(free_port()))
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clean virtualenv with the project installed from a copy of the source, not editable."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    source = tmp / "source"
+    shutil.copytree(ROOT, source, ignore=NOT_SHIPPED)
+    venv = tmp / "venv"
+    uv = Path(sys.executable).parent / "uv"
+    if uv.exists():
+        subprocess.run([str(uv), "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+        install = [
+            str(uv),
+            "pip",
+            "install",
+            "-q",
+            "--compile-bytecode",
+            "--python",
+            str(venv / "bin" / "python"),
+            str(source),
+        ]
+    else:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        install = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(source)]
+    done = subprocess.run(install, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return venv
+
+
+def elsewhere(venv: Path, tmp: Path) -> tuple[Cli, Path]:
+    """The installed `lienthong`, run from a directory that is not the source tree."""
+    cwd = tmp / "elsewhere"
+    cwd.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LT_") and k != "PYTHONPATH"}
+    env.update(LT_HOME=str(cwd / "home"), LT_PORTAL_PORT=str(free_port()), LT_DASHBOARD_PORT=str(free_port()))
+    env["PATH"] = f"{venv / 'bin'}:{env.get('PATH', '')}"
+
+    def cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(venv / "bin" / "lienthong"), *args],
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import runtime, scenarios; print(runtime.__file__, scenarios.DIR)"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert all(str(venv) in w for w in where), f"not the installed copy: {where}"
+    return cli, cwd
+
+
+def my_profile(directory: Path) -> Path:
+    """A profile file of the user's own: 20 birth dossiers in Hà Tĩnh."""
+    path = directory / "mine.yaml"
+    doc = {
+        "name": "mine",
+        "description": "20 hồ sơ khai sinh, Hà Tĩnh",
+        "province": "042",
+        "period": {"start": date(2024, 3, 4), "days": 1},
+        "volumes": {"birth": 20},
+        "shares": {"birth": {"online": 1.0, "post": 0.0}},
+        "arrival": "burst",
+        "speed": 20000,
+        "bad_data": {},
+    }
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_smoke_run_then_lltp_peak_day_with_zero_violations(installed: Path, tmp_path: Path) -> None:
+    cli, cwd = elsewhere(installed, tmp_path)
+
     try:
-        run = lienthong(env, "run", "--profile", "smoke", "--json")
+        run = cli("run", "--profile", "smoke", "--json")
         assert run.returncode == 0, run.stderr[-3000:]
         summary = last_json(run.stdout)
         assert summary["profile"] == "smoke"
@@ -56,14 +145,14 @@ def test_smoke_run_then_lltp_peak_day_with_zero_violations(tmp_path: Path) -> No
         assert summary["elapsed_s"] > 0
         assert summary["sim_days"] >= 1
 
-        verify = lienthong(env, "verify", "--json")
+        verify = cli("verify", "--json")
         result = last_json(verify.stdout)
         assert verify.returncode == 0, verify.stderr
         assert result["violations"] == 0, result
         assert result["dossiers"] == {"completed": 1000}
 
         # The judicial-record desk's peak day: a new simulation on the same stack.
-        run = lienthong(env, "run", "--profile", "lltp-peak-day", "--json")
+        run = cli("run", "--profile", "lltp-peak-day", "--json")
         assert run.returncode == 0, run.stderr[-3000:]
         lltp = last_json(run.stdout)["chains"]["lltp"]
         assert 300 <= lltp["submitted"] <= 400
@@ -71,18 +160,26 @@ def test_smoke_run_then_lltp_peak_day_with_zero_violations(tmp_path: Path) -> No
         assert lltp["in_progress"] == 0
         assert lltp["rejected"] > 0  # the profile's bad data, each refused with a reason
         assert all(v["not_refused"] == 0 for v in last_json(run.stdout)["bad_data"].values())
-        verify = lienthong(env, "verify", "--json")
+        verify = cli("verify", "--json")
         result = last_json(verify.stdout)
         assert result["violations"] == 0, result
         # The monitor followed the run: its alerts list answers (alerts themselves are issue 4's bar).
-        alerts = lienthong(env, "alerts", "--json")
+        alerts = cli("alerts", "--json")
         assert alerts.returncode == 0, alerts.stderr
         assert isinstance(last_json(alerts.stdout)["alerts"], list)
         # The reset left nothing of the smoke run: only this run's dossiers, every one finished.
         assert sum(result["dossiers"].values()) == lltp["accepted"]
         assert set(result["dossiers"]) <= {"completed", "rejected"}
 
-        status = last_json(lienthong(env, "status", "--json").stdout)
+        # A profile file of the user's own, on the same stack.
+        run = cli("run", "--profile", str(my_profile(cwd)), "--json")
+        assert run.returncode == 0, run.stderr[-3000:]
+        mine = last_json(run.stdout)
+        assert mine["profile"] == "mine"
+        assert mine["chains"]["birth"]["completed"] == 20, mine
+        assert mine["chains"]["birth"]["in_progress"] == 0
+
+        status = last_json(cli("status", "--json").stdout)
         assert {c["component"]: c["healthy"] for c in status["components"]} == {
             "broker": True,
             "database": True,
@@ -104,7 +201,7 @@ def test_smoke_run_then_lltp_peak_day_with_zero_violations(tmp_path: Path) -> No
         os.kill(hotich["pid"], signal.SIGKILL)
         deadline = time.monotonic() + 60
         while True:
-            now = last_json(lienthong(env, "status", "--json").stdout)
+            now = last_json(cli("status", "--json").stdout)
             row = next(c for c in now["components"] if c["component"] == "hotich")
             if row["healthy"] and row["pid"] != hotich["pid"]:
                 break
@@ -113,14 +210,16 @@ def test_smoke_run_then_lltp_peak_day_with_zero_violations(tmp_path: Path) -> No
         assert row["restarts"] >= 1
         pids.append(row["pid"])
     finally:
-        down = lienthong(env, "down")
+        down = cli("down")
     assert down.returncode == 0, down.stderr
     assert not [p for p in pids if pid_alive(p)], "`lienthong down` left processes running"
 
 
-def test_contract_export_writes_schemas_and_asyncapi(tmp_path: Path) -> None:
-    out = lienthong(dict(os.environ), "contract", "export", "--out", str(tmp_path))
+def test_contract_export_writes_schemas_and_asyncapi(installed: Path, tmp_path: Path) -> None:
+    cli, cwd = elsewhere(installed, tmp_path)
+    out = cli("contract", "export", "--out", "contract")
     assert out.returncode == 0, out.stderr
-    assert (tmp_path / "asyncapi.json").exists()
-    assert (tmp_path / "chains.json").exists()
-    assert len(list((tmp_path / "schemas").glob("*.json"))) == 12
+    assert (cwd / "contract" / "asyncapi.json").exists()
+    chains = json.loads((cwd / "contract" / "chains.json").read_text(encoding="utf-8"))
+    assert {"birth", "death", "lltp"} <= set(chains)
+    assert len(list((cwd / "contract" / "schemas").glob("*.json"))) == 12
