@@ -15,22 +15,19 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from contracts import topics
+from contracts.config import ConfigError, Strict, validated
 
 DEFAULT_FILE = "topics.yaml"
 
 
-class TopicLayoutError(ValueError):
+class TopicLayoutError(ConfigError):
     """The topics file is invalid, or the cluster cannot hold the layout; says which and why."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Policy(_Strict):
+class Policy(Strict):
     partitions: int = Field(ge=1, le=10_000)
     replication_factor: int = Field(ge=1, le=32)
     min_insync_replicas: int = Field(ge=1, le=32)
@@ -38,7 +35,7 @@ class Policy(_Strict):
     cleanup_policy: Literal["delete", "compact", "compact,delete"]
 
 
-class Override(_Strict):
+class Override(Strict):
     partitions: int | None = Field(default=None, ge=1, le=10_000)
     replication_factor: int | None = Field(default=None, ge=1, le=32)
     min_insync_replicas: int | None = Field(default=None, ge=1, le=32)
@@ -46,15 +43,15 @@ class Override(_Strict):
     cleanup_policy: Literal["delete", "compact", "compact,delete"] | None = None
 
 
-class SingleNode(_Strict):
+class SingleNode(Strict):
     replication_factor: Literal[1] = 1
     min_insync_replicas: Literal[1] = 1
 
 
-class TopicsFile(_Strict):
+class TopicsFile(Strict):
     defaults: Policy
     single_node: SingleNode = SingleNode()
-    topics: dict[str, Override] = {}
+    topics: dict[str, Override] = Field(default_factory=dict)
 
 
 LOGICAL = ("dossier-events", "dead-letter", "alerts", "work", *(f"work.{a}" for a in topics.AGENCIES))
@@ -141,12 +138,9 @@ def parse(text: str, source: str) -> TopicLayout:
     if not isinstance(raw, dict):
         raise TopicLayoutError(f"{source}: expected a mapping with `defaults` and `topics`")
     try:
-        model = TopicsFile.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
-        )
-        raise TopicLayoutError(f"{source}: {problems}") from None
+        model = validated(TopicsFile, raw, source)
+    except ConfigError as exc:
+        raise TopicLayoutError(str(exc)) from None
     unknown = sorted(set(model.topics) - set(LOGICAL))
     if unknown:
         raise TopicLayoutError(

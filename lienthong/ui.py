@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import sys
 import time
+import unicodedata
 from typing import Any, TextIO
+
+from rich import box
+from rich.console import Console as RichConsole
+from rich.table import Table
 
 
 class Console:
@@ -38,9 +44,17 @@ class Console:
 
 
 def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines.append("  ".join("─" * w for w in widths))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(lines)
+    """Rows as an aligned plain-text table. rich measures each cell as the terminal shows it, so
+    Vietnamese text lines up (padding by `len` counted combining marks as columns)."""
+    out = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for c in columns:
+        out.add_column(c, overflow="fold")
+    for r in rows:
+        out.add_row(*("" if r.get(c) is None else unicodedata.normalize("NFC", str(r.get(c))) for c in columns))
+    buffer = io.StringIO()
+    RichConsole(file=buffer, width=_WIDTH, color_system=None, highlight=False, soft_wrap=False).print(out)
+    return buffer.getvalue().rstrip("\n")
+
+
+_WIDTH = 200
+"""Columns a table may take: wide enough that no cell folds in the usual tables."""

@@ -33,8 +33,7 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings, console: Console
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from lienthong.report import render, source
-    from streams import statistics
+    from lienthong.report import render, source, statistics
 
     period = statistics.parse_period(args.period)
     _, url = settings.require_infra()

@@ -1,2 +1,2 @@
-"""`lienthong report`: the periodic statistics from the monitor's event log (streams/statistics.py
+"""`lienthong report`: the periodic statistics from the monitor's event log (lienthong/report/statistics.py
 says what every figure means), written as json, csv, html or xlsx."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import html
 import json
 import unicodedata
 from collections.abc import Callable
@@ -13,8 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 from lienthong.report import charts
-from streams.statistics import ALL_FLOWS, COUNTS, FLOW_TITLES, HEADINGS_VI, RATES, Period, Row
+from lienthong.report.statistics import ALL_FLOWS, COUNTS, FLOW_TITLES, HEADINGS_VI, RATES, Period, Row
 
 FORMATS = ("json", "csv", "html", "xlsx")
 SHEETS = {"birth": "Khai sinh", "death": "Khai tử", "lltp": "Lý lịch tư pháp", ALL_FLOWS: "Tổng hợp"}
@@ -104,38 +105,43 @@ def _cell(col: str, value: Any) -> str:
     return str(value)
 
 
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("lienthong.report", "templates"),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,
+)
+"""jinja2 with autoescaping: every value is escaped where it is placed, which the hand-built HTML
+had to remember cell by cell."""
+
+
 def _html(rows: list[Row], period: Period, by: str, cutoff: datetime | None, base: Path) -> Path:
     path = base.with_suffix(".html")
     cols = columns()[1:]
-    pngs = _charts(rows, period, base)
-    parts = [
-        "<!doctype html><html lang='vi'><head><meta charset='utf-8'>",
-        f"<title>Báo cáo thống kê liên thông — {html.escape(period.label)}</title>",
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:13px}"
-        "th,td{border:1px solid #999;padding:3px 6px;text-align:right}th{background:#eef}"
-        "td:first-child{text-align:left}tr.total{font-weight:bold}</style></head><body>",
-        "<h1>Báo cáo thống kê hồ sơ liên thông</h1>",
-        f"<p>{html.escape(period.title_vi)} · theo {html.escape(_by_vi(by))}"
-        + (f" · số liệu đến {cutoff:%d/%m/%Y %H:%M}" if cutoff else "")
-        + "</p>",
-    ]
+    sections = []
     for flow in (*FLOW_TITLES, ALL_FLOWS):
         these = [r for r in rows if r.flow == flow]
-        if not these:
-            continue
-        parts.append(f"<h2>{html.escape(FLOW_TITLES.get(flow, 'Tổng hợp các nhóm thủ tục'))}</h2><table><tr>")
-        parts += [f"<th>{html.escape(heading(c))}</th>" for c in cols]
-        parts.append("</tr>")
-        for r in these:
-            d = flat(r)
-            cls = " class='total'" if r.area.startswith("Tổng") else ""
-            parts.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(_cell(c, d[c]))}</td>" for c in cols) + "</tr>")
-        parts.append("</table>")
-    for png in pngs:
-        data = base64.b64encode(png.read_bytes()).decode()
-        parts.append(f"<p><img alt='{html.escape(png.stem)}' src='data:image/png;base64,{data}'></p>")
-    parts.append("</body></html>")
-    path.write_text(_nfc("\n".join(parts)), encoding="utf-8")
+        if these:
+            sections.append(
+                {
+                    "title": FLOW_TITLES.get(flow, "Tổng hợp các nhóm thủ tục"),
+                    "rows": [
+                        {"total": r.area.startswith("Tổng"), "cells": [_cell(c, flat(r)[c]) for c in cols]}
+                        for r in these
+                    ],
+                }
+            )
+    images = [{"name": p.stem, "data": base64.b64encode(p.read_bytes()).decode()} for p in _charts(rows, period, base)]
+    page = _TEMPLATES.get_template("report.html.j2").render(
+        period=period,
+        by_vi=_by_vi(by),
+        cutoff=cutoff,
+        headings=[heading(c) for c in cols],
+        sections=sections,
+        charts=images,
+    )
+    path.write_text(_nfc(page), encoding="utf-8")
     return path
 
 

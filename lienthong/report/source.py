@@ -11,8 +11,8 @@ from typing import Any
 import asyncpg
 import yaml
 
+from lienthong.report.statistics import DossierFacts
 from lienthong.workload.citizens import AREAS_DIR
-from streams.statistics import DossierFacts
 
 QUERY = """
 SELECT s.dossier_id, s.chain, s.occurred_at AS submitted_at, s.payload AS submitted,

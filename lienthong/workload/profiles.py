@@ -8,16 +8,21 @@ sim speed it runs at by default.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import AfterValidator, Field, field_validator
 
 import scenarios
 from contracts.chains import CHAIN_NAMES
+from contracts.config import ConfigError, Strict, read_yaml, validated
 from contracts.dossiers import BENEFICIARY_TYPES
+from contracts.identity import PROVINCE_CODES
+from services.lltp.domain import ISSUERS
 
 SCENARIOS_DIR = scenarios.DIR
 PROFILES_DIR = SCENARIOS_DIR / "profiles"
@@ -96,74 +101,131 @@ def load(name: str, directory: Path = PROFILES_DIR) -> Profile:
         path = Path(name)
         if not path.is_file():
             raise ValueError(f"{name}: no such profile file")
-        return parse(yaml.safe_load(path.read_text(encoding="utf-8")), path.stem)
+        return parse(read_yaml(path), path.stem, path)
     path = directory / f"{name}.yaml"
     if not path.exists():
         raise ValueError(f"no profile {name!r}; available: {', '.join(available(directory))} (or a PATH.yaml)")
-    return parse(yaml.safe_load(path.read_text(encoding="utf-8")), name)
+    return parse(read_yaml(path), name, path)
 
 
-def _fractions(raw: dict[Any, Any], what: str, keys: tuple[Any, ...] | None = None) -> dict[Any, float]:
-    out = {k: float(v) for k, v in raw.items()}
-    if keys is not None and not set(out) <= set(keys):
-        raise ValueError(f"{what}: unknown keys {sorted(map(str, set(out) - set(keys)))}; known: {list(keys)}")
-    if any(not 0 <= v <= 1 for v in out.values()):
-        raise ValueError(f"{what}: every share must be between 0 and 1")
-    return out
+def _shares_in(keys: tuple[Any, ...], what: str) -> Callable[[dict[Any, float]], dict[Any, float]]:
+    """A validator: every key one of `keys`, every value a share between 0 and 1."""
 
-
-def parse(doc: dict[str, Any], name: str) -> Profile:
-    try:
-        volumes = {str(k): int(v) for k, v in doc["volumes"].items()}
-        unknown = set(volumes) - set(CHAIN_NAMES)
+    def check(value: dict[Any, float]) -> dict[Any, float]:
+        unknown = sorted(str(k) for k in value if k not in keys)
         if unknown:
-            raise ValueError(f"unknown chains {sorted(unknown)}")
-        share_fields = {f.name for f in fields(Shares)}
-        shares: dict[str, Shares] = {}
-        for chain, raw in (doc.get("shares") or {}).items():
-            _fractions(raw, f"shares.{chain}", tuple(share_fields))
-            shares[str(chain)] = Shares(**{k: float(v) for k, v in raw.items()})
-        bad = _fractions(doc.get("bad_data") or {}, "bad_data", BAD_DATA_KINDS)
-        if sum(bad.values()) > 0.5:
-            raise ValueError("bad_data: the shares add up to more than half of all dossiers")
-        period = doc["period"]
-        profile = Profile(
-            name=str(doc.get("name", name)),
-            description=str(doc.get("description", "")),
-            province=str(doc["province"]),
-            start=date.fromisoformat(str(period["start"])),
-            days=int(period.get("days", 1)),
-            volumes=volumes,
-            shares=shares,
-            bad_data=bad,
-            arrival=str(doc.get("arrival", "burst")),
-            speed=float(doc.get("speed", 20_000)),
-            lltp_issuer=str(doc.get("lltp_issuer", "so_tu_phap")),
-            stamping_bound_s=float(doc["stamping_bound_s"]) if "stamping_bound_s" in doc else None,
-        )
-        if "death_procedures" in doc:
-            mix = {int(k): float(v) for k, v in doc["death_procedures"].items()}
-            if not set(mix) <= {2, 3, 4}:
-                raise ValueError("death_procedures: keys are 2, 3 or 4 procedures")
-            profile = _replace(profile, death_procedures=mix)
-        if "beneficiaries" in doc:
-            profile = _replace(
-                profile, beneficiaries=_fractions(doc["beneficiaries"], "beneficiaries", BENEFICIARY_TYPES)
-            )
-        if profile.days < 1 or profile.speed <= 0:
-            raise ValueError("period.days must be at least 1 and speed positive")
-        if profile.stamping_bound_s is not None and profile.stamping_bound_s <= 0:
-            raise ValueError("stamping_bound_s must be positive")
-        load_curve(profile.arrival)
-        return profile
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(f"profile {name}: {exc}") from exc
+            raise ValueError(f"unknown {what} {unknown} (allowed: {', '.join(map(str, keys))})")
+        if any(not 0 <= v <= 1 for v in value.values()):
+            raise ValueError("every share must be between 0 and 1")
+        return value
+
+    return check
 
 
-def _replace(profile: Profile, **changes: Any) -> Profile:
-    from dataclasses import replace
+class SharesFile(Strict):
+    online: float = Field(1.0, ge=0, le=1)
+    post: float = Field(0.0, ge=0, le=1)
+    fee_paid_online: float = Field(0.0, ge=0, le=1)
+    verification: float = Field(0.0, ge=0, le=1)
 
-    return replace(profile, **changes)
+
+class PeriodFile(Strict):
+    start: date
+    days: int = Field(1, ge=1)
+
+
+class ProfileFile(Strict):
+    """A profile file as written (scenarios/profiles/NAME.yaml, or any PATH.yaml)."""
+
+    name: str | None = None
+    description: str = ""
+    province: str
+    period: PeriodFile
+    volumes: dict[str, int]
+    shares: dict[str, SharesFile] = Field(default_factory=dict)
+    bad_data: Annotated[dict[str, float], AfterValidator(_shares_in(BAD_DATA_KINDS, "bad-data kinds"))] = Field(
+        default_factory=dict
+    )
+    arrival: str = "burst"
+    speed: float = Field(20_000.0, gt=0)
+    lltp_issuer: str = "so_tu_phap"
+    stamping_bound_s: float | None = Field(None, gt=0)
+    death_procedures: dict[int, float] | None = None
+    beneficiaries: (
+        Annotated[dict[str, float], AfterValidator(_shares_in(BENEFICIARY_TYPES, "beneficiary types"))] | None
+    ) = None
+
+    @field_validator("province")
+    @classmethod
+    def _province(cls, value: str) -> str:
+        if value not in PROVINCE_CODES:
+            raise ValueError(f"unknown province code {value!r} (three digits, e.g. 042 for Hà Tĩnh)")
+        return value
+
+    @field_validator("volumes")
+    @classmethod
+    def _volumes(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(CHAIN_NAMES))
+        if unknown:
+            raise ValueError(f"unknown chains {unknown} (allowed: {', '.join(CHAIN_NAMES)})")
+        if any(v < 0 for v in value.values()):
+            raise ValueError("volumes are dossier counts, 0 or more")
+        return value
+
+    @field_validator("shares")
+    @classmethod
+    def _shares(cls, value: dict[str, SharesFile]) -> dict[str, SharesFile]:
+        unknown = sorted(set(value) - set(CHAIN_NAMES))
+        if unknown:
+            raise ValueError(f"unknown chains {unknown} (allowed: {', '.join(CHAIN_NAMES)})")
+        return value
+
+    @field_validator("bad_data")
+    @classmethod
+    def _bad_total(cls, value: dict[str, float]) -> dict[str, float]:
+        if sum(value.values()) > 0.5:
+            raise ValueError("the shares add up to more than half of all dossiers")
+        return value
+
+    @field_validator("lltp_issuer")
+    @classmethod
+    def _issuer(cls, value: str) -> str:
+        if value not in ISSUERS:
+            raise ValueError(f"unknown issuer {value!r} (allowed: {', '.join(ISSUERS)})")
+        return value
+
+    @field_validator("death_procedures")
+    @classmethod
+    def _procedures(cls, value: dict[int, float] | None) -> dict[int, float] | None:
+        if value is not None and not set(value) <= {2, 3, 4}:
+            raise ValueError("keys are 2, 3 or 4 procedures")
+        return value
+
+
+def parse(doc: Any, name: str, source: str | Path | None = None) -> Profile:
+    """A profile from a parsed YAML document; ConfigError names `source` (or the profile) and the key."""
+    model = validated(ProfileFile, doc, source or f"profile {name}")
+    try:
+        load_curve(model.arrival)
+    except ValueError as exc:
+        raise ConfigError(f"{source or f'profile {name}'}: arrival: {exc}") from None
+    defaults = Profile(name, "", model.province, model.period.start, model.period.days, {})
+    return Profile(
+        name=model.name or name,
+        description=model.description,
+        province=model.province,
+        start=model.period.start,
+        days=model.period.days,
+        volumes=dict(model.volumes),
+        shares={chain: Shares(**sh.model_dump()) for chain, sh in model.shares.items()},
+        bad_data=dict(model.bad_data),
+        arrival=model.arrival,
+        speed=model.speed,
+        death_procedures=dict(model.death_procedures) if model.death_procedures else defaults.death_procedures,
+        beneficiaries=dict(model.beneficiaries) if model.beneficiaries else defaults.beneficiaries,
+        lltp_issuer=model.lltp_issuer,
+        stamping_bound_s=model.stamping_bound_s,
+    )
 
 
 def load_curve(name: str, directory: Path = ARRIVALS_DIR) -> ArrivalCurve:

@@ -1,16 +1,19 @@
 """The fault catalogue and fault scenarios as data (scenarios/faults/): parsed and checked here;
-a scenario names the faults to inject in a run. Injection itself happens in the services'
-runtime and the run's process controller; this module only says what each fault is."""
+a scenario names the faults to inject in a run. Injection itself happens through the platform's
+simulation port (simulation/port.py) and the run's process controller; this module only says
+what each fault is. An unknown key, a bad value or an inline fault in a scenario is refused
+naming the file and the key."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import yaml
+from pydantic import ConfigDict, Field, field_validator
 
 import scenarios
+from contracts.config import ConfigError, Strict, read_yaml, validated
 from contracts.states import DossierState
 from contracts.topics import AGENCIES
 
@@ -63,11 +66,51 @@ class Fault:
         return sender, receiver
 
 
-def _parse_fault(name: str, raw: dict[str, Any]) -> Fault:
-    cites = str(raw.get("cites", "")).strip()
+class WindowFile(Strict):
+    at: float = Field(ge=0, le=1)
+    """When the window opens, as a share of the period."""
+    days: float = Field(0.0, ge=0)
+
+
+class FaultFile(Strict):
+    """One fault as the catalogue writes it (what each effect takes is checked below)."""
+
+    cites: str = Field(min_length=1)
+    target: dict[str, str]
+    effect: dict[str, Any]
+    rate: float | None = Field(None, gt=0, le=1)
+    window: WindowFile | None = None
+
+
+class CatalogueFile(Strict):
+    faults: dict[str, FaultFile]
+
+
+class ScenarioFile(Strict):
+    """A fault scenario: `faults: all` (less those under `except`), or a list of catalogue names."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: str | None = None
+    faults: Literal["all"] | list[str]
+    except_: list[str] = Field(default_factory=list, alias="except")
+
+    @field_validator("faults", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        if value == "all" or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            return value
+        raise ValueError(
+            "a list of fault names from the catalogue, or `all`; a fault is defined in catalogue.yaml, not inline"
+        )
+
+
+def _parse_fault(name: str, model: FaultFile) -> Fault:
+    raw = model.model_dump()
+    cites = model.cites.strip()
     if not cites:
         raise ValueError("cites: every fault names the docs/domain.md line it models")
-    target = {str(k): str(v) for k, v in (raw.get("target") or {}).items()}
+    target = dict(model.target)
     if len(target) != 1 or next(iter(target)) not in ("agency", "link", "process"):
         raise ValueError("target: exactly one of agency, link (from->to) or process")
     kind, value = next(iter(target.items()))
@@ -97,38 +140,34 @@ def _parse_fault(name: str, raw: dict[str, Any]) -> Fault:
             lo, hi = (float(v) for v in effect[key])
             if not 0 <= lo <= hi:
                 raise ValueError(f"effect {key}: [min, max] with 0 ≤ min ≤ max")
-    rate = raw.get("rate")
-    window = raw.get("window")
-    if (rate is None) == (window is None):
+    rate = model.rate
+    if (rate is None) == (model.window is None):
         raise ValueError("give a rate or a window, not both")
-    if rate is not None and not 0 < float(rate) <= 1:
-        raise ValueError("rate: a share between 0 and 1")
-    parsed_window = {str(k): float(v) for k, v in window.items()} if window is not None else None
-    if parsed_window is not None and not 0 <= parsed_window.get("at", -1) <= 1:
-        raise ValueError("window.at: when the window opens, as a share of the period (0–1)")
+    parsed_window = raw["window"]
     return Fault(
         name=name,
         cites=cites,
         target=target,
         effect=kind_of_effect,
         params=effect,
-        rate=float(rate) if rate is not None else None,
+        rate=rate,
         window=parsed_window,
     )
 
 
-def parse_catalogue(doc: dict[str, Any]) -> dict[str, Fault]:
+def parse_catalogue(doc: Any, source: str | Path = "fault catalogue") -> dict[str, Fault]:
     faults = {}
-    for name, raw in (doc.get("faults") or {}).items():
+    for name, model in validated(CatalogueFile, doc, source).faults.items():
         try:
-            faults[str(name)] = _parse_fault(str(name), raw)
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise ValueError(f"fault {name}: {exc}") from exc
+            faults[name] = _parse_fault(name, model)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{source}: faults.{name}: {exc}") from None
     return faults
 
 
 def load_catalogue(directory: Path = FAULTS_DIR) -> dict[str, Fault]:
-    return parse_catalogue(yaml.safe_load((directory / "catalogue.yaml").read_text(encoding="utf-8")))
+    path = directory / "catalogue.yaml"
+    return parse_catalogue(read_yaml(path), path)
 
 
 def available_scenarios(directory: Path = FAULTS_DIR) -> list[str]:
@@ -142,15 +181,16 @@ def load_scenario(name: str, directory: Path = FAULTS_DIR) -> list[Fault]:
     if not path.exists():
         raise ValueError(f"no fault scenario {name!r}; available: {', '.join(available_scenarios(directory))}")
     catalogue = load_catalogue(directory)
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    chosen = doc.get("faults", [])
-    if chosen == "all":
-        left_out = doc.get("except", [])
-        unknown = [n for n in left_out if n not in catalogue]
+    scenario = validated(ScenarioFile, read_yaml(path), path)
+    known = f"(see {directory / 'catalogue.yaml'})"
+    if scenario.faults == "all":
+        unknown = [n for n in scenario.except_ if n not in catalogue]
         if unknown:
-            raise ValueError(f"fault scenario {name}: unknown faults {unknown} under except")
-        return [f for n, f in catalogue.items() if n not in left_out]
-    unknown = [n for n in chosen if n not in catalogue]
+            raise ConfigError(f"{path}: except: unknown faults {unknown} {known}")
+        return [f for n, f in catalogue.items() if n not in scenario.except_]
+    if scenario.except_:
+        raise ConfigError(f"{path}: except: only with `faults: all`")
+    unknown = [n for n in scenario.faults if n not in catalogue]
     if unknown:
-        raise ValueError(f"fault scenario {name}: unknown faults {unknown}; see {directory / 'catalogue.yaml'}")
-    return [catalogue[n] for n in chosen]
+        raise ConfigError(f"{path}: faults: unknown faults {unknown} {known}")
+    return [catalogue[n] for n in scenario.faults]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from contracts.calendar import OFFICE_CLOSE, OFFICE_OPEN, WorkingCalendar
+from contracts.config import ConfigError
 from lienthong.workload import profiles
 from lienthong.workload.arrivals import schedule, spread
 
@@ -78,23 +80,35 @@ def test_unknown_profile_lists_what_exists() -> None:
 @pytest.mark.parametrize(
     ("patch", "message"),
     [
-        ({"volumes": {"wedding": 3}}, "unknown chains"),
-        ({"shares": {"lltp": {"online": 1.5}}}, "between 0 and 1"),
-        ({"shares": {"lltp": {"onlin": 0.5}}}, "unknown keys"),
-        ({"bad_data": {"typo": 0.1}}, "unknown keys"),
-        ({"arrival": "lunar"}, "no arrival curve 'lunar'"),
-        ({"period": {"start": "2024-13-01"}}, "month must be"),
+        ({"volumes": {"wedding": 3}}, r"volumes: .*unknown chains \['wedding'\] \(allowed: birth"),
+        ({"shares": {"lltp": {"online": 1.5}}}, r"shares\.lltp\.online: .*less than or equal to 1"),
+        ({"shares": {"lltp": {"onlin": 0.5}}}, r"shares\.lltp\.onlin: Extra inputs are not permitted"),
+        ({"bad_data": {"typo": 0.1}}, r"bad_data: .*unknown bad-data kinds \['typo'\] \(allowed: missing_id"),
+        ({"arrival": "lunar"}, r"arrival: no arrival curve 'lunar'"),
+        ({"period": {"start": "2024-13-01"}}, r"period\.start: .*valid date"),
+        ({"volume": {"lltp": 3}}, r"volume: Extra inputs are not permitted"),
+        ({"province": "999"}, r"province: .*unknown province code '999'"),
+        ({"lltp_issuer": "toa_an"}, r"lltp_issuer: .*unknown issuer 'toa_an' \(allowed: so_tu_phap, cong_an_tinh\)"),
+        ({"stamping_bound_s": 0}, r"stamping_bound_s: .*greater than 0"),
     ],
 )
-def test_broken_profiles_say_what_is_wrong(patch: dict, message: str) -> None:  # type: ignore[type-arg]
+def test_broken_profiles_say_which_key_is_wrong(patch: dict, message: str) -> None:  # type: ignore[type-arg]
     doc = {"province": "042", "period": {"start": "2024-01-01"}, "volumes": {"lltp": 3}, **patch}
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ConfigError, match=r"^profile x: " + message):
         profiles.parse(doc, "x")
 
 
-def test_a_profile_may_raise_the_stamping_bound_and_must_keep_it_positive() -> None:
+def test_a_profile_file_with_an_unknown_key_is_refused_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text("province: '042'\nperiod: {start: 2024-01-01}\nvolumes: {lltp: 3}\nsped: 100\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"^{path}: sped: Extra inputs are not permitted"):
+        profiles.load(str(path))
+    path.write_text("province: [\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"^{path}: not valid YAML"):
+        profiles.load(str(path))
+
+
+def test_a_profile_may_raise_the_stamping_bound() -> None:
     assert profiles.load("ha-tinh-2024-01").stamping_bound_s is None
     doc = {"province": "042", "period": {"start": "2024-01-01"}, "volumes": {"birth": 1}}
     assert profiles.parse({**doc, "stamping_bound_s": 15}, "x").stamping_bound_s == 15.0
-    with pytest.raises(ValueError, match="stamping_bound_s must be positive"):
-        profiles.parse({**doc, "stamping_bound_s": 0}, "x")

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from contracts.clock import VN_TZ
 from lienthong.report.render import write
-from streams.statistics import DossierFacts, parse_period, tabulate
+from lienthong.report.statistics import DossierFacts, parse_period, tabulate
 
 H1 = parse_period("2024-H1")
 

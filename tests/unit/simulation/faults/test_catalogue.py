@@ -3,11 +3,14 @@ entries say what is wrong; scenarios compose faults."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from simulation.faults.catalogue import EFFECTS, load_catalogue, load_scenario, parse_catalogue
+from contracts.config import ConfigError
+from simulation.faults.catalogue import EFFECTS, FAULTS_DIR, load_catalogue, load_scenario, parse_catalogue
 
 REQUIRED = {
     # issue 4's list of failures → the catalogue entry modelling it
@@ -73,18 +76,45 @@ def good() -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("patch", "message"),
     [
-        ({"cites": ""}, "cites"),
+        ({"cites": ""}, r"faults\.f\.cites: String should have at least 1 character"),
         ({"target": {"agency": "police"}}, "unknown agency"),
         ({"target": {"link": "hotich-cutru"}}, "from->to"),
         ({"effect": {"kind": "meteor"}}, "unknown kind"),
         ({"effect": {"kind": "slow", "extra_days": [1, 2]}}, "unknown parameters"),
         ({"window": {"at": 0.5}}, "rate or a window"),
-        ({"rate": 2}, "between 0 and 1"),
+        ({"rate": 2}, r"faults\.f\.rate: Input should be less than or equal to 1"),
+        ({"rat": 0.1}, r"faults\.f\.rat: Extra inputs are not permitted"),
+        ({"window": {"at": 1.5}, "rate": None}, r"faults\.f\.window\.at: Input should be less than or equal to 1"),
         ({"target": {"process": "broker"}}, "does not apply"),
         ({"target": {"process": "police-2"}, "effect": {"kind": "kill"}}, "unknown process 'police-2'"),
         ({"target": {"process": "hotich-1"}, "effect": {"kind": "kill"}}, "unknown process 'hotich-1'"),
     ],
 )
 def test_broken_faults_say_what_is_wrong(patch: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ConfigError, match=r"^fault catalogue: (faults\.f: )?.*" + message):
         parse_catalogue({"faults": {"f": {**good(), **patch}}})
+
+
+@pytest.mark.parametrize(
+    ("scenario", "message"),
+    [
+        # Used to die with "TypeError: unhashable type: 'dict'".
+        (
+            "faults:\n  - {name: slow, effect: {kind: slow}}\n",
+            r"faults: Value error, a list of fault names from the catalogue, or `all`; "
+            r"a fault is defined in catalogue.yaml, not inline",
+        ),
+        ("faults: all\nexcept: [meteor]\n", r"except: unknown faults \['meteor'\]"),
+        ("faults: [meteor]\n", r"faults: unknown faults \['meteor'\]"),
+        ("faults: []\nexcpt: [x]\n", r"excpt: Extra inputs are not permitted"),
+        ("faults: [service-kill]\nexcept: [service-kill]\n", r"except: only with `faults: all`"),
+    ],
+)
+def test_a_broken_scenario_is_refused_naming_the_file_and_the_key(tmp_path: Path, scenario: str, message: str) -> None:
+    directory = tmp_path / "faults"
+    (directory / "scenarios").mkdir(parents=True)
+    shutil.copy(FAULTS_DIR / "catalogue.yaml", directory / "catalogue.yaml")
+    path = directory / "scenarios" / "mine.yaml"
+    path.write_text(scenario, encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"^{path}: " + message):
+        load_scenario("mine", directory)

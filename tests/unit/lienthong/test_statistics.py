@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts.clock import VN_TZ
-from streams.statistics import ALL_FLOWS, TOTAL, DossierFacts, Row, check, parse_period, tabulate
+from lienthong.report.statistics import ALL_FLOWS, TOTAL, DossierFacts, Row, check, parse_period, tabulate
 
 JAN = parse_period("2024-01")
 
