@@ -1,7 +1,8 @@
 """The periodic statistics report people now sum by hand, from the dossiers' lifecycle events.
 
 Pure: `source.py` beside it reads each dossier's facts from the monitor's event log (read-only,
-as an auditor) and `render.py` writes the rows; only the report uses this module. Definitions (a dossier belongs to one flow and one area, its commune at submission):
+as an auditor) and `render.py` writes the rows; only the report uses this module.
+Definitions (a dossier belongs to one flow and one area, its commune at submission):
 
 - `received` — submitted inside the period; `received_online` — of those, submitted online.
 - `carried_over` — submitted before the period and not closed when it began (kỳ trước chuyển sang).

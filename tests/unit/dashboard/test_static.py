@@ -21,3 +21,24 @@ def test_the_page_is_vietnamese_in_nfc() -> None:
         text = STATIC.joinpath(name).read_text(encoding="utf-8")
         assert unicodedata.is_normalized("NFC", text), name
     assert "Cảnh báo trực tiếp" in html
+
+
+async def test_static_files_are_served_with_their_types_and_nothing_outside_the_folder() -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from dashboard.app import Dashboard
+    from runtime.settings import Settings
+
+    app = web.Application()
+    app.add_routes(Dashboard(Settings(operator_token="t")).routes())
+    async with TestClient(TestServer(app)) as client:
+        css = await client.get("/static/style.css")
+        assert css.status == 200
+        assert css.content_type == "text/css"
+        js = await client.get("/static/app.js")
+        assert js.status == 200
+        assert "javascript" in js.content_type
+        assert (await client.get("/static/../app.py")).status in (403, 404)
+        assert (await client.get("/static/%2e%2e/app.py")).status in (403, 404)
+        assert (await client.get("/static/missing.js")).status == 404

@@ -1,5 +1,7 @@
-"""What the dashboard shows, read from the monitor's tables (its event log and its alerts). The
-dashboard never reads an agency's database: every figure here is one the event stream carried."""
+"""What the dashboard shows, read from the monitor's tables (its event log and its alerts): the
+monitor owns its tables and the queries on them; the dashboard calls these and never writes SQL of
+its own. It never reads an agency's database either: every figure here is one the event stream
+carried."""
 
 from __future__ import annotations
 
