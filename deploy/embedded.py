@@ -18,6 +18,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from deploy.polling import until
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -49,11 +51,8 @@ def pid_alive(pid: int | None) -> bool:
 
 
 def wait_for(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not come up within {timeout:.0f} s")
-        time.sleep(0.1)
+    if not until(predicate, timeout, every=0.1):
+        raise TimeoutError(f"{what} did not come up within {timeout:.0f} s")
 
 
 def stop_pid(pid: int, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:

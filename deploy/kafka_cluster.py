@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy.embedded import free_port, pid_alive, port_open, stop_pid, wait_for
+from deploy.polling import until_async
 from runtime.logging import quiet_aiokafka
 
 POM = Path(__file__).resolve().parent / "kafka" / "pom.xml"
@@ -266,26 +267,27 @@ async def wait_serving(node: dict[str, Any], timeout: float = START_TIMEOUT_S) -
     """When (real time) the node itself answered a metadata request that lists it: it has
     started and the controller unfenced it. Its port alone proves nothing: a starting node binds
     its listener well before it serves (a restart measured "back in 0.1 s" that way, 21 s early)."""
-    deadline = time.time() + timeout
+
+    async def serving() -> float | None:
+        listed = await _registered(f"127.0.0.1:{node['port']}") or ()
+        return time.time() if node["node_id"] in listed else None
+
     with quiet_aiokafka():  # refused connections are the expected answer until it serves
-        while time.time() < deadline:
-            if node["node_id"] in (await _registered(f"127.0.0.1:{node['port']}") or ()):
-                return time.time()
-            await asyncio.sleep(0.3)
-    return None
+        return await until_async(serving, timeout, every=0.3)
 
 
 async def wait_registered(bootstrap: str, brokers: int, timeout: float = START_TIMEOUT_S) -> None:
     """Until the cluster has `brokers` brokers registered (its controllers elected a leader and
     every node joined): before that, topics with 3 replicas cannot be created."""
-    deadline = time.monotonic() + timeout
     seen = 0
-    while time.monotonic() < deadline:
+
+    async def all_registered() -> bool:
+        nonlocal seen
         seen = len(await _registered(bootstrap) or ())
-        if seen >= brokers:
-            return
-        await asyncio.sleep(0.5)
-    raise TimeoutError(f"the Kafka cluster had {seen} of {brokers} brokers registered after {timeout:.0f} s")
+        return seen >= brokers
+
+    if not await until_async(all_registered, timeout, every=0.5):
+        raise TimeoutError(f"the Kafka cluster had {seen} of {brokers} brokers registered after {timeout:.0f} s")
 
 
 async def _describe(bootstrap: str, names: list[str]) -> list[dict[str, Any]]:
@@ -313,14 +315,8 @@ async def wait_in_sync(bootstrap: str, names: list[str], timeout: float) -> floa
     within `timeout`."""
     from aiokafka.errors import KafkaError
 
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            described = await _describe(bootstrap, names)
-            parts = [p for t in described for p in t["partitions"]]
-            if parts and all(set(p["isr"]) == set(p["replicas"]) for p in parts):
-                return time.time()
-        except (KafkaError, TimeoutError, OSError):
-            pass
-        await asyncio.sleep(0.2)
-    return None
+    async def in_sync() -> float | None:
+        parts = [p for t in await _describe(bootstrap, names) for p in t["partitions"]]
+        return time.time() if parts and all(set(p["isr"]) == set(p["replicas"]) for p in parts) else None
+
+    return await until_async(in_sync, timeout, every=0.2, not_yet=(KafkaError, TimeoutError, OSError))
