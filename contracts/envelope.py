@@ -10,27 +10,29 @@ from typing import Any
 
 from contracts.chains import CHAIN_NAMES
 from contracts.errors import ContractError, Problem
+from contracts.event_types import (
+    AGENCY_HEARTBEAT,
+    ALL,
+    CLOCK_MARK,
+    DOSSIER_CLOSED,
+    DOSSIER_SUBMITTED,
+    HANDOFF_RECEIVED,
+    HANDOFF_SENT,
+    LINK_ERROR,
+    RESULT_SYNCED,
+    STEP_COMPLETED,
+    STEP_REJECTED,
+    STEP_STARTED,
+    STEP_STATE,
+)
 from contracts.states import DossierState
 from contracts.topics import AGENCIES
 from contracts.validation import compile_schema
 
 SCHEMA_VERSION = 1
 
-EVENT_TYPES: tuple[str, ...] = (
-    "dossier.submitted",
-    "handoff.sent",
-    "handoff.received",
-    "step.started",
-    "step.state",
-    "step.completed",
-    "step.rejected",
-    "link.error",
-    "result.synced",
-    "dossier.closed",
-    "agency.heartbeat",
-    "clock.mark",
-)
-DOSSIERLESS_TYPES = frozenset({"agency.heartbeat", "clock.mark"})
+EVENT_TYPES: tuple[str, ...] = ALL
+DOSSIERLESS_TYPES = frozenset({AGENCY_HEARTBEAT, CLOCK_MARK})
 SOURCES: tuple[str, ...] = (*AGENCIES, "monitor")
 """Who may emit events: the agencies, and the monitor (its clock marks only)."""
 
@@ -42,7 +44,7 @@ _ROUTE = {
 _OUTCOME = {"type": "string", "enum": ["completed", "rejected"]}
 
 PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
-    "dossier.submitted": {
+    DOSSIER_SUBMITTED: {
         "type": "object",
         "required": ["channel", "procedures", "area"],
         "properties": {
@@ -61,7 +63,7 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
             },
         },
     },
-    "handoff.sent": {
+    HANDOFF_SENT: {
         "description": "On an agency's work topic it carries the dossier and earlier results; "
         "the copy on the dossier-events topic carries only the routing fields.",
         "type": "object",
@@ -84,24 +86,24 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
             },
         },
     },
-    "handoff.received": {
+    HANDOFF_RECEIVED: {
         "type": "object",
         "required": ["from", "sent_event_id"],
         "properties": {"from": {"type": "string"}, "sent_event_id": {"type": "string", "format": "uuid"}},
     },
-    "step.started": {
+    STEP_STARTED: {
         "type": "object",
         "properties": {
             "deadline": {"type": "string", "format": "date-time", "description": "the step's SLA, sim time"}
         },
     },
-    "step.state": {
+    STEP_STATE: {
         "type": "object",
         "required": ["state"],
         "properties": {"state": {"type": "string", "enum": [s.value for s in DossierState]}},
     },
-    "step.completed": {"type": "object", "properties": {"result": {"type": "object"}}},
-    "step.rejected": {
+    STEP_COMPLETED: {"type": "object", "properties": {"result": {"type": "object"}}},
+    STEP_REJECTED: {
         "type": "object",
         "required": ["reason"],
         "properties": {
@@ -109,18 +111,18 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
             "code": {"type": "string", "description": "machine-readable kind, e.g. identity_mismatch"},
         },
     },
-    "link.error": {
+    LINK_ERROR: {
         "type": "object",
         "required": ["to", "error"],
         "properties": {"to": {"type": "string"}, "error": {"type": "string"}},
     },
-    "result.synced": {"type": "object", "required": ["outcome"], "properties": {"outcome": _OUTCOME}},
-    "dossier.closed": {
+    RESULT_SYNCED: {"type": "object", "required": ["outcome"], "properties": {"outcome": _OUTCOME}},
+    DOSSIER_CLOSED: {
         "type": "object",
         "required": ["outcome"],
         "properties": {"outcome": _OUTCOME, "reason": {"type": "string"}},
     },
-    "clock.mark": {
+    CLOCK_MARK: {
         "description": "The monitor's punctuation, written to every partition of the dossier-events topic: "
         "once it reads a mark back, it has read everything produced to that partition before it. Other "
         "consumers ignore it.",
@@ -128,7 +130,7 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
         "required": ["partition"],
         "properties": {"partition": {"type": "integer", "minimum": 0}},
     },
-    "agency.heartbeat": {
+    AGENCY_HEARTBEAT: {
         "type": "object",
         "required": ["seq"],
         "properties": {"seq": {"type": "integer", "minimum": 0}, "instance": {"type": "string"}},
@@ -204,7 +206,7 @@ class Event:
 
     def for_lifecycle(self) -> Event:
         """The copy for the shared dossier-events topic: routing only, no personal data."""
-        if self.type != "handoff.sent":
+        if self.type != HANDOFF_SENT:
             return self
         slim = {k: v for k, v in self.payload.items() if k not in ("dossier", "results")}
         return replace(self, payload=slim)

@@ -21,6 +21,7 @@ import asyncpg
 from contracts import topics
 from contracts.clock import SimClock
 from contracts.envelope import new_event
+from contracts.event_types import CLOCK_MARK
 from contracts.topics import AGENCIES
 from deploy import kafka_cluster
 from deploy.embedded import pid_alive, start_broker, stop_pid
@@ -303,7 +304,7 @@ def _primer(settings: Settings, topic: str, partition: int) -> bytes:
     if topic != topics.dossier_events(settings.topic_prefix):
         return b"{}"
     mark = new_event(
-        "clock.mark", "monitor", settings.clock().epoch, dossier_id=None, chain=None, payload={"partition": partition}
+        CLOCK_MARK, "monitor", settings.clock().epoch, dossier_id=None, chain=None, payload={"partition": partition}
     )
     return mark.to_json()
 

@@ -22,6 +22,7 @@ from contracts.calendar import WorkingCalendar
 from contracts.chains import CHAIN_NAMES
 from contracts.clock import VN_TZ, SimClock
 from contracts.dossiers import INSURED_TYPES
+from contracts.event_types import STEP_REJECTED
 from lienthong.chaos import record as chaos_record
 from lienthong.chaos import record_windows, run_process_faults
 from lienthong.ui import Console
@@ -267,7 +268,7 @@ async def outcomes(settings: Settings, planned: list[Planned]) -> dict[str, Fina
         async def one(dossier_id: str) -> None:
             async with sem, http.get(f"{settings.portal_url}/api/v1/dossiers/{dossier_id}") as r:
                 body = await r.json()
-            refused_by = next((t["agency"] for t in body["timeline"] if t["type"] == "step.rejected"), None)
+            refused_by = next((t["agency"] for t in body["timeline"] if t["type"] == STEP_REJECTED), None)
             out[dossier_id] = Final(body["status"], refused_by)
 
         await asyncio.gather(*(one(i) for i in ids))

@@ -31,6 +31,7 @@ from contracts.chains import Chain, Step
 from contracts.clock import SimClock
 from contracts.envelope import parse_event
 from contracts.errors import ContractError, Problem
+from contracts.event_types import HANDOFF_RECEIVED, HANDOFF_SENT
 from runtime import outbox
 from runtime.db import DB_LOST, DB_RETRY_S
 from runtime.emitter import Emitter, bound
@@ -174,7 +175,7 @@ class AgencyWorker:
     def decode(self, raw: bytes) -> WorkItem:
         event = parse_event(raw)
         problems = []
-        if event.type != "handoff.sent":
+        if event.type != HANDOFF_SENT:
             problems.append(f"work topics carry handoff.sent, got {event.type}")
         elif event.payload["to"] != self.agency:
             problems.append(f"addressed to {event.payload['to']}, not {self.agency}")
@@ -213,7 +214,7 @@ class AgencyWorker:
             applied += 1
             received = self.stamp(self.sim.received_at(self.agency, item.event))
             emit = Emitter(item, self.agency, received, self.sim, self.prefix)
-            emit("handoff.received", {"from": item.event.agency, "sent_event_id": item.event.event_id})
+            emit(HANDOFF_RECEIVED, {"from": item.event.agency, "sent_event_id": item.event.event_id})
             hits += self.sim.held(self.agency, item.event, received)
             step = self._step(item)
             if step is None or step.work_hours is None:

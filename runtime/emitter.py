@@ -12,6 +12,7 @@ import structlog
 from contracts import topics
 from contracts.chains import Route
 from contracts.envelope import Event, new_event
+from contracts.event_types import HANDOFF_SENT, STEP_COMPLETED, STEP_REJECTED
 from runtime.metrics import STEP_SECONDS
 from runtime.outbox import AT_ONCE, Row
 from runtime.simulation import PRODUCTION, Evidence, Simulation
@@ -52,7 +53,7 @@ class Emitter:
             trace_id=self.item.event.trace_id,
         )
         self.rows.append((topics.dossier_events(self.prefix), e, AT_ONCE))
-        if type_ in ("step.completed", "step.rejected"):
+        if type_ in (STEP_COMPLETED, STEP_REJECTED):
             took = (self.now - self.item.event.occurred_at).total_seconds()
             STEP_SECONDS.labels(self.agency, self.item.to_step).observe(max(0.0, took))
         return e
@@ -73,7 +74,7 @@ class Emitter:
             "next": [r.as_dict() for r in following],
             **extra,
         }
-        e = self("handoff.sent", payload)
+        e = self(HANDOFF_SENT, payload)
         self.rows.pop()
         rows, hits = self.sim.handoff(e, self.prefix)
         self.rows += rows

@@ -21,6 +21,7 @@ import structlog
 from contracts import topics
 from contracts.clock import SimClock
 from contracts.envelope import new_event
+from contracts.event_types import AGENCY_HEARTBEAT
 
 log = structlog.get_logger()
 
@@ -54,7 +55,7 @@ async def beat(
                 log.warning("heartbeat dropped: the broker has not taken the earlier ones", waiting=len(pending))
             else:
                 event = new_event(
-                    "agency.heartbeat",
+                    AGENCY_HEARTBEAT,
                     agency,
                     clock.now(),
                     dossier_id=None,

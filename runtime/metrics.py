@@ -12,6 +12,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 from contracts.envelope import Event
+from contracts.event_types import LINK_ERROR
 
 EVENTS = Counter("lienthong_events_total", "Lifecycle events written, by writer and type", ["agency", "type"])
 HANDOFF_ERRORS = Counter("lienthong_handoff_errors_total", "Failed transfer attempts (link.error), by link", ["link"])
@@ -32,7 +33,7 @@ OPEN_ALERTS = Gauge("lienthong_open_alerts", "The monitor's open alerts, by kind
 def count_events(agency: str, events: Iterable[Event]) -> None:
     for e in events:
         EVENTS.labels(agency, e.type).inc()
-        if e.type == "link.error":
+        if e.type == LINK_ERROR:
             HANDOFF_ERRORS.labels(f"{e.agency}->{e.payload.get('to', '?')}").inc()
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from contracts.chains import PORTAL_RESULT
+from contracts.event_types import STEP_COMPLETED, STEP_REJECTED, STEP_STARTED
 from runtime.emitter import Emitter
 from runtime.work import Absorbed, Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 
@@ -21,15 +22,15 @@ async def finish(
             emit(type_, payload)
         return
     if with_start:
-        emit("step.started", {})
+        emit(STEP_STARTED, {})
     if isinstance(outcome, Completed):
-        emit("step.completed", {"result": outcome.result})
+        emit(STEP_COMPLETED, {"result": outcome.result})
         routes = item.next
         results = {**item.results, item.to_step: outcome.result}
         extra: dict[str, Any] = {"outcome": "completed"}
     else:
         assert isinstance(outcome, Rejected)
-        emit("step.rejected", {"reason": outcome.reason, **({"code": outcome.code} if outcome.code else {})})
+        emit(STEP_REJECTED, {"reason": outcome.reason, **({"code": outcome.code} if outcome.code else {})})
         routes = [PORTAL_RESULT]
         results = item.results
         extra = {

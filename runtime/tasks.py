@@ -19,6 +19,7 @@ import structlog
 from contracts import topics
 from contracts.clock import SimClock
 from contracts.envelope import parse_event
+from contracts.event_types import STEP_STARTED, STEP_STATE
 from runtime import outbox
 from runtime.db import DB_LOST, DB_RETRY_S
 from runtime.emitter import Emitter, bound
@@ -130,12 +131,12 @@ class TaskRunner:
                 kind, at = plan[idx]
                 emit = Emitter(item, self.agency, self.stamp(at), self.sim, self.prefix)
                 if kind == STARTED:
-                    emit("step.started", {"deadline": row["deadline"].isoformat()})
+                    emit(STEP_STARTED, {"deadline": row["deadline"].isoformat()})
                 elif kind == COMPLETED:
                     with bound(item):
                         await self.finish(conn, item, emit, with_start=False)
                 else:
-                    emit("step.state", {"state": kind})
+                    emit(STEP_STATE, {"state": kind})
                 events += emit.rows
                 hits += emit.hits
                 idx += 1

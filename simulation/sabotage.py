@@ -12,6 +12,7 @@ from datetime import datetime
 
 from contracts import topics
 from contracts.envelope import Event, new_event
+from contracts.event_types import LINK_ERROR
 from runtime.outbox import Release, Row, handoff_at_once
 from simulation.faults.inject import Hit, Injector
 
@@ -36,7 +37,7 @@ def handoff_rows(injector: Injector, handoff: Event, prefix: str) -> tuple[list[
     rows: list[Row] = []
     for t, error in plan.errors:
         failed = new_event(
-            "link.error",
+            LINK_ERROR,
             handoff.agency,
             t,
             dossier_id=handoff.dossier_id,

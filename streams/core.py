@@ -38,6 +38,7 @@ from prometheus_client import Counter
 from contracts import topics
 from contracts.envelope import Event, new_event, parse_event
 from contracts.errors import ContractError
+from contracts.event_types import AGENCY_HEARTBEAT, CLOCK_MARK
 from runtime.db import create_pool
 from runtime.kafka import AIOKafkaPublisher
 from runtime.metrics import CONSUMER_LAG, OPEN_ALERTS
@@ -192,10 +193,10 @@ class MonitorCore:
             new = [e for e, p, _ in news if p in self.owned]
             self.partition_of.update((e.dossier_id, p) for e, p, _ in news if e.dossier_id and p in self.owned)
             for e, partition, _ in parsed:
-                if e.type == "agency.heartbeat" and partition in self.owned:
+                if e.type == AGENCY_HEARTBEAT and partition in self.owned:
                     self.silence.observe(e)
                     self.heard_on[e.agency] = partition
-                elif e.type == "clock.mark" and e.agency == "monitor":
+                elif e.type == CLOCK_MARK and e.agency == "monitor":
                     moved = self.watermark.observe(partition, e.occurred_at)
                     if moved is not None:
                         judged.append(moved)
@@ -254,7 +255,7 @@ class MonitorCore:
 
         async def mark(p: int) -> None:
             for at in points:
-                e = new_event("clock.mark", "monitor", at, dossier_id=None, chain=None, payload={"partition": p})
+                e = new_event(CLOCK_MARK, "monitor", at, dossier_id=None, chain=None, payload={"partition": p})
                 await publisher.publish_to(topic, p, e.to_json())
 
         try:

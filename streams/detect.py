@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from contracts.envelope import Event
+from contracts.event_types import HANDOFF_RECEIVED
 from streams.deadlines import DeadlineIndex
 from streams.tracker import Dossier, Expectation, Tracker
 
@@ -76,7 +77,7 @@ class Monitor:
             elif e.occurred_at > x.due_at:
                 recoveries.append(Late(d.dossier_id, x, e.occurred_at, e.type))
         for x, met_at in change.late:
-            recoveries.append(Late(d.dossier_id, x, met_at, "handoff.received"))
+            recoveries.append(Late(d.dossier_id, x, met_at, HANDOFF_RECEIVED))
         if d.settled:
             del self.dossiers[d.dossier_id]
             self.closed[d.dossier_id] = e.occurred_at

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from contracts.envelope import Event
+from contracts.event_types import AGENCY_HEARTBEAT, HANDOFF_RECEIVED, LINK_ERROR, STEP_REJECTED
 from contracts.identity import IdentityProblem
 
 LINK = "link"
@@ -52,9 +53,9 @@ class LinkHealth:
     _last_error: dict[str, datetime] = field(default_factory=dict)
 
     def observe(self, e: Event) -> None:
-        if e.type == "link.error":
+        if e.type == LINK_ERROR:
             bisect.insort(self._ahead, (e.occurred_at, f"link:{e.agency}->{e.payload['to']}", False))
-        elif e.type == "handoff.received":
+        elif e.type == HANDOFF_RECEIVED:
             bisect.insort(self._ahead, (e.occurred_at, f"link:{e.payload['from']}->{e.agency}", True))
 
     def tick(self, now: datetime) -> list[Incident]:
@@ -118,7 +119,7 @@ class AgencySilence:
     _silent: set[str] = field(default_factory=set)
 
     def observe(self, e: Event) -> None:
-        if e.type == "agency.heartbeat":
+        if e.type == AGENCY_HEARTBEAT:
             bisect.insort(self._ahead.setdefault(e.agency, []), e.occurred_at)
 
     def forget(self, agencies: set[str]) -> None:
@@ -184,6 +185,6 @@ class Duplicates:
 
 def data_quality(e: Event) -> Incident | None:
     """A refusal for invalid or mismatched identity data (docs/domain.md's data-quality failures)."""
-    if e.type == "step.rejected" and e.payload.get("code") in IDENTITY_CODES and e.dossier_id:
+    if e.type == STEP_REJECTED and e.payload.get("code") in IDENTITY_CODES and e.dossier_id:
         return Incident(DATA_QUALITY, e.dossier_id, e.occurred_at, f"{e.payload['code']}: {e.payload['reason']}")
     return None

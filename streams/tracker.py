@@ -18,6 +18,15 @@ from datetime import datetime
 from contracts.calendar import WorkingCalendar
 from contracts.chains import Chain, Step
 from contracts.envelope import Event
+from contracts.event_types import (
+    DOSSIER_CLOSED,
+    DOSSIER_SUBMITTED,
+    HANDOFF_RECEIVED,
+    HANDOFF_SENT,
+    STEP_COMPLETED,
+    STEP_REJECTED,
+    STEP_STATE,
+)
 from streams.rules import Rules
 
 LOST = "lost"
@@ -88,13 +97,13 @@ class Tracker:
                 d.pending[x.key] = x
                 opened.append(x)
 
-        if e.type == "dossier.submitted":
+        if e.type == DOSSIER_SUBMITTED:
             d.chain = e.chain
             d.needs_verification = bool(p.get("needs_verification"))
             if p.get("due_at"):
                 due = datetime.fromisoformat(p["due_at"])
                 expect(Expectation("dossier", STUCK, due, t, "dossier", "not closed by its appointment date"))
-        elif e.type == "handoff.sent":
+        elif e.type == HANDOFF_SENT:
             link = f"link:{e.agency}->{p['to']}"
             detail = f"{p['to']}/{p['to_step']} never acknowledged the handoff"
             x = Expectation(f"handoff:{e.event_id}", LOST, t + self.rules.link_timeout, t, link, detail)
@@ -102,7 +111,7 @@ class Tracker:
             if received is not None:
                 return Change(late=((x, received),) if received > x.due_at else ())
             expect(x)
-        elif e.type == "handoff.received":
+        elif e.type == HANDOFF_RECEIVED:
             key = f"handoff:{p['sent_event_id']}"
             if key in d.pending:
                 meet(key)
@@ -113,7 +122,7 @@ class Tracker:
                 due = self.calendar.deadline(t, step.sla(d.needs_verification))
                 where = f"step:{e.agency}/{e.step}"
                 expect(Expectation(f"step:{e.agency}:{e.step}", STUCK, due, t, where, "step not finished by its SLA"))
-        elif e.type == "step.state":
+        elif e.type == STEP_STATE:
             meet(f"state:{e.agency}:{e.step}")
             limit = self.rules.state_limit_working_days.get(p["state"])
             if limit is not None:
@@ -124,10 +133,10 @@ class Tracker:
                         f"state:{e.agency}:{e.step}:{p['state']}", STUCK, due, t, where, f"{p['state']} too long"
                     )
                 )
-        elif e.type in ("step.completed", "step.rejected"):
+        elif e.type in (STEP_COMPLETED, STEP_REJECTED):
             meet(f"step:{e.agency}:{e.step}")
             meet(f"state:{e.agency}:{e.step}")
-        elif e.type == "dossier.closed":
+        elif e.type == DOSSIER_CLOSED:
             d.closed = True
             meet("dossier")
         return Change(tuple(opened), tuple(met))

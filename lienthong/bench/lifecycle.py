@@ -10,6 +10,15 @@ from datetime import datetime, timedelta
 
 from contracts.clock import VN_TZ
 from contracts.envelope import Event, new_event
+from contracts.event_types import (
+    DOSSIER_CLOSED,
+    DOSSIER_SUBMITTED,
+    HANDOFF_RECEIVED,
+    HANDOFF_SENT,
+    RESULT_SYNCED,
+    STEP_COMPLETED,
+    STEP_STARTED,
+)
 
 START = datetime(2024, 3, 4, 8, 0, tzinfo=VN_TZ)
 
@@ -18,7 +27,7 @@ def submitted(dossier_id: str, at: datetime) -> list[Event]:
     """A dossier just submitted and handed to the one-stop desk, which received it: three open
     expectations (the dossier's appointment date, the intake step's SLA; the handoff met)."""
     sent = new_event(
-        "handoff.sent",
+        HANDOFF_SENT,
         "portal",
         at,
         dossier_id=dossier_id,
@@ -27,7 +36,7 @@ def submitted(dossier_id: str, at: datetime) -> list[Event]:
     )
     return [
         new_event(
-            "dossier.submitted",
+            DOSSIER_SUBMITTED,
             "portal",
             at,
             dossier_id=dossier_id,
@@ -41,7 +50,7 @@ def submitted(dossier_id: str, at: datetime) -> list[Event]:
         ),
         sent,
         new_event(
-            "handoff.received",
+            HANDOFF_RECEIVED,
             "motcua",
             at + timedelta(minutes=1),
             dossier_id=dossier_id,
@@ -83,10 +92,10 @@ def birth_chain(dossier_id: str, at: datetime) -> list[Event]:
     ]
     for agency, step, to, to_step in route:
         t += timedelta(hours=1)
-        out.append(new_event("step.started", agency, t, dossier_id=dossier_id, chain="birth", step=step))
-        out.append(new_event("step.completed", agency, t, dossier_id=dossier_id, chain="birth", step=step))
+        out.append(new_event(STEP_STARTED, agency, t, dossier_id=dossier_id, chain="birth", step=step))
+        out.append(new_event(STEP_COMPLETED, agency, t, dossier_id=dossier_id, chain="birth", step=step))
         sent = new_event(
-            "handoff.sent",
+            HANDOFF_SENT,
             agency,
             t,
             dossier_id=dossier_id,
@@ -97,7 +106,7 @@ def birth_chain(dossier_id: str, at: datetime) -> list[Event]:
         out.append(sent)
         out.append(
             new_event(
-                "handoff.received",
+                HANDOFF_RECEIVED,
                 to,
                 t + timedelta(minutes=2),
                 dossier_id=dossier_id,
@@ -107,9 +116,9 @@ def birth_chain(dossier_id: str, at: datetime) -> list[Event]:
             )
         )
     t += timedelta(hours=3)
-    out.append(new_event("step.completed", "cutru", t, dossier_id=dossier_id, chain="birth", step="register_residence"))
+    out.append(new_event(STEP_COMPLETED, "cutru", t, dossier_id=dossier_id, chain="birth", step="register_residence"))
     back = new_event(
-        "handoff.sent",
+        HANDOFF_SENT,
         "cutru",
         t,
         dossier_id=dossier_id,
@@ -120,7 +129,7 @@ def birth_chain(dossier_id: str, at: datetime) -> list[Event]:
     out.append(back)
     out.append(
         new_event(
-            "handoff.received",
+            HANDOFF_RECEIVED,
             "portal",
             t + timedelta(minutes=1),
             dossier_id=dossier_id,
@@ -131,7 +140,7 @@ def birth_chain(dossier_id: str, at: datetime) -> list[Event]:
     )
     out.append(
         new_event(
-            "result.synced",
+            RESULT_SYNCED,
             "portal",
             t + timedelta(minutes=1),
             dossier_id=dossier_id,
@@ -141,7 +150,7 @@ def birth_chain(dossier_id: str, at: datetime) -> list[Event]:
     )
     out.append(
         new_event(
-            "dossier.closed",
+            DOSSIER_CLOSED,
             "portal",
             t + timedelta(minutes=1),
             dossier_id=dossier_id,

@@ -17,6 +17,7 @@ from contracts.calendar import WorkingCalendar
 from contracts.dossiers import parse_submission
 from contracts.envelope import new_event
 from contracts.errors import ContractError
+from contracts.event_types import LINK_ERROR
 from contracts.identity import mask_personal_id
 from runtime import outbox
 from runtime.outbox import AT_ONCE, split
@@ -83,7 +84,7 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
         rows.insert(0, (topics.dossier_events(prefix), plan.submitted, AT_ONCE))
         if payment is not None:
             failed = new_event(
-                "link.error",
+                LINK_ERROR,
                 "portal",
                 now,
                 dossier_id=dossier_id,

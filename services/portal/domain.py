@@ -11,6 +11,7 @@ from contracts.calendar import WorkingCalendar
 from contracts.chains import Chain
 from contracts.dossiers import Submission
 from contracts.envelope import Event, new_event
+from contracts.event_types import DOSSIER_SUBMITTED, HANDOFF_SENT
 from contracts.states import DossierState, PortalStatus
 
 
@@ -30,7 +31,7 @@ def plan_submission(
     expected = chain.terminal_steps(sub.procedures)
     due_at = calendar.deadline(now, chain.group_sla(sub.needs_verification))
     submitted = new_event(
-        "dossier.submitted",
+        DOSSIER_SUBMITTED,
         "portal",
         now,
         dossier_id=dossier_id,
@@ -51,7 +52,7 @@ def plan_submission(
     )
     first = chain.first
     handoff = new_event(
-        "handoff.sent",
+        HANDOFF_SENT,
         "portal",
         now,
         dossier_id=dossier_id,

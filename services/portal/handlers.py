@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from contracts.event_types import DOSSIER_CLOSED, RESULT_SYNCED
 from contracts.states import PortalStatus
 from runtime.work import Absorbed, Handler, Outcome, StepContext, WorkItem
 from services.portal.domain import verdict
@@ -31,7 +32,7 @@ async def receive_result(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome
         json.dumps(result, ensure_ascii=False),
         now,
     )
-    events: list[tuple[str, dict[str, Any]]] = [("result.synced", {"outcome": outcome, "for_step": step})]
+    events: list[tuple[str, dict[str, Any]]] = [(RESULT_SYNCED, {"outcome": outcome, "for_step": step})]
     if dossier["status"] != PortalStatus.IN_PROGRESS.value:
         return Absorbed(events)  # already closed (e.g. a late result after a refusal)
     rows = await conn.fetch("SELECT step, outcome, reason FROM portal.results WHERE dossier_id = $1", item.dossier_id)
@@ -47,7 +48,7 @@ async def receive_result(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome
         closed: dict[str, Any] = {"outcome": v.status.value}
         if v.reason:
             closed["reason"] = v.reason
-        events.append(("dossier.closed", closed))
+        events.append((DOSSIER_CLOSED, closed))
     return Absorbed(events)
 
 
