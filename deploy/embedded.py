@@ -8,6 +8,7 @@ first use, as the wheel itself does).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -18,7 +19,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from deploy.polling import until
+import asyncpg
+
+from deploy.polling import until, until_async
 
 
 def free_port() -> int:
@@ -209,13 +212,24 @@ def start_postgres(home: Path) -> dict[str, Any]:
             user=user,
         )
     _await_listening(proc, port, 60, "PostgreSQL", home / "logs" / "postgres.log")
-    return {
-        "pid": proc.pid,
-        "port": port,
-        "data": str(data),
-        "admin_url": f"postgresql://postgres@127.0.0.1:{port}/postgres",
-        "_process": proc,
-    }
+    admin_url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    _await_accepting(admin_url, 60, home / "logs" / "postgres.log")
+    return {"pid": proc.pid, "port": port, "data": str(data), "admin_url": admin_url, "_process": proc}
+
+
+def _await_accepting(url: str, timeout: float, log: Path) -> None:
+    """Wait until the server takes connections: it listens a moment before it does, and answers
+    "the database system is starting up" meanwhile (a `lienthong up` on a busy machine failed
+    creating its database in that moment)."""
+
+    async def accepting() -> bool:
+        conn = await asyncpg.connect(url, timeout=5)
+        await conn.close()
+        return True
+
+    starting = (asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError, OSError, TimeoutError)
+    if not asyncio.run(until_async(accepting, timeout, every=0.1, not_yet=starting)):
+        raise TimeoutError(f"PostgreSQL listens but takes no connection after {timeout:.0f} s; see {log}")
 
 
 def _pg_running(data: Path) -> bool:
