@@ -111,7 +111,11 @@ def start_broker(home: Path, port: int | None = None) -> dict[str, Any]:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    _await_listening(proc, port, 30, "broker", home / "logs" / "broker.log")
+    try:
+        _await_listening(proc, port, 30, "broker", home / "logs" / "broker.log")
+    except BaseException:
+        stop_pid(proc.pid, timeout=15)  # nothing records it yet: never leave it behind
+        raise
     return {"pid": proc.pid, "port": port, "bootstrap": f"127.0.0.1:{port}", "_process": proc}
 
 
@@ -211,9 +215,13 @@ def start_postgres(home: Path) -> dict[str, Any]:
             start_new_session=True,
             user=user,
         )
-    _await_listening(proc, port, 60, "PostgreSQL", home / "logs" / "postgres.log")
     admin_url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    _await_accepting(admin_url, 60, home / "logs" / "postgres.log")
+    try:
+        _await_listening(proc, port, 60, "PostgreSQL", home / "logs" / "postgres.log")
+        _await_accepting(admin_url, 60, home / "logs" / "postgres.log")
+    except BaseException:
+        stop_pid(proc.pid, signal.SIGINT, timeout=30)  # nothing records it yet: never leave it behind
+        raise
     return {"pid": proc.pid, "port": port, "data": str(data), "admin_url": admin_url, "_process": proc}
 
 

@@ -100,6 +100,10 @@ def _ensure_infra(settings: Settings, console: Console) -> tuple[Settings, dict[
         }
     else:
         broker = _ensure_broker(settings, home, stack, console)
+        # Recorded before anything else starts: if PostgreSQL then fails, `down` still finds the
+        # broker (a failed `up` used to leave it running, unknown to every later command).
+        stack = {**stack, "broker": broker, "kafka_bootstrap": broker["bootstrap"]}
+        write_state(home / "stack.json", stack)
         postgres = stack.get("postgres", {})
         if not (pid_alive(postgres.get("pid")) and port_open(postgres.get("port", 0))):
             console.step("starting embedded PostgreSQL")

@@ -81,6 +81,28 @@ def run(
         result.update(deadlines.measure(console.step, large=large))
     order = brokers or [settings.broker or ""]
     side: dict[str, dict[str, Any]] = {}
+    try:
+        return _stacked(settings, console, parts, monitor_chains, order, side, result, started)
+    finally:
+        if {"monitor", "chains", "portal"} & set(parts):
+            # A benchmark leaves the machine as quiet as it found it: a stack left running (three
+            # Kafka JVMs among it) would weigh on every figure measured after it.
+            console.step("bench done: stopping the stack it ran")
+            stack.down(settings, console)
+
+
+def _stacked(
+    settings: Settings,
+    console: Console,
+    parts: list[str],
+    monitor_chains: int,
+    order: list[str],
+    side: dict[str, dict[str, Any]],
+    result: dict[str, Any],
+    started: float,
+) -> dict[str, Any]:
+    from lienthong import stack
+
     for broker in order if {"monitor", "chains", "portal"} & set(parts) else []:
         settings = stack.up(replace(settings, broker=broker), console)
         name = stack.read_state(settings.home.resolve() / "stack.json").get("broker", {}).get("kind", "tansu")
