@@ -58,7 +58,7 @@ def up(
     settings: Settings, console: Console, external: list[str] | None = None, replicas: dict[str, int] | None = None
 ) -> Settings:
     """Start whatever is not running; return settings that point at the running stack."""
-    settings, stack = _ensure_infra(settings, console)
+    settings, stack = ensure_infra(settings, console)
     _ensure_services(settings, settings.home.resolve(), stack, console, external or [], replicas=replicas)
     return settings
 
@@ -74,7 +74,7 @@ def start_fresh(
     """A new simulation: stop the services, wipe the simulators' state (schemas and topics, since
     sim time starts over), and start the services again on `clock` (Settings field → value)
     with the extra `env`. The broker and PostgreSQL keep running."""
-    settings, stack = _ensure_infra(settings, console)
+    settings, stack = ensure_infra(settings, console)
     home = settings.home.resolve()
     stop_services(home, console)
     console.step("resetting the simulators' state (schemas and topics)")
@@ -86,7 +86,8 @@ def start_fresh(
     return settings
 
 
-def _ensure_infra(settings: Settings, console: Console) -> tuple[Settings, dict[str, Any]]:
+def ensure_infra(settings: Settings, console: Console) -> tuple[Settings, dict[str, Any]]:
+    """The broker and PostgreSQL, started if they are not running (nothing else)."""
     home = settings.home.resolve()
     (home / "logs").mkdir(parents=True, exist_ok=True)
     stack = read_state(home / "stack.json")

@@ -29,6 +29,6 @@ def test_a_broker_started_before_postgresql_failed_is_recorded_for_down(
     monkeypatch.setattr(stack, "_ensure_broker", start_broker)
     monkeypatch.setattr(stack, "start_postgres", failing_postgres)
     with pytest.raises(TimeoutError):
-        stack._ensure_infra(Settings(home=tmp_path), Console(quiet=True))
+        stack.ensure_infra(Settings(home=tmp_path), Console(quiet=True))
     recorded = stack.read_state(tmp_path / "stack.json")
     assert recorded["broker"] == broker
