@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from deploy.embedded import free_port
-from tests.e2e.test_smoke_run import LIENTHONG, lienthong
+from tests.e2e.test_smoke_run import LIENTHONG, last_json, lienthong
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = Path("/usr/bin/chromium")
@@ -114,9 +114,20 @@ def test_dashboard_live_alert_timeline_redrive_and_vietnamese(stack_env: dict[st
                 expect(result).to_contain_text("Đã gửi lại hồ sơ")
                 page.screenshot(path=str(ARTIFACTS / "4-redriven.png"), full_page=True)
             finally:
-                _out, err = run.communicate(timeout=600)
+                out, err = run.communicate(timeout=600)
             assert run.returncode == 0, err[-3000:]
         finally:
             browser.close()
+    # The judicial-record desk's peak day itself: every request answered, every refusal with a
+    # reason, nothing left in progress, no double effect.
+    summary = last_json(out)
+    lltp = summary["chains"]["lltp"]
+    assert 300 <= lltp["submitted"] <= 400
+    assert lltp["completed"] + lltp["rejected"] == lltp["submitted"], lltp
+    assert lltp["in_progress"] == 0
+    assert lltp["rejected"] > 0  # the profile's bad data, each refused with a reason
+    assert all(v["not_refused"] == 0 for v in summary["bad_data"].values()), summary["bad_data"]
+    verify = lienthong(stack_env, "verify", "--json")
+    assert last_json(verify.stdout)["violations"] == 0, verify.stdout[-3000:]
     for name in ("1-alert-live.png", "2-vietnamese-header.png", "3-timeline.png", "4-redriven.png"):
         assert (ARTIFACTS / name).stat().st_size > 0

@@ -112,11 +112,11 @@ def caught_all(result: dict[str, Any], case: Case) -> bool:
     return all(result["expected"][k] > 0 and result["recall"][k] == 1.0 for k in case.catches)
 
 
-ON_KAFKA = ("duplicate-delivery", "civil-status-slow")
-"""The cases also run on the 3-node Apache Kafka cluster: duplicate (a copy the fault made, which
-the idempotent producer must not hide or add to) and stuck. Lost on Kafka is
-tests/integration/test_monitor.py's Kafka case. All of them on both brokers would pass the
-suite's time budget."""
+ON_KAFKA = ("duplicate-delivery",)
+"""The case that also runs on the 3-node Apache Kafka cluster: a duplicate the fault made, which
+the idempotent producer must neither hide nor add to. Lost on Kafka is
+tests/integration/test_monitor.py's Kafka case; stuck is judged on the monitor's watermark the
+same way on either broker. More of them on both brokers would pass the suite's time budget."""
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.fault for c in CASES])
