@@ -54,7 +54,14 @@ class TopicsFile(Strict):
     topics: dict[str, Override] = Field(default_factory=dict)
 
 
-LOGICAL = ("dossier-events", "dead-letter", "alerts", "work", *(f"work.{a}" for a in topics.AGENCIES))
+LOGICAL = (
+    "dossier-events",
+    "dead-letter",
+    "alerts",
+    "work",
+    *(f"work.{a}" for a in topics.AGENCIES),
+    "admin-replies",
+)
 """The names a topics file may configure (without the prefix)."""
 
 
@@ -120,7 +127,7 @@ class TopicLayout:
 
 def _names(prefix: str) -> list[tuple[str, str]]:
     """(logical name, topic name) of every topic, in `topics.all_topics` order."""
-    logical = ["dossier-events", "dead-letter", "alerts", *(f"work.{a}" for a in topics.AGENCIES)]
+    logical = ["dossier-events", "dead-letter", "alerts", *(f"work.{a}" for a in topics.AGENCIES), "admin-replies"]
     return list(zip(logical, topics.all_topics(prefix), strict=True))
 
 

@@ -32,10 +32,16 @@ def alerts(prefix: str = "lt") -> str:
     return f"{prefix}.alerts"
 
 
+def admin_replies(prefix: str = "lt") -> str:
+    """Where agencies answer admin commands (contracts/commands.py)."""
+    return f"{prefix}.admin-replies"
+
+
 def all_topics(prefix: str = "lt") -> list[str]:
     return [
         dossier_events(prefix),
         dead_letter(prefix),
         alerts(prefix),
         *(work(a, prefix) for a in AGENCIES),
+        admin_replies(prefix),
     ]

@@ -32,6 +32,10 @@ from runtime.metrics import metrics_route
 from runtime.settings import Settings
 from streams import queries
 
+REDRIVE_ANSWER_S = 15.0
+"""How long a redrive request waits for the senders' answers: an officer waits at the button,
+and a sender that answers later still republishes (the answer only reports the count)."""
+
 log = structlog.get_logger()
 
 FEED_POLL_S = 1.0
@@ -289,13 +293,13 @@ class Dashboard:
         if not isinstance(body, dict) or not (body.get("dossier_id") or body.get("all_lost") is True):
             return _problem(400, 'give {"dossier_id": "..."} or {"all_lost": true}')
         assert self.pool is not None
-        prefix = self.settings.topic_prefix
-        async with self.pool.acquire() as conn:
-            if body.get("all_lost") is True:
-                outcome = await redrive.redrive_alerts(conn, await redrive.lost_alerts(conn), prefix)
-            else:
-                dossier_id = str(body["dossier_id"])
-                outcome = await redrive.redrive_dossier(conn, dossier_id, prefix)
+        asker = redrive.Asker.of(self.settings, timeout_s=REDRIVE_ANSWER_S)
+        if body.get("all_lost") is True:
+            async with self.pool.acquire() as conn:
+                alerts = await redrive.lost_alerts(conn)
+            outcome = await redrive.redrive_alerts(asker, alerts)
+        else:
+            outcome = await redrive.redrive_dossier(asker, str(body["dossier_id"]))
         log.info("redrive requested", dossier_id=body.get("dossier_id"), all_lost=bool(body.get("all_lost")))
         return web.json_response(outcome.as_dict(), status=202, dumps=_dumps)
 

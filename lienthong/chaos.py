@@ -20,6 +20,7 @@ import asyncpg
 
 from contracts import topics
 from contracts.clock import SimClock
+from contracts.commands import Done, Republish, Selected, chunks
 from contracts.envelope import new_event
 from contracts.event_types import CLOCK_MARK
 from contracts.topics import AGENCIES
@@ -28,6 +29,7 @@ from deploy.embedded import pid_alive, start_broker, stop_pid
 from lienthong.processes import process_of
 from lienthong.stack import read_state, write_state
 from lienthong.ui import Console
+from runtime.ask import ANSWER_S, Asking, ask
 from runtime.kafka import ensure_topics, prime
 from runtime.settings import Settings
 from simulation.faults import truth
@@ -144,28 +146,33 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None]:
     for pid in frozen:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGSTOP)
-    try:
-        phase("gone")
-        started = await _start_again(home, broker["port"])
-        phase("restarted")
-        stack["broker"] = started
-        write_state(home / "stack.json", stack)  # drops the in-process handle
-        names = topics.all_topics(settings.topic_prefix)
-        await ensure_topics(started["bootstrap"], names, settings.partitions, settings.topic_layout())
-        await prime(started["bootstrap"], names, settings.partitions, partial(_primer, settings))
-        phase("topics")
-        # Queued again while the services are still frozen: their relays then publish these
-        # older rows before anything written after the crash (outbox order), so a handoff's
-        # copy reaches the topic before the receipts that answer it.
-        replayed = await replay_outboxes(settings, crashed - BROKER_LOSS_S)
+    async with contextlib.AsyncExitStack() as scope:
+        try:
+            phase("gone")
+            started = await _start_again(home, broker["port"])
+            phase("restarted")
+            stack["broker"] = started
+            write_state(home / "stack.json", stack)  # drops the in-process handle
+            names = topics.all_topics(settings.topic_prefix)
+            await ensure_topics(started["bootstrap"], names, settings.partitions, settings.topic_layout())
+            await prime(started["bootstrap"], names, settings.partitions, partial(_primer, settings))
+            phase("topics")
+            # Asked while the services are still frozen: each reads the command as soon as it
+            # runs again and rejoins its group.
+            asking = await scope.enter_async_context(
+                Asking(started["bootstrap"], settings.topic_prefix, settings.partitions)
+            )
+            await asking.send(await replay_commands(settings, crashed - BROKER_LOSS_S))
+            phase("replay asked")
+        finally:
+            for pid in frozen:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGCONT)
+        resumed = time.time()
+        recovered = await rejoined(home, resumed)
+        phase("rejoined")
+        replayed = replayed_count(await asking.collect())
         phase("replayed")
-    finally:
-        for pid in frozen:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGCONT)
-    resumed = time.time()
-    recovered = await rejoined(home, resumed)
-    phase("rejoined")
     took = f"consumers back {recovered - crashed:.1f} s after the crash" if recovered else "consumers not back in time"
     took += f" ({', '.join(phases)})"
     return (
@@ -265,37 +272,50 @@ async def stamping(home: Path) -> dict[str, Any]:
     }
 
 
-async def replay_outboxes(settings: Settings, since: float) -> int:
-    """Queue again every work message the broker acknowledged since `since` (receivers drop what
-    they already have), and every lifecycle event of any age that it acknowledged and the monitor
-    has not stored: the broker lost everything it held, and a monitor that trailed by more than a
-    few seconds had not read those yet (found once in the faults e2e run: a dossier's
-    dossier.closed, never seen, left the statistics report one dossier short). Only what was
-    published: a message a fault dropped stays dropped (a half-year run once delivered a
-    "portal → one-stop not forwarded" handoff here, and the fault it should show was undone)."""
+async def replay_commands(settings: Settings, since: float) -> list[Republish]:
+    """Ask every agency to publish again every work message the broker acknowledged since
+    `since` (receivers drop what they already have), and every lifecycle event of any age that
+    it acknowledged and the monitor has not stored: the broker lost everything it held, and a
+    monitor that trailed by more than a few seconds had not read those yet (found once in the
+    faults e2e run: a dossier's dossier.closed, never seen, left the statistics report one
+    dossier short). Only what was published: a message a fault dropped stays dropped (a
+    half-year run once delivered a "portal → one-stop not forwarded" handoff here, and the fault
+    it should show was undone).
+
+    Which lifecycle events the monitor lacks is found by reading, as an auditor like `score`
+    and `verify`, the agencies' outboxes and the monitor's log; every write is the owner's."""
     _, url = settings.require_infra()
-    conn = await asyncpg.connect(url)
     events = topics.dossier_events(settings.topic_prefix)
-    monitor = await conn.fetchval("SELECT to_regclass('monitor.events') IS NOT NULL")
-    unseen = "NOT EXISTS (SELECT 1 FROM monitor.events m WHERE m.event_id = o.event_id)" if monitor else "true"
-    total = 0
+    conn = await asyncpg.connect(url)
+    commands: list[Republish] = []
     try:
+        monitor = await conn.fetchval("SELECT to_regclass('monitor.events') IS NOT NULL")
+        unseen = "NOT EXISTS (SELECT 1 FROM monitor.events m WHERE m.event_id = o.event_id)" if monitor else "true"
         for agency in AGENCIES:
             if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{agency}.outbox_sent"):
-                continue
-            total += await conn.fetchval(
-                f"WITH sent AS (SELECT id, max(at) AS at FROM {agency}.outbox_sent GROUP BY id), "
-                f"q AS (INSERT INTO {agency}.outbox_pending (id) "
-                f"SELECT o.id FROM {agency}.outbox o JOIN sent USING (id) "
-                f"WHERE ((o.topic <> $2 AND sent.at >= to_timestamp($1)) OR (o.topic = $2 AND {unseen})) "
-                f"AND NOT EXISTS (SELECT 1 FROM {agency}.outbox_pending p WHERE p.id = o.id) "
-                "ORDER BY o.id RETURNING 1) SELECT count(*) FROM q",
-                since,
+                continue  # an external system: it keeps its outbox elsewhere
+            commands.append(Republish(agency=agency, sent_since=since))
+            lacking = await conn.fetch(
+                f"SELECT o.event_id FROM {agency}.outbox o WHERE o.topic = $1 AND {unseen} "
+                f"AND EXISTS (SELECT 1 FROM {agency}.outbox_sent s WHERE s.id = o.id) ORDER BY o.id",
                 events,
             )
+            commands += chunks(agency, [Selected(event_id=str(r["event_id"]), topic=events) for r in lacking])
     finally:
         await conn.close()
-    return total
+    return commands
+
+
+def replayed_count(answers: dict[str, Done]) -> int:
+    """How many messages the agencies that answered queued again."""
+    return sum(d.queued for d in answers.values())
+
+
+async def replay_outboxes(settings: Settings, since: float, timeout_s: float = ANSWER_S) -> int:
+    """`replay_commands`, sent, and the messages queued again by the agencies that answered."""
+    bootstrap, _ = settings.require_infra()
+    commands = await replay_commands(settings, since)
+    return replayed_count(await ask(bootstrap, settings.topic_prefix, commands, settings.partitions, timeout_s))
 
 
 def _primer(settings: Settings, topic: str, partition: int) -> bytes:

@@ -1,11 +1,12 @@
-"""`lienthong redrive`: put lost dossiers back on their way, by publishing again from the
-sender's outbox (docs/operations.md, "Producers and durability").
+"""`lienthong redrive`: put lost dossiers back on their way, by asking the sender to publish
+again from its own outbox (contracts/commands.py; docs/operations.md, "Producers and durability").
 
-A lost alert names the link (`link:motcua->hotich`) and the handoff's event id; redrive queues
-that outbox row of the sender for its relay once more. `--dossier ID` queues every work message
-any agency ever sent for the dossier. Both are idempotent: each receiver's inbox drops an event
-it already applied, and every effect that matters (an ID number, a card, a payment) is unique per
-dossier in its owner's schema, so a dossier that was not lost after all is unharmed.
+A lost alert names the link (`link:motcua->hotich`) and the handoff's event id; redrive asks
+the sender to queue that outbox row for its relay once more. `--dossier ID` asks every agency
+to queue every work message it ever sent for the dossier. Redrive writes into no agency's
+tables. Both are idempotent: each receiver's inbox drops an event it already applied, and every
+effect that matters (an ID number, a card, a payment) is unique per dossier in its owner's
+schema, so a dossier that was not lost after all is unharmed.
 
 `--all-lost --wait S` goes round again for lost alerts opened while it waits (a dossier dropped
 on two links), at most ROUNDS times. `--auto` is the opt-in policy: every few seconds it
@@ -26,7 +27,11 @@ import asyncpg
 
 from contracts import topics
 from contracts.clock import SimClock
+from contracts.commands import Done, Republish, Selected, chunks
 from contracts.topics import AGENCIES
+from runtime.ask import ANSWER_S, ask
+from runtime.settings import Settings
+from streams import queries
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS redrive;
@@ -41,10 +46,11 @@ CREATE TABLE IF NOT EXISTS redrive.attempts (
 @dataclass
 class Outcome:
     queued: int = 0
-    """Work messages queued for publication again."""
+    """Work messages the senders queued for publication again."""
     alerts: int = 0
     not_found: list[str] = field(default_factory=list)
-    """Handoffs whose sender keeps no outbox here (an external system): its owner must resend."""
+    """What no sender holds here, or no sender answered for (an external system that does not
+    take commands, or one down for longer than the wait): its owner must resend."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"alerts": self.alerts, "queued": self.queued, "not_found": self.not_found}
@@ -58,62 +64,61 @@ def parse_lost(alert: dict[str, Any]) -> tuple[str, str, str]:
     return sender, receiver, event_id
 
 
-async def _schemas(conn: Any) -> set[str]:
-    rows = await conn.fetch(
-        "SELECT table_schema FROM information_schema.tables WHERE table_name = 'outbox_pending' "
-        "AND table_schema = ANY($1::text[])",
-        list(AGENCIES),
-    )
-    return {r["table_schema"] for r in rows}
+@dataclass(frozen=True)
+class Asker:
+    """Where the commands go, and how long to wait for the answers."""
 
+    bootstrap: str
+    prefix: str
+    partitions: int
+    timeout_s: float = ANSWER_S
 
-async def requeue_handoff(conn: Any, sender: str, receiver: str, event_id: str, prefix: str) -> int:
-    n: int = await conn.fetchval(
-        f"WITH q AS (INSERT INTO {sender}.outbox_pending (id) SELECT id FROM {sender}.outbox "
-        "WHERE event_id = $1 AND topic = $2 RETURNING 1) SELECT count(*) FROM q",
-        uuid.UUID(event_id),
-        topics.work(receiver, prefix),
-    )
-    return n
+    @classmethod
+    def of(cls, settings: Settings, timeout_s: float = ANSWER_S) -> Asker:
+        bootstrap, _ = settings.require_infra()
+        return cls(bootstrap, settings.topic_prefix, settings.partitions, timeout_s)
+
+    async def __call__(self, commands: list[Republish]) -> dict[str, Done]:
+        return await ask(self.bootstrap, self.prefix, commands, self.partitions, self.timeout_s)
 
 
 async def lost_alerts(conn: Any, ids: list[int] | None = None) -> list[dict[str, Any]]:
-    if not await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL"):
-        return []
-    rows = await conn.fetch(
-        "SELECT id, subject, key, dossier_id, opened_at FROM monitor.alerts WHERE kind = 'lost' "
-        "AND resolved_at IS NULL AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[])) ORDER BY id",
-        ids,
-    )
-    return [dict(r) for r in rows]
+    return await queries.open_lost_alerts(conn, ids)
 
 
-async def redrive_alerts(conn: Any, alerts: list[dict[str, Any]], prefix: str) -> Outcome:
+async def redrive_alerts(asker: Asker, alerts: list[dict[str, Any]]) -> Outcome:
+    """Ask the sender of each lost handoff to publish its work message again."""
     out = Outcome(alerts=len(alerts))
-    schemas = await _schemas(conn)
-    async with conn.transaction():
-        for a in alerts:
-            sender, receiver, event_id = parse_lost(a)
-            n = await requeue_handoff(conn, sender, receiver, event_id, prefix) if sender in schemas else 0
-            out.queued += n
-            if n == 0:
+    by_sender: dict[str, list[tuple[dict[str, Any], Selected]]] = {}
+    for a in alerts:
+        sender, receiver, event_id = parse_lost(a)
+        selected = Selected(event_id=event_id, topic=topics.work(receiver, asker.prefix))
+        by_sender.setdefault(sender, []).append((a, selected))
+    commands = [c for sender, items in by_sender.items() for c in chunks(sender, [s for _, s in items])]
+    answers = await asker(commands)
+    for c in commands:
+        done = answers.get(c.command_id)
+        asked = {m.event_id for m in c.messages or ()}
+        for a, selected in by_sender[c.agency]:
+            if selected.event_id not in asked:
+                continue
+            if done is None:
+                out.not_found.append(f"{a['dossier_id']} ({a['subject']}: no answer from {c.agency})")
+            elif selected.event_id in done.missing:
                 out.not_found.append(f"{a['dossier_id']} ({a['subject']})")
+        out.queued += done.queued if done else 0
     return out
 
 
-async def redrive_dossier(conn: Any, dossier_id: str, prefix: str) -> Outcome:
+async def redrive_dossier(asker: Asker, dossier_id: str) -> Outcome:
+    """Ask every agency to publish again every work message it sent for the dossier."""
     out = Outcome()
-    work_topics = [topics.work(a, prefix) for a in AGENCIES]
-    async with conn.transaction():
-        for schema in sorted(await _schemas(conn)):
-            out.queued += await conn.fetchval(
-                f"WITH q AS (INSERT INTO {schema}.outbox_pending (id) SELECT id FROM {schema}.outbox "
-                "WHERE dossier_id = $1 AND topic = ANY($2::text[]) ORDER BY id RETURNING 1) SELECT count(*) FROM q",
-                dossier_id,
-                work_topics,
-            )
+    commands = [Republish(agency=a, dossier_id=dossier_id) for a in AGENCIES]
+    answers = await asker(commands)
+    out.queued = sum(d.queued for d in answers.values())
+    silent = [c.agency for c in commands if c.command_id not in answers]
     if out.queued == 0:
-        out.not_found.append(dossier_id)
+        out.not_found.append(dossier_id + (f" (no answer from {', '.join(silent)})" if silent else ""))
     return out
 
 
@@ -132,7 +137,7 @@ class Policy:
         return now - since >= wait
 
 
-async def auto_once(conn: Any, policy: Policy, now: datetime, prefix: str) -> Outcome:
+async def auto_once(conn: Any, asker: Asker, policy: Policy, now: datetime) -> Outcome:
     """One round of the automatic policy."""
     await conn.execute(DDL)
     alerts = await lost_alerts(conn)
@@ -144,7 +149,7 @@ async def auto_once(conn: Any, policy: Policy, now: datetime, prefix: str) -> Ou
         )
     }
     due = [a for a in alerts if policy.due(*tried.get(a["id"], (0, None)), a["opened_at"], now)]
-    out = await redrive_alerts(conn, due, prefix)
+    out = await redrive_alerts(asker, due)
     await conn.executemany(
         "INSERT INTO redrive.attempts (alert_id, attempts, last_at) VALUES ($1, 1, $2) "
         "ON CONFLICT (alert_id) DO UPDATE SET attempts = redrive.attempts.attempts + 1, last_at = $2",
@@ -189,7 +194,7 @@ ROUNDS = 5
 second after the first redrive, and an operator asking for "all lost" means those too."""
 
 
-async def redrive_all_until_finished(url: str, prefix: str, seconds: float, on_round: Any) -> tuple[Outcome, int]:
+async def redrive_all_until_finished(asker: Asker, url: str, seconds: float, on_round: Any) -> tuple[Outcome, int]:
     """Redrive every open lost alert, wait for the dossiers to finish; while some are blocked by
     lost alerts opened since (never by one already redriven here), redrive those and wait again,
     at most ROUNDS times and `seconds` in all. Returns the total outcome and how many accepted
@@ -202,11 +207,11 @@ async def redrive_all_until_finished(url: str, prefix: str, seconds: float, on_r
         conn = await asyncpg.connect(url)
         try:
             fresh = [a for a in await lost_alerts(conn) if a["id"] not in done]
-            if total.alerts and not fresh:
-                break
-            out = await redrive_alerts(conn, fresh, prefix)
         finally:
             await conn.close()
+        if total.alerts and not fresh:
+            break
+        out = await redrive_alerts(asker, fresh)
         done.update(a["id"] for a in fresh)
         total.alerts += out.alerts
         total.queued += out.queued
@@ -218,14 +223,14 @@ async def redrive_all_until_finished(url: str, prefix: str, seconds: float, on_r
     return total, still
 
 
-async def auto(url: str, prefix: str, clock: SimClock, policy: Policy, seconds: float | None, on_round: Any) -> int:
+async def auto(asker: Asker, url: str, clock: SimClock, policy: Policy, seconds: float | None, on_round: Any) -> int:
     """Run the policy every second, for `seconds` (or until interrupted); returns messages queued."""
     conn = await asyncpg.connect(url)
     total = 0
     ends = time.monotonic() + seconds if seconds is not None else None
     try:
         while ends is None or time.monotonic() < ends:
-            out = await auto_once(conn, policy, clock.now(), prefix)
+            out = await auto_once(conn, asker, policy, clock.now())
             total += out.queued
             if out.alerts:
                 on_round(out)

@@ -29,10 +29,12 @@ from contracts import topics
 from contracts.calendar import WorkingCalendar
 from contracts.chains import Chain, Step
 from contracts.clock import SimClock
+from contracts.commands import parse_command
 from contracts.envelope import parse_event
 from contracts.errors import ContractError, Problem
 from contracts.event_types import HANDOFF_RECEIVED, HANDOFF_SENT
-from runtime import outbox
+from runtime import commands, outbox
+from runtime.commands import is_command
 from runtime.db import DB_LOST, DB_RETRY_S
 from runtime.emitter import Emitter, bound
 from runtime.kafka import Assignments, commit, consumer, is_primer
@@ -108,8 +110,13 @@ class AgencyWorker:
                     continue
                 try:
                     await self.process(
-                        [(r.value, Refusal(r.topic, r.partition, r.offset, r.key, r.value, "")) for r in records]
+                        [
+                            (r.value, Refusal(r.topic, r.partition, r.offset, r.key, r.value, ""))
+                            for r in records
+                            if not is_command(r)
+                        ]
                     )
+                    await self.obey([r for r in records if is_command(r)])
                 except DB_LOST as exc:
                     # Nothing of the batch was committed: read it again from the last commit,
                     # rather than end the process and wait for the group to take it back.
@@ -126,6 +133,31 @@ class AgencyWorker:
                         CONSUMER_LAG.labels(self.agency, tp.topic, str(tp.partition)).set(max(0, lag))
         finally:
             await c.stop()
+
+    async def obey(self, records: list[Any]) -> None:
+        """Carry out the admin commands of a batch (runtime/commands.py); a command that breaks
+        the contract or names another agency goes to the dead-letter topic."""
+        if not records:
+            return
+        async with self.pool.acquire() as conn, conn.transaction():
+            refused: list[Refusal] = []
+            for r in records:
+                origin = Refusal(r.topic, r.partition, r.offset, r.key, r.value, "")
+                try:
+                    command = parse_command(r.value)
+                except ContractError as exc:
+                    refused.append(replace(origin, reason=f"admin command: {exc}"))
+                    continue
+                if command.agency != self.agency:
+                    refused.append(replace(origin, reason=f"admin command for {command.agency}, not {self.agency}"))
+                    continue
+                done = await commands.republish(conn, self.schema, command, self.prefix)
+                await commands.answer(conn, self.schema, done, self.prefix)
+                log.info("admin command carried out", command_id=command.command_id, queued=done.queued)
+            if refused:
+                await dead_letter(conn, self.schema, self.agency, self.prefix, refused)
+        self.dead_lettered += len(refused)
+        self.relay.wake()
 
     def down(self) -> bool:
         """Whether an injected outage keeps the agency from working now."""

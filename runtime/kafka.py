@@ -100,8 +100,10 @@ class AIOKafkaPublisher:
             await self._started.stop()
             self._started = None
 
-    async def publish(self, topic: str, key: bytes | None, value: bytes) -> None:
-        await self._producer.send_and_wait(topic, value, key=key)
+    async def publish(
+        self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]] | None = None
+    ) -> None:
+        await self._producer.send_and_wait(topic, value, key=key, headers=headers)
 
     async def enqueue(self, topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]:
         """Hand a message to the producer and return at once with its delivery's future: the

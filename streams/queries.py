@@ -263,3 +263,15 @@ async def series(conn: Any) -> dict[str, list[dict[str, Any]]]:
         "alerts": [{"day": d, **kinds} for d, kinds in sorted(days.items())],
         "step_hours": [{"day": r["day"].isoformat(), "p50": round(r["p50_hours"], 2)} for r in steps],
     }
+
+
+async def open_lost_alerts(conn: Any, ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """The open lost alerts (all, or those of `ids`), oldest first: what a redrive acts on."""
+    if not await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL"):
+        return []
+    rows = await conn.fetch(
+        "SELECT id, subject, key, dossier_id, opened_at FROM monitor.alerts WHERE kind = 'lost' "
+        "AND resolved_at IS NULL AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[])) ORDER BY id",
+        ids,
+    )
+    return [dict(r) for r in rows]

@@ -84,7 +84,7 @@ def cmd_redrive(args: argparse.Namespace, settings: Settings, console: Console) 
     from lienthong import redrive
 
     _, url = settings.require_infra()
-    prefix = settings.topic_prefix
+    asker = redrive.Asker.of(settings)
     if args.auto:
         policy = redrive.Policy(backoff=timedelta(minutes=args.backoff_minutes), cap=args.cap)
         console.step(
@@ -95,18 +95,19 @@ def cmd_redrive(args: argparse.Namespace, settings: Settings, console: Console) 
         def report(out: redrive.Outcome) -> None:
             console.step(f"redrove {out.alerts} alerts: {out.queued} messages queued")
 
-        queued = asyncio.run(redrive.auto(url, prefix, settings.clock(), policy, args.seconds, report))
+        queued = asyncio.run(redrive.auto(asker, url, settings.clock(), policy, args.seconds, report))
         emit_json({"queued": queued})
         return 0
 
     async def once() -> redrive.Outcome:
+        if args.dossier:
+            return await redrive.redrive_dossier(asker, args.dossier)
         conn = await asyncpg.connect(url)
         try:
-            if args.dossier:
-                return await redrive.redrive_dossier(conn, args.dossier, prefix)
-            return await redrive.redrive_alerts(conn, await redrive.lost_alerts(conn), prefix)
+            alerts = await redrive.lost_alerts(conn)
         finally:
             await conn.close()
+        return await redrive.redrive_alerts(asker, alerts)
 
     if args.all_lost and args.wait:
         console.step(f"redriving every open lost alert, waiting up to {args.wait:g} s for the dossiers to finish")
@@ -114,7 +115,7 @@ def cmd_redrive(args: argparse.Namespace, settings: Settings, console: Console) 
         def round_done(out: redrive.Outcome) -> None:
             console.step(f"{out.alerts} open lost alerts: {out.queued} messages queued again from the senders' outbox")
 
-        total, still = asyncio.run(redrive.redrive_all_until_finished(url, prefix, args.wait, round_done))
+        total, still = asyncio.run(redrive.redrive_all_until_finished(asker, url, args.wait, round_done))
         console.step(f"{still} accepted dossiers still in progress")
         emit_json({**total.as_dict(), "still_in_progress": still})
         return 0
@@ -124,7 +125,7 @@ def cmd_redrive(args: argparse.Namespace, settings: Settings, console: Console) 
         what = f"dossier {args.dossier}" if args.dossier else f"{out.alerts} open lost alerts"
         console.step(f"{what}: {out.queued} messages queued again from the senders' outboxes")
         for missing in out.not_found[:10]:
-            console.step(f"nothing to resend here for {missing}: its sender keeps no outbox in this database")
+            console.step(f"nothing resent for {missing}: its sender holds no such message or did not answer")
     result = out.as_dict()
     if args.wait:
         console.step(f"waiting up to {args.wait:g} s for the redriven dossiers to finish")

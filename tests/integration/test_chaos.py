@@ -1,61 +1,120 @@
-"""After the embedded broker lost its log, the outboxes publish again what it had acknowledged,
-and nothing a fault dropped (real broker, real PostgreSQL)."""
+"""Tools ask the owning agency to republish from its own outbox (admin commands on its work
+topic, answers on the replies topic); nothing writes into an agency's tables. After the
+embedded broker lost its log, the replay publishes again what it had acknowledged, and nothing a
+fault dropped; a redrive publishes a dropped handoff. Real broker, real PostgreSQL, a real agency."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
 from contracts import topics
 from contracts.clock import VN_TZ
-from contracts.envelope import new_event
+from contracts.commands import COMMAND_HEADER, Republish, Selected
+from contracts.envelope import Event, new_event
 from lienthong.chaos import replay_outboxes
-from runtime import db, outbox
-from runtime.kafka import AIOKafkaPublisher, ensure_topics
-from runtime.settings import Settings
-from tests.integration.conftest import Infra
+from runtime import outbox
+from runtime.ask import ask
+from runtime.kafka import AIOKafkaPublisher
+from tests.integration.conftest import Infra, running
 
 
-async def test_the_replay_after_a_broker_crash_leaves_dropped_messages_dropped(infra: Infra, tmp_path: Path) -> None:
-    name = f"it_{uuid.uuid4().hex[:10]}"
-    await db.ensure_database(infra.admin_url, name)
-    url = infra.admin_url.rsplit("/", 1)[0] + f"/{name}"
-    prefix = f"it{uuid.uuid4().hex[:8]}"
-    settings = Settings(kafka_bootstrap=infra.bootstrap, database_url=url, home=tmp_path, topic_prefix=prefix)
-    work = topics.work("motcua", prefix)
-    await ensure_topics(infra.bootstrap, [work, topics.dossier_events(prefix)], 1)
-    pool = await db.create_pool(url, max_size=2)
-    publisher = AIOKafkaPublisher(infra.bootstrap, client_id="it-portal")
-    await publisher.start()
-    try:
-        await db.apply_schema(pool, "portal")
-        at = datetime(2024, 3, 31, 19, 15, tzinfo=VN_TZ)
-        payload = {"to": "motcua", "to_step": "intake", "dossier": {}}
-        sent, dropped = (
-            new_event("handoff.sent", "portal", at, dossier_id=d, chain="lltp", payload=payload)
-            for d in ("D-SENT", "D-DROPPED")
-        )
-        async with pool.acquire() as conn, conn.transaction():
-            # The second handoff's work message is dropped by a fault: released never.
-            await outbox.add(conn, "portal", [(work, sent), (work, dropped)], {1: ()})
-        relay = outbox.OutboxRelay(pool, "portal", publisher)
-        assert await relay.publish_once() == 1
+async def _published(conn: Any, dossier_id: str) -> int:
+    """How many times the portal's relay published the work message of `dossier_id`."""
+    n: int = await conn.fetchval(
+        "SELECT count(*) FROM portal.outbox_sent s JOIN portal.outbox o USING (id) "
+        "WHERE o.dossier_id = $1 AND o.topic LIKE '%.work.motcua'",
+        dossier_id,
+    )
+    return n
 
-        assert await replay_outboxes(settings, since=time.time() - 10) == 1
 
-        conn = await asyncpg.connect(url)
+async def _until(conn: Any, dossier_id: str, times: int, seconds: float = 30.0) -> None:
+    ends = time.monotonic() + seconds
+    while await _published(conn, dossier_id) != times:
+        assert time.monotonic() < ends, f"{dossier_id} not published {times} times within {seconds} s"
+        await asyncio.sleep(0.2)
+
+
+def _handoffs() -> tuple[Event, Event]:
+    at = datetime(2024, 3, 31, 19, 15, tzinfo=VN_TZ)
+    payload = {"to": "motcua", "to_step": "intake", "dossier": {}}
+    sent, dropped = (
+        new_event("handoff.sent", "portal", at, dossier_id=d, chain="lltp", payload=payload)
+        for d in ("D-SENT", "D-DROPPED")
+    )
+    return sent, dropped
+
+
+async def test_the_owner_replays_what_the_broker_lost_and_redrives_what_a_fault_dropped(
+    infra: Infra, tmp_path: Path
+) -> None:
+    async with running(infra, ["portal"], tmp_path) as stack:
+        settings = stack.settings
+        prefix = settings.topic_prefix
+        work = topics.work("motcua", prefix)
+        sent, dropped = _handoffs()
+        conn = await asyncpg.connect(settings.database_url)
         try:
-            queued = await conn.fetch(
-                "SELECT o.dossier_id FROM portal.outbox_pending p JOIN portal.outbox o USING (id) ORDER BY p.seq"
+            async with conn.transaction():
+                # The second handoff's work message is dropped by a fault: released never.
+                await outbox.add(conn, "portal", [(work, sent), (work, dropped)], {1: ()})
+            await _until(conn, "D-SENT", 1)
+
+            # The broker lost its log: the portal publishes again what it had acknowledged only.
+            assert await replay_outboxes(settings, since=time.time() - 60) == 1
+            await _until(conn, "D-SENT", 2)
+            assert await _published(conn, "D-DROPPED") == 0
+
+            # A redrive of the dropped handoff: its sender publishes it; an id it never sent is
+            # reported missing, not invented.
+            unknown = str(uuid.uuid4())
+            command = Republish(
+                agency="portal",
+                messages=(Selected(event_id=dropped.event_id, topic=work), Selected(event_id=unknown)),
             )
+            answers = await ask(infra.bootstrap, prefix, [command], settings.partitions)
+            assert answers[command.command_id].queued == 1
+            assert answers[command.command_id].missing == (unknown,)
+            await _until(conn, "D-DROPPED", 1)
         finally:
             await conn.close()
-        assert [r["dossier_id"] for r in queued] == ["D-SENT"]
-        assert await relay.publish_once() == 1  # published again; the dropped one still never
-    finally:
-        await publisher.stop()
-        await pool.close()
+
+
+async def test_a_bad_admin_command_is_dead_lettered_and_the_agency_still_answers(infra: Infra, tmp_path: Path) -> None:
+    async with running(infra, ["portal"], tmp_path) as stack:
+        settings = stack.settings
+        prefix = settings.topic_prefix
+        publisher = AIOKafkaPublisher(infra.bootstrap, client_id="it-bad-command")
+        await publisher.start()
+        try:
+            header = [(COMMAND_HEADER, b"1")]
+            await publisher.publish(topics.work("portal", prefix), b"k", b'{"command": "delete_everything"}', header)
+            elsewhere = Republish(agency="hotich", dossier_id="D-1").to_json()
+            await publisher.publish(topics.work("portal", prefix), b"k", elsewhere, header)
+        finally:
+            await publisher.stop()
+        command = Republish(agency="portal", dossier_id="D-NONE")
+        answers = await ask(infra.bootstrap, prefix, [command], settings.partitions)
+        assert answers[command.command_id].queued == 0
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            reasons = [
+                r["reason"]
+                for r in await conn.fetch(
+                    "SELECT convert_from(value, 'UTF8')::jsonb ->> 'reason' AS reason FROM portal.outbox "
+                    "WHERE topic = $1 ORDER BY id",
+                    topics.dead_letter(prefix),
+                )
+            ]
+        finally:
+            await conn.close()
+        assert len(reasons) == 2, reasons
+        assert reasons[0].startswith("admin command: "), reasons
+        assert reasons[1] == "admin command for hotich, not portal"

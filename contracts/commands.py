@@ -1,0 +1,106 @@
+"""Admin commands: how a tool asks an agency to act on its own outbox, and how the agency answers.
+
+No process writes into another process's tables. When an operator redrives a lost dossier, or
+the chaos harness replays what a crashed broker lost, it asks the agency that sent the messages:
+a `republish` command goes on that agency's work topic, marked by the `COMMAND_HEADER` header;
+the agency queues the selected messages of its own outbox again (its relay publishes them) and
+answers with a `Done` on the `admin-replies` topic. Each receiver's inbox drops an event it
+already applied, so republishing is always safe.
+
+Exactly one selector per command:
+- `messages`: these event ids (each optionally only its copy on one topic): a lost handoff;
+- `dossier_id`: every work message the agency sent for the dossier;
+- `sent_since`: every work message the broker acknowledged since that time (Unix seconds).
+
+A message a fault never released is queued by `messages` and `dossier_id` (that is what a
+redrive is for) but never by `sent_since`, which replays only what had been published.
+
+An agency that does not implement commands (an integrator's system) ignores messages carrying
+the header; the asker then reports that no answer came, and the owner must resend by its own means.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from contracts.errors import ContractError, Problem
+
+COMMAND_HEADER = "lienthong-command"
+"""Header that marks a message on a work topic as an admin command, not a handoff."""
+
+MAX_MESSAGES = 2000
+"""Event ids per command at most: a command stays far below the broker's 1 MB message limit."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Selected(_Model):
+    event_id: str
+    topic: str | None = None
+    """Only the copy on this topic (a handoff's work message, not its lifecycle copy)."""
+
+
+class Republish(_Model):
+    command: Literal["republish"] = "republish"
+    command_id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    agency: str
+    """The agency that must act: the one whose outbox holds the messages."""
+    messages: tuple[Selected, ...] | None = Field(default=None, max_length=MAX_MESSAGES)
+    dossier_id: str | None = None
+    sent_since: float | None = None
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> Republish:
+        given = [n for n in ("messages", "dossier_id", "sent_since") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of messages, dossier_id, sent_since (got {given or 'none'})")
+        return self
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode()
+
+
+class Done(_Model):
+    """The agency's answer: how many messages it queued, and which selected event ids it does not hold."""
+
+    command_id: str
+    agency: str
+    queued: int
+    missing: tuple[str, ...] = ()
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+M = TypeVar("M", bound=_Model)
+
+
+def _parse(model: type[M], raw: bytes) -> M:
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise ContractError(
+            [Problem("$." + ".".join(str(p) for p in e["loc"]) if e["loc"] else "$", e["msg"]) for e in exc.errors()]
+        ) from exc
+
+
+def parse_command(raw: bytes) -> Republish:
+    """Decode a command; ContractError says why it was refused."""
+    return _parse(Republish, raw)
+
+
+def parse_done(raw: bytes) -> Done:
+    return _parse(Done, raw)
+
+
+def chunks(agency: str, selected: list[Selected]) -> list[Republish]:
+    """Commands for `agency` that together select `selected`, each within MAX_MESSAGES."""
+    return [
+        Republish(agency=agency, messages=tuple(selected[i : i + MAX_MESSAGES]))
+        for i in range(0, len(selected), MAX_MESSAGES)
+    ]

@@ -1,0 +1,108 @@
+"""Asking agencies to act (contracts/commands.py): send the commands on their work topics and
+collect the answers from the replies topic, for at most a given time.
+
+The replies topic is read from its end as it was before the first command went out, with no
+consumer group: every asker sees every answer and keeps those to its own commands."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from contracts import topics
+from contracts.commands import COMMAND_HEADER, Done, Republish, parse_done
+from contracts.errors import ContractError
+from runtime.kafka import AIOKafkaPublisher, ensure_topics
+
+log = structlog.get_logger()
+
+ANSWER_S = 30.0
+"""Real seconds to wait for the answers by default: an agency in a simulated outage, or whose
+group is rejoining after a broker restart, answers once it reads its work topic again."""
+
+
+class Asking:
+    """One round of questions: `open` (the replies are read from here on), `send` commands, then
+    `collect` the answers. `send` and `collect` are apart so the asker can do something between
+    them: the chaos harness sends while the agencies are frozen and collects once they run."""
+
+    def __init__(self, bootstrap: str, prefix: str, partitions: int) -> None:
+        self._bootstrap = bootstrap
+        self._prefix = prefix
+        self._partitions = partitions
+        self._reader = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="lienthong-ask"
+        )
+        self._publisher = AIOKafkaPublisher(bootstrap, client_id="lienthong-ask")
+        self._wanted: set[str] = set()
+
+    async def __aenter__(self) -> Asking:
+        replies = topics.admin_replies(self._prefix)
+        await ensure_topics(self._bootstrap, [replies], self._partitions)
+        await self._reader.start()
+        try:
+            owned = [TopicPartition(replies, p) for p in sorted(await _partitions(self._reader, replies))]
+            self._reader.assign(owned)
+            await self._reader.seek_to_end(*owned)
+            for tp in owned:
+                await self._reader.position(tp)  # resolve "the end" now, before any answer can exist
+            await self._publisher.start()
+        except BaseException:
+            await self._reader.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self._publisher.stop()
+        await self._reader.stop()
+
+    async def send(self, commands: list[Republish]) -> None:
+        await ensure_topics(self._bootstrap, {topics.work(c.agency, self._prefix) for c in commands}, self._partitions)
+        for c in commands:
+            await self._publisher.publish(
+                topics.work(c.agency, self._prefix),
+                c.command_id.encode(),
+                c.to_json(),
+                headers=[(COMMAND_HEADER, b"1")],
+            )
+            self._wanted.add(c.command_id)
+
+    async def collect(self, timeout_s: float = ANSWER_S) -> dict[str, Done]:
+        """The answers to the commands sent, as they come, for at most `timeout_s`."""
+        answers: dict[str, Done] = {}
+        ends = time.monotonic() + timeout_s
+        while self._wanted - answers.keys() and time.monotonic() < ends:
+            batches = await self._reader.getmany(timeout_ms=200)
+            for record in (r for rs in batches.values() for r in rs):
+                try:
+                    done = parse_done(record.value)
+                except ContractError as exc:
+                    log.warning("unreadable answer on the replies topic", offset=record.offset, error=str(exc))
+                    continue
+                if done.command_id in self._wanted:
+                    answers[done.command_id] = done
+        return answers
+
+
+async def ask(
+    bootstrap: str, prefix: str, commands: list[Republish], partitions: int, timeout_s: float = ANSWER_S
+) -> dict[str, Done]:
+    """Send `commands`; returns the answers that came within `timeout_s`, by command id."""
+    if not commands:
+        return {}
+    async with Asking(bootstrap, prefix, partitions) as asking:
+        await asking.send(commands)
+        return await asking.collect(timeout_s)
+
+
+async def _partitions(reader: AIOKafkaConsumer, topic: str) -> set[int]:
+    ends = time.monotonic() + 10.0
+    while True:
+        found = reader.partitions_for_topic(topic)
+        if found or time.monotonic() > ends:
+            return set(found or {0})
+        await reader.topics()  # asks the cluster again: the topic was perhaps just created
+        await asyncio.sleep(0.2)
