@@ -23,17 +23,17 @@ from contracts.chains import CHAIN_NAMES
 from contracts.clock import VN_TZ, SimClock
 from contracts.dossiers import INSURED_TYPES
 from contracts.event_types import STEP_REJECTED
-from lienthong.chaos import record as chaos_record
-from lienthong.chaos import record_windows, run_process_faults
 from lienthong.ui import Console
-from lienthong.workload.arrivals import schedule
-from lienthong.workload.baddata import spoil
-from lienthong.workload.citizens import CitizenFactory
-from lienthong.workload.profiles import BAD_DATA_KINDS, Profile, load_curve
 from runtime.settings import Settings
 from services.portal.api import SIM_TIME_HEADER
+from simulation.chaos import record as chaos_record
+from simulation.chaos import record_windows, run_process_faults
 from simulation.faults.inject import Hit, Injector
 from simulation.sabotage import TruthRow
+from simulation.workload.arrivals import schedule
+from simulation.workload.baddata import spoil
+from simulation.workload.citizens import CitizenFactory
+from simulation.workload.profiles import BAD_DATA_KINDS, Profile, load_curve
 
 CONCURRENCY = 32
 TAIL_DAYS = 21

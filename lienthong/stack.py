@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import subprocess
@@ -20,7 +19,8 @@ from contracts import topics
 from contracts.topics import AGENCIES
 from deploy import kafka_cluster
 from deploy.embedded import free_port, pid_alive, port_open, start_broker, start_postgres, stop_pid
-from lienthong.processes import PROCESSES, process_of, replica_names
+from deploy.processes import PROCESSES, process_of, replica_names
+from deploy.state import read_state, write_state
 from lienthong.ui import Console
 from runtime.db import ensure_database
 from runtime.kafka import delete_topics, ensure_topics
@@ -29,29 +29,6 @@ from runtime.settings import Settings
 DATABASE = "lienthong"
 RESET_SCHEMAS: tuple[str, ...] = (*AGENCIES, "monitor", "sim")
 """Schemas a new simulation wipes: the simulators', the monitor's and the ground truth."""
-
-
-def read_state(path: Path) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads(path.read_text())
-        return data
-    except (OSError, ValueError):
-        return {}
-
-
-def write_state(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(_public(data), indent=1))
-    tmp.replace(path)
-
-
-def _public(data: Any) -> Any:
-    """Drop in-process handles (keys starting with "_") before writing state to disk."""
-    if isinstance(data, dict):
-        return {k: _public(v) for k, v in data.items() if not str(k).startswith("_")}
-    if isinstance(data, list):
-        return [_public(v) for v in data]
-    return data
 
 
 def up(

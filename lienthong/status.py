@@ -11,8 +11,8 @@ import aiohttp
 import asyncpg
 
 from deploy import kafka_cluster
-from lienthong.processes import PROCESSES, process_of
-from lienthong.stack import read_state
+from deploy.processes import PROCESSES, process_of
+from deploy.state import read_state
 from runtime.settings import Settings
 
 

@@ -26,8 +26,8 @@ from locust.exception import RescheduleTask
 
 from contracts.clock import SimClock
 from contracts.dossiers import BENEFICIARY_TYPES, INSURED_TYPES
-from lienthong.workload.baddata import spoil
-from lienthong.workload.citizens import CitizenFactory
+from simulation.workload.baddata import spoil
+from simulation.workload.citizens import CitizenFactory
 
 EDGE_REFUSED = ("missing_id", "malformed_id")
 """Bad data the portal refuses at once (422)."""

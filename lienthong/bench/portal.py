@@ -25,7 +25,7 @@ import aiohttp
 
 from deploy.embedded import free_port, stop_pid
 from lienthong.bench.child import ROOT, last_json
-from lienthong.workload.citizens import CitizenFactory
+from simulation.workload.citizens import CitizenFactory
 
 P99_LIMIT_MS = 250.0
 CONCURRENCY = (4, 8, 16, 32, 64)

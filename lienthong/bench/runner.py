@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from contracts.clock import VN_TZ
+from deploy import state
+from deploy.processes import PROCESSES
 from lienthong.bench import deadlines, monitor, portal
 from lienthong.bench.child import last_json
-from lienthong.processes import PROCESSES
 from lienthong.ui import Console
 from runtime.settings import Settings, clock_env
 
@@ -105,11 +106,11 @@ def _stacked(
 
     for broker in order if {"monitor", "chains", "portal"} & set(parts) else []:
         settings = stack.up(replace(settings, broker=broker), console)
-        name = stack.read_state(settings.home.resolve() / "stack.json").get("broker", {}).get("kind", "tansu")
+        name = state.read_state(settings.home.resolve() / "stack.json").get("broker", {}).get("kind", "tansu")
         figures = side.setdefault(name, {})
         if "monitor" in parts:
             bootstrap, _ = settings.require_infra()
-            admin = stack.read_state(settings.home.resolve() / "stack.json").get("postgres", {}).get("admin_url")
+            admin = state.read_state(settings.home.resolve() / "stack.json").get("postgres", {}).get("admin_url")
             if not admin:
                 raise RuntimeError("the monitor benchmark needs the embedded PostgreSQL (it makes a database)")
             home = settings.home.resolve() / "bench"

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from contracts.clock import VN_TZ
+from deploy import state
+from deploy.processes import parse_replicas
 from lienthong.commands import emit_json
 from lienthong.commands.stack import broker_options, with_broker
-from lienthong.processes import parse_replicas
 from lienthong.ui import Console, table
 from runtime.settings import Settings, clock_env
 from simulation.port import injector as faults_of
@@ -29,15 +30,14 @@ def run_lead(home: Path) -> float:
     agency's consumer assigned) with a margin. A handoff sent before its receiver's consumer is
     assigned waits unacknowledged, which the monitor rightly reports as lost (33 alerts at the
     start of a half-year run whose services were ready 10 s after its clock started)."""
-    from lienthong import stack
 
-    ready = stack.read_state(home / "stack.json").get("ready_s")
+    ready = state.read_state(home / "stack.json").get("ready_s")
     return RUN_LEAD_S if ready is None else min(MAX_RUN_LEAD_S, max(RUN_LEAD_S, 1.25 * float(ready) + 2.0))
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from lienthong import run, stack
-    from lienthong.workload import profiles
+    from simulation.workload import profiles
 
     profile = profiles.load(args.profile)
     speed = args.speed or profile.speed
@@ -69,7 +69,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     setup_s = time.monotonic() - setup_started
     ready_s = asyncio.run(_consumers_ready(home, anchor - lead))
     if ready_s is not None:
-        stack.write_state(home / "stack.json", {**stack.read_state(home / "stack.json"), "ready_s": round(ready_s, 2)})
+        state.write_state(home / "stack.json", {**state.read_state(home / "stack.json"), "ready_s": round(ready_s, 2)})
         if ready_s > lead:
             console.step(
                 f"warning: the services were ready {ready_s - lead:.1f} s after the run's clock started "
@@ -78,7 +78,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     summary = asyncio.run(
         run.run(profile, settings, settings.clock(), console, settle_s=args.settle, injector=injector)
     )
-    from lienthong.chaos import stamping
+    from simulation.chaos import stamping
 
     summary["stamping"] = {"bound_s": bound, **asyncio.run(stamping(home))}
     if summary["stamping"]["clamped"]:
@@ -112,7 +112,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
 async def _consumers_ready(home: Path, since: float) -> float | None:
     """Seconds from `since` until every agency's consumer had its partitions (None: not within
     the rejoin timeout, e.g. an agency run elsewhere)."""
-    from lienthong.chaos import rejoined
+    from simulation.chaos import rejoined
 
     at = await rejoined(home, since)
     return None if at is None else at - since

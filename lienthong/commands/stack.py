@@ -6,8 +6,8 @@ import argparse
 from dataclasses import replace
 from typing import Any
 
+from deploy.processes import parse_replicas
 from lienthong.commands import emit_json
-from lienthong.processes import parse_replicas
 from lienthong.ui import Console, table
 from runtime.settings import Settings
 

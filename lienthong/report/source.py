@@ -12,7 +12,7 @@ import asyncpg
 import yaml
 
 from lienthong.report.statistics import DossierFacts
-from lienthong.workload.citizens import AREAS_DIR
+from simulation.workload.citizens import AREAS_DIR
 
 QUERY = """
 SELECT s.dossier_id, s.chain, s.occurred_at AS submitted_at, s.payload AS submitted,

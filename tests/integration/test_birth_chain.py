@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from contracts import topics
 from lienthong.verify import verify
-from lienthong.workload.citizens import CitizenFactory
+from simulation.workload.citizens import CitizenFactory
 from tests.integration.conftest import BROKERS, Agencies, Infra, running
 
 pytestmark = [pytest.mark.integration, pytest.mark.parametrize("infra", BROKERS, indirect=True)]

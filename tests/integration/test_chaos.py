@@ -18,10 +18,10 @@ from contracts import topics
 from contracts.clock import VN_TZ
 from contracts.commands import COMMAND_HEADER, Republish, Selected
 from contracts.envelope import Event, new_event
-from lienthong.chaos import replay_outboxes
 from runtime import outbox
 from runtime.ask import ask
 from runtime.kafka import AIOKafkaPublisher
+from simulation.chaos import replay_outboxes
 from tests.integration.conftest import Infra, running
 
 

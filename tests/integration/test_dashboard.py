@@ -16,7 +16,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from dashboard.app import build
-from lienthong.workload.citizens import CitizenFactory
+from simulation.workload.citizens import CitizenFactory
 from tests.integration.conftest import Infra, monitor_process, running
 from tests.integration.test_birth_chain import submit
 

@@ -20,10 +20,10 @@ import pytest
 import yaml
 
 from lienthong import score
-from lienthong.chaos import record_windows
-from lienthong.workload.citizens import CitizenFactory
+from simulation.chaos import record_windows
 from simulation.faults.catalogue import FAULTS_DIR
 from simulation.port import injector as faults_of
+from simulation.workload.citizens import CitizenFactory
 from streams.rules import TICK_S, default_rules
 from tests.integration.conftest import SIM_EPOCH, Agencies, Infra, monitor_process, running
 from tests.integration.test_birth_chain import submit

@@ -11,8 +11,8 @@ import asyncpg
 import pytest
 
 from lienthong.verify import verify
-from lienthong.workload.baddata import spoil
-from lienthong.workload.citizens import CitizenFactory
+from simulation.workload.baddata import spoil
+from simulation.workload.citizens import CitizenFactory
 from tests.integration.conftest import Agencies, Infra, running
 from tests.integration.test_birth_chain import submit, wait_closed
 

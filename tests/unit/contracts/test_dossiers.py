@@ -10,7 +10,7 @@ import pytest
 
 from contracts.dossiers import DEATH_PROCEDURES, parse_submission
 from contracts.errors import ContractError
-from lienthong.workload.citizens import CitizenFactory
+from simulation.workload.citizens import CitizenFactory
 
 TODAY = date(2024, 3, 4)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from contracts.clock import VN_TZ
 from lienthong.run import Final, Planned, summarise
-from lienthong.workload.profiles import load
+from simulation.workload.profiles import load
 
 AT = datetime(2024, 1, 8, 9, tzinfo=VN_TZ)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from deploy import state
 from lienthong import stack
 from lienthong.ui import Console
 from runtime.settings import Settings
@@ -30,5 +31,5 @@ def test_a_broker_started_before_postgresql_failed_is_recorded_for_down(
     monkeypatch.setattr(stack, "start_postgres", failing_postgres)
     with pytest.raises(TimeoutError):
         stack.ensure_infra(Settings(home=tmp_path), Console(quiet=True))
-    recorded = stack.read_state(tmp_path / "stack.json")
+    recorded = state.read_state(tmp_path / "stack.json")
     assert recorded["broker"] == broker

@@ -11,12 +11,12 @@ from contracts.clock import VN_TZ
 from contracts.dossiers import parse_submission
 from contracts.identity import Sex, parse_personal_id
 from contracts.states import PortalStatus
-from lienthong.workload.citizens import CitizenFactory
 from services.bhxh.domain import BhytCard, child_bhyt_card
 from services.cutru.domain import residence_problem
 from services.hotich.domain import Refused, Registered, decide_birth
 from services.motcua.domain import receipt_code
 from services.portal.domain import plan_submission, verdict
+from simulation.workload.citizens import CitizenFactory
 
 TODAY = date(2024, 3, 4)
 

@@ -13,7 +13,7 @@ import signal
 import time
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import asyncpg
@@ -26,9 +26,8 @@ from contracts.event_types import CLOCK_MARK
 from contracts.topics import AGENCIES
 from deploy import kafka_cluster
 from deploy.embedded import pid_alive, start_broker, stop_pid
-from lienthong.processes import process_of
-from lienthong.stack import read_state, write_state
-from lienthong.ui import Console
+from deploy.processes import process_of
+from deploy.state import read_state, write_state
 from runtime.ask import ANSWER_S, Asking, ask
 from runtime.kafka import ensure_topics, prime
 from runtime.settings import Settings
@@ -42,6 +41,12 @@ BROKER_LOSS_S = 10.0
 REJOIN_TIMEOUT_S = 120.0
 RESTART_TIMEOUT_S = 90.0
 CLOSE_GRACE_S = 1.0
+
+
+class Progress(Protocol):
+    """Where the harness reports what it does (the CLI's console)."""
+
+    def step(self, text: str) -> None: ...
 
 
 def subject(f: Fault) -> str:
@@ -64,7 +69,7 @@ async def record_windows(settings: Settings, injector: Injector) -> int:
 
 
 async def run_process_faults(
-    settings: Settings, clock: SimClock, injector: Injector, console: Console, done: list[dict[str, str]]
+    settings: Settings, clock: SimClock, injector: Injector, console: Progress, done: list[dict[str, str]]
 ) -> None:
     """Inject each process fault when sim time reaches its window, appending what happened to
     `done`; returns when all are done."""

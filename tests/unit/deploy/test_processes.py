@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from contracts.topics import AGENCIES
-from lienthong.processes import parse_replicas, process_of, replica_names
+from deploy.processes import parse_replicas, process_of, replica_names
 
 
 def test_replicas_of_named_processes_and_all() -> None:

@@ -10,8 +10,8 @@ import pytest
 
 from contracts.calendar import OFFICE_CLOSE, OFFICE_OPEN, WorkingCalendar
 from contracts.config import ConfigError
-from lienthong.workload import profiles
-from lienthong.workload.arrivals import schedule, spread
+from simulation.workload import profiles
+from simulation.workload.arrivals import schedule, spread
 
 cal = WorkingCalendar()
 

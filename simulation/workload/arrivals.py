@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 from contracts.calendar import OFFICE_CLOSE, OFFICE_OPEN, WorkingCalendar
 from contracts.clock import VN_TZ
-from lienthong.workload.profiles import ArrivalCurve, Profile
+from simulation.workload.profiles import ArrivalCurve, Profile
 
 
 @dataclass(frozen=True, order=True)
