@@ -13,7 +13,6 @@ import hmac
 import json
 import os
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from importlib import resources
@@ -24,6 +23,7 @@ import aiohttp
 import asyncpg
 import structlog
 from aiohttp import web
+from aiohttp_sse import sse_response
 
 from contracts.identity import mask_personal_id
 from lienthong import redrive
@@ -39,6 +39,8 @@ and a sender that answers later still republishes (the answer only reports the c
 log = structlog.get_logger()
 
 FEED_POLL_S = 1.0
+FEED_PING_S = 15.0
+"""A comment line this often keeps proxies and the browser from closing a quiet feed."""
 FEED_OVERLAP_S = 10.0
 """The feed re-reads changes this far back: a change is stamped inside the monitor's transaction,
 which commits a little later."""
@@ -226,34 +228,37 @@ class Dashboard:
         return self.settings.clock().now().isoformat()
 
     async def feed(self, request: web.Request) -> web.StreamResponse:
-        """Server-sent events: `alert` for each alert raised, resolved or acknowledged."""
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
-        await resp.prepare(request)
-        given = request.headers.get("Last-Event-ID") or request.query.get("after")
-        try:
-            last_id = int(given) if given else await self._recent_start()
-        except ValueError:
-            last_id = 0
-        since: datetime | None = None
-        sent: dict[int, tuple[Any, ...]] = {}
-        await resp.write(b"retry: 2000\n\n")
-        while True:
-            if await self._ready():
-                assert self.pool is not None
-                async with self.pool.acquire() as conn:
-                    now = await conn.fetchval("SELECT clock_timestamp() - make_interval(secs => $1)", FEED_OVERLAP_S)
-                    rows = await queries.alert_changes(conn, last_id, since)
-                since = now
-                for a in rows:
-                    version = (a.get("resolved_at"), a.get("acknowledged_at"))
-                    if sent.get(a["id"]) == version:
-                        continue
-                    sent[a["id"]] = version
-                    last_id = max(last_id, a["id"])
-                    a.pop("changed_at", None)
-                    await resp.write(f"id: {last_id}\nevent: alert\ndata: {_dumps(a)}\n\n".encode())
-            await resp.write(f": {time.time():.0f}\n\n".encode())  # keeps proxies and the browser awake
-            await asyncio.sleep(FEED_POLL_S)
+        """Server-sent events: `alert` for each alert raised, resolved or acknowledged (framing,
+        keep-alive pings and Last-Event-ID by aiohttp-sse)."""
+        async with sse_response(request, ping_interval=FEED_PING_S, sep="\n") as resp:
+            given = resp.last_event_id or request.query.get("after")
+            try:
+                last_id = int(given) if given else await self._recent_start()
+            except ValueError:
+                last_id = 0
+            since: datetime | None = None
+            sent: dict[int, tuple[Any, ...]] = {}
+            first = True
+            while resp.is_connected():
+                if await self._ready():
+                    assert self.pool is not None
+                    async with self.pool.acquire() as conn:
+                        now = await conn.fetchval(
+                            "SELECT clock_timestamp() - make_interval(secs => $1)", FEED_OVERLAP_S
+                        )
+                        rows = await queries.alert_changes(conn, last_id, since)
+                    since = now
+                    for a in rows:
+                        version = (a.get("resolved_at"), a.get("acknowledged_at"))
+                        if sent.get(a["id"]) == version:
+                            continue
+                        sent[a["id"]] = version
+                        last_id = max(last_id, a["id"])
+                        a.pop("changed_at", None)
+                        await resp.send(_dumps(a), id=str(last_id), event="alert", retry=2000 if first else None)
+                        first = False
+                await asyncio.sleep(FEED_POLL_S)
+        return resp
 
     async def _recent_start(self) -> int:
         """A new subscriber gets the newest FEED_BACKLOG alerts first, not the whole history."""

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +57,7 @@ def start_fresh(
     asyncio.run(_reset(settings))
     stack["clock"] = clock
     write_state(home / "stack.json", stack)
-    settings = replace(settings, **clock)
+    settings = settings.replace(**clock)
     _ensure_services(settings, home, stack, console, external, env, replicas)
     return settings
 
@@ -95,7 +94,7 @@ def ensure_infra(settings: Settings, console: Console) -> tuple[Settings, dict[s
             "database_url": url,
         }
     write_state(home / "stack.json", stack)
-    settings = replace(settings, kafka_bootstrap=stack["kafka_bootstrap"], database_url=stack["database_url"])
+    settings = settings.replace(kafka_bootstrap=stack["kafka_bootstrap"], database_url=stack["database_url"])
     asyncio.run(_prepare(settings, stack.get("postgres", {}).get("admin_url")))
     return settings, stack
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from contracts.chains import Chain, load_chains
 from contracts.clock import VN_TZ, SimClock
@@ -24,14 +26,19 @@ from contracts.topic_layout import load as load_topic_layout
 BROKERS = ("tansu", "kafka")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
+    """Every `LT_*` setting, typed: pydantic-settings parses them, and a bad value is refused
+    with the variable's name. Built from keyword arguments alone (a test, a tool): only
+    `from_env` reads the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="LT_", frozen=True, extra="forbid", env_ignore_empty=True)
+
     kafka_bootstrap: str | None = None
     database_url: str | None = None
-    broker: str = ""
+    broker: Literal["", "tansu", "kafka"] = ""
     """Which broker `lienthong up` runs: `tansu` (embedded, no Java) or `kafka` (an Apache Kafka
     cluster on loopback); empty: the one already running, else tansu."""
-    brokers: int = 0
+    brokers: int = Field(default=0, ge=0)
     """Nodes of the local Kafka cluster; 0: the running cluster's size, else 3."""
     topics_file: Path | None = None
     """The topics file (partitions, replication, retention); default contracts/topics.yaml."""
@@ -71,26 +78,38 @@ class Settings:
     """Where the catalogue and scenarios live, when not the repository's scenarios/faults/."""
 
     @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+    @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = env.get(f"LT_{f.name.upper()}")
-            if raw is None or raw == "":
-                continue
-            values[f.name] = _convert(f.name, str(f.type), raw)
-        if values.get("broker", "tansu") not in BROKERS:
-            raise ValueError(f"LT_BROKER={values['broker']!r}: expected one of {', '.join(BROKERS)}")
-        if values.get("brokers", 1) < 1:
-            raise ValueError(f"LT_BROKERS={values['brokers']}: a cluster needs at least 1 broker")
+        values: dict[str, Any] = {
+            name: env[f"LT_{name.upper()}"] for name in cls.model_fields if env.get(f"LT_{name.upper()}", "") != ""
+        }
+        if values.get("brokers") in ("0",):
+            raise ValueError("LT_BROKERS=0: a cluster needs at least 1 broker")
         if "partitions" not in values:
-            values["partitions"] = load_topic_layout(values.get("topics_file")).partitions
-        settings = cls(**values)
+            values["partitions"] = load_topic_layout(
+                Path(values["topics_file"]) if "topics_file" in values else None
+            ).partitions
+        settings = _validated(cls, values)
         stack = settings.embedded_stack()
         fallback = {"kafka_bootstrap": stack.get("kafka_bootstrap"), "database_url": stack.get("database_url")}
         if "sim_epoch" not in values and stack.get("clock"):
             fallback.update(stack["clock"])
-        return cls(**{**{k: v for k, v in fallback.items() if v is not None}, **values})
+        return _validated(cls, {**{k: v for k, v in fallback.items() if v is not None}, **values})
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with `changes` applied, validated like the original."""
+        return _validated(type(self), {**self.model_dump(), **changes})
 
     @property
     def external_infra(self) -> bool:
@@ -152,14 +171,12 @@ def clock_env(epoch: datetime, anchor: float, speed: float, max_lag_s: float) ->
     }
 
 
-def _convert(name: str, type_name: str, raw: str) -> Any:
+def _validated(cls: type[Settings], values: dict[str, Any]) -> Settings:
+    """`cls(**values)`, with every bad value named by its variable (`LT_PARTITIONS='x': ...`)."""
     try:
-        if "Path" in type_name:
-            return Path(raw)
-        if type_name.startswith("int"):
-            return int(raw)
-        if type_name.startswith("float"):
-            return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"LT_{name.upper()}={raw!r}: {exc}") from exc
-    return raw
+        return cls.model_validate(values)
+    except ValidationError as exc:
+        problems = [
+            f"LT_{'_'.join(str(p) for p in e['loc'][:1]).upper()}={e['input']!r}: {e['msg']}" for e in exc.errors()
+        ]
+        raise ValueError("; ".join(problems)) from None

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import platform
 import time
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -105,7 +104,7 @@ def _stacked(
     from lienthong import stack
 
     for broker in order if {"monitor", "chains", "portal"} & set(parts) else []:
-        settings = stack.up(replace(settings, broker=broker), console)
+        settings = stack.up(settings.replace(broker=broker), console)
         name = state.read_state(settings.home.resolve() / "stack.json").get("broker", {}).get("kind", "tansu")
         figures = side.setdefault(name, {})
         if "monitor" in parts:
@@ -126,6 +125,6 @@ def _stacked(
             k: round(side[second][k] / side[first][k], 3) for k in COMPARED if side[first].get(k) and k in side[second]
         }
     if "portal" in parts:
-        result.update(portal_capacity(replace(settings), console))
+        result.update(portal_capacity(settings, console))
     result["bench_s"] = round(time.monotonic() - started, 1)
     return result

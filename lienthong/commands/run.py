@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
         raise ValueError("--speed must be positive")
     epoch = datetime.combine(profile.start, datetime.min.time(), VN_TZ)
     faults = {"faults": args.faults, "fault_start": epoch.isoformat(), "fault_days": float(profile.days)}
-    injector = faults_of(replace(settings, sim_speed=speed, **faults))  # a bad scenario fails here, early
+    injector = faults_of(settings.replace(sim_speed=speed, **faults))  # a bad scenario fails here, early
     # The broker and PostgreSQL first: a cold start of either (a Kafka cluster, a new database)
     # takes longer than any lead, and a clock started before them left the monitor a day of sim
     # time behind (the faults e2e run missed lost alerts that way). The lead then only covers the

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from typing import Any
 
 from deploy.processes import parse_replicas
@@ -26,8 +25,7 @@ def with_broker(args: argparse.Namespace, settings: Settings) -> Settings:
         raise ValueError(f"--brokers {args.brokers}: a cluster needs at least 1 broker")
     if getattr(args, "brokers", None) and (args.broker or settings.broker or "kafka") != "kafka":
         raise ValueError("--brokers sizes an Apache Kafka cluster: use it with --broker kafka")
-    return replace(
-        settings,
+    return settings.replace(
         broker=getattr(args, "broker", None) or settings.broker,
         brokers=getattr(args, "brokers", None) or settings.brokers,
     )

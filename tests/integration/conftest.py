@@ -16,7 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -172,7 +172,7 @@ async def running(infra: Infra, names: list[str], tmp: Path, **overrides: Any) -
     tasks = []
     for name in names:
         ports[name] = base.portal_port if name == "portal" else free_port()
-        settings = base if name == "portal" else replace(base, service_port=ports[name])
+        settings = base if name == "portal" else base.replace(service_port=ports[name])
         tasks.append(asyncio.create_task(serve(agency_spec(name), settings, stop), name=f"agency-{name}"))
     try:
         await wait_ready(ports)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ async def sse_alerts(http: aiohttp.ClientSession, url: str, want: int, timeout: 
         assert r.headers["Content-Type"].startswith("text/event-stream")
         event = None
         async for raw in r.content:
-            line = raw.decode().rstrip("\n")
+            line = raw.decode().rstrip("\r\n")  # the spec allows either line end
             if line.startswith("event: "):
                 event = line.removeprefix("event: ")
             elif line.startswith("data: ") and event == "alert":
@@ -44,7 +43,7 @@ async def sse_alerts(http: aiohttp.ClientSession, url: str, want: int, timeout: 
 @pytest.fixture
 async def scene(infra: Infra, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
     async with running(infra, ["portal", "motcua", "hotich", "bhxh"], tmp_path) as stack:
-        settings = replace(stack.settings, operator_token=TOKEN)
+        settings = stack.settings.replace(operator_token=TOKEN)
         app, _ = build(settings)
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()

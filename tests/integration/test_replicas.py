@@ -15,7 +15,6 @@ import os
 import signal
 import time
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +81,7 @@ async def test_killing_one_replica_of_each_loses_nothing_and_raises_nothing(infr
             processes = {}
             for name, port in second.items():
                 module = f"services.{name}"
-                settings = replace(s, service_port=port)
+                settings = s.replace(service_port=port)
                 processes[name] = procs.enter_context(service_process(module, f"{name}-2", settings, tmp_path, port))
             for name, port in workers.items():
                 processes[name] = procs.enter_context(service_process("streams", name, s, tmp_path, port))

@@ -22,7 +22,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.mark.parametrize(
     ("argv", "env", "message"),
     [
-        (["up"], {"LT_BROKER": "rabbitmq"}, "LT_BROKER='rabbitmq': expected one of tansu, kafka"),
+        (["up"], {"LT_BROKER": "rabbitmq"}, "LT_BROKER='rabbitmq': Input should be '', 'tansu' or 'kafka'"),
         (["up"], {"LT_BROKERS": "0"}, "LT_BROKERS=0: a cluster needs at least 1 broker"),
         (["up", "--broker", "kafka", "--brokers", "0"], {}, "--brokers 0: a cluster needs at least 1 broker"),
         (["up", "--broker", "tansu", "--brokers", "3"], {}, "--brokers sizes an Apache Kafka cluster"),
