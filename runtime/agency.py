@@ -33,6 +33,7 @@ from contracts.commands import parse_command
 from contracts.envelope import parse_event
 from contracts.errors import ContractError, Problem
 from contracts.event_types import HANDOFF_RECEIVED, HANDOFF_SENT
+from contracts.payloads import handoff_sent
 from runtime import commands, outbox
 from runtime.commands import is_command
 from runtime.db import DB_LOST, DB_RETRY_S
@@ -209,10 +210,10 @@ class AgencyWorker:
         problems = []
         if event.type != HANDOFF_SENT:
             problems.append(f"work topics carry handoff.sent, got {event.type}")
-        elif event.payload["to"] != self.agency:
-            problems.append(f"addressed to {event.payload['to']}, not {self.agency}")
-        elif event.payload["to_step"] not in self.handlers:
-            problems.append(f"{self.agency} has no step {event.payload['to_step']!r}")
+        elif handoff_sent(event)["to"] != self.agency:
+            problems.append(f"addressed to {handoff_sent(event)['to']}, not {self.agency}")
+        elif handoff_sent(event)["to_step"] not in self.handlers:
+            problems.append(f"{self.agency} has no step {handoff_sent(event)['to_step']!r}")
         elif event.chain is None:
             problems.append("handoff without a chain")
         if problems:

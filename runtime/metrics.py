@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, ge
 
 from contracts.envelope import Event
 from contracts.event_types import LINK_ERROR
+from contracts.payloads import link_error
 
 EVENTS = Counter("lienthong_events_total", "Lifecycle events written, by writer and type", ["agency", "type"])
 HANDOFF_ERRORS = Counter("lienthong_handoff_errors_total", "Failed transfer attempts (link.error), by link", ["link"])
@@ -34,7 +35,7 @@ def count_events(agency: str, events: Iterable[Event]) -> None:
     for e in events:
         EVENTS.labels(agency, e.type).inc()
         if e.type == LINK_ERROR:
-            HANDOFF_ERRORS.labels(f"{e.agency}->{e.payload.get('to', '?')}").inc()
+            HANDOFF_ERRORS.labels(f"{e.agency}->{link_error(e)['to']}").inc()
 
 
 def render() -> tuple[bytes, str]:

@@ -20,6 +20,7 @@ import structlog
 
 from contracts.clock import VN_TZ, SimClock
 from contracts.envelope import Event
+from contracts.payloads import handoff_sent
 from contracts.topics import dossier_events, work
 from runtime.metrics import count_events
 
@@ -49,7 +50,7 @@ def handoff_at_once(handoff: Event, prefix: str) -> list[Row]:
     and its work message on the receiver's work topic, both at once."""
     return [
         (dossier_events(prefix), handoff.for_lifecycle(), AT_ONCE),
-        (work(handoff.payload["to"], prefix), handoff, AT_ONCE),
+        (work(handoff_sent(handoff)["to"], prefix), handoff, AT_ONCE),
     ]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from contracts.chains import Chain, Route
 from contracts.clock import SimClock
 from contracts.envelope import Event
+from contracts.payloads import handoff_sent
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class WorkItem:
 
     @classmethod
     def from_event(cls, event: Event) -> WorkItem:
-        p = event.payload
+        p = handoff_sent(event)
         return cls(
             event=event,
             to_step=p["to_step"],

@@ -17,6 +17,7 @@ from typing import Any
 from contracts.chains import Step
 from contracts.clock import VN_TZ
 from contracts.envelope import Event
+from contracts.payloads import handoff_sent
 from runtime.outbox import Row
 from runtime.schedule import WorkPlan
 from runtime.settings import Settings
@@ -59,7 +60,7 @@ class FaultInjection:
         delayed it (`delivered_at`) or the agency was down then (at the outage's end). Stated,
         not left to processing lag: at high speed the stamping bound could hide days."""
         at = handoff.occurred_at
-        delivered = handoff.payload.get("delivered_at")
+        delivered = handoff_sent(handoff).get("delivered_at")
         if delivered:
             at = max(at, datetime.fromisoformat(delivered))
         for f in self._outages(agency):

@@ -13,6 +13,7 @@ from datetime import datetime
 from contracts import topics
 from contracts.envelope import Event, new_event
 from contracts.event_types import LINK_ERROR
+from contracts.payloads import handoff_sent
 from runtime.outbox import Release, Row, handoff_at_once
 from simulation.faults.inject import Hit, Injector
 
@@ -23,7 +24,7 @@ TruthRow = tuple[str | None, str | None, Hit]
 def handoff_rows(injector: Injector, handoff: Event, prefix: str) -> tuple[list[Row], list[TruthRow]]:
     """The rows that carry `handoff` (its lifecycle copy and its work message) and any
     link.error events of failed attempts before it, with their release times."""
-    to = handoff.payload["to"]
+    to = handoff_sent(handoff)["to"]
     events = topics.dossier_events(prefix)
     work = topics.work(to, prefix)
     plan = injector.handoff(handoff.agency, to, handoff.event_id, handoff.occurred_at)

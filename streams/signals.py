@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from contracts.envelope import Event
 from contracts.event_types import AGENCY_HEARTBEAT, HANDOFF_RECEIVED, LINK_ERROR, STEP_REJECTED
 from contracts.identity import IdentityProblem
+from contracts.payloads import handoff_received, link_error, step_rejected
 
 LINK = "link"
 AGENCY = "agency"
@@ -54,9 +55,9 @@ class LinkHealth:
 
     def observe(self, e: Event) -> None:
         if e.type == LINK_ERROR:
-            bisect.insort(self._ahead, (e.occurred_at, f"link:{e.agency}->{e.payload['to']}", False))
+            bisect.insort(self._ahead, (e.occurred_at, f"link:{e.agency}->{link_error(e)['to']}", False))
         elif e.type == HANDOFF_RECEIVED:
-            bisect.insort(self._ahead, (e.occurred_at, f"link:{e.payload['from']}->{e.agency}", True))
+            bisect.insort(self._ahead, (e.occurred_at, f"link:{handoff_received(e)['from']}->{e.agency}", True))
 
     def tick(self, now: datetime) -> list[Incident]:
         """Take the transfers up to `now` in order; a degraded link with no failure for a whole
@@ -185,6 +186,10 @@ class Duplicates:
 
 def data_quality(e: Event) -> Incident | None:
     """A refusal for invalid or mismatched identity data (docs/domain.md's data-quality failures)."""
-    if e.type == STEP_REJECTED and e.payload.get("code") in IDENTITY_CODES and e.dossier_id:
-        return Incident(DATA_QUALITY, e.dossier_id, e.occurred_at, f"{e.payload['code']}: {e.payload['reason']}")
+    if e.type != STEP_REJECTED or not e.dossier_id:
+        return None
+    p = step_rejected(e)
+    code = p.get("code")
+    if code in IDENTITY_CODES:
+        return Incident(DATA_QUALITY, e.dossier_id, e.occurred_at, f"{code}: {p['reason']}")
     return None

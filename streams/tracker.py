@@ -27,6 +27,7 @@ from contracts.event_types import (
     STEP_REJECTED,
     STEP_STATE,
 )
+from contracts.payloads import dossier_submitted, handoff_received, handoff_sent, step_state
 from streams.rules import Rules
 
 LOST = "lost"
@@ -85,7 +86,6 @@ class Tracker:
     def apply(self, d: Dossier, e: Event) -> Change:
         opened: list[Expectation] = []
         met: list[Expectation] = []
-        p = e.payload
         t = e.occurred_at
 
         def meet(prefix: str) -> None:
@@ -99,24 +99,27 @@ class Tracker:
 
         if e.type == DOSSIER_SUBMITTED:
             d.chain = e.chain
-            d.needs_verification = bool(p.get("needs_verification"))
-            if p.get("due_at"):
-                due = datetime.fromisoformat(p["due_at"])
+            submitted = dossier_submitted(e)
+            d.needs_verification = bool(submitted.get("needs_verification"))
+            if submitted.get("due_at"):
+                due = datetime.fromisoformat(submitted["due_at"])
                 expect(Expectation("dossier", STUCK, due, t, "dossier", "not closed by its appointment date"))
         elif e.type == HANDOFF_SENT:
-            link = f"link:{e.agency}->{p['to']}"
-            detail = f"{p['to']}/{p['to_step']} never acknowledged the handoff"
+            sent = handoff_sent(e)
+            link = f"link:{e.agency}->{sent['to']}"
+            detail = f"{sent['to']}/{sent['to_step']} never acknowledged the handoff"
             x = Expectation(f"handoff:{e.event_id}", LOST, t + self.rules.link_timeout, t, link, detail)
             received = d.early.pop(e.event_id, None)
             if received is not None:
                 return Change(late=((x, received),) if received > x.due_at else ())
             expect(x)
         elif e.type == HANDOFF_RECEIVED:
-            key = f"handoff:{p['sent_event_id']}"
+            sent_event_id = handoff_received(e)["sent_event_id"]
+            key = f"handoff:{sent_event_id}"
             if key in d.pending:
                 meet(key)
             else:
-                d.early[p["sent_event_id"]] = t
+                d.early[sent_event_id] = t
             step = self._step(d, e)
             if step is not None:
                 due = self.calendar.deadline(t, step.sla(d.needs_verification))
@@ -124,15 +127,12 @@ class Tracker:
                 expect(Expectation(f"step:{e.agency}:{e.step}", STUCK, due, t, where, "step not finished by its SLA"))
         elif e.type == STEP_STATE:
             meet(f"state:{e.agency}:{e.step}")
-            limit = self.rules.state_limit_working_days.get(p["state"])
+            state = step_state(e)["state"]
+            limit = self.rules.state_limit_working_days.get(state)
             if limit is not None:
                 due = self.calendar.deadline(t, limit)
                 where = f"step:{e.agency}/{e.step}"
-                expect(
-                    Expectation(
-                        f"state:{e.agency}:{e.step}:{p['state']}", STUCK, due, t, where, f"{p['state']} too long"
-                    )
-                )
+                expect(Expectation(f"state:{e.agency}:{e.step}:{state}", STUCK, due, t, where, f"{state} too long"))
         elif e.type in (STEP_COMPLETED, STEP_REJECTED):
             meet(f"step:{e.agency}:{e.step}")
             meet(f"state:{e.agency}:{e.step}")
