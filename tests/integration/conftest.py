@@ -156,15 +156,15 @@ async def running(infra: Infra, names: list[str], tmp: Path, **overrides: Any) -
         "sim_epoch": SIM_EPOCH,
         "sim_anchor": time.time(),
         "sim_speed": SIM_SPEED,
+        "topic_prefix": f"it{uuid.uuid4().hex[:8]}",
+        "portal_port": free_port(),
+        "heartbeat_s": 1.0,
         **overrides,
     }
     base = Settings(
         kafka_bootstrap=infra.bootstrap,
         database_url=infra.admin_url.rsplit("/", 1)[0] + f"/{db}",
         home=tmp,
-        topic_prefix=f"it{uuid.uuid4().hex[:8]}",
-        portal_port=free_port(),
-        heartbeat_s=1.0,
         **fields,
     )
     stop = asyncio.Event()

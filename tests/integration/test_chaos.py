@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import topics
 from contracts.clock import VN_TZ
 from contracts.commands import COMMAND_HEADER, Republish, Selected
 from contracts.envelope import Event, new_event
 from runtime import outbox
-from runtime.ask import ask
+from runtime.ask import Asking, ask
 from runtime.kafka import AIOKafkaPublisher
 from simulation.chaos import replay_outboxes
 from tests.integration.conftest import Infra, running
@@ -118,3 +119,34 @@ async def test_a_bad_admin_command_is_dead_lettered_and_the_agency_still_answers
         assert len(reasons) == 2, reasons
         assert reasons[0].startswith("admin command: "), reasons
         assert reasons[1] == "admin command for hotich, not portal"
+
+
+async def test_a_replay_asked_below_an_agencys_read_position_is_sent_again_and_answered(
+    infra: Infra, tmp_path: Path
+) -> None:
+    """The faults e2e run once lost a replay this way: the command went out while the portal was
+    frozen, and the portal's consumer, keeping its read position across the broker's restart,
+    read on from above it."""
+    prefix = f"it{uuid.uuid4().hex[:8]}"
+    command = Republish(agency="portal", dossier_id="D-NONE")
+    work = topics.work("portal", prefix)
+    async with Asking(infra.bootstrap, prefix, 4) as early:
+        await early.send([command])
+    # The group's read position goes past the command, as a position kept across the crash would.
+    reader = AIOKafkaConsumer(bootstrap_servers=infra.bootstrap, group_id=f"{prefix}.portal", enable_auto_commit=False)
+    await reader.start()
+    try:
+        await reader.topics()
+        owned = [TopicPartition(work, p) for p in sorted(reader.partitions_for_topic(work) or {0})]
+        reader.assign(owned)
+        ends = await reader.end_offsets(owned)
+        assert sum(ends.values()) >= 1
+        await reader.commit(dict(ends))
+    finally:
+        await reader.stop()
+    async with running(infra, ["portal"], tmp_path, topic_prefix=prefix) as stack:
+        async with Asking(infra.bootstrap, prefix, 4) as once:
+            once.awaiting([command])  # the command already sent
+            assert await once.collect(5.0) == {}, "the portal read below its position after all"
+        answers = await ask(infra.bootstrap, prefix, [command], stack.settings.partitions)
+        assert answers[command.command_id].queued == 0
