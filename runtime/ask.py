@@ -24,6 +24,13 @@ ANSWER_S = 30.0
 group is rejoining after a broker restart, answers once it reads its work topic again."""
 
 
+ROUNDS = 3
+"""Times a command still unanswered is sent again. A consumer that kept its read position
+across a broker that lost its log reads on from that offset of the new log and skips what lies
+below it (found in the faults e2e run: the portal never saw the replay asked of it); a command
+sent again goes to the end of the log, past any such position."""
+
+
 class Asking:
     """One round of questions: `open` (the replies are read from here on), `send` commands, then
     `collect` the answers. `send` and `collect` are apart so the asker can do something between
@@ -38,6 +45,7 @@ class Asking:
         )
         self._publisher = AIOKafkaPublisher(bootstrap, client_id="lienthong-ask")
         self._wanted: set[str] = set()
+        self._got: dict[str, Done] = {}
 
     async def __aenter__(self) -> Asking:
         replies = topics.admin_replies(self._prefix)
@@ -74,9 +82,25 @@ class Asking:
         """Collect the answers to these too (sent earlier, by another asker)."""
         self._wanted.update(c.command_id for c in commands)
 
+    async def answers(
+        self, commands: list[Republish], timeout_s: float = ANSWER_S, rounds: int = ROUNDS
+    ) -> dict[str, Done]:
+        """The answers to `commands` (already sent), sending again those still unanswered after
+        each of `rounds` equal parts of `timeout_s`. Sending twice is harmless: the agency
+        queues a row only if it is not waiting already, and answers once (runtime/commands.py)."""
+        got: dict[str, Done] = {}
+        for n in range(rounds):
+            got = await self.collect(timeout_s / rounds)
+            unanswered = [c for c in commands if c.command_id not in got]
+            if not unanswered:
+                break
+            if n < rounds - 1:
+                await self.send(unanswered)
+        return {c.command_id: got[c.command_id] for c in commands if c.command_id in got}
+
     async def collect(self, timeout_s: float = ANSWER_S) -> dict[str, Done]:
-        """The answers to the commands sent, as they come, for at most `timeout_s`."""
-        answers: dict[str, Done] = {}
+        """Every answer to the commands sent so far, waiting for the missing ones at most `timeout_s`."""
+        answers = self._got
         ends = time.monotonic() + timeout_s
         while self._wanted - answers.keys() and time.monotonic() < ends:
             batches = await self._reader.getmany(timeout_ms=200)
@@ -88,14 +112,7 @@ class Asking:
                     continue
                 if done.command_id in self._wanted:
                     answers[done.command_id] = done
-        return answers
-
-
-ROUNDS = 3
-"""Times a command still unanswered is sent again. A consumer that kept its read position
-across a broker that lost its log reads on from that offset of the new log and skips what lies
-below it (found in the faults e2e run: the portal never saw the replay asked of it); a command
-sent again goes to the end of the log, past any such position."""
+        return dict(answers)
 
 
 async def ask(
@@ -106,20 +123,13 @@ async def ask(
     timeout_s: float = ANSWER_S,
     rounds: int = ROUNDS,
 ) -> dict[str, Done]:
-    """Send `commands`, and again those unanswered, `rounds` times in all within `timeout_s`;
-    returns the answers by command id. Sending twice is harmless: the agency queues a row
-    only if it is not waiting already, and answers once (runtime/commands.py)."""
+    """Send `commands`; returns the answers that came within `timeout_s`, by command id
+    (`Asking.answers`)."""
     if not commands:
         return {}
-    answers: dict[str, Done] = {}
     async with Asking(bootstrap, prefix, partitions) as asking:
-        for _ in range(rounds):
-            unanswered = [c for c in commands if c.command_id not in answers]
-            if not unanswered:
-                break
-            await asking.send(unanswered)
-            answers.update(await asking.collect(timeout_s / rounds))
-    return answers
+        await asking.send(commands)
+        return await asking.answers(commands, timeout_s, rounds)
 
 
 async def _partitions(reader: AIOKafkaConsumer, topic: str) -> set[int]:

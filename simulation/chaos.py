@@ -28,7 +28,7 @@ from deploy import kafka_cluster
 from deploy.embedded import pid_alive, start_broker, stop_pid
 from deploy.processes import process_of
 from deploy.state import read_state, write_state
-from runtime.ask import ANSWER_S, ask
+from runtime.ask import ANSWER_S, Asking, ask
 from runtime.kafka import ensure_topics, prime
 from runtime.settings import Settings
 from simulation.faults import truth
@@ -151,28 +151,34 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None]:
     for pid in frozen:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGSTOP)
-    try:
-        phase("gone")
-        started = await _start_again(home, broker["port"])
-        phase("restarted")
-        stack["broker"] = started
-        write_state(home / "stack.json", stack)  # drops the in-process handle
-        names = topics.all_topics(settings.topic_prefix)
-        await ensure_topics(started["bootstrap"], names, settings.partitions, settings.topic_layout())
-        await prime(started["bootstrap"], names, settings.partitions, partial(_primer, settings))
-        phase("topics")
-        # What to replay is read while everything is still frozen; it is asked once the
-        # agencies read again (a command sent earlier can sit below a consumer's old position).
-        commands = await replay_commands(settings, crashed - BROKER_LOSS_S)
-    finally:
-        for pid in frozen:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGCONT)
-    resumed = time.time()
-    recovered = await rejoined(home, resumed)
-    phase("rejoined")
-    replayed = replayed_count(await ask(started["bootstrap"], settings.topic_prefix, commands, settings.partitions))
-    phase("replayed")
+    async with contextlib.AsyncExitStack() as scope:
+        try:
+            phase("gone")
+            started = await _start_again(home, broker["port"])
+            phase("restarted")
+            stack["broker"] = started
+            write_state(home / "stack.json", stack)  # drops the in-process handle
+            names = topics.all_topics(settings.topic_prefix)
+            await ensure_topics(started["bootstrap"], names, settings.partitions, settings.topic_layout())
+            await prime(started["bootstrap"], names, settings.partitions, partial(_primer, settings))
+            phase("topics")
+            # Asked while the services are still frozen, so each replays as soon as it reads
+            # again; asked again below if unanswered (runtime/ask.py, ROUNDS).
+            commands = await replay_commands(settings, crashed - BROKER_LOSS_S)
+            asking = await scope.enter_async_context(
+                Asking(started["bootstrap"], settings.topic_prefix, settings.partitions)
+            )
+            await asking.send(commands)
+            phase("replay asked")
+        finally:
+            for pid in frozen:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGCONT)
+        resumed = time.time()
+        recovered = await rejoined(home, resumed)
+        phase("rejoined")
+        replayed = replayed_count(await asking.answers(commands))
+        phase("replayed")
     took = f"consumers back {recovered - crashed:.1f} s after the crash" if recovered else "consumers not back in time"
     took += f" ({', '.join(phases)})"
     return (
