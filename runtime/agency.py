@@ -15,7 +15,6 @@ transaction. Refused messages: runtime/refusals.py.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import uuid
 from collections.abc import Mapping
@@ -47,6 +46,7 @@ from runtime.simulation import PRODUCTION, Evidence, Simulation
 from runtime.stamping import Stamper
 from runtime.steps import finish
 from runtime.tasks import TaskRunner
+from runtime.taskstore import PgTaskStore, Task, TaskStore
 from runtime.work import Handler, StepContext, WorkItem
 
 log = structlog.get_logger()
@@ -68,6 +68,7 @@ class AgencyWorker:
         seed: int = 0,
         params: Mapping[str, str] | None = None,
         simulation: Simulation = PRODUCTION,
+        task_store: TaskStore | None = None,
     ) -> None:
         self.agency = agency
         self.sim = simulation
@@ -86,7 +87,10 @@ class AgencyWorker:
         self.dead_lettered = 0
         self.assigned = False
         self.assignments = Assignments()
-        self.tasks = TaskRunner(agency, pool, relay, clock, self.stamp, prefix, batch_size, self.finish, simulation)
+        self.task_store = task_store or PgTaskStore(agency)
+        self.tasks = TaskRunner(
+            agency, pool, relay, clock, self.stamp, prefix, batch_size, self.finish, self.task_store, simulation
+        )
 
     @property
     def schema(self) -> str:
@@ -237,7 +241,7 @@ class AgencyWorker:
         }
         rows: list[Row] = []
         hits: list[Evidence] = []
-        tasks: list[tuple[Any, ...]] = []
+        tasks: list[Task] = []
         applied = 0
         for raw, item in items:
             if item.event.event_id not in fresh_ids:
@@ -267,24 +271,18 @@ class AgencyWorker:
                 if change:
                     hits += change.evidence(plan)
                 tasks.append(
-                    (
-                        uuid.UUID(item.event.event_id),
-                        item.dossier_id,
-                        raw,
-                        received,
-                        plan.deadline,
-                        json.dumps([[m.kind, m.at.isoformat()] for m in plan.milestones]),
-                        plan.milestones[0].at,
+                    Task(
+                        event_id=item.event.event_id,
+                        dossier_id=item.dossier_id,
+                        message=raw,
+                        received_at=received,
+                        deadline=plan.deadline,
+                        plan=tuple((m.kind, m.at) for m in plan.milestones),
                     )
                 )
             rows += emit.rows
             hits += emit.hits
-        if tasks:
-            await conn.executemany(
-                f"INSERT INTO {self.schema}.tasks (event_id, dossier_id, message, received_at, deadline, plan, "
-                "next_idx, next_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
-                tasks,
-            )
+        await self.task_store.add(conn, tasks)
         await outbox.add(conn, self.schema, *split(rows))
         await self.sim.record(conn, hits)
         return applied, len(items) - applied

@@ -6,7 +6,6 @@ transaction with the events it queues."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from runtime.refusals import Refusal, dead_letter
 from runtime.schedule import COMPLETED, STARTED
 from runtime.simulation import PRODUCTION, Evidence, Simulation
 from runtime.stamping import Stamper
+from runtime.taskstore import Milestone, Task, TaskStore
 from runtime.work import WorkItem
 
 log = structlog.get_logger()
@@ -51,6 +51,7 @@ class TaskRunner:
     prefix: str
     batch_size: int
     finish: Finish
+    store: TaskStore
     sim: Simulation = PRODUCTION
     dead_lettered: int = 0
 
@@ -75,63 +76,52 @@ class TaskRunner:
     async def advance_due(self, now: datetime) -> int:
         """Emit every milestone due by `now`; completing a task runs its handler. Returns the tasks taken."""
         async with self.pool.acquire() as conn:
-            if not await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {self.schema}.tasks WHERE next_at <= $1)", now):
+            if not await self.store.any_due(conn, now):
                 return 0
             try:
                 async with conn.transaction():
-                    rows = await self._due(conn, now)
-                    await self.advance_many(conn, rows, now)
+                    tasks = await self.store.due(conn, now, self.batch_size)
+                    await self.advance_many(conn, tasks, now)
             except DB_LOST:
                 raise
             except Exception:
                 log.warning("batch of tasks failed, advancing them one by one")
                 async with conn.transaction():
-                    rows = await self._due(conn, now)
+                    tasks = await self.store.due(conn, now, self.batch_size)
                     refused: list[Refusal] = []
-                    for row in rows:
+                    for task in tasks:
                         try:
                             async with conn.transaction():
-                                await self.advance_many(conn, [row], now)
+                                await self.advance_many(conn, [task], now)
                         except DB_LOST:
                             raise
                         except Exception as exc:
-                            log.exception("step failed, dead-lettering", dossier_id=row["dossier_id"])
-                            await conn.execute(f"DELETE FROM {self.schema}.tasks WHERE id = $1", row["id"])
+                            log.exception("step failed, dead-lettering", dossier_id=task.dossier_id)
+                            await self.store.drop(conn, task.id)
                             reason = f"step failed: {type(exc).__name__}: {exc}"
                             topic = topics.work(self.agency, self.prefix)
-                            key = row["dossier_id"].encode()
-                            refused.append(Refusal(topic, None, None, key, row["message"], reason))
+                            key = task.dossier_id.encode()
+                            refused.append(Refusal(topic, None, None, key, task.message, reason))
                     if refused:
                         await dead_letter(conn, self.schema, self.agency, self.prefix, refused)
                         self.dead_lettered += len(refused)
-        if rows:
+        if tasks:
             self.relay.wake()
-        return len(rows)
+        return len(tasks)
 
-    async def _due(self, conn: Any, now: datetime) -> list[Any]:
-        rows: list[Any] = await conn.fetch(
-            f"SELECT id, dossier_id, message, deadline, plan, next_idx FROM {self.schema}.tasks WHERE next_at <= $1 "
-            "ORDER BY next_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-            now,
-            self.batch_size,
-        )
-        return rows
-
-    async def advance_many(self, conn: Any, tasks: list[Any], now: datetime) -> None:
-        """Emit the milestones of these tasks due by `now`; a task whose plan is done is deleted."""
+    async def advance_many(self, conn: Any, tasks: list[Task], now: datetime) -> None:
+        """Emit the milestones of these tasks due by `now`; a task whose plan is done is removed."""
         events: list[Row] = []
         hits: list[Evidence] = []
         done: list[int] = []
-        moved: list[tuple[int, int, datetime]] = []
-        for row in tasks:
-            item = WorkItem.from_event(parse_event(row["message"]))
-            plan = [(kind, datetime.fromisoformat(at)) for kind, at in json.loads(row["plan"])]
-            idx = row["next_idx"]
-            while idx < len(plan) and plan[idx][1] <= now:
-                kind, at = plan[idx]
+        moved: list[tuple[int, int]] = []
+        for task in tasks:
+            item = WorkItem.from_event(parse_event(task.message))
+            due, idx = milestones_due(task, now)
+            for kind, at in due:
                 emit = Emitter(item, self.agency, self.stamp(at), self.sim, self.prefix)
                 if kind == STARTED:
-                    emit(STEP_STARTED, {"deadline": row["deadline"].isoformat()})
+                    emit(STEP_STARTED, {"deadline": task.deadline.isoformat()})
                 elif kind == COMPLETED:
                     with bound(item):
                         await self.finish(conn, item, emit, with_start=False)
@@ -139,14 +129,21 @@ class TaskRunner:
                     emit(STEP_STATE, {"state": kind})
                 events += emit.rows
                 hits += emit.hits
-                idx += 1
-            if idx >= len(plan):
-                done.append(row["id"])
+            if idx >= len(task.plan):
+                done.append(task.id)
             else:
-                moved.append((row["id"], idx, plan[idx][1]))
+                moved.append((task.id, idx))
         await outbox.add(conn, self.schema, *split(events))
         await self.sim.record(conn, hits)
-        if done:
-            await conn.execute(f"DELETE FROM {self.schema}.tasks WHERE id = ANY($1::bigint[])", done)
-        if moved:
-            await conn.executemany(f"UPDATE {self.schema}.tasks SET next_idx = $2, next_at = $3 WHERE id = $1", moved)
+        await self.store.advance(conn, moved, done)
+
+
+def milestones_due(task: Task, now: datetime) -> tuple[list[Milestone], int]:
+    """The task's milestones due by `now` from its next one, in plan order, and the index of the
+    first not due (len(plan) when the work is done)."""
+    idx = task.next_idx
+    due: list[Milestone] = []
+    while idx < len(task.plan) and task.plan[idx][1] <= now:
+        due.append(task.plan[idx])
+        idx += 1
+    return due, idx
