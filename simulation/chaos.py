@@ -148,37 +148,48 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None]:
     # at once (AlreadyExists on offset 0); a real cluster keeps its topics. So the clients wait,
     # frozen, until the topics exist again and each partition holds a first message.
     frozen = _services(home)
-    for pid in frozen:
+    for pid in frozen.values():
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGSTOP)
-    async with contextlib.AsyncExitStack() as scope:
-        try:
-            phase("gone")
-            started = await _start_again(home, broker["port"])
-            phase("restarted")
-            stack["broker"] = started
-            write_state(home / "stack.json", stack)  # drops the in-process handle
-            names = topics.all_topics(settings.topic_prefix)
-            await ensure_topics(started["bootstrap"], names, settings.partitions, settings.topic_layout())
-            await prime(started["bootstrap"], names, settings.partitions, partial(_primer, settings))
-            phase("topics")
-            # Asked while the services are still frozen, so each replays as soon as it reads
-            # again; asked again below if unanswered (runtime/ask.py, ROUNDS).
-            commands = await replay_commands(settings, crashed - BROKER_LOSS_S)
-            asking = await scope.enter_async_context(
-                Asking(started["bootstrap"], settings.topic_prefix, settings.partitions)
-            )
-            await asking.send(commands)
-            phase("replay asked")
-        finally:
-            for pid in frozen:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pid, signal.SIGCONT)
-        resumed = time.time()
-        recovered = await rejoined(home, resumed)
-        phase("rejoined")
-        replayed = replayed_count(await asking.answers(commands))
-        phase("replayed")
+    # The monitor stays frozen until the agencies have replayed: its judged time moves only with
+    # the clock marks it writes, so what the broker lost reaches the new log before any mark
+    # that would judge it (replayed later, a lost handoff's copy was judged a day late).
+    monitors = {name: pid for name, pid in frozen.items() if process_of(name) == "monitor"}
+    try:
+        async with contextlib.AsyncExitStack() as scope:
+            try:
+                phase("gone")
+                started = await _start_again(home, broker["port"])
+                phase("restarted")
+                stack["broker"] = started
+                write_state(home / "stack.json", stack)  # drops the in-process handle
+                names = topics.all_topics(settings.topic_prefix)
+                await ensure_topics(started["bootstrap"], names, settings.partitions, settings.topic_layout())
+                await prime(started["bootstrap"], names, settings.partitions, partial(_primer, settings))
+                phase("topics")
+                # Asked while the agencies are still frozen, so each replays as soon as it reads
+                # again; asked again below if unanswered (runtime/ask.py, ROUNDS).
+                commands = await replay_commands(settings, crashed - BROKER_LOSS_S)
+                asking = await scope.enter_async_context(
+                    Asking(started["bootstrap"], settings.topic_prefix, settings.partitions)
+                )
+                await asking.send(commands)
+                phase("replay asked")
+            finally:
+                for name, pid in frozen.items():
+                    if name not in monitors:
+                        with contextlib.suppress(ProcessLookupError):
+                            os.killpg(pid, signal.SIGCONT)
+                resumed = time.time()
+            # An agency answers after its relay queued the replayed rows, ahead of the answer.
+            replayed = replayed_count(await asking.answers(commands))
+            phase("replayed")
+    finally:
+        for pid in monitors.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGCONT)
+    recovered = await rejoined(home, resumed)
+    phase("rejoined")
     took = f"consumers back {recovered - crashed:.1f} s after the crash" if recovered else "consumers not back in time"
     took += f" ({', '.join(phases)})"
     return (
@@ -335,9 +346,10 @@ def _primer(settings: Settings, topic: str, partition: int) -> bytes:
     return mark.to_json()
 
 
-def _services(home: Path) -> list[int]:
+def _services(home: Path) -> dict[str, int]:
+    """The supervised processes that run, by name (`hotich`, `monitor-2`)."""
     sup = read_state(home / "supervisor.json")
-    return [c["pid"] for c in sup.get("services", {}).values() if c.get("pid") and pid_alive(c["pid"])]
+    return {n: c["pid"] for n, c in sup.get("services", {}).items() if c.get("pid") and pid_alive(c["pid"])}
 
 
 async def record(settings: Settings, hits: list[TruthRow]) -> None:
