@@ -20,7 +20,6 @@ import asyncpg
 
 from contracts import topics
 from contracts.clock import SimClock
-from contracts.commands import Done, Republish, Selected, chunks
 from contracts.envelope import new_event
 from contracts.event_types import CLOCK_MARK
 from contracts.topics import AGENCIES
@@ -28,7 +27,6 @@ from deploy import kafka_cluster
 from deploy.embedded import pid_alive, start_broker, stop_pid
 from deploy.processes import process_of
 from deploy.state import read_state, write_state
-from runtime.ask import ANSWER_S, Asking, ask
 from runtime.kafka import ensure_topics, prime
 from runtime.settings import Settings
 from simulation.faults import truth
@@ -151,43 +149,26 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None]:
     for pid in frozen.values():
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGSTOP)
-    # The monitor stays frozen until the agencies have replayed: its judged time moves only with
-    # the clock marks it writes, so what the broker lost reaches the new log before any mark
-    # that would judge it (replayed later, a lost handoff's copy was judged a day late).
-    monitors = {name: pid for name, pid in frozen.items() if process_of(name) == "monitor"}
     try:
-        async with contextlib.AsyncExitStack() as scope:
-            try:
-                phase("gone")
-                started = await _start_again(home, broker["port"])
-                phase("restarted")
-                stack["broker"] = started
-                write_state(home / "stack.json", stack)  # drops the in-process handle
-                names = topics.all_topics(settings.topic_prefix)
-                await ensure_topics(started["bootstrap"], names, settings.partitions, settings.topic_layout())
-                await prime(started["bootstrap"], names, settings.partitions, partial(_primer, settings))
-                phase("topics")
-                # Asked while the agencies are still frozen, so each replays as soon as it reads
-                # again; asked again below if unanswered (runtime/ask.py, ROUNDS).
-                commands = await replay_commands(settings, crashed - BROKER_LOSS_S)
-                asking = await scope.enter_async_context(
-                    Asking(started["bootstrap"], settings.topic_prefix, settings.partitions)
-                )
-                await asking.send(commands)
-                phase("replay asked")
-            finally:
-                for name, pid in frozen.items():
-                    if name not in monitors:
-                        with contextlib.suppress(ProcessLookupError):
-                            os.killpg(pid, signal.SIGCONT)
-                resumed = time.time()
-            # An agency answers after its relay queued the replayed rows, ahead of the answer.
-            replayed = replayed_count(await asking.answers(commands))
-            phase("replayed")
+        phase("gone")
+        started = await _start_again(home, broker["port"])
+        phase("restarted")
+        stack["broker"] = started
+        write_state(home / "stack.json", stack)  # drops the in-process handle
+        names = topics.all_topics(settings.topic_prefix)
+        await ensure_topics(started["bootstrap"], names, settings.partitions, settings.topic_layout())
+        await prime(started["bootstrap"], names, settings.partitions, partial(_primer, settings))
+        phase("topics")
+        # Queued again while the services are still frozen: their relays then publish these
+        # older rows before anything written after the crash (outbox order), so a handoff's
+        # copy reaches the topic before the receipts that answer it.
+        replayed = await replay_outboxes(settings, crashed - BROKER_LOSS_S)
+        phase("replayed")
     finally:
-        for pid in monitors.values():
+        for pid in frozen.values():
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGCONT)
+    resumed = time.time()
     recovered = await rejoined(home, resumed)
     phase("rejoined")
     took = f"consumers back {recovered - crashed:.1f} s after the crash" if recovered else "consumers not back in time"
@@ -289,50 +270,42 @@ async def stamping(home: Path) -> dict[str, Any]:
     }
 
 
-async def replay_commands(settings: Settings, since: float) -> list[Republish]:
-    """Ask every agency to publish again every work message the broker acknowledged since
-    `since` (receivers drop what they already have), and every lifecycle event of any age that
-    it acknowledged and the monitor has not stored: the broker lost everything it held, and a
-    monitor that trailed by more than a few seconds had not read those yet (found once in the
-    faults e2e run: a dossier's dossier.closed, never seen, left the statistics report one
-    dossier short). Only what was published: a message a fault dropped stays dropped (a
-    half-year run once delivered a "portal → one-stop not forwarded" handoff here, and the fault
-    it should show was undone).
+async def replay_outboxes(settings: Settings, since: float) -> int:
+    """Queue again every work message the broker acknowledged since `since` (receivers drop what
+    they already have), and every lifecycle event of any age that it acknowledged and the monitor
+    has not stored: the broker lost everything it held, and a monitor that trailed by more than a
+    few seconds had not read those yet (found once in the faults e2e run: a dossier's
+    dossier.closed, never seen, left the statistics report one dossier short). Only what was
+    published: a message a fault dropped stays dropped (a half-year run once delivered a
+    "portal → one-stop not forwarded" handoff here, and the fault it should show was undone).
 
-    Which lifecycle events the monitor lacks is found by reading, as an auditor like `score`
-    and `verify`, the agencies' outboxes and the monitor's log; every write is the owner's."""
+    The one place a process writes into the agencies' tables, by decision: asked instead (a
+    `republish` command, as redrive does), the replay waited for each agency to rejoin its group
+    after the restart, came after the monitor's next clock marks, and lost handoffs were judged a
+    day late in the faults e2e run; a monitor held frozen meanwhile skipped the regrown log."""
     _, url = settings.require_infra()
-    events = topics.dossier_events(settings.topic_prefix)
     conn = await asyncpg.connect(url)
-    commands: list[Republish] = []
+    events = topics.dossier_events(settings.topic_prefix)
+    monitor = await conn.fetchval("SELECT to_regclass('monitor.events') IS NOT NULL")
+    unseen = "NOT EXISTS (SELECT 1 FROM monitor.events m WHERE m.event_id = o.event_id)" if monitor else "true"
+    total = 0
     try:
-        monitor = await conn.fetchval("SELECT to_regclass('monitor.events') IS NOT NULL")
-        unseen = "NOT EXISTS (SELECT 1 FROM monitor.events m WHERE m.event_id = o.event_id)" if monitor else "true"
         for agency in AGENCIES:
             if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{agency}.outbox_sent"):
-                continue  # an external system: it keeps its outbox elsewhere
-            commands.append(Republish(agency=agency, sent_since=since))
-            lacking = await conn.fetch(
-                f"SELECT o.event_id FROM {agency}.outbox o WHERE o.topic = $1 AND {unseen} "
-                f"AND EXISTS (SELECT 1 FROM {agency}.outbox_sent s WHERE s.id = o.id) ORDER BY o.id",
+                continue
+            total += await conn.fetchval(
+                f"WITH sent AS (SELECT id, max(at) AS at FROM {agency}.outbox_sent GROUP BY id), "
+                f"q AS (INSERT INTO {agency}.outbox_pending (id) "
+                f"SELECT o.id FROM {agency}.outbox o JOIN sent USING (id) "
+                f"WHERE ((o.topic <> $2 AND sent.at >= to_timestamp($1)) OR (o.topic = $2 AND {unseen})) "
+                f"AND NOT EXISTS (SELECT 1 FROM {agency}.outbox_pending p WHERE p.id = o.id) "
+                "ORDER BY o.id RETURNING 1) SELECT count(*) FROM q",
+                since,
                 events,
             )
-            commands += chunks(agency, [Selected(event_id=str(r["event_id"]), topic=events) for r in lacking])
     finally:
         await conn.close()
-    return commands
-
-
-def replayed_count(answers: dict[str, Done]) -> int:
-    """How many messages the agencies that answered queued again."""
-    return sum(d.queued for d in answers.values())
-
-
-async def replay_outboxes(settings: Settings, since: float, timeout_s: float = ANSWER_S) -> int:
-    """`replay_commands`, sent, and the messages queued again by the agencies that answered."""
-    bootstrap, _ = settings.require_infra()
-    commands = await replay_commands(settings, since)
-    return replayed_count(await ask(bootstrap, settings.topic_prefix, commands, settings.partitions, timeout_s))
+    return total
 
 
 def _primer(settings: Settings, topic: str, partition: int) -> bytes:

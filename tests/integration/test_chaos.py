@@ -1,7 +1,7 @@
-"""Tools ask the owning agency to republish from its own outbox (admin commands on its work
-topic, answers on the replies topic); nothing writes into an agency's tables. After the
-embedded broker lost its log, the replay publishes again what it had acknowledged, and nothing a
-fault dropped; a redrive publishes a dropped handoff. Real broker, real PostgreSQL, a real agency."""
+"""Redrive asks the owning agency to republish from its own outbox (admin commands on its work
+topic, answers on the replies topic). After the embedded broker lost its log, the replay
+publishes again what it had acknowledged, and nothing a fault dropped; a redrive publishes a
+dropped handoff. Real broker, real PostgreSQL, a real agency."""
 
 from __future__ import annotations
 
