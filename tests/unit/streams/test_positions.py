@@ -26,3 +26,17 @@ def test_an_empty_partition_never_read_is_not_lost() -> None:
     watch: LogWatch[int] = LogWatch()
     assert watch.lost({0: 0}, {0: None}) == set()
     assert watch.lost({0: 0}, {0: None}) == set()
+
+
+def test_an_old_ack_committed_after_the_reread_still_shows_the_log_lost() -> None:
+    """After the re-read from the start, nothing read yet, but faust took back an old offset
+    (acknowledged before the crash, committed after it) at a rebalance: below it, faust drops
+    every event, so the log must count as lost again."""
+    from streams.app import _highest
+
+    watch: LogWatch[int] = LogWatch()
+    watch.seen[0] = 0  # just re-read from the start
+    read = {0: _highest(None, 1_412, *[1_400, 1_411])}
+    assert read == {0: 1_412}
+    assert watch.lost({0: 380}, read) == {0}
+    assert _highest(None, None) is None
