@@ -205,19 +205,20 @@ async def resolve(conn: Any, *, kind: str, subject: str, key: str | None, at: da
     )
 
 
+ENDS_WITH_DOSSIER = ("duplicate", "data_quality")
+"""Alerts about one dossier that nothing later "recovers": they close when the dossier settles."""
+
+
 async def close_with_dossiers(conn: Any, settled: dict[str, datetime]) -> None:
-    """Close every alert still open on a dossier that settled: duplicates and data-quality
-    findings, which nothing later "recovers", and any stuck or lost alert the tracker's proof
-    did not reach (one raised before a restart, whose expectation the rebuilt tracker never
-    reported). A settled dossier has nothing left to act on."""
     if settled:
         await conn.execute(
             "UPDATE monitor.alerts a SET resolved_at = s.at, resolved_how = 'dossier settled', "
             "changed_at = clock_timestamp() "
             "FROM unnest($1::text[], $2::timestamptz[]) AS s(dossier_id, at) "
-            "WHERE a.dossier_id = s.dossier_id AND a.resolved_at IS NULL",
+            "WHERE a.dossier_id = s.dossier_id AND a.kind = ANY($3::text[]) AND a.resolved_at IS NULL",
             list(settled),
             list(settled.values()),
+            list(ENDS_WITH_DOSSIER),
         )
 
 
