@@ -25,12 +25,14 @@ Silent losses are accepted dossiers neither finished nor covered by an open aler
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from contracts.calendar import WorkingCalendar
+from streams.incidents import incident_of
 from streams.rules import Rules
 
 KINDS = ("lost", "stuck", "link", "agency", "duplicate", "data_quality")
@@ -236,6 +238,7 @@ def score(
     unexplained = [a for a in alerts if not explained(a, truth, by_dossier, ctx)]
     covered = {a["dossier_id"] for a in alerts if a["resolved_at"] is None and a["dossier_id"]}
     silent = [d for d in unfinished if d not in covered]
+    grouped = Counter(incident_of(a) for a in alerts)
     return {
         "recall": {k: (round(sum(v) / len(v), 4) if v else None) for k, v in caught.items()},
         "precision": round(1 - len(unexplained) / len(alerts), 4) if alerts else None,
@@ -245,6 +248,12 @@ def score(
         "silent_losses": len(silent),
         "expected": {k: len(v) for k, v in caught.items()},
         "alerts": len(alerts),
+        "false_alerts": {k: sum(1 for a in unexplained if a["kind"] == k) for k in KINDS},
+        "incidents": len(grouped),
+        "findings_per_incident": {
+            "mean": round(len(alerts) / len(grouped), 2) if grouped else None,
+            "max": max(grouped.values(), default=None),
+        },
         "unexplained_alerts": [
             {k: _plain(a[k]) for k in ("id", "kind", "subject", "dossier_id", "opened_at")} for a in unexplained[:20]
         ],
@@ -288,19 +297,14 @@ async def collect(database_url: str) -> tuple[list[dict[str, Any]], list[dict[st
     import asyncpg
 
     from simulation.faults import truth
+    from streams import store
 
     conn = await asyncpg.connect(database_url)
     try:
         facts = await truth.read(conn)
         alerts: list[dict[str, Any]] = []
         if await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL"):
-            alerts = [
-                dict(r)
-                for r in await conn.fetch(
-                    "SELECT id, kind, subject, dossier_id, due_at, opened_at, raised_at, resolved_at "
-                    "FROM monitor.alerts"
-                )
-            ]
+            alerts = await store.findings(conn)
         unfinished = [
             r["dossier_id"]
             for r in await conn.fetch("SELECT dossier_id FROM portal.dossiers WHERE status = 'in_progress'")
@@ -308,3 +312,16 @@ async def collect(database_url: str) -> tuple[list[dict[str, Any]], list[dict[st
     finally:
         await conn.close()
     return facts, alerts, unfinished
+
+
+async def monitored(database_url: str) -> int:
+    """How many lifecycle events the monitor stored: 0 when no run was watched."""
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        if not await conn.fetchval("SELECT to_regclass('monitor.events') IS NOT NULL"):
+            return 0
+        return int(await conn.fetchval("SELECT count(*) FROM monitor.events"))
+    finally:
+        await conn.close()

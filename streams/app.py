@@ -4,6 +4,7 @@ ticks and partition assignments, and serves /healthz and /metrics."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable
 from typing import Any
 
@@ -15,7 +16,7 @@ from contracts import topics
 from runtime.metrics import render
 from runtime.settings import Settings
 from streams.core import MonitorCore
-from streams.positions import LogWatch
+from streams.positions import Coverage, LogWatch
 from streams.rules import TICK_S
 
 log = structlog.get_logger()
@@ -24,7 +25,7 @@ LOG_CHECK_S = 1.0
 """Real seconds between checks that the broker still holds the logs the worker has read."""
 
 
-async def reread_lost_logs(app: faust.App, watch: LogWatch[Any]) -> None:
+async def reread_lost_logs(app: faust.App, watch: LogWatch[Any], coverage: Coverage[Any]) -> None:
     """Read again from its start every partition whose log the broker lost (streams/positions.py).
     Faust forgets what it knew of the partition (read, acked and committed offsets) as it does when
     a partition is revoked; events the monitor already stored are recognised by their id."""
@@ -52,10 +53,40 @@ async def reread_lost_logs(app: faust.App, watch: LogWatch[Any]) -> None:
             end=ends[tp],
             read=read[tp],
         )
-        for memo in (consumer._acked, consumer._acked_index, consumer._gap, consumer._committed_offset):
-            memo.pop(tp, None)
-        await consumer.seek(tp, 0)
+        await rewind(consumer, tp, 0)
         watch.seen[tp] = 0
+        coverage.watch(tp, 0, time.monotonic())
+
+
+async def rewind(consumer: Any, tp: Any, offset: int) -> None:
+    """Read `tp` again from `offset`. Faust forgets what it knew of the partition beyond it (read,
+    acknowledged and committed offsets), as it does when a partition is revoked."""
+    for memo in (consumer._acked, consumer._acked_index, consumer._gap, consumer._committed_offset):
+        memo.pop(tp, None)
+    await consumer.seek(tp, offset)
+
+
+async def admit(app: faust.App, coverage: Coverage[Any], batch: list[Any]) -> list[Any]:
+    """The batch without what lies past a skip on a re-read partition (streams/positions.py),
+    which is read again from the first offset skipped."""
+    by_tp: dict[Any, list[Any]] = {}
+    for e in batch:
+        by_tp.setdefault(e.message.tp, []).append(e)
+    now = time.monotonic()
+    kept: list[Any] = []
+    for tp, events in by_tp.items():
+        n, again = coverage.admit(tp, [e.message.offset for e in events], now)
+        kept += events[:n]
+        if again is not None:
+            log.warning(
+                "offsets skipped on a re-read partition; reading them again",
+                topic=tp.topic,
+                partition=tp.partition,
+                skipped_from=again,
+                next_read=events[n].message.offset,
+            )
+            await rewind(app.consumer, tp, again)
+    return kept
 
 
 def _highest(*offsets: int | None) -> int | None:
@@ -95,6 +126,8 @@ def build(settings: Settings, port: int) -> faust.App:
         datadir=str(datadir),
     )
     core = MonitorCore(settings)
+    watch: LogWatch[Any] = LogWatch()
+    coverage: Coverage[Any] = Coverage()
     events = app.topic(topics.dossier_events(prefix), value_type=bytes, value_serializer="raw")
 
     @app.task
@@ -106,17 +139,16 @@ def build(settings: Settings, port: int) -> faust.App:
         async for batch in stream.take_events(500, within=0.2):
             while not core.ready:
                 await app.sleep(0.1)
-            await core.ingest([(e.value, e.message.partition, e.message.offset) for e in batch])
+            kept = await admit(app, coverage, batch)
+            await core.ingest([(e.value, e.message.partition, e.message.offset) for e in kept])
 
     @app.timer(TICK_S)
     async def tick() -> None:
         await core.tick()
 
-    watch: LogWatch[Any] = LogWatch()
-
     @app.timer(LOG_CHECK_S)
     async def logs() -> None:
-        await reread_lost_logs(app, watch)
+        await reread_lost_logs(app, watch, coverage)
 
     def shutdown(sender: Any, /, *_: Any, signal: Any, **__: Any) -> Awaitable[None]:
         return core.stop()
@@ -125,6 +157,9 @@ def build(settings: Settings, port: int) -> faust.App:
 
     def assigned(sender: Any, /, *args: Any, signal: Any, **__: Any) -> Awaitable[None]:
         events_topic = topics.dossier_events(prefix)
+        now = time.monotonic()
+        for tp in args[0]:
+            coverage.extend(tp, now)
         return core.assign({tp.partition for tp in args[0] if tp.topic == events_topic})
 
     app.on_partitions_assigned.connect(assigned)

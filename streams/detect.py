@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from contracts.envelope import Event
-from contracts.event_types import HANDOFF_RECEIVED
+from contracts.event_types import DOSSIER_CLOSED, HANDOFF_RECEIVED
 from streams.deadlines import DeadlineIndex
 from streams.tracker import Dossier, Expectation, Tracker
 
@@ -78,6 +78,17 @@ class Monitor:
                 recoveries.append(Late(d.dossier_id, x, e.occurred_at, e.type))
         for x, met_at in change.late:
             recoveries.append(Late(d.dossier_id, x, met_at, HANDOFF_RECEIVED))
+        closing = e.type == DOSSIER_CLOSED
+        for x in change.proven:
+            if (d.dossier_id, x.key) in self._reported:
+                # Its alert is open: the proof resolves it.
+                self._reported.discard((d.dossier_id, x.key))
+                recoveries.append(Recovery(d.dossier_id, x, e.occurred_at, change.proof))
+            elif not closing and x.due_at < e.occurred_at:
+                # Overdue and not reported yet: done, but maybe late; its own event (or the
+                # dossier's closing) judges it, so it keeps waiting.
+                d.pending[x.key] = x
+            # Otherwise done in time, or settled with the dossier: nothing to report.
         if d.settled:
             del self.dossiers[d.dossier_id]
             self.closed[d.dossier_id] = e.occurred_at

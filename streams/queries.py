@@ -12,14 +12,23 @@ from typing import Any
 from contracts.chains import Chain
 
 ALERT_COLUMNS = (
-    "a.id, a.kind, a.severity, a.subject, a.dossier_id, a.detail, a.due_at, a.opened_at, a.raised_at, "
-    "a.resolved_at, a.resolved_how, a.acknowledged_at, a.acknowledged_by, s.chain AS flow, "
+    "a.id, a.kind, g.severity, a.subject, a.dossier_id, a.detail, a.due_at, a.opened_at, a.raised_at, "
+    "g.resolved_at, g.resolved_how, g.findings, a.acknowledged_at, a.acknowledged_by, s.chain AS flow, "
     "s.payload -> 'area' ->> 'commune' AS commune"
 )
+# An alert is an incident (streams/incidents.py): its head row, with what its findings say
+# together: how many, the most severe, and closed only once every one of them closed.
 ALERT_FROM = (
     "FROM monitor.alerts a LEFT JOIN LATERAL (SELECT chain, payload FROM monitor.events e "
-    "WHERE e.dossier_id = a.dossier_id AND e.type = 'dossier.submitted' LIMIT 1) s ON true"
+    "WHERE e.dossier_id = a.dossier_id AND e.type = 'dossier.submitted' LIMIT 1) s ON true "
+    "CROSS JOIN LATERAL (SELECT count(*) AS findings, "
+    "CASE WHEN bool_or(f.resolved_at IS NULL) THEN NULL ELSE max(f.resolved_at) END AS resolved_at, "
+    "CASE WHEN bool_or(f.resolved_at IS NULL) THEN NULL "
+    "ELSE (array_agg(f.resolved_how ORDER BY f.resolved_at DESC))[1] END AS resolved_how, "
+    "(array_agg(f.severity ORDER BY CASE f.severity WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END DESC))[1] "
+    "AS severity FROM monitor.alerts f WHERE f.id = a.id OR f.incident_id = a.id) g"
 )
+HEADS = "a.incident_id IS NULL"
 
 
 def jsonable(row: Any) -> dict[str, Any]:
@@ -39,7 +48,7 @@ async def alerts(
 ) -> list[dict[str, Any]]:
     """Alerts, newest first, filtered; `agency` matches the subject (a link names two)."""
     rows = await conn.fetch(
-        f"SELECT {ALERT_COLUMNS} {ALERT_FROM} WHERE (NOT $1 OR a.resolved_at IS NULL) "
+        f"SELECT {ALERT_COLUMNS} {ALERT_FROM} WHERE {HEADS} AND (NOT $1 OR g.resolved_at IS NULL) "
         "AND ($2::text IS NULL OR a.kind = $2) AND ($3::text IS NULL OR s.chain = $3) "
         "AND ($4::text IS NULL OR a.subject ~ ('(^agency:|^step:|->|^link:)' || $4 || '($|/|->)')) "
         "AND ($5::text IS NULL OR s.payload -> 'area' ->> 'commune' = $5) AND a.id > $6 "
@@ -60,7 +69,8 @@ async def alert_changes(conn: Any, after_id: int, resolved_since: datetime | Non
     (database time): what the live feed pushes."""
     rows = await conn.fetch(
         f"SELECT {ALERT_COLUMNS}, a.changed_at {ALERT_FROM} "
-        "WHERE a.id > $1 OR ($2::timestamptz IS NOT NULL AND a.changed_at > $2) ORDER BY a.id LIMIT 1000",
+        f"WHERE {HEADS} AND (a.id > $1 OR ($2::timestamptz IS NOT NULL AND a.changed_at > $2)) "
+        "ORDER BY a.id LIMIT 1000",
         after_id,
         resolved_since,
     )
@@ -68,7 +78,10 @@ async def alert_changes(conn: Any, after_id: int, resolved_since: datetime | Non
 
 
 async def alert_counts(conn: Any) -> dict[str, int]:
-    rows = await conn.fetch("SELECT kind, count(*) AS n FROM monitor.alerts WHERE resolved_at IS NULL GROUP BY kind")
+    """Open incidents by the kind of their first finding."""
+    rows = await conn.fetch(
+        f"SELECT a.kind, count(*) AS n {ALERT_FROM} WHERE {HEADS} AND g.resolved_at IS NULL GROUP BY a.kind"
+    )
     return {r["kind"]: r["n"] for r in rows}
 
 
@@ -219,7 +232,7 @@ async def timeline(conn: Any, dossier_id: str) -> dict[str, Any] | None:
     if not events:
         return None
     raised = await conn.fetch(
-        f"SELECT {ALERT_COLUMNS} {ALERT_FROM} WHERE a.dossier_id = $1 ORDER BY a.opened_at", dossier_id
+        f"SELECT {ALERT_COLUMNS} {ALERT_FROM} WHERE {HEADS} AND a.dossier_id = $1 ORDER BY a.opened_at", dossier_id
     )
     out = [jsonable(e) for e in events]
     for e in out:
@@ -242,7 +255,7 @@ async def series(conn: Any) -> dict[str, list[dict[str, Any]]]:
     )
     raised = await conn.fetch(
         "SELECT date_trunc('day', opened_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS day, kind, count(*) AS n "
-        "FROM monitor.alerts GROUP BY 1, 2 ORDER BY 1"
+        "FROM monitor.alerts WHERE incident_id IS NULL GROUP BY 1, 2 ORDER BY 1"
     )
     steps = await conn.fetch(
         """

@@ -40,3 +40,8 @@ ALTER TABLE monitor.alerts ADD COLUMN IF NOT EXISTS acknowledged_by text;
 ALTER TABLE monitor.alerts ADD COLUMN IF NOT EXISTS changed_at timestamptz NOT NULL DEFAULT clock_timestamp();
 CREATE INDEX IF NOT EXISTS alerts_changed ON monitor.alerts (changed_at);
 CREATE INDEX IF NOT EXISTS alerts_open ON monitor.alerts (opened_at) WHERE resolved_at IS NULL;
+-- Findings of one dossier that share a cause form one incident (streams/incidents.py): a finding
+-- that joined another's incident names its first finding here; NULL heads an incident.
+ALTER TABLE monitor.alerts ADD COLUMN IF NOT EXISTS incident_id bigint;
+CREATE INDEX IF NOT EXISTS alerts_incident ON monitor.alerts (incident_id) WHERE incident_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS alerts_dossier_open ON monitor.alerts (dossier_id) WHERE resolved_at IS NULL;

@@ -9,6 +9,7 @@ from importlib import resources
 from typing import Any
 
 from contracts.envelope import Event
+from streams.incidents import GROUPED, incidents
 
 SEVERITY = {
     "lost": "high",
@@ -156,7 +157,18 @@ async def open_alert(
     dossier_id: str | None = None,
     due_at: datetime | None = None,
 ) -> dict[str, Any] | None:
-    """Insert an alert with its evidence (the dossier's timeline up to now); None if it exists."""
+    """Insert a finding with its evidence (the dossier's timeline up to now); None if it exists.
+    A lost or stuck finding joins its dossier's open incident, if it has one
+    (streams/incidents.py); the incident's head is touched so the live feed shows it again."""
+    head = None
+    if dossier_id and kind in GROUPED:
+        head = await conn.fetchval(
+            "SELECT coalesce(incident_id, id) FROM monitor.alerts WHERE dossier_id = $1 "
+            "AND kind = ANY($2::text[]) AND resolved_at IS NULL AND key <> $3 ORDER BY id LIMIT 1",
+            dossier_id,
+            list(GROUPED),
+            key,
+        )
     evidence: list[dict[str, Any]] = []
     if dossier_id:
         evidence = [
@@ -175,8 +187,9 @@ async def open_alert(
         ]
     row = await conn.fetchrow(
         "INSERT INTO monitor.alerts (kind, severity, subject, dossier_id, key, detail, due_at, opened_at, evidence, "
-        "raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (kind, subject, key) DO NOTHING "
-        "RETURNING id, kind, severity, subject, dossier_id, detail, due_at, opened_at, raised_at",
+        "raised_at, incident_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+        "ON CONFLICT (kind, subject, key) DO NOTHING "
+        "RETURNING id, kind, severity, subject, dossier_id, detail, due_at, opened_at, raised_at, incident_id",
         kind,
         SEVERITY[kind],
         subject,
@@ -187,49 +200,72 @@ async def open_alert(
         opened_at,
         json.dumps(evidence, ensure_ascii=False),
         raised_at or opened_at,
+        head,
     )
+    if row and head is not None:
+        await conn.execute("UPDATE monitor.alerts SET changed_at = clock_timestamp() WHERE id = $1", head)
     return _jsonable(dict(row)) if row else None
 
 
 async def resolve(conn: Any, *, kind: str, subject: str, key: str | None, at: datetime, how: str) -> None:
-    """Close the open alert(s) of an incident: one key, or every open one of the subject."""
-    await conn.execute(
+    """Close the open finding(s): one key, or every open one of the subject."""
+    heads = await conn.fetch(
         "UPDATE monitor.alerts SET resolved_at = $4, resolved_how = $5, changed_at = clock_timestamp() "
         "WHERE kind = $1 AND subject = $2 "
-        "AND ($3::text IS NULL OR key = $3) AND resolved_at IS NULL",
+        "AND ($3::text IS NULL OR key = $3) AND resolved_at IS NULL RETURNING incident_id",
         kind,
         subject,
         key,
         at,
         how,
     )
+    await _touch(conn, [r["incident_id"] for r in heads if r["incident_id"] is not None])
 
 
-ENDS_WITH_DOSSIER = ("duplicate", "data_quality")
-"""Alerts about one dossier that nothing later "recovers": they close when the dossier settles."""
+async def _touch(conn: Any, heads: list[int]) -> None:
+    """Mark incidents changed (a finding of theirs closed): the live feed sends them again."""
+    if heads:
+        await conn.execute(
+            "UPDATE monitor.alerts SET changed_at = clock_timestamp() WHERE id = ANY($1::bigint[])", sorted(set(heads))
+        )
 
 
 async def close_with_dossiers(conn: Any, settled: dict[str, datetime]) -> None:
+    """Close every alert still open on a dossier that settled: duplicates and data-quality
+    findings, which nothing later "recovers", and any stuck or lost alert the tracker's proof
+    did not reach (one raised before a restart, whose expectation the rebuilt tracker never
+    reported). A settled dossier has nothing left to act on."""
     if settled:
         await conn.execute(
             "UPDATE monitor.alerts a SET resolved_at = s.at, resolved_how = 'dossier settled', "
             "changed_at = clock_timestamp() "
             "FROM unnest($1::text[], $2::timestamptz[]) AS s(dossier_id, at) "
-            "WHERE a.dossier_id = s.dossier_id AND a.kind = ANY($3::text[]) AND a.resolved_at IS NULL",
+            "WHERE a.dossier_id = s.dossier_id AND a.resolved_at IS NULL",
             list(settled),
             list(settled.values()),
-            list(ENDS_WITH_DOSSIER),
         )
 
 
-async def alerts(conn: Any, only_open: bool = False) -> list[dict[str, Any]]:
+async def findings(conn: Any, only_open: bool = False) -> list[dict[str, Any]]:
+    """Every finding (row of monitor.alerts), oldest first; `only_open`: those of incidents with
+    a finding still open (all their findings, closed ones too)."""
     rows = await conn.fetch(
         "SELECT id, kind, severity, subject, dossier_id, detail, due_at, opened_at, raised_at, resolved_at, "
-        "resolved_how "
-        "FROM monitor.alerts WHERE NOT $1 OR resolved_at IS NULL ORDER BY opened_at, id",
+        "resolved_how, incident_id FROM monitor.alerts WHERE NOT $1 OR coalesce(incident_id, id) IN "
+        "(SELECT coalesce(incident_id, id) FROM monitor.alerts WHERE resolved_at IS NULL) ORDER BY id",
         only_open,
     )
-    return [_jsonable(dict(r)) for r in rows]
+    return [dict(r) for r in rows]
+
+
+async def alerts(conn: Any, only_open: bool = False) -> list[dict[str, Any]]:
+    """The alerts an operator sees: incidents, each with its findings (streams/incidents.py),
+    in the order they opened."""
+    grouped = incidents(await findings(conn, only_open))
+    grouped.sort(key=lambda a: (a["opened_at"], a["id"]))
+    for a in grouped:
+        a["findings"] = [_jsonable(f) for f in a["findings"]]
+    return [_jsonable(a) for a in grouped]
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:

@@ -73,6 +73,11 @@ class Change:
     late: tuple[tuple[Expectation, datetime], ...] = ()
     """Expectations never opened because they were already met, but met after their deadline
     (a receipt read before its handoff, that came later than the link timeout), with when."""
+    proven: tuple[Expectation, ...] = ()
+    """Expectations met without their own event: a later step ran, or the dossier closed, so
+    what they awaited happened, at a time the monitor never read (it missed those events)."""
+    proof: str = ""
+    """What proved them: "a later step ran: cutru/register_residence", "dossier closed"."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,14 @@ class Tracker:
         def meet(prefix: str) -> None:
             for key in [k for k in d.pending if k == prefix or k.startswith(prefix + ":")]:
                 met.append(d.pending.pop(key))
+
+        proven: list[Expectation] = []
+
+        def prove(prefix: str) -> None:
+            """Meet, without their own event, what `prefix` awaits (the detector decides what
+            that says: streams/detect.py)."""
+            for key in [k for k in d.pending if k == prefix or k.startswith(prefix + ":")]:
+                proven.append(d.pending.pop(key))
 
         def expect(x: Expectation) -> None:
             if x.key not in d.pending:
@@ -139,7 +152,30 @@ class Tracker:
         elif e.type == DOSSIER_CLOSED:
             d.closed = True
             meet("dossier")
-        return Change(tuple(opened), tuple(met))
+            # The portal closes a dossier only once every result came back: nothing it still
+            # awaited can be missing (the monitor missed those events, around a broker crash).
+            for key in list(d.pending):
+                prove(key)
+            return Change(tuple(opened), tuple(met), proven=tuple(proven), proof="dossier closed")
+        for earlier in self._earlier(d, e):
+            prove(f"step:{earlier.agency}:{earlier.name}")
+            prove(f"state:{earlier.agency}:{earlier.name}")
+        proof = f"a later step ran: {e.agency}/{e.step}" if proven else ""
+        return Change(tuple(opened), tuple(met), proven=tuple(proven), proof=proof)
+
+    def _earlier(self, d: Dossier, e: Event) -> list[Step]:
+        """The steps the chain runs before the event's step (its `after`, and theirs): a later
+        step ran, so they were done."""
+        step = self._step(d, e)
+        chain = self.chains.get(d.chain or e.chain or "")
+        out: list[Step] = []
+        while step is not None and step.after and chain is not None:
+            try:
+                step = chain.step(step.after)
+            except KeyError:
+                break
+            out.append(step)
+        return out
 
     def _step(self, d: Dossier, e: Event) -> Step | None:
         chain = self.chains.get(d.chain or e.chain or "")

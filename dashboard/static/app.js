@@ -95,7 +95,8 @@ async function loadAlerts() {
   $("#counts").innerHTML = Object.entries(data.open_by_kind)
     .map(([k, n]) => `<span>${esc(KIND_VI[k] || k)}: ${n}</span>`).join("");
   $("#alerts-table tbody").innerHTML = data.alerts.slice(0, 300).map((a) =>
-    `<tr class="k-${esc(a.kind)}"><td><span class="badge ${esc(a.kind)}">${esc(KIND_VI[a.kind] || a.kind)}</span></td>` +
+    `<tr class="k-${esc(a.kind)}"><td><span class="badge ${esc(a.kind)}">${esc(KIND_VI[a.kind] || a.kind)}</span>` +
+    `${a.findings > 1 ? ` <small title="các phát hiện cùng nguyên nhân trên hồ sơ này">${a.findings} phát hiện</small>` : ""}</td>` +
     `<td>${esc(a.subject)}</td>` +
     `<td>${a.dossier_id ? `<a href="#" data-dossier="${esc(a.dossier_id)}">${esc(a.dossier_id)}</a>` : ""}</td>` +
     `<td>${esc(FLOW_VI[a.flow] || a.flow || "")}</td><td>${esc(a.commune || "")}</td>` +

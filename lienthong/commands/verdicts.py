@@ -42,10 +42,13 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings, _console: Console) 
             await conn.close()
 
     rows = asyncio.run(fetch())
+    found = sum(len(a["findings"]) for a in rows)
     if not args.json:
-        print(table(rows, ["id", "kind", "severity", "subject", "dossier_id", "due_at", "opened_at", "resolved_at"]))
-        print(f"{len(rows)} alerts" + (" open" if args.open else ""))
-    emit_json({"alerts": rows})
+        shown = [{**a, "findings": len(a["findings"])} for a in rows]
+        columns = ["id", "kind", "severity", "subject", "dossier_id", "findings", "due_at", "opened_at", "resolved_at"]
+        print(table(shown, columns))
+        print(f"{len(rows)} alerts" + (" open" if args.open else "") + f" ({found} findings)")
+    emit_json({"alerts": rows, "findings": found})
     return 0
 
 
@@ -55,10 +58,14 @@ def cmd_score(args: argparse.Namespace, settings: Settings, _console: Console) -
 
     _, url = settings.require_infra()
     truth, alerts, unfinished = asyncio.run(score.collect(url))
-    if not truth:
-        raise RuntimeError("no ground truth: run `lienthong run --faults report-faults` first")
+    if not truth and not asyncio.run(score.monitored(url)):
+        raise RuntimeError("nothing to score: the monitor has seen no event; run a profile first (`lienthong run`)")
     ctx = score.Context(default_rules(), speed=settings.sim_speed, heartbeat_s=settings.heartbeat_s, tick_s=TICK_S)
     result = score.score(truth, alerts, unfinished, ctx)
+    result["faults_recorded"] = len(truth)
+    if not truth and not args.json:
+        # A fault-free run: nothing explains an alert, so every one is false.
+        print(f"no fault was injected in this run: {len(alerts)} findings, every one a false alert")
     if not args.json:
         rows = [{"kind": k, "expected": result["expected"][k], "recall": result["recall"][k]} for k in score.KINDS]
         print(table(rows, ["kind", "expected", "recall"]))
@@ -66,12 +73,26 @@ def cmd_score(args: argparse.Namespace, settings: Settings, _console: Console) -
         print(table(faults, ["fault", "hits", "expected", "caught"]))
         delay = result["detection_delay_s"]
         print(
-            f"precision {result['precision']} of {result['alerts']} alerts · detection delay p50 {delay['p50']} s, "
+            f"precision {result['precision']} of {result['alerts']} findings in {result['incidents']} incidents · "
+            f"detection delay p50 {delay['p50']} s, "
             f"p99 {delay['p99']} s (one tick = {result['tick_s']:g} sim s) · silent losses {result['silent_losses']}"
         )
         lag = result["raise_lag_s"]
         print(f"raised behind the sim clock by p50 {lag['p50']} s, p99 {lag['p99']} s (the watermark's lag + backlog)")
-    main = {k: result[k] for k in ("recall", "precision", "detection_delay_s", "silent_losses", "by_fault")}
+    main = {
+        k: result[k]
+        for k in (
+            "recall",
+            "precision",
+            "detection_delay_s",
+            "silent_losses",
+            "incidents",
+            "findings_per_incident",
+            "faults_recorded",
+            "false_alerts",
+        )
+    }
+    main["by_fault"] = result["by_fault"]
     details = ("tick_s", "raise_lag_s", "alerts", "expected", "unexplained_alerts", "missed", "silent")
     shown = details if args.verbose else ("tick_s", "raise_lag_s")
     emit_json({**main, **{k: result[k] for k in shown}})

@@ -82,5 +82,7 @@ def reconcile_report(env: dict[str, str], tmp_path: Path, dossiers: dict[str, in
     assert total["refused"] == dossiers.get("rejected", 0)
     assert total["in_progress"] == total["overdue"] == 0
     alerts = last_json(lienthong(env, "alerts", "--json").stdout)["alerts"]
-    late = {a["dossier_id"] for a in alerts if a["kind"] == "stuck" and a["subject"] == "dossier"}
+    late = {
+        a["dossier_id"] for a in alerts for f in a["findings"] if f["kind"] == "stuck" and f["subject"] == "dossier"
+    }
     assert total["resolved_late"] == len(late) > 0, (total, len(late))

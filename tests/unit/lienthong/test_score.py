@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from contracts.clock import VN_TZ
-from lienthong.score import Context, expectations, score
+from lienthong.score import KINDS, Context, expectations, score
 from streams.rules import default_rules
 
 RULES = default_rules()
@@ -156,3 +156,19 @@ def test_handoffs_sent_to_an_agency_in_an_outage_are_explained_by_it() -> None:
     assert explained(lost(T + timedelta(hours=5)), [outage], {}, CTX)
     assert not explained(lost(T + timedelta(days=3)), [outage], {}, CTX)
     assert not explained(lost(T + timedelta(hours=5), link="link:lltp->motcua"), [outage], {}, CTX)
+
+
+def test_a_fault_free_run_counts_every_alert_as_false_and_groups_findings_into_incidents() -> None:
+    """`score` after `run --faults none`: no ground truth, so nothing explains an alert."""
+    findings = [
+        {**alert("lost", "link:hotich->cutru", "d1", T, T), "id": 10, "incident_id": None},
+        {**alert("stuck", "dossier", "d1", T + timedelta(days=3), T), "id": 11, "incident_id": 10},
+        {**alert("stuck", "step:cutru/register_residence", "d2", T, T), "id": 12, "incident_id": None},
+    ]
+    result = score([], findings, unfinished=[], ctx=CTX)
+    assert result["false_alerts"]["lost"] == 1
+    assert result["false_alerts"]["stuck"] == 2
+    assert result["precision"] == 0.0
+    assert result["incidents"] == 2
+    assert result["findings_per_incident"] == {"mean": 1.5, "max": 2}
+    assert score([], [], unfinished=[], ctx=CTX)["false_alerts"] == dict.fromkeys(KINDS, 0)

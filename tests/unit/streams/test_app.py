@@ -6,7 +6,7 @@ import asyncio
 from typing import Any, NamedTuple
 
 from streams.app import reread_lost_logs
-from streams.positions import LogWatch
+from streams.positions import Coverage, LogWatch
 
 
 class TP(NamedTuple):
@@ -53,11 +53,13 @@ def test_reading_on_while_the_end_is_asked_for_is_not_a_lost_log() -> None:
     consumer = ReadingConsumer(end=7_130, read=7_129, read_meanwhile=9)
     watch: LogWatch[Any] = LogWatch()
     for _ in range(3):
-        asyncio.run(reread_lost_logs(App(consumer), watch))  # type: ignore[arg-type]
+        asyncio.run(reread_lost_logs(App(consumer), watch, Coverage()))  # type: ignore[arg-type]
     assert consumer.seeks == []
 
 
 def test_a_log_the_broker_lost_is_read_again_from_its_start() -> None:
     consumer = ReadingConsumer(end=75_694, read=75_693, read_meanwhile=0, lost=True)
-    asyncio.run(reread_lost_logs(App(consumer), LogWatch()))  # type: ignore[arg-type]
+    coverage: Coverage[Any] = Coverage()
+    asyncio.run(reread_lost_logs(App(consumer), LogWatch(), coverage))  # type: ignore[arg-type]
     assert consumer.seeks == [(consumer.tp, 0)]
+    assert coverage.next == {consumer.tp: 0}  # watched from the start for skips

@@ -40,3 +40,35 @@ def test_an_old_ack_committed_after_the_reread_still_shows_the_log_lost() -> Non
     assert read == {0: 1_412}
     assert watch.lost({0: 380}, read) == {0}
     assert _highest(None, None) is None
+
+
+def test_a_skip_on_a_re_read_partition_is_read_again_from_the_first_offset_skipped() -> None:
+    """Regression: after a broker crash faust jumped past the first events written to the new log
+    (a rebalance took back an offset committed from old-log acknowledgements), and a
+    `handoff.sent` never reached the monitor, which then missed its lost alert."""
+    from streams.positions import Coverage
+
+    cover: Coverage[int] = Coverage()
+    cover.watch(0, 0, now=100.0)
+    assert cover.admit(0, [0, 1, 2], now=101.0) == (3, None)
+    # The rebalance resumed at 302: offsets 3..301 never came.
+    assert cover.admit(0, [302, 303], now=102.0) == (0, 3)
+    # Read again from 3: what was handled comes again (kept, stored once), then the rest.
+    assert cover.admit(0, [1, 2, 3, 4], now=103.0) == (4, None)
+    assert cover.next[0] == 5
+    # A gap inside a batch: the contiguous head is kept.
+    assert cover.admit(0, [5, 6, 9], now=104.0) == (2, 7)
+
+
+def test_partitions_not_re_read_pass_untouched_and_a_watch_ends() -> None:
+    from streams.positions import WATCH_S, Coverage
+
+    cover: Coverage[int] = Coverage()
+    assert cover.admit(1, [40, 90], now=0.0) == (2, None)
+    cover.watch(0, 0, now=0.0)
+    cover.extend(0, now=30.0)  # the group gave it back: watched on
+    cover.extend(1, now=30.0)  # never re-read: not watched
+    assert 1 not in cover.next
+    assert cover.admit(0, [0, 5], now=30.0 + WATCH_S - 1) == (1, 1)
+    assert cover.admit(0, [7], now=30.0 + WATCH_S + 1) == (1, None)
+    assert 0 not in cover.next

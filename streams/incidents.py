@@ -1,0 +1,55 @@
+"""One alert per incident: the findings of one dossier that share a cause, grouped. Pure.
+
+A dossier that stalls or loses a handoff misses several deadlines in turn: the handoff's
+acknowledgement, the step's SLA, a state's limit, the appointment date. For an operator that is one
+problem. The monitor records every finding (each is scored against the ground truth on its own),
+and a lost or stuck finding raised while its dossier already has one open joins that one's
+incident (`incident_id`, the first finding's id) instead of starting another. What an operator sees
+(`lienthong alerts`, the dashboard) is the incident: its first finding, the most severe level among
+its findings, all of them listed, open while any of them is open.
+
+Duplicates and data-quality findings have causes of their own (a redelivery, the citizen's data)
+and stand alone, as do link and agency alerts, which concern no single dossier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+GROUPED = frozenset({"lost", "stuck"})
+"""Finding kinds that join their dossier's open incident."""
+RANK = {"low": 0, "medium": 1, "high": 2}
+FINDING_FIELDS = ("id", "kind", "subject", "detail", "due_at", "opened_at", "resolved_at", "resolved_how")
+
+
+def incident_of(row: Mapping[str, Any]) -> int:
+    """The incident a finding belongs to: its head's id (a head has no `incident_id`)."""
+    return int(row.get("incident_id") or row["id"])
+
+
+def incidents(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Group findings (rows of monitor.alerts) into incidents, in the order of their heads.
+
+    An incident carries its head's fields; `severity` is the highest of its findings;
+    `resolved_at` is when the last finding closed (None while any is open) and `resolved_how`
+    how that one closed; `findings` lists them all, oldest first."""
+    groups: dict[int, list[Mapping[str, Any]]] = {}
+    for f in sorted(findings, key=lambda r: int(r["id"])):
+        groups.setdefault(incident_of(f), []).append(f)
+    out = []
+    for head_id, members in groups.items():
+        head = next((m for m in members if int(m["id"]) == head_id), members[0])
+        still_open = [m for m in members if m["resolved_at"] is None]
+        last = None if still_open else max(members, key=lambda m: m["resolved_at"])
+        incident = dict(head)
+        incident.pop("incident_id", None)
+        incident.update(
+            id=head_id,
+            severity=max((m["severity"] for m in members), key=lambda s: RANK.get(s, 0)),
+            resolved_at=None if last is None else last["resolved_at"],
+            resolved_how=None if last is None else last["resolved_how"],
+            findings=[{k: m.get(k) for k in FINDING_FIELDS} for m in members],
+        )
+        out.append(incident)
+    return out
