@@ -24,11 +24,13 @@ from contracts.clock import VN_TZ, SimClock
 from contracts.dossiers import INSURED_TYPES
 from contracts.event_types import STEP_REJECTED
 from lienthong.ui import Console
+from runtime.clockfile import sleep_until
 from runtime.settings import Settings
 from services.portal.api import SIM_TIME_HEADER
 from simulation.chaos import record as chaos_record
 from simulation.chaos import record_windows, run_process_faults
 from simulation.faults.inject import Hit, Injector
+from simulation.governor import Governor
 from simulation.sabotage import TruthRow
 from simulation.workload.arrivals import schedule
 from simulation.workload.baddata import spoil
@@ -139,9 +141,7 @@ async def submit_all(
 
     async def worker(http: aiohttp.ClientSession) -> None:
         for p in queue:
-            wait = clock.real_at(p.at) - time.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
+            await sleep_until(clock, p.at)
             if p.original is not None:  # a citizen repeats a submission only after it went through
                 await p.original.answered.wait()
             headers = {"X-Lienthong-Run": run_id, "Idempotency-Key": uuid.uuid4().hex}
@@ -173,7 +173,7 @@ async def submit_all(
                     # The portal is down (an outage): the citizen comes back when it is up again.
                     progress.deferred += 1
                     back = datetime.fromisoformat(retry_at)
-                    await asyncio.sleep(max(0.0, clock.real_at(back) - time.time()))
+                    await sleep_until(clock, back)
                     headers[SIM_TIME_HEADER] = back.isoformat()
                     attempt, give_up = 0, time.monotonic() + RETRY_FOR_S
             p.answered.set()
@@ -328,6 +328,7 @@ async def run(
     settle_s: float = 30.0,
     timeout_s: float = 3 * 3600.0,
     injector: Injector | None = None,
+    governor: Governor | None = None,
 ) -> dict[str, Any]:
     run_id = f"{profile.name}-{uuid.uuid4().hex[:8]}"
     planned = plan(profile, settings.seed)
@@ -339,13 +340,16 @@ async def run(
     )
     started = time.monotonic()
     progress = Progress()
+    stop_governing = asyncio.Event()
+    governing = asyncio.create_task(governor.run(stop_governing)) if governor is not None else None
     reporter = asyncio.create_task(report_progress(settings, clock, run_id, profile, progress, console))
     chaos: asyncio.Task[None] | None = None
     process_faults: list[dict[str, str]] = []
     if injector is not None:
         windows = await record_windows(settings, injector)
         console.step(f"injecting {len(injector.faults)} faults ({windows} in time windows)")
-        chaos = asyncio.create_task(run_process_faults(settings, clock, injector, console, process_faults))
+        hold = governor.held if governor is not None else None
+        chaos = asyncio.create_task(run_process_faults(settings, clock, injector, console, process_faults, hold))
     try:
         await submit_all(settings, clock, run_id, planned, burst, progress)
         await record_bad_data(settings, planned)
@@ -354,6 +358,9 @@ async def run(
         stats = await wait_settled(settings, clock, run_id, profile, settle_s, timeout_s)
     finally:
         reporter.cancel()
+        stop_governing.set()
+        if governing is not None:
+            await governing
         if chaos is not None:
             if chaos.done() and chaos.exception():
                 console.step(f"a process fault failed: {chaos.exception()}")
@@ -377,4 +384,5 @@ async def run(
         "submissions_deferred_by_outage": progress.deferred,
         "faults": injector.scenario if injector else "none",
         "process_faults": process_faults,
+        **({"governor": governor.summary()} if governor is not None else {}),
     }

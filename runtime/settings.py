@@ -22,6 +22,7 @@ from contracts.chains import Chain, load_chains
 from contracts.clock import VN_TZ, SimClock
 from contracts.topic_layout import TopicLayout
 from contracts.topic_layout import load as load_topic_layout
+from runtime.clockfile import ClockFile
 
 BROKERS = ("tansu", "kafka")
 
@@ -64,6 +65,8 @@ class Settings(BaseSettings):
     sim_anchor: float | None = None
     sim_speed: float = 1.0
     sim_max_lag_s: float = 5.0
+    sim_clock_file: Path | None = None
+    """A governed run's rate changes (runtime/clockfile.py); unset: a steady clock."""
     lltp_issuer: str = "so_tu_phap"
     heartbeat_s: float = 1.0
     chains_file: Path | None = None
@@ -141,7 +144,10 @@ class Settings(BaseSettings):
         if epoch.tzinfo is None:
             epoch = epoch.replace(tzinfo=VN_TZ)
         anchor = self.sim_anchor if self.sim_anchor is not None else epoch.timestamp()
-        return SimClock(epoch=epoch, anchor=anchor, speed=self.sim_speed, max_lag_s=self.sim_max_lag_s)
+        segments = ClockFile(self.sim_clock_file) if self.sim_clock_file else None
+        return SimClock(
+            epoch=epoch, anchor=anchor, speed=self.sim_speed, max_lag_s=self.sim_max_lag_s, segments=segments
+        )
 
     def topic_layout(self) -> TopicLayout:
         return load_topic_layout(self.topics_file)
@@ -160,14 +166,17 @@ def _fresh_clock(speed: float) -> SimClock:
     return SimClock(epoch=base.epoch, anchor=base.anchor, speed=speed)
 
 
-def clock_env(epoch: datetime, anchor: float, speed: float, max_lag_s: float) -> dict[str, str]:
-    """The `LT_SIM_*` variables that give another process this clock. All four, always: the
-    supervisor keeps the previous run's `LT_SIM_*` otherwise."""
+def clock_env(
+    epoch: datetime, anchor: float, speed: float, max_lag_s: float, clock_file: Path | None = None
+) -> dict[str, str]:
+    """The `LT_SIM_*` variables that give another process this clock. All of them, always: the
+    supervisor keeps the previous run's `LT_SIM_*` otherwise (an empty one counts as unset)."""
     return {
         "LT_SIM_EPOCH": epoch.isoformat(),
         "LT_SIM_ANCHOR": repr(anchor),
         "LT_SIM_SPEED": repr(speed),
         "LT_SIM_MAX_LAG_S": repr(max_lag_s),
+        "LT_SIM_CLOCK_FILE": str(clock_file) if clock_file else "",
     }
 
 

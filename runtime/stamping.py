@@ -32,6 +32,8 @@ CLAMPED = Counter(
     "Stamps moved later than their model time because processing trailed by more than the bound",
     ["agency"],
 )
+RECENT_S = 2.0
+"""Real seconds over which the recent lag (what a governed run's governor watches) is the worst."""
 WARN_EVERY_S = 10.0
 """Real seconds between two warnings about clamped stamps (the first one is immediate)."""
 
@@ -46,6 +48,9 @@ class Stamper:
     """The largest lag seen since this process started, in real seconds."""
     clamped: int = 0
     _warned_at: float = field(default=float("-inf"), repr=False)
+    _bucket: int = field(default=0, repr=False)
+    _bucket_worst: float = field(default=0.0, repr=False)
+    _previous_worst: float = field(default=0.0, repr=False)
 
     def __post_init__(self) -> None:
         # Called for every event: the labelled children once, not a label lookup per stamp.
@@ -57,6 +62,7 @@ class Stamper:
         lag = (now - model).total_seconds() / self.clock.speed
         if lag > 0:
             self._lag.observe(lag)
+            self._note(lag, time.monotonic())
             self.worst_s = max(self.worst_s, lag)
             if lag > self.clock.max_lag_s:
                 self.clamped += 1
@@ -73,5 +79,24 @@ class Stamper:
                     )
         return self.clock.stamp(model, now)
 
+    def _note(self, lag: float, real: float) -> None:
+        bucket = int(real // RECENT_S)
+        if bucket != self._bucket:
+            self._previous_worst = self._bucket_worst if bucket == self._bucket + 1 else 0.0
+            self._bucket, self._bucket_worst = bucket, 0.0
+        self._bucket_worst = max(self._bucket_worst, lag)
+
+    def recent_s(self, real: float | None = None) -> float:
+        """The worst lag of the last `RECENT_S` to `2 × RECENT_S` real seconds (0 when nothing
+        was stamped late meanwhile)."""
+        bucket = int((time.monotonic() if real is None else real) // RECENT_S)
+        if bucket == self._bucket:
+            return max(self._bucket_worst, self._previous_worst)
+        return self._bucket_worst if bucket == self._bucket + 1 else 0.0
+
     def status(self) -> dict[str, float | int]:
-        return {"stamp_lag_max_s": round(self.worst_s, 3), "stamps_clamped": self.clamped}
+        return {
+            "stamp_lag_max_s": round(self.worst_s, 3),
+            "stamp_lag_recent_s": round(self.recent_s(), 3),
+            "stamps_clamped": self.clamped,
+        }

@@ -11,6 +11,8 @@ import contextlib
 import os
 import signal
 import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,6 +29,7 @@ from deploy import kafka_cluster
 from deploy.embedded import pid_alive, start_broker, stop_pid
 from deploy.processes import process_of
 from deploy.state import read_state, write_state
+from runtime.clockfile import sleep_until
 from runtime.kafka import ensure_topics, prime
 from runtime.settings import Settings
 from simulation.faults import truth
@@ -67,24 +70,31 @@ async def record_windows(settings: Settings, injector: Injector) -> int:
 
 
 async def run_process_faults(
-    settings: Settings, clock: SimClock, injector: Injector, console: Progress, done: list[dict[str, str]]
+    settings: Settings,
+    clock: SimClock,
+    injector: Injector,
+    console: Progress,
+    done: list[dict[str, str]],
+    hold: Callable[[], AbstractAsyncContextManager[None]] | None = None,
 ) -> None:
     """Inject each process fault when sim time reaches its window, appending what happened to
-    `done`; returns when all are done."""
+    `done`; returns when all are done. `hold` (a governed run's) keeps sim time paused while a
+    fault is under way, so the machine's recovery is not counted against the agencies."""
     faults = sorted((f for f in injector.faults if f.effect in PROCESS_EFFECTS), key=lambda f: injector.window_of(f)[0])
     for f in faults:
         at, _ = injector.window_of(f)
-        await asyncio.sleep(max(0.0, clock.real_at(at) - time.time()))
+        await sleep_until(clock, at)
         target = f.target["process"]
-        happened = clock.now()
-        until = None
-        if f.effect == "kill" and target == "broker":
-            detail, recovered = await restart_broker(settings)
-            until = clock.at(recovered) if recovered else None
-        elif f.effect == "kill":
-            detail = kill_service(settings, target)
-        else:
-            detail = await drop_connections(settings, target)
+        async with hold() if hold is not None else contextlib.nullcontext():
+            happened = clock.now()
+            until = None
+            if f.effect == "kill" and target == "broker":
+                detail, recovered = await restart_broker(settings)
+                until = clock.at(recovered) if recovered else None
+            elif f.effect == "kill":
+                detail = kill_service(settings, target)
+            else:
+                detail = await drop_connections(settings, target)
         console.step(f"fault {f.name}: {detail}")
         done.append({"fault": f.name, "at": happened.isoformat(), "detail": detail})
         await record(settings, [(None, None, Hit(f.name, f.effect, subject(f), happened, until, detail=detail))])
@@ -224,17 +234,22 @@ async def _start_again(home: Path, port: int) -> dict[str, Any]:
             await asyncio.sleep(0.5)
 
 
-async def _agency_health(http: aiohttp.ClientSession, ports: dict[str, int]) -> dict[str, dict[str, Any]]:
-    """Each answering agency's /healthz body, by name (the ones that do not answer are left out)."""
-    bodies: dict[str, dict[str, Any]] = {}
-    for name, port in ports.items():
+async def agency_health(http: aiohttp.ClientSession, ports: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """Each answering agency's /healthz body, by name (the ones that do not answer are left out),
+    asked all at once: one frozen agency must not delay the others by its timeout."""
+
+    async def one(port: int) -> dict[str, Any] | None:
         with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, ValueError):
             async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
-                bodies[name] = await r.json()
-    return bodies
+                body: dict[str, Any] = await r.json()
+                return body
+        return None
+
+    answers = await asyncio.gather(*(one(p) for p in ports.values()))
+    return {name: body for name, body in zip(ports, answers, strict=True) if body is not None}
 
 
-def _agency_ports(home: Path) -> dict[str, int]:
+def agency_ports(home: Path) -> dict[str, int]:
     """Every agency process and replica, by name, with its port."""
     services = read_state(home / "services.json").get("services", {})
     return {k: v for k, v in services.items() if process_of(k) in AGENCIES}
@@ -243,11 +258,11 @@ def _agency_ports(home: Path) -> dict[str, int]:
 async def rejoined(home: Path, since: float, timeout: float = REJOIN_TIMEOUT_S) -> float | None:
     """When (real time) every agency's consumer had partitions assigned again after `since`, as
     its /healthz reports; None if some had not within `timeout`."""
-    ports = _agency_ports(home)
+    ports = agency_ports(home)
     deadline = time.time() + timeout
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
         while time.time() < deadline:
-            bodies = (await _agency_health(http, ports)).values()
+            bodies = (await agency_health(http, ports)).values()
             times = [float(at) for b in bodies if (at := b.get("assigned_at")) is not None and at >= since]
             if len(times) == len(ports):
                 return max(times, default=since)
@@ -259,7 +274,7 @@ async def stamping(home: Path) -> dict[str, Any]:
     """Over every agency process (since each one's last start, as its /healthz reports): the
     worst real lag a stamp trailed its model time by, and how many stamps that lag clamped."""
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
-        bodies = await _agency_health(http, _agency_ports(home))
+        bodies = await agency_health(http, agency_ports(home))
     worst = {k: float(b.get("stamp_lag_max_s", 0.0)) for k, b in bodies.items()}
     clamped = {k: int(b.get("stamps_clamped", 0)) for k, b in bodies.items()}
     return {

@@ -57,13 +57,26 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     # The bound goes to the services only (the command line never stamps), so it cannot leak
     # from one run's stack.json into the next run's default.
     bound = profile.stamping_bound_s or settings.sim_max_lag_s
-    clock = {"sim_epoch": epoch.isoformat(), "sim_anchor": anchor, "sim_speed": speed}
+    # A governed run's clock file (simulation/governor.py); a steady run leaves none behind.
+    clock_file = home / "clock.json"
+    clock_file.unlink(missing_ok=True)
+    governed = clock_file if args.governor else None
+    clock: dict[str, Any] = {"sim_epoch": epoch.isoformat(), "sim_anchor": anchor, "sim_speed": speed}
+    if governed:
+        clock["sim_clock_file"] = str(governed)
+        clock["sim_max_lag_s"] = bound
     env = {
-        **clock_env(epoch, anchor, speed, bound),
+        **clock_env(epoch, anchor, speed, bound, governed),
         "LT_LLTP_ISSUER": profile.lltp_issuer,
         **{f"LT_{k.upper()}": str(v) for k, v in faults.items()},
     }
     replicas = parse_replicas(args.replicas)
+    governor = None
+    if governed:
+        from simulation.governor import Governor
+
+        governor = Governor(settings.replace(**clock).clock(), governed, home)
+        governor.start()  # before the services start: they read the file from their first stamp
     settings = stack.start_fresh(with_broker(args, settings), console, args.external, clock, env, replicas)
     setup_s = time.monotonic() - setup_started
     ready_s = asyncio.run(_consumers_ready(home, anchor - lead))
@@ -75,7 +88,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
                 f"(lead {lead:.0f} s); the next run on this stack leaves more time"
             )
     summary = asyncio.run(
-        run.run(profile, settings, settings.clock(), console, settle_s=args.settle, injector=injector)
+        run.run(
+            profile, settings, settings.clock(), console, settle_s=args.settle, injector=injector, governor=governor
+        )
     )
     from simulation.chaos import stamping
 
@@ -124,7 +139,17 @@ def register(sub: Any) -> None:
     run.add_argument("--external", action="append", default=[], metavar="AGENCY")
     broker_options(run)
     run.add_argument("--json", action="store_true", help="only the JSON summary on stdout")
-    run.add_argument("--speed", type=float, default=None, help="sim seconds per real second (default: the profile's)")
+    run.add_argument(
+        "--speed",
+        type=float,
+        default=None,
+        help="sim seconds per real second (default: the profile's); with --governor, the ceiling",
+    )
+    run.add_argument(
+        "--governor",
+        action="store_true",
+        help="slow or pause the sim clock while the services trail, so the machine's load changes no verdict",
+    )
     run.add_argument("--settle", type=float, default=30.0, help="seconds without progress that end the wait")
     run.add_argument(
         "--faults",

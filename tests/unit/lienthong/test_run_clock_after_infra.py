@@ -39,7 +39,14 @@ def test_the_clock_is_set_after_the_broker_and_the_database_are_up(monkeypatch: 
     monkeypatch.setattr(run, "run_lead", lead)
     monkeypatch.setattr(stack, "start_fresh", start_fresh)
     args = argparse.Namespace(
-        profile="smoke", speed=None, faults="none", replicas=None, external=[], broker=None, brokers=None
+        profile="smoke",
+        speed=None,
+        faults="none",
+        replicas=None,
+        external=[],
+        broker=None,
+        brokers=None,
+        governor=False,
     )
     with pytest.raises(Stop):
         run.cmd_run(args, Settings(), Console(quiet=True))

@@ -1,0 +1,155 @@
+"""The sim clock's governor: a run's verdicts must not depend on how busy the machine is.
+
+Sim time is real time × speed, so at 20,000× one real second of processing lag is five and a
+half sim hours. Past the stamping bound (`LT_SIM_MAX_LAG_S`) a component records an event later
+than the model says it happened, and a deadline it met looks missed: a fault-free `smoke` run
+raised 753 false lost and 75 false stuck findings while the portal trailed by 12.3 s. The
+governor watches how far every agency trails (the worst stamp lag of the last seconds, from each
+one's /healthz) and changes the shared clock's rate before the bound is reached: it halves the
+speed when the worst lag passes `SLOW_AT` of the bound, pauses sim time past `PAUSE_AT`, and
+speeds up by `SPEED_UP` (to the run's `--speed`, now a ceiling) once every agency is back under
+`RESUME_BELOW`. An agency that does not answer (killed, restarting, frozen while the broker
+restarts) counts as trailing past `PAUSE_AT`: sim time waits for it. Each change is a `Segment`
+written to the stack's clock file (runtime/clockfile.py), starting `LEAD_S` in the future so that
+every process reads it before it applies. On a busy machine a run takes longer; its verdicts stay the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import structlog
+
+from contracts.clock import Segment, SimClock
+from runtime.clockfile import write_segments
+from simulation.chaos import agency_health, agency_ports
+
+log = structlog.get_logger()
+
+SLOW_AT = 0.3
+PAUSE_AT = 0.6
+RESUME_BELOW = 0.15
+SPEED_UP = 1.5
+SLOWEST = 1 / 64
+"""The lowest running speed, as a share of the ceiling (below it the governor pauses instead)."""
+LEAD_S = 0.3
+"""Real seconds between a change's decision and its start: every process polls the clock file
+every 0.05 s, so all of them know a change before it applies and no clock steps backwards."""
+EVERY_S = 0.25
+HEALTH_TIMEOUT_S = 0.5
+"""An agency that has not answered its /healthz within this counts as not answering."""
+KEEP = 16
+"""Segments kept in the file: enough to cover every process's view of "now"."""
+
+
+def next_speed(current: float, worst_lag_s: float, bound_s: float, ceiling: float) -> float:
+    """The speed for the next interval, from the current one and the worst recent lag. Pure."""
+    share = worst_lag_s / bound_s
+    if share >= PAUSE_AT:
+        return 0.0
+    if share >= SLOW_AT:
+        slower = current / 2
+        return slower if slower >= ceiling * SLOWEST else 0.0
+    if share < RESUME_BELOW:
+        return min(ceiling, max(current * SPEED_UP, ceiling * SLOWEST))
+    return current
+
+
+@dataclass
+class Governor:
+    clock: SimClock
+    """The run's clock, reading `path` (settings.clock() with LT_SIM_CLOCK_FILE set)."""
+    path: Path
+    home: Path
+    segments: list[Segment] = field(default_factory=list)
+    changes: int = 0
+    paused_s: float = 0.0
+    slowest: float = float("inf")
+    worst_seen_s: float = 0.0
+    _holds: int = 0
+
+    def start(self) -> None:
+        """The clock file, read by every process from its start: sim time stands at the period's
+        start until `run` sees the agencies ready (a steady clock started while the services
+        were still starting: the first submissions were stamped 5.4 s late)."""
+        self.segments = [Segment(self.clock.anchor, self.clock.epoch, 0.0)]
+        write_segments(self.path, self.segments)
+
+    def _at(self, real: float) -> datetime:
+        """Sim time at `real` by the segments decided here (the file may not be re-read yet)."""
+        return replace(self.clock, segments=lambda: self.segments).at(real)
+
+    def _change(self, speed: float, real: float) -> Segment:
+        anchor = real + LEAD_S
+        seg = Segment(anchor, self._at(anchor), speed)
+        self.segments = [*self.segments, seg][-KEEP:]
+        write_segments(self.path, self.segments)
+        return seg
+
+    @property
+    def speed(self) -> float:
+        return self.segments[-1].speed
+
+    def decide(self, worst_lag_s: float, real: float) -> Segment | None:
+        """Apply the policy to the worst lag read at `real`; the new segment, if the rate changes."""
+        self.worst_seen_s = max(self.worst_seen_s, worst_lag_s)
+        speed = next_speed(self.speed, worst_lag_s, self.clock.max_lag_s, self.clock.speed)
+        if speed == self.speed:
+            return None
+        seg = self._change(speed, real)
+        self.changes += 1
+        self.slowest = min(self.slowest, speed)
+        return seg
+
+    async def run(self, stop: asyncio.Event) -> None:
+        ports = agency_ports(self.home)
+        last = time.monotonic()
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=HEALTH_TIMEOUT_S)) as http:
+            while not stop.is_set():
+                bodies = await agency_health(http, ports)
+                worst = max((float(b.get("stamp_lag_recent_s", 0.0)) for b in bodies.values()), default=0.0)
+                if len(bodies) < len(ports) or self._holds:
+                    # An agency that does not answer (killed, restarting, frozen while the broker
+                    # restarts) trails by an unknown amount: sim time waits for it.
+                    worst = max(worst, PAUSE_AT * self.clock.max_lag_s)
+                now = time.monotonic()
+                if self.speed == 0:
+                    self.paused_s += now - last
+                last = now
+                seg = self.decide(worst, time.time())
+                if seg is not None:
+                    log.info("sim clock rate changed", speed=seg.speed, worst_lag_s=round(worst, 2))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), EVERY_S)
+        # The run is over: sim time runs on at the ceiling (nothing is left to trail behind).
+        if self.speed != self.clock.speed:
+            self._change(self.clock.speed, time.time())
+
+    @contextlib.asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        """Sim time paused for the duration (a process fault under way), from before it starts."""
+        self._holds += 1
+        try:
+            if self.speed != 0:
+                self._change(0.0, time.time())
+                self.changes += 1
+                await asyncio.sleep(LEAD_S)
+            yield
+        finally:
+            self._holds -= 1
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "changes": self.changes,
+            "paused_s": round(self.paused_s, 1),
+            "slowest_speed": None if self.slowest == float("inf") else self.slowest,
+            "worst_lag_s": round(self.worst_seen_s, 2),
+        }

@@ -1,0 +1,66 @@
+"""The governor's policy (pure) and its clock file, which every process reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from contracts.clock import VN_TZ, SimClock
+from runtime.clockfile import ClockFile, read_segments
+from simulation.governor import LEAD_S, PAUSE_AT, SLOW_AT, SLOWEST, Governor, next_speed
+
+CEILING = 20_000.0
+BOUND = 5.0
+
+
+def test_the_speed_halves_near_the_bound_pauses_past_it_and_climbs_back_to_the_ceiling() -> None:
+    assert next_speed(CEILING, 0.0, BOUND, CEILING) == CEILING
+    assert next_speed(CEILING, SLOW_AT * BOUND, BOUND, CEILING) == CEILING / 2
+    assert next_speed(CEILING, PAUSE_AT * BOUND, BOUND, CEILING) == 0.0
+    assert next_speed(CEILING * SLOWEST, SLOW_AT * BOUND, BOUND, CEILING) == 0.0  # too slow: pause
+    resumed = next_speed(0.0, 0.0, BOUND, CEILING)
+    assert resumed == CEILING * SLOWEST
+    speeds = [resumed]
+    while speeds[-1] < CEILING:
+        speeds.append(next_speed(speeds[-1], 0.0, BOUND, CEILING))
+    assert speeds[-1] == CEILING
+    assert next_speed(0.0, (SLOW_AT - 0.01) * BOUND, BOUND, CEILING) == 0.0  # paused until caught up
+
+
+def test_a_change_starts_ahead_and_continues_sim_time_where_it_stood(tmp_path: Path) -> None:
+    path = tmp_path / "clock.json"
+    epoch = datetime(2024, 1, 2, 8, 0, tzinfo=VN_TZ)
+    clock = SimClock(epoch, 1000.0, speed=CEILING, max_lag_s=BOUND, segments=lambda: read_segments(path))
+    gov = Governor(clock, path, tmp_path)
+    gov.start()
+    assert clock.at(1500.0) == epoch  # sim time stands until the agencies are seen ready
+    started = gov.decide(0.0, real=1001.0)
+    assert started is not None
+    assert (started.anchor, started.epoch, started.speed) == (1001.0 + LEAD_S, epoch, CEILING * SLOWEST)
+    seg = gov.decide(PAUSE_AT * BOUND, real=1002.0)
+    assert seg is not None
+    assert (seg.anchor, seg.speed) == (1002.0 + LEAD_S, 0.0)
+    assert read_segments(path)[-1] == seg
+    # No step back or forth: just before the change and at it, the clock shows the same time.
+    assert abs((clock.at(seg.anchor) - clock.at(seg.anchor - 1e-6)).total_seconds()) < 0.1
+    assert clock.at(seg.anchor + 100) == clock.at(seg.anchor)  # paused
+    assert gov.decide(PAUSE_AT * BOUND, real=1003.0) is None  # already paused
+    assert gov.summary()["changes"] == 2
+
+
+def test_a_process_sees_a_change_within_its_poll_and_keeps_the_last_good_file(tmp_path: Path) -> None:
+    import time
+
+    from contracts.clock import Segment
+    from runtime.clockfile import POLL_S, write_segments
+
+    path = tmp_path / "clock.json"
+    source = ClockFile(path)
+    assert source() == ()  # no file yet: the clock's own rate
+    first = (Segment(1000.0, datetime(2024, 1, 2, tzinfo=VN_TZ), 10.0),)
+    write_segments(path, first)
+    time.sleep(POLL_S * 1.5)
+    assert tuple(source()) == first
+    path.write_text("{not json", encoding="utf-8")
+    time.sleep(POLL_S * 1.5)
+    assert tuple(source()) == first
