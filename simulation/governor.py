@@ -50,6 +50,17 @@ KEEP = 16
 """Segments kept in the file: enough to cover every process's view of "now"."""
 
 
+def trailing(bodies: dict[str, dict[str, Any]], expected: int, bound_s: float) -> float:
+    """The worst recent lag over the agencies' /healthz bodies. One that does not answer
+    (killed, frozen while the broker restarts) or whose consumer has no partitions yet (a
+    restarted process rejoining its group) trails by an unknown amount: it counts as past
+    `PAUSE_AT`, so sim time waits for it (a killed cutru stamped 173 events late otherwise). Pure."""
+    worst = max((float(b.get("stamp_lag_recent_s", 0.0)) for b in bodies.values()), default=0.0)
+    if len(bodies) < expected or not all(b.get("ready", True) for b in bodies.values()):
+        worst = max(worst, PAUSE_AT * bound_s)
+    return worst
+
+
 def next_speed(current: float, worst_lag_s: float, bound_s: float, ceiling: float) -> float:
     """The speed for the next interval, from the current one and the worst recent lag. Pure."""
     share = worst_lag_s / bound_s
@@ -115,10 +126,8 @@ class Governor:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=HEALTH_TIMEOUT_S)) as http:
             while not stop.is_set():
                 bodies = await agency_health(http, ports)
-                worst = max((float(b.get("stamp_lag_recent_s", 0.0)) for b in bodies.values()), default=0.0)
-                if len(bodies) < len(ports) or self._holds:
-                    # An agency that does not answer (killed, restarting, frozen while the broker
-                    # restarts) trails by an unknown amount: sim time waits for it.
+                worst = trailing(bodies, len(ports), self.clock.max_lag_s)
+                if self._holds:
                     worst = max(worst, PAUSE_AT * self.clock.max_lag_s)
                 now = time.monotonic()
                 if self.speed == 0:

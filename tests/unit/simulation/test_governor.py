@@ -64,3 +64,14 @@ def test_a_process_sees_a_change_within_its_poll_and_keeps_the_last_good_file(tm
     path.write_text("{not json", encoding="utf-8")
     time.sleep(POLL_S * 1.5)
     assert tuple(source()) == first
+
+
+def test_an_agency_that_does_not_answer_or_has_not_rejoined_pauses_the_clock() -> None:
+    from simulation.governor import trailing
+
+    ready = {"stamp_lag_recent_s": 0.4, "ready": True}
+    assert trailing({"hotich": ready, "cutru": ready}, 2, BOUND) == 0.4
+    assert trailing({"hotich": ready}, 2, BOUND) == PAUSE_AT * BOUND  # cutru killed
+    rejoining = {"stamp_lag_recent_s": 0.0, "ready": False}
+    assert trailing({"hotich": ready, "cutru": rejoining}, 2, BOUND) == PAUSE_AT * BOUND
+    assert next_speed(CEILING, trailing({"hotich": ready}, 2, BOUND), BOUND, CEILING) == 0.0
