@@ -14,9 +14,11 @@ chain data):
 - data_quality: an accepted dossier with bad identity data, unless a fault lost it before a
   checking agency saw it.
 Faults with nothing to catch (retried transfer errors, reordered events, killed and restarted
-processes) are "tolerated": the dossier must still finish, and any alert they cause counts as
-explained. An alert is explained when a hit accounts for it (same dossier, or same link or agency
-at the time); precision is the share of alerts explained. Detection delay is the sim seconds from
+processes) are "tolerated": the dossier must still finish. An alert is explained only by a
+recorded fact, under one of the rules of `explain` (a hit on the same dossier, link or agency; a
+message the harness recorded in flight at a process fault, by id; the receiver's recorded outage
+or measured downtime); no span of time around a fault explains anything by itself.
+Precision is the share of alerts explained. Detection delay is the sim seconds from
 the due time to the alert's `opened_at`, over the lost and stuck alerts that were expected; the
 raise lag is how far behind the sim clock the monitor wrote them (`raised_at − opened_at`: the
 watermark's safety lag plus any backlog), reported beside it so a slow monitor shows.
@@ -43,17 +45,10 @@ DELAYING = frozenset(
 )
 LINK_ERRORS = frozenset({"reject", "transfer_error", "error", "payment_failed"})
 PROCESS = frozenset({"kill", "drop_connections"})
+MEASURED = frozenset({"in_flight"})
+"""What the harness measured about a process fault, not a fault of its own."""
 RETRY_EVERY = {"reject": timedelta(minutes=20), "transfer_error": timedelta(minutes=30)}
 """How often the senders retried (simulation/faults/inject.py), to rebuild a link's failures."""
-BROKER_LOSS_S = 10.0
-"""Real seconds before a broker crash whose messages may have been in flight and lost."""
-AFTERMATH = 100
-"""How many such spans after a crashed process its delays and redeliveries are blamed on it:
-restarts, group rejoins and replayed outboxes settle within that (about 17 real minutes)."""
-CATCH_UP_S = 30.0
-"""Real seconds after a process fault (or after its recorded recovery) during which a restarted
-service's backlog may reach its receivers late: measured ~20 s for hotich after the broker
-crash on the faults week at speed 25,000 (a restart and its group rejoin, then the burst)."""
 
 
 @dataclass(frozen=True)
@@ -138,64 +133,113 @@ def _link_incidents(truth: list[dict[str, Any]], ctx: Context) -> list[Expected]
     return out
 
 
-def explained(
-    alert: dict[str, Any], truth: list[dict[str, Any]], by_dossier: dict[str, set[str]], ctx: Context
-) -> bool:
-    """Whether some injected fault accounts for this alert."""
+@dataclass(frozen=True)
+class Why:
+    """The recorded fact that explains an alert, under one named rule."""
+
+    rule: str
+    fact: dict[str, Any]
+
+    def describe(self) -> str:
+        f = self.fact
+        span = f"{_plain(f['at'])}" + (f"–{_plain(f['until'])}" if f.get("until") else "")
+        on = f" on {f['dossier_id']}" if f.get("dossier_id") else ""
+        return f"{self.rule}: {f['fault']} ({f['effect']} {f['subject']}{on}, {span})"
+
+
+RULES = ("hit", "in_flight", "receiver_outage", "receiver_down", "agency_fault", "link_errors")
+"""How an alert can be explained, each by a recorded fact (README, "How `score` judges")."""
+
+
+def explain(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) -> Why | None:
+    """The first recorded fact that accounts for this alert, or None (a false alert):
+    - hit: a fault on the same dossier (and link, for a lost handoff) with an effect that causes it;
+    - in_flight: the harness recorded a message of the dossier in flight at a process fault (for a
+      lost handoff: that handoff, by event id);
+    - receiver_outage: a lost handoff sent while its receiver was in an outage window;
+    - receiver_down: a lost handoff sent while its receiver (or the broker) was killed and not yet
+      back, as the harness measured;
+    - agency_fault: a silent agency during its outage or a process fault on it (or the broker),
+      up to the silence limit after it was back;
+    - link_errors: a failing link whose recorded failures fall within the alert's span."""
     kind, dossier = alert["kind"], alert["dossier_id"]
-    effects = by_dossier.get(dossier or "", set())
-    lag = timedelta(seconds=BROKER_LOSS_S * ctx.speed)
-    # A broker crash's effect lasts until every consumer rejoined (recorded as its `until`).
-    broker_kills = [(t["at"], t["until"] or t["at"]) for t in truth if t["subject"] == "process:broker"]
+    mine = [t for t in truth if dossier and t["dossier_id"] == dossier]
+    flights = [t for t in mine if t["effect"] == "in_flight"]
+
+    def first(rule: str, facts: Iterable[dict[str, Any]]) -> Why | None:
+        return next((Why(rule, t) for t in facts), None)
+
     if kind == "data_quality":
-        return "bad_data" in effects
+        return first("hit", (t for t in mine if t["effect"] == "bad_data"))
     if kind == "duplicate":
-        return "duplicate" in effects or bool(_near(alert["opened_at"], _process_times(truth), lag))
+        return first("hit", (t for t in mine if t["effect"] == "duplicate")) or first("in_flight", flights)
     if kind == "lost":
-        sent = alert["due_at"] - ctx.rules.link_timeout if alert["due_at"] else alert["opened_at"]
-        if any(
-            t["dossier_id"] == dossier
-            and t["subject"] == alert["subject"]
-            and t["effect"] in ("drop", "delay", "outage")
-            for t in truth
-        ):
-            return True
-        # A receiver in an outage acknowledges what was sent to it meanwhile only when it is back.
-        receiver = "agency:" + alert["subject"].split("->")[-1]
-        if any(
-            t["effect"] == "outage"
-            and t["subject"] == receiver
-            and t["at"] - lag <= sent <= (t["until"] or t["at"]) + lag
-            for t in truth
-        ):
-            return True
-        # A crashed receiver (or broker) leaves what was sent to it meanwhile unacknowledged.
-        crashes = [(t["at"], t["at"]) for t in truth if t["effect"] in PROCESS and t["subject"] == receiver]
-        if any(at - lag <= sent <= back + lag for at, back in [*broker_kills, *crashes]):
-            return True
-        # After any process fault a restarted service catches up in a burst, and its receivers
-        # acknowledge late for a while: late, not lost (the alert closed), within the catch-up.
-        catch_up = timedelta(seconds=CATCH_UP_S * ctx.speed)
-        ends = [t["until"] or t["at"] for t in truth if t["effect"] in PROCESS]
-        return alert["resolved_at"] is not None and any(end - lag <= sent <= end + catch_up for end in ends)
-    if kind == "stuck":
-        return bool(effects & (DELAYING | {"bad_data"})) or bool(_near(alert["opened_at"], _process_times(truth), lag))
-    if kind == "link":
-        return any(t["subject"] == alert["subject"] and t["effect"] in LINK_ERRORS for t in truth)
-    if kind == "agency":
-        agency = alert["subject"]
-        return any(
-            (t["subject"] in (agency, "process:broker") and t["effect"] in (PROCESS | {"outage"})) for t in truth
+        link, sent = alert["subject"], _sent(alert, ctx)
+        receiver = "agency:" + link.split("->")[-1]
+        handoff = (alert.get("key") or "").rpartition("handoff:")[2]  # "<dossier>:handoff:<event id>"
+        return (
+            first("hit", (t for t in mine if t["subject"] == link and t["effect"] in ("drop", "delay", "outage")))
+            or first("in_flight", (t for t in flights if t["subject"] == link and str(t["event_id"]) == handoff))
+            or first(
+                "receiver_outage",
+                (t for t in truth if t["effect"] == "outage" and t["subject"] == receiver and _within(sent, t)),
+            )
+            or first(
+                "receiver_down",
+                (
+                    t
+                    for t in truth
+                    if t["effect"] == "kill" and t["subject"] in (receiver, "process:broker") and _within(sent, t)
+                ),
+            )
         )
-    return False
+    if kind == "stuck":
+        return first("hit", (t for t in mine if t["effect"] in DELAYING | {"bad_data"})) or first("in_flight", flights)
+    if kind == "link":
+        return first(
+            "link_errors",
+            (
+                t
+                for t in truth
+                if t["subject"] == alert["subject"] and t["effect"] in LINK_ERRORS and _spans(alert, t, ctx)
+            ),
+        )
+    if kind == "agency":
+        opened = alert["opened_at"]
+        return first(
+            "agency_fault",
+            (
+                t
+                for t in truth
+                if t["subject"] in (alert["subject"], "process:broker")
+                and t["effect"] in PROCESS | {"outage"}
+                and t["at"] <= opened <= (t["until"] or t["at"]) + ctx.silence
+            ),
+        )
+    return None
 
 
-def _process_times(truth: list[dict[str, Any]]) -> list[datetime]:
-    return [t["at"] for t in truth if t["effect"] in PROCESS]
+def explained(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) -> bool:
+    return explain(alert, truth, ctx) is not None
 
 
-def _near(at: datetime, times: Iterable[datetime], lag: timedelta) -> list[datetime]:
-    return [t for t in times if t - lag <= at <= t + AFTERMATH * lag]
+def _sent(alert: dict[str, Any], ctx: Context) -> datetime:
+    """When the handoff of a lost alert was sent: its due time less the link timeout."""
+    due: datetime | None = alert["due_at"]
+    return due - ctx.rules.link_timeout if due is not None else alert["opened_at"]
+
+
+def _within(at: datetime, t: dict[str, Any]) -> bool:
+    end: datetime = t["until"] or t["at"]
+    return bool(t["at"] <= at <= end)
+
+
+def _spans(alert: dict[str, Any], t: dict[str, Any], ctx: Context) -> bool:
+    """Failures (from the fault's first to its last retry) within the link window before the
+    alert opened, or while it was open."""
+    end = alert["resolved_at"]
+    last: datetime = t["until"] or t["at"]
+    return bool(alert["opened_at"] - ctx.rules.link_window <= last and (end is None or t["at"] <= end))
 
 
 def matches(e: Expected, alert: dict[str, Any], ctx: Context) -> bool:
@@ -214,7 +258,7 @@ def matches(e: Expected, alert: dict[str, Any], ctx: Context) -> bool:
 def score(
     truth: list[dict[str, Any]], alerts: list[dict[str, Any]], unfinished: list[str], ctx: Context
 ) -> dict[str, Any]:
-    expected, by_dossier = expectations(truth, ctx)
+    expected, _ = expectations(truth, ctx)
     by_key: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
     for a in alerts:
         by_key.setdefault((a["kind"], a["dossier_id"]), []).append(a)
@@ -234,8 +278,13 @@ def score(
             if hit.get("raised_at") is not None:
                 raise_lags.append((hit["raised_at"] - hit["opened_at"]).total_seconds())
     for t in truth:
-        by_fault.setdefault(t["fault"], {"hits": 0, "expected": 0, "caught": 0})["hits"] += 1
-    unexplained = [a for a in alerts if not explained(a, truth, by_dossier, ctx)]
+        f = by_fault.setdefault(t["fault"], {"hits": 0, "expected": 0, "caught": 0})
+        if t["effect"] in MEASURED:
+            f["in_flight"] = f.get("in_flight", 0) + 1
+        else:
+            f["hits"] += 1
+    whys = [(a, explain(a, truth, ctx)) for a in alerts]
+    unexplained = [a for a, why in whys if why is None]
     covered = {a["dossier_id"] for a in alerts if a["resolved_at"] is None and a["dossier_id"]}
     silent = [d for d in unfinished if d not in covered]
     grouped = Counter(incident_of(a) for a in alerts)
@@ -249,6 +298,12 @@ def score(
         "expected": {k: len(v) for k, v in caught.items()},
         "alerts": len(alerts),
         "false_alerts": {k: sum(1 for a in unexplained if a["kind"] == k) for k in KINDS},
+        "explained_by": {r: sum(1 for _, why in whys if why is not None and why.rule == r) for r in RULES},
+        "explanations": [
+            {"id": a["id"], "kind": a["kind"], "dossier_id": a["dossier_id"], "why": why.describe()}
+            for a, why in whys
+            if why is not None
+        ],
         "incidents": len(grouped),
         "findings_per_incident": {
             "mean": round(len(alerts) / len(grouped), 2) if grouped else None,

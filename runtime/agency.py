@@ -19,6 +19,7 @@ import random
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -39,6 +40,7 @@ from runtime.db import DB_LOST, DB_RETRY_S
 from runtime.emitter import Emitter, bound
 from runtime.kafka import Assignments, commit, consumer, is_primer
 from runtime.metrics import CONSUMER_LAG
+from runtime.outage import before_outage
 from runtime.outbox import OutboxRelay, Row, split
 from runtime.refusals import Refusal, dead_letter
 from runtime.schedule import plan_work
@@ -102,14 +104,28 @@ class AgencyWorker:
         topic = topics.work(self.agency, self.prefix)
         c = consumer(self.bootstrap, [topic], f"{self.prefix}.{self.agency}", self.agency, self.assignments)
         await c.start()
+        held: set[Any] = set()
         try:
             while True:
-                if self.down():
-                    await asyncio.sleep(0.05)  # an outage: the agency receives nothing meanwhile
-                    continue
-                batches = await c.getmany(timeout_ms=500, max_records=self.batch_size)
+                opens = self.sim.closed_since(self.agency, self.clock.now())
+                if opens is None and held:
+                    c.resume(*held)
+                    held.clear()
+                # In an outage, a short poll: the outage's end is seen at once, not after a wait.
+                batches = await c.getmany(timeout_ms=500 if opens is None else 50, max_records=self.batch_size)
                 # Ready once the group gave this member its share, which a replica may find empty.
                 self.assigned = self.assignments.at is not None
+                if opens is not None:
+                    # What reached the agency before the outage is taken in; the rest waits for its end.
+                    kept, stop = before_outage(batches, opens, self.model_received_at)
+                    for tp, offset in stop.items():
+                        c.seek(tp, offset)
+                        c.pause(tp)
+                        held.add(tp)
+                    taken = {id(r) for r in kept}
+                    batches = {tp: [r for r in rs if id(r) in taken] for tp, rs in batches.items()}
+                    if not kept:
+                        await asyncio.sleep(0.05)
                 records = [r for rs in batches.values() for r in rs if not is_primer(r.headers)]
                 if not records:
                     continue
@@ -165,8 +181,18 @@ class AgencyWorker:
         self.relay.wake()
 
     def down(self) -> bool:
-        """Whether an injected outage keeps the agency from working now."""
+        """Whether an injected outage keeps the agency from working now (no heartbeat)."""
         return self.sim.closed(self.agency, self.clock.now()) is not None
+
+    def model_received_at(self, record: Any) -> datetime | None:
+        """When a work message reached the agency in the model; None for a command or a message
+        that does not parse (refused with its reason when processed)."""
+        if is_command(record) or is_primer(record.headers):
+            return None
+        try:
+            return self.sim.received_at(self.agency, parse_event(record.value))
+        except (ContractError, ValueError):
+            return None
 
     async def process(self, messages: list[tuple[bytes, Refusal]]) -> None:
         """Apply a batch of raw handoffs; `Refusal` carries where each came from."""

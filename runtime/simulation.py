@@ -59,6 +59,10 @@ class Simulation(Protocol):
         """When `agency` opens again, if an outage keeps it closed at `now`."""
         ...
 
+    def closed_since(self, agency: str, now: datetime) -> datetime | None:
+        """When the outage that keeps `agency` closed at `now` began; None if it is open."""
+        ...
+
     def received_at(self, agency: str, handoff: Event) -> datetime:
         """When `handoff` reached `agency` in the model (its send time unless delayed)."""
         ...
@@ -92,6 +96,9 @@ class Production:
     """No simulation: every agency open, every handoff delivered once and at once."""
 
     def closed(self, agency: str, now: datetime) -> datetime | None:
+        return None
+
+    def closed_since(self, agency: str, now: datetime) -> datetime | None:
         return None
 
     def received_at(self, agency: str, handoff: Event) -> datetime:

@@ -1,7 +1,9 @@
 """Faults a run injects from outside the services: `kill -9` of a service or of the embedded
 broker (restarted at once, as a supervisor would), and a service's PostgreSQL connections
-terminated. Each is recorded in the ground truth when it happens; so is every window fault of
-the scenario (an outage, a payment failure day, an overloaded link), at its window.
+terminated. Each is recorded in the ground truth when it happens, with what the harness measured:
+when every consumer it disturbed was back (`until`) and, by id, each message it caught in flight
+(simulation/inflight.py; effect `in_flight`). So is every window fault of the scenario (an
+outage, a payment failure day, an overloaded link), at its window.
 """
 
 from __future__ import annotations
@@ -35,10 +37,12 @@ from runtime.settings import Settings
 from simulation.faults import truth
 from simulation.faults.catalogue import PROCESS_EFFECTS, Fault
 from simulation.faults.inject import Hit, Injector
+from simulation.inflight import Flight, in_flight
 from simulation.sabotage import TruthRow
 
-BROKER_LOSS_S = 10.0
-"""Real seconds before a broker crash whose messages may not have been consumed yet."""
+OTHER_TOPICS_LOSS_S = 10.0
+"""Real seconds before a broker crash whose dead letters and replies are published again (nobody
+records consuming them, so their loss cannot be told by id)."""
 REJOIN_TIMEOUT_S = 120.0
 RESTART_TIMEOUT_S = 90.0
 CLOSE_GRACE_S = 1.0
@@ -87,29 +91,46 @@ async def run_process_faults(
         target = f.target["process"]
         async with hold() if hold is not None else contextlib.nullcontext():
             happened = clock.now()
-            until = None
+            recovered: float | None = None
             if f.effect == "kill" and target == "broker":
-                detail, recovered = await restart_broker(settings)
-                until = clock.at(recovered) if recovered else None
+                detail, recovered, flights = await restart_broker(settings)
             elif f.effect == "kill":
-                detail = kill_service(settings, target)
+                detail, recovered, flights = await kill_service(settings, target)
             else:
-                detail = await drop_connections(settings, target)
-        console.step(f"fault {f.name}: {detail}")
-        done.append({"fault": f.name, "at": happened.isoformat(), "detail": detail})
-        await record(settings, [(None, None, Hit(f.name, f.effect, subject(f), happened, until, detail=detail))])
+                detail, flights = await drop_connections(settings, target)
+            until = clock.at(recovered) if recovered else None
+        console.step(f"fault {f.name}: {detail}; {len(flights)} messages in flight")
+        done.append({"fault": f.name, "at": happened.isoformat(), "detail": detail, "in_flight": str(len(flights))})
+        where = "in flight at " + ("the broker crash" if target == "broker" else f"{f.effect} {target}")
+        rows: list[TruthRow] = [(None, None, Hit(f.name, f.effect, subject(f), happened, until, detail=detail))]
+        rows += [
+            (x.dossier_id, x.event_id, Hit(f.name, "in_flight", x.subject, happened, until, detail=where))
+            for x in flights
+        ]
+        await record(settings, rows)
 
 
-def kill_service(settings: Settings, name: str) -> str:
-    sup = read_state(settings.home.resolve() / "supervisor.json")
+async def kill_service(settings: Settings, name: str) -> tuple[str, float | None, list[Flight]]:
+    """kill -9 one process; returns what happened, when (real time) every consumer of its group
+    had partitions again (the supervisor restarts it), and what it caught in flight: messages to
+    its agency not yet in the inbox, and its own not yet published."""
+    home = settings.home.resolve()
+    sup = read_state(home / "supervisor.json")
     pid = sup.get("services", {}).get(name, {}).get("pid")
     if not pid_alive(pid):
-        return f"{name} was not running"
+        return f"{name} was not running", None, []
+    killed = time.time()
     os.kill(pid, signal.SIGKILL)
-    return f"kill -9 {name} (pid {pid}); the supervisor restarts it"
+    agency = process_of(name)
+    flights = await _flights(settings, receivers=[agency], unpublished_of=(agency,))
+    if agency not in AGENCIES:
+        return f"kill -9 {name} (pid {pid}); the supervisor restarts it", None, flights
+    back = await rejoined(home, killed, {k: v for k, v in agency_ports(home).items() if process_of(k) == agency})
+    took = f"its group back {back - killed:.1f} s after" if back else "its group not back in time"
+    return f"kill -9 {name} (pid {pid}); the supervisor restarts it; {took}", back, flights
 
 
-async def drop_connections(settings: Settings, name: str) -> str:
+async def drop_connections(settings: Settings, name: str) -> tuple[str, list[Flight]]:
     _, url = settings.require_infra()
     conn = await asyncpg.connect(url)
     try:
@@ -120,22 +141,38 @@ async def drop_connections(settings: Settings, name: str) -> str:
         )
     finally:
         await conn.close()
-    return f"terminated {n} PostgreSQL connections of {name}"
+    agency = process_of(name)
+    flights = await _flights(settings, receivers=[agency], unpublished_of=(agency,))
+    return f"terminated {n} PostgreSQL connections of {name}", flights
 
 
-async def restart_broker(settings: Settings) -> tuple[str, float | None]:
+async def _flights(
+    settings: Settings, receivers: list[str], unpublished_of: tuple[str, ...] = (), monitor: bool = False
+) -> list[Flight]:
+    _, url = settings.require_infra()
+    conn = await asyncpg.connect(url)
+    try:
+        known = [a for a in receivers if a in AGENCIES]
+        own = [a for a in unpublished_of if a in AGENCIES]
+        return await in_flight(conn, settings.topic_prefix, known, own, monitor)
+    finally:
+        await conn.close()
+
+
+async def restart_broker(settings: Settings) -> tuple[str, float | None, list[Flight]]:
     """kill -9 the embedded broker and start it again on its port: everything it held in memory
     (unconsumed messages, group offsets, topics) is gone, as after a real crash. Then what a
     supervisor and an operator do: create the topics again, and publish once more from the
-    outboxes what may have been lost (docs/operations.md, "Producers and durability"). Returns what happened and when
-    (real time) every agency's consumer had rejoined its group: the end of the crash's effect."""
+    outboxes what may have been lost (docs/operations.md, "Producers and durability"). Returns what happened, when
+    (real time) every agency's consumer had rejoined its group (the end of the crash's effect),
+    and the messages the broker held unconsumed (published again)."""
     home = settings.home.resolve()
     stack = read_state(home / "stack.json")
     broker = stack.get("broker") or {}
     if broker.get("kind") == "kafka":
         return await restart_kafka_node(settings, stack)
     if not broker.get("pid"):
-        return "the broker is external; not killed", None
+        return "the broker is external; not killed", None, []
     crashed = time.time()
     phases: list[str] = []
 
@@ -162,6 +199,8 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None]:
     try:
         phase("gone")
         started = await _start_again(home, broker["port"])
+        # What the broker held and nobody had consumed: frozen, nothing more is consumed.
+        flights = await _flights(settings, receivers=list(AGENCIES), monitor=True)
         phase("restarted")
         stack["broker"] = started
         write_state(home / "stack.json", stack)  # drops the in-process handle
@@ -172,7 +211,7 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None]:
         # Queued again while the services are still frozen: their relays then publish these
         # older rows before anything written after the crash (outbox order), so a handoff's
         # copy reaches the topic before the receipts that answer it.
-        replayed = await replay_outboxes(settings, crashed - BROKER_LOSS_S)
+        replayed = await replay_outboxes(settings, flights, crashed - OTHER_TOPICS_LOSS_S)
         phase("replayed")
     finally:
         for pid in frozen.values():
@@ -184,12 +223,16 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None]:
     took = f"consumers back {recovered - crashed:.1f} s after the crash" if recovered else "consumers not back in time"
     took += f" ({', '.join(phases)})"
     return (
-        f"kill -9 broker (pid {broker['pid']}), restarted as pid {started['pid']} on port {broker['port']}; "
-        f"{replayed} messages of the last {BROKER_LOSS_S:g} s published again from the outboxes; {took}"
-    ), recovered
+        (
+            f"kill -9 broker (pid {broker['pid']}), restarted as pid {started['pid']} on port {broker['port']}; "
+            f"{replayed} unconsumed messages published again from the outboxes; {took}"
+        ),
+        recovered,
+        flights,
+    )
 
 
-async def restart_kafka_node(settings: Settings, stack: dict[str, Any]) -> tuple[str, float | None]:
+async def restart_kafka_node(settings: Settings, stack: dict[str, Any]) -> tuple[str, float | None, list[Flight]]:
     """kill -9 one node of the local Apache Kafka cluster (the leader of the event topic's first
     partition, so the crash matters) and start it again on its ports and log directory. Nothing
     is replayed, frozen or primed: the other replicas hold every acknowledged event, and clients
@@ -203,6 +246,8 @@ async def restart_kafka_node(settings: Settings, stack: dict[str, Any]) -> tuple
     crashed = time.time()
     if pid_alive(node.get("pid")):
         os.kill(node["pid"], signal.SIGKILL)
+    # Nothing acknowledged is lost on a replicated cluster, but these wait for new leaders.
+    flights = await _flights(settings, receivers=list(AGENCIES), monitor=True)
     await asyncio.to_thread(stop_pid, node["pid"], signal.SIGKILL)
     layout = {"cluster_id": broker["cluster_id"], "nodes": broker["nodes"]}
     started = await asyncio.to_thread(kafka_cluster.start_node, home, layout, node["node_id"], False)
@@ -216,9 +261,13 @@ async def restart_kafka_node(settings: Settings, stack: dict[str, Any]) -> tuple
         else "not back in sync in time"
     )
     return (
-        f"kill -9 Kafka node {node['node_id']} (pid {node['pid']}, leader of {names[0]}[0]), restarted as pid "
-        f"{started['pid']}; nothing replayed; {took}"
-    ), in_sync
+        (
+            f"kill -9 Kafka node {node['node_id']} (pid {node['pid']}, leader of {names[0]}[0]), restarted as pid "
+            f"{started['pid']}; nothing replayed; {took}"
+        ),
+        in_sync,
+        flights,
+    )
 
 
 async def _start_again(home: Path, port: int) -> dict[str, Any]:
@@ -255,10 +304,12 @@ def agency_ports(home: Path) -> dict[str, int]:
     return {k: v for k, v in services.items() if process_of(k) in AGENCIES}
 
 
-async def rejoined(home: Path, since: float, timeout: float = REJOIN_TIMEOUT_S) -> float | None:
-    """When (real time) every agency's consumer had partitions assigned again after `since`, as
-    its /healthz reports; None if some had not within `timeout`."""
-    ports = agency_ports(home)
+async def rejoined(
+    home: Path, since: float, ports: dict[str, int] | None = None, timeout: float = REJOIN_TIMEOUT_S
+) -> float | None:
+    """When (real time) every agency's consumer (or those of `ports`) had partitions assigned
+    again after `since`, as its /healthz reports; None if some had not within `timeout`."""
+    ports = agency_ports(home) if ports is None else ports
     deadline = time.time() + timeout
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
         while time.time() < deadline:
@@ -285,12 +336,12 @@ async def stamping(home: Path) -> dict[str, Any]:
     }
 
 
-async def replay_outboxes(settings: Settings, since: float) -> int:
-    """Queue again every work message the broker acknowledged since `since` (receivers drop what
-    they already have), and every lifecycle event of any age that it acknowledged and the monitor
-    has not stored: the broker lost everything it held, and a monitor that trailed by more than a
-    few seconds had not read those yet (found once in the faults e2e run: a dossier's
-    dossier.closed, never seen, left the statistics report one dossier short). Only what was
+async def replay_outboxes(settings: Settings, flights: list[Flight], since: float) -> int:
+    """Queue again every message the broker held unconsumed (`flights`: work messages not in
+    their receiver's inbox, lifecycle events the monitor has not stored, of any age; a monitor
+    that trailed by more than a few seconds had not read those yet: found once in the faults e2e
+    run, a dossier's dossier.closed, never seen, left the statistics report one dossier short),
+    and what the other topics (dead letters, replies) received since `since`. Only what was
     published: a message a fault dropped stays dropped (a half-year run once delivered a
     "portal → one-stop not forwarded" handoff here, and the fault it should show was undone).
 
@@ -300,23 +351,23 @@ async def replay_outboxes(settings: Settings, since: float) -> int:
     day late in the faults e2e run; a monitor held frozen meanwhile skipped the regrown log."""
     _, url = settings.require_infra()
     conn = await asyncpg.connect(url)
-    events = topics.dossier_events(settings.topic_prefix)
-    monitor = await conn.fetchval("SELECT to_regclass('monitor.events') IS NOT NULL")
-    unseen = "NOT EXISTS (SELECT 1 FROM monitor.events m WHERE m.event_id = o.event_id)" if monitor else "true"
+    scored = [topics.dossier_events(settings.topic_prefix), *(topics.work(a, settings.topic_prefix) for a in AGENCIES)]
     total = 0
     try:
         for agency in AGENCIES:
             if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{agency}.outbox_sent"):
                 continue
+            ids = [x.outbox_id for x in flights if x.sender == agency and x.published]
             total += await conn.fetchval(
                 f"WITH sent AS (SELECT id, max(at) AS at FROM {agency}.outbox_sent GROUP BY id), "
                 f"q AS (INSERT INTO {agency}.outbox_pending (id) "
                 f"SELECT o.id FROM {agency}.outbox o JOIN sent USING (id) "
-                f"WHERE ((o.topic <> $2 AND sent.at >= to_timestamp($1)) OR (o.topic = $2 AND {unseen})) "
+                "WHERE (o.id = ANY($1::bigint[]) OR (o.topic <> ALL($2::text[]) AND sent.at >= to_timestamp($3))) "
                 f"AND NOT EXISTS (SELECT 1 FROM {agency}.outbox_pending p WHERE p.id = o.id) "
                 "ORDER BY o.id RETURNING 1) SELECT count(*) FROM q",
+                ids,
+                scored,
                 since,
-                events,
             )
     finally:
         await conn.close()

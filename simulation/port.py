@@ -55,6 +55,10 @@ class FaultInjection:
         outage = self.injector.agency_fault(agency, "outage", now)
         return None if outage is None else self.injector.window_of(outage)[1]
 
+    def closed_since(self, agency: str, now: datetime) -> datetime | None:
+        outage = self.injector.agency_fault(agency, "outage", now)
+        return None if outage is None else self.injector.window_of(outage)[0]
+
     def received_at(self, agency: str, handoff: Event) -> datetime:
         """When the handoff reached the agency in the model: when it was sent, or later if the link
         delayed it (`delivered_at`) or the agency was down then (at the outage's end). Stated,

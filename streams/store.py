@@ -250,7 +250,7 @@ async def findings(conn: Any, only_open: bool = False) -> list[dict[str, Any]]:
     """Every finding (row of monitor.alerts), oldest first; `only_open`: those of incidents with
     a finding still open (all their findings, closed ones too)."""
     rows = await conn.fetch(
-        "SELECT id, kind, severity, subject, dossier_id, detail, due_at, opened_at, raised_at, resolved_at, "
+        "SELECT id, kind, severity, subject, dossier_id, key, detail, due_at, opened_at, raised_at, resolved_at, "
         "resolved_how, incident_id FROM monitor.alerts WHERE NOT $1 OR coalesce(incident_id, id) IN "
         "(SELECT coalesce(incident_id, id) FROM monitor.alerts WHERE resolved_at IS NULL) ORDER BY id",
         only_open,

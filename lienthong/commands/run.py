@@ -143,12 +143,14 @@ def register(sub: Any) -> None:
         "--speed",
         type=float,
         default=None,
-        help="sim seconds per real second (default: the profile's); with --governor, the ceiling",
+        help="sim seconds per real second (default: the profile's): the ceiling the governor climbs back to",
     )
     run.add_argument(
         "--governor",
-        action="store_true",
-        help="slow or pause the sim clock while the services trail, so the machine's load changes no verdict",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="slow or pause the sim clock while the services trail, so the machine's load changes no verdict "
+        "(default; --no-governor: a steady clock at --speed, whatever the services keep up with)",
     )
     run.add_argument("--settle", type=float, default=30.0, help="seconds without progress that end the wait")
     run.add_argument(

@@ -79,6 +79,11 @@ def cmd_score(args: argparse.Namespace, settings: Settings, _console: Console) -
         )
         lag = result["raise_lag_s"]
         print(f"raised behind the sim clock by p50 {lag['p50']} s, p99 {lag['p99']} s (the watermark's lag + backlog)")
+        rules = ", ".join(f"{k} {v}" for k, v in result["explained_by"].items() if v) or "none"
+        print(f"explained by: {rules}")
+        if args.verbose:
+            for e in result["explanations"]:
+                print(f"  #{e['id']} {e['kind']} {e['dossier_id'] or ''}: {e['why']}")
     main = {
         k: result[k]
         for k in (
@@ -90,10 +95,11 @@ def cmd_score(args: argparse.Namespace, settings: Settings, _console: Console) -
             "findings_per_incident",
             "faults_recorded",
             "false_alerts",
+            "explained_by",
         )
     }
     main["by_fault"] = result["by_fault"]
-    details = ("tick_s", "raise_lag_s", "alerts", "expected", "unexplained_alerts", "missed", "silent")
+    details = ("tick_s", "raise_lag_s", "alerts", "expected", "unexplained_alerts", "missed", "silent", "explanations")
     shown = details if args.verbose else ("tick_s", "raise_lag_s")
     emit_json({**main, **{k: result[k] for k in shown}})
     return 0
@@ -169,7 +175,11 @@ def register(sub: Any) -> None:
 
     sc = sub.add_parser("score", help="the monitor's alerts against the injected faults (ground truth)")
     sc.add_argument("--json", action="store_true", help="only the JSON score on stdout")
-    sc.add_argument("--verbose", action="store_true", help="with the missed, unexplained and silent cases")
+    sc.add_argument(
+        "--verbose",
+        action="store_true",
+        help="with the missed, unexplained and silent cases, and the fact that explained each alert",
+    )
     sc.set_defaults(func=cmd_score)
 
     rd = sub.add_parser("redrive", help="publish lost handoffs again from the senders' outboxes")

@@ -23,6 +23,7 @@ from runtime import outbox
 from runtime.ask import Asking, ask
 from runtime.kafka import AIOKafkaPublisher
 from simulation.chaos import replay_outboxes
+from simulation.inflight import in_flight
 from tests.integration.conftest import Infra, running
 
 
@@ -68,10 +69,25 @@ async def test_the_owner_replays_what_the_broker_lost_and_redrives_what_a_fault_
                 await outbox.add(conn, "portal", [(work, sent), (work, dropped)], {1: ()})
             await _until(conn, "D-SENT", 1)
 
-            # The broker lost its log: the portal publishes again what it had acknowledged only.
-            assert await replay_outboxes(settings, since=time.time() - 60) == 1
+            # The broker lost its log: in flight is what it acknowledged and the receiver has not
+            # stored (by id), and the portal publishes that again, nothing a fault dropped.
+            flights = await in_flight(conn, prefix, ["motcua"])
+            assert [(f.dossier_id, f.event_id, f.subject) for f in flights] == [
+                ("D-SENT", sent.event_id, "link:portal->motcua")
+            ]
+            assert await replay_outboxes(settings, flights, since=time.time()) == 1
             await _until(conn, "D-SENT", 2)
             assert await _published(conn, "D-DROPPED") == 0
+
+            # Once the receiver stored it, it is no longer in flight.
+            await conn.execute(
+                "CREATE SCHEMA IF NOT EXISTS motcua; CREATE TABLE IF NOT EXISTS motcua.inbox "
+                "(event_id uuid PRIMARY KEY, dossier_id text, type text NOT NULL)"
+            )
+            await conn.execute(
+                "INSERT INTO motcua.inbox VALUES ($1, 'D-SENT', 'handoff.sent')", uuid.UUID(sent.event_id)
+            )
+            assert await in_flight(conn, prefix, ["motcua"]) == []
 
             # A redrive of the dropped handoff: its sender publishes it; an id it never sent is
             # reported missing, not invented.

@@ -121,25 +121,55 @@ def test_a_link_that_refuses_everything_is_an_incident_once_enough_transfers_fai
     assert links[0].due == T + timedelta(minutes=20)  # the third failure within the hour
 
 
-def test_late_acknowledgements_while_a_restarted_service_catches_up_are_explained_not_losses() -> None:
-    """After a process fault the restarted service's backlog reaches its receivers in a burst:
-    a lost alert on a handoff sent within the catch-up that closed (the ack came) is the
-    fault's doing; one that never closed, or one sent long after, is not."""
-    from lienthong.score import CATCH_UP_S, explained
+def test_a_process_fault_explains_only_the_messages_it_caught_in_flight_and_its_measured_downtime() -> None:
+    """No span of time around a crash explains an alert by itself: a lost handoff is the kill's
+    doing if the harness recorded that very handoff in flight, or if it was sent while the
+    receiver was down (kill to rejoin, as measured); a lost handoff on another id, or sent after
+    the receiver was back, is a false alert, however close to the crash."""
+    from lienthong.score import explain
 
-    crash = fact("service-kill", "kill", "agency:hotich", None, T)
+    back = T + timedelta(minutes=30)
+    kill = fact("service-kill", "kill", "agency:bhxh", None, T, until=back)
+    flight = {**fact("service-kill", "in_flight", "link:hotich->bhxh", "d9", T, until=back), "event_id": "e-1"}
+    truth = [kill, flight]
     timeout = RULES.link_timeout
-    soon = T + timedelta(seconds=CATCH_UP_S * CTX.speed / 2)
-    later = T + timedelta(seconds=CATCH_UP_S * CTX.speed * 2)
 
-    def lost(sent: datetime, resolved: bool) -> dict[str, Any]:
-        a = alert("lost", "link:hotich->bhxh", "d9", sent + timeout, due=sent + timeout)
-        a["resolved_at"] = sent + 2 * timeout if resolved else None
-        return a
+    def lost(sent: datetime, key: str, dossier: str = "d9") -> dict[str, Any]:
+        a = alert("lost", "link:hotich->bhxh", dossier, sent + timeout, due=sent + timeout)
+        return {**a, "key": f"{dossier}:handoff:{key}"}
 
-    assert explained(lost(soon, resolved=True), [crash], {}, CTX)
-    assert not explained(lost(soon, resolved=False), [crash], {}, CTX)
-    assert not explained(lost(later, resolved=True), [crash], {}, CTX)
+    caught = explain(lost(T - timedelta(hours=1), "e-1"), truth, CTX)
+    assert caught is not None
+    assert caught.rule == "in_flight"
+    assert "service-kill" in caught.describe()
+    assert explain(lost(T - timedelta(hours=1), "e-2"), truth, CTX) is None  # not in flight
+    down = explain(lost(T + timedelta(minutes=10), "e-3", "d11"), truth, CTX)
+    assert down is not None
+    assert down.rule == "receiver_down"
+    assert explain(lost(back + timedelta(minutes=1), "e-4", "d11"), truth, CTX) is None  # after it was back
+    # A stuck or duplicate alert near the crash on a dossier it did not touch is false too.
+    assert explain(alert("stuck", "step:bhxh/issue_card", "d12", T + timedelta(minutes=5)), truth, CTX) is None
+    assert explain(alert("duplicate", "link:hotich->bhxh", "d12", T), truth, CTX) is None
+    stuck = explain(alert("stuck", "step:bhxh/issue_card", "d9", T + timedelta(days=2)), truth, CTX)
+    assert stuck is not None
+    assert stuck.rule == "in_flight"
+
+
+def test_the_score_counts_explanations_per_rule() -> None:
+    outage = fact("portal-outage-day", "outage", "agency:portal", None, T, until=T + timedelta(days=1))
+    timeout = RULES.link_timeout
+    findings = [
+        {**alert("lost", "link:lltp->portal", "d10", T + timedelta(hours=1), due=T + timedelta(hours=1) + timeout)},
+        {**alert("data_quality", "dossier", "d7", T), "id": 2},
+        {**alert("stuck", "dossier", "d99", T), "id": 3},
+    ]
+    truth = [outage, fact("identity_mismatch", "bad_data", "dossier", "d7", T)]
+    result = score(truth, findings, unfinished=[], ctx=CTX)
+    assert result["explained_by"]["receiver_outage"] == 1
+    assert result["explained_by"]["hit"] == 1
+    assert sum(result["explained_by"].values()) == 2
+    assert result["false_alerts"]["stuck"] == 1
+    assert [e["id"] for e in result["explanations"]] == [1, 2]
 
 
 def test_handoffs_sent_to_an_agency_in_an_outage_are_explained_by_it() -> None:
@@ -153,9 +183,9 @@ def test_handoffs_sent_to_an_agency_in_an_outage_are_explained_by_it() -> None:
     def lost(sent: datetime, link: str = "link:lltp->portal") -> dict[str, Any]:
         return alert("lost", link, "d10", sent + timeout, due=sent + timeout)
 
-    assert explained(lost(T + timedelta(hours=5)), [outage], {}, CTX)
-    assert not explained(lost(T + timedelta(days=3)), [outage], {}, CTX)
-    assert not explained(lost(T + timedelta(hours=5), link="link:lltp->motcua"), [outage], {}, CTX)
+    assert explained(lost(T + timedelta(hours=5)), [outage], CTX)
+    assert not explained(lost(T + timedelta(days=3)), [outage], CTX)
+    assert not explained(lost(T + timedelta(hours=5), link="link:lltp->motcua"), [outage], CTX)
 
 
 def test_a_fault_free_run_counts_every_alert_as_false_and_groups_findings_into_incidents() -> None:

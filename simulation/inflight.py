@@ -1,0 +1,91 @@
+"""Which messages a process fault caught in flight, by id: what the harness writes into the
+ground truth when it kills a process, so the scorer explains an alert by the message it is
+about, not by a span of time around the fault.
+
+In flight, for a set of receivers at one moment:
+- a work message the broker acknowledged (the sender's `outbox_sent`) that its receiver has not
+  stored in its inbox;
+- a message its own sender had not published yet (`outbox_pending`, no fault's release time),
+  when the sender is the process that was hit;
+- for the broker, a lifecycle event the broker acknowledged that the monitor has not stored.
+
+Read-only: the agencies' tables are read, never written (the broker's replay, chaos.py, queues
+these same rows again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from contracts import topics
+from contracts.topics import AGENCIES
+
+
+@dataclass(frozen=True, slots=True)
+class Flight:
+    sender: str
+    outbox_id: int
+    dossier_id: str | None
+    event_id: str
+    subject: str
+    """`link:hotich->cutru` for a work message, `log:hotich` for a lifecycle event."""
+    published: bool
+
+
+async def in_flight(
+    conn: Any,
+    prefix: str,
+    receivers: Iterable[str] = (),
+    unpublished_of: Iterable[str] = (),
+    monitor: bool = False,
+) -> list[Flight]:
+    """The messages in flight now to `receivers`, not yet published by `unpublished_of`, and
+    (with `monitor`) published but not stored by the monitor."""
+    receivers, unpublished_of = set(receivers), set(unpublished_of)
+    events = topics.dossier_events(prefix)
+    monitor = monitor and bool(await conn.fetchval("SELECT to_regclass('monitor.events') IS NOT NULL"))
+    out: list[Flight] = []
+    for sender in AGENCIES:
+        if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{sender}.outbox_sent"):
+            continue
+        for receiver in sorted(receivers):
+            # A receiver that never ran has no inbox yet: everything sent to it is in flight.
+            stored = (
+                f"AND NOT EXISTS (SELECT 1 FROM {receiver}.inbox i WHERE i.event_id = o.event_id) "
+                if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{receiver}.inbox")
+                else ""
+            )
+            rows = await conn.fetch(
+                f"SELECT o.id, o.dossier_id, o.event_id FROM {sender}.outbox o WHERE o.topic = $1 "
+                f"AND o.id IN (SELECT id FROM {sender}.outbox_sent) {stored}ORDER BY o.id",
+                topics.work(receiver, prefix),
+            )
+            out += [_flight(sender, r, f"link:{sender}->{receiver}", True) for r in rows]
+        if monitor:
+            rows = await conn.fetch(
+                f"SELECT o.id, o.dossier_id, o.event_id FROM {sender}.outbox o WHERE o.topic = $1 "
+                f"AND o.id IN (SELECT id FROM {sender}.outbox_sent) "
+                "AND NOT EXISTS (SELECT 1 FROM monitor.events m WHERE m.event_id = o.event_id) ORDER BY o.id",
+                events,
+            )
+            out += [_flight(sender, r, f"log:{sender}", True) for r in rows]
+        if sender in unpublished_of:
+            rows = await conn.fetch(
+                f"SELECT o.id, o.dossier_id, o.event_id, o.topic FROM {sender}.outbox_pending p "
+                f"JOIN {sender}.outbox o ON o.id = p.id WHERE p.release_at IS NULL ORDER BY o.id"
+            )
+            out += [_flight(sender, r, _subject(sender, r["topic"], prefix), False) for r in rows]
+    return out
+
+
+def _subject(sender: str, topic: str, prefix: str) -> str:
+    for receiver in AGENCIES:
+        if topic == topics.work(receiver, prefix):
+            return f"link:{sender}->{receiver}"
+    return f"log:{sender}"
+
+
+def _flight(sender: str, r: Any, subject: str, published: bool) -> Flight:
+    return Flight(sender, int(r["id"]), r["dossier_id"], str(r["event_id"]), subject, published)
