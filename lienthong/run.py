@@ -39,10 +39,13 @@ from simulation.workload.profiles import BAD_DATA_KINDS, Profile, load_curve
 
 CONCURRENCY = 32
 TAIL_DAYS = 21
+"""Sim days after the period by which every dossier must be finished (15 working days and more)."""
 RETRY_FOR_S = 60.0
 """Real seconds a submission is retried while the portal cannot be reached (a restarting
 process, a broker crash) before it counts as failed."""
-"""Sim days after the period by which every dossier must be finished (15 working days and more)."""
+SUBMISSIONS = uuid.UUID("6f1d3c2e-5b8a-4e47-9a51-2c0f7d9e8b10")
+"""Namespace of the submissions' Idempotency-Keys: the n-th submission of a profile and seed has
+the same key in every run, so the portal gives its dossier the same id (reproducible runs)."""
 DUPLICATE_DELAY = (timedelta(minutes=5), timedelta(hours=3))
 """When a citizen submits the same dossier again: while the first is certainly still open."""
 
@@ -59,6 +62,8 @@ class Planned:
     dossier_id: str | None = None
     original: Planned | None = None
     """For a copy: the submission it repeats, which must have been answered first."""
+    key: str = ""
+    """Its Idempotency-Key: the same for the same profile, seed and position in every run."""
     answered: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
 
@@ -82,6 +87,8 @@ def plan(profile: Profile, seed: int) -> list[Planned]:
             original = out[-1]
             out.append(Planned(a.at + lo + (hi - lo) * rng.random(), a.chain, doc, bad, copy=True, original=original))
     out.sort(key=lambda p: p.at)
+    for i, p in enumerate(out):
+        p.key = uuid.uuid5(SUBMISSIONS, f"{profile.name}/{seed}/{i}").hex
     return out
 
 
@@ -144,7 +151,7 @@ async def submit_all(
             await sleep_until(clock, p.at)
             if p.original is not None:  # a citizen repeats a submission only after it went through
                 await p.original.answered.wait()
-            headers = {"X-Lienthong-Run": run_id, "Idempotency-Key": uuid.uuid4().hex}
+            headers = {"X-Lienthong-Run": run_id, "Idempotency-Key": p.key or uuid.uuid4().hex}
             if not burst:
                 headers[SIM_TIME_HEADER] = p.at.isoformat()
             attempt = 0

@@ -83,7 +83,7 @@ class AgencyWorker:
         self.clock = clock
         self.stamp = Stamper(clock, agency)
         self.calendar = WorkingCalendar()
-        self.ctx = StepContext(agency, clock, chains, random.Random(seed), clock.now(), dict(params or {}))
+        self.ctx = StepContext(agency, clock, chains, random.Random(seed), clock.now(), dict(params or {}), seed)
         self.processed = 0
         self.duplicates = 0
         self.dead_lettered = 0
@@ -289,7 +289,7 @@ class AgencyWorker:
                     step,
                     received,
                     self.calendar,
-                    self.ctx.rng,
+                    self.ctx.rng_for(item.dossier_id, item.to_step, "plan"),
                     needs_verification=bool(item.dossier.get("needs_verification")),
                     extra_hours=change.extra_hours if change else 0.0,
                     hold=change.hold if change else None,

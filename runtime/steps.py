@@ -16,7 +16,8 @@ async def finish(
     conn: Any, item: WorkItem, emit: Emitter, handler: Handler, ctx: StepContext, *, with_start: bool
 ) -> None:
     """Run the step's handler at the emitter's sim time and route the dossier on."""
-    outcome: Outcome = await handler(conn, item, replace(ctx, now=emit.now))
+    rng = ctx.rng_for(item.dossier_id, item.to_step, "decide")
+    outcome: Outcome = await handler(conn, item, replace(ctx, now=emit.now, rng=rng))
     if isinstance(outcome, Absorbed):
         for type_, payload in outcome.events:
             emit(type_, payload)

@@ -81,6 +81,12 @@ class StepContext:
     """The sim time the step happens at (its planned completion), for the handler's records."""
     params: Mapping[str, str] = field(default_factory=dict)
     """Agency parameters from the settings (e.g. who issues LLTP certificates)."""
+    seed: int = 0
+
+    def rng_for(self, dossier_id: str, step: str, purpose: str) -> random.Random:
+        """The draws for one dossier's step, from the run's seed: the same in every run of the same
+        workload, whatever order the messages are processed in (reproducible runs)."""
+        return random.Random(f"{self.seed}/{dossier_id}/{step}/{purpose}")
 
 
 Handler = Callable[[Any, WorkItem, StepContext], Awaitable[Outcome]]

@@ -84,7 +84,7 @@ class FaultInjection:
         return out
 
     def step(self, agency: str, step: Step, handoff: Event, received: datetime) -> StepChange | None:
-        faults = self.injector.step(agency, step.states, handoff.event_id, received)
+        faults = self.injector.step(agency, step.states, f"{handoff.dossier_id}/{agency}/{step.name}", received)
         if faults is None:
             return None
         where = f"step:{agency}/{step.name}"

@@ -27,7 +27,8 @@ def handoff_rows(injector: Injector, handoff: Event, prefix: str) -> tuple[list[
     to = handoff_sent(handoff)["to"]
     events = topics.dossier_events(prefix)
     work = topics.work(to, prefix)
-    plan = injector.handoff(handoff.agency, to, handoff.event_id, handoff.occurred_at)
+    # Drawn per dossier and link, not per event id: the same workload gets the same hits.
+    plan = injector.handoff(handoff.agency, to, f"{handoff.dossier_id}/{handoff.agency}->{to}", handoff.occurred_at)
     if plan is None:
         return handoff_at_once(handoff, prefix), []
     now = handoff.occurred_at

@@ -32,6 +32,9 @@ def _problem(status: int, error: str, problems: list[dict[str, str]]) -> web.Res
     return web.json_response({"error": error, "problems": problems}, status=status)
 
 
+DOSSIERS = uuid.UUID("0b7c5e2a-93d4-4f61-8a2e-7d15c9b3e640")
+"""Namespace of dossier ids named after an Idempotency-Key."""
+
 SIM_TIME_HEADER = "X-Lienthong-Sim-Time"
 """A simulated citizen's planned submission time; bounded by the clock's lag tolerance, so it
 can only say "a moment ago" (see contracts/clock.py)."""
@@ -77,7 +80,9 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
             return _problem(422, "invalid_dossier", [p.as_dict() for p in exc.problems])
         payment = sim.payment_failure(now) if sub.paid_online else None
         key = request.headers.get("Idempotency-Key")
-        dossier_id = str(uuid.uuid4())
+        # Named after the client's Idempotency-Key when it gives one: a retry, or the same
+        # workload run again, gets the same dossier id (keys are per client; a reused key is a retry).
+        dossier_id = str(uuid.uuid5(DOSSIERS, key) if key else uuid.uuid4())
         trace_id = request.headers.get("X-Trace-Id") or uuid.uuid4().hex
         plan = plan_submission(sub, chains[sub.chain], now, dossier_id, trace_id, calendar)
         rows, hits = sim.handoff(plan.handoff, prefix)

@@ -120,10 +120,11 @@ class Injector:
                 return f
         return None
 
-    def handoff(self, sender: str, receiver: str, event_id: str, now: datetime) -> HandoffPlan | None:
-        """The faults on link sender→receiver that hit this handoff; None when none does."""
+    def handoff(self, sender: str, receiver: str, key: str, now: datetime) -> HandoffPlan | None:
+        """The faults on link sender→receiver that hit the handoff named `key` (a dossier and its
+        link); None when none does."""
         candidates = self._by_link.get((sender, receiver), ()) + self._by_link.get(("*", receiver), ())
-        hit = [f for f in candidates if self.hits(f, event_id, now)]
+        hit = [f for f in candidates if self.hits(f, key, now)]
         if not hit:
             return None
         link = f"link:{sender}->{receiver}"
@@ -133,7 +134,7 @@ class Injector:
         work: tuple[datetime, ...] | None = None
         lifecycle: tuple[datetime, ...] | None = None
         for f in sorted(hit, key=lambda f: _ORDER.index(f.effect)):
-            rng = random.Random(f"{f.name}/{event_id}/params")
+            rng = random.Random(f"{f.name}/{key}/params")
             if f.effect == "reject":
                 _, end = self.period.window(f)
                 first = at
@@ -173,7 +174,7 @@ class Injector:
             work = (at, *work[1:])
         return HandoffPlan(at, tuple(errors), work, lifecycle, tuple(hits))
 
-    def step(self, agency: str, states: tuple[str, ...], event_id: str, received_at: datetime) -> StepPlan | None:
+    def step(self, agency: str, states: tuple[str, ...], key: str, received_at: datetime) -> StepPlan | None:
         """The faults on `agency`'s office work that hit this step; None when none does."""
         extra = 0.0
         hold: Hold | None = None
@@ -191,9 +192,9 @@ class Injector:
                     hold = Hold(f.params["state"], opens=opens, until=ends)
                     hit.append(f)
                 continue
-            if not self.hits(f, event_id, received_at):
+            if not self.hits(f, key, received_at):
                 continue
-            rng = random.Random(f"{f.name}/{event_id}/params")
+            rng = random.Random(f"{f.name}/{key}/params")
             if f.effect == "slow":
                 lo, hi = f.params.get("extra_hours", (0, 0))
                 extra += rng.uniform(float(lo), float(hi))
