@@ -135,7 +135,7 @@ class Governor:
                 last = now
                 seg = self.decide(worst, time.time())
                 if seg is not None:
-                    log.info("sim clock rate changed", speed=seg.speed, worst_lag_s=round(worst, 2))
+                    log.debug("sim clock rate changed", speed=seg.speed, worst_lag_s=round(worst, 2))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), EVERY_S)
         # The run is over: sim time runs on at the ceiling (nothing is left to trail behind).

@@ -101,6 +101,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
             f"(processing trailed by up to {summary['stamping']['lag_max_s']:.1f} s, bound "
             f"{bound:g} s): alerts on them may come from this machine's lag"
         )
+    unfinished = sum(c.get("in_progress", 0) for c in summary["chains"].values())
+    summary["in_progress"] = unfinished
+    if unfinished:
+        # Not an error (a fault run leaves lost dossiers for redrive), but never silent.
+        console.step(
+            f"warning: {unfinished} accepted dossiers were still in progress when the run settled; "
+            "`lienthong alerts --open` shows why, `lienthong redrive --all-lost --wait 120` sends lost ones again"
+        )
     summary["setup_s"] = round(setup_s, 2)
     summary["ready_s"] = None if ready_s is None else round(ready_s, 2)
     summary["lead_s"] = round(lead, 2)
