@@ -19,7 +19,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-import aiohttp
 import asyncpg
 
 from contracts import topics
@@ -38,12 +37,12 @@ from simulation.faults import truth
 from simulation.faults.catalogue import PROCESS_EFFECTS, Fault
 from simulation.faults.inject import Hit, Injector
 from simulation.inflight import Flight, in_flight
+from simulation.probes import REJOIN_TIMEOUT_S, agency_ports, rejoined
 from simulation.sabotage import TruthRow
 
 OTHER_TOPICS_LOSS_S = 10.0
 """Real seconds before a broker crash whose dead letters and replies are published again (nobody
 records consuming them, so their loss cannot be told by id)."""
-REJOIN_TIMEOUT_S = 120.0
 RESTART_TIMEOUT_S = 90.0
 CLOSE_GRACE_S = 1.0
 
@@ -193,9 +192,18 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None, list[Fl
     # at once (AlreadyExists on offset 0); a real cluster keeps its topics. So the clients wait,
     # frozen, until the topics exist again and each partition holds a first message.
     frozen = _services(home)
-    for pid in frozen.values():
+    monitors = {n for n in frozen if process_of(n) == "monitor"}
+    for name, pid in frozen.items():
+        if name not in monitors:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGSTOP)
+    # The monitor may still hold events it read but has not stored: it stores them first (it
+    # cannot write to the dead broker meanwhile), or the replay would send those again and each
+    # would read as a duplicate delivery (498 duplicate findings in one month, 0 in the next).
+    await _monitor_settled(settings)
+    for name in monitors:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGSTOP)
+            os.killpg(frozen[name], signal.SIGSTOP)
     try:
         phase("gone")
         started = await _start_again(home, broker["port"])
@@ -283,59 +291,6 @@ async def _start_again(home: Path, port: int) -> dict[str, Any]:
             await asyncio.sleep(0.5)
 
 
-async def agency_health(http: aiohttp.ClientSession, ports: dict[str, int]) -> dict[str, dict[str, Any]]:
-    """Each answering agency's /healthz body, by name (the ones that do not answer are left out),
-    asked all at once: one frozen agency must not delay the others by its timeout."""
-
-    async def one(port: int) -> dict[str, Any] | None:
-        with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
-                body: dict[str, Any] = await r.json()
-                return body
-        return None
-
-    answers = await asyncio.gather(*(one(p) for p in ports.values()))
-    return {name: body for name, body in zip(ports, answers, strict=True) if body is not None}
-
-
-def agency_ports(home: Path) -> dict[str, int]:
-    """Every agency process and replica, by name, with its port."""
-    services = read_state(home / "services.json").get("services", {})
-    return {k: v for k, v in services.items() if process_of(k) in AGENCIES}
-
-
-async def rejoined(
-    home: Path, since: float, ports: dict[str, int] | None = None, timeout: float = REJOIN_TIMEOUT_S
-) -> float | None:
-    """When (real time) every agency's consumer (or those of `ports`) had partitions assigned
-    again after `since`, as its /healthz reports; None if some had not within `timeout`."""
-    ports = agency_ports(home) if ports is None else ports
-    deadline = time.time() + timeout
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
-        while time.time() < deadline:
-            bodies = (await agency_health(http, ports)).values()
-            times = [float(at) for b in bodies if (at := b.get("assigned_at")) is not None and at >= since]
-            if len(times) == len(ports):
-                return max(times, default=since)
-            await asyncio.sleep(0.2)
-    return None
-
-
-async def stamping(home: Path) -> dict[str, Any]:
-    """Over every agency process (since each one's last start, as its /healthz reports): the
-    worst real lag a stamp trailed its model time by, and how many stamps that lag clamped."""
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
-        bodies = await agency_health(http, agency_ports(home))
-    worst = {k: float(b.get("stamp_lag_max_s", 0.0)) for k, b in bodies.items()}
-    clamped = {k: int(b.get("stamps_clamped", 0)) for k, b in bodies.items()}
-    return {
-        "lag_max_s": max(worst.values(), default=None),
-        "clamped": sum(clamped.values()),
-        "clamped_by_agency": {k: v for k, v in clamped.items() if v},
-        "lag_max_by_agency": worst,
-    }
-
-
 async def replay_outboxes(settings: Settings, flights: list[Flight], since: float) -> int:
     """Queue again every message the broker held unconsumed (`flights`: work messages not in
     their receiver's inbox, lifecycle events the monitor has not stored, of any age; a monitor
@@ -383,6 +338,26 @@ def _primer(settings: Settings, topic: str, partition: int) -> bytes:
         CLOCK_MARK, "monitor", settings.clock().epoch, dossier_id=None, chain=None, payload={"partition": partition}
     )
     return mark.to_json()
+
+
+async def _monitor_settled(settings: Settings, every_s: float = 0.5, timeout_s: float = 10.0) -> None:
+    """Wait until the monitor's stored events stop growing (two reads `every_s` apart agree), at
+    most `timeout_s`."""
+    _, url = settings.require_infra()
+    conn = await asyncpg.connect(url)
+    try:
+        if not await conn.fetchval("SELECT to_regclass('monitor.events') IS NOT NULL"):
+            return
+        deadline = time.monotonic() + timeout_s
+        last = -1
+        while time.monotonic() < deadline:
+            now = await conn.fetchval("SELECT count(*) FROM monitor.events")
+            if now == last:
+                return
+            last = now
+            await asyncio.sleep(every_s)
+    finally:
+        await conn.close()
 
 
 def _services(home: Path) -> dict[str, int]:

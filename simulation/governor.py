@@ -30,7 +30,7 @@ import structlog
 
 from contracts.clock import Segment, SimClock
 from runtime.clockfile import write_segments
-from simulation.chaos import agency_health, agency_ports
+from simulation.probes import agency_health, agency_ports
 
 log = structlog.get_logger()
 

@@ -92,7 +92,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
             profile, settings, settings.clock(), console, settle_s=args.settle, injector=injector, governor=governor
         )
     )
-    from simulation.chaos import stamping
+    from simulation.probes import stamping
 
     summary["stamping"] = {"bound_s": bound, **asyncio.run(stamping(home))}
     if summary["stamping"]["clamped"]:
@@ -134,7 +134,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
 async def _consumers_ready(home: Path, since: float) -> float | None:
     """Seconds from `since` until every agency's consumer had its partitions (None: not within
     the rejoin timeout, e.g. an agency run elsewhere)."""
-    from simulation.chaos import rejoined
+    from simulation.probes import rejoined
 
     at = await rejoined(home, since)
     return None if at is None else at - since

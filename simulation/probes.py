@@ -1,0 +1,72 @@
+"""What the harness asks the agencies about themselves, over their /healthz: whether they
+answer, when their consumers were last given partitions, how far their stamps trailed. Read by
+the chaos harness (recovery after a fault), the governor and `lienthong run`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from contracts.topics import AGENCIES
+from deploy.processes import process_of
+from deploy.state import read_state
+
+REJOIN_TIMEOUT_S = 120.0
+
+
+async def agency_health(http: aiohttp.ClientSession, ports: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """Each answering agency's /healthz body, by name (the ones that do not answer are left out),
+    asked all at once: one frozen agency must not delay the others by its timeout."""
+
+    async def one(port: int) -> dict[str, Any] | None:
+        with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                body: dict[str, Any] = await r.json()
+                return body
+        return None
+
+    answers = await asyncio.gather(*(one(p) for p in ports.values()))
+    return {name: body for name, body in zip(ports, answers, strict=True) if body is not None}
+
+
+def agency_ports(home: Path) -> dict[str, int]:
+    """Every agency process and replica, by name, with its port."""
+    services = read_state(home / "services.json").get("services", {})
+    return {k: v for k, v in services.items() if process_of(k) in AGENCIES}
+
+
+async def rejoined(
+    home: Path, since: float, ports: dict[str, int] | None = None, timeout: float = REJOIN_TIMEOUT_S
+) -> float | None:
+    """When (real time) every agency's consumer (or those of `ports`) had partitions assigned
+    again after `since`, as its /healthz reports; None if some had not within `timeout`."""
+    ports = agency_ports(home) if ports is None else ports
+    deadline = time.time() + timeout
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        while time.time() < deadline:
+            bodies = (await agency_health(http, ports)).values()
+            times = [float(at) for b in bodies if (at := b.get("assigned_at")) is not None and at >= since]
+            if len(times) == len(ports):
+                return max(times, default=since)
+            await asyncio.sleep(0.2)
+    return None
+
+
+async def stamping(home: Path) -> dict[str, Any]:
+    """Over every agency process (since each one's last start, as its /healthz reports): the
+    worst real lag a stamp trailed its model time by, and how many stamps that lag clamped."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+        bodies = await agency_health(http, agency_ports(home))
+    worst = {k: float(b.get("stamp_lag_max_s", 0.0)) for k, b in bodies.items()}
+    clamped = {k: int(b.get("stamps_clamped", 0)) for k, b in bodies.items()}
+    return {
+        "lag_max_s": max(worst.values(), default=None),
+        "clamped": sum(clamped.values()),
+        "clamped_by_agency": {k: v for k, v in clamped.items() if v},
+        "lag_max_by_agency": worst,
+    }
