@@ -200,7 +200,7 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None, list[Fl
     # The monitor may still hold events it read but has not stored: it stores them first (it
     # cannot write to the dead broker meanwhile), or the replay would send those again and each
     # would read as a duplicate delivery (498 duplicate findings in one month, 0 in the next).
-    await _monitor_settled(settings)
+    await monitor_settled(settings)
     for name in monitors:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(frozen[name], signal.SIGSTOP)
@@ -340,7 +340,7 @@ def _primer(settings: Settings, topic: str, partition: int) -> bytes:
     return mark.to_json()
 
 
-async def _monitor_settled(settings: Settings, every_s: float = 0.5, timeout_s: float = 10.0) -> None:
+async def monitor_settled(settings: Settings, every_s: float = 0.5, timeout_s: float = 10.0) -> None:
     """Wait until the monitor's stored events stop growing (two reads `every_s` apart agree), at
     most `timeout_s`."""
     _, url = settings.require_infra()
