@@ -180,9 +180,9 @@ class AgencyWorker:
         self.dead_lettered += len(refused)
         self.relay.wake()
 
-    def down(self) -> bool:
-        """Whether an injected outage keeps the agency from working now (no heartbeat)."""
-        return self.sim.closed(self.agency, self.clock.now()) is not None
+    def closed_since(self) -> datetime | None:
+        """When the injected outage that keeps the agency from working now began (no heartbeat)."""
+        return self.sim.closed_since(self.agency, self.clock.now())
 
     def model_received_at(self, record: Any) -> datetime | None:
         """When a work message reached the agency in the model; None for a command or a message

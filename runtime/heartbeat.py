@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Protocol
 
 import structlog
@@ -40,36 +41,54 @@ async def beat(
     clock: SimClock,
     prefix: str,
     interval_s: float,
-    down: Callable[[], bool] = lambda: False,
+    closed_since: Callable[[], datetime | None] = lambda: None,
 ) -> None:
-    """Beat every `interval_s` real seconds, except while `down()` (an injected outage)."""
+    """Beat every `interval_s` real seconds, except during an injected outage (`closed_since()`
+    gives when it began). The agency was alive until the outage began, so its last beat is stamped
+    then: the silence the monitor measures is the outage itself, not the outage plus however much
+    of a beat interval (11 sim hours at 40,000×) had passed when it began, which decided by the
+    machine's timing whether a day-long outage crossed the silence limit."""
     seq = 0
     instance = f"{os.uname().nodename}:{os.getpid()}"
     pending: set[asyncio.Task[None]] = set()
+    last: datetime | None = None
     try:
         while True:
-            if down():
+            opens = closed_since()
+            if opens is not None:
+                if last is not None and last < opens:
+                    last = opens
+                    _beat(publisher, agency, opens, prefix, seq, instance, pending)
+                    seq += 1
                 await asyncio.sleep(min(interval_s, 0.1))
                 continue
             if len(pending) >= MAX_PENDING:
                 log.warning("heartbeat dropped: the broker has not taken the earlier ones", waiting=len(pending))
             else:
-                event = new_event(
-                    AGENCY_HEARTBEAT,
-                    agency,
-                    clock.now(),
-                    dossier_id=None,
-                    chain=None,
-                    payload={"seq": seq, "instance": instance},
-                )
-                task = asyncio.create_task(_send(publisher, topics.dossier_events(prefix), event.key, event.to_json()))
-                pending.add(task)
-                task.add_done_callback(pending.discard)
+                last = clock.now()
+                _beat(publisher, agency, last, prefix, seq, instance, pending)
                 seq += 1
             await asyncio.sleep(interval_s)
     finally:
         for task in pending:
             task.cancel()
+
+
+def _beat(
+    publisher: Enqueuer,
+    agency: str,
+    at: datetime,
+    prefix: str,
+    seq: int,
+    instance: str,
+    pending: set[asyncio.Task[None]],
+) -> None:
+    event = new_event(
+        AGENCY_HEARTBEAT, agency, at, dossier_id=None, chain=None, payload={"seq": seq, "instance": instance}
+    )
+    task = asyncio.create_task(_send(publisher, topics.dossier_events(prefix), event.key, event.to_json()))
+    pending.add(task)
+    task.add_done_callback(pending.discard)
 
 
 async def _send(publisher: Enqueuer, topic: str, key: bytes | None, value: bytes) -> None:

@@ -123,7 +123,14 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
             relay.run(),
             worker.run(),
             worker.run_tasks(),
-            beat(spec.agency, publisher, settings.clock(), settings.topic_prefix, settings.heartbeat_s, worker.down),
+            beat(
+                spec.agency,
+                publisher,
+                settings.clock(),
+                settings.topic_prefix,
+                settings.heartbeat_s,
+                worker.closed_since,
+            ),
             *spec.extra_tasks(rt),
         ]
         tasks = [asyncio.create_task(_named(c)) for c in coros]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -58,3 +59,43 @@ def test_a_send_stuck_behind_a_full_batch_does_not_silence_the_heartbeats() -> N
     assert stamps == sorted(stamps)
     assert stamps[-1] > stamps[0]
     assert all(b - a < timedelta(seconds=1) for a, b in pairwise(stamps))
+
+
+class Broker:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.first = asyncio.Event()
+
+    async def enqueue(self, topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]:
+        self.sent.append(json.loads(value))
+        self.first.set()
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+def test_an_agency_beats_last_when_its_outage_begins_not_a_beat_interval_before() -> None:
+    """Regression: at 40,000× a beat interval is 11 sim hours, and the last beat before a day-long
+    outage fell anywhere in the interval before it; the silence then crossed the 3-beat limit in
+    one run and not in the next. The last beat is stamped when the outage began, none during it."""
+    clock = SimClock(epoch=datetime(2024, 1, 9, 8, tzinfo=VN_TZ), anchor=time.time(), speed=3600.0)
+    state: dict[str, datetime | None] = {"closed_since": None}
+
+    async def scenario() -> tuple[list[dict[str, Any]], datetime]:
+        broker = Broker()
+        task = asyncio.create_task(beat("portal", broker, clock, "t", 0.2, lambda: state["closed_since"]))
+        await asyncio.wait_for(broker.first.wait(), 5)
+        await asyncio.sleep(0.05)
+        opens = clock.now()  # the outage begins between two beats
+        state["closed_since"] = opens
+        await asyncio.sleep(0.6)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return broker.sent, opens
+
+    sent, opens = asyncio.run(scenario())
+    stamps = [datetime.fromisoformat(e["occurred_at"]) for e in sent]
+    assert stamps[0] < opens
+    assert stamps[-1] == opens
+    assert sum(1 for s in stamps if s >= opens) == 1  # silent for the rest of the outage
+    assert [e["payload"]["seq"] for e in sent] == list(range(len(sent)))
