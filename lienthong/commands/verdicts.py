@@ -65,7 +65,8 @@ def cmd_score(args: argparse.Namespace, settings: Settings, _console: Console) -
     result["faults_recorded"] = len(truth)
     if not truth and not args.json:
         # A fault-free run: nothing explains an alert, so every one is false.
-        print(f"no fault was injected in this run: {len(alerts)} findings, every one a false alert")
+        verdict = "every one a false alert" if alerts else "none false"
+        print(f"no fault was injected in this run: {len(alerts)} findings, {verdict}")
     if not args.json:
         rows = [{"kind": k, "expected": result["expected"][k], "recall": result["recall"][k]} for k in score.KINDS]
         print(table(rows, ["kind", "expected", "recall"]))
