@@ -74,8 +74,8 @@ class Context:
         return timedelta(seconds=3 * self.heartbeat_s * self.speed)
 
 
-def expectations(truth: list[dict[str, Any]], ctx: Context) -> tuple[list[Expected], dict[str, set[str]]]:
-    """What the monitor should catch, and the faults each dossier suffered."""
+def expectations(truth: list[dict[str, Any]], ctx: Context) -> list[Expected]:
+    """What the monitor should catch."""
     out: list[Expected] = []
     by_dossier: dict[str, set[str]] = {}
     for t in truth:
@@ -100,7 +100,7 @@ def expectations(truth: list[dict[str, Any]], ctx: Context) -> tuple[list[Expect
         elif effect == "outage" and not dossier and until and until - at > ctx.silence:
             out.append(Expected("agency", t["subject"], at + ctx.silence, t["fault"], None, until))
     out += _link_incidents(truth, ctx)
-    return out, by_dossier
+    return out
 
 
 def _link_incidents(truth: list[dict[str, Any]], ctx: Context) -> list[Expected]:
@@ -258,7 +258,7 @@ def matches(e: Expected, alert: dict[str, Any], ctx: Context) -> bool:
 def score(
     truth: list[dict[str, Any]], alerts: list[dict[str, Any]], unfinished: list[str], ctx: Context
 ) -> dict[str, Any]:
-    expected, _ = expectations(truth, ctx)
+    expected = expectations(truth, ctx)
     by_key: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
     for a in alerts:
         by_key.setdefault((a["kind"], a["dossier_id"]), []).append(a)

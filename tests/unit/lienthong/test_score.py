@@ -71,7 +71,7 @@ TRUTH = [
 
 
 def test_expectations_follow_from_the_truth_and_the_rules() -> None:
-    expected, _ = expectations(TRUTH, CTX)
+    expected = expectations(TRUTH, CTX)
     got = sorted((e.kind, e.dossier_id) for e in expected)
     assert got == [("data_quality", "d7"), ("duplicate", "d6"), ("lost", "d1"), ("lost", "d2"), ("stuck", "d4")]
     lost = next(e for e in expected if e.dossier_id == "d1")
@@ -79,7 +79,7 @@ def test_expectations_follow_from_the_truth_and_the_rules() -> None:
 
 
 def perfect_alerts() -> list[dict[str, Any]]:
-    expected, _ = expectations(TRUTH, CTX)
+    expected = expectations(TRUTH, CTX)
     return [alert(e.kind, e.subject, e.dossier_id, e.due + timedelta(seconds=100), e.due) for e in expected]
 
 
@@ -115,7 +115,7 @@ def test_a_link_that_refuses_everything_is_an_incident_once_enough_transfers_fai
         )
         for i in range(2)
     ]
-    expected, _ = expectations(truth, CTX)
+    expected = expectations(truth, CTX)
     links = [e for e in expected if e.kind == "link"]
     assert len(links) == 1
     assert links[0].due == T + timedelta(minutes=20)  # the third failure within the hour
