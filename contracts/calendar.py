@@ -93,6 +93,20 @@ class WorkingCalendar:
             remaining -= available
             t = datetime.combine(self.next_working_day(t.date()), OFFICE_OPEN, VN_TZ)
 
+    def working_hours_between(self, start: datetime, end: datetime) -> float:
+        """Office hours (07:30–17:00 on working days) inside [start, end]: how long a step took
+        as the office counts it, nights, weekends and Tết left out."""
+        a, b = start.astimezone(VN_TZ), end.astimezone(VN_TZ)
+        total = 0.0
+        day = a.date()
+        while day <= b.date():
+            if self.is_working_day(day):
+                lo = max(a, datetime.combine(day, OFFICE_OPEN, VN_TZ))
+                hi = min(b, datetime.combine(day, OFFICE_CLOSE, VN_TZ))
+                total += max(0.0, (hi - lo).total_seconds())
+            day += timedelta(days=1)
+        return total / 3600
+
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in [start, end)."""
         n, d = 0, start

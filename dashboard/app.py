@@ -1,15 +1,16 @@
-"""The ops dashboard: one page (static files, no CDN) over a JSON API on the monitor's tables.
+"""The ops console: one page (static files, no CDN) over a JSON API on the monitor's tables.
 
-Reading is open to whoever reaches the port (it binds 127.0.0.1); acknowledging an alert and
-redriving a dossier change things, so they need the operator token as `Authorization: Bearer
-<token>`: none gives 401, a wrong one 403, both with a JSON reason.
+The work queue (`/api/v1/queue`, dashboard/workqueue.py) puts the most overdue incident first,
+in Vietnamese; a dossier (`/api/v1/dossiers/{id}`) comes with its verdict line and its timeline
+as sentences; the funnel counts steps finished, not started (streams/funnel.py). Ages are
+measured at the clock's moment, which stands still once a run settled (simulation/runclock.py).
+Reading is open; the actions (dashboard/actions.py) need the operator token and a name.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import os
 import secrets
@@ -25,16 +26,17 @@ import structlog
 from aiohttp import web
 from aiohttp_sse import sse_response
 
+from contracts.calendar import WorkingCalendar
 from contracts.identity import mask_personal_id
-from lienthong import redrive
+from dashboard import workqueue
+from dashboard.actions import Actions, dumps, problem
+from dashboard.wording import Words, at
 from runtime.db import create_pool
 from runtime.metrics import metrics_route
 from runtime.settings import Settings
-from streams import queries
-
-REDRIVE_ANSWER_S = 15.0
-"""How long a redrive request waits for the senders' answers: an officer waits at the button,
-and a sender that answers later still republishes (the answer only reports the count)."""
+from simulation import runclock
+from streams import console, queries
+from streams.funnel import funnel
 
 log = structlog.get_logger()
 
@@ -66,12 +68,8 @@ def token_path(settings: Settings) -> Path:
     return settings.home.resolve() / "operator-token"
 
 
-def _problem(status: int, reason: str) -> web.Response:
-    return web.json_response({"error": reason}, status=status)
-
-
-def _dumps(o: Any) -> str:
-    return json.dumps(o, ensure_ascii=False, default=str)
+_problem = problem
+_dumps = dumps
 
 
 class Dashboard:
@@ -80,13 +78,19 @@ class Dashboard:
         self.token = operator_token(settings)
         self.pool: asyncpg.Pool | None = None
         self.chains = settings.chains()
+        self.words = Words(self.chains)
+        self.calendar = WorkingCalendar()
+        self.actions = Actions(settings, self.token)
+        self.clock = settings.clock()
 
     async def start(self) -> None:
         _, url = self.settings.require_infra()
         # The monitor's tables are the monitor's to create; until it has, every view answers empty.
         self.pool = await create_pool(url, max_size=4, name="dashboard")
+        self.actions.pool = self.pool
 
     async def stop(self) -> None:
+        await self.actions.stop()
         if self.pool is not None:
             await self.pool.close()
 
@@ -94,15 +98,6 @@ class Dashboard:
         assert self.pool is not None
         async with self.pool.acquire() as conn:
             return bool(await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL"))
-
-    def authorised(self, request: web.Request) -> web.Response | None:
-        header = request.headers.get("Authorization", "")
-        if not header:
-            return _problem(401, "operator token required: send `Authorization: Bearer <token>`")
-        given = header.removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), self.token.encode()):
-            return _problem(403, "operator token not accepted: viewers may read only")
-        return None
 
     # ----- reads
 
@@ -139,7 +134,39 @@ class Dashboard:
         return web.json_response({"alerts": rows, "open_by_kind": counts, "now": self.now()}, dumps=_dumps)
 
     async def funnel(self, _request: web.Request) -> web.Response:
-        return await self._read(lambda conn: queries.funnel(conn, self.chains), "flows")
+        return await self._read(lambda conn: funnel(conn, self.chains, self.calendar), "flows")
+
+    def moment(self) -> tuple[datetime, dict[str, Any]]:
+        """The moment ages are measured at (the clock's; it stands still once a run settled), and
+        the clock as the page shows it."""
+        state = runclock.state(self.clock, self.settings.sim_clock_file)
+        shown = state.as_dict()
+        shown["text_vi"] = (
+            f"Giờ mô phỏng: {at(state.sim_time)}"
+            if state.running
+            else f"Lượt chạy đã kết thúc lúc {at(state.stopped_at)} (giờ mô phỏng)"
+        )
+        return state.sim_time, shown
+
+    async def clock_state(self, _request: web.Request) -> web.Response:
+        return web.json_response(self.moment()[1], dumps=_dumps)
+
+    async def queue(self, request: web.Request) -> web.Response:
+        """The work queue: one row per incident, most overdue first (dashboard/workqueue.py)."""
+        try:
+            q = workqueue.Query.parse(dict(request.query))
+        except ValueError as exc:
+            return _problem(400, str(exc))
+        now, clock = self.moment()
+        incidents: list[dict[str, Any]] = []
+        communes: list[str] = []
+        if await self._ready():
+            assert self.pool is not None
+            async with self.pool.acquire() as conn:
+                incidents = await console.incidents(conn, only_open=False)
+                communes = await console.communes(conn)
+        rows = [workqueue.row(self.words, self.calendar, r, now) for r in incidents]
+        return web.json_response({**workqueue.select(rows, q), "clock": clock, "communes": communes}, dumps=_dumps)
 
     async def health(self, request: web.Request) -> web.Response:
         try:
@@ -158,37 +185,63 @@ class Dashboard:
         return await self._read(queries.series, "series")
 
     async def dossier(self, request: web.Request) -> web.Response:
+        """A dossier for the side panel: its code and state, the verdict line of each incident,
+        the timeline as Vietnamese sentences in local time (ids kept for "chi tiết kỹ thuật")."""
         dossier_id = request.match_info["dossier_id"]
-        if not await self._ready():
-            return _problem(404, f"no dossier {dossier_id}")
-        assert self.pool is not None
-        async with self.pool.acquire() as conn:
-            found = await queries.timeline(conn, dossier_id)
+        found = None
+        if await self._ready():
+            assert self.pool is not None
+            async with self.pool.acquire() as conn:
+                found = await console.dossier(conn, dossier_id)
         if found is None:
-            return _problem(404, f"the monitor has no event of dossier {dossier_id}")
-        return web.json_response(found, dumps=_dumps)
+            return _problem(404, f"Giám sát chưa thấy sự kiện nào của hồ sơ {dossier_id}")
+        now, clock = self.moment()
+        incidents = [workqueue.row(self.words, self.calendar, a, now) for a in found["incidents"]]
+        for e in found["events"]:
+            e["text_vi"] = self.words.event(e)
+            e["agency_vi"] = self.words.step(e["agency"], None)
+            e["at_vi"] = at(e["occurred_at"])
+        first_open = next((a for a in incidents if a["state"] != "resolved"), None)
+        verdict = (first_open or (incidents[0] if incidents else None) or {}).get("verdict_vi")
+        return web.json_response(
+            {
+                "dossier_id": dossier_id,
+                "code": found["code"] or dossier_id[:8].upper(),
+                "state_vi": self.words.state(found["events"]),
+                "verdict_vi": verdict or "Không có sự cố",
+                "events": found["events"],
+                "alerts": incidents,
+                "clock": clock,
+            },
+            dumps=_dumps,
+        )
 
     async def search(self, request: web.Request) -> web.Response:
-        """By dossier id, or by personal ID number (12 digits; the portal finds its dossiers and
-        the answer shows the number masked)."""
+        """By receipt code or dossier-id prefix (any case), by personal ID number (12 digits; the
+        portal finds its dossiers and the answer shows the number masked), or by commune (without
+        diacritics too)."""
         text = request.query.get("q", "").strip()
         if not text:
-            return _problem(400, "q is required: a dossier id or a 12-digit personal ID number")
+            return _problem(400, "Cần nhập mã hồ sơ, số định danh cá nhân (12 chữ số) hoặc tên xã, phường")
         # A dossier id's first group is 8 hex digits, which may all be decimal digits: up to 8
         # digits is an id prefix (a test run once picked such an id); more must be an ID number.
         if text.isdigit() and len(text) > 8:
             if len(text) != 12:
-                return _problem(400, "a personal ID number has 12 digits")
+                return _problem(400, "Số định danh cá nhân có 12 chữ số (12 digits)")
             ids = await self._by_personal_id(text)
-            return web.json_response({"query": mask_personal_id(text), "dossiers": ids}, dumps=_dumps)
-        found = []
+            by_id = [{"dossier_id": i, "code": None} for i in ids]
+            return web.json_response({"query": mask_personal_id(text), "dossiers": ids, "matches": by_id})
+        matches: list[dict[str, Any]] = []
         if await self._ready():
             assert self.pool is not None
             async with self.pool.acquire() as conn:
-                found = await conn.fetch(
-                    "SELECT DISTINCT dossier_id FROM monitor.events WHERE dossier_id LIKE $1 || '%' LIMIT 20", text
-                )
-        return web.json_response({"query": text, "dossiers": [r["dossier_id"] for r in found]})
+                matches = await console.find(conn, text)
+                if not matches:
+                    wanted = workqueue.fold(text)
+                    names = [str(c) for c in await console.communes(conn) if wanted in workqueue.fold(str(c))]
+                    matches = await console.in_communes(conn, names) if names else []
+        ids = [m["dossier_id"] for m in matches]
+        return web.json_response({"query": text, "dossiers": ids, "matches": matches}, dumps=_dumps)
 
     async def _by_personal_id(self, personal_id: str) -> list[str]:
         url = f"{self.settings.portal_url}/api/v1/dossiers"
@@ -224,8 +277,8 @@ class Dashboard:
             return web.json_response({key: await fetch(conn)}, dumps=_dumps)
 
     def now(self) -> str:
-        """The sim clock of the current run (a new run restarts the dashboard with its clock)."""
-        return self.settings.clock().now().isoformat()
+        """The moment ages are measured at (a new run restarts the dashboard with its clock)."""
+        return self.moment()[0].isoformat()
 
     async def feed(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events: `alert` for each alert raised, resolved or acknowledged (framing,
@@ -269,45 +322,6 @@ class Dashboard:
             newest = await conn.fetchval("SELECT coalesce(max(id), 0) FROM monitor.alerts")
         return max(0, int(newest) - FEED_BACKLOG)
 
-    # ----- actions (operator token)
-
-    async def acknowledge(self, request: web.Request) -> web.Response:
-        refused = self.authorised(request)
-        if refused:
-            return refused
-        try:
-            alert_id = int(request.match_info["alert_id"])
-        except ValueError:
-            return _problem(400, "alert id must be a number")
-        assert self.pool is not None
-        async with self.pool.acquire() as conn:
-            row = await queries.acknowledge(conn, alert_id, "operator")
-        if row is None:
-            return _problem(404, f"no alert {alert_id}")
-        log.info("alert acknowledged", alert_id=alert_id)
-        return web.json_response(row, dumps=_dumps)
-
-    async def redrive(self, request: web.Request) -> web.Response:
-        refused = self.authorised(request)
-        if refused:
-            return refused
-        try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            return _problem(400, 'body must be JSON: {"dossier_id": ...} or {"all_lost": true}')
-        if not isinstance(body, dict) or not (body.get("dossier_id") or body.get("all_lost") is True):
-            return _problem(400, 'give {"dossier_id": "..."} or {"all_lost": true}')
-        assert self.pool is not None
-        asker = redrive.Asker.of(self.settings, timeout_s=REDRIVE_ANSWER_S)
-        if body.get("all_lost") is True:
-            async with self.pool.acquire() as conn:
-                alerts = await redrive.lost_alerts(conn)
-            outcome = await redrive.redrive_alerts(asker, alerts)
-        else:
-            outcome = await redrive.redrive_dossier(asker, str(body["dossier_id"]))
-        log.info("redrive requested", dossier_id=body.get("dossier_id"), all_lost=bool(body.get("all_lost")))
-        return web.json_response(outcome.as_dict(), status=202, dumps=_dumps)
-
     # ----- page
 
     async def index(self, _request: web.Request) -> web.Response:
@@ -321,13 +335,16 @@ class Dashboard:
             web.get("/healthz", self.healthz),
             web.get("/api/v1/alerts", self.alerts),
             web.get("/api/v1/alerts/stream", self.feed),
-            web.post("/api/v1/alerts/{alert_id}/ack", self.acknowledge),
+            web.post("/api/v1/alerts/{alert_id}/ack", self.actions.acknowledge),
+            web.get("/api/v1/queue", self.queue),
+            web.get("/api/v1/clock", self.clock_state),
+            web.get("/api/v1/whoami", self.actions.whoami),
             web.get("/api/v1/funnel", self.funnel),
             web.get("/api/v1/health", self.health),
             web.get("/api/v1/series", self.series),
             web.get("/api/v1/search", self.search),
             web.get("/api/v1/dossiers/{dossier_id}", self.dossier),
-            web.post("/api/v1/redrive", self.redrive),
+            web.post("/api/v1/redrive", self.actions.redrive),
             metrics_route(),
         ]
 

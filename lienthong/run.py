@@ -27,6 +27,7 @@ from lienthong.ui import Console
 from runtime.clockfile import sleep_until
 from runtime.settings import Settings
 from services.portal.api import SIM_TIME_HEADER
+from simulation import runclock
 from simulation.chaos import record as chaos_record
 from simulation.chaos import record_windows, run_process_faults
 from simulation.faults.inject import Hit, Injector
@@ -327,6 +328,16 @@ def summarise(
     return chains, bad
 
 
+async def stop_clock(settings: Settings, clock: SimClock) -> datetime | None:
+    """Stop sim time once the run settled (simulation/runclock.py): the sim time it stood at."""
+    path = settings.sim_clock_file
+    if path is None or not path.exists():
+        return None
+    seg = runclock.stop(clock, path)
+    await asyncio.sleep(max(0.0, seg.anchor - time.time()))
+    return seg.epoch
+
+
 async def run(
     profile: Profile,
     settings: Settings,
@@ -374,6 +385,7 @@ async def run(
             chaos.cancel()
         console.done()
     elapsed = time.monotonic() - started
+    ended_at = await stop_clock(settings, clock)
     final = await outcomes(settings, planned)
     chains, bad = summarise(profile, planned, stats, final)
     finished = sum(c["completed"] + c["rejected"] for c in chains.values())
@@ -387,6 +399,7 @@ async def run(
         "elapsed_s": round(elapsed, 2),
         "dossiers_per_s": round(finished / elapsed, 1) if elapsed else None,
         "sim_days": round((clock.now() - period_start).total_seconds() / 86400, 2),
+        "ended_at": ended_at.isoformat() if ended_at else None,
         "submit_errors": len(progress.errors),
         "submissions_deferred_by_outage": progress.deferred,
         "faults": injector.scenario if injector else "none",

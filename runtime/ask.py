@@ -49,9 +49,11 @@ class Asking:
 
     async def __aenter__(self) -> Asking:
         replies = topics.admin_replies(self._prefix)
-        await ensure_topics(self._bootstrap, [replies], self._partitions)
-        await self._reader.start()
         try:
+            # A broker that cannot be reached fails here: the reader is closed all the same (left
+            # open, its finaliser complained after every refused redrive).
+            await ensure_topics(self._bootstrap, [replies], self._partitions)
+            await self._reader.start()
             owned = [TopicPartition(replies, p) for p in sorted(await _partitions(self._reader, replies))]
             self._reader.assign(owned)
             await self._reader.seek_to_end(*owned)

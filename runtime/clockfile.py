@@ -22,6 +22,9 @@ from contracts.clock import Segment, SimClock
 
 POLL_S = 0.05
 """Real seconds between two looks at the file."""
+LEAD_S = 0.3
+"""Real seconds between a rate change's decision and its start: every process polls the clock file
+every `POLL_S`, so all of them know a change before it applies and no clock steps backwards."""
 WAIT_STEP_S = 0.25
 """Longest real sleep while waiting for a sim time on a governed clock (its rate may change)."""
 
@@ -58,16 +61,26 @@ class ClockFile:
 
 
 def read_segments(path: Path) -> tuple[Segment, ...]:
+    return read_clock_file(path)[0]
+
+
+def read_clock_file(path: Path) -> tuple[tuple[Segment, ...], bool]:
+    """The segments, and whether the last one is a stop that ended a run or a redrive's wait
+    (simulation/runclock.py) rather than a pause of the governor."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    return tuple(
+    segments = tuple(
         Segment(anchor=float(s["anchor"]), epoch=datetime.fromisoformat(s["epoch"]), speed=float(s["speed"]))
         for s in data["segments"]
     )
+    return segments, bool(data.get("stopped", False))
 
 
-def write_segments(path: Path, segments: Sequence[Segment]) -> None:
+def write_segments(path: Path, segments: Sequence[Segment], stopped: bool = False) -> None:
     """Replace the file at once (write aside, rename), so a reader never sees half of it."""
-    body = {"segments": [{"anchor": s.anchor, "epoch": s.epoch.isoformat(), "speed": s.speed} for s in segments]}
+    body: dict[str, object] = {
+        "segments": [{"anchor": s.anchor, "epoch": s.epoch.isoformat(), "speed": s.speed} for s in segments],
+        "stopped": stopped,
+    }
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(body), encoding="utf-8")
     os.replace(tmp, path)

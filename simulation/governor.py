@@ -29,7 +29,7 @@ import aiohttp
 import structlog
 
 from contracts.clock import Segment, SimClock
-from runtime.clockfile import write_segments
+from runtime.clockfile import LEAD_S, write_segments
 from simulation.probes import agency_health, agency_ports
 
 log = structlog.get_logger()
@@ -40,9 +40,6 @@ RESUME_BELOW = 0.15
 SPEED_UP = 1.5
 SLOWEST = 1 / 64
 """The lowest running speed, as a share of the ceiling (below it the governor pauses instead)."""
-LEAD_S = 0.3
-"""Real seconds between a change's decision and its start: every process polls the clock file
-every 0.05 s, so all of them know a change before it applies and no clock steps backwards."""
 EVERY_S = 0.25
 HEALTH_TIMEOUT_S = 0.5
 """An agency that has not answered its /healthz within this counts as not answering."""
@@ -138,7 +135,8 @@ class Governor:
                     log.debug("sim clock rate changed", speed=seg.speed, worst_lag_s=round(worst, 2))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), EVERY_S)
-        # The run is over: sim time runs on at the ceiling (nothing is left to trail behind).
+        # The run is over: sim time runs on at the ceiling until the run stops it where it settled
+        # (simulation/runclock.py), so that the monitor judges every deadline up to there.
         if self.speed != self.clock.speed:
             self._change(self.clock.speed, time.time())
 

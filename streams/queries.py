@@ -9,8 +9,6 @@ import json
 from datetime import datetime
 from typing import Any
 
-from contracts.chains import Chain
-
 ALERT_COLUMNS = (
     "a.id, a.kind, g.severity, a.subject, a.dossier_id, a.detail, a.due_at, a.opened_at, a.raised_at, "
     "g.resolved_at, g.resolved_how, g.findings, a.acknowledged_at, a.acknowledged_by, s.chain AS flow, "
@@ -93,78 +91,6 @@ async def acknowledge(conn: Any, alert_id: int, by: str) -> dict[str, Any] | Non
         by,
     )
     return jsonable(row) if row else None
-
-
-async def funnel(conn: Any, chains: dict[str, Chain]) -> list[dict[str, Any]]:
-    """Per flow and step: dossiers that reached it, finished it, wait in it, and the time it took
-    (p50 / p90, sim hours) with the share finished by the step's deadline."""
-    rows = await conn.fetch(
-        """
-        WITH r AS (
-            SELECT dossier_id, min(chain) AS chain, agency, step, min(occurred_at) AS received
-            FROM monitor.events WHERE type = 'handoff.received' AND step IS NOT NULL
-            GROUP BY dossier_id, agency, step
-        ), d AS (
-            SELECT dossier_id, agency, step, min(occurred_at) AS done, bool_or(type = 'step.rejected') AS refused,
-                   max((payload ->> 'deadline')) FILTER (WHERE type = 'step.started') AS deadline
-            FROM monitor.events WHERE type IN ('step.completed', 'step.rejected', 'step.started')
-            GROUP BY dossier_id, agency, step
-        )
-        SELECT r.chain, r.agency, r.step, count(*) AS reached,
-               count(d.done) FILTER (WHERE d.done IS NOT NULL AND d.done >= r.received) AS finished,
-               count(*) FILTER (WHERE d.refused) AS refused,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM d.done - r.received)) AS p50_s,
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM d.done - r.received)) AS p90_s,
-               count(*) FILTER (WHERE d.deadline IS NOT NULL AND d.done IS NOT NULL
-                                AND d.done <= d.deadline::timestamptz) AS within_sla,
-               count(*) FILTER (WHERE d.deadline IS NOT NULL AND d.done IS NOT NULL) AS with_sla
-        FROM r LEFT JOIN d ON d.dossier_id = r.dossier_id AND d.agency = r.agency AND d.step = r.step
-        GROUP BY r.chain, r.agency, r.step
-        """
-    )
-    heads = await conn.fetch(
-        "SELECT chain, count(*) FILTER (WHERE type = 'dossier.submitted') AS submitted, "
-        "count(*) FILTER (WHERE type = 'dossier.closed') AS closed "
-        "FROM monitor.events WHERE type IN ('dossier.submitted', 'dossier.closed') GROUP BY chain"
-    )
-    by_step = {(r["chain"], r["step"]): r for r in rows}
-    out = []
-    for name, chain in chains.items():
-        head = next((h for h in heads if h["chain"] == name), None)
-        steps = []
-        for step in chain.steps:
-            r = by_step.get((name, step.name))
-            reached = r["reached"] if r else 0
-            finished = r["finished"] if r else 0
-            steps.append(
-                {
-                    "step": step.name,
-                    "agency": step.agency,
-                    "label_vi": step.label_vi,
-                    "sla_working_days": step.sla_working_days,
-                    "reached": reached,
-                    "finished": finished,
-                    "waiting": reached - finished,
-                    "refused": r["refused"] if r else 0,
-                    "p50_hours": _hours(r["p50_s"]) if r else None,
-                    "p90_hours": _hours(r["p90_s"]) if r else None,
-                    "within_sla": (round(r["within_sla"] / r["with_sla"], 4) if r and r["with_sla"] else None),
-                }
-            )
-        out.append(
-            {
-                "flow": name,
-                "title_vi": chain.title_vi,
-                "submitted": head["submitted"] if head else 0,
-                "closed": head["closed"] if head else 0,
-                "steps": steps,
-            }
-        )
-    return out
-
-
-def _hours(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds / 3600, 2)
 
 
 async def health(conn: Any, window_hours: float = 24.0) -> dict[str, Any]:

@@ -1,4 +1,6 @@
-// The dashboard's page: plain JavaScript, no framework and no CDN (it must work offline).
+// The ops console: plain JavaScript, no framework and no CDN (it must work offline). The charts
+// use uPlot, bundled from the npm registry into static/vendor (small, fast on a month of days,
+// real time axes; scripts/vendor-js refreshes it).
 "use strict";
 
 const KIND_VI = {
@@ -8,65 +10,256 @@ const KIND_VI = {
 const FLOW_VI = { birth: "Khai sinh", death: "Khai tử", lltp: "Lý lịch tư pháp" };
 const AGENCY_VI = {
   portal: "Cổng DVC", motcua: "Một cửa", hotich: "Hộ tịch", cutru: "Cư trú", bhxh: "BHXH",
-  btxh: "Bảo trợ XH", lltp: "LLTP", monitor: "Giám sát",
+  btxh: "Bảo trợ xã hội", lltp: "Lý lịch tư pháp", monitor: "Giám sát",
 };
-let simNow = null;
+const SEVERITY_VI = { high: "Cao", medium: "Trung bình", low: "Thấp" };
+const STATE_VI = { open: "Đang mở", resolved: "Đã xử lý", all: "Tất cả" };
+const FILTERS = ["state", "kind", "flow", "agency", "severity", "commune"];
+const LABELS = { kind: KIND_VI, flow: FLOW_VI, agency: AGENCY_VI, severity: SEVERITY_VI, state: STATE_VI };
+const ANY = { state: null, kind: "Mọi loại", flow: "Mọi luồng", agency: "Mọi cơ quan", severity: "Mọi mức độ" };
 
 const $ = (sel) => document.querySelector(sel);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 const fmt = (iso) => (iso ? new Date(iso).toLocaleString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh", hour12: false }) : "—");
+const fold = (s) => String(s || "").replace(/đ/g, "d").replace(/Đ/g, "D").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().trim();
 
-function age(iso) {
-  if (!iso || !simNow) return "—";
-  const s = (new Date(simNow) - new Date(iso)) / 1000;
-  if (s < 0) return "0 phút";
-  if (s < 3600) return `${Math.round(s / 60)} phút`;
-  if (s < 86400 * 2) return `${(s / 3600).toFixed(1)} giờ`;
-  return `${(s / 86400).toFixed(1)} ngày`;
+const view = { sort: "overdue", dir: "desc", page: 1, size: 25, filters: {}, allWhenNoneOpen: false };
+let role = { role: "viewer", reason: "Chỉ được xem: cần nhập mã vận hành để thao tác" };
+let communes = [];
+let openDossier = null;
+
+// ----- the URL keeps the filters, the sort and the page
+
+function readURL() {
+  const p = new URLSearchParams(location.search);
+  for (const f of FILTERS) if (p.get(f)) view.filters[f] = p.get(f);
+  view.sort = p.get("sort") || "overdue";
+  view.dir = p.get("dir") || "desc";
+  view.page = Number(p.get("page") || 1);
+  view.size = Number(p.get("size") || 25);
+  if (p.get("dossier")) openDossier = p.get("dossier");
 }
 
-function token() {
-  return $("#token-input").value.trim();
+function queryString() {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(view.filters)) if (v) p.set(k, v);
+  if (!view.filters.state && view.allWhenNoneOpen) p.set("state", "all");
+  if (view.sort !== "overdue") p.set("sort", view.sort);
+  if (view.dir !== "desc") p.set("dir", view.dir);
+  if (view.page !== 1) p.set("page", view.page);
+  if (view.size !== 25) p.set("size", view.size);
+  if (openDossier) p.set("dossier", openDossier);
+  return p;
 }
 
-async function getJSON(url) {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error((await r.json().catch(() => ({}))).error || r.statusText);
-  return r.json();
+function writeURL() {
+  const qs = queryString().toString();
+  history.replaceState(null, "", qs ? `?${qs}` : location.pathname);
+}
+
+// ----- who is here: an operator (token and name) or a viewer
+
+function token() { return $("#token-input").value.trim(); }
+function operatorName() { return $("#operator-input").value.trim(); }
+
+async function checkRole() {
+  const headers = token() ? { Authorization: `Bearer ${token()}` } : {};
+  role = await (await fetch("/api/v1/whoami", { headers })).json();
+  const ok = role.role === "operator";
+  $("#role").textContent = ok ? "Được thao tác" : "Chỉ xem";
+  $("#role").className = `role ${ok ? "ok" : ""}`;
+  applyRole();
+}
+
+function applyRole() {
+  const ok = role.role === "operator";
+  document.querySelectorAll("button.operator").forEach((b) => {
+    b.disabled = !ok;
+    b.title = ok ? "" : role.reason;
+  });
+  $("#viewer-reason").textContent = ok ? "" : role.reason;
 }
 
 async function operatorPost(url, body) {
   const headers = { "Content-Type": "application/json" };
   if (token()) headers.Authorization = `Bearer ${token()}`;
-  const r = await fetch(url, { method: "POST", headers, body: JSON.stringify(body || {}) });
-  const data = await r.json().catch(() => ({}));
-  return { status: r.status, data };
+  const r = await fetch(url, { method: "POST", headers, body: JSON.stringify({ ...(body || {}), operator: operatorName() }) });
+  return { status: r.status, data: await r.json().catch(() => ({})) };
 }
 
-function say(text, ok) {
-  const el = $("#action-result");
+function refusal(res) {
+  return `Không thực hiện được (${res.status}): ${res.data.error || "lỗi không rõ"}`;
+}
+
+function say(el, text, ok) {
   el.textContent = text;
   el.className = ok ? "ok" : "error";
 }
 
-function refusal(res) {
-  if (res.status === 401) return `Từ chối (401): cần mã vận hành. ${res.data.error || ""}`;
-  if (res.status === 403) return `Từ chối (403): mã vận hành không đúng. ${res.data.error || ""}`;
-  return `Lỗi ${res.status}: ${res.data.error || ""}`;
+// ----- the work queue
+
+function optionsFor(name, counts, total) {
+  const select = document.querySelector(`#filters select[name="${name}"]`);
+  const chosen = view.filters[name] || (name === "state" ? (view.allWhenNoneOpen ? "all" : "open") : "");
+  const labels = LABELS[name] || {};
+  const values = name === "state" ? ["open", "resolved", "all"] : Object.keys(labels).filter((k) => counts[k] || k === chosen);
+  const opts = (ANY[name] ? [`<option value="">${esc(ANY[name])} (${total})</option>`] : [])
+    .concat(values.map((v) => `<option value="${esc(v)}"${v === chosen ? " selected" : ""}>${esc(labels[v] || v)} (${counts[v] || 0})</option>`));
+  const html = opts.join("");
+  if (select.dataset.html !== html) { select.innerHTML = html; select.dataset.html = html; }
+}
+
+function rowHTML(r) {
+  const stateNote = r.state === "resolved" ? `<div class="resolved-note">Đã xử lý: ${esc(r.resolved_vi)}</div>`
+    : r.state === "acknowledged" ? `<div class="muted">Đã xác nhận bởi ${esc(r.acknowledged_by || "")}</div>` : "";
+  return `<td><a href="?dossier=${esc(r.dossier_id || "")}" data-dossier="${esc(r.dossier_id || "")}">${esc(r.code || "—")}</a></td>` +
+    `<td>${esc(r.kind_vi)}${r.findings > 1 ? ` <small>(${r.findings} phát hiện)</small>` : ""}</td>` +
+    `<td>${esc(r.flow_vi || "—")}</td><td>${esc(r.commune || "—")}</td><td>${esc(r.where_vi)}</td>` +
+    `<td class="n" data-overdue="${r.overdue_days ?? ""}">${esc(r.overdue_vi)}</td>` +
+    `<td><span class="sev ${esc(r.severity)}">${esc(r.severity_vi)}</span></td>` +
+    `<td><div class="verdict">${esc(r.verdict_vi)}</div><div class="action">→ ${esc(r.action_vi)}</div>${stateNote}</td>`;
+}
+
+function renderRows(rows) {
+  const body = $("#queue-table tbody");
+  const keep = new Map([...body.children].map((tr) => [tr.dataset.id, tr]));
+  const wanted = new Set(rows.map((r) => String(r.id)));
+  for (const [id, tr] of keep) if (!wanted.has(id)) tr.remove();
+  rows.forEach((r, i) => {
+    const html = rowHTML(r);
+    let tr = keep.get(String(r.id));
+    if (!tr) {
+      tr = document.createElement("tr");
+      tr.dataset.id = r.id;
+    }
+    // Rows update in place: an unchanged row keeps its node, so keyboard focus survives a refresh.
+    if (tr.dataset.html !== html) { tr.innerHTML = html; tr.dataset.html = html; }
+    tr.className = `sev-${r.severity}${r.state === "resolved" ? " resolved" : ""}`;
+    if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] || null);
+  });
+  if (!rows.length && !body.querySelector("tr.empty")) {
+    body.innerHTML = `<tr class="empty"><td colspan="8">Không có sự cố nào khớp bộ lọc.</td></tr>`;
+  } else if (rows.length) {
+    body.querySelectorAll("tr.empty").forEach((tr) => tr.remove());
+  }
+}
+
+async function loadQueue() {
+  const qs = queryString();
+  qs.delete("dossier");
+  const r = await fetch(`/api/v1/queue?${qs}`);
+  const data = await r.json();
+  if (!r.ok) { $("#queue-total").textContent = data.error || ""; return; }
+  // Nothing open (a run redriven to the end): show the run's incidents, most overdue first,
+  // rather than an empty table, and say so.
+  const noneOpen = !view.filters.state && data.counts.state.open === 0 && data.counts.state.all > 0;
+  if (noneOpen !== view.allWhenNoneOpen) { view.allWhenNoneOpen = noneOpen; return loadQueue(); }
+  $("#queue-note").textContent = noneOpen ? "Không còn sự cố nào đang mở: đang hiển thị mọi sự cố của lượt chạy, quá hạn nhiều nhất trước." : "";
+  $("#clock").textContent = data.clock.text_vi;
+  $("#clock").className = data.clock.running ? "" : "ended";
+  communes = data.communes;
+  for (const name of ["state", "kind", "flow", "agency", "severity"]) optionsFor(name, data.counts[name] || {}, data.total);
+  const open = data.counts.state.open || 0;
+  $("#counts").innerHTML = `<span>${open} sự cố đang mở</span>`;
+  $("#queue-total").textContent = `(${data.total} sự cố)`;
+  renderRows(data.rows);
+  $("#page-info").textContent = `Trang ${data.page}/${data.pages}`;
+  $("#prev-page").disabled = data.page <= 1;
+  $("#next-page").disabled = data.page >= data.pages;
+  document.querySelectorAll("#queue-table th[data-sort]").forEach((th) => {
+    th.setAttribute("aria-sort", th.dataset.sort === view.sort ? (view.dir === "asc" ? "ascending" : "descending") : "none");
+  });
+  applyRole();
+}
+
+// ----- the commune picker: diacritics and case do not matter
+
+function showCommunes() {
+  const input = $("#commune-input");
+  const list = $("#commune-list");
+  const typed = fold(input.value);
+  const hits = communes.filter((c) => fold(c).includes(typed)).slice(0, 12);
+  list.innerHTML = hits.map((c, i) => `<li role="option" id="commune-${i}" data-value="${esc(c)}">${esc(c)}</li>`).join("");
+  list.hidden = !hits.length || !typed;
+  input.setAttribute("aria-expanded", String(!list.hidden));
+}
+
+function chooseCommune(value) {
+  $("#commune-input").value = value;
+  $("#commune-list").hidden = true;
+  $("#commune-input").setAttribute("aria-expanded", "false");
+  setFilter("commune", value);
+}
+
+function setFilter(name, value) {
+  if (value) view.filters[name] = value; else delete view.filters[name];
+  view.page = 1;
+  writeURL();
+  loadQueue().catch(() => {});
+}
+
+// ----- the dossier panel
+
+async function showDossier(id) {
+  openDossier = id;
+  writeURL();
+  const panel = $("#panel");
+  panel.hidden = false;
+  $("#panel-result").textContent = "";
+  const r = await fetch(`/api/v1/dossiers/${encodeURIComponent(id)}`);
+  const d = await r.json();
+  if (!r.ok) { $("#panel-title").textContent = "Không tìm thấy hồ sơ"; $("#panel-verdict").textContent = d.error || ""; return; }
+  $("#panel-title").textContent = `Hồ sơ ${d.code}`;
+  $("#panel-state").innerHTML = `Trạng thái: <b>${esc(d.state_vi)}</b>`;
+  $("#panel-verdict").textContent = d.verdict_vi;
+  $("#redrive-dossier").dataset.dossier = d.dossier_id;
+  $("#panel-alerts").innerHTML = d.alerts.length ? d.alerts.map((a) =>
+    `<li><span class="badge ${esc(a.kind)}">${esc(a.kind_vi)}</span> ${esc(a.verdict_vi)}` +
+    (a.state === "resolved" ? ` <span class="resolved-note">· đã xử lý: ${esc(a.resolved_vi)}</span>`
+      : a.state === "acknowledged" ? ` <span class="muted">· đã xác nhận bởi ${esc(a.acknowledged_by || "")}</span>`
+      : ` <button type="button" class="ack operator" data-alert="${a.id}">Xác nhận</button><span class="ack-result" role="status"></span>`) +
+    `</li>`).join("") : "<li>Không có sự cố</li>";
+  $("#panel-timeline").innerHTML = d.events.map((e) =>
+    `<li><time datetime="${esc(e.occurred_at)}">${esc(e.at_vi)}</time> ${esc(e.text_vi)}</li>`).join("");
+  $("#panel-tech-body").textContent = JSON.stringify({
+    dossier_id: d.dossier_id,
+    alerts: d.alerts.map((a) => ({ id: a.id, kind: a.kind, opened_at: a.opened_at, due_at: a.due_at })),
+    events: d.events.map((e) => ({ event_id: e.event_id, type: e.type, agency: e.agency, step: e.step, occurred_at: e.occurred_at, payload: e.payload })),
+  }, null, 1);
+  applyRole();
+  $("#panel-close").focus();
+}
+
+function closePanel() {
+  $("#panel").hidden = true;
+  openDossier = null;
+  writeURL();
+}
+
+// ----- search
+
+async function search(q) {
+  const list = $("#search-results");
+  list.innerHTML = "";
+  const r = await fetch(`/api/v1/search?q=${encodeURIComponent(q)}`);
+  const data = await r.json();
+  if (!r.ok) { list.innerHTML = `<li class="error">${esc(data.error)}</li>`; return; }
+  if (!data.matches.length) { list.innerHTML = `<li>Không tìm thấy hồ sơ cho ${esc(data.query)}</li>`; return; }
+  list.innerHTML = data.matches.map((m) =>
+    `<li><a href="?dossier=${esc(m.dossier_id)}" data-dossier="${esc(m.dossier_id)}">${esc(m.code || m.dossier_id.slice(0, 8).toUpperCase())}</a></li>`).join("");
+  if (data.matches.length === 1) showDossier(data.matches[0].dossier_id);
 }
 
 // ----- live feed (server-sent events)
 
-function feedItem(a, isNew) {
+function feedItem(a) {
   const li = document.createElement("li");
-  li.className = `k-${a.kind}` + (isNew ? " new" : "") + (a.resolved_at ? " resolved" : "");
+  li.className = `k-${a.kind}` + (a.resolved_at ? " resolved" : "");
   li.dataset.id = a.id;
   const state = a.resolved_at ? `đã xử lý ${fmt(a.resolved_at)}` : a.acknowledged_at ? "đã xác nhận" : "đang mở";
-  li.innerHTML =
-    `<span class="badge ${esc(a.kind)}">${esc(KIND_VI[a.kind] || a.kind)}</span> ` +
-    `<b>${esc(a.subject)}</b> ${a.dossier_id ? `· hồ sơ <a href="#" data-dossier="${esc(a.dossier_id)}">${esc(a.dossier_id)}</a>` : ""}` +
-    ` · mở ${fmt(a.opened_at)}${a.due_at ? ` · hạn ${fmt(a.due_at)}` : ""} · ${state}` +
-    `<div class="muted">${esc(a.detail)}</div>`;
+  li.innerHTML = `<span class="badge ${esc(a.kind)}">${esc(KIND_VI[a.kind] || a.kind)}</span> ` +
+    (a.dossier_id ? `hồ sơ <a href="?dossier=${esc(a.dossier_id)}" data-dossier="${esc(a.dossier_id)}">${esc(a.dossier_id.slice(0, 8).toUpperCase())}</a> · ` : "") +
+    `${esc(FLOW_VI[a.flow] || "")} ${esc(a.commune || "")} · mở ${fmt(a.opened_at)} · ${state}`;
   return li;
 }
 
@@ -78,158 +271,164 @@ function startFeed() {
     const a = JSON.parse(msg.data);
     const feed = $("#feed");
     const old = feed.querySelector(`li[data-id="${a.id}"]`);
-    const li = feedItem(a, !old);
+    const li = feedItem(a);
     if (old) old.replaceWith(li); else feed.prepend(li);
-    while (feed.children.length > 200) feed.lastChild.remove();
+    while (feed.children.length > 100) feed.lastChild.remove();
   });
 }
 
-// ----- open alerts, filtered
-
-async function loadAlerts() {
-  const params = new URLSearchParams(new FormData($("#filters")));
-  for (const [k, v] of [...params]) if (!v) params.delete(k);
-  const data = await getJSON(`/api/v1/alerts?${params}`);
-  simNow = data.now;
-  $("#clock").textContent = `Giờ mô phỏng: ${fmt(simNow)}`;
-  $("#counts").innerHTML = Object.entries(data.open_by_kind)
-    .map(([k, n]) => `<span>${esc(KIND_VI[k] || k)}: ${n}</span>`).join("");
-  $("#alerts-table tbody").innerHTML = data.alerts.slice(0, 300).map((a) =>
-    `<tr class="k-${esc(a.kind)}"><td><span class="badge ${esc(a.kind)}">${esc(KIND_VI[a.kind] || a.kind)}</span>` +
-    `${a.findings > 1 ? ` <small title="các phát hiện cùng nguyên nhân trên hồ sơ này">${a.findings} phát hiện</small>` : ""}</td>` +
-    `<td>${esc(a.subject)}</td>` +
-    `<td>${a.dossier_id ? `<a href="#" data-dossier="${esc(a.dossier_id)}">${esc(a.dossier_id)}</a>` : ""}</td>` +
-    `<td>${esc(FLOW_VI[a.flow] || a.flow || "")}</td><td>${esc(a.commune || "")}</td>` +
-    `<td>${fmt(a.due_at)}</td><td>${fmt(a.opened_at)}</td><td>${age(a.opened_at)}</td>` +
-    `<td>${a.acknowledged_at ? "đã xác nhận" : `<button class="ack operator" data-alert="${a.id}">Xác nhận</button>`}</td></tr>`
-  ).join("");
-}
-
-// ----- search and timeline
-
-async function search(q) {
-  const list = $("#search-results");
-  list.innerHTML = "";
-  try {
-    const data = await getJSON(`/api/v1/search?q=${encodeURIComponent(q)}`);
-    if (!data.dossiers.length) { list.innerHTML = `<li>Không tìm thấy hồ sơ cho ${esc(data.query)}</li>`; return; }
-    list.innerHTML = data.dossiers.map((id) => `<li><a href="#" data-dossier="${esc(id)}">${esc(id)}</a></li>`).join("");
-    if (data.dossiers.length === 1) showDossier(data.dossiers[0]);
-  } catch (e) {
-    list.innerHTML = `<li class="error">${esc(e.message)}</li>`;
-  }
-}
-
-async function showDossier(id) {
-  const box = $("#timeline");
-  try {
-    const d = await getJSON(`/api/v1/dossiers/${encodeURIComponent(id)}`);
-    box.innerHTML =
-      `<h3>Hồ sơ ${esc(d.dossier_id)}</h3>` +
-      `<button id="redrive-dossier" class="operator" data-dossier="${esc(d.dossier_id)}">Gửi lại hồ sơ này</button>` +
-      `<ol>${d.events.map((e) =>
-        `<li><span class="ev-agency">${esc(AGENCY_VI[e.agency] || e.agency)}</span> ${fmt(e.occurred_at)} · ` +
-        `<code>${esc(e.type)}</code>${e.step ? ` · ${esc(e.step)}` : ""}` +
-        `${e.payload && e.payload.state ? ` · ${esc(e.payload.state)}` : ""}` +
-        `${e.payload && e.payload.reason ? ` · ${esc(e.payload.reason)}` : ""}</li>`).join("")}</ol>` +
-      (d.alerts.length ? `<h4>Cảnh báo của hồ sơ</h4><ul>${d.alerts.map((a) =>
-        `<li><span class="badge ${esc(a.kind)}">${esc(KIND_VI[a.kind] || a.kind)}</span> ${esc(a.subject)} · ${esc(a.detail)}` +
-        ` · ${a.resolved_at ? `đã xử lý (${esc(a.resolved_how || "")})` : "đang mở"}</li>`).join("")}</ul>` : "");
-  } catch (e) {
-    box.innerHTML = `<p class="error">${esc(e.message)}</p>`;
-  }
-}
-
-// ----- funnels, health, charts
+// ----- funnel and health
 
 async function loadFunnel() {
-  const { flows } = await getJSON("/api/v1/funnel");
-  $("#funnel").innerHTML = flows.map((f) =>
-    `<h3>${esc(f.title_vi)}</h3><p class="muted">Đã nộp ${f.submitted} · đã đóng ${f.closed}</p>` +
-    `<table><tr><th>Bước</th><th>Cơ quan</th><th>Đến</th><th>Xong</th><th>Đang chờ</th><th>Từ chối</th>` +
-    `<th>Trung vị (giờ)</th><th>P90 (giờ)</th><th>Thời hạn</th><th>Đúng hạn</th></tr>` +
-    f.steps.map((s) => `<tr><td>${esc(s.label_vi)}</td><td>${esc(AGENCY_VI[s.agency] || s.agency)}</td>` +
-      `<td class="n">${s.reached}</td><td class="n">${s.finished}</td><td class="n">${s.waiting}</td>` +
-      `<td class="n">${s.refused}</td><td class="n">${s.p50_hours ?? "—"}</td><td class="n">${s.p90_hours ?? "—"}</td>` +
-      `<td class="n">${s.sla_working_days} ngày làm việc</td>` +
-      `<td class="n">${s.within_sla == null ? "—" : (100 * s.within_sla).toFixed(1) + "%"}</td></tr>`).join("") +
-    `</table>`).join("");
+  const { flows } = await (await fetch("/api/v1/funnel")).json();
+  const html = flows.map((f) =>
+    `<h3>${esc(f.title_vi)}</h3><p class="muted">Đã nộp ${f.submitted} · đã kết thúc ${f.closed} · ` +
+    `thất lạc giữa các bước (đang mở) ${f.lost_between_steps}</p>` +
+    `<div class="table-wrap"><table class="funnel" data-flow="${esc(f.flow)}"><thead><tr><th scope="col">Bước</th><th scope="col">Cơ quan</th>` +
+    `<th scope="col">Đến</th><th scope="col">Xong</th><th scope="col">Đang chờ</th><th scope="col">Từ chối</th>` +
+    `<th scope="col">Đúng hạn</th><th scope="col">Trung vị (giờ làm việc)</th><th scope="col">P90 (giờ làm việc)</th><th scope="col">Thời hạn</th></tr></thead><tbody>` +
+    f.steps.map((s) => `<tr data-step="${esc(s.step)}"><td>${esc(s.label_vi)}</td><td>${esc(AGENCY_VI[s.agency] || s.agency)}</td>` +
+      `<td class="n reached">${s.reached}</td><td class="n finished">${s.finished}</td><td class="n waiting">${s.waiting}</td>` +
+      `<td class="n refused">${s.refused}</td>` +
+      `<td class="n">${s.within_sla == null ? "—" : (100 * s.within_sla).toFixed(1).replace(".", ",") + " %"}</td>` +
+      `<td class="n">${s.p50_working_hours ?? "—"}</td><td class="n">${s.p90_working_hours ?? "—"}</td>` +
+      `<td class="n">${s.sla_working_days} ngày làm việc</td></tr>`).join("") +
+    `</tbody></table></div>`).join("");
+  if ($("#funnel").dataset.html !== html) { $("#funnel").innerHTML = html; $("#funnel").dataset.html = html; }
 }
 
 async function loadHealth() {
-  const h = await getJSON("/api/v1/health");
+  const h = await (await fetch("/api/v1/health")).json();
   const beats = h.heartbeats || {};
   const names = [...new Set([...h.agencies.map((a) => a.agency), ...Object.keys(beats)])].sort();
   const byName = Object.fromEntries(h.agencies.map((a) => [a.agency, a]));
-  $("#health-tables").innerHTML =
-    `<p class="muted">Trong ${h.window_hours ?? 24} giờ mô phỏng gần nhất</p>` +
-    `<table><tr><th>Cơ quan</th><th>Bước xong</th><th>Từ chối</th><th>Sự kiện cuối</th><th>Nhịp tim cuối</th></tr>` +
+  const html = `<p class="muted">Trong ${h.window_hours ?? 24} giờ mô phỏng đến ${fmt(h.until)}</p>` +
+    `<div class="table-wrap"><table><thead><tr><th scope="col">Cơ quan</th><th scope="col">Bước xong</th><th scope="col">Từ chối</th><th scope="col">Sự kiện cuối</th><th scope="col">Tín hiệu hoạt động cuối</th></tr></thead><tbody>` +
     names.map((n) => `<tr><td>${esc(AGENCY_VI[n] || n)}</td><td class="n">${byName[n]?.completed ?? 0}</td>` +
       `<td class="n">${byName[n]?.refused ?? 0}</td><td>${fmt(byName[n]?.last_event)}</td><td>${fmt(beats[n])}</td></tr>`).join("") +
-    `</table><table><tr><th>Kết nối</th><th>Đã chuyển</th><th>Lỗi</th><th>Tỷ lệ lỗi</th><th>Tồn đọng</th></tr>` +
-    h.links.map((l) => `<tr><td>${esc(l.link)}</td><td class="n">${l.sent}</td><td class="n">${l.errors}</td>` +
-      `<td class="n">${l.error_rate == null ? "—" : (100 * l.error_rate).toFixed(1) + "%"}</td><td class="n">${l.backlog}</td></tr>`).join("") +
-    `</table>`;
+    `</tbody></table></div><div class="table-wrap"><table><thead><tr><th scope="col">Kết nối</th><th scope="col">Đã chuyển</th><th scope="col">Lỗi</th><th scope="col">Tỷ lệ lỗi</th><th scope="col">Tồn đọng</th></tr></thead><tbody>` +
+    h.links.map((l) => {
+      const [a, b] = l.link.split("->");
+      return `<tr><td>${esc(AGENCY_VI[a] || a)} → ${esc(AGENCY_VI[b] || b)}</td><td class="n">${l.sent}</td><td class="n">${l.errors}</td>` +
+        `<td class="n">${l.error_rate == null ? "—" : (100 * l.error_rate).toFixed(1).replace(".", ",") + " %"}</td><td class="n">${l.backlog}</td></tr>`;
+    }).join("") + `</tbody></table></div>`;
+  if ($("#health-tables").dataset.html !== html) { $("#health-tables").innerHTML = html; $("#health-tables").dataset.html = html; }
 }
 
-function lineChart(svg, rows, series) {
-  const W = 640, H = 180, L = 40, B = 20;
-  if (!rows.length) { svg.innerHTML = `<text x="${W / 2}" y="${H / 2}" text-anchor="middle">Chưa có dữ liệu</text>`; return; }
-  const max = Math.max(1, ...rows.flatMap((r) => series.map((s) => r[s.key] || 0)));
-  const x = (i) => L + (rows.length === 1 ? 0 : (i * (W - L - 10)) / (rows.length - 1));
-  const y = (v) => H - B - (v / max) * (H - B - 10);
-  let out = `<line x1="${L}" y1="${H - B}" x2="${W}" y2="${H - B}" stroke="#999"/>` +
-    `<text x="${L - 4}" y="14" text-anchor="end">${Math.round(max)}</text><text x="${L - 4}" y="${H - B}" text-anchor="end">0</text>` +
-    `<text x="${L}" y="${H - 4}">${esc(rows[0].day)}</text><text x="${W - 4}" y="${H - 4}" text-anchor="end">${esc(rows[rows.length - 1].day)}</text>`;
-  series.forEach((s, j) => {
-    const pts = rows.map((r, i) => `${x(i).toFixed(1)},${y(r[s.key] || 0).toFixed(1)}`).join(" ");
-    out += `<polyline fill="none" stroke="${s.colour}" stroke-width="1.6" points="${pts}"/>` +
-      `<text x="${W - 8}" y="${14 + 12 * j}" text-anchor="end" style="fill:${s.colour}">${esc(s.label)}</text>`;
-  });
-  svg.innerHTML = out;
+// ----- charts: one time axis for all three, gridlines, units, values on hover, and a table
+
+const charts = {};
+const dayTs = (d) => Date.parse(`${d}T00:00:00+07:00`) / 1000;
+
+function chart(id, title, unit, days, series) {
+  const el = $(`#${id}`);
+  const width = Math.max(280, el.clientWidth || 600);
+  const data = [days.map(dayTs), ...series.map((s) => s.values)];
+  const opts = {
+    width, height: 200, tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Asia/Ho_Chi_Minh"),
+    scales: { x: { time: true, range: () => [dayTs(days[0]) - 43200, dayTs(days[days.length - 1]) + 43200] } },
+    axes: [
+      { label: "Ngày", values: (u, ticks) => ticks.map((t) => new Date(t * 1e3).toLocaleDateString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh", day: "2-digit", month: "2-digit" })) },
+      { label: unit, grid: { show: true } },
+    ],
+    series: [{ label: "Ngày", value: (u, v) => (v == null ? "—" : new Date(v * 1e3).toLocaleDateString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh" })) },
+      ...series.map((s) => ({ label: s.label, stroke: s.colour, width: 2, points: { show: days.length < 40 } }))],
+  };
+  if (charts[id]) charts[id].destroy();
+  el.innerHTML = "";
+  charts[id] = new uPlot(opts, data, el);
 }
 
+let chartsKey = "";
 async function loadCharts() {
-  const { series } = await getJSON("/api/v1/series");
+  const { series } = await (await fetch("/api/v1/series")).json();
   if (!series || !series.throughput) return;
-  lineChart($("#chart-throughput"), series.throughput, [
-    { key: "submitted", label: "nộp", colour: "#1565c0" }, { key: "closed", label: "hoàn thành", colour: "#2e7d32" }]);
-  lineChart($("#chart-alerts"), series.alerts, Object.keys(KIND_VI).map((k, i) => (
-    { key: k, label: KIND_VI[k], colour: ["#c62828", "#ef6c00", "#ad1457", "#6a1b9a", "#546e7a", "#00838f"][i] })));
-  lineChart($("#chart-steps"), series.step_hours, [{ key: "p50", label: "trung vị (giờ)", colour: "#6d4c41" }]);
+  const days = [...new Set([...series.throughput, ...series.alerts, ...series.step_hours].map((r) => r.day))].sort();
+  const key = JSON.stringify(series);
+  if (!days.length || key === chartsKey) return;
+  chartsKey = key;
+  const on = (rows, k) => { const m = Object.fromEntries(rows.map((r) => [r.day, r[k] ?? 0])); return days.map((d) => m[d] ?? 0); };
+  const p50 = Object.fromEntries(series.step_hours.map((r) => [r.day, r.p50]));
+  const colours = ["#b71c1c", "#a84300", "#ad1457", "#6a1b9a", "#455a64", "#00695c"];
+  chart("chart-throughput", "", "hồ sơ", days, [
+    { label: "nộp", colour: "#1565c0", values: on(series.throughput, "submitted") },
+    { label: "hoàn thành", colour: "#2e7d32", values: on(series.throughput, "closed") }]);
+  chart("chart-alerts", "", "sự cố", days, Object.keys(KIND_VI).map((k, i) => ({ label: KIND_VI[k], colour: colours[i], values: on(series.alerts, k) })));
+  chart("chart-steps", "", "giờ", days, [{ label: "trung vị", colour: "#6d4c41", values: days.map((d) => p50[d] ?? null) }]);
+  $("#chart-table").innerHTML = `<div class="table-wrap"><table><thead><tr><th scope="col">Ngày</th><th scope="col">Nộp</th><th scope="col">Hoàn thành</th>` +
+    Object.values(KIND_VI).map((k) => `<th scope="col">${esc(k)}</th>`).join("") + `<th scope="col">Trung vị bước (giờ)</th></tr></thead><tbody>` +
+    days.map((d, i) => `<tr><td>${esc(new Date(dayTs(d) * 1e3).toLocaleDateString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh" }))}</td>` +
+      `<td class="n">${on(series.throughput, "submitted")[i]}</td><td class="n">${on(series.throughput, "closed")[i]}</td>` +
+      Object.keys(KIND_VI).map((k) => `<td class="n">${on(series.alerts, k)[i]}</td>`).join("") +
+      `<td class="n">${p50[d] ?? "—"}</td></tr>`).join("") + `</tbody></table></div>`;
 }
 
 // ----- wiring
 
 document.addEventListener("click", async (ev) => {
-  const t = ev.target;
-  if (t.matches("a[data-dossier]")) { ev.preventDefault(); showDossier(t.dataset.dossier); }
+  const t = ev.target.closest("a[data-dossier], button, li[role=option]");
+  if (!t) return;
+  if (t.matches("a[data-dossier]")) { ev.preventDefault(); if (t.dataset.dossier) showDossier(t.dataset.dossier); return; }
+  if (t.matches("li[role=option]")) { chooseCommune(t.dataset.value); return; }
+  if (t.closest("th[data-sort]")) {
+    const key = t.closest("th").dataset.sort;
+    view.dir = view.sort === key && view.dir === "desc" ? "asc" : "desc";
+    view.sort = key;
+    view.page = 1;
+    writeURL();
+    loadQueue();
+    return;
+  }
   if (t.matches("button.ack")) {
     const res = await operatorPost(`/api/v1/alerts/${t.dataset.alert}/ack`);
-    if (res.status === 200) { say(`Đã xác nhận cảnh báo #${t.dataset.alert}`, true); loadAlerts(); } else say(refusal(res), false);
+    const out = t.nextElementSibling;
+    if (res.status === 200) { say(out, `Đã xác nhận (${res.data.acknowledged_by})`, true); loadQueue(); } else say(out, refusal(res), false);
   }
   if (t.id === "redrive-dossier") {
     const res = await operatorPost("/api/v1/redrive", { dossier_id: t.dataset.dossier });
-    if (res.status === 202) say(`Đã gửi lại hồ sơ ${t.dataset.dossier}: ${res.data.queued} thông điệp vào hàng đợi`, true);
-    else say(refusal(res), false);
+    if (res.status === 202) say($("#panel-result"), `Đã gửi lại hồ sơ: ${res.data.queued} thông điệp được gửi lại`, true);
+    else say($("#panel-result"), refusal(res), false);
   }
   if (t.id === "redrive-all") {
+    if (!window.confirm("Gửi lại mọi hồ sơ đang thất lạc? Mỗi nơi gửi sẽ gửi lại thông điệp từ hộp thư đi của mình.")) {
+      say($("#bulk-result"), "Đã hủy, chưa gửi lại hồ sơ nào", false);
+      return;
+    }
     const res = await operatorPost("/api/v1/redrive", { all_lost: true });
-    if (res.status === 202) say(`Đã gửi lại ${res.data.alerts} hồ sơ thất lạc (${res.data.queued} thông điệp)`, true);
-    else say(refusal(res), false);
+    if (res.status === 202) say($("#bulk-result"), `Đã gửi lại ${res.data.alerts} hồ sơ thất lạc (${res.data.queued} thông điệp)`, true);
+    else say($("#bulk-result"), refusal(res), false);
   }
+  if (t.id === "panel-close") closePanel();
+  if (t.id === "clear-filters") { view.filters = {}; $("#commune-input").value = ""; setFilter("state", ""); }
+  if (t.id === "prev-page") { view.page = Math.max(1, view.page - 1); writeURL(); loadQueue(); }
+  if (t.id === "next-page") { view.page += 1; writeURL(); loadQueue(); }
 });
-$("#filters").addEventListener("submit", (ev) => { ev.preventDefault(); loadAlerts(); });
+$("#filters").addEventListener("change", (ev) => { if (ev.target.tagName === "SELECT") setFilter(ev.target.name, ev.target.value); });
+$("#filters").addEventListener("submit", (ev) => ev.preventDefault());
+$("#commune-input").addEventListener("input", showCommunes);
+$("#commune-input").addEventListener("keydown", (ev) => {
+  if (ev.key === "Enter") { ev.preventDefault(); const first = $("#commune-list li"); chooseCommune(first && !$("#commune-list").hidden ? first.dataset.value : $("#commune-input").value.trim()); }
+  if (ev.key === "Escape") $("#commune-list").hidden = true;
+});
+$("#page-size").addEventListener("change", (ev) => { view.size = Number(ev.target.value); view.page = 1; writeURL(); loadQueue(); });
 $("#search-form").addEventListener("submit", (ev) => { ev.preventDefault(); search($("#search-input").value.trim()); });
+document.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && !$("#panel").hidden) closePanel(); });
 $("#token-input").value = sessionStorage.getItem("lt-token") || "";
-$("#token-input").addEventListener("change", () => sessionStorage.setItem("lt-token", token()));
+$("#operator-input").value = localStorage.getItem("lt-operator") || "";
+$("#token-input").addEventListener("change", () => { sessionStorage.setItem("lt-token", token()); checkRole(); });
+$("#operator-input").addEventListener("change", () => localStorage.setItem("lt-operator", operatorName()));
 
 function refresh() {
-  loadAlerts().catch(() => {});
+  loadQueue().catch(() => {});
   loadFunnel().catch(() => {});
   loadHealth().catch(() => {});
   loadCharts().catch(() => {});
 }
+readURL();
+$("#commune-input").value = view.filters.commune || "";
+$("#page-size").value = String(view.size);
+checkRole().catch(() => {});
 startFeed();
 refresh();
+if (openDossier) showDossier(openDossier);
 setInterval(refresh, 10000);

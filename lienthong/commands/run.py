@@ -9,12 +9,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from contracts.clock import VN_TZ
+from contracts.clock import VN_TZ, Segment
 from deploy import state
 from deploy.processes import parse_replicas
 from lienthong.commands import emit_json
 from lienthong.commands.stack import broker_options, with_broker
 from lienthong.ui import Console, table
+from runtime.clockfile import write_segments
 from runtime.settings import Settings, clock_env
 from simulation.port import injector as faults_of
 
@@ -57,16 +58,23 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     # The bound goes to the services only (the command line never stamps), so it cannot leak
     # from one run's stack.json into the next run's default.
     bound = profile.stamping_bound_s or settings.sim_max_lag_s
-    # A governed run's clock file (simulation/governor.py); a steady run leaves none behind.
+    # The run's clock file: the governor changes its rate there (simulation/governor.py), and the
+    # run stops it there once it settled (simulation/runclock.py); a steady run holds one segment.
     clock_file = home / "clock.json"
     clock_file.unlink(missing_ok=True)
     governed = clock_file if args.governor else None
-    clock: dict[str, Any] = {"sim_epoch": epoch.isoformat(), "sim_anchor": anchor, "sim_speed": speed}
+    clock: dict[str, Any] = {
+        "sim_epoch": epoch.isoformat(),
+        "sim_anchor": anchor,
+        "sim_speed": speed,
+        "sim_clock_file": str(clock_file),
+    }
     if governed:
-        clock["sim_clock_file"] = str(governed)
         clock["sim_max_lag_s"] = bound
+    else:
+        write_segments(clock_file, [Segment(anchor, epoch, speed)])
     env = {
-        **clock_env(epoch, anchor, speed, bound, governed),
+        **clock_env(epoch, anchor, speed, bound, clock_file),
         "LT_LLTP_ISSUER": profile.lltp_issuer,
         **{f"LT_{k.upper()}": str(v) for k, v in faults.items()},
     }

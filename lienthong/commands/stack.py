@@ -40,12 +40,16 @@ def cmd_down(_args: argparse.Namespace, settings: Settings, console: Console) ->
 
 def cmd_status(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
     from lienthong.status import status
+    from simulation import runclock
 
     rows = status(settings)
+    clock = runclock.state(settings.clock(), settings.sim_clock_file)
     if args.json:
-        emit_json({"components": rows})
+        emit_json({"components": rows, "clock": clock.as_dict()})
     else:
         print(table(rows, ["component", "address", "pid", "restarts", "healthy", "partitions"]))
+        stood = f"stopped at the end of the run or of a redrive's wait ({clock.stopped_at:%Y-%m-%d %H:%M})"
+        print(f"sim clock: {clock.sim_time:%Y-%m-%d %H:%M:%S}, " + ("running" if clock.running else stood))
     return 0 if all(r["healthy"] is not False for r in rows) else 1
 
 

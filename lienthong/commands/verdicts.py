@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from lienthong.commands import emit_json
 from lienthong.ui import Console, table
 from runtime.settings import Settings
+
+T = TypeVar("T")
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
@@ -110,9 +113,21 @@ def cmd_redrive(args: argparse.Namespace, settings: Settings, console: Console) 
     import asyncpg
 
     from lienthong import redrive
+    from simulation import runclock
 
     _, url = settings.require_infra()
     asker = redrive.Asker.of(settings)
+
+    def with_clock(make: Callable[[], Awaitable[T]]) -> T:
+        """Sim time runs while the redriven dossiers need it (a run stops it where it settled,
+        simulation/runclock.py), and stands still again afterwards."""
+
+        async def go() -> T:
+            async with runclock.running(settings.clock(), settings.sim_clock_file):
+                return await make()
+
+        return asyncio.run(go())
+
     if args.auto:
         policy = redrive.Policy(backoff=timedelta(minutes=args.backoff_minutes), cap=args.cap)
         console.step(
@@ -123,7 +138,7 @@ def cmd_redrive(args: argparse.Namespace, settings: Settings, console: Console) 
         def report(out: redrive.Outcome) -> None:
             console.step(f"redrove {out.alerts} alerts: {out.queued} messages queued")
 
-        queued = asyncio.run(redrive.auto(asker, url, settings.clock(), policy, args.seconds, report))
+        queued = with_clock(lambda: redrive.auto(asker, url, settings.clock(), policy, args.seconds, report))
         emit_json({"queued": queued})
         return 0
 
@@ -143,7 +158,7 @@ def cmd_redrive(args: argparse.Namespace, settings: Settings, console: Console) 
         def round_done(out: redrive.Outcome) -> None:
             console.step(f"{out.alerts} open lost alerts: {out.queued} messages queued again from the senders' outbox")
 
-        total, still = asyncio.run(redrive.redrive_all_until_finished(asker, url, args.wait, round_done))
+        total, still = with_clock(lambda: redrive.redrive_all_until_finished(asker, url, args.wait, round_done))
         console.step(f"{still} accepted dossiers still in progress")
         emit_json({**total.as_dict(), "still_in_progress": still})
         return 0
@@ -157,7 +172,7 @@ def cmd_redrive(args: argparse.Namespace, settings: Settings, console: Console) 
     result = out.as_dict()
     if args.wait:
         console.step(f"waiting up to {args.wait:g} s for the redriven dossiers to finish")
-        result["still_in_progress"] = asyncio.run(redrive.wait_finished(url, args.wait))
+        result["still_in_progress"] = with_clock(lambda: redrive.wait_finished(url, args.wait))
         console.step(f"{result['still_in_progress']} accepted dossiers still in progress")
     emit_json(result)
     return 0 if args.dossier is None or out.queued else 1

@@ -1,12 +1,13 @@
 """The dashboard in a real browser (Debian's Chromium driven by Playwright) during a short run: an
-alert appears live, a dossier's timeline opens, redrive is refused without the operator token and
-done with it, and the Vietnamese text reads right. Screenshots go to test-artifacts/browser/."""
+alert appears live, a dossier opens in the side panel, a viewer's redrive button is disabled with
+the reason (also with a wrong token) and an operator's is done, and the Vietnamese text reads
+right. Screenshots go to test-artifacts/browser/. The officer's path through the work queue after
+a run with faults is in tests/e2e/console.py, walked by the faults run."""
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import unicodedata
 from collections.abc import Iterator
@@ -15,29 +16,12 @@ from pathlib import Path
 import pytest
 
 from deploy.embedded import free_port
+from tests.e2e.console import ensure_chromium
 from tests.e2e.test_smoke_run import LIENTHONG, last_json, lienthong
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 TOKEN = "browser-test-operator"
-
-
-def ensure_chromium() -> Path:
-    """Debian's Chromium, installed with apt when missing (never `playwright install`)."""
-    if CHROMIUM.exists():
-        return CHROMIUM
-    apt = shutil.which("apt-get")
-    if apt is None:
-        pytest.fail("Chromium is missing and apt-get is not available to install it")
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for step in ([apt, "update", "-qq"], [apt, "install", "-y", "-qq", "chromium"]):
-        done = subprocess.run([*sudo, *step], env=env, capture_output=True, text=True, timeout=900, check=False)
-        if done.returncode != 0:
-            pytest.fail(f"could not install Chromium ({' '.join(step)}): {done.stderr[-2000:]}")
-    assert CHROMIUM.exists()
-    return CHROMIUM
 
 
 @pytest.fixture
@@ -94,24 +78,28 @@ def test_dashboard_live_alert_timeline_redrive_and_vietnamese(stack_env: dict[st
                 expect(first).to_contain_text(re.compile("Chất lượng dữ liệu|Thất lạc|Ùn tắc, quá hạn|Trùng lặp"))
                 page.locator("header").screenshot(path=str(ARTIFACTS / "2-vietnamese-header.png"))
 
-                # The dossier's timeline across agencies.
+                # The dossier opens in a side panel, its timeline in Vietnamese sentences.
                 first.locator("a[data-dossier]").click()
-                expect(page.locator("#timeline h3")).to_contain_text("Hồ sơ", timeout=10_000)
-                expect(page.locator("#timeline li").first).to_be_visible()
-                expect(page.locator("#timeline")).to_contain_text("Cổng DVC")
-                page.locator("#timeline").screenshot(path=str(ARTIFACTS / "3-timeline.png"))
+                expect(page.locator("#panel-title")).to_contain_text("Hồ sơ", timeout=10_000)
+                expect(page.locator("#panel-timeline li").first).to_contain_text("Công dân nộp hồ sơ")
+                expect(page.locator("#panel-timeline")).to_contain_text("Cổng DVC")
+                page.locator("#panel").screenshot(path=str(ARTIFACTS / "3-dossier-panel.png"))
 
-                # Redrive: refused without the token, then with a wrong one, done with the right one.
-                result = page.locator("#action-result")
-                page.locator("#redrive-dossier").click()
-                expect(result).to_contain_text("401")
-                expect(result).to_contain_text("cần mã vận hành")
+                # A viewer's buttons are disabled and say why; a wrong token leaves them so.
+                redrive = page.locator("#redrive-dossier")
+                expect(redrive).to_be_disabled()
+                expect(page.locator("#viewer-reason")).to_contain_text("cần nhập mã vận hành")
                 page.fill("#token-input", "not-the-token")
-                page.locator("#redrive-dossier").click()
-                expect(result).to_contain_text("403")
+                page.locator("#token-input").dispatch_event("change")
+                expect(page.locator("#viewer-reason")).to_contain_text("không đúng")
+                expect(redrive).to_be_disabled()
+                # The operator's token and name: redrive is done, its result beside the button.
+                page.fill("#operator-input", "Lê Văn Trực")
                 page.fill("#token-input", TOKEN)
-                page.locator("#redrive-dossier").click()
-                expect(result).to_contain_text("Đã gửi lại hồ sơ")
+                page.locator("#token-input").dispatch_event("change")
+                expect(redrive).to_be_enabled(timeout=5_000)
+                redrive.click()
+                expect(page.locator("#panel-result")).to_contain_text("Đã gửi lại hồ sơ", timeout=30_000)
                 page.screenshot(path=str(ARTIFACTS / "4-redriven.png"), full_page=True)
             finally:
                 out, err = run.communicate(timeout=600)
@@ -129,5 +117,5 @@ def test_dashboard_live_alert_timeline_redrive_and_vietnamese(stack_env: dict[st
     assert all(v["not_refused"] == 0 for v in summary["bad_data"].values()), summary["bad_data"]
     verify = lienthong(stack_env, "verify", "--json")
     assert last_json(verify.stdout)["violations"] == 0, verify.stdout[-3000:]
-    for name in ("1-alert-live.png", "2-vietnamese-header.png", "3-timeline.png", "4-redriven.png"):
+    for name in ("1-alert-live.png", "2-vietnamese-header.png", "3-dossier-panel.png", "4-redriven.png"):
         assert (ARTIFACTS / name).stat().st_size > 0

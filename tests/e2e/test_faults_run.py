@@ -4,7 +4,8 @@ and stuck dossier within one tick of its deadline, raises nothing a recorded fac
 explain, loses nothing in silence. The second must inject the same hits and raise the same
 alerts, per kind and per dossier (reproducible runs: dossier ids come from the submissions' keys,
 every draw from the run's seed and the dossier, and the governed clock keeps the machine's pace
-out of it); redrive then lets every dossier finish, verify finds no double effect, and the
+out of it); an officer then works from the ops console in a browser (tests/e2e/console.py);
+redrive lets every dossier finish, verify finds no double effect, and the
 statistics report agrees with the portal and the monitor."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import yaml
 
 from deploy.embedded import free_port
 from deploy.state import read_state
+from tests.e2e import console
 from tests.e2e.test_smoke_run import last_json, lienthong
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults_e2e]
@@ -119,6 +121,15 @@ def test_report_faults_are_caught_reproduced_then_redriven_to_completion(tmp_pat
         assert one, first  # alerts beyond those of the dossiers caught in flight, to compare
         assert Counter(kind for kind, _ in one) == Counter(kind for kind, _ in two)
         assert Counter(one) == Counter(two)
+
+        # The ops console after the run, as an officer uses it (its redrive-all goes first).
+        home = Path(env["LT_HOME"])
+        seen = console.walk(
+            f"http://127.0.0.1:{env['LT_DASHBOARD_PORT']}/",
+            read_state(home / "stack.json")["database_url"],
+            (home / "operator-token").read_text().strip(),
+        )
+        assert seen["funnel_steps"] > 0
 
         left = None
         for _ in range(3):  # a redriven dossier can meet another injected loss further on

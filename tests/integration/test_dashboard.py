@@ -90,6 +90,18 @@ async def test_alerts_live_filtered_timeline_search_and_operator_actions(scene: 
             assert r.status == 400
             assert "kind" in (await r.json())["error"]
 
+        # The work queue: both lost dossiers, waiting at cutru, in Vietnamese, with their receipt codes.
+        async with http.get(f"{base}/api/v1/queue", params={"agency": "cutru"}) as r:
+            queue = await r.json()
+        assert queue["total"] == 2
+        assert {row["dossier_id"] for row in queue["rows"]} == set(ids)
+        for row in queue["rows"]:
+            assert row["where_vi"] == "Cư trú – Đăng ký thường trú"
+            assert row["verdict_vi"].startswith("Thất lạc khi Hộ tịch chuyển sang Cư trú – Đăng ký thường trú")
+            assert row["code"].startswith("H42-")
+        async with http.get(f"{base}/api/v1/queue", params={"sort": "nonsense"}) as r:
+            assert r.status == 400
+
         # The dossier's timeline across agencies, without its personal data.
         async with http.get(f"{base}/api/v1/dossiers/{ids[0]}") as r:
             timeline = await r.json()
@@ -121,18 +133,26 @@ async def test_alerts_live_filtered_timeline_search_and_operator_actions(scene: 
             async with http.post(f"{base}/api/v1/alerts/{alert_id}/ack", headers=headers) as r:
                 assert r.status == status
         operator = {"Authorization": f"Bearer {TOKEN}"}
-        async with http.post(f"{base}/api/v1/redrive", json={"nothing": 1}, headers=operator) as r:
+        name = "Trần Thị Vận Hành"
+        async with http.post(f"{base}/api/v1/redrive", json={"nothing": 1, "operator": name}, headers=operator) as r:
             assert r.status == 400
         async with http.post(f"{base}/api/v1/redrive", json={"dossier_id": ids[0]}, headers=operator) as r:
+            assert r.status == 400  # no officer's name: nothing done
+        redrive_one = {"dossier_id": ids[0], "operator": name}
+        async with http.post(f"{base}/api/v1/redrive", json=redrive_one, headers=operator) as r:
             assert r.status == 202
             assert (await r.json())["queued"] >= 1  # every work message sent for it, again
-        async with http.post(f"{base}/api/v1/redrive", json={"all_lost": True}, headers=operator) as r:
+        every_lost = {"all_lost": True, "operator": name}
+        async with http.post(f"{base}/api/v1/redrive", json=every_lost, headers=operator) as r:
             assert r.status == 202
             assert (await r.json())["alerts"] == 2
-        async with http.post(f"{base}/api/v1/alerts/{alert_id}/ack", headers=operator) as r:
+        async with http.post(f"{base}/api/v1/alerts/{alert_id}/ack", json={"operator": name}, headers=operator) as r:
             assert r.status == 200
         acked = {a["id"]: a for a in await listed()}
         assert acked[alert_id]["acknowledged_at"] is not None
+        assert acked[alert_id]["acknowledged_by"] == name
+        audit = (stack.settings.home.resolve() / "logs" / "operator-actions.jsonl").read_text(encoding="utf-8")
+        assert [json.loads(line)["action"] for line in audit.splitlines()] == ["redrive", "redrive", "acknowledge"]
 
         async with http.get(f"{base}/api/v1/funnel") as r:
             birth = next(f for f in (await r.json())["flows"] if f["flow"] == "birth")

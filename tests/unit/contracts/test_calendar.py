@@ -73,3 +73,11 @@ def test_stamps_are_never_in_the_future_nor_older_than_the_lag_tolerance() -> No
     assert clock.stamp(at(2024, 3, 4, 17)) == at(2024, 3, 4, 17)
     assert clock.stamp(at(2024, 3, 4, 12)) == at(2024, 3, 4, 16)
     assert clock.stamp(at(2024, 3, 5, 9)) == at(2024, 3, 4, 18)
+
+
+def test_working_hours_between_leave_out_nights_weekends_and_tet() -> None:
+    cal = WorkingCalendar()
+    assert cal.working_hours_between(at(2024, 3, 4, 9), at(2024, 3, 4, 11)) == 2
+    assert cal.working_hours_between(at(2024, 3, 4, 16), at(2024, 3, 5, 8, 30)) == 2  # overnight
+    assert cal.working_hours_between(at(2024, 3, 8, 16), at(2024, 3, 11, 8)) == 1.5  # Friday → Monday
+    assert cal.working_hours_between(at(2024, 2, 7, 16), at(2024, 2, 15, 8, 30)) == 2  # across Tết 2024

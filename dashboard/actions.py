@@ -1,0 +1,179 @@
+"""The console's actions, each one audited: acknowledging an incident and redriving dossiers.
+
+Reading is open to whoever reaches the port (it binds 127.0.0.1). An action needs the operator
+token (`Authorization: Bearer <token>`; none gives 401, a wrong one 403) and the name of the
+officer who takes it (`{"operator": "Nguyễn Văn A"}` in the body; 400 without it). Decision: one
+shared token plus a name, rather than a token per officer, because the stack has no user store;
+the name is recorded on the alert (`acknowledged_by`) and in the audit log
+(`$LT_HOME/logs/operator-actions.jsonl`, one JSON line per action) either way. Every refusal
+says why in Vietnamese.
+
+A redrive needs sim time to pass again (the redriven step's office work takes sim hours) and a
+settled run stopped the clock (simulation/runclock.py): the console resumes it until the portal
+has no dossier in progress, or `REDRIVE_CLOCK_S` at most, and stops it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import time
+from typing import Any
+
+import asyncpg
+import structlog
+from aiohttp import web
+from aiokafka.errors import KafkaError
+
+from lienthong import redrive
+from runtime.settings import Settings
+from simulation import runclock
+from streams import queries
+
+log = structlog.get_logger()
+
+REDRIVE_ANSWER_S = 15.0
+"""How long a redrive request waits for the senders' answers: an officer waits at the button,
+and a sender that answers later still republishes (the answer only reports the count)."""
+REDRIVE_CLOCK_S = 120.0
+"""The longest the console keeps sim time running after a redrive (what `make demo` waits too)."""
+NAME_MAX = 80
+
+
+def problem(status: int, reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=status, dumps=dumps)
+
+
+def dumps(o: Any) -> str:
+    return json.dumps(o, ensure_ascii=False, default=str)
+
+
+class Actions:
+    def __init__(self, settings: Settings, token: str) -> None:
+        self.settings = settings
+        self.token = token
+        self.pool: asyncpg.Pool | None = None
+        self._clock_task: asyncio.Task[None] | None = None
+
+    def role(self, request: web.Request) -> tuple[str, str | None]:
+        """("operator", None), or ("viewer", the Vietnamese reason) with the HTTP status to refuse."""
+        header = request.headers.get("Authorization", "")
+        if not header:
+            return "viewer", "Chỉ được xem: cần nhập mã vận hành (operator token) để thao tác"
+        given = header.removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), self.token.encode()):
+            return "viewer", "Mã vận hành (operator token) không đúng: chỉ được xem"
+        return "operator", None
+
+    def refused(self, request: web.Request) -> web.Response | None:
+        role, reason = self.role(request)
+        if role == "operator":
+            return None
+        status = 401 if not request.headers.get("Authorization") else 403
+        return problem(status, reason or "")
+
+    async def whoami(self, request: web.Request) -> web.Response:
+        role, reason = self.role(request)
+        return web.json_response({"role": role, "reason": reason}, dumps=dumps)
+
+    @staticmethod
+    async def _body(request: web.Request) -> dict[str, Any] | web.Response:
+        if not request.can_read_body:
+            return {}
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            return problem(400, "Nội dung yêu cầu phải là JSON")
+        if not isinstance(body, dict):
+            return problem(400, "Nội dung yêu cầu phải là một đối tượng JSON")
+        return body
+
+    @staticmethod
+    def _operator(body: dict[str, Any]) -> str | web.Response:
+        name = str(body.get("operator") or "").strip()
+        if not name:
+            return problem(400, "Cần ghi tên cán bộ thực hiện (trường operator)")
+        if len(name) > NAME_MAX:
+            return problem(400, f"Tên cán bộ dài quá {NAME_MAX} ký tự")
+        return name
+
+    def audit(self, operator: str, action: str, **detail: Any) -> None:
+        """One JSON line per action, appended (the officer's name, what, on what, when)."""
+        path = self.settings.home.resolve() / "logs" / "operator-actions.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "operator": operator, "action": action, **detail}
+        with path.open("a", encoding="utf-8") as f:
+            f.write(dumps(line) + "\n")
+        log.info("operator action", action=action, **{k: v for k, v in detail.items() if k != "operator"})
+
+    async def acknowledge(self, request: web.Request) -> web.Response:
+        if refused := self.refused(request):
+            return refused
+        try:
+            alert_id = int(request.match_info["alert_id"])
+        except ValueError:
+            return problem(400, "Mã cảnh báo phải là số")
+        body = await self._body(request)
+        if isinstance(body, web.Response):
+            return body
+        operator = self._operator(body)
+        if isinstance(operator, web.Response):
+            return operator
+        assert self.pool is not None
+        async with self.pool.acquire() as conn:
+            row = await queries.acknowledge(conn, alert_id, operator)
+        if row is None:
+            return problem(404, f"Không có cảnh báo #{alert_id}")
+        self.audit(operator, "acknowledge", alert_id=alert_id)
+        return web.json_response(row, dumps=dumps)
+
+    async def redrive(self, request: web.Request) -> web.Response:
+        if refused := self.refused(request):
+            return refused
+        body = await self._body(request)
+        if isinstance(body, web.Response):
+            return body
+        if not (body.get("dossier_id") or body.get("all_lost") is True):
+            return problem(400, 'Cần chọn hồ sơ: {"dossier_id": "..."} hoặc {"all_lost": true}')
+        operator = self._operator(body)
+        if isinstance(operator, web.Response):
+            return operator
+        asker = redrive.Asker.of(self.settings, timeout_s=REDRIVE_ANSWER_S)
+        try:
+            if body.get("all_lost") is True:
+                assert self.pool is not None
+                async with self.pool.acquire() as conn:
+                    alerts = await redrive.lost_alerts(conn)
+                outcome = await redrive.redrive_alerts(asker, alerts)
+            else:
+                outcome = await redrive.redrive_dossier(asker, str(body["dossier_id"]))
+        except KafkaError as exc:
+            log.warning("redrive could not reach the broker", error=type(exc).__name__)
+            return problem(503, "Không gửi lại được: chưa kết nối được hệ thống truyền tin (Kafka), hãy thử lại sau")
+        self.audit(
+            operator,
+            "redrive",
+            dossier_id=body.get("dossier_id"),
+            all_lost=bool(body.get("all_lost")),
+            queued=outcome.queued,
+        )
+        if outcome.queued:
+            self._run_clock()
+        return web.json_response(outcome.as_dict(), status=202, dumps=dumps)
+
+    def _run_clock(self) -> None:
+        """Sim time runs until the redriven dossiers finished (see the module docstring)."""
+        if self.settings.sim_clock_file is None or (self._clock_task is not None and not self._clock_task.done()):
+            return
+        _, url = self.settings.require_infra()
+
+        async def run() -> None:
+            async with runclock.running(self.settings.clock(), self.settings.sim_clock_file):
+                await redrive.wait_finished(url, REDRIVE_CLOCK_S)
+
+        self._clock_task = asyncio.create_task(run())
+
+    async def stop(self) -> None:
+        if self._clock_task is not None and not self._clock_task.done():
+            self._clock_task.cancel()

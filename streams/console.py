@@ -1,0 +1,131 @@
+"""What the ops console's work queue and dossier panel read from the monitor's tables: each
+incident with the dossier around it (its receipt code, flow, commune, where it waits), and
+searches by what an officer has at hand. The monitor owns these tables, so the SQL lives here;
+the wording and the ordering are the console's (dashboard/workqueue.py, dashboard/wording.py)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from streams.queries import ALERT_COLUMNS, ALERT_FROM, HEADS, jsonable
+
+# Where an incident waits: a stuck step names it; a lost handoff waits at its receiver (the
+# handoff's own event, by the id in the alert's key); anything else at the dossier's newest step.
+CONTEXT = """
+LEFT JOIN LATERAL (SELECT e.payload -> 'result' ->> 'receipt_code' AS code FROM monitor.events e
+    WHERE e.dossier_id = a.dossier_id AND e.type = 'step.completed' AND e.agency = 'motcua'
+    AND e.payload -> 'result' ? 'receipt_code' LIMIT 1) rc ON true
+LEFT JOIN LATERAL (SELECT e.agency AS sender, e.payload ->> 'to' AS to_agency, e.payload ->> 'to_step' AS to_step,
+    e.occurred_at AS sent_at FROM monitor.events e
+    WHERE a.kind = 'lost' AND e.dossier_id = a.dossier_id AND e.type = 'handoff.sent'
+    AND e.event_id::text = split_part(a.key, ':handoff:', 2) LIMIT 1) h ON true
+LEFT JOIN LATERAL (SELECT e.agency AS at_agency, e.step AS at_step FROM monitor.events e
+    WHERE e.dossier_id = a.dossier_id AND e.step IS NOT NULL
+    AND e.type IN ('handoff.received', 'step.started', 'step.state', 'step.rejected')
+    ORDER BY e.occurred_at DESC LIMIT 1) p ON true
+LEFT JOIN LATERAL (SELECT min(e.occurred_at) AS since FROM monitor.events e
+    WHERE e.dossier_id = a.dossier_id AND e.type = 'handoff.received'
+    AND a.subject = 'step:' || e.agency || '/' || e.step) st ON true
+LEFT JOIN LATERAL (SELECT e.payload ->> 'outcome' AS closed FROM monitor.events e
+    WHERE e.dossier_id = a.dossier_id AND e.type = 'dossier.closed' LIMIT 1) c ON true
+"""
+ORDER = (
+    "dossier.submitted",
+    "step.completed",
+    "step.rejected",
+    "handoff.sent",
+    "link.error",
+    "handoff.received",
+    "step.started",
+    "step.state",
+    "result.synced",
+    "dossier.closed",
+)
+"""Events stamped at the same sim instant, in the order they happen (a model timestamp is shared
+by a handoff's sending and its receipt, by a step's end and the handoff that follows)."""
+CONTEXT_COLUMNS = (
+    "rc.code, h.sender, h.to_agency, h.to_step, h.sent_at, p.at_agency, p.at_step, st.since, c.closed, "
+    "s.payload ->> 'due_at' AS appointment_at"
+)
+
+
+async def incidents(conn: Any, only_open: bool) -> list[dict[str, Any]]:
+    """Every incident (the head finding and what its findings say together), with its dossier's
+    context. All of them: the console sorts by working days overdue, which needs the calendar."""
+    rows = await conn.fetch(
+        f"SELECT {ALERT_COLUMNS}, {CONTEXT_COLUMNS} {ALERT_FROM} {CONTEXT} "
+        f"WHERE {HEADS} AND (NOT $1 OR g.resolved_at IS NULL)",
+        only_open,
+    )
+    return [jsonable(r) for r in rows]
+
+
+async def dossier(conn: Any, dossier_id: str) -> dict[str, Any] | None:
+    """A dossier's events (payloads without personal data), its incidents with their context,
+    its receipt code and the area it was filed in."""
+    events = await conn.fetch(
+        "SELECT event_id::text, type, agency, step, occurred_at, payload FROM monitor.events "
+        "WHERE dossier_id = $1 ORDER BY occurred_at, array_position($2::text[], type), type",
+        dossier_id,
+        list(ORDER),
+    )
+    if not events:
+        return None
+    found = await conn.fetch(
+        f"SELECT {ALERT_COLUMNS}, {CONTEXT_COLUMNS} {ALERT_FROM} {CONTEXT} "
+        f"WHERE {HEADS} AND a.dossier_id = $1 ORDER BY a.opened_at",
+        dossier_id,
+    )
+    out = []
+    code = None
+    for e in events:
+        row = jsonable(e)
+        payload = json.loads(row["payload"])
+        code = code or (payload.get("result") or {}).get("receipt_code")
+        row["payload"] = {k: v for k, v in payload.items() if k not in ("dossier", "results", "result")}
+        out.append(row)
+    return {"dossier_id": dossier_id, "code": code, "events": out, "incidents": [jsonable(a) for a in found]}
+
+
+async def find(conn: Any, text: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Dossiers by receipt code or dossier-id prefix, in any case, or by commune (without
+    diacritics too: the console folds them before it asks, see `communes`)."""
+    rows = await conn.fetch(
+        """
+        SELECT DISTINCT ON (dossier_id) dossier_id, code FROM (
+            SELECT e.dossier_id, e.payload -> 'result' ->> 'receipt_code' AS code FROM monitor.events e
+            WHERE e.type = 'step.completed' AND e.agency = 'motcua'
+              AND upper(e.payload -> 'result' ->> 'receipt_code') LIKE upper($1) || '%'
+            UNION ALL
+            SELECT e.dossier_id, NULL FROM monitor.events e
+            WHERE e.type = 'dossier.submitted' AND e.dossier_id LIKE lower($1) || '%'
+        ) x ORDER BY dossier_id, code NULLS LAST LIMIT $2
+        """,
+        text,
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def in_communes(conn: Any, communes: list[str], limit: int = 50) -> list[dict[str, Any]]:
+    """Dossiers filed in these communes, newest first."""
+    rows = await conn.fetch(
+        "SELECT e.dossier_id, rc.code FROM monitor.events e LEFT JOIN LATERAL ("
+        "SELECT r.payload -> 'result' ->> 'receipt_code' AS code FROM monitor.events r "
+        "WHERE r.dossier_id = e.dossier_id AND r.type = 'step.completed' AND r.agency = 'motcua' LIMIT 1) rc ON true "
+        "WHERE e.type = 'dossier.submitted' AND e.payload -> 'area' ->> 'commune' = ANY($1::text[]) "
+        "ORDER BY e.occurred_at DESC LIMIT $2",
+        communes,
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def communes(conn: Any) -> list[str]:
+    """Every commune a dossier was filed in (the console's picker)."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT payload -> 'area' ->> 'commune' AS c FROM monitor.events "
+        "WHERE type = 'dossier.submitted' AND payload -> 'area' ->> 'commune' IS NOT NULL ORDER BY 1"
+    )
+    return [r["c"] for r in rows]

@@ -1,0 +1,62 @@
+"""The sim clock stops where a run settled (after the monitor could judge up to there), and runs
+again only while a redrive needs it."""
+
+import asyncio
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from contracts.clock import Segment, SimClock
+from runtime.clockfile import ClockFile, read_clock_file, write_segments
+from simulation import runclock
+
+EPOCH = datetime.fromisoformat("2024-01-01T00:00:00+07:00")
+SPEED = 10_000.0
+
+
+def clock_on(path: Path, anchor: float) -> SimClock:
+    write_segments(path, [Segment(anchor, EPOCH, SPEED)])
+    return SimClock(EPOCH, anchor, speed=SPEED, max_lag_s=2.0, segments=ClockFile(path))
+
+
+def test_a_run_stops_the_clock_after_the_monitor_could_judge_up_to_its_end(tmp_path: Path) -> None:
+    path = tmp_path / "clock.json"
+    clock = clock_on(path, anchor=1000.0)
+    seg = runclock.stop(clock, path, real=1010.0)
+    # It runs on for the stamping bound and two ticks (and the lead), then stands.
+    assert seg.anchor == 1010.0 + runclock.margin_s(clock)
+    assert seg.speed == 0
+    assert seg.epoch == EPOCH + timedelta(seconds=(seg.anchor - 1000.0) * SPEED)
+    assert read_clock_file(path) == ((Segment(1000.0, EPOCH, SPEED), seg), True)
+    assert runclock.stop(clock, path, real=2000.0) == seg  # stopping twice changes nothing
+
+
+def test_the_console_sees_a_stopped_clock_and_when_it_stopped(tmp_path: Path) -> None:
+    path = tmp_path / "clock.json"
+    now = time.time()
+    clock = clock_on(path, anchor=now - 10)
+    assert runclock.state(clock, path).running
+    seg = runclock.stop(clock, path, real=now - 5 - runclock.margin_s(clock))
+    time.sleep(0.06)  # the clock file is polled
+    stood = runclock.state(clock, path)
+    assert (stood.running, stood.stopped_at, stood.sim_time) == (False, seg.epoch, seg.epoch)
+    assert runclock.state(clock, None).running  # no clock file: a steady clock
+
+
+def test_a_redrive_runs_the_stopped_clock_and_stops_it_again(tmp_path: Path) -> None:
+    path = tmp_path / "clock.json"
+    now = time.time()
+    clock = clock_on(path, anchor=now - 10)
+    runclock.stop(clock, path, real=now - 5 - runclock.margin_s(clock))
+    time.sleep(0.06)
+    before = clock.now()
+
+    async def redriving() -> datetime:
+        async with runclock.running(clock, path):
+            await asyncio.sleep(0.2)
+            return clock.now()
+
+    during = asyncio.run(redriving())
+    assert during > before  # sim time passed while the redrive waited
+    assert not runclock.state(clock, path).running
+    assert runclock.resume(clock, tmp_path / "absent.json") is False
