@@ -5,8 +5,8 @@ set when it started the step, on the working calendar); median and p90 from rece
 office hours; and a row for dossiers lost between steps (an open lost incident).
 
 An earlier version counted `step.started` as finished: every step showed 100 % on time and a
-median of 0 hours (tests/integration/test_dashboard_funnel.py holds that against an independent
-SQL count).
+median of 0 hours (tests/integration/test_dashboard_funnel.py; the faults e2e run compares the
+console's numbers with a count written in SQL).
 """
 
 from __future__ import annotations

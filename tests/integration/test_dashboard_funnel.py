@@ -1,0 +1,62 @@
+"""The console's funnel on a real PostgreSQL, from events written into the monitor's table: a step
+that started but did not finish is waiting, not done. (The funnel counted `step.started` as
+finished: every step showed 100 % on time and a median of 0 hours.)"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from contracts.calendar import WorkingCalendar
+from contracts.chains import load_chains
+from runtime import db
+from streams.funnel import funnel
+from streams.store import DDL
+from tests.integration.conftest import Infra
+
+T0 = datetime.fromisoformat("2024-03-04T08:00:00+07:00")  # a Monday
+
+
+async def test_a_step_started_but_not_finished_is_waiting_not_done(infra: Infra) -> None:
+    name = f"it_{uuid.uuid4().hex[:10]}"
+    await db.ensure_database(infra.admin_url, name)
+    conn = await asyncpg.connect(infra.admin_url.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        await conn.execute(DDL)
+        offset = iter(range(1000))
+
+        async def event(dossier: str, type_: str, agency: str, step: str | None, at: datetime, **payload: str) -> None:
+            await conn.execute(
+                "INSERT INTO monitor.events (event_id, dossier_id, chain, type, agency, step, occurred_at, payload, "
+                "partition, \"offset\") VALUES ($1, $2, 'birth', $3, $4, $5, $6, $7, 0, $8)",
+                uuid.uuid4(),
+                dossier,
+                type_,
+                agency,
+                step,
+                at,
+                json.dumps(payload),
+                next(offset),
+            )
+
+        deadline = (T0.replace(hour=17)).isoformat()
+        for dossier, hours in (("d-on-time", 2), ("d-late", 30), ("d-waiting", None)):
+            await event(dossier, "dossier.submitted", "portal", None, T0)
+            await event(dossier, "handoff.received", "motcua", "intake", T0)
+            await event(dossier, "step.started", "motcua", "intake", T0, deadline=deadline)
+            if hours is not None:
+                await event(dossier, "step.completed", "motcua", "intake", T0 + timedelta(hours=hours))
+        flows = await funnel(conn, load_chains(), WorkingCalendar())
+    finally:
+        await conn.close()
+    birth = next(f for f in flows if f["flow"] == "birth")
+    intake = next(s for s in birth["steps"] if s["step"] == "intake")
+    assert (intake["reached"], intake["finished"], intake["waiting"]) == (3, 2, 1)
+    assert (intake["on_time"], intake["within_sla"]) == (1, 0.5)
+    # Office hours: 2 h on Monday; 30 h later is Tuesday 14:00, i.e. 9 h Monday + 6.5 h Tuesday;
+    # p90 between the two (2 + 0.9 × 13.5).
+    assert (intake["p50_working_hours"], intake["p90_working_hours"]) == (8.75, 14.15)
+    assert birth["submitted"] == 3
