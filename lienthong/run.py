@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -18,10 +17,8 @@ from typing import Any
 
 import aiohttp
 
-from contracts.calendar import WorkingCalendar
 from contracts.chains import CHAIN_NAMES
 from contracts.clock import VN_TZ, SimClock
-from contracts.dossiers import INSURED_TYPES
 from contracts.event_types import STEP_REJECTED
 from lienthong.ui import Console
 from runtime.clockfile import sleep_until
@@ -33,9 +30,7 @@ from simulation.chaos import record_windows, run_process_faults
 from simulation.faults.inject import Hit, Injector
 from simulation.governor import Governor
 from simulation.sabotage import TruthRow
-from simulation.workload.arrivals import schedule
-from simulation.workload.baddata import spoil
-from simulation.workload.citizens import CitizenFactory
+from simulation.workload.plan import Planned, plan
 from simulation.workload.profiles import BAD_DATA_KINDS, Profile, load_curve
 
 CONCURRENCY = 32
@@ -44,91 +39,6 @@ TAIL_DAYS = 21
 RETRY_FOR_S = 60.0
 """Real seconds a submission is retried while the portal cannot be reached (a restarting
 process, a broker crash) before it counts as failed."""
-SUBMISSIONS = uuid.UUID("6f1d3c2e-5b8a-4e47-9a51-2c0f7d9e8b10")
-"""Namespace of the submissions' Idempotency-Keys: the n-th submission of a profile and seed has
-the same key in every run, so the portal gives its dossier the same id (reproducible runs)."""
-DUPLICATE_DELAY = (timedelta(minutes=5), timedelta(hours=3))
-"""When a citizen submits the same dossier again: while the first is certainly still open."""
-
-
-@dataclass
-class Planned:
-    at: datetime
-    chain: str
-    doc: dict[str, Any]
-    bad: str | None = None
-    copy: bool = False
-    """A duplicate submission of an earlier dossier (the portal must refuse it)."""
-    status: int | None = None
-    dossier_id: str | None = None
-    original: Planned | None = None
-    """For a copy: the submission it repeats, which must have been answered first."""
-    key: str = ""
-    """Its Idempotency-Key: the same for the same profile, seed and position in every run."""
-    answered: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
-
-
-def plan(profile: Profile, seed: int) -> list[Planned]:
-    """Every submission of the profile in time order: the dossiers, spoiled at the profile's
-    bad-data rates, and the duplicate copies."""
-    factory = CitizenFactory(profile.province, seed)
-    rng = random.Random(seed + 1)
-    out: list[Planned] = []
-    kinds = list(profile.bad_data)
-    weights = [profile.bad_data[k] for k in kinds]
-    for a in schedule(profile, load_curve(profile.arrival), WorkingCalendar(), rng):
-        doc = _dossier(factory, profile, a.chain, a.channel, a.at)
-        roll = rng.random()
-        bad = next((k for k, acc in zip(kinds, _cumulative(weights), strict=True) if roll < acc), None)
-        if bad and bad != "duplicate_submission":
-            doc = spoil(doc, bad, rng)
-        out.append(Planned(a.at, a.chain, doc, bad))
-        if bad == "duplicate_submission":
-            lo, hi = DUPLICATE_DELAY
-            original = out[-1]
-            out.append(Planned(a.at + lo + (hi - lo) * rng.random(), a.chain, doc, bad, copy=True, original=original))
-    out.sort(key=lambda p: p.at)
-    for i, p in enumerate(out):
-        p.key = uuid.uuid5(SUBMISSIONS, f"{profile.name}/{seed}/{i}").hex
-    return out
-
-
-def _cumulative(weights: list[float]) -> list[float]:
-    acc, out = 0.0, []
-    for w in weights:
-        acc += w
-        out.append(acc)
-    return out
-
-
-def _pick(rng: random.Random, mix: dict[Any, float]) -> Any:
-    return rng.choices(list(mix), weights=list(mix.values()))[0]
-
-
-def _dossier(factory: CitizenFactory, profile: Profile, chain: str, channel: str, at: datetime) -> dict[str, Any]:
-    r = factory.rng
-    shares = profile.share(chain)
-    post = r.random() < shares.post
-    verify = r.random() < shares.verification
-    today = at.astimezone(VN_TZ).date()
-    if chain == "birth":
-        return factory.birth_dossier(today, channel, post, verify)
-    if chain == "death":
-        beneficiary = _pick(r, profile.beneficiaries)
-        n = _pick(r, profile.death_procedures)
-        # Valid data stays valid: nobody claims a burial payment for a deceased no payer covers,
-        # nor a survivor benefit social security does not pay.
-        if beneficiary == "none":
-            n = 2
-        elif n == 4 and beneficiary not in INSURED_TYPES:
-            n = 3
-        return factory.death_dossier(
-            today, channel, post, procedures=n, beneficiary=beneficiary, needs_verification=verify
-        )
-    if chain == "lltp":
-        paid = channel == "online" and r.random() < shares.fee_paid_online
-        return factory.lltp_dossier(today, channel, post, paid_online=paid, needs_verification=verify)
-    raise ValueError(f"unknown chain {chain}")
 
 
 @dataclass
@@ -353,8 +263,9 @@ async def run(
     burst = load_curve(profile.arrival).burst
     n = sum(1 for p in planned if not p.copy)
     console.step(
-        f"run {run_id}: {n} dossiers from {profile.start} over {profile.days} sim days at speed {clock.speed:g} "
-        f"→ {settings.portal_url}"
+        f"run {run_id}: {n} dossiers from {profile.start} over {profile.days} sim days at speed {clock.speed:g}"
+        + (f" (governed, up to {governor.ceiling or clock.speed:g})" if governor is not None else " (steady)")
+        + f" → {settings.portal_url}"
     )
     started = time.monotonic()
     progress = Progress()

@@ -38,6 +38,12 @@ SLOW_AT = 0.3
 PAUSE_AT = 0.6
 RESUME_BELOW = 0.15
 SPEED_UP = 1.5
+BOOST = 8.0
+"""The default ceiling, as a multiple of the run's speed: without `--speed`, sim time goes as fast as
+the agencies keep up, up to this. The run's speed stays the yardstick (the monitor's tick, the
+stamping bound and the heartbeat interval are counted in its sim seconds), so a faster machine
+finishes sooner and judges the same; the bound on the multiple keeps the heartbeats and the
+monitor's clock marks of a quiet sim night to a rate the machine can write."""
 SLOWEST = 1 / 64
 """The lowest running speed, as a share of the ceiling (below it the governor pauses instead)."""
 EVERY_S = 0.25
@@ -77,10 +83,13 @@ class Governor:
     """The run's clock, reading `path` (settings.clock() with LT_SIM_CLOCK_FILE set)."""
     path: Path
     home: Path
+    ceiling: float = 0.0
+    """The fastest rate (sim seconds per real second); 0: the clock's own speed."""
     segments: list[Segment] = field(default_factory=list)
     changes: int = 0
     paused_s: float = 0.0
     slowest: float = float("inf")
+    fastest: float = 0.0
     worst_seen_s: float = 0.0
     _holds: int = 0
 
@@ -88,6 +97,7 @@ class Governor:
         """The clock file, read by every process from its start: sim time stands at the period's
         start until `run` sees the agencies ready (a steady clock started while the services
         were still starting: the first submissions were stamped 5.4 s late)."""
+        self.ceiling = self.ceiling or self.clock.speed
         self.segments = [Segment(self.clock.anchor, self.clock.epoch, 0.0)]
         write_segments(self.path, self.segments)
 
@@ -109,12 +119,13 @@ class Governor:
     def decide(self, worst_lag_s: float, real: float) -> Segment | None:
         """Apply the policy to the worst lag read at `real`; the new segment, if the rate changes."""
         self.worst_seen_s = max(self.worst_seen_s, worst_lag_s)
-        speed = next_speed(self.speed, worst_lag_s, self.clock.max_lag_s, self.clock.speed)
+        speed = next_speed(self.speed, worst_lag_s, self.clock.max_lag_s, self.ceiling or self.clock.speed)
         if speed == self.speed:
             return None
         seg = self._change(speed, real)
         self.changes += 1
         self.slowest = min(self.slowest, speed)
+        self.fastest = max(self.fastest, speed)
         return seg
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -135,8 +146,8 @@ class Governor:
                     log.debug("sim clock rate changed", speed=seg.speed, worst_lag_s=round(worst, 2))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), EVERY_S)
-        # The run is over: sim time runs on at the ceiling until the run stops it where it settled
-        # (simulation/runclock.py), so that the monitor judges every deadline up to there.
+        # The run is over: sim time runs on at the run's speed until the run stops it where it
+        # settled (simulation/runclock.py), so that the monitor judges every deadline up to there.
         if self.speed != self.clock.speed:
             self._change(self.clock.speed, time.time())
 
@@ -158,5 +169,7 @@ class Governor:
             "changes": self.changes,
             "paused_s": round(self.paused_s, 1),
             "slowest_speed": None if self.slowest == float("inf") else self.slowest,
+            "fastest_speed": self.fastest or None,
+            "ceiling": self.ceiling or self.clock.speed,
             "worst_lag_s": round(self.worst_seen_s, 2),
         }

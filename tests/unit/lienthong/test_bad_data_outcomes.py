@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from contracts.clock import VN_TZ
-from lienthong.run import Final, Planned, summarise
+from lienthong.run import Final, summarise
+from simulation.workload.plan import Planned
 from simulation.workload.profiles import load
 
 AT = datetime(2024, 1, 8, 9, tzinfo=VN_TZ)

@@ -8,11 +8,11 @@ import random
 from datetime import datetime
 
 from contracts.clock import VN_TZ, SimClock
-from lienthong.run import plan
 from runtime.work import StepContext
 from simulation.faults.catalogue import load_scenario
 from simulation.faults.inject import Injector, Period
 from simulation.workload import profiles
+from simulation.workload.plan import plan
 
 START = datetime(2024, 5, 13, tzinfo=VN_TZ)
 

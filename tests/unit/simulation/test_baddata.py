@@ -11,12 +11,12 @@ import pytest
 from contracts.dossiers import parse_submission
 from contracts.errors import ContractError
 from contracts.identity import IdentityProblem
-from lienthong.run import plan
 from services.hotich.domain import Refused, Registered, decide_birth, decide_death
 from services.lltp.domain import Certificate, Refusal, decide_certificate
 from simulation.workload import profiles
 from simulation.workload.baddata import spoil
 from simulation.workload.citizens import CitizenFactory
+from simulation.workload.plan import plan
 
 TODAY = date(2024, 3, 4)
 f = CitizenFactory("042", seed=5)

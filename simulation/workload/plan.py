@@ -1,0 +1,107 @@
+"""The submissions of a run, planned before it starts: which dossier each citizen files, on which
+chain and channel, at which sim time, which carry the profile's bad data, and which are filed
+twice. Deterministic for a profile and a seed (reproducible runs: the n-th submission always gets
+the same Idempotency-Key, so the portal gives its dossier the same id)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from contracts.calendar import WorkingCalendar
+from contracts.clock import VN_TZ
+from contracts.dossiers import INSURED_TYPES
+from simulation.workload.arrivals import schedule
+from simulation.workload.baddata import spoil
+from simulation.workload.citizens import CitizenFactory
+from simulation.workload.profiles import Profile, load_curve
+
+SUBMISSIONS = uuid.UUID("6f1d3c2e-5b8a-4e47-9a51-2c0f7d9e8b10")
+"""Namespace of the submissions' Idempotency-Keys: the n-th submission of a profile and seed has
+the same key in every run, so the portal gives its dossier the same id (reproducible runs)."""
+DUPLICATE_DELAY = (timedelta(minutes=5), timedelta(hours=3))
+"""When a citizen submits the same dossier again: while the first is certainly still open."""
+
+
+@dataclass
+class Planned:
+    at: datetime
+    chain: str
+    doc: dict[str, Any]
+    bad: str | None = None
+    copy: bool = False
+    """A duplicate submission of an earlier dossier (the portal must refuse it)."""
+    status: int | None = None
+    dossier_id: str | None = None
+    original: Planned | None = None
+    """For a copy: the submission it repeats, which must have been answered first."""
+    key: str = ""
+    """Its Idempotency-Key: the same for the same profile, seed and position in every run."""
+    answered: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+
+def plan(profile: Profile, seed: int) -> list[Planned]:
+    """Every submission of the profile in time order: the dossiers, spoiled at the profile's
+    bad-data rates, and the duplicate copies."""
+    factory = CitizenFactory(profile.province, seed)
+    rng = random.Random(seed + 1)
+    out: list[Planned] = []
+    kinds = list(profile.bad_data)
+    weights = [profile.bad_data[k] for k in kinds]
+    for a in schedule(profile, load_curve(profile.arrival), WorkingCalendar(), rng):
+        doc = _dossier(factory, profile, a.chain, a.channel, a.at)
+        roll = rng.random()
+        bad = next((k for k, acc in zip(kinds, _cumulative(weights), strict=True) if roll < acc), None)
+        if bad and bad != "duplicate_submission":
+            doc = spoil(doc, bad, rng)
+        out.append(Planned(a.at, a.chain, doc, bad))
+        if bad == "duplicate_submission":
+            lo, hi = DUPLICATE_DELAY
+            original = out[-1]
+            out.append(Planned(a.at + lo + (hi - lo) * rng.random(), a.chain, doc, bad, copy=True, original=original))
+    out.sort(key=lambda p: p.at)
+    for i, p in enumerate(out):
+        p.key = uuid.uuid5(SUBMISSIONS, f"{profile.name}/{seed}/{i}").hex
+    return out
+
+
+def _cumulative(weights: list[float]) -> list[float]:
+    acc, out = 0.0, []
+    for w in weights:
+        acc += w
+        out.append(acc)
+    return out
+
+
+def _pick(rng: random.Random, mix: dict[Any, float]) -> Any:
+    return rng.choices(list(mix), weights=list(mix.values()))[0]
+
+
+def _dossier(factory: CitizenFactory, profile: Profile, chain: str, channel: str, at: datetime) -> dict[str, Any]:
+    r = factory.rng
+    shares = profile.share(chain)
+    post = r.random() < shares.post
+    verify = r.random() < shares.verification
+    today = at.astimezone(VN_TZ).date()
+    if chain == "birth":
+        return factory.birth_dossier(today, channel, post, verify)
+    if chain == "death":
+        beneficiary = _pick(r, profile.beneficiaries)
+        n = _pick(r, profile.death_procedures)
+        # Valid data stays valid: nobody claims a burial payment for a deceased no payer covers,
+        # nor a survivor benefit social security does not pay.
+        if beneficiary == "none":
+            n = 2
+        elif n == 4 and beneficiary not in INSURED_TYPES:
+            n = 3
+        return factory.death_dossier(
+            today, channel, post, procedures=n, beneficiary=beneficiary, needs_verification=verify
+        )
+    if chain == "lltp":
+        paid = channel == "online" and r.random() < shares.fee_paid_online
+        return factory.lltp_dossier(today, channel, post, paid_online=paid, needs_verification=verify)
+    raise ValueError(f"unknown chain {chain}")
