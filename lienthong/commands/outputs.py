@@ -35,7 +35,16 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings, console: Console
 def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from lienthong.report import render, source, statistics
 
-    period = statistics.parse_period(args.period)
+    if args.period and (args.date_from or args.date_to):
+        raise ValueError("give --period (with --cutoff) or --from and --to, not both")
+    if args.period:
+        period = statistics.parse_period(args.period, args.cutoff)
+    elif args.date_from and args.date_to:
+        if args.cutoff is not None:
+            raise ValueError("--cutoff applies to --period; --from and --to are the exact days")
+        period = statistics.parse_range(args.date_from, args.date_to)
+    else:
+        raise ValueError("the report needs a period: --period 2024-01 [--cutoff 14], or --from DATE --to DATE")
     _, url = settings.require_infra()
     started = time.perf_counter()
     facts, cutoff = asyncio.run(source.facts(url, period.end))
@@ -105,7 +114,17 @@ def register(sub: Any) -> None:
     db.set_defaults(func=cmd_dashboard)
 
     rp = sub.add_parser("report", help="the periodic statistics report (per flow and area, both rate formulas)")
-    rp.add_argument("--period", required=True, help="2024-01, 2024-Q1, 2024-H1, 2024 or 2024-W05")
+    rp.add_argument("--period", help="2024-01, 2024-Q1, 2024-H1, 2024 or 2024-W05 (calendar periods unless --cutoff)")
+    rp.add_argument(
+        "--cutoff",
+        type=int,
+        default=None,
+        metavar="DAY",
+        help="the period closes on this day of its last month and opens the day after it in the month before "
+        "its first (official reports: 14, i.e. 15/12–14/01 for 2024-01)",
+    )
+    rp.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day of an explicit range")
+    rp.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day of an explicit range (included)")
     rp.add_argument("--by", default="district", choices=["province", "district", "commune"])
     rp.add_argument(
         "--format",

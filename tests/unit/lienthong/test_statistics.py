@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts.clock import VN_TZ
-from lienthong.report.statistics import ALL_FLOWS, TOTAL, DossierFacts, Row, check, parse_period, tabulate
+from lienthong.report.statistics import ALL_FLOWS, TOTAL, DossierFacts, Row, check, parse_period, parse_range, tabulate
 
 JAN = parse_period("2024-01")
 
@@ -55,6 +55,34 @@ def test_periods_are_calendar_periods_in_vietnam_time(text: str, start: tuple[in
     p = parse_period(text)
     assert p.start == datetime(*start, tzinfo=VN_TZ)
     assert p.end == datetime(*end, tzinfo=VN_TZ)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("2024-01", (2023, 12, 15), (2024, 1, 15)),  # Decree 09/2019: 15th of the month before to the 14th
+        ("2024-03", (2024, 2, 15), (2024, 3, 15)),
+        ("2024-Q1", (2023, 12, 15), (2024, 3, 15)),
+        ("2024", (2023, 12, 15), (2024, 12, 15)),
+    ],
+)
+def test_a_cutoff_day_closes_the_period_on_that_day(text: str, start: tuple[int, ...], end: tuple[int, ...]) -> None:
+    p = parse_period(text, cutoff=14)
+    assert (p.start, p.end) == (datetime(*start, tzinfo=VN_TZ), datetime(*end, tzinfo=VN_TZ))
+    assert p.label == f"{text}-cutoff14"
+    assert "chốt số liệu ngày 14" in p.title_vi
+
+
+def test_an_explicit_range_includes_both_days() -> None:
+    p = parse_range("2023-12-14", "2024-01-13")
+    assert (p.start, p.end) == (datetime(2023, 12, 14, tzinfo=VN_TZ), datetime(2024, 1, 14, tzinfo=VN_TZ))
+    assert p.title_vi == "Kỳ báo cáo từ 14/12/2023 đến 13/01/2024"
+    with pytest.raises(ValueError, match="before"):
+        parse_range("2024-01-13", "2023-12-14")
+    with pytest.raises(ValueError, match="weeks"):
+        parse_period("2024-W05", cutoff=14)
+    with pytest.raises(ValueError, match="1–28"):
+        parse_period("2024-01", cutoff=30)
 
 
 @pytest.mark.parametrize("text", ["2024-13", "24-01", "2024-Q5", "2024-H3", "2024-W54", "last month"])
