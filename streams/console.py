@@ -129,3 +129,29 @@ async def communes(conn: Any) -> list[str]:
         "WHERE type = 'dossier.submitted' AND payload -> 'area' ->> 'commune' IS NOT NULL ORDER BY 1"
     )
     return [r["c"] for r in rows]
+
+
+async def waiting(conn: Any) -> dict[str, str]:
+    """Each dossier not closed yet, and where it waits: `agency/step` it was received at, or
+    `agency/step (sent, not received)` when the newest thing it did was a handoff."""
+    rows = await conn.fetch(
+        """
+        SELECT s.dossier_id, w.type, w.agency, w.step,
+               w.payload ->> 'to' AS to_agency, w.payload ->> 'to_step' AS to_step
+        FROM monitor.events s
+        LEFT JOIN LATERAL (SELECT e.type, e.agency, e.step, e.payload FROM monitor.events e
+            WHERE e.dossier_id = s.dossier_id AND e.type <> 'result.synced'
+            ORDER BY e.occurred_at DESC, array_position($1::text[], e.type) DESC LIMIT 1) w ON true
+        WHERE s.type = 'dossier.submitted'
+          AND NOT EXISTS (SELECT 1 FROM monitor.events c
+                          WHERE c.dossier_id = s.dossier_id AND c.type = 'dossier.closed')
+        """,
+        list(ORDER),
+    )
+    out = {}
+    for r in rows:
+        if r["type"] == "handoff.sent":
+            out[r["dossier_id"]] = f"{r['to_agency']}/{r['to_step']} (sent, not received)"
+        else:
+            out[r["dossier_id"]] = f"{r['agency']}/{r['step'] or 'submitted'}"
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -114,11 +115,18 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
         )
     unfinished = sum(c.get("in_progress", 0) for c in summary["chains"].values())
     summary["in_progress"] = unfinished
+    # A fault scenario holds dossiers on purpose (they wait for redrive), and so may an
+    # integrator's agency with --allow-unfinished; anything else unfinished is a failed run.
+    allowed = args.allow_unfinished or args.faults != "none"
     if unfinished:
-        # Not an error (a fault run leaves lost dossiers for redrive), but never silent.
+        places = Counter(asyncio.run(_waiting(settings)).values())
+        summary["waiting_at"] = dict(places.most_common())
+        where = ", ".join(f"{n} at {place}" for place, n in places.most_common(5))
         console.step(
-            f"warning: {unfinished} accepted dossiers were still in progress when the run settled; "
-            "`lienthong alerts --open` shows why, `lienthong redrive --all-lost --wait 120` sends lost ones again"
+            f"{'warning' if allowed else 'error'}: {unfinished} accepted dossiers were still in progress when the "
+            f"run settled ({where}); `lienthong alerts --open` shows why, "
+            "`lienthong redrive --all-lost --wait 120` sends lost ones again"
+            + ("" if allowed else "; --allow-unfinished accepts this (an agency that drops dossiers on purpose)")
         )
     summary["setup_s"] = round(setup_s, 2)
     summary["ready_s"] = None if ready_s is None else round(ready_s, 2)
@@ -139,7 +147,21 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
             f"{summary['dossiers_per_s']} dossiers/s"
         )
     emit_json(summary)
-    return 0
+    return 0 if allowed or not unfinished else 1
+
+
+async def _waiting(settings: Settings) -> dict[str, str]:
+    """Where each dossier not closed yet waits, as the monitor's event log has it."""
+    import asyncpg
+
+    from streams.console import waiting
+
+    _, url = settings.require_infra()
+    conn = await asyncpg.connect(url)
+    try:
+        return await waiting(conn)
+    finally:
+        await conn.close()
 
 
 async def _consumers_ready(home: Path, since: float) -> float | None:
@@ -173,6 +195,12 @@ def register(sub: Any) -> None:
         "(default; --no-governor: a steady clock at --speed, whatever the services keep up with)",
     )
     run.add_argument("--settle", type=float, default=30.0, help="seconds without progress that end the wait")
+    run.add_argument(
+        "--allow-unfinished",
+        action="store_true",
+        help="exit 0 even if dossiers are still in progress when the run settles (a fault scenario always "
+        "allows it: its faults hold dossiers for redrive)",
+    )
     run.add_argument(
         "--faults",
         default="none",

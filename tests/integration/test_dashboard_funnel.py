@@ -1,6 +1,7 @@
 """The console's funnel on a real PostgreSQL, from events written into the monitor's table: a step
 that started but did not finish is waiting, not done. (The funnel counted `step.started` as
-finished: every step showed 100 % on time and a median of 0 hours.)"""
+finished: every step showed 100 % on time and a median of 0 hours.) And where an unfinished
+dossier waits, which `lienthong run` reports when it ends with dossiers in progress."""
 
 from __future__ import annotations
 
@@ -60,3 +61,43 @@ async def test_a_step_started_but_not_finished_is_waiting_not_done(infra: Infra)
     # p90 between the two (2 + 0.9 × 13.5).
     assert (intake["p50_working_hours"], intake["p90_working_hours"]) == (8.75, 14.15)
     assert birth["submitted"] == 3
+
+
+async def test_an_unfinished_dossier_waits_where_its_newest_event_left_it(infra: Infra) -> None:
+    from streams.console import waiting
+
+    name = f"it_{uuid.uuid4().hex[:10]}"
+    await db.ensure_database(infra.admin_url, name)
+    conn = await asyncpg.connect(infra.admin_url.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        await conn.execute(DDL)
+        rows = [
+            ("d-closed", "dossier.submitted", "portal", None, {}),
+            ("d-closed", "dossier.closed", "portal", None, {"outcome": "completed"}),
+            ("d-working", "dossier.submitted", "portal", None, {}),
+            ("d-working", "handoff.received", "hotich", "register_birth", {}),
+            ("d-working", "step.started", "hotich", "register_birth", {}),
+            ("d-lost", "dossier.submitted", "portal", None, {}),
+            ("d-lost", "step.completed", "hotich", "register_birth", {}),
+            ("d-lost", "handoff.sent", "hotich", "register_birth", {"to": "cutru", "to_step": "register_residence"}),
+        ]
+        for i, (dossier, type_, agency, step, payload) in enumerate(rows):
+            await conn.execute(
+                "INSERT INTO monitor.events (event_id, dossier_id, chain, type, agency, step, occurred_at, payload, "
+                "partition, \"offset\") VALUES ($1, $2, 'birth', $3, $4, $5, $6, $7, 0, $8)",
+                uuid.uuid4(),
+                dossier,
+                type_,
+                agency,
+                step,
+                T0,
+                json.dumps(payload),
+                i,
+            )
+        found = await waiting(conn)
+    finally:
+        await conn.close()
+    assert found == {
+        "d-working": "hotich/register_birth",
+        "d-lost": "cutru/register_residence (sent, not received)",
+    }
