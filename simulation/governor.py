@@ -7,11 +7,13 @@ raised 753 false lost and 75 false stuck findings while the portal trailed by 12
 governor watches how far every agency trails (the worst stamp lag of the last seconds, from each
 one's /healthz) and changes the shared clock's rate before the bound is reached: it halves the
 speed when the worst lag passes `SLOW_AT` of the bound, pauses sim time past `PAUSE_AT`, and
-speeds up by `SPEED_UP` (to the run's `--speed`, now a ceiling) once every agency is back under
-`RESUME_BELOW`. An agency that does not answer (killed, restarting, frozen while the broker
-restarts) counts as trailing past `PAUSE_AT`: sim time waits for it. Each change is a `Segment`
-written to the stack's clock file (runtime/clockfile.py), starting `LEAD_S` in the future so that
-every process reads it before it applies. On a busy machine a run takes longer; its verdicts stay the same.
+speeds up by `SPEED_UP` once every agency is back under `RESUME_BELOW`, up to the ceiling: the
+run's `--speed` if given, else `BOOST` × the profile's speed (as fast as the machine keeps up; the
+profile's speed stays the yardstick of the monitor's tick and the stamping bound). An agency
+that does not answer (killed, restarting, frozen while the broker restarts) counts as trailing
+past `PAUSE_AT`: sim time waits for it. Each change is a `Segment` written to the stack's clock
+file (runtime/clockfile.py), starting `LEAD_S` in the future so that every process reads it
+before it applies. On a busy machine a run takes longer; its verdicts stay the same.
 """
 
 from __future__ import annotations
