@@ -62,6 +62,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     # The run's clock file: the governor changes its rate there (simulation/governor.py), and the
     # run stops it there once it settled (simulation/runclock.py); a steady run holds one segment.
     clock_file = home / "clock.json"
+    home.mkdir(parents=True, exist_ok=True)
     clock_file.unlink(missing_ok=True)
     governed = clock_file if args.governor else None
     clock: dict[str, Any] = {
