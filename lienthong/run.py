@@ -263,8 +263,8 @@ async def run(
     burst = load_curve(profile.arrival).burst
     n = sum(1 for p in planned if not p.copy)
     console.step(
-        f"run {run_id}: {n} dossiers from {profile.start} over {profile.days} sim days at speed {clock.speed:g}"
-        + (f" (governed, up to {governor.ceiling or clock.speed:g})" if governor is not None else " (steady)")
+        f"run {run_id}: {n} dossiers from {profile.start} over {profile.days} sim days "
+        + (f"at speed {clock.speed:g} at most (governed)" if governor is not None else f"at speed {clock.speed:g}")
         + f" → {settings.portal_url}"
     )
     started = time.monotonic()

@@ -83,12 +83,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     replicas = parse_replicas(args.replicas)
     governor = None
     if governed:
-        from simulation.governor import BOOST, Governor
+        from simulation.governor import Governor
 
-        # Without --speed: as fast as the agencies keep up, to BOOST × the profile's speed (which
-        # stays the yardstick); with --speed: that speed is the ceiling.
-        ceiling = args.speed or profile.speed * BOOST
-        governor = Governor(settings.replace(**clock).clock(), governed, home, ceiling=ceiling)
+        governor = Governor(settings.replace(**clock).clock(), governed, home)
         governor.start()  # before the services start: they read the file from their first stamp
     settings = stack.start_fresh(with_broker(args, settings), console, args.external, clock, env, replicas)
     setup_s = time.monotonic() - setup_started
@@ -185,8 +182,8 @@ def register(sub: Any) -> None:
         "--speed",
         type=float,
         default=None,
-        help="sim seconds per real second: the ceiling of a governed run (default: as fast as the services keep "
-        "up, at most 8× the profile's speed, which stays the yardstick of ticks and bounds) or a steady run's pace",
+        help="sim seconds per real second (default: the profile's): the ceiling of a governed run, the pace of a "
+        "steady one",
     )
     run.add_argument(
         "--governor",

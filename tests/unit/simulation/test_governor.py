@@ -75,22 +75,3 @@ def test_an_agency_that_does_not_answer_or_has_not_rejoined_pauses_the_clock() -
     rejoining = {"stamp_lag_recent_s": 0.0, "ready": False}
     assert trailing({"hotich": ready, "cutru": rejoining}, 2, BOUND) == PAUSE_AT * BOUND
     assert next_speed(CEILING, trailing({"hotich": ready}, 2, BOUND), BOUND, CEILING) == 0.0
-
-
-def test_by_default_the_clock_climbs_past_the_runs_speed_while_the_agencies_keep_up(tmp_path: Path) -> None:
-    """Without --speed the ceiling is BOOST × the profile's speed, which stays the clock's yardstick
-    (its tick and stamping bound); with the agencies under the resume mark it climbs there."""
-    from simulation.governor import BOOST
-
-    path = tmp_path / "clock.json"
-    epoch = datetime(2024, 1, 2, 8, 0, tzinfo=VN_TZ)
-    clock = SimClock(epoch, 1000.0, speed=CEILING, max_lag_s=BOUND, segments=lambda: read_segments(path))
-    gov = Governor(clock, path, tmp_path, ceiling=CEILING * BOOST)
-    gov.start()
-    real = 1001.0
-    while gov.speed < CEILING * BOOST:
-        assert gov.decide(0.0, real=real) is not None
-        real += 1
-    assert gov.summary()["fastest_speed"] == CEILING * BOOST
-    assert gov.decide(SLOW_AT * BOUND, real=real) is not None  # and slows down as before
-    assert gov.speed == CEILING * BOOST / 2
