@@ -12,7 +12,7 @@ run's `--speed` (the profile's by default). Decision: the default ceiling is the
 not "as fast as the machine keeps up". Measured (1 December 2026): with the ceiling at 8× the
 profile's speed, the fault-free `smoke` burst (1,000 births at once) put the agencies 6.2 s behind
 before the governor could react (it reads lags a quarter second apart, and at 8× a real second of
-queueing is eight seconds of the bound): 1,876 stamps clamped and 20 false lost alerts, against
+queueing is eight seconds of the bound): 1,876 stamps clamped and 385 false lost alerts, against
 0 and 0 at the profile's speed. An agency
 that does not answer (killed, restarting, frozen while the broker restarts) counts as trailing
 past `PAUSE_AT`: sim time waits for it. Each change is a `Segment` written to the stack's clock
