@@ -334,9 +334,35 @@ function chart(id, title, unit, days, series) {
     series: [{ label: "Ngày", value: (u, v) => (v == null ? "—" : new Date(v * 1e3).toLocaleDateString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh" })) },
       ...series.map((s) => ({ label: s.label, stroke: s.colour, width: 2, points: { show: days.length < 40 } }))],
   };
+  opts.plugins = [tooltip(unit)];
   if (charts[id]) charts[id].destroy();
   el.innerHTML = "";
   charts[id] = new uPlot(opts, data, el);
+}
+
+// A tooltip beside the cursor: the day and each series' value (uPlot's legend shows them too).
+function tooltip(unit) {
+  let tip;
+  return {
+    hooks: {
+      init: (u) => {
+        tip = document.createElement("div");
+        tip.className = "chart-tip";
+        tip.hidden = true;
+        u.over.appendChild(tip);
+      },
+      setCursor: (u) => {
+        const i = u.cursor.idx;
+        if (i == null || u.cursor.left < 0) { tip.hidden = true; return; }
+        const day = new Date(u.data[0][i] * 1e3).toLocaleDateString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh" });
+        tip.innerHTML = `<b>${esc(day)}</b>` + u.series.slice(1).map((s, k) =>
+          `<div><span style="color:${esc(typeof s.stroke === "function" ? s.stroke(u, k + 1) : s.stroke)}">■</span> ${esc(s.label)}: ${u.data[k + 1][i] ?? "—"} ${esc(unit)}</div>`).join("");
+        tip.hidden = false;
+        tip.style.left = `${Math.min(u.cursor.left + 12, u.over.clientWidth - 160)}px`;
+        tip.style.top = `${Math.max(0, u.cursor.top - 10)}px`;
+      },
+    },
+  };
 }
 
 let chartsKey = "";
