@@ -112,11 +112,11 @@ class Dashboard:
         q = request.query
         kind = q.get("kind") or None
         if kind and kind not in KINDS:
-            return _problem(400, f"kind must be one of {', '.join(KINDS)}")
+            return _problem(400, f"kind phải là một trong {', '.join(KINDS)}")
         try:
             limit = min(int(q.get("limit", "500")), 5000)
         except ValueError:
-            return _problem(400, "limit must be a number")
+            return _problem(400, "limit phải là số")
         if not await self._ready():
             return web.json_response({"alerts": [], "open_by_kind": {}, "now": self.now()})
         assert self.pool is not None
@@ -172,7 +172,7 @@ class Dashboard:
         try:
             hours = float(request.query.get("hours", "24"))
         except ValueError:
-            return _problem(400, "hours must be a number")
+            return _problem(400, "hours phải là số (giờ mô phỏng)")
         body: dict[str, Any] = {"agencies": [], "links": []}
         if await self._ready():
             assert self.pool is not None
