@@ -13,8 +13,10 @@ from runtime.settings import Settings
 
 
 def cmd_loadtest(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from deploy import runlock
     from lienthong import loadtest
 
+    lock = runlock.acquire(settings.home.resolve(), "loadtest")  # noqa: F841 (held until the process exits)
     extra = {}
     for item in args.set or []:
         key, sep, value = item.partition("=")

@@ -37,9 +37,11 @@ def run_lead(home: Path) -> float:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from deploy import runlock
     from lienthong import run, stack
     from simulation.workload import profiles
 
+    lock = runlock.acquire(settings.home.resolve(), "run")  # held until this process exits
     profile = profiles.load(args.profile)
     speed = args.speed or profile.speed
     if speed <= 0:
@@ -145,6 +147,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
             f"{summary['dossiers_per_s']} dossiers/s"
         )
     emit_json(summary)
+    lock.close()
     return 0 if allowed or not unfinished else 1
 
 
