@@ -48,8 +48,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings, _console: Console) 
         emit_json({"components": rows, "clock": clock.as_dict()})
     else:
         print(table(rows, ["component", "address", "pid", "restarts", "healthy", "partitions"]))
-        stood = f"stopped at the end of the run or of a redrive's wait ({clock.stopped_at:%Y-%m-%d %H:%M})"
-        print(f"sim clock: {clock.sim_time:%Y-%m-%d %H:%M:%S}, " + ("running" if clock.running else stood))
+        state = "running" if clock.running else "stopped (a run settled, or a redrive's wait ended)"
+        print(f"sim clock: {clock.sim_time:%Y-%m-%d %H:%M:%S}, {state}")
     return 0 if all(r["healthy"] is not False for r in rows) else 1
 
 
