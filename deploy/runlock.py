@@ -10,8 +10,10 @@ holder exits, however it exits."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -40,3 +42,13 @@ def acquire(home: Path, what: str) -> IO[str]:
     f.write(f"`lienthong {what}` (pid {os.getpid()})")
     f.flush()
     return f
+
+
+@contextlib.contextmanager
+def held(home: Path, what: str) -> Iterator[None]:
+    """The stack's run lock for the duration."""
+    f = acquire(home, what)
+    try:
+        yield
+    finally:
+        f.close()

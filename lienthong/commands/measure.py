@@ -14,9 +14,14 @@ from runtime.settings import Settings
 
 def cmd_loadtest(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from deploy import runlock
+
+    with runlock.held(settings.home.resolve(), "loadtest"):
+        return _loadtest(args, settings, console)
+
+
+def _loadtest(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from lienthong import loadtest
 
-    lock = runlock.acquire(settings.home.resolve(), "loadtest")  # noqa: F841 (held until the process exits)
     extra = {}
     for item in args.set or []:
         key, sep, value = item.partition("=")

@@ -38,10 +38,15 @@ def run_lead(home: Path) -> float:
 
 def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from deploy import runlock
+
+    with runlock.held(settings.home.resolve(), "run"):
+        return _run(args, settings, console)
+
+
+def _run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from lienthong import run, stack
     from simulation.workload import profiles
 
-    lock = runlock.acquire(settings.home.resolve(), "run")  # held until this process exits
     profile = profiles.load(args.profile)
     speed = args.speed or profile.speed
     if speed <= 0:
@@ -147,7 +152,6 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
             f"{summary['dossiers_per_s']} dossiers/s"
         )
     emit_json(summary)
-    lock.close()
     return 0 if allowed or not unfinished else 1
 
 

@@ -1,10 +1,12 @@
 """The ops console in a real browser (Debian's Chromium driven by Playwright), along the path a
-provincial officer takes after a run with faults: the most overdue incident is the queue's top
-row, a click opens its dossier with the Vietnamese verdict line, the funnel's numbers are the
-event log's, a viewer's buttons are disabled with the reason, redriving every lost dossier asks
-for confirmation and shows its result beside the button, and axe-core (from the npm registry,
-injected into the page) finds no serious or critical accessibility violation. Screenshots at
-1440, 1024 and 390 px go to test-artifacts/console/."""
+provincial officer takes after a run with faults: the live feed connects and shows the newest
+alerts; the most overdue incident (counted here in working days on the `holidays` VN calendar,
+from the monitor's table) is the queue's top row; a click opens its dossier with the Vietnamese
+verdict line; the funnel's numbers are the event log's; a viewer's buttons are disabled with the
+reason (a wrong token too); redriving every lost dossier asks for confirmation and shows its
+result beside the button, as does redriving one dossier from its panel; and axe-core (from the
+npm registry, injected into the page) finds no serious or critical accessibility violation.
+Screenshots at 1440, 1024 and 390 px go to test-artifacts/console/."""
 
 from __future__ import annotations
 
@@ -145,6 +147,11 @@ def walk(dashboard_url: str, database_url: str, token: str) -> dict[str, Any]:
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(dashboard_url)
             expect(page.locator("#clock")).to_contain_text("Lượt chạy đã kết thúc lúc", timeout=20_000)
+            assert page.locator("h1").inner_text() == "Giám sát hồ sơ liên thông"
+            assert page.evaluate("document.characterSet") == "UTF-8"
+            # The live feed connects and pushes the newest alerts (server-sent events).
+            expect(page.locator("#feed-state")).to_have_text("đã kết nối", timeout=15_000)
+            expect(page.locator("#feed li").first).to_be_visible(timeout=15_000)
             top = page.locator("#queue-table tbody tr[data-id]").first
             expect(top).to_be_visible(timeout=20_000)
 
@@ -207,6 +214,12 @@ def walk(dashboard_url: str, database_url: str, token: str) -> dict[str, Any]:
             )
             assert violations == [], violations
 
+            # A wrong token leaves the page read-only, and says so.
+            page.fill("#token-input", "not-the-token")
+            page.locator("#token-input").dispatch_event("change")
+            expect(page.locator("#viewer-reason")).to_contain_text("không đúng")
+            expect(page.locator("#redrive-all")).to_be_disabled()
+
             # An operator: redrive every lost dossier, after confirming; the result beside the button.
             page.fill("#operator-input", "Nguyễn Thị Kiểm Thử")
             page.fill("#token-input", token)
@@ -224,6 +237,12 @@ def walk(dashboard_url: str, database_url: str, token: str) -> dict[str, Any]:
             assert len(asked) == 1, asked
             assert "Gửi lại mọi hồ sơ đang thất lạc" in asked[0], asked
             seen["redrive"] = page.locator("#bulk-result").inner_text()
+            # And one dossier from its panel: the result beside the panel's button.
+            top.locator("a[data-dossier]").click()
+            expect(page.locator("#redrive-dossier")).to_be_enabled()
+            page.locator("#redrive-dossier").click()
+            expect(page.locator("#panel-result")).to_contain_text("Đã gửi lại hồ sơ", timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "console-redriven.png"))
             assert errors == [], errors
         finally:
             browser.close()

@@ -168,8 +168,7 @@ def test_smoke_run_then_a_profile_file_with_zero_violations(installed: Path, tmp
         assert result["violations"] == 0, result
         assert result["dossiers"] == {"completed": 1000}
 
-        # A profile file of the user's own: a new simulation on the same stack. (The
-        # judicial-record peak day runs in tests/e2e/test_dashboard_browser.py, checked there.)
+        # A profile file of the user's own: a new simulation on the same stack.
         run = cli("run", "--profile", str(my_profile(cwd)), "--json")
         assert run.returncode == 0, run.stderr[-3000:]
         mine = last_json(run.stdout)

@@ -164,8 +164,9 @@ async def caught_with_nothing_unexplained(infra: Infra, tmp_path: Path, case: Ca
                 assert monitor.poll() is None, (tmp_path / "monitor.log").read_text()[-3000:]
                 assert loop.time() < deadline, f"not caught in time: {result}\nalerts: {alerts}\nfacts: {facts}"
                 await asyncio.sleep(0.5)
-            # A few ticks more: nothing further may be raised that the fault does not explain.
-            await asyncio.sleep(10 * TICK_S)
+            # A few ticks more (a sim day at 50,000×): nothing further may be raised that the
+            # fault does not explain.
+            await asyncio.sleep(4 * TICK_S)
             facts, alerts, unfinished = await score.collect(url)
     result = measure(stack, facts, alerts, unfinished)
     assert result["silent_losses"] == 0, result
