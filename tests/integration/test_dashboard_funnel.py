@@ -5,54 +5,60 @@ dossier waits, which `lienthong run` reports when it ends with dossiers in progr
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
+import pytest
 
 from contracts.calendar import WorkingCalendar
 from contracts.chains import load_chains
 from runtime import db
+from streams.console import waiting
 from streams.funnel import funnel
 from streams.store import DDL
 from tests.integration.conftest import Infra
 
 T0 = datetime.fromisoformat("2024-03-04T08:00:00+07:00")  # a Monday
+Write = Callable[..., Awaitable[None]]
 
 
-async def test_a_step_started_but_not_finished_is_waiting_not_done(infra: Infra) -> None:
+@pytest.fixture
+async def log(infra: Infra) -> AsyncIterator[tuple[Any, Write]]:
+    """A fresh database with the monitor's tables, and a way to write one event into its log."""
     name = f"it_{uuid.uuid4().hex[:10]}"
     await db.ensure_database(infra.admin_url, name)
     conn = await asyncpg.connect(infra.admin_url.rsplit("/", 1)[0] + f"/{name}")
+    await conn.execute(DDL)
+    offset = itertools.count()
+
+    async def event(dossier: str, type_: str, agency: str, step: str | None, at: datetime, **payload: str) -> None:
+        await conn.execute(
+            "INSERT INTO monitor.events (event_id, dossier_id, chain, type, agency, step, occurred_at, payload, "
+            "partition, \"offset\") VALUES ($1, $2, 'birth', $3, $4, $5, $6, $7, 0, $8)",
+            uuid.uuid4(), dossier, type_, agency, step, at, json.dumps(payload), next(offset),
+        )  # fmt: skip
+
     try:
-        await conn.execute(DDL)
-        offset = iter(range(1000))
-
-        async def event(dossier: str, type_: str, agency: str, step: str | None, at: datetime, **payload: str) -> None:
-            await conn.execute(
-                "INSERT INTO monitor.events (event_id, dossier_id, chain, type, agency, step, occurred_at, payload, "
-                "partition, \"offset\") VALUES ($1, $2, 'birth', $3, $4, $5, $6, $7, 0, $8)",
-                uuid.uuid4(),
-                dossier,
-                type_,
-                agency,
-                step,
-                at,
-                json.dumps(payload),
-                next(offset),
-            )
-
-        deadline = (T0.replace(hour=17)).isoformat()
-        for dossier, hours in (("d-on-time", 2), ("d-late", 30), ("d-waiting", None)):
-            await event(dossier, "dossier.submitted", "portal", None, T0)
-            await event(dossier, "handoff.received", "motcua", "intake", T0)
-            await event(dossier, "step.started", "motcua", "intake", T0, deadline=deadline)
-            if hours is not None:
-                await event(dossier, "step.completed", "motcua", "intake", T0 + timedelta(hours=hours))
-        flows = await funnel(conn, load_chains(), WorkingCalendar())
+        yield conn, event
     finally:
         await conn.close()
+
+
+async def test_a_step_started_but_not_finished_is_waiting_not_done(log: tuple[Any, Write]) -> None:
+    conn, event = log
+    deadline = T0.replace(hour=17).isoformat()
+    for dossier, hours in (("d-on-time", 2), ("d-late", 30), ("d-waiting", None)):
+        await event(dossier, "dossier.submitted", "portal", None, T0)
+        await event(dossier, "handoff.received", "motcua", "intake", T0)
+        await event(dossier, "step.started", "motcua", "intake", T0, deadline=deadline)
+        if hours is not None:
+            await event(dossier, "step.completed", "motcua", "intake", T0 + timedelta(hours=hours))
+    flows = await funnel(conn, load_chains(), WorkingCalendar())
     birth = next(f for f in flows if f["flow"] == "birth")
     intake = next(s for s in birth["steps"] if s["step"] == "intake")
     assert (intake["reached"], intake["finished"], intake["waiting"]) == (3, 2, 1)
@@ -63,41 +69,17 @@ async def test_a_step_started_but_not_finished_is_waiting_not_done(infra: Infra)
     assert birth["submitted"] == 3
 
 
-async def test_an_unfinished_dossier_waits_where_its_newest_event_left_it(infra: Infra) -> None:
-    from streams.console import waiting
-
-    name = f"it_{uuid.uuid4().hex[:10]}"
-    await db.ensure_database(infra.admin_url, name)
-    conn = await asyncpg.connect(infra.admin_url.rsplit("/", 1)[0] + f"/{name}")
-    try:
-        await conn.execute(DDL)
-        rows = [
-            ("d-closed", "dossier.submitted", "portal", None, {}),
-            ("d-closed", "dossier.closed", "portal", None, {"outcome": "completed"}),
-            ("d-working", "dossier.submitted", "portal", None, {}),
-            ("d-working", "handoff.received", "hotich", "register_birth", {}),
-            ("d-working", "step.started", "hotich", "register_birth", {}),
-            ("d-lost", "dossier.submitted", "portal", None, {}),
-            ("d-lost", "step.completed", "hotich", "register_birth", {}),
-            ("d-lost", "handoff.sent", "hotich", "register_birth", {"to": "cutru", "to_step": "register_residence"}),
-        ]
-        for i, (dossier, type_, agency, step, payload) in enumerate(rows):
-            await conn.execute(
-                "INSERT INTO monitor.events (event_id, dossier_id, chain, type, agency, step, occurred_at, payload, "
-                "partition, \"offset\") VALUES ($1, $2, 'birth', $3, $4, $5, $6, $7, 0, $8)",
-                uuid.uuid4(),
-                dossier,
-                type_,
-                agency,
-                step,
-                T0,
-                json.dumps(payload),
-                i,
-            )
-        found = await waiting(conn)
-    finally:
-        await conn.close()
-    assert found == {
+async def test_an_unfinished_dossier_waits_where_its_newest_event_left_it(log: tuple[Any, Write]) -> None:
+    conn, event = log
+    await event("d-closed", "dossier.submitted", "portal", None, T0)
+    await event("d-closed", "dossier.closed", "portal", None, T0, outcome="completed")
+    await event("d-working", "dossier.submitted", "portal", None, T0)
+    await event("d-working", "handoff.received", "hotich", "register_birth", T0)
+    await event("d-working", "step.started", "hotich", "register_birth", T0)
+    await event("d-lost", "dossier.submitted", "portal", None, T0)
+    await event("d-lost", "step.completed", "hotich", "register_birth", T0)
+    await event("d-lost", "handoff.sent", "hotich", "register_birth", T0, to="cutru", to_step="register_residence")
+    assert await waiting(conn) == {
         "d-working": "hotich/register_birth",
         "d-lost": "cutru/register_residence (sent, not received)",
     }
