@@ -68,10 +68,6 @@ def token_path(settings: Settings) -> Path:
     return settings.home.resolve() / "operator-token"
 
 
-_problem = problem
-_dumps = dumps
-
-
 class Dashboard:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -113,11 +109,11 @@ class Dashboard:
         q = request.query
         kind = q.get("kind") or None
         if kind and kind not in KINDS:
-            return _problem(400, f"kind phải là một trong {', '.join(KINDS)}")
+            return problem(400, f"kind phải là một trong {', '.join(KINDS)}")
         try:
             limit = min(int(q.get("limit", "500")), 5000)
         except ValueError:
-            return _problem(400, "limit phải là số")
+            return problem(400, "limit phải là số")
         if not await self._ready():
             return web.json_response({"alerts": [], "open_by_kind": {}, "now": self.now()})
         assert self.pool is not None
@@ -132,7 +128,7 @@ class Dashboard:
                 limit=limit,
             )
             counts = await queries.alert_counts(conn)
-        return web.json_response({"alerts": rows, "open_by_kind": counts, "now": self.now()}, dumps=_dumps)
+        return web.json_response({"alerts": rows, "open_by_kind": counts, "now": self.now()}, dumps=dumps)
 
     async def funnel(self, _request: web.Request) -> web.Response:
         return await self._read(self._funnel, "flows")
@@ -158,14 +154,14 @@ class Dashboard:
         return state.sim_time, shown
 
     async def clock_state(self, _request: web.Request) -> web.Response:
-        return web.json_response(self.moment()[1], dumps=_dumps)
+        return web.json_response(self.moment()[1], dumps=dumps)
 
     async def queue(self, request: web.Request) -> web.Response:
         """The work queue: one row per incident, most overdue first (dashboard/workqueue.py)."""
         try:
             q = workqueue.Query.parse(dict(request.query))
         except ValueError as exc:
-            return _problem(400, str(exc))
+            return problem(400, str(exc))
         now, clock = self.moment()
         incidents: list[dict[str, Any]] = []
         communes: list[str] = []
@@ -175,20 +171,20 @@ class Dashboard:
                 incidents = await console.incidents(conn, only_open=False)
                 communes = await console.communes(conn)
         rows = [workqueue.row(self.words, self.calendar, r, now) for r in incidents]
-        return web.json_response({**workqueue.select(rows, q), "clock": clock, "communes": communes}, dumps=_dumps)
+        return web.json_response({**workqueue.select(rows, q), "clock": clock, "communes": communes}, dumps=dumps)
 
     async def health(self, request: web.Request) -> web.Response:
         try:
             hours = float(request.query.get("hours", "24"))
         except ValueError:
-            return _problem(400, "hours phải là số (giờ mô phỏng)")
+            return problem(400, "hours phải là số (giờ mô phỏng)")
         body: dict[str, Any] = {"agencies": [], "links": []}
         if await self._ready():
             assert self.pool is not None
             async with self.pool.acquire() as conn:
                 body = await queries.health(conn, window_hours=hours)
         body["heartbeats"] = await self._heartbeats()
-        return web.json_response(body, dumps=_dumps)
+        return web.json_response(body, dumps=dumps)
 
     async def series(self, _request: web.Request) -> web.Response:
         return await self._read(queries.series, "series")
@@ -203,7 +199,7 @@ class Dashboard:
             async with self.pool.acquire() as conn:
                 found = await console.dossier(conn, dossier_id)
         if found is None:
-            return _problem(404, f"Giám sát chưa thấy sự kiện nào của hồ sơ {dossier_id}")
+            return problem(404, f"Giám sát chưa thấy sự kiện nào của hồ sơ {dossier_id}")
         now, clock = self.moment()
         incidents = [workqueue.row(self.words, self.calendar, a, now) for a in found["incidents"]]
         for e in found["events"]:
@@ -222,7 +218,7 @@ class Dashboard:
                 "alerts": incidents,
                 "clock": clock,
             },
-            dumps=_dumps,
+            dumps=dumps,
         )
 
     async def search(self, request: web.Request) -> web.Response:
@@ -231,12 +227,12 @@ class Dashboard:
         diacritics too)."""
         text = request.query.get("q", "").strip()
         if not text:
-            return _problem(400, "Cần nhập mã hồ sơ, số định danh cá nhân (12 chữ số) hoặc tên xã, phường")
+            return problem(400, "Cần nhập mã hồ sơ, số định danh cá nhân (12 chữ số) hoặc tên xã, phường")
         # A dossier id's first group is 8 hex digits, which may all be decimal digits: up to 8
         # digits is an id prefix (a test run once picked such an id); more must be an ID number.
         if text.isdigit() and len(text) > 8:
             if len(text) != 12:
-                return _problem(400, "Số định danh cá nhân có 12 chữ số (12 digits)")
+                return problem(400, "Số định danh cá nhân có 12 chữ số (12 digits)")
             ids = await self._by_personal_id(text)
             by_id = [{"dossier_id": i, "code": None} for i in ids]
             return web.json_response({"query": mask_personal_id(text), "dossiers": ids, "matches": by_id})
@@ -250,7 +246,7 @@ class Dashboard:
                     names = [str(c) for c in await console.communes(conn) if wanted in workqueue.fold(str(c))]
                     matches = await console.in_communes(conn, names) if names else []
         ids = [m["dossier_id"] for m in matches]
-        return web.json_response({"query": text, "dossiers": ids, "matches": matches}, dumps=_dumps)
+        return web.json_response({"query": text, "dossiers": ids, "matches": matches}, dumps=dumps)
 
     async def _by_personal_id(self, personal_id: str) -> list[str]:
         url = f"{self.settings.portal_url}/api/v1/dossiers"
@@ -283,7 +279,7 @@ class Dashboard:
             return web.json_response({key: []})
         assert self.pool is not None
         async with self.pool.acquire() as conn:
-            return web.json_response({key: await fetch(conn)}, dumps=_dumps)
+            return web.json_response({key: await fetch(conn)}, dumps=dumps)
 
     def now(self) -> str:
         """The moment ages are measured at (a new run restarts the dashboard with its clock)."""
@@ -317,7 +313,7 @@ class Dashboard:
                         sent[a["id"]] = version
                         last_id = max(last_id, a["id"])
                         a.pop("changed_at", None)
-                        await resp.send(_dumps(a), id=str(last_id), event="alert", retry=2000 if first else None)
+                        await resp.send(dumps(a), id=str(last_id), event="alert", retry=2000 if first else None)
                         first = False
                 await asyncio.sleep(FEED_POLL_S)
         return resp
