@@ -10,7 +10,9 @@ already applied, so republishing is always safe.
 Exactly one selector per command:
 - `messages`: these event ids (each optionally only its copy on one topic): a lost handoff;
 - `dossier_id`: every work message the agency sent for the dossier;
-- `sent_since`: every work message the broker acknowledged since that time (Unix seconds).
+- `sent_since`: every work message the broker acknowledged since that time (Unix seconds), or
+  with `topics` every message on those topics (the chaos harness's replay of dead letters and
+  replies after the embedded broker lost its log).
 
 A message a fault never released is queued by `messages` and `dossier_id` (that is what a
 redrive is for) but never by `sent_since`, which replays only what had been published.
@@ -53,12 +55,16 @@ class Republish(_Model):
     messages: tuple[Selected, ...] | None = Field(default=None, max_length=MAX_MESSAGES)
     dossier_id: str | None = None
     sent_since: float | None = None
+    topics: tuple[str, ...] | None = Field(default=None, min_length=1)
+    """With `sent_since` only: the topics to replay instead of the agencies' work topics."""
 
     @model_validator(mode="after")
     def _one_selector(self) -> Republish:
         given = [n for n in ("messages", "dossier_id", "sent_since") if getattr(self, n) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one of messages, dossier_id, sent_since (got {given or 'none'})")
+        if self.topics is not None and self.sent_since is None:
+            raise ValueError("topics narrows sent_since only")
         return self
 
     def to_json(self) -> bytes:

@@ -50,6 +50,13 @@ class Progress:
     """Submissions the portal turned away during an outage, made again when it was back."""
 
 
+def failure(task: asyncio.Task[None]) -> list[str]:
+    """Why a finished task failed, if it did (a task still running or cancelled did not)."""
+    if not task.done() or task.cancelled() or (exc := task.exception()) is None:
+        return []
+    return [f"{type(exc).__name__}: {exc}"]
+
+
 async def submit_all(
     settings: Settings, clock: SimClock, run_id: str, planned: list[Planned], burst: bool, progress: Progress
 ) -> None:
@@ -274,6 +281,8 @@ async def run(
     reporter = asyncio.create_task(report_progress(settings, clock, run_id, profile, progress, console))
     chaos: asyncio.Task[None] | None = None
     process_faults: list[dict[str, str]] = []
+    fault_errors: list[str] = []
+    """A process fault the harness failed to carry out: the ground truth is then incomplete."""
     if injector is not None:
         windows = await record_windows(settings, injector)
         console.step(f"injecting {len(injector.faults)} faults ({windows} in time windows)")
@@ -291,8 +300,7 @@ async def run(
         if governing is not None:
             await governing
         if chaos is not None:
-            if chaos.done() and chaos.exception():
-                console.step(f"a process fault failed: {chaos.exception()}")
+            fault_errors += failure(chaos)
             chaos.cancel()
         console.done()
     elapsed = time.monotonic() - started
@@ -315,5 +323,6 @@ async def run(
         "submissions_deferred_by_outage": progress.deferred,
         "faults": injector.scenario if injector else "none",
         "process_faults": process_faults,
+        "fault_errors": fault_errors,
         **({"governor": governor.summary()} if governor is not None else {}),
     }

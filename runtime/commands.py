@@ -67,7 +67,7 @@ async def republish(conn: Any, schema: str, command: Republish, prefix: str) -> 
                 "o.topic = ANY($1::text[]) AND EXISTS (SELECT 1 FROM "
                 f"{schema}.outbox_sent s WHERE s.id = o.id AND s.at >= to_timestamp($2))",
             ),
-            work,
+            list(command.topics) if command.topics is not None else work,
             command.sent_since,
         )
     return Done(command_id=command.command_id, agency=command.agency, queued=len(rows), missing=missing)

@@ -30,19 +30,23 @@ from deploy import kafka_cluster
 from deploy.embedded import pid_alive, start_broker, stop_pid
 from deploy.processes import process_of
 from deploy.state import read_state, write_state
+from runtime.ask import Asking
 from runtime.clockfile import sleep_until
 from runtime.kafka import ensure_topics, prime
 from runtime.settings import Settings
 from simulation.faults import truth
 from simulation.faults.catalogue import PROCESS_EFFECTS, Fault
 from simulation.faults.inject import Hit, Injector
-from simulation.inflight import Flight, in_flight
+from simulation.inflight import Flight, in_flight, replay_commands
 from simulation.probes import REJOIN_TIMEOUT_S, agency_ports, rejoined
 from simulation.sabotage import TruthRow
 
 OTHER_TOPICS_LOSS_S = 10.0
-"""Real seconds before a broker crash whose dead letters and replies are published again (nobody
-records consuming them, so their loss cannot be told by id)."""
+"""Real seconds before a broker crash whose dead letters are published again (nobody records
+consuming them, so their loss cannot be told by id)."""
+REPLAY_ANSWER_S = 60.0
+"""Real seconds the agencies have to answer the replay once they run again (their consumers first
+rejoin their groups on the new broker); an unanswered command is sent again meanwhile."""
 RESTART_TIMEOUT_S = 90.0
 CLOSE_GRACE_S = 1.0
 
@@ -161,10 +165,11 @@ async def _flights(
 async def restart_broker(settings: Settings) -> tuple[str, float | None, list[Flight]]:
     """kill -9 the embedded broker and start it again on its port: everything it held in memory
     (unconsumed messages, group offsets, topics) is gone, as after a real crash. Then what a
-    supervisor and an operator do: create the topics again, and publish once more from the
-    outboxes what may have been lost (docs/operations.md, "Producers and durability"). Returns what happened, when
-    (real time) every agency's consumer had rejoined its group (the end of the crash's effect),
-    and the messages the broker held unconsumed (published again)."""
+    supervisor and an operator do: create the topics again, and ask every agency to publish once
+    more from its outbox what may have been lost (docs/operations.md, "Producers and
+    durability"). Returns what happened, when (real time) every agency's consumer had rejoined
+    its group (the end of the crash's effect), and the messages the broker held unconsumed
+    (published again)."""
     home = settings.home.resolve()
     stack = read_state(home / "stack.json")
     broker = stack.get("broker") or {}
@@ -204,28 +209,38 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None, list[Fl
     for name in monitors:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(frozen[name], signal.SIGSTOP)
-    try:
-        phase("gone")
-        started = await _start_again(home, broker["port"])
-        # What the broker held and nobody had consumed: frozen, nothing more is consumed.
-        flights = await _flights(settings, receivers=list(AGENCIES), monitor=True)
-        phase("restarted")
-        stack["broker"] = started
-        write_state(home / "stack.json", stack)  # drops the in-process handle
-        names = topics.all_topics(settings.topic_prefix)
-        await ensure_topics(started["bootstrap"], names, settings.partitions, settings.topic_layout())
-        await prime(started["bootstrap"], names, settings.partitions, partial(_primer, settings))
-        phase("topics")
-        # Queued again while the services are still frozen: their relays then publish these
-        # older rows before anything written after the crash (outbox order), so a handoff's
-        # copy reaches the topic before the receipts that answer it.
-        replayed = await replay_outboxes(settings, flights, crashed - OTHER_TOPICS_LOSS_S)
-        phase("replayed")
-    finally:
-        for pid in frozen.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGCONT)
-    resumed = time.time()
+    async with contextlib.AsyncExitStack() as exits:
+        try:
+            phase("gone")
+            started = await _start_again(home, broker["port"])
+            # What the broker held and nobody had consumed: frozen, nothing more is consumed.
+            flights = await _flights(settings, receivers=list(AGENCIES), monitor=True)
+            phase("restarted")
+            stack["broker"] = started
+            write_state(home / "stack.json", stack)  # drops the in-process handle
+            names = topics.all_topics(settings.topic_prefix)
+            await ensure_topics(started["bootstrap"], names, settings.partitions, settings.topic_layout())
+            await prime(started["bootstrap"], names, settings.partitions, partial(_primer, settings))
+            phase("topics")
+            # Asked while the services are still frozen: each agency reads the command as soon as it
+            # runs again, before anything new can happen (sim time is held through the whole fault),
+            # and queues the rows of its own outbox (runtime/commands.py).
+            agencies = sorted({process_of(n) for n in frozen} & set(AGENCIES))
+            commands = replay_commands(settings.topic_prefix, agencies, flights, crashed - OTHER_TOPICS_LOSS_S)
+            asking = await exits.enter_async_context(
+                Asking(started["bootstrap"], settings.topic_prefix, settings.partitions)
+            )
+            await asking.send(commands)
+            phase("asked")
+        finally:
+            for pid in frozen.values():
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGCONT)
+            resumed = time.time()
+        answers = await asking.answers(commands, REPLAY_ANSWER_S)
+    replayed = sum(d.queued for d in answers.values())
+    silent = sorted({c.agency for c in commands if c.command_id not in answers})
+    phase("replayed")
     recovered = await rejoined(home, resumed)
     phase("rejoined")
     took = f"consumers back {recovered - crashed:.1f} s after the crash" if recovered else "consumers not back in time"
@@ -233,7 +248,9 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None, list[Fl
     return (
         (
             f"kill -9 broker (pid {broker['pid']}), restarted as pid {started['pid']} on port {broker['port']}; "
-            f"{replayed} unconsumed messages published again from the outboxes; {took}"
+            f"{replayed} unconsumed messages published again by their senders"
+            + (f" ({', '.join(silent)} did not answer the replay)" if silent else "")
+            + f"; {took}"
         ),
         recovered,
         flights,
@@ -289,44 +306,6 @@ async def _start_again(home: Path, port: int) -> dict[str, Any]:
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.5)
-
-
-async def replay_outboxes(settings: Settings, flights: list[Flight], since: float) -> int:
-    """Queue again every message the broker held unconsumed (`flights`: work messages not in
-    their receiver's inbox, lifecycle events the monitor has not stored, of any age; a monitor
-    that trailed by more than a few seconds had not read those yet: found once in the faults e2e
-    run, a dossier's dossier.closed, never seen, left the statistics report one dossier short),
-    and what the other topics (dead letters, replies) received since `since`. Only what was
-    published: a message a fault dropped stays dropped (a half-year run once delivered a
-    "portal → one-stop not forwarded" handoff here, and the fault it should show was undone).
-
-    The one place a process writes into the agencies' tables, by decision: asked instead (a
-    `republish` command, as redrive does), the replay waited for each agency to rejoin its group
-    after the restart, came after the monitor's next clock marks, and lost handoffs were judged a
-    day late in the faults e2e run; a monitor held frozen meanwhile skipped the regrown log."""
-    _, url = settings.require_infra()
-    conn = await asyncpg.connect(url)
-    scored = [topics.dossier_events(settings.topic_prefix), *(topics.work(a, settings.topic_prefix) for a in AGENCIES)]
-    total = 0
-    try:
-        for agency in AGENCIES:
-            if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{agency}.outbox_sent"):
-                continue
-            ids = [x.outbox_id for x in flights if x.sender == agency and x.published]
-            total += await conn.fetchval(
-                f"WITH sent AS (SELECT id, max(at) AS at FROM {agency}.outbox_sent GROUP BY id), "
-                f"q AS (INSERT INTO {agency}.outbox_pending (id) "
-                f"SELECT o.id FROM {agency}.outbox o JOIN sent USING (id) "
-                "WHERE (o.id = ANY($1::bigint[]) OR (o.topic <> ALL($2::text[]) AND sent.at >= to_timestamp($3))) "
-                f"AND NOT EXISTS (SELECT 1 FROM {agency}.outbox_pending p WHERE p.id = o.id) "
-                "ORDER BY o.id RETURNING 1) SELECT count(*) FROM q",
-                ids,
-                scored,
-                since,
-            )
-    finally:
-        await conn.close()
-    return total
 
 
 def _primer(settings: Settings, topic: str, partition: int) -> bytes:

@@ -9,8 +9,8 @@ In flight, for a set of receivers at one moment:
   when the sender is the process that was hit;
 - for the broker, a lifecycle event the broker acknowledged that the monitor has not stored.
 
-Read-only: the agencies' tables are read, never written (the broker's replay, chaos.py, queues
-these same rows again).
+Read-only: the agencies' tables are read, never written. After the embedded broker lost its log,
+`replay_commands` asks each sender to publish its messages in flight again (chaos.py).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts import topics
+from contracts.commands import Republish, Selected, chunks
 from contracts.topics import AGENCIES
 
 
@@ -32,6 +33,7 @@ class Flight:
     subject: str
     """`link:hotich->cutru` for a work message, `log:hotich` for a lifecycle event."""
     published: bool
+    topic: str
 
 
 async def in_flight(
@@ -62,7 +64,8 @@ async def in_flight(
                 f"AND o.id IN (SELECT id FROM {sender}.outbox_sent) {stored}ORDER BY o.id",
                 topics.work(receiver, prefix),
             )
-            out += [_flight(sender, r, f"link:{sender}->{receiver}", True) for r in rows]
+            work = topics.work(receiver, prefix)
+            out += [_flight(sender, r, f"link:{sender}->{receiver}", True, work) for r in rows]
         if monitor:
             rows = await conn.fetch(
                 f"SELECT o.id, o.dossier_id, o.event_id FROM {sender}.outbox o WHERE o.topic = $1 "
@@ -70,13 +73,13 @@ async def in_flight(
                 "AND NOT EXISTS (SELECT 1 FROM monitor.events m WHERE m.event_id = o.event_id) ORDER BY o.id",
                 events,
             )
-            out += [_flight(sender, r, f"log:{sender}", True) for r in rows]
+            out += [_flight(sender, r, f"log:{sender}", True, events) for r in rows]
         if sender in unpublished_of:
             rows = await conn.fetch(
                 f"SELECT o.id, o.dossier_id, o.event_id, o.topic FROM {sender}.outbox_pending p "
                 f"JOIN {sender}.outbox o ON o.id = p.id WHERE p.release_at IS NULL ORDER BY o.id"
             )
-            out += [_flight(sender, r, _subject(sender, r["topic"], prefix), False) for r in rows]
+            out += [_flight(sender, r, _subject(sender, r["topic"], prefix), False, r["topic"]) for r in rows]
     return out
 
 
@@ -87,5 +90,22 @@ def _subject(sender: str, topic: str, prefix: str) -> str:
     return f"log:{sender}"
 
 
-def _flight(sender: str, r: Any, subject: str, published: bool) -> Flight:
-    return Flight(sender, int(r["id"]), r["dossier_id"], str(r["event_id"]), subject, published)
+def _flight(sender: str, r: Any, subject: str, published: bool, topic: str) -> Flight:
+    return Flight(sender, int(r["id"]), r["dossier_id"], str(r["event_id"]), subject, published, topic)
+
+
+def replay_commands(prefix: str, agencies: Iterable[str], flights: list[Flight], since: float) -> list[Republish]:
+    """What to ask of each agency after the broker lost its log: publish again every message it
+    held unconsumed (`flights`, by event id and topic: only what had been published, so a
+    message a fault dropped stays dropped; a half-year run once delivered a "portal → one-stop
+    not forwarded" handoff otherwise, and the fault it should show was undone), and its dead
+    letters acknowledged since `since` (nobody records consuming those, so their loss cannot be
+    told by id). Lost answers to admin commands are not replayed: their asker sends an
+    unanswered command again (runtime/ask.py). Pure."""
+    others = (topics.dead_letter(prefix),)
+    commands: list[Republish] = []
+    for agency in agencies:
+        selected = [Selected(event_id=f.event_id, topic=f.topic) for f in flights if f.sender == agency and f.published]
+        commands += chunks(agency, selected)
+        commands.append(Republish(agency=agency, sent_since=since, topics=others))
+    return commands

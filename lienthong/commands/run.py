@@ -133,6 +133,11 @@ def _run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
             "`lienthong redrive --all-lost --wait 120` sends lost ones again"
             + ("" if allowed else "; --allow-unfinished accepts this (an agency that drops dossiers on purpose)")
         )
+    if summary["fault_errors"]:
+        # The ground truth lacks what the harness failed to do, so a score of this run would
+        # judge the monitor against faults that never happened: the run fails.
+        failed = summary["fault_errors"][0]
+        console.step(f"error: a process fault failed, the run's ground truth is incomplete: {failed}")
     summary["setup_s"] = round(setup_s, 2)
     summary["ready_s"] = None if ready_s is None else round(ready_s, 2)
     summary["lead_s"] = round(lead, 2)
@@ -152,7 +157,13 @@ def _run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
             f"{summary['dossiers_per_s']} dossiers/s"
         )
     emit_json(summary)
-    return 0 if allowed or not unfinished else 1
+    return exit_code(summary, allowed)
+
+
+def exit_code(summary: dict[str, Any], allow_unfinished: bool) -> int:
+    """1 when a process fault failed (the ground truth is incomplete) or dossiers are still in
+    progress that nobody allowed; else 0."""
+    return 1 if summary.get("fault_errors") or (summary.get("in_progress") and not allow_unfinished) else 0
 
 
 async def _waiting(settings: Settings) -> dict[str, str]:

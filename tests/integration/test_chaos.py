@@ -22,8 +22,8 @@ from contracts.envelope import Event, new_event
 from runtime import outbox
 from runtime.ask import Asking, ask
 from runtime.kafka import AIOKafkaPublisher
-from simulation.chaos import monitor_settled, replay_outboxes
-from simulation.inflight import in_flight
+from simulation.chaos import monitor_settled
+from simulation.inflight import in_flight, replay_commands
 from tests.integration.conftest import Infra, running
 
 
@@ -75,7 +75,10 @@ async def test_the_owner_replays_what_the_broker_lost_and_redrives_what_a_fault_
             assert [(f.dossier_id, f.event_id, f.subject) for f in flights] == [
                 ("D-SENT", sent.event_id, "link:portal->motcua")
             ]
-            assert await replay_outboxes(settings, flights, since=time.time()) == 1
+            # Asked of the portal, by id; its dead letters since the crash too (it has none).
+            commands = replay_commands(prefix, ["portal"], flights, since=time.time())
+            answers = await ask(infra.bootstrap, prefix, commands, settings.partitions)
+            assert [d.queued for d in answers.values()] == [1, 0]
             await _until(conn, "D-SENT", 2)
             assert await _published(conn, "D-DROPPED") == 0
 
@@ -108,6 +111,7 @@ async def test_a_bad_admin_command_is_dead_lettered_and_the_agency_still_answers
     async with running(infra, ["portal"], tmp_path) as stack:
         settings = stack.settings
         prefix = settings.topic_prefix
+        asked = time.time()
         publisher = AIOKafkaPublisher(infra.bootstrap, client_id="it-bad-command")
         await publisher.start()
         try:
@@ -135,6 +139,11 @@ async def test_a_bad_admin_command_is_dead_lettered_and_the_agency_still_answers
         assert len(reasons) == 2, reasons
         assert reasons[0].startswith("admin command: "), reasons
         assert reasons[1] == "admin command for hotich, not portal"
+
+        # After the broker lost its log, the portal publishes those dead letters again when asked.
+        replay = replay_commands(prefix, ["portal"], [], since=asked)
+        answers = await ask(infra.bootstrap, prefix, replay, settings.partitions)
+        assert [d.queued for d in answers.values()] == [2]
 
 
 async def test_a_replay_asked_below_an_agencys_read_position_is_sent_again_and_answered(

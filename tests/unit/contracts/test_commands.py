@@ -11,6 +11,8 @@ from contracts.errors import ContractError
 def test_a_command_and_its_answer_survive_the_wire() -> None:
     command = Republish(agency="motcua", messages=(Selected(event_id="e1", topic="lt.work.hotich"),))
     assert parse_command(command.to_json()) == command
+    since = Republish(agency="motcua", sent_since=1.5, topics=("lt.dead-letters",))
+    assert parse_command(since.to_json()) == since
     done = Done(command_id=command.command_id, agency="motcua", queued=1, missing=("e2",))
     assert parse_done(done.to_json()) == done
 
@@ -23,6 +25,8 @@ def test_a_command_and_its_answer_survive_the_wire() -> None:
         (b'{"agency": "motcua", "dossier_id": "D", "sent_since": 1.0}', "got ['dossier_id', 'sent_since']"),
         (b'{"agency": "motcua", "dossier_id": "D", "drop": true}', "Extra inputs are not permitted"),
         (b'{"command": "delete", "agency": "motcua", "dossier_id": "D"}', "Input should be 'republish'"),
+        (b'{"agency": "motcua", "dossier_id": "D", "topics": ["lt.dlq"]}', "topics narrows sent_since only"),
+        (b'{"agency": "motcua", "sent_since": 1.0, "topics": []}', "at least 1 item"),
     ],
 )
 def test_a_bad_command_is_refused_with_its_reason(raw: bytes, reason: str) -> None:
