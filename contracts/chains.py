@@ -34,6 +34,15 @@ class Route:
 
 PORTAL_RESULT = Route("portal", RESULT_STEP)
 
+RESULT_TYPES: dict[str, dict[str, str | int]] = {
+    "string": {"type": "string", "minLength": 1},
+    "personal_id": {"type": "string", "pattern": "^[0-9]{12}$"},
+    "integer": {"type": "integer"},
+    "date": {"type": "string", "format": "date"},
+    "date-time": {"type": "string", "format": "date-time"},
+}
+"""The types a step's result field may declare (chains.yaml `result:`), as JSON Schema."""
+
 
 @dataclass(frozen=True)
 class Step:
@@ -50,6 +59,16 @@ class Step:
     """Intermediate states (DossierState values) the step passes through before it completes."""
     via: str | None = None
     """The integration bus the handoff into this step travels on (e.g. "ngsp")."""
+    result: tuple[tuple[str, str], ...] = ()
+    """The fields its `step.completed` result must carry, each with its type (RESULT_TYPES)."""
+
+    def result_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the step's result: the declared fields required, others allowed."""
+        return {
+            "type": "object",
+            "required": [name for name, _ in self.result],
+            "properties": {name: dict(RESULT_TYPES[kind]) for name, kind in self.result},
+        }
 
     def sla(self, needs_verification: bool = False) -> float:
         if needs_verification and self.sla_with_verification is not None:
@@ -143,6 +162,13 @@ def _parse_step(raw: Mapping[str, Any]) -> Step:
     if not set(states) <= known:
         raise ValueError(f"unknown states {sorted(set(states) - known)}; known: {', '.join(sorted(known))}")
     fields["states"] = states
+    result = fields.get("result") or {}
+    if not isinstance(result, Mapping):
+        raise ValueError("result must map each field to its type")
+    unknown = {str(k): str(v) for k, v in result.items() if v not in RESULT_TYPES}
+    if unknown:
+        raise ValueError(f"result fields of unknown type {unknown}; known: {', '.join(RESULT_TYPES)}")
+    fields["result"] = tuple((str(k), str(v)) for k, v in result.items())
     return Step(**fields)
 
 

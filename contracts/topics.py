@@ -37,6 +37,11 @@ def admin_replies(prefix: str = "lt") -> str:
     return f"{prefix}.admin-replies"
 
 
+PRIMER_HEADER = "lienthong-primer"
+"""Marks the message written at offset 0 of each partition when the topics are created
+(runtime/kafka.py, `prime`); consumers skip it."""
+
+
 def all_topics(prefix: str = "lt") -> list[str]:
     return [
         dossier_events(prefix),

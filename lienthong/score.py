@@ -38,6 +38,8 @@ from streams.incidents import incident_of
 from streams.rules import Rules
 
 KINDS = ("lost", "stuck", "link", "agency", "duplicate", "data_quality")
+SHOWN = ("id", "kind", "subject", "dossier_id", "opened_at")
+"""The fields of an alert listed as unexplained."""
 IDENTITY_BAD_DATA = frozenset({"identity_mismatch", "wrong_sex_or_year"})
 LOSING = frozenset({"drop"})
 DELAYING = frozenset(
@@ -142,7 +144,7 @@ class Why:
 
     def describe(self) -> str:
         f = self.fact
-        span = f"{_plain(f['at'])}" + (f"–{_plain(f['until'])}" if f.get("until") else "")
+        span = f"{plain(f['at'])}" + (f"–{plain(f['until'])}" if f.get("until") else "")
         on = f" on {f['dossier_id']}" if f.get("dossier_id") else ""
         return f"{self.rule}: {f['fault']} ({f['effect']} {f['subject']}{on}, {span})"
 
@@ -309,9 +311,7 @@ def score(
             "mean": round(len(alerts) / len(grouped), 2) if grouped else None,
             "max": max(grouped.values(), default=None),
         },
-        "unexplained_alerts": [
-            {k: _plain(a[k]) for k in ("id", "kind", "subject", "dossier_id", "opened_at")} for a in unexplained[:20]
-        ],
+        "unexplained_alerts": [{k: plain(a[k]) for k in SHOWN} for a in unexplained[:20]],
         "missed": [
             {
                 "kind": e.kind,
@@ -343,7 +343,7 @@ def _percentile(values: list[float], q: float) -> float | None:
     return round(ordered[idx], 1)
 
 
-def _plain(v: Any) -> Any:
+def plain(v: Any) -> Any:
     return v.isoformat() if hasattr(v, "isoformat") else v
 
 

@@ -20,14 +20,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.partitioner import DefaultPartitioner
 
 from contracts.topic_layout import TopicLayout, TopicSpec, load, logical_name
+from contracts.topics import PRIMER_HEADER
 from runtime.logging import quiet_aiokafka
 
 log = structlog.get_logger()
-
-PRIMER_HEADER = "lienthong-primer"
-"""Marks the message `prime` writes at offset 0 of each partition; consumers skip it."""
 
 
 IDEMPOTENCE_PROBE_S = 10.0
@@ -41,6 +40,9 @@ def _producer(bootstrap: str, client_id: str, idempotent: bool) -> AIOKafkaProdu
         client_id=client_id,
         acks="all",
         enable_idempotence=idempotent,
+        # The contract's partitioner (contracts/partitioning.py), named rather than left to the
+        # client's default: one dossier's events must share a partition with everyone else's.
+        partitioner=DefaultPartitioner(),
         linger_ms=5,
         max_batch_size=256 * 1024,
         request_timeout_ms=15000,

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from lienthong.commands import emit_json
@@ -56,13 +57,16 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings, _console: Console) 
 
 
 def cmd_score(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
-    from lienthong import score
+    from lienthong import expect, score
     from streams.rules import TICK_S, default_rules
 
     _, url = settings.require_infra()
+    expected = expect.load(args.expect) if args.expect else None  # a bad file is refused before anything runs
     truth, alerts, unfinished = asyncio.run(score.collect(url))
     if not truth and not asyncio.run(score.monitored(url)):
         raise RuntimeError("nothing to score: the monitor has seen no event; run a profile first (`lienthong run`)")
+    if expected is not None:
+        return _score_expected(args, expected, alerts, unfinished)
     ctx = score.Context(default_rules(), speed=settings.sim_speed, heartbeat_s=settings.heartbeat_s, tick_s=TICK_S)
     result = score.score(truth, alerts, unfinished, ctx)
     result["faults_recorded"] = len(truth)
@@ -106,6 +110,26 @@ def cmd_score(args: argparse.Namespace, settings: Settings, _console: Console) -
     details = ("tick_s", "raise_lag_s", "alerts", "expected", "unexplained_alerts", "missed", "silent", "explanations")
     shown = details if args.verbose else ("tick_s", "raise_lag_s")
     emit_json({**main, **{k: result[k] for k in shown}})
+    return 0
+
+
+def _score_expected(
+    args: argparse.Namespace, expected: Any, alerts: list[dict[str, Any]], unfinished: list[str]
+) -> int:
+    from lienthong.expect import score_expected
+    from lienthong.score import KINDS
+
+    result = score_expected(expected, alerts, unfinished)
+    if not args.json:
+        rows = [{"kind": k, "expected": result["expected"][k], "recall": result["recall"][k]} for k in KINDS]
+        print(table(rows, ["kind", "expected", "recall"]))
+        false = ", ".join(f"{k} {v}" for k, v in result["false_alerts"].items() if v) or "none"
+        print(
+            f"precision {result['precision']} of {result['alerts']} findings in {result['incidents']} incidents "
+            f"(against {args.expect}) · false alarms: {false} · silent losses {result['silent_losses']}"
+        )
+    shown = ("recall", "precision", "silent_losses", "incidents", "expected", "alerts", "false_alerts")
+    emit_json({k: v for k, v in result.items() if args.verbose or k in shown})
     return 0
 
 
@@ -191,6 +215,13 @@ def register(sub: Any) -> None:
 
     sc = sub.add_parser("score", help="the monitor's alerts against the injected faults (ground truth)")
     sc.add_argument("--json", action="store_true", help="only the JSON score on stdout")
+    sc.add_argument(
+        "--expect",
+        type=Path,
+        metavar="FILE",
+        help="score against this list of dossiers and the alert kind each should raise (YAML or JSON, "
+        "`expect: [{dossier_id, kind}]`), not the recorded ground truth: an integrator's deliberate faults",
+    )
     sc.add_argument(
         "--verbose",
         action="store_true",

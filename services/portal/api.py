@@ -22,7 +22,7 @@ from contracts.identity import mask_personal_id
 from runtime import outbox
 from runtime.outbox import AT_ONCE, split
 from runtime.service import Runtime
-from services.portal.domain import citizen_state, plan_submission
+from services.portal.domain import citizen_state, external_view, plan_submission
 from services.portal.openapi import document
 
 log = structlog.get_logger()
@@ -160,6 +160,8 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
         )
 
     async def get_dossier(request: web.Request) -> web.Response:
+        """A dossier the portal took in, or one it knows from the event log only (an external
+        producer submitted it): the same answer, `received_by_portal` telling which."""
         dossier_id = request.match_info["dossier_id"]
         async with rt.pool.acquire() as conn:
             d = await conn.fetchrow(
@@ -167,21 +169,27 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                 "procedures, province, district, commune, trace_id FROM portal.dossiers WHERE dossier_id = $1",
                 dossier_id,
             )
-            if d is None:
-                return _problem(404, "not_found", [{"field": "dossier_id", "reason": "no such dossier"}])
             results = await conn.fetch(
                 "SELECT step, outcome, reason, result, received_at FROM portal.results WHERE dossier_id = $1",
                 dossier_id,
             )
-            timeline = await conn.fetch(
-                "SELECT event_id, type, agency, step, occurred_at, payload FROM portal.timeline "
-                "WHERE dossier_id = $1 ORDER BY occurred_at, type",
-                dossier_id,
-            )
-        state = citizen_state(d["status"])
-        return web.json_response(
-            {
-                **{k: _jsonable(v) for k, v in dict(d).items()},
+            timeline = [
+                {**dict(t), "payload": json.loads(t["payload"])}
+                for t in await conn.fetch(
+                    "SELECT event_id, type, agency, step, occurred_at, payload, chain FROM portal.timeline "
+                    "WHERE dossier_id = $1 ORDER BY occurred_at, type",
+                    dossier_id,
+                )
+            ]
+        if d is None and not timeline:
+            return _problem(404, "not_found", [{"field": "dossier_id", "reason": "no such dossier"}])
+        if d is None:
+            body = external_view(dossier_id, timeline)
+        else:
+            state = citizen_state(d["status"])
+            body = {
+                **dict(d),
+                "received_by_portal": True,
                 "state": state.value,
                 "state_vi": state.label_vi,
                 "portal_code": state.portal_code,
@@ -190,14 +198,13 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                         "outcome": r["outcome"],
                         "reason": r["reason"],
                         "result": json.loads(r["result"]),
-                        "received_at": r["received_at"].isoformat(),
+                        "received_at": r["received_at"],
                     }
                     for r in results
                 },
-                "timeline": [{k: _jsonable(v) for k, v in dict(t).items()} for t in timeline],
-            },
-            dumps=lambda o: json.dumps(o, ensure_ascii=False),
-        )
+            }
+        body["timeline"] = [{k: v for k, v in t.items() if k != "chain"} for t in timeline]
+        return web.json_response(body, dumps=lambda o: json.dumps(o, ensure_ascii=False, default=_json_default))
 
     async def find(request: web.Request) -> web.Response:
         """Dossiers naming a personal ID number anywhere (applicant, child, deceased): for the
@@ -250,6 +257,15 @@ def _atomic(conn: Any, needed: bool) -> AbstractAsyncContextManager[Any]:
     """A transaction when acceptance takes more than the one statement (a statement alone is
     atomic already, and BEGIN and COMMIT are two more round trips on the hot path)."""
     return cast(AbstractAsyncContextManager[Any], conn.transaction()) if needed else contextlib.nullcontext()
+
+
+def _json_default(v: Any) -> Any:
+    """Datetimes and UUIDs as JSON strings."""
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if isinstance(v, uuid.UUID):
+        return str(v)
+    raise TypeError(f"{type(v).__name__} is not JSON serialisable")
 
 
 def _jsonable(v: Any) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,7 +11,7 @@ from contracts.calendar import WorkingCalendar
 from contracts.chains import Chain
 from contracts.dossiers import Submission
 from contracts.envelope import Event, new_event
-from contracts.event_types import DOSSIER_SUBMITTED, HANDOFF_SENT
+from contracts.event_types import DOSSIER_CLOSED, DOSSIER_SUBMITTED, HANDOFF_SENT, STEP_COMPLETED, STEP_REJECTED
 from contracts.states import DossierState, PortalStatus
 
 
@@ -99,3 +99,53 @@ def citizen_state(status: str) -> DossierState:
         PortalStatus.COMPLETED.value: DossierState.RESULT_RETURNED,
         PortalStatus.REJECTED.value: DossierState.REFUSED,
     }.get(status, DossierState.IN_PROGRESS)
+
+
+def status_from_events(types_and_payloads: Iterable[tuple[str, Mapping[str, Any]]]) -> Verdict:
+    """A dossier's status told by its lifecycle events alone: for a dossier the portal did not
+    take in itself (an external producer submitted it), its closing says how it ended, and a
+    refusal at any step ends it refused."""
+    refused: str | None = None
+    for event_type, payload in types_and_payloads:
+        if event_type == DOSSIER_CLOSED:
+            outcome = payload.get("outcome")
+            if outcome == "completed":
+                return Verdict(PortalStatus.COMPLETED)
+            return Verdict(PortalStatus.REJECTED, payload.get("reason") or refused)
+        if event_type == STEP_REJECTED and refused is None:
+            refused = str(payload.get("reason") or "refused")
+    if refused is not None:
+        return Verdict(PortalStatus.REJECTED, refused)
+    return Verdict(PortalStatus.IN_PROGRESS)
+
+
+def external_view(dossier_id: str, timeline: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """What the portal says of a dossier it knows from the event log only (`timeline`: its
+    lifecycle events, oldest first, each with type, step, occurred_at, payload as a dict, chain):
+    the chain, how it stands, when it was submitted and closed, each step's outcome."""
+    verdict = status_from_events((t["type"], t["payload"]) for t in timeline)
+    state = citizen_state(verdict.status.value)
+    closed = [t["occurred_at"] for t in timeline if t["type"] == DOSSIER_CLOSED]
+    submitted = [t["occurred_at"] for t in timeline if t["type"] == DOSSIER_SUBMITTED]
+    results: dict[str, dict[str, Any]] = {}
+    for t in timeline:
+        if t["type"] in (STEP_COMPLETED, STEP_REJECTED) and t["step"]:
+            results[t["step"]] = {
+                "outcome": "completed" if t["type"] == STEP_COMPLETED else "rejected",
+                "reason": t["payload"].get("reason"),
+                "result": t["payload"].get("result", {}),
+                "received_at": t["occurred_at"],
+            }
+    return {
+        "dossier_id": dossier_id,
+        "chain": next((t["chain"] for t in timeline if t.get("chain")), None),
+        "received_by_portal": False,
+        "status": verdict.status.value,
+        "reason": verdict.reason,
+        "submitted_at": submitted[0] if submitted else timeline[0]["occurred_at"],
+        "closed_at": closed[0] if closed else None,
+        "state": state.value,
+        "state_vi": state.label_vi,
+        "portal_code": state.portal_code,
+        "results": results,
+    }

@@ -40,8 +40,11 @@ CREATE TABLE IF NOT EXISTS {s}.timeline (
     agency      text NOT NULL,
     step        text,
     occurred_at timestamptz NOT NULL,
-    payload     jsonb NOT NULL
+    payload     jsonb NOT NULL,
+    chain       text
 );
+-- The chain came later (a dossier an external producer submitted is known by its events only).
+ALTER TABLE {s}.timeline ADD COLUMN IF NOT EXISTS chain text;
 CREATE INDEX IF NOT EXISTS timeline_dossier ON {s}.timeline (dossier_id, occurred_at);
 -- Accepting a dossier in one round trip (the portal's hot path; each statement sent is a
 -- syscall and a protocol exchange for the single-threaded service): the duplicate check under a

@@ -44,15 +44,16 @@ async def follow(pool: asyncpg.Pool, bootstrap: str, prefix: str) -> None:
                         e.step,
                         e.occurred_at,
                         json.dumps(e.payload, ensure_ascii=False),
+                        e.chain,
                     )
                 )
             if rows:
                 async with pool.acquire() as conn:
                     # One statement for the batch: it shares the portal's one core with the API.
                     await conn.execute(
-                        "INSERT INTO portal.timeline (event_id, dossier_id, type, agency, step, occurred_at, payload) "
-                        "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], "
-                        "$6::timestamptz[], $7::jsonb[]) ON CONFLICT (event_id) DO NOTHING",
+                        "INSERT INTO portal.timeline (event_id, dossier_id, type, agency, step, occurred_at, payload, "
+                        "chain) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], "
+                        "$6::timestamptz[], $7::jsonb[], $8::text[]) ON CONFLICT (event_id) DO NOTHING",
                         *(list(c) for c in zip(*rows, strict=True)),
                     )
             if batches:
