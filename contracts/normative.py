@@ -113,7 +113,7 @@ STATEMENTS: tuple[Statement, ...] = (
         "clock",
         "Time",
         "In a simulated run `occurred_at` is sim time, not wall time. Sim time is read from the stack's "
-        "clock: `stack.json` in the stack's home gives `sim_clock_file`, a JSON file of `segments` "
+        "clock: `stack.json` in the stack's home (`LT_HOME`) gives `clock.sim_clock_file`, a JSON file of `segments` "
         "`{anchor (Unix s), epoch (ISO 8601), speed}`, oldest first; sim time at real time t is "
         "`epoch + (t - anchor) × speed` of the last segment whose anchor ≤ t (speed 0: paused). Read the "
         "file again whenever it changes (at most every 50 ms is enough).",
@@ -121,7 +121,7 @@ STATEMENTS: tuple[Statement, ...] = (
     Statement(
         "stamping",
         "Time",
-        "An event MUST NOT be stamped later than the sim time at which it is published, and MUST reach the "
+        "An event's `occurred_at` MUST NOT be later than the sim time at which it is published, and it MUST reach the "
         "broker within `LT_SIM_MAX_LAG_S` real seconds of the sim time it carries (5 s unless the profile "
         "says otherwise): the monitor judges a deadline once that bound has passed, so a later event reads "
         "as a missed deadline.",
@@ -137,9 +137,10 @@ STATEMENTS: tuple[Statement, ...] = (
     Statement(
         "heartbeat",
         "Liveness",
-        "Every agency MUST publish `agency.heartbeat` (payload `seq`, counting up from 1 at each start; "
-        "`dossier_id` and `chain` null) on the event topic every `LT_HEARTBEAT_S` real seconds (1 s by "
-        "default), also while idle. Three missed heartbeats, in sim time, raise an agency alert.",
+        "Every agency MUST publish `agency.heartbeat` (payload `seq`, counting up from 0 at each start, "
+        "and `instance`, naming the process; `dossier_id` and `chain` null) on the event topic every "
+        "`LT_HEARTBEAT_S` real seconds (1 s by default), also while idle. Three missed heartbeats, in "
+        "sim time, raise an agency alert.",
     ),
     # Special messages
     Statement(

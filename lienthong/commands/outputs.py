@@ -77,33 +77,22 @@ def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -
 
 def cmd_contract_export(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from contracts.chains import CHAIN_NAMES
-    from contracts.export import all_event_schemas, asyncapi
+    from contracts.export import all_event_schemas, asyncapi, chains_document
+    from contracts.normative import markdown
 
     out: Path = args.out
     (out / "schemas").mkdir(parents=True, exist_ok=True)
     for event_type, schema in all_event_schemas().items():
         (out / "schemas" / f"{event_type}.json").write_text(json.dumps(schema, indent=2, ensure_ascii=False))
-    (out / "asyncapi.json").write_text(json.dumps(asyncapi(settings.topic_prefix), indent=2, ensure_ascii=False))
-    chains = {
-        name: {
-            "title_vi": c.title_vi,
-            "steps": [
-                {
-                    "name": s.name,
-                    "agency": s.agency,
-                    "after": s.after,
-                    "procedure": s.procedure,
-                    "sla_working_days": s.sla_working_days,
-                    "label_vi": s.label_vi,
-                }
-                for s in c.steps
-            ],
-        }
-        for name, c in settings.chains().items()
-        if name in CHAIN_NAMES
-    }
-    (out / "chains.json").write_text(json.dumps(chains, indent=2, ensure_ascii=False))
-    console.step(f"wrote {len(all_event_schemas())} event schemas, asyncapi.json and chains.json to {out}")
+    document = asyncapi(settings.topic_prefix, settings.partitions)
+    (out / "asyncapi.json").write_text(json.dumps(document, indent=2, ensure_ascii=False))
+    chains = {n: c for n, c in settings.chains().items() if n in CHAIN_NAMES}
+    (out / "chains.json").write_text(json.dumps(chains_document(chains), indent=2, ensure_ascii=False))
+    (out / "contract.md").write_text(markdown(), encoding="utf-8")
+    console.step(
+        f"wrote {len(all_event_schemas())} event schemas, asyncapi.json, chains.json and contract.md "
+        f"(the rules in words) to {out}"
+    )
     return 0
 
 

@@ -226,6 +226,7 @@ def test_contract_export_writes_schemas_and_asyncapi(installed: Path, tmp_path: 
     out = cli("contract", "export", "--out", "contract")
     assert out.returncode == 0, out.stderr
     assert (cwd / "contract" / "asyncapi.json").exists()
+    assert "## Keys and partitions" in (cwd / "contract" / "contract.md").read_text(encoding="utf-8")
     chains = json.loads((cwd / "contract" / "chains.json").read_text(encoding="utf-8"))
     assert {"birth", "death", "lltp"} <= set(chains)
     assert len(list((cwd / "contract" / "schemas").glob("*.json"))) == 12

@@ -15,6 +15,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from contracts import topics
+from contracts.chains import load_chains
+from contracts.validation import validate
 from lienthong.verify import verify
 from simulation.workload.citizens import CitizenFactory
 from tests.integration.conftest import BROKERS, Agencies, Infra, running
@@ -53,6 +55,20 @@ async def wait_closed(http: aiohttp.ClientSession, base: str, ids: list[str], ti
         await asyncio.sleep(0.3)
 
 
+def assert_results_typed(states: dict[str, Any]) -> None:
+    """Every step.completed result carries the fields and types chains.yaml declares for its step
+    (what the exported contract promises an integrator)."""
+    chains = load_chains()
+    checked = 0
+    for state in states.values():
+        for e in state["timeline"]:
+            if e["type"] == "step.completed":
+                schema = chains[state["chain"]].step(e["step"]).result_schema()
+                assert validate(e["payload"]["result"], schema) == [], (e["step"], e["payload"])
+                checked += 1
+    assert checked, "no step.completed in the timelines"
+
+
 def _timeline_closed(state: dict[str, Any]) -> bool:
     return any(e["type"] == "dossier.closed" for e in state["timeline"])
 
@@ -74,6 +90,7 @@ async def test_birth_dossiers_complete_with_one_id_residence_and_card(stack: Age
             ids.append(body["dossier_id"])
         states = await wait_closed(http, stack.portal, ids)
     assert {s["status"] for s in states.values()} == {"completed"}
+    assert_results_typed(states)
     one = states[ids[0]]
     assert one["state_vi"] == "Đã trả kết quả"
     assert set(one["results"]) == {"register_residence", "issue_bhyt"}

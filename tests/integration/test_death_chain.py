@@ -14,7 +14,7 @@ from lienthong.verify import verify
 from simulation.workload.baddata import spoil
 from simulation.workload.citizens import CitizenFactory
 from tests.integration.conftest import Agencies, Infra, running
-from tests.integration.test_birth_chain import submit, wait_closed
+from tests.integration.test_birth_chain import assert_results_typed, submit, wait_closed
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +41,7 @@ async def test_death_dossiers_reach_the_right_payer_exactly_once(stack: Agencies
             ids[name] = body["dossier_id"]
         states = await wait_closed(http, stack.portal, list(ids.values()), timeout=90)
     assert {s["status"] for s in states.values()} == {"completed"}
+    assert_results_typed(states)
     assert set(states[ids["two"]]["results"]) == {"remove_residence"}
     assert set(states[ids["pensioner"]]["results"]) == {"remove_residence", "burial_allowance"}
     assert set(states[ids["merit"]]["results"]) == {"remove_residence", "burial_support"}

@@ -14,7 +14,7 @@ from lienthong.verify import verify
 from simulation.workload.baddata import spoil
 from simulation.workload.citizens import CitizenFactory
 from tests.integration.conftest import Agencies, Infra, running
-from tests.integration.test_birth_chain import submit, wait_closed
+from tests.integration.test_birth_chain import assert_results_typed, submit, wait_closed
 
 pytestmark = pytest.mark.integration
 
@@ -37,6 +37,7 @@ async def test_certificates_come_back_by_post_within_ten_working_days(stack: Age
         assert {s for s, _ in answers} == {202}
         ids = [b["dossier_id"] for _, b in answers]
         states = await wait_closed(http, stack.portal, ids, timeout=120)
+    assert_results_typed(states)
     assert {s["status"] for s in states.values()} == {"completed"}
     for i in ids[:5]:
         cert = states[i]["results"]["issue_certificate"]["result"]

@@ -8,10 +8,11 @@ from datetime import datetime
 import jsonschema
 import pytest
 
+from contracts.chains import load_chains
 from contracts.clock import VN_TZ
 from contracts.envelope import EVENT_TYPES, Event, new_event, parse_event
 from contracts.errors import ContractError
-from contracts.export import all_event_schemas, asyncapi, event_schema
+from contracts.export import all_event_schemas, asyncapi, chains_document, event_schema
 
 NOW = datetime(2024, 3, 4, 9, 30, tzinfo=VN_TZ)
 
@@ -106,4 +107,37 @@ def test_every_event_type_has_a_valid_schema_and_an_asyncapi_message() -> None:
         jsonschema.Draft202012Validator.check_schema(schema)
     doc = asyncapi("lt")
     assert doc["channels"]["dossierEvents"]["address"] == "lt.dossier-events"
-    assert set(doc["components"]["messages"]) == {t.replace(".", "_") for t in EVENT_TYPES}
+    special = {"republish", "republish_done", "primer"}
+    assert set(doc["components"]["messages"]) == {t.replace(".", "_") for t in EVENT_TYPES} | special
+
+
+def test_the_asyncapi_document_names_every_special_message_and_rule_and_its_references_resolve() -> None:
+    doc = asyncapi("lt", partitions=4)
+    messages = doc["components"]["messages"]
+    for channel in doc["channels"].values():
+        for ref in channel.get("messages", {}).values():
+            assert ref["$ref"].removeprefix("#/components/messages/") in messages, ref
+    for name in ("republish", "republish_done"):
+        jsonschema.Draft202012Validator.check_schema(messages[name]["payload"])
+    assert "lienthong-command" in messages["republish"]["headers"]["required"]
+    assert "lienthong-primer" in messages["primer"]["headers"]["required"]
+    assert doc["channels"]["work_cutru"]["bindings"]["kafka"]["partitions"] == 4
+    assert doc["x-lienthong-partitioner"]["hash"] == "murmur2"
+    ids = [r["id"] for r in doc["x-lienthong-rules"]]
+    assert len(ids) == len(set(ids))
+    assert {"partitioner", "sequence", "routing", "clock", "stamping", "heartbeat", "primer", "commands"} <= set(ids)
+
+
+def test_chains_json_carries_verification_slas_states_and_typed_results() -> None:
+    doc = chains_document(load_chains())
+    birth = {s["name"]: s for s in doc["birth"]["steps"]}
+    assert birth["register_residence"]["sla_with_verification"] == 5
+    assert birth["register_birth"]["states"] == ["awaiting_signature"]
+    assert doc["birth"]["group_sla_with_verification"] == 5
+    assert birth["register_birth"]["result"]["required"] == ["personal_id"]
+    for chain in doc.values():
+        for step in chain["steps"]:
+            jsonschema.Draft202012Validator.check_schema(step["result"])
+            assert step["result"]["required"], step["name"]  # every step declares what it returns
+    lltp = {s["name"]: s for s in doc["lltp"]["steps"]}
+    assert lltp["issue_certificate"]["via"] == "ngsp"
