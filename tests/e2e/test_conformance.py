@@ -1,0 +1,129 @@
+"""An integrator's residence system, written with confluent-kafka against the exported contract
+only (examples/standin_cutru.py), checked by `lienthong conformance cutru` as an integrator runs
+it: the faithful stand-in passes every rule; each deliberately broken variant fails exactly the
+rule it breaks, on the same stack, one after the other (`--keep-stack`). Real embedded broker,
+real PostgreSQL, the project's other agencies as simulators."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from deploy.embedded import free_port
+from deploy.state import read_state
+from tests.e2e.test_smoke_run import LIENTHONG, ROOT, last_json, lienthong
+
+pytestmark = pytest.mark.e2e
+
+SPEED = "40000"
+DOSSIERS = "2"
+
+
+def _standin_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("standin_cutru", ROOT / "examples" / "standin_cutru.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class StandIn:
+    """The example stand-in, run in a thread of the test the way its `main` runs it."""
+
+    def __init__(self, home: Path, contract: Path) -> None:
+        stack = read_state(home / "stack.json")
+        self.system = _standin_module().StandInResidence(contract, stack["kafka_bootstrap"], "lt", home)
+        self.thread = threading.Thread(target=self.system.run, daemon=True)
+
+    def __enter__(self) -> StandIn:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.system.stop.set()
+        self.thread.join(20)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    home = tmp_path_factory.mktemp("conformance") / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LT_")}
+    env.update(LT_HOME=str(home), LT_PORTAL_PORT=str(free_port()), LT_DASHBOARD_PORT=str(free_port()))
+    yield env
+    lienthong(env, "down")
+
+
+def _verdicts(out: str) -> dict[str, dict[str, Any]]:
+    return {r["rule"]: r for r in last_json(out)["rules"]}
+
+
+def test_the_faithful_stand_in_passes_then_each_broken_one_fails_exactly_its_rule(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    home = Path(env["LT_HOME"])
+    contract = tmp_path / "contract"
+    assert lienthong(env, "contract", "export", "--out", str(contract)).returncode == 0
+
+    # A fresh simulation: the check says when to start the system (its topics are new).
+    check = subprocess.Popen(
+        [*LIENTHONG, "conformance", "cutru", "--speed", SPEED, "--dossiers", DOSSIERS, "--json"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert check.stderr is not None
+    said: list[str] = []
+    ends = time.monotonic() + 180
+    for line in check.stderr:
+        said.append(line)
+        if "system now" in line:
+            break
+        assert time.monotonic() < ends, "".join(said)
+    else:
+        pytest.fail("the check never said when to start the system:\n" + "".join(said))
+    with StandIn(home, contract) as standin:
+        out, err = check.communicate(timeout=300)
+        assert check.returncode == 0, "".join(said) + err + out
+        good = _verdicts(out)
+        assert all(v["passed"] for v in good.values()), good
+        assert last_json(out)["unfinished"] == 0
+        # The rest of the stack agrees: every effect once, the residence simulator left out.
+        verify = lienthong(env, "verify", "--json")
+        assert verify.returncode == 0, verify.stderr
+        audit = last_json(verify.stdout)
+        assert audit["violations"] == 0, audit
+        assert "birth_completed_without_exactly_one_residence" in audit["skipped"]
+
+        failed = _broken_one_by_one(env, standin)
+    assert failed == {b: {b} for b in failed}, failed
+
+
+def _broken_one_by_one(env: dict[str, str], standin: StandIn) -> dict[str, set[str]]:
+    """The same system, its switch set to break one rule at a time: which rules each check failed."""
+    failed: dict[str, set[str]] = {}
+    for broken in ("partitioner", "sequence", "idempotence", "stamping", "heartbeat"):
+        standin.system.broken = broken
+        run = lienthong(
+            env, "conformance", "cutru", "--keep-stack", "--dossiers", DOSSIERS, "--attach-timeout", "3", "--json"
+        )
+        assert run.returncode == 1, run.stderr + run.stdout
+        verdicts = _verdicts(run.stdout)
+        failed[broken] = {rule for rule, v in verdicts.items() if not v["passed"]}
+        assert verdicts[broken]["failures"], verdicts[broken]
+        took = last_json(run.stdout)["elapsed_s"]
+        print(broken, took, json.dumps(verdicts[broken]["failures"][:1], ensure_ascii=False), file=sys.stderr)
+    return failed
