@@ -92,8 +92,9 @@ class Verdict:
     failed: int = 0
 
     def fail(self, why: str) -> None:
+        """Count a failure; list it among the first SHOWN distinct ones."""
         self.failed += 1
-        if len(self.failures) < SHOWN:
+        if len(self.failures) < SHOWN and why not in self.failures:
             self.failures.append(why)
 
     @property

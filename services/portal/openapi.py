@@ -81,6 +81,8 @@ def document() -> dict[str, Any]:
             "/api/v1/dossiers/{dossier_id}": {
                 "get": {
                     "summary": "Current state and timeline across agencies",
+                    "description": "Any dossier the event log knows: one an external producer submitted "
+                    "has received_by_portal false, its state told by its lifecycle events.",
                     "parameters": [
                         {"name": "dossier_id", "in": "path", "required": True, "schema": {"type": "string"}}
                     ],
