@@ -10,7 +10,8 @@ walks through it.
 `--break` makes it break one rule of the contract on purpose, to see `lienthong conformance
 cutru` name it: partitioner (CRC32, librdkafka's default), sequence (no step.started),
 idempotence (a redelivered handoff is processed again), stamping (events stamped 30 real seconds
-late), heartbeat (none sent). The switch is read at every message (`StandInResidence.broken`),
+late), heartbeat (none sent); and drop: every second dossier is received and never finished (a
+run then ends with those dossiers unfinished). The switch is read at every message (`StandInResidence.broken`),
 so a test can change it on a running stand-in.
 """
 
@@ -31,7 +32,7 @@ import jsonschema
 from confluent_kafka import Consumer, Producer
 
 AGENCY = "cutru"
-BREAKS = ("partitioner", "sequence", "idempotence", "stamping", "heartbeat")
+BREAKS = ("partitioner", "sequence", "idempotence", "stamping", "heartbeat", "drop")
 COMMAND_HEADER = "lienthong-command"
 PRIMER_HEADER = "lienthong-primer"
 LATE_S = 30.0
@@ -205,6 +206,8 @@ class StandInResidence:
         if earlier is not None and self.broken != "idempotence":
             return  # taken before: nothing happens twice (contract.md, rule "idempotence")
         sends = self.handle(msg)
+        if self.broken == "drop" and len(self.taken) % 2:
+            sends = sends[:1]  # received, then nothing: the dossier waits here for ever
         self.taken[msg["event_id"]] = sends
         now = time.time()
         for topic, key, value in sends:

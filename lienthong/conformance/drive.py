@@ -40,7 +40,7 @@ from simulation.workload.citizens import CitizenFactory
 FIRST_BEAT_S = 60.0
 """Real seconds to wait for the system's first heartbeat (time to start it) before driving dossiers anyway."""
 ANSWER_S = 15.0
-"""Real seconds the system has to answer the republish command."""
+"""Real seconds the system has to answer the republish command (at most the check's --timeout)."""
 MIN_WINDOW_S = 6.0
 """The check lasts at least this long, so that heartbeats are judged over several beats."""
 PROVINCE = "042"
@@ -86,6 +86,7 @@ async def check(settings: Settings, plan: Plan, tell: Callable[[str], None]) -> 
         raise ValueError(f"{plan.agency} runs no step of a chain that conformance can drive (it submits at the portal)")
     bootstrap, _ = settings.require_infra()
     prefix = settings.topic_prefix
+    answer_s = min(ANSWER_S, plan.timeout_s)
     events, work = topics.dossier_events(prefix), topics.work(plan.agency, prefix)
     watched = [events, *(topics.work(a, prefix) for a in topics.AGENCIES)]
     clock = settings.clock()
@@ -131,7 +132,7 @@ async def check(settings: Settings, plan: Plan, tell: Callable[[str], None]) -> 
             target = parse_event(duplicate.value).dossier_id if duplicate else (ids[0] if ids else None)
             command = Republish(agency=plan.agency, dossier_id=target) if target else None
             answers = (
-                await ask(bootstrap, prefix, [command], settings.partitions, timeout_s=ANSWER_S) if command else {}
+                await ask(bootstrap, prefix, [command], settings.partitions, timeout_s=answer_s) if command else {}
             )
             say(f"republish of {target}: {'answered' if answers else 'no answer'}")
             await asyncio.sleep(max(0.0, started + MIN_WINDOW_S - time.time()))
@@ -159,7 +160,7 @@ async def check(settings: Settings, plan: Plan, tell: Callable[[str], None]) -> 
         duplicate=duplicate,
         command_dossier=target,
         answer=next(iter(answers.values()), None),
-        answer_wait_s=ANSWER_S,
+        answer_wait_s=answer_s,
     )
     done = {
         "agency": plan.agency,

@@ -109,7 +109,27 @@ def test_the_faithful_stand_in_passes_then_each_broken_one_fails_exactly_its_rul
         assert "birth_completed_without_exactly_one_residence" in audit["skipped"]
 
         failed = _broken_one_by_one(env, standin)
-    assert failed == {b: {b} for b in failed}, failed
+        assert failed == {b: {b} for b in failed}, failed
+
+    # Nothing attached at all: a verdict per rule, within the bounds given, never a hang.
+    silent = lienthong(
+        env,
+        "conformance",
+        "cutru",
+        "--keep-stack",
+        "--dossiers",
+        "1",
+        "--attach-timeout",
+        "2",
+        "--timeout",
+        "5",
+        "--json",
+    )
+    assert silent.returncode == 1, silent.stderr
+    verdicts = _verdicts(silent.stdout)
+    assert verdicts["heartbeat"]["failures"][0].startswith("no agency.heartbeat from cutru")
+    assert verdicts["sequence"]["failures"][0].endswith("at register_residence: no handoff.received")
+    assert "never came" in silent.stderr
 
 
 def _broken_one_by_one(env: dict[str, str], standin: StandIn) -> dict[str, set[str]]:
