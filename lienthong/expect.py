@@ -15,13 +15,11 @@ other alert, and every alert without a dossier, is a false alarm. Pure apart fro
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
 from contracts.config import Strict, read_yaml, validated
-from lienthong.score import KINDS, SHOWN, plain
-from streams.incidents import incident_of
+from lienthong.score import KINDS, tally
 
 
 class Expectation(Strict):
@@ -50,18 +48,4 @@ def score_expected(expected: ExpectFile, alerts: list[dict[str, Any]], unfinishe
             missed.append({"kind": e.kind, "dossier_id": e.dossier_id})
     named = {e.dossier_id for e in expected.expect}
     unexplained = [a for a in alerts if a["dossier_id"] not in named]
-    covered = {a["dossier_id"] for a in alerts if a["resolved_at"] is None and a["dossier_id"]}
-    silent = [d for d in unfinished if d not in covered]
-    grouped = Counter(incident_of(a) for a in alerts)
-    return {
-        "recall": {k: (round(sum(v) / len(v), 4) if v else None) for k, v in caught.items()},
-        "precision": round(1 - len(unexplained) / len(alerts), 4) if alerts else None,
-        "silent_losses": len(silent),
-        "incidents": len(grouped),
-        "expected": {k: len(v) for k, v in caught.items()},
-        "alerts": len(alerts),
-        "false_alerts": {k: sum(1 for a in unexplained if a["kind"] == k) for k in KINDS},
-        "unexplained_alerts": [{k: plain(a[k]) for k in SHOWN} for a in unexplained[:20]],
-        "missed": missed[:20],
-        "silent": silent[:20],
-    }
+    return {**tally(caught, alerts, unexplained, unfinished), "missed": missed[:20]}

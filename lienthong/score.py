@@ -287,31 +287,23 @@ def score(
             f["hits"] += 1
     whys = [(a, explain(a, truth, ctx)) for a in alerts]
     unexplained = [a for a, why in whys if why is None]
-    covered = {a["dossier_id"] for a in alerts if a["resolved_at"] is None and a["dossier_id"]}
-    silent = [d for d in unfinished if d not in covered]
+    figures = tally(caught, alerts, unexplained, unfinished)
     grouped = Counter(incident_of(a) for a in alerts)
     return {
-        "recall": {k: (round(sum(v) / len(v), 4) if v else None) for k, v in caught.items()},
-        "precision": round(1 - len(unexplained) / len(alerts), 4) if alerts else None,
+        **figures,
         "detection_delay_s": {"p50": _percentile(delays, 50), "p99": _percentile(delays, 99)},
         "tick_s": ctx.tick_s * ctx.speed,
         "raise_lag_s": {"p50": _percentile(raise_lags, 50), "p99": _percentile(raise_lags, 99)},
-        "silent_losses": len(silent),
-        "expected": {k: len(v) for k, v in caught.items()},
-        "alerts": len(alerts),
-        "false_alerts": {k: sum(1 for a in unexplained if a["kind"] == k) for k in KINDS},
         "explained_by": {r: sum(1 for _, why in whys if why is not None and why.rule == r) for r in RULES},
         "explanations": [
             {"id": a["id"], "kind": a["kind"], "dossier_id": a["dossier_id"], "why": why.describe()}
             for a, why in whys
             if why is not None
         ],
-        "incidents": len(grouped),
         "findings_per_incident": {
             "mean": round(len(alerts) / len(grouped), 2) if grouped else None,
             "max": max(grouped.values(), default=None),
         },
-        "unexplained_alerts": [{k: plain(a[k]) for k in SHOWN} for a in unexplained[:20]],
         "missed": [
             {
                 "kind": e.kind,
@@ -323,8 +315,31 @@ def score(
             for e, ok in _zip_caught(expected, caught)
             if not ok
         ][:20],
-        "silent": silent[:20],
         "by_fault": dict(sorted(by_fault.items())),
+    }
+
+
+def tally(
+    caught: dict[str, list[bool]],
+    alerts: list[dict[str, Any]],
+    unexplained: list[dict[str, Any]],
+    unfinished: list[str],
+) -> dict[str, Any]:
+    """The figures every way of scoring gives: recall per kind (`caught`: one bool per expected
+    case), precision, false alerts, incidents, and the silent losses (accepted dossiers neither
+    finished nor under an open alert)."""
+    covered = {a["dossier_id"] for a in alerts if a["resolved_at"] is None and a["dossier_id"]}
+    silent = [d for d in unfinished if d not in covered]
+    return {
+        "recall": {k: (round(sum(v) / len(v), 4) if v else None) for k, v in caught.items()},
+        "precision": round(1 - len(unexplained) / len(alerts), 4) if alerts else None,
+        "silent_losses": len(silent),
+        "silent": silent[:20],
+        "incidents": len({incident_of(a) for a in alerts}),
+        "expected": {k: len(v) for k, v in caught.items()},
+        "alerts": len(alerts),
+        "false_alerts": {k: sum(1 for a in unexplained if a["kind"] == k) for k in KINDS},
+        "unexplained_alerts": [{k: plain(a[k]) for k in SHOWN} for a in unexplained[:20]],
     }
 
 
