@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,11 @@ def cmd_conformance(args: argparse.Namespace, settings: Settings, console: Conso
     if args.speed <= 0:
         raise ValueError("--speed must be positive")
     plan = Plan(args.agency, dossiers=args.dossiers, timeout_s=args.timeout, attach_s=args.attach_timeout)
+    if args.profile:
+        from simulation.workload import profiles
+
+        profile = profiles.load(args.profile)  # a bad profile is refused here, naming the file and key
+        plan = replace(plan, province=profile.province, mix=tuple(profile.volumes.items()))
     home = settings.home.resolve()
     clock_file = home / "clock.json"
     if args.keep_stack:
@@ -112,6 +118,10 @@ def register(sub: Any) -> None:
         help="a fresh simulation driving dossiers through AGENCY's own system, judged rule by rule",
     )
     p.add_argument("agency", help="the agency whose system stands in for the simulator (e.g. cutru)")
+    p.add_argument(
+        "--profile",
+        help="draw the dossiers' chains in the profile's proportions and from its province (a name or PATH.yaml)",
+    )
     p.add_argument("--simulator", action="store_true", help="check the project's own simulator of AGENCY instead")
     p.add_argument("--dossiers", type=int, default=12, help="valid dossiers to drive through it (default 12)")
     p.add_argument("--timeout", type=float, default=120.0, help="real seconds at most for them to close (default 120)")

@@ -54,6 +54,9 @@ class Plan:
     dossiers: int = 12
     timeout_s: float = 120.0
     attach_s: float = FIRST_BEAT_S
+    province: str = PROVINCE
+    mix: tuple[tuple[str, int], ...] = ()
+    """Chain volumes to draw the dossiers' chains in proportion to (a profile's); none: in turn."""
     seed: int | None = None
     """Of the citizens drawn; None: a new one each check (a kept stack refuses a dossier submitted twice)."""
 
@@ -63,14 +66,31 @@ def chains_through(agency: str, chains: dict[str, Chain]) -> list[str]:
     return sorted(name for name, c in chains.items() if any(s.agency == agency for s in c.steps))
 
 
-def dossiers(chains: list[str], n: int, factory: CitizenFactory, today: Any) -> list[dict[str, Any]]:
-    """`n` valid dossiers, the chains taken in turn."""
+def chain_order(chains: list[str], n: int, mix: dict[str, int]) -> list[str]:
+    """The chains of `n` dossiers, spread evenly: in proportion to `mix` among `chains` (every
+    chain at least once while `n` allows), else in turn. Pure."""
+    weights = {c: mix.get(c, 0) for c in chains} if mix else dict.fromkeys(chains, 1)
+    weights = {c: w for c, w in weights.items() if w > 0} or dict.fromkeys(chains, 1)
+    total = sum(weights.values())
+    counts = {c: max(1, int(n * w / total)) if n >= len(weights) else int(n * w / total) for c, w in weights.items()}
+    for c in sorted(weights, key=lambda c: -(n * weights[c] / total - int(n * weights[c] / total))):
+        if sum(counts.values()) >= n:
+            break
+        counts[c] += 1
+    while sum(counts.values()) > n:
+        counts[max(counts, key=lambda c: counts[c])] -= 1
+    slots = sorted(((k + 0.5) / counts[c], c) for c in counts for k in range(counts[c]))
+    return [c for _, c in slots]
+
+
+def dossiers(chains: list[str], factory: CitizenFactory, today: Any) -> list[dict[str, Any]]:
+    """A valid dossier for each chain of `chains`."""
     make: dict[str, Callable[[Any], dict[str, Any]]] = {
         "birth": factory.birth_dossier,
         "death": factory.death_dossier,
         "lltp": factory.lltp_dossier,
     }
-    return [make[chains[i % len(chains)]](today) for i in range(n)]
+    return [make[c](today) for c in chains]
 
 
 async def check(settings: Settings, plan: Plan, tell: Callable[[str], None]) -> tuple[list[Verdict], dict[str, Any]]:
@@ -118,8 +138,10 @@ async def check(settings: Settings, plan: Plan, tell: Callable[[str], None]) -> 
                 plan.attach_s,
             )
             say(f"first heartbeat {'after %.1f s' % (beat.published - started) if beat else 'never came'}")
-            factory = CitizenFactory(PROVINCE, seed=plan.seed if plan.seed is not None else uuid.uuid4().int % 2**31)
-            docs = dossiers(through, plan.dossiers, factory, clock.now().date())
+            factory = CitizenFactory(
+                plan.province, seed=plan.seed if plan.seed is not None else uuid.uuid4().int % 2**31
+            )
+            docs = dossiers(chain_order(through, plan.dossiers, dict(plan.mix)), factory, clock.now().date())
             ids = await _submit(settings, docs)
             say(f"submitted {len(ids)} dossiers ({', '.join(through)}) at {settings.portal_url}")
             duplicate = await _deliver_twice(tail, work, plan.agency, set(ids), bootstrap, min(60.0, plan.timeout_s))

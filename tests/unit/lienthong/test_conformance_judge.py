@@ -190,3 +190,19 @@ def test_silence_fails_heartbeat_garbage_fails_schema_and_no_answer_fails_comman
     assert failed["heartbeat"] == ["no agency.heartbeat from cutru in 6 s"]
     assert "not valid JSON" in failed["schema"][0]
     assert failed["commands"] == ["no answer to a republish of D-1 within 15 s"]
+
+
+def test_the_dossiers_follow_a_profiles_mix_among_the_chains_through_the_agency() -> None:
+    from lienthong.conformance.drive import chain_order, chains_through
+
+    chains = load_chains()
+    assert chains_through("cutru", chains) == ["birth", "death"]
+    assert chains_through("motcua", chains) == ["birth", "death", "lltp"]
+    assert chain_order(["birth", "death"], 4, {}) == ["birth", "death", "birth", "death"]
+    # Hà Tĩnh's month: 1,600 births, 607 deaths, 3,282 LLTP requests; cutru sees no LLTP.
+    mix = {"birth": 1600, "death": 607, "lltp": 3282}
+    order = chain_order(["birth", "death"], 12, mix)
+    assert len(order) == 12
+    assert order.count("birth") == 9
+    assert order.count("death") == 3
+    assert chain_order(["birth", "death", "lltp"], 3, {"birth": 0, "death": 0, "lltp": 5}) == ["lltp"] * 3
