@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
 
 from deploy.embedded import free_port
 from deploy.state import read_state
@@ -147,3 +148,64 @@ def _broken_one_by_one(env: dict[str, str], standin: StandIn) -> dict[str, set[s
         took = last_json(run.stdout)["elapsed_s"]
         print(broken, took, json.dumps(verdicts[broken]["failures"][:1], ensure_ascii=False), file=sys.stderr)
     return failed
+
+
+TINY = {
+    "name": "tiny",
+    "description": "Một ngày làm việc: bốn hồ sơ khai sinh",
+    "province": "042",
+    "period": {"start": "2024-03-05", "days": 1},
+    "volumes": {"birth": 4, "death": 0, "lltp": 0},
+    "arrival": "office-hours",
+    "speed": 100000,
+}
+"""Short, and fast: a run waits three sim weeks past its period for what is still in progress."""
+
+
+def test_a_run_whose_external_agency_drops_dossiers_says_where_they_wait_and_fails(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """The stand-in as its own process (`--break drop`: every second dossier received and never
+    finished), started once `run` has made the topics anew, as contract.md's rule "attach" says."""
+    home = Path(env["LT_HOME"])
+    contract = tmp_path / "contract"
+    assert lienthong(env, "contract", "export", "--out", str(contract)).returncode == 0
+    profile = tmp_path / "tiny.yaml"
+    profile.write_text(yaml.safe_dump(TINY, allow_unicode=True), encoding="utf-8")
+    run = subprocess.Popen(
+        [*LIENTHONG, "run", "--profile", str(profile), "--external", "cutru", "--json"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert run.stderr is not None
+    said: list[str] = []
+    for line in run.stderr:
+        said.append(line)
+        if "starting services" in line:
+            break
+    else:
+        pytest.fail("the run never started its services:\n" + "".join(said))
+    script = ROOT / "examples" / "standin_cutru.py"
+    log = tmp_path / "standin.log"
+    with log.open("w") as to_log:
+        standin = subprocess.Popen(
+            [sys.executable, str(script), "--contract", str(contract), "--home", str(home), "--break", "drop"],
+            env=env,
+            stdout=to_log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            out, err = run.communicate(timeout=300)
+            assert standin.poll() is None, log.read_text()  # it survived the whole run
+        finally:
+            standin.terminate()
+            standin.wait(20)
+    assert run.returncode == 1, "".join(said) + err[-2000:]
+    summary = last_json(out)
+    assert summary["in_progress"] == 2, summary["chains"]
+    assert summary["waiting_at"] == {"cutru/register_residence": 2}
+    assert "error: 2 accepted dossiers were still in progress when the run settled" in err
+    assert "--allow-unfinished accepts this" in err
