@@ -66,6 +66,23 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     lienthong(env, "down")
 
 
+def _started_until(env: dict[str, str], args: list[str], line: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """`lienthong ARGS` started, once it printed `line` on stderr (the moment to start an external
+    system: the topics are new); the process and what it said so far."""
+    process = subprocess.Popen(
+        [*LIENTHONG, *args], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    said: list[str] = []
+    ends = time.monotonic() + 180
+    for text in process.stderr:
+        said.append(text)
+        if line in text:
+            return process, said
+        assert time.monotonic() < ends, "".join(said)
+    pytest.fail(f"`lienthong {' '.join(args)}` never said {line!r}:\n" + "".join(said))
+
+
 def _verdicts(out: str) -> dict[str, dict[str, Any]]:
     return {r["rule"]: r for r in last_json(out)["rules"]}
 
@@ -78,24 +95,8 @@ def test_the_faithful_stand_in_passes_then_each_broken_one_fails_exactly_its_rul
     assert lienthong(env, "contract", "export", "--out", str(contract)).returncode == 0
 
     # A fresh simulation: the check says when to start the system (its topics are new).
-    check = subprocess.Popen(
-        [*LIENTHONG, "conformance", "cutru", "--speed", SPEED, "--dossiers", DOSSIERS, "--json"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert check.stderr is not None
-    said: list[str] = []
-    ends = time.monotonic() + 180
-    for line in check.stderr:
-        said.append(line)
-        if "system now" in line:
-            break
-        assert time.monotonic() < ends, "".join(said)
-    else:
-        pytest.fail("the check never said when to start the system:\n" + "".join(said))
+    args = ["conformance", "cutru", "--speed", SPEED, "--dossiers", DOSSIERS, "--json"]
+    check, said = _started_until(env, args, "system now")
     with StandIn(home, contract) as standin:
         out, err = check.communicate(timeout=300)
         assert check.returncode == 0, "".join(said) + err + out
@@ -172,22 +173,8 @@ def test_a_run_whose_external_agency_drops_dossiers_says_where_they_wait_and_fai
     assert lienthong(env, "contract", "export", "--out", str(contract)).returncode == 0
     profile = tmp_path / "tiny.yaml"
     profile.write_text(yaml.safe_dump(TINY, allow_unicode=True), encoding="utf-8")
-    run = subprocess.Popen(
-        [*LIENTHONG, "run", "--profile", str(profile), "--external", "cutru", "--json"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert run.stderr is not None
-    said: list[str] = []
-    for line in run.stderr:
-        said.append(line)
-        if "starting services" in line:
-            break
-    else:
-        pytest.fail("the run never started its services:\n" + "".join(said))
+    args = ["run", "--profile", str(profile), "--external", "cutru", "--json"]
+    run, said = _started_until(env, args, "starting services")
     script = ROOT / "examples" / "standin_cutru.py"
     log = tmp_path / "standin.log"
     with log.open("w") as to_log:
