@@ -1,23 +1,26 @@
 """The loop every agency shares: receive handoffs, do the work in sim time, hand the dossier on.
 
-Receive, per batch: decode and validate each message (refused ones go to the dead-letter topic
-with the reason); then, in one transaction with a savepoint per message, record the event id in
-the inbox (a duplicate is a no-op) and either run the step at once or, for a step with office
-work (`work_hours` in the chain data), write a task with its planned milestones. Offsets are
-committed only after the transaction commits.
+Receive (the loop itself is runtime/consume.py), per batch: decode and validate each message
+(refused ones go to the dead-letter topic with the reason); then, in one transaction, admit the
+event ids to the inbox (runtime/inbox.py: a duplicate is a no-op) and either run the step at once
+or, for a step with office work (`work_hours` in the chain data), write a task with its planned
+milestones. When a handler fails, the batch is applied again one message per savepoint and the
+culprit is dead-lettered. Offsets are committed only after the transaction commits.
 
-Work: a second loop (runtime/tasks.py) takes the tasks whose next milestone is due on
-the sim clock; finishing a step (runtime/steps.py) runs the agency's handler and queues
-the lifecycle events and the next handoffs in the outbox (runtime/emitter.py), in one
-transaction. Refused messages: runtime/refusals.py.
+Work: a second loop (runtime/tasks.py) takes the tasks whose next milestone is due on the sim
+clock; finishing a step (runtime/steps.py) runs the agency's handler and queues the lifecycle
+events and the next handoffs in the outbox (runtime/outbox.py, published by runtime/relay.py), in
+one transaction. Admin commands (runtime/commands.py) act on the agency's own outbox.
+
+Inbox, outbox and task store are ports: `tests/unit/services/runtime/test_agency_with_fakes.py`
+runs this class on their memory adapters, `tests/integration/test_stores.py` holds both adapters
+of each to one contract.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
-import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -36,13 +39,14 @@ from contracts.event_types import HANDOFF_RECEIVED, HANDOFF_SENT
 from contracts.payloads import handoff_sent
 from runtime import commands, outbox
 from runtime.commands import is_command
-from runtime.db import DB_LOST, DB_RETRY_S
+from runtime.consume import ConsumeLoop
+from runtime.db import DB_LOST
 from runtime.emitter import Emitter, bound
-from runtime.kafka import Assignments, commit, consumer, is_primer
-from runtime.metrics import CONSUMER_LAG
-from runtime.outage import before_outage
-from runtime.outbox import OutboxRelay, Row, split
+from runtime.inbox import Entry, Inbox, PgInbox
+from runtime.kafka import Assignments, consumer, is_primer
+from runtime.outbox import Row, split
 from runtime.refusals import Refusal, dead_letter
+from runtime.relay import OutboxRelay
 from runtime.schedule import plan_work
 from runtime.simulation import PRODUCTION, Evidence, Simulation
 from runtime.stamping import Stamper
@@ -71,6 +75,7 @@ class AgencyWorker:
         params: Mapping[str, str] | None = None,
         simulation: Simulation = PRODUCTION,
         task_store: TaskStore | None = None,
+        inbox: Inbox | None = None,
     ) -> None:
         self.agency = agency
         self.sim = simulation
@@ -90,6 +95,8 @@ class AgencyWorker:
         self.assigned = False
         self.assignments = Assignments()
         self.task_store = task_store or PgTaskStore(agency)
+        self.inbox = inbox or PgInbox(agency)
+        self.outbox = relay.store
         self.tasks = TaskRunner(
             agency, pool, relay, clock, self.stamp, prefix, batch_size, self.finish, self.task_store, simulation
         )
@@ -104,58 +111,19 @@ class AgencyWorker:
         topic = topics.work(self.agency, self.prefix)
         c = consumer(self.bootstrap, [topic], f"{self.prefix}.{self.agency}", self.agency, self.assignments)
         await c.start()
-        held: set[Any] = set()
+        loop = ConsumeLoop(c, self, self.batch_size)
         try:
             while True:
-                opens = self.sim.closed_since(self.agency, self.clock.now())
-                if opens is None and held:
-                    c.resume(*held)
-                    held.clear()
-                # In an outage, a short poll: the outage's end is seen at once, not after a wait.
-                batches = await c.getmany(timeout_ms=500 if opens is None else 50, max_records=self.batch_size)
+                await loop.once()
                 # Ready once the group gave this member its share, which a replica may find empty.
                 self.assigned = self.assignments.at is not None
-                if opens is not None:
-                    # What reached the agency before the outage is taken in; the rest waits for its end.
-                    kept, stop = before_outage(batches, opens, self.model_received_at)
-                    for tp, offset in stop.items():
-                        c.seek(tp, offset)
-                        c.pause(tp)
-                        held.add(tp)
-                    taken = {id(r) for r in kept}
-                    batches = {tp: [r for r in rs if id(r) in taken] for tp, rs in batches.items()}
-                    if not kept:
-                        await asyncio.sleep(0.05)
-                records = [r for rs in batches.values() for r in rs if not is_primer(r.headers)]
-                if not records:
-                    continue
-                try:
-                    await self.process(
-                        [
-                            (r.value, Refusal(r.topic, r.partition, r.offset, r.key, r.value, ""))
-                            for r in records
-                            if not is_command(r)
-                        ]
-                    )
-                    await self.obey([r for r in records if is_command(r)])
-                except DB_LOST as exc:
-                    # Nothing of the batch was committed: read it again from the last commit,
-                    # rather than end the process and wait for the group to take it back.
-                    log.warning("database connection lost; the batch is read again", error=str(exc))
-                    await asyncio.sleep(DB_RETRY_S)
-                    for tp, rs in batches.items():
-                        if rs:
-                            c.seek(tp, rs[0].offset)
-                    continue
-                await commit(c)
-                for tp, rs in batches.items():
-                    if rs:
-                        lag = (c.highwater(tp) or 0) - rs[-1].offset - 1
-                        CONSUMER_LAG.labels(self.agency, tp.topic, str(tp.partition)).set(max(0, lag))
         finally:
             await c.stop()
 
-    async def obey(self, records: list[Any]) -> None:
+    def is_command(self, record: Any) -> bool:
+        return is_command(record)
+
+    async def obey(self, records: Sequence[Any]) -> None:
         """Carry out the admin commands of a batch (runtime/commands.py); a command that breaks
         the contract or names another agency goes to the dead-letter topic."""
         if not records:
@@ -172,11 +140,11 @@ class AgencyWorker:
                 if command.agency != self.agency:
                     refused.append(replace(origin, reason=f"admin command for {command.agency}, not {self.agency}"))
                     continue
-                done = await commands.republish(conn, self.schema, command, self.prefix)
-                await commands.answer(conn, self.schema, done, self.prefix)
+                done = await commands.republish(conn, self.outbox, command, self.prefix)
+                await commands.answer(conn, self.outbox, done, self.prefix)
                 log.info("admin command carried out", command_id=command.command_id, queued=done.queued)
             if refused:
-                await dead_letter(conn, self.schema, self.agency, self.prefix, refused)
+                await dead_letter(conn, self.outbox, self.agency, self.prefix, refused)
         self.dead_lettered += len(refused)
         self.relay.wake()
 
@@ -194,7 +162,12 @@ class AgencyWorker:
         except (ContractError, ValueError):
             return None
 
-    async def process(self, messages: list[tuple[bytes, Refusal]]) -> None:
+    async def process(self, records: Sequence[Any]) -> None:
+        """Apply a batch of consumer records (handoffs); a message that breaks the contract goes
+        to the dead-letter topic with where it came from and why."""
+        await self.apply([(r.value, Refusal(r.topic, r.partition, r.offset, r.key, r.value, "")) for r in records])
+
+    async def apply(self, messages: list[tuple[bytes, Refusal]]) -> None:
         """Apply a batch of raw handoffs; `Refusal` carries where each came from."""
         items: list[tuple[bytes, Refusal, WorkItem]] = []
         refused: list[Refusal] = []
@@ -209,7 +182,7 @@ class AgencyWorker:
                 async with conn.transaction():
                     counts = await self.receive_many(conn, [(raw, item) for raw, _, item in items])
                     if refused:
-                        await dead_letter(conn, self.schema, self.agency, self.prefix, refused)
+                        await dead_letter(conn, self.outbox, self.agency, self.prefix, refused)
             except DB_LOST:
                 raise
             except Exception:
@@ -229,7 +202,7 @@ class AgencyWorker:
                                 log.exception("handler failed, dead-lettering")
                                 refused.append(replace(origin, reason=f"handler failed: {type(exc).__name__}: {exc}"))
                     if refused:
-                        await dead_letter(conn, self.schema, self.agency, self.prefix, refused)
+                        await dead_letter(conn, self.outbox, self.agency, self.prefix, refused)
         self.processed += counts[0]
         self.duplicates += counts[1]
         self.dead_lettered += len(refused)
@@ -254,17 +227,9 @@ class AgencyWorker:
         """Record the handoffs in the inbox and start their steps; returns (applied, duplicates)."""
         if not items:
             return 0, 0
-        fresh_ids = {
-            str(r["event_id"])
-            for r in await conn.fetch(
-                f"INSERT INTO {self.schema}.inbox (event_id, dossier_id, type) "
-                "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) ON CONFLICT (event_id) DO NOTHING "
-                "RETURNING event_id",
-                [uuid.UUID(i.event.event_id) for _, i in items],
-                [i.dossier_id for _, i in items],
-                [i.event.type for _, i in items],
-            )
-        }
+        fresh_ids = await self.inbox.admit(
+            conn, [Entry(i.event.event_id, i.dossier_id, i.event.type) for _, i in items]
+        )
         rows: list[Row] = []
         hits: list[Evidence] = []
         tasks: list[Task] = []
@@ -309,7 +274,7 @@ class AgencyWorker:
             rows += emit.rows
             hits += emit.hits
         await self.task_store.add(conn, tasks)
-        await outbox.add(conn, self.schema, *split(rows))
+        await outbox.add(self.outbox, conn, *split(rows))
         await self.sim.record(conn, hits)
         return applied, len(items) - applied
 

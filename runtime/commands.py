@@ -14,7 +14,7 @@ from aiokafka.structs import ConsumerRecord
 
 from contracts import topics
 from contracts.commands import COMMAND_HEADER, Done, Republish
-from runtime import outbox
+from runtime.outbox import OutboxStore
 
 ANSWERS = uuid.UUID("5b7c3d0e-1c4a-4f7e-9d55-0a2f6c1e8b31")
 """Namespace of the answers' event ids (uuid5 of the command id and the agency)."""
@@ -24,57 +24,27 @@ def is_command(record: ConsumerRecord[Any, Any]) -> bool:
     return any(k == COMMAND_HEADER for k, _ in record.headers or ())
 
 
-def _queue(schema: str, where: str) -> str:
-    """Queue again the outbox rows matching `where` (alias `o`), unless already waiting."""
-    return (
-        f"WITH q AS (INSERT INTO {schema}.outbox_pending (id) SELECT o.id FROM {schema}.outbox o "
-        f"WHERE {where} AND NOT EXISTS (SELECT 1 FROM {schema}.outbox_pending p WHERE p.id = o.id) "
-        "ORDER BY o.id RETURNING id) SELECT q.id, o.event_id FROM q JOIN "
-        f"{schema}.outbox o USING (id)"
-    )
-
-
-async def republish(conn: Any, schema: str, command: Republish, prefix: str) -> Done:
+async def republish(conn: Any, store: OutboxStore, command: Republish, prefix: str) -> Done:
     """Queue the selected messages of this agency's outbox again; returns the answer (not yet sent)."""
     work = [topics.work(a, prefix) for a in topics.AGENCIES]
     missing: tuple[str, ...] = ()
     if command.messages is not None:
         wanted = [(uuid.UUID(m.event_id), m.topic) for m in command.messages]
-        rows = await conn.fetch(
-            _queue(
-                schema,
-                "EXISTS (SELECT 1 FROM unnest($1::uuid[], $2::text[]) AS w(event_id, topic) "
-                "WHERE w.event_id = o.event_id AND (w.topic IS NULL OR w.topic = o.topic))",
-            ),
-            [w for w, _ in wanted],
-            [t for _, t in wanted],
-        )
-        held = {
-            r["event_id"]
-            for r in await conn.fetch(
-                f"SELECT event_id FROM {schema}.outbox WHERE event_id = ANY($1::uuid[])", [w for w, _ in wanted]
-            )
-        }
+        queued = await store.requeue_messages(conn, wanted)
+        held = await store.holds(conn, [w for w, _ in wanted])
         missing = tuple(str(w) for w, _ in wanted if w not in held)
     elif command.dossier_id is not None:
-        rows = await conn.fetch(
-            _queue(schema, "o.dossier_id = $1 AND o.topic = ANY($2::text[])"), command.dossier_id, work
-        )
-    else:
-        rows = await conn.fetch(
-            _queue(
-                schema,
-                "o.topic = ANY($1::text[]) AND EXISTS (SELECT 1 FROM "
-                f"{schema}.outbox_sent s WHERE s.id = o.id AND s.at >= to_timestamp($2))",
-            ),
-            list(command.topics) if command.topics is not None else work,
-            command.sent_since,
-        )
-    return Done(command_id=command.command_id, agency=command.agency, queued=len(rows), missing=missing)
+        queued = await store.requeue_dossier(conn, command.dossier_id, work)
+    elif command.sent_since is not None:
+        chosen = list(command.topics) if command.topics is not None else work
+        queued = await store.requeue_sent_since(conn, chosen, command.sent_since)
+    else:  # Republish refuses to be built without one of the three
+        raise ValueError(f"republish {command.command_id} selects nothing")
+    return Done(command_id=command.command_id, agency=command.agency, queued=queued, missing=missing)
 
 
-async def answer(conn: Any, schema: str, done: Done, prefix: str) -> None:
+async def answer(conn: Any, store: OutboxStore, done: Done, prefix: str) -> None:
     """Queue the answer in this agency's outbox (inside the command's transaction)."""
     event_id = uuid.uuid5(ANSWERS, f"{done.command_id}:{done.agency}")
     key = done.command_id.encode()
-    await outbox.add_raw(conn, schema, [(event_id, None, topics.admin_replies(prefix), key, done.to_json())])
+    await store.queue(conn, [(event_id, None, topics.admin_replies(prefix), key, done.to_json())])

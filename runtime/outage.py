@@ -9,7 +9,7 @@ week: ten results to the portal, sent ten sim hours before its outage, raised fa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -17,7 +17,7 @@ Partition = TypeVar("Partition")
 
 
 def before_outage(
-    batches: dict[Partition, Sequence[Any]],
+    batches: Mapping[Partition, Sequence[Any]],
     opens: datetime,
     received_at: Callable[[Any], datetime | None],
 ) -> tuple[list[Any], dict[Partition, int]]:

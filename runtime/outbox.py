@@ -1,35 +1,30 @@
-"""Transactional outbox: rows written with the business change, published by a relay.
+"""Transactional outbox: messages written with the business change, published by a relay
+(runtime/relay.py).
 
-A message's id stays in `outbox_pending` until the broker acknowledged it (acks="all"); a crash
-before that leaves it pending and the relay of the restarted process sends it again. Sent
-messages stay in `outbox`: redrive queues their ids again to publish them once more. A pending
-entry may carry a release time (sim time): injected faults delay or repeat deliveries that way.
+A message stays pending until the broker acknowledged it (acks="all"); a crash before that
+leaves it pending and the relay of the restarted process sends it again. Published messages are
+kept: redrive and the crash replay queue them again to publish them once more. A pending entry
+may carry a release time (sim time): injected faults delay or repeat deliveries that way.
+
+`OutboxStore` is the port: `PgOutbox` keeps the tables of the agency's own schema
+(runtime/db.py), `MemoryOutbox` the same contract in memory for unit tests.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-import asyncpg
-import structlog
-
-from contracts.clock import VN_TZ, SimClock
 from contracts.envelope import Event
 from contracts.payloads import handoff_sent
 from contracts.topics import dossier_events, work
 from runtime.metrics import count_events
 
-log = structlog.get_logger()
 EVENTS_TOPIC_SUFFIX = dossier_events("")
-
-
-class Publisher(Protocol):
-    async def publish_many(self, messages: list[tuple[str, bytes | None, bytes]]) -> None: ...
 
 
 Release = tuple[datetime | None, ...]
@@ -68,21 +63,9 @@ def columns(records: list[Record]) -> list[list[Any]]:
     return [list(c) for c in zip(*records, strict=True)] if records else [[], [], [], [], []]
 
 
-def counted(schema: str, rows: Iterable[tuple[str, Event]]) -> None:
-    """Count the lifecycle events among rows queued by `schema` (the service's metrics)."""
-    count_events(schema, [e for topic, e in rows if topic.endswith(EVENTS_TOPIC_SUFFIX)])
-
-
-async def add(
-    conn: Any, schema: str, rows: Iterable[tuple[str, Event]], releases: dict[int, Release] | None = None
-) -> None:
-    """Queue events for publication inside the caller's transaction; `releases` maps a row's
-    index to its release times when faults delay, repeat or drop it."""
-    rows = list(rows)
-    counted(schema, rows)
-    at_once, later = partition(records(rows), releases or {})
-    await add_raw(conn, schema, at_once)
-    await add_released(conn, schema, later)
+def counted(owner: str, rows: Iterable[tuple[str, Event]]) -> None:
+    """Count the lifecycle events among rows queued by `owner` (the service's metrics)."""
+    count_events(owner, [e for topic, e in rows if topic.endswith(EVENTS_TOPIC_SUFFIX)])
 
 
 def partition(queued: list[Record], releases: dict[int, Release]) -> tuple[list[Record], list[tuple[Record, Release]]]:
@@ -90,87 +73,236 @@ def partition(queued: list[Record], releases: dict[int, Release]) -> tuple[list[
     return [r for i, r in enumerate(queued) if i not in releases], [(queued[i], t) for i, t in releases.items()]
 
 
-async def add_released(conn: Any, schema: str, special: list[tuple[Record, Release]]) -> None:
-    """Queue rows that go out later, more than once or never (see `Release`)."""
-    if not special:
-        return
-    ids = await conn.fetch(
-        f"INSERT INTO {schema}.outbox (event_id, dossier_id, topic, key, value) "
-        "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bytea[]) "
-        "ON CONFLICT (event_id, topic) DO NOTHING RETURNING id, event_id, topic",
-        *columns([r for r, _ in special]),
+@dataclass(frozen=True)
+class Pending:
+    """A message claimed for publication: its place in the queue and what to send."""
+
+    seq: int
+    topic: str
+    key: bytes | None
+    value: bytes
+
+
+class OutboxStore(Protocol):
+    """Where an agency keeps what it produced and what is still to publish.
+
+    The contract, tested once against both adapters (`tests/integration/test_stores.py`):
+    - a message is kept once per (event id, topic), however often it is queued;
+    - `claim` returns the pending messages released by `now`, in the order they were queued, at
+      most `limit`; `mark_sent` takes them off the queue and records when;
+    - a message released at sim times is pending once per time, and one released `()` (a fault
+      dropped it) is kept but never pending;
+    - the `requeue_*` methods queue kept messages again, skip those already pending, and return
+      how many they queued; `holds` says which event ids are kept.
+    Every method runs in the caller's transaction (`conn`), which the memory store ignores.
+    """
+
+    @property
+    def owner(self) -> str:
+        """The agency whose schema this is (its metrics count what it queues)."""
+        ...
+
+    async def queue(self, conn: Any, records: list[Record]) -> None:
+        """Keep the messages and queue them for publication at once."""
+        ...
+
+    async def queue_released(self, conn: Any, special: list[tuple[Record, Release]]) -> None:
+        """Keep messages that go out later, more than once or never (see `Release`)."""
+        ...
+
+    async def claim(self, conn: Any, now: datetime, limit: int) -> list[Pending]: ...
+
+    async def mark_sent(self, conn: Any, seqs: list[int]) -> None: ...
+
+    async def requeue_messages(self, conn: Any, wanted: list[tuple[uuid.UUID, str | None]]) -> int:
+        """Queue again the kept messages with these event ids (on this topic, or any when None)."""
+        ...
+
+    async def requeue_dossier(self, conn: Any, dossier_id: str, topics: list[str]) -> int: ...
+
+    async def requeue_sent_since(self, conn: Any, topics: list[str], since: float) -> int:
+        """Queue again what was published on `topics` at or after `since` (Unix seconds)."""
+        ...
+
+    async def holds(self, conn: Any, event_ids: list[uuid.UUID]) -> set[uuid.UUID]: ...
+
+    async def backlog(self, conn: Any) -> int: ...
+
+
+async def add(
+    store: OutboxStore, conn: Any, rows: Iterable[tuple[str, Event]], releases: dict[int, Release] | None = None
+) -> None:
+    """Queue events for publication inside the caller's transaction; `releases` maps a row's
+    index to its release times when faults delay, repeat or drop it."""
+    rows = list(rows)
+    counted(store.owner, rows)
+    at_once, later = partition(records(rows), releases or {})
+    await store.queue(conn, at_once)
+    await store.queue_released(conn, later)
+
+
+def _requeue(schema: str, where: str) -> str:
+    """Queue again the outbox rows matching `where` (alias `o`), unless already waiting."""
+    return (
+        f"WITH q AS (INSERT INTO {schema}.outbox_pending (id) SELECT o.id FROM {schema}.outbox o "
+        f"WHERE {where} AND NOT EXISTS (SELECT 1 FROM {schema}.outbox_pending p WHERE p.id = o.id) "
+        "ORDER BY o.id RETURNING id) SELECT count(*) FROM q"
     )
-    by_key = {(r["event_id"], r["topic"]): r["id"] for r in ids}
-    pending = [(by_key[(rec[0], rec[2])], at) for rec, times in special if (rec[0], rec[2]) in by_key for at in times]
-    if pending:
-        await conn.executemany(f"INSERT INTO {schema}.outbox_pending (id, release_at) VALUES ($1, $2)", pending)
 
 
-async def add_raw(conn: Any, schema: str, records: list[Record]) -> None:
-    """Queue (event id, dossier id, topic, key, value) messages, in one statement."""
-    if not records:
-        return
-    await conn.execute(
-        f"WITH queued AS (INSERT INTO {schema}.outbox (event_id, dossier_id, topic, key, value) "
-        "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bytea[]) "
-        "ON CONFLICT (event_id, topic) DO NOTHING RETURNING id) "
-        f"INSERT INTO {schema}.outbox_pending (id) SELECT id FROM queued",
-        *columns(records),
-    )
+@dataclass(frozen=True)
+class PgOutbox:
+    """The outbox in the agency's own schema (tables in runtime/db.py)."""
+
+    owner: str
+
+    async def queue(self, conn: Any, records: list[Record]) -> None:
+        if not records:
+            return
+        s = self.owner
+        await conn.execute(
+            f"WITH queued AS (INSERT INTO {s}.outbox (event_id, dossier_id, topic, key, value) "
+            "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bytea[]) "
+            "ON CONFLICT (event_id, topic) DO NOTHING RETURNING id) "
+            f"INSERT INTO {s}.outbox_pending (id) SELECT id FROM queued",
+            *columns(records),
+        )
+
+    async def queue_released(self, conn: Any, special: list[tuple[Record, Release]]) -> None:
+        if not special:
+            return
+        ids = await conn.fetch(
+            f"INSERT INTO {self.owner}.outbox (event_id, dossier_id, topic, key, value) "
+            "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bytea[]) "
+            "ON CONFLICT (event_id, topic) DO NOTHING RETURNING id, event_id, topic",
+            *columns([r for r, _ in special]),
+        )
+        by_key = {(r["event_id"], r["topic"]): r["id"] for r in ids}
+        pending = [
+            (by_key[(rec[0], rec[2])], at) for rec, times in special if (rec[0], rec[2]) in by_key for at in times
+        ]
+        if pending:
+            await conn.executemany(f"INSERT INTO {self.owner}.outbox_pending (id, release_at) VALUES ($1, $2)", pending)
+
+    async def claim(self, conn: Any, now: datetime, limit: int) -> list[Pending]:
+        rows = await conn.fetch(
+            f"SELECT p.seq, o.topic, o.key, o.value FROM {self.owner}.outbox_pending p "
+            f"JOIN {self.owner}.outbox o USING (id) WHERE p.release_at IS NULL OR p.release_at <= $2 "
+            "ORDER BY p.seq LIMIT $1 FOR UPDATE OF p SKIP LOCKED",
+            limit,
+            now,
+        )
+        return [Pending(r["seq"], r["topic"], r["key"], r["value"]) for r in rows]
+
+    async def mark_sent(self, conn: Any, seqs: list[int]) -> None:
+        await conn.execute(
+            f"WITH gone AS (DELETE FROM {self.owner}.outbox_pending WHERE seq = ANY($1::bigint[]) RETURNING id) "
+            f"INSERT INTO {self.owner}.outbox_sent (id) SELECT id FROM gone",
+            seqs,
+        )
+
+    async def requeue_messages(self, conn: Any, wanted: list[tuple[uuid.UUID, str | None]]) -> int:
+        n: int = await conn.fetchval(
+            _requeue(
+                self.owner,
+                "EXISTS (SELECT 1 FROM unnest($1::uuid[], $2::text[]) AS w(event_id, topic) "
+                "WHERE w.event_id = o.event_id AND (w.topic IS NULL OR w.topic = o.topic))",
+            ),
+            [w for w, _ in wanted],
+            [t for _, t in wanted],
+        )
+        return n
+
+    async def requeue_dossier(self, conn: Any, dossier_id: str, topics: list[str]) -> int:
+        n: int = await conn.fetchval(
+            _requeue(self.owner, "o.dossier_id = $1 AND o.topic = ANY($2::text[])"), dossier_id, topics
+        )
+        return n
+
+    async def requeue_sent_since(self, conn: Any, topics: list[str], since: float) -> int:
+        n: int = await conn.fetchval(
+            _requeue(
+                self.owner,
+                "o.topic = ANY($1::text[]) AND EXISTS (SELECT 1 FROM "
+                f"{self.owner}.outbox_sent s WHERE s.id = o.id AND s.at >= to_timestamp($2))",
+            ),
+            topics,
+            since,
+        )
+        return n
+
+    async def holds(self, conn: Any, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        rows = await conn.fetch(f"SELECT event_id FROM {self.owner}.outbox WHERE event_id = ANY($1::uuid[])", event_ids)
+        return {r["event_id"] for r in rows}
+
+    async def backlog(self, conn: Any) -> int:
+        n: int = await conn.fetchval(f"SELECT count(*) FROM {self.owner}.outbox_pending")
+        return n
 
 
-class OutboxRelay:
-    def __init__(
-        self, pool: asyncpg.Pool, schema: str, publisher: Publisher, batch: int = 500, clock: SimClock | None = None
-    ) -> None:
-        self._clock = clock
-        self._pool = pool
-        self._schema = schema
-        self._publisher = publisher
-        self._batch = batch
-        self._wake = asyncio.Event()
-        self.published = 0
+@dataclass
+class MemoryOutbox:
+    """The same contract in lists, for unit tests of the receive and work paths and the relay."""
 
-    def wake(self) -> None:
-        self._wake.set()
+    owner: str = "memory"
+    kept: list[Record] = field(default_factory=list)
+    """Every message kept; a message's id is its index."""
+    pending: dict[int, tuple[int, datetime | None]] = field(default_factory=dict)
+    """seq -> (message id, release time)."""
+    sent: list[tuple[int, float]] = field(default_factory=list)
+    """(message id, when it was published)."""
+    _seq: int = 0
 
-    async def run(self, idle_s: float = 0.25, coalesce_s: float = 0.03) -> None:
-        while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), idle_s)
-            # Let the wakes of several batches land first: one publish for all of them.
-            await asyncio.sleep(coalesce_s)
-            self._wake.clear()
-            try:
-                while await self.publish_once() == self._batch:
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the broker may be restarting: keep rows, retry later
-                log.warning("outbox relay failed, will retry", schema=self._schema, error=str(exc))
-                await asyncio.sleep(1.0)
+    def _keep(self, record: Record) -> int | None:
+        if any((k[0], k[2]) == (record[0], record[2]) for k in self.kept):
+            return None
+        self.kept.append(record)
+        return len(self.kept) - 1
 
-    async def publish_once(self) -> int:
-        async with self._pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(
-                f"SELECT p.seq, o.topic, o.key, o.value FROM {self._schema}.outbox_pending p "
-                f"JOIN {self._schema}.outbox o USING (id) WHERE p.release_at IS NULL OR p.release_at <= $2 "
-                "ORDER BY p.seq LIMIT $1 FOR UPDATE OF p SKIP LOCKED",
-                self._batch,
-                self._clock.now() if self._clock else datetime.max.replace(tzinfo=VN_TZ),
-            )
-            if not rows:
-                return 0
-            await self._publisher.publish_many([(r["topic"], r["key"], r["value"]) for r in rows])
-            await conn.execute(
-                f"WITH gone AS (DELETE FROM {self._schema}.outbox_pending WHERE seq = ANY($1::bigint[]) RETURNING id) "
-                f"INSERT INTO {self._schema}.outbox_sent (id) SELECT id FROM gone",
-                [r["seq"] for r in rows],
-            )
-        self.published += len(rows)
-        return len(rows)
+    def _enqueue(self, message_id: int, release_at: datetime | None = None) -> None:
+        self._seq += 1
+        self.pending[self._seq] = (message_id, release_at)
 
-    async def backlog(self) -> int:
-        async with self._pool.acquire() as conn:
-            n: int = await conn.fetchval(f"SELECT count(*) FROM {self._schema}.outbox_pending")
-            return n
+    async def queue(self, conn: Any, records: list[Record]) -> None:
+        for r in records:
+            if (i := self._keep(r)) is not None:
+                self._enqueue(i)
+
+    async def queue_released(self, conn: Any, special: list[tuple[Record, Release]]) -> None:
+        for r, times in special:
+            if (i := self._keep(r)) is not None:
+                for at in times:
+                    self._enqueue(i, at)
+
+    async def claim(self, conn: Any, now: datetime, limit: int) -> list[Pending]:
+        due = [(seq, i) for seq, (i, at) in sorted(self.pending.items()) if at is None or at <= now][:limit]
+        return [Pending(seq, self.kept[i][2], self.kept[i][3], self.kept[i][4]) for seq, i in due]
+
+    async def mark_sent(self, conn: Any, seqs: list[int]) -> None:
+        for seq in seqs:
+            if (gone := self.pending.pop(seq, None)) is not None:
+                self.sent.append((gone[0], time.time()))
+
+    def _requeue(self, chosen: Iterable[int]) -> int:
+        waiting = {i for i, _ in self.pending.values()}
+        fresh = sorted(set(chosen) - waiting)
+        for i in fresh:
+            self._enqueue(i)
+        return len(fresh)
+
+    async def requeue_messages(self, conn: Any, wanted: list[tuple[uuid.UUID, str | None]]) -> int:
+        return self._requeue(
+            i for i, k in enumerate(self.kept) for w, t in wanted if k[0] == w and (t is None or t == k[2])
+        )
+
+    async def requeue_dossier(self, conn: Any, dossier_id: str, topics: list[str]) -> int:
+        return self._requeue(i for i, k in enumerate(self.kept) if k[1] == dossier_id and k[2] in topics)
+
+    async def requeue_sent_since(self, conn: Any, topics: list[str], since: float) -> int:
+        return self._requeue(i for i, at in self.sent if at >= since and self.kept[i][2] in topics)
+
+    async def holds(self, conn: Any, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        return {k[0] for k in self.kept} & set(event_ids)
+
+    async def backlog(self, conn: Any) -> int:
+        return len(self.pending)

@@ -11,7 +11,7 @@ from typing import Any
 import structlog
 
 from contracts import topics
-from runtime import outbox
+from runtime.outbox import OutboxStore, Record
 
 log = structlog.get_logger()
 
@@ -28,10 +28,10 @@ class Refusal:
     reason: str
 
 
-async def dead_letter(conn: Any, schema: str, agency: str, prefix: str, refused: list[Refusal]) -> None:
+async def dead_letter(conn: Any, store: OutboxStore, agency: str, prefix: str, refused: list[Refusal]) -> None:
     """Queue each refused message on the dead-letter topic, with where it came from and why, in
     the agency's outbox: in the same transaction as the batch it was refused from."""
-    letters: list[tuple[uuid.UUID, str | None, str, bytes | None, bytes]] = []
+    letters: list[Record] = []
     for r in refused:
         log.warning("message refused", topic=r.topic, offset=r.offset, reason=r.reason)
         body = {
@@ -52,4 +52,4 @@ async def dead_letter(conn: Any, schema: str, agency: str, prefix: str, refused:
                 json.dumps(body, ensure_ascii=False).encode(),
             )
         )
-    await outbox.add_raw(conn, schema, letters)
+    await store.queue(conn, letters)

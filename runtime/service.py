@@ -22,7 +22,8 @@ from runtime.heartbeat import beat
 from runtime.kafka import AIOKafkaPublisher, ensure_topics
 from runtime.logging import configure
 from runtime.metrics import metrics_route
-from runtime.outbox import OutboxRelay
+from runtime.outbox import PgOutbox
+from runtime.relay import OutboxRelay
 from runtime.settings import Settings
 from runtime.simulation import Simulation, load
 from runtime.work import Handler
@@ -97,7 +98,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
             bootstrap, topics.all_topics(settings.topic_prefix), settings.partitions, settings.topic_layout()
         )
         await publisher.start()
-        relay = OutboxRelay(pool, spec.agency, publisher, clock=settings.clock())
+        relay = OutboxRelay(pool, PgOutbox(spec.agency), publisher, clock=settings.clock())
         worker = AgencyWorker(
             agency=spec.agency,
             handlers=spec.handlers,

@@ -22,8 +22,9 @@ from contracts.event_types import STEP_STARTED, STEP_STATE
 from runtime import outbox
 from runtime.db import DB_LOST, DB_RETRY_S
 from runtime.emitter import Emitter, bound
-from runtime.outbox import OutboxRelay, Row, split
+from runtime.outbox import Row, split
 from runtime.refusals import Refusal, dead_letter
+from runtime.relay import OutboxRelay
 from runtime.schedule import COMPLETED, STARTED
 from runtime.simulation import PRODUCTION, Evidence, Simulation
 from runtime.stamping import Stamper
@@ -103,7 +104,7 @@ class TaskRunner:
                             key = task.dossier_id.encode()
                             refused.append(Refusal(topic, None, None, key, task.message, reason))
                     if refused:
-                        await dead_letter(conn, self.schema, self.agency, self.prefix, refused)
+                        await dead_letter(conn, self.relay.store, self.agency, self.prefix, refused)
                         self.dead_lettered += len(refused)
         if tasks:
             self.relay.wake()
@@ -133,7 +134,7 @@ class TaskRunner:
                 done.append(task.id)
             else:
                 moved.append((task.id, idx))
-        await outbox.add(conn, self.schema, *split(events))
+        await outbox.add(self.relay.store, conn, *split(events))
         await self.sim.record(conn, hits)
         await self.store.advance(conn, moved, done)
 

@@ -1,8 +1,7 @@
 """Where an agency keeps its planned office work (runtime/tasks.py): the port, its PostgreSQL
 adapter and an in-memory one for unit tests.
 
-One contract, tested once against both (`tests/unit/services/runtime/test_task_store.py` with the
-memory store, `tests/integration/test_task_store.py` with PostgreSQL): a task added once stays
+One contract, tested once against both (`tests/integration/test_stores.py`): a task added once stays
 one task (a redelivered handoff adds nothing), `due` returns the tasks whose next milestone has
 come, oldest first, at most `limit`; `advance` moves a task to its next milestone or removes a
 finished one; `drop` removes a failed one. Every method runs in the caller's transaction (`conn`),

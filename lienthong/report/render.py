@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 
 from lienthong.report import charts
-from lienthong.report.statistics import ALL_FLOWS, COUNTS, FLOW_TITLES, HEADINGS_VI, RATES, Period, Row
+from lienthong.report.statistics import ALL_FLOWS, COUNTS, FLOW_TITLES, FORMULAS_VI, HEADINGS_VI, RATES, Period, Row
 
 FORMATS = ("json", "csv", "html", "xlsx")
 SHEETS = {"birth": "Khai sinh", "death": "Khai tử", "lltp": "Lý lịch tư pháp", ALL_FLOWS: "Tổng hợp"}
@@ -31,6 +31,20 @@ def heading(col: str) -> str:
         if col.endswith("_" + f):
             return f"{HEADINGS_VI[col.removesuffix('_' + f)]} ({HEADINGS_VI[f]})"
     return HEADINGS_VI.get(col, col)
+
+
+def footnotes(rows: list[Row]) -> list[str]:
+    """What is written under a table: each rate's two formulas, then why a rate is left out."""
+    lines = [
+        f"{HEADINGS_VI[k]}: {HEADINGS_VI['official']} = {official}; {HEADINGS_VI['corrected']} = {corrected}."
+        for k, (official, corrected) in FORMULAS_VI.items()
+    ]
+    for r in rows:
+        for col, why in r.notes.items():
+            line = f"{heading(col)}, dòng {r.area}: {why}"
+            if line not in lines:
+                lines.append(line)
+    return lines
 
 
 def flat(row: Row) -> dict[str, Any]:
@@ -130,6 +144,7 @@ def _html(rows: list[Row], period: Period, by: str, cutoff: datetime | None, bas
                         {"total": r.area.startswith("Tổng"), "cells": [_cell(c, flat(r)[c]) for c in cols]}
                         for r in these
                     ],
+                    "notes": footnotes(these),
                 }
             )
     images = [{"name": p.stem, "data": base64.b64encode(p.read_bytes()).decode()} for p in _charts(rows, period, base)]
@@ -179,9 +194,13 @@ def _xlsx(rows: list[Row], period: Period, by: str, cutoff: datetime | None, bas
             if r.area.startswith("Tổng"):
                 for cell in ws[ws.max_row]:
                     cell.font = bold
-        for row in ws.iter_rows(min_row=4, min_col=2 + len(COUNTS)):
+        for row in ws.iter_rows(min_row=4, max_row=ws.max_row, min_col=2 + len(COUNTS)):
             for cell in row:
                 cell.number_format = "0.0%"
+        ws.append([])
+        for line in footnotes(these):
+            ws.append([_nfc(line)])
+            ws.cell(row=ws.max_row, column=1).font = Font(italic=True, size=9)
         ws.column_dimensions["A"].width = 28
         for i in range(2, len(cols) + 1):
             ws.column_dimensions[ws.cell(row=3, column=i).column_letter].width = 14

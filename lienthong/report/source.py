@@ -4,6 +4,7 @@ first dossier.closed): the report reads what the stream carried, never an agency
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -11,6 +12,8 @@ from typing import Any
 import asyncpg
 import yaml
 
+from contracts.envelope import Event
+from contracts.event_types import DOSSIER_CLOSED, DOSSIER_SUBMITTED
 from lienthong.report.statistics import DossierFacts
 from simulation.workload.citizens import AREAS_DIR
 
@@ -41,11 +44,44 @@ async def facts(url: str, before: datetime) -> tuple[list[DossierFacts], datetim
 
 
 def to_facts(r: Any) -> DossierFacts:
-    p = json.loads(r["submitted"])
+    return _facts(
+        r["dossier_id"], r["chain"], json.loads(r["submitted"]), r["submitted_at"], r["closed_at"], r["outcome"]
+    )
+
+
+def facts_from_events(events: Iterable[Event]) -> list[DossierFacts]:
+    """The same facts folded from lifecycle events in memory, as QUERY does in SQL: each
+    dossier's submission and its first closing (a closing published again changes nothing)."""
+    submitted: list[Event] = []
+    closed: dict[str, Event] = {}
+    for e in events:
+        if e.type == DOSSIER_SUBMITTED:
+            submitted.append(e)
+        elif e.type == DOSSIER_CLOSED and e.dossier_id is not None:
+            first = closed.get(e.dossier_id)
+            if first is None or e.occurred_at < first.occurred_at:
+                closed[e.dossier_id] = e
+    out = []
+    for s in submitted:
+        assert s.dossier_id is not None
+        c = closed.get(s.dossier_id)
+        outcome = str(c.payload["outcome"]) if c else None
+        out.append(_facts(s.dossier_id, s.chain, s.payload, s.occurred_at, c.occurred_at if c else None, outcome))
+    return out
+
+
+def _facts(
+    dossier_id: str,
+    chain: str | None,
+    p: dict[str, Any],
+    submitted_at: datetime,
+    closed_at: datetime | None,
+    outcome: str | None,
+) -> DossierFacts:
     area = p.get("area") or {}
     return DossierFacts(
-        dossier_id=r["dossier_id"],
-        flow=r["chain"] or "?",
+        dossier_id=dossier_id,
+        flow=chain or "?",
         province=province_name(area.get("province") or "?"),
         district=area.get("district") or "?",
         commune=area.get("commune") or "?",
@@ -53,10 +89,10 @@ def to_facts(r: Any) -> DossierFacts:
         fee_bearing=bool(p.get("fee_bearing")),
         paid_online=bool(p.get("paid_online")),
         return_by_post=bool(p.get("return_by_post")),
-        submitted_at=r["submitted_at"],
-        due_at=datetime.fromisoformat(p["due_at"]) if p.get("due_at") else r["submitted_at"],
-        closed_at=r["closed_at"],
-        outcome=r["outcome"],
+        submitted_at=submitted_at,
+        due_at=datetime.fromisoformat(p["due_at"]) if p.get("due_at") else submitted_at,
+        closed_at=closed_at,
+        outcome=outcome,
     )
 
 

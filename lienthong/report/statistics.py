@@ -4,16 +4,21 @@ Pure: `source.py` beside it reads each dossier's facts from the monitor's event 
 as an auditor) and `render.py` writes the rows; only the report uses this module.
 Definitions (a dossier belongs to one flow and one area, its commune at submission):
 
-- `received` — submitted inside the period; `received_online` — of those, submitted online.
+- `received` — submitted inside the period; `received_online` / `received_in_person` — of those,
+  submitted online / at the counter.
 - `carried_over` — submitted before the period and not closed when it began (kỳ trước chuyển sang).
-- `resolved_on_time` / `resolved_late` — closed inside the period (result returned or refused)
-  on or before / after its appointment date (`due_at`); `refused` counts the refusals among them.
+- `to_resolve` — received + carried over (tổng số hồ sơ phải giải quyết).
+- `resolved` — closed inside the period (result returned or refused); `resolved_on_time` /
+  `resolved_late` — on or before / after its appointment date (`due_at`; early counts as on
+  time, as in the reports' "trước hạn và đúng hạn"); `refused` — the refusals among them.
+- `returned_by_post` — resolved inside the period with the result sent by post.
 - `in_progress` / `overdue` — not closed at the period's end (or at the report's cut-off, the
   newest event the monitor has stored, when the period has not ended), before / past its
   appointment date then.
-- `returned_by_post` — resolved inside the period with the result sent by post.
-- `fee_bearing` / `paid_online` — received inside the period for a fee-bearing procedure / of
-  those, paid online.
+- `resolved_fee_bearing` / `resolved_free` — the resolved dossiers whose procedure bears a fee /
+  is free or exempt: the split the provincial reports file.
+- `received_fee_bearing` / `paid_online` — received inside the period for a fee-bearing
+  procedure / of those, paid online (payment happens at submission, so it counts at receipt).
 
 Rates, each under the formula officials use today (Decision 766/QĐ-TTg as implemented, docs/domain.md)
 and the corrected one the reports ask for (divide only by what actually occurred):
@@ -21,8 +26,12 @@ and the corrected one the reports ask for (divide only by what actually occurred
 - online: official = online ÷ received, averaged over every declared flow (a flow with no dossier
   counts as 0 %); corrected = online ÷ received, pooled over the dossiers that exist.
 - online payment: official = paid online ÷ received (free dossiers included); corrected = paid
-  online ÷ fee-bearing.
-A rate whose divisor is zero is None (no figure), never 0 %.
+  online ÷ fee-bearing received.
+- returned by post: official = returned by post ÷ resolved (the reports' 231/435 = 53.1 %);
+  corrected = returned by post ÷ resolved with a result (refusals have none to post).
+A rate whose divisor is zero is None (no figure), never 0 %. On the total row of all flows the
+official online-payment rate is left out, with the reason (`Row.notes`): it would divide by the
+free birth and death dossiers too, a figure that means nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +42,30 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from contracts.clock import VN_TZ
+
+FORMULAS_VI = {
+    "on_time_rate": (
+        "đúng hạn ÷ (tiếp nhận + kỳ trước chuyển sang)",
+        "đúng hạn ÷ đã giải quyết",
+    ),
+    "online_rate": (
+        "trung bình tỷ lệ trực tuyến của từng nhóm thủ tục (nhóm không có hồ sơ tính 0 %)",
+        "trực tuyến ÷ tiếp nhận, gộp mọi hồ sơ",
+    ),
+    "online_payment_rate": (
+        "thanh toán trực tuyến ÷ tiếp nhận (kể cả hồ sơ miễn phí)",
+        "thanh toán trực tuyến ÷ tiếp nhận có thu phí",
+    ),
+    "post_rate": (
+        "trả qua bưu chính ÷ đã giải quyết",
+        "trả qua bưu chính ÷ đã giải quyết có kết quả (trừ từ chối)",
+    ),
+}
+"""Each rate's (official, corrected) formula, written under the table."""
+PAYMENT_ON_ALL_FLOWS_VI = (
+    "Không tính: tổng chung chia cả cho hồ sơ khai sinh, khai tử miễn phí, con số không có ý nghĩa; "
+    "xem tỷ lệ của từng nhóm thủ tục."
+)
 
 FLOWS = ("birth", "death", "lltp")
 FLOW_TITLES = {
@@ -45,17 +78,23 @@ LEVELS = ("province", "district", "commune")
 COUNTS = (
     "received",
     "received_online",
+    "received_in_person",
     "carried_over",
+    "to_resolve",
+    "resolved",
     "resolved_on_time",
     "resolved_late",
     "refused",
+    "returned_by_post",
     "in_progress",
     "overdue",
-    "returned_by_post",
-    "fee_bearing",
+    "resolved_fee_bearing",
+    "resolved_free",
+    "received_fee_bearing",
     "paid_online",
 )
-RATES = ("on_time_rate", "online_rate", "online_payment_rate")
+"""The official table's columns, in its order (the provincial appendix tables)."""
+RATES = ("on_time_rate", "online_rate", "online_payment_rate", "post_rate")
 
 HEADINGS_VI = {
     "flow": "Nhóm thủ tục",
@@ -64,17 +103,22 @@ HEADINGS_VI = {
     "received_online": "Trong đó: trực tuyến",
     "received_in_person": "Trong đó: trực tiếp",
     "carried_over": "Kỳ trước chuyển sang",
-    "resolved_on_time": "Đã giải quyết đúng hạn",
-    "resolved_late": "Đã giải quyết quá hạn",
+    "to_resolve": "Tổng số phải giải quyết",
+    "resolved": "Đã giải quyết",
+    "resolved_on_time": "Trong đó: trước hạn và đúng hạn",
+    "resolved_late": "Trong đó: quá hạn",
     "refused": "Trong đó: từ chối",
+    "returned_by_post": "Trả kết quả qua bưu chính",
     "in_progress": "Đang giải quyết trong hạn",
     "overdue": "Đang giải quyết quá hạn",
-    "returned_by_post": "Trả kết quả qua bưu chính",
-    "fee_bearing": "Hồ sơ có thu phí, lệ phí",
+    "resolved_fee_bearing": "Đã giải quyết: có thu phí, lệ phí",
+    "resolved_free": "Đã giải quyết: miễn phí, lệ phí",
+    "received_fee_bearing": "Tiếp nhận có thu phí, lệ phí",
     "paid_online": "Thanh toán trực tuyến",
     "on_time_rate": "Tỷ lệ đúng hạn",
     "online_rate": "Tỷ lệ trực tuyến",
     "online_payment_rate": "Tỷ lệ thanh toán trực tuyến",
+    "post_rate": "Tỷ lệ trả kết quả qua bưu chính",
     "official": "cách tính hiện hành",
     "corrected": "cách tính hiệu chỉnh",
 }
@@ -198,9 +242,16 @@ class Row:
     """How many flows the official online rate averages over (all three on a total row)."""
     online_by_flow: dict[str, tuple[int, int]] = field(default_factory=dict)
 
+    @property
+    def notes(self) -> dict[str, str]:
+        """Rates left out of this row, with why (in Vietnamese, under the table)."""
+        if self.flow == ALL_FLOWS:
+            return {"online_payment_rate_official": PAYMENT_ON_ALL_FLOWS_VI}
+        return {}
+
     def rates(self) -> dict[str, dict[str, float | None]]:
         c = self.counts
-        resolved = c["resolved_on_time"] + c["resolved_late"]
+        resolved = c["resolved"]
         flow_rates = [_ratio(on, n) or 0.0 for on, n in self.online_by_flow.values()]
         flow_rates += [0.0] * (self.declared_flows - len(flow_rates))
         return {
@@ -213,13 +264,17 @@ class Row:
                 "corrected": _ratio(c["received_online"], c["received"]),
             },
             "online_payment_rate": {
-                "official": _ratio(c["paid_online"], c["received"]),
-                "corrected": _ratio(c["paid_online"], c["fee_bearing"]),
+                "official": None if self.flow == ALL_FLOWS else _ratio(c["paid_online"], c["received"]),
+                "corrected": _ratio(c["paid_online"], c["received_fee_bearing"]),
+            },
+            "post_rate": {
+                "official": _ratio(c["returned_by_post"], resolved),
+                "corrected": _ratio(c["returned_by_post"], resolved - c["refused"]),
             },
         }
 
     def as_dict(self) -> dict[str, object]:
-        return {"flow": self.flow, "area": self.area, **self.counts, **self.rates()}
+        return {"flow": self.flow, "area": self.area, **self.counts, **self.rates(), "notes": self.notes}
 
 
 def _ratio(n: int, d: int) -> float | None:
@@ -265,7 +320,8 @@ def _count(row: Row, f: DossierFacts, period: Period, at: datetime) -> None:
     if f.submitted_at >= period.start:
         c["received"] += 1
         c["received_online"] += f.online
-        c["fee_bearing"] += f.fee_bearing
+        c["received_in_person"] += not f.online
+        c["received_fee_bearing"] += f.fee_bearing
         c["paid_online"] += f.fee_bearing and f.paid_online
         on, n = row.online_by_flow.get(f.flow, (0, 0))
         row.online_by_flow[f.flow] = (on + f.online, n + 1)
@@ -273,11 +329,14 @@ def _count(row: Row, f: DossierFacts, period: Period, at: datetime) -> None:
         c["carried_over"] += 1
     else:
         return  # closed before the period: not part of it
+    c["to_resolve"] += 1
     if closed_by(at):
         assert f.closed_at is not None
+        c["resolved"] += 1
         c["resolved_on_time" if f.closed_at <= f.due_at else "resolved_late"] += 1
         c["refused"] += f.outcome == "rejected"
         c["returned_by_post"] += f.return_by_post and f.outcome == "completed"
+        c["resolved_fee_bearing" if f.fee_bearing else "resolved_free"] += 1
     else:
         c["overdue" if f.due_at < at else "in_progress"] += 1
 
@@ -291,6 +350,12 @@ def check(rows: Sequence[Row]) -> list[str]:
         end = c["resolved_on_time"] + c["resolved_late"] + c["in_progress"] + c["overdue"]
         if start != end:
             problems.append(f"{r.flow}/{r.area}: received + carried over {start} ≠ resolved + in progress {end}")
-        if c["paid_online"] > c["fee_bearing"] or c["received_online"] > c["received"]:
+        if start != c["to_resolve"] or c["received_online"] + c["received_in_person"] != c["received"]:
+            problems.append(f"{r.flow}/{r.area}: a total is not the sum of its parts")
+        if c["resolved_on_time"] + c["resolved_late"] != c["resolved"]:
+            problems.append(f"{r.flow}/{r.area}: resolved {c['resolved']} ≠ on time + late")
+        if c["resolved_fee_bearing"] + c["resolved_free"] != c["resolved"]:
+            problems.append(f"{r.flow}/{r.area}: resolved {c['resolved']} ≠ fee-bearing + free")
+        if c["paid_online"] > c["received_fee_bearing"] or c["refused"] + c["returned_by_post"] > c["resolved"]:
             problems.append(f"{r.flow}/{r.area}: a part exceeds its whole")
     return problems

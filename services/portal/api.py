@@ -143,7 +143,7 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                 if accepted["outcome"] == "replayed":
                     first = {"dossier_id": accepted["existing_id"], "status": accepted["existing_status"]}
                     return web.json_response({**first, "duplicate": True})
-                await outbox.add_released(conn, "portal", later)
+                await rt.relay.store.queue_released(conn, later)
                 await sim.record(conn, hits)
             outbox.counted("portal", events)
             log.info("dossier accepted", chain=sub.chain, channel=sub.channel)

@@ -66,7 +66,7 @@ async def test_the_owner_replays_what_the_broker_lost_and_redrives_what_a_fault_
         try:
             async with conn.transaction():
                 # The second handoff's work message is dropped by a fault: released never.
-                await outbox.add(conn, "portal", [(work, sent), (work, dropped)], {1: ()})
+                await outbox.add(outbox.PgOutbox("portal"), conn, [(work, sent), (work, dropped)], {1: ()})
             await _until(conn, "D-SENT", 1)
 
             # The broker lost its log: in flight is what it acknowledged and the receiver has not

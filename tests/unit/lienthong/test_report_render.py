@@ -49,11 +49,24 @@ def test_xlsx_has_a_sheet_per_flow_with_vietnamese_headings_and_charts(rows, tmp
     assert wb.sheetnames == ["Khai sinh", "Khai tử", "Lý lịch tư pháp", "Tổng hợp", "Biểu đồ"]
     ws = wb["Lý lịch tư pháp"]
     headings = [c.value for c in ws[3]]
-    assert headings[:4] == ["Địa bàn", "Tiếp nhận trong kỳ", "Trong đó: trực tuyến", "Kỳ trước chuyển sang"]
+    assert headings[:6] == [
+        "Địa bàn",
+        "Tiếp nhận trong kỳ",
+        "Trong đó: trực tuyến",
+        "Trong đó: trực tiếp",
+        "Kỳ trước chuyển sang",
+        "Tổng số phải giải quyết",
+    ]
     assert "Tỷ lệ thanh toán trực tuyến (cách tính hiệu chỉnh)" in headings
     total = [r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "Tổng cộng"]
     assert total[0][1] == 10  # ten LLTP dossiers received in the half-year
     assert len(wb["Biểu đồ"]._images) == 2
+    # The formulas under the table, and on the all-flows sheet why a rate is left out.
+    notes = [r[0] for r in ws.iter_rows(min_row=4, values_only=True) if r[0] and str(r[0]).startswith("Tỷ lệ")]
+    assert any("đúng hạn ÷ (tiếp nhận + kỳ trước chuyển sang)" in n for n in notes)
+    everything = [r for r in wb["Tổng hợp"].iter_rows(min_row=4, values_only=True) if r[0] == "Tổng cộng"][0]
+    assert everything[headings.index("Tỷ lệ thanh toán trực tuyến (cách tính hiện hành)")] is None
+    assert any("Không tính" in str(r[0]) for r in wb["Tổng hợp"].iter_rows(min_row=4, values_only=True))
 
 
 def test_html_is_self_contained_with_tables_and_charts(rows, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -68,11 +81,11 @@ def test_html_is_self_contained_with_tables_and_charts(rows, tmp_path: Path) -> 
 
 def test_csv_and_json_carry_the_documented_keys(rows, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     keys = {"received", "received_online", "carried_over", "resolved_on_time", "resolved_late", "in_progress"}
-    keys |= {"overdue", "returned_by_post", "fee_bearing", "paid_online"}
+    keys |= {"overdue", "returned_by_post", "resolved_fee_bearing", "resolved_free", "paid_online", "to_resolve"}
     with write("csv", rows, H1, "district", None, tmp_path).open(encoding="utf-8-sig") as f:
         head, vi = list(csv.reader(f))[:2]
     assert keys <= set(head)
-    assert "online_payment_rate_official" in head
+    assert {"online_payment_rate_official", "post_rate_official", "post_rate_corrected"} <= set(head)
     assert "Đang giải quyết quá hạn" in vi
     doc = json.loads(write("json", rows, H1, "district", None, tmp_path).read_text(encoding="utf-8"))
     assert doc["period"] == "2024-H1"

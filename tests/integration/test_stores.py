@@ -1,0 +1,183 @@
+"""The platform's ports (runtime/inbox.py, runtime/outbox.py, runtime/taskstore.py): each contract
+written once and run against both adapters, the in-memory one the unit tests use and PostgreSQL
+(a real database, each test in a transaction of its own). If a fake drifts from the real store,
+this fails."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from contracts.clock import VN_TZ
+from runtime import db
+from runtime.inbox import Entry, Inbox, MemoryInbox, PgInbox
+from runtime.outbox import MemoryOutbox, OutboxStore, PgOutbox, Record
+from runtime.taskstore import MemoryTaskStore, PgTaskStore, Task, TaskStore
+from tests.integration.conftest import Infra
+
+T0 = datetime(2024, 3, 4, 8, 0, tzinfo=VN_TZ)
+
+
+def task(dossier_id: str, *offsets_h: float) -> Task:
+    kinds = ("started", "thu_ly", "completed")[-len(offsets_h) :]
+    plan = tuple((kind, T0 + timedelta(hours=h)) for kind, h in zip(kinds, offsets_h, strict=True))
+    return Task(
+        event_id=str(uuid.uuid4()),
+        dossier_id=dossier_id,
+        message=b"{}",
+        received_at=T0,
+        deadline=T0 + timedelta(days=3),
+        plan=plan,
+    )
+
+
+Stores = tuple[TaskStore, Inbox, OutboxStore, Any]
+
+
+@pytest.fixture(params=["memory", "postgres"])
+async def stores(request: pytest.FixtureRequest, infra: Infra) -> AsyncIterator[Stores]:
+    if request.param == "memory":
+        yield MemoryTaskStore(), MemoryInbox(), MemoryOutbox(owner="hotich"), None
+        return
+    name = f"it_{uuid.uuid4().hex[:10]}"
+    await db.ensure_database(infra.admin_url, name)
+    url = infra.admin_url.rsplit("/", 1)[0] + f"/{name}"
+    pool = await db.create_pool(url, max_size=2)
+    try:
+        await db.apply_schema(pool, "hotich")
+        conn = await asyncpg.connect(url)
+        try:
+            async with conn.transaction():
+                yield PgTaskStore("hotich"), PgInbox("hotich"), PgOutbox("hotich"), conn
+        finally:
+            await conn.close()
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+def store(stores: Stores) -> tuple[TaskStore, Any]:
+    return stores[0], stores[3]
+
+
+@pytest.fixture
+def inbox(stores: Stores) -> tuple[Inbox, Any]:
+    return stores[1], stores[3]
+
+
+@pytest.fixture
+def outbox(stores: Stores) -> tuple[OutboxStore, Any]:
+    return stores[2], stores[3]
+
+
+async def test_a_task_added_twice_is_one_task_and_comes_due_at_its_next_milestone(
+    store: tuple[TaskStore, Any],
+) -> None:
+    s, conn = store
+    a = task("D-A", 1, 2, 3)
+    await s.add(conn, [a])
+    await s.add(conn, [a])  # the handoff delivered again
+    assert not await s.any_due(conn, T0 + timedelta(minutes=59))
+    assert await s.any_due(conn, T0 + timedelta(hours=1))
+    due = await s.due(conn, T0 + timedelta(hours=10), 10)
+    assert [t.dossier_id for t in due] == ["D-A"]
+    assert due[0].plan == a.plan
+    assert due[0].next_idx == 0
+
+
+async def test_due_is_oldest_first_and_at_most_the_limit(store: tuple[TaskStore, Any]) -> None:
+    s, conn = store
+    await s.add(conn, [task("D-LATE", 5, 6), task("D-EARLY", 1, 2), task("D-MID", 3, 4)])
+    assert [t.dossier_id for t in await s.due(conn, T0 + timedelta(hours=4), 10)] == ["D-EARLY", "D-MID"]
+    assert [t.dossier_id for t in await s.due(conn, T0 + timedelta(hours=9), 2)] == ["D-EARLY", "D-MID"]
+
+
+async def test_advance_moves_to_the_next_milestone_and_removes_finished_work(store: tuple[TaskStore, Any]) -> None:
+    s, conn = store
+    await s.add(conn, [task("D-A", 1, 2, 3), task("D-B", 1, 2)])
+    a, b = await s.due(conn, T0 + timedelta(hours=1), 10)
+    await s.advance(conn, moved=[(a.id, 2)], done=[b.id])
+    assert not await s.any_due(conn, T0 + timedelta(hours=2, minutes=59))
+    (moved,) = await s.due(conn, T0 + timedelta(hours=3), 10)
+    assert (moved.dossier_id, moved.next_idx, moved.next_at) == ("D-A", 2, T0 + timedelta(hours=3))
+    await s.drop(conn, moved.id)
+    assert await s.due(conn, T0 + timedelta(days=9), 10) == []
+
+
+# -- the inbox ------------------------------------------------------------------------------
+
+
+async def test_an_id_admitted_once_is_never_fresh_again_and_twice_in_one_batch_is_fresh_once(
+    inbox: tuple[Inbox, Any],
+) -> None:
+    box, conn = inbox
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    assert await box.admit(conn, [Entry(a, "D-A", "handoff.sent"), Entry(a, "D-A", "handoff.sent")]) == {a}
+    assert await box.admit(conn, [Entry(a, "D-A", "handoff.sent"), Entry(b, "D-B", "handoff.sent")]) == {b}
+    assert await box.admit(conn, []) == set()
+    assert await box.holds(conn, [a, b, str(uuid.uuid4())]) == {a, b}
+
+
+# -- the outbox -----------------------------------------------------------------------------
+
+
+def record(dossier_id: str, topic: str = "lt.work.cutru", event_id: uuid.UUID | None = None) -> Record:
+    return (event_id or uuid.uuid4(), dossier_id, topic, dossier_id.encode(), f"{dossier_id}@{topic}".encode())
+
+
+async def test_a_message_is_kept_once_and_claimed_in_queue_order_until_marked_sent(
+    outbox: tuple[OutboxStore, Any],
+) -> None:
+    box, conn = outbox
+    a, b, c = record("D-A"), record("D-B"), record("D-C")
+    await box.queue(conn, [a, b])
+    await box.queue(conn, [a, c])  # a queued again: kept once, pending once
+    assert await box.backlog(conn) == 3
+    first = await box.claim(conn, T0, 2)
+    assert [p.value for p in first] == [a[4], b[4]]
+    assert (first[0].topic, first[0].key) == ("lt.work.cutru", b"D-A")
+    await box.mark_sent(conn, [p.seq for p in first])
+    assert [p.value for p in await box.claim(conn, T0, 10)] == [c[4]]
+    assert await box.backlog(conn) == 1
+    assert await box.holds(conn, [a[0], c[0], uuid.uuid4()]) == {a[0], c[0]}
+
+
+async def test_a_released_message_is_pending_once_per_release_time_and_a_dropped_one_never(
+    outbox: tuple[OutboxStore, Any],
+) -> None:
+    box, conn = outbox
+    twice, dropped = record("D-TWICE"), record("D-DROPPED")
+    await box.queue_released(conn, [(twice, (T0 + timedelta(hours=1), T0 + timedelta(hours=3))), (dropped, ())])
+    assert await box.claim(conn, T0, 10) == []
+    assert [p.value for p in await box.claim(conn, T0 + timedelta(hours=2), 10)] == [twice[4]]
+    assert len(await box.claim(conn, T0 + timedelta(hours=3), 10)) == 2
+    assert await box.holds(conn, [dropped[0]]) == {dropped[0]}  # kept for redrive
+
+
+async def test_requeue_selects_by_message_by_dossier_and_by_publication_time_and_skips_what_waits(
+    outbox: tuple[OutboxStore, Any],
+) -> None:
+    box, conn = outbox
+    event = uuid.uuid4()
+    work = record("D-A", "lt.work.cutru", event)
+    lifecycle = record("D-A", "lt.dossier-events", event)
+    other = record("D-B", "lt.work.bhxh")
+    await box.queue(conn, [work, lifecycle, other])
+    await box.mark_sent(conn, [p.seq for p in await box.claim(conn, T0, 10)])
+
+    assert await box.requeue_messages(conn, [(event, "lt.work.cutru")]) == 1
+    assert await box.requeue_messages(conn, [(event, None)]) == 1  # the work copy already waits
+    assert await box.requeue_dossier(conn, "D-A", ["lt.work.cutru"]) == 0
+    assert await box.requeue_dossier(conn, "D-B", ["lt.work.cutru", "lt.work.bhxh"]) == 1
+    assert sorted(p.value for p in await box.claim(conn, T0, 10)) == sorted([work[4], lifecycle[4], other[4]])
+
+    await box.mark_sent(conn, [p.seq for p in await box.claim(conn, T0, 10)])
+    assert await box.requeue_sent_since(conn, ["lt.work.cutru", "lt.work.bhxh"], time.time() + 3600) == 0
+    assert await box.requeue_sent_since(conn, ["lt.work.cutru", "lt.work.bhxh"], time.time() - 3600) == 2
+    assert await box.requeue_messages(conn, [(uuid.uuid4(), None)]) == 0

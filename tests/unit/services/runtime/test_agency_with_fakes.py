@@ -1,0 +1,194 @@
+"""One agency's receive path, work loop, relay and admin commands, on the platform's memory stores
+and a fake pool (no broker, no database): a handoff delivered three times is worked once,
+malformed bytes go to the dead-letter topic with the reason, a step whose handler fails is
+dead-lettered while the rest of its batch goes on, the relay publishes in queue order, and a
+republish queues the dossier's handoffs again and answers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from contracts import topics
+from contracts.chains import load_chains
+from contracts.clock import VN_TZ, SimClock
+from contracts.commands import COMMAND_HEADER, Republish, parse_done
+from contracts.envelope import new_event, parse_event
+from contracts.event_types import HANDOFF_RECEIVED, HANDOFF_SENT, STEP_COMPLETED, STEP_STARTED, STEP_STATE
+from runtime.agency import AgencyWorker
+from runtime.inbox import MemoryInbox
+from runtime.outbox import MemoryOutbox
+from runtime.relay import OutboxRelay
+from runtime.taskstore import MemoryTaskStore
+from runtime.work import Completed, Handler, Outcome, StepContext, WorkItem
+from tests.unit.services.runtime.fakes import FakeConsumer, FakePool
+
+T0 = datetime(2024, 3, 4, 9, 0, tzinfo=VN_TZ)
+WORK = topics.work("hotich")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.real = 0.0
+
+    def __call__(self) -> float:
+        return self.real
+
+
+class Publisher:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes | None, bytes]] = []
+
+    async def publish_many(self, messages: list[tuple[str, bytes | None, bytes]]) -> None:
+        self.sent += messages
+
+
+async def register_birth(_conn: Any, item: WorkItem, _ctx: StepContext) -> Outcome:
+    if item.dossier_id == "D-BAD":
+        raise ValueError("the civil-status register refused the row")
+    return Completed({"personal_id": "042024000017"})
+
+
+def build(handlers: Mapping[str, Handler] | None = None) -> tuple[AgencyWorker, Clock, Publisher]:
+    real = Clock()
+    clock = SimClock(epoch=T0, anchor=0.0, speed=1.0, max_lag_s=1e9, real_time=real)
+    inbox, out, tasks = MemoryInbox(), MemoryOutbox(owner="hotich"), MemoryTaskStore()
+    pool = FakePool(inbox, out, tasks)
+    publisher = Publisher()
+    worker = AgencyWorker(
+        agency="hotich",
+        handlers=handlers or {"register_birth": register_birth},
+        pool=pool,
+        relay=OutboxRelay(pool, out, publisher, clock=clock),
+        bootstrap="127.0.0.1:1",
+        prefix="lt",
+        clock=clock,
+        chains=load_chains(),
+        task_store=tasks,
+        inbox=inbox,
+    )
+    return worker, real, publisher
+
+
+def handoff(dossier_id: str) -> bytes:
+    return new_event(
+        HANDOFF_SENT,
+        "motcua",
+        T0,
+        dossier_id=dossier_id,
+        chain="birth",
+        payload={
+            "to": "hotich",
+            "to_step": "register_birth",
+            "dossier": {"procedures": []},
+            "results": {},
+            "next": [{"agency": "cutru", "step": "register_residence"}, {"agency": "bhxh", "step": "issue_bhyt"}],
+        },
+    ).to_json()
+
+
+def queued(worker: AgencyWorker) -> list[tuple[str, str, str | None]]:
+    """(topic, event type, dossier) of every message the agency's outbox keeps, in order."""
+    out: MemoryOutbox = worker.outbox  # type: ignore[assignment]
+    rows = []
+    for _, _, topic, _, value in out.kept:
+        if topic == topics.dead_letter("lt") or topic == topics.admin_replies("lt"):
+            rows.append((topic, "", None))
+        else:
+            e = parse_event(value)
+            rows.append((topic, e.type, e.dossier_id))
+    return rows
+
+
+def deliver(worker: AgencyWorker, *values: bytes) -> None:
+    source = FakeConsumer()
+    for v in values:
+        source.append(WORK, 0, v)
+    records = asyncio.run(source.getmany())[next(iter(source.log))]
+    asyncio.run(worker.process(records))
+
+
+def test_a_handoff_delivered_three_times_is_received_and_worked_once() -> None:
+    worker, real, _ = build()
+    first = handoff("D-1")
+    deliver(worker, first, first)
+    deliver(worker, first)
+    assert (worker.processed, worker.duplicates) == (1, 2)
+    assert queued(worker) == [(topics.dossier_events(), HANDOFF_RECEIVED, "D-1")]
+    assert len(worker.task_store.tasks) == 1  # type: ignore[attr-defined]
+
+    real.real = timedelta(days=5).total_seconds()
+    asyncio.run(worker.tasks.advance_due(worker.clock.now()))
+    types = [(t, kind) for t, kind, _ in queued(worker)]
+    lifecycle = topics.dossier_events()
+    assert types[1:4] == [(lifecycle, STEP_STARTED), (lifecycle, STEP_STATE), (lifecycle, STEP_COMPLETED)]
+    assert (topics.work("cutru"), HANDOFF_SENT) in types
+    assert (topics.work("bhxh"), HANDOFF_SENT) in types
+    assert worker.task_store.tasks == {}  # type: ignore[attr-defined]
+
+
+def test_malformed_bytes_go_to_the_dead_letter_topic_with_the_reason_and_the_rest_is_applied() -> None:
+    worker, _, _ = build()
+    deliver(worker, b"{not json", handoff("D-2"))
+    assert worker.processed == 1
+    assert worker.dead_lettered == 1
+    out: MemoryOutbox = worker.outbox  # type: ignore[assignment]
+    (letter,) = [json.loads(v) for _, _, t, _, v in out.kept if t == topics.dead_letter()]
+    assert letter["agency"] == "hotich"
+    assert letter["offset"] == 0
+    assert letter["value"] == "{not json"
+    assert letter["reason"]
+
+
+def test_a_step_whose_handler_fails_is_dead_lettered_and_the_others_of_its_batch_complete() -> None:
+    worker, real, _ = build()
+    deliver(worker, handoff("D-OK"), handoff("D-BAD"))
+    real.real = timedelta(days=5).total_seconds()
+    asyncio.run(worker.tasks.advance_due(worker.clock.now()))
+    done = {d for _, kind, d in queued(worker) if kind == STEP_COMPLETED}
+    assert done == {"D-OK"}
+    assert worker.tasks.dead_lettered == 1
+    out: MemoryOutbox = worker.outbox  # type: ignore[assignment]
+    (letter,) = [json.loads(v) for _, _, t, _, v in out.kept if t == topics.dead_letter()]
+    assert letter["reason"] == "step failed: ValueError: the civil-status register refused the row"
+    assert worker.task_store.tasks == {}  # type: ignore[attr-defined]
+
+
+def test_the_relay_publishes_in_queue_order_and_a_republish_queues_the_dossiers_handoffs_again() -> None:
+    worker, real, publisher = build()
+    deliver(worker, handoff("D-3"))
+    real.real = timedelta(days=5).total_seconds()
+    asyncio.run(worker.tasks.advance_due(worker.clock.now()))
+    while asyncio.run(worker.relay.publish_once()):
+        pass
+    assert [(t, parse_event(v).type) for t, _, v in publisher.sent] == [(t, k) for t, k, _ in queued(worker)]
+    assert asyncio.run(worker.relay.backlog()) == 0
+
+    command = Republish(agency="hotich", dossier_id="D-3")
+    source = FakeConsumer()
+    source.append(WORK, 0, command.to_json(), ((COMMAND_HEADER, b"republish"),))
+    asyncio.run(worker.obey(asyncio.run(source.getmany())[next(iter(source.log))]))
+    published = len(publisher.sent)
+    while asyncio.run(worker.relay.publish_once()):
+        pass
+    again = publisher.sent[published:]
+    assert sorted(t for t, _, _ in again[:-1]) == [topics.work("bhxh"), topics.work("cutru")]
+    answer = again[-1]
+    assert answer[0] == topics.admin_replies()
+    assert parse_done(answer[2]).queued == 2
+
+
+def test_a_bad_admin_command_is_dead_lettered_and_one_for_another_agency_too() -> None:
+    worker, _, _ = build()
+    source = FakeConsumer()
+    source.append(WORK, 0, b'{"command": "republish"}', ((COMMAND_HEADER, b"republish"),))
+    source.append(WORK, 0, Republish(agency="cutru", dossier_id="D-9").to_json(), ((COMMAND_HEADER, b"r"),))
+    asyncio.run(worker.obey(asyncio.run(source.getmany())[next(iter(source.log))]))
+    out: MemoryOutbox = worker.outbox  # type: ignore[assignment]
+    reasons = [json.loads(v)["reason"] for _, _, t, _, v in out.kept if t == topics.dead_letter()]
+    assert len(reasons) == 2
+    assert reasons[0].startswith("admin command:")
+    assert reasons[1] == "admin command for cutru, not hotich"
