@@ -24,7 +24,7 @@ from runtime.settings import Settings
 from runtime.simulation import Evidence, StepChange
 from simulation.faults import truth
 from simulation.faults.catalogue import FAULTS_DIR, Fault, load_scenario
-from simulation.faults.inject import Hit, Injector, Period
+from simulation.faults.inject import Hit, Injector, Period, commune_of
 from simulation.sabotage import handoff_rows
 
 
@@ -84,7 +84,8 @@ class FaultInjection:
         return out
 
     def step(self, agency: str, step: Step, handoff: Event, received: datetime) -> StepChange | None:
-        faults = self.injector.step(agency, step.states, f"{handoff.dossier_id}/{agency}/{step.name}", received)
+        key = f"{handoff.dossier_id}/{agency}/{step.name}"
+        faults = self.injector.step(agency, step.states, key, received, commune_of(handoff))
         if faults is None:
             return None
         where = f"step:{agency}/{step.name}"

@@ -52,7 +52,9 @@ def _run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     if speed <= 0:
         raise ValueError("--speed must be positive")
     epoch = datetime.combine(profile.start, datetime.min.time(), VN_TZ)
-    faults = {"faults": args.faults, "fault_start": epoch.isoformat(), "fault_days": float(profile.days)}
+    # A scenario file of the user's own is passed on as an absolute path: the services start elsewhere.
+    scenario = str(Path(args.faults).resolve()) if args.faults.endswith((".yaml", ".yml")) else args.faults
+    faults = {"faults": scenario, "fault_start": epoch.isoformat(), "fault_days": float(profile.days)}
     injector = faults_of(settings.replace(sim_speed=speed, **faults))  # a bad scenario fails here, early
     # The broker and PostgreSQL first: a cold start of either (a Kafka cluster, a new database)
     # takes longer than any lead, and a clock started before them left the monitor a day of sim
@@ -221,6 +223,7 @@ def register(sub: Any) -> None:
         "--faults",
         default="none",
         metavar="SCENARIO",
-        help="inject a fault scenario (scenarios/faults/scenarios/: report-faults, none, ...)",
+        help="inject a fault scenario: a name from scenarios/faults/scenarios/ (report-faults, none, "
+        "two-communes-signing, ...) or the path of a scenario file of your own (PATH.yaml)",
     )
     run.set_defaults(func=cmd_run)

@@ -1,16 +1,23 @@
-"""The fault catalogue and fault scenarios as data (scenarios/faults/): parsed and checked here;
-a scenario names the faults to inject in a run. Injection itself happens through the platform's
-simulation port (simulation/port.py) and the run's process controller; this module only says
-what each fault is. An unknown key, a bad value or an inline fault in a scenario is refused
-naming the file and the key."""
+"""The fault catalogue and fault scenarios as data (scenarios/faults/): parsed and checked here.
+
+A scenario names catalogue faults (`faults: all` less `except`, or a list), may `override` a
+named fault's rate, window or target, and may `define` faults of its own, in the catalogue's
+form: composing a new mix never edits the shared catalogue. A target is an agency, a link or a
+process, optionally narrowed to some communes (`communes: [...]`) or a seeded share of them
+(`commune_share`). A window opens at a share of the period (`at`) or on a date (`from`) and lasts
+calendar days (`days`), working days on the Vietnamese calendar (`working_days`) or up to a date
+(`to`, included). Injection itself happens through the platform's simulation port
+(simulation/port.py) and the run's process controller; this module only says what each fault is.
+An unknown key or a bad value is refused naming the file and the key."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 import scenarios
 from contracts.config import ConfigError, Strict, read_yaml, validated
@@ -45,6 +52,20 @@ EFFECTS: dict[str, tuple[str, ...]] = {
     "drop_connections": (),
 }
 PROCESS_EFFECTS = frozenset({"kill", "drop_connections"})
+AGENCY_WIDE_EFFECTS = frozenset({"outage", "payment_failed"})
+"""Effects on a whole agency at once, with no dossier to place in a commune."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """When a window fault is in force (see the module docstring); placed in sim time by
+    simulation/faults/inject.py, which knows the run's period and calendar."""
+
+    at: float | None = None
+    start: date | None = None
+    days: float | None = None
+    working_days: int | None = None
+    to: date | None = None
 
 
 @dataclass(frozen=True)
@@ -53,10 +74,15 @@ class Fault:
     cites: str
     """The docs/domain.md line the fault models."""
     target: dict[str, str]
+    """Exactly one of agency, link or process."""
     effect: str
     params: dict[str, Any] = field(default_factory=dict)
     rate: float | None = None
-    window: dict[str, float] | None = None
+    window: Window | None = None
+    communes: frozenset[str] | None = None
+    """Only dossiers submitted in these communes (the area's `commune`)."""
+    commune_share: float | None = None
+    """Only dossiers of a seeded share of the communes."""
 
     @property
     def link(self) -> tuple[str, str] | None:
@@ -67,16 +93,43 @@ class Fault:
 
 
 class WindowFile(Strict):
-    at: float = Field(ge=0, le=1)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    at: float | None = Field(None, ge=0, le=1)
     """When the window opens, as a share of the period."""
-    days: float = Field(0.0, ge=0)
+    from_: date | None = Field(None, alias="from")
+    """Or the day it opens (at 00:00)."""
+    days: float | None = Field(None, ge=0)
+    working_days: int | None = Field(None, ge=1)
+    to: date | None = None
+    """The last day in force (included); only with `from`."""
+
+    @model_validator(mode="after")
+    def _one_way(self) -> WindowFile:
+        if (self.at is None) == (self.from_ is None):
+            raise ValueError("a window opens at a share of the period (`at`) or on a date (`from`), one of them")
+        lengths = [k for k in ("days", "working_days", "to") if getattr(self, k) is not None]
+        if len(lengths) > 1:
+            raise ValueError(f"a window lasts `days`, `working_days` or until `to`, one of them (got {lengths})")
+        if self.to is not None and (self.from_ is None or self.to < self.from_):
+            raise ValueError("`to` needs `from`, and is not before it")
+        return self
+
+
+class TargetFile(Strict):
+    agency: str | None = None
+    link: str | None = None
+    """`from->to` between known agencies."""
+    process: str | None = None
+    communes: list[str] | None = Field(None, min_length=1)
+    commune_share: float | None = Field(None, gt=0, le=1)
 
 
 class FaultFile(Strict):
     """One fault as the catalogue writes it (what each effect takes is checked below)."""
 
     cites: str = Field(min_length=1)
-    target: dict[str, str]
+    target: TargetFile
     effect: dict[str, Any]
     rate: float | None = Field(None, gt=0, le=1)
     window: WindowFile | None = None
@@ -86,14 +139,25 @@ class CatalogueFile(Strict):
     faults: dict[str, FaultFile]
 
 
+class OverrideFile(Strict):
+    """What a scenario may change of a catalogue fault; a rate replaces a window and back."""
+
+    rate: float | None = Field(None, gt=0, le=1)
+    window: WindowFile | None = None
+    target: TargetFile | None = None
+
+
 class ScenarioFile(Strict):
-    """A fault scenario: `faults: all` (less those under `except`), or a list of catalogue names."""
+    """A fault scenario: catalogue faults by name (`all` less `except`, or a list), overrides of
+    their rate, window or target, and faults of its own (`define`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     name: str | None = None
-    faults: Literal["all"] | list[str]
+    faults: Literal["all"] | list[str] = Field(default_factory=list)
     except_: list[str] = Field(default_factory=list, alias="except")
+    override: dict[str, OverrideFile] = Field(default_factory=dict)
+    define: dict[str, FaultFile] = Field(default_factory=dict)
 
     @field_validator("faults", mode="before")
     @classmethod
@@ -101,7 +165,7 @@ class ScenarioFile(Strict):
         if value == "all" or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             return value
         raise ValueError(
-            "a list of fault names from the catalogue, or `all`; a fault is defined in catalogue.yaml, not inline"
+            "a list of fault names from the catalogue, or `all`; a scenario's own faults go under `define`"
         )
 
 
@@ -110,10 +174,13 @@ def _parse_fault(name: str, model: FaultFile) -> Fault:
     cites = model.cites.strip()
     if not cites:
         raise ValueError("cites: every fault names the docs/domain.md line it models")
-    target = dict(model.target)
-    if len(target) != 1 or next(iter(target)) not in ("agency", "link", "process"):
+    where = model.target
+    target = {k: v for k, v in (("agency", where.agency), ("link", where.link), ("process", where.process)) if v}
+    if len(target) != 1:
         raise ValueError("target: exactly one of agency, link (from->to) or process")
     kind, value = next(iter(target.items()))
+    if where.communes is not None and where.commune_share is not None:
+        raise ValueError("target: communes or commune_share, not both")
     if kind == "agency" and value not in AGENCIES:
         raise ValueError(f"target: unknown agency {value!r}")
     if kind == "link":
@@ -140,10 +207,13 @@ def _parse_fault(name: str, model: FaultFile) -> Fault:
             lo, hi = (float(v) for v in effect[key])
             if not 0 <= lo <= hi:
                 raise ValueError(f"effect {key}: [min, max] with 0 ≤ min ≤ max")
+    narrowed = where.communes is not None or where.commune_share is not None
+    if narrowed and (kind == "process" or kind_of_effect in AGENCY_WIDE_EFFECTS):
+        raise ValueError(f"target: communes narrow the dossiers a fault hits; {kind_of_effect} on a {kind} has none")
     rate = model.rate
     if (rate is None) == (model.window is None):
         raise ValueError("give a rate or a window, not both")
-    parsed_window = raw["window"]
+    w = model.window
     return Fault(
         name=name,
         cites=cites,
@@ -151,17 +221,23 @@ def _parse_fault(name: str, model: FaultFile) -> Fault:
         effect=kind_of_effect,
         params=effect,
         rate=rate,
-        window=parsed_window,
+        window=None if w is None else Window(w.at, w.from_, w.days, w.working_days, w.to),
+        communes=frozenset(where.communes) if where.communes is not None else None,
+        commune_share=where.commune_share,
     )
 
 
 def parse_catalogue(doc: Any, source: str | Path = "fault catalogue") -> dict[str, Fault]:
+    return _parse_all(validated(CatalogueFile, doc, source).faults, source, "faults")
+
+
+def _parse_all(models: dict[str, FaultFile], source: str | Path, section: str) -> dict[str, Fault]:
     faults = {}
-    for name, model in validated(CatalogueFile, doc, source).faults.items():
+    for name, model in models.items():
         try:
             faults[name] = _parse_fault(name, model)
         except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{source}: faults.{name}: {exc}") from None
+            raise ConfigError(f"{source}: {section}.{name}: {exc}") from None
     return faults
 
 
@@ -175,22 +251,42 @@ def available_scenarios(directory: Path = FAULTS_DIR) -> list[str]:
 
 
 def load_scenario(name: str, directory: Path = FAULTS_DIR) -> list[Fault]:
-    """The faults a scenario injects: `faults: all` (less those under `except`), or a list of
-    catalogue names."""
-    path = directory / "scenarios" / f"{name}.yaml"
+    """The faults a scenario injects (see `ScenarioFile`); `name` is a scenario of
+    scenarios/faults/scenarios/ or the path of a scenario file of the user's own."""
+    path = Path(name) if name.endswith((".yaml", ".yml")) else directory / "scenarios" / f"{name}.yaml"
     if not path.exists():
         raise ValueError(f"no fault scenario {name!r}; available: {', '.join(available_scenarios(directory))}")
-    catalogue = load_catalogue(directory)
+    catalogue_path = directory / "catalogue.yaml"
+    models = validated(CatalogueFile, read_yaml(catalogue_path), catalogue_path).faults
+    catalogue = _parse_all(models, catalogue_path, "faults")
     scenario = validated(ScenarioFile, read_yaml(path), path)
-    known = f"(see {directory / 'catalogue.yaml'})"
+    known = f"(see {catalogue_path})"
     if scenario.faults == "all":
         unknown = [n for n in scenario.except_ if n not in catalogue]
         if unknown:
             raise ConfigError(f"{path}: except: unknown faults {unknown} {known}")
-        return [f for n, f in catalogue.items() if n not in scenario.except_]
-    if scenario.except_:
-        raise ConfigError(f"{path}: except: only with `faults: all`")
-    unknown = [n for n in scenario.faults if n not in catalogue]
-    if unknown:
-        raise ConfigError(f"{path}: faults: unknown faults {unknown} {known}")
-    return [catalogue[n] for n in scenario.faults]
+        chosen = [n for n in catalogue if n not in scenario.except_]
+    else:
+        if scenario.except_:
+            raise ConfigError(f"{path}: except: only with `faults: all`")
+        unknown = [n for n in scenario.faults if n not in catalogue]
+        if unknown:
+            raise ConfigError(f"{path}: faults: unknown faults {unknown} {known}")
+        chosen = list(scenario.faults)
+    not_chosen = [n for n in scenario.override if n not in chosen]
+    if not_chosen:
+        raise ConfigError(f"{path}: override: {not_chosen} are not among the scenario's faults")
+    clash = [n for n in scenario.define if n in catalogue]
+    if clash:
+        raise ConfigError(f"{path}: define: {clash} already name catalogue faults; use override to change one")
+    changed = {}
+    for n, o in scenario.override.items():
+        given = o.model_dump(exclude_none=True, by_alias=True)
+        base = models[n].model_dump(exclude_none=True, by_alias=True)
+        if "rate" in given or "window" in given:
+            base.pop("rate", None)
+            base.pop("window", None)
+        changed[n] = validated(FaultFile, {**base, **given}, f"{path}: override.{n}")
+    faults = {**catalogue, **_parse_all(changed, path, "override")}
+    own = _parse_all(scenario.define, path, "define")
+    return [faults[n] for n in chosen] + list(own.values())

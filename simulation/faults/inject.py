@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
+from contracts.calendar import WorkingCalendar
+from contracts.clock import VN_TZ
+from contracts.envelope import Event
 from runtime.schedule import Hold
 from simulation.faults.catalogue import Fault
 
@@ -27,17 +30,56 @@ it; well inside the lag the monitor allows for (streams/app.py), so it must rais
 OFFICE_HOURS_PER_DAY = 9.5
 
 
+CALENDAR = WorkingCalendar()
+
+
 @dataclass(frozen=True)
 class Period:
-    """The run's period in sim time: window faults are placed by shares of it."""
+    """The run's period in sim time: window faults are placed in it (simulation/faults/catalogue.py
+    says how a window is written)."""
 
     start: datetime
     days: float
 
     def window(self, f: Fault) -> tuple[datetime, datetime]:
-        assert f.window is not None
-        opens = self.start + timedelta(days=self.days * f.window["at"])
-        return opens, opens + timedelta(days=f.window.get("days", 0.0))
+        w = f.window
+        assert w is not None
+        if w.start is not None:
+            opens = datetime.combine(w.start, time(0, 0), VN_TZ)
+        else:
+            opens = self.start + timedelta(days=self.days * (w.at or 0.0))
+        if w.to is not None:
+            return opens, datetime.combine(w.to + timedelta(days=1), time(0, 0), VN_TZ)
+        if w.working_days is not None:
+            # The opening day counts if it is a working day; the window ends with the N-th one.
+            day = opens.astimezone(VN_TZ).date()
+            last = day if CALENDAR.is_working_day(day) else CALENDAR.next_working_day(day)
+            for _ in range(w.working_days - 1):
+                last = CALENDAR.next_working_day(last)
+            return opens, datetime.combine(last + timedelta(days=1), time(0, 0), VN_TZ)
+        return opens, opens + timedelta(days=w.days or 0.0)
+
+
+def commune_of(handoff: Event) -> str | None:
+    """The commune a handoff's dossier was submitted in (the portal puts the area in the dossier
+    every agency passes on); None for a dossier without one (an external portal's)."""
+    dossier = handoff.payload.get("dossier")
+    area = dossier.get("area") if isinstance(dossier, dict) else None
+    commune = area.get("commune") if isinstance(area, dict) else None
+    return commune if isinstance(commune, str) else None
+
+
+def in_communes(f: Fault, commune: str | None) -> bool:
+    """Whether a dossier of `commune` is among those fault `f` may hit (all, without a commune
+    narrowing; a dossier whose commune is unknown is outside a narrowed fault)."""
+    if f.communes is None and f.commune_share is None:
+        return True
+    if commune is None:
+        return False
+    if f.communes is not None:
+        return commune in f.communes
+    assert f.commune_share is not None
+    return random.Random(f"{f.name}/commune/{commune}").random() < f.commune_share
 
 
 @dataclass(frozen=True)
@@ -120,11 +162,13 @@ class Injector:
                 return f
         return None
 
-    def handoff(self, sender: str, receiver: str, key: str, now: datetime) -> HandoffPlan | None:
+    def handoff(
+        self, sender: str, receiver: str, key: str, now: datetime, commune: str | None = None
+    ) -> HandoffPlan | None:
         """The faults on link sender→receiver that hit the handoff named `key` (a dossier and its
-        link); None when none does."""
+        link) of a dossier from `commune`; None when none does."""
         candidates = self._by_link.get((sender, receiver), ()) + self._by_link.get(("*", receiver), ())
-        hit = [f for f in candidates if self.hits(f, key, now)]
+        hit = [f for f in candidates if in_communes(f, commune) and self.hits(f, key, now)]
         if not hit:
             return None
         link = f"link:{sender}->{receiver}"
@@ -174,8 +218,11 @@ class Injector:
             work = (at, *work[1:])
         return HandoffPlan(at, tuple(errors), work, lifecycle, tuple(hits))
 
-    def step(self, agency: str, states: tuple[str, ...], key: str, received_at: datetime) -> StepPlan | None:
-        """The faults on `agency`'s office work that hit this step; None when none does."""
+    def step(
+        self, agency: str, states: tuple[str, ...], key: str, received_at: datetime, commune: str | None = None
+    ) -> StepPlan | None:
+        """The faults on `agency`'s office work that hit this step of a dossier from `commune`;
+        None when none does."""
         extra = 0.0
         hold: Hold | None = None
         hit: list[Fault] = []
@@ -184,13 +231,14 @@ class Injector:
                 continue
             if f.effect == "stall" and f.params["state"] not in states:
                 continue
-            if f.window is not None:
+            if not in_communes(f, commune):
+                continue
+            if f.window is not None and f.effect == "stall":
                 # A window stall holds whatever reaches the state while the window is open; the
                 # runtime checks that against the planned time of the state.
-                if f.effect == "stall":
-                    opens, ends = self.period.window(f)
-                    hold = Hold(f.params["state"], opens=opens, until=ends)
-                    hit.append(f)
+                opens, ends = self.period.window(f)
+                hold = Hold(f.params["state"], opens=opens, until=ends)
+                hit.append(f)
                 continue
             if not self.hits(f, key, received_at):
                 continue

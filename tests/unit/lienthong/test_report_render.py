@@ -64,7 +64,7 @@ def test_xlsx_has_a_sheet_per_flow_with_vietnamese_headings_and_charts(rows, tmp
     # The formulas under the table, and on the all-flows sheet why a rate is left out.
     notes = [r[0] for r in ws.iter_rows(min_row=4, values_only=True) if r[0] and str(r[0]).startswith("Tỷ lệ")]
     assert any("đúng hạn ÷ (tiếp nhận + kỳ trước chuyển sang)" in n for n in notes)
-    everything = [r for r in wb["Tổng hợp"].iter_rows(min_row=4, values_only=True) if r[0] == "Tổng cộng"][0]
+    everything = next(r for r in wb["Tổng hợp"].iter_rows(min_row=4, values_only=True) if r[0] == "Tổng cộng")
     assert everything[headings.index("Tỷ lệ thanh toán trực tuyến (cách tính hiện hành)")] is None
     assert any("Không tính" in str(r[0]) for r in wb["Tổng hợp"].iter_rows(min_row=4, values_only=True))
 

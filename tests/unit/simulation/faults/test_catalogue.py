@@ -102,7 +102,7 @@ def test_broken_faults_say_what_is_wrong(patch: dict[str, Any], message: str) ->
         (
             "faults:\n  - {name: slow, effect: {kind: slow}}\n",
             r"faults: Value error, a list of fault names from the catalogue, or `all`; "
-            r"a fault is defined in catalogue.yaml, not inline",
+            r"a scenario's own faults go under `define`",
         ),
         ("faults: all\nexcept: [meteor]\n", r"except: unknown faults \['meteor'\]"),
         ("faults: [meteor]\n", r"faults: unknown faults \['meteor'\]"),

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from contracts.clock import VN_TZ
-from simulation.faults.catalogue import Fault
+from simulation.faults.catalogue import Fault, Window
 from simulation.faults.inject import DUPLICATE_AFTER, REJECT_RETRY, TRANSFER_RETRY, Injector, Period
 
 START = datetime(2024, 1, 1, tzinfo=VN_TZ)
@@ -15,7 +15,7 @@ T = START + timedelta(days=1, hours=9)
 
 
 def fault(name: str, target: dict[str, str], effect: str, rate: float | None = 1.0, window=None, **params) -> Fault:  # type: ignore[no-untyped-def]
-    return Fault(name, "cited", target, effect, params, None if window else rate, window)
+    return Fault(name, "cited", target, effect, params, None if window else rate, Window(**window) if window else None)
 
 
 def ids(n: int) -> list[str]:
