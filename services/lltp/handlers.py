@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
-from services.lltp.domain import Refusal, decide_certificate
+from services.lltp.domain import Refusal, decide_certificate, issuer_on
 
 
 async def issue_certificate(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
@@ -15,7 +15,9 @@ async def issue_certificate(conn: Any, item: WorkItem, ctx: StepContext) -> Outc
     )
     if existing:  # the same request again: it already has its one certificate
         return Completed(dict(existing))
-    decision = decide_certificate(item.dossier, ctx.params.get("lltp_issuer", "so_tu_phap"))
+    # The issuer on the day the certificate is issued: provincial police took over from March 2025
+    # in some provinces, in the middle of a reporting period.
+    decision = decide_certificate(item.dossier, issuer_on(ctx.params.get("lltp_issuer", "so_tu_phap"), ctx.now.date()))
     if isinstance(decision, Refusal):
         await conn.execute(
             "INSERT INTO lltp.refusals (dossier_id, code, reason, refused_at) VALUES ($1, $2, $3, $4) "

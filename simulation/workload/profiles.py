@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 import scenarios
 from contracts.chains import CHAIN_NAMES
 from contracts.config import ConfigError, Strict, read_yaml, validated
 from contracts.dossiers import BENEFICIARY_TYPES
 from contracts.identity import PROVINCE_CODES
-from services.lltp.domain import ISSUERS
+from services.lltp.domain import parse_issuers
 
 SCENARIOS_DIR = scenarios.DIR
 PROFILES_DIR = SCENARIOS_DIR / "profiles"
@@ -74,6 +74,8 @@ class Profile:
     beneficiaries: dict[str, float] = field(default_factory=lambda: {"pensioner": 0.5, "social_protection": 0.5})
     """Who the deceased was, for the burial payer (applies when burial is chosen)."""
     lltp_issuer: str = "so_tu_phap"
+    """Who issues LLTP certificates: one issuer, or each from its day on (`LT_LLTP_ISSUER`'s form,
+    services/lltp/domain.py `parse_issuers`)."""
     stamping_bound_s: float | None = None
     """Real seconds of processing lag a stamp may hide on this profile (`LT_SIM_MAX_LAG_S`;
     None: the settings' value). Raise it where the machine measurably trails by more: the cost is
@@ -148,7 +150,8 @@ class ProfileFile(Strict):
     )
     arrival: str = "burst"
     speed: float = Field(20_000.0, gt=0)
-    lltp_issuer: str = "so_tu_phap"
+    lltp_issuer: str | dict[date, str] = "so_tu_phap"
+    """One issuer, or `{first day: issuer}` when the issuer changes during the period."""
     stamping_bound_s: float | None = Field(None, gt=0)
     death_procedures: dict[int, float] | None = None
     beneficiaries: (
@@ -179,10 +182,18 @@ class ProfileFile(Strict):
 
     @field_validator("lltp_issuer")
     @classmethod
-    def _issuer(cls, value: str) -> str:
-        if value not in ISSUERS:
-            raise ValueError(f"unknown issuer {value!r} (allowed: {', '.join(ISSUERS)})")
+    def _issuer(cls, value: str | dict[date, str]) -> str | dict[date, str]:
+        parse_issuers(_issuer_schedule(value))
         return value
+
+    @model_validator(mode="after")
+    def _issuer_from_the_start(self) -> ProfileFile:
+        if isinstance(self.lltp_issuer, dict) and min(self.lltp_issuer) > self.period.start:
+            raise ValueError(
+                f"lltp_issuer: the first issuer's day {min(self.lltp_issuer)} is after the period's start "
+                f"{self.period.start}; say who issues from the start"
+            )
+        return self
 
     @field_validator("death_procedures")
     @classmethod
@@ -190,6 +201,12 @@ class ProfileFile(Strict):
         if value is not None and not set(value) <= {2, 3, 4}:
             raise ValueError("keys are 2, 3 or 4 procedures")
         return value
+
+
+def _issuer_schedule(value: str | dict[date, str]) -> str:
+    if isinstance(value, str):
+        return value
+    return ",".join(f"{day.isoformat()}={issuer}" for day, issuer in sorted(value.items()))
 
 
 def parse(doc: Any, name: str, source: str | Path | None = None) -> Profile:
@@ -213,7 +230,7 @@ def parse(doc: Any, name: str, source: str | Path | None = None) -> Profile:
         speed=model.speed,
         death_procedures=dict(model.death_procedures) if model.death_procedures else defaults.death_procedures,
         beneficiaries=dict(model.beneficiaries) if model.beneficiaries else defaults.beneficiaries,
-        lltp_issuer=model.lltp_issuer,
+        lltp_issuer=_issuer_schedule(model.lltp_issuer),
         stamping_bound_s=model.stamping_bound_s,
     )
 

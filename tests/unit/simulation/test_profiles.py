@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from contracts.calendar import OFFICE_CLOSE, OFFICE_OPEN, WorkingCalendar
 from contracts.config import ConfigError
+from services.lltp.domain import issuer_on, parse_issuers
 from simulation.workload import profiles
 from simulation.workload.arrivals import schedule, spread
 
@@ -90,6 +92,14 @@ def test_unknown_profile_lists_what_exists() -> None:
         ({"province": "999"}, r"province: .*unknown province code '999'"),
         ({"lltp_issuer": "toa_an"}, r"lltp_issuer: .*unknown issuer 'toa_an' \(allowed: so_tu_phap, cong_an_tinh\)"),
         ({"stamping_bound_s": 0}, r"stamping_bound_s: .*greater than 0"),
+        (
+            {"lltp_issuer": {"2024-01-01": "so_tu_phap", "2024-03-01": "toa_an"}},
+            r"lltp_issuer.*unknown issuer 'toa_an'",
+        ),
+        (
+            {"lltp_issuer": {"2024-02-01": "cong_an_tinh"}},
+            r".*lltp_issuer: the first issuer's day 2024-02-01 is after the period's start 2024-01-01",
+        ),
     ],
 )
 def test_broken_profiles_say_which_key_is_wrong(patch: dict, message: str) -> None:  # type: ignore[type-arg]
@@ -112,3 +122,14 @@ def test_a_profile_may_raise_the_stamping_bound() -> None:
     assert profiles.load("ha-tinh-2024-01").stamping_bound_s is None
     doc = {"province": "042", "period": {"start": "2024-01-01"}, "volumes": {"birth": 1}}
     assert profiles.parse({**doc, "stamping_bound_s": 15}, "x").stamping_bound_s == 15.0
+
+
+def test_the_lltp_issuer_changes_on_its_day_in_the_middle_of_a_period() -> None:
+    """Tuyên Quang's provincial police took LLTP certificates over on 1 March 2025."""
+    schedule = profiles.load("tuyen-quang-2025").lltp_issuer
+    assert schedule == "2025-01-01=so_tu_phap,2025-03-01=cong_an_tinh"
+    assert issuer_on(schedule, date(2025, 2, 28)) == "so_tu_phap"
+    assert issuer_on(schedule, date(2025, 3, 1)) == "cong_an_tinh"
+    assert issuer_on("cong_an_tinh", date(2020, 1, 1)) == "cong_an_tinh"
+    with pytest.raises(ValueError, match="give each issuer's first day"):
+        parse_issuers("so_tu_phap,2025-03-01=cong_an_tinh")
