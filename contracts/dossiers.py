@@ -80,7 +80,7 @@ _SEX = _one_of(*(s.value for s in Sex))
 COMMON: list[tuple[str, Check, bool]] = [
     ("channel", _one_of(*CHANNELS), True),
     ("area.province", _province, True),
-    ("area.district", _text, True),
+    ("area.district", _text, False),  # no districts from 1 July 2025 (contracts/adminunits.py)
     ("area.commune", _text, True),
     ("applicant.full_name", _name, True),
     ("applicant.personal_id", _personal_id, True),

@@ -48,18 +48,19 @@ def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -
     _, url = settings.require_infra()
     started = time.perf_counter()
     facts, cutoff = asyncio.run(source.facts(url, period.end))
-    rows = statistics.tabulate(facts, period, args.by, cutoff)
+    by = args.by or statistics.default_level(period)
+    rows = statistics.tabulate(statistics.in_units_of(facts, period), period, by, cutoff)
     problems = statistics.check(rows)
     if problems:
         raise RuntimeError("the report does not add up: " + "; ".join(problems[:5]))
-    written = [render.write(fmt, rows, period, args.by, cutoff, args.out) for fmt in (args.format or ["xlsx", "html"])]
+    written = [render.write(fmt, rows, period, by, cutoff, args.out) for fmt in (args.format or ["xlsx", "html"])]
     took = time.perf_counter() - started
     for path in written:
         console.step(f"report written: {path}")
     if cutoff is not None and cutoff < period.end:
         console.step(f"the data ends at {cutoff:%Y-%m-%d %H:%M}: in-progress counts are taken there")
     if args.json:
-        emit_json({**render.document(rows, period, args.by, cutoff), "files": [str(p) for p in written]})
+        emit_json({**render.document(rows, period, by, cutoff), "files": [str(p) for p in written]})
     else:
         total = next((r for r in rows if r.flow == statistics.ALL_FLOWS), None)
         received = total.counts["received"] if total else 0
@@ -114,7 +115,13 @@ def register(sub: Any) -> None:
     )
     rp.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day of an explicit range")
     rp.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day of an explicit range (included)")
-    rp.add_argument("--by", default="district", choices=["province", "district", "commune"])
+    rp.add_argument(
+        "--by",
+        default=None,
+        choices=["province", "district", "commune"],
+        help="the areas of the rows (default: district before 1 July 2025, commune or ward for a period "
+        "that reaches it)",
+    )
     rp.add_argument(
         "--format",
         action="append",

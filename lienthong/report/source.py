@@ -6,16 +6,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 import asyncpg
-import yaml
 
+from contracts import adminunits
+from contracts.clock import VN_TZ
 from contracts.envelope import Event
 from contracts.event_types import DOSSIER_CLOSED, DOSSIER_SUBMITTED
 from lienthong.report.statistics import DossierFacts
-from simulation.workload.citizens import AREAS_DIR
 
 QUERY = """
 SELECT s.dossier_id, s.chain, s.occurred_at AS submitted_at, s.payload AS submitted,
@@ -82,9 +81,10 @@ def _facts(
     return DossierFacts(
         dossier_id=dossier_id,
         flow=chain or "?",
-        province=province_name(area.get("province") or "?"),
-        district=area.get("district") or "?",
+        province=adminunits.province_name(area.get("province") or "?", submitted_at.astimezone(VN_TZ).date()),
+        district=area.get("district") or (None if area.get("commune_code") else "?"),
         commune=area.get("commune") or "?",
+        commune_code=area.get("commune_code"),
         online=p.get("channel") == "online",
         fee_bearing=bool(p.get("fee_bearing")),
         paid_online=bool(p.get("paid_online")),
@@ -94,12 +94,3 @@ def _facts(
         closed_at=closed_at,
         outcome=outcome,
     )
-
-
-@cache
-def province_name(code: str) -> str:
-    """ "Hà Tĩnh" for "042", from scenarios/areas/; the code itself when no list names it."""
-    path = AREAS_DIR / f"{code}.yaml"
-    if not path.exists():
-        return code
-    return str(yaml.safe_load(path.read_text(encoding="utf-8")).get("name") or code)

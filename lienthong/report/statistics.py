@@ -38,9 +38,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from contracts import adminunits
 from contracts.clock import VN_TZ
 
 FORMULAS_VI = {
@@ -218,7 +219,8 @@ class DossierFacts:
     dossier_id: str
     flow: str
     province: str
-    district: str
+    district: str | None
+    """None for a dossier submitted from 1 July 2025 (no districts)."""
     commune: str
     online: bool
     fee_bearing: bool
@@ -228,9 +230,39 @@ class DossierFacts:
     due_at: datetime
     closed_at: datetime | None = None
     outcome: str | None = None
+    commune_code: str | None = None
+    """The official code, by which a pre-reform commune is mapped to its 2025 commune or ward."""
 
     def area(self, level: str) -> str:
-        return {"province": self.province, "district": self.district, "commune": self.commune}[level]
+        return {"province": self.province, "district": self.district or "?", "commune": self.commune}[level]
+
+
+def after_reform(period: Period) -> bool:
+    """Whether the period reaches 1 July 2025: its report speaks of the units of 2025."""
+    return period.end > datetime.combine(adminunits.REFORM, datetime.min.time(), VN_TZ)
+
+
+def default_level(period: Period) -> str:
+    """The reports group by district before the reform and by commune or ward after it."""
+    return "commune" if after_reform(period) else "district"
+
+
+def in_units_of(facts: Iterable[DossierFacts], period: Period) -> list[DossierFacts]:
+    """The facts with each dossier's area as the period's end names it: a period that reaches 1
+    July 2025 counts a dossier submitted before, under the commune or ward (and the merged
+    province) its commune became; an earlier period, under the units it was submitted in."""
+    if not after_reform(period):
+        return list(facts)
+    out = []
+    for f in facts:
+        unit = adminunits.to_2025(f.commune_code) if f.district is not None and f.commune_code else None
+        if unit is None:
+            out.append(f)  # already a 2025 unit, or a code the dataset does not know
+        else:
+            out.append(
+                replace(f, province=unit.province, district=None, commune=unit.commune, commune_code=unit.commune_code)
+            )
+    return out
 
 
 @dataclass
@@ -291,6 +323,11 @@ def tabulate(facts: Iterable[DossierFacts], period: Period, by: str, cutoff: dat
     at min(period end, cutoff)."""
     if by not in LEVELS:
         raise ValueError(f"--by {by!r}: expected one of {', '.join(LEVELS)}")
+    if by == "district" and after_reform(period):
+        raise ValueError(
+            "--by district: there are no districts from 1 July 2025; a period that reaches it groups by "
+            "commune (the default) or province"
+        )
     # The cut-off is the newest stored event: what happened at it has happened (the last dossier
     # closed may be that very event), so the state is taken just after it.
     at = min(period.end, cutoff + timedelta(microseconds=1)) if cutoff else period.end

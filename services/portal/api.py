@@ -112,7 +112,7 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                     plan.expected_results,
                     list(sub.procedures),
                     sub.area["province"],
-                    sub.area["district"],
+                    sub.area.get("district"),
                     sub.area["commune"],
                     sub.fee_bearing,
                     sub.paid_online and payment is None,  # a failed payment is made at the counter

@@ -6,7 +6,7 @@ CREATE TABLE IF NOT EXISTS {s}.dossiers (
     expected_results text[] NOT NULL,
     procedures       text[] NOT NULL,
     province         text NOT NULL,
-    district         text NOT NULL,
+    district         text,
     commune          text NOT NULL,
     fee_bearing      boolean NOT NULL,
     paid_online      boolean NOT NULL,
@@ -22,6 +22,8 @@ CREATE TABLE IF NOT EXISTS {s}.dossiers (
     needs_verification boolean NOT NULL,
     subject_key      text NOT NULL
 );
+-- No districts from 1 July 2025: a database made before then drops the constraint.
+ALTER TABLE {s}.dossiers ALTER COLUMN district DROP NOT NULL;
 CREATE INDEX IF NOT EXISTS dossiers_subject ON {s}.dossiers (chain, subject_key);
 CREATE INDEX IF NOT EXISTS dossiers_run ON {s}.dossiers (run_id, chain, status);
 CREATE TABLE IF NOT EXISTS {s}.results (

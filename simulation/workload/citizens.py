@@ -1,5 +1,7 @@
 """Synthetic citizens and the dossiers they submit: Vietnamese names (NFC), well-formed
-personal ID numbers, communes of the profile's province. Seeded: the same seed, the same people."""
+personal ID numbers, communes of the profile's province as they were on the day of submission
+(contracts/adminunits.py: the official lists, with districts before 1 July 2025 and without
+after). Seeded: the same seed, the same people."""
 
 from __future__ import annotations
 
@@ -7,15 +9,10 @@ import random
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
 from typing import Any
 
-import yaml
-
-import scenarios
+from contracts import adminunits
 from contracts.identity import Sex, generate_personal_id
-
-AREAS_DIR = scenarios.DIR / "areas"
 
 SURNAMES = [
     "Nguyễn",
@@ -83,14 +80,9 @@ GIVEN = {
 }
 
 
-@cache
-def areas(province: str) -> dict[str, list[str]]:
-    """District → communes of a province, from scenarios/areas/<code>.yaml."""
-    path = AREAS_DIR / f"{province}.yaml"
-    if not path.exists():
-        raise ValueError(f"no area list for province {province} (add {path})")
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {str(k): [str(c) for c in v] for k, v in doc["districts"].items()}
+def _places(area: dict[str, str]) -> list[str]:
+    """Commune, then district where there still was one."""
+    return [area["commune"], *([area["district"]] if "district" in area else [])]
 
 
 @dataclass
@@ -105,7 +97,8 @@ class CitizenFactory:
     def __init__(self, province: str, seed: int) -> None:
         self.province = province
         self.rng = random.Random(seed)
-        self.districts = areas(province)
+        if not adminunits.legacy(province) and not adminunits.current(province):
+            raise ValueError(f"no administrative units for province {province}")
 
     def name(self, sex: Sex, surname: str | None = None) -> str:
         r = self.rng
@@ -117,9 +110,10 @@ class CitizenFactory:
         born = date(year, 1, 1) + timedelta(days=self.rng.randrange(365))
         return Person(self.name(sex, surname), sex, born, generate_personal_id(self.province, sex, born.year, self.rng))
 
-    def area(self) -> dict[str, str]:
-        district = self.rng.choice(sorted(self.districts))
-        return {"province": self.province, "district": district, "commune": self.rng.choice(self.districts[district])}
+    def area(self, today: date) -> dict[str, str]:
+        """A commune of the province on `today`: before the 2025 reform, of any province it was
+        formed from (with its district); from 1 July 2025, of the merged province."""
+        return self.rng.choice(adminunits.in_force(self.province, today)).as_area()
 
     def birth_dossier(
         self, today: date, channel: str = "online", return_by_post: bool = False, needs_verification: bool = False
@@ -129,7 +123,7 @@ class CitizenFactory:
         mother = self.person(Sex.FEMALE, (today.year - 38, today.year - 19))
         sex = r.choice([Sex.MALE, Sex.FEMALE])
         surname = father.full_name.split()[0]
-        area = self.area()
+        area = self.area(today)
         return {
             "chain": "birth",
             "channel": channel,
@@ -143,7 +137,7 @@ class CitizenFactory:
             },
             "mother": {"full_name": mother.full_name, "personal_id": mother.personal_id},
             "father": {"full_name": father.full_name, "personal_id": father.personal_id},
-            "residence": {"address": f"Thôn {r.randint(1, 12)}, {area['commune']}, {area['district']}"},
+            "residence": {"address": ", ".join([f"Thôn {r.randint(1, 12)}", *_places(area)])},
             "fee": {"bearing": False, "paid_online": False},
             "return_by_post": return_by_post,
             "needs_verification": needs_verification,
@@ -164,7 +158,7 @@ class CitizenFactory:
         sex = r.choice([Sex.MALE, Sex.FEMALE])
         deceased = self.person(sex, (today.year - 95, today.year - 45))
         relative = self.person(Sex.FEMALE, (today.year - 60, today.year - 25), deceased.full_name.split()[0])
-        area = self.area()
+        area = self.area(today)
         chosen = ["death_registration", "residence_removal", "burial_allowance", "survivor_benefit"][:procedures]
         # Mostly reported within days; docs/domain.md notes deaths registered long after, so a few are late.
         days_ago = r.randrange(1, 15) if r.random() < 0.95 else r.randrange(15, 400)
@@ -208,7 +202,7 @@ class CitizenFactory:
         doc: dict[str, Any] = {
             "chain": "lltp",
             "channel": channel,
-            "area": self.area(),
+            "area": self.area(today),
             "applicant": {
                 "full_name": applicant.full_name,
                 "personal_id": applicant.personal_id,

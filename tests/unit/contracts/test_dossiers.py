@@ -68,7 +68,7 @@ def test_death_needs_registration_and_removal_and_a_payer_for_burial() -> None:
     body = {
         "chain": "death",
         "channel": "online",
-        "area": factory.area(),
+        "area": factory.area(TODAY),
         "applicant": {"full_name": "Trần Thị Hoa", "personal_id": "042185000001"},
         "deceased": {
             "full_name": person.full_name,
