@@ -23,6 +23,7 @@ the header; the asker then reports that no answer came, and the owner must resen
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Literal, TypeVar
 
@@ -71,13 +72,31 @@ class Republish(_Model):
         return self.model_dump_json(exclude_none=True).encode()
 
 
+class Replay(_Model):
+    """Apply again dead letters this agency wrote (contracts/deadletters.py), from the originals it
+    kept: each at most once, however often asked."""
+
+    command: Literal["replay"] = "replay"
+    command_id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    agency: str
+    letters: tuple[str, ...] = Field(min_length=1, max_length=MAX_MESSAGES)
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+Command = Republish | Replay
+
+
 class Done(_Model):
-    """The agency's answer: how many messages it queued, and which selected event ids it does not hold."""
+    """The agency's answer: how many messages it queued (or letters it replayed), which selected
+    ids it does not hold, and which letters it had replayed already."""
 
     command_id: str
     agency: str
     queued: int
     missing: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
 
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()
@@ -95,9 +114,13 @@ def _parse(model: type[M], raw: bytes) -> M:
         ) from exc
 
 
-def parse_command(raw: bytes) -> Republish:
+def parse_command(raw: bytes) -> Command:
     """Decode a command; ContractError says why it was refused."""
-    return _parse(Republish, raw)
+    try:
+        kind = json.loads(raw).get("command", "republish")
+    except (ValueError, AttributeError):
+        kind = "republish"  # let the model say what is wrong
+    return _parse(Replay, raw) if kind == "replay" else _parse(Republish, raw)
 
 
 def parse_done(raw: bytes) -> Done:

@@ -30,6 +30,9 @@ from contracts.topics import AGENCIES
 from contracts.validation import compile_schema
 
 SCHEMA_VERSION = 1
+MAX_EVENT_BYTES = 256 * 1024
+"""The largest message the contract accepts: a handoff with its whole dossier is a few kilobytes;
+anything far larger is refused (dead-lettered) rather than parsed."""
 
 EVENT_TYPES: tuple[str, ...] = ALL
 DOSSIERLESS_TYPES = frozenset({AGENCY_HEARTBEAT, CLOCK_MARK})
@@ -257,6 +260,9 @@ def check(doc: Any) -> None:
 
 def parse_event(raw: bytes | str) -> Event:
     """Decode and validate one message; ContractError says why it was refused."""
+    size = len(raw.encode() if isinstance(raw, str) else raw)
+    if size > MAX_EVENT_BYTES:
+        raise ContractError([Problem("$", f"{size} bytes: larger than the contract's limit of {MAX_EVENT_BYTES}")])
     try:
         doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

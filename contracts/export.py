@@ -10,7 +10,8 @@ from typing import Any
 
 from contracts import topics
 from contracts.chains import Chain
-from contracts.commands import COMMAND_HEADER, Done, Republish
+from contracts.commands import COMMAND_HEADER, Done, Replay, Republish
+from contracts.deadletters import Letter
 from contracts.envelope import DOSSIERLESS_TYPES, ENVELOPE_SCHEMA, EVENT_TYPES, PAYLOAD_SCHEMAS, SCHEMA_VERSION
 from contracts.event_types import AGENCY_HEARTBEAT
 from contracts.normative import STATEMENTS
@@ -78,6 +79,20 @@ def asyncapi(prefix: str = "lt", partitions: int = 4) -> dict[str, Any]:
         "headers": _header(COMMAND_HEADER, "present (any value): this is a command, not a handoff"),
         "payload": Republish.model_json_schema(),
     }
+    messages["replay"] = {
+        "name": "replay",
+        "contentType": "application/json",
+        "summary": "Admin command: apply again these dead letters you wrote, from the originals you kept, "
+        "each at most once.",
+        "headers": _header(COMMAND_HEADER, "present (any value): this is a command, not a handoff"),
+        "payload": Replay.model_json_schema(),
+    }
+    messages["dead_letter"] = {
+        "name": "dead_letter",
+        "contentType": "application/json",
+        "summary": "Refused input, masked: where it came from, why, and its content with personal data masked.",
+        "payload": Letter.model_json_schema(),
+    }
     messages["republish_done"] = {
         "name": "republish_done",
         "contentType": "application/json",
@@ -102,7 +117,8 @@ def asyncapi(prefix: str = "lt", partitions: int = 4) -> dict[str, Any]:
         },
         "deadLetter": {
             "address": topics.dead_letter(prefix),
-            "description": "Refused input: {topic, partition, offset, key, value, reason, agency}.",
+            "description": "Refused input, one letter per message, never with personal data.",
+            "messages": {"dead_letter": {"$ref": "#/components/messages/dead_letter"}},
         },
         "adminReplies": {
             "address": topics.admin_replies(prefix),
@@ -119,6 +135,7 @@ def asyncapi(prefix: str = "lt", partitions: int = 4) -> dict[str, Any]:
             "messages": {
                 "handoff_sent": {"$ref": "#/components/messages/handoff_sent"},
                 "republish": {"$ref": "#/components/messages/republish"},
+                "replay": {"$ref": "#/components/messages/replay"},
                 "primer": {"$ref": "#/components/messages/primer"},
             },
             "bindings": {"kafka": {"partitions": partitions, "bindingVersion": "0.5.0"}},

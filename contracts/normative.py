@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contracts.commands import COMMAND_HEADER
+from contracts.envelope import MAX_EVENT_BYTES
 from contracts.partitioning import SEED
 from contracts.topics import PRIMER_HEADER
 
@@ -163,8 +164,12 @@ STATEMENTS: tuple[Statement, ...] = (
         "dead-letter",
         "Special messages",
         "Input an agency cannot take (not JSON, another schema version, an unknown type, a payload that "
-        "breaks its schema) MUST NOT stop the consumer: it goes to the dead-letter topic as "
-        "`{topic, partition, offset, key, value, reason, agency}` and the agency reads on.",
+        f"breaks its schema, a message over {MAX_EVENT_BYTES} bytes) MUST NOT stop the consumer: it goes to "
+        "the dead-letter topic as `{letter_id, agency, topic, partition, offset, key, reason, size, sha256, "
+        "value, replayable}` and the agency reads on. `value` is the content with every personal ID number "
+        "and name masked (null when it is not JSON): a letter MUST NOT carry personal data. The agency keeps "
+        "the original and MAY take the admin command `replay` (`{command_id, agency, letters}`) to apply the "
+        "named letters again, each at most once.",
     ),
 )
 

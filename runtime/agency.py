@@ -32,7 +32,7 @@ from contracts import topics
 from contracts.calendar import WorkingCalendar
 from contracts.chains import Chain, Step
 from contracts.clock import SimClock
-from contracts.commands import parse_command
+from contracts.commands import Done, Replay, parse_command
 from contracts.envelope import parse_event
 from contracts.errors import ContractError, Problem
 from contracts.event_types import HANDOFF_RECEIVED, HANDOFF_SENT
@@ -41,6 +41,7 @@ from runtime import commands, outbox
 from runtime.commands import is_command
 from runtime.consume import ConsumeLoop
 from runtime.db import DB_LOST
+from runtime.deadletters import DeadLetterStore, PgDeadLetters
 from runtime.emitter import Emitter, bound
 from runtime.inbox import Entry, Inbox, PgInbox
 from runtime.kafka import Assignments, consumer, is_primer
@@ -76,6 +77,7 @@ class AgencyWorker:
         simulation: Simulation = PRODUCTION,
         task_store: TaskStore | None = None,
         inbox: Inbox | None = None,
+        dead_letters: DeadLetterStore | None = None,
     ) -> None:
         self.agency = agency
         self.sim = simulation
@@ -97,8 +99,19 @@ class AgencyWorker:
         self.task_store = task_store or PgTaskStore(agency)
         self.inbox = inbox or PgInbox(agency)
         self.outbox = relay.store
+        self.kept = dead_letters or PgDeadLetters(agency)
         self.tasks = TaskRunner(
-            agency, pool, relay, clock, self.stamp, prefix, batch_size, self.finish, self.task_store, simulation
+            agency,
+            pool,
+            relay,
+            clock,
+            self.stamp,
+            prefix,
+            batch_size,
+            self.finish,
+            self.task_store,
+            self.kept,
+            simulation,
         )
 
     @property
@@ -140,13 +153,56 @@ class AgencyWorker:
                 if command.agency != self.agency:
                     refused.append(replace(origin, reason=f"admin command for {command.agency}, not {self.agency}"))
                     continue
-                done = await commands.republish(conn, self.outbox, command, self.prefix)
+                if isinstance(command, Replay):
+                    done = await self.replay(conn, command)
+                else:
+                    done = await commands.republish(conn, self.outbox, command, self.prefix)
                 await commands.answer(conn, self.outbox, done, self.prefix)
                 log.info("admin command carried out", command_id=command.command_id, queued=done.queued)
             if refused:
-                await dead_letter(conn, self.outbox, self.agency, self.prefix, refused)
+                await dead_letter(conn, self.outbox, self.kept, self.agency, self.prefix, refused)
         self.dead_lettered += len(refused)
         self.relay.wake()
+
+    async def replay(self, conn: Any, command: Replay) -> Done:
+        """Apply again the dead letters the command names, from the originals this agency kept:
+        a handoff goes through the receive path (the inbox still drops one applied meanwhile), a
+        failed step gets its task back. Each letter once: asked again, it is skipped. One still
+        refused becomes a new letter with its new reason."""
+        taken = await self.kept.take(conn, list(command.letters))
+        again: list[Refusal] = []
+        for k in taken.fresh:
+            if k.task is not None:
+                await self.task_store.add(conn, [k.task])
+                continue
+            origin = Refusal(k.topic, k.partition, k.offset, k.key, k.value, "")
+            try:
+                item = self.decode(k.value or b"")
+                async with conn.transaction():
+                    applied, duplicates = await self.receive_many(conn, [(k.value or b"", item)])
+            except ContractError as exc:
+                again.append(replace(origin, reason=str(exc)))
+                continue
+            except DB_LOST:
+                raise
+            except Exception as exc:
+                again.append(replace(origin, reason=f"handler failed: {type(exc).__name__}: {exc}"))
+                continue
+            self.processed += applied
+            self.duplicates += duplicates
+        if again:
+            await dead_letter(conn, self.outbox, self.kept, self.agency, self.prefix, again)
+            self.dead_lettered += len(again)
+        log.info(
+            "dead letters replayed", replayed=len(taken.fresh), refused_again=len(again), skipped=len(taken.skipped)
+        )
+        return Done(
+            command_id=command.command_id,
+            agency=self.agency,
+            queued=len(taken.fresh),
+            missing=tuple(taken.missing),
+            skipped=tuple(taken.skipped),
+        )
 
     def closed_since(self) -> datetime | None:
         """When the injected outage that keeps the agency from working now began (no heartbeat)."""
@@ -182,7 +238,7 @@ class AgencyWorker:
                 async with conn.transaction():
                     counts = await self.receive_many(conn, [(raw, item) for raw, _, item in items])
                     if refused:
-                        await dead_letter(conn, self.outbox, self.agency, self.prefix, refused)
+                        await dead_letter(conn, self.outbox, self.kept, self.agency, self.prefix, refused)
             except DB_LOST:
                 raise
             except Exception:
@@ -202,7 +258,7 @@ class AgencyWorker:
                                 log.exception("handler failed, dead-lettering")
                                 refused.append(replace(origin, reason=f"handler failed: {type(exc).__name__}: {exc}"))
                     if refused:
-                        await dead_letter(conn, self.outbox, self.agency, self.prefix, refused)
+                        await dead_letter(conn, self.outbox, self.kept, self.agency, self.prefix, refused)
         self.processed += counts[0]
         self.duplicates += counts[1]
         self.dead_lettered += len(refused)

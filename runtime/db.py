@@ -60,6 +60,20 @@ CREATE TABLE IF NOT EXISTS {s}.tasks (
     next_at     timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tasks_due ON {s}.tasks (next_at);
+-- What the agency refused, as it came, for a replay once the cause is fixed (runtime/deadletters.py);
+-- the dead-letter topic carries only a masked copy. A refused step keeps its task (`task`).
+CREATE TABLE IF NOT EXISTS {s}.dead_letters (
+    letter_id   uuid PRIMARY KEY,
+    topic       text NOT NULL,
+    part        integer,
+    "offset"    bigint,
+    key         bytea,
+    value       bytea,
+    reason      text NOT NULL,
+    task        jsonb,
+    kept_at     timestamptz NOT NULL DEFAULT now(),
+    replayed_at timestamptz
+);
 """
 
 

@@ -1,9 +1,12 @@
 """Messages an agency cannot use go to the dead-letter topic with the reason; nothing is lost and
-the agency carries on."""
+the agency carries on.
+
+The letter on the topic is masked (contracts/deadletters.py); the original is kept in the
+agency's own `dead_letters` table (runtime/deadletters.py), in the same transaction, for a
+replay once the cause is fixed."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +14,11 @@ from typing import Any
 import structlog
 
 from contracts import topics
-from runtime.outbox import OutboxStore, Record
+from contracts.deadletters import letter
+from contracts.identity import mask_ids_in_text
+from runtime.deadletters import DeadLetterStore, Kept
+from runtime.outbox import OutboxStore
+from runtime.taskstore import Task
 
 log = structlog.get_logger()
 
@@ -26,30 +33,33 @@ class Refusal:
     key: bytes | None
     value: bytes | None
     reason: str
+    task: Task | None = None
+    """A step that failed: its task, to put back on a replay."""
 
 
-async def dead_letter(conn: Any, store: OutboxStore, agency: str, prefix: str, refused: list[Refusal]) -> None:
-    """Queue each refused message on the dead-letter topic, with where it came from and why, in
-    the agency's outbox: in the same transaction as the batch it was refused from."""
-    letters: list[Record] = []
-    for r in refused:
-        log.warning("message refused", topic=r.topic, offset=r.offset, reason=r.reason)
-        body = {
-            "agency": agency,
-            "topic": r.topic,
-            "partition": r.partition,
-            "offset": r.offset,
-            "key": r.key.decode(errors="replace") if r.key else None,
-            "value": r.value.decode(errors="replace") if r.value else None,
-            "reason": r.reason,
-        }
-        letters.append(
-            (
-                uuid.uuid4(),
-                None,
-                topics.dead_letter(prefix),
-                r.key,
-                json.dumps(body, ensure_ascii=False).encode(),
-            )
+async def dead_letter(
+    conn: Any, store: OutboxStore, kept: DeadLetterStore, agency: str, prefix: str, refused: list[Refusal]
+) -> list[str]:
+    """Keep each refused message and queue its masked letter on the dead-letter topic, in the
+    agency's outbox: in the same transaction as the batch it was refused from. Returns the
+    letters' ids."""
+    letters = [letter(agency, r.topic, r.partition, r.offset, r.key, r.value, r.reason) for r in refused]
+    for r, lt in zip(refused, letters, strict=True):
+        log.warning(
+            "message refused", topic=r.topic, offset=r.offset, reason=mask_ids_in_text(r.reason), letter=lt.letter_id
         )
-    await store.queue(conn, letters)
+    await kept.keep(
+        conn,
+        [
+            Kept(lt.letter_id, r.topic, r.partition, r.offset, r.key, r.value, r.reason, r.task)
+            for r, lt in zip(refused, letters, strict=True)
+        ],
+    )
+    await store.queue(
+        conn,
+        [
+            (uuid.UUID(lt.letter_id), None, topics.dead_letter(prefix), r.key, lt.to_json())
+            for r, lt in zip(refused, letters, strict=True)
+        ],
+    )
+    return [lt.letter_id for lt in letters]

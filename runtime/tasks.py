@@ -21,6 +21,7 @@ from contracts.envelope import parse_event
 from contracts.event_types import STEP_STARTED, STEP_STATE
 from runtime import outbox
 from runtime.db import DB_LOST, DB_RETRY_S
+from runtime.deadletters import DeadLetterStore
 from runtime.emitter import Emitter, bound
 from runtime.outbox import Row, split
 from runtime.refusals import Refusal, dead_letter
@@ -53,6 +54,7 @@ class TaskRunner:
     batch_size: int
     finish: Finish
     store: TaskStore
+    kept: DeadLetterStore
     sim: Simulation = PRODUCTION
     dead_lettered: int = 0
 
@@ -102,9 +104,9 @@ class TaskRunner:
                             reason = f"step failed: {type(exc).__name__}: {exc}"
                             topic = topics.work(self.agency, self.prefix)
                             key = task.dossier_id.encode()
-                            refused.append(Refusal(topic, None, None, key, task.message, reason))
+                            refused.append(Refusal(topic, None, None, key, task.message, reason, task))
                     if refused:
-                        await dead_letter(conn, self.relay.store, self.agency, self.prefix, refused)
+                        await dead_letter(conn, self.relay.store, self.kept, self.agency, self.prefix, refused)
                         self.dead_lettered += len(refused)
         if tasks:
             self.relay.wake()

@@ -36,6 +36,7 @@ from aiokafka.errors import KafkaError
 from prometheus_client import Counter
 
 from contracts import topics
+from contracts.deadletters import Letter, letter
 from contracts.envelope import Event, new_event, parse_event
 from contracts.errors import ContractError
 from contracts.event_types import AGENCY_HEARTBEAT, CLOCK_MARK
@@ -178,11 +179,22 @@ class MonitorCore:
 
     async def ingest(self, batch: list[tuple[bytes, int, int]]) -> None:
         parsed: list[tuple[Event, int, int]] = []
+        refused: list[Letter] = []
+        topic = topics.dossier_events(self.settings.topic_prefix)
         for raw, partition, offset in batch:
             try:
                 parsed.append((parse_event(raw), partition, offset))
             except ContractError as exc:
-                log.warning("invalid lifecycle event skipped", partition=partition, offset=offset, reason=str(exc))
+                # The monitor keeps no original: its producer fixes the event and publishes it again.
+                refused.append(letter("monitor", topic, partition, offset, None, raw, str(exc), replayable=False))
+                log.warning(
+                    "invalid lifecycle event refused", partition=partition, offset=offset, reason=refused[-1].reason
+                )
+        if refused and self.publisher is not None:
+            # Before the batch is folded in and its offsets committed: a crash in between
+            # letters twice, never zero times.
+            for lt in refused:
+                await self.publisher.publish(topics.dead_letter(self.settings.topic_prefix), None, lt.to_json())
         assert self.pool is not None
         raised: list[dict[str, Any]] = []
         judged: list[datetime] = []

@@ -16,6 +16,7 @@ import pytest
 
 from contracts.clock import VN_TZ
 from runtime import db
+from runtime.deadletters import DeadLetterStore, Kept, MemoryDeadLetters, PgDeadLetters
 from runtime.inbox import Entry, Inbox, MemoryInbox, PgInbox
 from runtime.outbox import MemoryOutbox, OutboxStore, PgOutbox, Record
 from runtime.taskstore import MemoryTaskStore, PgTaskStore, Task, TaskStore
@@ -37,13 +38,13 @@ def task(dossier_id: str, *offsets_h: float) -> Task:
     )
 
 
-Stores = tuple[TaskStore, Inbox, OutboxStore, Any]
+Stores = tuple[TaskStore, Inbox, OutboxStore, DeadLetterStore, Any]
 
 
 @pytest.fixture(params=["memory", "postgres"])
 async def stores(request: pytest.FixtureRequest, infra: Infra) -> AsyncIterator[Stores]:
     if request.param == "memory":
-        yield MemoryTaskStore(), MemoryInbox(), MemoryOutbox(owner="hotich"), None
+        yield MemoryTaskStore(), MemoryInbox(), MemoryOutbox(owner="hotich"), MemoryDeadLetters(), None
         return
     name = f"it_{uuid.uuid4().hex[:10]}"
     await db.ensure_database(infra.admin_url, name)
@@ -54,7 +55,7 @@ async def stores(request: pytest.FixtureRequest, infra: Infra) -> AsyncIterator[
         conn = await asyncpg.connect(url)
         try:
             async with conn.transaction():
-                yield PgTaskStore("hotich"), PgInbox("hotich"), PgOutbox("hotich"), conn
+                yield PgTaskStore("hotich"), PgInbox("hotich"), PgOutbox("hotich"), PgDeadLetters("hotich"), conn
         finally:
             await conn.close()
     finally:
@@ -63,17 +64,22 @@ async def stores(request: pytest.FixtureRequest, infra: Infra) -> AsyncIterator[
 
 @pytest.fixture
 def store(stores: Stores) -> tuple[TaskStore, Any]:
-    return stores[0], stores[3]
+    return stores[0], stores[4]
 
 
 @pytest.fixture
 def inbox(stores: Stores) -> tuple[Inbox, Any]:
-    return stores[1], stores[3]
+    return stores[1], stores[4]
 
 
 @pytest.fixture
 def outbox(stores: Stores) -> tuple[OutboxStore, Any]:
-    return stores[2], stores[3]
+    return stores[2], stores[4]
+
+
+@pytest.fixture
+def kept(stores: Stores) -> tuple[DeadLetterStore, Any]:
+    return stores[3], stores[4]
 
 
 async def test_a_task_added_twice_is_one_task_and_comes_due_at_its_next_milestone(
@@ -181,3 +187,32 @@ async def test_requeue_selects_by_message_by_dossier_and_by_publication_time_and
     assert await box.requeue_sent_since(conn, ["lt.work.cutru", "lt.work.bhxh"], time.time() + 3600) == 0
     assert await box.requeue_sent_since(conn, ["lt.work.cutru", "lt.work.bhxh"], time.time() - 3600) == 2
     assert await box.requeue_messages(conn, [(uuid.uuid4(), None)]) == 0
+
+
+# -- the dead letters -----------------------------------------------------------------------
+
+
+async def test_a_kept_letter_is_taken_once_with_its_original_and_its_task(kept: tuple[DeadLetterStore, Any]) -> None:
+    box, conn = kept
+    refused = Kept(str(uuid.uuid4()), "lt.work.hotich", 3, 41, b"D-A", b"{not json", "$: not valid JSON")
+    step = task("D-B", 1, 2, 3)
+    failed = Kept(str(uuid.uuid4()), "lt.work.hotich", None, None, b"D-B", step.message, "step failed", step)
+    await box.keep(conn, [refused, failed])
+    await box.keep(conn, [refused])  # kept twice: one letter
+    unknown = str(uuid.uuid4())
+    taken = await box.take(conn, [refused.letter_id, failed.letter_id, unknown, "not-a-uuid"])
+    assert sorted(k.letter_id for k in taken.fresh) == sorted([refused.letter_id, failed.letter_id])
+    first = next(k for k in taken.fresh if k.letter_id == refused.letter_id)
+    assert (first.topic, first.partition, first.offset, first.key, first.value) == (
+        "lt.work.hotich",
+        3,
+        41,
+        b"D-A",
+        b"{not json",
+    )
+    back = next(k for k in taken.fresh if k.letter_id == failed.letter_id)
+    assert back.task is not None
+    assert (back.task.event_id, back.task.plan, back.task.next_idx) == (step.event_id, step.plan, step.next_idx)
+    assert sorted(taken.missing) == sorted([unknown, "not-a-uuid"])
+    again = await box.take(conn, [refused.letter_id])
+    assert (again.fresh, again.skipped) == ([], [refused.letter_id])

@@ -107,7 +107,7 @@ def test_every_event_type_has_a_valid_schema_and_an_asyncapi_message() -> None:
         jsonschema.Draft202012Validator.check_schema(schema)
     doc = asyncapi("lt")
     assert doc["channels"]["dossierEvents"]["address"] == "lt.dossier-events"
-    special = {"republish", "republish_done", "primer"}
+    special = {"republish", "replay", "republish_done", "dead_letter", "primer"}
     assert set(doc["components"]["messages"]) == {t.replace(".", "_") for t in EVENT_TYPES} | special
 
 

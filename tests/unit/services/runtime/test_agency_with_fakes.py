@@ -1,13 +1,13 @@
 """One agency's receive path, work loop, relay and admin commands, on the platform's memory stores
 and a fake pool (no broker, no database): a handoff delivered three times is worked once,
 malformed bytes go to the dead-letter topic with the reason, a step whose handler fails is
-dead-lettered while the rest of its batch goes on, the relay publishes in queue order, and a
-republish queues the dossier's handoffs again and answers."""
+dead-lettered while the rest of its batch goes on, the relay publishes in queue order, a
+republish queues the dossier's handoffs again and answers, and a dead letter is replayed from the
+original the agency kept, once however often asked, while the letter on the topic stays masked."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,10 +15,12 @@ from typing import Any
 from contracts import topics
 from contracts.chains import load_chains
 from contracts.clock import VN_TZ, SimClock
-from contracts.commands import COMMAND_HEADER, Republish, parse_done
+from contracts.commands import COMMAND_HEADER, Done, Replay, Republish, parse_done
+from contracts.deadletters import parse_letter
 from contracts.envelope import new_event, parse_event
 from contracts.event_types import HANDOFF_RECEIVED, HANDOFF_SENT, STEP_COMPLETED, STEP_STARTED, STEP_STATE
 from runtime.agency import AgencyWorker
+from runtime.deadletters import MemoryDeadLetters
 from runtime.inbox import MemoryInbox
 from runtime.outbox import MemoryOutbox
 from runtime.relay import OutboxRelay
@@ -46,8 +48,12 @@ class Publisher:
         self.sent += messages
 
 
+BROKEN = {"D-BAD"}
+"""Dossiers the civil-status handler fails on, until the bug is fixed (the set emptied)."""
+
+
 async def register_birth(_conn: Any, item: WorkItem, _ctx: StepContext) -> Outcome:
-    if item.dossier_id == "D-BAD":
+    if item.dossier_id in BROKEN:
         raise ValueError("the civil-status register refused the row")
     return Completed({"personal_id": "042024000017"})
 
@@ -55,8 +61,8 @@ async def register_birth(_conn: Any, item: WorkItem, _ctx: StepContext) -> Outco
 def build(handlers: Mapping[str, Handler] | None = None) -> tuple[AgencyWorker, Clock, Publisher]:
     real = Clock()
     clock = SimClock(epoch=T0, anchor=0.0, speed=1.0, max_lag_s=1e9, real_time=real)
-    inbox, out, tasks = MemoryInbox(), MemoryOutbox(owner="hotich"), MemoryTaskStore()
-    pool = FakePool(inbox, out, tasks)
+    inbox, out, tasks, kept = MemoryInbox(), MemoryOutbox(owner="hotich"), MemoryTaskStore(), MemoryDeadLetters()
+    pool = FakePool(inbox, out, tasks, kept)
     publisher = Publisher()
     worker = AgencyWorker(
         agency="hotich",
@@ -69,11 +75,12 @@ def build(handlers: Mapping[str, Handler] | None = None) -> tuple[AgencyWorker, 
         chains=load_chains(),
         task_store=tasks,
         inbox=inbox,
+        dead_letters=kept,
     )
     return worker, real, publisher
 
 
-def handoff(dossier_id: str) -> bytes:
+def handoff(dossier_id: str, child: str = "Lê Văn An", mother_id: str = "042190001234") -> bytes:
     return new_event(
         HANDOFF_SENT,
         "motcua",
@@ -83,7 +90,7 @@ def handoff(dossier_id: str) -> bytes:
         payload={
             "to": "hotich",
             "to_step": "register_birth",
-            "dossier": {"procedures": []},
+            "dossier": {"procedures": [], "child": {"full_name": child}, "mother": {"personal_id": mother_id}},
             "results": {},
             "next": [{"agency": "cutru", "step": "register_residence"}, {"agency": "bhxh", "step": "issue_bhyt"}],
         },
@@ -136,11 +143,10 @@ def test_malformed_bytes_go_to_the_dead_letter_topic_with_the_reason_and_the_res
     assert worker.processed == 1
     assert worker.dead_lettered == 1
     out: MemoryOutbox = worker.outbox  # type: ignore[assignment]
-    (letter,) = [json.loads(v) for _, _, t, _, v in out.kept if t == topics.dead_letter()]
-    assert letter["agency"] == "hotich"
-    assert letter["offset"] == 0
-    assert letter["value"] == "{not json"
-    assert letter["reason"]
+    (letter,) = [parse_letter(v) for _, _, t, _, v in out.kept if t == topics.dead_letter()]
+    assert (letter.agency, letter.offset, letter.size) == ("hotich", 0, 9)
+    assert letter.value is None  # not JSON: no copy of free bytes, which could hold anything
+    assert letter.reason.startswith("$: not valid JSON")
 
 
 def test_a_step_whose_handler_fails_is_dead_lettered_and_the_others_of_its_batch_complete() -> None:
@@ -152,9 +158,13 @@ def test_a_step_whose_handler_fails_is_dead_lettered_and_the_others_of_its_batch
     assert done == {"D-OK"}
     assert worker.tasks.dead_lettered == 1
     out: MemoryOutbox = worker.outbox  # type: ignore[assignment]
-    (letter,) = [json.loads(v) for _, _, t, _, v in out.kept if t == topics.dead_letter()]
-    assert letter["reason"] == "step failed: ValueError: the civil-status register refused the row"
+    (letter,) = [parse_letter(v) for _, _, t, _, v in out.kept if t == topics.dead_letter()]
+    assert letter.reason == "step failed: ValueError: the civil-status register refused the row"
     assert worker.task_store.tasks == {}  # type: ignore[attr-defined]
+    # On the topic, no personal data; the original, whole, stays with the agency.
+    assert letter.value["payload"]["dossier"]["child"]["full_name"] == "L. V. A."
+    assert letter.value["payload"]["dossier"]["mother"]["personal_id"] == "042*******34"
+    assert b"L\xc3\xaa V\xc4\x83n An" in worker.kept.letters[letter.letter_id].value  # type: ignore[attr-defined]
 
 
 def test_the_relay_publishes_in_queue_order_and_a_republish_queues_the_dossiers_handoffs_again() -> None:
@@ -188,7 +198,68 @@ def test_a_bad_admin_command_is_dead_lettered_and_one_for_another_agency_too() -
     source.append(WORK, 0, Republish(agency="cutru", dossier_id="D-9").to_json(), ((COMMAND_HEADER, b"r"),))
     asyncio.run(worker.obey(asyncio.run(source.getmany())[next(iter(source.log))]))
     out: MemoryOutbox = worker.outbox  # type: ignore[assignment]
-    reasons = [json.loads(v)["reason"] for _, _, t, _, v in out.kept if t == topics.dead_letter()]
+    reasons = [parse_letter(v).reason for _, _, t, _, v in out.kept if t == topics.dead_letter()]
     assert len(reasons) == 2
     assert reasons[0].startswith("admin command:")
     assert reasons[1] == "admin command for cutru, not hotich"
+
+
+def replay(worker: AgencyWorker, *letters: str) -> Done:
+    out: MemoryOutbox = worker.outbox  # type: ignore[assignment]
+    command = Replay(agency="hotich", letters=letters)
+    source = FakeConsumer()
+    source.append(WORK, 0, command.to_json(), ((COMMAND_HEADER, b"replay"),))
+    asyncio.run(worker.obey(asyncio.run(source.getmany())[next(iter(source.log))]))
+    answer = next(v for _, _, t, _, v in reversed(out.kept) if t == topics.admin_replies())
+    return parse_done(answer)
+
+
+def test_a_failed_step_is_replayed_once_after_the_fix_and_a_second_replay_is_skipped() -> None:
+    worker, real, _ = build()
+    deliver(worker, handoff("D-BAD"))
+    real.real = timedelta(days=5).total_seconds()
+    asyncio.run(worker.tasks.advance_due(worker.clock.now()))
+    out: MemoryOutbox = worker.outbox  # type: ignore[assignment]
+    (letter,) = [parse_letter(v) for _, _, t, _, v in out.kept if t == topics.dead_letter()]
+
+    BROKEN.discard("D-BAD")  # the fix
+    try:
+        done = replay(worker, letter.letter_id, "00000000-0000-0000-0000-000000000000")
+        assert (done.queued, done.skipped, done.missing) == (1, (), ("00000000-0000-0000-0000-000000000000",))
+        asyncio.run(worker.tasks.advance_due(worker.clock.now()))
+        assert [d for _, kind, d in queued(worker) if kind == STEP_COMPLETED] == ["D-BAD"]
+        again = replay(worker, letter.letter_id)
+        assert (again.queued, again.skipped) == (0, (letter.letter_id,))
+        asyncio.run(worker.tasks.advance_due(worker.clock.now()))
+        assert [d for _, kind, d in queued(worker) if kind == STEP_COMPLETED] == ["D-BAD"]  # not twice
+    finally:
+        BROKEN.add("D-BAD")
+
+
+def test_a_refused_handoff_replayed_is_refused_again_with_a_new_letter_and_nothing_is_applied_twice() -> None:
+    worker, _, _ = build()
+    deliver(worker, b"{not json")
+    out: MemoryOutbox = worker.outbox  # type: ignore[assignment]
+    (first,) = [parse_letter(v) for _, _, t, _, v in out.kept if t == topics.dead_letter()]
+    done = replay(worker, first.letter_id)
+    assert done.queued == 1
+    letters = [parse_letter(v) for _, _, t, _, v in out.kept if t == topics.dead_letter()]
+    assert len(letters) == 2
+    assert letters[1].reason == first.reason
+    assert letters[1].letter_id != first.letter_id
+    assert worker.processed == 0
+
+
+def test_a_handoff_refused_for_a_missing_step_is_taken_in_on_replay_once_the_step_exists() -> None:
+    worker, _, _ = build(handlers={"other_step": register_birth})
+    deliver(worker, handoff("D-4"))
+    assert (worker.processed, worker.dead_lettered) == (0, 1)
+    out: MemoryOutbox = worker.outbox  # type: ignore[assignment]
+    (letter,) = [parse_letter(v) for _, _, t, _, v in out.kept if t == topics.dead_letter()]
+    assert letter.reason == "$: hotich has no step 'register_birth'"
+    worker.handlers = {"register_birth": register_birth}  # the fix: a new release with the step
+    assert replay(worker, letter.letter_id).queued == 1
+    assert worker.processed == 1
+    assert (topics.dossier_events(), HANDOFF_RECEIVED, "D-4") in queued(worker)
+    assert replay(worker, letter.letter_id).skipped == (letter.letter_id,)
+    assert worker.processed == 1
