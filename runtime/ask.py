@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import topics
-from contracts.commands import COMMAND_HEADER, Done, Republish, parse_done
+from contracts.commands import COMMAND_HEADER, Command, Done, parse_done
 from contracts.errors import ContractError
 from runtime.kafka import AIOKafkaPublisher, ensure_topics
 
@@ -69,7 +70,7 @@ class Asking:
         await self._publisher.stop()
         await self._reader.stop()
 
-    async def send(self, commands: list[Republish]) -> None:
+    async def send(self, commands: Sequence[Command]) -> None:
         await ensure_topics(self._bootstrap, {topics.work(c.agency, self._prefix) for c in commands}, self._partitions)
         for c in commands:
             await self._publisher.publish(
@@ -80,12 +81,12 @@ class Asking:
             )
         self.awaiting(commands)
 
-    def awaiting(self, commands: list[Republish]) -> None:
+    def awaiting(self, commands: Sequence[Command]) -> None:
         """Collect the answers to these too (sent earlier, by another asker)."""
         self._wanted.update(c.command_id for c in commands)
 
     async def answers(
-        self, commands: list[Republish], timeout_s: float = ANSWER_S, rounds: int = ROUNDS
+        self, commands: Sequence[Command], timeout_s: float = ANSWER_S, rounds: int = ROUNDS
     ) -> dict[str, Done]:
         """The answers to `commands` (already sent), sending again those still unanswered after
         each of `rounds` equal parts of `timeout_s`. Sending twice is harmless: the agency
@@ -120,7 +121,7 @@ class Asking:
 async def ask(
     bootstrap: str,
     prefix: str,
-    commands: list[Republish],
+    commands: Sequence[Command],
     partitions: int,
     timeout_s: float = ANSWER_S,
     rounds: int = ROUNDS,

@@ -1,0 +1,137 @@
+"""`lienthong dlq`: what the consumers refused, by reason, and the replay of what was fixed.
+
+The dead-letter topic is read from its beginning, with no consumer group (reading changes
+nothing). A letter (contracts/deadletters.py) never carries personal data; the original stays
+with the agency that refused it, and a replay asks that agency, by the admin command `replay`
+on its work topic, to apply its kept originals again. The agency applies each letter at most
+once however often it is asked, so a replay may be repeated; a letter refused again comes back
+as a new letter with its new reason. The monitor's letters are not replayable: the producer of
+the refused event publishes it again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from contracts import topics
+from contracts.commands import Replay
+from contracts.deadletters import Letter, parse_letter
+from contracts.errors import ContractError
+from runtime.ask import ANSWER_S, ask
+from runtime.kafka import ensure_topics, is_primer
+
+
+@dataclass
+class Letters:
+    letters: list[Letter] = field(default_factory=list)
+    unreadable: int = 0
+    """Messages on the topic that are not letters (another producer's)."""
+
+
+async def read(bootstrap: str, prefix: str, partitions: int, timeout_s: float = 30.0) -> Letters:
+    """Every letter on the dead-letter topic, oldest first per partition."""
+    topic = topics.dead_letter(prefix)
+    await ensure_topics(bootstrap, [topic], partitions)
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="lienthong-dlq")
+    out = Letters()
+    await reader.start()
+    try:
+        owned = [TopicPartition(topic, p) for p in sorted(reader.partitions_for_topic(topic) or {0})]
+        reader.assign(owned)
+        await reader.seek_to_beginning(*owned)
+        ends = await reader.end_offsets(owned)
+        deadline = time.monotonic() + timeout_s
+        quiet = 0
+        while time.monotonic() < deadline:
+            batches = await reader.getmany(timeout_ms=300)
+            for r in (r for rs in batches.values() for r in rs):
+                if is_primer(r.headers):
+                    continue
+                try:
+                    out.letters.append(parse_letter(r.value or b""))
+                except ContractError:
+                    out.unreadable += 1
+            quiet = 0 if batches else quiet + 1
+            # The end as the fetches report it (the listed end offsets may trail on some brokers).
+            positions = {tp: await reader.position(tp) for tp in owned}
+            done = all(positions[tp] >= max(ends[tp], reader.highwater(tp) or 0) for tp in owned)
+            if done and quiet >= 2:
+                break
+    finally:
+        await reader.stop()
+    return out
+
+
+def by_reason(letters: Iterable[Letter]) -> list[dict[str, Any]]:
+    """One row per agency and reason: how many, whether they can be replayed, their ids."""
+    groups: dict[tuple[str, str], list[Letter]] = {}
+    for lt in letters:
+        groups.setdefault((lt.agency, lt.reason), []).append(lt)
+    return [
+        {
+            "agency": agency,
+            "reason": reason,
+            "letters": len(found),
+            "replayable": found[0].replayable,
+            "ids": [lt.letter_id for lt in found],
+        }
+        for (agency, reason), found in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    ]
+
+
+def select(letters: Iterable[Letter], ids: Iterable[str] = (), reason: str | None = None) -> list[Letter]:
+    """The letters named by id, or whose reason contains `reason` (case ignored)."""
+    wanted = set(ids)
+    needle = reason.casefold() if reason else None
+    return [lt for lt in letters if lt.letter_id in wanted or (needle is not None and needle in lt.reason.casefold())]
+
+
+@dataclass
+class Replayed:
+    asked: int = 0
+    replayed: int = 0
+    skipped: int = 0
+    """Replayed before: applied once, not again."""
+    missing: list[str] = field(default_factory=list)
+    not_replayable: list[str] = field(default_factory=list)
+    no_answer: list[str] = field(default_factory=list)
+    """Agencies that did not answer in time (down, or an integrator's system without commands)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "asked": self.asked,
+            "replayed": self.replayed,
+            "skipped": self.skipped,
+            "missing": self.missing,
+            "not_replayable": self.not_replayable,
+            "no_answer": self.no_answer,
+        }
+
+
+async def replay(
+    bootstrap: str, prefix: str, partitions: int, chosen: list[Letter], timeout_s: float = ANSWER_S
+) -> Replayed:
+    """Ask each agency to replay its letters among `chosen`."""
+    out = Replayed(asked=len(chosen))
+    by_agency: dict[str, list[str]] = {}
+    for lt in chosen:
+        if not lt.replayable or lt.agency not in topics.AGENCIES:
+            out.not_replayable.append(lt.letter_id)
+        else:
+            by_agency.setdefault(lt.agency, []).append(lt.letter_id)
+    commands = [Replay(agency=a, letters=tuple(ids)) for a, ids in sorted(by_agency.items())]
+    answers = await ask(bootstrap, prefix, list(commands), partitions, timeout_s) if commands else {}
+    for c in commands:
+        done = answers.get(c.command_id)
+        if done is None:
+            out.no_answer.append(c.agency)
+            continue
+        out.replayed += done.queued
+        out.skipped += len(done.skipped)
+        out.missing += list(done.missing)
+    return out
