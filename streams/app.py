@@ -168,7 +168,9 @@ def build(settings: Settings, port: int) -> faust.App:
     async def metrics(web: Any, request: Any) -> Any:
         await core.refresh_metrics(app.consumer)
         body, content_type = render()
-        return web.bytes(body, content_type=content_type)
+        # As a header: aiohttp refuses a content_type argument with a charset in it, and the
+        # Prometheus client's type has one (`...; charset=utf-8`): /metrics answered 500.
+        return web.bytes(body, headers={"Content-Type": content_type})
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:

@@ -24,7 +24,7 @@ import yaml
 
 from deploy.embedded import free_port
 from deploy.state import read_state
-from tests.e2e import console
+from tests.e2e import console, personal_data
 from tests.e2e.test_smoke_run import last_json, lienthong
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults_e2e]
@@ -143,9 +143,37 @@ def test_report_faults_are_caught_reproduced_then_redriven_to_completion(tmp_pat
         checked = last_json(verify.stdout)
         assert checked["violations"] == 0, verify.stdout[-3000:]
         reconcile_report(env, tmp_path, checked["dossiers"])
+        no_personal_data_anywhere(env)
     finally:
         down = lienthong(env, "down")
     assert down.returncode == 0, down.stderr
+
+
+def no_personal_data_anywhere(env: dict[str, str]) -> None:
+    """Every log line, metric label and dead letter of the run, searched for the citizens' ID
+    numbers and full names: none unmasked (Decree 13/2023/NĐ-CP)."""
+    from lienthong import dlq
+
+    home = Path(env["LT_HOME"])
+    stack = read_state(home / "stack.json")
+    bootstrap, url = stack["kafka_bootstrap"], stack["database_url"]
+    asyncio.run(personal_data.a_letter_with_personal_data(bootstrap, url))
+    letters: list[Any] = []
+    for _ in range(60):
+        letters = asyncio.run(dlq.read(bootstrap, "lt", 1, timeout_s=10)).letters
+        if any(lt.agency == "cutru" and "no_such_step" in lt.reason for lt in letters):
+            break
+        time.sleep(0.5)
+    assert any("no_such_step" in lt.reason for lt in letters), letters
+    status = last_json(lienthong(env, "status", "--json").stdout)
+    ports = [
+        int(c["address"].rsplit(":", 1)[1]) for c in status["components"] if (c["address"] or "").startswith("http")
+    ]
+    assert len(ports) == 9  # the portal, six agencies, the monitor, the dashboard
+    found, ids, names = personal_data.run_check(home, url, ports, [lt.model_dump() for lt in letters])
+    assert ids > 100, ids  # the run's citizens were looked for, the planted one among them
+    assert names > 100, names
+    assert found == [], found[:20]
 
 
 def reconcile_report(env: dict[str, str], tmp_path: Path, dossiers: dict[str, int]) -> None:

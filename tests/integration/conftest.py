@@ -188,10 +188,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextlib.contextmanager
-def monitor_process(settings: Settings, tmp: Path) -> Iterator[subprocess.Popen[bytes]]:
+def monitor_process(settings: Settings, tmp: Path, port: int | None = None) -> Iterator[subprocess.Popen[bytes]]:
     """The monitor as it runs in production: `python -m streams`, a faust worker in its own
-    process, on the stack's broker, database, topics and clock. Its log is `tmp/monitor.log`."""
-    with service_process("streams", "monitor", settings, tmp, free_port()) as process:
+    process, on the stack's broker, database, topics and clock, its HTTP on `port`. Its log is
+    `tmp/monitor.log`."""
+    with service_process("streams", "monitor", settings, tmp, port or free_port()) as process:
         yield process
 
 

@@ -19,6 +19,7 @@ from contracts import topics
 from contracts.clock import VN_TZ
 from contracts.envelope import MAX_EVENT_BYTES, new_event
 from contracts.event_types import HANDOFF_SENT
+from deploy.embedded import free_port
 from lienthong import dlq
 from simulation.workload.citizens import CitizenFactory
 from tests.integration.conftest import Infra, monitor_process, running
@@ -69,12 +70,13 @@ async def letters_until(bootstrap: str, prefix: str, partitions: int, n: int) ->
     return found.letters
 
 
-async def test_bad_input_becomes_masked_letters_the_consumers_carry_on_and_a_replay_counts_once(
+async def test_bad_input_becomes_masked_letters_consumers_carry_on_a_replay_counts_once_monitor_metrics_answer(
     infra: Infra, tmp_path: Path
 ) -> None:
     async with running(infra, ["portal", "motcua", "hotich", "cutru", "bhxh"], tmp_path) as stack:
         s = stack.settings
-        with monitor_process(s, tmp_path) as monitor:
+        port = free_port()
+        with monitor_process(s, tmp_path, port) as monitor:
             producer = AIOKafkaProducer(bootstrap_servers=s.kafka_bootstrap, acks="all", max_request_size=2**21)
             await producer.start()
             try:
@@ -116,8 +118,19 @@ async def test_bad_input_becomes_masked_letters_the_consumers_carry_on_and_a_rep
             after = await letters_until(s.kafka_bootstrap or "", s.topic_prefix, s.partitions, len(letters) + 1)
             assert sum("register_marriage" in lt.reason for lt in after) == 2
 
+            await the_monitors_metrics_answer(port)
+
             # The consumers carried on: a birth dossier still goes through cutru to the end.
             async with aiohttp.ClientSession() as http:
                 _, body = await submit(http, stack.portal, CitizenFactory("042", seed=71).birth_dossier(stack.today()))
                 states = await wait_closed(http, stack.portal, [body["dossier_id"]])
             assert states[body["dossier_id"]]["status"] == "completed"
+
+
+async def the_monitors_metrics_answer(port: int) -> None:
+    """Regression: the monitor's /metrics answered 500 (aiohttp refused the Prometheus content
+    type's charset as a content_type argument), so no scrape ever saw its counters."""
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as r:
+        assert r.status == 200, await r.text()
+        assert r.headers["Content-Type"].startswith("text/plain")
+        assert "lienthong_open_alerts" in await r.text()
