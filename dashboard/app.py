@@ -15,7 +15,7 @@ import json
 import os
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from aiohttp import web
 from aiohttp_sse import sse_response
 
 from contracts.calendar import WorkingCalendar
+from contracts.clock import VN_TZ
 from contracts.identity import mask_personal_id
 from dashboard import workqueue
 from dashboard.actions import Actions, dumps, problem
@@ -49,6 +50,13 @@ which commits a little later."""
 FEED_BACKLOG = 50
 STATIC = resources.files("dashboard").joinpath("static")
 KINDS = ("lost", "stuck", "link", "agency", "duplicate", "data_quality")
+
+
+def day_start(text: str | None) -> datetime | None:
+    """00:00 Vietnam time of a `YYYY-MM-DD` day; None for no day; ValueError for a bad one."""
+    if not text:
+        return None
+    return datetime.combine(date.fromisoformat(text), time(0, 0), VN_TZ)
 
 
 def operator_token(settings: Settings) -> str:
@@ -186,8 +194,18 @@ class Dashboard:
         body["heartbeats"] = await self._heartbeats()
         return web.json_response(body, dumps=dumps)
 
-    async def series(self, _request: web.Request) -> web.Response:
-        return await self._read(queries.series, "series")
+    async def series(self, request: web.Request) -> web.Response:
+        """The daily charts, for `?from=YYYY-MM-DD&to=YYYY-MM-DD` (both days included, Vietnam
+        time) or every day: the same range `lienthong report --from --to` counts."""
+        try:
+            start = day_start(request.query.get("from"))
+            last = day_start(request.query.get("to"))
+        except ValueError:
+            return problem(400, "from và to là ngày dạng YYYY-MM-DD")
+        end = last + timedelta(days=1) if last else None
+        if start and end and end <= start:
+            return problem(400, "to không được trước from")
+        return await self._read(lambda conn: queries.series(conn, start, end), "series")
 
     async def dossier(self, request: web.Request) -> web.Response:
         """A dossier for the side panel: its code and state, the verdict line of each incident,

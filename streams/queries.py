@@ -9,6 +9,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from contracts.clock import VN_TZ
+
 ALERT_COLUMNS = (
     "a.id, a.kind, g.severity, a.subject, a.dossier_id, a.detail, a.due_at, a.opened_at, a.raised_at, "
     "g.resolved_at, g.resolved_how, g.findings, a.acknowledged_at, a.acknowledged_by, s.chain AS flow, "
@@ -171,17 +173,35 @@ def _public_payload(p: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in p.items() if k not in ("dossier", "results")}
 
 
-async def series(conn: Any) -> dict[str, list[dict[str, Any]]]:
-    """Per sim day: dossiers submitted and closed, alerts opened by kind, median step time."""
+async def series(
+    conn: Any, start: datetime | None = None, end: datetime | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Per sim day in [start, end) (all days without bounds): dossiers submitted and closed,
+    alerts opened by kind, median step time. Counted as the statistics report counts: each
+    dossier once, submitted on its dossier.submitted and closed on its first dossier.closed (a
+    closing published again does not count twice), so the days of a range add up to the
+    report's received and resolved for the same range."""
+    lo = start or datetime.min.replace(tzinfo=VN_TZ)
+    hi = end or datetime.max.replace(tzinfo=VN_TZ)
     flow = await conn.fetch(
-        "SELECT date_trunc('day', occurred_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS day, "
-        "count(*) FILTER (WHERE type = 'dossier.submitted') AS submitted, "
-        "count(*) FILTER (WHERE type = 'dossier.closed') AS closed "
-        "FROM monitor.events WHERE type IN ('dossier.submitted', 'dossier.closed') GROUP BY 1 ORDER BY 1"
+        """
+        WITH firsts AS (
+            SELECT dossier_id, type, min(occurred_at) AS at FROM monitor.events
+            WHERE type IN ('dossier.submitted', 'dossier.closed') GROUP BY 1, 2
+        )
+        SELECT date_trunc('day', at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS day,
+               count(*) FILTER (WHERE type = 'dossier.submitted') AS submitted,
+               count(*) FILTER (WHERE type = 'dossier.closed') AS closed
+        FROM firsts WHERE at >= $1 AND at < $2 GROUP BY 1 ORDER BY 1
+        """,
+        lo,
+        hi,
     )
     raised = await conn.fetch(
         "SELECT date_trunc('day', opened_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS day, kind, count(*) AS n "
-        "FROM monitor.alerts WHERE incident_id IS NULL GROUP BY 1, 2 ORDER BY 1"
+        "FROM monitor.alerts WHERE incident_id IS NULL AND opened_at >= $1 AND opened_at < $2 GROUP BY 1, 2 ORDER BY 1",
+        lo,
+        hi,
     )
     steps = await conn.fetch(
         """
@@ -191,8 +211,10 @@ async def series(conn: Any) -> dict[str, list[dict[str, Any]]]:
                    WHERE type IN ('step.completed', 'step.rejected') GROUP BY 1, 2, 3)
         SELECT date_trunc('day', d.t AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS day,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM d.t - r.t)) / 3600 AS p50_hours
-        FROM r JOIN d USING (dossier_id, agency, step) GROUP BY 1 ORDER BY 1
-        """
+        FROM r JOIN d USING (dossier_id, agency, step) WHERE d.t >= $1 AND d.t < $2 GROUP BY 1 ORDER BY 1
+        """,
+        lo,
+        hi,
     )
     days: dict[str, dict[str, Any]] = {}
     for r in raised:

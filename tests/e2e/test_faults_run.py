@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import time
+import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,8 @@ def _run(env: dict[str, str], profile: Path) -> dict[str, Any]:
     assert crash, summary["process_faults"]
     assert "restarted" in crash[0]["detail"], crash
     assert "consumers back" in crash[0]["detail"], crash
-    return asyncio.run(_outcome(read_state(Path(env["LT_HOME"]) / "stack.json")["database_url"]))
+    outcome = asyncio.run(_outcome(read_state(Path(env["LT_HOME"]) / "stack.json")["database_url"]))
+    return {**outcome, "accepted": sum(c["accepted"] for c in summary["chains"].values())}
 
 
 def test_report_faults_are_caught_reproduced_then_redriven_to_completion(tmp_path: Path) -> None:
@@ -142,11 +144,19 @@ def test_report_faults_are_caught_reproduced_then_redriven_to_completion(tmp_pat
         verify = lienthong(env, "verify", "--json")
         checked = last_json(verify.stdout)
         assert checked["violations"] == 0, verify.stdout[-3000:]
-        reconcile_report(env, tmp_path, checked["dossiers"])
+        reconcile_report(env, tmp_path, checked["dossiers"], second["accepted"])
         no_personal_data_anywhere(env)
     finally:
         down = lienthong(env, "down")
     assert down.returncode == 0, down.stderr
+
+
+def dashboard_series(env: dict[str, str], first: str, last: str) -> list[dict[str, Any]]:
+    """The dashboard's daily throughput for a range of days, both included."""
+    url = f"http://127.0.0.1:{env['LT_DASHBOARD_PORT']}/api/v1/series?from={first}&to={last}"
+    with urllib.request.urlopen(url, timeout=10) as r:
+        days: list[dict[str, Any]] = json.loads(r.read())["series"]["throughput"]
+    return days
 
 
 def no_personal_data_anywhere(env: dict[str, str]) -> None:
@@ -176,9 +186,10 @@ def no_personal_data_anywhere(env: dict[str, str]) -> None:
     assert found == [], found[:20]
 
 
-def reconcile_report(env: dict[str, str], tmp_path: Path, dossiers: dict[str, int]) -> None:
-    """The statistics report agrees with the portal's dossiers and with the monitor's alerts: every
-    dossier resolved late is one that the monitor alerted as not closed by its appointment date."""
+def reconcile_report(env: dict[str, str], tmp_path: Path, dossiers: dict[str, int], accepted: int) -> None:
+    """The statistics report agrees with the portal's dossiers, with the run's summary, with the
+    dashboard's daily charts over the same range, and with the monitor's alerts: every dossier
+    resolved late is one that the monitor alerted as not closed by its appointment date."""
     out = tmp_path / "report"
     closed = dossiers.get("completed", 0) + dossiers.get("rejected", 0)
     deadline = time.monotonic() + 60
@@ -199,6 +210,10 @@ def reconcile_report(env: dict[str, str], tmp_path: Path, dossiers: dict[str, in
     assert total["resolved_on_time"] + total["resolved_late"] == closed
     assert total["refused"] == dossiers.get("rejected", 0)
     assert total["in_progress"] == total["overdue"] == 0
+    assert total["received"] == accepted  # the run's summary: every dossier the portal accepted
+    days = dashboard_series(env, "2024-01-01", "2024-12-31")
+    assert sum(d["submitted"] for d in days) == total["received"], days
+    assert sum(d["closed"] for d in days) == total["resolved_on_time"] + total["resolved_late"], days
     alerts = last_json(lienthong(env, "alerts", "--json").stdout)["alerts"]
     late = {
         a["dossier_id"] for a in alerts for f in a["findings"] if f["kind"] == "stuck" and f["subject"] == "dossier"

@@ -102,6 +102,18 @@ async def test_alerts_live_filtered_timeline_search_and_operator_actions(scene: 
         async with http.get(f"{base}/api/v1/queue", params={"sort": "nonsense"}) as r:
             assert r.status == 400
 
+        # The daily charts for a range of days: every dossier submitted counted once, nothing
+        # outside the range, and a bad range refused with a JSON reason.
+        year = {"from": "2024-01-01", "to": "2024-12-31"}
+        async with http.get(f"{base}/api/v1/series", params=year) as r:
+            days = (await r.json())["series"]["throughput"]
+        assert sum(d["submitted"] for d in days) == len(ids), days
+        async with http.get(f"{base}/api/v1/series", params={"from": "2023-01-01", "to": "2023-12-31"}) as r:
+            assert (await r.json())["series"]["throughput"] == []
+        for bad in ({"from": "yesterday"}, {"from": "2024-03-05", "to": "2024-03-04"}):
+            async with http.get(f"{base}/api/v1/series", params=bad) as r:
+                assert (r.status, "error" in await r.json()) == (400, True)
+
         # The dossier's timeline across agencies, without its personal data.
         async with http.get(f"{base}/api/v1/dossiers/{ids[0]}") as r:
             timeline = await r.json()
