@@ -33,16 +33,16 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings, console: Console
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from lienthong.report import render, source, statistics
+    from lienthong.report import periods, render, source, statistics
 
     if args.period and (args.date_from or args.date_to):
         raise ValueError("give --period (with --cutoff) or --from and --to, not both")
     if args.period:
-        period = statistics.parse_period(args.period, args.cutoff)
+        period = periods.parse_period(args.period, args.cutoff)
     elif args.date_from and args.date_to:
         if args.cutoff is not None:
             raise ValueError("--cutoff applies to --period; --from and --to are the exact days")
-        period = statistics.parse_range(args.date_from, args.date_to)
+        period = periods.parse_range(args.date_from, args.date_to)
     else:
         raise ValueError("the report needs a period: --period 2024-01 [--cutoff 14], or --from DATE --to DATE")
     _, url = settings.require_infra()

@@ -11,7 +11,8 @@ matplotlib.use("Agg")  # files only; never a window
 
 import matplotlib.pyplot as plt
 
-from lienthong.report.statistics import ALL_FLOWS, FLOW_TITLES, HEADINGS_VI, RATES, TOTAL, Period, Row
+from lienthong.report.periods import Period
+from lienthong.report.statistics import ALL_FLOWS, FLOW_TITLES, HEADINGS_VI, RATES, TOTAL, Row
 
 OUTCOMES = ("resolved_on_time", "resolved_late", "in_progress", "overdue")
 COLOURS = {"resolved_on_time": "#2e7d32", "resolved_late": "#f9a825", "in_progress": "#1565c0", "overdue": "#c62828"}

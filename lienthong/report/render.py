@@ -15,7 +15,8 @@ from typing import Any
 import jinja2
 
 from lienthong.report import charts
-from lienthong.report.statistics import ALL_FLOWS, COUNTS, FLOW_TITLES, FORMULAS_VI, HEADINGS_VI, RATES, Period, Row
+from lienthong.report.periods import Period
+from lienthong.report.statistics import ALL_FLOWS, COUNTS, FLOW_TITLES, FORMULAS_VI, HEADINGS_VI, RATES, Row
 
 FORMATS = ("json", "csv", "html", "xlsx")
 SHEETS = {"birth": "Khai sinh", "death": "Khai tử", "lltp": "Lý lịch tư pháp", ALL_FLOWS: "Tổng hợp"}

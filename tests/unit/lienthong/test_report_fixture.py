@@ -13,8 +13,9 @@ import pytest
 from contracts.clock import VN_TZ
 from contracts.envelope import Event, new_event, parse_event
 from contracts.event_types import DOSSIER_CLOSED, DOSSIER_SUBMITTED
+from lienthong.report.periods import parse_period
 from lienthong.report.source import facts_from_events
-from lienthong.report.statistics import ALL_FLOWS, TOTAL, Row, check, parse_period, tabulate
+from lienthong.report.statistics import ALL_FLOWS, TOTAL, Row, check, tabulate
 
 PERIOD = parse_period("2024-01", cutoff=13)
 AREA = {"province": "042", "district": "Huyện Can Lộc", "commune": "Xã Tùng Lộc"}

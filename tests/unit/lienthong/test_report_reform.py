@@ -13,8 +13,9 @@ from contracts import adminunits
 from contracts.clock import VN_TZ
 from contracts.envelope import new_event, parse_event
 from contracts.event_types import DOSSIER_CLOSED, DOSSIER_SUBMITTED
+from lienthong.report.periods import parse_period
 from lienthong.report.source import facts_from_events
-from lienthong.report.statistics import TOTAL, Row, default_level, in_units_of, parse_period, tabulate
+from lienthong.report.statistics import TOTAL, Row, default_level, in_units_of, tabulate
 from simulation.workload.citizens import CitizenFactory
 
 JUNE, JULY = parse_period("2025-06"), parse_period("2025-07")

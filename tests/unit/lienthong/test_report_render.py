@@ -7,8 +7,9 @@ import pytest
 from openpyxl import load_workbook
 
 from contracts.clock import VN_TZ
+from lienthong.report.periods import parse_period
 from lienthong.report.render import write
-from lienthong.report.statistics import DossierFacts, parse_period, tabulate
+from lienthong.report.statistics import DossierFacts, tabulate
 
 H1 = parse_period("2024-H1")
 

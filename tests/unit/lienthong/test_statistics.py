@@ -5,7 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts.clock import VN_TZ
-from lienthong.report.statistics import ALL_FLOWS, TOTAL, DossierFacts, Row, check, parse_period, parse_range, tabulate
+from lienthong.report.periods import parse_period, parse_range
+from lienthong.report.statistics import ALL_FLOWS, TOTAL, DossierFacts, Row, check, tabulate
 
 JAN = parse_period("2024-01")
 
