@@ -23,6 +23,8 @@ the header; the asker then reports that no answer came, and the owner must resen
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import uuid
 from typing import Literal, TypeVar
@@ -33,6 +35,19 @@ from contracts.errors import ContractError, Problem
 
 COMMAND_HEADER = "lienthong-command"
 """Header that marks a message on a work topic as an admin command, not a handoff."""
+SIGNATURE_HEADER = "lienthong-signature"
+"""Header with the command's HMAC-SHA256 (hex) under the operator token: only whoever holds the
+token can make an agency act."""
+
+
+def sign(token: str, value: bytes) -> bytes:
+    return hmac.new(token.encode(), value, hashlib.sha256).hexdigest().encode()
+
+
+def signed(token: str, value: bytes, signature: bytes | None) -> bool:
+    """Whether `signature` is the command's under `token`, compared in constant time."""
+    return signature is not None and hmac.compare_digest(sign(token, value), signature)
+
 
 MAX_MESSAGES = 2000
 """Event ids per command at most: a command stays far below the broker's 1 MB message limit."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts.commands import COMMAND_HEADER
+from contracts.commands import COMMAND_HEADER, SIGNATURE_HEADER
 from contracts.envelope import MAX_EVENT_BYTES
 from contracts.partitioning import SEED
 from contracts.topics import PRIMER_HEADER
@@ -158,7 +158,10 @@ STATEMENTS: tuple[Statement, ...] = (
         "(schema `republish` in the AsyncAPI document): publish again the selected messages of the agency's "
         "own outbox (by event id and topic, by dossier, or what the broker acknowledged since a time), then "
         "answer `{command_id, agency, queued, missing}` on the admin-replies topic, keyed by the command id. "
-        "An agency that cannot MUST still skip the message; the asker then reports that no answer came.",
+        "An agency that cannot MUST still skip the message; the asker then reports that no answer came. "
+        f"A command carries header `{SIGNATURE_HEADER}`: the hex HMAC-SHA256 of its value under the operator "
+        "token; an agency SHOULD act only on a command whose signature it verifies (the simulators do, and "
+        "dead-letter the others), so that only an operator can make it act.",
     ),
     Statement(
         "dead-letter",

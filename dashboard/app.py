@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import secrets
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from importlib import resources
@@ -34,6 +32,7 @@ from dashboard.actions import Actions, dumps, problem
 from dashboard.wording import Words, at
 from runtime.db import create_pool
 from runtime.metrics import metrics_route
+from runtime.secrets import operator_token
 from runtime.settings import Settings
 from simulation import runclock
 from streams import console, queries
@@ -57,23 +56,6 @@ def day_start(text: str | None) -> datetime | None:
     if not text:
         return None
     return datetime.combine(date.fromisoformat(text), time(0, 0), VN_TZ)
-
-
-def operator_token(settings: Settings) -> str:
-    """`LT_OPERATOR_TOKEN`, or the one kept in `$LT_HOME/operator-token` (made on first use)."""
-    if settings.operator_token:
-        return settings.operator_token
-    path = token_path(settings)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(24))
-    return path.read_text().strip()
-
-
-def token_path(settings: Settings) -> Path:
-    return settings.home.resolve() / "operator-token"
 
 
 class Dashboard:

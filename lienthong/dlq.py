@@ -114,9 +114,14 @@ class Replayed:
 
 
 async def replay(
-    bootstrap: str, prefix: str, partitions: int, chosen: list[Letter], timeout_s: float = ANSWER_S
+    bootstrap: str,
+    prefix: str,
+    partitions: int,
+    chosen: list[Letter],
+    timeout_s: float = ANSWER_S,
+    token: str | None = None,
 ) -> Replayed:
-    """Ask each agency to replay its letters among `chosen`."""
+    """Ask each agency to replay its letters among `chosen` (commands signed with `token`)."""
     out = Replayed(asked=len(chosen))
     by_agency: dict[str, list[str]] = {}
     for lt in chosen:
@@ -125,7 +130,7 @@ async def replay(
         else:
             by_agency.setdefault(lt.agency, []).append(lt.letter_id)
     commands = [Replay(agency=a, letters=tuple(ids)) for a, ids in sorted(by_agency.items())]
-    answers = await ask(bootstrap, prefix, list(commands), partitions, timeout_s) if commands else {}
+    answers = await ask(bootstrap, prefix, list(commands), partitions, timeout_s, token=token) if commands else {}
     for c in commands:
         done = answers.get(c.command_id)
         if done is None:

@@ -30,6 +30,7 @@ from contracts.clock import SimClock
 from contracts.commands import Done, Republish, Selected, chunks
 from contracts.topics import AGENCIES
 from runtime.ask import ANSWER_S, ask
+from runtime.secrets import operator_token
 from runtime.settings import Settings
 from streams import queries
 
@@ -72,14 +73,16 @@ class Asker:
     prefix: str
     partitions: int
     timeout_s: float = ANSWER_S
+    token: str | None = None
+    """The operator token the commands are signed with."""
 
     @classmethod
     def of(cls, settings: Settings, timeout_s: float = ANSWER_S) -> Asker:
         bootstrap, _ = settings.require_infra()
-        return cls(bootstrap, settings.topic_prefix, settings.partitions, timeout_s)
+        return cls(bootstrap, settings.topic_prefix, settings.partitions, timeout_s, operator_token(settings))
 
     async def __call__(self, commands: list[Republish]) -> dict[str, Done]:
-        return await ask(self.bootstrap, self.prefix, commands, self.partitions, self.timeout_s)
+        return await ask(self.bootstrap, self.prefix, commands, self.partitions, self.timeout_s, token=self.token)
 
 
 async def lost_alerts(conn: Any, ids: list[int] | None = None) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ from contracts import topics
 from contracts.calendar import WorkingCalendar
 from contracts.chains import Chain, Step
 from contracts.clock import SimClock
-from contracts.commands import Done, Replay, parse_command
+from contracts.commands import SIGNATURE_HEADER, Done, Replay, parse_command, signed
 from contracts.envelope import parse_event
 from contracts.errors import ContractError, Problem
 from contracts.event_types import HANDOFF_RECEIVED, HANDOFF_SENT
@@ -59,6 +59,10 @@ from runtime.work import Handler, StepContext, WorkItem
 log = structlog.get_logger()
 
 
+def header(record: Any, name: str) -> bytes | None:
+    return next((v for k, v in record.headers or () if k == name), None)
+
+
 class AgencyWorker:
     def __init__(
         self,
@@ -78,6 +82,7 @@ class AgencyWorker:
         task_store: TaskStore | None = None,
         inbox: Inbox | None = None,
         dead_letters: DeadLetterStore | None = None,
+        command_token: str | None = None,
     ) -> None:
         self.agency = agency
         self.sim = simulation
@@ -100,6 +105,8 @@ class AgencyWorker:
         self.inbox = inbox or PgInbox(agency)
         self.outbox = relay.store
         self.kept = dead_letters or PgDeadLetters(agency)
+        self.command_token = command_token
+        """When set, an admin command must carry its signature under this token (runtime/secrets.py)."""
         self.tasks = TaskRunner(
             agency,
             pool,
@@ -145,6 +152,9 @@ class AgencyWorker:
             refused: list[Refusal] = []
             for r in records:
                 origin = Refusal(r.topic, r.partition, r.offset, r.key, r.value, "")
+                if self.command_token and not signed(self.command_token, r.value, header(r, SIGNATURE_HEADER)):
+                    refused.append(replace(origin, reason="admin command: not signed with the operator token"))
+                    continue
                 try:
                     command = parse_command(r.value)
                 except ContractError as exc:

@@ -14,7 +14,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import topics
-from contracts.commands import COMMAND_HEADER, Command, Done, parse_done
+from contracts.commands import COMMAND_HEADER, SIGNATURE_HEADER, Command, Done, parse_done, sign
 from contracts.errors import ContractError
 from runtime.kafka import AIOKafkaPublisher, ensure_topics
 
@@ -37,7 +37,9 @@ class Asking:
     `collect` the answers. `send` and `collect` are apart so the asker can do something between
     them: the chaos harness sends while the agencies are frozen and collects once they run."""
 
-    def __init__(self, bootstrap: str, prefix: str, partitions: int) -> None:
+    def __init__(self, bootstrap: str, prefix: str, partitions: int, token: str | None = None) -> None:
+        self._token = token
+        """The operator token the commands are signed with (an agency refuses unsigned ones)."""
         self._bootstrap = bootstrap
         self._prefix = prefix
         self._partitions = partitions
@@ -73,12 +75,11 @@ class Asking:
     async def send(self, commands: Sequence[Command]) -> None:
         await ensure_topics(self._bootstrap, {topics.work(c.agency, self._prefix) for c in commands}, self._partitions)
         for c in commands:
-            await self._publisher.publish(
-                topics.work(c.agency, self._prefix),
-                c.command_id.encode(),
-                c.to_json(),
-                headers=[(COMMAND_HEADER, b"1")],
-            )
+            value = c.to_json()
+            headers = [(COMMAND_HEADER, b"1")]
+            if self._token:
+                headers.append((SIGNATURE_HEADER, sign(self._token, value)))
+            await self._publisher.publish(topics.work(c.agency, self._prefix), c.command_id.encode(), value, headers)
         self.awaiting(commands)
 
     def awaiting(self, commands: Sequence[Command]) -> None:
@@ -125,12 +126,13 @@ async def ask(
     partitions: int,
     timeout_s: float = ANSWER_S,
     rounds: int = ROUNDS,
+    token: str | None = None,
 ) -> dict[str, Done]:
-    """Send `commands`; returns the answers that came within `timeout_s`, by command id
-    (`Asking.answers`)."""
+    """Send `commands`, signed with `token`; returns the answers that came within `timeout_s`,
+    by command id (`Asking.answers`)."""
     if not commands:
         return {}
-    async with Asking(bootstrap, prefix, partitions) as asking:
+    async with Asking(bootstrap, prefix, partitions, token) as asking:
         await asking.send(commands)
         return await asking.answers(commands, timeout_s, rounds)
 

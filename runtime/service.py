@@ -24,6 +24,7 @@ from runtime.logging import configure
 from runtime.metrics import metrics_route
 from runtime.outbox import PgOutbox
 from runtime.relay import OutboxRelay
+from runtime.secrets import operator_token
 from runtime.settings import Settings
 from runtime.simulation import Simulation, load
 from runtime.work import Handler
@@ -112,6 +113,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
             seed=settings.seed,
             params={"lltp_issuer": settings.lltp_issuer},
             simulation=simulation,
+            command_token=operator_token(settings),
         )
         rt = Runtime(spec, settings, pool, publisher, relay, worker, simulation)
         app = web.Application()

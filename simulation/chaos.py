@@ -33,6 +33,7 @@ from deploy.state import read_state, write_state
 from runtime.ask import Asking
 from runtime.clockfile import sleep_until
 from runtime.kafka import ensure_topics, prime
+from runtime.secrets import operator_token
 from runtime.settings import Settings
 from simulation.faults import truth
 from simulation.faults.catalogue import PROCESS_EFFECTS, Fault
@@ -228,7 +229,7 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None, list[Fl
             agencies = sorted({process_of(n) for n in frozen} & set(AGENCIES))
             commands = replay_commands(settings.topic_prefix, agencies, flights, crashed - OTHER_TOPICS_LOSS_S)
             asking = await exits.enter_async_context(
-                Asking(started["bootstrap"], settings.topic_prefix, settings.partitions)
+                Asking(started["bootstrap"], settings.topic_prefix, settings.partitions, operator_token(settings))
             )
             await asking.send(commands)
             phase("asked")

@@ -8,6 +8,7 @@ from typing import Any
 
 from lienthong.commands import emit_json
 from lienthong.ui import Console, table
+from runtime.secrets import operator_token
 from runtime.settings import Settings
 
 
@@ -30,7 +31,8 @@ def cmd_dlq(args: argparse.Namespace, settings: Settings, console: Console) -> i
     chosen = dlq.select(found.letters, args.ids, args.reason)
     unknown = sorted(set(args.ids) - {lt.letter_id for lt in found.letters})
     console.step(f"asking the agencies to replay {len(chosen)} dead letters")
-    out = asyncio.run(dlq.replay(bootstrap, settings.topic_prefix, settings.partitions, chosen, args.wait))
+    token = operator_token(settings)
+    out = asyncio.run(dlq.replay(bootstrap, settings.topic_prefix, settings.partitions, chosen, args.wait, token))
     result: dict[str, Any] = {**out.as_dict(), "unknown": unknown}
     if not args.json:
         console.step(

@@ -15,8 +15,8 @@ from runtime.settings import Settings
 
 
 def cmd_dashboard(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from dashboard.app import token_path
     from lienthong import stack
+    from runtime.secrets import token_path
 
     settings = stack.up(settings, console)
     from lienthong.status import status

@@ -34,6 +34,7 @@ from contracts.event_types import AGENCY_HEARTBEAT, HANDOFF_RECEIVED
 from lienthong.conformance.judge import Probe, Record, Scene, Verdict, judge
 from runtime.ask import ask
 from runtime.kafka import AIOKafkaPublisher
+from runtime.secrets import operator_token
 from runtime.settings import Settings
 from simulation.workload.citizens import CitizenFactory
 
@@ -154,7 +155,9 @@ async def check(settings: Settings, plan: Plan, tell: Callable[[str], None]) -> 
             target = parse_event(duplicate.value).dossier_id if duplicate else (ids[0] if ids else None)
             command = Republish(agency=plan.agency, dossier_id=target) if target else None
             answers = (
-                await ask(bootstrap, prefix, [command], settings.partitions, timeout_s=answer_s) if command else {}
+                await ask(bootstrap, prefix, [command], settings.partitions, answer_s, token=operator_token(settings))
+                if command
+                else {}
             )
             say(f"republish of {target}: {'answered' if answers else 'no answer'}")
             await asyncio.sleep(max(0.0, started + MIN_WINDOW_S - time.time()))

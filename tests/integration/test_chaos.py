@@ -17,11 +17,13 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import topics
 from contracts.clock import VN_TZ
-from contracts.commands import COMMAND_HEADER, Republish, Selected
+from contracts.commands import COMMAND_HEADER, SIGNATURE_HEADER, Republish, Selected, sign
 from contracts.envelope import Event, new_event
 from runtime import outbox
 from runtime.ask import Asking, ask
 from runtime.kafka import AIOKafkaPublisher
+from runtime.secrets import operator_token
+from runtime.settings import Settings
 from simulation.chaos import monitor_settled
 from simulation.inflight import in_flight, replay_commands
 from tests.integration.conftest import Infra, running
@@ -77,7 +79,7 @@ async def test_the_owner_replays_what_the_broker_lost_and_redrives_what_a_fault_
             ]
             # Asked of the portal, by id; its dead letters since the crash too (it has none).
             commands = replay_commands(prefix, ["portal"], flights, since=time.time())
-            answers = await ask(infra.bootstrap, prefix, commands, settings.partitions)
+            answers = await ask(infra.bootstrap, prefix, commands, settings.partitions, token=operator_token(settings))
             assert [d.queued for d in answers.values()] == [1, 0]
             await _until(conn, "D-SENT", 2)
             assert await _published(conn, "D-DROPPED") == 0
@@ -99,7 +101,7 @@ async def test_the_owner_replays_what_the_broker_lost_and_redrives_what_a_fault_
                 agency="portal",
                 messages=(Selected(event_id=dropped.event_id, topic=work), Selected(event_id=unknown)),
             )
-            answers = await ask(infra.bootstrap, prefix, [command], settings.partitions)
+            answers = await ask(infra.bootstrap, prefix, [command], settings.partitions, token=operator_token(settings))
             assert answers[command.command_id].queued == 1
             assert answers[command.command_id].missing == (unknown,)
             await _until(conn, "D-DROPPED", 1)
@@ -115,14 +117,23 @@ async def test_a_bad_admin_command_is_dead_lettered_and_the_agency_still_answers
         publisher = AIOKafkaPublisher(infra.bootstrap, client_id="it-bad-command")
         await publisher.start()
         try:
-            header = [(COMMAND_HEADER, b"1")]
-            await publisher.publish(topics.work("portal", prefix), b"k", b'{"command": "delete_everything"}', header)
+            token = operator_token(settings)
+
+            def signed_by(token: str, value: bytes) -> list[tuple[str, bytes]]:
+                return [(COMMAND_HEADER, b"1"), (SIGNATURE_HEADER, sign(token, value))]
+
+            broken = b'{"command": "delete_everything"}'
+            await publisher.publish(topics.work("portal", prefix), b"k", broken, signed_by(token, broken))
             elsewhere = Republish(agency="hotich", dossier_id="D-1").to_json()
-            await publisher.publish(topics.work("portal", prefix), b"k", elsewhere, header)
+            await publisher.publish(topics.work("portal", prefix), b"k", elsewhere, signed_by(token, elsewhere))
+            # Whoever lacks the operator token cannot make an agency act.
+            forged = Republish(agency="portal", dossier_id="D-1").to_json()
+            await publisher.publish(topics.work("portal", prefix), b"k", forged, signed_by("guessed", forged))
+            await publisher.publish(topics.work("portal", prefix), b"k", forged, [(COMMAND_HEADER, b"1")])
         finally:
             await publisher.stop()
         command = Republish(agency="portal", dossier_id="D-NONE")
-        answers = await ask(infra.bootstrap, prefix, [command], settings.partitions)
+        answers = await ask(infra.bootstrap, prefix, [command], settings.partitions, token=operator_token(settings))
         assert answers[command.command_id].queued == 0
         conn = await asyncpg.connect(settings.database_url)
         try:
@@ -136,14 +147,15 @@ async def test_a_bad_admin_command_is_dead_lettered_and_the_agency_still_answers
             ]
         finally:
             await conn.close()
-        assert len(reasons) == 2, reasons
-        assert reasons[0].startswith("admin command: "), reasons
+        assert len(reasons) == 4, reasons
+        assert reasons[0].startswith("admin command: $"), reasons
         assert reasons[1] == "admin command for hotich, not portal"
+        assert reasons[2:] == ["admin command: not signed with the operator token"] * 2
 
         # After the broker lost its log, the portal publishes those dead letters again when asked.
         replay = replay_commands(prefix, ["portal"], [], since=asked)
-        answers = await ask(infra.bootstrap, prefix, replay, settings.partitions)
-        assert [d.queued for d in answers.values()] == [2]
+        answers = await ask(infra.bootstrap, prefix, replay, settings.partitions, token=operator_token(settings))
+        assert [d.queued for d in answers.values()] == [4]
 
 
 async def test_a_replay_asked_below_an_agencys_read_position_is_sent_again_and_answered(
@@ -155,7 +167,8 @@ async def test_a_replay_asked_below_an_agencys_read_position_is_sent_again_and_a
     prefix = f"it{uuid.uuid4().hex[:8]}"
     command = Republish(agency="portal", dossier_id="D-NONE")
     work = topics.work("portal", prefix)
-    async with Asking(infra.bootstrap, prefix, 4) as early:
+    token = operator_token(Settings(home=tmp_path))  # the one the portal will hold: the same home
+    async with Asking(infra.bootstrap, prefix, 4, token) as early:
         await early.send([command])
     # The group's read position goes past the command, as a position kept across the crash would.
     reader = AIOKafkaConsumer(bootstrap_servers=infra.bootstrap, group_id=f"{prefix}.portal", enable_auto_commit=False)
@@ -170,10 +183,10 @@ async def test_a_replay_asked_below_an_agencys_read_position_is_sent_again_and_a
     finally:
         await reader.stop()
     async with running(infra, ["portal"], tmp_path, topic_prefix=prefix) as stack:
-        async with Asking(infra.bootstrap, prefix, 4) as once:
+        async with Asking(infra.bootstrap, prefix, 4, token) as once:
             once.awaiting([command])  # the command already sent
             assert await once.collect(5.0) == {}, "the portal read below its position after all"
-        answers = await ask(infra.bootstrap, prefix, [command], stack.settings.partitions)
+        answers = await ask(infra.bootstrap, prefix, [command], stack.settings.partitions, token=token)
         assert answers[command.command_id].queued == 0
 
 

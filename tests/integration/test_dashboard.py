@@ -42,8 +42,8 @@ async def sse_alerts(http: aiohttp.ClientSession, url: str, want: int, timeout: 
 
 @pytest.fixture
 async def scene(infra: Infra, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
-    async with running(infra, ["portal", "motcua", "hotich", "bhxh"], tmp_path) as stack:
-        settings = stack.settings.replace(operator_token=TOKEN)
+    async with running(infra, ["portal", "motcua", "hotich", "bhxh"], tmp_path, operator_token=TOKEN) as stack:
+        settings = stack.settings
         app, _ = build(settings)
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()

@@ -21,6 +21,7 @@ from contracts.envelope import MAX_EVENT_BYTES, new_event
 from contracts.event_types import HANDOFF_SENT
 from deploy.embedded import free_port
 from lienthong import dlq
+from runtime.secrets import operator_token
 from simulation.workload.citizens import CitizenFactory
 from tests.integration.conftest import Infra, monitor_process, running
 from tests.integration.test_birth_chain import submit, wait_closed
@@ -109,11 +110,12 @@ async def test_bad_input_becomes_masked_letters_consumers_carry_on_a_replay_coun
             # A replay (nothing was fixed: it is refused again, as a new letter), then the same
             # replay again: skipped, never applied twice.
             chosen = dlq.select(letters, reason="register_marriage")
-            first = await dlq.replay(s.kafka_bootstrap or "", s.topic_prefix, s.partitions, chosen, timeout_s=30)
+            bootstrap, token = s.kafka_bootstrap or "", operator_token(s)
+            first = await dlq.replay(bootstrap, s.topic_prefix, s.partitions, chosen, 30, token)
             assert (first.replayed, first.skipped, first.no_answer) == (1, 0, [])
-            again = await dlq.replay(s.kafka_bootstrap or "", s.topic_prefix, s.partitions, chosen, timeout_s=30)
+            again = await dlq.replay(bootstrap, s.topic_prefix, s.partitions, chosen, 30, token)
             assert (again.replayed, again.skipped) == (0, 1)
-            monitors = await dlq.replay(s.kafka_bootstrap or "", s.topic_prefix, s.partitions, [mine], timeout_s=5)
+            monitors = await dlq.replay(bootstrap, s.topic_prefix, s.partitions, [mine], 5, token)
             assert monitors.not_replayable == [mine.letter_id]
             after = await letters_until(s.kafka_bootstrap or "", s.topic_prefix, s.partitions, len(letters) + 1)
             assert sum("register_marriage" in lt.reason for lt in after) == 2

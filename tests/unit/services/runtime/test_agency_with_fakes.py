@@ -15,7 +15,7 @@ from typing import Any
 from contracts import topics
 from contracts.chains import load_chains
 from contracts.clock import VN_TZ, SimClock
-from contracts.commands import COMMAND_HEADER, Done, Replay, Republish, parse_done
+from contracts.commands import COMMAND_HEADER, SIGNATURE_HEADER, Done, Replay, Republish, parse_done, sign
 from contracts.deadletters import parse_letter
 from contracts.envelope import new_event, parse_event
 from contracts.event_types import HANDOFF_RECEIVED, HANDOFF_SENT, STEP_COMPLETED, STEP_STARTED, STEP_STATE
@@ -263,3 +263,19 @@ def test_a_handoff_refused_for_a_missing_step_is_taken_in_on_replay_once_the_ste
     assert (topics.dossier_events(), HANDOFF_RECEIVED, "D-4") in queued(worker)
     assert replay(worker, letter.letter_id).skipped == (letter.letter_id,)
     assert worker.processed == 1
+
+
+def test_an_agency_with_a_token_acts_only_on_commands_signed_with_it() -> None:
+    worker, _, _ = build()
+    worker.command_token = "the-operators-token"
+    out: MemoryOutbox = worker.outbox  # type: ignore[assignment]
+    command = Republish(agency="hotich", dossier_id="D-5").to_json()
+    source = FakeConsumer()
+    source.append(WORK, 0, command, ((COMMAND_HEADER, b"1"),))
+    source.append(WORK, 0, command, ((COMMAND_HEADER, b"1"), (SIGNATURE_HEADER, sign("a-guess", command))))
+    source.append(WORK, 0, command, ((COMMAND_HEADER, b"1"), (SIGNATURE_HEADER, sign("the-operators-token", command))))
+    asyncio.run(worker.obey(asyncio.run(source.getmany())[next(iter(source.log))]))
+    reasons = [parse_letter(v).reason for _, _, t, _, v in out.kept if t == topics.dead_letter()]
+    assert reasons == ["admin command: not signed with the operator token"] * 2
+    answers = [parse_done(v) for _, _, t, _, v in out.kept if t == topics.admin_replies()]
+    assert len(answers) == 1  # the signed one, carried out and answered
