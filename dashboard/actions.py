@@ -114,6 +114,8 @@ class Actions:
             alert_id = int(request.match_info["alert_id"])
         except ValueError:
             return problem(400, "Mã cảnh báo phải là số")
+        if not 0 < alert_id < 2**63:  # an alert id is a positive bigint
+            return problem(404, f"Không có cảnh báo #{alert_id}")
         body = await self._body(request)
         if isinstance(body, web.Response):
             return body

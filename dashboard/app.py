@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from importlib import resources
@@ -31,6 +32,7 @@ from dashboard import workqueue
 from dashboard.actions import Actions, dumps, problem
 from dashboard.wording import Words, at
 from runtime.db import create_pool
+from runtime.edges import refuse_nul
 from runtime.metrics import metrics_route
 from runtime.secrets import operator_token
 from runtime.settings import Settings
@@ -49,6 +51,8 @@ which commits a little later."""
 FEED_BACKLOG = 50
 STATIC = resources.files("dashboard").joinpath("static")
 KINDS = ("lost", "stuck", "link", "agency", "duplicate", "data_quality")
+HEALTH_HOURS_MAX = 24 * 366
+"""The widest health window asked of the event log: a year of sim time."""
 
 
 def day_start(text: str | None) -> datetime | None:
@@ -101,9 +105,11 @@ class Dashboard:
         if kind and kind not in KINDS:
             return problem(400, f"kind phải là một trong {', '.join(KINDS)}")
         try:
-            limit = min(int(q.get("limit", "500")), 5000)
+            limit = int(q.get("limit", "500"))
         except ValueError:
             return problem(400, "limit phải là số")
+        if not 1 <= limit <= 5000:
+            return problem(400, "limit phải từ 1 đến 5000")
         if not await self._ready():
             return web.json_response({"alerts": [], "open_by_kind": {}, "now": self.now()})
         assert self.pool is not None
@@ -168,6 +174,8 @@ class Dashboard:
             hours = float(request.query.get("hours", "24"))
         except ValueError:
             return problem(400, "hours phải là số (giờ mô phỏng)")
+        if not (math.isfinite(hours) and 0 < hours <= HEALTH_HOURS_MAX):
+            return problem(400, f"hours phải lớn hơn 0 và không quá {HEALTH_HOURS_MAX} (giờ mô phỏng)")
         body: dict[str, Any] = {"agencies": [], "links": []}
         if await self._ready():
             assert self.pool is not None
@@ -356,7 +364,7 @@ class Dashboard:
 
 def build(settings: Settings) -> tuple[web.Application, Dashboard]:
     d = Dashboard(settings)
-    app = web.Application()
+    app = web.Application(middlewares=[refuse_nul])
     app.add_routes(d.routes())
 
     async def on_startup(_app: web.Application) -> None:

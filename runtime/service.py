@@ -17,6 +17,7 @@ from aiohttp import web
 from contracts import topics
 from runtime import db
 from runtime.agency import AgencyWorker
+from runtime.edges import refuse_nul
 from runtime.health import health_routes, start_site
 from runtime.heartbeat import beat
 from runtime.kafka import AIOKafkaPublisher, ensure_topics
@@ -116,7 +117,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
             command_token=operator_token(settings),
         )
         rt = Runtime(spec, settings, pool, publisher, relay, worker, simulation)
-        app = web.Application()
+        app = web.Application(middlewares=[refuse_nul])
         app.add_routes([*health_routes(rt.status), metrics_route()])
         if spec.extra_routes:
             app.add_routes(spec.extra_routes(rt))
