@@ -28,7 +28,7 @@ from aiohttp_sse import sse_response
 from contracts.calendar import WorkingCalendar
 from contracts.clock import VN_TZ
 from contracts.identity import mask_personal_id
-from dashboard import workqueue
+from dashboard import openapi, workqueue
 from dashboard.actions import Actions, dumps, problem
 from dashboard.wording import Words, at
 from runtime.db import create_pool
@@ -91,6 +91,9 @@ class Dashboard:
             return bool(await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL"))
 
     # ----- reads
+
+    async def openapi(self, _request: web.Request) -> web.Response:
+        return web.json_response(openapi.document())
 
     async def healthz(self, _request: web.Request) -> web.Response:
         try:
@@ -346,6 +349,7 @@ class Dashboard:
             # aiohttp's own static files: content types, caching headers, and no path escapes the folder.
             web.static("/static", Path(str(STATIC))),
             web.get("/healthz", self.healthz),
+            web.get("/api/v1/openapi.json", self.openapi),
             web.get("/api/v1/alerts", self.alerts),
             web.get("/api/v1/alerts/stream", self.feed),
             web.post("/api/v1/alerts/{alert_id}/ack", self.actions.acknowledge),

@@ -198,7 +198,7 @@ def monitor_process(settings: Settings, tmp: Path, port: int | None = None) -> I
 
 @contextlib.contextmanager
 def service_process(
-    module: str, instance: str, settings: Settings, tmp: Path, port: int
+    module: str, instance: str, settings: Settings, tmp: Path, port: int, **extra: str
 ) -> Iterator[subprocess.Popen[bytes]]:
     """One process as the supervisor runs it (`python -m MODULE`), named `instance` among its
     replicas, on the stack's broker, database, topics and clock, its HTTP on `port`. Its log is
@@ -218,6 +218,7 @@ def service_process(
         LT_SIM_MAX_LAG_S=repr(settings.sim_max_lag_s),
         LT_HEARTBEAT_S=repr(settings.heartbeat_s),
         LT_LOG_FORMAT="json",
+        **extra,
     )
     with open(tmp / f"{instance}.log", "ab") as log:
         process = subprocess.Popen(

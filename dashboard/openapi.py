@@ -1,0 +1,160 @@
+"""The dashboard's JSON API as an OpenAPI document (`GET /api/v1/openapi.json`): what scripts may
+rely on, and what the fuzz test (tests/integration/test_fuzz_dashboard.py) holds every answer to.
+The live feed (`/api/v1/alerts/stream`, server-sent events) and the page itself are left out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dashboard.wording import KIND_VI
+from dashboard.workqueue import PAGE_SIZES, SORTS, STATES
+
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+ANY_OBJECT: dict[str, Any] = {"type": "object"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _object(*required: str) -> dict[str, Any]:
+    return {"type": "object", "required": list(required)}
+
+
+def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+BAD = _json(ERROR, "a bad parameter, with the reason in Vietnamese")
+TEXT = {"type": "string"}
+DAY = {"type": "string", "format": "date"}
+OPERATOR_BODY = {
+    "required": False,
+    "content": {"application/json": {"schema": {"type": "object", "properties": {"operator": TEXT}}}},
+}
+NEEDS_TOKEN = {
+    "401": _json(ERROR, "no operator token: viewers only read"),
+    "403": _json(ERROR, "a wrong operator token"),
+}
+
+
+def document() -> dict[str, Any]:
+    paths: dict[str, Any] = {
+        "/api/v1/alerts": {
+            "get": {
+                "summary": "Raw incidents for scripts",
+                "parameters": [
+                    _query("open", TEXT, "0 or false: resolved ones too"),
+                    _query("kind", {"type": "string", "enum": list(KIND_VI)}),
+                    _query("flow", TEXT),
+                    _query("agency", TEXT),
+                    _query("commune", TEXT),
+                    _query("limit", {"type": "integer", "minimum": 1, "maximum": 5000}),
+                ],
+                "responses": {"200": _json(_object("alerts", "open_by_kind", "now"), "incidents"), "400": BAD},
+            }
+        },
+        "/api/v1/queue": {
+            "get": {
+                "summary": "The work queue: one row per incident, most overdue first",
+                "parameters": [
+                    _query("state", {"type": "string", "enum": list(STATES)}),
+                    _query("kind", {"type": "string", "enum": list(KIND_VI)}),
+                    _query("flow", TEXT),
+                    _query("agency", TEXT),
+                    _query("severity", TEXT),
+                    _query("commune", TEXT),
+                    _query("sort", {"type": "string", "enum": list(SORTS)}),
+                    _query("dir", {"type": "string", "enum": ["asc", "desc"]}),
+                    _query("page", {"type": "integer", "minimum": 1}),
+                    _query("size", {"type": "integer", "enum": list(PAGE_SIZES)}),
+                ],
+                "responses": {"200": _json(_object("rows", "clock", "communes"), "a page of the queue"), "400": BAD},
+            }
+        },
+        "/api/v1/clock": {"get": {"responses": {"200": _json(ANY_OBJECT, "the sim clock as the page shows it")}}},
+        "/api/v1/whoami": {"get": {"responses": {"200": _json(_object("role", "reason"), "operator or viewer")}}},
+        "/api/v1/funnel": {"get": {"responses": {"200": _json(_object("flows"), "per flow and step")}}},
+        "/api/v1/health": {
+            "get": {
+                "parameters": [_query("hours", {"type": "number", "exclusiveMinimum": 0, "maximum": 8784})],
+                "responses": {
+                    "200": _json(_object("agencies", "links", "heartbeats"), "agencies and links"),
+                    "400": BAD,
+                },
+            }
+        },
+        "/api/v1/series": {
+            "get": {
+                "summary": "The daily charts for a range of days (both included)",
+                "parameters": [_query("from", DAY), _query("to", DAY)],
+                "responses": {"200": _json(_object("series"), "per day"), "400": BAD},
+            }
+        },
+        "/api/v1/search": {
+            "get": {
+                "parameters": [
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "required": True,
+                        "schema": TEXT,
+                        "description": "receipt code, dossier-id prefix, personal ID number (answered masked) "
+                        "or commune",
+                    }
+                ],
+                "responses": {"200": _json(_object("query", "dossiers", "matches"), "matching dossiers"), "400": BAD},
+            }
+        },
+        "/api/v1/dossiers/{dossier_id}": {
+            "get": {
+                "parameters": [{"name": "dossier_id", "in": "path", "required": True, "schema": TEXT}],
+                "responses": {
+                    "200": _json(_object("dossier_id", "code", "events", "alerts"), "its timeline and incidents"),
+                    "400": BAD,
+                    "404": _json(ERROR, "the monitor saw no event of it"),
+                },
+            }
+        },
+        "/api/v1/alerts/{alert_id}/ack": {
+            "post": {
+                "security": [{"operator": []}],
+                "parameters": [{"name": "alert_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": OPERATOR_BODY,
+                "responses": {
+                    "200": _json(ANY_OBJECT, "the alert, acknowledged"),
+                    "400": BAD,
+                    **NEEDS_TOKEN,
+                    "404": _json(ERROR, "no such alert"),
+                },
+            }
+        },
+        "/api/v1/redrive": {
+            "post": {
+                "security": [{"operator": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"dossier_id": TEXT, "all_lost": {"type": "boolean"}, "operator": TEXT},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "202": _json(ANY_OBJECT, "what the senders queued again"),
+                    "400": BAD,
+                    **NEEDS_TOKEN,
+                    "503": _json(ERROR, "the broker cannot be reached now"),
+                },
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Bảng điều hành liên thông", "version": "1"},
+        "paths": paths,
+        "components": {"securitySchemes": {"operator": {"type": "http", "scheme": "bearer"}}},
+    }
