@@ -155,7 +155,7 @@ def parse_submission(body: Any, today: date) -> Submission:
     if not isinstance(body, dict):
         raise ContractError([Problem("$", "body must be a JSON object")])
     chain = body.get("chain")
-    if chain not in FIELDS:
+    if not isinstance(chain, str) or chain not in FIELDS:
         raise ContractError([Problem("chain", f"must be one of {', '.join(FIELDS)}")])
     problems: list[Problem] = []
     for path, check, required in COMMON + FIELDS[chain]:

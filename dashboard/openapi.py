@@ -152,6 +152,9 @@ def document() -> dict[str, Any]:
             }
         },
     }
+    for operations in paths.values():
+        for op in operations.values():
+            op.setdefault("responses", {}).setdefault("400", BAD)  # any path may be refused (runtime/edges.py)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Bảng điều hành liên thông", "version": "1"},

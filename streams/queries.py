@@ -181,8 +181,9 @@ async def series(
     dossier once, submitted on its dossier.submitted and closed on its first dossier.closed (a
     closing published again does not count twice), so the days of a range add up to the
     report's received and resolved for the same range."""
-    lo = start or datetime.min.replace(tzinfo=VN_TZ)
-    hi = end or datetime.max.replace(tzinfo=VN_TZ)
+    # Bounds PostgreSQL and the UTC conversion can hold (datetime.min at +07:00 is before year 1 in UTC).
+    lo = start or datetime(1900, 1, 1, tzinfo=VN_TZ)
+    hi = end or datetime(9999, 1, 1, tzinfo=VN_TZ)
     flow = await conn.fetch(
         """
         WITH firsts AS (

@@ -30,7 +30,21 @@ def _fields(chain: str) -> dict[str, Any]:
     }
 
 
+BAD_REQUEST = {
+    "description": "A bad request (a NUL character in the path or the query, among others), with the reason",
+    "content": {"application/json": {"schema": _PROBLEMS}},
+}
+
+
 def document() -> dict[str, Any]:
+    doc = _document()
+    for operations in doc["paths"].values():
+        for op in operations.values():
+            op["responses"].setdefault("400", BAD_REQUEST)
+    return doc
+
+
+def _document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Cổng dịch vụ công liên thông (mô phỏng)", "version": "1"},

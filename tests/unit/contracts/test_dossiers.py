@@ -100,3 +100,11 @@ def test_death_needs_registration_and_removal_and_a_payer_for_burial() -> None:
     )
     body["procedures"] = ["burial_allowance"]
     assert "procedures" in problems(body)
+
+
+@pytest.mark.parametrize("chain", [{}, [], 3, None])
+def test_a_chain_that_is_not_a_string_is_refused_not_a_crash(chain: object) -> None:
+    """Found by fuzzing the portal: `{"chain": {}}` raised TypeError (unhashable) and answered 500."""
+    with pytest.raises(ContractError) as refused:
+        parse_submission({"chain": chain}, TODAY)
+    assert refused.value.problems[0].field == "chain"
