@@ -24,7 +24,7 @@ from tests.integration.conftest import SIM_EPOCH, Infra, service_process, wait_r
 pytestmark = pytest.mark.integration
 
 MAX_EXAMPLES = 20
-MAX_TIME_S = 15
+MAX_TIME_S = 10
 """Real seconds per edge: the suite's budget; the seed keeps what is tried the same each run."""
 
 
