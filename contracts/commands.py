@@ -27,11 +27,11 @@ import hashlib
 import hmac
 import json
 import uuid
-from typing import Literal, TypeVar
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.errors import ContractError, Problem
+from contracts.errors import parse_model
 
 COMMAND_HEADER = "lienthong-command"
 """Header that marks a message on a work topic as an admin command, not a handoff."""
@@ -117,29 +117,17 @@ class Done(_Model):
         return self.model_dump_json().encode()
 
 
-M = TypeVar("M", bound=_Model)
-
-
-def _parse(model: type[M], raw: bytes) -> M:
-    try:
-        return model.model_validate_json(raw)
-    except ValidationError as exc:
-        raise ContractError(
-            [Problem("$." + ".".join(str(p) for p in e["loc"]) if e["loc"] else "$", e["msg"]) for e in exc.errors()]
-        ) from exc
-
-
 def parse_command(raw: bytes) -> Command:
     """Decode a command; ContractError says why it was refused."""
     try:
         kind = json.loads(raw).get("command", "republish")
     except (ValueError, AttributeError):
         kind = "republish"  # let the model say what is wrong
-    return _parse(Replay, raw) if kind == "replay" else _parse(Republish, raw)
+    return parse_model(Replay, raw) if kind == "replay" else parse_model(Republish, raw)
 
 
 def parse_done(raw: bytes) -> Done:
-    return _parse(Done, raw)
+    return parse_model(Done, raw)
 
 
 def chunks(agency: str, selected: list[Selected]) -> list[Republish]:

@@ -16,9 +16,9 @@ import json
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.errors import ContractError, Problem
+from contracts.errors import parse_model
 from contracts.identity import mask_ids_in_text, mask_name
 
 NAME_KEYS = ("name",)
@@ -94,9 +94,4 @@ def letter(
 
 
 def parse_letter(raw: bytes) -> Letter:
-    try:
-        return Letter.model_validate_json(raw)
-    except ValidationError as exc:
-        raise ContractError(
-            [Problem("$." + ".".join(str(p) for p in e["loc"]) if e["loc"] else "$", e["msg"]) for e in exc.errors()]
-        ) from exc
+    return parse_model(Letter, raw)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 
 @dataclass(frozen=True)
@@ -24,3 +27,16 @@ class ContractError(Exception):
 
     def __str__(self) -> str:
         return "; ".join(f"{p.field}: {p.reason}" for p in self.problems)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_model(model: type[M], raw: bytes) -> M:
+    """A message decoded into its pydantic model; ContractError lists every problem, by JSON path."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise ContractError(
+            [Problem("$." + ".".join(str(p) for p in e["loc"]) if e["loc"] else "$", e["msg"]) for e in exc.errors()]
+        ) from exc

@@ -41,12 +41,12 @@ from runtime import commands, outbox
 from runtime.commands import is_command
 from runtime.consume import ConsumeLoop
 from runtime.db import DB_LOST
-from runtime.deadletters import DeadLetterStore, PgDeadLetters
+from runtime.deadletters import DeadLetterStore, PgDeadLetters, Refusal
 from runtime.emitter import Emitter, bound
 from runtime.inbox import Entry, Inbox, PgInbox
 from runtime.kafka import Assignments, consumer, is_primer
 from runtime.outbox import Row, split
-from runtime.refusals import Refusal, dead_letter
+from runtime.refusals import dead_letter
 from runtime.relay import OutboxRelay
 from runtime.schedule import plan_work
 from runtime.simulation import PRODUCTION, Evidence, Simulation

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -19,8 +19,9 @@ from runtime.taskstore import Task
 
 
 @dataclass(frozen=True)
-class Kept:
-    letter_id: str
+class Refusal:
+    """A message the agency cannot use, on its way to the dead-letter topic."""
+
     topic: str
     partition: int | None
     offset: int | None
@@ -28,7 +29,18 @@ class Kept:
     value: bytes | None
     reason: str
     task: Task | None = None
-    """A refused step: the task to put back (its handoff was taken in already)."""
+    """A step that failed: its task, to put back on a replay (its handoff was taken in already)."""
+
+
+@dataclass(frozen=True)
+class Kept(Refusal):
+    """A refusal as the agency keeps it, under the id of the letter it published."""
+
+    letter_id: str = ""
+
+    @classmethod
+    def of(cls, refused: Refusal, letter_id: str) -> Kept:
+        return cls(**{f.name: getattr(refused, f.name) for f in fields(Refusal)}, letter_id=letter_id)
 
 
 @dataclass(frozen=True)
@@ -124,7 +136,6 @@ class PgDeadLetters:
         return Taken(
             fresh=[
                 Kept(
-                    str(r["letter_id"]),
                     r["topic"],
                     r["part"],
                     r["offset"],
@@ -132,6 +143,7 @@ class PgDeadLetters:
                     bytes(r["value"]) if r["value"] is not None else None,
                     r["reason"],
                     task_of(r["task"], bytes(r["value"] or b"")) if r["task"] else None,
+                    str(r["letter_id"]),
                 )
                 for r in fresh
             ],

@@ -8,7 +8,6 @@ replay once the cause is fixed."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -16,25 +15,10 @@ import structlog
 from contracts import topics
 from contracts.deadletters import letter
 from contracts.identity import mask_ids_in_text
-from runtime.deadletters import DeadLetterStore, Kept
+from runtime.deadletters import DeadLetterStore, Kept, Refusal
 from runtime.outbox import OutboxStore
-from runtime.taskstore import Task
 
 log = structlog.get_logger()
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A message the agency cannot use, on its way to the dead-letter topic."""
-
-    topic: str
-    partition: int | None
-    offset: int | None
-    key: bytes | None
-    value: bytes | None
-    reason: str
-    task: Task | None = None
-    """A step that failed: its task, to put back on a replay."""
 
 
 async def dead_letter(
@@ -50,10 +34,7 @@ async def dead_letter(
         )
     await kept.keep(
         conn,
-        [
-            Kept(lt.letter_id, r.topic, r.partition, r.offset, r.key, r.value, r.reason, r.task)
-            for r, lt in zip(refused, letters, strict=True)
-        ],
+        [Kept.of(r, lt.letter_id) for r, lt in zip(refused, letters, strict=True)],
     )
     await store.queue(
         conn,

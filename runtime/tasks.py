@@ -21,10 +21,10 @@ from contracts.envelope import parse_event
 from contracts.event_types import STEP_STARTED, STEP_STATE
 from runtime import outbox
 from runtime.db import DB_LOST, DB_RETRY_S
-from runtime.deadletters import DeadLetterStore
+from runtime.deadletters import DeadLetterStore, Refusal
 from runtime.emitter import Emitter, bound
 from runtime.outbox import Row, split
-from runtime.refusals import Refusal, dead_letter
+from runtime.refusals import dead_letter
 from runtime.relay import OutboxRelay
 from runtime.schedule import COMPLETED, STARTED
 from runtime.simulation import PRODUCTION, Evidence, Simulation

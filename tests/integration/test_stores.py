@@ -194,9 +194,9 @@ async def test_requeue_selects_by_message_by_dossier_and_by_publication_time_and
 
 async def test_a_kept_letter_is_taken_once_with_its_original_and_its_task(kept: tuple[DeadLetterStore, Any]) -> None:
     box, conn = kept
-    refused = Kept(str(uuid.uuid4()), "lt.work.hotich", 3, 41, b"D-A", b"{not json", "$: not valid JSON")
+    refused = Kept("lt.work.hotich", 3, 41, b"D-A", b"{not json", "$: not valid JSON", letter_id=str(uuid.uuid4()))
     step = task("D-B", 1, 2, 3)
-    failed = Kept(str(uuid.uuid4()), "lt.work.hotich", None, None, b"D-B", step.message, "step failed", step)
+    failed = Kept("lt.work.hotich", None, None, b"D-B", step.message, "step failed", step, str(uuid.uuid4()))
     await box.keep(conn, [refused, failed])
     await box.keep(conn, [refused])  # kept twice: one letter
     unknown = str(uuid.uuid4())

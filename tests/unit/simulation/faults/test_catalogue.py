@@ -111,6 +111,11 @@ def test_broken_faults_say_what_is_wrong(patch: dict[str, Any], message: str) ->
     ],
 )
 def test_a_broken_scenario_is_refused_naming_the_file_and_the_key(tmp_path: Path, scenario: str, message: str) -> None:
+    refused_naming_the_file(tmp_path, scenario, message)
+
+
+def refused_naming_the_file(tmp_path: Path, scenario: str, message: str) -> None:
+    """Scenario `mine` beside a copy of the catalogue is refused with `message`, after its path."""
     directory = tmp_path / "faults"
     (directory / "scenarios").mkdir(parents=True)
     shutil.copy(FAULTS_DIR / "catalogue.yaml", directory / "catalogue.yaml")

@@ -4,16 +4,15 @@ working days on the Vietnamese calendar. Broken entries are refused naming the f
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from contracts.clock import VN_TZ
-from contracts.config import ConfigError
-from simulation.faults.catalogue import FAULTS_DIR, Fault, Window, load_catalogue, load_scenario
+from simulation.faults.catalogue import Fault, Window, load_catalogue, load_scenario
 from simulation.faults.inject import Injector, Period, in_communes
+from tests.unit.simulation.faults.test_catalogue import refused_naming_the_file
 
 JAN = Period(datetime(2024, 1, 1, tzinfo=VN_TZ), 31)
 TUNG_LOC, NGHEN, ELSEWHERE = "Xã Tùng Lộc", "Thị trấn Nghèn", "Phường Bắc Hà"
@@ -120,13 +119,7 @@ def test_a_share_of_communes_is_the_same_communes_in_every_process_and_about_tha
 def test_a_broken_scenario_fault_is_refused_naming_the_file_and_the_key(
     tmp_path: Path, scenario: str, message: str
 ) -> None:
-    directory = tmp_path / "faults"
-    (directory / "scenarios").mkdir(parents=True)
-    shutil.copy(FAULTS_DIR / "catalogue.yaml", directory / "catalogue.yaml")
-    path = directory / "scenarios" / "mine.yaml"
-    path.write_text(scenario, encoding="utf-8")
-    with pytest.raises(ConfigError, match=rf"^{path}: (override: )?.*" + message):
-        load_scenario("mine", directory)
+    refused_naming_the_file(tmp_path, scenario, "(override: )?.*" + message)
 
 
 def test_an_override_window_replaces_the_rate_and_a_scenario_file_may_live_anywhere(tmp_path: Path) -> None:
