@@ -146,11 +146,6 @@ def _current_by_key() -> Mapping[tuple[str, str], Unit]:
     return {(r["provinceKey"], r["wardKey"]): _unit(r) for r in _rows("admin_units")}
 
 
-@cache
-def _by_code() -> Mapping[str, Unit]:
-    return {u.commune_code: u for u in (_legacy_unit(r) for r in _rows("admin_units_legacy"))}
-
-
 def to_2025(commune_code: str) -> Unit | None:
     """The commune or ward of 2025 an old commune became; None for a code the dataset does not
     know as an old commune (a code of 2025 already, or an external producer's own)."""
@@ -159,10 +154,6 @@ def to_2025(commune_code: str) -> Unit | None:
         return None
     target = _mapping().get(key)
     return _current_by_key().get(target) if target else None
-
-
-def legacy_unit(commune_code: str) -> Unit | None:
-    return _by_code().get(commune_code)
 
 
 @cache
