@@ -19,6 +19,7 @@ import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,16 @@ def ensure_jars() -> Path:
     return lib
 
 
+def new_cluster_id(draw: Callable[[], bytes] = lambda: uuid.uuid4().bytes) -> str:
+    """A KRaft cluster id: 16 random bytes in URL-safe base64, drawn again when the text starts
+    with "-", because the storage tool's argument parser reads such a value as an option (Kafka's
+    own `Uuid.randomUuid` redraws for the same reason)."""
+    while True:
+        text = base64.urlsafe_b64encode(draw()).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text
+
+
 def plan(home: Path, brokers: int, previous: dict[str, Any] | None = None) -> dict[str, Any]:
     """The cluster's layout: its id and each node's ports, kept from `previous` when it had the
     same size (a restarted cluster keeps its identity and addresses, and so its data)."""
@@ -90,7 +101,7 @@ def plan(home: Path, brokers: int, previous: dict[str, Any] | None = None) -> di
         raise ValueError(f"--brokers must be at least 1, got {brokers}")
     if previous and len(previous.get("nodes", [])) == brokers:
         return previous
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    cluster_id = new_cluster_id()
     nodes = [{"node_id": i + 1, "port": free_port(), "controller_port": free_port()} for i in range(brokers)]
     shutil.rmtree(home / "kafka" / "nodes", ignore_errors=True)  # another size: another cluster
     return {"cluster_id": cluster_id, "nodes": nodes}
@@ -169,7 +180,9 @@ def _format(home: Path, lib: Path, layout: dict[str, Any], node: dict[str, Any],
     if (_node_dir(home, node["node_id"]) / "data" / "meta.properties").exists():
         return
     proc = subprocess.run(
-        _java_command(lib, "kafka.tools.StorageTool", "format", "-t", layout["cluster_id"], "-c", str(config)),
+        _java_command(
+            lib, "kafka.tools.StorageTool", "format", f"--cluster-id={layout['cluster_id']}", "-c", str(config)
+        ),
         capture_output=True,
         text=True,
         check=False,
