@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lienthong.commands import conformance, dlq, measure, outputs, run, stack, verdicts
+from lienthong.commands import chaos, conformance, dlq, measure, outputs, run, stack, verdicts
 from lienthong.ui import Console
 from runtime.logging import configure
 from runtime.settings import Settings
@@ -14,7 +14,7 @@ from runtime.settings import Settings
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lienthong", description="Liên thông simulator and monitor")
     sub = p.add_subparsers(dest="command", required=True)
-    for module in (stack, run, verdicts, dlq, conformance, measure, outputs):
+    for module in (stack, run, chaos, verdicts, dlq, conformance, measure, outputs):
         module.register(sub)
     return p
 

@@ -39,7 +39,7 @@ from simulation.faults import truth
 from simulation.faults.catalogue import PROCESS_EFFECTS, Fault
 from simulation.faults.inject import Hit, Injector
 from simulation.inflight import Flight, in_flight, replay_commands
-from simulation.probes import REJOIN_TIMEOUT_S, agency_ports, rejoined
+from simulation.probes import REJOIN_TIMEOUT_S, agency_ports, rejoined, restarted
 from simulation.sabotage import TruthRow
 
 OTHER_TOPICS_LOSS_S = 10.0
@@ -95,6 +95,7 @@ async def run_process_faults(
         target = f.target["process"]
         async with hold() if hold is not None else contextlib.nullcontext():
             happened = clock.now()
+            struck = time.time()
             recovered: float | None = None
             if f.effect == "kill" and target == "broker":
                 detail, recovered, flights = await restart_broker(settings)
@@ -104,7 +105,19 @@ async def run_process_faults(
                 detail, flights = await drop_connections(settings, target)
             until = clock.at(recovered) if recovered else None
         console.step(f"fault {f.name}: {detail}; {len(flights)} messages in flight")
-        done.append({"fault": f.name, "at": happened.isoformat(), "detail": detail, "in_flight": str(len(flights))})
+        done.append(
+            {
+                "fault": f.name,
+                "effect": f.effect,
+                "target": target,
+                "at": happened.isoformat(),
+                "detail": detail,
+                "in_flight": str(len(flights)),
+                # Real seconds until what was killed served again ("" for a cut of connections,
+                # which nothing restarts, or a kill not recovered in time).
+                "recovered_s": f"{recovered - struck:.1f}" if recovered else "",
+            }
+        )
         where = "in flight at " + ("the broker crash" if target == "broker" else f"{f.effect} {target}")
         rows: list[TruthRow] = [(None, None, Hit(f.name, f.effect, subject(f), happened, until, detail=detail))]
         rows += [
@@ -128,7 +141,9 @@ async def kill_service(settings: Settings, name: str) -> tuple[str, float | None
     agency = process_of(name)
     flights = await _flights(settings, receivers=[agency], unpublished_of=(agency,))
     if agency not in AGENCIES:
-        return f"kill -9 {name} (pid {pid}); the supervisor restarts it", None, flights
+        back = await restarted(home, name, pid)
+        took = f"serving again {back - killed:.1f} s after" if back else "not serving again in time"
+        return f"kill -9 {name} (pid {pid}); the supervisor restarts it; {took}", back, flights
     back = await rejoined(home, killed, {k: v for k, v in agency_ports(home).items() if process_of(k) == agency})
     took = f"its group back {back - killed:.1f} s after" if back else "its group not back in time"
     return f"kill -9 {name} (pid {pid}); the supervisor restarts it; {took}", back, flights

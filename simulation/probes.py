@@ -57,6 +57,24 @@ async def rejoined(
     return None
 
 
+async def restarted(home: Path, name: str, old_pid: int, timeout: float = REJOIN_TIMEOUT_S) -> float | None:
+    """When (real time) the supervisor had process `name` running again under a new pid and
+    answering its /healthz with 200 (the monitor: with partitions assigned); None if not within
+    `timeout`."""
+    deadline = time.time() + timeout
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        while time.time() < deadline:
+            pid = read_state(home / "supervisor.json").get("services", {}).get(name, {}).get("pid")
+            port = read_state(home / "services.json").get("services", {}).get(name)
+            if pid and pid != old_pid and port:
+                with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                        if r.status == 200:
+                            return time.time()
+            await asyncio.sleep(0.2)
+    return None
+
+
 async def stamping(home: Path) -> dict[str, Any]:
     """Over every agency process (since each one's last start, as its /healthz reports): the
     worst real lag a stamp trailed its model time by, and how many stamps that lag clamped."""

@@ -44,6 +44,30 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
 
 
 def _run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    summary = execute(args, settings, console)
+    allowed = args.allow_unfinished or args.faults != "none"
+    if not args.json:
+        rows = [{"chain": c, **{k: v for k, v in s.items() if k != "duplicates"}} for c, s in summary["chains"].items()]
+        columns = ["chain", "expected", "submitted", "accepted", "completed", "rejected", "refused_at_portal"]
+        print(table(rows, [*columns, "in_progress"]))
+        if summary["bad_data"]:
+            print(
+                table(
+                    [{"kind": k, **v} for k, v in summary["bad_data"].items()],
+                    ["kind", "injected", "refused", "result_not_delivered", "in_progress", "not_refused"],
+                )
+            )
+        print(
+            f"{summary['sim_days']} sim days in {summary['elapsed_s']} s (setup {summary['setup_s']} s) · "
+            f"{summary['dossiers_per_s']} dossiers/s"
+        )
+    emit_json(summary)
+    return exit_code(summary, allowed)
+
+
+def execute(args: argparse.Namespace, settings: Settings, console: Console) -> dict[str, Any]:
+    """Start a fresh stack, run the profile of `args` with its faults until it settles, and return
+    the run's summary (what `lienthong run` prints; `lienthong chaos` runs the same way)."""
     from lienthong import run, stack
     from simulation.workload import profiles
 
@@ -143,23 +167,7 @@ def _run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     summary["setup_s"] = round(setup_s, 2)
     summary["ready_s"] = None if ready_s is None else round(ready_s, 2)
     summary["lead_s"] = round(lead, 2)
-    if not args.json:
-        rows = [{"chain": c, **{k: v for k, v in s.items() if k != "duplicates"}} for c, s in summary["chains"].items()]
-        columns = ["chain", "expected", "submitted", "accepted", "completed", "rejected", "refused_at_portal"]
-        print(table(rows, [*columns, "in_progress"]))
-        if summary["bad_data"]:
-            print(
-                table(
-                    [{"kind": k, **v} for k, v in summary["bad_data"].items()],
-                    ["kind", "injected", "refused", "result_not_delivered", "in_progress", "not_refused"],
-                )
-            )
-        print(
-            f"{summary['sim_days']} sim days in {summary['elapsed_s']} s (setup {summary['setup_s']} s) · "
-            f"{summary['dossiers_per_s']} dossiers/s"
-        )
-    emit_json(summary)
-    return exit_code(summary, allowed)
+    return summary
 
 
 def exit_code(summary: dict[str, Any], allow_unfinished: bool) -> int:

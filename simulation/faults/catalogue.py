@@ -25,7 +25,7 @@ from contracts.states import DossierState
 from contracts.topics import AGENCIES
 
 FAULTS_DIR = scenarios.DIR / "faults"
-PROCESSES = (*AGENCIES, "monitor", "broker", "postgres")
+PROCESSES = (*AGENCIES, "monitor", "dashboard", "broker", "postgres")
 REPLICATED = (*AGENCIES, "monitor")
 """Processes that may run replicas; `NAME-N` (e.g. `hotich-2`) targets the N-th."""
 
