@@ -20,7 +20,9 @@ import hmac
 import json
 import time
 from typing import Any
+from urllib.parse import quote
 
+import aiohttp
 import asyncpg
 import structlog
 from aiohttp import web
@@ -164,6 +166,24 @@ class Actions:
             self._run_clock()
         return web.json_response(outcome.as_dict(), status=202, dumps=dumps)
 
+    async def open_dossier(self, request: web.Request) -> web.Response:
+        """The people a dossier names, in full, for an officer with the operator token; the
+        opening is audited (who, when, which dossier; never what was shown)."""
+        if refused := self.refused(request):
+            return refused
+        body = await self._body(request)
+        if isinstance(body, web.Response):
+            return body
+        operator = self._operator(body)
+        if isinstance(operator, web.Response):
+            return operator
+        dossier_id = request.match_info["dossier_id"]
+        found = await portal_people(self.settings, dossier_id, {"Authorization": f"Bearer {self.token}"})
+        if found is None:
+            return problem(404, f"Cổng dịch vụ công không có hồ sơ {dossier_id}")
+        self.audit(operator, "open_dossier", dossier_id=dossier_id)
+        return web.json_response({"dossier_id": dossier_id, **found}, dumps=dumps)
+
     def _run_clock(self) -> None:
         """Sim time runs until the redriven dossiers finished (see the module docstring)."""
         if self.settings.sim_clock_file is None or (self._clock_task is not None and not self._clock_task.done()):
@@ -179,3 +199,20 @@ class Actions:
     async def stop(self) -> None:
         if self._clock_task is not None and not self._clock_task.done():
             self._clock_task.cancel()
+
+
+async def portal_people(settings: Settings, dossier_id: str, headers: dict[str, str]) -> dict[str, Any] | None:
+    """The portal's answer on the people of `dossier_id` (masked unless `headers` carry the
+    operator token), or None when it does not know the dossier or cannot be reached."""
+    url = f"{settings.portal_url}/api/v1/dossiers/{quote(dossier_id, safe='')}/people"
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
+            http.get(url, headers=headers) as r,
+        ):
+            if r.status != 200:
+                return None
+            answer: dict[str, Any] = await r.json()
+    except (TimeoutError, aiohttp.ClientError, ValueError):
+        return None
+    return {"masked": answer["masked"], "people": answer["people"]}

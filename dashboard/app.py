@@ -29,12 +29,12 @@ from contracts.calendar import WorkingCalendar
 from contracts.clock import VN_TZ
 from contracts.identity import mask_personal_id
 from dashboard import openapi, workqueue
-from dashboard.actions import Actions, dumps, problem
+from dashboard.actions import Actions, dumps, portal_people, problem
 from dashboard.wording import Words, at
 from runtime.db import create_pool
-from runtime.edges import refuse_nul
+from runtime.edges import cap_body, refuse_nul
 from runtime.metrics import metrics_route
-from runtime.secrets import operator_token
+from runtime.secrets import operator_token, submitter_headers
 from runtime.settings import Settings
 from simulation import runclock
 from streams import console, queries
@@ -218,6 +218,8 @@ class Dashboard:
             e["text_vi"] = self.words.event(e)
             e["agency_vi"] = self.words.step(e["agency"], None)
             e["at_vi"] = at(e["occurred_at"])
+        # Masked until an operator opens the dossier (POST …/open, audited).
+        shown = await portal_people(self.settings, dossier_id, submitter_headers(self.settings))
         first_open = next((a for a in incidents if a["state"] != "resolved"), None)
         verdict = (first_open or (incidents[0] if incidents else None) or {}).get("verdict_vi")
         return web.json_response(
@@ -228,6 +230,7 @@ class Dashboard:
                 "verdict_vi": verdict or "Không có sự cố",
                 "events": found["events"],
                 "alerts": incidents,
+                "people": shown["people"] if shown else [],
                 "clock": clock,
             },
             dumps=dumps,
@@ -264,7 +267,7 @@ class Dashboard:
         url = f"{self.settings.portal_url}/api/v1/dossiers"
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
-            http.get(url, params={"personal_id": personal_id}) as r,
+            http.get(url, params={"personal_id": personal_id}, headers=submitter_headers(self.settings)) as r,
         ):
             if r.status != 200:
                 return []
@@ -363,13 +366,16 @@ class Dashboard:
             web.get("/api/v1/search", self.search),
             web.get("/api/v1/dossiers/{dossier_id}", self.dossier),
             web.post("/api/v1/redrive", self.actions.redrive),
+            web.post("/api/v1/dossiers/{dossier_id}/open", self.actions.open_dossier),
             metrics_route(),
         ]
 
 
 def build(settings: Settings) -> tuple[web.Application, Dashboard]:
     d = Dashboard(settings)
-    app = web.Application(middlewares=[refuse_nul])
+    app = web.Application(
+        middlewares=[refuse_nul, cap_body(settings.max_body_bytes)], client_max_size=settings.max_body_bytes
+    )
     app.add_routes(d.routes())
 
     async def on_startup(_app: web.Application) -> None:

@@ -110,9 +110,26 @@ def document() -> dict[str, Any]:
             "get": {
                 "parameters": [{"name": "dossier_id", "in": "path", "required": True, "schema": TEXT}],
                 "responses": {
-                    "200": _json(_object("dossier_id", "code", "events", "alerts"), "its timeline and incidents"),
+                    "200": _json(
+                        _object("dossier_id", "code", "events", "alerts", "people"),
+                        "its timeline, incidents and the people it names (masked)",
+                    ),
                     "400": BAD,
                     "404": _json(ERROR, "the monitor saw no event of it"),
+                },
+            }
+        },
+        "/api/v1/dossiers/{dossier_id}/open": {
+            "post": {
+                "summary": "The people a dossier names, in full, for an operator (audited)",
+                "security": [{"operator": []}],
+                "parameters": [{"name": "dossier_id", "in": "path", "required": True, "schema": TEXT}],
+                "requestBody": OPERATOR_BODY,
+                "responses": {
+                    "200": _json(_object("dossier_id", "masked", "people"), "the people in full"),
+                    "400": BAD,
+                    **NEEDS_TOKEN,
+                    "404": _json(ERROR, "the portal did not take this dossier in"),
                 },
             }
         },
@@ -155,6 +172,8 @@ def document() -> dict[str, Any]:
     for operations in paths.values():
         for op in operations.values():
             op.setdefault("responses", {}).setdefault("400", BAD)  # any path may be refused (runtime/edges.py)
+            if "requestBody" in op:
+                op["responses"].setdefault("413", _json(ERROR, "the body is over the cap (LT_MAX_BODY_BYTES)"))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Bảng điều hành liên thông", "version": "1"},

@@ -22,6 +22,7 @@ from contracts.clock import VN_TZ, SimClock
 from contracts.event_types import STEP_REJECTED
 from lienthong.ui import Console
 from runtime.clockfile import sleep_until
+from runtime.secrets import submitter_headers
 from runtime.settings import Settings
 from services.portal.api import SIM_TIME_HEADER
 from simulation import runclock
@@ -63,13 +64,14 @@ async def submit_all(
     """POST each planned submission when the sim clock reaches its time (at once in a burst)."""
     url = f"{settings.portal_url}/api/v1/dossiers"
     queue = iter(planned)
+    auth = submitter_headers(settings)  # the workload submits for every citizen at once
 
     async def worker(http: aiohttp.ClientSession) -> None:
         for p in queue:
             await sleep_until(clock, p.at)
             if p.original is not None:  # a citizen repeats a submission only after it went through
                 await p.original.answered.wait()
-            headers = {"X-Lienthong-Run": run_id, "Idempotency-Key": p.key or uuid.uuid4().hex}
+            headers = {"X-Lienthong-Run": run_id, "Idempotency-Key": p.key or uuid.uuid4().hex, **auth}
             if not burst:
                 headers[SIM_TIME_HEADER] = p.at.isoformat()
             attempt = 0
@@ -79,6 +81,9 @@ async def submit_all(
                 retry_at: str | None = None
                 try:
                     async with http.post(url, json=p.doc, headers=headers) as r:
+                        if r.status == 429:  # over the per-client limit (no submitter token): wait, same key
+                            await asyncio.sleep(float(r.headers.get("Retry-After", "1")))
+                            continue
                         if r.status == 503:
                             retry_at = (await r.json(content_type=None)).get("retry_at")
                         if r.status >= 500 and retry_at is None:
@@ -188,7 +193,9 @@ async def outcomes(settings: Settings, planned: list[Planned]) -> dict[str, Fina
     ids = [p.dossier_id for p in planned if p.bad and p.dossier_id and not p.copy]
     out: dict[str, Final] = {}
     sem = asyncio.Semaphore(CONCURRENCY)
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+    async with aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=30), headers=submitter_headers(settings)
+    ) as http:
 
         async def one(dossier_id: str) -> None:
             async with sem, http.get(f"{settings.portal_url}/api/v1/dossiers/{dossier_id}") as r:

@@ -135,6 +135,8 @@ class Citizen(FastHttpUser):
         self.pace = 1.0 / rate if rate > 0 else 0.0
         self.submitted = 0
         self.clock = sim_clock()
+        token = os.environ.get("LT_SUBMITTER_TOKEN", "")
+        self.auth = {"Authorization": f"Bearer {token}"} if token else {}
 
     def wait_time(self) -> float:
         return self.pace
@@ -162,7 +164,9 @@ class Citizen(FastHttpUser):
         if self.rng.random() < self.invalid_share:
             bad = self.rng.choice((*EDGE_REFUSED, *LATER_REFUSED))
             doc = spoil(doc, bad, self.rng)
-        with self.client.post("/api/v1/dossiers", json=doc, name=f"submit {self.flow}", catch_response=True) as r:
+        with self.client.post(
+            "/api/v1/dossiers", json=doc, headers=self.auth, name=f"submit {self.flow}", catch_response=True
+        ) as r:
             if r.status_code == 202:
                 if bad in EDGE_REFUSED:
                     r.failure(f"{bad} accepted: the portal must refuse it")
@@ -185,7 +189,9 @@ class Citizen(FastHttpUser):
         deadline = time.monotonic() + self.max_wait_s
         while time.monotonic() < deadline:
             gevent.sleep(self.poll_s * (0.5 + self.rng.random()))
-            with self.client.get(f"/api/v1/dossiers/{dossier_id}", name="poll dossier", catch_response=True) as r:
+            with self.client.get(
+                f"/api/v1/dossiers/{dossier_id}", headers=self.auth, name="poll dossier", catch_response=True
+            ) as r:
                 if r.status_code != 200:
                     r.failure(f"poll answered {r.status_code}")
                     continue

@@ -17,7 +17,7 @@ from aiohttp import web
 from contracts import topics
 from runtime import db
 from runtime.agency import AgencyWorker
-from runtime.edges import refuse_nul
+from runtime.edges import Middleware, cap_body, refuse_nul
 from runtime.health import health_routes, start_site
 from runtime.heartbeat import beat
 from runtime.kafka import AIOKafkaPublisher, ensure_topics
@@ -40,6 +40,8 @@ class AgencySpec:
     ddl: str = ""
     extra_routes: Callable[[Runtime], list[web.RouteDef]] | None = None
     extra_tasks: Callable[[Runtime], list[Awaitable[Any]]] = field(default=lambda _rt: [])
+    middlewares: Callable[[Runtime], list[Middleware]] = field(default=lambda _rt: [])
+    """Checks of the agency's own HTTP edge, after the common ones (the portal's rate limit)."""
     port_attr: str = "service_port"
 
 
@@ -117,7 +119,10 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
             command_token=operator_token(settings),
         )
         rt = Runtime(spec, settings, pool, publisher, relay, worker, simulation)
-        app = web.Application(middlewares=[refuse_nul])
+        app = web.Application(
+            middlewares=[refuse_nul, cap_body(settings.max_body_bytes), *spec.middlewares(rt)],
+            client_max_size=settings.max_body_bytes,
+        )
         app.add_routes([*health_routes(rt.status), metrics_route()])
         if spec.extra_routes:
             app.add_routes(spec.extra_routes(rt))

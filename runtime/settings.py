@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     operator_token: str = ""
     """Token the dashboard's acknowledge and redrive need; empty: one is made and kept in
     `$LT_HOME/operator-token` (readable by its owner only)."""
+    submitter_token: str = ""
+    """Token of the clients the portal does not rate-limit per client (runtime/edges.py); empty:
+    one is made and kept in `$LT_HOME/submitter-token`."""
+    portal_rate_limit: float = Field(default=20.0, ge=0)
+    """Requests a second the portal takes from one client (peer address) without the submitter
+    token, sustained; 0: no limit."""
+    portal_rate_burst: int = Field(default=100, ge=1)
+    """Requests one such client may send at once before the sustained rate applies."""
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    """The largest request body an HTTP edge (the portal, the dashboard, an agency) reads."""
     service_port: int = 0
     instance: str = ""
     """This process's name among replicas (`hotich-2`); empty: the process's own name."""

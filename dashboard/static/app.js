@@ -213,6 +213,9 @@ async function showDossier(id) {
   $("#panel-state").innerHTML = `Trạng thái: <b>${esc(d.state_vi)}</b>`;
   $("#panel-verdict").textContent = d.verdict_vi;
   $("#redrive-dossier").dataset.dossier = d.dossier_id;
+  $("#open-people").dataset.dossier = d.dossier_id;
+  $("#people-result").textContent = "";
+  showPeople(d.people);
   $("#panel-alerts").innerHTML = d.alerts.length ? d.alerts.map((a) =>
     `<li><span class="badge ${esc(a.kind)}">${esc(a.kind_vi)}</span> ${esc(a.verdict_vi)}` +
     (a.state === "resolved" ? ` <span class="resolved-note">· đã xử lý: ${esc(a.resolved_vi)}</span>`
@@ -228,6 +231,13 @@ async function showDossier(id) {
   }, null, 1);
   applyRole();
   $("#panel-close").focus();
+}
+
+function showPeople(people) {
+  $("#panel-people").innerHTML = people.length ? people.map((p) =>
+    `<li>${esc(p.role_vi)}: <b>${esc(p.full_name || "—")}</b>` +
+    (p.personal_id ? ` · số định danh <span class="personal-id">${esc(p.personal_id)}</span>` : "") + `</li>`).join("")
+    : "<li>Cổng dịch vụ công không có thông tin người trong hồ sơ này</li>";
 }
 
 function closePanel() {
@@ -414,6 +424,11 @@ document.addEventListener("click", async (ev) => {
     const res = await operatorPost("/api/v1/redrive", { dossier_id: t.dataset.dossier });
     if (res.status === 202) say($("#panel-result"), `Đã gửi lại hồ sơ: ${res.data.queued} thông điệp được gửi lại`, true);
     else say($("#panel-result"), refusal(res), false);
+  }
+  if (t.id === "open-people") {
+    const res = await operatorPost(`/api/v1/dossiers/${encodeURIComponent(t.dataset.dossier)}/open`);
+    if (res.status === 200) { showPeople(res.data.people); say($("#people-result"), "Đã mở thông tin đầy đủ (việc mở đã được ghi nhật ký)", true); }
+    else say($("#people-result"), refusal(res), false);
   }
   if (t.id === "redrive-all") {
     if (!window.confirm("Gửi lại mọi hồ sơ đang thất lạc? Mỗi nơi gửi sẽ gửi lại thông điệp từ hộp thư đi của mình.")) {

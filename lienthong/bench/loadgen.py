@@ -12,6 +12,9 @@ from pathlib import Path
 
 import aiohttp
 
+from runtime.secrets import submitter_headers
+from runtime.settings import Settings
+
 
 async def drive(url: str, bodies: list[bytes], concurrency: int, seconds: float, expect: int) -> dict[str, float]:
     latencies: list[float] = []
@@ -19,7 +22,9 @@ async def drive(url: str, bodies: list[bytes], concurrency: int, seconds: float,
     next_body = 0
     stop_at = time.perf_counter() + seconds
     connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector, headers={"Content-Type": "application/json"}) as http:
+    # The submitter token, as the workload sends it: capacity is the portal's, not its per-client limit.
+    headers = {"Content-Type": "application/json", **submitter_headers(Settings.from_env())}
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as http:
 
         async def client() -> None:
             nonlocal errors, next_body

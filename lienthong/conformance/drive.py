@@ -34,7 +34,7 @@ from contracts.event_types import AGENCY_HEARTBEAT, HANDOFF_RECEIVED
 from lienthong.conformance.judge import Probe, Record, Scene, Verdict, judge
 from runtime.ask import ask
 from runtime.kafka import AIOKafkaPublisher
-from runtime.secrets import operator_token
+from runtime.secrets import operator_token, submitter_headers
 from runtime.settings import Settings
 from simulation.workload.citizens import CitizenFactory
 
@@ -280,7 +280,9 @@ async def _submit(settings: Settings, docs: list[dict[str, Any]]) -> list[str]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
         for doc in docs:
             async with http.post(
-                f"{settings.portal_url}/api/v1/dossiers", json=doc, headers={"Idempotency-Key": uuid.uuid4().hex}
+                f"{settings.portal_url}/api/v1/dossiers",
+                json=doc,
+                headers={"Idempotency-Key": uuid.uuid4().hex, **submitter_headers(settings)},
             ) as r:
                 body = await r.json(content_type=None)
                 if r.status not in (200, 202):
@@ -293,7 +295,9 @@ async def _wait_closed(settings: Settings, ids: list[str], until: float, say: Ca
     """The dossiers still open when they all closed or the time ran out."""
     open_ids = list(ids)
     last_said = 0.0
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+    async with aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=10), headers=submitter_headers(settings)
+    ) as http:
         while open_ids and time.time() < until:
             still = []
             for i in open_ids:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hmac
 import json
 import uuid
 from contextlib import AbstractAsyncContextManager
@@ -19,8 +20,10 @@ from contracts.envelope import new_event
 from contracts.errors import ContractError
 from contracts.event_types import LINK_ERROR
 from contracts.identity import mask_personal_id
+from contracts.people import people
 from runtime import outbox
 from runtime.outbox import AT_ONCE, split
+from runtime.secrets import operator_token
 from runtime.service import Runtime
 from services.portal.domain import citizen_state, external_view, plan_submission
 from services.portal.openapi import document
@@ -226,6 +229,28 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
             }
         )
 
+    operator = operator_token(rt.settings).encode()
+
+    async def dossier_people(request: web.Request) -> web.Response:
+        """The people a dossier names: masked, or in full for the operator token's holder (the
+        dashboard opening a dossier for an officer, who is audited there)."""
+        dossier_id = request.match_info["dossier_id"]
+        async with rt.pool.acquire() as conn:
+            data = await conn.fetchval("SELECT data FROM portal.dossiers WHERE dossier_id = $1", dossier_id)
+        if data is None:
+            return _problem(404, "not_found", [{"field": "dossier_id", "reason": "no such dossier taken in here"}])
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip().encode()
+        full = hmac.compare_digest(given, operator)
+        found = people(json.loads(data))
+        return web.json_response(
+            {
+                "dossier_id": dossier_id,
+                "masked": not full,
+                "people": [(p if full else p.masked()).as_dict() for p in found],
+            },
+            dumps=lambda o: json.dumps(o, ensure_ascii=False),
+        )
+
     async def stats(request: web.Request) -> web.Response:
         run_id = request.query.get("run_id")
         async with rt.pool.acquire() as conn:
@@ -248,6 +273,7 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
         web.post("/api/v1/dossiers", submit),
         web.get("/api/v1/dossiers", find),
         web.get("/api/v1/dossiers/{dossier_id}", get_dossier),
+        web.get("/api/v1/dossiers/{dossier_id}/people", dossier_people),
         web.get("/api/v1/stats", stats),
         web.get("/api/v1/openapi.json", openapi),
     ]

@@ -7,7 +7,7 @@ from typing import Any
 from contracts.chains import CHAIN_NAMES
 from contracts.dossiers import COMMON, FIELDS
 
-_PROBLEMS = {
+_PROBLEMS: dict[str, Any] = {
     "type": "object",
     "required": ["error", "problems"],
     "properties": {
@@ -36,11 +36,41 @@ BAD_REQUEST = {
 }
 
 
+TOO_LARGE = {
+    "description": "The body is over the edge's cap (LT_MAX_BODY_BYTES)",
+    "content": {"application/json": {"schema": _PROBLEMS}},
+}
+RATE_LIMITED = {
+    "description": "More requests from this client (its address) than its share (LT_PORTAL_RATE_LIMIT a second, "
+    "bursts of LT_PORTAL_RATE_BURST); retry after the seconds given. A client holding the submitter token "
+    "(bearer) submits for many citizens and is not limited.",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    "content": {
+        "application/json": {
+            "schema": {
+                **_PROBLEMS,
+                "required": ["error", "problems", "retry_after_s"],
+                "properties": {**_PROBLEMS["properties"], "retry_after_s": {"type": "integer"}},
+            }
+        }
+    },
+}
+
+
 def document() -> dict[str, Any]:
     doc = _document()
-    for operations in doc["paths"].values():
+    for path, operations in doc["paths"].items():
         for op in operations.values():
             op["responses"].setdefault("400", BAD_REQUEST)
+            op["responses"].setdefault("413", TOO_LARGE)
+            if path != "/healthz":
+                op["responses"].setdefault("429", RATE_LIMITED)
+    doc["components"] = {
+        "securitySchemes": {
+            "submitter": {"type": "http", "scheme": "bearer"},
+            "operator": {"type": "http", "scheme": "bearer"},
+        }
+    }
     return doc
 
 
@@ -101,6 +131,24 @@ def _document() -> dict[str, Any]:
                         {"name": "dossier_id", "in": "path", "required": True, "schema": {"type": "string"}}
                     ],
                     "responses": {"200": {"description": "The dossier"}, "404": {"description": "Unknown dossier"}},
+                }
+            },
+            "/api/v1/dossiers/{dossier_id}/people": {
+                "get": {
+                    "summary": "The people a dossier names (applicant, child, parents, deceased)",
+                    "description": "ID numbers and names masked (province prefix and last two digits; "
+                    "initials), unless the request carries the operator token: then in full.",
+                    "parameters": [
+                        {"name": "dossier_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "security": [{}, {"operator": []}],
+                    "responses": {
+                        "200": {"description": "The people, masked or in full"},
+                        "404": {
+                            "description": "No such dossier taken in by the portal",
+                            "content": {"application/json": {"schema": _PROBLEMS}},
+                        },
+                    },
                 }
             },
             "/api/v1/stats": {

@@ -159,6 +159,9 @@ async def running(infra: Infra, names: list[str], tmp: Path, **overrides: Any) -
         "topic_prefix": f"it{uuid.uuid4().hex[:8]}",
         "portal_port": free_port(),
         "heartbeat_s": 1.0,
+        # Tests submit and poll as fast as they can from one address: the per-client limit has a
+        # test of its own (test_portal_edges.py).
+        "portal_rate_limit": 0.0,
         **overrides,
     }
     base = Settings(

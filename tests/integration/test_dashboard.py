@@ -1,6 +1,7 @@
 """The dashboard's JSON API on the real stack: residence is left out, so the monitor raises lost
 alerts; the dashboard lists and filters them, pushes them live, shows the dossier's timeline,
-finds it by personal ID number, and lets only the operator acknowledge and redrive."""
+finds it by personal ID number, shows the people it names masked, and lets only the operator
+acknowledge, redrive and open a dossier's personal data (each audited)."""
 
 from __future__ import annotations
 
@@ -168,8 +169,39 @@ async def test_alerts_live_filtered_timeline_search_and_operator_actions(scene: 
         acked = {a["id"]: a for a in await listed()}
         assert acked[alert_id]["acknowledged_at"] is not None
         assert acked[alert_id]["acknowledged_by"] == name
+
+        # The people of a dossier: masked in the panel; in full once an operator opens it.
+        mother = dossiers[0]["mother"]
+        async with http.get(f"{base}/api/v1/dossiers/{ids[0]}") as r:
+            panel = await r.json()
+        shown = {p["role"]: p for p in panel["people"]}
+        assert set(shown) == {"applicant", "child", "mother", "father"}
+        assert shown["mother"]["personal_id"] == mother["personal_id"][:3] + "*" * 7 + mother["personal_id"][-2:]
+        assert mother["full_name"] not in json.dumps(panel, ensure_ascii=False)
+        opening = f"{base}/api/v1/dossiers/{ids[0]}/open"
+        for headers, status in (({}, 401), ({"Authorization": "Bearer wrong"}, 403)):
+            async with http.post(opening, json={"operator": name}, headers=headers) as r:
+                assert r.status == status
+        async with http.post(opening, json={}, headers=operator) as r:
+            assert r.status == 400  # no officer's name: nothing shown
+        async with http.post(opening, json={"operator": name}, headers=operator) as r:
+            assert r.status == 200
+            opened = {p["role"]: p for p in (await r.json())["people"]}
+        assert (opened["mother"]["full_name"], opened["mother"]["personal_id"]) == (
+            mother["full_name"],
+            mother["personal_id"],
+        )
+        unknown = f"{base}/api/v1/dossiers/no-such-dossier/open"
+        async with http.post(unknown, json={"operator": name}, headers=operator) as r:
+            assert r.status == 404
+
         audit = (stack.settings.home.resolve() / "logs" / "operator-actions.jsonl").read_text(encoding="utf-8")
-        assert [json.loads(line)["action"] for line in audit.splitlines()] == ["redrive", "redrive", "acknowledge"]
+        lines = [json.loads(line) for line in audit.splitlines()]
+        assert [line["action"] for line in lines] == ["redrive", "redrive", "acknowledge", "open_dossier"]
+        assert (lines[-1]["operator"], lines[-1]["dossier_id"]) == (name, ids[0])
+        assert lines[-1]["at"]
+        assert mother["personal_id"] not in audit
+        assert mother["full_name"] not in audit
 
         async with http.get(f"{base}/api/v1/funnel") as r:
             birth = next(f for f in (await r.json())["flows"] if f["flow"] == "birth")

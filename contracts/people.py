@@ -1,0 +1,58 @@
+"""Who a dossier names: each person of a submission (applicant, child, mother, father,
+deceased, …) with the ID number and full name it gives, in full or masked. Pure: the portal
+answers with it, the dashboard shows the masked form until an operator opens the dossier."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from contracts.identity import mask_name, mask_personal_id
+
+ROLE_VI = {
+    "applicant": "Người nộp hồ sơ",
+    "child": "Trẻ được đăng ký khai sinh",
+    "mother": "Mẹ",
+    "father": "Cha",
+    "deceased": "Người chết",
+}
+
+
+@dataclass(frozen=True)
+class Person:
+    role: str
+    """Where the submission names the person (`applicant`, `mother`, …)."""
+    role_vi: str
+    full_name: str | None
+    personal_id: str | None
+
+    def masked(self) -> Person:
+        return Person(
+            self.role,
+            self.role_vi,
+            mask_name(self.full_name) if self.full_name else None,
+            mask_personal_id(self.personal_id) if self.personal_id else None,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def people(data: Mapping[str, Any]) -> list[Person]:
+    """Every top-level object of the submission that names someone, in the submission's order."""
+    found = []
+    for role, value in data.items():
+        if not isinstance(value, Mapping):
+            continue
+        name, number = value.get("full_name"), value.get("personal_id")
+        if isinstance(name, str) or isinstance(number, str):
+            found.append(
+                Person(
+                    role,
+                    ROLE_VI.get(role, role),
+                    name if isinstance(name, str) else None,
+                    number if isinstance(number, str) else None,
+                )
+            )
+    return found
