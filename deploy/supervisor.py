@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deploy import prefork
 from deploy.embedded import stop_pid
 
 PORT_VARIABLE = {"services.portal": "LT_PORTAL_PORT", "dashboard": "LT_DASHBOARD_PORT"}
@@ -29,7 +30,7 @@ BACKOFF_MAX_S = 10.0
 class Child:
     name: str
     port: int
-    proc: subprocess.Popen[bytes] | None = None
+    proc: subprocess.Popen[bytes] | prefork.Forked | None = None
     restarts: int = 0
     next_start: float = 0.0
     started_at: float = 0.0
@@ -45,6 +46,8 @@ class Supervisor:
     modules: dict[str, str] = field(default_factory=dict)
     stopping: bool = False
     reload: bool = True
+    fork: bool = False
+    """Start children as forks of this process, which imported their libraries (deploy/prefork.py)."""
 
     def desired(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads((self.home / "services.json").read_text())
@@ -70,6 +73,10 @@ class Supervisor:
         env[PORT_VARIABLE.get(module, "LT_SERVICE_PORT")] = str(child.port)
         env["LT_INSTANCE"] = child.name  # `hotich-2`: a replica's name in logs and client ids
         env.setdefault("LT_LOG_FORMAT", "json")
+        if self.fork:
+            child.proc = prefork.spawn(module, env, self.home / "logs" / f"{child.name}.log")
+            child.started_at = time.time()
+            return
         with open(self.home / "logs" / f"{child.name}.log", "ab") as log:
             child.proc = subprocess.Popen(
                 [sys.executable, "-m", module],
@@ -140,4 +147,7 @@ class Supervisor:
 
 
 if __name__ == "__main__":
-    Supervisor(Path(os.environ.get("LT_HOME", ".lienthong")).resolve()).run()
+    fork = prefork.enabled()
+    if fork:
+        prefork.preload()
+    Supervisor(Path(os.environ.get("LT_HOME", ".lienthong")).resolve(), fork=fork).run()

@@ -13,6 +13,7 @@ import structlog
 from aiokafka.errors import KafkaError
 
 from contracts import topics
+from runtime.kafka import SESSION_TIMEOUT_S
 from runtime.metrics import render
 from runtime.settings import Settings
 from streams.core import MonitorCore
@@ -120,7 +121,7 @@ def build(settings: Settings, port: int) -> faust.App:
         web_bind=settings.bind_host,
         web_in_thread=False,
         broker_commit_interval=0.5,
-        broker_session_timeout=10.0,
+        broker_session_timeout=SESSION_TIMEOUT_S,
         broker_heartbeat_interval=1.0,
         consumer_auto_offset_reset="earliest",
         datadir=str(datadir),
