@@ -91,6 +91,16 @@ class Actions:
             return problem(400, "Nội dung yêu cầu phải là một đối tượng JSON")
         return body
 
+    async def _signed(self, request: web.Request) -> tuple[dict[str, Any], str] | web.Response:
+        """An action's body and the officer's name in it, or the refusal to answer with."""
+        body = await self._body(request)
+        if isinstance(body, web.Response):
+            return body
+        operator = self._operator(body)
+        if isinstance(operator, web.Response):
+            return operator
+        return body, operator
+
     @staticmethod
     def _operator(body: dict[str, Any]) -> str | web.Response:
         name = str(body.get("operator") or "").strip()
@@ -118,12 +128,10 @@ class Actions:
             return problem(400, "Mã cảnh báo phải là số")
         if not 0 < alert_id < 2**63:  # an alert id is a positive bigint
             return problem(404, f"Không có cảnh báo #{alert_id}")
-        body = await self._body(request)
-        if isinstance(body, web.Response):
-            return body
-        operator = self._operator(body)
-        if isinstance(operator, web.Response):
-            return operator
+        signed = await self._signed(request)
+        if isinstance(signed, web.Response):
+            return signed
+        _, operator = signed
         assert self.pool is not None
         async with self.pool.acquire() as conn:
             row = await queries.acknowledge(conn, alert_id, operator)
@@ -135,14 +143,12 @@ class Actions:
     async def redrive(self, request: web.Request) -> web.Response:
         if refused := self.refused(request):
             return refused
-        body = await self._body(request)
-        if isinstance(body, web.Response):
-            return body
+        signed = await self._signed(request)
+        if isinstance(signed, web.Response):
+            return signed
+        body, operator = signed
         if not (body.get("dossier_id") or body.get("all_lost") is True):
             return problem(400, 'Cần chọn hồ sơ: {"dossier_id": "..."} hoặc {"all_lost": true}')
-        operator = self._operator(body)
-        if isinstance(operator, web.Response):
-            return operator
         asker = redrive.Asker.of(self.settings, timeout_s=REDRIVE_ANSWER_S)
         try:
             if body.get("all_lost") is True:
@@ -171,12 +177,10 @@ class Actions:
         opening is audited (who, when, which dossier; never what was shown)."""
         if refused := self.refused(request):
             return refused
-        body = await self._body(request)
-        if isinstance(body, web.Response):
-            return body
-        operator = self._operator(body)
-        if isinstance(operator, web.Response):
-            return operator
+        signed = await self._signed(request)
+        if isinstance(signed, web.Response):
+            return signed
+        _, operator = signed
         dossier_id = request.match_info["dossier_id"]
         found = await portal_people(self.settings, dossier_id, {"Authorization": f"Bearer {self.token}"})
         if found is None:
