@@ -97,7 +97,9 @@ class SimClock:
         before `sim`."""
         segs = self._segments()
         for i, seg in reversed(list(enumerate(segs))):
-            if seg.epoch <= sim or i == 0:
+            # Before the run's start (the services start ahead of it), sim time follows the
+            # clock's own line, as `at` does: a beat due then is not held until the start.
+            if seg.epoch <= sim or (i == 0 and sim >= self.epoch):
                 if seg.speed == 0:
                     return seg.anchor if sim <= seg.epoch else math.inf
                 return seg.anchor + (sim - seg.epoch).total_seconds() / seg.speed

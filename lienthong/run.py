@@ -278,7 +278,12 @@ async def run(
     n = sum(1 for p in planned if not p.copy)
     console.step(
         f"run {run_id}: {n} dossiers from {profile.start} over {profile.days} sim days "
-        + (f"at speed {clock.speed:g} at most (governed)" if governor is not None else f"at speed {clock.speed:g}")
+        + (
+            f"as fast as the services keep up, at most {max(governor.ceiling, clock.speed):g} (governed; "
+            f"{clock.speed:g} is the yardstick of ticks and bounds)"
+            if governor is not None
+            else f"at speed {clock.speed:g}"
+        )
         + f" → {settings.portal_url}"
     )
     started = time.monotonic()
@@ -316,6 +321,7 @@ async def run(
     chains, bad = summarise(profile, planned, stats, final)
     finished = sum(c["completed"] + c["rejected"] for c in chains.values())
     period_start = datetime.combine(profile.start, datetime.min.time(), VN_TZ)
+    sim_s = ((ended_at or clock.now()) - period_start).total_seconds()
     return {
         "profile": profile.name,
         "run_id": run_id,
@@ -324,6 +330,7 @@ async def run(
         "bad_data": bad,
         "elapsed_s": round(elapsed, 2),
         "dossiers_per_s": round(finished / elapsed, 1) if elapsed else None,
+        "mean_speed": round(sim_s / elapsed) if elapsed else None,
         "sim_days": round((clock.now() - period_start).total_seconds() / 86400, 2),
         "ended_at": ended_at.isoformat() if ended_at else None,
         "submit_errors": len(progress.errors),

@@ -101,6 +101,7 @@ class AgencyWorker:
         self.dead_lettered = 0
         self.assigned = False
         self.assignments = Assignments()
+        self.loop: ConsumeLoop | None = None
         self.task_store = task_store or PgTaskStore(agency)
         self.inbox = inbox or PgInbox(agency)
         self.outbox = relay.store
@@ -131,7 +132,7 @@ class AgencyWorker:
         topic = topics.work(self.agency, self.prefix)
         c = consumer(self.bootstrap, [topic], f"{self.prefix}.{self.agency}", self.agency, self.assignments)
         await c.start()
-        loop = ConsumeLoop(c, self, self.batch_size)
+        loop = self.loop = ConsumeLoop(c, self, self.batch_size)
         try:
             while True:
                 await loop.once()
@@ -349,6 +350,12 @@ class AgencyWorker:
 
     async def run_tasks(self) -> None:
         await self.tasks.run()
+
+    @property
+    def backlog(self) -> int:
+        """Messages not yet read and tasks due beyond one batch: how far behind this agency is now,
+        before any of it shows as a late stamp."""
+        return (sum(self.loop.backlog.values()) if self.loop else 0) + self.tasks.behind
 
     @property
     def dead_lettered_total(self) -> int:

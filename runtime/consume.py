@@ -77,6 +77,9 @@ class ConsumeLoop:
     """Partitions paused until the outage ends."""
     batches: int = 0
     """Batches committed."""
+    backlog: dict[Any, int] = field(default_factory=dict)
+    """Per partition, the messages behind the last one handled (a governed run's leading sign
+    that this agency falls behind, before any stamp is late)."""
 
     async def run(self) -> None:
         while True:
@@ -96,6 +99,8 @@ class ConsumeLoop:
             batches = self._before(batches, closed)
         records = [r for rs in batches.values() for r in rs if not is_primer(r.headers)]
         if not records:
+            if closed is None:
+                self.backlog.clear()  # a whole poll found nothing to read: nothing waits
             if closed is not None:
                 await asyncio.sleep(0.05)  # the poll was short: no busy loop through a long outage
             return False
@@ -115,8 +120,9 @@ class ConsumeLoop:
         self.batches += 1
         for tp, rs in batches.items():
             if rs:
-                lag = (self.source.highwater(tp) or 0) - rs[-1].offset - 1
-                CONSUMER_LAG.labels(self.receiver.agency, tp.topic, str(tp.partition)).set(max(0, lag))
+                lag = max(0, (self.source.highwater(tp) or 0) - rs[-1].offset - 1)
+                self.backlog[tp] = lag
+                CONSUMER_LAG.labels(self.receiver.agency, tp.topic, str(tp.partition)).set(lag)
         return True
 
     def _before(self, batches: dict[Any, list[Any]], closed: datetime) -> dict[Any, list[Any]]:

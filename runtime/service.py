@@ -80,6 +80,7 @@ class Runtime:
             "duplicates": self.worker.duplicates,
             "dead_lettered": self.worker.dead_lettered_total,
             "published": self.relay.published,
+            "backlog": self.worker.backlog,
             "sim_time": self.worker.clock.now().isoformat(),
             **self.worker.stamp.status(),
         }

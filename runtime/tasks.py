@@ -57,6 +57,9 @@ class TaskRunner:
     kept: DeadLetterStore
     sim: Simulation = PRODUCTION
     dead_lettered: int = 0
+    behind: int = 0
+    """Tasks taken in the current pass while batches come back full: more are due than one batch
+    (0 once a pass ends)."""
 
     @property
     def schema(self) -> str:
@@ -69,8 +72,9 @@ class TaskRunner:
         while True:
             started = time.monotonic()
             try:
-                while await self.advance_due(self.clock.now()) >= self.batch_size:
-                    pass
+                while (taken := await self.advance_due(self.clock.now())) >= self.batch_size:
+                    self.behind += taken
+                self.behind = 0
             except DB_LOST as exc:
                 log.warning("database connection lost; due tasks are taken again", error=str(exc))
                 await asyncio.sleep(DB_RETRY_S)

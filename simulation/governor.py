@@ -7,13 +7,22 @@ raised 753 false lost and 75 false stuck findings while the portal trailed by 12
 governor watches how far every agency trails (the worst stamp lag of the last seconds, from each
 one's /healthz) and changes the shared clock's rate before the bound is reached: it halves the
 speed when the worst lag passes `SLOW_AT` of the bound, pauses sim time past `PAUSE_AT`, and
-speeds up by `SPEED_UP` once every agency is back under `RESUME_BELOW`, up to the ceiling: the
-run's `--speed` (the profile's by default). Decision: the default ceiling is the profile's speed,
-not "as fast as the machine keeps up". Measured (1 December 2026): with the ceiling at 8× the
-profile's speed, the fault-free `smoke` burst (1,000 births at once) put the agencies 6.2 s behind
-before the governor could react (it reads lags a quarter second apart, and at 8× a real second of
-queueing is eight seconds of the bound): 1,876 stamps clamped and 385 false lost alerts, against
-0 and 0 at the profile's speed. An agency
+speeds up by `SPEED_UP` once every agency is back under `RESUME_BELOW`, up to the run's speed
+(the yardstick, see below).
+
+Above that speed the run goes as fast as the machine keeps up: while no agency has work waiting
+(`BUSY_BACKLOG`: messages not yet read, or tasks due beyond one batch, from each one's /healthz)
+and every stamp is on time, the rate climbs by `CLIMB` per reading up to the ceiling, and it
+falls straight back to the run's speed as soon as work waits or a stamp trails past `RESUME_BELOW`.
+The backlog is the leading sign: a stamp is late only once the queue behind it has been worked
+through, and past the run's speed a real second of queueing costs several seconds of the bound
+(decided 1 December 2026: a ceiling of 8× that climbed on late stamps alone let the `smoke`
+burst put the agencies 6.2 s behind, 1,876 stamps clamped and 385 false lost alerts). The run's
+speed stays the yardstick of everything counted in sim time: the stamping bound, the monitor's
+tick and the heartbeat interval (runtime/heartbeat.py beats in sim time), so a run that goes
+faster judges exactly as one that does not. Without `--speed` the ceiling is `BOOST` × the
+profile's speed; `--speed` sets both the yardstick and the ceiling (a steady pace when the
+machine keeps up). An agency
 that does not answer (killed, restarting, frozen while the broker restarts) counts as trailing
 past `PAUSE_AT`: sim time waits for it. Each change is a `Segment` written to the stack's clock
 file (runtime/clockfile.py), starting `LEAD_S` in the future so that every process reads it
@@ -44,6 +53,16 @@ SLOW_AT = 0.3
 PAUSE_AT = 0.6
 RESUME_BELOW = 0.15
 SPEED_UP = 1.5
+CLIMB = 1.25
+"""Above the run's speed, the rise per reading (slower than `SPEED_UP`: there, each real second
+of reaction costs more of the bound)."""
+BOOST = 4.0
+"""The default ceiling as a multiple of the run's speed. A reading takes up to `EVERY_S` plus the
+segment's `LEAD_S` to apply, about 0.6 s in which a stalled agency's lag grows by 0.6 × the
+multiple, in seconds of the bound: at 4× that is 2.4 s of a 5 s bound, under `PAUSE_AT`."""
+BUSY_BACKLOG = 20
+"""Work waiting at one agency (messages or tasks) from which the clock stops climbing past the
+run's speed."""
 SLOWEST = 1 / 64
 """The lowest running speed, as a share of the ceiling (below it the governor pauses instead)."""
 EVERY_S = 0.25
@@ -64,16 +83,31 @@ def trailing(bodies: dict[str, dict[str, Any]], expected: int, bound_s: float) -
     return worst
 
 
-def next_speed(current: float, worst_lag_s: float, bound_s: float, ceiling: float) -> float:
-    """The speed for the next interval, from the current one and the worst recent lag. Pure."""
+def busy(bodies: dict[str, dict[str, Any]]) -> bool:
+    """Whether some agency has work waiting (see `BUSY_BACKLOG`). Pure."""
+    return any(int(b.get("backlog", 0)) >= BUSY_BACKLOG for b in bodies.values())
+
+
+def next_speed(
+    current: float, worst_lag_s: float, bound_s: float, yardstick: float, ceiling: float = 0.0, waiting: bool = False
+) -> float:
+    """The speed for the next interval, from the current one, the worst recent lag and whether
+    work waits somewhere; `yardstick` is the run's speed, `ceiling` the fastest allowed (0: the
+    run's speed). Pure."""
+    ceiling = max(ceiling, yardstick)
     share = worst_lag_s / bound_s
     if share >= PAUSE_AT:
         return 0.0
+    if current > yardstick and (waiting or share >= RESUME_BELOW):
+        return yardstick
     if share >= SLOW_AT:
         slower = current / 2
-        return slower if slower >= ceiling * SLOWEST else 0.0
+        return slower if slower >= yardstick * SLOWEST else 0.0
     if share < RESUME_BELOW:
-        return min(ceiling, max(current * SPEED_UP, ceiling * SLOWEST))
+        if current < yardstick:
+            return min(yardstick, max(current * SPEED_UP, yardstick * SLOWEST))
+        if not waiting:
+            return min(ceiling, current * CLIMB)
     return current
 
 
@@ -83,6 +117,8 @@ class Governor:
     """The run's clock, reading `path` (settings.clock() with LT_SIM_CLOCK_FILE set)."""
     path: Path
     home: Path
+    ceiling: float = 0.0
+    """The fastest rate (sim seconds per real second); 0: the clock's own speed."""
     segments: list[Segment] = field(default_factory=list)
     changes: int = 0
     paused_s: float = 0.0
@@ -113,10 +149,11 @@ class Governor:
     def speed(self) -> float:
         return self.segments[-1].speed
 
-    def decide(self, worst_lag_s: float, real: float) -> Segment | None:
-        """Apply the policy to the worst lag read at `real`; the new segment, if the rate changes."""
+    def decide(self, worst_lag_s: float, real: float, waiting: bool = False) -> Segment | None:
+        """Apply the policy to the worst lag read at `real` (and whether work waits somewhere);
+        the new segment, if the rate changes."""
         self.worst_seen_s = max(self.worst_seen_s, worst_lag_s)
-        speed = next_speed(self.speed, worst_lag_s, self.clock.max_lag_s, self.clock.speed)
+        speed = next_speed(self.speed, worst_lag_s, self.clock.max_lag_s, self.clock.speed, self.ceiling, waiting)
         if speed == self.speed:
             return None
         seg = self._change(speed, real)
@@ -138,7 +175,7 @@ class Governor:
                 if self.speed == 0:
                     self.paused_s += now - last
                 last = now
-                seg = self.decide(worst, time.time())
+                seg = self.decide(worst, time.time(), busy(bodies))
                 if seg is not None:
                     log.debug("sim clock rate changed", speed=seg.speed, worst_lag_s=round(worst, 2))
                 with contextlib.suppress(TimeoutError):
@@ -167,5 +204,6 @@ class Governor:
             "paused_s": round(self.paused_s, 1),
             "slowest_speed": None if self.slowest == float("inf") else self.slowest,
             "fastest_speed": self.fastest or None,
+            "ceiling": max(self.ceiling, self.clock.speed),
             "worst_lag_s": round(self.worst_seen_s, 2),
         }

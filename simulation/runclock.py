@@ -21,8 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -67,6 +67,13 @@ def state(clock: SimClock, path: Path | None) -> ClockState:
     return ClockState(now, True, None)
 
 
+def _as_written(clock: SimClock, segments: Sequence[Segment]) -> SimClock:
+    """The clock by the segments just read from the file, not by the copy a process polls: the
+    governor's last change may be newer than that copy, and a stop placed by a stale rate made
+    sim time jump (five sim days, seen at the end of a governed run slowing from 100,000×)."""
+    return replace(clock, segments=lambda: segments)
+
+
 def stop(clock: SimClock, path: Path, real: float | None = None) -> Segment:
     """Stop sim time `margin_s` from now (or at once if it stands already); the stopping segment.
     The caller waits `margin_s` if it needs the clock stood still when it returns."""
@@ -74,7 +81,7 @@ def stop(clock: SimClock, path: Path, real: float | None = None) -> Segment:
     if segments and segments[-1].speed == 0:
         return segments[-1]
     anchor = (real if real is not None else time.time()) + margin_s(clock)
-    seg = Segment(anchor, clock.at(anchor), 0.0)
+    seg = Segment(anchor, _as_written(clock, segments).at(anchor), 0.0)
     write_segments(path, [*segments, seg], stopped=True)
     return seg
 
@@ -89,7 +96,7 @@ def resume(clock: SimClock, path: Path, real: float | None = None) -> bool:
     if not segments or segments[-1].speed != 0:
         return False
     anchor = (real if real is not None else time.time()) + LEAD_S
-    write_segments(path, [*segments, Segment(anchor, clock.at(anchor), clock.speed)])
+    write_segments(path, [*segments, Segment(anchor, _as_written(clock, segments).at(anchor), clock.speed)])
     return True
 
 

@@ -116,9 +116,12 @@ def execute(args: argparse.Namespace, settings: Settings, console: Console) -> d
     replicas = parse_replicas(args.replicas)
     governor = None
     if governed:
-        from simulation.governor import Governor
+        from simulation.governor import BOOST, Governor
 
-        governor = Governor(settings.replace(**clock).clock(), governed, home)
+        # Without --speed: as fast as the services keep up, to BOOST × the profile's speed (the
+        # yardstick of ticks and bounds); --speed sets the yardstick and is the ceiling.
+        ceiling = args.speed or profile.speed * BOOST
+        governor = Governor(settings.replace(**clock).clock(), governed, home, ceiling=ceiling)
         governor.start()  # before the services start: they read the file from their first stamp
     settings = stack.start_fresh(with_broker(args, settings), console, args.external, clock, env, replicas)
     setup_s = time.monotonic() - setup_started
@@ -210,8 +213,8 @@ def register(sub: Any) -> None:
         "--speed",
         type=float,
         default=None,
-        help="sim seconds per real second (default: the profile's): the ceiling of a governed run, the pace of a "
-        "steady one",
+        help="sim seconds per real second: the ceiling of a governed run (default: as fast as the services keep "
+        "up, at most 4× the profile's speed, which stays the yardstick of ticks and bounds) or a steady run's pace",
     )
     run.add_argument(
         "--governor",

@@ -48,3 +48,15 @@ def test_stamping_keeps_the_ceilings_bound_while_paused() -> None:
     clock = SimClock(EPOCH, 1000.0, speed=100.0, max_lag_s=5.0, real_time=lambda: 1050.0, segments=lambda: segs)
     model = EPOCH - timedelta(seconds=300)
     assert clock.stamp(model) == model
+
+
+def test_a_time_before_the_runs_start_is_reached_on_the_clocks_own_line_not_held_to_the_start() -> None:
+    """Regression: with heartbeats spaced in sim time, an agency that started before the run's
+    clock (paused at its start until the agencies are ready) asked when the next beat was due,
+    got the start itself, and beat two sim days apart: the monitor raised seven silences."""
+    segs = [Segment(1000.0, EPOCH, 0.0)]
+    clock = SimClock(EPOCH, 1000.0, speed=100.0, real_time=lambda: 990.0, segments=lambda: segs)
+    assert clock.now() == EPOCH - timedelta(seconds=1000)
+    assert clock.real_at(EPOCH - timedelta(seconds=900)) == 991.0
+    assert clock.real_at(EPOCH) == 1000.0  # the start itself: once the clock reaches it
+    assert math.isinf(clock.real_at(EPOCH + timedelta(seconds=1)))  # paused there

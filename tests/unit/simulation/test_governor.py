@@ -7,7 +7,7 @@ from pathlib import Path
 
 from contracts.clock import VN_TZ, SimClock
 from runtime.clockfile import ClockFile, read_segments
-from simulation.governor import LEAD_S, PAUSE_AT, SLOW_AT, SLOWEST, Governor, next_speed
+from simulation.governor import LEAD_S, PAUSE_AT, RESUME_BELOW, SLOW_AT, SLOWEST, Governor, next_speed
 
 CEILING = 20_000.0
 BOUND = 5.0
@@ -75,3 +75,43 @@ def test_an_agency_that_does_not_answer_or_has_not_rejoined_pauses_the_clock() -
     rejoining = {"stamp_lag_recent_s": 0.0, "ready": False}
     assert trailing({"hotich": ready, "cutru": rejoining}, 2, BOUND) == PAUSE_AT * BOUND
     assert next_speed(CEILING, trailing({"hotich": ready}, 2, BOUND), BOUND, CEILING) == 0.0
+
+
+def test_past_the_runs_speed_the_clock_climbs_only_while_no_work_waits_and_falls_back_at_once() -> None:
+    from simulation.governor import BUSY_BACKLOG, CLIMB, busy
+
+    yard, ceiling = CEILING, 4 * CEILING
+    assert next_speed(yard, 0.0, BOUND, yard, ceiling) == yard * CLIMB
+    speeds = [yard]
+    while speeds[-1] < ceiling:
+        speeds.append(next_speed(speeds[-1], 0.0, BOUND, yard, ceiling))
+    assert speeds[-1] == ceiling
+    assert len(speeds) > 2
+    assert next_speed(ceiling, 0.0, BOUND, yard, ceiling) == ceiling
+    # Work waiting somewhere: no climb, and back to the run's speed from above it.
+    assert next_speed(yard, 0.0, BOUND, yard, ceiling, waiting=True) == yard
+    assert next_speed(3 * yard, 0.0, BOUND, yard, ceiling, waiting=True) == yard
+    # A late stamp above the run's speed: straight back to it, not halved from the ceiling.
+    assert next_speed(ceiling, RESUME_BELOW * BOUND, BOUND, yard, ceiling) == yard
+    assert next_speed(ceiling, SLOW_AT * BOUND, BOUND, yard, ceiling) == yard
+    assert next_speed(ceiling, PAUSE_AT * BOUND, BOUND, yard, ceiling) == 0.0
+    # Without a ceiling above it (--speed given), the run's speed is the most.
+    assert next_speed(yard, 0.0, BOUND, yard) == yard
+    waiting = {"hotich": {"backlog": BUSY_BACKLOG}, "cutru": {"backlog": 0}}
+    assert busy(waiting)
+    assert not busy({"hotich": {"backlog": BUSY_BACKLOG - 1}, "cutru": {}})
+
+
+def test_the_governor_reports_its_ceiling_and_the_fastest_rate_it_ran(tmp_path: Path) -> None:
+    path = tmp_path / "clock.json"
+    clock = SimClock(datetime(2024, 1, 2, tzinfo=VN_TZ), 1000.0, speed=CEILING, max_lag_s=BOUND)
+    gov = Governor(clock, path, tmp_path, ceiling=4 * CEILING)
+    gov.start()
+    real = 1001.0
+    while gov.speed < 4 * CEILING:
+        gov.decide(0.0, real)
+        real += 1
+    gov.decide(0.0, real, waiting=True)
+    assert gov.speed == CEILING
+    summary = gov.summary()
+    assert (summary["ceiling"], summary["fastest_speed"]) == (4 * CEILING, 4 * CEILING)

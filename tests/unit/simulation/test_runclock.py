@@ -60,3 +60,16 @@ def test_a_redrive_runs_the_stopped_clock_and_stops_it_again(tmp_path: Path) -> 
     assert during > before  # sim time passed while the redrive waited
     assert not runclock.state(clock, path).running
     assert runclock.resume(clock, tmp_path / "absent.json") is False
+
+
+def test_the_stop_follows_the_last_rate_written_not_a_stale_copy_of_it(tmp_path: Path) -> None:
+    """Regression: a governed run slowed from 100,000× to its own speed and stopped the clock at
+    once; the stop was placed by the run's polled copy of the file, still at 100,000×, and sim
+    time jumped five days forward at the stop (every agency looked silent across the jump)."""
+    path = tmp_path / "clock.json"
+    stale = [Segment(1000.0, EPOCH, 4 * SPEED)]
+    write_segments(path, [*stale, Segment(1010.0, EPOCH + timedelta(seconds=10 * 4 * SPEED), SPEED)])
+    clock = SimClock(EPOCH, 1000.0, speed=SPEED, max_lag_s=2.0, segments=lambda: stale)
+    seg = runclock.stop(clock, path, real=1010.0)
+    expected = EPOCH + timedelta(seconds=10 * 4 * SPEED + runclock.margin_s(clock) * SPEED)
+    assert abs((seg.epoch - expected).total_seconds()) < 1e-3

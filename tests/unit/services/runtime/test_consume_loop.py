@@ -108,3 +108,18 @@ def test_an_outage_takes_in_what_came_before_it_and_holds_the_rest_until_it_ends
     assert asyncio.run(loop.once())
     assert agency.processed == [b"h0", b"h1", b"h2", b"h3"]
     assert source.paused == set()
+
+
+def test_the_loop_reports_the_messages_behind_the_last_one_it_handled() -> None:
+    source, agency = FakeConsumer(), Agency()
+    for i in range(7):
+        source.append(WORK, 0, f"h{i}".encode())
+    loop = ConsumeLoop(source, agency, batch_size=3)
+
+    assert asyncio.run(loop.once())
+    assert loop.backlog == {TP(WORK, 0): 4}  # what a governed run reads as this agency falling behind
+    assert asyncio.run(loop.once())
+    assert asyncio.run(loop.once())
+    assert loop.backlog == {TP(WORK, 0): 0}
+    assert not asyncio.run(loop.once())  # a poll that finds nothing: nothing waits
+    assert loop.backlog == {}
