@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 import structlog
@@ -23,7 +23,6 @@ from contracts import topics
 from contracts.clock import SimClock
 from contracts.envelope import new_event
 from contracts.event_types import AGENCY_HEARTBEAT
-from runtime.clockfile import sleep_until
 
 log = structlog.get_logger()
 
@@ -44,12 +43,11 @@ async def beat(
     interval_s: float,
     closed_since: Callable[[], datetime | None] = lambda: None,
 ) -> None:
-    """Beat every `interval_s` real seconds at the clock's speed (counted in sim time), except
-    during an injected outage (`closed_since()` gives when it began). The agency was alive until
-    the outage began, so its last beat is stamped then: the silence the monitor measures is the
-    outage itself, not the outage plus however much of a beat interval (11 sim hours at 40,000×)
-    had passed when it began, which decided by the machine's timing whether a day-long outage
-    crossed the silence limit."""
+    """Beat every `interval_s` real seconds, except during an injected outage (`closed_since()`
+    gives when it began). The agency was alive until the outage began, so its last beat is stamped
+    then: the silence the monitor measures is the outage itself, not the outage plus however much
+    of a beat interval (11 sim hours at 40,000×) had passed when it began, which decided by the
+    machine's timing whether a day-long outage crossed the silence limit."""
     seq = 0
     instance = f"{os.uname().nodename}:{os.getpid()}"
     pending: set[asyncio.Task[None]] = set()
@@ -64,19 +62,13 @@ async def beat(
                     seq += 1
                 await asyncio.sleep(min(interval_s, 0.1))
                 continue
-            now = clock.now()
             if len(pending) >= MAX_PENDING:
                 log.warning("heartbeat dropped: the broker has not taken the earlier ones", waiting=len(pending))
             else:
-                last = now
+                last = clock.now()
                 _beat(publisher, agency, last, prefix, seq, instance, pending)
                 seq += 1
-            # The interval is counted in sim time at the clock's speed, as the monitor's silence
-            # limit (three intervals) is: a governed run that goes faster than that speed beats
-            # more often in real time, one that slows beats less often, and a paused clock
-            # (nothing happens in sim time) does not beat. At a steady clock this is
-            # `interval_s` real seconds.
-            await sleep_until(clock, now + timedelta(seconds=interval_s * clock.speed))
+            await asyncio.sleep(interval_s)
     finally:
         for task in pending:
             task.cancel()

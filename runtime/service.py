@@ -138,7 +138,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
                 publisher,
                 settings.clock(),
                 settings.topic_prefix,
-                settings.heartbeat_s,
+                settings.beat_interval_s(),
                 worker.closed_since,
             ),
             *spec.extra_tasks(rt),

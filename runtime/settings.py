@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     sim_max_lag_s: float = 5.0
     sim_clock_file: Path | None = None
     """A governed run's rate changes (runtime/clockfile.py); unset: a steady clock."""
+    sim_ceiling: float | None = None
+    """The fastest a governed run's clock may go (unset: `sim_speed`); an agency beats that much
+    more often (`beat_interval_s`)."""
     lltp_issuer: str = "so_tu_phap"
     heartbeat_s: float = 1.0
     chains_file: Path | None = None
@@ -159,6 +162,14 @@ class Settings(BaseSettings):
             epoch=epoch, anchor=anchor, speed=self.sim_speed, max_lag_s=self.sim_max_lag_s, segments=segments
         )
 
+    def beat_interval_s(self) -> float:
+        """Real seconds between two heartbeats of a simulated agency. The monitor's silence limit
+        is three `heartbeat_s` at `sim_speed`, in sim time; a governed clock that may run past that
+        speed (to `sim_ceiling`) would stretch a real-time interval past the limit, so the beats
+        come as much more often. Real time, not sim time: beats spaced in sim time (tried on
+        1 December 2026) raised 13 false silences in a month run at the profile's speed."""
+        return self.heartbeat_s * self.sim_speed / max(self.sim_ceiling or 0.0, self.sim_speed)
+
     def topic_layout(self) -> TopicLayout:
         return load_topic_layout(self.topics_file)
 
@@ -177,7 +188,12 @@ def _fresh_clock(speed: float) -> SimClock:
 
 
 def clock_env(
-    epoch: datetime, anchor: float, speed: float, max_lag_s: float, clock_file: Path | None = None
+    epoch: datetime,
+    anchor: float,
+    speed: float,
+    max_lag_s: float,
+    clock_file: Path | None = None,
+    ceiling: float | None = None,
 ) -> dict[str, str]:
     """The `LT_SIM_*` variables that give another process this clock. All of them, always: the
     supervisor keeps the previous run's `LT_SIM_*` otherwise (an empty one counts as unset)."""
@@ -187,6 +203,7 @@ def clock_env(
         "LT_SIM_SPEED": repr(speed),
         "LT_SIM_MAX_LAG_S": repr(max_lag_s),
         "LT_SIM_CLOCK_FILE": str(clock_file) if clock_file else "",
+        "LT_SIM_CEILING": repr(ceiling) if ceiling else "",
     }
 
 

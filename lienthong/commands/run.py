@@ -108,19 +108,24 @@ def execute(args: argparse.Namespace, settings: Settings, console: Console) -> d
         clock["sim_max_lag_s"] = bound
     else:
         write_segments(clock_file, [Segment(anchor, epoch, speed)])
+    # Without --speed: as fast as the services keep up, to BOOST × the profile's speed (which
+    # stays the yardstick of ticks, bounds and the silence limit). --speed sets the yardstick and
+    # is the ceiling; so is the profile's speed beside an integrator's agency, which beats every
+    # LT_HEARTBEAT_S real seconds as the contract says: a faster clock would stretch its beats
+    # past the monitor's silence limit.
+    from simulation.governor import BOOST
+
+    ceiling = speed if (args.speed or args.external or not governed) else speed * BOOST
     env = {
-        **clock_env(epoch, anchor, speed, bound, clock_file),
+        **clock_env(epoch, anchor, speed, bound, clock_file, ceiling),
         "LT_LLTP_ISSUER": profile.lltp_issuer,
         **{f"LT_{k.upper()}": str(v) for k, v in faults.items()},
     }
     replicas = parse_replicas(args.replicas)
     governor = None
     if governed:
-        from simulation.governor import BOOST, Governor
+        from simulation.governor import Governor
 
-        # Without --speed: as fast as the services keep up, to BOOST × the profile's speed (the
-        # yardstick of ticks and bounds); --speed sets the yardstick and is the ceiling.
-        ceiling = args.speed or profile.speed * BOOST
         governor = Governor(settings.replace(**clock).clock(), governed, home, ceiling=ceiling)
         governor.start()  # before the services start: they read the file from their first stamp
     settings = stack.start_fresh(with_broker(args, settings), console, args.external, clock, env, replicas)

@@ -3,11 +3,13 @@ nothing read from the environment unless asked."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from runtime.settings import Settings
+from contracts.clock import VN_TZ
+from runtime.settings import Settings, clock_env
 
 
 def test_variables_are_parsed_by_their_type(tmp_path: Path) -> None:
@@ -47,3 +49,12 @@ def test_replace_validates_and_refuses_unknown_names() -> None:
         s.replace(partitions="many")
     with pytest.raises(ValueError, match="LT_NO_SUCH"):
         s.replace(no_such=1)
+
+
+def test_an_agency_beats_as_much_more_often_as_its_governed_clock_may_run_past_its_speed() -> None:
+    """At 4× the run's speed a beat a second would be four of the monitor's intervals apart in sim
+    time, past its three-beat silence limit: the agencies beat four times a second instead."""
+    env = clock_env(datetime(2024, 1, 1, tzinfo=VN_TZ), 0.0, 15000.0, 5.0, None, 60000.0)
+    assert Settings.from_env({**env, "LT_HEARTBEAT_S": "1"}).beat_interval_s() == 0.25
+    steady = clock_env(datetime(2024, 1, 1, tzinfo=VN_TZ), 0.0, 15000.0, 5.0)
+    assert Settings.from_env({**steady, "LT_HEARTBEAT_S": "1"}).beat_interval_s() == 1.0
