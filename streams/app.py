@@ -5,7 +5,7 @@ ticks and partition assignments, and serves /healthz and /metrics."""
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
@@ -26,7 +26,9 @@ LOG_CHECK_S = 1.0
 """Real seconds between checks that the broker still holds the logs the worker has read."""
 
 
-async def reread_lost_logs(app: faust.App, watch: LogWatch[Any], coverage: Coverage[Any]) -> None:
+async def reread_lost_logs(
+    app: faust.App, watch: LogWatch[Any], coverage: Coverage[Any], on_lost: Callable[[Any], None] = lambda tp: None
+) -> None:
     """Read again from its start every partition whose log the broker lost (streams/positions.py).
     Faust forgets what it knew of the partition (read, acked and committed offsets) as it does when
     a partition is revoked; events the monitor already stored are recognised by their id."""
@@ -54,6 +56,7 @@ async def reread_lost_logs(app: faust.App, watch: LogWatch[Any], coverage: Cover
             end=ends[tp],
             read=read[tp],
         )
+        on_lost(tp)
         await rewind(consumer, tp, 0)
         watch.seen[tp] = 0
         coverage.watch(tp, 0, time.monotonic())
@@ -149,7 +152,10 @@ def build(settings: Settings, port: int) -> faust.App:
 
     @app.timer(LOG_CHECK_S)
     async def logs() -> None:
-        await reread_lost_logs(app, watch, coverage)
+        events_topic = topics.dossier_events(prefix)
+        await reread_lost_logs(
+            app, watch, coverage, lambda tp: core.log_lost(tp.partition) if tp.topic == events_topic else None
+        )
 
     def shutdown(sender: Any, /, *_: Any, signal: Any, **__: Any) -> Awaitable[None]:
         return core.stop()

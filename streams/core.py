@@ -168,6 +168,11 @@ class MonitorCore:
             open_dossiers=len(self.monitor.dossiers),
         )
 
+    def log_lost(self, partition: int) -> None:
+        """The broker lost `partition`'s log (streams/app.py reads it again): the heartbeats in it
+        this worker had not read are gone, and the gap they leave is not an agency's silence."""
+        self.silence.interrupted({a for a, p in self.heard_on.items() if p == partition})
+
     async def stop(self) -> None:
         """Close what `start` opened: the mark / alert producer and the database pool."""
         if self.publisher is not None:

@@ -118,6 +118,9 @@ class AgencySilence:
     _ahead: dict[str, list[datetime]] = field(default_factory=dict)
     """Agency → heartbeats read but stamped after the judged time, oldest first."""
     _silent: set[str] = field(default_factory=set)
+    _interrupted: set[str] = field(default_factory=set)
+    """Agencies whose heartbeats the broker lost (`interrupted`): no gap is judged up to the next
+    beat read."""
 
     def observe(self, e: Event) -> None:
         if e.type == AGENCY_HEARTBEAT:
@@ -129,6 +132,13 @@ class AgencySilence:
             self._last.pop(agency, None)
             self._ahead.pop(agency, None)
             self._silent.discard(agency)
+
+    def interrupted(self, agencies: set[str]) -> None:
+        """The broker lost the log that held these agencies' heartbeats (a crash of the embedded
+        broker), with the beats this worker had not read yet: the gap up to the next beat read
+        says nothing of the agencies, so it is not judged. A silence already open stays open, and
+        closes at that beat."""
+        self._interrupted |= agencies
 
     def newest(self) -> dict[str, datetime]:
         """Each agency's newest heartbeat read, judged or not (what a dashboard shows)."""
@@ -145,6 +155,9 @@ class AgencySilence:
             last = self._last.get(agency)
             while ahead and ahead[0] <= now:
                 beat = ahead.pop(0)
+                if agency in self._interrupted:
+                    self._interrupted.discard(agency)
+                    last = None
                 if last is not None and beat - last > self.limit and agency not in self._silent:
                     out.append(Incident(AGENCY, subject, last + self.limit, f"no heartbeat since {last.isoformat()}"))
                     self._silent.add(agency)
@@ -155,7 +168,7 @@ class AgencySilence:
             if last is None:
                 continue
             self._last[agency] = last
-            if agency not in self._silent and now - last > self.limit:
+            if agency not in self._silent and agency not in self._interrupted and now - last > self.limit:
                 # Opened where the silence began to count, not where a (possibly late) judged
                 # time noticed it: the watermark may jump after a broker outage.
                 self._silent.add(agency)

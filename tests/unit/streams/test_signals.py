@@ -112,6 +112,24 @@ def test_a_silence_inside_one_judged_step_is_reported_where_it_began_to_count() 
     ]
 
 
+def test_heartbeats_the_broker_lost_are_not_an_agency_silence_but_a_silence_already_open_stays() -> None:
+    """Regression: the embedded broker's crash lost the heartbeats the monitor had not read yet
+    (13.7 sim hours of them at 60,000×), and hotich, motcua and bhxh were reported silent. The gap
+    up to the next beat read after the loss is not judged; a silence open before it still closes."""
+    s = AgencySilence(limit=timedelta(minutes=10))
+    s.observe(ev("agency.heartbeat", "hotich", 0, {"seq": 1}, dossier=None))
+    assert s.tick(T0 + timedelta(minutes=1)) == []
+    s.interrupted({"hotich"})  # the log with the beats of minutes 2..29 is gone
+    assert s.tick(T0 + timedelta(minutes=25)) == []
+    s.observe(ev("agency.heartbeat", "hotich", 30, {"seq": 0}, dossier=None))
+    assert s.tick(T0 + timedelta(minutes=31)) == []
+    assert [(i.at, i.opened) for i in s.tick(T0 + timedelta(minutes=45))] == [(T0 + timedelta(minutes=40), True)]
+
+    s.interrupted({"hotich"})  # silent already when the broker lost the log
+    s.observe(ev("agency.heartbeat", "hotich", 60, {"seq": 1}, dossier=None))
+    assert [(i.at, i.opened) for i in s.tick(T0 + timedelta(minutes=61))] == [(T0 + timedelta(minutes=60), False)]
+
+
 def test_the_same_event_twice_is_a_duplicate_and_a_new_event_is_not() -> None:
     d = Duplicates()
     e = received(0)
