@@ -12,7 +12,8 @@ speeds up by `SPEED_UP` once every agency is back under `RESUME_BELOW`, up to th
 
 Above that speed the run goes as fast as the machine keeps up: while no agency has work waiting
 (`BUSY_BACKLOG`: messages not yet read, or tasks due beyond one batch, from each one's /healthz)
-and every stamp is on time, the rate climbs by `CLIMB` per reading up to the ceiling, and it
+and every stamp is on time, the rate climbs by `CLIMB` per reading up to the ceiling (as far as
+the governor's own measured reaction time allows: `allowed_ceiling`), and it
 falls straight back to the run's speed as soon as work waits or a stamp trails past `RESUME_BELOW`.
 The backlog is the leading sign: a stamp is late only once the queue behind it has been worked
 through, and past the run's speed a real second of queueing costs several seconds of the bound
@@ -34,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -44,7 +46,7 @@ import aiohttp
 import structlog
 
 from contracts.clock import Segment, SimClock
-from runtime.clockfile import LEAD_S, write_segments
+from runtime.clockfile import LEAD_S, POLL_S, write_segments
 from simulation.probes import agency_health, agency_ports
 
 log = structlog.get_logger()
@@ -57,9 +59,10 @@ CLIMB = 1.25
 """Above the run's speed, the rise per reading (slower than `SPEED_UP`: there, each real second
 of reaction costs more of the bound)."""
 BOOST = 4.0
-"""The default ceiling as a multiple of the run's speed. A reading takes up to `EVERY_S` plus the
-segment's `LEAD_S` to apply, about 0.6 s in which a stalled agency's lag grows by 0.6 × the
-multiple, in seconds of the bound: at 4× that is 2.4 s of a 5 s bound, under `PAUSE_AT`."""
+"""The default ceiling as a multiple of the run's speed; the governor goes only as far towards it
+as its own reaction time allows (`allowed_ceiling`)."""
+RTT_READINGS = 8
+"""Readings over which the slowest /healthz round trip counts towards the reaction time."""
 BUSY_BACKLOG = 20
 """Work waiting at one agency (messages or tasks) from which the clock stops climbing past the
 run's speed."""
@@ -88,6 +91,18 @@ def busy(bodies: dict[str, dict[str, Any]]) -> bool:
     return any(int(b.get("backlog", 0)) >= BUSY_BACKLOG for b in bodies.values())
 
 
+def allowed_ceiling(yardstick: float, ceiling: float, bound_s: float, reaction_s: float) -> float:
+    """How far past the run's speed the clock may go now. Between a stall and the moment the
+    slower rate applies lies the governor's reaction time (its reading interval, the slowest
+    recent /healthz round trip, the segment's lead and the processes' poll of the clock file);
+    at k times the run's speed a stalled agency's lag grows by k × that, in seconds of the bound.
+    So k stays where that growth is `SLOW_AT` of the bound: with a 5 s bound and the fixed part of
+    the reaction (0.6 s), at most 2.5×, less on a busy machine, whose /healthz answers slower.
+    Decided 1 December 2026 after a flat 4× beside two busy loops let a stall reach 5.7 s (269
+    stamps clamped, 62 false lost alerts in the demo month). Pure."""
+    return max(yardstick, min(ceiling, yardstick * SLOW_AT * bound_s / reaction_s))
+
+
 def next_speed(
     current: float, worst_lag_s: float, bound_s: float, yardstick: float, ceiling: float = 0.0, waiting: bool = False
 ) -> float:
@@ -100,6 +115,8 @@ def next_speed(
         return 0.0
     if current > yardstick and (waiting or share >= RESUME_BELOW):
         return yardstick
+    if current > ceiling:
+        return ceiling
     if share >= SLOW_AT:
         slower = current / 2
         return slower if slower >= yardstick * SLOWEST else 0.0
@@ -125,6 +142,8 @@ class Governor:
     slowest: float = float("inf")
     fastest: float = 0.0
     worst_seen_s: float = 0.0
+    reaction_s: float = 0.0
+    """The slowest reaction time seen (see `allowed_ceiling`)."""
     _holds: int = 0
 
     def start(self) -> None:
@@ -149,11 +168,19 @@ class Governor:
     def speed(self) -> float:
         return self.segments[-1].speed
 
-    def decide(self, worst_lag_s: float, real: float, waiting: bool = False) -> Segment | None:
-        """Apply the policy to the worst lag read at `real` (and whether work waits somewhere);
-        the new segment, if the rate changes."""
+    def decide(
+        self, worst_lag_s: float, real: float, waiting: bool = False, reaction_s: float | None = None
+    ) -> Segment | None:
+        """Apply the policy to the worst lag read at `real` (whether work waits somewhere, and the
+        governor's reaction time, which bounds how far past the run's speed it may go); the new
+        segment, if the rate changes."""
         self.worst_seen_s = max(self.worst_seen_s, worst_lag_s)
-        speed = next_speed(self.speed, worst_lag_s, self.clock.max_lag_s, self.clock.speed, self.ceiling, waiting)
+        yardstick, bound = self.clock.speed, self.clock.max_lag_s
+        ceiling = max(self.ceiling, yardstick)
+        if reaction_s is not None:
+            self.reaction_s = max(self.reaction_s, reaction_s)
+            ceiling = allowed_ceiling(yardstick, ceiling, bound, reaction_s)
+        speed = next_speed(self.speed, worst_lag_s, bound, yardstick, ceiling, waiting)
         if speed == self.speed:
             return None
         seg = self._change(speed, real)
@@ -166,8 +193,11 @@ class Governor:
         ports = agency_ports(self.home)
         last = time.monotonic()
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=HEALTH_TIMEOUT_S)) as http:
+            rtts: deque[float] = deque(maxlen=RTT_READINGS)
             while not stop.is_set():
+                asked = time.monotonic()
                 bodies = await agency_health(http, ports)
+                rtts.append(time.monotonic() - asked)
                 worst = trailing(bodies, len(ports), self.clock.max_lag_s)
                 if self._holds:
                     worst = max(worst, PAUSE_AT * self.clock.max_lag_s)
@@ -175,7 +205,7 @@ class Governor:
                 if self.speed == 0:
                     self.paused_s += now - last
                 last = now
-                seg = self.decide(worst, time.time(), busy(bodies))
+                seg = self.decide(worst, time.time(), busy(bodies), EVERY_S + max(rtts) + LEAD_S + POLL_S)
                 if seg is not None:
                     log.debug("sim clock rate changed", speed=seg.speed, worst_lag_s=round(worst, 2))
                 with contextlib.suppress(TimeoutError):
@@ -206,4 +236,5 @@ class Governor:
             "fastest_speed": self.fastest or None,
             "ceiling": max(self.ceiling, self.clock.speed),
             "worst_lag_s": round(self.worst_seen_s, 2),
+            "slowest_reaction_s": round(self.reaction_s, 3),
         }

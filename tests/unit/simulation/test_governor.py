@@ -115,3 +115,27 @@ def test_the_governor_reports_its_ceiling_and_the_fastest_rate_it_ran(tmp_path: 
     assert gov.speed == CEILING
     summary = gov.summary()
     assert (summary["ceiling"], summary["fastest_speed"]) == (4 * CEILING, 4 * CEILING)
+
+
+def test_the_clock_goes_past_the_runs_speed_only_as_far_as_the_governors_reaction_time_allows(
+    tmp_path: Path,
+) -> None:
+    from simulation.governor import allowed_ceiling
+
+    yard = CEILING
+    # A stall grows the lag by k × the reaction time: k stays where that is SLOW_AT of the bound.
+    assert allowed_ceiling(yard, 4 * yard, BOUND, 0.6) == yard * SLOW_AT * BOUND / 0.6
+    assert allowed_ceiling(yard, 4 * yard, BOUND, 1.2) < allowed_ceiling(yard, 4 * yard, BOUND, 0.6)
+    assert allowed_ceiling(yard, 4 * yard, BOUND, 0.1) == 4 * yard  # never past the ceiling
+    assert allowed_ceiling(yard, 4 * yard, BOUND, 10.0) == yard  # never below the run's speed
+    clock = SimClock(datetime(2024, 1, 2, tzinfo=VN_TZ), 1000.0, speed=yard, max_lag_s=BOUND)
+    gov = Governor(clock, tmp_path / "clock.json", tmp_path, ceiling=4 * yard)
+    gov.start()
+    real = 1001.0
+    for _ in range(40):
+        gov.decide(0.0, real, reaction_s=0.6)
+        real += 1
+    assert gov.speed == allowed_ceiling(yard, 4 * yard, BOUND, 0.6)
+    gov.decide(0.0, real, reaction_s=1.5)  # the machine got busy: the answers come slower
+    assert gov.speed == allowed_ceiling(yard, 4 * yard, BOUND, 1.5)
+    assert gov.summary()["slowest_reaction_s"] == 1.5
