@@ -158,16 +158,22 @@ async def open_alert(
     due_at: datetime | None = None,
 ) -> dict[str, Any] | None:
     """Insert a finding with its evidence (the dossier's timeline up to now); None if it exists.
-    A lost or stuck finding joins its dossier's open incident, if it has one
-    (streams/incidents.py); the incident's head is touched so the live feed shows it again."""
+    A lost or stuck finding joins its dossier's incident that was open at the finding's
+    `opened_at` (streams/incidents.py): open in sim time, not merely when the monitor got round
+    to it. The monitor reads events up to the watermark's lag ahead of the time it judges, so
+    whether an earlier finding's resolution was already read depended on the machine's pace,
+    and the same dossier made one alert in one run and two in the next. The incident's head is
+    touched so the live feed shows it again."""
     head = None
     if dossier_id and kind in GROUPED:
         head = await conn.fetchval(
             "SELECT coalesce(incident_id, id) FROM monitor.alerts WHERE dossier_id = $1 "
-            "AND kind = ANY($2::text[]) AND resolved_at IS NULL AND key <> $3 ORDER BY id LIMIT 1",
+            "AND kind = ANY($2::text[]) AND key <> $3 AND opened_at <= $4 "
+            "AND (resolved_at IS NULL OR resolved_at > $4) ORDER BY opened_at, id LIMIT 1",
             dossier_id,
             list(GROUPED),
             key,
+            opened_at,
         )
     evidence: list[dict[str, Any]] = []
     if dossier_id:

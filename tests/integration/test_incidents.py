@@ -99,3 +99,23 @@ async def test_a_finding_joining_an_incident_puts_it_back_on_the_live_feed(conn:
     assert member is not None
     changed = await queries.alert_changes(conn, member["id"], since)
     assert [(a["id"], a["findings"]) for a in changed] == [(head["id"], 2)]
+
+
+async def test_a_finding_joins_the_incident_open_at_its_sim_time_even_if_its_end_was_read_first(conn: Any) -> None:
+    """Regression: a dossier's SLA finding resolved at hour 69 (its step completed late) and its
+    state-limit finding opened at hour 48 made two alerts in one run and one in the next, as the
+    monitor read the completion before or after it judged hour 48."""
+    first = await find(conn, "stuck", "step:hotich/register_birth", "D-9", "sla", 24)
+    assert first
+    await store.resolve(
+        conn, kind="stuck", subject="step:hotich/register_birth", key="D-9:sla", at=T0 + timedelta(hours=69), how="x"
+    )
+    during = await find(conn, "stuck", "step:hotich/register_birth", "D-9", "state", 48)
+    await store.resolve(
+        conn, kind="stuck", subject="step:hotich/register_birth", key="D-9:state", at=T0 + timedelta(hours=69), how="x"
+    )
+    after = await find(conn, "stuck", "dossier", "D-9", "dossier", 72)
+    assert during
+    assert after
+    assert during["incident_id"] == first["id"]  # open at hour 48 in sim time: one incident
+    assert after["incident_id"] is None  # the incident had ended by hour 72: a new one
