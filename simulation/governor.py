@@ -20,8 +20,9 @@ through, and past the run's speed a real second of queueing costs several second
 (decided 1 December 2026: a ceiling of 8× that climbed on late stamps alone let the `smoke`
 burst put the agencies 6.2 s behind, 1,876 stamps clamped and 385 false lost alerts). The run's
 speed stays the yardstick of everything counted in sim time: the stamping bound, the monitor's
-tick and the heartbeat interval (runtime/heartbeat.py beats in sim time), so a run that goes
-faster judges exactly as one that does not. Without `--speed` the ceiling is `BOOST` × the
+tick and the silence limit (the agencies beat as much more often as the clock may outrun that
+speed: `Settings.beat_interval_s`), so a run that goes faster judges exactly as one that does
+not. Without `--speed` the ceiling is `BOOST` × the
 profile's speed; `--speed` sets both the yardstick and the ceiling (a steady pace when the
 machine keeps up). An agency
 that does not answer (killed, restarting, frozen while the broker restarts) counts as trailing
