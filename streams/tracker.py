@@ -53,6 +53,10 @@ class Dossier:
     needs_verification: bool = False
     closed: bool = False
     pending: dict[str, Expectation] = field(default_factory=dict)
+    finished: set[str] = field(default_factory=set)
+    """Steps ("agency:step") known done: completed, refused, or proven by a later step. A copy of
+    their receipt or state read afterwards (a crash replay publishes the sender's outbox again)
+    opens no new deadline."""
     early: dict[str, datetime] = field(default_factory=dict)
     """Handoffs acknowledged before their handoff.sent arrived, with when (the two come from
     different producers, so the topic may carry them in either order; after a broker crash the
@@ -134,7 +138,7 @@ class Tracker:
             else:
                 d.early[sent_event_id] = t
             step = self._step(d, e)
-            if step is not None:
+            if step is not None and f"{e.agency}:{e.step}" not in d.finished:
                 due = self.calendar.deadline(t, step.sla(d.needs_verification))
                 where = f"step:{e.agency}/{e.step}"
                 expect(Expectation(f"step:{e.agency}:{e.step}", STUCK, due, t, where, "step not finished by its SLA"))
@@ -142,11 +146,12 @@ class Tracker:
             meet(f"state:{e.agency}:{e.step}")
             state = step_state(e)["state"]
             limit = self.rules.state_limit_working_days.get(state)
-            if limit is not None:
+            if limit is not None and f"{e.agency}:{e.step}" not in d.finished:
                 due = self.calendar.deadline(t, limit)
                 where = f"step:{e.agency}/{e.step}"
                 expect(Expectation(f"state:{e.agency}:{e.step}:{state}", STUCK, due, t, where, f"{state} too long"))
         elif e.type in (STEP_COMPLETED, STEP_REJECTED):
+            d.finished.add(f"{e.agency}:{e.step}")
             meet(f"step:{e.agency}:{e.step}")
             meet(f"state:{e.agency}:{e.step}")
         elif e.type == DOSSIER_CLOSED:
@@ -158,6 +163,7 @@ class Tracker:
                 prove(key)
             return Change(tuple(opened), tuple(met), proven=tuple(proven), proof="dossier closed")
         for earlier in self._earlier(d, e):
+            d.finished.add(f"{earlier.agency}:{earlier.name}")
             prove(f"step:{earlier.agency}:{earlier.name}")
             prove(f"state:{earlier.agency}:{earlier.name}")
         proof = f"a later step ran: {e.agency}/{e.step}" if proven else ""

@@ -294,3 +294,24 @@ def test_a_closing_dossier_resolves_every_alert_still_open_on_it() -> None:
     out = m.observe(closing)
     assert {r.expectation.key for r in out if r.how == "dossier closed"} == reported - {"dossier"}
     assert "d-4" not in m.dossiers  # settled: nothing left to wait for
+
+
+def test_a_receipt_replayed_after_its_step_completed_opens_no_fresh_deadline() -> None:
+    """A crash replay publishes the sender's outbox again, so a step's `handoff.received` (and its
+    states) can be read after its own `step.completed`: the step is done, and no deadline may be
+    opened for it again (two false stuck alerts came from that in an unseen fault mix)."""
+    events = healthy_timeline(CHAINS["birth"], "d-5", datetime(2024, 3, 4, 9, tzinfo=VN_TZ), random.Random(5))
+    i = next(i for i, e in enumerate(events) if e.type == "step.completed" and e.step == "register_birth")
+    received = next(e for e in events[:i] if e.type == "handoff.received" and e.step == "register_birth")
+    states = [e for e in events[:i] if e.type == "step.state" and e.step == "register_birth"]
+    m = Monitor(TRACKER)
+    for e in events[: i + 1]:
+        m.observe(e)
+    assert "step:hotich:register_birth" not in m.dossiers["d-5"].pending
+    replayed_at = events[i].occurred_at + timedelta(minutes=5)
+    for copy in [received, *states]:
+        m.observe(copy.__class__(**{**copy.__dict__, "occurred_at": replayed_at}))
+    pending = m.dossiers["d-5"].pending
+    assert not [k for k in pending if k.startswith(("step:hotich:register_birth", "state:hotich:register_birth"))]
+    far = replayed_at + timedelta(days=60)
+    assert not [f for f in m.tick(far) if f.expectation.subject == "step:hotich/register_birth"]
