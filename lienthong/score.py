@@ -150,14 +150,17 @@ class Why:
 
 
 RULES = ("hit", "in_flight", "receiver_outage", "receiver_down", "agency_fault", "link_errors")
-"""How an alert can be explained, each by a recorded fact (README, "How `score` judges")."""
+"""How an alert can be explained, each by a recorded fact (docs/faults.md, "How `score` judges an alert")."""
 
 
 def explain(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) -> Why | None:
     """The first recorded fact that accounts for this alert, or None (a false alert):
-    - hit: a fault on the same dossier (and link, for a lost handoff) with an effect that causes it;
-    - in_flight: the harness recorded a message of the dossier in flight at a process fault (for a
-      lost handoff: that handoff, by event id);
+    - hit: a fault on the same dossier with an effect that causes it: on that handoff, for a lost
+      one; on the step, or on a link into its agency, for a stuck one (anything on the dossier for
+      its appointment date);
+    - in_flight: the harness recorded, at a process fault, the very message the alert is about (for
+      a lost handoff: that handoff, by event id; for a stuck step: a message into its agency or one
+      of its own lifecycle events);
     - receiver_outage: a lost handoff sent while its receiver was in an outage window;
     - receiver_down: a lost handoff sent while its receiver (or the broker) was killed and not yet
       back, as the harness measured;
@@ -180,7 +183,16 @@ def explain(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) ->
         receiver = "agency:" + link.split("->")[-1]
         handoff = (alert.get("key") or "").rpartition("handoff:")[2]  # "<dossier>:handoff:<event id>"
         return (
-            first("hit", (t for t in mine if t["subject"] == link and t["effect"] in ("drop", "delay", "outage")))
+            first(
+                "hit",
+                (
+                    t
+                    for t in mine
+                    if t["subject"] == link
+                    and t["effect"] in ("drop", "delay", "outage")
+                    and (not t.get("event_id") or str(t["event_id"]) == handoff)
+                ),
+            )
             or first("in_flight", (t for t in flights if t["subject"] == link and str(t["event_id"]) == handoff))
             or first(
                 "receiver_outage",
@@ -196,7 +208,11 @@ def explain(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) ->
             )
         )
     if kind == "stuck":
-        return first("hit", (t for t in mine if t["effect"] in DELAYING | {"bad_data"})) or first("in_flight", flights)
+        where = alert["subject"]
+        causes = DELAYING | {"bad_data"} if where == "dossier" else DELAYING
+        return first("hit", (t for t in mine if t["effect"] in causes and _on_step(where, t))) or first(
+            "in_flight", (t for t in flights if _on_step(where, t))
+        )
     if kind == "link":
         return first(
             "link_errors",
@@ -219,6 +235,21 @@ def explain(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) ->
             ),
         )
     return None
+
+
+def _on_step(where: str, t: dict[str, Any]) -> bool:
+    """Whether fact `t` bears on the step a stuck alert names: the fact is on that step, or on a
+    link into its agency, or is one of that agency's own lifecycle events caught in flight. An
+    alert on the dossier's appointment date ("dossier") is borne on by anything on the dossier."""
+    if where == "dossier":
+        return True
+    agency = where.removeprefix("step:").partition("/")[0]
+    subject: str = t["subject"]
+    return (
+        subject == where
+        or subject == f"log:{agency}"
+        or (subject.startswith("link:") and subject.endswith(f"->{agency}"))
+    )
 
 
 def explained(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) -> bool:

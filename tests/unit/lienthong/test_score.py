@@ -202,3 +202,42 @@ def test_a_fault_free_run_counts_every_alert_as_false_and_groups_findings_into_i
     assert result["incidents"] == 2
     assert result["findings_per_incident"] == {"mean": 1.5, "max": 2}
     assert score([], [], unfinished=[], ctx=CTX)["false_alerts"] == dict.fromkeys(KINDS, 0)
+
+
+def test_a_stuck_alert_is_explained_only_by_a_fault_on_its_step_or_the_link_into_it() -> None:
+    """A delaying fault elsewhere on the dossier explains no stuck alert on another step: two false
+    stuck alerts once scored as explained by a fault on another step of their dossier."""
+    from lienthong.score import explain
+
+    slow_hotich = fact("hotich-slow", "slow", "step:hotich/register_birth", "d20", T, until=T + timedelta(days=3))
+    late_into_cutru = fact("late", "delay", "link:hotich->cutru", "d21", T, until=T + timedelta(days=1))
+    cutru_stuck = alert("stuck", "step:cutru/register_residence", "d20", T + timedelta(days=4))
+    assert explain(cutru_stuck, [slow_hotich], CTX) is None  # another step's fault
+    hotich_stuck = explain(
+        alert("stuck", "step:hotich/register_birth", "d20", T + timedelta(days=4)), [slow_hotich], CTX
+    )
+    assert hotich_stuck is not None
+    assert hotich_stuck.rule == "hit"
+    into = explain({**cutru_stuck, "dossier_id": "d21"}, [late_into_cutru], CTX)
+    assert into is not None  # the link into the step's agency
+    assert explain(alert("stuck", "step:bhxh/issue_card", "d21", T + timedelta(days=4)), [late_into_cutru], CTX) is None
+    # The appointment date is borne on by anything on the dossier.
+    assert explain(alert("stuck", "dossier", "d20", T + timedelta(days=9)), [slow_hotich], CTX) is not None
+
+
+def test_an_in_flight_fact_explains_only_alerts_about_the_message_in_flight() -> None:
+    from lienthong.score import explain
+
+    flight = {**fact("kill", "in_flight", "link:hotich->bhxh", "d22", T), "event_id": "e-9"}
+    assert explain(alert("stuck", "step:bhxh/issue_card", "d22", T + timedelta(days=2)), [flight], CTX) is not None
+    assert explain(alert("stuck", "step:cutru/register_residence", "d22", T + timedelta(days=2)), [flight], CTX) is None
+
+
+def test_a_lost_alert_is_explained_only_by_a_fault_on_that_very_handoff() -> None:
+    from lienthong.score import explain
+
+    timeout = RULES.link_timeout
+    drop = {**fact("drop", "drop", "link:hotich->cutru", "d23", T), "event_id": "e-1"}
+    a = {**alert("lost", "link:hotich->cutru", "d23", T + timeout, due=T + timeout), "key": "d23:handoff:e-1"}
+    assert explain(a, [drop], CTX) is not None
+    assert explain({**a, "key": "d23:handoff:e-2"}, [drop], CTX) is None  # another handoff on the link
