@@ -8,7 +8,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from contracts.identity import mask_name, mask_personal_id
+from contracts.identity import mask_ids_in_text, mask_name, mask_personal_id
+
+NAME_KEYS = frozenset({"full_name", "name", "child_name", "applicant_name", "deceased_name"})
+"""Keys whose string value is a person's full name."""
+ID_KEYS = frozenset({"personal_id", "id_number", "so_dinh_danh"})
+"""Keys whose string value is a personal ID number (and any key ending in `personal_id`)."""
+FREE_TEXT_KEYS = frozenset({"reason", "error", "detail", "message"})
+"""Keys whose free text may quote an ID number (a refusal's reason)."""
 
 ROLE_VI = {
     "applicant": "Người nộp hồ sơ",
@@ -56,3 +63,22 @@ def people(data: Mapping[str, Any]) -> list[Person]:
                 )
             )
     return found
+
+
+def mask_document(value: Any, key: str | None = None) -> Any:
+    """A JSON document with every personal ID number and full name masked, by key, and ID
+    numbers masked inside free text (a refusal's reason); everything else as it was. Only keys
+    are trusted: an event id or a dossier id is never touched, even when part of it is twelve
+    digits."""
+    if isinstance(value, Mapping):
+        return {k: mask_document(v, k) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_document(v, key) for v in value]
+    if isinstance(value, str) and key is not None:
+        if key in NAME_KEYS:
+            return mask_name(value)
+        if key in ID_KEYS or key.endswith("personal_id"):
+            return mask_personal_id(value)
+        if key in FREE_TEXT_KEYS:
+            return mask_ids_in_text(value)
+    return value

@@ -9,8 +9,10 @@ the name is recorded on the alert (`acknowledged_by`) and in the audit log
 says why in Vietnamese.
 
 A redrive needs sim time to pass again (the redriven step's office work takes sim hours) and a
-settled run stopped the clock (simulation/runclock.py): the console resumes it until the portal
-has no dossier in progress, or `REDRIVE_CLOCK_S` at most, and stops it again.
+settled run stopped the clock (simulation/runclock.py). No action moves it but one: the officer's
+"resume the simulation" (`POST /api/v1/clock/resume`), which runs it until the portal has no
+dossier in progress, or `REDRIVE_CLOCK_S` at most, and stops it again. A redrive of a dossier the
+portal has settled is refused, and so is acknowledging an incident that is over.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import asyncio
 import hmac
 import json
 import time
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -28,7 +31,9 @@ import structlog
 from aiohttp import web
 from aiokafka.errors import KafkaError
 
+from dashboard.wording import at
 from lienthong import redrive
+from runtime.secrets import operator_headers, submitter_headers
 from runtime.settings import Settings
 from simulation import runclock
 from streams import queries
@@ -133,12 +138,25 @@ class Actions:
             return signed
         _, operator = signed
         assert self.pool is not None
+        now = self.now()
         async with self.pool.acquire() as conn:
-            row = await queries.acknowledge(conn, alert_id, operator)
-        if row is None:
+            row = await queries.acknowledge(conn, alert_id, operator, now)
+            status = None if row else await queries.alert_status(conn, alert_id)
+        if row is None and status is None:
             return problem(404, f"Không có cảnh báo #{alert_id}")
-        self.audit(operator, "acknowledge", alert_id=alert_id)
+        if row is None:
+            assert status is not None
+            # Acknowledging says "someone is on it": an incident already over needs no one.
+            return problem(
+                409, f"Sự cố #{alert_id} đã được xử lý lúc {at(status['resolved_at'])}: không cần xác nhận nữa"
+            )
+        self.audit(operator, "acknowledge", alert_id=alert_id, sim_at=now.isoformat())
         return web.json_response(row, dumps=dumps)
+
+    def now(self) -> datetime:
+        """The moment the page shows (sim time in a simulation, standing still once a run settled):
+        actions are stamped with it, so they sit in the same time base as everything else."""
+        return runclock.state(self.settings.clock(), self.settings.sim_clock_file).sim_time
 
     async def redrive(self, request: web.Request) -> web.Response:
         if refused := self.refused(request):
@@ -149,6 +167,10 @@ class Actions:
         body, operator = signed
         if not (body.get("dossier_id") or body.get("all_lost") is True):
             return problem(400, 'Cần chọn hồ sơ: {"dossier_id": "..."} hoặc {"all_lost": true}')
+        if body.get("all_lost") is not True:
+            settled = await self._settled(str(body["dossier_id"]))
+            if isinstance(settled, web.Response):
+                return settled
         asker = redrive.Asker.of(self.settings, timeout_s=REDRIVE_ANSWER_S)
         try:
             if body.get("all_lost") is True:
@@ -167,10 +189,36 @@ class Actions:
             dossier_id=body.get("dossier_id"),
             all_lost=bool(body.get("all_lost")),
             queued=outcome.queued,
+            sim_at=self.now().isoformat(),
         )
-        if outcome.queued:
-            self._run_clock()
         return web.json_response(outcome.as_dict(), status=202, dumps=dumps)
+
+    async def _settled(self, dossier_id: str) -> web.Response | None:
+        """The refusal of a redrive of a dossier the portal has settled (its result returned, or
+        refused): nothing of it is waiting, and sending its messages again would only repeat
+        work. None when it is still in progress."""
+        state = await portal_dossier(self.settings, dossier_id)
+        if state is None:
+            return None  # unknown to the portal (an external intake): the senders decide
+        if state.get("status") != "in_progress":
+            shown = state.get("state_vi")
+            return problem(409, f"Hồ sơ đã ở trạng thái “{shown}”: không gửi lại hồ sơ đã giải quyết xong")
+        return None
+
+    async def resume_clock(self, request: web.Request) -> web.Response:
+        """The officer asks the stopped simulation to run again, until the portal has no dossier
+        in progress (`REDRIVE_CLOCK_S` at most): the only action that moves sim time."""
+        if refused := self.refused(request):
+            return refused
+        signed = await self._signed(request)
+        if isinstance(signed, web.Response):
+            return signed
+        _, operator = signed
+        if self.settings.sim_clock_file is None:
+            return problem(409, "Không có đồng hồ mô phỏng: hệ thống chạy theo giờ thật")
+        started = self._run_clock()
+        self.audit(operator, "resume_simulation", sim_at=self.now().isoformat(), started=started)
+        return web.json_response({"running": True, "started": started, "for_s": REDRIVE_CLOCK_S}, status=202)
 
     async def open_dossier(self, request: web.Request) -> web.Response:
         """The people a dossier names, in full, for an officer with the operator token; the
@@ -182,16 +230,17 @@ class Actions:
             return signed
         _, operator = signed
         dossier_id = request.match_info["dossier_id"]
-        found = await portal_people(self.settings, dossier_id, {"Authorization": f"Bearer {self.token}"})
+        found = await portal_people(self.settings, dossier_id, operator_headers(self.settings, operator))
         if found is None:
             return problem(404, f"Cổng dịch vụ công không có hồ sơ {dossier_id}")
         self.audit(operator, "open_dossier", dossier_id=dossier_id)
         return web.json_response({"dossier_id": dossier_id, **found}, dumps=dumps)
 
-    def _run_clock(self) -> None:
-        """Sim time runs until the redriven dossiers finished (see the module docstring)."""
+    def _run_clock(self) -> bool:
+        """Sim time runs until the redriven dossiers finished (see the module docstring); False
+        when it runs already."""
         if self.settings.sim_clock_file is None or (self._clock_task is not None and not self._clock_task.done()):
-            return
+            return False
         _, url = self.settings.require_infra()
 
         async def run() -> None:
@@ -199,10 +248,28 @@ class Actions:
                 await redrive.wait_finished(url, REDRIVE_CLOCK_S)
 
         self._clock_task = asyncio.create_task(run())
+        return True
 
     async def stop(self) -> None:
         if self._clock_task is not None and not self._clock_task.done():
             self._clock_task.cancel()
+
+
+async def portal_dossier(settings: Settings, dossier_id: str) -> dict[str, Any] | None:
+    """The portal's answer on `dossier_id` (masked: status and state are all the console needs),
+    or None when it does not know the dossier or cannot be reached."""
+    url = f"{settings.portal_url}/api/v1/dossiers/{quote(dossier_id, safe='')}"
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
+            http.get(url, headers=submitter_headers(settings)) as r,
+        ):
+            if r.status != 200:
+                return None
+            answer: dict[str, Any] = await r.json()
+    except (TimeoutError, aiohttp.ClientError, ValueError):
+        return None
+    return answer
 
 
 async def portal_people(settings: Settings, dossier_id: str, headers: dict[str, str]) -> dict[str, Any] | None:

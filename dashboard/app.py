@@ -227,6 +227,7 @@ class Dashboard:
                 "dossier_id": dossier_id,
                 "code": found["code"] or dossier_id[:8].upper(),
                 "state_vi": self.words.state(found["events"]),
+                "settled": any(e["type"] == "dossier.closed" for e in found["events"]),
                 "verdict_vi": verdict or "Không có sự cố",
                 "events": found["events"],
                 "alerts": incidents,
@@ -366,6 +367,7 @@ class Dashboard:
             web.get("/api/v1/search", self.search),
             web.get("/api/v1/dossiers/{dossier_id}", self.dossier),
             web.post("/api/v1/redrive", self.actions.redrive),
+            web.post("/api/v1/clock/resume", self.actions.resume_clock),
             web.post("/api/v1/dossiers/{dossier_id}/open", self.actions.open_dossier),
             metrics_route(),
         ]

@@ -139,10 +139,11 @@ def document() -> dict[str, Any]:
                 "parameters": [{"name": "alert_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "requestBody": OPERATOR_BODY,
                 "responses": {
-                    "200": _json(ANY_OBJECT, "the alert, acknowledged"),
+                    "200": _json(ANY_OBJECT, "the alert, acknowledged at the page's clock"),
                     "400": BAD,
                     **NEEDS_TOKEN,
                     "404": _json(ERROR, "no such alert"),
+                    "409": _json(ERROR, "the incident is over already: nothing to acknowledge"),
                 },
             }
         },
@@ -161,10 +162,24 @@ def document() -> dict[str, Any]:
                     },
                 },
                 "responses": {
-                    "202": _json(ANY_OBJECT, "what the senders queued again"),
+                    "202": _json(ANY_OBJECT, "what the senders queued again (sim time does not move)"),
                     "400": BAD,
                     **NEEDS_TOKEN,
+                    "409": _json(ERROR, "the dossier is settled at the portal: nothing to send again"),
                     "503": _json(ERROR, "the broker cannot be reached now"),
+                },
+            }
+        },
+        "/api/v1/clock/resume": {
+            "post": {
+                "summary": "Resume the stopped simulation until no dossier is in progress (audited)",
+                "security": [{"operator": []}],
+                "requestBody": OPERATOR_BODY,
+                "responses": {
+                    "202": _json(_object("running", "started"), "sim time runs again"),
+                    "400": BAD,
+                    **NEEDS_TOKEN,
+                    "409": _json(ERROR, "no sim clock: the system runs on real time"),
                 },
             }
         },

@@ -11,9 +11,7 @@ from typing import Any
 import structlog
 
 from contracts.identity import mask_ids_in_text, mask_name, mask_personal_id
-
-NAME_KEYS = frozenset({"full_name", "name", "child_name", "applicant_name", "deceased_name"})
-ID_KEYS = frozenset({"personal_id", "id_number", "so_dinh_danh"})
+from contracts.people import ID_KEYS, NAME_KEYS
 
 
 def _mask(key: str | None, value: Any) -> Any:

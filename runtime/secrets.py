@@ -15,6 +15,7 @@ import contextlib
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import quote
 
 from runtime.settings import Settings
 
@@ -34,6 +35,15 @@ def submitter_token(settings: Settings) -> str:
 def submitter_headers(settings: Settings) -> dict[str, str]:
     """What a bulk submitter (the workload, a load test) sends the portal."""
     return {"Authorization": f"Bearer {submitter_token(settings)}"}
+
+
+def operator_headers(settings: Settings, officer: str | None = None) -> dict[str, str]:
+    """What a caller that reads personal data in full sends the portal (the console, an
+    auditor's script): the operator token, and the officer it reads for (percent-encoded)."""
+    headers = {"Authorization": f"Bearer {operator_token(settings)}"}
+    if officer:
+        headers["X-Operator"] = quote(officer)
+    return headers
 
 
 def _kept(path: Path) -> str:

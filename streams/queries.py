@@ -85,12 +85,24 @@ async def alert_counts(conn: Any) -> dict[str, int]:
     return {r["kind"]: r["n"] for r in rows}
 
 
-async def acknowledge(conn: Any, alert_id: int, by: str) -> dict[str, Any] | None:
+async def acknowledge(conn: Any, alert_id: int, by: str, at: datetime) -> dict[str, Any] | None:
+    """Acknowledge an open incident at `at` (the clock the page shows: sim time in a simulation);
+    None when there is no such incident or it is resolved already (see `alert_status`)."""
     row = await conn.fetchrow(
-        "UPDATE monitor.alerts SET acknowledged_at = now(), acknowledged_by = $2, changed_at = clock_timestamp() "
-        "WHERE id = $1 RETURNING id, kind, subject, acknowledged_at, acknowledged_by",
+        "UPDATE monitor.alerts SET acknowledged_at = $3, acknowledged_by = $2, changed_at = clock_timestamp() "
+        "WHERE id = $1 AND resolved_at IS NULL RETURNING id, kind, subject, acknowledged_at, acknowledged_by",
         alert_id,
         by,
+        at,
+    )
+    return jsonable(row) if row else None
+
+
+async def alert_status(conn: Any, alert_id: int) -> dict[str, Any] | None:
+    """An incident's ends (resolved, how; acknowledged, by whom), or None when there is none."""
+    row = await conn.fetchrow(
+        "SELECT id, resolved_at, resolved_how, acknowledged_at, acknowledged_by FROM monitor.alerts WHERE id = $1",
+        alert_id,
     )
     return jsonable(row) if row else None
 

@@ -157,6 +157,8 @@ async function loadQueue() {
   $("#queue-note").textContent = noneOpen ? "Không còn sự cố nào đang mở: đang hiển thị mọi sự cố của lượt chạy, quá hạn nhiều nhất trước." : "";
   $("#clock").textContent = data.clock.text_vi;
   $("#clock").className = data.clock.running ? "" : "ended";
+  // Only a stopped simulation can be resumed; nothing else on the page moves sim time.
+  $("#resume-clock").hidden = data.clock.running || !data.clock.stopped_at;
   communes = data.communes;
   for (const name of ["state", "kind", "flow", "agency", "severity"]) optionsFor(name, data.counts[name] || {}, data.total);
   const open = data.counts.state.open || 0;
@@ -230,6 +232,12 @@ async function showDossier(id) {
     events: d.events.map((e) => ({ event_id: e.event_id, type: e.type, agency: e.agency, step: e.step, occurred_at: e.occurred_at, payload: e.payload })),
   }, null, 1);
   applyRole();
+  if (d.settled) {
+    // A settled dossier has nothing waiting: its redrive is refused, so the button says why.
+    $("#redrive-dossier").disabled = true;
+    $("#redrive-dossier").title = `Hồ sơ đã ở trạng thái “${d.state_vi}”: không cần gửi lại`;
+    $("#panel-result").textContent = $("#redrive-dossier").title;
+  }
   $("#panel-close").focus();
 }
 
@@ -420,7 +428,17 @@ document.addEventListener("click", async (ev) => {
     const out = t.nextElementSibling;
     if (res.status === 200) { say(out, `Đã xác nhận (${res.data.acknowledged_by})`, true); loadQueue(); } else say(out, refusal(res), false);
   }
+  if (t.id === "resume-clock") {
+    if (!window.confirm("Cho mô phỏng chạy tiếp cho đến khi không còn hồ sơ đang xử lý?")) return;
+    const res = await operatorPost("/api/v1/clock/resume");
+    if (res.status === 202) say($("#bulk-result"), "Mô phỏng đang chạy tiếp cho đến khi mọi hồ sơ xử lý xong", true);
+    else say($("#bulk-result"), refusal(res), false);
+  }
   if (t.id === "redrive-dossier") {
+    if (!window.confirm(`Gửi lại hồ sơ ${$("#panel-title").textContent.replace("Hồ sơ ", "")}? Nơi gửi sẽ gửi lại thông điệp của hồ sơ này.`)) {
+      say($("#panel-result"), "Đã hủy, chưa gửi lại", false);
+      return;
+    }
     const res = await operatorPost("/api/v1/redrive", { dossier_id: t.dataset.dossier });
     if (res.status === 202) say($("#panel-result"), `Đã gửi lại hồ sơ: ${res.data.queued} thông điệp được gửi lại`, true);
     else say($("#panel-result"), refusal(res), false);

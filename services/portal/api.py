@@ -9,6 +9,7 @@ import uuid
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, cast
+from urllib.parse import unquote
 
 import structlog
 from aiohttp import web
@@ -20,7 +21,7 @@ from contracts.envelope import new_event
 from contracts.errors import ContractError
 from contracts.event_types import LINK_ERROR
 from contracts.identity import mask_personal_id
-from contracts.people import people
+from contracts.people import mask_document, people
 from runtime import outbox
 from runtime.outbox import AT_ONCE, split
 from runtime.secrets import operator_token
@@ -162,9 +163,30 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
             status=202,
         )
 
+    operator = operator_token(rt.settings).encode()
+
+    def holds_operator_token(request: web.Request) -> bool:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip().encode()
+        return hmac.compare_digest(given, operator)
+
+    async def audited(request: web.Request, dossier_id: str) -> None:
+        """Record a read of a dossier's personal data in full: which dossier, which path, the
+        officer the caller names (`X-Operator`) and the client's address; never what was shown."""
+        who = unquote(request.headers.get("X-Operator", ""))[:200] or None
+        async with rt.pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO portal.personal_data_reads (dossier_id, path, operator, client) VALUES ($1, $2, $3, $4)",
+                dossier_id,
+                request.path,
+                who,
+                request.remote,
+            )
+        log.info("personal data read in full", dossier_id=dossier_id, path=request.path, client=request.remote)
+
     async def get_dossier(request: web.Request) -> web.Response:
         """A dossier the portal took in, or one it knows from the event log only (an external
-        producer submitted it): the same answer, `received_by_portal` telling which."""
+        producer submitted it): the same answer, `received_by_portal` telling which. Personal ID
+        numbers and names are masked unless the caller holds the operator token (then audited)."""
         dossier_id = request.match_info["dossier_id"]
         async with rt.pool.acquire() as conn:
             d = await conn.fetchrow(
@@ -207,6 +229,11 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                 },
             }
         body["timeline"] = [{k: v for k, v in t.items() if k != "chain"} for t in timeline]
+        if holds_operator_token(request):
+            await audited(request, dossier_id)
+            body["masked"] = False
+        else:
+            body = {**mask_document(body), "masked": True}
         return web.json_response(body, dumps=lambda o: json.dumps(o, ensure_ascii=False, default=_json_default))
 
     async def find(request: web.Request) -> web.Response:
@@ -229,8 +256,6 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
             }
         )
 
-    operator = operator_token(rt.settings).encode()
-
     async def dossier_people(request: web.Request) -> web.Response:
         """The people a dossier names: masked, or in full for the operator token's holder (the
         dashboard opening a dossier for an officer, who is audited there)."""
@@ -239,8 +264,9 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
             data = await conn.fetchval("SELECT data FROM portal.dossiers WHERE dossier_id = $1", dossier_id)
         if data is None:
             return _problem(404, "not_found", [{"field": "dossier_id", "reason": "no such dossier taken in here"}])
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip().encode()
-        full = hmac.compare_digest(given, operator)
+        full = holds_operator_token(request)
+        if full:
+            await audited(request, dossier_id)
         found = people(json.loads(data))
         return web.json_response(
             {

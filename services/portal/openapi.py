@@ -126,10 +126,21 @@ def _document() -> dict[str, Any]:
                 "get": {
                     "summary": "Current state and timeline across agencies",
                     "description": "Any dossier the event log knows: one an external producer submitted "
-                    "has received_by_portal false, its state told by its lifecycle events.",
+                    "has received_by_portal false, its state told by its lifecycle events. Personal ID "
+                    "numbers and names (in results and in the timeline's payloads) are masked, and `masked` "
+                    "is true, unless the request carries the operator token: then in full, and the read "
+                    "is recorded (dossier, path, the officer named in X-Operator, the client's address).",
                     "parameters": [
-                        {"name": "dossier_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                        {"name": "dossier_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {
+                            "name": "X-Operator",
+                            "in": "header",
+                            "required": False,
+                            "description": "The officer reading in full (percent-encoded), for the audit",
+                            "schema": {"type": "string"},
+                        },
                     ],
+                    "security": [{}, {"operator": []}],
                     "responses": {"200": {"description": "The dossier"}, "404": {"description": "Unknown dossier"}},
                 }
             },

@@ -96,3 +96,12 @@ BEGIN
     outcome := 'accepted';
     existing_id := NULL;
 END $$;
+-- Every read of a dossier's personal data in full (the operator token's holder): who asked, when.
+CREATE TABLE IF NOT EXISTS {s}.personal_data_reads (
+    id          bigserial PRIMARY KEY,
+    read_at     timestamptz NOT NULL DEFAULT now(),
+    dossier_id  text NOT NULL,
+    path        text NOT NULL,
+    operator    text,
+    client      text
+);

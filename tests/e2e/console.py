@@ -240,8 +240,11 @@ def walk(dashboard_url: str, database_url: str, token: str) -> dict[str, Any]:
             # And one dossier from its panel: the result beside the panel's button.
             top.locator("a[data-dossier]").click()
             expect(page.locator("#redrive-dossier")).to_be_enabled()
+            page.once("dialog", confirm)  # a single redrive is confirmed too
             page.locator("#redrive-dossier").click()
             expect(page.locator("#panel-result")).to_contain_text("Đã gửi lại hồ sơ", timeout=30_000)
+            assert len(asked) == 2, asked
+            assert asked[1].startswith("Gửi lại hồ sơ "), asked
             page.screenshot(path=str(ARTIFACTS / "console-redriven.png"))
             assert errors == [], errors
         finally:

@@ -18,6 +18,7 @@ from contracts import topics
 from contracts.chains import load_chains
 from contracts.validation import validate
 from lienthong.verify import verify
+from runtime.secrets import operator_headers
 from simulation.workload.citizens import CitizenFactory
 from tests.integration.conftest import BROKERS, Agencies, Infra, running
 
@@ -41,12 +42,20 @@ async def submit_births(http: aiohttp.ClientSession, stack: Agencies, n: int, se
     return ids
 
 
-async def wait_closed(http: aiohttp.ClientSession, base: str, ids: list[str], timeout: float = 60) -> dict[str, Any]:
+async def wait_closed(
+    http: aiohttp.ClientSession,
+    base: str,
+    ids: list[str],
+    timeout: float = 60,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Each dossier as the portal tells it once all are closed (read with `headers`: the
+    operator's to see results in full)."""
     deadline = asyncio.get_running_loop().time() + timeout
     states: dict[str, Any] = {}
     while True:
         for i in ids:
-            async with http.get(f"{base}/api/v1/dossiers/{i}") as r:
+            async with http.get(f"{base}/api/v1/dossiers/{i}", headers=headers) as r:
                 states[i] = await r.json()
         # The timeline is fed from the event stream, so it may trail the status by a moment.
         if all(s["status"] != "in_progress" and _timeline_closed(s) for s in states.values()):
@@ -69,6 +78,21 @@ def assert_results_typed(states: dict[str, Any]) -> None:
     assert checked, "no step.completed in the timelines"
 
 
+def assert_masked_for_anyone_but_the_operator(full: dict[str, Any], anonymous: dict[str, Any]) -> None:
+    """The child's new personal ID (a result) is in full for the operator and masked for anyone
+    else, and nothing else of the answer differs: the same steps, states and event ids."""
+    child = full["results"]["register_residence"]["result"]["personal_id"]
+    assert len(child) == 12
+    assert child.isdigit()
+    assert full["masked"] is False
+    assert anonymous["masked"] is True
+    shown = anonymous["results"]["register_residence"]["result"]["personal_id"]
+    assert shown == child[:3] + "*" * 7 + child[-2:]
+    assert child not in json.dumps(anonymous)
+    assert [e["event_id"] for e in anonymous["timeline"]] == [e["event_id"] for e in full["timeline"]]
+    assert anonymous["status"] == full["status"]
+
+
 def _timeline_closed(state: dict[str, Any]) -> bool:
     return any(e["type"] == "dossier.closed" for e in state["timeline"])
 
@@ -88,9 +112,19 @@ async def test_birth_dossiers_complete_with_one_id_residence_and_card(stack: Age
             status, body = await submit(http, stack.portal, factory.birth_dossier(today))
             assert status == 202, body
             ids.append(body["dossier_id"])
-        states = await wait_closed(http, stack.portal, ids)
+        states = await wait_closed(http, stack.portal, ids, headers=operator_headers(stack.settings, "Lê Thị Hoa"))
+        async with http.get(f"{stack.portal}/api/v1/dossiers/{ids[0]}") as r:
+            anonymous = await r.json()
     assert {s["status"] for s in states.values()} == {"completed"}
     assert_results_typed(states)
+    assert_masked_for_anyone_but_the_operator(states[ids[0]], anonymous)
+    conn = await asyncpg.connect(stack.settings.database_url)
+    try:
+        reads = await conn.fetch("SELECT dossier_id, operator, path FROM portal.personal_data_reads")
+    finally:
+        await conn.close()
+    assert {(r["dossier_id"], r["operator"]) for r in reads} >= {(i, "Lê Thị Hoa") for i in ids}
+    assert all(r["path"].startswith("/api/v1/dossiers/") for r in reads)
     one = states[ids[0]]
     assert one["state_vi"] == "Đã trả kết quả"
     assert set(one["results"]) == {"register_residence", "issue_bhyt"}

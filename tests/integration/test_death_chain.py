@@ -11,6 +11,7 @@ import pytest
 
 from contracts.topics import AGENCIES
 from lienthong.verify import verify
+from runtime.secrets import operator_headers
 from simulation.workload.baddata import spoil
 from simulation.workload.citizens import CitizenFactory
 from tests.integration.conftest import Agencies, Infra, running
@@ -39,7 +40,9 @@ async def test_death_dossiers_reach_the_right_payer_exactly_once(stack: Agencies
             status, body = await submit(http, stack.portal, doc)
             assert status == 202, body
             ids[name] = body["dossier_id"]
-        states = await wait_closed(http, stack.portal, list(ids.values()), timeout=90)
+        states = await wait_closed(
+            http, stack.portal, list(ids.values()), timeout=90, headers=operator_headers(stack.settings)
+        )
     assert {s["status"] for s in states.values()} == {"completed"}
     assert_results_typed(states)
     assert set(states[ids["two"]]["results"]) == {"remove_residence"}

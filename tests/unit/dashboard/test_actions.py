@@ -67,3 +67,37 @@ def test_every_action_is_audited_with_the_officers_name(tmp_path: Path) -> None:
     Actions(settings, TOKEN).audit("Nguyễn Văn A", "acknowledge", alert_id=7)
     line = json.loads((tmp_path / "logs" / "operator-actions.jsonl").read_text(encoding="utf-8"))
     assert (line["operator"], line["action"], line["alert_id"]) == ("Nguyễn Văn A", "acknowledge", 7)
+
+
+async def test_a_redrive_of_a_dossier_the_portal_settled_is_refused_with_its_state(tmp_path: Path) -> None:
+    """Regression: "Gửi lại hồ sơ này" re-sent three messages of a dossier whose result had been
+    returned. The portal (a stand-in answering as the real one does) says it is settled: 409,
+    the state in Vietnamese, nothing asked of the senders (no broker is reachable here: a 503
+    would mean it tried)."""
+
+    async def dossier(request: web.Request) -> web.Response:
+        return web.json_response({"status": "completed", "state_vi": "Đã trả kết quả", "masked": True})
+
+    portal = web.Application()
+    portal.add_routes([web.get("/api/v1/dossiers/{dossier_id}", dossier)])
+    async with TestServer(portal, host="127.0.0.1") as server:
+        settings = Settings(
+            operator_token=TOKEN,
+            home=tmp_path,
+            kafka_bootstrap="127.0.0.1:1",
+            database_url="postgresql://x",
+            portal_port=server.port,
+        )
+        actions = Actions(settings, TOKEN)
+        console = web.Application()
+        console.add_routes([web.post("/redrive", actions.redrive), web.post("/resume", actions.resume_clock)])
+        async with TestClient(TestServer(console)) as client:
+            operator = {"Authorization": f"Bearer {TOKEN}"}
+            r = await client.post("/redrive", json={"dossier_id": "d-1", "operator": "Nguyễn Văn A"}, headers=operator)
+            assert r.status == 409
+            assert "Đã trả kết quả" in (await r.json())["error"]
+            # Without a sim clock (a real province) there is nothing to resume.
+            r = await client.post("/resume", json={"operator": "Nguyễn Văn A"}, headers=operator)
+            assert r.status == 409
+            assert "giờ thật" in (await r.json())["error"]
+    assert not (tmp_path / "logs" / "operator-actions.jsonl").exists()  # nothing done, nothing audited
