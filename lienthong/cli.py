@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
+from lienthong import exits
 from lienthong.commands import chaos, conformance, dlq, measure, outputs, run, stack, verdicts
 from lienthong.ui import Console
 from runtime.logging import configure
@@ -12,7 +14,13 @@ from runtime.settings import Settings
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lienthong", description="Liên thông simulator and monitor")
+    p = argparse.ArgumentParser(
+        prog="lienthong",
+        description="Liên thông simulator and monitor",
+        epilog="exit codes: 0 ok, 1 a check failed, 2 usage or bad input, 3 a dependency unreachable, "
+        "130 interrupted (docs/commands.md)",
+    )
+    p.add_argument("--version", action="version", version=f"lienthong {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
     for module in (stack, run, chaos, verdicts, dlq, conformance, measure, outputs):
         module.register(sub)
@@ -26,10 +34,27 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         configure("cli", "console", settings.log_level)
         return int(args.func(args, settings, console))
-    except (ValueError, RuntimeError, TimeoutError, NotImplementedError) as exc:  # ToolMissing is a RuntimeError
+    except KeyboardInterrupt:
         console.done()
-        print(f"lienthong: error: {exc}", file=sys.stderr)
-        return 2
+        print("lienthong: interrupted", file=sys.stderr)
+        return exits.INTERRUPTED
+    except Exception as exc:
+        console.done()
+        dependency = exits.unreachable(exc)
+        if dependency is not None:
+            print(exits.one_line(dependency, exc), file=sys.stderr)
+            return exits.UNREACHABLE
+        if isinstance(exc, ValueError | RuntimeError | NotImplementedError):  # ToolMissing is a RuntimeError
+            print(f"lienthong: error: {exc}", file=sys.stderr)
+            return exits.BAD_INPUT
+        raise
+
+
+def _version() -> str:
+    try:
+        return version("lienthong")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 if __name__ == "__main__":

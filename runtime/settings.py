@@ -145,7 +145,7 @@ class Settings(BaseSettings):
 
     def require_infra(self) -> tuple[str, str]:
         if not self.kafka_bootstrap or not self.database_url:
-            raise RuntimeError(
+            raise NotRunningError(
                 "no broker / database configured: run `lienthong up`, or set LT_KAFKA_BOOTSTRAP and LT_DATABASE_URL"
             )
         return self.kafka_bootstrap, self.database_url
@@ -216,3 +216,7 @@ def _validated(cls: type[Settings], values: dict[str, Any]) -> Settings:
             f"LT_{'_'.join(str(p) for p in e['loc'][:1]).upper()}={e['input']!r}: {e['msg']}" for e in exc.errors()
         ]
         raise ValueError("; ".join(problems)) from None
+
+
+class NotRunningError(RuntimeError):
+    """No broker or database is configured or running: a dependency, not bad input."""

@@ -52,5 +52,9 @@ def register(sub: Any) -> None:
     dl.add_argument("ids", nargs="*", metavar="ID", help="letter ids (with replay)")
     dl.add_argument("--reason", metavar="TEXT", help="replay: every letter whose reason contains TEXT")
     dl.add_argument("--wait", type=float, default=30.0, metavar="S", help="replay: seconds to wait for the answers")
-    dl.add_argument("--json", action="store_true")
+    dl.add_argument(
+        "--json",
+        action="store_true",
+        help="the dead letters as JSON, one object per letter, with counts by agency and reason",
+    )
     dl.set_defaults(func=cmd_dlq)

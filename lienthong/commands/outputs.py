@@ -100,7 +100,7 @@ def cmd_contract_export(args: argparse.Namespace, settings: Settings, console: C
 def register(sub: Any) -> None:
     """Add this module's commands to the `lienthong` parser."""
     db = sub.add_parser("dashboard", help="make sure the ops dashboard runs; print its address")
-    db.add_argument("--json", action="store_true")
+    db.add_argument("--json", action="store_true", help="the dashboard's address and token path as one JSON line")
     db.set_defaults(func=cmd_dashboard)
 
     rp = sub.add_parser("report", help="the periodic statistics report (per flow and area, both rate formulas)")

@@ -98,12 +98,14 @@ def register(sub: Any) -> None:
     sub.add_parser("down", help="stop everything `up` started").set_defaults(func=cmd_down)
 
     st = sub.add_parser("status", help="each component's address and health")
-    st.add_argument("--json", action="store_true")
+    st.add_argument(
+        "--json", action="store_true", help="every component as JSON: address, pid, restarts, health, the clock"
+    )
     st.set_defaults(func=cmd_status)
 
     tp = sub.add_parser("topics", help="topics as configuration (contracts/topics.yaml or LT_TOPICS_FILE)")
     tsub = tp.add_subparsers(dest="topics_command", required=True)
     ta = tsub.add_parser("apply", help="create or update the topics on the cluster; report each difference")
     ta.add_argument("--dry-run", action="store_true", help="only report the differences")
-    ta.add_argument("--json", action="store_true")
+    ta.add_argument("--json", action="store_true", help="the differences as JSON: one object per topic and setting")
     ta.set_defaults(func=cmd_topics_apply)

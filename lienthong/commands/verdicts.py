@@ -205,12 +205,12 @@ def cmd_redrive(args: argparse.Namespace, settings: Settings, console: Console) 
 def register(sub: Any) -> None:
     """Add this module's commands to the `lienthong` parser."""
     ver = sub.add_parser("verify", help="cross-check the agencies' databases")
-    ver.add_argument("--json", action="store_true")
+    ver.add_argument("--json", action="store_true", help='the last line is JSON: {"violations": N, "checks": {...}}')
     ver.set_defaults(func=cmd_verify)
 
     al = sub.add_parser("alerts", help="the monitor's alerts")
     al.add_argument("--open", action="store_true", help="only alerts not yet resolved")
-    al.add_argument("--json", action="store_true")
+    al.add_argument("--json", action="store_true", help="the incidents as JSON, every finding listed")
     al.set_defaults(func=cmd_alerts)
 
     sc = sub.add_parser("score", help="the monitor's alerts against the injected faults (ground truth)")
@@ -238,5 +238,5 @@ def register(sub: Any) -> None:
     rd.add_argument("--cap", type=int, default=3, help="--auto: attempts per alert")
     rd.add_argument("--seconds", type=float, default=None, help="--auto: stop after this many real seconds")
     rd.add_argument("--wait", type=float, default=0.0, metavar="S", help="then wait up to S s for dossiers to finish")
-    rd.add_argument("--json", action="store_true")
+    rd.add_argument("--json", action="store_true", help="the last line is JSON: queued, alerts, still in progress")
     rd.set_defaults(func=cmd_redrive)
