@@ -33,6 +33,8 @@ class Policy(Strict):
     min_insync_replicas: int = Field(ge=1, le=32)
     retention_ms: int = Field(ge=-1)
     cleanup_policy: Literal["delete", "compact", "compact,delete"]
+    keyed: bool = True
+    """Messages carry a key that routes them (the dossier id): more partitions move keys."""
 
 
 class Override(Strict):
@@ -41,6 +43,7 @@ class Override(Strict):
     min_insync_replicas: int | None = Field(default=None, ge=1, le=32)
     retention_ms: int | None = Field(default=None, ge=-1)
     cleanup_policy: Literal["delete", "compact", "compact,delete"] | None = None
+    keyed: bool | None = None
 
 
 class SingleNode(Strict):
@@ -73,6 +76,7 @@ class TopicSpec:
     partitions: int
     replication_factor: int
     configs: dict[str, str]
+    keyed: bool = True
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ class TopicLayout:
                 "retention.ms": str(p.retention_ms),
                 "cleanup.policy": p.cleanup_policy,
             },
+            keyed=p.keyed,
         )
 
 

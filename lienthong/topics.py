@@ -11,7 +11,7 @@ from runtime.kafka import apply_topics
 from runtime.settings import Settings
 
 
-def apply(settings: Settings, console: Console, dry_run: bool) -> dict[str, Any]:
+def apply(settings: Settings, console: Console, dry_run: bool, allow_repartition: bool = False) -> dict[str, Any]:
     """Compare (and unless `dry_run`, apply); the answer lists every difference."""
     bootstrap = settings.kafka_bootstrap
     if not bootstrap:
@@ -19,7 +19,9 @@ def apply(settings: Settings, console: Console, dry_run: bool) -> dict[str, Any]
     layout = settings.topic_layout()
     explicit = settings.partitions if settings.partitions != layout.partitions else None
     console.step(f"{'comparing' if dry_run else 'applying'} {layout.source} on {bootstrap}")
-    brokers, changes = asyncio.run(apply_topics(bootstrap, layout, settings.topic_prefix, explicit, dry_run))
+    brokers, changes = asyncio.run(
+        apply_topics(bootstrap, layout, settings.topic_prefix, explicit, dry_run, allow_repartition)
+    )
     return {
         "bootstrap": bootstrap,
         "brokers": brokers,

@@ -252,13 +252,29 @@ async def ensure_topics(
         return missing
 
 
+REPARTITION_REFUSED = (
+    "keyed by dossier: more partitions send a dossier's later messages to another partition than its "
+    "earlier ones; rerun with --allow-repartition to accept that (docs/operations.md)"
+)
+REPARTITIONED = (
+    "repartitioned: the monitor's workers rebalance and rebuild the dossiers of the partitions each "
+    "now owns from their stored events (docs/operations.md)"
+)
+
+
 async def apply_topics(
-    bootstrap: str, layout: TopicLayout, prefix: str, partitions: int | None = None, dry_run: bool = False
+    bootstrap: str,
+    layout: TopicLayout,
+    prefix: str,
+    partitions: int | None = None,
+    dry_run: bool = False,
+    allow_repartition: bool = False,
 ) -> tuple[int, list[TopicChange]]:
     """Make the cluster's topics match the layout: create the missing ones, add partitions,
     set `min.insync.replicas`, retention and cleanup policy. Partitions are never removed and
-    replicas never reassigned here (both need an operator's decision); they are reported. Returns
-    the cluster's size and every difference found (applied unless `dry_run`)."""
+    replicas never reassigned here (both need an operator's decision); they are reported. A keyed
+    topic gets more partitions only with `allow_repartition` (a key's messages would change
+    partition). Returns the cluster's size and every difference found (applied unless `dry_run`)."""
     async with _admin(bootstrap) as admin:
         brokers = len((await admin.describe_cluster())["brokers"])
         specs = layout.specs(prefix, brokers, partitions)  # refuses a cluster too small
@@ -276,8 +292,12 @@ async def apply_topics(
             parts = existing[s.name]["partitions"]
             rf = min((len(p["replicas"]) for p in parts), default=0)
             if len(parts) < s.partitions:
-                grow[s.name] = NewPartitions(s.partitions)
-                changes.append(TopicChange(s.name, "partitions", str(len(parts)), str(s.partitions), not dry_run))
+                allowed = allow_repartition or not s.keyed
+                if allowed:
+                    grow[s.name] = NewPartitions(s.partitions)
+                note = "" if not s.keyed else REPARTITIONED if allowed else REPARTITION_REFUSED
+                count, wanted = str(len(parts)), str(s.partitions)
+                changes.append(TopicChange(s.name, "partitions", count, wanted, allowed and not dry_run, note))
             elif len(parts) > s.partitions:
                 changes.append(
                     TopicChange(

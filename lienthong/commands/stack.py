@@ -56,7 +56,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings, _console: Console) 
 def cmd_topics_apply(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from lienthong import topics
 
-    result = topics.apply(settings, console, args.dry_run)
+    result = topics.apply(settings, console, args.dry_run, args.allow_repartition)
     if args.json:
         emit_json(result)
     else:
@@ -107,5 +107,11 @@ def register(sub: Any) -> None:
     tsub = tp.add_subparsers(dest="topics_command", required=True)
     ta = tsub.add_parser("apply", help="create or update the topics on the cluster; report each difference")
     ta.add_argument("--dry-run", action="store_true", help="only report the differences")
+    ta.add_argument(
+        "--allow-repartition",
+        action="store_true",
+        help="add partitions to keyed topics too: a dossier's later messages may land on another "
+        "partition than its earlier ones (docs/operations.md)",
+    )
     ta.add_argument("--json", action="store_true", help="the differences as JSON: one object per topic and setting")
     ta.set_defaults(func=cmd_topics_apply)

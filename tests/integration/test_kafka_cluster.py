@@ -144,3 +144,36 @@ async def test_topics_apply_reports_and_fixes_a_drifted_topic(infra: Infra) -> N
     assert [(c.topic, c.what, c.applied) for c in fixed] == [(alerts_topic, "retention.ms", True)]
     _, after = await apply_topics(infra.bootstrap, layout, prefix)
     assert after == []
+
+
+async def test_topics_apply_refuses_to_repartition_a_keyed_topic_unless_allowed(infra: Infra) -> None:
+    """More partitions on a topic keyed by dossier move a dossier's later messages to another
+    partition than its earlier ones: `topics apply` says so and changes nothing, unless allowed;
+    then it adds them and says how the monitor rebuilds its state."""
+    from runtime.kafka import REPARTITION_REFUSED, REPARTITIONED
+
+    layout = load()
+    prefix = "repart" + os.urandom(3).hex()
+    await apply_topics(infra.bootstrap, layout, prefix, partitions=2)  # an older, smaller layout
+    events = topics.dossier_events(prefix)
+
+    async def counts() -> dict[str, int]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=infra.bootstrap)
+        await admin.start()
+        try:
+            return {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics(topics.all_topics(prefix))}
+        finally:
+            await admin.close()
+
+    _, refused = await apply_topics(infra.bootstrap, layout, prefix)
+    grown = [c for c in refused if c.what == "partitions"]
+    assert len(grown) == len(topics.all_topics(prefix))
+    assert all((c.have, c.want, c.applied, c.note) == ("2", "4", False, REPARTITION_REFUSED) for c in grown)
+    assert (await counts())[events] == 2
+    _, allowed = await apply_topics(infra.bootstrap, layout, prefix, allow_repartition=True)
+    assert {(c.what, c.applied, c.note) for c in allowed} == {("partitions", True, REPARTITIONED)}
+    for _ in range(50):  # new partitions reach every broker's metadata a moment later
+        if set((await counts()).values()) == {4}:
+            break
+        await asyncio.sleep(0.2)
+    assert set((await counts()).values()) == {4}
