@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from streams.queries import ALERT_COLUMNS, ALERT_FROM, HEADS, jsonable
+from streams.waiting import where_waiting
 
 # Where an incident waits: a stuck step names it; a lost handoff waits at its receiver (the
 # handoff's own event, by the id in the alert's key); anything else at the dossier's newest step.
@@ -132,26 +133,24 @@ async def communes(conn: Any) -> list[str]:
 
 
 async def waiting(conn: Any) -> dict[str, str]:
-    """Each dossier not closed yet, and where it waits: `agency/step` it was received at, or
-    `agency/step (sent, not received)` when the newest thing it did was a handoff."""
+    """Each dossier not closed yet, and where it waits (streams/waiting.py: its open branches, so
+    a birth whose card came back while residence never got it waits at residence)."""
     rows = await conn.fetch(
         """
-        SELECT s.dossier_id, w.type, w.agency, w.step,
-               w.payload ->> 'to' AS to_agency, w.payload ->> 'to_step' AS to_step
-        FROM monitor.events s
-        LEFT JOIN LATERAL (SELECT e.type, e.agency, e.step, e.payload FROM monitor.events e
-            WHERE e.dossier_id = s.dossier_id AND e.type <> 'result.synced'
-            ORDER BY e.occurred_at DESC, array_position($1::text[], e.type) DESC LIMIT 1) w ON true
-        WHERE s.type = 'dossier.submitted'
-          AND NOT EXISTS (SELECT 1 FROM monitor.events c
-                          WHERE c.dossier_id = s.dossier_id AND c.type = 'dossier.closed')
+        SELECT e.dossier_id, e.event_id, e.type, e.agency, e.step, e.occurred_at, e.payload
+        FROM monitor.events e
+        WHERE e.dossier_id IN (
+            SELECT s.dossier_id FROM monitor.events s
+            WHERE s.type = 'dossier.submitted'
+              AND NOT EXISTS (SELECT 1 FROM monitor.events c
+                              WHERE c.dossier_id = s.dossier_id AND c.type = 'dossier.closed'))
+        ORDER BY e.dossier_id, e.occurred_at, array_position($1::text[], e.type)
         """,
         list(ORDER),
     )
-    out = {}
+    by_dossier: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
-        if r["type"] == "handoff.sent":
-            out[r["dossier_id"]] = f"{r['to_agency']}/{r['to_step']} (sent, not received)"
-        else:
-            out[r["dossier_id"]] = f"{r['agency']}/{r['step'] or 'submitted'}"
-    return out
+        payload = r["payload"]
+        event = {**dict(r), "payload": json.loads(payload) if isinstance(payload, str) else payload}
+        by_dossier.setdefault(r["dossier_id"], []).append(event)
+    return {dossier: where_waiting(events) for dossier, events in by_dossier.items()}
