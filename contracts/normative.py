@@ -90,8 +90,9 @@ STATEMENTS: tuple[Statement, ...] = (
     Statement(
         "routing",
         "A step's lifecycle",
-        "A work message's `next` lists where the dossier goes once the step completes; it is never empty: "
-        "after the last step it holds the portal's result route `{agency: portal, step: result}`. On "
+        "A work message's `next` lists where the dossier goes once the step completes. For an agency's step "
+        "it is never empty: after the last step it holds the portal's result route `{agency: portal, step: "
+        "result}`. A handoff to the portal's result route itself carries `next: []` (nothing follows it). On "
         "completion the agency MUST send one `handoff.sent` per entry of `next`, each to that agency's work "
         "topic with `to`/`to_step` from the entry, `outcome: completed`, the received `dossier`, the "
         "received `results` plus its own under its step's name, and `next` for the receiving step from "
@@ -125,7 +126,8 @@ STATEMENTS: tuple[Statement, ...] = (
         "An event's `occurred_at` MUST NOT be later than the sim time at which it is published, and it MUST reach the "
         "broker within `LT_SIM_MAX_LAG_S` real seconds of the sim time it carries (5 s unless the profile "
         "says otherwise): the monitor judges a deadline once that bound has passed, so a later event reads "
-        "as a missed deadline.",
+        "as a missed deadline. A copy published again (a republish command, a redrive) keeps its original "
+        "`occurred_at` and is exempt: only the first copy of an `event_id` is held to the bound.",
     ),
     Statement(
         "attach",
@@ -138,7 +140,8 @@ STATEMENTS: tuple[Statement, ...] = (
     Statement(
         "heartbeat",
         "Liveness",
-        "Every agency MUST publish `agency.heartbeat` (payload `seq`, counting up from 0 at each start, "
+        "Every agency MUST publish `agency.heartbeat` (payload `seq`, 0 at each start of a process and one "
+        "more at each beat, "
         "and `instance`, naming the process; `dossier_id` and `chain` null) on the event topic every "
         "`LT_HEARTBEAT_S` real seconds (1 s by default), also while idle. Three missed heartbeats, in "
         "sim time, raise an agency alert.",
@@ -147,9 +150,11 @@ STATEMENTS: tuple[Statement, ...] = (
     Statement(
         "primer",
         "Special messages",
-        f"When topics are created, offset 0 of every partition holds a primer with header `{PRIMER_HEADER}`: "
-        "a `clock.mark` on the event topic, `{}` elsewhere. A consumer MUST skip a message carrying that "
-        "header.",
+        f"A message with header `{PRIMER_HEADER}` is a primer, not a handoff or an event: a `clock.mark` on the "
+        "event topic, `{}` elsewhere. The harness writes one to every partition after the embedded broker "
+        "restarted with empty topics (its first batch of a partition must come from one producer); topics "
+        "created by `lienthong run` or `topics apply` start empty, with no primer. A consumer MUST skip a "
+        "message carrying that header, at whatever offset it finds one.",
     ),
     Statement(
         "commands",

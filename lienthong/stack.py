@@ -58,6 +58,14 @@ def start_fresh(
     stack["clock"] = clock
     write_state(home / "stack.json", stack)
     settings = settings.replace(**clock)
+    if external:
+        # The contract's rule "attach": an external system joins after the topics exist, and reads
+        # the clock this run wrote.
+        console.step(
+            f"start {', '.join(external)}'s system now: the topics are new, and the clock is "
+            f"{clock.get('sim_clock_file') or 'steady (LT_SIM_EPOCH, LT_SIM_ANCHOR, LT_SIM_SPEED)'} "
+            f"(stack.json → clock)"
+        )
     _ensure_services(settings, home, stack, console, external, env, replicas)
     return settings
 

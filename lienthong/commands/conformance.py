@@ -43,7 +43,7 @@ def cmd_conformance(args: argparse.Namespace, settings: Settings, console: Conso
     if args.keep_stack:
         if settings.sim_clock_file is None or not settings.sim_clock_file.exists():
             raise RuntimeError("--keep-stack needs a stack a conformance check or a run started (it has no sim clock)")
-        return _report(args, asyncio.run(_checked(settings, plan, console, resume=True)), console)
+        return _report(args, asyncio.run(_checked(settings, replace(plan, fresh=False), console, resume=True)), console)
     # A fresh simulation on its own sim clock, as `run` starts one, with AGENCY left to the
     # system under test (unless --simulator: the project's own simulator is checked).
     settings, _ = stack.ensure_infra(with_broker(args, settings), console)
@@ -59,11 +59,6 @@ def cmd_conformance(args: argparse.Namespace, settings: Settings, console: Conso
     env = {**clock_env(EPOCH, anchor, args.speed, settings.sim_max_lag_s, clock_file), "LT_FAULTS": "none"}
     external = [] if args.simulator else [args.agency]
     settings = stack.start_fresh(settings, console, external, clock, env)
-    if external:
-        console.step(
-            f"start {args.agency}'s system now: topics are new and the clock is {clock_file} "
-            f"(stack.json → clock.sim_clock_file, {args.speed:g}× from {EPOCH:%d/%m/%Y %H:%M})"
-        )
     return _report(args, asyncio.run(_checked(settings, plan, console, resume=False)), console)
 
 

@@ -60,6 +60,8 @@ class Plan:
     """Chain volumes to draw the dossiers' chains in proportion to (a profile's); none: in turn."""
     seed: int | None = None
     """Of the citizens drawn; None: a new one each check (a kept stack refuses a dossier submitted twice)."""
+    fresh: bool = True
+    """The system under test starts for this check (False: a kept stack, already attached)."""
 
 
 def chains_through(agency: str, chains: dict[str, Chain]) -> list[str]:
@@ -130,6 +132,10 @@ async def check(settings: Settings, plan: Plan, tell: Callable[[str], None]) -> 
         started = time.time()
         for tp, offset in (await reader.end_offsets(owned)).items():
             reader.seek(tp, offset)
+        if plan.fresh:
+            # The topics are new: the event topic from its start holds the system's first
+            # heartbeats too, whose `seq` must count from 0 (rule "heartbeat").
+            await reader.seek_to_beginning(*(tp for tp in owned if tp.topic == events))
         tail = Tail(reader)
         tailing = asyncio.create_task(tail.run())
         try:
@@ -180,6 +186,7 @@ async def check(settings: Settings, plan: Plan, tell: Callable[[str], None]) -> 
         dossiers=frozenset(ids),
         started=started,
         ended=ended,
+        fresh=plan.fresh,
     )
     probe = Probe(
         duplicate=duplicate,

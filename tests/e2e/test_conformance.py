@@ -175,7 +175,7 @@ def test_a_run_whose_external_agency_drops_dossiers_says_where_they_wait_and_fai
     profile.write_text(yaml.safe_dump(TINY, allow_unicode=True), encoding="utf-8")
     # Settled after 10 quiet real seconds (30 by default): the two dropped dossiers never move again.
     args = ["run", "--profile", str(profile), "--external", "cutru", "--settle", "10", "--json"]
-    run, said = _started_until(env, args, "starting services")
+    run, said = _started_until(env, args, "start cutru's system now")
     script = ROOT / "examples" / "standin_cutru.py"
     log = tmp_path / "standin.log"
     with log.open("w") as to_log:

@@ -206,3 +206,90 @@ def test_the_dossiers_follow_a_profiles_mix_among_the_chains_through_the_agency(
     assert order.count("birth") == 9
     assert order.count("death") == 3
     assert chain_order(["birth", "death", "lltp"], 3, {"birth": 0, "death": 0, "lltp": 5}) == ["lltp"] * 3
+
+
+def _passing(records: list[Record]) -> tuple[list[Record], Probe]:
+    dup = replace(records[0], offset=1)
+    return [*records, dup], replace(PROBE, duplicate=dup)
+
+
+def test_an_event_topic_copy_with_personal_data_or_other_routing_fails_the_copies_rule() -> None:
+    """Regression: the checker never looked at the event-topic copy of a handoff.sent."""
+    handoff = _handoff_in()
+    step = _step(handoff)
+    leaky = [
+        (t, replace(e, payload={**e.payload, "dossier": {}}) if t == EVENTS and e.type == HANDOFF_SENT else e, at)
+        for t, e, at in step
+    ]
+    failed = _failed(*_passing(_records(leaky, handoff)))
+    assert list(failed) == ["copies"]
+    assert "carries dossier" in failed["copies"][0]
+    astray = [
+        (
+            t,
+            replace(e, payload={**e.payload, "outcome": "rejected"}) if t == EVENTS and e.type == HANDOFF_SENT else e,
+            at,
+        )
+        for t, e, at in step
+    ]
+    failed = _failed(*_passing(_records(astray, handoff)))
+    assert failed == {"copies": ["D-1 handoff.sent at register_residence: the two copies differ in outcome"]}
+
+
+def test_a_republished_copy_keeps_its_time_and_is_no_late_stamp() -> None:
+    """Regression: the copies of a by-dossier republish (same event_id, published later, as the
+    contract allows) failed the stamping rule with a message that read like a clock bug."""
+    handoff = _handoff_in()
+    step = _step(handoff)
+    again = [(t, e, at + 30) for t, e, at in step if e.type == HANDOFF_SENT]
+    records = _records(step, handoff)
+    records += [_record(t, e, at, 50 + i) for i, (t, e, at) in enumerate(again)]
+    assert _failed(*_passing(records)) == {}
+
+
+def test_heartbeats_count_from_zero_one_by_one() -> None:
+    """Regression: the checker never looked at a heartbeat's `seq`."""
+    handoff = _handoff_in()
+    records = [r for r in _records(_step(handoff), handoff) if b"agency.heartbeat" not in r.value]
+
+    def beats(seqs: list[int]) -> list[Record]:
+        return [
+            _record(
+                EVENTS,
+                new_event(
+                    AGENCY_HEARTBEAT,
+                    "cutru",
+                    _at(ANCHOR + i),
+                    dossier_id=None,
+                    chain=None,
+                    payload={"seq": s, "instance": "cutru-1"},
+                ),
+                ANCHOR + i,
+                offset=100 + i,
+            )
+            for i, s in enumerate(seqs)
+        ]
+
+    assert _failed(*_passing([*records, *beats([0, 1, 2, 0, 1, 2, 3])])) == {}  # a restart starts at 0 again
+    failed = _failed(*_passing([*records, *beats([4, 5, 6, 7, 8, 9, 10])]))
+    assert failed == {"heartbeat": ["instance cutru-1: first heartbeat seq 4, the contract says 0 at each start"]}
+    failed = _failed(*_passing([*records, *beats([0, 1, 2, 5, 6, 7, 8])]))
+    assert failed == {"heartbeat": ["instance cutru-1: heartbeat seq went 2 → 5, the contract says +1"]}
+
+
+def test_a_completed_step_without_a_declared_state_fails_the_sequence_rule() -> None:
+    chains = load_chains()
+    birth = chains["birth"]
+    signing = tuple(
+        replace(s, states=("awaiting_signature",)) if s.name == "register_residence" else s for s in birth.steps
+    )
+    scene = replace(_scene(), chains={**chains, "birth": replace(birth, steps=signing)})
+    handoff = _handoff_in()
+    records, probe = _passing(_records(_step(handoff), handoff))
+    failed = {v.rule: v.as_dict()["failures"] for v in judge(scene, records, probe) if not v.passed}
+    assert failed == {
+        "sequence": [
+            "D-1 at register_residence: completed without step.state awaiting_signature, which the chain "
+            "declares for the step"
+        ]
+    }
