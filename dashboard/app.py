@@ -25,6 +25,7 @@ import structlog
 from aiohttp import web
 from aiohttp_sse import sse_response
 
+from contracts.alerts import AlertKind
 from contracts.calendar import WorkingCalendar
 from contracts.clock import VN_TZ
 from contracts.identity import mask_personal_id
@@ -50,7 +51,7 @@ FEED_OVERLAP_S = 10.0
 which commits a little later."""
 FEED_BACKLOG = 50
 STATIC = resources.files("dashboard").joinpath("static")
-KINDS = ("lost", "stuck", "link", "agency", "duplicate", "data_quality")
+KINDS = tuple(AlertKind)
 HEALTH_HOURS_MAX = 1_000_000
 """The widest health window asked of the event log (over a century of sim time; a test at high
 speed asks for years): a finite bound PostgreSQL's intervals hold with room to spare."""

@@ -33,23 +33,35 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from contracts.alerts import AlertKind, Effect
 from contracts.calendar import WorkingCalendar
 from streams.incidents import incident_of
 from streams.rules import Rules
 
-KINDS = ("lost", "stuck", "link", "agency", "duplicate", "data_quality")
+KINDS = tuple(AlertKind)
 SHOWN = ("id", "kind", "subject", "dossier_id", "opened_at")
 """The fields of an alert listed as unexplained."""
 IDENTITY_BAD_DATA = frozenset({"identity_mismatch", "wrong_sex_or_year"})
-LOSING = frozenset({"drop"})
+LOSING = frozenset({Effect.DROP})
 DELAYING = frozenset(
-    {"drop", "delay", "outage", "slow", "stall", "error", "transfer_error", "reject", "duplicate", "reorder"}
+    {
+        Effect.DROP,
+        Effect.DELAY,
+        Effect.OUTAGE,
+        Effect.SLOW,
+        Effect.STALL,
+        Effect.ERROR,
+        Effect.TRANSFER_ERROR,
+        Effect.REJECT,
+        Effect.DUPLICATE,
+        Effect.REORDER,
+    }
 )
-LINK_ERRORS = frozenset({"reject", "transfer_error", "error", "payment_failed"})
-PROCESS = frozenset({"kill", "drop_connections"})
-MEASURED = frozenset({"in_flight"})
+LINK_ERRORS = frozenset({Effect.REJECT, Effect.TRANSFER_ERROR, Effect.ERROR, Effect.PAYMENT_FAILED})
+PROCESS = frozenset({Effect.KILL, Effect.DROP_CONNECTIONS})
+MEASURED = frozenset({Effect.IN_FLIGHT})
 """What the harness measured about a process fault, not a fault of its own."""
-RETRY_EVERY = {"reject": timedelta(minutes=20), "transfer_error": timedelta(minutes=30)}
+RETRY_EVERY = {Effect.REJECT: timedelta(minutes=20), Effect.TRANSFER_ERROR: timedelta(minutes=30)}
 """How often the senders retried (simulation/faults/inject.py), to rebuild a link's failures."""
 
 
@@ -110,11 +122,11 @@ def _link_incidents(truth: list[dict[str, Any]], ctx: Context) -> list[Expected]
     wherever `min_samples` of them fall within one window."""
     failures: dict[str, list[tuple[datetime, str]]] = {}
     for t in truth:
-        if not t["dossier_id"] or t["effect"] not in ("reject", "payment_failed"):
+        if not t["dossier_id"] or t["effect"] not in (Effect.REJECT, Effect.PAYMENT_FAILED):
             continue
         times = [t["at"]]
-        if t["effect"] == "reject" and t["until"]:
-            step = RETRY_EVERY["reject"]
+        if t["effect"] == Effect.REJECT and t["until"]:
+            step = RETRY_EVERY[Effect.REJECT]
             while times[-1] + step < t["until"]:
                 times.append(times[-1] + step)
         failures.setdefault(t["subject"], []).extend((x, t["fault"]) for x in times)
@@ -375,7 +387,7 @@ def tally(
 
 
 def _zip_caught(expected: list[Expected], caught: dict[str, list[bool]]) -> Iterable[tuple[Expected, bool]]:
-    positions = dict.fromkeys(KINDS, 0)
+    positions: dict[str, int] = dict.fromkeys(KINDS, 0)
     for e in expected:
         yield e, caught[e.kind][positions[e.kind]]
         positions[e.kind] += 1

@@ -36,6 +36,7 @@ from aiokafka.errors import KafkaError
 from prometheus_client import Counter
 
 from contracts import topics
+from contracts.alerts import AlertKind
 from contracts.deadletters import Letter, letter
 from contracts.envelope import Event, new_event, parse_event
 from contracts.errors import ContractError
@@ -382,7 +383,7 @@ class MonitorCore:
                     "SELECT kind, count(*) AS n FROM monitor.alerts WHERE resolved_at IS NULL GROUP BY kind"
                 )
             counts = {r["kind"]: r["n"] for r in rows}
-            for kind in store.SEVERITY:
+            for kind in AlertKind:
                 OPEN_ALERTS.labels(kind).set(counts.get(kind, 0))
         tps = sorted(consumer.assignment())
         if not tps:

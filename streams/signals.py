@@ -10,15 +10,16 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from contracts.alerts import AlertKind
 from contracts.envelope import Event
 from contracts.event_types import AGENCY_HEARTBEAT, HANDOFF_RECEIVED, LINK_ERROR, STEP_REJECTED
 from contracts.identity import IdentityProblem
 from contracts.payloads import handoff_received, link_error, step_rejected
 
-LINK = "link"
-AGENCY = "agency"
-DUPLICATE = "duplicate"
-DATA_QUALITY = "data_quality"
+LINK = AlertKind.LINK
+AGENCY = AlertKind.AGENCY
+DUPLICATE = AlertKind.DUPLICATE
+DATA_QUALITY = AlertKind.DATA_QUALITY
 
 IDENTITY_CODES = frozenset(p.value for p in IdentityProblem)
 

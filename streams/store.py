@@ -8,17 +8,9 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
+from contracts.alerts import SEVERITY, AlertKind
 from contracts.envelope import Event
 from streams.incidents import GROUPED, incidents
-
-SEVERITY = {
-    "lost": "high",
-    "stuck": "medium",
-    "link": "high",
-    "agency": "high",
-    "duplicate": "low",
-    "data_quality": "low",
-}
 
 DDL = resources.files("streams").joinpath("schema.sql").read_text(encoding="utf-8")
 
@@ -197,7 +189,7 @@ async def open_alert(
         "ON CONFLICT (kind, subject, key) DO NOTHING "
         "RETURNING id, kind, severity, subject, dossier_id, detail, due_at, opened_at, raised_at, incident_id",
         kind,
-        SEVERITY[kind],
+        SEVERITY[AlertKind(kind)],
         subject,
         dossier_id,
         key,

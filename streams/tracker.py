@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from contracts.alerts import AlertKind
 from contracts.calendar import WorkingCalendar
 from contracts.chains import Chain, Step
 from contracts.envelope import Event
@@ -30,8 +31,8 @@ from contracts.event_types import (
 from contracts.payloads import dossier_submitted, handoff_received, handoff_sent, step_state
 from streams.rules import Rules
 
-LOST = "lost"
-STUCK = "stuck"
+LOST = AlertKind.LOST
+STUCK = AlertKind.STUCK
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,60 @@
+"""The monitor's vocabulary, typed: the kinds of alert it raises, their severities, and the
+effects a fault (or the harness) records in the ground truth. String enums, so they compare equal
+to the text stored in PostgreSQL and sent as JSON, and a misspelt kind fails type checking."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AlertKind(StrEnum):
+    LOST = "lost"
+    """A handoff sent and not received within the link timeout."""
+    STUCK = "stuck"
+    """A step, an intermediate state or the appointment date past its deadline."""
+    LINK = "link"
+    """A link failing transfers past its threshold within its window."""
+    AGENCY = "agency"
+    """An agency silent past three heartbeats."""
+    DUPLICATE = "duplicate"
+    """One handoff delivered twice."""
+    DATA_QUALITY = "data_quality"
+    """A dossier refused for its identity data."""
+
+
+class Severity(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+SEVERITY: dict[AlertKind, Severity] = {
+    AlertKind.LOST: Severity.HIGH,
+    AlertKind.STUCK: Severity.MEDIUM,
+    AlertKind.LINK: Severity.HIGH,
+    AlertKind.AGENCY: Severity.HIGH,
+    AlertKind.DUPLICATE: Severity.LOW,
+    AlertKind.DATA_QUALITY: Severity.LOW,
+}
+
+
+class Effect(StrEnum):
+    """What a recorded fact did: a fault's effect, or what the harness measured at a process fault."""
+
+    OUTAGE = "outage"
+    TRANSFER_ERROR = "transfer_error"
+    PAYMENT_FAILED = "payment_failed"
+    SLOW = "slow"
+    ERROR = "error"
+    DROP = "drop"
+    DELAY = "delay"
+    REJECT = "reject"
+    STALL = "stall"
+    DUPLICATE = "duplicate"
+    REORDER = "reorder"
+    KILL = "kill"
+    DROP_CONNECTIONS = "drop_connections"
+    BAD_DATA = "bad_data"
+    """Bad identity data the workload planted."""
+    IN_FLIGHT = "in_flight"
+    """A message the harness found in flight at a process fault (measured, not a fault)."""
