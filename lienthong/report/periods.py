@@ -66,14 +66,33 @@ def parse_period(text: str, cutoff: int | None = None) -> Period:
     else:
         start, end = date(year, 1, 1), date(year + 1, 1, 1)
     label = text.strip().upper()
+    name = _name_vi(m)
     if cutoff is None:
-        return Period(label, _at(start), _at(end))
+        return Period(label, _at(start), _at(end), name)
     if not 1 <= cutoff <= 28:
         raise ValueError(f"cut-off day {cutoff}: expected 1–28 (a day every month has)")
     # The period closes on day `cutoff` of its last month: [cutoff+1 of the month before, cutoff+1 of the last].
     first = _months_later(start, -1).replace(day=cutoff + 1)
     after = _months_later(end, -1).replace(day=cutoff + 1)
-    return Period(f"{label}-cutoff{cutoff}", _at(first), _at(after), f"{label}, chốt số liệu ngày {cutoff}")
+    return Period(f"{label}-cutoff{cutoff}", _at(first), _at(after), f"{name}, chốt số liệu ngày {cutoff}")
+
+
+QUARTERS_VI = ("I", "II", "III", "IV")
+
+
+def _name_vi(m: re.Match[str]) -> str:
+    """As a Vietnamese report names its period: "tháng 01/2024", "quý I/2024", "6 tháng đầu năm
+    2024", "tuần 05/2024", "năm 2024"; never the ISO label."""
+    year = m[1]
+    if m[2]:
+        return f"tháng {m[2]}/{year}"
+    if m[3]:
+        return f"quý {QUARTERS_VI[int(m[3]) - 1]}/{year}"
+    if m[4]:
+        return f"6 tháng {'đầu' if m[4] == '1' else 'cuối'} năm {year}"
+    if m[5]:
+        return f"tuần {m[5]}/{year}"
+    return f"năm {year}"
 
 
 def parse_range(first: str, last: str) -> Period:

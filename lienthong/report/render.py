@@ -14,9 +14,10 @@ from typing import Any
 
 import jinja2
 
+from contracts.clock import VN_TZ
 from lienthong.report import charts
 from lienthong.report.periods import Period
-from lienthong.report.statistics import ALL_FLOWS, COUNTS, FLOW_TITLES, FORMULAS_VI, HEADINGS_VI, RATES, Row
+from lienthong.report.statistics import ALL_FLOWS, COUNTS, FLOW_TITLES, FORMULAS_VI, HEADINGS_VI, RATES, TOTAL, Row
 
 FORMATS = ("json", "csv", "html", "xlsx")
 SHEETS = {"birth": "Khai sinh", "death": "Khai tử", "lltp": "Lý lịch tư pháp", ALL_FLOWS: "Tổng hợp"}
@@ -78,7 +79,24 @@ def write(fmt: str, rows: list[Row], period: Period, by: str, cutoff: datetime |
     }
     if fmt not in writers:
         raise ValueError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    return writers[fmt](rows, period, by, cutoff, base)
+    if fmt == "json":
+        return _json(rows, period, by, cutoff, base)
+    # The printed forms take the level as the heading reads it ("tỉnh (Tỉnh Hà Tĩnh)").
+    return writers[fmt](shown(rows, by), period, _by_vi(by, rows), cutoff, base)
+
+
+def shown(rows: list[Row], by: str) -> list[Row]:
+    """The rows a printed report shows: by province, one province's row is its flow's total row
+    again, so only the total is printed (its province is named in the heading, `_by_vi`). The
+    JSON keeps every row."""
+    if by != "province":
+        return rows
+    areas: dict[str, list[Row]] = {}
+    for r in rows:
+        if r.area != TOTAL:
+            areas.setdefault(r.flow, []).append(r)
+    single = {id(a[0]) for a in areas.values() if len(a) == 1}
+    return [r for r in rows if id(r) not in single]
 
 
 def _nfc(text: str) -> str:
@@ -109,6 +127,7 @@ def _charts(rows: list[Row], period: Period, base: Path) -> list[Path]:
     return [
         charts.outcomes(rows, period, base.parent / f"{base.name}-ket-qua.png"),
         charts.rates(rows, period, base.parent / f"{base.name}-ty-le.png"),
+        charts.flow_rates(rows, period, base.parent / f"{base.name}-ty-le-theo-nhom.png"),
     ]
 
 
@@ -151,8 +170,8 @@ def _html(rows: list[Row], period: Period, by: str, cutoff: datetime | None, bas
     images = [{"name": p.stem, "data": base64.b64encode(p.read_bytes()).decode()} for p in _charts(rows, period, base)]
     page = _TEMPLATES.get_template("report.html.j2").render(
         period=period,
-        by_vi=_by_vi(by),
-        cutoff=cutoff,
+        by_vi=by,
+        cutoff=cutoff.astimezone(VN_TZ) if cutoff else None,  # stored in UTC; read in Vietnam's time
         headings=[heading(c) for c in cols],
         sections=sections,
         charts=images,
@@ -161,8 +180,11 @@ def _html(rows: list[Row], period: Period, by: str, cutoff: datetime | None, bas
     return path
 
 
-def _by_vi(by: str) -> str:
-    return {"province": "tỉnh", "district": "huyện", "commune": "xã"}.get(by, by)
+def _by_vi(by: str, rows: list[Row]) -> str:
+    """The level as the heading reads it; by province, the one province it covers is named."""
+    level = {"province": "tỉnh", "district": "huyện", "commune": "xã"}.get(by, by)
+    provinces = {r.area for r in rows if r.area != TOTAL} if by == "province" else set()
+    return f"{level} ({provinces.pop()})" if len(provinces) == 1 else level
 
 
 def _xlsx(rows: list[Row], period: Period, by: str, cutoff: datetime | None, base: Path) -> Path:
@@ -183,7 +205,7 @@ def _xlsx(rows: list[Row], period: Period, by: str, cutoff: datetime | None, bas
         ws = wb.create_sheet(SHEETS[flow])
         ws.append([_nfc(FLOW_TITLES.get(flow, "Tổng hợp các nhóm thủ tục"))])
         ws["A1"].font = Font(bold=True, size=13)
-        ws.append([_nfc(f"{period.title_vi} · theo {_by_vi(by)}")])
+        ws.append([_nfc(f"{period.title_vi} · theo {by}")])
         ws.append([_nfc(heading(c)) for c in cols])
         for cell in ws[3]:
             cell.font = bold

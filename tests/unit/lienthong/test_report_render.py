@@ -61,7 +61,7 @@ def test_xlsx_has_a_sheet_per_flow_with_vietnamese_headings_and_charts(rows, tmp
     assert "Tỷ lệ thanh toán trực tuyến (cách tính hiệu chỉnh)" in headings
     total = [r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "Tổng cộng"]
     assert total[0][1] == 10  # ten LLTP dossiers received in the half-year
-    assert len(wb["Biểu đồ"]._images) == 2
+    assert len(wb["Biểu đồ"]._images) == 3  # outcomes, the rates of all flows, the rates per flow
     # The formulas under the table, and on the all-flows sheet why a rate is left out.
     notes = [r[0] for r in ws.iter_rows(min_row=4, values_only=True) if r[0] and str(r[0]).startswith("Tỷ lệ")]
     assert any("đúng hạn ÷ (tiếp nhận + kỳ trước chuyển sang)" in n for n in notes)
@@ -75,7 +75,7 @@ def test_html_is_self_contained_with_tables_and_charts(rows, tmp_path: Path) -> 
     text = path.read_text(encoding="utf-8")
     assert "Báo cáo thống kê hồ sơ liên thông" in text
     assert "Kỳ trước chuyển sang" in text
-    assert text.count("data:image/png;base64,") == 2
+    assert text.count("data:image/png;base64,") == 3
     assert "http://" not in text
     assert "https://" not in text
 
@@ -98,3 +98,59 @@ def test_csv_and_json_carry_the_documented_keys(rows, tmp_path: Path) -> None:  
 def test_an_unknown_format_is_refused(rows, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="--format"):
         write("pdf", rows, H1, "district", None, tmp_path)
+
+
+def test_the_data_cutoff_is_printed_in_vietnam_time_not_utc(rows, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Regression: "số liệu đến" printed the newest event's UTC time as if it were local."""
+    from datetime import UTC
+
+    cutoff = datetime(2024, 6, 30, 10, 0, tzinfo=UTC)  # 17:00 in Hà Tĩnh
+    text = write("html", rows, H1, "district", cutoff, tmp_path).read_text(encoding="utf-8")
+    assert "số liệu đến 30/06/2024 17:00" in text
+
+
+def test_a_rate_left_out_on_purpose_is_never_drawn_as_zero(tmp_path: Path) -> None:
+    """Regression: a deliberately null rate (the all-flows official payment rate, a rate with
+    nothing to divide by) was drawn as a 0.0 % bar (`or 0.0`)."""
+    from unittest import mock
+
+    from lienthong.report import charts
+
+    rows = tabulate(facts(), H1, "district")
+    drawn: list[float] = []
+    labels: list[str] = []
+    real_bar, real_note = charts.plt.Axes.bar, charts.plt.Axes.annotate
+    with (
+        mock.patch.object(
+            charts.plt.Axes,
+            "bar",
+            autospec=True,
+            side_effect=lambda ax, x, h, **kw: (drawn.append(h), real_bar(ax, x, h, **kw))[1],
+        ),
+        mock.patch.object(
+            charts.plt.Axes,
+            "annotate",
+            autospec=True,
+            side_effect=lambda ax, t, xy, **kw: (labels.append(t), real_note(ax, t, xy, **kw))[1],
+        ),
+    ):
+        charts.rates(rows, H1, tmp_path / "rates.png")
+    total = next(r for r in rows if r.flow == "all").rates()
+    nulls = sum(v is None for rate in total.values() for v in rate.values())
+    assert nulls >= 1  # the all-flows official payment rate, at least
+    assert labels.count(charts.NOT_APPLICABLE) == nulls
+    assert len(drawn) == 8 - nulls
+
+
+def test_by_province_the_province_is_not_repeated_as_a_row_beside_its_total(tmp_path: Path) -> None:
+    """Regression: `--by province` printed the one province's row and the total row, the same;
+    now the total alone, with the province named in the heading (the JSON keeps both)."""
+    rows = tabulate(facts(), H1, "province")
+    assert [r.area for r in rows if r.flow == "lltp"] == ["Hà Tĩnh", "Tổng cộng"]
+    ws = load_workbook(write("xlsx", rows, H1, "province", None, tmp_path))["Lý lịch tư pháp"]
+    areas = [r[0] for r in ws.iter_rows(min_row=4, values_only=True) if r[0] and not str(r[0]).startswith("Tỷ lệ")]
+    assert areas[0] == "Tổng cộng"
+    assert "Hà Tĩnh" not in areas
+    assert ws["A2"].value.endswith("theo tỉnh (Hà Tĩnh)")
+    doc = json.loads(write("json", rows, H1, "province", None, tmp_path).read_text(encoding="utf-8"))
+    assert [r["area"] for r in doc["rows"] if r["flow"] == "lltp"] == ["Hà Tĩnh", "Tổng cộng"]

@@ -201,3 +201,21 @@ def test_a_dossier_closed_by_the_newest_event_is_resolved_not_in_progress() -> N
     last = dossier(1, closed_at=at(20), outcome="completed")
     c = total(tabulate([last], JAN, "district", cutoff=at(20))).counts
     assert (c["resolved_on_time"], c["in_progress"], c["overdue"]) == (1, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "cutoff", "name"),
+    [
+        ("2024-01", None, "tháng 01/2024"),
+        ("2024-Q3", None, "quý III/2024"),
+        ("2024-H1", None, "6 tháng đầu năm 2024"),
+        ("2024-H2", None, "6 tháng cuối năm 2024"),
+        ("2024-W05", None, "tuần 05/2024"),
+        ("2024", None, "năm 2024"),
+        ("2024-01", 14, "tháng 01/2024, chốt số liệu ngày 14"),
+    ],
+)
+def test_a_period_is_named_as_a_vietnamese_report_names_it_never_iso(text: str, cutoff: int | None, name: str) -> None:
+    period = parse_period(text, cutoff)
+    assert period.name_vi == name
+    assert text == "2024" or text not in period.title_vi  # "2024" is every name's year
