@@ -115,6 +115,16 @@ class WorkingCalendar:
             d += timedelta(days=1)
         return n
 
+    def working_days_overdue(self, due: datetime, until: datetime) -> int:
+        """Working days `until` is past `due`: a deadline ends at office close, so a dossier due
+        on Monday and still waiting on Thursday morning is 3 working days overdue (Tuesday,
+        Wednesday, Thursday), and 0 over a weekend and Tết."""
+        if until <= due:
+            return 0
+        first = due.astimezone(VN_TZ).date() + timedelta(days=1)
+        last = until.astimezone(VN_TZ).date() + timedelta(days=1)
+        return self.working_days_between(first, last)
+
     def in_office_hours(self, moment: datetime) -> bool:
         local = moment.astimezone(VN_TZ)
         return self.is_working_day(local.date()) and OFFICE_OPEN <= local.time() < OFFICE_CLOSE

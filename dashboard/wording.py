@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from contracts.calendar import WorkingCalendar
@@ -92,12 +92,7 @@ def lateness(calendar: WorkingCalendar, due: datetime, until: datetime) -> Laten
     """How far past `due` the moment `until` is, in working days on the VN calendar: a deadline
     ends at office close, so a dossier due on Monday and still waiting on Thursday morning is 3
     working days overdue (Tuesday, Wednesday, Thursday), and 0 over a weekend and Tết."""
-    seconds = (until - due).total_seconds()
-    if seconds <= 0:
-        return Lateness(0, seconds)
-    first = due.astimezone(VN_TZ).date() + timedelta(days=1)
-    last = until.astimezone(VN_TZ).date() + timedelta(days=1)
-    return Lateness(calendar.working_days_between(first, last), seconds)
+    return Lateness(calendar.working_days_overdue(due, until), (until - due).total_seconds())
 
 
 class Words:

@@ -29,6 +29,16 @@ CONSUMER_LAG = Gauge(
     ["consumer", "topic", "partition"],
 )
 OPEN_ALERTS = Gauge("lienthong_open_alerts", "The monitor's open alerts, by kind", ["kind"])
+OPEN_INCIDENTS = Gauge(
+    "lienthong_open_incidents",
+    "The monitor's open incidents, by kind, severity, the agency where they wait and the flow",
+    ["kind", "severity", "agency", "flow"],
+)
+OLDEST_OVERDUE = Gauge(
+    "lienthong_oldest_overdue_working_days",
+    "Working days the oldest open incident is past its deadline, by kind and agency (the monitor's judged time)",
+    ["kind", "agency"],
+)
 
 
 def count_events(agency: str, events: Iterable[Event]) -> None:

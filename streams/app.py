@@ -16,6 +16,7 @@ from contracts import topics
 from runtime.kafka import SESSION_TIMEOUT_S
 from runtime.metrics import render
 from runtime.settings import Settings
+from streams import gauges
 from streams.core import MonitorCore
 from streams.positions import Coverage, LogWatch
 from streams.rules import TICK_S
@@ -173,7 +174,7 @@ def build(settings: Settings, port: int) -> faust.App:
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
-        await core.refresh_metrics(app.consumer)
+        await gauges.refresh(core.pool, app.consumer, core.monitor.tracker.calendar, core.watermark.judged)
         body, content_type = render()
         # As a header: aiohttp refuses a content_type argument with a charset in it, and the
         # Prometheus client's type has one (`...; charset=utf-8`): /metrics answered 500.

@@ -24,7 +24,6 @@ key comes from event time, so two workers that see one incident write one alert.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,14 +35,12 @@ from aiokafka.errors import KafkaError
 from prometheus_client import Counter
 
 from contracts import topics
-from contracts.alerts import AlertKind
 from contracts.deadletters import Letter, letter
 from contracts.envelope import Event, new_event, parse_event
 from contracts.errors import ContractError
 from contracts.event_types import AGENCY_HEARTBEAT, CLOCK_MARK
 from runtime.db import create_pool
 from runtime.kafka import AIOKafkaPublisher
-from runtime.metrics import CONSUMER_LAG, OPEN_ALERTS
 from runtime.settings import Settings
 from streams import store
 from streams.detect import CLOSED_MEMORY, Finding, Late, Monitor, Recovery
@@ -373,24 +370,3 @@ class MonitorCore:
             "judged_at": (lambda t: t.isoformat() if t else None)(self.watermark.judged),
             "heartbeats": {a: t.isoformat() for a, t in sorted(self.silence.newest().items())},
         }
-
-    async def refresh_metrics(self, consumer: Any) -> None:
-        """Gauges read at scrape time: open alerts by kind, and how far the worker trails each
-        partition of its topic."""
-        if self.pool is not None:
-            async with self.pool.acquire() as conn:
-                rows = await conn.fetch(
-                    "SELECT kind, count(*) AS n FROM monitor.alerts WHERE resolved_at IS NULL GROUP BY kind"
-                )
-            counts = {r["kind"]: r["n"] for r in rows}
-            for kind in AlertKind:
-                OPEN_ALERTS.labels(kind).set(counts.get(kind, 0))
-        tps = sorted(consumer.assignment())
-        if not tps:
-            return
-        with contextlib.suppress(KafkaError, TimeoutError, AssertionError):
-            ends = await consumer.highwaters(*tps)
-            for tp in tps:
-                read = consumer._read_offset.get(tp)
-                lag = ends[tp] - (read + 1 if read is not None else 0)
-                CONSUMER_LAG.labels("monitor", tp.topic, str(tp.partition)).set(max(0, lag))

@@ -249,3 +249,27 @@ async def open_lost_alerts(conn: Any, ids: list[int] | None = None) -> list[dict
         ids,
     )
     return [dict(r) for r in rows]
+
+
+WAITS_AT = (
+    "CASE WHEN a.subject LIKE 'link:%' THEN split_part(a.subject, '->', 2) "
+    "WHEN a.subject LIKE 'step:%' THEN split_part(substr(a.subject, 6), '/', 1) "
+    "WHEN a.subject LIKE 'agency:%' THEN substr(a.subject, 8) ELSE '' END"
+)
+"""The agency where an incident's dossiers wait: a link's receiver, a step's agency, the agency
+itself; none for a duplicate or a data-quality finding."""
+
+
+async def open_incident_counts(conn: Any) -> list[dict[str, Any]]:
+    """Open incidents by kind, severity, agency where they wait and flow, with the earliest
+    deadline among them (for the metrics an ops team alerts on)."""
+    rows = await conn.fetch(
+        f"SELECT a.kind, a.severity, {WAITS_AT} AS agency, coalesce(s.chain, '') AS flow, count(*) AS n, "
+        "min(a.due_at) AS oldest_due FROM monitor.alerts a "
+        "LEFT JOIN LATERAL (SELECT chain FROM monitor.events e WHERE e.dossier_id = a.dossier_id "
+        "AND e.type = 'dossier.submitted' LIMIT 1) s ON true "
+        "WHERE a.incident_id IS NULL AND EXISTS (SELECT 1 FROM monitor.alerts f "
+        "WHERE (f.id = a.id OR f.incident_id = a.id) AND f.resolved_at IS NULL) "
+        "GROUP BY 1, 2, 3, 4"
+    )
+    return [dict(r) for r in rows]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -28,6 +27,8 @@ import asyncpg
 import holidays
 import pytest
 
+from tests import debian
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -39,19 +40,7 @@ VERDICT = re.compile(r"^(Kẹt tại|Dừng quá lâu|Chưa trả kết quả đ
 
 def ensure_chromium() -> Path:
     """Debian's Chromium, installed with apt when missing (never `playwright install`)."""
-    if CHROMIUM.exists():
-        return CHROMIUM
-    apt = shutil.which("apt-get")
-    if apt is None:
-        pytest.fail("Chromium is missing and apt-get is not available to install it")
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for step in ([apt, "update", "-qq"], [apt, "install", "-y", "-qq", "chromium"]):
-        done = subprocess.run([*sudo, *step], env=env, capture_output=True, text=True, timeout=900, check=False)
-        if done.returncode != 0:
-            pytest.fail(f"could not install Chromium ({' '.join(step)}): {done.stderr[-2000:]}")
-    assert CHROMIUM.exists()
-    return CHROMIUM
+    return debian.ensure(CHROMIUM, "chromium")
 
 
 def axe_source() -> str:

@@ -16,6 +16,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from dashboard.app import build
+from deploy.embedded import free_port
 from simulation.workload.citizens import CitizenFactory
 from tests.integration.conftest import Infra, monitor_process, running
 from tests.integration.test_birth_chain import submit
@@ -49,8 +50,14 @@ async def scene(infra: Infra, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         try:
-            with monitor_process(stack.settings, tmp_path) as monitor:
-                yield {"stack": stack, "base": str(server.make_url("")).rstrip("/"), "monitor": monitor}
+            port = free_port()
+            with monitor_process(stack.settings, tmp_path, port) as monitor:
+                yield {
+                    "stack": stack,
+                    "base": str(server.make_url("")).rstrip("/"),
+                    "monitor": monitor,
+                    "monitor_url": f"http://127.0.0.1:{port}",
+                }
         finally:
             await server.close()
 
@@ -74,6 +81,12 @@ async def test_alerts_live_filtered_timeline_search_and_operator_actions(scene: 
         assert {a["dossier_id"] for a in pushed} == set(ids)
         assert {a["kind"] for a in pushed} == {"lost"}
         assert all(a["subject"] == "link:hotich->cutru" for a in pushed)
+        # What the shipped Prometheus rules alert on (deploy/prometheus/rules.yml): the two lost
+        # dossiers as open incidents waiting at cutru, in the birth flow.
+        async with http.get(f"{scene['monitor_url']}/metrics") as r:
+            scraped = await r.text()
+        assert 'lienthong_open_incidents{agency="cutru",flow="birth",kind="lost",severity="high"} 2.0' in scraped
+        assert 'lienthong_oldest_overdue_working_days{agency="cutru",kind="lost"}' in scraped
 
         async def listed(**query: str) -> list[dict[str, Any]]:
             async with http.get(f"{base}/api/v1/alerts", params=query) as r:
