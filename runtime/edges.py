@@ -17,7 +17,7 @@ import hmac
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware as Middleware  # re-exported: the type of every edge check
@@ -80,7 +80,18 @@ class TokenBuckets:
         return wait
 
 
-def rate_limit(buckets: TokenBuckets, submitter_token: str) -> Middleware:
+def client_of(request: web.Request, trusted_proxies: Collection[str]) -> str:
+    """The client a request comes from: its peer, or, when the peer is a trusted reverse proxy,
+    the address the proxy appended last to X-Forwarded-For (the one it saw; earlier entries are
+    the client's own word)."""
+    peer = request.remote or "unknown"
+    if peer not in trusted_proxies:
+        return peer
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+    return forwarded[-1] if forwarded else peer
+
+
+def rate_limit(buckets: TokenBuckets, submitter_token: str, trusted_proxies: Collection[str] = ()) -> Middleware:
     """Answer 429 to a client over its share; the submitter token's holders pass unlimited."""
     bearer = f"Bearer {submitter_token}".encode()
 
@@ -89,7 +100,7 @@ def rate_limit(buckets: TokenBuckets, submitter_token: str) -> Middleware:
         given = request.headers.get("Authorization", "").encode()
         if request.path in UNLIMITED_PATHS or (submitter_token and hmac.compare_digest(given, bearer)):
             return await handler(request)
-        wait = buckets.take(request.remote or "unknown")
+        wait = buckets.take(client_of(request, trusted_proxies))
         if wait == 0.0:
             return await handler(request)
         seconds = max(1, math.ceil(wait))

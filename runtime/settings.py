@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from contracts.chains import Chain, load_chains
@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     token, sustained; 0: no limit."""
     portal_rate_burst: int = Field(default=100, ge=1)
     """Requests one such client may send at once before the sustained rate applies."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses of reverse proxies (LT_TRUSTED_PROXIES, comma-separated) whose X-Forwarded-For
+    names the client the portal rate-limits; anyone else's header is ignored."""
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     """The largest request body an HTTP edge (the portal, the dashboard, an agency) reads."""
     service_port: int = 0
@@ -103,6 +106,11 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return tuple(a.strip() for a in value.split(",") if a.strip()) if isinstance(value, str) else value
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

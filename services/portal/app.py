@@ -29,4 +29,4 @@ def limits(rt: Runtime) -> list[Middleware]:
     s = rt.settings
     if s.portal_rate_limit == 0:
         return []
-    return [rate_limit(TokenBuckets(s.portal_rate_limit, s.portal_rate_burst), submitter_token(s))]
+    return [rate_limit(TokenBuckets(s.portal_rate_limit, s.portal_rate_burst), submitter_token(s), s.trusted_proxies)]

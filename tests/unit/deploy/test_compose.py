@@ -65,3 +65,37 @@ def test_our_processes_are_configured_only_through_lt_variables() -> None:
     for service in ours:
         assert service["environment"], service
         assert all(key.startswith("LT_") for key in service["environment"]), service["environment"]
+
+
+def test_the_layout_would_start_cluster_id_log_dirs_home_tokens_healthchecks_and_one_portal_address() -> None:
+    """Regressions, each a reason the file would not have come up: a cluster id that is not a
+    base64url UUID (`kafka-storage format` refuses it), Kafka's data written outside its volume,
+    no writable LT_HOME for the image's user, the operator and submitter tokens set on one
+    service only (every redrive refused by the agencies, each portal replica inventing its own),
+    no healthchecks, and two portal replicas on random host ports."""
+    import base64
+    import re
+    import uuid
+
+    doc = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    kafka_env = doc["x-kafka-env"]
+    cluster_id = re.sub(r"\$\{LT_KAFKA_CLUSTER_ID:-(.+)\}", r"\1", kafka_env["CLUSTER_ID"])
+    assert len(uuid.UUID(bytes=base64.urlsafe_b64decode(cluster_id + "==")).bytes) == 16
+    assert kafka_env["KAFKA_LOG_DIRS"] == "/var/lib/kafka/data"
+    for node in ("kafka-1", "kafka-2", "kafka-3"):
+        assert doc["services"][node]["volumes"] == [f"{node}:/var/lib/kafka/data"]
+    ours = {name: s for name, s in _services().items() if s.get("image") == "lienthong:local" and name != "topics"}
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    for name, service in ours.items():
+        env = service["environment"]
+        assert env["LT_HOME"] == "/var/lib/lienthong", name
+        assert "chown lienthong /var/lib/lienthong" in dockerfile
+        assert env["LT_OPERATOR_TOKEN"] == "${LT_OPERATOR_TOKEN:?set LT_OPERATOR_TOKEN}", name
+        assert env["LT_SUBMITTER_TOKEN"] == "${LT_SUBMITTER_TOKEN:?set LT_SUBMITTER_TOKEN}", name
+        assert "/healthz" in " ".join(service["healthcheck"]["test"]), name
+    portal = _services()["portal"]
+    assert "ports" not in portal  # reached through the proxy, one published address
+    proxy = _services()["proxy"]
+    assert proxy["ports"] == ["8480:8480"]
+    assert portal["environment"]["LT_TRUSTED_PROXIES"] == proxy["networks"]["default"]["ipv4_address"]
+    assert "proxy_pass http://portal;" in (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")

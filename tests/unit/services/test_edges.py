@@ -98,3 +98,26 @@ async def test_over_its_share_a_client_gets_429_with_retry_after_and_the_token_h
         assert wrong.status == 429
         health = [(await client.get("/healthz")).status for _ in range(5)]
         assert health == [200] * 5  # the probes are never limited
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_is_limited_and_nobody_else_can_claim_an_address() -> None:
+    """Behind the compose file's reverse proxy every request comes from the proxy: without trust
+    in its X-Forwarded-For, all citizens would share one bucket. Only a listed proxy is believed,
+    and only for the address it appended itself (the last one)."""
+    from unittest import mock
+
+    from aiohttp.test_utils import make_mocked_request
+
+    from runtime.edges import client_of
+
+    def request(peer: str, forwarded: str | None = None) -> web.Request:
+        transport = mock.Mock()
+        transport.get_extra_info.return_value = (peer, 40000)
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        return make_mocked_request("GET", "/api/v1/dossiers", headers=headers, transport=transport)
+
+    proxies = ("172.30.0.10",)
+    assert client_of(request("172.30.0.10", "203.0.113.9"), proxies) == "203.0.113.9"
+    assert client_of(request("172.30.0.10", "1.2.3.4, 203.0.113.9"), proxies) == "203.0.113.9"
+    assert client_of(request("172.30.0.10"), proxies) == "172.30.0.10"
+    assert client_of(request("198.51.100.7", "203.0.113.9"), proxies) == "198.51.100.7"  # not a proxy: ignored
