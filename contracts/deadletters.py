@@ -61,7 +61,7 @@ def mask(doc: Any, key: str = "") -> Any:
     return doc
 
 
-def letter(
+def letter(  # noqa: PLR0913 (a letter's coordinates and fields; the flags keyword-only)
     agency: str,
     topic: str,
     partition: int | None,

@@ -215,7 +215,7 @@ class Event:
         return replace(self, payload=slim)
 
 
-def new_event(
+def new_event(  # noqa: PLR0913 (the envelope's fields, keyword-only past the three every event has)
     type: str,
     agency: str,
     occurred_at: datetime,

@@ -53,37 +53,46 @@ def _format_ok(value: str, fmt: str) -> bool:
 
 def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[Problem]:
     """Every problem of `value` against `schema`, with JSON-path-like locations."""
-    problems: list[Problem] = []
     types = schema.get("type")
     if types is not None:
         names = types if isinstance(types, list) else [types]
         if not any(_type_ok(value, n) for n in names):
             return [Problem(path, f"must be {' or '.join(names)}")]
+    problems: list[Problem] = []
     if "enum" in schema and value not in schema["enum"]:
         problems.append(Problem(path, f"must be one of {', '.join(map(str, schema['enum']))}"))
     if isinstance(value, str):
-        if len(value) < schema.get("minLength", 0):
-            problems.append(Problem(path, "must not be empty"))
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            problems.append(Problem(path, f"must match {schema['pattern']}"))
-        if "format" in schema and not _format_ok(value, schema["format"]):
-            problems.append(Problem(path, f"must be a valid {schema['format']}"))
+        problems += _string_problems(value, schema, path)
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if is_number and "minimum" in schema and value < schema["minimum"]:
         problems.append(Problem(path, f"must be at least {schema['minimum']}"))
     if isinstance(value, dict):
-        for key in schema.get("required", []):
-            if key not in value:
-                problems.append(Problem(f"{path}.{key}", "is required"))
-        props: dict[str, Any] = schema.get("properties", {})
-        for key, sub in value.items():
-            if key in props:
-                problems.extend(validate(sub, props[key], f"{path}.{key}"))
-            elif schema.get("additionalProperties") is False:
-                problems.append(Problem(f"{path}.{key}", "is not allowed"))
+        problems += _object_problems(value, schema, path)
     if isinstance(value, list) and "items" in schema:
         for i, item in enumerate(value):
             problems.extend(validate(item, schema["items"], f"{path}[{i}]"))
+    return problems
+
+
+def _string_problems(value: str, schema: dict[str, Any], path: str) -> list[Problem]:
+    problems: list[Problem] = []
+    if len(value) < schema.get("minLength", 0):
+        problems.append(Problem(path, "must not be empty"))
+    if "pattern" in schema and not re.search(schema["pattern"], value):
+        problems.append(Problem(path, f"must match {schema['pattern']}"))
+    if "format" in schema and not _format_ok(value, schema["format"]):
+        problems.append(Problem(path, f"must be a valid {schema['format']}"))
+    return problems
+
+
+def _object_problems(value: dict[str, Any], schema: dict[str, Any], path: str) -> list[Problem]:
+    problems = [Problem(f"{path}.{key}", "is required") for key in schema.get("required", []) if key not in value]
+    props: dict[str, Any] = schema.get("properties", {})
+    for key, sub in value.items():
+        if key in props:
+            problems.extend(validate(sub, props[key], f"{path}.{key}"))
+        elif schema.get("additionalProperties") is False:
+            problems.append(Problem(f"{path}.{key}", "is not allowed"))
     return problems
 
 

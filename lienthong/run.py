@@ -74,44 +74,60 @@ async def submit_all(
             headers = {"X-Lienthong-Run": run_id, "Idempotency-Key": p.key or uuid.uuid4().hex, **auth}
             if not burst:
                 headers[SIM_TIME_HEADER] = p.at.isoformat()
-            attempt = 0
-            give_up = time.monotonic() + RETRY_FOR_S
-            while True:
-                attempt += 1
-                retry_at: str | None = None
-                try:
-                    async with http.post(url, json=p.doc, headers=headers) as r:
-                        if r.status == 429:  # over the per-client limit (no submitter token): wait, same key
-                            await asyncio.sleep(float(r.headers.get("Retry-After", "1")))
-                            continue
-                        if r.status == 503:
-                            retry_at = (await r.json(content_type=None)).get("retry_at")
-                        if r.status >= 500 and retry_at is None:
-                            raise aiohttp.ClientResponseError(r.request_info, (), status=r.status)
-                        if retry_at is None:
-                            p.status = r.status
-                            if r.status in (200, 202):
-                                p.dossier_id = (await r.json())["dossier_id"]
-                            break
-                except (TimeoutError, aiohttp.ClientError) as exc:
-                    # The same Idempotency-Key makes a retry safe if the first try got through.
-                    if time.monotonic() > give_up:
-                        progress.errors.append(f"{type(exc).__name__}: {exc}")
-                        break
-                    await asyncio.sleep(min(2.0, 0.2 * attempt))
-                if retry_at is not None:
-                    # The portal is down (an outage): the citizen comes back when it is up again.
-                    progress.deferred += 1
-                    back = datetime.fromisoformat(retry_at)
-                    await sleep_until(clock, back)
-                    headers[SIM_TIME_HEADER] = back.isoformat()
-                    attempt, give_up = 0, time.monotonic() + RETRY_FOR_S
+            await _submit_one(http, url, p, headers, clock, progress)
             p.answered.set()
             if not p.copy:
                 progress.submitted[p.chain] = progress.submitted.get(p.chain, 0) + 1
 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
         await asyncio.gather(*(worker(http) for _ in range(CONCURRENCY)))
+
+
+async def _submit_one(
+    http: aiohttp.ClientSession, url: str, p: Planned, headers: dict[str, str], clock: SimClock, progress: Progress
+) -> None:
+    """POST one submission until the portal answers it: again after a 429 (same key), after a
+    transient error (the same Idempotency-Key makes a retry safe), and once the portal is back
+    when it is in an outage (503 with `retry_at`)."""
+    attempt = 0
+    give_up = time.monotonic() + RETRY_FOR_S
+    while True:
+        attempt += 1
+        try:
+            retry_at = await _post(http, url, p, headers)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            if time.monotonic() > give_up:
+                progress.errors.append(f"{type(exc).__name__}: {exc}")
+                return
+            await asyncio.sleep(min(2.0, 0.2 * attempt))
+            continue
+        if retry_at == "":
+            return
+        if retry_at is not None:
+            # The portal is down (an outage): the citizen comes back when it is up again.
+            progress.deferred += 1
+            back = datetime.fromisoformat(retry_at)
+            await sleep_until(clock, back)
+            headers[SIM_TIME_HEADER] = back.isoformat()
+            attempt, give_up = 0, time.monotonic() + RETRY_FOR_S
+
+
+async def _post(http: aiohttp.ClientSession, url: str, p: Planned, headers: dict[str, str]) -> str | None:
+    """One try: "" when answered (the status and dossier id recorded on `p`), the portal's
+    `retry_at` in an outage, None to try again at once (over the per-client limit, after waiting)."""
+    async with http.post(url, json=p.doc, headers=headers) as r:
+        if r.status == 429:  # over the per-client limit (no submitter token): wait, same key
+            await asyncio.sleep(float(r.headers.get("Retry-After", "1")))
+            return None
+        retry_at: str | None = (await r.json(content_type=None)).get("retry_at") if r.status == 503 else None
+        if retry_at is not None:
+            return retry_at
+        if r.status >= 500:
+            raise aiohttp.ClientResponseError(r.request_info, (), status=r.status)
+        p.status = r.status
+        if r.status in (200, 202):
+            p.dossier_id = (await r.json())["dossier_id"]
+        return ""
 
 
 async def fetch_stats(http: aiohttp.ClientSession, settings: Settings, run_id: str) -> dict[str, dict[str, int]]:
@@ -262,7 +278,7 @@ async def stop_clock(settings: Settings, clock: SimClock) -> datetime | None:
     return seg.epoch
 
 
-async def run(
+async def run(  # noqa: PLR0913 (the run's collaborators, built once by the command)
     profile: Profile,
     settings: Settings,
     clock: SimClock,

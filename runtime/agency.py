@@ -64,7 +64,7 @@ def header(record: Any, name: str) -> bytes | None:
 
 
 class AgencyWorker:
-    def __init__(
+    def __init__(  # noqa: PLR0913 (the agency's ports, keyword-only: its composition root builds it)
         self,
         *,
         agency: str,

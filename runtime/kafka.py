@@ -290,36 +290,7 @@ async def apply_topics(
         alter: list[ConfigResource] = []
         for s in present:
             parts = existing[s.name]["partitions"]
-            rf = min((len(p["replicas"]) for p in parts), default=0)
-            if len(parts) < s.partitions:
-                allowed = allow_repartition or not s.keyed
-                if allowed:
-                    grow[s.name] = NewPartitions(s.partitions)
-                note = "" if not s.keyed else REPARTITIONED if allowed else REPARTITION_REFUSED
-                count, wanted = str(len(parts)), str(s.partitions)
-                changes.append(TopicChange(s.name, "partitions", count, wanted, allowed and not dry_run, note))
-            elif len(parts) > s.partitions:
-                changes.append(
-                    TopicChange(
-                        s.name,
-                        "partitions",
-                        str(len(parts)),
-                        str(s.partitions),
-                        False,
-                        "Kafka cannot remove partitions: recreate the topic, or raise the file's count",
-                    )
-                )
-            if rf != s.replication_factor:
-                changes.append(
-                    TopicChange(
-                        s.name,
-                        "replication_factor",
-                        str(rf),
-                        str(s.replication_factor),
-                        False,
-                        "needs a partition reassignment (kafka-reassign-partitions); not done here",
-                    )
-                )
+            changes += _layout_changes(s, parts, dry_run, allow_repartition, grow)
             have = configs.get(s.name, {})
             differs = {k: v for k, v in s.configs.items() if have.get(k) != v}
             for key, value in differs.items():
@@ -339,6 +310,29 @@ async def apply_topics(
                                 f"the broker refused the settings of topic {name} (error {code}): {message}"
                             )
         return brokers, changes
+
+
+def _layout_changes(
+    s: TopicSpec, parts: list[Any], dry_run: bool, allow_repartition: bool, grow: dict[str, NewPartitions]
+) -> list[TopicChange]:
+    """A present topic's partition count and replication factor against the file; partitions to
+    add go into `grow` (a keyed topic's only when allowed)."""
+    out: list[TopicChange] = []
+    have, want = len(parts), s.partitions
+    if have < want:
+        allowed = allow_repartition or not s.keyed
+        if allowed:
+            grow[s.name] = NewPartitions(want)
+        note = "" if not s.keyed else REPARTITIONED if allowed else REPARTITION_REFUSED
+        out.append(TopicChange(s.name, "partitions", str(have), str(want), allowed and not dry_run, note))
+    elif have > want:
+        note = "Kafka cannot remove partitions: recreate the topic, or raise the file's count"
+        out.append(TopicChange(s.name, "partitions", str(have), str(want), False, note))
+    rf = min((len(p["replicas"]) for p in parts), default=0)
+    if rf != s.replication_factor:
+        note = "needs a partition reassignment (kafka-reassign-partitions); not done here"
+        out.append(TopicChange(s.name, "replication_factor", str(rf), str(s.replication_factor), False, note))
+    return out
 
 
 def _configs_text(configs: dict[str, str]) -> str:

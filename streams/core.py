@@ -181,6 +181,34 @@ class MonitorCore:
             self.pool = None
 
     async def ingest(self, batch: list[tuple[bytes, int, int]]) -> None:
+        parsed = await self._parse(batch)
+        assert self.pool is not None
+        raised: list[dict[str, Any]] = []
+        async with self._lock, self.pool.acquire() as conn, conn.transaction():
+            stored, duplicates, redelivered = await store.record(conn, parsed)
+            # What this worker follows: its own partitions' events it has not folded in yet.
+            news = fresh(stored, redelivered, self.rebuilt_to)
+            new = [e for e, p, _ in news if p in self.owned]
+            self.partition_of.update((e.dossier_id, p) for e, p, _ in news if e.dossier_id and p in self.owned)
+            judged = self._marks(parsed)
+            settled = await self._fold(conn, new, raised)
+            for e in duplicates:
+                what = f"{e.type} from {e.agency} delivered again"
+                await self._incident(
+                    conn, Incident("duplicate", e.dossier_id or "", e.occurred_at, what), raised, key=e.event_id
+                )
+            for d in settled:
+                self.partition_of.pop(d, None)
+            await store.forget(conn, list(settled))
+            await store.close_with_dossiers(conn, settled)
+            # Judged after the batch's events: one met late inside it is `Late`, not a finding.
+            for now in judged:
+                await self._judge(conn, now, raised)
+        await self._publish(raised)
+
+    async def _parse(self, batch: list[tuple[bytes, int, int]]) -> list[tuple[Event, int, int]]:
+        """The batch's events; what does not parse is dead-lettered (before the batch is folded in
+        and its offsets committed: a crash in between letters twice, never zero times)."""
         parsed: list[tuple[Event, int, int]] = []
         refused: list[Letter] = []
         topic = topics.dossier_events(self.settings.topic_prefix)
@@ -194,59 +222,42 @@ class MonitorCore:
                     "invalid lifecycle event refused", partition=partition, offset=offset, reason=refused[-1].reason
                 )
         if refused and self.publisher is not None:
-            # Before the batch is folded in and its offsets committed: a crash in between
-            # letters twice, never zero times.
             for lt in refused:
                 await self.publisher.publish(topics.dead_letter(self.settings.topic_prefix), None, lt.to_json())
-        assert self.pool is not None
-        raised: list[dict[str, Any]] = []
+        return parsed
+
+    def _marks(self, parsed: list[tuple[Event, int, int]]) -> list[datetime]:
+        """Heartbeats to the silence detector; the judged times the batch's clock marks moved to."""
         judged: list[datetime] = []
-        async with self._lock, self.pool.acquire() as conn, conn.transaction():
-            stored, duplicates, redelivered = await store.record(conn, parsed)
-            # What this worker follows: its own partitions' events it has not folded in yet.
-            news = fresh(stored, redelivered, self.rebuilt_to)
-            new = [e for e, p, _ in news if p in self.owned]
-            self.partition_of.update((e.dossier_id, p) for e, p, _ in news if e.dossier_id and p in self.owned)
-            for e, partition, _ in parsed:
-                if e.type == AGENCY_HEARTBEAT and partition in self.owned:
-                    self.silence.observe(e)
-                    self.heard_on[e.agency] = partition
-                elif e.type == CLOCK_MARK and e.agency == "monitor":
-                    moved = self.watermark.observe(partition, e.occurred_at)
-                    if moved is not None:
-                        judged.append(moved)
-            settled: dict[str, datetime] = {}
-            for e in new:
-                self.events_seen += 1
-                READ.labels(e.type).inc()
-                self.links.observe(e)
-                for r in self.monitor.observe(e):
-                    if isinstance(r, Late):
-                        alert = await self._late(conn, r)
-                        if alert:
-                            raised.append(alert)
-                    else:
-                        await self._recover(conn, r)
-                await self._incident(conn, data_quality(e), raised, key=e.event_id)
-                if e.dossier_id and e.dossier_id not in self.monitor.dossiers:
-                    settled[e.dossier_id] = e.occurred_at
-            for e in duplicates:
-                await self._incident(
-                    conn,
-                    Incident(
-                        "duplicate", e.dossier_id or "", e.occurred_at, f"{e.type} from {e.agency} delivered again"
-                    ),
-                    raised,
-                    key=e.event_id,
-                )
-            for d in settled:
-                self.partition_of.pop(d, None)
-            await store.forget(conn, list(settled))
-            await store.close_with_dossiers(conn, settled)
-            # Judged after the batch's events: one met late inside it is `Late`, not a finding.
-            for now in judged:
-                await self._judge(conn, now, raised)
-        await self._publish(raised)
+        for e, partition, _ in parsed:
+            if e.type == AGENCY_HEARTBEAT and partition in self.owned:
+                self.silence.observe(e)
+                self.heard_on[e.agency] = partition
+            elif e.type == CLOCK_MARK and e.agency == "monitor":
+                moved = self.watermark.observe(partition, e.occurred_at)
+                if moved is not None:
+                    judged.append(moved)
+        return judged
+
+    async def _fold(self, conn: Any, new: list[Event], raised: list[dict[str, Any]]) -> dict[str, datetime]:
+        """The new events folded into their dossiers: late expectations raised, recoveries
+        resolved, data-quality incidents; the dossiers that settled, with when."""
+        settled: dict[str, datetime] = {}
+        for e in new:
+            self.events_seen += 1
+            READ.labels(e.type).inc()
+            self.links.observe(e)
+            for r in self.monitor.observe(e):
+                if isinstance(r, Late):
+                    alert = await self._late(conn, r)
+                    if alert:
+                        raised.append(alert)
+                else:
+                    await self._recover(conn, r)
+            await self._incident(conn, data_quality(e), raised, key=e.event_id)
+            if e.dossier_id and e.dossier_id not in self.monitor.dossiers:
+                settled[e.dossier_id] = e.occurred_at
+        return settled
 
     async def _judge(self, conn: Any, now: datetime, raised: list[dict[str, Any]]) -> None:
         for f in self.monitor.tick(now):

@@ -35,7 +35,7 @@ def jsonable(row: Any) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(row).items()}
 
 
-async def alerts(
+async def alerts(  # noqa: PLR0913 (the console's filters, keyword-only)
     conn: Any,
     *,
     only_open: bool = True,

@@ -137,7 +137,7 @@ async def forget(conn: Any, dossier_ids: list[str]) -> None:
         await conn.execute("UPDATE monitor.events SET open = false WHERE dossier_id = ANY($1::text[])", dossier_ids)
 
 
-async def open_alert(
+async def open_alert(  # noqa: PLR0913 (a finding's columns, keyword-only)
     conn: Any,
     *,
     kind: str,

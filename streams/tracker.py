@@ -11,7 +11,7 @@ the detector (streams/detect.py) reports those whose deadline passed while still
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -94,81 +94,16 @@ class Tracker:
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
 
     def apply(self, d: Dossier, e: Event) -> Change:
-        opened: list[Expectation] = []
-        met: list[Expectation] = []
-        t = e.occurred_at
-
-        def meet(prefix: str) -> None:
-            for key in [k for k in d.pending if k == prefix or k.startswith(prefix + ":")]:
-                met.append(d.pending.pop(key))
-
-        proven: list[Expectation] = []
-
-        def prove(prefix: str) -> None:
-            """Meet, without their own event, what `prefix` awaits (the detector decides what
-            that says: streams/detect.py)."""
-            for key in [k for k in d.pending if k == prefix or k.startswith(prefix + ":")]:
-                proven.append(d.pending.pop(key))
-
-        def expect(x: Expectation) -> None:
-            if x.key not in d.pending:
-                d.pending[x.key] = x
-                opened.append(x)
-
-        if e.type == DOSSIER_SUBMITTED:
-            d.chain = e.chain
-            submitted = dossier_submitted(e)
-            d.needs_verification = bool(submitted.get("needs_verification"))
-            if submitted.get("due_at"):
-                due = datetime.fromisoformat(submitted["due_at"])
-                expect(Expectation("dossier", STUCK, due, t, "dossier", "not closed by its appointment date"))
-        elif e.type == HANDOFF_SENT:
-            sent = handoff_sent(e)
-            link = f"link:{e.agency}->{sent['to']}"
-            detail = f"{sent['to']}/{sent['to_step']} never acknowledged the handoff"
-            x = Expectation(f"handoff:{e.event_id}", LOST, t + self.rules.link_timeout, t, link, detail)
-            received = d.early.pop(e.event_id, None)
-            if received is not None:
-                return Change(late=((x, received),) if received > x.due_at else ())
-            expect(x)
-        elif e.type == HANDOFF_RECEIVED:
-            sent_event_id = handoff_received(e)["sent_event_id"]
-            key = f"handoff:{sent_event_id}"
-            if key in d.pending:
-                meet(key)
-            else:
-                d.early[sent_event_id] = t
-            step = self._step(d, e)
-            if step is not None and f"{e.agency}:{e.step}" not in d.finished:
-                due = self.calendar.deadline(t, step.sla(d.needs_verification))
-                where = f"step:{e.agency}/{e.step}"
-                expect(Expectation(f"step:{e.agency}:{e.step}", STUCK, due, t, where, "step not finished by its SLA"))
-        elif e.type == STEP_STATE:
-            meet(f"state:{e.agency}:{e.step}")
-            state = step_state(e)["state"]
-            limit = self.rules.state_limit_working_days.get(state)
-            if limit is not None and f"{e.agency}:{e.step}" not in d.finished:
-                due = self.calendar.deadline(t, limit)
-                where = f"step:{e.agency}/{e.step}"
-                expect(Expectation(f"state:{e.agency}:{e.step}:{state}", STUCK, due, t, where, f"{state} too long"))
-        elif e.type in (STEP_COMPLETED, STEP_REJECTED):
-            d.finished.add(f"{e.agency}:{e.step}")
-            meet(f"step:{e.agency}:{e.step}")
-            meet(f"state:{e.agency}:{e.step}")
-        elif e.type == DOSSIER_CLOSED:
-            d.closed = True
-            meet("dossier")
-            # The portal closes a dossier only once every result came back: nothing it still
-            # awaited can be missing (the monitor missed those events, around a broker crash).
-            for key in list(d.pending):
-                prove(key)
-            return Change(tuple(opened), tuple(met), proven=tuple(proven), proof="dossier closed")
+        fold = _Fold(self, d, e)
+        handler = _HANDLERS.get(e.type)
+        early = handler(fold) if handler is not None else None
+        if early is not None:
+            return early
         for earlier in self._earlier(d, e):
             d.finished.add(f"{earlier.agency}:{earlier.name}")
-            prove(f"step:{earlier.agency}:{earlier.name}")
-            prove(f"state:{earlier.agency}:{earlier.name}")
-        proof = f"a later step ran: {e.agency}/{e.step}" if proven else ""
-        return Change(tuple(opened), tuple(met), proven=tuple(proven), proof=proof)
+            fold.prove(f"step:{earlier.agency}:{earlier.name}")
+            fold.prove(f"state:{earlier.agency}:{earlier.name}")
+        return fold.change(f"a later step ran: {e.agency}/{e.step}" if fold.proven else "")
 
     def _earlier(self, d: Dossier, e: Event) -> list[Step]:
         """The steps the chain runs before the event's step (its `after`, and theirs): a later
@@ -192,3 +127,117 @@ class Tracker:
             return chain.step(e.step)
         except KeyError:
             return None  # the portal's result step: the handoff's acknowledgement is all we await
+
+
+@dataclass
+class _Fold:
+    """One event folded into one dossier: what it opened, met and proved."""
+
+    tracker: Tracker
+    d: Dossier
+    e: Event
+    opened: list[Expectation] = field(default_factory=list)
+    met: list[Expectation] = field(default_factory=list)
+    proven: list[Expectation] = field(default_factory=list)
+
+    def _take(self, prefix: str) -> list[Expectation]:
+        keys = [k for k in self.d.pending if k == prefix or k.startswith(prefix + ":")]
+        return [self.d.pending.pop(k) for k in keys]
+
+    def meet(self, prefix: str) -> None:
+        self.met += self._take(prefix)
+
+    def prove(self, prefix: str) -> None:
+        """Meet, without their own event, what `prefix` awaits (the detector decides what that
+        says: streams/detect.py)."""
+        self.proven += self._take(prefix)
+
+    def expect(self, x: Expectation) -> None:
+        if x.key not in self.d.pending:
+            self.d.pending[x.key] = x
+            self.opened.append(x)
+
+    def change(self, proof: str) -> Change:
+        return Change(tuple(self.opened), tuple(self.met), proven=tuple(self.proven), proof=proof)
+
+    @property
+    def step_done(self) -> bool:
+        return f"{self.e.agency}:{self.e.step}" in self.d.finished
+
+    def submitted(self) -> Change | None:
+        d, e = self.d, self.e
+        d.chain = e.chain
+        submitted = dossier_submitted(e)
+        d.needs_verification = bool(submitted.get("needs_verification"))
+        if submitted.get("due_at"):
+            due = datetime.fromisoformat(submitted["due_at"])
+            self.expect(
+                Expectation("dossier", STUCK, due, e.occurred_at, "dossier", "not closed by its appointment date")
+            )
+        return None
+
+    def sent(self) -> Change | None:
+        e, t = self.e, self.e.occurred_at
+        sent = handoff_sent(e)
+        link = f"link:{e.agency}->{sent['to']}"
+        detail = f"{sent['to']}/{sent['to_step']} never acknowledged the handoff"
+        x = Expectation(f"handoff:{e.event_id}", LOST, t + self.tracker.rules.link_timeout, t, link, detail)
+        received = self.d.early.pop(e.event_id, None)
+        if received is not None:
+            return Change(late=((x, received),) if received > x.due_at else ())
+        self.expect(x)
+        return None
+
+    def received(self) -> Change | None:
+        d, e, t = self.d, self.e, self.e.occurred_at
+        sent_event_id = handoff_received(e)["sent_event_id"]
+        if f"handoff:{sent_event_id}" in d.pending:
+            self.meet(f"handoff:{sent_event_id}")
+        else:
+            d.early[sent_event_id] = t
+        step = self.tracker._step(d, e)
+        if step is not None and not self.step_done:
+            due = self.tracker.calendar.deadline(t, step.sla(d.needs_verification))
+            where = f"step:{e.agency}/{e.step}"
+            self.expect(Expectation(f"step:{e.agency}:{e.step}", STUCK, due, t, where, "step not finished by its SLA"))
+        return None
+
+    def state(self) -> Change | None:
+        e, t = self.e, self.e.occurred_at
+        self.meet(f"state:{e.agency}:{e.step}")
+        state = step_state(e)["state"]
+        limit = self.tracker.rules.state_limit_working_days.get(state)
+        if limit is not None and not self.step_done:
+            due = self.tracker.calendar.deadline(t, limit)
+            where = f"step:{e.agency}/{e.step}"
+            self.expect(Expectation(f"state:{e.agency}:{e.step}:{state}", STUCK, due, t, where, f"{state} too long"))
+        return None
+
+    def ended(self) -> Change | None:
+        e = self.e
+        self.d.finished.add(f"{e.agency}:{e.step}")
+        self.meet(f"step:{e.agency}:{e.step}")
+        self.meet(f"state:{e.agency}:{e.step}")
+        return None
+
+    def closed(self) -> Change | None:
+        self.d.closed = True
+        self.meet("dossier")
+        # The portal closes a dossier only once every result came back: nothing it still awaited
+        # can be missing (the monitor missed those events, around a broker crash).
+        for key in list(self.d.pending):
+            self.prove(key)
+        return self.change("dossier closed")
+
+
+_HANDLERS: dict[str, Callable[[_Fold], Change | None]] = {
+    DOSSIER_SUBMITTED: _Fold.submitted,
+    HANDOFF_SENT: _Fold.sent,
+    HANDOFF_RECEIVED: _Fold.received,
+    STEP_STATE: _Fold.state,
+    STEP_COMPLETED: _Fold.ended,
+    STEP_REJECTED: _Fold.ended,
+    DOSSIER_CLOSED: _Fold.closed,
+}
+"""What each lifecycle event does to a dossier's expectations (None: go on to what a later step
+proves; a Change: that is all)."""

@@ -91,7 +91,7 @@ def run(
             stack.down(settings, console)
 
 
-def _stacked(
+def _stacked(  # noqa: PLR0913 (one bench run's state, handed over once from its composition root)
     settings: Settings,
     console: Console,
     parts: list[str],

@@ -190,47 +190,52 @@ def _by_vi(by: str, rows: list[Row]) -> str:
 def _xlsx(rows: list[Row], period: Period, by: str, cutoff: datetime | None, base: Path) -> Path:
     from openpyxl import Workbook
     from openpyxl.drawing.image import Image
-    from openpyxl.styles import Alignment, Font, PatternFill
 
     path = base.with_suffix(".xlsx")
-    cols = columns()[1:]
     wb = Workbook()
     for blank in wb.worksheets:
         wb.remove(blank)
-    bold = Font(bold=True)
     for flow in (*FLOW_TITLES, ALL_FLOWS):
         these = [r for r in rows if r.flow == flow]
-        if not these:
-            continue
-        ws = wb.create_sheet(SHEETS[flow])
-        ws.append([_nfc(FLOW_TITLES.get(flow, "Tổng hợp các nhóm thủ tục"))])
-        ws["A1"].font = Font(bold=True, size=13)
-        ws.append([_nfc(f"{period.title_vi} · theo {by}")])
-        ws.append([_nfc(heading(c)) for c in cols])
-        for cell in ws[3]:
-            cell.font = bold
-            cell.fill = PatternFill("solid", fgColor="DDE3F5")
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for r in these:
-            d = flat(r)
-            ws.append([d[c] for c in cols])
-            if r.area.startswith("Tổng"):
-                for cell in ws[ws.max_row]:
-                    cell.font = bold
-        for row in ws.iter_rows(min_row=4, max_row=ws.max_row, min_col=2 + len(COUNTS)):
-            for cell in row:
-                cell.number_format = "0.0%"
-        ws.append([])
-        for line in footnotes(these):
-            ws.append([_nfc(line)])
-            ws.cell(row=ws.max_row, column=1).font = Font(italic=True, size=9)
-        ws.column_dimensions["A"].width = 28
-        for i in range(2, len(cols) + 1):
-            ws.column_dimensions[ws.cell(row=3, column=i).column_letter].width = 14
-        ws.row_dimensions[3].height = 60
-        ws.freeze_panes = "B4"
+        if these:
+            _sheet(wb.create_sheet(SHEETS[flow]), flow, these, period, by)
     charts_ws = wb.create_sheet("Biểu đồ")
     for i, png in enumerate(_charts(rows, period, base)):
         charts_ws.add_image(Image(str(png)), f"A{1 + 22 * i}")
     wb.save(path)
     return path
+
+
+def _sheet(ws: Any, flow: str, these: list[Row], period: Period, by: str) -> None:
+    """One flow's table: title, period, headings, a row per area then the total, the rates as
+    percentages, the formulas under the table."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    cols = columns()[1:]
+    bold = Font(bold=True)
+    ws.append([_nfc(FLOW_TITLES.get(flow, "Tổng hợp các nhóm thủ tục"))])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append([_nfc(f"{period.title_vi} · theo {by}")])
+    ws.append([_nfc(heading(c)) for c in cols])
+    for cell in ws[3]:
+        cell.font = bold
+        cell.fill = PatternFill("solid", fgColor="DDE3F5")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for r in these:
+        d = flat(r)
+        ws.append([d[c] for c in cols])
+        if r.area.startswith("Tổng"):
+            for cell in ws[ws.max_row]:
+                cell.font = bold
+    for row in ws.iter_rows(min_row=4, max_row=ws.max_row, min_col=2 + len(COUNTS)):
+        for cell in row:
+            cell.number_format = "0.0%"
+    ws.append([])
+    for line in footnotes(these):
+        ws.append([_nfc(line)])
+        ws.cell(row=ws.max_row, column=1).font = Font(italic=True, size=9)
+    ws.column_dimensions["A"].width = 28
+    for i in range(2, len(cols) + 1):
+        ws.column_dimensions[ws.cell(row=3, column=i).column_letter].width = 14
+    ws.row_dimensions[3].height = 60
+    ws.freeze_panes = "B4"

@@ -44,31 +44,36 @@ SIM_TIME_HEADER = "X-Lienthong-Sim-Time"
 can only say "a moment ago" (see contracts/clock.py)."""
 
 
-def routes(rt: Runtime) -> list[web.RouteDef]:
-    prefix = rt.settings.topic_prefix
-    chains = rt.settings.chains()
-    clock = rt.settings.clock()
-    calendar = WorkingCalendar()
-    sim = rt.sim
+class PortalApi:
+    """The portal's routes, each a method; built once per process from its runtime."""
 
-    def submission_time(request: web.Request) -> datetime:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.prefix = rt.settings.topic_prefix
+        self.chains = rt.settings.chains()
+        self.clock = rt.settings.clock()
+        self.calendar = WorkingCalendar()
+        self.sim = rt.sim
+        self.operator = operator_token(rt.settings).encode()
+
+    def submission_time(self, request: web.Request) -> datetime:
         raw = request.headers.get(SIM_TIME_HEADER)
         if raw:
             try:
                 planned = datetime.fromisoformat(raw)
                 if planned.tzinfo is not None:
-                    return rt.worker.stamp(planned)
+                    return self.rt.worker.stamp(planned)
             except ValueError:
                 pass
-        return clock.now()
+        return self.clock.now()
 
-    async def submit(request: web.Request) -> web.Response:
+    async def submit(self, request: web.Request) -> web.Response:
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return _problem(400, "malformed_json", [{"field": "$", "reason": f"body is not valid JSON: {exc}"}])
-        now = submission_time(request)
-        reopens = sim.closed("portal", now)
+        now = self.submission_time(request)
+        reopens = self.sim.closed("portal", now)
         if reopens is not None:
             return web.json_response(
                 {
@@ -82,15 +87,15 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
             sub = parse_submission(body, now.date())
         except ContractError as exc:
             return _problem(422, "invalid_dossier", [p.as_dict() for p in exc.problems])
-        payment = sim.payment_failure(now) if sub.paid_online else None
+        payment = self.sim.payment_failure(now) if sub.paid_online else None
         key = request.headers.get("Idempotency-Key")
         # Named after the client's Idempotency-Key when it gives one: a retry, or the same
         # workload run again, gets the same dossier id (keys are per client; a reused key is a retry).
         dossier_id = str(uuid.uuid5(DOSSIERS, key) if key else uuid.uuid4())
         trace_id = request.headers.get("X-Trace-Id") or uuid.uuid4().hex
-        plan = plan_submission(sub, chains[sub.chain], now, dossier_id, trace_id, calendar)
-        rows, hits = sim.handoff(plan.handoff, prefix)
-        rows.insert(0, (topics.dossier_events(prefix), plan.submitted, AT_ONCE))
+        plan = plan_submission(sub, self.chains[sub.chain], now, dossier_id, trace_id, self.calendar)
+        rows, hits = self.sim.handoff(plan.handoff, self.prefix)
+        rows.insert(0, (topics.dossier_events(self.prefix), plan.submitted, AT_ONCE))
         if payment is not None:
             failed = new_event(
                 LINK_ERROR,
@@ -101,12 +106,12 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                 payload={"to": "payment", "error": "online fee payment failed; the fee is paid at the counter"},
                 trace_id=trace_id,
             )
-            rows.insert(1, (topics.dossier_events(prefix), failed, AT_ONCE))
+            rows.insert(1, (topics.dossier_events(self.prefix), failed, AT_ONCE))
             hits.append(payment(dossier_id, failed.event_id))
         events, releases = split(rows)
         at_once, later = outbox.partition(outbox.records(events), releases)
         with structlog.contextvars.bound_contextvars(dossier_id=dossier_id, trace_id=trace_id):
-            async with rt.pool.acquire() as conn, _atomic(conn, bool(releases or hits)):
+            async with self.rt.pool.acquire() as conn, _atomic(conn, bool(releases or hits)):
                 accepted = await conn.fetchrow(
                     "SELECT * FROM portal.accept_dossier($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
                     "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
@@ -147,11 +152,11 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                 if accepted["outcome"] == "replayed":
                     first = {"dossier_id": accepted["existing_id"], "status": accepted["existing_status"]}
                     return web.json_response({**first, "duplicate": True})
-                await rt.relay.store.queue_released(conn, later)
-                await sim.record(conn, hits)
+                await self.rt.relay.store.queue_released(conn, later)
+                await self.sim.record(conn, hits)
             outbox.counted("portal", events)
             log.info("dossier accepted", chain=sub.chain, channel=sub.channel)
-        rt.relay.wake()
+        self.rt.relay.wake()
         return web.json_response(
             {
                 "dossier_id": dossier_id,
@@ -163,17 +168,15 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
             status=202,
         )
 
-    operator = operator_token(rt.settings).encode()
-
-    def holds_operator_token(request: web.Request) -> bool:
+    def holds_operator_token(self, request: web.Request) -> bool:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip().encode()
-        return hmac.compare_digest(given, operator)
+        return hmac.compare_digest(given, self.operator)
 
-    async def audited(request: web.Request, dossier_id: str) -> None:
+    async def audited(self, request: web.Request, dossier_id: str) -> None:
         """Record a read of a dossier's personal data in full: which dossier, which path, the
         officer the caller names (`X-Operator`) and the client's address; never what was shown."""
         who = unquote(request.headers.get("X-Operator", ""))[:200] or None
-        async with rt.pool.acquire() as conn:
+        async with self.rt.pool.acquire() as conn:
             await conn.execute(
                 "INSERT INTO portal.personal_data_reads (dossier_id, path, operator, client) VALUES ($1, $2, $3, $4)",
                 dossier_id,
@@ -183,12 +186,12 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
             )
         log.info("personal data read in full", dossier_id=dossier_id, path=request.path, client=request.remote)
 
-    async def get_dossier(request: web.Request) -> web.Response:
+    async def get_dossier(self, request: web.Request) -> web.Response:
         """A dossier the portal took in, or one it knows from the event log only (an external
         producer submitted it): the same answer, `received_by_portal` telling which. Personal ID
         numbers and names are masked unless the caller holds the operator token (then audited)."""
         dossier_id = request.match_info["dossier_id"]
-        async with rt.pool.acquire() as conn:
+        async with self.rt.pool.acquire() as conn:
             d = await conn.fetchrow(
                 "SELECT dossier_id, chain, channel, status, reason, submitted_at, due_at, closed_at, expected_results, "
                 "procedures, province, district, commune, trace_id FROM portal.dossiers WHERE dossier_id = $1",
@@ -229,20 +232,20 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
                 },
             }
         body["timeline"] = [{k: v for k, v in t.items() if k != "chain"} for t in timeline]
-        if holds_operator_token(request):
-            await audited(request, dossier_id)
+        if self.holds_operator_token(request):
+            await self.audited(request, dossier_id)
             body["masked"] = False
         else:
             body = {**mask_document(body), "masked": True}
         return web.json_response(body, dumps=lambda o: json.dumps(o, ensure_ascii=False, default=_json_default))
 
-    async def find(request: web.Request) -> web.Response:
+    async def find(self, request: web.Request) -> web.Response:
         """Dossiers naming a personal ID number anywhere (applicant, child, deceased): for the
         operators' search. The answer carries the number masked, never in full."""
         personal_id = request.query.get("personal_id", "")
         if not (personal_id.isdigit() and len(personal_id) == 12):
             return _problem(400, "invalid_query", [{"field": "personal_id", "reason": "12 digits expected"}])
-        async with rt.pool.acquire() as conn:
+        async with self.rt.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT dossier_id, chain, status, submitted_at FROM portal.dossiers "
                 "WHERE jsonb_path_exists(data, '$.**.personal_id ? (@ == $id)', jsonb_build_object('id', $1::text)) "
@@ -256,17 +259,17 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
             }
         )
 
-    async def dossier_people(request: web.Request) -> web.Response:
+    async def dossier_people(self, request: web.Request) -> web.Response:
         """The people a dossier names: masked, or in full for the operator token's holder (the
         dashboard opening a dossier for an officer, who is audited there)."""
         dossier_id = request.match_info["dossier_id"]
-        async with rt.pool.acquire() as conn:
+        async with self.rt.pool.acquire() as conn:
             data = await conn.fetchval("SELECT data FROM portal.dossiers WHERE dossier_id = $1", dossier_id)
         if data is None:
             return _problem(404, "not_found", [{"field": "dossier_id", "reason": "no such dossier taken in here"}])
-        full = holds_operator_token(request)
+        full = self.holds_operator_token(request)
         if full:
-            await audited(request, dossier_id)
+            await self.audited(request, dossier_id)
         found = people(json.loads(data))
         return web.json_response(
             {
@@ -277,9 +280,9 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
             dumps=lambda o: json.dumps(o, ensure_ascii=False),
         )
 
-    async def stats(request: web.Request) -> web.Response:
+    async def stats(self, request: web.Request) -> web.Response:
         run_id = request.query.get("run_id")
-        async with rt.pool.acquire() as conn:
+        async with self.rt.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT chain, status, count(*) AS n FROM portal.dossiers "
                 "WHERE $1::text IS NULL OR run_id = $1 GROUP BY chain, status",
@@ -292,17 +295,22 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
             c["submitted"] += r["n"]
         return web.json_response({"chains": out})
 
-    async def openapi(_request: web.Request) -> web.Response:
+    async def openapi(self, _request: web.Request) -> web.Response:
         return web.json_response(document(), dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
-    return [
-        web.post("/api/v1/dossiers", submit),
-        web.get("/api/v1/dossiers", find),
-        web.get("/api/v1/dossiers/{dossier_id}", get_dossier),
-        web.get("/api/v1/dossiers/{dossier_id}/people", dossier_people),
-        web.get("/api/v1/stats", stats),
-        web.get("/api/v1/openapi.json", openapi),
-    ]
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post("/api/v1/dossiers", self.submit),
+            web.get("/api/v1/dossiers", self.find),
+            web.get("/api/v1/dossiers/{dossier_id}", self.get_dossier),
+            web.get("/api/v1/dossiers/{dossier_id}/people", self.dossier_people),
+            web.get("/api/v1/stats", self.stats),
+            web.get("/api/v1/openapi.json", self.openapi),
+        ]
+
+
+def routes(rt: Runtime) -> list[web.RouteDef]:
+    return PortalApi(rt).routes()
 
 
 def _atomic(conn: Any, needed: bool) -> AbstractAsyncContextManager[Any]:

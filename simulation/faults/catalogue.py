@@ -170,43 +170,14 @@ class ScenarioFile(Strict):
 
 
 def _parse_fault(name: str, model: FaultFile) -> Fault:
-    raw = model.model_dump()
     cites = model.cites.strip()
     if not cites:
         raise ValueError("cites: every fault names the docs/domain.md line it models")
     where = model.target
-    target = {k: v for k, v in (("agency", where.agency), ("link", where.link), ("process", where.process)) if v}
-    if len(target) != 1:
-        raise ValueError("target: exactly one of agency, link (from->to) or process")
-    kind, value = next(iter(target.items()))
-    if where.communes is not None and where.commune_share is not None:
-        raise ValueError("target: communes or commune_share, not both")
-    if kind == "agency" and value not in AGENCIES:
-        raise ValueError(f"target: unknown agency {value!r}")
-    if kind == "link":
-        ends = value.split("->")
-        if len(ends) != 2 or not set(ends) <= set(AGENCIES):
-            raise ValueError(f"target: a link is 'from->to' between known agencies, got {value!r}")
-    if kind == "process" and not known_process(value):
-        raise ValueError(
-            f"target: unknown process {value!r}; known: {', '.join(PROCESSES)}, or a replica such as hotich-2"
-        )
-    effect = dict(raw.get("effect") or {})
+    kind, target = _target(where)
+    effect = dict(model.model_dump().get("effect") or {})
     kind_of_effect = str(effect.pop("kind", ""))
-    if kind_of_effect not in EFFECTS:
-        raise ValueError(f"effect: unknown kind {kind_of_effect!r}; known: {', '.join(EFFECTS)}")
-    if (kind == "process") != (kind_of_effect in PROCESS_EFFECTS):
-        raise ValueError(f"effect {kind_of_effect} does not apply to a {kind}")
-    unknown = set(effect) - set(EFFECTS[kind_of_effect])
-    if unknown:
-        raise ValueError(f"effect {kind_of_effect}: unknown parameters {sorted(unknown)}")
-    if "state" in effect and effect["state"] not in {s.value for s in DossierState}:
-        raise ValueError(f"effect: unknown state {effect['state']!r}")
-    for key in ("retries", "extra_hours", "retry_hours", "delay_days", "extra_days"):
-        if key in effect:
-            lo, hi = (float(v) for v in effect[key])
-            if not 0 <= lo <= hi:
-                raise ValueError(f"effect {key}: [min, max] with 0 ≤ min ≤ max")
+    _check_effect(kind, kind_of_effect, effect)
     narrowed = where.communes is not None or where.commune_share is not None
     if narrowed and (kind == "process" or kind_of_effect in AGENCY_WIDE_EFFECTS):
         raise ValueError(f"target: communes narrow the dossiers a fault hits; {kind_of_effect} on a {kind} has none")
@@ -225,6 +196,45 @@ def _parse_fault(name: str, model: FaultFile) -> Fault:
         communes=frozenset(where.communes) if where.communes is not None else None,
         commune_share=where.commune_share,
     )
+
+
+def _target(where: Any) -> tuple[str, dict[str, str]]:
+    """The one thing a fault targets (an agency, a link or a process), checked against the known ones."""
+    target = {k: v for k, v in (("agency", where.agency), ("link", where.link), ("process", where.process)) if v}
+    if len(target) != 1:
+        raise ValueError("target: exactly one of agency, link (from->to) or process")
+    kind, value = next(iter(target.items()))
+    if where.communes is not None and where.commune_share is not None:
+        raise ValueError("target: communes or commune_share, not both")
+    if kind == "agency" and value not in AGENCIES:
+        raise ValueError(f"target: unknown agency {value!r}")
+    if kind == "link":
+        ends = value.split("->")
+        if len(ends) != 2 or not set(ends) <= set(AGENCIES):
+            raise ValueError(f"target: a link is 'from->to' between known agencies, got {value!r}")
+    if kind == "process" and not known_process(value):
+        raise ValueError(
+            f"target: unknown process {value!r}; known: {', '.join(PROCESSES)}, or a replica such as hotich-2"
+        )
+    return kind, target
+
+
+def _check_effect(kind: str, kind_of_effect: str, params: dict[str, Any]) -> None:
+    """An effect the catalogue knows, that applies to the target's kind, with only its parameters."""
+    if kind_of_effect not in EFFECTS:
+        raise ValueError(f"effect: unknown kind {kind_of_effect!r}; known: {', '.join(EFFECTS)}")
+    if (kind == "process") != (kind_of_effect in PROCESS_EFFECTS):
+        raise ValueError(f"effect {kind_of_effect} does not apply to a {kind}")
+    unknown = set(params) - set(EFFECTS[kind_of_effect])
+    if unknown:
+        raise ValueError(f"effect {kind_of_effect}: unknown parameters {sorted(unknown)}")
+    if "state" in params and params["state"] not in {s.value for s in DossierState}:
+        raise ValueError(f"effect: unknown state {params['state']!r}")
+    for key in ("retries", "extra_hours", "retry_hours", "delay_days", "extra_days"):
+        if key in params:
+            lo, hi = (float(v) for v in params[key])
+            if not 0 <= lo <= hi:
+                raise ValueError(f"effect {key}: [min, max] with 0 ≤ min ≤ max")
 
 
 def parse_catalogue(doc: Any, source: str | Path = "fault catalogue") -> dict[str, Fault]:
