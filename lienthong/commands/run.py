@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,24 @@ def run_lead(home: Path) -> float:
 
     ready = state.read_state(home / "stack.json").get("ready_s")
     return RUN_LEAD_S if ready is None else min(MAX_RUN_LEAD_S, max(RUN_LEAD_S, 1.25 * float(ready) + 2.0))
+
+
+def _check_communes(injector: Any, profile: Any, scenario: str) -> None:
+    """Refuse a fault narrowed to a commune the profile's province does not have during the
+    period (the 2025 reform renamed and merged communes), naming the scenario and the key."""
+    from contracts import adminunits
+    from simulation.faults.inject import unknown_communes
+
+    days = [profile.start, profile.end - timedelta(days=1)]
+    known = {u.commune for day in days for u in adminunits.in_force(profile.province, day)}
+    missing = unknown_communes(injector.faults, known)
+    if missing:
+        name, commune = missing[0]
+        raise ValueError(
+            f"fault scenario {scenario}: {name}.target.communes: no commune {commune!r} in province "
+            f"{profile.province} between {days[0]:%d/%m/%Y} and {days[1]:%d/%m/%Y}"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+        )
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -80,6 +98,8 @@ def execute(args: argparse.Namespace, settings: Settings, console: Console) -> d
     scenario = str(Path(args.faults).resolve()) if args.faults.endswith((".yaml", ".yml")) else args.faults
     faults = {"faults": scenario, "fault_start": epoch.isoformat(), "fault_days": float(profile.days)}
     injector = faults_of(settings.replace(sim_speed=speed, **faults))  # a bad scenario fails here, early
+    if injector is not None:
+        _check_communes(injector, profile, args.faults)
     # The broker and PostgreSQL first: a cold start of either (a Kafka cluster, a new database)
     # takes longer than any lead, and a clock started before them left the monitor a day of sim
     # time behind (the faults e2e run missed lost alerts that way). The lead then only covers the

@@ -9,6 +9,7 @@ applies the decisions; the ground truth (simulation/faults/truth.py) records eac
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -80,6 +81,14 @@ def in_communes(f: Fault, commune: str | None) -> bool:
         return commune in f.communes
     assert f.commune_share is not None
     return random.Random(f"{f.name}/commune/{commune}").random() < f.commune_share
+
+
+def unknown_communes(faults: Iterable[Fault], known: Iterable[str]) -> list[tuple[str, str]]:
+    """(fault, commune) for every commune a fault narrows to that is not among `known` (the
+    communes of the run's province in force during its period): a misspelt commune would
+    otherwise silently hit nothing."""
+    names = set(known)
+    return [(f.name, c) for f in faults for c in sorted(f.communes or ()) if c not in names]
 
 
 @dataclass(frozen=True)
@@ -171,52 +180,10 @@ class Injector:
         hit = [f for f in candidates if in_communes(f, commune) and self.hits(f, key, now)]
         if not hit:
             return None
-        link = f"link:{sender}->{receiver}"
-        at = now
-        errors: list[tuple[datetime, str]] = []
-        hits: list[Hit] = []
-        work: tuple[datetime, ...] | None = None
-        lifecycle: tuple[datetime, ...] | None = None
+        travel = _Travel(f"link:{sender}->{receiver}", receiver, now)
         for f in sorted(hit, key=lambda f: _ORDER.index(f.effect)):
-            rng = random.Random(f"{f.name}/{key}/params")
-            if f.effect == "reject":
-                _, end = self.period.window(f)
-                first = at
-                while at < end:
-                    errors.append((at, "receiver refuses transfers (server disk full)"))
-                    at += REJECT_RETRY
-                hits.append(Hit(f.name, f.effect, link, first, at, detail=f"{len(errors)} refused attempts"))
-            elif f.effect in ("transfer_error", "error"):
-                first = at
-                if f.effect == "transfer_error":
-                    lo, hi = f.params.get("retries", (1, 1))
-                    for _ in range(rng.randint(int(lo), int(hi))):
-                        errors.append((at, f"transfer via {receiver} failed (integration bus error)"))
-                        at += TRANSFER_RETRY
-                else:
-                    lo, hi = f.params.get("retry_hours", (1, 1))
-                    errors.append((at, f"{receiver} answered with an error"))
-                    at += timedelta(hours=rng.uniform(float(lo), float(hi)))
-                hits.append(Hit(f.name, f.effect, link, first, at, detail=f"{len(errors)} failed attempts"))
-            elif f.effect == "drop":
-                work = ()
-                hits.append(Hit(f.name, f.effect, link, at, None, detail="handoff never delivered"))
-            elif f.effect == "delay" and work != ():
-                lo, hi = f.params.get("delay_days", (1, 1))
-                late = at + timedelta(days=rng.uniform(float(lo), float(hi)))
-                work = (late,)
-                hits.append(Hit(f.name, f.effect, link, at, late, detail="handoff delivered late"))
-            elif f.effect == "duplicate" and work != ():
-                again = at + DUPLICATE_AFTER
-                work = (at, again)
-                lifecycle = (at, again)
-                hits.append(Hit(f.name, f.effect, link, again, again, detail="handoff delivered twice"))
-            elif f.effect == "reorder" and lifecycle is None:
-                lifecycle = (at + timedelta(seconds=REORDER_REAL_S * self.speed),)
-                hits.append(Hit(f.name, f.effect, link, at, lifecycle[0], detail="handoff.sent after its receipt"))
-        if work is not None and work != () and work[0] < at:
-            work = (at, *work[1:])
-        return HandoffPlan(at, tuple(errors), work, lifecycle, tuple(hits))
+            travel.apply(f, key, self)
+        return travel.plan()
 
     def step(
         self, agency: str, states: tuple[str, ...], key: str, received_at: datetime, commune: str | None = None
@@ -259,6 +226,70 @@ class Injector:
 
 
 _ORDER = ("reject", "transfer_error", "error", "drop", "delay", "duplicate", "reorder")
+
+
+@dataclass
+class _Travel:
+    """One handoff's journey as the faults that hit it shape it, effect by effect (in `_ORDER`)."""
+
+    link: str
+    receiver: str
+    at: datetime
+    """When the transfer goes through (after failed attempts)."""
+    errors: list[tuple[datetime, str]] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+    work: tuple[datetime, ...] | None = None
+    lifecycle: tuple[datetime, ...] | None = None
+
+    def apply(self, f: Fault, key: str, injector: Injector) -> None:
+        rng = random.Random(f"{f.name}/{key}/params")
+        if f.effect == "reject":
+            _, end = injector.period.window(f)
+            first = self.at
+            while self.at < end:
+                self.errors.append((self.at, "receiver refuses transfers (server disk full)"))
+                self.at += REJECT_RETRY
+            self.hits.append(
+                Hit(f.name, f.effect, self.link, first, self.at, detail=f"{len(self.errors)} refused attempts")
+            )
+        elif f.effect in ("transfer_error", "error"):
+            self._errors(f, rng)
+        elif f.effect == "drop":
+            self.work = ()
+            self.hits.append(Hit(f.name, f.effect, self.link, self.at, None, detail="handoff never delivered"))
+        elif f.effect == "delay" and self.work != ():
+            lo, hi = f.params.get("delay_days", (1, 1))
+            late = self.at + timedelta(days=rng.uniform(float(lo), float(hi)))
+            self.work = (late,)
+            self.hits.append(Hit(f.name, f.effect, self.link, self.at, late, detail="handoff delivered late"))
+        elif f.effect == "duplicate" and self.work != ():
+            again = self.at + DUPLICATE_AFTER
+            self.work = (self.at, again)
+            self.lifecycle = (self.at, again)
+            self.hits.append(Hit(f.name, f.effect, self.link, again, again, detail="handoff delivered twice"))
+        elif f.effect == "reorder" and self.lifecycle is None:
+            self.lifecycle = (self.at + timedelta(seconds=REORDER_REAL_S * injector.speed),)
+            detail = "handoff.sent after its receipt"
+            self.hits.append(Hit(f.name, f.effect, self.link, self.at, self.lifecycle[0], detail=detail))
+
+    def _errors(self, f: Fault, rng: random.Random) -> None:
+        first = self.at
+        if f.effect == "transfer_error":
+            lo, hi = f.params.get("retries", (1, 1))
+            for _ in range(rng.randint(int(lo), int(hi))):
+                self.errors.append((self.at, f"transfer via {self.receiver} failed (integration bus error)"))
+                self.at += TRANSFER_RETRY
+        else:
+            lo, hi = f.params.get("retry_hours", (1, 1))
+            self.errors.append((self.at, f"{self.receiver} answered with an error"))
+            self.at += timedelta(hours=rng.uniform(float(lo), float(hi)))
+        self.hits.append(Hit(f.name, f.effect, self.link, first, self.at, detail=f"{len(self.errors)} failed attempts"))
+
+    def plan(self) -> HandoffPlan:
+        work = self.work
+        if work is not None and work != () and work[0] < self.at:
+            work = (self.at, *work[1:])
+        return HandoffPlan(self.at, tuple(self.errors), work, self.lifecycle, tuple(self.hits))
 
 
 def _draw(f: Fault, key: str) -> float:
