@@ -96,6 +96,13 @@ class Actions:
             return problem(400, "Nội dung yêu cầu phải là một đối tượng JSON")
         return body
 
+    async def _authorised(self, request: web.Request) -> tuple[dict[str, Any], str] | web.Response:
+        """An operator's action: its body and the officer's name, or the refusal to answer with
+        (no token 401, a wrong one 403, no name 400)."""
+        if refused := self.refused(request):
+            return refused
+        return await self._signed(request)
+
     async def _signed(self, request: web.Request) -> tuple[dict[str, Any], str] | web.Response:
         """An action's body and the officer's name in it, or the refusal to answer with."""
         body = await self._body(request)
@@ -159,9 +166,7 @@ class Actions:
         return runclock.state(self.settings.clock(), self.settings.sim_clock_file).sim_time
 
     async def redrive(self, request: web.Request) -> web.Response:
-        if refused := self.refused(request):
-            return refused
-        signed = await self._signed(request)
+        signed = await self._authorised(request)
         if isinstance(signed, web.Response):
             return signed
         body, operator = signed
@@ -208,9 +213,7 @@ class Actions:
     async def resume_clock(self, request: web.Request) -> web.Response:
         """The officer asks the stopped simulation to run again, until the portal has no dossier
         in progress (`REDRIVE_CLOCK_S` at most): the only action that moves sim time."""
-        if refused := self.refused(request):
-            return refused
-        signed = await self._signed(request)
+        signed = await self._authorised(request)
         if isinstance(signed, web.Response):
             return signed
         _, operator = signed
@@ -223,9 +226,7 @@ class Actions:
     async def open_dossier(self, request: web.Request) -> web.Response:
         """The people a dossier names, in full, for an officer with the operator token; the
         opening is audited (who, when, which dossier; never what was shown)."""
-        if refused := self.refused(request):
-            return refused
-        signed = await self._signed(request)
+        signed = await self._authorised(request)
         if isinstance(signed, web.Response):
             return signed
         _, operator = signed
@@ -258,11 +259,21 @@ class Actions:
 async def portal_dossier(settings: Settings, dossier_id: str) -> dict[str, Any] | None:
     """The portal's answer on `dossier_id` (masked: status and state are all the console needs),
     or None when it does not know the dossier or cannot be reached."""
-    url = f"{settings.portal_url}/api/v1/dossiers/{quote(dossier_id, safe='')}"
+    return await _portal_get(settings, f"/api/v1/dossiers/{quote(dossier_id, safe='')}", submitter_headers(settings))
+
+
+async def portal_people(settings: Settings, dossier_id: str, headers: dict[str, str]) -> dict[str, Any] | None:
+    """The portal's answer on the people of `dossier_id` (masked unless `headers` carry the
+    operator token), or None when it does not know the dossier or cannot be reached."""
+    answer = await _portal_get(settings, f"/api/v1/dossiers/{quote(dossier_id, safe='')}/people", headers)
+    return None if answer is None else {"masked": answer["masked"], "people": answer["people"]}
+
+
+async def _portal_get(settings: Settings, path: str, headers: dict[str, str]) -> dict[str, Any] | None:
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
-            http.get(url, headers=submitter_headers(settings)) as r,
+            http.get(f"{settings.portal_url}{path}", headers=headers) as r,
         ):
             if r.status != 200:
                 return None
@@ -270,20 +281,3 @@ async def portal_dossier(settings: Settings, dossier_id: str) -> dict[str, Any] 
     except (TimeoutError, aiohttp.ClientError, ValueError):
         return None
     return answer
-
-
-async def portal_people(settings: Settings, dossier_id: str, headers: dict[str, str]) -> dict[str, Any] | None:
-    """The portal's answer on the people of `dossier_id` (masked unless `headers` carry the
-    operator token), or None when it does not know the dossier or cannot be reached."""
-    url = f"{settings.portal_url}/api/v1/dossiers/{quote(dossier_id, safe='')}/people"
-    try:
-        async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
-            http.get(url, headers=headers) as r,
-        ):
-            if r.status != 200:
-                return None
-            answer: dict[str, Any] = await r.json()
-    except (TimeoutError, aiohttp.ClientError, ValueError):
-        return None
-    return {"masked": answer["masked"], "people": answer["people"]}

@@ -154,7 +154,12 @@ async function loadQueue() {
   // rather than an empty table, and say so.
   const noneOpen = !view.filters.state && data.counts.state.open === 0 && data.counts.state.all > 0;
   if (noneOpen !== view.allWhenNoneOpen) { view.allWhenNoneOpen = noneOpen; return loadQueue(); }
-  $("#queue-note").textContent = noneOpen ? "Không còn sự cố nào đang mở: đang hiển thị mọi sự cố của lượt chạy, quá hạn nhiều nhất trước." : "";
+  // Nothing needs action: say so plainly, and fold the history (resolved incidents) away.
+  $("#empty-state").hidden = !noneOpen;
+  $("#queue-history").hidden = noneOpen && !view.showHistory;
+  $("#show-history").textContent = view.showHistory ? "Ẩn lịch sử sự cố" : `Xem lịch sử sự cố (${data.counts.state.all})`;
+  $("#show-history").setAttribute("aria-expanded", String(Boolean(view.showHistory)));
+  $("#queue-note").textContent = noneOpen && view.showHistory ? "Lịch sử: mọi sự cố của lượt chạy, đã xử lý, quá hạn nhiều nhất trước." : "";
   $("#clock").textContent = data.clock.text_vi;
   $("#clock").className = data.clock.running ? "" : "ended";
   // Only a stopped simulation can be resumed; nothing else on the page moves sim time.
@@ -457,6 +462,7 @@ document.addEventListener("click", async (ev) => {
     if (res.status === 202) say($("#bulk-result"), `Đã gửi lại ${res.data.alerts} hồ sơ thất lạc (${res.data.queued} thông điệp)`, true);
     else say($("#bulk-result"), refusal(res), false);
   }
+  if (t.id === "show-history") { view.showHistory = !view.showHistory; loadQueue(); }
   if (t.id === "panel-close") closePanel();
   if (t.id === "clear-filters") { view.filters = {}; $("#commune-input").value = ""; setFilter("state", ""); }
   if (t.id === "prev-page") { view.page = Math.max(1, view.page - 1); writeURL(); loadQueue(); }

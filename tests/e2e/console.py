@@ -239,3 +239,29 @@ def walk(dashboard_url: str, database_url: str, token: str) -> dict[str, Any]:
         finally:
             browser.close()
     return seen
+
+
+def all_clear(dashboard_url: str) -> dict[str, Any]:
+    """The console once every incident of the run is over: it says so plainly ("Không có việc cần
+    làm"), the history folded away behind one button, and the history's rows without alarm colours."""
+    from playwright.sync_api import expect, sync_playwright
+
+    chromium = ensure_chromium()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="vi-VN")
+            page.goto(dashboard_url)
+            expect(page.locator("#empty-state")).to_be_visible(timeout=20_000)
+            expect(page.locator("#empty-state")).to_contain_text("Không có việc cần làm")
+            expect(page.locator("#queue-history")).to_be_hidden()
+            page.screenshot(path=str(ARTIFACTS / "console-empty.png"))
+            page.locator("#show-history").click()
+            expect(page.locator("#queue-history")).to_be_visible()
+            rows = page.locator("#queue-table tbody tr[data-id]")
+            expect(rows.first).to_be_visible(timeout=10_000)
+            colour = rows.first.locator(".sev").evaluate("e => getComputedStyle(e).backgroundColor")
+            return {"history_rows": rows.count(), "resolved_badge": colour}
+        finally:
+            browser.close()

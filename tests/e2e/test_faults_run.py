@@ -160,6 +160,11 @@ def test_report_faults_are_caught_reproduced_then_redriven_to_completion(tmp_pat
             if left == 0:
                 break
         assert left == 0
+        still_open = last_json(lienthong(env, "alerts", "--open", "--json").stdout)
+        assert still_open["alerts"] == [], still_open["alerts"][:3]  # every alert ends
+        clear = console.all_clear(f"http://127.0.0.1:{env['LT_DASHBOARD_PORT']}/")
+        assert clear["history_rows"] > 0
+        assert clear["resolved_badge"] == "rgb(95, 107, 118)", clear  # history, not the red of "Cao"
         verify = lienthong(env, "verify", "--json")
         checked = last_json(verify.stdout)
         assert checked["violations"] == 0, verify.stdout[-3000:]
