@@ -28,8 +28,7 @@ from aiohttp_sse import sse_response
 from contracts.alerts import AlertKind
 from contracts.calendar import WorkingCalendar
 from contracts.clock import VN_TZ
-from contracts.identity import mask_personal_id
-from dashboard import openapi, workqueue
+from dashboard import openapi, search, workqueue
 from dashboard.actions import Actions, dumps, portal_people, problem
 from dashboard.wording import Words, at
 from runtime.db import create_pool
@@ -239,41 +238,8 @@ class Dashboard:
         )
 
     async def search(self, request: web.Request) -> web.Response:
-        """By receipt code or dossier-id prefix (any case), by personal ID number (12 digits; the
-        portal finds its dossiers and the answer shows the number masked), or by commune (without
-        diacritics too)."""
-        text = request.query.get("q", "").strip()
-        if not text:
-            return problem(400, "Cần nhập mã hồ sơ, số định danh cá nhân (12 chữ số) hoặc tên xã, phường")
-        # A dossier id's first group is 8 hex digits, which may all be decimal digits: up to 8
-        # digits is an id prefix (a test run once picked such an id); more must be an ID number.
-        if text.isdigit() and len(text) > 8:
-            if len(text) != 12:
-                return problem(400, "Số định danh cá nhân có 12 chữ số (12 digits)")
-            ids = await self._by_personal_id(text)
-            by_id = [{"dossier_id": i, "code": None} for i in ids]
-            return web.json_response({"query": mask_personal_id(text), "dossiers": ids, "matches": by_id})
-        matches: list[dict[str, Any]] = []
-        if await self._ready():
-            assert self.pool is not None
-            async with self.pool.acquire() as conn:
-                matches = await console.find(conn, text)
-                if not matches:
-                    wanted = workqueue.fold(text)
-                    names = [str(c) for c in await console.communes(conn) if wanted in workqueue.fold(str(c))]
-                    matches = await console.in_communes(conn, names) if names else []
-        ids = [m["dossier_id"] for m in matches]
-        return web.json_response({"query": text, "dossiers": ids, "matches": matches}, dumps=dumps)
-
-    async def _by_personal_id(self, personal_id: str) -> list[str]:
-        url = f"{self.settings.portal_url}/api/v1/dossiers"
-        async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
-            http.get(url, params={"personal_id": personal_id}, headers=submitter_headers(self.settings)) as r,
-        ):
-            if r.status != 200:
-                return []
-            return [d["dossier_id"] for d in (await r.json())["dossiers"]]
+        """By receipt code or dossier-id prefix, personal ID number or commune (dashboard/search.py)."""
+        return await search.answer(request, self.settings, self.pool if await self._ready() else None)
 
     async def _heartbeats(self) -> dict[str, Any]:
         """The monitor's view of each agency's newest heartbeat (its /healthz)."""

@@ -154,3 +154,21 @@ async def waiting(conn: Any) -> dict[str, str]:
         event = {**dict(r), "payload": json.loads(payload) if isinstance(payload, str) else payload}
         by_dossier.setdefault(r["dossier_id"], []).append(event)
     return {dossier: where_waiting(events) for dossier, events in by_dossier.items()}
+
+
+async def describe(conn: Any, dossier_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """What a search result shows of each dossier: its receipt code, flow, commune, and whether
+    and how it closed (None: still in progress)."""
+    rows = await conn.fetch(
+        """
+        SELECT s.dossier_id, s.chain, s.payload -> 'area' ->> 'commune' AS commune,
+               (SELECT e.payload -> 'result' ->> 'receipt_code' FROM monitor.events e
+                 WHERE e.dossier_id = s.dossier_id AND e.type = 'step.completed' AND e.agency = 'motcua'
+                 LIMIT 1) AS code,
+               (SELECT c.payload ->> 'outcome' FROM monitor.events c
+                 WHERE c.dossier_id = s.dossier_id AND c.type = 'dossier.closed' LIMIT 1) AS closed
+        FROM monitor.events s WHERE s.type = 'dossier.submitted' AND s.dossier_id = ANY($1::text[])
+        """,
+        dossier_ids,
+    )
+    return {r["dossier_id"]: dict(r) for r in rows}

@@ -268,8 +268,9 @@ async function search(q) {
   const data = await r.json();
   if (!r.ok) { list.innerHTML = `<li class="error">${esc(data.error)}</li>`; return; }
   if (!data.matches.length) { list.innerHTML = `<li>Không tìm thấy hồ sơ cho ${esc(data.query)}</li>`; return; }
-  list.innerHTML = data.matches.map((m) =>
-    `<li><a href="?dossier=${esc(m.dossier_id)}" data-dossier="${esc(m.dossier_id)}">${esc(m.code || m.dossier_id.slice(0, 8).toUpperCase())}</a></li>`).join("");
+  list.innerHTML = `<li class="muted">${data.count} hồ sơ</li>` + data.matches.map((m) =>
+    `<li><a href="?dossier=${esc(m.dossier_id)}" data-dossier="${esc(m.dossier_id)}">${esc(m.code || m.dossier_id.slice(0, 8).toUpperCase())}</a>` +
+    ` · ${esc(m.flow_vi || "—")} · ${esc(m.commune || "—")} · ${esc(m.state_vi || "—")}</li>`).join("");
   if (data.matches.length === 1) showDossier(data.matches[0].dossier_id);
 }
 

@@ -240,16 +240,19 @@ class PortalApi:
         return web.json_response(body, dumps=lambda o: json.dumps(o, ensure_ascii=False, default=_json_default))
 
     async def find(self, request: web.Request) -> web.Response:
-        """Dossiers naming a personal ID number anywhere (applicant, child, deceased): for the
-        operators' search. The answer carries the number masked, never in full."""
+        """Dossiers naming a personal ID number anywhere: in the submission (applicant, parents,
+        deceased) or in a result (the child's number, issued with the birth): for the operators'
+        search. The answer carries the number masked, never in full."""
         personal_id = request.query.get("personal_id", "")
         if not (personal_id.isdigit() and len(personal_id) == 12):
             return _problem(400, "invalid_query", [{"field": "personal_id", "reason": "12 digits expected"}])
         async with self.rt.pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT dossier_id, chain, status, submitted_at FROM portal.dossiers "
-                "WHERE jsonb_path_exists(data, '$.**.personal_id ? (@ == $id)', jsonb_build_object('id', $1::text)) "
-                "ORDER BY submitted_at DESC LIMIT 50",
+                "SELECT d.dossier_id, d.chain, d.status, d.commune, d.submitted_at FROM portal.dossiers d "
+                "WHERE jsonb_path_exists(d.data, '$.**.personal_id ? (@ == $id)', jsonb_build_object('id', $1::text)) "
+                "OR EXISTS (SELECT 1 FROM portal.results r WHERE r.dossier_id = d.dossier_id "
+                "AND jsonb_path_exists(r.result, '$.**.personal_id ? (@ == $id)', jsonb_build_object('id', $1::text))) "
+                "ORDER BY d.submitted_at DESC LIMIT 50",
                 personal_id,
             )
         return web.json_response(

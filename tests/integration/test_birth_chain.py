@@ -118,6 +118,16 @@ async def test_birth_dossiers_complete_with_one_id_residence_and_card(stack: Age
     assert {s["status"] for s in states.values()} == {"completed"}
     assert_results_typed(states)
     assert_masked_for_anyone_but_the_operator(states[ids[0]], anonymous)
+    # Found by the child's newly issued personal ID (a result, not the submission), masked.
+    child = states[ids[0]]["results"]["register_residence"]["result"]["personal_id"]
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{stack.portal}/api/v1/dossiers", params={"personal_id": child}) as r,
+    ):
+        found = await r.json()
+    assert [d["dossier_id"] for d in found["dossiers"]] == [ids[0]]
+    assert found["personal_id"] == child[:3] + "*" * 7 + child[-2:]
+    assert found["dossiers"][0]["commune"]
     conn = await asyncpg.connect(stack.settings.database_url)
     try:
         reads = await conn.fetch("SELECT dossier_id, operator, path FROM portal.personal_data_reads")

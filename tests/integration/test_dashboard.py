@@ -148,6 +148,11 @@ async def test_alerts_live_filtered_timeline_search_and_operator_actions(scene: 
             found = await r.json()
         assert found["dossiers"] == [ids[0]]
         assert pid not in json.dumps(found)
+        assert found["count"] == 1
+        (match,) = found["matches"]
+        assert (match["flow_vi"], match["state_vi"]) == ("Khai sinh", "Đang giải quyết")
+        assert match["commune"] == dossiers[0]["area"]["commune"]
+        assert match["code"].startswith("H42-")
         async with http.get(f"{base}/api/v1/search", params={"q": ids[1][:8]}) as r:
             assert ids[1] in (await r.json())["dossiers"]
         async with http.get(f"{base}/api/v1/search", params={"q": "12345678"}) as r:

@@ -1,0 +1,80 @@
+"""The console's search: by receipt code or dossier-id prefix (any case), by personal ID number
+(12 digits: the portal finds the dossiers that name it, in the submission or a result, and the
+answer shows the number masked), or by commune (without diacritics too). Each match comes with
+what a result line shows: code, flow, commune and state, and the answer with their count."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+
+from contracts.identity import mask_personal_id
+from dashboard import workqueue
+from dashboard.actions import dumps, problem
+from dashboard.wording import FLOW_VI
+from runtime.secrets import submitter_headers
+from runtime.settings import Settings
+from streams import console
+
+
+async def answer(request: web.Request, settings: Settings, pool: asyncpg.Pool | None) -> web.Response:
+    text = request.query.get("q", "").strip()
+    if not text:
+        return problem(400, "Cần nhập mã hồ sơ, số định danh cá nhân (12 chữ số) hoặc tên xã, phường")
+    # A dossier id's first group is 8 hex digits, which may all be decimal digits: up to 8
+    # digits is an id prefix (a test run once picked such an id); more must be an ID number.
+    if text.isdigit() and len(text) > 8:
+        if len(text) != 12:
+            return problem(400, "Số định danh cá nhân có 12 chữ số (12 digits)")
+        ids = await by_personal_id(settings, text)
+        by_id = await described(pool, [{"dossier_id": i, "code": None} for i in ids])
+        body = {"query": mask_personal_id(text), "dossiers": ids, "matches": by_id, "count": len(ids)}
+        return web.json_response(body, dumps=dumps)
+    matches: list[dict[str, Any]] = []
+    if pool is not None:
+        async with pool.acquire() as conn:
+            matches = await console.find(conn, text)
+            if not matches:
+                wanted = workqueue.fold(text)
+                names = [str(c) for c in await console.communes(conn) if wanted in workqueue.fold(str(c))]
+                matches = await console.in_communes(conn, names) if names else []
+    matches = await described(pool, matches)
+    ids = [m["dossier_id"] for m in matches]
+    return web.json_response({"query": text, "dossiers": ids, "matches": matches, "count": len(matches)}, dumps=dumps)
+
+
+async def described(pool: asyncpg.Pool | None, matches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each match with what a result line shows: code, flow, commune and state in Vietnamese."""
+    if not matches or pool is None:
+        return matches
+    async with pool.acquire() as conn:
+        known = await console.describe(conn, [m["dossier_id"] for m in matches])
+    out = []
+    for m in matches:
+        d = known.get(m["dossier_id"], {})
+        closed = d.get("closed")
+        state = "Đang giải quyết" if closed is None else "Đã trả kết quả" if closed == "completed" else "Từ chối"
+        out.append(
+            {
+                **m,
+                "code": m.get("code") or d.get("code"),
+                "flow_vi": FLOW_VI.get(d.get("chain") or "", d.get("chain") or "—"),
+                "commune": d.get("commune"),
+                "state_vi": state if d else "—",
+            }
+        )
+    return out
+
+
+async def by_personal_id(settings: Settings, personal_id: str) -> list[str]:
+    url = f"{settings.portal_url}/api/v1/dossiers"
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
+        http.get(url, params={"personal_id": personal_id}, headers=submitter_headers(settings)) as r,
+    ):
+        if r.status != 200:
+            return []
+        return [d["dossier_id"] for d in (await r.json())["dossiers"]]
