@@ -1,94 +1,163 @@
-"""The report's charts as PNG (matplotlib, no display needed): how each flow's dossiers ended the
-period, and each rate under the official and the corrected formula."""
+"""The report's charts, as data (pure) and as the two forms draw them: native Excel charts in the
+xlsx (openpyxl's own, so the numbers stay in the workbook and no plotting library is needed) and
+bars in the HTML page (widths in CSS, the figure written on each bar).
+
+Three charts: how each flow's dossiers ended the period, the rates of all flows under the official
+and the corrected formula, and the same rates per flow (LLTP's post rate among them). A rate left
+out on purpose (nothing to divide by, or a formula that means nothing for the total) is no bar,
+labelled "không áp dụng": never drawn as 0 %.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")  # files only; never a window
-
-import matplotlib.pyplot as plt
-from matplotlib.patches import Patch
 
 from lienthong.report.periods import Period
 from lienthong.report.statistics import ALL_FLOWS, FLOW_TITLES, HEADINGS_VI, RATES, TOTAL, Row
 
 OUTCOMES = ("resolved_on_time", "resolved_late", "in_progress", "overdue")
 FORMULAS = ("official", "corrected")
-COLOURS = {"resolved_on_time": "#2e7d32", "resolved_late": "#f9a825", "in_progress": "#1565c0", "overdue": "#c62828"}
+COLOURS = {
+    "resolved_on_time": "2E7D32",
+    "resolved_late": "F9A825",
+    "in_progress": "1565C0",
+    "overdue": "C62828",
+    "official": "1F77B4",
+    "corrected": "FF7F0E",
+}
+NOT_APPLICABLE = "không áp dụng"
+"""Shown where a rate is left out on purpose: never drawn as 0 %."""
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart: a title, the categories (rows of bars) and one series per legend entry, each a
+    value per category (None: no bar)."""
+
+    title: str
+    categories: tuple[str, ...]
+    series: tuple[tuple[str, str, tuple[float | None, ...]], ...]
+    """(key, legend label, values)."""
+    percent: bool = False
+    stacked: bool = False
 
 
 def _totals(rows: list[Row]) -> list[Row]:
     return [r for r in rows if r.area == TOTAL and r.flow != ALL_FLOWS]
 
 
-def outcomes(rows: list[Row], period: Period, path: Path) -> Path:
+def _name(period: Period) -> str:
+    return period.name_vi or period.title_vi
+
+
+def outcomes(rows: list[Row], period: Period) -> Chart:
     totals = _totals(rows)
-    fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)
-    names = [FLOW_TITLES.get(r.flow, r.flow) for r in totals]
-    left = [0] * len(totals)
-    for key in OUTCOMES:
-        values = [r.counts[key] for r in totals]
-        ax.barh(names, values, left=left, color=COLOURS[key], label=HEADINGS_VI[key])
-        left = [a + b for a, b in zip(left, values, strict=True)]
-    ax.set_title(f"Tình hình giải quyết hồ sơ — {period.name_vi or period.title_vi}")
-    ax.set_xlabel("Số hồ sơ")
-    ax.invert_yaxis()
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return Chart(
+        f"Tình hình giải quyết hồ sơ — {_name(period)}",
+        tuple(FLOW_TITLES.get(r.flow, r.flow) for r in totals),
+        tuple((k, HEADINGS_VI[k], tuple(float(r.counts[k]) for r in totals)) for k in OUTCOMES),
+        stacked=True,
+    )
 
 
-NOT_APPLICABLE = "không áp dụng"
-"""Shown where a rate is left out on purpose (nothing to divide by, or a formula that means nothing
-for the total): never drawn as 0 %."""
+def _rates_chart(title: str, values: dict[str, dict[str, float | None]]) -> Chart:
+    return Chart(
+        title,
+        tuple(HEADINGS_VI[k] for k in RATES),
+        tuple((f, HEADINGS_VI[f], tuple(values[k][f] for k in RATES)) for f in FORMULAS),
+        percent=True,
+    )
 
 
-def _rate_bars(ax: Any, values: dict[str, dict[str, float | None]]) -> None:
-    """Official and corrected bars side by side per rate; a rate that is None is no bar, labelled
-    "không áp dụng" where it would stand."""
-    xs = range(len(RATES))
-    for i, formula in enumerate(("official", "corrected")):
-        offset = (i - 0.5) * 0.38
-        for x, key in zip(xs, RATES, strict=True):
-            v = values[key][formula]
-            if v is None:
-                ax.annotate(NOT_APPLICABLE, (x + offset, 1), ha="center", va="bottom", fontsize=7, rotation=90)
-                continue
-            ax.bar(x + offset, 100 * v, width=0.38, color=f"C{i}", label=HEADINGS_VI[formula] if x == 0 else None)
-            ax.annotate(f"{100 * v:.1f}%", (x + offset, 100 * v), ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(list(xs), [HEADINGS_VI[k] for k in RATES], fontsize=8)
-    ax.set_ylim(0, 115)
-    ax.set_ylabel("%")
-
-
-def rates(rows: list[Row], period: Period, path: Path) -> Path:
+def rates(rows: list[Row], period: Period) -> list[Chart]:
     total = next((r for r in rows if r.flow == ALL_FLOWS), None)
-    fig, ax = plt.subplots(figsize=(8, 3.6), dpi=110)
-    if total is not None:
-        _rate_bars(ax, total.rates())
-    ax.set_title(f"Các tỷ lệ theo hai cách tính — {period.name_vi or period.title_vi}")
-    ax.legend(fontsize=8, handles=[Patch(color=f"C{i}", label=HEADINGS_VI[f]) for i, f in enumerate(FORMULAS)])
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    if total is None:
+        return []
+    return [_rates_chart(f"Các tỷ lệ theo hai cách tính — {_name(period)}", total.rates())]
 
 
-def flow_rates(rows: list[Row], period: Period, path: Path) -> Path:
-    """The same rates per flow (LLTP's post rate among them), one panel per flow."""
-    totals = _totals(rows)
-    fig, axes = plt.subplots(len(totals) or 1, 1, figsize=(8, 3.0 * max(1, len(totals))), dpi=110, squeeze=False)
-    for ax, row in zip(axes[:, 0], totals, strict=False):
-        _rate_bars(ax, row.rates())
-        ax.set_title(f"{FLOW_TITLES.get(row.flow, row.flow)} — {period.name_vi or period.title_vi}", fontsize=10)
-    axes[0, 0].legend(fontsize=8, handles=[Patch(color=f"C{i}", label=HEADINGS_VI[f]) for i, f in enumerate(FORMULAS)])
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+def flow_rates(rows: list[Row], period: Period) -> list[Chart]:
+    return [
+        _rates_chart(f"{FLOW_TITLES.get(r.flow, r.flow)}: các tỷ lệ — {_name(period)}", r.rates())
+        for r in _totals(rows)
+    ]
+
+
+def all_charts(rows: list[Row], period: Period) -> list[Chart]:
+    return [outcomes(rows, period), *rates(rows, period), *flow_rates(rows, period)]
+
+
+def html_bars(chart: Chart) -> dict[str, Any]:
+    """What the HTML template draws: per category, a bar per series with its width (a share of
+    the longest total, or of 100 % for rates) and its label; a None value is no bar, labelled."""
+    if chart.stacked:
+        widest = max((sum(v[i] or 0.0 for _, _, v in chart.series) for i in range(len(chart.categories))), default=0.0)
+    else:
+        widest = 1.0 if chart.percent else max((x or 0.0 for _, _, v in chart.series for x in v), default=0.0)
+    scale = 100.0 / widest if widest else 0.0
+    groups = []
+    for i, category in enumerate(chart.categories):
+        bars = []
+        for key, label, values in chart.series:
+            v = values[i]
+            text = NOT_APPLICABLE if v is None else f"{100 * v:.1f} %" if chart.percent else f"{v:.0f}"
+            bars.append(
+                {"key": key, "label": label, "width": 0.0 if v is None else v * scale, "text": text, "none": v is None}
+            )
+        groups.append({"category": category, "bars": bars})
+    legend = [{"key": k, "label": label, "colour": COLOURS[k]} for k, label, _ in chart.series]
+    return {"title": chart.title, "stacked": chart.stacked, "groups": groups, "legend": legend}
+
+
+def add_to_sheet(ws: Any, chart: Chart, top: int) -> int:
+    """Write the chart's figures at row `top` of `ws` (the chart reads them there) and a native
+    Excel bar chart beside them; the next free row."""
+    from openpyxl.chart import BarChart, Reference
+
+    ws.cell(row=top, column=1, value=chart.title)
+    header = top + 1
+    ws.cell(row=header, column=1, value="")
+    for j, (_, label, _) in enumerate(chart.series, start=2):
+        ws.cell(row=header, column=j, value=label)
+    note_col = len(chart.series) + 2
+    ws.cell(row=header, column=note_col, value="Ghi chú")
+    for i, category in enumerate(chart.categories, start=1):
+        ws.cell(row=header + i, column=1, value=category)
+        missing = []
+        for j, (_, label, values) in enumerate(chart.series, start=2):
+            v = values[i - 1]
+            # An empty cell is a gap in the chart; text or 0 would be drawn as a 0 % bar.
+            cell = ws.cell(row=header + i, column=j, value=v)
+            if v is None:
+                missing.append(label)
+            elif chart.percent:
+                cell.number_format = "0.0%"
+        if missing:
+            ws.cell(row=header + i, column=note_col, value=f"{NOT_APPLICABLE}: {', '.join(missing)}")
+    last = header + len(chart.categories)
+    bar = BarChart()
+    bar.type = "bar" if chart.stacked else "col"
+    if chart.stacked:
+        bar.grouping = "stacked"
+        bar.overlap = 100
+    bar.title = chart.title
+    bar.y_axis.title = "%" if chart.percent else "Số hồ sơ"
+    if chart.percent:
+        bar.y_axis.scaling.min = 0
+        bar.y_axis.scaling.max = 1
+        bar.y_axis.number_format = "0%"
+    data = Reference(ws, min_col=2, max_col=1 + len(chart.series), min_row=header, max_row=last)
+    bar.add_data(data, titles_from_data=True)
+    bar.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=last))
+    for s, (key, _, _) in zip(bar.series, chart.series, strict=True):
+        s.graphicalProperties.solidFill = COLOURS[key]
+    bar.height, bar.width = 7.5, 16
+    ws.add_chart(bar, f"{_column(len(chart.series) + 4)}{top}")
+    return max(last + 2, top + 16)
+
+
+def _column(n: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return str(get_column_letter(n))

@@ -3,7 +3,6 @@ charts in one self-contained file) and xlsx (a sheet per flow, like the reports'
 
 from __future__ import annotations
 
-import base64
 import csv
 import json
 import unicodedata
@@ -123,14 +122,6 @@ def _csv(rows: list[Row], period: Period, by: str, cutoff: datetime | None, base
     return path
 
 
-def _charts(rows: list[Row], period: Period, base: Path) -> list[Path]:
-    return [
-        charts.outcomes(rows, period, base.parent / f"{base.name}-ket-qua.png"),
-        charts.rates(rows, period, base.parent / f"{base.name}-ty-le.png"),
-        charts.flow_rates(rows, period, base.parent / f"{base.name}-ty-le-theo-nhom.png"),
-    ]
-
-
 def _cell(col: str, value: Any) -> str:
     if value is None:
         return "—"
@@ -167,14 +158,13 @@ def _html(rows: list[Row], period: Period, by: str, cutoff: datetime | None, bas
                     "notes": footnotes(these),
                 }
             )
-    images = [{"name": p.stem, "data": base64.b64encode(p.read_bytes()).decode()} for p in _charts(rows, period, base)]
     page = _TEMPLATES.get_template("report.html.j2").render(
         period=period,
         by_vi=by,
         cutoff=cutoff.astimezone(VN_TZ) if cutoff else None,  # stored in UTC; read in Vietnam's time
         headings=[heading(c) for c in cols],
         sections=sections,
-        charts=images,
+        charts=[charts.html_bars(c) for c in charts.all_charts(rows, period)],
     )
     path.write_text(_nfc(page), encoding="utf-8")
     return path
@@ -189,7 +179,6 @@ def _by_vi(by: str, rows: list[Row]) -> str:
 
 def _xlsx(rows: list[Row], period: Period, by: str, cutoff: datetime | None, base: Path) -> Path:
     from openpyxl import Workbook
-    from openpyxl.drawing.image import Image
 
     path = base.with_suffix(".xlsx")
     wb = Workbook()
@@ -200,8 +189,10 @@ def _xlsx(rows: list[Row], period: Period, by: str, cutoff: datetime | None, bas
         if these:
             _sheet(wb.create_sheet(SHEETS[flow]), flow, these, period, by)
     charts_ws = wb.create_sheet("Biểu đồ")
-    for i, png in enumerate(_charts(rows, period, base)):
-        charts_ws.add_image(Image(str(png)), f"A{1 + 22 * i}")
+    charts_ws.column_dimensions["A"].width = 34
+    top = 1
+    for chart in charts.all_charts(rows, period):
+        top = charts.add_to_sheet(charts_ws, chart, top)
     wb.save(path)
     return path
 

@@ -61,7 +61,8 @@ def test_xlsx_has_a_sheet_per_flow_with_vietnamese_headings_and_charts(rows, tmp
     assert "Tỷ lệ thanh toán trực tuyến (cách tính hiệu chỉnh)" in headings
     total = [r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "Tổng cộng"]
     assert total[0][1] == 10  # ten LLTP dossiers received in the half-year
-    assert len(wb["Biểu đồ"]._images) == 3  # outcomes, the rates of all flows, the rates per flow
+    # Native Excel charts: outcomes, the rates of all flows, the rates of each of the three flows.
+    assert len(wb["Biểu đồ"]._charts) == 5
     # The formulas under the table, and on the all-flows sheet why a rate is left out.
     notes = [r[0] for r in ws.iter_rows(min_row=4, values_only=True) if r[0] and str(r[0]).startswith("Tỷ lệ")]
     assert any("đúng hạn ÷ (tiếp nhận + kỳ trước chuyển sang)" in n for n in notes)
@@ -75,7 +76,8 @@ def test_html_is_self_contained_with_tables_and_charts(rows, tmp_path: Path) -> 
     text = path.read_text(encoding="utf-8")
     assert "Báo cáo thống kê hồ sơ liên thông" in text
     assert "Kỳ trước chuyển sang" in text
-    assert text.count("data:image/png;base64,") == 3
+    assert text.count('<figure class="chart">') == 5
+    assert "<img" not in text
     assert "http://" not in text
     assert "https://" not in text
 
@@ -111,35 +113,24 @@ def test_the_data_cutoff_is_printed_in_vietnam_time_not_utc(rows, tmp_path: Path
 
 def test_a_rate_left_out_on_purpose_is_never_drawn_as_zero(tmp_path: Path) -> None:
     """Regression: a deliberately null rate (the all-flows official payment rate, a rate with
-    nothing to divide by) was drawn as a 0.0 % bar (`or 0.0`)."""
-    from unittest import mock
-
+    nothing to divide by) was drawn as a 0.0 % bar (`or 0.0`). Now it is no bar: an empty cell in
+    the workbook's chart data (a gap, not 0), "không áp dụng" beside it and in the HTML."""
     from lienthong.report import charts
 
     rows = tabulate(facts(), H1, "district")
-    drawn: list[float] = []
-    labels: list[str] = []
-    real_bar, real_note = charts.plt.Axes.bar, charts.plt.Axes.annotate
-    with (
-        mock.patch.object(
-            charts.plt.Axes,
-            "bar",
-            autospec=True,
-            side_effect=lambda ax, x, h, **kw: (drawn.append(h), real_bar(ax, x, h, **kw))[1],
-        ),
-        mock.patch.object(
-            charts.plt.Axes,
-            "annotate",
-            autospec=True,
-            side_effect=lambda ax, t, xy, **kw: (labels.append(t), real_note(ax, t, xy, **kw))[1],
-        ),
-    ):
-        charts.rates(rows, H1, tmp_path / "rates.png")
-    total = next(r for r in rows if r.flow == "all").rates()
-    nulls = sum(v is None for rate in total.values() for v in rate.values())
-    assert nulls >= 1  # the all-flows official payment rate, at least
-    assert labels.count(charts.NOT_APPLICABLE) == nulls
-    assert len(drawn) == 8 - nulls
+    (total,) = charts.rates(rows, H1)
+    nulls = [(i, key) for key, _, values in total.series for i, v in enumerate(values) if v is None]
+    assert nulls  # the all-flows official payment rate, at least
+    drawn = charts.html_bars(total)
+    for i, key in nulls:
+        bar = next(b for b in drawn["groups"][i]["bars"] if b["key"] == key)
+        assert (bar["width"], bar["text"], bar["none"]) == (0.0, charts.NOT_APPLICABLE, True)
+    ws = load_workbook(write("xlsx", rows, H1, "district", None, tmp_path))["Biểu đồ"]
+    # The first table with the payment rate: the all-flows rates.
+    payment = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Tỷ lệ thanh toán trực tuyến")
+    assert payment[1] is None  # official: empty, a gap in the chart
+    assert payment[2] is not None
+    assert payment[3] == "không áp dụng: cách tính hiện hành"
 
 
 def test_by_province_the_province_is_not_repeated_as_a_row_beside_its_total(tmp_path: Path) -> None:
