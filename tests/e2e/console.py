@@ -141,6 +141,17 @@ def walk(dashboard_url: str, database_url: str, token: str) -> dict[str, Any]:
             # The live feed connects and pushes the newest alerts (server-sent events).
             expect(page.locator("#feed-state")).to_have_text("đã kết nối", timeout=15_000)
             expect(page.locator("#feed li").first).to_be_visible(timeout=15_000)
+            # Nothing open: the page says so and folds the history away, one click from view.
+            expect(page.locator("#queue-total")).not_to_be_empty(timeout=20_000)
+            queue = json.loads(page.evaluate("async () => JSON.stringify(await (await fetch('/api/v1/queue')).json())"))
+            none_open = queue["counts"]["state"].get("open", 0) == 0
+            seen["none_open"] = none_open
+            if none_open:
+                expect(page.locator("#empty-state")).to_contain_text("Không có việc cần làm", timeout=10_000)
+                expect(page.locator("#queue-history")).to_be_hidden()
+                page.locator("#show-history").click()
+            else:
+                expect(page.locator("#empty-state")).to_be_hidden()
             top = page.locator("#queue-table tbody tr[data-id]").first
             expect(top).to_be_visible(timeout=20_000)
 
@@ -226,15 +237,34 @@ def walk(dashboard_url: str, database_url: str, token: str) -> dict[str, Any]:
             assert len(asked) == 1, asked
             assert "Gửi lại mọi hồ sơ đang thất lạc" in asked[0], asked
             seen["redrive"] = page.locator("#bulk-result").inner_text()
-            # And one dossier from its panel: the result beside the panel's button.
+            # And one dossier from its panel: the result beside the panel's button; a settled
+            # dossier's button is disabled with the reason (its redrive would be refused).
             top.locator("a[data-dossier]").click()
-            expect(page.locator("#redrive-dossier")).to_be_enabled()
-            page.once("dialog", confirm)  # a single redrive is confirmed too
-            page.locator("#redrive-dossier").click()
-            expect(page.locator("#panel-result")).to_contain_text("Đã gửi lại hồ sơ", timeout=30_000)
-            assert len(asked) == 2, asked
-            assert asked[1].startswith("Gửi lại hồ sơ "), asked
+            opened = str(top.locator("a[data-dossier]").get_attribute("data-dossier"))
+            panel = _get_json(page, f"/api/v1/dossiers/{opened}")
+            if panel["settled"]:
+                expect(page.locator("#redrive-dossier")).to_be_disabled()
+                expect(page.locator("#panel-result")).to_contain_text("không cần gửi lại")
+            else:
+                expect(page.locator("#redrive-dossier")).to_be_enabled()
+                page.once("dialog", confirm)  # a single redrive is confirmed too
+                page.locator("#redrive-dossier").click()
+                expect(page.locator("#panel-result")).to_contain_text("Đã gửi lại hồ sơ", timeout=30_000)
+                assert len(asked) == 2, asked
+                assert asked[1].startswith("Gửi lại hồ sơ "), asked
             page.screenshot(path=str(ARTIFACTS / "console-redriven.png"))
+            # Whatever the top row was: a dossier the portal settled is refused a redrive, with its state.
+            settled = _closed_dossier(database_url)
+            refused = page.evaluate(
+                """async ([id, token]) => { const r = await fetch('/api/v1/redrive', {method: 'POST',
+                   headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + token},
+                   body: JSON.stringify({dossier_id: id, operator: 'Nguyễn Thị Kiểm Thử'})});
+                   return [r.status, (await r.json()).error]; }""",
+                [settled, token],
+            )
+            assert refused[0] == 409, refused
+            assert "không gửi lại hồ sơ đã giải quyết xong" in refused[1], refused
+            seen["refused_redrive"] = refused[1]
             assert errors == [], errors
         finally:
             browser.close()
@@ -265,3 +295,22 @@ def all_clear(dashboard_url: str) -> dict[str, Any]:
             return {"history_rows": rows.count(), "resolved_badge": colour}
         finally:
             browser.close()
+
+
+def _get_json(page: Any, path: str) -> Any:
+    return json.loads(page.evaluate(f"async () => JSON.stringify(await (await fetch({json.dumps(path)})).json())"))
+
+
+def _closed_dossier(database_url: str) -> str:
+    """A dossier the run closed (the monitor's event log)."""
+
+    async def one() -> str:
+        conn = await asyncpg.connect(database_url)
+        try:
+            found = await conn.fetchval("SELECT dossier_id FROM monitor.events WHERE type = 'dossier.closed' LIMIT 1")
+        finally:
+            await conn.close()
+        assert found, "the run closed no dossier"
+        return str(found)
+
+    return asyncio.run(one())
