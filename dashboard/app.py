@@ -14,6 +14,7 @@ import contextlib
 import json
 import math
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
@@ -28,7 +29,7 @@ from aiohttp_sse import sse_response
 from contracts.alerts import AlertKind
 from contracts.calendar import WorkingCalendar
 from contracts.clock import VN_TZ
-from dashboard import openapi, search, workqueue
+from dashboard import deadline, due, export, openapi, search, workqueue
 from dashboard.actions import Actions, dumps, portal_people, problem
 from dashboard.wording import Words, at
 from runtime.db import create_pool
@@ -156,6 +157,12 @@ class Dashboard:
     async def clock_state(self, _request: web.Request) -> web.Response:
         return web.json_response(self.moment()[1], dumps=dumps)
 
+    async def due(self, _request: web.Request) -> web.Response:
+        """Đến hạn hôm nay / ngày mai (dashboard/due.py)."""
+        now, _ = self.moment()
+        pool = self.pool if await self._ready() else None
+        return web.json_response(await due.due_soon(pool, self.calendar, now), dumps=dumps)
+
     async def queue(self, request: web.Request) -> web.Response:
         """The work queue: one row per incident, most overdue first (dashboard/workqueue.py)."""
         try:
@@ -171,7 +178,21 @@ class Dashboard:
                 incidents = await console.incidents(conn, only_open=False)
                 communes = await console.communes(conn)
         rows = [workqueue.row(self.words, self.calendar, r, now) for r in incidents]
+        fmt = request.match_info.get("format")
+        if fmt is not None:
+            return self._export(fmt, workqueue.select(rows, replace(q, page=1, size=max(1, len(rows))))["rows"], now)
         return web.json_response({**workqueue.select(rows, q), "clock": clock, "communes": communes}, dumps=dumps)
+
+    def _export(self, fmt: str, rows: list[dict[str, Any]], now: datetime) -> web.Response:
+        """The filtered queue as a file (dashboard/export.py), named after the moment it shows."""
+        if fmt not in export.FORMATS:
+            return problem(404, f"Không có định dạng {fmt}: chỉ có {', '.join(export.FORMATS)}")
+        body = export.to_csv(rows) if fmt == "csv" else export.to_xlsx(rows, "Việc cần làm", now.astimezone(VN_TZ))
+        name = f"viec-can-lam-{now.astimezone(VN_TZ):%Y%m%d-%H%M}.{fmt}"
+        return web.Response(
+            body=body,
+            headers={"Content-Type": export.FORMATS[fmt], "Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
     async def health(self, request: web.Request) -> web.Response:
         try:
@@ -218,6 +239,7 @@ class Dashboard:
             e["text_vi"] = self.words.event(e)
             e["agency_vi"] = self.words.step(e["agency"], None)
             e["at_vi"] = at(e["occurred_at"])
+        deadline.mark_gaps(found["events"])
         # Masked until an operator opens the dossier (POST …/open, audited).
         shown = await portal_people(self.settings, dossier_id, submitter_headers(self.settings))
         first_open = next((a for a in incidents if a["state"] != "resolved"), None)
@@ -228,6 +250,7 @@ class Dashboard:
                 "code": found["code"] or dossier_id[:8].upper(),
                 "state_vi": self.words.state(found["events"]),
                 "settled": any(e["type"] == "dossier.closed" for e in found["events"]),
+                "deadline": deadline.deadline(found["events"], self.calendar, now),
                 "verdict_vi": verdict or "Không có sự cố",
                 "events": found["events"],
                 "alerts": incidents,
@@ -325,7 +348,9 @@ class Dashboard:
             web.get("/api/v1/alerts", self.alerts),
             web.get("/api/v1/alerts/stream", self.feed),
             web.post("/api/v1/alerts/{alert_id}/ack", self.actions.acknowledge),
+            web.get("/api/v1/due", self.due),
             web.get("/api/v1/queue", self.queue),
+            web.get("/api/v1/queue.{format}", self.queue),
             web.get("/api/v1/clock", self.clock_state),
             web.get("/api/v1/whoami", self.actions.whoami),
             web.get("/api/v1/funnel", self.funnel),

@@ -9,6 +9,7 @@ from typing import Any
 from dashboard.wording import KIND_VI
 from dashboard.workqueue import PAGE_SIZES, SORTS, STATES
 
+FILES = ["xlsx", "csv"]
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
 ANY_OBJECT: dict[str, Any] = {"type": "object"}
 
@@ -70,6 +71,36 @@ def document() -> dict[str, Any]:
                     _query("size", {"type": "integer", "enum": list(PAGE_SIZES)}),
                 ],
                 "responses": {"200": _json(_object("rows", "clock", "communes"), "a page of the queue"), "400": BAD},
+            }
+        },
+        "/api/v1/queue.{format}": {
+            "get": {
+                "summary": "The work queue as a file: every row the filters select, the page's columns and headings",
+                "parameters": [
+                    {
+                        "name": "format",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["xlsx", "csv"]},
+                    },
+                    _query("state", {"type": "string", "enum": list(STATES)}),
+                    _query("kind", {"type": "string", "enum": list(KIND_VI)}),
+                    _query("flow", TEXT),
+                    _query("agency", TEXT),
+                    _query("commune", TEXT),
+                    _query("sort", {"type": "string", "enum": list(SORTS)}),
+                ],
+                "responses": {
+                    "200": {"description": "the file (xlsx or csv with a BOM), named after the page's moment"},
+                    "400": BAD,
+                    "404": _json(ERROR, "no such format"),
+                },
+            }
+        },
+        "/api/v1/due": {
+            "get": {
+                "summary": "Đến hạn hôm nay / ngày mai: unfinished dossiers due today or the next working day",
+                "responses": {"200": _json(_object("today", "tomorrow", "tomorrow_day"), "most at risk first")},
             }
         },
         "/api/v1/clock": {"get": {"responses": {"200": _json(ANY_OBJECT, "the sim clock as the page shows it")}}},

@@ -6,6 +6,7 @@ the wording and the ordering are the console's (dashboard/workqueue.py, dashboar
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from streams.queries import ALERT_COLUMNS, ALERT_FROM, HEADS, jsonable
@@ -172,3 +173,29 @@ async def describe(conn: Any, dossier_ids: list[str]) -> dict[str, dict[str, Any
         dossier_ids,
     )
     return {r["dossier_id"]: dict(r) for r in rows}
+
+
+async def due_between(conn: Any, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Dossiers not closed whose appointment date (legal deadline) falls in [start, end), with
+    their code, flow, commune and how many steps they finished (the fewer, the more at risk)."""
+    rows = await conn.fetch(
+        """
+        SELECT s.dossier_id, s.chain, s.payload -> 'area' ->> 'commune' AS commune,
+               (s.payload ->> 'due_at')::timestamptz AS due_at,
+               (SELECT e.payload -> 'result' ->> 'receipt_code' FROM monitor.events e
+                 WHERE e.dossier_id = s.dossier_id AND e.type = 'step.completed' AND e.agency = 'motcua'
+                 LIMIT 1) AS code,
+               (SELECT count(*) FROM monitor.events e
+                 WHERE e.dossier_id = s.dossier_id AND e.type = 'step.completed') AS steps_done
+        FROM monitor.events s
+        WHERE s.type = 'dossier.submitted' AND s.payload ? 'due_at'
+          AND (s.payload ->> 'due_at')::timestamptz >= $1 AND (s.payload ->> 'due_at')::timestamptz < $2
+          AND NOT EXISTS (SELECT 1 FROM monitor.events c
+                          WHERE c.dossier_id = s.dossier_id AND c.type = 'dossier.closed')
+        ORDER BY due_at, steps_done, s.dossier_id
+        LIMIT 500
+        """,
+        start,
+        end,
+    )
+    return [dict(r) for r in rows]

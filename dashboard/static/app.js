@@ -170,6 +170,13 @@ async function loadQueue() {
   $("#counts").innerHTML = `<span>${open} sự cố đang mở</span>`;
   $("#queue-total").textContent = `(${data.total} sự cố)`;
   renderRows(data.rows);
+  // The exports carry the filters and the order on screen (every page of them).
+  const filters = queryString();
+  for (const k of ["dossier", "page", "size"]) filters.delete(k);
+  if (noneOpen && !filters.get("state")) filters.set("state", "all");
+  $("#export-xlsx").href = `/api/v1/queue.xlsx?${filters}`;
+  $("#export-csv").href = `/api/v1/queue.csv?${filters}`;
+  $("#print-stamp").textContent = `${data.clock.text_vi} · ${data.total} sự cố`;
   $("#page-info").textContent = `Trang ${data.page}/${data.pages}`;
   $("#prev-page").disabled = data.page <= 1;
   $("#next-page").disabled = data.page >= data.pages;
@@ -229,7 +236,11 @@ async function showDossier(id) {
       : a.state === "acknowledged" ? ` <span class="muted">· đã xác nhận bởi ${esc(a.acknowledged_by || "")}</span>`
       : ` <button type="button" class="ack operator" data-alert="${a.id}">Xác nhận</button><span class="ack-result" role="status"></span>`) +
     `</li>`).join("") : "<li>Không có sự cố</li>";
+  $("#panel-deadline").innerHTML = d.deadline
+    ? `Hạn trả kết quả: <b>${esc(d.deadline.due_vi)}</b> · <span class="${d.deadline.late ? "late" : ""}">${esc(d.deadline.text_vi)}</span>`
+    : "";
   $("#panel-timeline").innerHTML = d.events.map((e) =>
+    (e.gap_vi ? `<li class="gap">${esc(e.gap_vi)}</li>` : "") +
     `<li><time datetime="${esc(e.occurred_at)}">${esc(e.at_vi)}</time> ${esc(e.text_vi)}</li>`).join("");
   $("#panel-tech-body").textContent = JSON.stringify({
     dossier_id: d.dossier_id,
@@ -484,7 +495,28 @@ $("#operator-input").value = localStorage.getItem("lt-operator") || "";
 $("#token-input").addEventListener("change", () => { sessionStorage.setItem("lt-token", token()); checkRole(); });
 $("#operator-input").addEventListener("change", () => localStorage.setItem("lt-operator", operatorName()));
 
+// ----- due today / on the next working day: unfinished dossiers against their legal deadline
+
+function dueItems(list) {
+  if (!list.length) return "<li class=\"muted\">Không có hồ sơ nào</li>";
+  return list.slice(0, 20).map((d) =>
+    `<li${d.late ? " class=\"late\"" : ""}><a href="?dossier=${esc(d.dossier_id)}" data-dossier="${esc(d.dossier_id)}">${esc(d.code)}</a>` +
+    ` · ${esc(d.flow_vi)} · ${esc(d.commune || "—")} · hạn ${esc(d.due_vi)}${d.late ? " (đã quá hạn)" : ""}</li>`).join("") +
+    (list.length > 20 ? `<li class="muted">và ${list.length - 20} hồ sơ khác</li>` : "");
+}
+
+async function loadDue() {
+  const r = await fetch("/api/v1/due");
+  if (!r.ok) return;
+  const d = await r.json();
+  $("#due-today").innerHTML = dueItems(d.today);
+  $("#due-tomorrow").innerHTML = dueItems(d.tomorrow);
+  $("#due-today-count").textContent = `(${d.today.length})`;
+  $("#due-tomorrow-count").textContent = `(${d.tomorrow.length})`;
+}
+
 function refresh() {
+  loadDue().catch(() => {});
   loadQueue().catch(() => {});
   loadFunnel().catch(() => {});
   loadHealth().catch(() => {});

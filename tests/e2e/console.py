@@ -313,4 +313,6 @@ def _closed_dossier(database_url: str) -> str:
         assert found, "the run closed no dossier"
         return str(found)
 
-    return asyncio.run(one())
+    # Inside Playwright's sync API (which holds an event loop): on a thread of its own, as `_sql_now`.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, one()).result()

@@ -6,6 +6,7 @@ acknowledge, redrive and open a dossier's personal data (each audited)."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
+from openpyxl import load_workbook
 
 from dashboard.app import build
 from deploy.embedded import free_port
@@ -115,6 +117,20 @@ async def test_alerts_live_filtered_timeline_search_and_operator_actions(scene: 
             assert row["code"].startswith("H42-")
         async with http.get(f"{base}/api/v1/queue", params={"sort": "nonsense"}) as r:
             assert r.status == 400
+        # The same queue as files: every filtered row, the page's columns under its headings.
+        async with http.get(f"{base}/api/v1/queue.xlsx", params={"agency": "cutru"}) as r:
+            assert r.headers["Content-Disposition"].startswith('attachment; filename="viec-can-lam-')
+            sheet = load_workbook(io.BytesIO(await r.read()))["Việc cần làm"]
+        table = [list(row) for row in sheet.iter_rows(min_row=3, values_only=True)]
+        assert table[0][:6] == ["Mã hồ sơ", "Loại", "Nhóm thủ tục", "Xã, phường", "Đang chờ tại", "Quá hạn"]
+        assert sorted(line[0] for line in table[1:]) == sorted(row["code"] for row in queue["rows"])
+        assert {line[4] for line in table[1:]} == {"Cư trú – Đăng ký thường trú"}
+        async with http.get(f"{base}/api/v1/queue.csv", params={"agency": "cutru"}) as r:
+            text = (await r.read()).decode("utf-8-sig")
+        assert text.splitlines()[0].startswith("Mã hồ sơ,Loại,Nhóm thủ tục")
+        assert len(text.splitlines()) == 1 + queue["total"]
+        async with http.get(f"{base}/api/v1/queue.pdf") as r:
+            assert r.status == 404
 
         # The daily charts for a range of days: every dossier submitted counted once, nothing
         # outside the range, and a bad range refused with a JSON reason.

@@ -1,0 +1,62 @@
+"""A dossier against its legal deadline, for the side panel: the appointment date the citizen was
+given and how late the dossier is against it (finished late, or still open past it), and the gaps
+in its timeline, the time a dossier waited between two agencies, which no step's deadline counts.
+Pure: the events come from the monitor's log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from contracts.calendar import WorkingCalendar
+from dashboard.wording import at
+
+GAP_S = 3600.0
+"""A wait between a handoff and its receipt worth marking in the timeline (longer than an hour)."""
+
+
+def _when(e: dict[str, Any]) -> datetime:
+    t = e["occurred_at"]
+    return t if isinstance(t, datetime) else datetime.fromisoformat(t)
+
+
+def span_vi(seconds: float) -> str:
+    """A wait in words: "3 giờ", "2 ngày 4 giờ", "67 ngày"."""
+    hours = int(seconds // 3600)
+    days, hours = divmod(hours, 24)
+    if days >= 7:
+        return f"{days} ngày"
+    return f"{days} ngày {hours} giờ" if days and hours else f"{days} ngày" if days else f"{max(hours, 1)} giờ"
+
+
+def deadline(events: list[dict[str, Any]], calendar: WorkingCalendar, now: datetime) -> dict[str, Any] | None:
+    """The appointment date and the lateness against it ("đúng hạn", or "trễ N ngày làm việc" with
+    the calendar span), at the dossier's closing or, still open, at `now`; None without one."""
+    submitted = next((e for e in events if e["type"] == "dossier.submitted"), None)
+    due_text = ((submitted or {}).get("payload") or {}).get("due_at")
+    if not due_text:
+        return None
+    due = datetime.fromisoformat(due_text)
+    closed = next((e for e in events if e["type"] == "dossier.closed"), None)
+    until = _when(closed) if closed else now
+    days = calendar.working_days_overdue(due, until)
+    late = until > due
+    verdict = ("Trả kết quả" if closed else "Chưa trả kết quả") + (
+        f", trễ {days} ngày làm việc ({span_vi((until - due).total_seconds())} sau hạn)" if late else ", trong hạn"
+    )
+    return {"due_at": due.isoformat(), "due_vi": at(due), "late": late, "late_working_days": days, "text_vi": verdict}
+
+
+def mark_gaps(events: list[dict[str, Any]]) -> None:
+    """Give each receipt that came more than `GAP_S` after its handoff a `gap_vi`: how long the
+    dossier waited between the two agencies."""
+    sent = {str(e["event_id"]): e for e in events if e["type"] == "handoff.sent"}
+    for e in events:
+        if e["type"] != "handoff.received":
+            continue
+        handoff = sent.get(str((e.get("payload") or {}).get("sent_event_id")))
+        if handoff is None:
+            continue
+        waited = (_when(e) - _when(handoff)).total_seconds()
+        if waited > GAP_S:
+            e["gap_vi"] = f"Hồ sơ chờ {span_vi(waited)} giữa hai cơ quan trước khi được nhận"

@@ -1,0 +1,70 @@
+"""The work queue as a file an officer takes away: xlsx or csv, with the columns the page shows,
+under the same Vietnamese headings, for every row the filters select (not only the page shown).
+Pure apart from writing bytes; openpyxl because the province's offices work in Excel."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Any
+
+COLUMNS = (
+    ("code", "Mã hồ sơ"),
+    ("kind_vi", "Loại"),
+    ("flow_vi", "Nhóm thủ tục"),
+    ("commune", "Xã, phường"),
+    ("where_vi", "Đang chờ tại"),
+    ("overdue_vi", "Quá hạn"),
+    ("severity_vi", "Mức độ"),
+    ("verdict_vi", "Nhận định"),
+    ("action_vi", "Việc cần làm"),
+    ("state_vi", "Tình trạng"),
+)
+"""(key of a queue row, heading) in the page's order; the state says resolved or acknowledged."""
+STATE_VI = {"open": "Đang mở", "acknowledged": "Đã xác nhận", "resolved": "Đã xử lý"}
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def cells(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """The table: the headings, then a line per row, as text the page shows."""
+    out = [[heading for _, heading in COLUMNS]]
+    for r in rows:
+        shown = {**r, "state_vi": STATE_VI.get(r.get("state") or "", r.get("state") or "")}
+        out.append(["" if shown.get(k) is None else str(shown[k]) for k, _ in COLUMNS])
+    return out
+
+
+def to_csv(rows: list[dict[str, Any]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(cells(rows))
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM: Excel reads it as UTF-8
+
+
+def to_xlsx(rows: list[dict[str, Any]], title: str, moment: datetime) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    for blank in wb.worksheets:
+        wb.remove(blank)
+    ws = wb.create_sheet("Việc cần làm")
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append([f"Số liệu lúc {moment:%H:%M %d/%m/%Y} · {len(rows)} sự cố"])
+    table = cells(rows)
+    ws.append(table[0])
+    for cell in ws[3]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for line in table[1:]:
+        ws.append(line)
+    for column, width in zip("ABCDEFGHIJ", (22, 16, 18, 20, 34, 22, 12, 60, 40, 14), strict=True):
+        ws.column_dimensions[column].width = width
+    ws.freeze_panes = "A4"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -1,0 +1,65 @@
+"""The panel's legal deadline: a dossier submitted 05/01, due 19/01 and delivered 21/03 is late
+by the working days between, whatever each step's own deadline said (time lost in transit
+counted nowhere before); and a 67-day wait between two agencies is marked in the timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from contracts.calendar import WorkingCalendar
+from contracts.clock import VN_TZ
+from dashboard.deadline import deadline, mark_gaps, span_vi
+
+SUBMITTED = datetime(2024, 1, 5, 9, tzinfo=VN_TZ)
+DUE = datetime(2024, 1, 19, 17, tzinfo=VN_TZ)
+
+
+def events(closed: datetime | None) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = [
+        {
+            "event_id": "s",
+            "type": "dossier.submitted",
+            "occurred_at": SUBMITTED,
+            "payload": {"due_at": DUE.isoformat()},
+        },
+        {"event_id": "h", "type": "handoff.sent", "occurred_at": datetime(2024, 1, 8, 10, tzinfo=VN_TZ), "payload": {}},
+        {
+            "event_id": "r",
+            "type": "handoff.received",
+            "occurred_at": datetime(2024, 3, 15, 10, tzinfo=VN_TZ),
+            "payload": {"sent_event_id": "h"},
+        },
+    ]
+    if closed:
+        out.append({"event_id": "c", "type": "dossier.closed", "occurred_at": closed, "payload": {}})
+    return out
+
+
+def test_a_dossier_delivered_two_months_after_its_deadline_is_late_by_the_working_days_between() -> None:
+    found = deadline(
+        events(datetime(2024, 3, 21, 10, tzinfo=VN_TZ)), WorkingCalendar(), datetime(2024, 4, 1, tzinfo=VN_TZ)
+    )
+    assert found is not None
+    assert found["due_vi"].endswith("19/01/2024")
+    assert found["late"] is True
+    # 22/01–21/03 less weekends and Tết (8–14 February 2024): January 8, February 16, March 15.
+    assert found["late_working_days"] == 39
+    assert found["text_vi"] == "Trả kết quả, trễ 39 ngày làm việc (61 ngày sau hạn)"
+
+
+def test_an_open_dossier_is_judged_at_the_pages_moment_and_one_in_time_says_so() -> None:
+    still = deadline(events(None), WorkingCalendar(), datetime(2024, 1, 22, 9, tzinfo=VN_TZ))
+    assert still is not None
+    assert still["text_vi"].startswith("Chưa trả kết quả, trễ 1 ngày làm việc")
+    on_time = deadline(events(datetime(2024, 1, 18, 9, tzinfo=VN_TZ)), WorkingCalendar(), DUE)
+    assert on_time is not None
+    assert (on_time["late"], on_time["text_vi"]) == (False, "Trả kết quả, trong hạn")
+
+
+def test_the_wait_between_two_agencies_is_marked_on_the_receipt() -> None:
+    timeline = events(None)
+    mark_gaps(timeline)
+    assert timeline[2]["gap_vi"] == "Hồ sơ chờ 67 ngày giữa hai cơ quan trước khi được nhận"
+    assert "gap_vi" not in timeline[1]
+    assert span_vi(3 * 3600) == "3 giờ"
+    assert span_vi(50 * 3600) == "2 ngày 2 giờ"
