@@ -29,40 +29,23 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from contracts.alerts import AlertKind, Effect
-from contracts.calendar import WorkingCalendar
-from streams.incidents import incident_of
-from streams.rules import Rules
-
-KINDS = tuple(AlertKind)
-SHOWN = ("id", "kind", "subject", "dossier_id", "opened_at")
-"""The fields of an alert listed as unexplained."""
-IDENTITY_BAD_DATA = frozenset({"identity_mismatch", "wrong_sex_or_year"})
-LOSING = frozenset({Effect.DROP})
-DELAYING = frozenset(
-    {
-        Effect.DROP,
-        Effect.DELAY,
-        Effect.OUTAGE,
-        Effect.SLOW,
-        Effect.STALL,
-        Effect.ERROR,
-        Effect.TRANSFER_ERROR,
-        Effect.REJECT,
-        Effect.DUPLICATE,
-        Effect.REORDER,
-    }
+from contracts.alerts import Effect
+from lienthong.explain import RULES, Why, explain, explained
+from lienthong.facts import (
+    IDENTITY_BAD_DATA,
+    KINDS,
+    LOSING,
+    MEASURED,
+    RETRY_EVERY,
+    SHOWN,
+    Context,
+    plain,
 )
-LINK_ERRORS = frozenset({Effect.REJECT, Effect.TRANSFER_ERROR, Effect.ERROR, Effect.PAYMENT_FAILED})
-PROCESS = frozenset({Effect.KILL, Effect.DROP_CONNECTIONS})
-MEASURED = frozenset({Effect.IN_FLIGHT})
-"""What the harness measured about a process fault, not a fault of its own."""
-RETRY_EVERY = {Effect.REJECT: timedelta(minutes=20), Effect.TRANSFER_ERROR: timedelta(minutes=30)}
-"""How often the senders retried (simulation/faults/inject.py), to rebuild a link's failures."""
+from streams.incidents import incident_of
 
 
 @dataclass(frozen=True)
@@ -73,19 +56,6 @@ class Expected:
     fault: str
     dossier_id: str | None = None
     until: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Context:
-    rules: Rules
-    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
-    speed: float = 1.0
-    heartbeat_s: float = 1.0
-    tick_s: float = 0.5
-
-    @property
-    def silence(self) -> timedelta:
-        return timedelta(seconds=3 * self.heartbeat_s * self.speed)
 
 
 def expectations(truth: list[dict[str, Any]], ctx: Context) -> list[Expected]:
@@ -145,146 +115,6 @@ def _link_incidents(truth: list[dict[str, Any]], ctx: Context) -> list[Expected]
                 out.append(Expected("link", link, at, fault, None, None))
                 open_until = at
     return out
-
-
-@dataclass(frozen=True)
-class Why:
-    """The recorded fact that explains an alert, under one named rule."""
-
-    rule: str
-    fact: dict[str, Any]
-
-    def describe(self) -> str:
-        f = self.fact
-        span = f"{plain(f['at'])}" + (f"–{plain(f['until'])}" if f.get("until") else "")
-        on = f" on {f['dossier_id']}" if f.get("dossier_id") else ""
-        return f"{self.rule}: {f['fault']} ({f['effect']} {f['subject']}{on}, {span})"
-
-
-RULES = ("hit", "in_flight", "receiver_outage", "receiver_down", "agency_fault", "link_errors")
-"""How an alert can be explained, each by a recorded fact (docs/faults.md, "How `score` judges an alert")."""
-
-
-def explain(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) -> Why | None:
-    """The first recorded fact that accounts for this alert, or None (a false alert):
-    - hit: a fault on the same dossier with an effect that causes it: on that handoff, for a lost
-      one; on the step, or on a link into its agency, for a stuck one (anything on the dossier for
-      its appointment date);
-    - in_flight: the harness recorded, at a process fault, the very message the alert is about (for
-      a lost handoff: that handoff, by event id; for a stuck step: a message into its agency or one
-      of its own lifecycle events);
-    - receiver_outage: a lost handoff sent while its receiver was in an outage window;
-    - receiver_down: a lost handoff sent while its receiver (or the broker) was killed and not yet
-      back, as the harness measured;
-    - agency_fault: a silent agency during its outage or a process fault on it (or the broker),
-      up to the silence limit after it was back;
-    - link_errors: a failing link whose recorded failures fall within the alert's span."""
-    kind, dossier = alert["kind"], alert["dossier_id"]
-    mine = [t for t in truth if dossier and t["dossier_id"] == dossier]
-    flights = [t for t in mine if t["effect"] == "in_flight"]
-
-    def first(rule: str, facts: Iterable[dict[str, Any]]) -> Why | None:
-        return next((Why(rule, t) for t in facts), None)
-
-    if kind == "data_quality":
-        return first("hit", (t for t in mine if t["effect"] == "bad_data"))
-    if kind == "duplicate":
-        return first("hit", (t for t in mine if t["effect"] == "duplicate")) or first("in_flight", flights)
-    if kind == "lost":
-        link, sent = alert["subject"], _sent(alert, ctx)
-        receiver = "agency:" + link.split("->")[-1]
-        handoff = (alert.get("key") or "").rpartition("handoff:")[2]  # "<dossier>:handoff:<event id>"
-        return (
-            first(
-                "hit",
-                (
-                    t
-                    for t in mine
-                    if t["subject"] == link
-                    and t["effect"] in ("drop", "delay", "outage")
-                    and (not t.get("event_id") or str(t["event_id"]) == handoff)
-                ),
-            )
-            or first("in_flight", (t for t in flights if t["subject"] == link and str(t["event_id"]) == handoff))
-            or first(
-                "receiver_outage",
-                (t for t in truth if t["effect"] == "outage" and t["subject"] == receiver and _within(sent, t)),
-            )
-            or first(
-                "receiver_down",
-                (
-                    t
-                    for t in truth
-                    if t["effect"] == "kill" and t["subject"] in (receiver, "process:broker") and _within(sent, t)
-                ),
-            )
-        )
-    if kind == "stuck":
-        where = alert["subject"]
-        causes = DELAYING | {"bad_data"} if where == "dossier" else DELAYING
-        return first("hit", (t for t in mine if t["effect"] in causes and _on_step(where, t))) or first(
-            "in_flight", (t for t in flights if _on_step(where, t))
-        )
-    if kind == "link":
-        return first(
-            "link_errors",
-            (
-                t
-                for t in truth
-                if t["subject"] == alert["subject"] and t["effect"] in LINK_ERRORS and _spans(alert, t, ctx)
-            ),
-        )
-    if kind == "agency":
-        opened = alert["opened_at"]
-        return first(
-            "agency_fault",
-            (
-                t
-                for t in truth
-                if t["subject"] in (alert["subject"], "process:broker")
-                and t["effect"] in PROCESS | {"outage"}
-                and t["at"] <= opened <= (t["until"] or t["at"]) + ctx.silence
-            ),
-        )
-    return None
-
-
-def _on_step(where: str, t: dict[str, Any]) -> bool:
-    """Whether fact `t` bears on the step a stuck alert names: the fact is on that step, or on a
-    link into its agency, or is one of that agency's own lifecycle events caught in flight. An
-    alert on the dossier's appointment date ("dossier") is borne on by anything on the dossier."""
-    if where == "dossier":
-        return True
-    agency = where.removeprefix("step:").partition("/")[0]
-    subject: str = t["subject"]
-    return (
-        subject == where
-        or subject == f"log:{agency}"
-        or (subject.startswith("link:") and subject.endswith(f"->{agency}"))
-    )
-
-
-def explained(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) -> bool:
-    return explain(alert, truth, ctx) is not None
-
-
-def _sent(alert: dict[str, Any], ctx: Context) -> datetime:
-    """When the handoff of a lost alert was sent: its due time less the link timeout."""
-    due: datetime | None = alert["due_at"]
-    return due - ctx.rules.link_timeout if due is not None else alert["opened_at"]
-
-
-def _within(at: datetime, t: dict[str, Any]) -> bool:
-    end: datetime = t["until"] or t["at"]
-    return bool(t["at"] <= at <= end)
-
-
-def _spans(alert: dict[str, Any], t: dict[str, Any], ctx: Context) -> bool:
-    """Failures (from the fault's first to its last retry) within the link window before the
-    alert opened, or while it was open."""
-    end = alert["resolved_at"]
-    last: datetime = t["until"] or t["at"]
-    return bool(alert["opened_at"] - ctx.rules.link_window <= last and (end is None or t["at"] <= end))
 
 
 def matches(e: Expected, alert: dict[str, Any], ctx: Context) -> bool:
@@ -401,10 +231,6 @@ def _percentile(values: list[float], q: float) -> float | None:
     return round(ordered[idx], 1)
 
 
-def plain(v: Any) -> Any:
-    return v.isoformat() if hasattr(v, "isoformat") else v
-
-
 async def collect(database_url: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
     """Ground truth, every alert, and the accepted dossiers not finished."""
     import asyncpg
@@ -438,3 +264,20 @@ async def monitored(database_url: str) -> int:
         return int(await conn.fetchval("SELECT count(*) FROM monitor.events"))
     finally:
         await conn.close()
+
+
+__all__ = [
+    "KINDS",
+    "RULES",
+    "Context",
+    "Expected",
+    "Why",
+    "collect",
+    "expectations",
+    "explain",
+    "explained",
+    "matches",
+    "plain",
+    "score",
+    "tally",
+]
