@@ -240,8 +240,7 @@ async function showDossier(id) {
     ? `Hạn trả kết quả: <b>${esc(d.deadline.due_vi)}</b> · <span class="${d.deadline.late ? "late" : ""}">${esc(d.deadline.text_vi)}</span>`
     : "";
   $("#panel-timeline").innerHTML = d.events.map((e) =>
-    (e.gap_vi ? `<li class="gap">${esc(e.gap_vi)}</li>` : "") +
-    `<li><time datetime="${esc(e.occurred_at)}">${esc(e.at_vi)}</time> ${esc(e.text_vi)}</li>`).join("");
+    `<li>${e.gap_vi ? `<div class="gap">${esc(e.gap_vi)}</div>` : ""}<time datetime="${esc(e.occurred_at)}">${esc(e.at_vi)}</time> ${esc(e.text_vi)}</li>`).join("");
   $("#panel-tech-body").textContent = JSON.stringify({
     dossier_id: d.dossier_id,
     alerts: d.alerts.map((a) => ({ id: a.id, kind: a.kind, opened_at: a.opened_at, due_at: a.due_at })),
