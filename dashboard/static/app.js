@@ -403,7 +403,15 @@ let chartsKey = "";
 async function loadCharts() {
   const { series } = await (await fetch("/api/v1/series")).json();
   if (!series || !series.throughput) return;
-  const days = [...new Set([...series.throughput, ...series.alerts, ...series.step_hours].map((r) => r.day))].sort();
+  const seen = [...new Set([...series.throughput, ...series.alerts, ...series.step_hours].map((r) => r.day))].sort();
+  // Every day from the first to the last, so a day without data is a gap in the step-time line
+  // (and a 0 in the counts), not a line drawn across it.
+  const days = [];
+  if (seen.length) {
+    for (let t = dayTs(seen[0]); t <= dayTs(seen[seen.length - 1]); t += 86400) {
+      days.push(new Date((t + 7 * 3600) * 1e3).toISOString().slice(0, 10));
+    }
+  }
   const key = JSON.stringify(series);
   if (!days.length || key === chartsKey) return;
   chartsKey = key;
