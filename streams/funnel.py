@@ -39,6 +39,17 @@ HEADS_SQL = (
     "count(*) FILTER (WHERE type = 'dossier.closed') AS closed "
     "FROM monitor.events WHERE type IN ('dossier.submitted', 'dossier.closed') GROUP BY chain"
 )
+LEGAL_SQL = """
+SELECT s.chain, count(*) AS closed,
+       count(*) FILTER (WHERE c.occurred_at <= (s.payload ->> 'due_at')::timestamptz) AS on_time
+FROM monitor.events s
+JOIN LATERAL (SELECT min(occurred_at) AS occurred_at FROM monitor.events c
+              WHERE c.dossier_id = s.dossier_id AND c.type = 'dossier.closed') c ON c.occurred_at IS NOT NULL
+WHERE s.type = 'dossier.submitted' AND s.payload ? 'due_at'
+GROUP BY s.chain
+"""
+"""Per flow, the closed dossiers and those closed by their legal deadline (the appointment date
+the citizen was given): time lost between agencies counts here, as it counts nowhere per step."""
 LOST_SQL = (
     "SELECT s.chain, count(DISTINCT a.dossier_id) AS n FROM monitor.alerts a "
     "JOIN monitor.events s ON s.dossier_id = a.dossier_id AND s.type = 'dossier.submitted' "
@@ -58,6 +69,7 @@ async def funnel(conn: Any, chains: dict[str, Chain], calendar: WorkingCalendar)
     rows = await conn.fetch(STEPS_SQL)
     heads = {h["chain"]: h for h in await conn.fetch(HEADS_SQL)}
     lost = {r["chain"]: r["n"] for r in await conn.fetch(LOST_SQL)}
+    legal = {r["chain"]: r for r in await conn.fetch(LEGAL_SQL)}
     by_step: dict[tuple[str, str, str], list[Any]] = {}
     for r in rows:
         by_step.setdefault((r["chain"], r["agency"], r["step"]), []).append(r)
@@ -94,6 +106,9 @@ async def funnel(conn: Any, chains: dict[str, Chain], calendar: WorkingCalendar)
                 "submitted": head["submitted"] if head else 0,
                 "closed": head["closed"] if head else 0,
                 "lost_between_steps": lost.get(name, 0),
+                "on_time_legal": (
+                    round(legal[name]["on_time"] / legal[name]["closed"], 4) if legal.get(name) else None
+                ),
                 "steps": steps,
             }
         )

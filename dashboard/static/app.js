@@ -317,7 +317,8 @@ async function loadFunnel() {
   const { flows } = await (await fetch("/api/v1/funnel")).json();
   const html = flows.map((f) =>
     `<h3>${esc(f.title_vi)}</h3><p class="muted">Đã nộp ${f.submitted} · đã kết thúc ${f.closed} · ` +
-    `thất lạc giữa các bước (đang mở) ${f.lost_between_steps}</p>` +
+    `thất lạc giữa các bước (đang mở) ${f.lost_between_steps} · ` +
+    `<span class="legal">trả kết quả đúng hạn của hồ sơ: ${f.on_time_legal == null ? "—" : (100 * f.on_time_legal).toFixed(1).replace(".", ",") + " %"}</span></p>` +
     `<div class="table-wrap"><table class="funnel" data-flow="${esc(f.flow)}"><thead><tr><th scope="col">Bước</th><th scope="col">Cơ quan</th>` +
     `<th scope="col">Đến</th><th scope="col">Xong</th><th scope="col">Đang chờ</th><th scope="col">Từ chối</th>` +
     `<th scope="col">Đúng hạn</th><th scope="col">Trung vị (giờ làm việc)</th><th scope="col">P90 (giờ làm việc)</th><th scope="col">Thời hạn</th></tr></thead><tbody>` +

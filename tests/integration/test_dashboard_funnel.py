@@ -83,3 +83,16 @@ async def test_an_unfinished_dossier_waits_where_its_newest_event_left_it(log: t
         "d-working": "hotich/register_birth",
         "d-lost": "cutru/register_residence (sent, not received)",
     }
+
+
+async def test_each_flow_says_how_many_dossiers_closed_by_their_legal_deadline(log: tuple[Any, Write]) -> None:
+    """Every step on time and the dossier still late: time lost between agencies counts in the
+    flow's figure against the appointment date (it counted nowhere)."""
+    conn, event = log
+    due = (T0 + timedelta(days=3)).isoformat()
+    for dossier, closed_after in (("d-in-time", 1), ("d-late", 60), ("d-open", None)):
+        await event(dossier, "dossier.submitted", "portal", None, T0, due_at=due)
+        if closed_after is not None:
+            await event(dossier, "dossier.closed", "portal", "result", T0 + timedelta(days=closed_after))
+    birth = next(f for f in await funnel(conn, load_chains(), WorkingCalendar()) if f["flow"] == "birth")
+    assert birth["on_time_legal"] == 0.5  # of the two closed, one by its deadline; the open one waits
