@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -125,10 +125,38 @@ class TargetFile(Strict):
     commune_share: float | None = Field(None, gt=0, le=1)
 
 
+ReportId = Literal[
+    "tuyen-quang-stp-2024-01",
+    "tuyen-quang-stp-2025-12",
+    "lam-dong-stp-2025",
+    "tuyen-quang-ubnd-2022-11",
+    "ha-tinh-stp-2024-06",
+]
+"""The provincial reports a fault may quote (docs/domain.md, "Sources")."""
+REPORTS: tuple[str, ...] = get_args(ReportId)
+
+
+class SourceFile(Strict):
+    """Where a fault comes from: a report and the Vietnamese words it relies on, verbatim; or, for
+    a fault no report describes (a delivery twice, a process killed), why it is there."""
+
+    report: ReportId | None = None
+    quote: str | None = Field(None, min_length=12)
+    engineering: str | None = Field(None, min_length=12)
+
+    @model_validator(mode="after")
+    def _one_basis(self) -> SourceFile:
+        quoted = self.report is not None and self.quote is not None
+        if quoted == (self.engineering is not None) or (self.report is None) != (self.quote is None):
+            raise ValueError("a report and its quote, or engineering: why no report describes it; not both")
+        return self
+
+
 class FaultFile(Strict):
     """One fault as the catalogue writes it (what each effect takes is checked below)."""
 
     cites: str = Field(min_length=1)
+    source: SourceFile | None = None
     target: TargetFile
     effect: dict[str, Any]
     rate: float | None = Field(None, gt=0, le=1)
