@@ -112,11 +112,14 @@ def predecessors(province_code: str) -> tuple[str, ...]:
 
 
 def in_force(province_code: str, day: date) -> tuple[Unit, ...]:
-    """The communes a dossier submitted on `day` in this province (as the 2025 map names it) may
-    come from: before the reform those of every province it was formed from, then its own."""
+    """The communes a dossier submitted on `day` in this province may come from: before the
+    reform the province's own communes as they were then (a profile of Lâm Đồng for early 2025
+    is old Lâm Đồng, not Đắk Nông and Bình Thuận, which it absorbed in July), then the merged
+    province's. A code that named no province before the reform draws from its predecessors."""
     if day >= REFORM:
         return current(province_code)
-    return tuple(u for p in predecessors(province_code) for u in legacy(p))
+    own = legacy(province_code)
+    return own or tuple(u for p in predecessors(province_code) for u in legacy(p))
 
 
 @cache

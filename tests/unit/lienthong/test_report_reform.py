@@ -81,8 +81,17 @@ def test_the_workload_draws_old_units_before_the_reform_and_new_ones_after() -> 
     factory = CitizenFactory("008", seed=3)
     before = [factory.area(date(2025, 6, 30)) for _ in range(200)]
     after = [factory.area(date(2025, 7, 1)) for _ in range(200)]
-    assert {a["province"] for a in before} == {"002", "008"}  # the merged province's predecessors
+    assert {a["province"] for a in before} == {"008"}  # old Tuyên Quang only, not Hà Giang yet
     assert all("district" in a for a in before)
     assert {a["province"] for a in after} == {"008"}
     assert not any("district" in a for a in after)
     assert {a["commune_code"] for a in after} <= {u.commune_code for u in adminunits.current("008")}
+
+
+def test_a_province_before_the_reform_draws_only_its_own_communes() -> None:
+    """Regression: a profile of code 068 for early 2025 drew from the merged province's
+    predecessors, so most of its dossiers landed in Bình Thuận and Đắk Nông."""
+    factory = CitizenFactory("068", seed=5)
+    drawn = {factory.area(date(2025, 2, 3))["province"] for _ in range(300)}
+    assert drawn == {"068"}
+    assert set(adminunits.predecessors("068")) > {"068"}  # it did absorb others in July
