@@ -43,7 +43,7 @@ EFFECTS: dict[str, tuple[str, ...]] = {
     "slow": ("extra_hours",),
     "error": ("retry_hours",),
     "drop": (),
-    "delay": ("delay_days",),
+    "delay": ("delay_days", "delay_working_days"),
     "reject": (),
     "stall": ("state", "extra_days"),
     "duplicate": (),
@@ -258,7 +258,9 @@ def _check_effect(kind: str, kind_of_effect: str, params: dict[str, Any]) -> Non
         raise ValueError(f"effect {kind_of_effect}: unknown parameters {sorted(unknown)}")
     if "state" in params and params["state"] not in {s.value for s in DossierState}:
         raise ValueError(f"effect: unknown state {params['state']!r}")
-    for key in ("retries", "extra_hours", "retry_hours", "delay_days", "extra_days"):
+    if kind_of_effect == "delay" and len({"delay_days", "delay_working_days"} & set(params)) > 1:
+        raise ValueError("effect delay: delay_days (calendar days) or delay_working_days, not both")
+    for key in ("retries", "extra_hours", "retry_hours", "delay_days", "delay_working_days", "extra_days"):
         if key in params:
             lo, hi = (float(v) for v in params[key])
             if not 0 <= lo <= hi:

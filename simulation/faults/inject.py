@@ -226,6 +226,19 @@ class Injector:
 
 
 _ORDER = ("reject", "transfer_error", "error", "drop", "delay", "duplicate", "reorder")
+CALENDAR = WorkingCalendar()
+
+
+def _delayed(f: Fault, at: datetime, rng: random.Random) -> datetime:
+    """When a delayed handoff arrives: `delay_days` calendar days later, or `delay_working_days`
+    working days later on the Vietnamese calendar (as the reports count: "1 - 2 ngày"), office
+    hours by office hours, so a handoff delayed a working day on a Friday afternoon arrives on
+    Monday afternoon."""
+    if "delay_working_days" in f.params:
+        lo, hi = f.params["delay_working_days"]
+        return CALENDAR.add_working_hours(at, rng.uniform(float(lo), float(hi)) * OFFICE_HOURS_PER_DAY)
+    lo, hi = f.params.get("delay_days", (1, 1))
+    return at + timedelta(days=rng.uniform(float(lo), float(hi)))
 
 
 @dataclass
@@ -258,8 +271,7 @@ class _Travel:
             self.work = ()
             self.hits.append(Hit(f.name, f.effect, self.link, self.at, None, detail="handoff never delivered"))
         elif f.effect == "delay" and self.work != ():
-            lo, hi = f.params.get("delay_days", (1, 1))
-            late = self.at + timedelta(days=rng.uniform(float(lo), float(hi)))
+            late = _delayed(f, self.at, rng)
             self.work = (late,)
             self.hits.append(Hit(f.name, f.effect, self.link, self.at, late, detail="handoff delivered late"))
         elif f.effect == "duplicate" and self.work != ():
