@@ -157,6 +157,7 @@ async function loadQueue() {
   // Nothing needs action: say so plainly, and fold the history (resolved incidents) away.
   $("#empty-state").hidden = !noneOpen;
   $("#queue-history").hidden = noneOpen && !view.showHistory;
+  $("#pager").hidden = $("#queue-history").hidden;  // no pages to turn while the history is folded
   $("#show-history").textContent = view.showHistory ? "Ẩn lịch sử sự cố" : `Xem lịch sử sự cố (${data.counts.state.all})`;
   $("#show-history").setAttribute("aria-expanded", String(Boolean(view.showHistory)));
   $("#queue-note").textContent = noneOpen && view.showHistory ? "Lịch sử: mọi sự cố của lượt chạy, đã xử lý, quá hạn nhiều nhất trước." : "";
