@@ -136,15 +136,22 @@ async def test_a_bad_admin_command_is_dead_lettered_and_the_agency_still_answers
         answers = await ask(infra.bootstrap, prefix, [command], settings.partitions, token=operator_token(settings))
         assert answers[command.command_id].queued == 0
         conn = await asyncpg.connect(settings.database_url)
+        reasons: list[str] = []
         try:
-            reasons = [
-                r["reason"]
-                for r in await conn.fetch(
-                    "SELECT convert_from(value, 'UTF8')::jsonb ->> 'reason' AS reason FROM portal.outbox "
-                    "WHERE topic = $1 ORDER BY id",
-                    topics.dead_letter(prefix),
-                )
-            ]
+            # The command may sit on another partition than the four letters (its key is its id):
+            # its answer does not prove they were read first, so the letters are awaited, bounded.
+            deadline = time.monotonic() + 30
+            while len(reasons) < 4 and time.monotonic() < deadline:
+                reasons = [
+                    r["reason"]
+                    for r in await conn.fetch(
+                        "SELECT convert_from(value, 'UTF8')::jsonb ->> 'reason' AS reason FROM portal.outbox "
+                        "WHERE topic = $1 ORDER BY id",
+                        topics.dead_letter(prefix),
+                    )
+                ]
+                if len(reasons) < 4:
+                    await asyncio.sleep(0.2)
         finally:
             await conn.close()
         assert len(reasons) == 4, reasons
