@@ -20,6 +20,9 @@ class AlertKind(StrEnum):
     """One handoff delivered twice."""
     DATA_QUALITY = "data_quality"
     """A dossier refused for its identity data."""
+    CONTRACT = "contract"
+    """An agency's step.completed without the result fields or the intermediate states its chain
+    declares for the step (a system's bug, not the citizen's)."""
 
 
 class Severity(StrEnum):
@@ -35,7 +38,12 @@ SEVERITY: dict[AlertKind, Severity] = {
     AlertKind.AGENCY: Severity.HIGH,
     AlertKind.DUPLICATE: Severity.LOW,
     AlertKind.DATA_QUALITY: Severity.LOW,
+    AlertKind.CONTRACT: Severity.MEDIUM,
 }
+
+
+PER_DOSSIER_FINDINGS = frozenset({AlertKind.DUPLICATE, AlertKind.DATA_QUALITY, AlertKind.CONTRACT})
+"""Findings whose subject is the dossier itself (not a link, an agency or a step's deadline)."""
 
 
 class Effect(StrEnum):

@@ -15,6 +15,7 @@ import yaml
 
 from contracts.states import DossierState
 from contracts.topics import AGENCIES
+from contracts.validation import validate
 
 CHAIN_NAMES: tuple[str, ...] = ("birth", "death", "lltp")
 RESULT_STEP = "result"
@@ -69,6 +70,15 @@ class Step:
             "required": [name for name, _ in self.result],
             "properties": {name: dict(RESULT_TYPES[kind]) for name, kind in self.result},
         }
+
+    def result_problems(self, result: Any) -> list[str]:
+        """What is wrong with a `step.completed` result against the fields the step declares."""
+        return [f"{p.field} {p.reason}" for p in validate(result, self.result_schema(), "$.payload.result")]
+
+    def missing_states(self, seen: Iterable[str]) -> list[str]:
+        """The declared intermediate states a completed step never published, in their order."""
+        passed = set(seen)
+        return [s for s in self.states if s not in passed]
 
     def sla(self, needs_verification: bool = False) -> float:
         if needs_verification and self.sla_with_verification is not None:

@@ -151,10 +151,11 @@ STATEMENTS: tuple[Statement, ...] = (
         "primer",
         "Special messages",
         f"A message with header `{PRIMER_HEADER}` is a primer, not a handoff or an event: a `clock.mark` on the "
-        "event topic, `{}` elsewhere. The harness writes one to every partition after the embedded broker "
-        "restarted with empty topics (its first batch of a partition must come from one producer); topics "
-        "created by `lienthong run` or `topics apply` start empty, with no primer. A consumer MUST skip a "
-        "message carrying that header, at whatever offset it finds one.",
+        "event topic, `{}` elsewhere. On the embedded broker the harness writes one at offset 0 of every "
+        "partition whenever its topics start empty (a new simulation, a broker restart), because that "
+        "broker's first batch of a partition must come from one producer; topics on Apache Kafka start "
+        "empty, with no primer. A consumer MUST skip a message carrying that header, at whatever offset "
+        "it finds one.",
     ),
     Statement(
         "commands",

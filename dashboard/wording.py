@@ -32,6 +32,7 @@ KIND_VI = {
     "agency": "Hệ thống im lặng",
     "duplicate": "Trùng lặp",
     "data_quality": "Chất lượng dữ liệu",
+    "contract": "Sai quy ước liên thông",
 }
 FLOW_VI = {"birth": "Khai sinh", "death": "Khai tử", "lltp": "Lý lịch tư pháp"}
 SEVERITY_VI = {"high": "Cao", "medium": "Trung bình", "low": "Thấp"}
@@ -156,6 +157,9 @@ class Words:
             return f"Hệ thống {agency_vi(name)} không gửi tín hiệu hoạt động từ {at(row.get('opened_at'))}"
         if kind == "data_quality":
             return f"Hồ sơ bị từ chối do dữ liệu: {self.refusal(row.get('detail'))}"
+        if kind == "contract":
+            agency, _, step = str(row.get("detail") or "").partition(":")[0].partition("/")
+            return f"{self.step(agency, step)} báo xong nhưng thiếu kết quả hoặc trạng thái bắt buộc"
         if kind == "duplicate":
             return f"Thông điệp bị gửi trùng (lúc {at(row.get('opened_at'))}), hồ sơ không bị xử lý hai lần"
         return KIND_VI.get(str(kind), str(kind))
@@ -181,6 +185,8 @@ class Words:
             return "Liên hệ quản trị hệ thống của cơ quan"
         if kind == "data_quality":
             return "Liên hệ công dân để bổ sung, sửa thông tin"
+        if kind == "contract":
+            return "Báo đơn vị tích hợp sửa hệ thống; hồ sơ vẫn đi tiếp, cần kiểm tra kết quả"
         return "Kiểm tra và xác nhận"
 
     def resolved(self, how: str | None) -> str:

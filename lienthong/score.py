@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from contracts.alerts import Effect
+from contracts.alerts import PER_DOSSIER_FINDINGS, Effect
 from lienthong.explain import RULES, Why, explain, explained
 from lienthong.facts import (
     IDENTITY_BAD_DATA,
@@ -122,7 +122,7 @@ def matches(e: Expected, alert: dict[str, Any], ctx: Context) -> bool:
         return False
     if e.kind in ("lost", "stuck"):
         return bool(alert["dossier_id"] == e.dossier_id and alert["subject"] == e.subject)
-    if e.kind in ("duplicate", "data_quality"):
+    if e.kind in PER_DOSSIER_FINDINGS:
         return bool(alert["dossier_id"] == e.dossier_id)
     window = ctx.rules.link_window
     if alert["subject"] != e.subject or e.due < alert["opened_at"] - window:

@@ -22,7 +22,8 @@ from deploy.processes import PROCESSES, process_of, replica_names
 from deploy.state import read_state, write_state
 from lienthong.ui import Console
 from runtime.db import ensure_database
-from runtime.kafka import delete_topics, ensure_topics
+from runtime.kafka import delete_topics, ensure_topics, ensure_topics_ready
+from runtime.primers import prime, primer_value
 from runtime.settings import Settings
 
 DATABASE = "lienthong"
@@ -54,10 +55,10 @@ def start_fresh(
     home = settings.home.resolve()
     stop_services(home, console)
     console.step("resetting the simulators' state (schemas and topics)")
-    asyncio.run(_reset(settings))
+    settings = settings.replace(**clock)
+    asyncio.run(reset_state(settings, embedded=stack.get("broker", {}).get("kind") == "tansu"))
     stack["clock"] = clock
     write_state(home / "stack.json", stack)
-    settings = settings.replace(**clock)
     if external:
         # The contract's rule "attach": an external system joins after the topics exist, and reads
         # the clock this run wrote.
@@ -149,7 +150,10 @@ def _stop_broker(broker: dict[str, Any], console: Console) -> None:
         stop_pid(broker["pid"], signal.SIGTERM)
 
 
-async def _reset(settings: Settings) -> None:
+async def reset_state(settings: Settings, *, embedded: bool) -> None:
+    """Drop the simulators' schemas and make the topics anew; on the embedded broker, each
+    partition then gets its primer (runtime/primers.py), before any service or external system
+    writes."""
     bootstrap, url = settings.require_infra()
     conn = await asyncpg.connect(url)
     try:
@@ -159,7 +163,9 @@ async def _reset(settings: Settings) -> None:
         await conn.close()
     names = topics.all_topics(settings.topic_prefix)
     await delete_topics(bootstrap, names)
-    await ensure_topics(bootstrap, names, settings.partitions, settings.topic_layout())
+    await ensure_topics_ready(bootstrap, names, settings.partitions, settings.topic_layout())
+    if embedded:
+        await prime(bootstrap, names, settings.partitions, primer_value(settings.topic_prefix, settings.clock().epoch))
 
 
 def stop_services(home: Path, console: Console) -> None:

@@ -15,7 +15,6 @@ import signal
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,8 +22,6 @@ import asyncpg
 
 from contracts import topics
 from contracts.clock import SimClock
-from contracts.envelope import new_event
-from contracts.event_types import CLOCK_MARK
 from contracts.topics import AGENCIES
 from deploy import kafka_cluster
 from deploy.embedded import pid_alive, start_broker, stop_pid
@@ -32,7 +29,8 @@ from deploy.processes import process_of
 from deploy.state import read_state, write_state
 from runtime.ask import Asking
 from runtime.clockfile import sleep_until
-from runtime.kafka import ensure_topics, prime
+from runtime.kafka import ensure_topics
+from runtime.primers import prime, primer_value
 from runtime.secrets import operator_token
 from runtime.settings import Settings
 from simulation.faults import truth
@@ -236,7 +234,12 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None, list[Fl
             write_state(home / "stack.json", stack)  # drops the in-process handle
             names = topics.all_topics(settings.topic_prefix)
             await ensure_topics(started["bootstrap"], names, settings.partitions, settings.topic_layout())
-            await prime(started["bootstrap"], names, settings.partitions, partial(_primer, settings))
+            await prime(
+                started["bootstrap"],
+                names,
+                settings.partitions,
+                primer_value(settings.topic_prefix, settings.clock().epoch),
+            )
             phase("topics")
             # Asked while the services are still frozen: each agency reads the command as soon as it
             # runs again, before anything new can happen (sim time is held through the whole fault),
@@ -322,17 +325,6 @@ async def _start_again(home: Path, port: int) -> dict[str, Any]:
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.5)
-
-
-def _primer(settings: Settings, topic: str, partition: int) -> bytes:
-    """What `prime` writes: on the event topic an old clock mark (the monitor reads it, and it
-    moves nothing), elsewhere an empty object that consumers skip by its header."""
-    if topic != topics.dossier_events(settings.topic_prefix):
-        return b"{}"
-    mark = new_event(
-        CLOCK_MARK, "monitor", settings.clock().epoch, dossier_id=None, chain=None, payload={"partition": partition}
-    )
-    return mark.to_json()
 
 
 async def monitor_settled(settings: Settings, every_s: float = 0.5, timeout_s: float = 10.0) -> None:

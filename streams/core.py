@@ -35,6 +35,7 @@ from aiokafka.errors import KafkaError
 from prometheus_client import Counter
 
 from contracts import topics
+from contracts.alerts import PER_DOSSIER_FINDINGS
 from contracts.deadletters import Letter, letter
 from contracts.envelope import Event, new_event, parse_event
 from contracts.errors import ContractError
@@ -43,6 +44,7 @@ from runtime.db import create_pool
 from runtime.kafka import AIOKafkaPublisher
 from runtime.settings import Settings
 from streams import store
+from streams.contract import ContractCheck
 from streams.detect import CLOSED_MEMORY, Finding, Late, Monitor, Recovery
 from streams.rules import TICK_S, default_rules
 from streams.signals import AgencySilence, Incident, LinkHealth, data_quality
@@ -100,6 +102,7 @@ class MonitorCore:
         self.clock = self.settings.clock()
         rules = default_rules()
         self.monitor = Monitor(Tracker(self.settings.chains(), rules))
+        self.contract = ContractCheck(self.settings.chains())
         self.links = LinkHealth(rules.link_window, rules.link_error_rate, rules.link_min_samples)
         self.silence = AgencySilence(limit=timedelta(seconds=3 * self.settings.heartbeat_s * self.clock.speed))
         lag = timedelta(seconds=(self.settings.sim_max_lag_s + RELAY_ALLOWANCE_S) * self.clock.speed)
@@ -131,6 +134,7 @@ class MonitorCore:
             gone = self.owned - new
             dropped = {d for d, p in self.partition_of.items() if p in gone}
             self.monitor.drop(dropped)
+            self.contract.forget(dropped)
             for d in dropped:
                 del self.partition_of[d]
             unheard = {a for a, p in self.heard_on.items() if p in gone}
@@ -147,6 +151,7 @@ class MonitorCore:
                 self.monitor.closed.update(closed)
                 for e, p, _ in replay:
                     self.monitor.observe(e)
+                    self.contract.remember(e)
                     if e.dossier_id:
                         self.partition_of[e.dossier_id] = p
                 for p in added:
@@ -200,6 +205,7 @@ class MonitorCore:
             for d in settled:
                 self.partition_of.pop(d, None)
             await store.forget(conn, list(settled))
+            self.contract.forget(settled)
             await store.close_with_dossiers(conn, settled)
             # Judged after the batch's events: one met late inside it is `Late`, not a finding.
             for now in judged:
@@ -255,6 +261,7 @@ class MonitorCore:
                 else:
                     await self._recover(conn, r)
             await self._incident(conn, data_quality(e), raised, key=e.event_id)
+            await self._incident(conn, self.contract.observe(e), raised, key=e.event_id)
             if e.dossier_id and e.dossier_id not in self.monitor.dossiers:
                 settled[e.dossier_id] = e.occurred_at
         return settled
@@ -342,7 +349,7 @@ class MonitorCore:
                 conn, kind=incident.kind, subject=incident.subject, key=None, at=incident.at, how=incident.detail
             )
             return
-        dossier = incident.subject if incident.kind in ("duplicate", "data_quality") else None
+        dossier = incident.subject if incident.kind in PER_DOSSIER_FINDINGS else None
         alert = await store.open_alert(
             conn,
             kind=incident.kind,

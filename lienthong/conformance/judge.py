@@ -25,7 +25,6 @@ from contracts.event_types import (
     STEP_REJECTED,
 )
 from contracts.partitioning import partition_of
-from contracts.validation import validate
 from lienthong.conformance.lifecycle import copies, sequences, who
 from lienthong.conformance.scene import Probe, Record, Scene, Verdict
 
@@ -127,13 +126,13 @@ def _results(scene: Scene, lifecycle: list[tuple[Record, Event]], v: Verdict) ->
             continue
         v.checked += 1
         try:
-            schema = scene.chains[e.chain].step(e.step).result_schema()
+            step = scene.chains[e.chain].step(e.step)
         except KeyError:
             v.fail(f"{who(e)}: the chain {e.chain} has no step {e.step}")
             continue
-        problems = validate(e.payload.get("result"), schema, "$.payload.result")
+        problems = step.result_problems(e.payload.get("result"))
         if problems:
-            v.fail(f"{who(e)}: " + "; ".join(f"{p.field} {p.reason}" for p in problems[:3]))
+            v.fail(f"{who(e)}: " + "; ".join(problems[:3]))
 
 
 def _stamping(scene: Scene, lifecycle: list[tuple[Record, Event]], v: Verdict) -> None:

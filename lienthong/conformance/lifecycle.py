@@ -88,11 +88,10 @@ def _states_problem(scene: Scene, handoff: Event, events: list[Event]) -> str | 
     if not any(e.type == STEP_COMPLETED for e in events):
         return None
     try:
-        declared = scene.chains[handoff.chain or ""].step(str(handoff.payload.get("to_step"))).states
+        declared = scene.chains[handoff.chain or ""].step(str(handoff.payload.get("to_step")))
     except KeyError:
         return None
-    seen = {e.payload.get("state") for e in events if e.type == STEP_STATE}
-    missing = [s for s in declared if s not in seen]
+    missing = declared.missing_states(str(e.payload.get("state")) for e in events if e.type == STEP_STATE)
     if missing:
         return f"completed without step.state {', '.join(missing)}, which the chain declares for the step"
     return None
