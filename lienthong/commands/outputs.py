@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings, console: Console
 
 def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from lienthong.report import periods, render, source, statistics
+    from lienthong.report.form import default_form
 
     if args.period and (args.date_from or args.date_to):
         raise ValueError("give --period (with --cutoff) or --from and --to, not both")
@@ -53,7 +55,15 @@ def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -
     problems = statistics.check(rows)
     if problems:
         raise RuntimeError("the report does not add up: " + "; ".join(problems[:5]))
-    written = [render.write(fmt, rows, period, by, cutoff, args.out) for fmt in (args.format or ["xlsx", "html"])]
+    form = default_form(
+        [f.province for f in facts],
+        cutoff,
+        unit=args.unit,
+        recipient=args.recipient,
+        place=args.place,
+        signed_on=args.signed_on,
+    )
+    written = [render.write(fmt, rows, period, by, cutoff, args.out, form) for fmt in (args.format or ["xlsx", "html"])]
     took = time.perf_counter() - started
     for path in written:
         console.step(f"report written: {path}")
@@ -129,6 +139,15 @@ def register(sub: Any) -> None:
         help="repeat for several (default: xlsx and html)",
     )
     rp.add_argument("--out", type=Path, default=Path("reports"), help="directory (default ./reports)")
+    rp.add_argument("--unit", help="the reporting unit in the heading (default: ỦY BAN NHÂN DÂN + the province)")
+    rp.add_argument("--recipient", help='after "Kính gửi:" (default: Văn phòng Ủy ban nhân dân + the province)')
+    rp.add_argument("--place", help="the place before the signing date (default: the province's name)")
+    rp.add_argument(
+        "--signed-on",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="the signing date (default: the day the data ends, in Vietnam's time)",
+    )
     rp.add_argument("--json", action="store_true", help="print the whole report as JSON on the last line")
     rp.set_defaults(func=cmd_report)
 

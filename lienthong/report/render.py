@@ -15,11 +15,25 @@ import jinja2
 
 from contracts.clock import VN_TZ
 from lienthong.report import charts
+from lienthong.report.form import (
+    GROUPS,
+    MOTTO,
+    NATION,
+    NUMBER,
+    RECIPIENTS_VI,
+    SIGNERS,
+    TITLE,
+    UNIT_OF_COUNT,
+    Form,
+    default_form,
+    form_columns,
+    short,
+)
 from lienthong.report.periods import Period
+from lienthong.report.sheet import write_xlsx
 from lienthong.report.statistics import ALL_FLOWS, COUNTS, FLOW_TITLES, FORMULAS_VI, HEADINGS_VI, RATES, TOTAL, Row
 
 FORMATS = ("json", "csv", "html", "xlsx")
-SHEETS = {"birth": "Khai sinh", "death": "Khai tử", "lltp": "Lý lịch tư pháp", ALL_FLOWS: "Tổng hợp"}
 
 
 def columns() -> list[str]:
@@ -67,21 +81,25 @@ def document(rows: list[Row], period: Period, by: str, cutoff: datetime | None) 
     }
 
 
-def write(fmt: str, rows: list[Row], period: Period, by: str, cutoff: datetime | None, out: Path) -> Path:
+def write(
+    fmt: str, rows: list[Row], period: Period, by: str, cutoff: datetime | None, out: Path, form: Form | None = None
+) -> Path:
+    """One format of the report in `out`; the printed forms (html, xlsx) carry `form`'s heading
+    and signature block (by default, a province's form signed on the day the data ends)."""
     out.mkdir(parents=True, exist_ok=True)
+    form = form or default_form([], cutoff)
     base = out / f"bao-cao-{period.label.lower()}-{by}"
-    writers: dict[str, Callable[[list[Row], Period, str, datetime | None, Path], Path]] = {
-        "json": _json,
-        "csv": _csv,
+    writers: dict[str, Callable[[list[Row], Period, str, datetime | None, Form, Path], Path]] = {
+        "csv": lambda r, p, b, c, _f, out: _csv(r, p, b, c, out),
         "html": _html,
-        "xlsx": _xlsx,
+        "xlsx": lambda r, p, b, c, f, out: write_xlsx(r, p, b, c, f, footnotes, out),
     }
-    if fmt not in writers:
+    if fmt not in (*writers, "json"):
         raise ValueError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     if fmt == "json":
         return _json(rows, period, by, cutoff, base)
     # The printed forms take the level as the heading reads it ("tỉnh (Tỉnh Hà Tĩnh)").
-    return writers[fmt](shown(rows, by), period, _by_vi(by, rows), cutoff, base)
+    return writers[fmt](shown(rows, by), period, _by_vi(by, rows), cutoff, form, base)
 
 
 def shown(rows: list[Row], by: str) -> list[Row]:
@@ -141,28 +159,45 @@ _TEMPLATES = jinja2.Environment(
 had to remember cell by cell."""
 
 
-def _html(rows: list[Row], period: Period, by: str, cutoff: datetime | None, base: Path) -> Path:
+def _html(rows: list[Row], period: Period, by: str, cutoff: datetime | None, form: Form, base: Path) -> Path:
     path = base.with_suffix(".html")
-    cols = columns()[1:]
+    cols = form_columns()
     sections = []
     for flow in (*FLOW_TITLES, ALL_FLOWS):
         these = [r for r in rows if r.flow == flow]
-        if these:
-            sections.append(
+        if not these:
+            continue
+        numbered, number = [], 0
+        for r in these:
+            total = r.area.startswith(TOTAL)
+            number += not total
+            d = flat(r)
+            numbered.append(
                 {
-                    "title": FLOW_TITLES.get(flow, "Tổng hợp các nhóm thủ tục"),
-                    "rows": [
-                        {"total": r.area.startswith("Tổng"), "cells": [_cell(c, flat(r)[c]) for c in cols]}
-                        for r in these
-                    ],
-                    "notes": footnotes(these),
+                    "total": total,
+                    "stt": "" if total else number,
+                    "area": r.area,
+                    "cells": [_cell(c, d[c]) for c in cols],
                 }
             )
+        sections.append(
+            {"title": FLOW_TITLES.get(flow, "Tổng hợp các nhóm thủ tục"), "rows": numbered, "notes": footnotes(these)}
+        )
     page = _TEMPLATES.get_template("report.html.j2").render(
         period=period,
         by_vi=by,
         cutoff=cutoff.astimezone(VN_TZ) if cutoff else None,  # stored in UTC; read in Vietnam's time
-        headings=[heading(c) for c in cols],
+        form=form,
+        nation=NATION,
+        motto=MOTTO,
+        number=NUMBER,
+        title=TITLE,
+        unit_of_count=UNIT_OF_COUNT,
+        groups=[{"title": t, "span": len(m)} for t, m in GROUPS],
+        subheadings=[short(c) for c in cols],
+        numbers=[f"({i})" for i in range(1, len(cols) + 3)],
+        signers=SIGNERS,
+        recipients=RECIPIENTS_VI,
         sections=sections,
         charts=[charts.html_bars(c) for c in charts.all_charts(rows, period)],
     )
@@ -175,58 +210,3 @@ def _by_vi(by: str, rows: list[Row]) -> str:
     level = {"province": "tỉnh", "district": "huyện", "commune": "xã"}.get(by, by)
     provinces = {r.area for r in rows if r.area != TOTAL} if by == "province" else set()
     return f"{level} ({provinces.pop()})" if len(provinces) == 1 else level
-
-
-def _xlsx(rows: list[Row], period: Period, by: str, cutoff: datetime | None, base: Path) -> Path:
-    from openpyxl import Workbook
-
-    path = base.with_suffix(".xlsx")
-    wb = Workbook()
-    for blank in wb.worksheets:
-        wb.remove(blank)
-    for flow in (*FLOW_TITLES, ALL_FLOWS):
-        these = [r for r in rows if r.flow == flow]
-        if these:
-            _sheet(wb.create_sheet(SHEETS[flow]), flow, these, period, by)
-    charts_ws = wb.create_sheet("Biểu đồ")
-    charts_ws.column_dimensions["A"].width = 34
-    top = 1
-    for chart in charts.all_charts(rows, period):
-        top = charts.add_to_sheet(charts_ws, chart, top)
-    wb.save(path)
-    return path
-
-
-def _sheet(ws: Any, flow: str, these: list[Row], period: Period, by: str) -> None:
-    """One flow's table: title, period, headings, a row per area then the total, the rates as
-    percentages, the formulas under the table."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    cols = columns()[1:]
-    bold = Font(bold=True)
-    ws.append([_nfc(FLOW_TITLES.get(flow, "Tổng hợp các nhóm thủ tục"))])
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.append([_nfc(f"{period.title_vi} · theo {by}")])
-    ws.append([_nfc(heading(c)) for c in cols])
-    for cell in ws[3]:
-        cell.font = bold
-        cell.fill = PatternFill("solid", fgColor="DDE3F5")
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for r in these:
-        d = flat(r)
-        ws.append([d[c] for c in cols])
-        if r.area.startswith("Tổng"):
-            for cell in ws[ws.max_row]:
-                cell.font = bold
-    for row in ws.iter_rows(min_row=4, max_row=ws.max_row, min_col=2 + len(COUNTS)):
-        for cell in row:
-            cell.number_format = "0.0%"
-    ws.append([])
-    for line in footnotes(these):
-        ws.append([_nfc(line)])
-        ws.cell(row=ws.max_row, column=1).font = Font(italic=True, size=9)
-    ws.column_dimensions["A"].width = 28
-    for i in range(2, len(cols) + 1):
-        ws.column_dimensions[ws.cell(row=3, column=i).column_letter].width = 14
-    ws.row_dimensions[3].height = 60
-    ws.freeze_panes = "B4"

@@ -10,7 +10,9 @@ Definitions (a dossier belongs to one flow and one area, its commune at submissi
 - `to_resolve` — received + carried over (tổng số hồ sơ phải giải quyết).
 - `resolved` — closed inside the period (result returned or refused); `resolved_on_time` /
   `resolved_late` — on or before / after its appointment date (`due_at`; early counts as on
-  time, as in the reports' "trước hạn và đúng hạn"); `refused` — the refusals among them.
+  time, as in the reports' "trước hạn và đúng hạn"); `resolved_early` / `resolved_on_due` — of the
+  on-time ones, closed on a day before the appointment day / on that day (the form's "trước hạn",
+  "đúng hạn"); `refused` — the refusals among them.
 - `returned_by_post` — resolved inside the period with the result sent by post.
 - `in_progress` / `overdue` — not closed at the period's end (or at the report's cut-off, the
   newest event the monitor has stored, when the period has not ended), before / past its
@@ -84,6 +86,8 @@ COUNTS = (
     "to_resolve",
     "resolved",
     "resolved_on_time",
+    "resolved_early",
+    "resolved_on_due",
     "resolved_late",
     "refused",
     "returned_by_post",
@@ -107,6 +111,8 @@ HEADINGS_VI = {
     "to_resolve": "Tổng số phải giải quyết",
     "resolved": "Đã giải quyết",
     "resolved_on_time": "Trong đó: trước hạn và đúng hạn",
+    "resolved_early": "Trong đó: trước hạn",
+    "resolved_on_due": "Trong đó: đúng hạn",
     "resolved_late": "Trong đó: quá hạn",
     "refused": "Trong đó: từ chối",
     "returned_by_post": "Trả kết quả qua bưu chính",
@@ -283,7 +289,11 @@ def _count(row: Row, f: DossierFacts, period: Period, at: datetime) -> None:
     if closed_by(at):
         assert f.closed_at is not None
         c["resolved"] += 1
-        c["resolved_on_time" if f.closed_at <= f.due_at else "resolved_late"] += 1
+        on_time = f.closed_at <= f.due_at
+        c["resolved_on_time" if on_time else "resolved_late"] += 1
+        if on_time:
+            early = f.closed_at.astimezone(VN_TZ).date() < f.due_at.astimezone(VN_TZ).date()
+            c["resolved_early" if early else "resolved_on_due"] += 1
         c["refused"] += f.outcome == "rejected"
         c["returned_by_post"] += f.return_by_post and f.outcome == "completed"
         c["resolved_fee_bearing" if f.fee_bearing else "resolved_free"] += 1
@@ -302,6 +312,8 @@ def check(rows: Sequence[Row]) -> list[str]:
             problems.append(f"{r.flow}/{r.area}: received + carried over {start} ≠ resolved + in progress {end}")
         if start != c["to_resolve"] or c["received_online"] + c["received_in_person"] != c["received"]:
             problems.append(f"{r.flow}/{r.area}: a total is not the sum of its parts")
+        if c["resolved_early"] + c["resolved_on_due"] != c["resolved_on_time"]:
+            problems.append(f"{r.flow}/{r.area}: on time {c['resolved_on_time']} ≠ early + on the due day")
         if c["resolved_on_time"] + c["resolved_late"] != c["resolved"]:
             problems.append(f"{r.flow}/{r.area}: resolved {c['resolved']} ≠ on time + late")
         if c["resolved_fee_bearing"] + c["resolved_free"] != c["resolved"]:

@@ -113,9 +113,10 @@ DOSSIERS = [
         True,
         "2023-12-18 09:00",
         "2023-12-21 17:00",
-        "2023-12-20 09:00",
+        "2023-12-21 15:00",
         "completed",
     ),
+    # ^ resolved on its appointment day: "đúng hạn", where the LLTP ones on time are "trước hạn"
     (
         "B2",
         "birth",
@@ -133,19 +134,22 @@ DOSSIERS = [
 EXPECTED = {
     "lltp": {
         "received": 6, "received_online": 4, "received_in_person": 2, "carried_over": 2, "to_resolve": 8,
-        "resolved": 4, "resolved_on_time": 3, "resolved_late": 1, "refused": 1, "returned_by_post": 2,
+        "resolved": 4, "resolved_on_time": 3, "resolved_early": 3, "resolved_on_due": 0, "resolved_late": 1,
+        "refused": 1, "returned_by_post": 2,
         "in_progress": 2, "overdue": 2, "resolved_fee_bearing": 3, "resolved_free": 1,
         "received_fee_bearing": 4, "paid_online": 3,
     },
     "birth": {
         "received": 2, "received_online": 1, "received_in_person": 1, "carried_over": 0, "to_resolve": 2,
-        "resolved": 2, "resolved_on_time": 1, "resolved_late": 1, "refused": 0, "returned_by_post": 1,
+        "resolved": 2, "resolved_on_time": 1, "resolved_early": 0, "resolved_on_due": 1, "resolved_late": 1,
+        "refused": 0, "returned_by_post": 1,
         "in_progress": 0, "overdue": 0, "resolved_fee_bearing": 0, "resolved_free": 2,
         "received_fee_bearing": 0, "paid_online": 0,
     },
     ALL_FLOWS: {
         "received": 8, "received_online": 5, "received_in_person": 3, "carried_over": 2, "to_resolve": 10,
-        "resolved": 6, "resolved_on_time": 4, "resolved_late": 2, "refused": 1, "returned_by_post": 3,
+        "resolved": 6, "resolved_on_time": 4, "resolved_early": 3, "resolved_on_due": 1, "resolved_late": 2,
+        "refused": 1, "returned_by_post": 3,
         "in_progress": 2, "overdue": 2, "resolved_fee_bearing": 3, "resolved_free": 3,
         "received_fee_bearing": 4, "paid_online": 3,
     },

@@ -1,14 +1,16 @@
 import csv
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from contracts.clock import VN_TZ
+from lienthong.report.form import default_form
 from lienthong.report.periods import parse_period
 from lienthong.report.render import write
+from lienthong.report.sheet import FIRST_DATA_ROW, GROUP_ROW
 from lienthong.report.statistics import DossierFacts, tabulate
 
 H1 = parse_period("2024-H1")
@@ -44,37 +46,97 @@ def rows():  # type: ignore[no-untyped-def]
     return tabulate(facts(), H1, "district")
 
 
+def _table(ws) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """The form's data rows: from under the column numbers to the first empty row."""
+    out = []
+    for r in ws.iter_rows(min_row=FIRST_DATA_ROW, values_only=True):
+        if r[1] is None:
+            break
+        out.append(r)
+    return out
+
+
 def test_xlsx_has_a_sheet_per_flow_with_vietnamese_headings_and_charts(rows, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = write("xlsx", rows, H1, "district", None, tmp_path)
     wb = load_workbook(path)
     assert wb.sheetnames == ["Khai sinh", "Khai tử", "Lý lịch tư pháp", "Tổng hợp", "Biểu đồ"]
     ws = wb["Lý lịch tư pháp"]
-    headings = [c.value for c in ws[3]]
-    assert headings[:6] == [
+    groups = [c.value for c in ws[GROUP_ROW] if c.value]
+    assert groups[:5] == [
+        "STT",
         "Địa bàn",
+        "Số hồ sơ phải giải quyết",
+        "Số hồ sơ đã giải quyết",
+        "Số hồ sơ đang giải quyết",
+    ]
+    headings = [c.value for c in ws[GROUP_ROW + 1]]
+    assert headings[2:7] == [
+        "Tổng số",
         "Tiếp nhận trong kỳ",
         "Trong đó: trực tuyến",
         "Trong đó: trực tiếp",
         "Kỳ trước chuyển sang",
-        "Tổng số phải giải quyết",
     ]
-    assert "Tỷ lệ thanh toán trực tuyến (cách tính hiệu chỉnh)" in headings
-    total = [r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "Tổng cộng"]
-    assert total[0][1] == 10  # ten LLTP dossiers received in the half-year
+    assert headings[7:11] == ["Tổng số", "Trước hạn", "Đúng hạn", "Quá hạn"]
+    numbers = [c.value for c in ws[GROUP_ROW + 2]]
+    assert numbers == [f"({i})" for i in range(1, len(numbers) + 1)]
+    table = _table(ws)
+    total = [r for r in table if r[1] == "Tổng cộng"]
+    assert total[0][0] in ("", None)  # the total row has no STT
+    assert [r[0] for r in table if r[1] != "Tổng cộng"] == list(range(1, len(table)))
+    assert total[0][3] == 10  # ten LLTP dossiers received in the half-year
+    assert total[0][8] + total[0][9] + total[0][10] == total[0][7]  # early + on the day + late = resolved
     # Native Excel charts: outcomes, the rates of all flows, the rates of each of the three flows.
     assert len(wb["Biểu đồ"]._charts) == 5
     # The formulas under the table, and on the all-flows sheet why a rate is left out.
-    notes = [r[0] for r in ws.iter_rows(min_row=4, values_only=True) if r[0] and str(r[0]).startswith("Tỷ lệ")]
+    notes = [
+        r[0] for r in ws.iter_rows(min_row=FIRST_DATA_ROW, values_only=True) if r[0] and str(r[0]).startswith("Tỷ lệ")
+    ]
     assert any("đúng hạn ÷ (tiếp nhận + kỳ trước chuyển sang)" in n for n in notes)
-    everything = next(r for r in wb["Tổng hợp"].iter_rows(min_row=4, values_only=True) if r[0] == "Tổng cộng")
-    assert everything[headings.index("Tỷ lệ thanh toán trực tuyến (cách tính hiện hành)")] is None
-    assert any("Không tính" in str(r[0]) for r in wb["Tổng hợp"].iter_rows(min_row=4, values_only=True))
+    all_flows = wb["Tổng hợp"]
+    everything = next(r for r in _table(all_flows) if r[1] == "Tổng cộng")
+    official_payment = [c.value for c in all_flows[GROUP_ROW]].index("Tỷ lệ thanh toán trực tuyến (%)")
+    assert everything[official_payment] is None
+    assert everything[official_payment + 1] is not None
+    assert any("Không tính" in str(r[0]) for r in all_flows.iter_rows(min_row=FIRST_DATA_ROW, values_only=True))
+
+
+def test_the_sheet_is_the_official_form_heading_to_signatures(rows, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    form = default_form(["Tỉnh Hà Tĩnh", "Tỉnh Hà Tĩnh", "Tỉnh Nghệ An"], None, signed_on=date(2024, 7, 5))
+    ws = load_workbook(write("xlsx", rows, H1, "district", None, tmp_path, form))["Khai sinh"]
+    texts = [str(c.value) for line in ws.iter_rows() for c in line if c.value is not None]
+    for expected in (
+        "ỦY BAN NHÂN DÂN TỈNH HÀ TĨNH",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Hà Tĩnh, ngày 05 tháng 07 năm 2024",
+        "Biểu số 01/LTTK",
+        "Kính gửi: Văn phòng Ủy ban nhân dân tỉnh Hà Tĩnh",
+        "Đơn vị tính: hồ sơ; tỷ lệ: %",
+        "NGƯỜI LẬP BIỂU",
+        "THỦ TRƯỞNG ĐƠN VỊ",
+        "(Ký tên, đóng dấu)",
+        "Nơi nhận:",
+    ):
+        assert expected in texts, expected
+    assert texts.index("Nơi nhận:") > texts.index("Tổng cộng")  # the signatures close the sheet
+    assert any(t.startswith("Kỳ báo cáo 6 tháng đầu năm 2024") for t in texts), texts[:12]
+    assert all("2024-H1" not in t for t in texts)  # periods read in words, never ISO
+    html = write("html", rows, H1, "district", None, tmp_path, form).read_text(encoding="utf-8")
+    for expected in (
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Biểu số 01/LTTK",
+        "THỦ TRƯỞNG ĐƠN VỊ",
+        'colspan="8"',
+        "(27)",
+    ):
+        assert expected in html, expected
 
 
 def test_html_is_self_contained_with_tables_and_charts(rows, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = write("html", rows, H1, "district", None, tmp_path)
     text = path.read_text(encoding="utf-8")
-    assert "Báo cáo thống kê hồ sơ liên thông" in text
+    assert "BÁO CÁO TÌNH HÌNH GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH LIÊN THÔNG" in text
     assert "Kỳ trước chuyển sang" in text
     assert text.count('<figure class="chart">') == 5
     assert "<img" not in text
@@ -108,7 +170,7 @@ def test_the_data_cutoff_is_printed_in_vietnam_time_not_utc(rows, tmp_path: Path
 
     cutoff = datetime(2024, 6, 30, 10, 0, tzinfo=UTC)  # 17:00 in Hà Tĩnh
     text = write("html", rows, H1, "district", cutoff, tmp_path).read_text(encoding="utf-8")
-    assert "số liệu đến 30/06/2024 17:00" in text
+    assert "số liệu đến 17:00 ngày 30/06/2024" in text
 
 
 def test_a_rate_left_out_on_purpose_is_never_drawn_as_zero(tmp_path: Path) -> None:
@@ -139,9 +201,8 @@ def test_by_province_the_province_is_not_repeated_as_a_row_beside_its_total(tmp_
     rows = tabulate(facts(), H1, "province")
     assert [r.area for r in rows if r.flow == "lltp"] == ["Hà Tĩnh", "Tổng cộng"]
     ws = load_workbook(write("xlsx", rows, H1, "province", None, tmp_path))["Lý lịch tư pháp"]
-    areas = [r[0] for r in ws.iter_rows(min_row=4, values_only=True) if r[0] and not str(r[0]).startswith("Tỷ lệ")]
-    assert areas[0] == "Tổng cộng"
-    assert "Hà Tĩnh" not in areas
-    assert ws["A2"].value.endswith("theo tỉnh (Hà Tĩnh)")
+    areas = [r[1] for r in _table(ws)]
+    assert areas == ["Tổng cộng"]
+    assert "; theo tỉnh (Hà Tĩnh)" in ws["A7"].value
     doc = json.loads(write("json", rows, H1, "province", None, tmp_path).read_text(encoding="utf-8"))
     assert [r["area"] for r in doc["rows"] if r["flow"] == "lltp"] == ["Hà Tĩnh", "Tổng cộng"]
