@@ -29,12 +29,12 @@ from aiohttp_sse import sse_response
 from contracts.alerts import AlertKind
 from contracts.calendar import WorkingCalendar
 from contracts.clock import VN_TZ
-from dashboard import deadline, due, export, openapi, search, workqueue
+from dashboard import alerting, deadline, due, export, openapi, search, workqueue
 from dashboard.actions import Actions, dumps, portal_people, problem
 from dashboard.wording import Words, at
 from runtime.db import create_pool
 from runtime.edges import cap_body, refuse_nul
-from runtime.metrics import metrics_route
+from runtime.metrics import metrics
 from runtime.secrets import operator_token, submitter_headers
 from runtime.settings import Settings
 from simulation import runclock
@@ -335,6 +335,16 @@ class Dashboard:
 
     # ----- page
 
+    async def metrics(self, request: web.Request) -> web.Response:
+        """The process's metrics, with each open lost or stuck incident as a series (dashboard/alerting.py)."""
+        if await self._ready():
+            assert self.pool is not None
+            now, _ = self.moment()
+            async with self.pool.acquire() as conn:
+                incidents = await console.incidents(conn, only_open=True)
+            alerting.export([workqueue.row(self.words, self.calendar, r, now) for r in incidents])
+        return await metrics(request)
+
     async def index(self, _request: web.Request) -> web.Response:
         return web.Response(text=STATIC.joinpath("index.html").read_text(encoding="utf-8"), content_type="text/html")
 
@@ -361,7 +371,7 @@ class Dashboard:
             web.post("/api/v1/redrive", self.actions.redrive),
             web.post("/api/v1/clock/resume", self.actions.resume_clock),
             web.post("/api/v1/dossiers/{dossier_id}/open", self.actions.open_dossier),
-            metrics_route(),
+            web.get("/metrics", self.metrics),
         ]
 
 

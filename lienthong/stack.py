@@ -16,7 +16,7 @@ import asyncpg
 
 from contracts import topics
 from contracts.topics import AGENCIES
-from deploy import kafka_cluster
+from deploy import alerting, kafka_cluster
 from deploy.embedded import free_port, pid_alive, port_open, start_broker, start_postgres, stop_pid
 from deploy.processes import PROCESSES, process_of, replica_names
 from deploy.state import read_state, write_state
@@ -256,6 +256,29 @@ def _ensure_services(
         stack["supervisor"] = {"pid": proc.pid}
         write_state(home / "stack.json", stack)
     asyncio.run(_wait_healthy(services, external, timeout=90, logs=home / "logs"))
+    if settings.alerting:
+        _start_alerting(settings, home, stack, services, console)
+
+
+def _start_alerting(
+    settings: Settings, home: Path, stack: dict[str, Any], services: dict[str, int], console: Console
+) -> None:
+    """Prometheus and Alertmanager on this stack's processes (deploy/alerting.py), started anew
+    so that their targets are the processes running now."""
+    alerting.stop(stack.pop("alerting", {}))
+    console.step("starting Prometheus and Alertmanager (the shipped rules and route, deploy/prometheus/)")
+    plan = alerting.Plan(
+        interval_s=settings.alert_interval_s,
+        group_wait_s=settings.alert_group_wait_s,
+        webhook_url=settings.alert_webhook_url,
+        smtp=settings.alert_smtp,
+        mail_to=settings.alert_mail_to,
+        console_url=settings.console_url or f"http://127.0.0.1:{settings.dashboard_port}",
+    )
+    stack["alerting"] = alerting.start(home, services, plan)
+    write_state(home / "stack.json", stack)
+    am, prom = stack["alerting"]["alertmanager"]["port"], stack["alerting"]["prometheus"]["port"]
+    console.step(f"alerting: Prometheus http://127.0.0.1:{prom}, Alertmanager http://127.0.0.1:{am}")
 
 
 async def _wait_healthy(services: dict[str, int], external: list[str], timeout: float, logs: Path) -> None:
@@ -296,6 +319,9 @@ def down(settings: Settings, console: Console) -> None:
     home = settings.home.resolve()
     stack = read_state(home / "stack.json")
     stop_services(home, console)
+    if stack.get("alerting"):
+        console.step("stopping Prometheus and Alertmanager")
+        alerting.stop(stack["alerting"])
     if stack.get("postgres", {}).get("pid"):
         console.step(f"stopping PostgreSQL (pid {stack['postgres']['pid']})")
         stop_pid(stack["postgres"]["pid"], signal.SIGINT, timeout=30)

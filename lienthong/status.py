@@ -11,6 +11,7 @@ import aiohttp
 import asyncpg
 
 from deploy import kafka_cluster
+from deploy.embedded import pid_alive, port_open
 from deploy.processes import PROCESSES, process_of
 from deploy.state import read_state
 from runtime.settings import Settings
@@ -67,6 +68,16 @@ def status(settings: Settings) -> list[dict[str, Any]]:
                     "restarts": child.get("restarts", 0),
                     "healthy": health is not None,
                     "partitions": _partitions(health),
+                }
+            )
+    for name, one in sorted((stack.get("alerting") or {}).items()):
+        if isinstance(one, dict) and one.get("port"):
+            rows.append(
+                {
+                    "component": name,
+                    "address": f"http://127.0.0.1:{one['port']}",
+                    "pid": one.get("pid"),
+                    "healthy": port_open(one["port"]) and pid_alive(one.get("pid")),
                 }
             )
     return rows

@@ -40,6 +40,13 @@ OLDEST_OVERDUE = Gauge(
     ["kind", "agency"],
 )
 
+INCIDENT_OVERDUE = Gauge(
+    "lienthong_incident_overdue_working_days",
+    "Each open lost or stuck incident (the most overdue first, at most a few hundred): working days "
+    "past its deadline, with what a notification names (the console's words)",
+    ["dossier", "code", "commune", "place", "kind", "kind_vi", "severity", "agency", "flow"],
+)
+
 
 def count_events(agency: str, events: Iterable[Event]) -> None:
     for e in events:

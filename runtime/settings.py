@@ -95,6 +95,21 @@ class Settings(BaseSettings):
     fault_days: float = 0.0
     faults_dir: Path | None = None
     """Where the catalogue and scenarios live, when not the repository's scenarios/faults/."""
+    alerting: bool = False
+    """`up` and `run` also start Prometheus and Alertmanager (Debian's packages) on the shipped
+    rules and route (deploy/alerting.py); `--alerting` says the same."""
+    alert_webhook_url: str = ""
+    """Where Alertmanager posts notifications (a chat bridge, a ticketing hook); empty: none."""
+    alert_smtp: str = ""
+    """The mail relay `host:port` Alertmanager sends through; empty: no e-mail."""
+    alert_mail_to: str = "truc-ban@localhost"
+    alert_interval_s: float = Field(default=15.0, gt=0)
+    """Prometheus's scrape and rule-evaluation interval, in real seconds."""
+    alert_group_wait_s: float = Field(default=30.0, gt=0)
+    """How long Alertmanager gathers a new group's alerts before its first notification."""
+    console_url: str = ""
+    """The console's address as people reach it, for the links in notifications; empty:
+    http://127.0.0.1:LT_DASHBOARD_PORT."""
 
     @classmethod
     def settings_customise_sources(

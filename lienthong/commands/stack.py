@@ -28,6 +28,7 @@ def with_broker(args: argparse.Namespace, settings: Settings) -> Settings:
     return settings.replace(
         broker=getattr(args, "broker", None) or settings.broker,
         brokers=getattr(args, "brokers", None) or settings.brokers,
+        alerting=getattr(args, "alerting", False) or settings.alerting,
     )
 
 
@@ -73,6 +74,12 @@ def broker_options(p: argparse.ArgumentParser) -> None:
         "else the running one, else tansu)",
     )
     p.add_argument("--brokers", type=int, default=None, metavar="N", help="nodes of the Kafka cluster (default 3)")
+    p.add_argument(
+        "--alerting",
+        action="store_true",
+        help="also start Prometheus and Alertmanager (Debian's packages) on the shipped rules and route; "
+        "receivers from LT_ALERT_WEBHOOK_URL and LT_ALERT_SMTP (docs/operations.md)",
+    )
     p.add_argument(
         "--replicas",
         default=None,

@@ -1,0 +1,182 @@
+"""Prometheus and Alertmanager beside a stack, on the shipped rules and route (deploy/prometheus/):
+what `lienthong up --alerting` (or LT_ALERTING=1) starts, so that alerts reach people through
+the parts an ops team already runs.
+
+The shipped files are examples a province loads into its own monitoring (docs/operations.md).
+Here they are copied into `$LT_HOME/alerting/` with this stack's addresses filled in: every
+process's `/metrics` as a scrape target, the receivers from LT_ALERT_WEBHOOK_URL and
+LT_ALERT_SMTP, the intervals from LT_ALERT_INTERVAL_S and LT_ALERT_GROUP_WAIT_S. Both programs
+are Debian's packages (`prometheus`, `prometheus-alertmanager`) and listen on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from deploy.embedded import free_port, pid_alive, stop_pid
+from deploy.processes import process_of
+
+SHIPPED = Path(__file__).resolve().parent / "prometheus"
+PROMETHEUS = "prometheus"
+ALERTMANAGER = "prometheus-alertmanager"
+READY_S = 60.0
+
+
+class AlertingUnavailable(RuntimeError):
+    """Prometheus or Alertmanager is not installed."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the two programs are told: intervals, receivers and the labels of every alert."""
+
+    interval_s: float = 15.0
+    group_wait_s: float = 30.0
+    webhook_url: str = ""
+    smtp: str = ""
+    mail_to: str = "truc-ban@localhost"
+    province: str = ""
+    console_url: str = ""
+
+
+def prometheus_config(services: dict[str, int], alertmanager_port: int, plan: Plan) -> dict[str, Any]:
+    """The shipped prometheus.yml with this stack's targets: the monitor as job
+    `lienthong-monitor` (the rule `LienthongMonitorDown` watches it), every other process under
+    `lienthong-services`, each labelled with its process name."""
+    config: dict[str, Any] = yaml.safe_load((SHIPPED / "prometheus.yml").read_text(encoding="utf-8"))
+    every = f"{max(1, round(plan.interval_s))}s"
+    config["global"].update(scrape_interval=every, evaluation_interval=every)
+    labels = {"province": plan.province, "console_url": plan.console_url.rstrip("/")}
+    config["global"]["external_labels"] = {k: v for k, v in labels.items() if v}
+    config["rule_files"] = [str(SHIPPED / "rules.yml")]
+    config["alerting"]["alertmanagers"] = [{"static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]}]
+
+    def job(name: str, members: dict[str, int]) -> dict[str, Any]:
+        targets = [
+            {"targets": [f"127.0.0.1:{port}"], "labels": {"process": n, "service": process_of(n)}}
+            for n, port in sorted(members.items())
+        ]
+        return {"job_name": name, "static_configs": targets}
+
+    monitors = {n: p for n, p in services.items() if process_of(n) == "monitor"}
+    others = {n: p for n, p in services.items() if process_of(n) != "monitor"}
+    config["scrape_configs"] = [job("lienthong-monitor", monitors), job("lienthong-services", others)]
+    return config
+
+
+def alertmanager_config(plan: Plan) -> dict[str, Any]:
+    """The shipped alertmanager.yml (its routes, grouping and inhibitions as they are) with this
+    stack's receivers: the webhook and the mail relay, each left out when unset."""
+    config: dict[str, Any] = yaml.safe_load((SHIPPED / "alertmanager.yml").read_text(encoding="utf-8"))
+    wait = f"{max(1, round(plan.group_wait_s))}s"
+    webhook_url, smtp = plan.webhook_url, plan.smtp
+    config["route"]["group_wait"] = wait
+    for route in config["route"].get("routes", []):
+        route.pop("group_wait", None)  # one wait for every route: the one this stack asked for
+    if smtp:
+        config["global"]["smtp_smarthost"] = smtp
+    else:
+        for name in ("smtp_smarthost", "smtp_from", "smtp_require_tls"):
+            config["global"].pop(name, None)
+    receivers = []
+    for receiver in config["receivers"]:
+        made = copy.deepcopy(receiver)
+        made.pop("webhook_configs", None)
+        made.pop("email_configs", None)
+        if webhook_url:
+            made["webhook_configs"] = [{**c, "url": webhook_url} for c in receiver.get("webhook_configs", [])]
+        if smtp:
+            made["email_configs"] = [{**c, "to": plan.mail_to} for c in receiver.get("email_configs", [])]
+        receivers.append({k: v for k, v in made.items() if v != []})
+    config["receivers"] = receivers
+    return config
+
+
+def _binary(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise AlertingUnavailable(
+            f"{name} is not installed: `apt-get install prometheus prometheus-alertmanager` (Debian's packages), "
+            "or leave --alerting out"
+        )
+    return found
+
+
+def start(home: Path, services: dict[str, int], plan: Plan) -> dict[str, Any]:
+    """Write the two configurations and start both programs; their pids, ports and folder."""
+    prometheus_bin, alertmanager_bin = _binary(PROMETHEUS), _binary(ALERTMANAGER)
+    folder = home / "alerting"
+    folder.mkdir(parents=True, exist_ok=True)
+    am_port, prom_port = free_port(), free_port()
+    am, prom = alertmanager_config(plan), prometheus_config(services, am_port, plan)
+    (folder / "alertmanager.yml").write_text(yaml.safe_dump(am, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (folder / "prometheus.yml").write_text(yaml.safe_dump(prom, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    logs = home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    started: dict[str, Any] = {"folder": str(folder)}
+    commands = {
+        "alertmanager": (
+            am_port,
+            [
+                alertmanager_bin,
+                f"--config.file={folder / 'alertmanager.yml'}",
+                f"--storage.path={folder / 'alertmanager-data'}",
+                f"--web.listen-address=127.0.0.1:{am_port}",
+                "--cluster.listen-address=",  # one instance: no gossip port
+            ],
+        ),
+        "prometheus": (
+            prom_port,
+            [
+                prometheus_bin,
+                f"--config.file={folder / 'prometheus.yml'}",
+                f"--storage.tsdb.path={folder / 'prometheus-data'}",
+                f"--web.listen-address=127.0.0.1:{prom_port}",
+                "--storage.tsdb.retention.time=2d",
+            ],
+        ),
+    }
+    for name, (port, argv) in commands.items():
+        with open(logs / f"{name}.log", "ab") as log:
+            proc = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
+        started[name] = {"pid": proc.pid, "port": port, "_process": proc}
+    for name, (port, _) in commands.items():
+        _wait_ready(name, port, started[name]["pid"], logs / f"{name}.log")
+    return started
+
+
+def _wait_ready(name: str, port: int, pid: int, log: Path) -> None:
+    ends = time.monotonic() + READY_S
+    while time.monotonic() < ends:
+        if not pid_alive(pid):
+            tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:] if log.exists() else []
+            raise RuntimeError(f"{name} stopped at start: {tail[0] if tail else 'no log'} (log {log})")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{name} not ready on 127.0.0.1:{port} after {READY_S:g} s (log {log})")
+
+
+def stop(started: dict[str, Any]) -> None:
+    """Stop both (by pid: a later command finds them in stack.json); reap them if this process
+    started them."""
+    for name in ("prometheus", "alertmanager"):
+        one = started.get(name) or {}
+        if one.get("pid"):
+            stop_pid(one["pid"])
+        if one.get("_process") is not None:
+            one["_process"].wait()
