@@ -31,6 +31,7 @@ import structlog
 from aiohttp import web
 from aiokafka.errors import KafkaError
 
+from dashboard import worklog
 from dashboard.wording import at
 from lienthong import redrive
 from runtime.secrets import operator_headers, submitter_headers
@@ -96,7 +97,7 @@ class Actions:
             return problem(400, "Nội dung yêu cầu phải là một đối tượng JSON")
         return body
 
-    async def _authorised(self, request: web.Request) -> tuple[dict[str, Any], str] | web.Response:
+    async def authorised(self, request: web.Request) -> tuple[dict[str, Any], str] | web.Response:
         """An operator's action: its body and the officer's name, or the refusal to answer with
         (no token 401, a wrong one 403, no name 400)."""
         if refused := self.refused(request):
@@ -131,6 +132,28 @@ class Actions:
             f.write(dumps(line) + "\n")
         log.info("operator action", action=action, **{k: v for k, v in detail.items() if k != "operator"})
 
+    async def record(
+        self, operator: str, action: str, *, incident_id: int | None = None, at: datetime | None = None, **detail: Any
+    ) -> dict[str, Any]:
+        """An action kept in the console's worklog (the shift handover reads it) and the audit
+        log, at `at` (default: the moment the page shows)."""
+        assert self.pool is not None
+        now = at or self.now()
+        dossier_id = detail.get("dossier_id")
+        async with self.pool.acquire() as conn:
+            await worklog.apply_schema(conn)
+            entry = await worklog.record(
+                conn,
+                at=now,
+                actor=operator,
+                action=action,
+                incident_id=incident_id,
+                dossier_id=dossier_id,
+                detail=detail,
+            )
+        self.audit(operator, action, incident_id=incident_id, sim_at=now.isoformat(), **detail)
+        return entry
+
     async def acknowledge(self, request: web.Request) -> web.Response:
         if refused := self.refused(request):
             return refused
@@ -157,7 +180,7 @@ class Actions:
             return problem(
                 409, f"Sự cố #{alert_id} đã được xử lý lúc {at(status['resolved_at'])}: không cần xác nhận nữa"
             )
-        self.audit(operator, "acknowledge", alert_id=alert_id, sim_at=now.isoformat())
+        await self.record(operator, "acknowledge", incident_id=alert_id)
         return web.json_response(row, dumps=dumps)
 
     def now(self) -> datetime:
@@ -166,7 +189,7 @@ class Actions:
         return runclock.state(self.settings.clock(), self.settings.sim_clock_file).sim_time
 
     async def redrive(self, request: web.Request) -> web.Response:
-        signed = await self._authorised(request)
+        signed = await self.authorised(request)
         if isinstance(signed, web.Response):
             return signed
         body, operator = signed
@@ -188,13 +211,12 @@ class Actions:
         except KafkaError as exc:
             log.warning("redrive could not reach the broker", error=type(exc).__name__)
             return problem(503, "Không gửi lại được: chưa kết nối được hệ thống truyền tin (Kafka), hãy thử lại sau")
-        self.audit(
+        await self.record(
             operator,
             "redrive",
             dossier_id=body.get("dossier_id"),
             all_lost=bool(body.get("all_lost")),
             queued=outcome.queued,
-            sim_at=self.now().isoformat(),
         )
         return web.json_response(outcome.as_dict(), status=202, dumps=dumps)
 
@@ -213,7 +235,7 @@ class Actions:
     async def resume_clock(self, request: web.Request) -> web.Response:
         """The officer asks the stopped simulation to run again, until the portal has no dossier
         in progress (`REDRIVE_CLOCK_S` at most): the only action that moves sim time."""
-        signed = await self._authorised(request)
+        signed = await self.authorised(request)
         if isinstance(signed, web.Response):
             return signed
         _, operator = signed
@@ -226,7 +248,7 @@ class Actions:
     async def open_dossier(self, request: web.Request) -> web.Response:
         """The people a dossier names, in full, for an officer with the operator token; the
         opening is audited (who, when, which dossier; never what was shown)."""
-        signed = await self._authorised(request)
+        signed = await self.authorised(request)
         if isinstance(signed, web.Response):
             return signed
         _, operator = signed

@@ -29,8 +29,9 @@ from aiohttp_sse import sse_response
 from contracts.alerts import AlertKind
 from contracts.calendar import WorkingCalendar
 from contracts.clock import VN_TZ
-from dashboard import alerting, deadline, due, export, openapi, search, workqueue
+from dashboard import alerting, areas, deadline, due, export, openapi, search, worklog, workqueue
 from dashboard.actions import Actions, dumps, portal_people, problem
+from dashboard.shift import Shift
 from dashboard.wording import Words, at
 from runtime.db import create_pool
 from runtime.edges import cap_body, refuse_nul
@@ -73,6 +74,7 @@ class Dashboard:
         self.words = Words(self.chains)
         self.calendar = WorkingCalendar()
         self.actions = Actions(settings, self.token)
+        self.shift = Shift(self.actions, self._queue_rows)
         self.clock = settings.clock()
         self._funnel_cache: tuple[tuple[Any, ...], list[dict[str, Any]]] | None = None
 
@@ -170,29 +172,30 @@ class Dashboard:
         except ValueError as exc:
             return problem(400, str(exc))
         now, clock = self.moment()
-        incidents: list[dict[str, Any]] = []
+        rows = await self._queue_rows()
         communes: list[str] = []
         if await self._ready():
             assert self.pool is not None
             async with self.pool.acquire() as conn:
-                incidents = await console.incidents(conn, only_open=False)
                 communes = await console.communes(conn)
-        rows = [workqueue.row(self.words, self.calendar, r, now) for r in incidents]
         fmt = request.match_info.get("format")
         if fmt is not None:
-            return self._export(fmt, workqueue.select(rows, replace(q, page=1, size=max(1, len(rows))))["rows"], now)
+            return export.response(fmt, workqueue.select(rows, replace(q, page=1, size=max(1, len(rows))))["rows"], now)
         return web.json_response({**workqueue.select(rows, q), "clock": clock, "communes": communes}, dumps=dumps)
 
-    def _export(self, fmt: str, rows: list[dict[str, Any]], now: datetime) -> web.Response:
-        """The filtered queue as a file (dashboard/export.py), named after the moment it shows."""
-        if fmt not in export.FORMATS:
-            return problem(404, f"Không có định dạng {fmt}: chỉ có {', '.join(export.FORMATS)}")
-        body = export.to_csv(rows) if fmt == "csv" else export.to_xlsx(rows, "Việc cần làm", now.astimezone(VN_TZ))
-        name = f"viec-can-lam-{now.astimezone(VN_TZ):%Y%m%d-%H%M}.{fmt}"
-        return web.Response(
-            body=body,
-            headers={"Content-Type": export.FORMATS[fmt], "Content-Disposition": f'attachment; filename="{name}"'},
-        )
+    async def _queue_rows(self) -> list[dict[str, Any]]:
+        """Every incident as the queue shows it (with its assignee), most overdue first."""
+        if not await self._ready():
+            return []
+        assert self.pool is not None
+        now, _ = self.moment()
+        async with self.pool.acquire() as conn:
+            incidents = await console.incidents(conn, only_open=False)
+            assigned = await worklog.assignees(conn)
+        rows = [
+            {**workqueue.row(self.words, self.calendar, r, now), "assignee": assigned.get(r["id"])} for r in incidents
+        ]
+        return list(workqueue.select(rows, workqueue.Query(state="all", size=max(1, len(rows))))["rows"])
 
     async def health(self, request: web.Request) -> web.Response:
         try:
@@ -337,13 +340,15 @@ class Dashboard:
 
     async def metrics(self, request: web.Request) -> web.Response:
         """The process's metrics, with each open lost or stuck incident as a series (dashboard/alerting.py)."""
-        if await self._ready():
-            assert self.pool is not None
-            now, _ = self.moment()
-            async with self.pool.acquire() as conn:
-                incidents = await console.incidents(conn, only_open=True)
-            alerting.export([workqueue.row(self.words, self.calendar, r, now) for r in incidents])
+        alerting.export(await self._queue_rows())
         return await metrics(request)
+
+    async def areas(self, request: web.Request) -> web.Response:
+        """Totals by district and commune; with `?commune=`, that commune's overdue dossiers."""
+        now, _ = self.moment()
+        pool = self.pool if await self._ready() else None
+        answer = await areas.answer(pool, self.calendar, now, request.query.get("commune", "").strip())
+        return web.json_response(answer, dumps=dumps)
 
     async def index(self, _request: web.Request) -> web.Response:
         return web.Response(text=STATIC.joinpath("index.html").read_text(encoding="utf-8"), content_type="text/html")
@@ -359,6 +364,7 @@ class Dashboard:
             web.get("/api/v1/alerts/stream", self.feed),
             web.post("/api/v1/alerts/{alert_id}/ack", self.actions.acknowledge),
             web.get("/api/v1/due", self.due),
+            web.get("/api/v1/areas", self.areas),
             web.get("/api/v1/queue", self.queue),
             web.get("/api/v1/queue.{format}", self.queue),
             web.get("/api/v1/clock", self.clock_state),
@@ -371,6 +377,7 @@ class Dashboard:
             web.post("/api/v1/redrive", self.actions.redrive),
             web.post("/api/v1/clock/resume", self.actions.resume_clock),
             web.post("/api/v1/dossiers/{dossier_id}/open", self.actions.open_dossier),
+            *self.shift.routes(),
             web.get("/metrics", self.metrics),
         ]
 

@@ -9,6 +9,10 @@ import io
 from datetime import datetime
 from typing import Any
 
+from aiohttp import web
+
+from contracts.clock import VN_TZ
+
 COLUMNS = (
     ("code", "Mã hồ sơ"),
     ("kind_vi", "Loại"),
@@ -20,6 +24,7 @@ COLUMNS = (
     ("verdict_vi", "Nhận định"),
     ("action_vi", "Việc cần làm"),
     ("state_vi", "Tình trạng"),
+    ("assignee", "Người được giao"),
 )
 """(key of a queue row, heading) in the page's order; the state says resolved or acknowledged."""
 STATE_VI = {"open": "Đang mở", "acknowledged": "Đã xác nhận", "resolved": "Đã xử lý"}
@@ -68,3 +73,14 @@ def to_xlsx(rows: list[dict[str, Any]], title: str, moment: datetime) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def response(fmt: str, rows: list[dict[str, Any]], now: datetime) -> web.Response:
+    """The filtered queue as a file, named after the moment it shows; 404 for another format."""
+    if fmt not in FORMATS:
+        return web.json_response({"error": f"Không có định dạng {fmt}: chỉ có {', '.join(FORMATS)}"}, status=404)
+    body = to_csv(rows) if fmt == "csv" else to_xlsx(rows, "Việc cần làm", now.astimezone(VN_TZ))
+    name = f"viec-can-lam-{now.astimezone(VN_TZ):%Y%m%d-%H%M}.{fmt}"
+    return web.Response(
+        body=body, headers={"Content-Type": FORMATS[fmt], "Content-Disposition": f'attachment; filename="{name}"'}
+    )

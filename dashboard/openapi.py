@@ -39,6 +39,13 @@ NEEDS_TOKEN = {
 }
 
 
+INCIDENT = {"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _body(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": properties}}}}
+
+
 def document() -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/api/v1/alerts": {
@@ -200,6 +207,56 @@ def document() -> dict[str, Any]:
                     "503": _json(ERROR, "the broker cannot be reached now"),
                 },
             }
+        },
+        "/api/v1/incidents/{incident_id}/assign": {
+            "post": {
+                "summary": "Assign an open incident to an officer (kept in the worklog, audited)",
+                "security": [{"operator": []}],
+                "parameters": [INCIDENT],
+                "requestBody": _body({"operator": TEXT, "assignee": TEXT}),
+                "responses": {
+                    "200": _json(_object("incident_id", "assignee"), "assigned"),
+                    **NEEDS_TOKEN,
+                    "404": _json(ERROR, "no such incident"),
+                    "409": _json(ERROR, "the incident is over already"),
+                },
+            }
+        },
+        "/api/v1/incidents/{incident_id}/notes": {
+            "get": {
+                "summary": "An incident's assignments and notes, oldest first",
+                "parameters": [INCIDENT],
+                "responses": {
+                    "200": _json(_object("incident_id", "assignee", "entries"), "the worklog of the incident")
+                },
+            },
+            "post": {
+                "summary": "Add a note to an open incident (kept in the worklog, audited)",
+                "security": [{"operator": []}],
+                "parameters": [INCIDENT],
+                "requestBody": _body({"operator": TEXT, "text": TEXT}),
+                "responses": {
+                    "201": _json(ANY_OBJECT, "the note as kept"),
+                    **NEEDS_TOKEN,
+                    "404": _json(ERROR, "no such incident"),
+                    "409": _json(ERROR, "the incident is over already"),
+                },
+            },
+        },
+        "/api/v1/handover": {
+            "get": {
+                "summary": "The shift so far: what a handover now would say",
+                "responses": {"200": _json(_object("from", "to", "summary_vi", "counts", "still_open"), "the shift")},
+            },
+            "post": {
+                "summary": "Hand the shift over (chuyển ca): record it and start the next one",
+                "security": [{"operator": []}],
+                "requestBody": _body({"operator": TEXT, "to": TEXT}),
+                "responses": {
+                    "201": _json(_object("from", "to", "summary_vi", "counts", "still_open"), "the handover"),
+                    **NEEDS_TOKEN,
+                },
+            },
         },
         "/api/v1/clock/resume": {
             "post": {

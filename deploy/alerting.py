@@ -40,6 +40,7 @@ class Plan:
 
     interval_s: float = 15.0
     group_wait_s: float = 30.0
+    group_interval_s: float = 300.0
     webhook_url: str = ""
     smtp: str = ""
     mail_to: str = "truc-ban@localhost"
@@ -79,6 +80,7 @@ def alertmanager_config(plan: Plan) -> dict[str, Any]:
     wait = f"{max(1, round(plan.group_wait_s))}s"
     webhook_url, smtp = plan.webhook_url, plan.smtp
     config["route"]["group_wait"] = wait
+    config["route"]["group_interval"] = f"{max(1, round(plan.group_interval_s))}s"
     for route in config["route"].get("routes", []):
         route.pop("group_wait", None)  # one wait for every route: the one this stack asked for
     if smtp:

@@ -27,8 +27,9 @@ from runtime.primers import prime, primer_value
 from runtime.settings import Settings
 
 DATABASE = "lienthong"
-RESET_SCHEMAS: tuple[str, ...] = (*AGENCIES, "monitor", "sim")
-"""Schemas a new simulation wipes: the simulators', the monitor's and the ground truth."""
+RESET_SCHEMAS: tuple[str, ...] = (*AGENCIES, "monitor", "sim", "console")
+"""Schemas a new simulation wipes: the simulators', the monitor's, the ground truth and the
+console's worklog (its incidents are the old run's)."""
 
 
 def up(
@@ -270,6 +271,7 @@ def _start_alerting(
     plan = alerting.Plan(
         interval_s=settings.alert_interval_s,
         group_wait_s=settings.alert_group_wait_s,
+        group_interval_s=settings.alert_group_interval_s,
         webhook_url=settings.alert_webhook_url,
         smtp=settings.alert_smtp,
         mail_to=settings.alert_mail_to,

@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     """Prometheus's scrape and rule-evaluation interval, in real seconds."""
     alert_group_wait_s: float = Field(default=30.0, gt=0)
     """How long Alertmanager gathers a new group's alerts before its first notification."""
+    alert_group_interval_s: float = Field(default=300.0, gt=0)
+    """How long Alertmanager waits before notifying a group again about alerts added to it."""
     console_url: str = ""
     """The console's address as people reach it, for the links in notifications; empty:
     http://127.0.0.1:LT_DASHBOARD_PORT."""

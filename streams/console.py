@@ -199,3 +199,59 @@ async def due_between(conn: Any, start: datetime, end: datetime) -> list[dict[st
         end,
     )
     return [dict(r) for r in rows]
+
+
+async def areas(conn: Any, now: datetime) -> list[dict[str, Any]]:
+    """Per district and commune of submission: the open incidents by kind, and the dossiers not
+    closed, split by whether their legal deadline (the appointment date) has passed at `now`."""
+    rows = await conn.fetch(
+        f"""
+        WITH dossiers AS (
+            SELECT s.dossier_id, s.payload -> 'area' ->> 'district' AS district,
+                   s.payload -> 'area' ->> 'commune' AS commune, (s.payload ->> 'due_at')::timestamptz AS due_at,
+                   EXISTS (SELECT 1 FROM monitor.events c WHERE c.dossier_id = s.dossier_id
+                           AND c.type = 'dossier.closed' AND c.occurred_at <= $1) AS closed
+            FROM monitor.events s WHERE s.type = 'dossier.submitted'
+        ), incidents AS (
+            SELECT a.kind, a.dossier_id FROM monitor.alerts a
+            WHERE {HEADS} AND a.dossier_id IS NOT NULL AND EXISTS (SELECT 1 FROM monitor.alerts f
+                WHERE (f.id = a.id OR f.incident_id = a.id) AND f.resolved_at IS NULL)
+        )
+        SELECT d.district, d.commune,
+               count(*) FILTER (WHERE NOT d.closed AND d.due_at < $1) AS overdue,
+               count(*) FILTER (WHERE NOT d.closed AND (d.due_at IS NULL OR d.due_at >= $1)) AS in_progress,
+               coalesce(jsonb_object_agg(i.kind, i.n) FILTER (WHERE i.kind IS NOT NULL), '{{}}') AS open_by_kind
+        FROM dossiers d
+        LEFT JOIN (SELECT dossier_id, kind, count(*) AS n FROM incidents GROUP BY 1, 2) i ON i.dossier_id = d.dossier_id
+        GROUP BY 1, 2 ORDER BY 1, 2
+        """,
+        now,
+    )
+    return [
+        {
+            **dict(r),
+            "open_by_kind": json.loads(r["open_by_kind"]) if isinstance(r["open_by_kind"], str) else r["open_by_kind"],
+        }
+        for r in rows
+    ]
+
+
+async def overdue_in(conn: Any, commune: str, now: datetime) -> list[dict[str, Any]]:
+    """One commune's dossiers not closed at `now` and past their legal deadline, most overdue first."""
+    rows = await conn.fetch(
+        """
+        SELECT s.dossier_id, s.chain, (s.payload ->> 'due_at')::timestamptz AS due_at, s.occurred_at AS submitted_at,
+               (SELECT e.payload -> 'result' ->> 'receipt_code' FROM monitor.events e
+                 WHERE e.dossier_id = s.dossier_id AND e.type = 'step.completed' AND e.agency = 'motcua'
+                 LIMIT 1) AS code
+        FROM monitor.events s
+        WHERE s.type = 'dossier.submitted' AND s.payload -> 'area' ->> 'commune' = $1
+          AND (s.payload ->> 'due_at')::timestamptz < $2
+          AND NOT EXISTS (SELECT 1 FROM monitor.events c WHERE c.dossier_id = s.dossier_id
+                          AND c.type = 'dossier.closed' AND c.occurred_at <= $2)
+        ORDER BY due_at, s.dossier_id LIMIT 500
+        """,
+        commune,
+        now,
+    )
+    return [dict(r) for r in rows]

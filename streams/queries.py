@@ -90,7 +90,7 @@ async def acknowledge(conn: Any, alert_id: int, by: str, at: datetime) -> dict[s
     None when there is no such incident or it is resolved already (see `alert_status`)."""
     row = await conn.fetchrow(
         "UPDATE monitor.alerts SET acknowledged_at = $3, acknowledged_by = $2, changed_at = clock_timestamp() "
-        "WHERE id = $1 AND resolved_at IS NULL RETURNING id, kind, subject, acknowledged_at, acknowledged_by",
+        f"WHERE id = $1 AND {STILL_OPEN} RETURNING id, kind, subject, acknowledged_at, acknowledged_by",
         alert_id,
         by,
         at,
@@ -98,10 +98,18 @@ async def acknowledge(conn: Any, alert_id: int, by: str, at: datetime) -> dict[s
     return jsonable(row) if row else None
 
 
+STILL_OPEN = "EXISTS (SELECT 1 FROM monitor.alerts f WHERE (f.id = $1 OR f.incident_id = $1) AND f.resolved_at IS NULL)"
+"""An incident is open while any of its findings is: its head finding may have ended already (a
+lost handoff received late, while the dossier is still past its deadline)."""
+
+
 async def alert_status(conn: Any, alert_id: int) -> dict[str, Any] | None:
-    """An incident's ends (resolved, how; acknowledged, by whom), or None when there is none."""
+    """An incident's ends (resolved once every finding is, how; acknowledged, by whom), or None
+    when there is none."""
     row = await conn.fetchrow(
-        "SELECT id, resolved_at, resolved_how, acknowledged_at, acknowledged_by FROM monitor.alerts WHERE id = $1",
+        f"SELECT id, CASE WHEN {STILL_OPEN} THEN NULL ELSE resolved_at END AS resolved_at, "
+        f"CASE WHEN {STILL_OPEN} THEN NULL ELSE resolved_how END AS resolved_how, acknowledged_at, acknowledged_by "
+        "FROM monitor.alerts WHERE id = $1",
         alert_id,
     )
     return jsonable(row) if row else None

@@ -117,7 +117,8 @@ function rowHTML(r) {
     `<td>${esc(r.flow_vi || "—")}</td><td>${esc(r.commune || "—")}</td><td>${esc(r.where_vi)}</td>` +
     `<td class="n" data-overdue="${r.overdue_days ?? ""}">${esc(r.overdue_vi)}</td>` +
     `<td><span class="sev ${esc(r.severity)}">${esc(r.severity_vi)}</span></td>` +
-    `<td><div class="verdict">${esc(r.verdict_vi)}</div><div class="action">→ ${esc(r.action_vi)}</div>${stateNote}</td>`;
+    `<td><div class="verdict">${esc(r.verdict_vi)}</div><div class="action">→ ${esc(r.action_vi)}</div>${stateNote}</td>` +
+    `<td>${esc(r.assignee || "—")}</td>`;
 }
 
 function renderRows(rows) {
@@ -236,6 +237,7 @@ async function showDossier(id) {
     (a.state === "resolved" ? ` <span class="resolved-note">· đã xử lý: ${esc(a.resolved_vi)}</span>`
       : a.state === "acknowledged" ? ` <span class="muted">· đã xác nhận bởi ${esc(a.acknowledged_by || "")}</span>`
       : ` <button type="button" class="ack operator" data-alert="${a.id}">Xác nhận</button><span class="ack-result" role="status"></span>`) +
+    (a.state !== "resolved" ? `<div class="worklog" data-incident="${a.id}"></div>` : "") +
     `</li>`).join("") : "<li>Không có sự cố</li>";
   $("#panel-deadline").innerHTML = d.deadline
     ? `Hạn trả kết quả: <b>${esc(d.deadline.due_vi)}</b> · <span class="${d.deadline.late ? "late" : ""}">${esc(d.deadline.text_vi)}</span>`
@@ -254,6 +256,7 @@ async function showDossier(id) {
     $("#redrive-dossier").title = `Hồ sơ đã ở trạng thái “${d.state_vi}”: không cần gửi lại`;
     $("#panel-result").textContent = $("#redrive-dossier").title;
   }
+  if (window.showWorklog) window.showWorklog();
   $("#panel-close").focus();
 }
 

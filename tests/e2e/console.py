@@ -271,6 +271,93 @@ def walk(dashboard_url: str, database_url: str, token: str) -> dict[str, Any]:
     return seen
 
 
+def officers_day(dashboard_url: str, token: str) -> dict[str, Any]:
+    """With incidents open (a run whose external agency dropped dossiers): the most overdue one is
+    assigned and noted in its panel, the shift handed over, and one commune's overdue dossiers
+    listed; screenshots of the handover and the commune view. What it saw."""
+    from playwright.sync_api import expect, sync_playwright
+
+    chromium = ensure_chromium()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="vi-VN")
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(dashboard_url)
+            page.fill("#operator-input", "Nguyễn Thị Kiểm Thử")
+            page.fill("#token-input", token)
+            page.locator("#token-input").dispatch_event("change")
+            expect(page.locator("#shift-handover")).to_be_enabled(timeout=10_000)
+            top = page.locator("#queue-table tbody tr[data-id]").first
+            expect(top).to_be_visible(timeout=20_000)
+            _assign_note_and_hand_over(page, top, expect)
+            seen = {
+                "handover": page.locator("#shift-document").inner_text(),
+                "commune_overdue": _commune_view(page, expect),
+            }
+            assert errors == [], errors
+            return seen
+        finally:
+            browser.close()
+
+
+def _assign_note_and_hand_over(page: Any, top: Any, expect: Any) -> None:
+    """The most overdue incident (open: the faults leave lost dossiers until the redrive) is
+    assigned to an officer and gets a note in its panel; the queue shows who has it; the shift is
+    handed over, listing both by whom, and the incident among what stays open."""
+    code = top.locator("a[data-dossier]").inner_text()
+    top.locator("a[data-dossier]").click()
+    box = page.locator("#panel-alerts .worklog").first
+    expect(box).to_be_visible(timeout=10_000)
+    box.locator(".assign-to").fill("Lê Văn Nhận Việc")
+    box.locator("button.assign").click()
+    page.wait_for_function(
+        "() => { const b = document.querySelector('#panel-alerts .worklog'); return b &&"
+        " (b.textContent.includes('Lê Văn Nhận Việc') || b.textContent.includes('Không thực hiện được')); }",
+        timeout=10_000,
+    )
+    said = page.locator("#panel-alerts .worklog").first.inner_text()
+    assert "Người được giao: Lê Văn Nhận Việc" in said, said
+    box = page.locator("#panel-alerts .worklog").first
+    box.locator(".note-text").fill("Đã gọi điện cho Công an xã")
+    box.locator("button.add-note").click()
+    expect(page.locator("#panel-alerts .worklog .notes").first).to_contain_text(
+        "Đã gọi điện cho Công an xã", timeout=10_000
+    )
+    page.locator("#panel-close").click()
+    expect(page.locator("#queue-table tbody tr[data-id]").first).to_contain_text("Lê Văn Nhận Việc", timeout=15_000)
+    page.fill("#shift-to", "Phạm Thị Ca Sau")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#shift-handover").click()
+    document = page.locator("#shift-document")
+    expect(document).to_contain_text("Biên bản chuyển ca", timeout=10_000)
+    expect(document).to_contain_text("người nhận: Phạm Thị Ca Sau")
+    expect(document).to_contain_text("Đã giao việc (1)")
+    expect(document).to_contain_text("Ghi chú (1)")
+    expect(document.locator("table.handover-open")).to_contain_text(code)
+    document.scroll_into_view_if_needed()
+    document.screenshot(path=str(ARTIFACTS / "console-handover.png"))
+
+
+def _commune_view(page: Any, expect: Any) -> int:
+    """The view by district and commune: the commune with the most overdue dossiers opens its
+    list against the legal deadlines, as many rows as its count says; how many."""
+    areas = _get_json(page, "/api/v1/areas")
+    communes = [c for d in areas["districts"] for c in d["communes"]]
+    assert communes, areas
+    worst = max(communes, key=lambda c: (c["overdue"], c["open"]))
+    button = page.locator(f"#areas-table button[data-commune={json.dumps(worst['commune'], ensure_ascii=False)}]")
+    expect(button).to_be_visible(timeout=15_000)
+    button.click()
+    heading = page.locator("#commune-overdue h3")
+    expect(heading).to_contain_text(f"{worst['commune']}: {worst['overdue']} hồ sơ quá hạn", timeout=10_000)
+    expect(page.locator("#commune-overdue table.commune-overdue tbody tr")).to_have_count(min(worst["overdue"], 500))
+    page.locator("#areas").screenshot(path=str(ARTIFACTS / "console-commune.png"))
+    return int(worst["overdue"])
+
+
 def all_clear(dashboard_url: str) -> dict[str, Any]:
     """The console once every incident of the run is over: it says so plainly ("Không có việc cần
     làm"), the history folded away behind one button, and the history's rows without alarm colours."""

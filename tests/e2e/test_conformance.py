@@ -6,6 +6,7 @@ real PostgreSQL, the project's other agencies as simulators."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -23,7 +25,9 @@ import yaml
 
 from deploy.embedded import free_port
 from deploy.state import read_state
+from tests.e2e import console
 from tests.e2e.test_smoke_run import LIENTHONG, ROOT, last_json, lienthong
+from tests.receivers import Receivers, receivers
 
 pytestmark = pytest.mark.e2e
 
@@ -166,6 +170,11 @@ TINY = {
 def test_a_run_whose_external_agency_drops_dossiers_says_where_they_wait_and_fails(
     env: dict[str, str], tmp_path: Path
 ) -> None:
+    with contextlib.ExitStack() as exits:
+        _drops_dossiers(env, tmp_path, exits)
+
+
+def _drops_dossiers(env: dict[str, str], tmp_path: Path, exits: contextlib.ExitStack) -> None:
     """The stand-in as its own process (`--break drop`: every second dossier received and never
     finished), started once `run` has made the topics anew, as contract.md's rule "attach" says."""
     home = Path(env["LT_HOME"])
@@ -174,7 +183,17 @@ def test_a_run_whose_external_agency_drops_dossiers_says_where_they_wait_and_fai
     profile = tmp_path / "tiny.yaml"
     profile.write_text(yaml.safe_dump(TINY, allow_unicode=True), encoding="utf-8")
     # Settled after 10 quiet real seconds (30 by default): the two dropped dossiers never move again.
-    args = ["run", "--profile", str(profile), "--external", "cutru", "--settle", "10", "--json"]
+    # With Prometheus and Alertmanager beside it, notifying a webhook and a mail sink of this test.
+    args = ["run", "--profile", str(profile), "--external", "cutru", "--settle", "10", "--alerting", "--json"]
+    got = exits.enter_context(receivers())
+    env = {
+        **env,
+        "LT_ALERT_INTERVAL_S": "2",
+        "LT_ALERT_GROUP_INTERVAL_S": "2",
+        "LT_ALERT_GROUP_WAIT_S": "1",
+        "LT_ALERT_WEBHOOK_URL": got.webhook_url,
+        "LT_ALERT_SMTP": got.smtp,
+    }
     run, said = _started_until(env, args, "start cutru's system now")
     script = ROOT / "examples" / "standin_cutru.py"
     log = tmp_path / "standin.log"
@@ -197,3 +216,51 @@ def test_a_run_whose_external_agency_drops_dossiers_says_where_they_wait_and_fai
     assert summary["waiting_at"] == {"cutru/register_residence": 2}
     assert "error: 2 accepted dossiers were still in progress when the run settled" in err
     assert "--allow-unfinished accepts this" in err
+
+    # The two dossiers left at cutru are overdue: each one notified on both channels, named as the
+    # console's queue names it; then an officer's day on them in the console.
+    notified = notifications_name_the_queues_dossiers(env, got)
+    assert len(notified) == 2, notified  # the two still waiting at cutru
+    token = (home / "operator-token").read_text().strip()
+    day = console.officers_day(f"http://127.0.0.1:{env['LT_DASHBOARD_PORT']}/", token)
+    assert day["commune_overdue"] >= 1, day
+
+
+def notifications_name_the_queues_dossiers(env: dict[str, str], got: Receivers) -> set[str]:
+    """The dossiers still open in the console's queue after the run reached the webhook and the
+    mail relay through Prometheus and Alertmanager, each named by its code, commune, place and
+    lateness in Vietnamese as the queue names it, with the console's link; their ids."""
+    console_url = f"http://127.0.0.1:{env['LT_DASHBOARD_PORT']}"
+    queue: dict[str, dict[str, Any]] = {}
+    for page in range(1, 100):
+        with urllib.request.urlopen(f"{console_url}/api/v1/queue?state=all&size=100&page={page}", timeout=10) as r:
+            rows = json.loads(r.read())["rows"]
+        queue.update((row["dossier_id"], row) for row in rows if row["dossier_id"])
+        if len(rows) < 100:
+            break
+    still_open = {d for d, row in queue.items() if row["state"] != "resolved" and row["kind"] in ("lost", "stuck")}
+    assert still_open, queue
+    ends = time.monotonic() + 90
+    firing: dict[str, dict[str, Any]] = {}
+    while time.monotonic() < ends:
+        firing = {
+            a["labels"]["dossier"]: a
+            for n in got.posted
+            for a in n["alerts"]
+            if a["labels"]["alertname"] == "LienthongDossierOverdue" and a["status"] == "firing"
+        }
+        mails = got.mailbox.texts()
+        mailed = {d for d in still_open if d in firing and any(firing[d]["labels"]["code"] in m for m in mails)}
+        if mailed == still_open:
+            break
+        time.sleep(0.5)
+    assert still_open <= set(firing), ([n["groupLabels"] for n in got.posted], still_open)
+    for dossier in still_open:
+        labels, notes, row = firing[dossier]["labels"], firing[dossier]["annotations"], queue[dossier]
+        assert labels["code"] == row["code"]
+        said = f"Hồ sơ {row['code']} ({row['commune']}): {row['kind_vi']} tại {row['where_vi']}"
+        assert notes["summary"].startswith(said), notes["summary"]
+        assert notes["summary"].endswith("ngày làm việc")
+        assert notes["console"] == f"{console_url}/?dossier={dossier}"
+        assert any(row["code"] in m for m in got.mailbox.texts()), row["code"]
+    return still_open

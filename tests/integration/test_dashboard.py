@@ -9,6 +9,7 @@ import asyncio
 import io
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -255,3 +256,93 @@ async def test_alerts_live_filtered_timeline_search_and_operator_actions(scene: 
         assert 'lienthong_events_total{agency="hotich",type="step.completed"}' in text
         assert "lienthong_step_duration_sim_seconds_bucket" in text
     assert scene["monitor"].poll() is None
+
+
+async def test_an_officer_assigns_notes_and_hands_the_shift_over_and_the_console_exports_the_incident(
+    scene: dict[str, Any],
+) -> None:
+    """Assignment, notes and the shift handover (dashboard/shift.py) on a real lost dossier: only
+    the operator acts, every action is kept in the console's worklog, the queue shows who has it,
+    the handover lists what was done in the shift by whom and what stays open, and the next shift
+    starts empty. The console's /metrics carries the incident as the series notifications name."""
+    stack, base = scene["stack"], scene["base"]
+    dossier = CitizenFactory("042", seed=78).birth_dossier(stack.today())
+    operator = {"Authorization": f"Bearer {TOKEN}"}
+    async with aiohttp.ClientSession() as http:
+        status, body = await submit(http, stack.portal, dossier)
+        assert status == 202, body
+        row: dict[str, Any] | None = None
+        for _ in range(240):  # the lost alert, within a minute
+            async with http.get(f"{base}/api/v1/queue") as r:
+                rows = (await r.json())["rows"]
+            row = next((x for x in rows if x["dossier_id"] == body["dossier_id"]), None)
+            if row:
+                break
+            await asyncio.sleep(0.25)
+        assert row is not None
+        incident = row["id"]
+        assert row["assignee"] is None
+
+        assign = f"{base}/api/v1/incidents/{incident}/assign"
+        async with http.post(assign, json={"operator": "Trần Thị B", "assignee": "Lê Văn C"}) as r:
+            assert r.status == 401
+        async with http.post(assign, json={"operator": "Trần Thị B"}, headers=operator) as r:
+            assert r.status == 400
+            assert "assignee" in (await r.json())["error"]
+        async with http.post(
+            f"{base}/api/v1/incidents/999999/assign", json={"operator": "B", "assignee": "C"}, headers=operator
+        ) as r:
+            assert r.status == 404
+        async with http.post(assign, json={"operator": "Trần Thị B", "assignee": "Lê Văn C"}, headers=operator) as r:
+            assert r.status == 200, await r.text()
+        notes = f"{base}/api/v1/incidents/{incident}/notes"
+        async with http.post(
+            notes, json={"operator": "Lê Văn C", "text": "Đã gọi Công an xã, hẹn chiều nay"}, headers=operator
+        ) as r:
+            assert r.status == 201, await r.text()
+        async with http.post(
+            f"{base}/api/v1/alerts/{incident}/ack", json={"operator": "Lê Văn C"}, headers=operator
+        ) as r:
+            assert r.status == 200
+        async with http.get(notes) as r:
+            kept = await r.json()
+        assert kept["assignee"] == "Lê Văn C"
+        assert [(e["action"], e["actor"]) for e in kept["entries"]] == [("assign", "Trần Thị B"), ("note", "Lê Văn C")]
+        async with http.get(f"{base}/api/v1/queue") as r:
+            shown = next(x for x in (await r.json())["rows"] if x["id"] == incident)
+        assert shown["assignee"] == "Lê Văn C"
+
+        async with http.post(
+            f"{base}/api/v1/handover", json={"operator": "Trần Thị B", "to": "Phạm D"}, headers=operator
+        ) as r:
+            assert r.status == 201
+            handed = await r.json()
+        assert [a["by"] for a in handed["assigned"]] == ["Trần Thị B"]
+        assert handed["assigned"][0]["detail"]["assignee"] == "Lê Văn C"
+        assert [a["by"] for a in handed["acknowledged"]] == ["Lê Văn C"]
+        assert [a["detail"]["text"] for a in handed["notes"]] == ["Đã gọi Công an xã, hẹn chiều nay"]
+        open_codes = {r["code"]: r["assignee"] for r in handed["still_open"]}
+        assert open_codes[row["code"]] == "Lê Văn C"
+        assert handed["summary_vi"][1] == "Người bàn giao: Trần Thị B; người nhận: Phạm D"
+        async with http.get(f"{base}/api/v1/handover") as r:
+            next_shift = await r.json()
+        assert next_shift["counts"]["assigned"] == next_shift["counts"]["acknowledged"] == 0
+        assert datetime.fromisoformat(next_shift["from"]) == datetime.fromisoformat(handed["to"])
+        assert row["code"] in {r["code"] for r in next_shift["still_open"]}
+
+        # The view by district and commune: the dossier's commune, its open lost incident counted.
+        async with http.get(f"{base}/api/v1/areas") as r:
+            listed = await r.json()
+        district = next(d for d in listed["districts"] if d["district"] == dossier["area"]["district"])
+        commune = next(c for c in district["communes"] if c["commune"] == dossier["area"]["commune"])
+        assert commune["open_by_kind"].get("lost", 0) >= 1
+        assert district["open"] >= commune["open"] >= 1
+        async with http.get(f"{base}/api/v1/areas", params={"commune": commune["commune"]}) as r:
+            one = await r.json()
+        assert one["commune"] == commune["commune"]
+        assert len(one["overdue"]) == commune["overdue"]
+
+        async with http.get(f"{base}/metrics") as r:
+            scraped = await r.text()
+        series = [line for line in scraped.splitlines() if line.startswith("lienthong_incident_overdue_working_days{")]
+        assert any(f'code="{row["code"]}"' in line and 'kind="lost"' in line for line in series), series[:3]

@@ -119,3 +119,28 @@ async def test_a_finding_joins_the_incident_open_at_its_sim_time_even_if_its_end
     assert after
     assert during["incident_id"] == first["id"]  # open at hour 48 in sim time: one incident
     assert after["incident_id"] is None  # the incident had ended by hour 72: a new one
+
+
+async def test_an_incident_whose_first_finding_ended_is_still_open_to_acknowledge_and_assign(conn: Any) -> None:
+    """Regression: acknowledging (and assigning, noting) an incident was refused as "already
+    handled" once its head finding had ended (the lost handoff received late), while its other
+    finding (the dossier past its deadline) was still open and the console showed it open."""
+    lost = await find(conn, "lost", "link:motcua->hotich", "D-9", "handoff:9", 1)
+    late = await find(conn, "stuck", "dossier", "D-9", "dossier", 50)
+    assert lost
+    assert late
+    await store.resolve(
+        conn, kind="lost", subject="link:motcua->hotich", key="D-9:handoff:9", at=T0 + timedelta(hours=60), how="x"
+    )
+    status = await queries.alert_status(conn, lost["id"])
+    assert status is not None
+    assert status["resolved_at"] is None
+    acked = await queries.acknowledge(conn, lost["id"], "Lê Văn C", T0 + timedelta(hours=61))
+    assert acked is not None
+    assert acked["acknowledged_by"] == "Lê Văn C"
+    # Once every finding ended, the incident is over: refused, with when.
+    await store.close_with_dossiers(conn, {"D-9": T0 + timedelta(hours=70)})
+    status = await queries.alert_status(conn, lost["id"])
+    assert status is not None
+    assert status["resolved_at"] is not None
+    assert await queries.acknowledge(conn, lost["id"], "Lê Văn C", T0 + timedelta(hours=71)) is None
