@@ -16,18 +16,16 @@ from contracts.clock import VN_TZ
 COLUMNS = (
     ("code", "Mã hồ sơ"),
     ("kind_vi", "Loại"),
-    ("flow_vi", "Nhóm thủ tục"),
+    ("flow_vi", "Luồng"),
     ("commune", "Xã, phường"),
-    ("where_vi", "Đang chờ tại"),
+    ("where_vi", "Nơi xử lý"),
     ("overdue_vi", "Quá hạn"),
     ("severity_vi", "Mức độ"),
-    ("verdict_vi", "Nhận định"),
-    ("action_vi", "Việc cần làm"),
-    ("state_vi", "Tình trạng"),
+    ("situation_vi", "Tình hình và việc nên làm"),
     ("assignee", "Người được giao"),
 )
-"""(key of a queue row, heading) in the page's order; the state says resolved or acknowledged."""
-STATE_VI = {"open": "Đang mở", "acknowledged": "Đã xác nhận", "resolved": "Đã xử lý"}
+"""(key of a queue row, heading): the page's columns, in its order, under its headings."""
+STATE_VI = {"open": "", "acknowledged": "đã xác nhận", "resolved": "đã xử lý"}
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -38,7 +36,9 @@ def cells(rows: list[dict[str, Any]]) -> list[list[str]]:
     """The table: the headings, then a line per row, as text the page shows."""
     out = [[heading for _, heading in COLUMNS]]
     for r in rows:
-        shown = {**r, "state_vi": STATE_VI.get(r.get("state") or "", r.get("state") or "")}
+        state = STATE_VI.get(r.get("state") or "", r.get("state") or "")
+        situation = f"{r.get('verdict_vi') or ''} → {r.get('action_vi') or ''}" + (f" ({state})" if state else "")
+        shown = {**r, "situation_vi": situation}
         out.append(["" if shown.get(k) is None else str(shown[k]) for k, _ in COLUMNS])
     return out
 
@@ -67,7 +67,7 @@ def to_xlsx(rows: list[dict[str, Any]], title: str, moment: datetime) -> bytes:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for line in table[1:]:
         ws.append(line)
-    for column, width in zip("ABCDEFGHIJ", (22, 16, 18, 20, 34, 22, 12, 60, 40, 14), strict=True):
+    for column, width in zip("ABCDEFGHI", (22, 16, 18, 20, 34, 22, 12, 80, 22), strict=True):
         ws.column_dimensions[column].width = width
     ws.freeze_panes = "A4"
     out = io.BytesIO()

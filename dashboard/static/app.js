@@ -323,7 +323,7 @@ async function loadFunnel() {
     `<h3>${esc(f.title_vi)}</h3><p class="muted">Đã nộp ${f.submitted} · đã kết thúc ${f.closed} · ` +
     `thất lạc giữa các bước (đang mở) ${f.lost_between_steps} · ` +
     `<span class="legal">trả kết quả đúng hạn của hồ sơ: ${f.on_time_legal == null ? "—" : (100 * f.on_time_legal).toFixed(1).replace(".", ",") + " %"}</span></p>` +
-    `<div class="table-wrap"><table class="funnel" data-flow="${esc(f.flow)}"><thead><tr><th scope="col">Bước</th><th scope="col">Cơ quan</th>` +
+    `<div class="table-wrap" tabindex="0"><table class="funnel" data-flow="${esc(f.flow)}"><thead><tr><th scope="col">Bước</th><th scope="col">Cơ quan</th>` +
     `<th scope="col">Đến</th><th scope="col">Xong</th><th scope="col">Đang chờ</th><th scope="col">Từ chối</th>` +
     `<th scope="col">Đúng hạn</th><th scope="col">Trung vị (giờ làm việc)</th><th scope="col">P90 (giờ làm việc)</th><th scope="col">Thời hạn</th></tr></thead><tbody>` +
     f.steps.map((s) => `<tr data-step="${esc(s.step)}"><td>${esc(s.label_vi)}</td><td>${esc(AGENCY_VI[s.agency] || s.agency)}</td>` +
@@ -342,10 +342,10 @@ async function loadHealth() {
   const names = [...new Set([...h.agencies.map((a) => a.agency), ...Object.keys(beats)])].sort();
   const byName = Object.fromEntries(h.agencies.map((a) => [a.agency, a]));
   const html = `<p class="muted">Trong ${h.window_hours ?? 24} giờ mô phỏng đến ${fmt(h.until)}</p>` +
-    `<div class="table-wrap"><table><thead><tr><th scope="col">Cơ quan</th><th scope="col">Bước xong</th><th scope="col">Từ chối</th><th scope="col">Sự kiện cuối</th><th scope="col">Tín hiệu hoạt động cuối</th></tr></thead><tbody>` +
+    `<div class="table-wrap" tabindex="0"><table><thead><tr><th scope="col">Cơ quan</th><th scope="col">Bước xong</th><th scope="col">Từ chối</th><th scope="col">Sự kiện cuối</th><th scope="col">Tín hiệu hoạt động cuối</th></tr></thead><tbody>` +
     names.map((n) => `<tr><td>${esc(AGENCY_VI[n] || n)}</td><td class="n">${byName[n]?.completed ?? 0}</td>` +
       `<td class="n">${byName[n]?.refused ?? 0}</td><td>${fmt(byName[n]?.last_event)}</td><td>${fmt(beats[n])}</td></tr>`).join("") +
-    `</tbody></table></div><div class="table-wrap"><table><thead><tr><th scope="col">Kết nối</th><th scope="col">Đã chuyển</th><th scope="col">Lỗi</th><th scope="col">Tỷ lệ lỗi</th><th scope="col">Tồn đọng</th></tr></thead><tbody>` +
+    `</tbody></table></div><div class="table-wrap" tabindex="0"><table><thead><tr><th scope="col">Kết nối</th><th scope="col">Đã chuyển</th><th scope="col">Lỗi</th><th scope="col">Tỷ lệ lỗi</th><th scope="col">Tồn đọng</th></tr></thead><tbody>` +
     h.links.map((l) => {
       const [a, b] = l.link.split("->");
       return `<tr><td>${esc(AGENCY_VI[a] || a)} → ${esc(AGENCY_VI[b] || b)}</td><td class="n">${l.sent}</td><td class="n">${l.errors}</td>` +
@@ -428,7 +428,7 @@ async function loadCharts() {
     { label: "hoàn thành", colour: "#2e7d32", values: on(series.throughput, "closed") }]);
   chart("chart-alerts", "", "sự cố", days, Object.keys(KIND_VI).map((k, i) => ({ label: KIND_VI[k], colour: colours[i], values: on(series.alerts, k) })));
   chart("chart-steps", "", "giờ", days, [{ label: "trung vị", colour: "#6d4c41", values: days.map((d) => p50[d] ?? null) }]);
-  $("#chart-table").innerHTML = `<div class="table-wrap"><table><thead><tr><th scope="col">Ngày</th><th scope="col">Nộp</th><th scope="col">Hoàn thành</th>` +
+  $("#chart-table").innerHTML = `<div class="table-wrap" tabindex="0"><table><thead><tr><th scope="col">Ngày</th><th scope="col">Nộp</th><th scope="col">Hoàn thành</th>` +
     Object.values(KIND_VI).map((k) => `<th scope="col">${esc(k)}</th>`).join("") + `<th scope="col">Trung vị bước (giờ)</th></tr></thead><tbody>` +
     days.map((d, i) => `<tr><td>${esc(new Date(dayTs(d) * 1e3).toLocaleDateString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh" }))}</td>` +
       `<td class="n">${on(series.throughput, "submitted")[i]}</td><td class="n">${on(series.throughput, "closed")[i]}</td>` +

@@ -194,8 +194,10 @@ class CitizenFactory:
         *,
         paid_online: bool = False,
         needs_verification: bool = False,
+        fee_bearing: bool = True,
     ) -> dict[str, Any]:
-        """A citizen asks for a criminal-record certificate (Phiếu LLTP số 1)."""
+        """A citizen asks for a criminal-record certificate (Phiếu LLTP số 1); `fee_bearing`
+        False for a citizen the fee rules exempt."""
         r = self.rng
         sex = r.choice([Sex.MALE, Sex.FEMALE])
         applicant = self.person(sex, (today.year - 60, today.year - 18))
@@ -212,7 +214,7 @@ class CitizenFactory:
             "purpose": r.choice(
                 ["Xin việc làm", "Xuất khẩu lao động", "Bổ sung hồ sơ đi học", "Kết hôn", "Thành lập doanh nghiệp"]
             ),
-            "fee": {"bearing": True, "paid_online": paid_online},
+            "fee": {"bearing": fee_bearing, "paid_online": paid_online and fee_bearing},
             "return_by_post": return_by_post,
         }
         if needs_verification:

@@ -102,6 +102,10 @@ def _dossier(factory: CitizenFactory, profile: Profile, chain: str, channel: str
             today, channel, post, procedures=n, beneficiary=beneficiary, needs_verification=verify
         )
     if chain == "lltp":
-        paid = channel == "online" and r.random() < shares.fee_paid_online
-        return factory.lltp_dossier(today, channel, post, paid_online=paid, needs_verification=verify)
+        # Drawn only when the profile exempts anyone: profiles without exemptions keep their draws.
+        exempt = shares.fee_exempt > 0 and r.random() < shares.fee_exempt
+        paid = not exempt and channel == "online" and r.random() < shares.fee_paid_online
+        return factory.lltp_dossier(
+            today, channel, post, paid_online=paid, needs_verification=verify, fee_bearing=not exempt
+        )
     raise ValueError(f"unknown chain {chain}")

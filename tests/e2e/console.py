@@ -296,6 +296,10 @@ def officers_day(dashboard_url: str, token: str) -> dict[str, Any]:
         expect(page.locator("#shift-handover")).to_be_enabled(timeout=10_000)
         top = page.locator("#queue-table tbody tr[data-id]").first
         expect(top).to_be_visible(timeout=20_000)
+        expect(page.locator("#areas-table tbody tr").first).to_be_visible(timeout=15_000)
+        _axe_clean_at_every_width(page)
+        _masked_then_opened(page, top, expect)
+        _export_is_the_page(page)
         _assign_note_and_hand_over(page, top, expect)
         seen = {
             "handover": page.locator("#shift-document").inner_text(),
@@ -303,6 +307,55 @@ def officers_day(dashboard_url: str, token: str) -> dict[str, Any]:
         }
         assert errors == [], errors
         return seen
+
+
+def _axe_clean_at_every_width(page: Any) -> None:
+    """axe-core finds no serious or critical violation at 1440, 1024 and 390 px."""
+    page.evaluate(axe_source())
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(300)
+        violations = page.evaluate(
+            "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}))"
+            ".violations.filter((v) => ['serious', 'critical'].includes(v.impact))"
+            ".map((v) => ({id: v.id, impact: v.impact, nodes: v.nodes.length, html: v.nodes[0].html}))"
+        )
+        assert violations == [], (width, violations)
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+
+def _masked_then_opened(page: Any, top: Any, expect: Any) -> None:
+    """The panel shows the people of a dossier masked (no full twelve-digit ID anywhere on the
+    page), and in full only after the operator asks ("Xem đầy đủ"), which the portal audits."""
+    top.locator("a[data-dossier]").click()
+    people = page.locator("#panel-people")
+    expect(people.locator("li").first).to_be_visible(timeout=10_000)
+    assert not re.search(r"\b\d{12}\b", page.locator("body").inner_text()), people.inner_text()
+    page.locator("#open-people").click()
+    expect(page.locator("#people-result")).to_contain_text("ghi nhật ký", timeout=10_000)
+    assert re.search(r"\b\d{12}\b", people.inner_text()), people.inner_text()
+    page.locator("#panel-close").click()
+
+
+def _export_is_the_page(page: Any) -> None:
+    """ "Xuất Excel" downloads the queue as the page shows it: the same headings, the same codes."""
+    from openpyxl import load_workbook
+
+    with page.expect_download() as download:
+        page.locator("#export-xlsx").click()
+    path = ARTIFACTS / "queue-export.xlsx"
+    download.value.save_as(str(path))
+    sheet = load_workbook(path).active
+    table = [list(r) for r in sheet.iter_rows(min_row=3, values_only=True)]
+    on_page = page.evaluate(
+        "() => [...document.querySelectorAll('#queue-table thead th')].map((th) => th.textContent.trim())"
+    )
+    codes = page.evaluate(
+        "() => [...document.querySelectorAll('#queue-table tbody tr[data-id] a[data-dossier]')]"
+        ".map((a) => a.textContent)"
+    )
+    assert table[0] == on_page, (table[0], on_page)
+    assert sorted(str(r[0]) for r in table[1:]) == sorted(codes), (table[1:], codes)
 
 
 def _assign_note_and_hand_over(page: Any, top: Any, expect: Any) -> None:

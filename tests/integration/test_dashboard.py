@@ -123,12 +123,12 @@ async def test_alerts_live_filtered_timeline_search_and_operator_actions(scene: 
             assert r.headers["Content-Disposition"].startswith('attachment; filename="viec-can-lam-')
             sheet = load_workbook(io.BytesIO(await r.read()))["Việc cần làm"]
         table = [list(row) for row in sheet.iter_rows(min_row=3, values_only=True)]
-        assert table[0][:6] == ["Mã hồ sơ", "Loại", "Nhóm thủ tục", "Xã, phường", "Đang chờ tại", "Quá hạn"]
+        assert table[0][:6] == ["Mã hồ sơ", "Loại", "Luồng", "Xã, phường", "Nơi xử lý", "Quá hạn"]
         assert sorted(line[0] for line in table[1:]) == sorted(row["code"] for row in queue["rows"])
         assert {line[4] for line in table[1:]} == {"Cư trú – Đăng ký thường trú"}
         async with http.get(f"{base}/api/v1/queue.csv", params={"agency": "cutru"}) as r:
             text = (await r.read()).decode("utf-8-sig")
-        assert text.splitlines()[0].startswith("Mã hồ sơ,Loại,Nhóm thủ tục")
+        assert text.splitlines()[0].startswith("Mã hồ sơ,Loại,Luồng")
         assert len(text.splitlines()) == 1 + queue["total"]
         async with http.get(f"{base}/api/v1/queue.pdf") as r:
             assert r.status == 404

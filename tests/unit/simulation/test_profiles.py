@@ -133,3 +133,24 @@ def test_the_lltp_issuer_changes_on_its_day_in_the_middle_of_a_period() -> None:
     assert issuer_on("cong_an_tinh", date(2020, 1, 1)) == "cong_an_tinh"
     with pytest.raises(ValueError, match="give each issuer's first day"):
         parse_issuers("so_tu_phap,2025-03-01=cong_an_tinh")
+
+
+def test_tuyen_quangs_january_exempts_three_in_ten_lltp_requests_from_the_fee_as_its_report_counts() -> None:
+    """The report's 130 free of 435 LLTP dossiers: an exempt request bears no fee and is never
+    paid online; the others, all online there, are paid through the portal."""
+    from simulation.workload.plan import plan
+
+    p = profiles.load("tuyen-quang-2024-01")
+    assert (p.volumes, p.province, p.start.isoformat(), p.days) == (
+        {"birth": 937, "death": 308, "lltp": 491},
+        "008",
+        "2023-12-14",
+        31,
+    )
+    assert p.share("lltp").fee_exempt == pytest.approx(130 / 435, abs=0.001)
+    fees = [d.doc["fee"] for d in plan(p, seed=11) if d.chain == "lltp" and not d.copy]
+    assert len(fees) == 491
+    exempt = [f for f in fees if not f["bearing"]]
+    assert 0.22 < len(exempt) / len(fees) < 0.38  # 29.9 % of 491 draws: 4 standard deviations
+    assert not any(f["paid_online"] for f in exempt)
+    assert all(f["paid_online"] for f in fees if f["bearing"])
