@@ -117,7 +117,8 @@ def start(home: Path, services: dict[str, int], plan: Plan) -> dict[str, Any]:
     prometheus_bin, alertmanager_bin = _binary(PROMETHEUS), _binary(ALERTMANAGER)
     folder = home / "alerting"
     folder.mkdir(parents=True, exist_ok=True)
-    am_port, prom_port = free_port(), free_port()
+    am_port = free_port(avoid=set(services.values()))
+    prom_port = free_port(avoid={*services.values(), am_port})
     am, prom = alertmanager_config(plan), prometheus_config(services, am_port, plan)
     (folder / "alertmanager.yml").write_text(yaml.safe_dump(am, allow_unicode=True, sort_keys=False), encoding="utf-8")
     (folder / "prometheus.yml").write_text(yaml.safe_dump(prom, allow_unicode=True, sort_keys=False), encoding="utf-8")

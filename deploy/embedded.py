@@ -16,6 +16,7 @@ import socket
 import subprocess
 import time
 import warnings
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,16 @@ import asyncpg
 from deploy.polling import until, until_async
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_port(avoid: Collection[int] = ()) -> int:
+    """A port free on 127.0.0.1 now, and not one of `avoid`: ports handed out for processes that
+    have not bound them yet are free too, and the system may give the same one again (the
+    portal's port once went to lltp, which then answered the portal's health checks)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in avoid:
+            return port
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:

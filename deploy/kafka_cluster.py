@@ -102,7 +102,13 @@ def plan(home: Path, brokers: int, previous: dict[str, Any] | None = None) -> di
     if previous and len(previous.get("nodes", [])) == brokers:
         return previous
     cluster_id = new_cluster_id()
-    nodes = [{"node_id": i + 1, "port": free_port(), "controller_port": free_port()} for i in range(brokers)]
+    taken: set[int] = set()
+    nodes = []
+    for i in range(brokers):
+        port = free_port(avoid=taken)
+        controller = free_port(avoid=taken | {port})
+        taken |= {port, controller}
+        nodes.append({"node_id": i + 1, "port": port, "controller_port": controller})
     shutil.rmtree(home / "kafka" / "nodes", ignore_errors=True)  # another size: another cluster
     return {"cluster_id": cluster_id, "nodes": nodes}
 

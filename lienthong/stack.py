@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -213,7 +214,7 @@ def _ensure_services(
     counts = {**previous_spec.get("replicas", {}), **(replicas or {})}
     wanted = [r for a in PROCESSES if a not in external for r in replica_names(a, counts.get(a, 1))]
     fixed = {"portal": settings.portal_port, "dashboard": settings.dashboard_port}
-    services = {a: previous.get(a) or fixed.get(a) or free_port() for a in wanted}
+    services = service_ports(wanted, previous, fixed)
     # The last run's clock and parameters stay in force until the next run sets new ones.
     env = {k: v for k, v in previous_spec.get("env", {}).items() if k.startswith(("LT_SIM_", "LT_LLTP_", "LT_FAULT"))}
     env.update({k: v for k, v in os.environ.items() if k.startswith("LT_")})
@@ -281,6 +282,20 @@ def _start_alerting(
     write_state(home / "stack.json", stack)
     am, prom = stack["alerting"]["alertmanager"]["port"], stack["alerting"]["prometheus"]["port"]
     console.step(f"alerting: Prometheus http://127.0.0.1:{prom}, Alertmanager http://127.0.0.1:{am}")
+
+
+def service_ports(
+    wanted: list[str], previous: dict[str, int], fixed: dict[str, int], pick: Callable[..., int] = free_port
+) -> dict[str, int]:
+    """Each process's port: the one it had, else its fixed one (portal, dashboard), else a free
+    one that is neither fixed nor another's (a fresh pick may be a port handed out but not bound
+    yet: the portal's once went to lltp, which answered the portal's health checks)."""
+    ports = {a: previous[a] for a in wanted if previous.get(a)}
+    ports.update({a: fixed[a] for a in wanted if a in fixed and a not in ports})
+    for a in wanted:
+        if a not in ports:
+            ports[a] = pick(avoid={*ports.values(), *fixed.values()})
+    return {a: ports[a] for a in wanted}
 
 
 async def _wait_healthy(services: dict[str, int], external: list[str], timeout: float, logs: Path) -> None:
