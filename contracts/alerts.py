@@ -21,8 +21,8 @@ class AlertKind(StrEnum):
     DATA_QUALITY = "data_quality"
     """A dossier refused for its identity data."""
     CONTRACT = "contract"
-    """An agency's step.completed without the result fields or the intermediate states its chain
-    declares for the step (a system's bug, not the citizen's)."""
+    """An agency's step.completed without the result fields its chain declares for the step (a
+    system's bug, not the citizen's)."""
 
 
 class Severity(StrEnum):

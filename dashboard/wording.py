@@ -159,7 +159,7 @@ class Words:
             return f"Hồ sơ bị từ chối do dữ liệu: {self.refusal(row.get('detail'))}"
         if kind == "contract":
             agency, _, step = str(row.get("detail") or "").partition(":")[0].partition("/")
-            return f"{self.step(agency, step)} báo xong nhưng thiếu kết quả hoặc trạng thái bắt buộc"
+            return f"{self.step(agency, step)} báo xong nhưng thiếu dữ liệu kết quả bắt buộc"
         if kind == "duplicate":
             return f"Thông điệp bị gửi trùng (lúc {at(row.get('opened_at'))}), hồ sơ không bị xử lý hai lần"
         return KIND_VI.get(str(kind), str(kind))

@@ -134,7 +134,6 @@ class MonitorCore:
             gone = self.owned - new
             dropped = {d for d, p in self.partition_of.items() if p in gone}
             self.monitor.drop(dropped)
-            self.contract.forget(dropped)
             for d in dropped:
                 del self.partition_of[d]
             unheard = {a for a, p in self.heard_on.items() if p in gone}
@@ -151,7 +150,6 @@ class MonitorCore:
                 self.monitor.closed.update(closed)
                 for e, p, _ in replay:
                     self.monitor.observe(e)
-                    self.contract.remember(e)
                     if e.dossier_id:
                         self.partition_of[e.dossier_id] = p
                 for p in added:
@@ -205,7 +203,6 @@ class MonitorCore:
             for d in settled:
                 self.partition_of.pop(d, None)
             await store.forget(conn, list(settled))
-            self.contract.forget(settled)
             await store.close_with_dossiers(conn, settled)
             # Judged after the batch's events: one met late inside it is `Late`, not a finding.
             for now in judged:
