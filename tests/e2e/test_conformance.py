@@ -25,7 +25,7 @@ import yaml
 
 from deploy.embedded import free_port
 from deploy.state import read_state
-from tests.e2e import console
+from tests.e2e import officer
 from tests.e2e.test_smoke_run import LIENTHONG, ROOT, last_json, lienthong
 from tests.receivers import Receivers, receivers
 
@@ -222,7 +222,7 @@ def _drops_dossiers(env: dict[str, str], tmp_path: Path, exits: contextlib.ExitS
     notified = notifications_name_the_queues_dossiers(env, got)
     assert len(notified) == 2, notified  # the two still waiting at cutru
     token = (home / "operator-token").read_text().strip()
-    day = console.officers_day(f"http://127.0.0.1:{env['LT_DASHBOARD_PORT']}/", token)
+    day = officer.officers_day(f"http://127.0.0.1:{env['LT_DASHBOARD_PORT']}/", token)
     assert day["commune_overdue"] >= 1, day
 
 
