@@ -31,6 +31,7 @@ from simulation.chaos import record_windows, run_process_faults
 from simulation.faults.inject import Hit, Injector
 from simulation.governor import Governor
 from simulation.sabotage import TruthRow
+from simulation.workload.frontier import Frontier
 from simulation.workload.plan import Planned, plan
 from simulation.workload.profiles import BAD_DATA_KINDS, Profile, load_curve
 
@@ -59,11 +60,19 @@ def failure(task: asyncio.Task[None]) -> list[str]:
 
 
 async def submit_all(
-    settings: Settings, clock: SimClock, run_id: str, planned: list[Planned], burst: bool, progress: Progress
+    settings: Settings,
+    clock: SimClock,
+    run_id: str,
+    planned: list[Planned],
+    burst: bool,
+    progress: Progress,
+    frontier: Frontier[Planned] | None = None,
 ) -> None:
-    """POST each planned submission when the sim clock reaches its time (at once in a burst)."""
+    """POST each planned submission when the sim clock reaches its time (at once in a burst);
+    `frontier` follows which are still owed (a governed clock waits for them)."""
     url = f"{settings.portal_url}/api/v1/dossiers"
-    queue = iter(planned)
+    frontier = frontier or Frontier(planned)
+    queue = frontier.take()
     auth = submitter_headers(settings)  # the workload submits for every citizen at once
 
     async def worker(http: aiohttp.ClientSession) -> None:
@@ -74,7 +83,8 @@ async def submit_all(
             headers = {"X-Lienthong-Run": run_id, "Idempotency-Key": p.key or uuid.uuid4().hex, **auth}
             if not burst:
                 headers[SIM_TIME_HEADER] = p.at.isoformat()
-            await _submit_one(http, url, p, headers, clock, progress)
+            await _submit_one(http, url, p, headers, clock, progress, frontier)
+            frontier.answered(p)
             p.answered.set()
             if not p.copy:
                 progress.submitted[p.chain] = progress.submitted.get(p.chain, 0) + 1
@@ -84,7 +94,13 @@ async def submit_all(
 
 
 async def _submit_one(
-    http: aiohttp.ClientSession, url: str, p: Planned, headers: dict[str, str], clock: SimClock, progress: Progress
+    http: aiohttp.ClientSession,
+    url: str,
+    p: Planned,
+    headers: dict[str, str],
+    clock: SimClock,
+    progress: Progress,
+    frontier: Frontier[Planned],
 ) -> None:
     """POST one submission until the portal answers it: again after a 429 (same key), after a
     transient error (the same Idempotency-Key makes a retry safe), and once the portal is back
@@ -107,6 +123,7 @@ async def _submit_one(
             # The portal is down (an outage): the citizen comes back when it is up again.
             progress.deferred += 1
             back = datetime.fromisoformat(retry_at)
+            frontier.waits_until(p, back)
             await sleep_until(clock, back)
             headers[SIM_TIME_HEADER] = back.isoformat()
             attempt, give_up = 0, time.monotonic() + RETRY_FOR_S
@@ -305,6 +322,9 @@ async def run(  # noqa: PLR0913 (the run's collaborators, built once by the comm
     started = time.monotonic()
     progress = Progress()
     stop_governing = asyncio.Event()
+    frontier = Frontier(planned)
+    if governor is not None:
+        governor.submissions = frontier.through
     governing = asyncio.create_task(governor.run(stop_governing)) if governor is not None else None
     reporter = asyncio.create_task(report_progress(settings, clock, run_id, profile, progress, console))
     chaos: asyncio.Task[None] | None = None
@@ -314,10 +334,9 @@ async def run(  # noqa: PLR0913 (the run's collaborators, built once by the comm
     if injector is not None:
         windows = await record_windows(settings, injector)
         console.step(f"injecting {len(injector.faults)} faults ({windows} in time windows)")
-        hold = governor.held if governor is not None else None
-        chaos = asyncio.create_task(run_process_faults(settings, clock, injector, console, process_faults, hold))
+        chaos = asyncio.create_task(run_process_faults(settings, clock, injector, console, process_faults))
     try:
-        await submit_all(settings, clock, run_id, planned, burst, progress)
+        await submit_all(settings, clock, run_id, planned, burst, progress, frontier)
         await record_bad_data(settings, planned)
         if progress.errors:
             console.step(f"{len(progress.errors)} submissions failed after retries, first: {progress.errors[0]}")

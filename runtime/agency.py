@@ -27,6 +27,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+from aiokafka import AIOKafkaConsumer
 
 from contracts import topics
 from contracts.calendar import WorkingCalendar
@@ -102,6 +103,8 @@ class AgencyWorker:
         self.assigned = False
         self.assignments = Assignments()
         self.loop: ConsumeLoop | None = None
+        self.consumer: AIOKafkaConsumer | None = None
+        self.topic = topics.work(agency, prefix)
         self.task_store = task_store or PgTaskStore(agency)
         self.inbox = inbox or PgInbox(agency)
         self.outbox = relay.store
@@ -129,9 +132,9 @@ class AgencyWorker:
     # -- receiving ------------------------------------------------------------------------
 
     async def run(self) -> None:
-        topic = topics.work(self.agency, self.prefix)
-        c = consumer(self.bootstrap, [topic], f"{self.prefix}.{self.agency}", self.agency, self.assignments)
+        c = consumer(self.bootstrap, [self.topic], f"{self.prefix}.{self.agency}", self.agency, self.assignments)
         await c.start()
+        self.consumer = c
         loop = self.loop = ConsumeLoop(c, self, self.batch_size)
         try:
             while True:

@@ -77,6 +77,8 @@ class ConsumeLoop:
     """Partitions paused until the outage ends."""
     batches: int = 0
     """Batches committed."""
+    in_hand: int = 0
+    """Messages of the batch being handled, read and not yet committed (runtime/progress.py)."""
     backlog: dict[Any, int] = field(default_factory=dict)
     """Per partition, the messages behind the last one handled (a governed run's leading sign
     that this agency falls behind, before any stamp is late)."""
@@ -98,6 +100,13 @@ class ConsumeLoop:
         if closed is not None:
             batches = self._before(batches, closed)
         records = [r for rs in batches.values() for r in rs if not is_primer(r.headers)]
+        self.in_hand = len(records)
+        try:
+            return await self._handle(batches, records, closed)
+        finally:
+            self.in_hand = 0
+
+    async def _handle(self, batches: dict[Any, list[Any]], records: list[Any], closed: datetime | None) -> bool:
         if not records:
             if closed is None:
                 self.backlog.clear()  # a whole poll found nothing to read: nothing waits

@@ -16,13 +16,16 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from contracts.envelope import Event
 from contracts.payloads import handoff_sent
 from contracts.topics import dossier_events, work
 from runtime.metrics import count_events
+
+GOES_NOW = datetime.min.replace(tzinfo=UTC)
+"""`next_release` of a message that goes out as soon as the relay runs."""
 
 EVENTS_TOPIC_SUFFIX = dossier_events("")
 
@@ -127,6 +130,10 @@ class OutboxStore(Protocol):
     async def holds(self, conn: Any, event_ids: list[uuid.UUID]) -> set[uuid.UUID]: ...
 
     async def backlog(self, conn: Any) -> int: ...
+
+    async def next_release(self, conn: Any) -> datetime | None:
+        """When the earliest message still waiting goes out (`GOES_NOW` for one that goes now)."""
+        ...
 
 
 async def add(
@@ -239,6 +246,13 @@ class PgOutbox:
         n: int = await conn.fetchval(f"SELECT count(*) FROM {self.owner}.outbox_pending")
         return n
 
+    async def next_release(self, conn: Any) -> datetime | None:
+        row = await conn.fetchrow(
+            f"SELECT bool_or(release_at IS NULL) AS now, min(release_at) AS at FROM {self.owner}.outbox_pending"
+        )
+        at: datetime | None = GOES_NOW if row["now"] else row["at"]
+        return at
+
 
 @dataclass
 class MemoryOutbox:
@@ -306,3 +320,7 @@ class MemoryOutbox:
 
     async def backlog(self, conn: Any) -> int:
         return len(self.pending)
+
+    async def next_release(self, conn: Any) -> datetime | None:
+        times = [GOES_NOW if at is None else at for _, at in self.pending.values()]
+        return min(times, default=None)

@@ -15,7 +15,7 @@ import structlog
 from aiohttp import web
 
 from contracts import topics
-from runtime import db
+from runtime import db, progress
 from runtime.agency import AgencyWorker
 from runtime.edges import Middleware, cap_body, refuse_nul
 from runtime.health import health_routes, start_site
@@ -86,6 +86,15 @@ class Runtime:
         }
 
 
+def progress_route(rt: Runtime) -> web.RouteDef:
+    """`GET /progress`: /healthz and what is left to do, for a governed run's clock (runtime/progress.py)."""
+
+    async def handler(_request: web.Request) -> web.Response:
+        return web.json_response({**rt.status(), **await progress.report(rt.worker)})
+
+    return web.get("/progress", handler)
+
+
 async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run one agency until `stop` is set (or SIGTERM / SIGINT when run as a process)."""
     bootstrap, url = settings.require_infra()
@@ -124,7 +133,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
             middlewares=[refuse_nul, cap_body(settings.max_body_bytes), *spec.middlewares(rt)],
             client_max_size=settings.max_body_bytes,
         )
-        app.add_routes([*health_routes(rt.status), metrics_route()])
+        app.add_routes([*health_routes(rt.status), progress_route(rt), metrics_route()])
         if spec.extra_routes:
             app.add_routes(spec.extra_routes(rt))
         port = getattr(settings, spec.port_attr)

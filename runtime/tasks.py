@@ -57,6 +57,8 @@ class TaskRunner:
     kept: DeadLetterStore
     sim: Simulation = PRODUCTION
     dead_lettered: int = 0
+    advanced: int = 0
+    """Batches of due tasks handled since the process started (runtime/progress.py)."""
     behind: int = 0
     """Tasks taken in the current pass while batches come back full: more are due than one batch
     (0 once a pass ends)."""
@@ -113,6 +115,7 @@ class TaskRunner:
                         await dead_letter(conn, self.relay.store, self.kept, self.agency, self.prefix, refused)
                         self.dead_lettered += len(refused)
         if tasks:
+            self.advanced += 1
             self.relay.wake()
         return len(tasks)
 

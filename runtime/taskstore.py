@@ -43,6 +43,10 @@ class TaskStore(Protocol):
 
     async def any_due(self, conn: Any, now: datetime) -> bool: ...
 
+    async def next_due(self, conn: Any) -> datetime | None:
+        """The sim time of the earliest milestone still to come, if any."""
+        ...
+
     async def due(self, conn: Any, now: datetime, limit: int) -> list[Task]: ...
 
     async def advance(self, conn: Any, moved: list[tuple[int, int]], done: list[int]) -> None:
@@ -79,6 +83,10 @@ class PgTaskStore:
     async def any_due(self, conn: Any, now: datetime) -> bool:
         found: bool = await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {self.schema}.tasks WHERE next_at <= $1)", now)
         return found
+
+    async def next_due(self, conn: Any) -> datetime | None:
+        at: datetime | None = await conn.fetchval(f"SELECT min(next_at) FROM {self.schema}.tasks")
+        return at
 
     async def due(self, conn: Any, now: datetime, limit: int) -> list[Task]:
         rows = await conn.fetch(
@@ -132,6 +140,9 @@ class MemoryTaskStore:
 
     async def any_due(self, conn: Any, now: datetime) -> bool:
         return any(t.next_at <= now for t in self.tasks.values())
+
+    async def next_due(self, conn: Any) -> datetime | None:
+        return min((t.next_at for t in self.tasks.values()), default=None)
 
     async def due(self, conn: Any, now: datetime, limit: int) -> list[Task]:
         found = sorted((t for t in self.tasks.values() if t.next_at <= now), key=lambda t: (t.next_at, t.id))

@@ -13,8 +13,6 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -81,27 +79,25 @@ async def run_process_faults(
     injector: Injector,
     console: Progress,
     done: list[dict[str, str]],
-    hold: Callable[[], AbstractAsyncContextManager[None]] | None = None,
 ) -> None:
     """Inject each process fault when sim time reaches its window, appending what happened to
-    `done`; returns when all are done. `hold` (a governed run's) keeps sim time paused while a
-    fault is under way, so the machine's recovery is not counted against the agencies."""
+    `done`; returns when all are done. Nothing is announced: the run's clock learns of a fault
+    only by the proofs that stop coming (simulation/governor.py)."""
     faults = sorted((f for f in injector.faults if f.effect in PROCESS_EFFECTS), key=lambda f: injector.window_of(f)[0])
     for f in faults:
         at, _ = injector.window_of(f)
         await sleep_until(clock, at)
         target = f.target["process"]
-        async with hold() if hold is not None else contextlib.nullcontext():
-            happened = clock.now()
-            struck = time.time()
-            recovered: float | None = None
-            if f.effect == "kill" and target == "broker":
-                detail, recovered, flights = await restart_broker(settings)
-            elif f.effect == "kill":
-                detail, recovered, flights = await kill_service(settings, target)
-            else:
-                detail, flights = await drop_connections(settings, target)
-            until = clock.at(recovered) if recovered else None
+        happened = clock.now()
+        struck = time.time()
+        recovered: float | None = None
+        if f.effect == "kill" and target == "broker":
+            detail, recovered, flights = await restart_broker(settings)
+        elif f.effect == "kill":
+            detail, recovered, flights = await kill_service(settings, target)
+        else:
+            detail, flights = await drop_connections(settings, target)
+        until = clock.at(recovered) if recovered else None
         console.step(f"fault {f.name}: {detail}; {len(flights)} messages in flight")
         done.append(
             {

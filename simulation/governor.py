@@ -1,34 +1,28 @@
-"""The sim clock's governor: a run's verdicts must not depend on how busy the machine is.
+"""The sim clock of a governed run: it advances on evidence of progress, never on a warning.
 
-Sim time is real time × speed, so at 20,000× one real second of processing lag is five and a
-half sim hours. Past the stamping bound (`LT_SIM_MAX_LAG_S`) a component records an event later
-than the model says it happened, and a deadline it met looks missed: a fault-free `smoke` run
-raised 753 false lost and 75 false stuck findings while the portal trailed by 12.3 s. The
-governor watches how far every agency trails (the worst stamp lag of the last seconds, from each
-one's /healthz) and changes the shared clock's rate before the bound is reached: it halves the
-speed when the worst lag passes `SLOW_AT` of the bound, pauses sim time past `PAUSE_AT`, and
-speeds up by `SPEED_UP` once every agency is back under `RESUME_BELOW`, up to the run's speed
-(the yardstick, see below).
+Sim time runs at the run's ceiling (`--speed`, or `BOOST` × the profile's speed) but never past
+the horizon: the latest sim time proven done (simulation/horizon.py) plus a window of half the
+stamping bound. Every `EVERY_S` the governor reads the clock, asks every agency process for its
+`/progress` twice, and, when the answers prove that nothing due up to that reading is left,
+moves the horizon on. When the machine keeps up, a proof comes long before the horizon is reached
+and the clock never stops; when it does not, or a process is killed, frozen, cut off from the
+broker, or waits for a partition without a leader, no proof comes and sim time stops at the
+horizon until the work is done, however long the fault lasts. Nothing tells the governor of a
+fault: it needs no warning, and the harness gives none.
 
-Above that speed the run goes as fast as the machine keeps up: while no agency has work waiting
-(`BUSY_BACKLOG`: messages not yet read, or tasks due beyond one batch, from each one's /healthz)
-and every stamp is on time, the rate climbs by `CLIMB` per reading up to the ceiling (as far as
-the governor's own measured reaction time allows: `allowed_ceiling`), and it
-falls straight back to the run's speed as soon as work waits or a stamp trails past `RESUME_BELOW`.
-The backlog is the leading sign: a stamp is late only once the queue behind it has been worked
-through, and past the run's speed a real second of queueing costs several seconds of the bound
-(decided 1 December 2026: a ceiling of 8× that climbed on late stamps alone let the `smoke`
-burst put the agencies 6.2 s behind, 1,876 stamps clamped and 385 false lost alerts). The run's
-speed stays the yardstick of everything counted in sim time: the stamping bound, the monitor's
-tick and the silence limit (the agencies beat as much more often as the clock may outrun that
-speed: `Settings.beat_interval_s`), so a run that goes faster judges exactly as one that does
-not. Without `--speed` the ceiling is `BOOST` × the
-profile's speed; `--speed` sets both the yardstick and the ceiling (a steady pace when the
-machine keeps up). An agency
-that does not answer (killed, restarting, frozen while the broker restarts) counts as trailing
-past `PAUSE_AT`: sim time waits for it. Each change is a `Segment` written to the stack's clock
-file (runtime/clockfile.py), starting `LEAD_S` in the future so that every process reads it
-before it applies. On a busy machine a run takes longer; its verdicts stay the same.
+Why a window and not a step per event: the agencies are separate processes that talk through
+the broker, so a proof costs two rounds of HTTP; a month holds tens of thousands of moments at
+which something falls due. Within a window the agencies work through what falls due as fast as
+they can, stamping each event with its model time (runtime/stamping.py), which trails the clock
+by less than the window: so no stamp is ever clamped.
+
+Why a ceiling: agencies beat on real time (`Settings.beat_interval_s`), and the monitor's silence
+limit is three beats at the run's speed; a clock faster than the ceiling would stretch the gap
+between two beats past it.
+
+Each change is a `Segment` written to the stack's clock file (runtime/clockfile.py), starting
+`LEAD_S` in the future so that every process reads it before it applies; the stop at the horizon
+is written ahead with it, so a process that misses a later change still stops there.
 """
 
 from __future__ import annotations
@@ -36,10 +30,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,86 +40,20 @@ import aiohttp
 import structlog
 
 from contracts.clock import Segment, SimClock
-from runtime.clockfile import LEAD_S, POLL_S, write_segments
-from simulation.probes import agency_health, agency_ports
+from runtime.clockfile import LEAD_S, write_segments
+from simulation.horizon import WINDOW_SHARE, prove
+from simulation.probes import agency_ports, agency_progress
 
 log = structlog.get_logger()
 
-SLOW_AT = 0.3
-PAUSE_AT = 0.6
-RESUME_BELOW = 0.15
-SPEED_UP = 1.5
-CLIMB = 1.25
-"""Above the run's speed, the rise per reading (slower than `SPEED_UP`: there, each real second
-of reaction costs more of the bound)."""
 BOOST = 4.0
-"""The default ceiling as a multiple of the run's speed; the governor goes only as far towards it
-as its own reaction time allows (`allowed_ceiling`)."""
-RTT_READINGS = 8
-"""Readings over which the slowest /healthz round trip counts towards the reaction time."""
-BUSY_BACKLOG = 20
-"""Work waiting at one agency (messages or tasks) from which the clock stops climbing past the
-run's speed."""
-SLOWEST = 1 / 64
-"""The lowest running speed, as a share of the ceiling (below it the governor pauses instead)."""
-EVERY_S = 0.25
-HEALTH_TIMEOUT_S = 0.5
-"""An agency that has not answered its /healthz within this counts as not answering."""
+"""The default ceiling as a multiple of the run's speed."""
+EVERY_S = 0.1
+"""Real seconds between two proofs (each asks every agency twice)."""
+PROGRESS_TIMEOUT_S = 2.0
+"""An agency that has not answered within this proves nothing this time."""
 KEEP = 16
-"""Segments kept in the file: enough to cover every process's view of "now"."""
-
-
-def trailing(bodies: dict[str, dict[str, Any]], expected: int, bound_s: float) -> float:
-    """The worst recent lag over the agencies' /healthz bodies. One that does not answer
-    (killed, frozen while the broker restarts) or whose consumer has no partitions yet (a
-    restarted process rejoining its group) trails by an unknown amount: it counts as past
-    `PAUSE_AT`, so sim time waits for it (a killed cutru stamped 173 events late otherwise). Pure."""
-    worst = max((float(b.get("stamp_lag_recent_s", 0.0)) for b in bodies.values()), default=0.0)
-    if len(bodies) < expected or not all(b.get("ready", True) for b in bodies.values()):
-        worst = max(worst, PAUSE_AT * bound_s)
-    return worst
-
-
-def busy(bodies: dict[str, dict[str, Any]]) -> bool:
-    """Whether some agency has work waiting (see `BUSY_BACKLOG`). Pure."""
-    return any(int(b.get("backlog", 0)) >= BUSY_BACKLOG for b in bodies.values())
-
-
-def allowed_ceiling(yardstick: float, ceiling: float, bound_s: float, reaction_s: float) -> float:
-    """How far past the run's speed the clock may go now. Between a stall and the moment the
-    slower rate applies lies the governor's reaction time (its reading interval, the slowest
-    recent /healthz round trip, the segment's lead and the processes' poll of the clock file);
-    at k times the run's speed a stalled agency's lag grows by k × that, in seconds of the bound.
-    So k stays where that growth is `SLOW_AT` of the bound: with a 5 s bound and the fixed part of
-    the reaction (0.6 s), at most 2.5×, less on a busy machine, whose /healthz answers slower.
-    Decided 1 December 2026 after a flat 4× beside two busy loops let a stall reach 5.7 s (269
-    stamps clamped, 62 false lost alerts in the demo month). Pure."""
-    return max(yardstick, min(ceiling, yardstick * SLOW_AT * bound_s / reaction_s))
-
-
-def next_speed(
-    current: float, worst_lag_s: float, bound_s: float, yardstick: float, ceiling: float = 0.0, waiting: bool = False
-) -> float:
-    """The speed for the next interval, from the current one, the worst recent lag and whether
-    work waits somewhere; `yardstick` is the run's speed, `ceiling` the fastest allowed (0: the
-    run's speed). Pure."""
-    ceiling = max(ceiling, yardstick)
-    share = worst_lag_s / bound_s
-    if share >= PAUSE_AT:
-        return 0.0
-    if current > yardstick and (waiting or share >= RESUME_BELOW):
-        return yardstick
-    if current > ceiling:
-        return ceiling
-    if share >= SLOW_AT:
-        slower = current / 2
-        return slower if slower >= yardstick * SLOWEST else 0.0
-    if share < RESUME_BELOW:
-        if current < yardstick:
-            return min(yardstick, max(current * SPEED_UP, yardstick * SLOWEST))
-        if not waiting:
-            return min(ceiling, current * CLIMB)
-    return current
+"""Past segments kept in the file: enough to cover every process's view of "now"."""
 
 
 @dataclass
@@ -137,20 +64,30 @@ class Governor:
     home: Path
     ceiling: float = 0.0
     """The fastest rate (sim seconds per real second); 0: the clock's own speed."""
+    submissions: Callable[[], datetime | None] = lambda: None
+    """The sim time of the earliest submission not yet answered (None: all were)."""
     segments: list[Segment] = field(default_factory=list)
-    changes: int = 0
-    paused_s: float = 0.0
-    slowest: float = float("inf")
-    fastest: float = 0.0
-    worst_seen_s: float = 0.0
-    reaction_s: float = 0.0
-    """The slowest reaction time seen (see `allowed_ceiling`)."""
-    _holds: int = 0
+    horizon: datetime | None = None
+    """Sim time stops here until a later moment is proven; None once the run is over."""
+    proofs: int = 0
+    held_s: float = 0.0
+    """Real seconds sim time stood at the horizon."""
+    held_by: dict[str, float] = field(default_factory=dict)
+    """Of those, by who kept the next proof from coming (an agency process, or the workload)."""
+    worst_lag_s: float = 0.0
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(seconds=WINDOW_SHARE * self.clock.max_lag_s * self.clock.speed)
+
+    @property
+    def rate(self) -> float:
+        return max(self.ceiling, self.clock.speed)
 
     def start(self) -> None:
         """The clock file, read by every process from its start: sim time stands at the period's
-        start until `run` sees the agencies ready (a steady clock started while the services
-        were still starting: the first submissions were stamped 5.4 s late)."""
+        start until the agencies prove they are there and idle."""
+        self.horizon = self.clock.epoch
         self.segments = [Segment(self.clock.anchor, self.clock.epoch, 0.0)]
         write_segments(self.path, self.segments)
 
@@ -158,84 +95,72 @@ class Governor:
         """Sim time at `real` by the segments decided here (the file may not be re-read yet)."""
         return replace(self.clock, segments=lambda: self.segments).at(real)
 
-    def _change(self, speed: float, real: float) -> Segment:
+    def _rewrite(self, real: float) -> None:
+        """From `LEAD_S` after `real`: on at the rate, to a stop at the horizon (if any)."""
         anchor = real + LEAD_S
-        seg = Segment(anchor, self._at(anchor), speed)
-        self.segments = [*self.segments, seg][-KEEP:]
+        here = self._at(anchor)
+        kept = [s for s in self.segments if s.anchor < anchor][-KEEP:]
+        if self.horizon is None:
+            tail = [Segment(anchor, here, self.clock.speed)]
+        elif here >= self.horizon:
+            tail = [Segment(anchor, here, 0.0)]
+        else:
+            stop = anchor + (self.horizon - here).total_seconds() / self.rate
+            tail = [Segment(anchor, here, self.rate), Segment(stop, self.horizon, 0.0)]
+        self.segments = kept + tail
         write_segments(self.path, self.segments)
-        return seg
 
-    @property
-    def speed(self) -> float:
-        return self.segments[-1].speed
+    def proven(self, t: datetime, real: float) -> None:
+        """Everything due up to `t` is done: the horizon moves to `t` + the window."""
+        self.proofs += 1
+        horizon = t + self.window
+        if self.horizon is not None and horizon > self.horizon:
+            self.horizon = horizon
+            self._rewrite(real)
 
-    def decide(
-        self, worst_lag_s: float, real: float, waiting: bool = False, reaction_s: float | None = None
-    ) -> Segment | None:
-        """Apply the policy to the worst lag read at `real` (whether work waits somewhere, and the
-        governor's reaction time, which bounds how far past the run's speed it may go); the new
-        segment, if the rate changes."""
-        self.worst_seen_s = max(self.worst_seen_s, worst_lag_s)
-        yardstick, bound = self.clock.speed, self.clock.max_lag_s
-        ceiling = max(self.ceiling, yardstick)
-        if reaction_s is not None:
-            self.reaction_s = max(self.reaction_s, reaction_s)
-            ceiling = allowed_ceiling(yardstick, ceiling, bound, reaction_s)
-        speed = next_speed(self.speed, worst_lag_s, bound, yardstick, ceiling, waiting)
-        if speed == self.speed:
-            return None
-        seg = self._change(speed, real)
-        self.changes += 1
-        self.slowest = min(self.slowest, speed)
-        self.fastest = max(self.fastest, speed)
-        return seg
+    def stopped(self, real: float) -> bool:
+        return self.horizon is not None and self._at(real) >= self.horizon
+
+    def hold(self, holders: tuple[str, ...], seconds: float) -> None:
+        """Count `seconds` of standing at the horizon against each holder's component."""
+        self.held_s += seconds
+        for who in {h.split(":", 1)[0] for h in holders} or {"the clock's reading"}:
+            self.held_by[who] = self.held_by.get(who, 0.0) + seconds
 
     async def run(self, stop: asyncio.Event) -> None:
-        ports = agency_ports(self.home)
         last = time.monotonic()
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=HEALTH_TIMEOUT_S)) as http:
-            rtts: deque[float] = deque(maxlen=RTT_READINGS)
+        holders: tuple[str, ...] = ()
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=PROGRESS_TIMEOUT_S)) as http:
             while not stop.is_set():
-                asked = time.monotonic()
-                bodies = await agency_health(http, ports)
-                rtts.append(time.monotonic() - asked)
-                worst = trailing(bodies, len(ports), self.clock.max_lag_s)
-                if self._holds:
-                    worst = max(worst, PAUSE_AT * self.clock.max_lag_s)
+                ports = agency_ports(self.home)
+                asked = time.time()
+                t = self._at(asked)
+                first = await agency_progress(http, ports)
+                second = await agency_progress(http, ports)
+                proof = prove(t, first, second, set(ports), self.submissions())
+                self.worst_lag_s = max(
+                    [self.worst_lag_s, *(float(b.get("stamp_lag_recent_s", 0.0)) for b in second.values())]
+                )
                 now = time.monotonic()
-                if self.speed == 0:
-                    self.paused_s += now - last
+                if self.stopped(time.time()):
+                    self.hold(holders, now - last)
                 last = now
-                seg = self.decide(worst, time.time(), busy(bodies), EVERY_S + max(rtts) + LEAD_S + POLL_S)
-                if seg is not None:
-                    log.debug("sim clock rate changed", speed=seg.speed, worst_lag_s=round(worst, 2))
+                holders = proof.holders
+                if proof.proven:
+                    self.proven(t, time.time())
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), EVERY_S)
         # The run is over: sim time runs on at the run's speed until the run stops it where it
         # settled (simulation/runclock.py), so that the monitor judges every deadline up to there.
-        if self.speed != self.clock.speed:
-            self._change(self.clock.speed, time.time())
-
-    @contextlib.asynccontextmanager
-    async def held(self) -> AsyncIterator[None]:
-        """Sim time paused for the duration (a process fault under way), from before it starts."""
-        self._holds += 1
-        try:
-            if self.speed != 0:
-                self._change(0.0, time.time())
-                self.changes += 1
-                await asyncio.sleep(LEAD_S)
-            yield
-        finally:
-            self._holds -= 1
+        self.horizon = None
+        self._rewrite(time.time())
 
     def summary(self) -> dict[str, Any]:
         return {
-            "changes": self.changes,
-            "paused_s": round(self.paused_s, 1),
-            "slowest_speed": None if self.slowest == float("inf") else self.slowest,
-            "fastest_speed": self.fastest or None,
-            "ceiling": max(self.ceiling, self.clock.speed),
-            "worst_lag_s": round(self.worst_seen_s, 2),
-            "slowest_reaction_s": round(self.reaction_s, 3),
+            "ceiling": self.rate,
+            "window_sim_s": self.window.total_seconds(),
+            "proofs": self.proofs,
+            "held_s": round(self.held_s, 1),
+            "held_by": {k: round(v, 1) for k, v in sorted(self.held_by.items(), key=lambda kv: -kv[1])},
+            "worst_lag_s": round(self.worst_lag_s, 2),
         }

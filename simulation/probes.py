@@ -19,19 +19,27 @@ from deploy.state import read_state
 REJOIN_TIMEOUT_S = 120.0
 
 
-async def agency_health(http: aiohttp.ClientSession, ports: dict[str, int]) -> dict[str, dict[str, Any]]:
-    """Each answering agency's /healthz body, by name (the ones that do not answer are left out),
-    asked all at once: one frozen agency must not delay the others by its timeout."""
+async def agency_health(
+    http: aiohttp.ClientSession, ports: dict[str, int], path: str = "/healthz"
+) -> dict[str, dict[str, Any]]:
+    """Each answering agency's /healthz body (or another path's), by name (the ones that do not
+    answer are left out), asked all at once: one frozen agency must not delay the others by its
+    timeout."""
 
     async def one(port: int) -> dict[str, Any] | None:
         with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+            async with http.get(f"http://127.0.0.1:{port}{path}") as r:
                 body: dict[str, Any] = await r.json()
                 return body
         return None
 
     answers = await asyncio.gather(*(one(p) for p in ports.values()))
     return {name: body for name, body in zip(ports, answers, strict=True) if body is not None}
+
+
+async def agency_progress(http: aiohttp.ClientSession, ports: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """Each answering agency's /progress body (runtime/progress.py), by name."""
+    return await agency_health(http, ports, "/progress")
 
 
 def agency_ports(home: Path) -> dict[str, int]:

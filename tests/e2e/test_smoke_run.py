@@ -143,7 +143,7 @@ def test_smoke_run_then_a_profile_file_with_zero_violations(installed: Path, tmp
         summary = last_json(run.stdout)
         assert summary["profile"] == "smoke"
         assert summary["stamping"]["clamped"] == 0, summary["stamping"]
-        assert summary["governor"]["changes"] > 0, summary["governor"]
+        assert summary["governor"]["proofs"] > 0, summary["governor"]
         scored = cli("score", "--json")
         assert scored.returncode == 0, scored.stderr[-3000:]
         verdict = last_json(scored.stdout)

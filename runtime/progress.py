@@ -1,0 +1,72 @@
+"""What an agency still has to do: the evidence the run's clock advances on.
+
+A governed run moves sim time past a moment `t` only once every agency has shown that nothing
+due at or before `t` is left undone (simulation/horizon.py). An agency shows it at
+`GET /progress`, on top of its /healthz body:
+- `unread`: messages on the partitions it owns past its read position, by the broker's end
+  offsets (partitions a simulated outage holds are not counted: their messages are due when it
+  ends); null when the broker did not answer in time, which proves nothing;
+- `in_hand`: messages read and not yet committed (their transaction is under way);
+- `next_due`: the sim time of the earliest thing still to come from this agency: a task's next
+  milestone, an outbox message's release, the end of an outage that keeps it closed;
+- `counts`: messages processed and published and task batches advanced since it started; the
+  same counts in two answers prove that nothing moved between them.
+
+Nothing here warns of a fault: an agency that is killed, frozen or cut off from the broker simply
+does not answer, or answers `unread: null`, and sim time stays where it was proven.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from runtime.outbox import GOES_NOW
+
+if TYPE_CHECKING:
+    from runtime.agency import AgencyWorker
+
+BROKER_TIMEOUT_S = 1.0
+"""How long the end offsets may take; a partition without a leader answers never."""
+
+
+async def unread(worker: AgencyWorker) -> int | None:
+    """Messages on the worker's partitions past its read positions; None if unknown."""
+    loop, consumer = worker.loop, worker.consumer
+    if loop is None or consumer is None:
+        return None
+    closed = worker.sim.closed(worker.agency, worker.clock.now()) is not None
+    owned = [tp for tp in consumer.assignment() if not (closed and tp in loop.held)]
+    if not owned:
+        return 0
+    try:
+        async with asyncio.timeout(BROKER_TIMEOUT_S):
+            ends = await consumer.end_offsets(owned)
+            positions = [await consumer.position(tp) for tp in owned]
+    except Exception:  # any failure of the broker or the group proves nothing
+        return None
+    return sum(max(0, int(ends[tp]) - int(pos)) for tp, pos in zip(owned, positions, strict=True))
+
+
+async def next_due(worker: AgencyWorker) -> datetime | None:
+    """The earliest sim time at which this agency has something to do, if any."""
+    async with worker.pool.acquire() as conn:
+        times = [await worker.task_store.next_due(conn), await worker.outbox.next_release(conn)]
+    times.append(worker.sim.closed(worker.agency, worker.clock.now()))
+    return min((t for t in times if t is not None), default=None)
+
+
+async def report(worker: AgencyWorker) -> dict[str, Any]:
+    """The /progress fields (see the module docstring)."""
+    due = await next_due(worker)
+    consumer = worker.consumer
+    total = len(consumer.partitions_for_topic(worker.topic) or ()) if consumer is not None else 0
+    return {
+        "unread": await unread(worker),
+        "in_hand": worker.loop.in_hand if worker.loop is not None else 0,
+        "next_due": None if due is None else ("now" if due == GOES_NOW else due.isoformat()),
+        "owned": worker.assignments.partitions,
+        "total": total,
+        "counts": [worker.processed, worker.relay.published, worker.tasks.advanced],
+    }
