@@ -340,6 +340,10 @@ async def run(  # noqa: PLR0913 (the run's collaborators, built once by the comm
         await record_bad_data(settings, planned)
         if progress.errors:
             console.step(f"{len(progress.errors)} submissions failed after retries, first: {progress.errors[0]}")
+        if chaos is not None:
+            # The scenario is not over before its last strike played out: a run that settled
+            # first would cancel the strikes still to come (nothing of this reaches the services).
+            await asyncio.wait([chaos])
         stats = await wait_settled(settings, clock, run_id, profile, settle_s, timeout_s)
     finally:
         reporter.cancel()

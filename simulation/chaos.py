@@ -81,44 +81,57 @@ async def run_process_faults(
     done: list[dict[str, str]],
 ) -> None:
     """Inject each process fault when sim time reaches its window, appending what happened to
-    `done`; returns when all are done. Nothing is announced: the run's clock learns of a fault
-    only by the proofs that stop coming (simulation/governor.py)."""
+    `done`; returns when all are done. Each strike goes at its own time, whether or not an
+    earlier one has recovered (a real fault does not wait for the last one), and nothing is
+    announced: the run's clock learns of a fault only by the proofs that stop coming
+    (simulation/governor.py)."""
     faults = sorted((f for f in injector.faults if f.effect in PROCESS_EFFECTS), key=lambda f: injector.window_of(f)[0])
-    for f in faults:
-        at, _ = injector.window_of(f)
-        await sleep_until(clock, at)
-        target = f.target["process"]
-        happened = clock.now()
-        struck = time.time()
-        recovered: float | None = None
-        if f.effect == "kill" and target == "broker":
-            detail, recovered, flights = await restart_broker(settings)
-        elif f.effect == "kill":
-            detail, recovered, flights = await kill_service(settings, target)
-        else:
-            detail, flights = await drop_connections(settings, target)
-        until = clock.at(recovered) if recovered else None
-        console.step(f"fault {f.name}: {detail}; {len(flights)} messages in flight")
-        done.append(
-            {
-                "fault": f.name,
-                "effect": f.effect,
-                "target": target,
-                "at": happened.isoformat(),
-                "detail": detail,
-                "in_flight": str(len(flights)),
-                # Real seconds until what was killed served again ("" for a cut of connections,
-                # which nothing restarts, or a kill not recovered in time).
-                "recovered_s": f"{recovered - struck:.1f}" if recovered else "",
-            }
-        )
-        where = "in flight at " + ("the broker crash" if target == "broker" else f"{f.effect} {target}")
-        rows: list[TruthRow] = [(None, None, Hit(f.name, f.effect, subject(f), happened, until, detail=detail))]
-        rows += [
-            (x.dossier_id, x.event_id, Hit(f.name, "in_flight", x.subject, happened, until, detail=where))
-            for x in flights
-        ]
-        await record(settings, rows)
+    await asyncio.gather(*(strike(settings, clock, injector, f, console, done) for f in faults))
+
+
+async def strike(
+    settings: Settings,
+    clock: SimClock,
+    injector: Injector,
+    f: Fault,
+    console: Progress,
+    done: list[dict[str, str]],
+) -> None:
+    """One process fault at its time, and its ground truth: what was struck, and what was in flight."""
+    at, _ = injector.window_of(f)
+    await sleep_until(clock, at)
+    target = f.target["process"]
+    happened = clock.now()
+    struck = time.time()
+    recovered: float | None = None
+    if f.effect == "kill" and target == "broker":
+        detail, recovered, flights = await restart_broker(settings)
+    elif f.effect == "kill":
+        detail, recovered, flights = await kill_service(settings, target)
+    else:
+        detail, flights = await drop_connections(settings, target)
+    until = clock.at(recovered) if recovered else None
+    console.step(f"fault {f.name}: {detail}; {len(flights)} messages in flight")
+    done.append(
+        {
+            "fault": f.name,
+            "effect": f.effect,
+            "target": target,
+            "at": happened.isoformat(),
+            "detail": detail,
+            "in_flight": str(len(flights)),
+            # Real seconds until what was killed served again ("" for a cut of connections,
+            # which nothing restarts, or a kill not recovered in time).
+            "recovered_s": f"{recovered - struck:.1f}" if recovered else "",
+        }
+    )
+    where = "in flight at " + ("the broker crash" if target == "broker" else f"{f.effect} {target}")
+    rows: list[TruthRow] = [(None, None, Hit(f.name, f.effect, subject(f), happened, until, detail=detail))]
+    rows += [
+        (x.dossier_id, x.event_id, Hit(f.name, "in_flight", x.subject, happened, until, detail=where))
+        for x in flights
+    ]
+    await record(settings, rows)
 
 
 async def kill_service(settings: Settings, name: str) -> tuple[str, float | None, list[Flight]]:
