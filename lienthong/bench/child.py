@@ -11,9 +11,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def last_json(module: str, args: list[str], timeout: float, what: str) -> dict[str, Any]:
+def last_json(
+    module: str, args: list[str], timeout: float, what: str, codes: tuple[int, ...] = (0,)
+) -> dict[str, Any]:
     """Run `python -m module args…` from the project's root; its last stdout line, parsed.
-    Raises RuntimeError naming `what`, with the end of its stderr, when it fails."""
+    Raises RuntimeError naming `what`, with the end of its stderr, when it exits with a code
+    not in `codes`."""
     done = subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=ROOT,
@@ -22,7 +25,7 @@ def last_json(module: str, args: list[str], timeout: float, what: str) -> dict[s
         timeout=timeout,
         check=False,
     )
-    if done.returncode != 0:
+    if done.returncode not in codes:
         raise RuntimeError(f"{what} failed: {done.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result

@@ -14,12 +14,12 @@ from typing import Any
 from contracts.clock import VN_TZ
 from deploy import state
 from deploy.processes import PROCESSES
-from lienthong.bench import deadlines, monitor, portal
+from lienthong.bench import deadlines, monitor, portal, runs
 from lienthong.bench.child import last_json
 from lienthong.ui import Console
 from runtime.settings import Settings, clock_env
 
-PARTS = ("deadlines", "monitor", "chains", "portal")
+PARTS = ("deadlines", "monitor", "chains", "portal", "runs")
 PER_BROKER = ("monitor", "chains")
 """The parts measured on each broker of `--broker` (the portal's capacity is measured on the last)."""
 COMPARED = ("chain_throughput_per_s", "monitor_events_per_s", "monitor_ingest_ratio", "raw_produce_per_s")
@@ -84,7 +84,7 @@ def run(
     try:
         return _stacked(settings, console, parts, monitor_chains, order, side, result, started)
     finally:
-        if {"monitor", "chains", "portal"} & set(parts):
+        if {"monitor", "chains", "portal", "runs"} & set(parts):
             # A benchmark leaves the machine as quiet as it found it: a stack left running (three
             # Kafka JVMs among it) would weigh on every figure measured after it.
             console.step("bench done: stopping the stack it ran")
@@ -103,7 +103,7 @@ def _stacked(  # noqa: PLR0913 (one bench run's state, handed over once from its
 ) -> dict[str, Any]:
     from lienthong import stack
 
-    for broker in order if {"monitor", "chains", "portal"} & set(parts) else []:
+    for broker in order if {"monitor", "chains", "portal", "runs"} & set(parts) else []:
         settings = stack.up(settings.replace(broker=broker), console)
         name = state.read_state(settings.home.resolve() / "stack.json").get("broker", {}).get("kind", "tansu")
         figures = side.setdefault(name, {})
@@ -124,6 +124,8 @@ def _stacked(  # noqa: PLR0913 (one bench run's state, handed over once from its
         result[f"{second}_vs_{first}"] = {
             k: round(side[second][k] / side[first][k], 3) for k in COMPARED if side[first].get(k) and k in side[second]
         }
+    if "runs" in parts:
+        result.update(runs.measure(settings.home.resolve(), console.step))
     if "portal" in parts:
         result.update(portal_capacity(settings, console))
     result["bench_s"] = round(time.monotonic() - started, 1)

@@ -83,7 +83,7 @@ def register(sub: Any) -> None:
     lt.set_defaults(func=cmd_loadtest)
 
     be = sub.add_parser("bench", help="the machine's limits, measured side by side in one run (ratios)")
-    be.add_argument("--only", action="append", choices=["deadlines", "monitor", "chains", "portal"])
+    be.add_argument("--only", action="append", choices=["deadlines", "monitor", "chains", "portal", "runs"])
     be.add_argument("--monitor-chains", type=int, default=3000, help="birth chains whose events the monitor reads")
     be.add_argument("--open-dossiers", type=int, default=1_000_000, help="the large size of the deadline check")
     be.add_argument(

@@ -27,10 +27,10 @@ pytestmark = pytest.mark.e2e
 
 PROFILE = {
     "name": "node-faults-week",
-    "description": "Hà Tĩnh, một tuần không có sự cố nghiệp vụ: 300 yêu cầu LLTP, 200 khai sinh, 80 khai tử",
+    "description": "Hà Tĩnh, một tuần không có sự cố nghiệp vụ: 180 yêu cầu LLTP, 120 khai sinh, 50 khai tử",
     "province": "042",
     "period": {"start": "2024-01-08", "days": 7},
-    "volumes": {"birth": 200, "death": 80, "lltp": 300},
+    "volumes": {"birth": 120, "death": 50, "lltp": 180},
     "shares": {
         "birth": {"online": 1.0, "post": 0.0},
         "death": {"online": 1.0, "post": 0.0},
