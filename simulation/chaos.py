@@ -128,8 +128,7 @@ async def strike(
     where = "in flight at " + ("the broker crash" if target == "broker" else f"{f.effect} {target}")
     rows: list[TruthRow] = [(None, None, Hit(f.name, f.effect, subject(f), happened, until, detail=detail))]
     rows += [
-        (x.dossier_id, x.event_id, Hit(f.name, "in_flight", x.subject, happened, until, detail=where))
-        for x in flights
+        (x.dossier_id, x.event_id, Hit(f.name, "in_flight", x.subject, happened, until, detail=where)) for x in flights
     ]
     await record(settings, rows)
 

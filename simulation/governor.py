@@ -41,6 +41,7 @@ import structlog
 
 from contracts.clock import Segment, SimClock
 from runtime.clockfile import LEAD_S, write_segments
+from simulation.external import ExternalWatch
 from simulation.horizon import WINDOW_SHARE, prove
 from simulation.probes import agency_ports, agency_progress
 
@@ -66,6 +67,8 @@ class Governor:
     """The fastest rate (sim seconds per real second); 0: the clock's own speed."""
     submissions: Callable[[], datetime | None] = lambda: None
     """The sim time of the earliest submission not yet answered (None: all were)."""
+    external: ExternalWatch | None = None
+    """An integrator's agencies, proven by their consumer groups' offsets (simulation/external.py)."""
     segments: list[Segment] = field(default_factory=list)
     horizon: datetime | None = None
     """Sim time stops here until a later moment is proven; None once the run is over."""
@@ -128,6 +131,19 @@ class Governor:
             self.held_by[who] = self.held_by.get(who, 0.0) + seconds
 
     async def run(self, stop: asyncio.Event) -> None:
+        if self.external is not None:
+            await self.external.start()
+        try:
+            await self._govern(stop)
+        finally:
+            if self.external is not None:
+                await self.external.stop()
+        # The run is over: sim time runs on at the run's speed until the run stops it where it
+        # settled (simulation/runclock.py), so that the monitor judges every deadline up to there.
+        self.horizon = None
+        self._rewrite(time.time())
+
+    async def _govern(self, stop: asyncio.Event) -> None:
         last = time.monotonic()
         holders: tuple[str, ...] = ()
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=PROGRESS_TIMEOUT_S)) as http:
@@ -138,6 +154,7 @@ class Governor:
                 first = await agency_progress(http, ports)
                 second = await agency_progress(http, ports)
                 proof = prove(t, first, second, set(ports), self.submissions())
+                outside = await self.external.holders() if self.external is not None else []
                 self.worst_lag_s = max(
                     [self.worst_lag_s, *(float(b.get("stamp_lag_recent_s", 0.0)) for b in second.values())]
                 )
@@ -145,15 +162,11 @@ class Governor:
                 if self.stopped(time.time()):
                     self.hold(holders, now - last)
                 last = now
-                holders = proof.holders
-                if proof.proven:
+                holders = (*proof.holders, *outside)
+                if not holders:
                     self.proven(t, time.time())
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), EVERY_S)
-        # The run is over: sim time runs on at the run's speed until the run stops it where it
-        # settled (simulation/runclock.py), so that the monitor judges every deadline up to there.
-        self.horizon = None
-        self._rewrite(time.time())
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -11,9 +11,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def last_json(
-    module: str, args: list[str], timeout: float, what: str, codes: tuple[int, ...] = (0,)
-) -> dict[str, Any]:
+def last_json(module: str, args: list[str], timeout: float, what: str, codes: tuple[int, ...] = (0,)) -> dict[str, Any]:
     """Run `python -m module args…` from the project's root; its last stdout line, parsed.
     Raises RuntimeError naming `what`, with the end of its stderr, when it exits with a code
     not in `codes`."""

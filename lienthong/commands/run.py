@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contracts.clock import VN_TZ, Segment
 from deploy import state
@@ -19,6 +19,9 @@ from lienthong.ui import Console, table
 from runtime.clockfile import write_segments
 from runtime.settings import Settings, clock_env
 from simulation.port import injector as faults_of
+
+if TYPE_CHECKING:
+    from simulation.external import ExternalWatch
 
 RUN_LEAD_S = 10.0
 """Real seconds between setting a run's clock and sim time reaching the period's start, when no
@@ -149,6 +152,8 @@ def execute(args: argparse.Namespace, settings: Settings, console: Console) -> d
         governor = Governor(settings.replace(**clock).clock(), governed, home, ceiling=ceiling)
         governor.start()  # before the services start: they read the file from their first stamp
     settings = stack.start_fresh(with_broker(args, settings), console, args.external, clock, env, replicas)
+    if governor is not None and args.external:
+        governor.external = external_watch(settings, args.external)
     setup_s = time.monotonic() - setup_started
     ready_s = asyncio.run(_consumers_ready(home, anchor - lead))
     if ready_s is not None:
@@ -263,3 +268,20 @@ def register(sub: Any) -> None:
         "two-communes-signing, ...) or the path of a scenario file of your own (PATH.yaml)",
     )
     run.set_defaults(func=cmd_run)
+
+
+def external_watch(settings: Settings, external: list[str]) -> ExternalWatch:
+    """The broker-side proof of an integrator's agencies (simulation/external.py)."""
+    from contracts import topics
+    from contracts.topics import AGENCIES
+    from simulation.external import ExternalWatch
+
+    bootstrap, _ = settings.require_infra()
+    kind = state.read_state(settings.home.resolve() / "stack.json").get("broker", {}).get("kind", "tansu")
+    prefix = settings.topic_prefix
+    return ExternalWatch(
+        bootstrap,
+        {a: topics.work(a, prefix) for a in external},
+        frozenset(f"{prefix}.{a}" for a in AGENCIES if a not in external),
+        primed=kind != "kafka",
+    )

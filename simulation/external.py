@@ -1,0 +1,90 @@
+"""An integrator's system in a governed run: its progress read from the broker alone.
+
+The clock cannot ask an integrator's system for `/progress`; the contract asks it only to commit
+its offsets after processing. So for each external agency the proof (simulation/horizon.py) also
+needs, from the broker: some consumer group that is not one of the simulation's own has committed,
+on every partition of the agency's work topic, the end offset. A partition that holds nothing but
+its primer (the embedded broker's, runtime/primers.py) needs no commit. What the system does with
+a message after committing it is its own business: it must publish the result within the stamping
+bound, as the contract says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+BROKER_TIMEOUT_S = 2.0
+
+
+def unread(ends: Mapping[int, int], committed: Mapping[str, Mapping[int, int]], primed: bool) -> int | None:
+    """The fewest messages any one group has left unread on the topic (`ends` and each group's
+    `committed` offsets by partition); None when no group has committed there at all. Pure."""
+    floor = 1 if primed else 0
+    best: int | None = None
+    for offsets in committed.values():
+        if not offsets:
+            continue
+        left = sum(max(0, end - offsets.get(p, floor)) for p, end in ends.items())
+        best = left if best is None else min(best, left)
+    if best is None and all(end <= floor for end in ends.values()):
+        return 0
+    return best
+
+
+@dataclass
+class ExternalWatch:
+    bootstrap: str
+    topics: dict[str, str]
+    """Each external agency's work topic."""
+    ours: frozenset[str]
+    """The simulation's own consumer groups (never the integrator's)."""
+    primed: bool
+    _admin: Any = field(default=None, repr=False)
+    _consumer: Any = field(default=None, repr=False)
+
+    async def start(self) -> None:
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="lienthong-clock")
+        await self._admin.start()
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id="lienthong-clock")
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+        if self._admin is not None:
+            await self._admin.close()
+
+    async def holders(self) -> list[str]:
+        """Why each external agency is not proven caught up (empty: all are)."""
+        try:
+            async with asyncio.timeout(BROKER_TIMEOUT_S):
+                return await self._holders()
+        except Exception as exc:  # the broker not answering proves nothing
+            return [f"{agency}: no answer from the broker ({type(exc).__name__})" for agency in self.topics]
+
+    async def _holders(self) -> list[str]:
+        groups = [g[0] for g in await self._admin.list_consumer_groups() if g[0] not in self.ours]
+        found: list[str] = []
+        for agency, topic in self.topics.items():
+            parts = [TopicPartition(topic, p) for p in sorted(self._consumer.partitions_for_topic(topic) or ())]
+            if not parts:
+                await self._consumer.topics()  # the topic's metadata, once
+                found.append(f"{agency}: topic {topic} unknown yet")
+                continue
+            ends = {tp.partition: int(o) for tp, o in (await self._consumer.end_offsets(parts)).items()}
+            committed: dict[str, dict[int, int]] = {}
+            for group in groups:
+                offsets = await self._admin.list_consumer_group_offsets(group, partitions=parts)
+                committed[group] = {tp.partition: int(m.offset) for tp, m in offsets.items() if m.offset >= 0}
+            left = unread(ends, committed, self.primed)
+            if left is None:
+                found.append(f"{agency}: no consumer group has committed on {topic}")
+            elif left:
+                found.append(f"{agency}: {left} unread")
+        return found
