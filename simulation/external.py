@@ -3,8 +3,10 @@
 The clock cannot ask an integrator's system for `/progress`; the contract asks it only to commit
 its offsets after processing. So for each external agency the proof (simulation/horizon.py) also
 needs, from the broker: some consumer group that is not one of the simulation's own has committed,
-on every partition of the agency's work topic, the end offset. A partition that holds nothing but
-its primer (the embedded broker's, runtime/primers.py) needs no commit. What the system does with
+on every partition of the agency's work topic, the end offset. Until a group of its own exists,
+the system has not been started and nothing is proven (sim time stands at the period's start, or
+at the horizon). A partition that holds nothing but its primer (the embedded broker's,
+runtime/primers.py) needs no commit. What the system does with
 a message after committing it is its own business: it must publish the result within the stamping
 bound, as the contract says.
 """
@@ -43,7 +45,8 @@ class ExternalWatch:
     topics: dict[str, str]
     """Each external agency's work topic."""
     ours: frozenset[str]
-    """The simulation's own consumer groups (never the integrator's)."""
+    """The simulation's own consumer groups (never the integrator's): these names, and the names
+    that start with one of them and a dot (`lt.portal.timeline`, the monitor's `lt.monitor.RUN`)."""
     primed: bool
     _admin: Any = field(default=None, repr=False)
     _consumer: Any = field(default=None, repr=False)
@@ -60,6 +63,9 @@ class ExternalWatch:
         if self._admin is not None:
             await self._admin.close()
 
+    def _ours(self, group: str) -> bool:
+        return any(group == name or group.startswith(f"{name}.") for name in self.ours)
+
     async def holders(self) -> list[str]:
         """Why each external agency is not proven caught up (empty: all are)."""
         try:
@@ -69,7 +75,10 @@ class ExternalWatch:
             return [f"{agency}: no answer from the broker ({type(exc).__name__})" for agency in self.topics]
 
     async def _holders(self) -> list[str]:
-        groups = [g[0] for g in await self._admin.list_consumer_groups() if g[0] not in self.ours]
+        groups = [g[0] for g in await self._admin.list_consumer_groups() if not self._ours(g[0])]
+        if not groups:
+            # Nothing has joined yet: the integrator's system has not been started.
+            return [f"{agency}: no consumer group of its own yet" for agency in self.topics]
         found: list[str] = []
         for agency, topic in self.topics.items():
             parts = [TopicPartition(topic, p) for p in sorted(self._consumer.partitions_for_topic(topic) or ())]

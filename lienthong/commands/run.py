@@ -282,6 +282,6 @@ def external_watch(settings: Settings, external: list[str]) -> ExternalWatch:
     return ExternalWatch(
         bootstrap,
         {a: topics.work(a, prefix) for a in external},
-        frozenset(f"{prefix}.{a}" for a in AGENCIES if a not in external),
+        frozenset({f"{prefix}.monitor", *(f"{prefix}.{a}" for a in AGENCIES if a not in external)}),
         primed=kind != "kafka",
     )

@@ -235,7 +235,12 @@ def notifications_name_the_queues_dossiers(env: dict[str, str], got: Receivers) 
     for page in range(1, 100):
         with urllib.request.urlopen(f"{console_url}/api/v1/queue?state=all&size=100&page={page}", timeout=10) as r:
             rows = json.loads(r.read())["rows"]
-        queue.update((row["dossier_id"], row) for row in rows if row["dossier_id"])
+        # A dossier may have several incidents (one resolved, one open): its open one names it.
+        queue.update(
+            (row["dossier_id"], row)
+            for row in sorted(rows, key=lambda row: row["state"] != "resolved")
+            if row["dossier_id"]
+        )
         if len(rows) < 100:
             break
     still_open = {d for d, row in queue.items() if row["state"] != "resolved" and row["kind"] in ("lost", "stuck")}
