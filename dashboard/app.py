@@ -32,6 +32,7 @@ from contracts.clock import VN_TZ
 from dashboard import alerting, areas, deadline, due, export, openapi, search, worklog, workqueue
 from dashboard.actions import Actions, dumps, portal_people, problem
 from dashboard.shift import Shift
+from dashboard.subscribe import Subscribe
 from dashboard.wording import Words, at
 from runtime.db import create_pool
 from runtime.edges import cap_body, refuse_nul
@@ -75,6 +76,7 @@ class Dashboard:
         self.calendar = WorkingCalendar()
         self.actions = Actions(settings, self.token)
         self.shift = Shift(self.actions, self._queue_rows)
+        self.subscribe = Subscribe(self.actions, settings.home.resolve())
         self.clock = settings.clock()
         self._funnel_cache: tuple[tuple[Any, ...], list[dict[str, Any]]] | None = None
 
@@ -183,14 +185,15 @@ class Dashboard:
             return export.response(fmt, workqueue.select(rows, replace(q, page=1, size=max(1, len(rows))))["rows"], now)
         return web.json_response({**workqueue.select(rows, q), "clock": clock, "communes": communes}, dumps=dumps)
 
-    async def _queue_rows(self) -> list[dict[str, Any]]:
-        """Every incident as the queue shows it (with its assignee), most overdue first."""
+    async def _queue_rows(self, only_open: bool = False) -> list[dict[str, Any]]:
+        """Every incident (or only the open ones) as the queue shows it (with its assignee), most
+        overdue first."""
         if not await self._ready():
             return []
         assert self.pool is not None
         now, _ = self.moment()
         async with self.pool.acquire() as conn:
-            incidents = await console.incidents(conn, only_open=False)
+            incidents = await console.incidents(conn, only_open=only_open)
             assigned = await worklog.assignees(conn)
         rows = [
             {**workqueue.row(self.words, self.calendar, r, now), "assignee": assigned.get(r["id"])} for r in incidents
@@ -340,7 +343,9 @@ class Dashboard:
 
     async def metrics(self, request: web.Request) -> web.Response:
         """The process's metrics, with each open lost or stuck incident as a series (dashboard/alerting.py)."""
-        alerting.export(await self._queue_rows())
+        # Only what is open can be a series: a scrape never reads the resolved history.
+        alerting.export(await self._queue_rows(only_open=True))
+        await self.subscribe.ensure()
         return await metrics(request)
 
     async def areas(self, request: web.Request) -> web.Response:
@@ -378,6 +383,7 @@ class Dashboard:
             web.post("/api/v1/clock/resume", self.actions.resume_clock),
             web.post("/api/v1/dossiers/{dossier_id}/open", self.actions.open_dossier),
             *self.shift.routes(),
+            *self.subscribe.routes(),
             web.get("/metrics", self.metrics),
         ]
 

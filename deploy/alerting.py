@@ -102,6 +102,33 @@ def alertmanager_config(plan: Plan) -> dict[str, Any]:
     return config
 
 
+BASE = "alertmanager.base.yml"
+
+
+def base_config(folder: Path) -> dict[str, Any]:
+    """The Alertmanager configuration `start` wrote, before any officer's subscription."""
+    loaded: dict[str, Any] = yaml.safe_load((folder / BASE).read_text(encoding="utf-8"))
+    return loaded
+
+
+def reload(folder: Path, port: int, config: dict[str, Any]) -> None:
+    """Replace the running Alertmanager's configuration and have it read it again (its
+    `/-/reload`); on a refusal the previous file is put back, and the reason raised."""
+    path = folder / "alertmanager.yml"
+    before = path.read_text(encoding="utf-8")
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/-/reload", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            if r.status == 200:
+                return
+            reason = f"status {r.status}"
+    except OSError as exc:
+        reason = str(getattr(exc, "read", lambda: b"")().decode(errors="replace") or exc)
+    path.write_text(before, encoding="utf-8")
+    raise RuntimeError(f"Alertmanager refused the configuration: {reason}")
+
+
 def _binary(name: str) -> str:
     found = shutil.which(name)
     if found is None:
@@ -120,6 +147,8 @@ def start(home: Path, services: dict[str, int], plan: Plan) -> dict[str, Any]:
     am_port = free_port(avoid=set(services.values()))
     prom_port = free_port(avoid={*services.values(), am_port})
     am, prom = alertmanager_config(plan), prometheus_config(services, am_port, plan)
+    # The configuration as started, before any officer's subscription (the console adds those).
+    (folder / BASE).write_text(yaml.safe_dump(am, allow_unicode=True, sort_keys=False), encoding="utf-8")
     (folder / "alertmanager.yml").write_text(yaml.safe_dump(am, allow_unicode=True, sort_keys=False), encoding="utf-8")
     (folder / "prometheus.yml").write_text(yaml.safe_dump(prom, allow_unicode=True, sort_keys=False), encoding="utf-8")
     logs = home / "logs"

@@ -24,9 +24,12 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.recipients: list[list[str]] = []
+        """Each message's envelope recipients, in the order of `messages`."""
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         self.messages.append(email.message_from_bytes(envelope.content))
+        self.recipients.append(list(envelope.rcpt_tos))
         return "250 OK"
 
     def texts(self) -> list[str]:
@@ -45,6 +48,8 @@ class Receivers:
     smtp: str
     """host:port"""
     posted: list[dict[str, Any]] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    """Each post's path, in the order of `posted`."""
     mailbox: Mailbox = field(default_factory=Mailbox)
 
 
@@ -57,6 +62,7 @@ def receivers() -> Iterator[Receivers]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             got.posted.append(json.loads(body))
+            got.paths.append(self.path)
             self.send_response(200)
             self.end_headers()
 

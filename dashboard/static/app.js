@@ -80,10 +80,16 @@ function applyRole() {
   $("#viewer-reason").textContent = ok ? "" : role.reason;
 }
 
-async function operatorPost(url, body) {
+async function operatorPost(url, body, method = "POST") {
   const headers = { "Content-Type": "application/json" };
   if (token()) headers.Authorization = `Bearer ${token()}`;
-  const r = await fetch(url, { method: "POST", headers, body: JSON.stringify({ ...(body || {}), operator: operatorName() }) });
+  const r = await fetch(url, { method, headers, body: JSON.stringify({ ...(body || {}), operator: operatorName() }) });
+  return { status: r.status, data: await r.json().catch(() => ({})) };
+}
+
+async function operatorGet(url) {
+  const headers = token() ? { Authorization: `Bearer ${token()}` } : {};
+  const r = await fetch(url, { headers });
   return { status: r.status, data: await r.json().catch(() => ({})) };
 }
 

@@ -8,7 +8,8 @@ processing capacity of the same stack measured in the same bench run.
   as fast as they can. Its stamps are clamped by design: it measures throughput, not verdicts.
 
 For each: dossiers/s over the run, the lifecycle events the monitor read (its
-`lienthong_monitor_events_total`, scraped when the run ends) and those per second, and for the
+`lienthong_monitor_events_total`, once it stopped growing after the run) and those per second
+of the run, and for the
 governed runs how long sim time stood at the horizon and who held it (docs/time.md). The ratios
 set each governed run's events/s beside the capacity's.
 """
@@ -16,6 +17,7 @@ set each governed run's events/s beside the capacity's.
 from __future__ import annotations
 
 import re
+import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -45,11 +47,26 @@ def monitor_events(home: Path) -> int:
     return int(total)
 
 
+def settled_events(home: Path, quiet_s: float = 2.0, limit_s: float = 60.0) -> int:
+    """The monitor's count once it stopped growing for `quiet_s` (it may still be reading when
+    the run ends: the run ends when the portal has every result)."""
+    ends = time.monotonic() + limit_s
+    last, since = monitor_events(home), time.monotonic()
+    while time.monotonic() < ends:
+        time.sleep(0.5)
+        now = monitor_events(home)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            break
+    return last
+
+
 def one(name: str, args: list[str], home: Path, step: Callable[[str], None]) -> dict[str, Any]:
     step(f"runs: {name} (`lienthong run {' '.join(args)}`)")
     # 1: the run finished with dossiers a fault still holds (the demo month's, until redrive).
     summary = last_json("lienthong.cli", ["run", *args, "--json"], 3600, f"the {name} run", codes=(0, 1))
-    events = monitor_events(home)
+    events = settled_events(home)
     elapsed = float(summary["elapsed_s"])
     governor = summary.get("governor") or {}
     figures: dict[str, Any] = {
@@ -71,8 +88,13 @@ def measure(home: Path, step: Callable[[str], None]) -> dict[str, Any]:
     runs = {name: one(name, args, home, step) for name, args in RUNS}
     capacity = runs["capacity"]["events_per_s"]
     ratios = {
-        f"{name}_vs_capacity": round(runs[name]["events_per_s"] / capacity, 3)
+        f"{name}_events_vs_capacity": round(runs[name]["events_per_s"] / capacity, 3)
         for name in ("month", "smoke")
         if capacity and runs[name]["events_per_s"]
     }
+    if runs["capacity"]["dossiers_per_s"]:
+        # The same 1,000 births: dossiers per second compare directly.
+        ratios["smoke_dossiers_vs_capacity"] = round(
+            runs["smoke"]["dossiers_per_s"] / runs["capacity"]["dossiers_per_s"], 3
+        )
     return {"runs": runs, "runs_vs_capacity": ratios}
