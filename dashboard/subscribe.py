@@ -26,9 +26,11 @@ from deploy.state import read_state
 
 log = structlog.get_logger()
 
+# Its own schema: a new simulation resets the console's worklog (`console`), not the officers'
+# subscriptions, which are the province's configuration.
 SCHEMA = """
-CREATE SCHEMA IF NOT EXISTS console;
-CREATE TABLE IF NOT EXISTS console.subscriptions (
+CREATE SCHEMA IF NOT EXISTS console_settings;
+CREATE TABLE IF NOT EXISTS console_settings.subscriptions (
     id         bigserial PRIMARY KEY,
     created_at timestamptz NOT NULL DEFAULT now(),
     created_by text NOT NULL,
@@ -69,7 +71,7 @@ class Subscribe:
             return []
         async with pool.acquire() as conn:
             await conn.execute(SCHEMA)
-            rows = await conn.fetch("SELECT id, body FROM console.subscriptions ORDER BY id")
+            rows = await conn.fetch("SELECT id, body FROM console_settings.subscriptions ORDER BY id")
         return [(int(r["id"]), Subscription.model_validate(json.loads(r["body"]))) for r in rows]
 
     def _alertmanager(self) -> tuple[Path, int] | None:
@@ -136,9 +138,10 @@ class Subscribe:
                 409, "Hệ thống chưa cấu hình máy chủ thư (LT_ALERT_SMTP): không gửi được thư cho đăng ký này"
             )
         async with pool.acquire() as conn:
+            await conn.execute(SCHEMA)
             sub_id = int(
                 await conn.fetchval(
-                    "INSERT INTO console.subscriptions (created_by, body) VALUES ($1, $2) RETURNING id",
+                    "INSERT INTO console_settings.subscriptions (created_by, body) VALUES ($1, $2) RETURNING id",
                     operator,
                     json.dumps(sub.model_dump(), ensure_ascii=False),
                 )
@@ -161,7 +164,7 @@ class Subscribe:
         if pool is not None and 0 < sub_id < 2**63:
             async with pool.acquire() as conn:
                 await conn.execute(SCHEMA)
-                gone = await conn.fetchval("DELETE FROM console.subscriptions WHERE id = $1 RETURNING id", sub_id)
+                gone = await conn.fetchval("DELETE FROM console_settings.subscriptions WHERE id = $1 RETURNING id", sub_id)
         if gone is None:
             return problem(404, f"Không có đăng ký #{sub_id}")
         self.actions.audit(operator, "unsubscribe", subscription=sub_id)

@@ -34,6 +34,7 @@ def officers_day(dashboard_url: str, token: str) -> dict[str, Any]:
             "handover": page.locator("#shift-document").inner_text(),
             "commune_overdue": _commune_view(page, expect),
         }
+        seen["subscription"] = _subscribe(page, expect)
         assert errors == [], errors
         return seen
 
@@ -140,3 +141,25 @@ def _commune_view(page: Any, expect: Any) -> int:
     expect(page.locator("#commune-overdue table.commune-overdue tbody tr")).to_have_count(min(worst["overdue"], 500))
     page.locator("#areas").screenshot(path=str(ARTIFACTS / "console-commune.png"))
     return int(worst["overdue"])
+
+
+def _subscribe(page: Any, expect: Any) -> dict[str, Any]:
+    """An officer subscribed by mail to the births of the first commune the console lists: the
+    section confirms it, lists it in Vietnamese, and it reaches the running Alertmanager."""
+    commune = page.locator("#areas-table button[data-commune]").first.get_attribute("data-commune")
+    page.fill("#sub-officer", "Võ Thị Theo Dõi")
+    page.select_option("#sub-channel", "email")
+    page.fill("#sub-address", "theo-doi@xa.gov.vn")
+    page.fill("#sub-communes", commune)
+    page.check('input[name="sub-flow"][value="birth"]')
+    page.locator("#sub-add").click()
+    expect(page.locator("#sub-result")).to_contain_text("Đã đăng ký", timeout=10_000)
+    table = page.locator("#sub-table")
+    expect(table).to_contain_text("Võ Thị Theo Dõi", timeout=10_000)
+    expect(table).to_contain_text(commune)
+    expect(table).to_contain_text("Khai sinh")
+    listed = page.evaluate("async () => (await operatorGet('/api/v1/subscriptions')).data")
+    assert listed["applied"] is True, listed
+    (made,) = [s for s in listed["subscriptions"] if s["officer"] == "Võ Thị Theo Dõi"]
+    assert (made["communes"], made["flows"], made["channel"]) == ([commune], ["birth"], "email"), made
+    return made
