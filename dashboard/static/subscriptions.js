@@ -3,8 +3,6 @@
 // flows they follow, by mail or webhook. Uses app.js's helpers ($, esc, operatorPost, operatorGet,
 // say, refusal).
 
-const FLOW_VI = { birth: "Khai sinh", death: "Khai tử", lltp: "Lý lịch tư pháp" };
-
 async function listSubscriptions() {
   const res = await operatorGet("/api/v1/subscriptions");
   if (res.status !== 200) { say($("#sub-result"), refusal(res), false); return; }
