@@ -24,13 +24,13 @@ import aiohttp
 import asyncpg
 import structlog
 from aiohttp import web
-from aiohttp_sse import sse_response
 
 from contracts.alerts import AlertKind
 from contracts.calendar import WorkingCalendar
 from contracts.clock import VN_TZ
 from dashboard import alerting, areas, deadline, due, export, openapi, search, worklog, workqueue
 from dashboard.actions import Actions, dumps, portal_people, problem
+from dashboard.feed import Feed
 from dashboard.shift import Shift
 from dashboard.subscribe import Subscribe
 from dashboard.wording import Words, at
@@ -45,13 +45,6 @@ from streams.funnel import funnel
 
 log = structlog.get_logger()
 
-FEED_POLL_S = 1.0
-FEED_PING_S = 15.0
-"""A comment line this often keeps proxies and the browser from closing a quiet feed."""
-FEED_OVERLAP_S = 10.0
-"""The feed re-reads changes this far back: a change is stamped inside the monitor's transaction,
-which commits a little later."""
-FEED_BACKLOG = 50
 STATIC = resources.files("dashboard").joinpath("static")
 KINDS = tuple(AlertKind)
 HEALTH_HOURS_MAX = 1_000_000
@@ -297,48 +290,6 @@ class Dashboard:
         """The moment ages are measured at (a new run restarts the dashboard with its clock)."""
         return self.moment()[0].isoformat()
 
-    async def feed(self, request: web.Request) -> web.StreamResponse:
-        """Server-sent events: `alert` for each alert raised, resolved or acknowledged (framing,
-        keep-alive pings and Last-Event-ID by aiohttp-sse)."""
-        async with sse_response(request, ping_interval=FEED_PING_S, sep="\n") as resp:
-            given = resp.last_event_id or request.query.get("after")
-            try:
-                last_id = int(given) if given else await self._recent_start()
-            except ValueError:
-                last_id = 0
-            since: datetime | None = None
-            sent: dict[int, tuple[Any, ...]] = {}
-            first = True
-            while resp.is_connected():
-                if await self._ready():
-                    assert self.pool is not None
-                    async with self.pool.acquire() as conn:
-                        now = await conn.fetchval(
-                            "SELECT clock_timestamp() - make_interval(secs => $1)", FEED_OVERLAP_S
-                        )
-                        rows = await queries.alert_changes(conn, last_id, since)
-                    since = now
-                    for a in rows:
-                        version = (a.get("resolved_at"), a.get("acknowledged_at"))
-                        if sent.get(a["id"]) == version:
-                            continue
-                        sent[a["id"]] = version
-                        last_id = max(last_id, a["id"])
-                        a.pop("changed_at", None)
-                        await resp.send(dumps(a), id=str(last_id), event="alert", retry=2000 if first else None)
-                        first = False
-                await asyncio.sleep(FEED_POLL_S)
-        return resp
-
-    async def _recent_start(self) -> int:
-        """A new subscriber gets the newest FEED_BACKLOG alerts first, not the whole history."""
-        if not await self._ready():
-            return 0
-        assert self.pool is not None
-        async with self.pool.acquire() as conn:
-            newest = await conn.fetchval("SELECT coalesce(max(id), 0) FROM monitor.alerts")
-        return max(0, int(newest) - FEED_BACKLOG)
-
     # ----- page
 
     async def metrics(self, request: web.Request) -> web.Response:
@@ -366,7 +317,7 @@ class Dashboard:
             web.get("/healthz", self.healthz),
             web.get("/api/v1/openapi.json", self.openapi),
             web.get("/api/v1/alerts", self.alerts),
-            web.get("/api/v1/alerts/stream", self.feed),
+            web.get("/api/v1/alerts/stream", Feed(self._ready, lambda: self.pool).stream),
             web.post("/api/v1/alerts/{alert_id}/ack", self.actions.acknowledge),
             web.get("/api/v1/due", self.due),
             web.get("/api/v1/areas", self.areas),

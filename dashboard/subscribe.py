@@ -164,7 +164,9 @@ class Subscribe:
         if pool is not None and 0 < sub_id < 2**63:
             async with pool.acquire() as conn:
                 await conn.execute(SCHEMA)
-                gone = await conn.fetchval("DELETE FROM console_settings.subscriptions WHERE id = $1 RETURNING id", sub_id)
+                gone = await conn.fetchval(
+                    "DELETE FROM console_settings.subscriptions WHERE id = $1 RETURNING id", sub_id
+                )
         if gone is None:
             return problem(404, f"Không có đăng ký #{sub_id}")
         self.actions.audit(operator, "unsubscribe", subscription=sub_id)
