@@ -250,8 +250,9 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None, list[Fl
             )
             phase("topics")
             # Asked while the services are still frozen: each agency reads the command as soon as it
-            # runs again, before anything new can happen (sim time is held through the whole fault),
-            # and queues the rows of its own outbox (runtime/commands.py).
+            # runs again (no agency proves progress while it is frozen or its broker is gone, so
+            # sim time stands at its horizon meanwhile), and queues the rows of its own outbox
+            # (runtime/commands.py).
             agencies = sorted({process_of(n) for n in frozen} & set(AGENCIES))
             commands = replay_commands(settings.topic_prefix, agencies, flights, crashed - OTHER_TOPICS_LOSS_S)
             asking = await exits.enter_async_context(
