@@ -27,17 +27,17 @@ pytestmark = pytest.mark.e2e
 
 PROFILE = {
     "name": "node-faults-week",
-    "description": "Hà Tĩnh, một tuần không có sự cố nghiệp vụ: 180 yêu cầu LLTP, 120 khai sinh, 50 khai tử",
+    "description": "Hà Tĩnh, một tuần không có sự cố nghiệp vụ: 120 yêu cầu LLTP, 80 khai sinh, 30 khai tử",
     "province": "042",
     "period": {"start": "2024-01-08", "days": 7},
-    "volumes": {"birth": 120, "death": 50, "lltp": 180},
+    "volumes": {"birth": 80, "death": 30, "lltp": 120},
     "shares": {
         "birth": {"online": 1.0, "post": 0.0},
         "death": {"online": 1.0, "post": 0.0},
         "lltp": {"online": 0.589, "post": 0.531, "fee_paid_online": 1.0},
     },
     "arrival": "office-hours",
-    "speed": 15000,
+    "speed": 25000,
     "bad_data": {},
 }
 STALL_AT = datetime(2024, 1, 9, 10, 0, tzinfo=VN_TZ)
@@ -81,7 +81,8 @@ def test_a_frozen_node_and_a_dead_node_unannounced_raise_no_alert_and_clamp_no_s
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("LT_")}
     env.update(LT_HOME=str(home), LT_PORTAL_PORT=str(free_port()), LT_DASHBOARD_PORT=str(free_port()))
-    cmd = [*LIENTHONG, "run", "--profile", str(profile), "--broker", "kafka", "--faults", "none", "--json"]
+    run_args = ["run", "--profile", str(profile), "--broker", "kafka", "--faults", "none", "--settle", "10", "--json"]
+    cmd = [*LIENTHONG, *run_args]
     out, err = tmp_path / "run.out", tmp_path / "run.err"
     struck: list[str] = []
     try:
