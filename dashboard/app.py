@@ -241,8 +241,7 @@ class Dashboard:
         deadline.mark_gaps(found["events"])
         # Masked until an operator opens the dossier (POST …/open, audited).
         shown = await portal_people(self.settings, dossier_id, submitter_headers(self.settings))
-        first_open = next((a for a in incidents if a["state"] != "resolved"), None)
-        verdict = (first_open or (incidents[0] if incidents else None) or {}).get("verdict_vi")
+        verdict = workqueue.headline(incidents)
         return web.json_response(
             {
                 "dossier_id": dossier_id,

@@ -178,3 +178,16 @@ def select(rows: list[dict[str, Any]], q: Query) -> dict[str, Any]:
         "pages": max(1, -(-len(chosen) // q.size)),
         "counts": {**counts, "state": states},
     }
+
+
+def headline(rows: list[dict[str, Any]]) -> str | None:
+    """A dossier's verdict line in its panel: its most urgent open incident, in the queue's own
+    order (so the panel says what the queue's row said), else its newest; None without any."""
+    if not rows:
+        return None
+    still_open = [r for r in rows if r["state"] != "resolved"]
+    if still_open:
+        verdict: str = max(still_open, key=_key("overdue"))["verdict_vi"]
+        return verdict
+    newest: str = max(rows, key=lambda r: _ts(r["opened_at"]))["verdict_vi"]
+    return newest
