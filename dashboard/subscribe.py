@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -64,13 +65,20 @@ class Subscribe:
         self.actions = actions
         self.home = home
         self._applied: str | None = None
+        self._made = False
+
+    async def _schema(self, conn: Any) -> None:
+        """The table, once per process: `_all` runs at every Prometheus scrape."""
+        if not self._made:
+            await conn.execute(SCHEMA)
+            self._made = True
 
     async def _all(self) -> list[tuple[int, Subscription]]:
         pool = self.actions.pool
         if pool is None:
             return []
         async with pool.acquire() as conn:
-            await conn.execute(SCHEMA)
+            await self._schema(conn)
             rows = await conn.fetch("SELECT id, body FROM console_settings.subscriptions ORDER BY id")
         return [(int(r["id"]), Subscription.model_validate(json.loads(r["body"]))) for r in rows]
 
@@ -138,7 +146,7 @@ class Subscribe:
                 409, "Hệ thống chưa cấu hình máy chủ thư (LT_ALERT_SMTP): không gửi được thư cho đăng ký này"
             )
         async with pool.acquire() as conn:
-            await conn.execute(SCHEMA)
+            await self._schema(conn)
             sub_id = int(
                 await conn.fetchval(
                     "INSERT INTO console_settings.subscriptions (created_by, body) VALUES ($1, $2) RETURNING id",
@@ -163,7 +171,7 @@ class Subscribe:
         gone = None
         if pool is not None and 0 < sub_id < 2**63:
             async with pool.acquire() as conn:
-                await conn.execute(SCHEMA)
+                await self._schema(conn)
                 gone = await conn.fetchval(
                     "DELETE FROM console_settings.subscriptions WHERE id = $1 RETURNING id", sub_id
                 )
