@@ -23,6 +23,9 @@ class AlertKind(StrEnum):
     CONTRACT = "contract"
     """An agency's step.completed without the result fields its chain declares for the step (a
     system's bug, not the citizen's)."""
+    INFRASTRUCTURE = "infrastructure"
+    """Handoffs past their link timeout that wait behind a partition with no leader or a consumer
+    group that has not read them (streams/backlog.py): one incident per partition."""
 
 
 class Severity(StrEnum):
@@ -39,6 +42,7 @@ SEVERITY: dict[AlertKind, Severity] = {
     AlertKind.DUPLICATE: Severity.LOW,
     AlertKind.DATA_QUALITY: Severity.LOW,
     AlertKind.CONTRACT: Severity.MEDIUM,
+    AlertKind.INFRASTRUCTURE: Severity.HIGH,
 }
 
 

@@ -33,6 +33,7 @@ KIND_VI = {
     "duplicate": "Trùng lặp",
     "data_quality": "Chất lượng dữ liệu",
     "contract": "Sai quy ước liên thông",
+    "infrastructure": "Sự cố hạ tầng",
 }
 FLOW_VI = {"birth": "Khai sinh", "death": "Khai tử", "lltp": "Lý lịch tư pháp"}
 SEVERITY_VI = {"high": "Cao", "medium": "Trung bình", "low": "Thấp"}
@@ -57,6 +58,10 @@ RESOLVED_VI = {
 EXTRA_STEPS = {("portal", "result"): "Trả kết quả cho công dân"}
 LINK = re.compile(r"^link:(?P<a>[a-z_]+)->(?P<b>[a-z_]+)$")
 STEP = re.compile(r"^step:(?P<agency>[a-z_]+)/(?P<step>[a-z_]+)$")
+WORK = re.compile(r"^work:(?P<agency>[a-z_]+)/(?P<partition>\d+)$")
+BEHIND = re.compile(r"are (?P<n>\d+) messages behind")
+HOLDING = re.compile(r"holding (?P<n>\d+) dossiers")
+FLOWED = re.compile(r"^flowed again: (?P<n>\d+) dossiers$")
 FAILED = re.compile(r"(?P<n>\d+) of (?P<total>\d+) transfers failed")
 
 
@@ -125,6 +130,8 @@ class Words:
         if subject.startswith("agency:"):
             name = subject.removeprefix("agency:")
             return name, f"Hệ thống {agency_vi(name)}"
+        if m := WORK.match(subject):
+            return m["agency"], f"Hàng đợi của {agency_vi(m['agency'])} (phân vùng {m['partition']})"
         if row.get("at_agency"):
             return row["at_agency"], self.step(row["at_agency"], row.get("at_step"))
         return None, "—"
@@ -155,6 +162,8 @@ class Words:
         if kind == "agency":
             name = subject.removeprefix("agency:")
             return f"Hệ thống {agency_vi(name)} không gửi tín hiệu hoạt động từ {at(row.get('opened_at'))}"
+        if kind == "infrastructure" and (m := WORK.match(subject)):
+            return infrastructure(m["agency"], m["partition"], str(row.get("detail") or ""), row.get("opened_at"))
         if kind == "data_quality":
             return f"Hồ sơ bị từ chối do dữ liệu: {self.refusal(row.get('detail'))}"
         if kind == "contract":
@@ -183,6 +192,10 @@ class Words:
             return "Kiểm tra kết nối với đơn vị quản trị, sau đó gửi lại các hồ sơ thất lạc"
         if kind == "agency":
             return "Liên hệ quản trị hệ thống của cơ quan"
+        if kind == "infrastructure":
+            return (
+                "Kiểm tra hệ thống của cơ quan nhận và cụm Kafka; hồ sơ tự đi tiếp khi hàng đợi chạy lại, không gửi lại"
+            )
         if kind == "data_quality":
             return "Liên hệ công dân để bổ sung, sửa thông tin"
         if kind == "contract":
@@ -192,6 +205,8 @@ class Words:
     def resolved(self, how: str | None) -> str:
         if not how:
             return ""
+        if m := FLOWED.match(how):
+            return f"hàng đợi chạy lại, {m['n']} hồ sơ đã đi tiếp"
         late = how.endswith(" (late)")
         base = RESOLVED_VI.get(how.removesuffix(" (late)"), how)
         return f"{base} (muộn)" if late else base
@@ -241,3 +256,18 @@ class Words:
             if t in ("step.started", "handoff.received", "step.completed", "handoff.sent") and e.get("step"):
                 return LABELS_VI[DossierState.IN_PROGRESS]
         return LABELS_VI[DossierState.RECEIVED]
+
+
+def infrastructure(agency: str, partition: str, detail: str, opened: Any) -> str:
+    """An infrastructure incident (streams/backlog.py) in one line: whose queue, why it holds."""
+    if "has no leader" in detail:
+        why = "không có máy chủ Kafka phụ trách"
+    elif "no consumer group" in detail:
+        why = "chưa có hệ thống nào đọc"
+    elif m := BEHIND.search(detail):
+        why = f"hệ thống nhận chậm {m['n']} thông điệp"
+    else:
+        why = "không được đọc tiếp"
+    held = HOLDING.search(detail)
+    count = f", giữ {held['n']} hồ sơ" if held else ""
+    return f"Hàng đợi của {agency_vi(agency)} (phân vùng {partition}) {why} từ {at(opened)}{count}"

@@ -25,7 +25,7 @@ class Why:
         return f"{self.rule}: {f['fault']} ({f['effect']} {f['subject']}{on}, {span})"
 
 
-RULES = ("hit", "in_flight", "receiver_outage", "receiver_down", "agency_fault", "link_errors")
+RULES = ("hit", "in_flight", "receiver_outage", "receiver_down", "agency_fault", "receiver_held", "link_errors")
 """How an alert can be explained, each by a recorded fact (docs/faults.md, "How `score` judges an alert")."""
 
 
@@ -42,6 +42,9 @@ def explain(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) ->
       back, as the harness measured;
     - agency_fault: a silent agency during its outage or a process fault on it (or the broker),
       up to the silence limit after it was back;
+    - receiver_held: an infrastructure incident on an agency's work topic opened during its outage
+      or a process fault on it (or the broker), up to the link timeout after it was back (a
+      handoff sent just before it came back falls due then);
     - link_errors: a failing link whose recorded failures fall within the alert's span."""
     kind, dossier = alert["kind"], alert["dossier_id"]
     mine = [t for t in truth if dossier and t["dossier_id"] == dossier]
@@ -96,6 +99,18 @@ def explain(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) ->
                 t
                 for t in truth
                 if t["subject"] == alert["subject"] and t["effect"] in LINK_ERRORS and _spans(alert, t, ctx)
+            ),
+        )
+    if kind == "infrastructure":
+        agency = "agency:" + alert["subject"].removeprefix("work:").partition("/")[0]
+        return first(
+            "receiver_held",
+            (
+                t
+                for t in truth
+                if t["subject"] in (agency, "process:broker")
+                and t["effect"] in PROCESS | {"outage"}
+                and t["at"] <= alert["opened_at"] <= (t["until"] or t["at"]) + ctx.rules.link_timeout
             ),
         )
     if kind == "agency":

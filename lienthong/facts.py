@@ -45,10 +45,21 @@ class Context:
     speed: float = 1.0
     heartbeat_s: float = 1.0
     tick_s: float = 0.5
+    judge_lag_s: float = 0.0
+    """Real seconds the monitor judges deadlines behind the clock: the stamping bound and the
+    relay's allowance (streams/watermark.py); in sim time at `speed`."""
 
     @property
     def silence(self) -> timedelta:
         return timedelta(seconds=3 * self.heartbeat_s * self.speed)
+
+    @property
+    def judging_lag(self) -> timedelta:
+        return timedelta(seconds=self.judge_lag_s * self.speed)
+
+    @property
+    def tick(self) -> timedelta:
+        return timedelta(seconds=self.tick_s * self.speed)
 
 
 def plain(v: Any) -> Any:

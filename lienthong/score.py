@@ -3,8 +3,12 @@
 What should have been caught follows from each recorded hit and the product's rules (the link
 timeout, the state limits and the link-error thresholds of streams/rules.yaml, the SLAs of the
 chain data):
-- lost: a handoff dropped, or delivered (late, or after an outage) more than the link timeout
-  after it was sent; due at sent + timeout, on that link, for that dossier;
+- lost: a handoff dropped, or delivered late by its sender, more than the link timeout after it
+  was sent; due at sent + timeout, on that link, for that dossier;
+- infrastructure: handoffs a receiver's outage kept unread well past the link timeout (the monitor
+  holds them under one incident per partition of its work topic, streams/backlog.py); one per
+  fault and receiver, due at the first such handoff's sent + timeout. One whose receipt came
+  within the monitor's judging lag of its deadline is a (late) lost handoff instead (`_held`);
 - stuck: a slowed or stalled step that ends after its SLA deadline, or stays in a state past the
   state's limit; due at the first deadline missed;
 - link: a link that refuses every transfer (overload) or a payment service that fails every
@@ -68,8 +72,10 @@ def expectations(truth: list[dict[str, Any]], ctx: Context) -> list[Expected]:
     timeout = ctx.rules.link_timeout
     for t in truth:
         effect, dossier, at, until = t["effect"], t["dossier_id"], t["at"], t["until"]
-        if effect == "drop" or (effect in ("delay", "outage") and dossier and until and until - at > timeout):
+        if effect == "drop" or (effect == "delay" and dossier and until and until - at > timeout):
             out.append(Expected("lost", t["subject"], at + timeout, t["fault"], dossier, until))
+        elif effect == "outage" and dossier and until and until - at > timeout:
+            out += _held(t, ctx)
         elif effect in ("slow", "stall") and dossier and until:
             deadlines = [t["deadline"]] if t["deadline"] and until > t["deadline"] else []
             limit = ctx.rules.state_limit_working_days.get(t["state"] or "")
@@ -84,7 +90,42 @@ def expectations(truth: list[dict[str, Any]], ctx: Context) -> list[Expected]:
         elif effect == "outage" and not dossier and until and until - at > ctx.silence:
             out.append(Expected("agency", t["subject"], at + ctx.silence, t["fault"], None, until))
     out += _link_incidents(truth, ctx)
-    return out
+    return _one_per_receiver(out)
+
+
+def _held(t: dict[str, Any], ctx: Context) -> list[Expected]:
+    """A handoff its receiver's outage kept unread past the link timeout. The monitor judges
+    deadlines `judging_lag` behind the clock: if the receipt came within that lag of the deadline,
+    it reads the receipt first and reports a late lost handoff (resolved at once); if the handoff
+    still waited well after (twice the lag: a busy monitor trails more), it holds it under an
+    infrastructure incident on the receiver's work topic. In between either may be right, and
+    nothing is expected (an alert raised is still judged by `explain`)."""
+    due = t["at"] + ctx.rules.link_timeout
+    waited = t["until"] - due
+    if waited <= ctx.judging_lag - ctx.tick:
+        return [Expected("lost", t["subject"], due, t["fault"], t["dossier_id"], t["until"])]
+    if waited > 2 * ctx.judging_lag + ctx.tick:
+        waits_at = "work:" + t["subject"].rpartition("->")[2] + "/"
+        return [Expected("infrastructure", waits_at, due, t["fault"], None, t["until"])]
+    return []
+
+
+def _one_per_receiver(expected: list[Expected]) -> list[Expected]:
+    """The infrastructure incidents expected, one per fault and receiver: from the first handoff
+    it held falling due to the last one's release."""
+    merged: dict[tuple[str, str], Expected] = {}
+    out: list[Expected] = []
+    for e in expected:
+        if e.kind != "infrastructure":
+            out.append(e)
+            continue
+        seen = merged.get((e.fault, e.subject))
+        if seen is None:
+            merged[(e.fault, e.subject)] = e
+            continue
+        until = max((u for u in (seen.until, e.until) if u is not None), default=None)
+        merged[(e.fault, e.subject)] = Expected(e.kind, e.subject, min(seen.due, e.due), e.fault, None, until)
+    return out + list(merged.values())
 
 
 def _link_incidents(truth: list[dict[str, Any]], ctx: Context) -> list[Expected]:
@@ -125,6 +166,10 @@ def matches(e: Expected, alert: dict[str, Any], ctx: Context) -> bool:
     if e.kind in PER_DOSSIER_FINDINGS:
         return bool(alert["dossier_id"] == e.dossier_id)
     window = ctx.rules.link_window
+    if e.kind == "infrastructure":
+        # Any partition of the receiver's work topic, open while the handoffs were held.
+        end = (e.until or e.due) + window
+        return bool(alert["subject"].startswith(e.subject) and e.due - window <= alert["opened_at"] <= end)
     if alert["subject"] != e.subject or e.due < alert["opened_at"] - window:
         return False
     return alert["resolved_at"] is None or e.due <= alert["resolved_at"] + window

@@ -14,14 +14,11 @@ bound, as the contract says.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-
-BROKER_TIMEOUT_S = 2.0
+from runtime.groups import BROKER_TIMEOUT_S, GroupReader
 
 
 def unread(ends: Mapping[int, int], committed: Mapping[str, Mapping[int, int]], primed: bool) -> int | None:
@@ -48,20 +45,15 @@ class ExternalWatch:
     """The simulation's own consumer groups (never the integrator's): these names, and the names
     that start with one of them and a dot (`lt.portal.timeline`, the monitor's `lt.monitor.RUN`)."""
     primed: bool
-    _admin: Any = field(default=None, repr=False)
-    _consumer: Any = field(default=None, repr=False)
+    _reader: GroupReader | None = field(default=None, repr=False)
 
     async def start(self) -> None:
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="lienthong-clock")
-        await self._admin.start()
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id="lienthong-clock")
-        await self._consumer.start()
+        self._reader = GroupReader(self.bootstrap, "lienthong-clock", skip=self._ours)
+        await self._reader.start()
 
     async def stop(self) -> None:
-        if self._consumer is not None:
-            await self._consumer.stop()
-        if self._admin is not None:
-            await self._admin.close()
+        if self._reader is not None:
+            await self._reader.stop()
 
     def _ours(self, group: str) -> bool:
         return any(group == name or group.startswith(f"{name}.") for name in self.ours)
@@ -75,23 +67,18 @@ class ExternalWatch:
             return [f"{agency}: no answer from the broker ({type(exc).__name__})" for agency in self.topics]
 
     async def _holders(self) -> list[str]:
-        groups = [g[0] for g in await self._admin.list_consumer_groups() if not self._ours(g[0])]
+        assert self._reader is not None
+        groups = await self._reader.groups(time.monotonic())
         if not groups:
             # Nothing has joined yet: the integrator's system has not been started.
             return [f"{agency}: no consumer group of its own yet" for agency in self.topics]
         found: list[str] = []
         for agency, topic in self.topics.items():
-            parts = [TopicPartition(topic, p) for p in sorted(self._consumer.partitions_for_topic(topic) or ())]
-            if not parts:
-                await self._consumer.topics()  # the topic's metadata, once
+            readers = await self._reader.readers(topic, groups)
+            if readers is None:
                 found.append(f"{agency}: topic {topic} unknown yet")
                 continue
-            ends = {tp.partition: int(o) for tp, o in (await self._consumer.end_offsets(parts)).items()}
-            committed: dict[str, dict[int, int]] = {}
-            for group in groups:
-                offsets = await self._admin.list_consumer_group_offsets(group, partitions=parts)
-                committed[group] = {tp.partition: int(m.offset) for tp, m in offsets.items() if m.offset >= 0}
-            left = unread(ends, committed, self.primed)
+            left = unread(readers.ends, readers.committed, self.primed)
             if left is None:
                 found.append(f"{agency}: no consumer group has committed on {topic}")
             elif left:

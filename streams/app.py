@@ -17,6 +17,7 @@ from runtime.kafka import SESSION_TIMEOUT_S
 from runtime.metrics import render
 from runtime.settings import Settings
 from streams import gauges
+from streams.broker import SETTLE_S, Positions
 from streams.core import MonitorCore
 from streams.positions import Coverage, LogWatch
 from streams.rules import TICK_S
@@ -104,15 +105,39 @@ def _highest(*offsets: int | None) -> int | None:
     return max(known) if known else None
 
 
-def build(settings: Settings, port: int) -> faust.App:
-    bootstrap, _ = settings.require_infra()
+async def settle_held(core: MonitorCore, positions: Positions) -> None:
+    """The broker's positions for the handoffs the monitor holds (streams/backlog.py); asked only
+    while some are held or an infrastructure incident is open."""
+    if core.ready and core.backlog.busy():
+        snap = await positions.snapshot(core.backlog.agencies())
+        if snap is not None:
+            await core.settle(snap)
+
+
+def heard_lost(core: MonitorCore, events_topic: str, tp: Any) -> None:
+    """A lost log of the event topic took agencies' heartbeats with it (MonitorCore.log_lost)."""
+    if tp.topic == events_topic:
+        core.log_lost(tp.partition)
+
+
+def taken_over(core: MonitorCore, coverage: Coverage[Any], events_topic: str, tps: Any) -> Awaitable[None]:
+    """The group gave this worker `tps`: each is watched for skips a while, and the core follows
+    the event topic's partitions among them."""
+    now = time.monotonic()
+    for tp in tps:
+        coverage.extend(tp, now)
+    return core.assign({tp.partition for tp in tps if tp.topic == events_topic})
+
+
+def faust_app(settings: Settings, port: int, bootstrap: str) -> faust.App:
+    """The worker's faust app, in its run's consumer group."""
     prefix = settings.topic_prefix
     # One consumer group per simulation (its clock's anchor): a run starts on fresh topics, and a
     # new group need not wait for the previous run's member to time out.
     run = int(settings.sim_anchor) if settings.sim_anchor is not None else 0
     datadir = settings.home.resolve() / "monitor-data" / (settings.instance or "monitor")
     datadir.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+    return faust.App(
         f"{prefix}.monitor.{run}",
         broker=f"kafka://{bootstrap}",
         value_serializer="raw",
@@ -130,6 +155,12 @@ def build(settings: Settings, port: int) -> faust.App:
         consumer_auto_offset_reset="earliest",
         datadir=str(datadir),
     )
+
+
+def build(settings: Settings, port: int) -> faust.App:
+    bootstrap, _ = settings.require_infra()
+    prefix = settings.topic_prefix
+    app = faust_app(settings, port, bootstrap)
     core = MonitorCore(settings)
     watch: LogWatch[Any] = LogWatch()
     coverage: Coverage[Any] = Coverage()
@@ -151,24 +182,25 @@ def build(settings: Settings, port: int) -> faust.App:
     async def tick() -> None:
         await core.tick()
 
+    positions = Positions(bootstrap, prefix)
+
+    @app.timer(SETTLE_S)
+    async def backlog() -> None:
+        await settle_held(core, positions)
+
     @app.timer(LOG_CHECK_S)
     async def logs() -> None:
         events_topic = topics.dossier_events(prefix)
-        await reread_lost_logs(
-            app, watch, coverage, lambda tp: core.log_lost(tp.partition) if tp.topic == events_topic else None
-        )
+        await reread_lost_logs(app, watch, coverage, lambda tp: heard_lost(core, events_topic, tp))
 
-    def shutdown(sender: Any, /, *_: Any, signal: Any, **__: Any) -> Awaitable[None]:
-        return core.stop()
+    async def shutdown(sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:
+        await positions.stop()
+        await core.stop()
 
     app.on_before_shutdown.connect(shutdown)
 
     def assigned(sender: Any, /, *args: Any, signal: Any, **__: Any) -> Awaitable[None]:
-        events_topic = topics.dossier_events(prefix)
-        now = time.monotonic()
-        for tp in args[0]:
-            coverage.extend(tp, now)
-        return core.assign({tp.partition for tp in args[0] if tp.topic == events_topic})
+        return taken_over(core, coverage, topics.dossier_events(prefix), args[0])
 
     app.on_partitions_assigned.connect(assigned)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,40 +36,27 @@ from aiokafka.errors import KafkaError
 from prometheus_client import Counter
 
 from contracts import topics
-from contracts.alerts import PER_DOSSIER_FINDINGS
-from contracts.deadletters import Letter, letter
-from contracts.envelope import Event, new_event, parse_event
-from contracts.errors import ContractError
+from contracts.alerts import PER_DOSSIER_FINDINGS, AlertKind
+from contracts.envelope import Event, new_event
 from contracts.event_types import AGENCY_HEARTBEAT, CLOCK_MARK
 from runtime.db import create_pool
 from runtime.kafka import AIOKafkaPublisher
 from runtime.settings import Settings
 from streams import store
+from streams.backlog import Backlog, Snapshot
 from streams.contract import ContractCheck
 from streams.detect import CLOSED_MEMORY, Finding, Late, Monitor, Recovery
-from streams.rules import TICK_S, default_rules
+from streams.intake import fresh, parse_batch
+from streams.rules import TICK_S, default_rules, judge_lag_s
 from streams.signals import AgencySilence, Incident, LinkHealth, data_quality
 from streams.tracker import Tracker
 from streams.watermark import Grid, Watermark
 
 log = structlog.get_logger()
 
-RELAY_ALLOWANCE_S = 2.0
-"""Real seconds an event may wait in its producer's outbox after its transaction commits."""
 READ = Counter(
     "lienthong_monitor_events_total", "Lifecycle events the monitor read (first delivery), by type", ["type"]
 )
-
-
-def fresh(stored: list[store.Row], redelivered: list[store.Row], folded: dict[int, int]) -> list[store.Row]:
-    """The rows a worker has not folded in yet: every row stored now, and a row stored before
-    (by the previous owner of its partition) only past the highest offset `folded` in for its
-    partition. Moves `folded` past every row read, so a re-read is never applied twice."""
-    news = [*stored, *((e, p, o) for e, p, o in redelivered if o > folded.get(p, o))]
-    for _, p, o in [*stored, *redelivered]:
-        if p in folded and o > folded[p]:
-            folded[p] = o
-    return news
 
 
 @dataclass
@@ -92,6 +80,8 @@ class MonitorCore:
     """Each followed dossier's partition, to forget those of partitions given up."""
     heard_on: dict[str, int] = field(default_factory=dict)
     """Each agency's heartbeat partition: its silence is judged by that partition's owner."""
+    backlog: Backlog = field(default_factory=Backlog)
+    """Handoffs past their link timeout held until the broker shows where they are."""
     rebuilt_to: dict[int, int] = field(default_factory=dict)
     """Per owned partition, the highest offset this worker has folded in: from the store when it
     took the partition, then from every event it read. A redelivered event past it was stored by
@@ -105,7 +95,7 @@ class MonitorCore:
         self.contract = ContractCheck(self.settings.chains())
         self.links = LinkHealth(rules.link_window, rules.link_error_rate, rules.link_min_samples)
         self.silence = AgencySilence(limit=timedelta(seconds=3 * self.settings.heartbeat_s * self.clock.speed))
-        lag = timedelta(seconds=(self.settings.sim_max_lag_s + RELAY_ALLOWANCE_S) * self.clock.speed)
+        lag = timedelta(seconds=judge_lag_s(self.settings.sim_max_lag_s) * self.clock.speed)
         grid = Grid(self.clock.epoch, timedelta(seconds=TICK_S * self.clock.speed))
         self.watermark = Watermark(self.settings.partitions, lag, grid)
         self.watermark.own(frozenset())
@@ -134,6 +124,7 @@ class MonitorCore:
             gone = self.owned - new
             dropped = {d for d, p in self.partition_of.items() if p in gone}
             self.monitor.drop(dropped)
+            self.backlog.forget(dropped)
             for d in dropped:
                 del self.partition_of[d]
             unheard = {a for a, p in self.heard_on.items() if p in gone}
@@ -184,7 +175,7 @@ class MonitorCore:
             self.pool = None
 
     async def ingest(self, batch: list[tuple[bytes, int, int]]) -> None:
-        parsed = await self._parse(batch)
+        parsed = await parse_batch(batch, self.settings.topic_prefix, self.publisher)
         assert self.pool is not None
         raised: list[dict[str, Any]] = []
         async with self._lock, self.pool.acquire() as conn, conn.transaction():
@@ -208,26 +199,6 @@ class MonitorCore:
             for now in judged:
                 await self._judge(conn, now, raised)
         await self._publish(raised)
-
-    async def _parse(self, batch: list[tuple[bytes, int, int]]) -> list[tuple[Event, int, int]]:
-        """The batch's events; what does not parse is dead-lettered (before the batch is folded in
-        and its offsets committed: a crash in between letters twice, never zero times)."""
-        parsed: list[tuple[Event, int, int]] = []
-        refused: list[Letter] = []
-        topic = topics.dossier_events(self.settings.topic_prefix)
-        for raw, partition, offset in batch:
-            try:
-                parsed.append((parse_event(raw), partition, offset))
-            except ContractError as exc:
-                # The monitor keeps no original: its producer fixes the event and publishes it again.
-                refused.append(letter("monitor", topic, partition, offset, None, raw, str(exc), replayable=False))
-                log.warning(
-                    "invalid lifecycle event refused", partition=partition, offset=offset, reason=refused[-1].reason
-                )
-        if refused and self.publisher is not None:
-            for lt in refused:
-                await self.publisher.publish(topics.dead_letter(self.settings.topic_prefix), None, lt.to_json())
-        return parsed
 
     def _marks(self, parsed: list[tuple[Event, int, int]]) -> list[datetime]:
         """Heartbeats to the silence detector; the judged times the batch's clock marks moved to."""
@@ -255,7 +226,7 @@ class MonitorCore:
                     alert = await self._late(conn, r)
                     if alert:
                         raised.append(alert)
-                else:
+                elif not self.backlog.met(r.dossier_id, r.expectation.key):
                     await self._recover(conn, r)
             await self._incident(conn, data_quality(e), raised, key=e.event_id)
             await self._incident(conn, self.contract.observe(e), raised, key=e.event_id)
@@ -265,11 +236,29 @@ class MonitorCore:
 
     async def _judge(self, conn: Any, now: datetime, raised: list[dict[str, Any]]) -> None:
         for f in self.monitor.tick(now):
+            if f.expectation.kind == AlertKind.LOST:
+                # Lost only once the receiver has read past it (streams/backlog.py).
+                self.backlog.hold(f, f.expectation.subject.rpartition("->")[2], time.monotonic())
+                continue
             alert = await self._finding(conn, f)
             if alert:
                 raised.append(alert)
         for incident in [*self.silence.tick(now), *self.links.tick(now)]:
             await self._incident(conn, incident, raised)
+
+    async def settle(self, snap: Snapshot) -> None:
+        """The broker's positions for the held handoffs: lost verdicts and infrastructure incidents."""
+        if self.pool is None or self.watermark.judged is None:
+            return
+        raised: list[dict[str, Any]] = []
+        async with self._lock, self.pool.acquire() as conn, conn.transaction():
+            settled = self.backlog.settle(snap, self.watermark.judged)
+            for f in settled.lost:
+                if alert := await self._finding(conn, f):
+                    raised.append(alert)
+            for incident in settled.incidents:
+                await self._incident(conn, incident, raised)
+        await self._publish(raised)
 
     async def tick(self) -> None:
         """Write the grid points passed since the last tick as clock marks, in order, to every
@@ -384,4 +373,5 @@ class MonitorCore:
             "alerts_raised": self.alerts_raised,
             "judged_at": (lambda t: t.isoformat() if t else None)(self.watermark.judged),
             "heartbeats": {a: t.isoformat() for a, t in sorted(self.silence.newest().items())},
+            "held": self.backlog.waiting(),
         }

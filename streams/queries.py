@@ -263,11 +263,12 @@ WAITS_AT = (
     "CASE WHEN a.subject LIKE 'link:%' THEN split_part(a.subject, '->', 2) "
     "WHEN a.subject LIKE 'step:%' THEN split_part(substr(a.subject, 6), '/', 1) "
     "WHEN a.subject LIKE 'agency:%' THEN substr(a.subject, 8) "
+    "WHEN a.subject LIKE 'work:%' THEN split_part(substr(a.subject, 6), '/', 1) "
     "WHEN a.kind = 'contract' THEN split_part(a.detail, '/', 1) ELSE '' END"
 )
 """The agency where an incident's dossiers wait: a link's receiver, a step's agency, the agency
-itself, the agency whose event broke the contract; none for a duplicate or a data-quality
-finding."""
+itself, the agency whose work topic holds them (an infrastructure incident), the agency whose
+event broke the contract; none for a duplicate or a data-quality finding."""
 
 
 async def open_incident_counts(conn: Any) -> list[dict[str, Any]]:

@@ -13,6 +13,14 @@ from contracts.states import DossierState
 
 TICK_S = 0.5
 """Real seconds between the monitor's deadline checks: the resolution of its alerts."""
+RELAY_ALLOWANCE_S = 2.0
+"""Real seconds an event may wait in its producer's outbox after its transaction commits."""
+
+
+def judge_lag_s(sim_max_lag_s: float) -> float:
+    """Real seconds the monitor judges deadlines behind the clock (streams/watermark.py): an event
+    is produced at most the stamping bound plus the relay's allowance after its stamp."""
+    return sim_max_lag_s + RELAY_ALLOWANCE_S
 
 
 @dataclass(frozen=True)

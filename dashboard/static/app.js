@@ -6,6 +6,7 @@
 const KIND_VI = {
   lost: "Thất lạc", stuck: "Ùn tắc, quá hạn", link: "Lỗi kết nối", agency: "Hệ thống im lặng",
   duplicate: "Trùng lặp", data_quality: "Chất lượng dữ liệu", contract: "Sai quy ước liên thông",
+  infrastructure: "Sự cố hạ tầng",
 };
 const FLOW_VI = { birth: "Khai sinh", death: "Khai tử", lltp: "Lý lịch tư pháp" };
 const AGENCY_VI = {

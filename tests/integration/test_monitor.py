@@ -1,6 +1,7 @@
-"""The monitor as it runs: a faust worker on the real broker and PostgreSQL catches dossiers that
-residence never receives (the simulator is left out and nothing takes its place), with the
-timeline as evidence, and raises nothing about the links that work."""
+"""The monitor as it runs: a faust worker on the real broker and PostgreSQL, with residence left
+out: the handoffs nobody reads are held under infrastructure incidents, and once a broken receiver
+reads them without answering they are lost, with the timeline as evidence; nothing is raised
+about the links that work."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaConsumer
 
+from contracts import topics
 from tests.integration.conftest import Infra, monitor_process, running
 from tests.integration.test_birth_chain import submit_births
 
@@ -31,24 +34,77 @@ async def alerts(url: str) -> list[dict[str, Any]]:
         await conn.close()
 
 
-async def test_monitor_raises_one_lost_alert_per_dossier_residence_never_received(infra: Infra, tmp_path: Path) -> None:
+def held_in(alert: dict[str, Any]) -> set[str]:
+    """The dossiers an infrastructure incident names as held (its detail lists them)."""
+    named = str(alert["detail"]).partition("dossiers: ")[2]
+    return {d.strip() for d in named.split(",") if d.strip()}
+
+
+async def read_and_drop(bootstrap: str, topic: str, group: str) -> int:
+    """A broken receiver: reads its work topic in the agency's group and commits, never answering."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        read = 0
+        for _ in range(20):
+            batches = await consumer.getmany(timeout_ms=500)
+            read += sum(len(rs) for rs in batches.values())
+            if read >= 3:
+                break
+        await consumer.commit()
+        return read
+    finally:
+        await consumer.stop()
+
+
+async def until(check: Any, what: str, monitor: Any, tmp_path: Path, url: str) -> list[dict[str, Any]]:
+    for _ in range(240):
+        found = await alerts(url)
+        if check(found):
+            return found
+        assert monitor.poll() is None, (tmp_path / "monitor.log").read_text()[-3000:]
+        await asyncio.sleep(0.5)
+    pytest.fail(f"{what} not in time: {found}\n{(tmp_path / 'monitor.log').read_text()[-3000:]}")
+
+
+async def test_unread_handoffs_are_one_incident_per_partition_until_a_reader_passes_them_then_lost(
+    infra: Infra, tmp_path: Path
+) -> None:
+    """Residence is left out: its handoffs wait past the link timeout with nobody reading them.
+    That is no proof they are lost, so the monitor holds them under infrastructure incidents (one
+    per partition of lt.work.cutru) and raises no lost alert. Then a broken receiver reads them in
+    residence's group, commits and answers nothing: now the broker shows they were read, each is
+    lost (with the timeline as evidence), and the incidents close."""
     async with running(infra, ["portal", "motcua", "hotich", "bhxh"], tmp_path) as stack:
         s = stack.settings
+        url = s.database_url or ""
         with monitor_process(s, tmp_path) as monitor:
             async with aiohttp.ClientSession() as http:
                 ids = await submit_births(http, stack, 3, seed=51)
-            lost: list[dict[str, Any]] = []
-            for _ in range(240):
-                found = await alerts(s.database_url or "")
-                lost = [a for a in found if a["kind"] == "lost"]
-                if len(lost) >= 3:
-                    break
-                assert monitor.poll() is None, (tmp_path / "monitor.log").read_text()[-3000:]
-                await asyncio.sleep(0.5)
-            else:
-                pytest.fail(f"no lost alerts in time: {found}\n{(tmp_path / 'monitor.log').read_text()[-3000:]}")
+
+            def all_held(found: list[dict[str, Any]]) -> bool:
+                held = [a for a in found if a["kind"] == "infrastructure" and a["resolved_at"] is None]
+                return set(ids) <= set().union(*(held_in(a) for a in held))
+
+            found = await until(all_held, "infrastructure incidents holding every dossier", monitor, tmp_path, url)
+            incidents = [a for a in found if a["kind"] == "infrastructure"]
+            assert {a["subject"].rpartition("/")[0] for a in incidents} == {"work:cutru"}
+            assert all("no consumer group has committed on" in a["detail"] for a in incidents), incidents
+            assert [a for a in found if a["kind"] == "lost"] == []
+
+            read = await read_and_drop(
+                s.kafka_bootstrap or "", topics.work("cutru", s.topic_prefix), f"{s.topic_prefix}.cutru"
+            )
+            assert read >= 3
+
+            def all_lost(found: list[dict[str, Any]]) -> bool:
+                return len([a for a in found if a["kind"] == "lost"]) >= 3 and all(
+                    a["resolved_at"] is not None for a in found if a["kind"] == "infrastructure"
+                )
+
+            await until(all_lost, "lost alerts once read past", monitor, tmp_path, url)
             await asyncio.sleep(2)  # a little longer: nothing more may come on the working links
-            found = await alerts(s.database_url or "")
+            found = await alerts(url)
     lost = [a for a in found if a["kind"] == "lost"]
     assert sorted(a["dossier_id"] for a in lost) == sorted(ids)
     assert {a["subject"] for a in lost} == {"link:hotich->cutru"}
@@ -58,5 +114,7 @@ async def test_monitor_raises_one_lost_alert_per_dossier_residence_never_receive
         evidence = json.loads(a["evidence"])
         assert evidence[0]["type"] == "dossier.submitted"
         assert any(e["type"] == "step.completed" and e["agency"] == "hotich" for e in evidence)
+    closed = [a for a in found if a["kind"] == "infrastructure"]
+    assert all(a["resolved_how"] == f"flowed again: {len(held_in(a))} dossiers" for a in closed), closed
     # The other branch (social security) and every earlier link worked: no alert names them.
     assert not [a for a in found if "bhxh" in a["subject"] or "motcua" in a["subject"]]

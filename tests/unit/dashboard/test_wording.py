@@ -61,6 +61,30 @@ def test_a_lost_handoff_waits_at_its_receiver_and_names_its_sender() -> None:
     assert WORDS.action({**row, "resolved_at": "2024-01-23T00:00:00+07:00"}) == "Không cần xử lý thêm"
 
 
+def test_an_infrastructure_incident_names_the_queue_why_it_holds_and_how_many_dossiers() -> None:
+    row = {
+        "kind": "infrastructure",
+        "subject": "work:cutru/2",
+        "detail": "the consumers of lt.work.cutru/2 are 1200 messages behind; holding 3 dossiers: A, B, C",
+        "opened_at": "2024-01-22T13:23:00+07:00",
+    }
+    assert WORDS.where(row) == ("cutru", "Hàng đợi của Cư trú (phân vùng 2)")
+    assert WORDS.verdict(row, None) == (
+        "Hàng đợi của Cư trú (phân vùng 2) hệ thống nhận chậm 1200 thông điệp từ 13:23 22/01/2024, giữ 3 hồ sơ"
+    )
+    leaderless = {**row, "detail": "lt.work.cutru/2 has no leader; holding 1 dossiers: A"}
+    assert "không có máy chủ Kafka phụ trách" in WORDS.verdict(leaderless, None)
+    assert "không gửi lại" in WORDS.action(row)
+    assert WORDS.resolved("flowed again: 3 dossiers") == "hàng đợi chạy lại, 3 hồ sơ đã đi tiếp"
+
+
+def test_every_alert_kind_has_its_vietnamese_name() -> None:
+    from contracts.alerts import AlertKind
+    from dashboard.wording import KIND_VI
+
+    assert set(KIND_VI) == {k.value for k in AlertKind}
+
+
 def test_events_read_as_sentences_and_the_state_in_the_portals_labels() -> None:
     events = [
         {"type": "dossier.submitted", "agency": "portal", "step": None, "payload": {"channel": "online"}},

@@ -188,6 +188,39 @@ def test_handoffs_sent_to_an_agency_in_an_outage_are_explained_by_it() -> None:
     assert not explained(lost(T + timedelta(hours=5), link="link:lltp->motcua"), [outage], CTX)
 
 
+def test_handoffs_an_outage_kept_unread_are_expected_as_one_infrastructure_incident_per_receiver() -> None:
+    """Positional evidence (streams/backlog.py): a handoff its receiver's outage kept unread past the
+    link timeout is not lost; the monitor holds it under an incident on the receiver's work topic,
+    explained by the outage (or a process fault on the receiver or the broker)."""
+    from lienthong.score import explained
+
+    timeout = RULES.link_timeout
+    outage = fact("portal-outage-day", "outage", "agency:portal", None, T, until=T + timedelta(days=1))
+    held = [
+        fact("portal-outage-day", "outage", "link:lltp->portal", d, T + timedelta(hours=h), until=T + timedelta(days=1))
+        for d, h in (("d1", 1), ("d2", 3), ("d3", 20))
+    ]
+    expected = expectations([outage, *held], CTX)
+    assert [(e.kind, e.subject, e.due, e.until) for e in expected] == [
+        ("agency", "agency:portal", T + CTX.silence, T + timedelta(days=1)),  # its silence, as before
+        ("infrastructure", "work:portal/", T + timedelta(hours=1) + timeout, T + timedelta(days=1)),
+    ]
+    incident = alert("infrastructure", "work:portal/3", None, T + timedelta(hours=1) + timeout)
+    silent = alert("agency", "agency:portal", None, T + CTX.silence)
+    result = score([outage, *held], [incident, silent], [], CTX)
+    assert result["recall"]["infrastructure"] == 1.0
+    assert result["recall"]["lost"] is None
+    assert result["precision"] == 1.0
+    assert result["explanations"][0]["why"].startswith("receiver_held: portal-outage-day")
+    assert result["explained_by"]["receiver_held"] == 1
+    # Not by an outage elsewhere, nor long after the receiver was back.
+    assert not explained(alert("infrastructure", "work:cutru/0", None, T + timedelta(hours=2)), [outage], CTX)
+    late = T + timedelta(days=1) + timeout + timedelta(minutes=1)
+    assert not explained(alert("infrastructure", "work:portal/3", None, late), [outage], CTX)
+    kill = fact("broker-kill", "kill", "process:broker", None, T, until=T + timedelta(seconds=30))
+    assert explained(alert("infrastructure", "work:cutru/0", None, T + timedelta(minutes=20)), [kill], CTX)
+
+
 def test_a_fault_free_run_counts_every_alert_as_false_and_groups_findings_into_incidents() -> None:
     """`score` after `run --faults none`: no ground truth, so nothing explains an alert."""
     findings = [

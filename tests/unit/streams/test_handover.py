@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from contracts.chains import load_chains
 from contracts.clock import VN_TZ
 from contracts.envelope import new_event
-from streams.core import fresh
 from streams.detect import Monitor
+from streams.intake import fresh
 from streams.rules import default_rules
 from streams.signals import AgencySilence
 from streams.tracker import Tracker
