@@ -23,7 +23,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiokafka import AIOKafkaConsumer
 
+from contracts import topics
 from deploy import kafka_cluster
 from deploy.embedded import free_port, start_broker, start_postgres, stop_pid
 from runtime.db import ensure_database
@@ -246,3 +248,36 @@ def service_process(
     finally:
         stop_pid(process.pid, stop, timeout=20)
         process.wait()
+
+
+@contextlib.asynccontextmanager
+async def dropping_reader(settings: Settings, agency: str) -> AsyncIterator[list[int]]:
+    """A broken system in `agency`'s place: it reads the agency's work topic in the agency's
+    consumer group and commits, and answers nothing. The monitor then has the broker's proof that
+    each handoff was read and never acknowledged: lost (streams/backlog.py). Yields the running
+    count of messages read."""
+    consumer = AIOKafkaConsumer(
+        topics.work(agency, settings.topic_prefix),
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=f"{settings.topic_prefix}.{agency}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    read = [0]
+
+    async def drop() -> None:
+        while True:
+            batches = await consumer.getmany(timeout_ms=200)
+            read[0] += sum(len(rs) for rs in batches.values())
+            if batches:
+                await consumer.commit()
+
+    task = asyncio.create_task(drop())
+    try:
+        yield read
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await consumer.stop()

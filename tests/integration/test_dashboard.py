@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from dashboard.app import build
 from deploy.embedded import free_port
 from simulation.workload.citizens import CitizenFactory
-from tests.integration.conftest import Infra, monitor_process, running
+from tests.integration.conftest import Infra, dropping_reader, monitor_process, running
 from tests.integration.test_birth_chain import submit
 
 pytestmark = pytest.mark.integration
@@ -54,13 +54,15 @@ async def scene(infra: Infra, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
         await server.start_server()
         try:
             port = free_port()
-            with monitor_process(stack.settings, tmp_path, port) as monitor:
-                yield {
-                    "stack": stack,
-                    "base": str(server.make_url("")).rstrip("/"),
-                    "monitor": monitor,
-                    "monitor_url": f"http://127.0.0.1:{port}",
-                }
+            # Residence's place is taken by a system that reads and drops: its handoffs are lost.
+            async with dropping_reader(settings, "cutru"):
+                with monitor_process(stack.settings, tmp_path, port) as monitor:
+                    yield {
+                        "stack": stack,
+                        "base": str(server.make_url("")).rstrip("/"),
+                        "monitor": monitor,
+                        "monitor_url": f"http://127.0.0.1:{port}",
+                    }
         finally:
             await server.close()
 

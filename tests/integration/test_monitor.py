@@ -13,10 +13,8 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer
 
-from contracts import topics
-from tests.integration.conftest import Infra, monitor_process, running
+from tests.integration.conftest import Infra, dropping_reader, monitor_process, running
 from tests.integration.test_birth_chain import submit_births
 
 pytestmark = [pytest.mark.integration, pytest.mark.parametrize("infra", ["kafka"], indirect=True)]
@@ -38,23 +36,6 @@ def held_in(alert: dict[str, Any]) -> set[str]:
     """The dossiers an infrastructure incident names as held (its detail lists them)."""
     named = str(alert["detail"]).partition("dossiers: ")[2]
     return {d.strip() for d in named.split(",") if d.strip()}
-
-
-async def read_and_drop(bootstrap: str, topic: str, group: str) -> int:
-    """A broken receiver: reads its work topic in the agency's group and commits, never answering."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest")
-    await consumer.start()
-    try:
-        read = 0
-        for _ in range(20):
-            batches = await consumer.getmany(timeout_ms=500)
-            read += sum(len(rs) for rs in batches.values())
-            if read >= 3:
-                break
-        await consumer.commit()
-        return read
-    finally:
-        await consumer.stop()
 
 
 async def until(check: Any, what: str, monitor: Any, tmp_path: Path, url: str) -> list[dict[str, Any]]:
@@ -92,17 +73,14 @@ async def test_unread_handoffs_are_one_incident_per_partition_until_a_reader_pas
             assert all("no consumer group has committed on" in a["detail"] for a in incidents), incidents
             assert [a for a in found if a["kind"] == "lost"] == []
 
-            read = await read_and_drop(
-                s.kafka_bootstrap or "", topics.work("cutru", s.topic_prefix), f"{s.topic_prefix}.cutru"
-            )
-            assert read >= 3
-
             def all_lost(found: list[dict[str, Any]]) -> bool:
                 return len([a for a in found if a["kind"] == "lost"]) >= 3 and all(
                     a["resolved_at"] is not None for a in found if a["kind"] == "infrastructure"
                 )
 
-            await until(all_lost, "lost alerts once read past", monitor, tmp_path, url)
+            async with dropping_reader(s, "cutru") as read:
+                await until(all_lost, "lost alerts once read past", monitor, tmp_path, url)
+            assert read[0] >= 3
             await asyncio.sleep(2)  # a little longer: nothing more may come on the working links
             found = await alerts(url)
     lost = [a for a in found if a["kind"] == "lost"]
@@ -115,6 +93,10 @@ async def test_unread_handoffs_are_one_incident_per_partition_until_a_reader_pas
         assert evidence[0]["type"] == "dossier.submitted"
         assert any(e["type"] == "step.completed" and e["agency"] == "hotich" for e in evidence)
     closed = [a for a in found if a["kind"] == "infrastructure"]
-    assert all(a["resolved_how"] == f"flowed again: {len(held_in(a))} dossiers" for a in closed), closed
+    # Closed once every dossier it held went on (here: read past, and lost); it may have held more
+    # than it named when it opened.
+    for a in closed:
+        n = int(str(a["resolved_how"]).removeprefix("flowed again: ").removesuffix(" dossiers"))
+        assert n >= len(held_in(a)), a
     # The other branch (social security) and every earlier link worked: no alert names them.
     assert not [a for a in found if "bhxh" in a["subject"] or "motcua" in a["subject"]]
