@@ -153,6 +153,10 @@ class _Fold:
         self.proven += self._take(prefix)
 
     def expect(self, x: Expectation) -> None:
+        # The portal closes a dossier only once every result came back: once closed it awaits
+        # nothing new, whatever copy a crash replay brings afterwards (a submission, a receipt).
+        if self.d.closed:
+            return
         if x.key not in self.d.pending:
             self.d.pending[x.key] = x
             self.opened.append(x)

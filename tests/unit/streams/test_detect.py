@@ -212,6 +212,22 @@ def test_a_handoff_read_after_its_dossier_closed_raises_nothing(events: list[Eve
     assert straggler.dossier_id in m.closed
 
 
+@settings(max_examples=100, deadline=None)
+@given(events=timelines)
+def test_a_submission_replayed_after_the_dossier_closed_opens_no_appointment_deadline(events: list[Event]) -> None:
+    """Regression (faults e2e run, 4 December 2026): after the embedded broker's crash every agency
+    published its outbox again, and the portal's `dossier.submitted` and first handoff came after the
+    dossier's closing, with motcua's receipt before them. The closed dossier waited for that
+    handoff's copy; the submission read meanwhile opened a fresh appointment deadline that nothing
+    could meet, and a week later the monitor called a finished dossier stuck. A closed dossier
+    awaits nothing new."""
+    first = [e for e in events if e.agency == "portal" and e.type in ("dossier.submitted", "handoff.sent")][:2]
+    replayed = [e for e in events if e not in first] + first
+    m, findings, _ = run(replayed, [events[-1].occurred_at + timedelta(days=k) for k in (1, 10, 25)])
+    assert findings == []
+    assert m.dossiers == {}  # settled once the handoff's copy came: nothing left open
+
+
 def test_settled_dossiers_are_forgotten_after_a_month() -> None:
     from streams.detect import CLOSED_MEMORY
 
