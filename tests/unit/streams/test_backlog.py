@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts.alerts import AlertKind
-from streams.backlog import Backlog, Position, Snapshot, partition_of
+from streams.backlog import OPEN_AFTER_S, Backlog, Position, Snapshot, partition_of
 from streams.detect import Finding
 from streams.tracker import Expectation
 
@@ -46,6 +46,18 @@ def test_a_receiver_that_committed_past_the_handoff_makes_it_lost_and_opens_no_i
     assert not b.busy()
 
 
+def test_a_receiver_behind_for_an_instant_opens_no_incident() -> None:
+    # Regression: the demo month (4 December 2026) opened and closed an incident on
+    # lt.work.motcua/2, "1 messages behind", within one look at the broker: a busy receiver.
+    b = Backlog()
+    b.hold(finding("D1"), "cutru", now=1.0)
+    assert b.settle(snap(1.5, **only_partition(committed=9, end=10)), T0).incidents == []
+    out = b.settle(snap(2.0, **only_partition(committed=10, end=10)), T0)
+    assert [f.dossier_id for f in out.lost] == ["D1"]
+    assert out.incidents == []
+    assert not b.busy()
+
+
 def test_a_snapshot_asked_for_before_the_hold_proves_nothing() -> None:
     b = Backlog()
     b.hold(finding("D1"), "cutru", now=5.0)
@@ -59,7 +71,11 @@ def test_a_consumer_behind_holds_every_handoff_under_one_incident_that_closes_wh
     b = Backlog()
     for n, d in enumerate(["D1", "D2", "D3"]):
         b.hold(finding(d, n), "cutru", now=1.0)
-    opened = b.settle(snap(2.0, **only_partition(committed=4, end=10)), T0 + timedelta(hours=1))
+    # Behind for less than OPEN_AFTER_S: busy, not broken; held, no incident yet.
+    early = b.settle(snap(2.0, **only_partition(committed=4, end=10)), T0 + timedelta(hours=1))
+    assert early.lost == []
+    assert early.incidents == []
+    opened = b.settle(snap(1.0 + OPEN_AFTER_S, **only_partition(committed=4, end=10)), T0 + timedelta(hours=1))
     assert opened.lost == []
     [incident] = opened.incidents
     assert incident.kind == AlertKind.INFRASTRUCTURE
@@ -71,12 +87,12 @@ def test_a_consumer_behind_holds_every_handoff_under_one_incident_that_closes_wh
     assert b.waiting() == {"cutru/0": ["D1", "D2", "D3"]}
     # Still behind, and more held: the same incident, no second one.
     b.hold(finding("D4", 4), "cutru", now=3.0)
-    assert b.settle(snap(4.0, **only_partition(committed=5, end=12)), T0).incidents == []
+    assert b.settle(snap(7.0, **only_partition(committed=5, end=12)), T0).incidents == []
     # The receipts come: the handoffs flowed, and the incident closes at the judged time.
     for n, d in enumerate(["D1", "D2", "D3"]):
         assert b.met(d, f"handoff:e{n}")
     b.met("D4", "handoff:e4")
-    closed = b.settle(snap(5.0), T0 + timedelta(days=1))
+    closed = b.settle(snap(8.0), T0 + timedelta(days=1))
     assert [(i.opened, i.subject, i.at, i.detail) for i in closed.incidents] == [
         (False, "work:cutru/0", T0 + timedelta(days=1), "flowed again: 4 dossiers")
     ]
@@ -86,9 +102,9 @@ def test_a_consumer_behind_holds_every_handoff_under_one_incident_that_closes_wh
 def test_once_the_receiver_catches_up_past_a_held_handoff_without_its_receipt_it_is_lost() -> None:
     b = Backlog()
     b.hold(finding("D1"), "cutru", now=1.0)
-    assert b.settle(snap(2.0, **only_partition(committed=4, end=10)), T0).incidents
+    assert b.settle(snap(6.0, **only_partition(committed=4, end=10)), T0).incidents
     # Later messages arrive (end 30), but only the end seen first must be passed.
-    out = b.settle(snap(3.0, **only_partition(committed=10, end=30)), T0)
+    out = b.settle(snap(7.0, **only_partition(committed=10, end=30)), T0)
     assert [f.dossier_id for f in out.lost] == ["D1"]
     [closing] = out.incidents
     assert not closing.opened
@@ -102,7 +118,7 @@ def test_a_partition_without_a_leader_or_a_reader_holds_its_handoffs() -> None:
     ):
         b = Backlog()
         b.hold(finding("D1"), "cutru", now=1.0)
-        out = b.settle(snap(2.0, **parts), T0)
+        out = b.settle(snap(6.0, **parts), T0)
         assert out.lost == []
         assert [i.detail.split(";")[0] for i in out.incidents] == [words]
 
