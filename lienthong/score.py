@@ -49,6 +49,7 @@ from lienthong.facts import (
     Context,
     plain,
 )
+from runtime.settings import Settings
 from streams.incidents import incident_of
 
 
@@ -60,6 +61,19 @@ class Expected:
     fault: str
     dossier_id: str | None = None
     until: datetime | None = None
+
+
+def context_of(settings: Settings) -> Context:
+    """The context a run's settings give: the monitor's rules, speed, heartbeat, tick and judging lag."""
+    from streams.rules import TICK_S, default_rules, judge_lag_s
+
+    return Context(
+        default_rules(),
+        speed=settings.sim_speed,
+        heartbeat_s=settings.heartbeat_s,
+        tick_s=TICK_S,
+        judge_lag_s=judge_lag_s(settings.sim_max_lag_s),
+    )
 
 
 def expectations(truth: list[dict[str, Any]], ctx: Context) -> list[Expected]:

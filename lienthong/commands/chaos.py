@@ -125,17 +125,10 @@ async def _verdict(settings: Settings, console: Console, wait_s: float) -> dict[
     from lienthong import redrive, score
     from lienthong.verify import verify
     from simulation import runclock
-    from streams.rules import TICK_S, default_rules, judge_lag_s
 
     _, url = settings.require_infra()
     truth, alerts, unfinished = await score.collect(url)
-    ctx = score.Context(
-        default_rules(),
-        speed=settings.sim_speed,
-        heartbeat_s=settings.heartbeat_s,
-        tick_s=TICK_S,
-        judge_lag_s=judge_lag_s(settings.sim_max_lag_s),
-    )
+    ctx = score.context_of(settings)
     scored = score.score(truth, alerts, unfinished, ctx)
     console.step(
         f"scored: {scored['alerts']} findings, precision {scored['precision']}, silent losses {scored['silent_losses']}"

@@ -58,7 +58,6 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings, _console: Console) 
 
 def cmd_score(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
     from lienthong import expect, score
-    from streams.rules import TICK_S, default_rules, judge_lag_s
 
     _, url = settings.require_infra()
     expected = expect.load(args.expect) if args.expect else None  # a bad file is refused before anything runs
@@ -67,13 +66,7 @@ def cmd_score(args: argparse.Namespace, settings: Settings, _console: Console) -
         raise RuntimeError("nothing to score: the monitor has seen no event; run a profile first (`lienthong run`)")
     if expected is not None:
         return _score_expected(args, expected, alerts, unfinished)
-    ctx = score.Context(
-        default_rules(),
-        speed=settings.sim_speed,
-        heartbeat_s=settings.heartbeat_s,
-        tick_s=TICK_S,
-        judge_lag_s=judge_lag_s(settings.sim_max_lag_s),
-    )
+    ctx = score.context_of(settings)
     result = score.score(truth, alerts, unfinished, ctx)
     result["faults_recorded"] = len(truth)
     if not truth and not args.json:
