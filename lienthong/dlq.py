@@ -11,19 +11,17 @@ the refused event publishes it again.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import topics
 from contracts.commands import Replay
 from contracts.deadletters import Letter, parse_letter
 from contracts.errors import ContractError
 from runtime.ask import ANSWER_S, ask
-from runtime.kafka import ensure_topics, is_primer
+from runtime.kafka import ensure_topics
+from runtime.reading import read_to_end
 
 
 @dataclass
@@ -37,33 +35,12 @@ async def read(bootstrap: str, prefix: str, partitions: int, timeout_s: float = 
     """Every letter on the dead-letter topic, oldest first per partition."""
     topic = topics.dead_letter(prefix)
     await ensure_topics(bootstrap, [topic], partitions)
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="lienthong-dlq")
     out = Letters()
-    await reader.start()
-    try:
-        owned = [TopicPartition(topic, p) for p in sorted(reader.partitions_for_topic(topic) or {0})]
-        reader.assign(owned)
-        await reader.seek_to_beginning(*owned)
-        ends = await reader.end_offsets(owned)
-        deadline = time.monotonic() + timeout_s
-        quiet = 0
-        while time.monotonic() < deadline:
-            batches = await reader.getmany(timeout_ms=300)
-            for r in (r for rs in batches.values() for r in rs):
-                if is_primer(r.headers):
-                    continue
-                try:
-                    out.letters.append(parse_letter(r.value or b""))
-                except ContractError:
-                    out.unreadable += 1
-            quiet = 0 if batches else quiet + 1
-            # The end as the fetches report it (the listed end offsets may trail on some brokers).
-            positions = {tp: await reader.position(tp) for tp in owned}
-            done = all(positions[tp] >= max(ends[tp], reader.highwater(tp) or 0) for tp in owned)
-            if done and quiet >= 2:
-                break
-    finally:
-        await reader.stop()
+    for r in await read_to_end(bootstrap, [topic], "lienthong-dlq", timeout_s):
+        try:
+            out.letters.append(parse_letter(r.value or b""))
+        except ContractError:
+            out.unreadable += 1
     return out
 
 

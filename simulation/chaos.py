@@ -37,6 +37,7 @@ from simulation.faults.inject import Hit, Injector
 from simulation.inflight import Flight, in_flight, replay_commands
 from simulation.probes import REJOIN_TIMEOUT_S, agency_ports, rejoined, restarted
 from simulation.sabotage import TruthRow
+from simulation.stranded import replay_stranded
 
 OTHER_TOPICS_LOSS_S = 10.0
 """Real seconds before a broker crash whose dead letters are published again (nobody records
@@ -271,6 +272,9 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None, list[Fl
     phase("replayed")
     recovered = await rejoined(home, resumed)
     phase("rejoined")
+    late = await replay_stranded(settings, started["bootstrap"], flights, REPLAY_ANSWER_S)
+    flights += late
+    phase("stranded")
     took = f"consumers back {recovered - crashed:.1f} s after the crash" if recovered else "consumers not back in time"
     took += f" ({', '.join(phases)})"
     return (
@@ -278,6 +282,7 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None, list[Fl
             f"kill -9 broker (pid {broker['pid']}), restarted as pid {started['pid']} on port {broker['port']}; "
             f"{replayed} unconsumed messages published again by their senders"
             + (f" ({', '.join(silent)} did not answer the replay)" if silent else "")
+            + (f", and {len(late)} stranded by a relay frozen before its sent mark" if late else "")
             + f"; {took}"
         ),
         recovered,

@@ -26,6 +26,7 @@ from runtime.secrets import operator_token
 from runtime.settings import Settings
 from simulation.chaos import monitor_settled
 from simulation.inflight import in_flight, replay_commands
+from simulation.stranded import replay_stranded
 from tests.integration.conftest import Infra, running
 
 
@@ -219,4 +220,38 @@ async def test_the_crash_replay_waits_for_the_monitor_to_store_what_it_had_read(
             assert await conn.fetchval("SELECT count(*) FROM monitor.events") == 12
         finally:
             await writer_conn.close()
+            await conn.close()
+
+
+async def test_a_message_marked_sent_after_the_crash_replay_listed_its_flights_is_asked_again(
+    infra: Infra, tmp_path: Path
+) -> None:
+    """Regression: a relay frozen between the dead broker's acknowledgement and its sent mark
+    committed the mark after the replay had listed what was in flight, and 18 births were never
+    read. The mark is played here by hand: a row marked sent that the broker does not hold is
+    stranded and its sender publishes it again; one the broker holds is left to its reader."""
+    async with running(infra, ["portal"], tmp_path) as stack:
+        settings = stack.settings
+        work = topics.work("motcua", settings.topic_prefix)
+        on_broker, lost = _handoffs()
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            async with conn.transaction():
+                await outbox.add(outbox.PgOutbox("portal"), conn, [(work, on_broker)])
+            await _until(conn, "D-SENT", 1)
+            # Acknowledged by a broker that died, marked only afterwards: kept, sent, on no broker.
+            await conn.execute(
+                "WITH kept AS (INSERT INTO portal.outbox (event_id, dossier_id, topic, key, value) "
+                "VALUES ($1, $2, $3, $4, $5) RETURNING id) INSERT INTO portal.outbox_sent (id) SELECT id FROM kept",
+                *outbox.records([(work, lost)])[0],
+            )
+            late = await replay_stranded(settings, infra.bootstrap, asked=[], answer_s=30.0)
+            assert [(f.dossier_id, f.event_id, f.subject) for f in late] == [
+                ("D-DROPPED", lost.event_id, "link:portal->motcua")
+            ]
+            await _until(conn, "D-DROPPED", 2)  # the hand-made mark and the real publication
+            assert await _published(conn, "D-SENT") == 1
+            # Asked for already by the first replay: not asked again.
+            assert await replay_stranded(settings, infra.bootstrap, asked=late, answer_s=30.0) == []
+        finally:
             await conn.close()
