@@ -12,9 +12,11 @@ together. A beat the broker never takes is logged and dropped: it is worthless l
 from __future__ import annotations
 
 import asyncio
+import math
 import os
+import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
@@ -29,6 +31,9 @@ log = structlog.get_logger()
 MAX_PENDING = 120
 """Beats waiting on the broker at most; past it a beat is dropped (a broker away that long is
 an outage the monitor should see)."""
+POLL_S = 0.02
+"""Real seconds between two looks at the clock when beats follow sim time too: at 20× the
+yardstick speed a look lags a beat by a fortieth of the beat interval at most."""
 
 
 class Enqueuer(Protocol):
@@ -42,8 +47,11 @@ async def beat(
     prefix: str,
     interval_s: float,
     closed_since: Callable[[], datetime | None] = lambda: None,
+    every: timedelta | None = None,
 ) -> None:
-    """Beat every `interval_s` real seconds, except during an injected outage (`closed_since()`
+    """Beat every `interval_s` real seconds, and also whenever the clock has passed `every` of sim
+    time since the last beat (a governed clock runs idle stretches far past its ceiling: spaced in
+    real time alone, beats would then be hours of sim time apart), except during an injected outage (`closed_since()`
     gives when it began). The agency was alive until the outage began, so its last beat is stamped
     then: the silence the monitor measures is the outage itself, not the outage plus however much
     of a beat interval (11 sim hours at 40,000×) had passed when it began, which decided by the
@@ -52,6 +60,7 @@ async def beat(
     instance = f"{os.uname().nodename}:{os.getpid()}"
     pending: set[asyncio.Task[None]] = set()
     last: datetime | None = None
+    last_real = -math.inf
     try:
         while True:
             opens = closed_since()
@@ -62,13 +71,18 @@ async def beat(
                     seq += 1
                 await asyncio.sleep(min(interval_s, 0.1))
                 continue
-            if len(pending) >= MAX_PENDING:
+            now = clock.now()
+            due = time.monotonic() - last_real >= interval_s or (
+                every is not None and last is not None and now - last >= every
+            )
+            if due and len(pending) >= MAX_PENDING:
                 log.warning("heartbeat dropped: the broker has not taken the earlier ones", waiting=len(pending))
-            else:
-                last = clock.now()
+                last_real = time.monotonic()
+            elif due:
+                last, last_real = now, time.monotonic()
                 _beat(publisher, agency, last, prefix, seq, instance, pending)
                 seq += 1
-            await asyncio.sleep(interval_s)
+            await asyncio.sleep(min(interval_s, POLL_S) if every is not None else interval_s)
     finally:
         for task in pending:
             task.cancel()

@@ -28,15 +28,17 @@ async def read_to_end(bootstrap: str, names: Iterable[str], client_id: str, time
         await reader.seek_to_beginning(*owned)
         ends = await reader.end_offsets(owned)
         deadline = time.monotonic() + timeout_s
-        quiet = 0
+        # The end as the first fetch of each partition reports it too (the listed end offsets may
+        # trail on some brokers); fixed once known, so a topic written meanwhile still ends.
+        until: dict[TopicPartition, int] = {}
         while time.monotonic() < deadline:
             batches = await reader.getmany(timeout_ms=300)
             out += [r for rs in batches.values() for r in rs if not is_primer(r.headers)]
-            quiet = 0 if batches else quiet + 1
-            # The end as the fetches report it (the listed end offsets may trail on some brokers).
+            for tp in owned:
+                if tp not in until and reader.highwater(tp) is not None:
+                    until[tp] = max(ends[tp], reader.highwater(tp) or 0)
             positions = {tp: await reader.position(tp) for tp in owned}
-            done = all(positions[tp] >= max(ends[tp], reader.highwater(tp) or 0) for tp in owned)
-            if done and quiet >= 2:
+            if all(positions[tp] >= until.get(tp, ends[tp]) for tp in owned):
                 break
     finally:
         await reader.stop()

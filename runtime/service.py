@@ -149,6 +149,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
                 settings.topic_prefix,
                 settings.beat_interval_s(),
                 worker.closed_since,
+                settings.beat_every(),
             ),
             *spec.extra_tasks(rt),
         ]

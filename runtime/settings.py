@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -194,6 +194,12 @@ class Settings(BaseSettings):
         come as much more often. Real time, not sim time: beats spaced in sim time (tried on
         1 December 2026) raised 13 false silences in a month run at the profile's speed."""
         return self.heartbeat_s * self.sim_speed / max(self.sim_ceiling or 0.0, self.sim_speed)
+
+    def beat_every(self) -> timedelta:
+        """Sim time between two heartbeats at most: one beat interval at `sim_speed`. A governed
+        clock runs idle stretches far past its ceiling, and real-time beats alone would then be
+        hours of sim time apart (simulation/governor.py)."""
+        return timedelta(seconds=self.heartbeat_s * self.sim_speed)
 
     def topic_layout(self) -> TopicLayout:
         return load_topic_layout(self.topics_file)

@@ -42,13 +42,17 @@ import structlog
 from contracts.clock import Segment, SimClock
 from runtime.clockfile import LEAD_S, write_segments
 from simulation.external import ExternalWatch
-from simulation.horizon import WINDOW_SHARE, prove
+from simulation.horizon import WINDOW_SHARE, prove, quiet_until
 from simulation.probes import agency_ports, agency_progress
 
 log = structlog.get_logger()
 
 BOOST = 4.0
 """The default ceiling as a multiple of the run's speed."""
+IDLE_BOOST = 20.0
+"""The rate, as a multiple of the run's speed, while nothing is due: from a proven moment to the
+earliest task, release or submission any agency or the workload has next. The window still caps
+it: one window per proof, so about 19× at a proof every 0.13 s."""
 EVERY_S = 0.1
 """Real seconds between two proofs (each asks every agency twice)."""
 PROGRESS_TIMEOUT_S = 2.0
@@ -65,6 +69,11 @@ class Governor:
     home: Path
     ceiling: float = 0.0
     """The fastest rate (sim seconds per real second); 0: the clock's own speed."""
+    idle_rate: float = 0.0
+    """The rate while nothing is due (0: the ceiling's); simulated agencies beat on sim time too
+    (runtime/heartbeat.py), so the monitor hears no silence however fast it goes."""
+    quiet_until: datetime | None = None
+    """Nothing is due before this sim time, as the last proof showed."""
     submissions: Callable[[], datetime | None] = lambda: None
     """The sim time of the earliest submission not yet answered (None: all were)."""
     external: ExternalWatch | None = None
@@ -108,14 +117,29 @@ class Governor:
         elif here >= self.horizon:
             tail = [Segment(anchor, here, 0.0)]
         else:
-            stop = anchor + (self.horizon - here).total_seconds() / self.rate
-            tail = [Segment(anchor, here, self.rate), Segment(stop, self.horizon, 0.0)]
+            tail = self._to_horizon(anchor, here, self.horizon)
         self.segments = kept + tail
         write_segments(self.path, self.segments)
 
-    def proven(self, t: datetime, real: float) -> None:
-        """Everything due up to `t` is done: the horizon moves to `t` + the window."""
+    def _to_horizon(self, anchor: float, here: datetime, horizon: datetime) -> list[Segment]:
+        """From `here` at `anchor`: at the idle rate while nothing is due, then at the ceiling,
+        to a stop at the horizon."""
+        out: list[Segment] = []
+        if self.idle_rate > self.rate and self.quiet_until is not None and self.quiet_until > here:
+            out.append(Segment(anchor, here, self.idle_rate))
+            quiet_end = min(self.quiet_until, horizon)
+            anchor += (quiet_end - here).total_seconds() / self.idle_rate
+            here = quiet_end
+        if here < horizon:
+            out.append(Segment(anchor, here, self.rate))
+            anchor += (horizon - here).total_seconds() / self.rate
+        return [*out, Segment(anchor, horizon, 0.0)]
+
+    def proven(self, t: datetime, real: float, quiet_until: datetime | None = None) -> None:
+        """Everything due up to `t` is done, and nothing more is due before `quiet_until`: the
+        horizon moves to `t` + the window."""
         self.proofs += 1
+        self.quiet_until = quiet_until
         horizon = t + self.window
         if self.horizon is not None and horizon > self.horizon:
             self.horizon = horizon
@@ -164,7 +188,8 @@ class Governor:
                 last = now
                 holders = (*proof.holders, *outside)
                 if not holders:
-                    self.proven(t, time.time())
+                    quiet = quiet_until(second, self.submissions()) if self.external is None else None
+                    self.proven(t, time.time(), quiet)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), EVERY_S)
 

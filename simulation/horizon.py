@@ -93,6 +93,19 @@ def prove(
     return Proof(not holders, tuple(holders))
 
 
+def quiet_until(bodies: Mapping[str, Mapping[str, Any]], submissions: datetime | None) -> datetime | None:
+    """The earliest sim time at which anything is due next, by the processes' /progress bodies
+    and the workload's next submission (None: nothing is known to come). Pure."""
+    times = [
+        datetime.fromisoformat(str(b["next_due"])) for b in bodies.values() if b.get("next_due") not in (None, "now")
+    ]
+    if any(b.get("next_due") == "now" for b in bodies.values()):
+        return None
+    if submissions is not None:
+        times.append(submissions)
+    return min(times, default=None)
+
+
 def _coverage(bodies: Mapping[str, Mapping[str, Any]]) -> dict[str, list[int] | None]:
     """Per agency, the partitions of its work topic no process of it owns (None: all owned)."""
     owned: dict[str, set[int]] = {}

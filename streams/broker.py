@@ -19,6 +19,7 @@ log = structlog.get_logger()
 
 SETTLE_S = 0.5
 """Real seconds between two looks at the held handoffs' partitions."""
+WARN_EVERY_S = 30.0
 
 
 class Positions:
@@ -29,6 +30,7 @@ class Positions:
             bootstrap, "lienthong-monitor-positions", skip=lambda g: g == own or g.startswith(own + ".")
         )
         self.started = False
+        self.warned = -WARN_EVERY_S
 
     async def snapshot(self, agencies: Iterable[str]) -> Snapshot | None:
         """The positions of these agencies' work topics; None when the broker did not answer."""
@@ -59,7 +61,11 @@ class Positions:
                     }
                 return Snapshot(taken, names, positions)
         except Exception as exc:  # the broker away: no evidence this time, held stays held
-            log.debug("work topic positions not read", error=f"{type(exc).__name__}: {exc}")
+            # Said once every WARN_EVERY_S: a reader that keeps failing holds every late handoff
+            # unjudged, which an operator must be able to see.
+            if taken - self.warned >= WARN_EVERY_S:
+                self.warned = taken
+                log.warning("work topic positions not read", error=f"{type(exc).__name__}: {exc}", agencies=wanted)
             return None
 
     async def stop(self) -> None:

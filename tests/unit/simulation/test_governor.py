@@ -11,7 +11,7 @@ from typing import Any
 from contracts.clock import VN_TZ, SimClock
 from runtime.clockfile import ClockFile, read_segments
 from simulation.governor import LEAD_S, Governor
-from simulation.horizon import WINDOW_SHARE, prove
+from simulation.horizon import WINDOW_SHARE, prove, quiet_until
 
 SPEED = 20_000.0
 BOUND = 5.0
@@ -139,3 +139,31 @@ def test_a_process_sees_a_change_within_its_poll_and_keeps_the_last_good_file(tm
     path.write_text("{not json", encoding="utf-8")
     time.sleep(POLL_S * 1.5)
     assert tuple(source()) == first
+
+
+def test_an_idle_stretch_runs_at_the_idle_rate_up_to_the_next_due_moment_then_at_the_ceiling(tmp_path: Path) -> None:
+    path = tmp_path / "clock.json"
+    clock = SimClock(EPOCH, 1000.0, speed=SPEED, max_lag_s=BOUND, segments=lambda: read_segments(path))
+    gov = Governor(clock, path, tmp_path, ceiling=4 * SPEED, idle_rate=20 * SPEED)
+    gov.start()
+    window = timedelta(seconds=WINDOW_SHARE * BOUND * SPEED)
+    quiet = EPOCH + window / 2
+    gov.proven(EPOCH, real=1001.0, quiet_until=quiet)
+    start = 1001.0 + LEAD_S
+    fast = (quiet - EPOCH).total_seconds() / (20 * SPEED)
+    assert clock.at(start + fast / 2) == EPOCH + (quiet - EPOCH) / 2
+    assert clock.at(start + fast) == quiet
+    assert clock.at(start + fast + 0.25) == quiet + timedelta(seconds=SPEED)  # the ceiling from there
+    # The window still bounds it: however long nothing is due, sim time stops a window past the proof.
+    gov.proven(EPOCH + window, real=1100.0, quiet_until=EPOCH + 100 * window)
+    assert clock.at(1100.0 + LEAD_S + 3600.0) == EPOCH + 2 * window
+    assert clock.at(1100.0 + LEAD_S + window.total_seconds() / (20 * SPEED) / 2) == EPOCH + 1.5 * window
+
+
+def test_nothing_due_comes_from_the_earliest_next_due_and_submission() -> None:
+    soon, later = T + timedelta(hours=1), T + timedelta(hours=9)
+    bodies = {"hotich": idle(next_due=later.isoformat()), "cutru": idle(next_due=None)}
+    assert quiet_until(bodies, None) == later
+    assert quiet_until(bodies, soon) == soon
+    assert quiet_until({**bodies, "bhxh": idle(next_due="now")}, None) is None
+    assert quiet_until({"cutru": idle(next_due=None)}, None) is None

@@ -99,3 +99,29 @@ def test_an_agency_beats_last_when_its_outage_begins_not_a_beat_interval_before(
     assert stamps[-1] == opens
     assert sum(1 for s in stamps if s >= opens) == 1  # silent for the rest of the outage
     assert [e["payload"]["seq"] for e in sent] == list(range(len(sent)))
+
+
+def test_a_clock_far_past_its_speed_gets_a_beat_each_beat_interval_of_sim_time() -> None:
+    """A governed run passes idle stretches at many times its speed; beats spaced in real time
+    alone would be hours of sim time apart there, and the monitor would hear silences."""
+    from contracts.clock import Segment
+    from runtime.heartbeat import POLL_S
+
+    start = time.time()
+    epoch = datetime(2024, 3, 6, 22, tzinfo=VN_TZ)
+    segments = [Segment(start, epoch, 40.0)]  # forty times the clock's own speed
+    clock = SimClock(epoch=epoch, anchor=start, speed=1.0, segments=lambda: segments)
+
+    async def scenario() -> list[dict[str, Any]]:
+        broker = Broker()
+        task = asyncio.create_task(beat("bhxh", broker, clock, "t", 10.0, every=timedelta(seconds=2)))
+        await asyncio.sleep(0.6)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return broker.sent
+
+    stamps = [datetime.fromisoformat(e["occurred_at"]) for e in asyncio.run(scenario())]
+    gaps = [(b - a).total_seconds() for a, b in pairwise(stamps)]
+    assert len(stamps) >= 6, "one beat in ten real seconds: the sim-time beats did not come"
+    # One interval of sim time, plus at most a look at the clock (and the loop's own slack).
+    assert all(2.0 <= g <= 2.0 + 40.0 * POLL_S * 3 for g in gaps), gaps
