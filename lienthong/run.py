@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,11 +21,10 @@ import aiohttp
 from contracts.chains import CHAIN_NAMES
 from contracts.clock import VN_TZ, SimClock
 from contracts.event_types import STEP_REJECTED
+from lienthong.submit import CONCURRENCY, Progress, submit_all
 from lienthong.ui import Console
-from runtime.clockfile import sleep_until
 from runtime.secrets import submitter_headers
 from runtime.settings import Settings
-from services.portal.api import SIM_TIME_HEADER
 from simulation import runclock
 from simulation.chaos import record as chaos_record
 from simulation.chaos import record_windows, run_process_faults
@@ -35,21 +35,8 @@ from simulation.workload.frontier import Frontier
 from simulation.workload.plan import Planned, plan
 from simulation.workload.profiles import BAD_DATA_KINDS, Profile, load_curve
 
-CONCURRENCY = 32
 TAIL_DAYS = 21
 """Sim days after the period by which every dossier must be finished (15 working days and more)."""
-RETRY_FOR_S = 60.0
-"""Real seconds a submission is retried while the portal cannot be reached (a restarting
-process, a broker crash) before it counts as failed."""
-
-
-@dataclass
-class Progress:
-    submitted: dict[str, int] = field(default_factory=dict)
-    stats: dict[str, dict[str, int]] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    deferred: int = 0
-    """Submissions the portal turned away during an outage, made again when it was back."""
 
 
 def failure(task: asyncio.Task[None]) -> list[str]:
@@ -57,94 +44,6 @@ def failure(task: asyncio.Task[None]) -> list[str]:
     if not task.done() or task.cancelled() or (exc := task.exception()) is None:
         return []
     return [f"{type(exc).__name__}: {exc}"]
-
-
-async def submit_all(
-    settings: Settings,
-    clock: SimClock,
-    run_id: str,
-    planned: list[Planned],
-    burst: bool,
-    progress: Progress,
-    frontier: Frontier[Planned] | None = None,
-) -> None:
-    """POST each planned submission when the sim clock reaches its time (at once in a burst);
-    `frontier` follows which are still owed (a governed clock waits for them)."""
-    url = f"{settings.portal_url}/api/v1/dossiers"
-    frontier = frontier or Frontier(planned)
-    queue = frontier.take()
-    auth = submitter_headers(settings)  # the workload submits for every citizen at once
-
-    async def worker(http: aiohttp.ClientSession) -> None:
-        for p in queue:
-            await sleep_until(clock, p.at)
-            if p.original is not None:  # a citizen repeats a submission only after it went through
-                await p.original.answered.wait()
-            headers = {"X-Lienthong-Run": run_id, "Idempotency-Key": p.key or uuid.uuid4().hex, **auth}
-            if not burst:
-                headers[SIM_TIME_HEADER] = p.at.isoformat()
-            await _submit_one(http, url, p, headers, clock, progress, frontier)
-            frontier.answered(p)
-            p.answered.set()
-            if not p.copy:
-                progress.submitted[p.chain] = progress.submitted.get(p.chain, 0) + 1
-
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-        await asyncio.gather(*(worker(http) for _ in range(CONCURRENCY)))
-
-
-async def _submit_one(
-    http: aiohttp.ClientSession,
-    url: str,
-    p: Planned,
-    headers: dict[str, str],
-    clock: SimClock,
-    progress: Progress,
-    frontier: Frontier[Planned],
-) -> None:
-    """POST one submission until the portal answers it: again after a 429 (same key), after a
-    transient error (the same Idempotency-Key makes a retry safe), and once the portal is back
-    when it is in an outage (503 with `retry_at`)."""
-    attempt = 0
-    give_up = time.monotonic() + RETRY_FOR_S
-    while True:
-        attempt += 1
-        try:
-            retry_at = await _post(http, url, p, headers)
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            if time.monotonic() > give_up:
-                progress.errors.append(f"{type(exc).__name__}: {exc}")
-                return
-            await asyncio.sleep(min(2.0, 0.2 * attempt))
-            continue
-        if retry_at == "":
-            return
-        if retry_at is not None:
-            # The portal is down (an outage): the citizen comes back when it is up again.
-            progress.deferred += 1
-            back = datetime.fromisoformat(retry_at)
-            frontier.waits_until(p, back)
-            await sleep_until(clock, back)
-            headers[SIM_TIME_HEADER] = back.isoformat()
-            attempt, give_up = 0, time.monotonic() + RETRY_FOR_S
-
-
-async def _post(http: aiohttp.ClientSession, url: str, p: Planned, headers: dict[str, str]) -> str | None:
-    """One try: "" when answered (the status and dossier id recorded on `p`), the portal's
-    `retry_at` in an outage, None to try again at once (over the per-client limit, after waiting)."""
-    async with http.post(url, json=p.doc, headers=headers) as r:
-        if r.status == 429:  # over the per-client limit (no submitter token): wait, same key
-            await asyncio.sleep(float(r.headers.get("Retry-After", "1")))
-            return None
-        retry_at: str | None = (await r.json(content_type=None)).get("retry_at") if r.status == 503 else None
-        if retry_at is not None:
-            return retry_at
-        if r.status >= 500:
-            raise aiohttp.ClientResponseError(r.request_info, (), status=r.status)
-        p.status = r.status
-        if r.status in (200, 202):
-            p.dossier_id = (await r.json())["dossier_id"]
-        return ""
 
 
 async def fetch_stats(http: aiohttp.ClientSession, settings: Settings, run_id: str) -> dict[str, dict[str, int]]:
@@ -173,10 +72,17 @@ async def report_progress(
 
 
 async def wait_settled(
-    settings: Settings, clock: SimClock, run_id: str, profile: Profile, settle_s: float, timeout_s: float
+    settings: Settings,
+    clock: SimClock,
+    run_id: str,
+    profile: Profile,
+    settle_s: float,
+    timeout_s: float,
+    idle_for_good: Callable[[], bool] = lambda: False,
 ) -> dict[str, dict[str, int]]:
     """Until no dossier of the run is in progress; or, once the sim clock is past the period and
-    its tail, until nothing moved for `settle_s` real seconds."""
+    its tail, until nothing moved for `settle_s` real seconds, or the governed clock's last proof
+    showed that nothing is due anywhere any more (what is left waits for an operator)."""
     tail_end = datetime.combine(profile.end, datetime.min.time(), VN_TZ) + timedelta(days=TAIL_DAYS)
     last: Any = None
     last_change = time.monotonic()
@@ -194,7 +100,7 @@ async def wait_settled(
             if sum(c["in_progress"] for c in stats.values()) == 0:
                 return stats
             quiet = time.monotonic() - last_change > settle_s
-            if (quiet and clock.now() > tail_end) or time.monotonic() > deadline:
+            if ((quiet or idle_for_good()) and clock.now() > tail_end) or time.monotonic() > deadline:
                 return stats
             await asyncio.sleep(0.5)
 
@@ -344,7 +250,8 @@ async def run(  # noqa: PLR0913 (the run's collaborators, built once by the comm
             # The scenario is not over before its last strike played out: a run that settled
             # first would cancel the strikes still to come (nothing of this reaches the services).
             await asyncio.wait([chaos])
-        stats = await wait_settled(settings, clock, run_id, profile, settle_s, timeout_s)
+        idle = governor.idle_for_good if governor is not None else (lambda: False)
+        stats = await wait_settled(settings, clock, run_id, profile, settle_s, timeout_s, idle)
     finally:
         reporter.cancel()
         stop_governing.set()

@@ -47,6 +47,7 @@ from runtime.emitter import Emitter, bound
 from runtime.inbox import Entry, Inbox, PgInbox
 from runtime.kafka import Assignments, consumer, is_primer
 from runtime.outbox import Row, split
+from runtime.progress import EndOffsets
 from runtime.refusals import dead_letter
 from runtime.relay import OutboxRelay
 from runtime.schedule import plan_work
@@ -104,6 +105,7 @@ class AgencyWorker:
         self.assignments = Assignments()
         self.loop: ConsumeLoop | None = None
         self.consumer: AIOKafkaConsumer | None = None
+        self.ends = EndOffsets(bootstrap, f"{agency}-ends")
         self.topic = topics.work(agency, prefix)
         self.task_store = task_store or PgTaskStore(agency)
         self.inbox = inbox or PgInbox(agency)
@@ -143,6 +145,7 @@ class AgencyWorker:
                 self.assigned = self.assignments.at is not None
         finally:
             await c.stop()
+            await self.ends.stop()
 
     def is_command(self, record: Any) -> bool:
         return is_command(record)

@@ -22,6 +22,8 @@ import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
 from runtime.outbox import GOES_NOW
 
 if TYPE_CHECKING:
@@ -29,6 +31,34 @@ if TYPE_CHECKING:
 
 BROKER_TIMEOUT_S = 1.0
 """How long the end offsets may take; a partition without a leader answers never."""
+
+
+class EndOffsets:
+    """The broker's end offsets, asked on a connection of their own: on the consumer's, the
+    request waits behind its long-polling fetch (up to `fetch_max_wait_ms`), and a proof, two
+    rounds of /progress, took 150 ms where the broker answers in 2 ms."""
+
+    def __init__(self, bootstrap: str, client_id: str) -> None:
+        self._bootstrap, self._client_id = bootstrap, client_id
+        self._reader: AIOKafkaConsumer | None = None
+
+    async def of(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        if self._reader is None:
+            reader = AIOKafkaConsumer(
+                bootstrap_servers=self._bootstrap, client_id=self._client_id, enable_auto_commit=False
+            )
+            try:
+                await reader.start()
+            except BaseException:  # cancelled by the caller's timeout, or the broker away
+                await reader.stop()
+                raise
+            self._reader = reader
+        return {tp: int(o) for tp, o in (await self._reader.end_offsets(partitions)).items()}
+
+    async def stop(self) -> None:
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            await reader.stop()
 
 
 async def unread(worker: AgencyWorker) -> int | None:
@@ -42,7 +72,7 @@ async def unread(worker: AgencyWorker) -> int | None:
         return 0
     try:
         async with asyncio.timeout(BROKER_TIMEOUT_S):
-            ends = await consumer.end_offsets(owned)
+            ends = await worker.ends.of(owned)
             positions = [await consumer.position(tp) for tp in owned]
     except Exception:  # any failure of the broker or the group proves nothing
         return None

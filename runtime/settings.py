@@ -25,6 +25,8 @@ from contracts.topic_layout import load as load_topic_layout
 from runtime.clockfile import ClockFile
 
 BROKERS = ("tansu", "kafka")
+REAL_BEATS_BOOST = 4.0
+"""At most this many times more beats in real time than at the profile's speed (`beat_interval_s`)."""
 
 
 class Settings(BaseSettings):
@@ -188,12 +190,15 @@ class Settings(BaseSettings):
         )
 
     def beat_interval_s(self) -> float:
-        """Real seconds between two heartbeats of a simulated agency. The monitor's silence limit
-        is three `heartbeat_s` at `sim_speed`, in sim time; a governed clock that may run past that
-        speed (to `sim_ceiling`) would stretch a real-time interval past the limit, so the beats
-        come as much more often. Real time, not sim time: beats spaced in sim time (tried on
-        1 December 2026) raised 13 false silences in a month run at the profile's speed."""
-        return self.heartbeat_s * self.sim_speed / max(self.sim_ceiling or 0.0, self.sim_speed)
+        """Real seconds between two heartbeats of a simulated agency, whatever the clock does. The
+        monitor's silence limit is three `heartbeat_s` at `sim_speed`, in sim time; a governed
+        clock that may run past that speed (to `sim_ceiling`) would stretch a real-time interval
+        past the limit, so the beats come as much more often, up to REAL_BEATS_BOOST times; past
+        that the beats spaced in sim time (`beat_every`) keep the gaps short. Real time as well as
+        sim time: beats spaced in sim time alone (tried on 1 December 2026) raised 13 false
+        silences in a month run at the profile's speed."""
+        boost = min(max(self.sim_ceiling or 0.0, self.sim_speed), REAL_BEATS_BOOST * self.sim_speed)
+        return self.heartbeat_s * self.sim_speed / boost
 
     def beat_every(self) -> timedelta:
         """Sim time between two heartbeats at most: one beat interval at `sim_speed`. A governed

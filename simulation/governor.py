@@ -43,22 +43,35 @@ from contracts.clock import Segment, SimClock
 from runtime.clockfile import LEAD_S, write_segments
 from simulation.external import ExternalWatch
 from simulation.horizon import WINDOW_SHARE, prove, quiet_until
-from simulation.probes import agency_ports, agency_progress
+from simulation.probes import agency_health, agency_ports, agency_progress, monitor_ports
 
 log = structlog.get_logger()
 
-BOOST = 4.0
+BOOST = 16.0
 """The default ceiling as a multiple of the run's speed."""
 IDLE_BOOST = 20.0
 """The rate, as a multiple of the run's speed, while nothing is due: from a proven moment to the
 earliest task, release or submission any agency or the workload has next. The window still caps
 it: one window per proof, so about 19× at a proof every 0.13 s."""
 EVERY_S = 0.1
-"""Real seconds between two proofs (each asks every agency twice)."""
+"""Real seconds between two proofs at most (each asks every agency twice)."""
+MIN_LOOK_S = 0.01
 PROGRESS_TIMEOUT_S = 2.0
 """An agency that has not answered within this proves nothing this time."""
+HELD_WARN_S = 30.0
+"""Real seconds sim time may stand at the horizon before the run says who holds it."""
 KEEP = 16
 """Past segments kept in the file: enough to cover every process's view of "now"."""
+
+
+async def unsettled(http: aiohttp.ClientSession, ports: dict[str, int]) -> list[str]:
+    """The monitor workers holding late handoffs they have not yet seen the broker's positions
+    for (streams/backlog.py): a deadline of the monitor is due, and sim time waits for its
+    verdict (run on, the late handoff's own delivery could overtake the verdict and hide a lost
+    one: seen at 16 times the speed)."""
+    bodies = await agency_health(http, ports)
+    counts = {name: int(b.get("unsettled", 0)) for name, b in sorted(bodies.items())}
+    return [f"{name}: {n} late handoffs to judge" for name, n in counts.items() if n]
 
 
 @dataclass
@@ -87,6 +100,11 @@ class Governor:
     held_by: dict[str, float] = field(default_factory=dict)
     """Of those, by who kept the next proof from coming (an agency process, or the workload)."""
     worst_lag_s: float = 0.0
+    nothing_to_come: bool = False
+    """The last proof showed nothing due anywhere, ever: no task, release, outage end or submission."""
+    standing_since: float | None = None
+    """Real time (monotonic) sim time came to stand at the horizon; None since it last moved."""
+    warned_at: float = 0.0
 
     @property
     def window(self) -> timedelta:
@@ -111,6 +129,10 @@ class Governor:
         """From `LEAD_S` after `real`: on at the rate, to a stop at the horizon (if any)."""
         anchor = real + LEAD_S
         here = self._at(anchor)
+        if here == self._at(real):
+            # Standing still until then (at the horizon): a process that reads the change late
+            # sees sim time stand a moment longer, then jump on, never step back; so no lead.
+            anchor = real
         kept = [s for s in self.segments if s.anchor < anchor][-KEEP:]
         if self.horizon is None:
             tail = [Segment(anchor, here, self.clock.speed)]
@@ -143,6 +165,7 @@ class Governor:
         horizon = t + self.window
         if self.horizon is not None and horizon > self.horizon:
             self.horizon = horizon
+            self.standing_since = None
             self._rewrite(real)
 
     def stopped(self, real: float) -> bool:
@@ -179,19 +202,45 @@ class Governor:
                 second = await agency_progress(http, ports)
                 proof = prove(t, first, second, set(ports), self.submissions())
                 outside = await self.external.holders() if self.external is not None else []
+                outside += await unsettled(http, monitor_ports(self.home))
                 self.worst_lag_s = max(
                     [self.worst_lag_s, *(float(b.get("stamp_lag_recent_s", 0.0)) for b in second.values())]
                 )
                 now = time.monotonic()
                 if self.stopped(time.time()):
                     self.hold(holders, now - last)
+                    self._say_held(holders, now)
                 last = now
                 holders = (*proof.holders, *outside)
+                self.nothing_to_come = False
                 if not holders:
                     quiet = quiet_until(second, self.submissions()) if self.external is None else None
+                    self.nothing_to_come = quiet is None and self.external is None
                     self.proven(t, time.time(), quiet)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), EVERY_S)
+                    await asyncio.wait_for(stop.wait(), self._next_look(time.time()))
+
+    def idle_for_good(self) -> bool:
+        """Whether nothing more will happen by itself (the run need not wait for it)."""
+        return self.nothing_to_come
+
+    def _next_look(self, real: float) -> float:
+        """Real seconds to the next proof: EVERY_S, or less when the clock stops at the horizon
+        sooner (a proof asked while work still falls due fails; one asked as it stops succeeds
+        once that work is done)."""
+        stops = [s.anchor for s in self.segments if s.speed == 0.0 and s.anchor > real]
+        return max(MIN_LOOK_S, min([EVERY_S, *(a - real for a in stops)]))
+
+    def _say_held(self, holders: tuple[str, ...], now: float) -> None:
+        """Warn, once every HELD_WARN_S, while sim time has stood at the horizon that long: an
+        operator then sees who holds it (a process stopped for good holds it for ever)."""
+        if self.standing_since is None:
+            self.standing_since = self.warned_at = now
+        elif now - self.warned_at >= HELD_WARN_S:
+            self.warned_at = now
+            log.warning(
+                "sim time stands at the horizon", seconds=round(now - self.standing_since), held_by=list(holders)
+            )
 
     def summary(self) -> dict[str, Any]:
         return {

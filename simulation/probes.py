@@ -42,6 +42,12 @@ async def agency_progress(http: aiohttp.ClientSession, ports: dict[str, int]) ->
     return await agency_health(http, ports, "/progress")
 
 
+def monitor_ports(home: Path) -> dict[str, int]:
+    """Every monitor worker, by name, with its port."""
+    services = read_state(home / "services.json").get("services", {})
+    return {k: v for k, v in services.items() if process_of(k) == "monitor"}
+
+
 def agency_ports(home: Path) -> dict[str, int]:
     """Every agency process and replica, by name, with its port."""
     services = read_state(home / "services.json").get("services", {})

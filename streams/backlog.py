@@ -127,6 +127,10 @@ class Backlog:
         """The agencies whose positions the next settle needs."""
         return {h.agency for h in self.held.values()}
 
+    def unsettled(self) -> int:
+        """Held findings not yet judged lost, nor flowed: sim time waits for their verdict."""
+        return len(self.held)
+
     def waiting(self) -> dict[str, list[str]]:
         """Each partition with held handoffs (`agency/partition`) → the dossiers held there."""
         out: dict[str, list[str]] = {}

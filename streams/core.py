@@ -374,4 +374,5 @@ class MonitorCore:
             "judged_at": (lambda t: t.isoformat() if t else None)(self.watermark.judged),
             "heartbeats": {a: t.isoformat() for a, t in sorted(self.silence.newest().items())},
             "held": self.backlog.waiting(),
+            "unsettled": self.backlog.unsettled(),
         }

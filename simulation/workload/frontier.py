@@ -28,6 +28,8 @@ class Frontier(Generic[P]):
     _next: int = 0
     _open: dict[int, datetime] = field(default_factory=dict)
     """Taken and not yet answered: by id, the sim time each waits for or was posted at."""
+    _after: dict[int, P] = field(default_factory=dict)
+    """Open copies, by id, and the submission each repeats."""
 
     def take(self) -> Iterator[P]:
         """The planned submissions, one at a time, each open until `answered`."""
@@ -41,9 +43,22 @@ class Frontier(Generic[P]):
         """`p` is posted again at `at` (the portal was down)."""
         self._open[id(p)] = at
 
+    def waits_for(self, p: P, original: P) -> None:
+        """`p` repeats `original` and is posted only once that is answered: while `original` is
+        open, `p` is owed no earlier than it (a copy planned inside a portal outage once held sim
+        time short of the outage's end, where its deferred original waited: the run hung)."""
+        self._after[id(p)] = original
+
     def answered(self, p: P) -> None:
         self._open.pop(id(p), None)
+        self._after.pop(id(p), None)
 
     def through(self) -> datetime | None:
         upcoming = [self.planned[self._next].at] if self._next < len(self.planned) else []
-        return min([*self._open.values(), *upcoming], default=None)
+        owed = []
+        for key, at in self._open.items():
+            original = self._after.get(key)
+            if original is not None and id(original) in self._open:
+                at = max(at, self._open[id(original)])
+            owed.append(at)
+        return min([*owed, *upcoming], default=None)

@@ -78,22 +78,36 @@ def test_sim_time_stops_at_the_window_past_the_last_proof_with_no_warning(tmp_pa
     assert clock.at(1500.0) == EPOCH  # sim time stands until the agencies prove they are there
     window = timedelta(seconds=WINDOW_SHARE * BOUND * SPEED)
     gov.proven(EPOCH, real=1001.0)
-    assert clock.at(1001.0 + LEAD_S) == EPOCH
+    # Standing still, it starts at once: a process that reads the change late only stands longer.
+    assert clock.at(1001.0) == EPOCH
+    assert clock.at(1001.0 + 0.25) == EPOCH + timedelta(seconds=SPEED)
     # It runs at the ceiling, then stands at the horizon, however long nothing more is proven.
-    assert clock.at(1001.0 + LEAD_S + 0.25) == EPOCH + timedelta(seconds=SPEED)
-    assert clock.at(1001.0 + LEAD_S + 3600.0) == EPOCH + window
-    assert gov.stopped(1001.0 + LEAD_S + 3600.0)
+    assert clock.at(1001.0 + 3600.0) == EPOCH + window
+    assert gov.stopped(1001.0 + 3600.0)
     # A later proof moves it on from where it stood, without a step back or forth.
     real = 1001.0 + 3600.0
     t = EPOCH + window
     gov.proven(t, real=real)
-    assert clock.at(real + LEAD_S) == EPOCH + window
-    assert clock.at(real + LEAD_S + 3600.0) == t + window
+    assert clock.at(real) == EPOCH + window
+    assert clock.at(real + 3600.0) == t + window
     # A proof for a moment already covered changes nothing.
     before = list(gov.segments)
     gov.proven(EPOCH, real=real + 1)
     assert gov.segments == before
     assert gov.summary()["proofs"] == 3
+
+
+def test_a_change_to_a_running_clock_applies_only_after_the_lead(tmp_path: Path) -> None:
+    """Every process reads the clock file within its poll; a change to a running clock starts
+    `LEAD_S` ahead so that all of them apply it at the same sim instant."""
+    path = tmp_path / "clock.json"
+    clock = SimClock(EPOCH, 1000.0, speed=SPEED, max_lag_s=BOUND, segments=lambda: read_segments(path))
+    gov = Governor(clock, path, tmp_path, ceiling=SPEED)
+    gov.start()
+    gov.proven(EPOCH, real=1000.0)
+    gov.proven(EPOCH + timedelta(seconds=SPEED), real=1001.0)
+    assert next(s.anchor for s in gov.segments if s.anchor > 1000.0) == 1001.0 + LEAD_S
+    assert clock.at(1001.0 + LEAD_S) == EPOCH + timedelta(seconds=SPEED * (1.0 + LEAD_S))
 
 
 def test_a_proof_while_running_moves_the_stop_on_and_the_clock_never_steps_back(tmp_path: Path) -> None:
@@ -149,15 +163,15 @@ def test_an_idle_stretch_runs_at_the_idle_rate_up_to_the_next_due_moment_then_at
     window = timedelta(seconds=WINDOW_SHARE * BOUND * SPEED)
     quiet = EPOCH + window / 2
     gov.proven(EPOCH, real=1001.0, quiet_until=quiet)
-    start = 1001.0 + LEAD_S
+    start = 1001.0  # standing still: at once
     fast = (quiet - EPOCH).total_seconds() / (20 * SPEED)
     assert clock.at(start + fast / 2) == EPOCH + (quiet - EPOCH) / 2
     assert clock.at(start + fast) == quiet
     assert clock.at(start + fast + 0.25) == quiet + timedelta(seconds=SPEED)  # the ceiling from there
     # The window still bounds it: however long nothing is due, sim time stops a window past the proof.
     gov.proven(EPOCH + window, real=1100.0, quiet_until=EPOCH + 100 * window)
-    assert clock.at(1100.0 + LEAD_S + 3600.0) == EPOCH + 2 * window
-    assert clock.at(1100.0 + LEAD_S + window.total_seconds() / (20 * SPEED) / 2) == EPOCH + 1.5 * window
+    assert clock.at(1100.0 + 3600.0) == EPOCH + 2 * window
+    assert clock.at(1100.0 + window.total_seconds() / (20 * SPEED) / 2) == EPOCH + 1.5 * window
 
 
 def test_nothing_due_comes_from_the_earliest_next_due_and_submission() -> None:
