@@ -47,12 +47,12 @@ from simulation.probes import agency_health, agency_ports, agency_progress, moni
 
 log = structlog.get_logger()
 
-BOOST = 16.0
+BOOST = 4.0
 """The default ceiling as a multiple of the run's speed."""
 IDLE_BOOST = 20.0
-"""The rate, as a multiple of the run's speed, while nothing is due: from a proven moment to the
-earliest task, release or submission any agency or the workload has next. The window still caps
-it: one window per proof, so about 19× at a proof every 0.13 s."""
+"""A rate for idle stretches, as a multiple of the run's speed (`idle_rate`): from a proven moment
+to the earliest task, release or submission any agency or the workload has next. Not used by
+`lienthong run` (see there: false agency silences in the short chaos plan)."""
 EVERY_S = 0.1
 """Real seconds between two proofs at most (each asks every agency twice)."""
 MIN_LOOK_S = 0.01

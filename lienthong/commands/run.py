@@ -136,7 +136,7 @@ def execute(args: argparse.Namespace, settings: Settings, console: Console) -> d
     # is the ceiling; so is the profile's speed beside an integrator's agency, which beats every
     # LT_HEARTBEAT_S real seconds as the contract says: a faster clock would stretch its beats
     # past the monitor's silence limit.
-    from simulation.governor import BOOST, IDLE_BOOST
+    from simulation.governor import BOOST
 
     ceiling = speed if (args.speed or args.external or not governed) else speed * BOOST
     env = {
@@ -149,10 +149,9 @@ def execute(args: argparse.Namespace, settings: Settings, console: Console) -> d
     if governed:
         from simulation.governor import Governor
 
-        # Idle stretches (nothing due anywhere) pass at IDLE_BOOST × the speed, beside an
-        # integrator's agency too: what it has due is not known, so it gets no idle stretch.
-        idle = 0.0 if args.external else speed * IDLE_BOOST
-        governor = Governor(settings.replace(**clock).clock(), governed, home, ceiling=ceiling, idle_rate=idle)
+        # No idle rate (Governor.idle_rate): at 20× the speed between two due moments, the short
+        # chaos plan heard false agency silences in 3 runs of 8 (4 December 2026).
+        governor = Governor(settings.replace(**clock).clock(), governed, home, ceiling=ceiling)
         governor.start()  # before the services start: they read the file from their first stamp
     settings = stack.start_fresh(with_broker(args, settings), console, args.external, clock, env, replicas)
     if governor is not None and args.external:
