@@ -42,9 +42,10 @@ def explain(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) ->
       back, as the harness measured;
     - agency_fault: a silent agency during its outage or a process fault on it (or the broker),
       up to the silence limit after it was back;
-    - receiver_held: an infrastructure incident on an agency's work topic opened during its outage
-      or a process fault on it (or the broker), up to the link timeout after it was back (a
-      handoff sent just before it came back falls due then);
+    - receiver_held: an infrastructure incident on an agency's work topic whose span, from its
+      opening to when it was raised, meets an outage or a process fault on that agency (or the
+      broker), extended by the link timeout after it was back (a handoff sent just before it came
+      back falls due then);
     - link_errors: a failing link whose recorded failures fall within the alert's span."""
     kind, dossier = alert["kind"], alert["dossier_id"]
     mine = [t for t in truth if dossier and t["dossier_id"] == dossier]
@@ -102,7 +103,12 @@ def explain(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) ->
             ),
         )
     if kind == "infrastructure":
+        # From its first held handoff's judged time to the clock's reading when the broker's
+        # positions showed the stall: the positions are read in real time, and a stall the
+        # broker's crash caused opens then, whatever handoff it holds (a handoff held an instant
+        # before a crash at 16 × the speed was judged 43 sim hours before the clock).
         agency = "agency:" + alert["subject"].removeprefix("work:").partition("/")[0]
+        raised = alert.get("raised_at") or alert["opened_at"]
         return first(
             "receiver_held",
             (
@@ -110,7 +116,8 @@ def explain(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) ->
                 for t in truth
                 if t["subject"] in (agency, "process:broker")
                 and t["effect"] in PROCESS | {"outage"}
-                and t["at"] <= alert["opened_at"] <= (t["until"] or t["at"]) + ctx.rules.link_timeout
+                and t["at"] <= raised
+                and alert["opened_at"] <= (t["until"] or t["at"]) + ctx.rules.link_timeout
             ),
         )
     if kind == "agency":

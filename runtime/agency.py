@@ -347,6 +347,8 @@ class AgencyWorker:
             rows += emit.rows
             hits += emit.hits
         await self.task_store.add(conn, tasks)
+        if tasks:
+            self.tasks.expect(min(t.next_at for t in tasks))
         await outbox.add(self.outbox, conn, *split(rows))
         await self.sim.record(conn, hits)
         return applied, len(items) - applied

@@ -66,26 +66,44 @@ async def beat(
             opens = closed_since()
             if opens is not None:
                 if last is not None and last < opens:
-                    last = opens
                     _beat(publisher, agency, opens, prefix, seq, instance, pending)
                     seq += 1
+                # The first beat after the outage says when it was sent: none is owed for it.
+                last = None
                 await asyncio.sleep(min(interval_s, 0.1))
                 continue
             now = clock.now()
-            due = time.monotonic() - last_real >= interval_s or (
-                every is not None and last is not None and now - last >= every
-            )
-            if due and len(pending) >= MAX_PENDING:
-                log.warning("heartbeat dropped: the broker has not taken the earlier ones", waiting=len(pending))
-                last_real = time.monotonic()
-            elif due:
-                last, last_real = now, time.monotonic()
-                _beat(publisher, agency, last, prefix, seq, instance, pending)
+            for at in _due(clock, now, last, every, last is None or time.monotonic() - last_real >= interval_s):
+                if len(pending) >= MAX_PENDING:
+                    log.warning("heartbeat dropped: the broker has not taken the earlier ones", waiting=len(pending))
+                    last, last_real = now, time.monotonic()
+                    break
+                last, last_real = at, time.monotonic()
+                _beat(publisher, agency, at, prefix, seq, instance, pending)
                 seq += 1
             await asyncio.sleep(min(interval_s, POLL_S) if every is not None else interval_s)
     finally:
         for task in pending:
             task.cancel()
+
+
+def _due(
+    clock: SimClock, now: datetime, last: datetime | None, every: timedelta | None, real_due: bool
+) -> list[datetime]:
+    """The stamps of the beats due at `now`. A beat due by sim time is stamped when it fell due,
+    within the stamping bound, like every event (`SimClock.stamp`): a loop held up by a batch of
+    work for a fifth of a real second is, at 16 times the speed of a month, 13 sim hours late, and
+    stamped on reading the monitor heard a silence longer than its limit from an agency that was
+    working all along. Beyond the bound the beats say when they were sent: an agency frozen longer
+    than that is silent, and the monitor must hear it."""
+    if every is None or last is None or now - last < every:
+        return [now] if real_due else []
+    out: list[datetime] = []
+    at = last
+    while now - at >= every:
+        at = clock.stamp(at + every, now)
+        out.append(at)
+    return out
 
 
 def _beat(

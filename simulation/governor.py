@@ -16,9 +16,10 @@ which something falls due. Within a window the agencies work through what falls 
 they can, stamping each event with its model time (runtime/stamping.py), which trails the clock
 by less than the window: so no stamp is ever clamped.
 
-Why a ceiling: agencies beat on real time (`Settings.beat_interval_s`), and the monitor's silence
-limit is three beats at the run's speed; a clock faster than the ceiling would stretch the gap
-between two beats past it.
+Why a ceiling: an integrator's agency beats on real time only (the contract), and the monitor's
+silence limit is three beats at the run's speed; beside one, the ceiling is that speed. The
+simulated agencies beat on sim time as well, each beat stamped when it fell due (runtime/
+heartbeat.py), so the ceiling of a run of theirs only bounds how far one window's work can lag.
 
 Each change is a `Segment` written to the stack's clock file (runtime/clockfile.py), starting
 `LEAD_S` in the future so that every process reads it before it applies; the stop at the horizon
@@ -47,12 +48,11 @@ from simulation.probes import agency_health, agency_ports, agency_progress, moni
 
 log = structlog.get_logger()
 
-BOOST = 4.0
+BOOST = 16.0
 """The default ceiling as a multiple of the run's speed."""
 IDLE_BOOST = 20.0
-"""A rate for idle stretches, as a multiple of the run's speed (`idle_rate`): from a proven moment
-to the earliest task, release or submission any agency or the workload has next. Not used by
-`lienthong run` (see there: false agency silences in the short chaos plan)."""
+"""The rate for idle stretches, as a multiple of the run's speed (`idle_rate`): from a proven
+moment to the earliest task, release or submission any agency or the workload has next."""
 EVERY_S = 0.1
 """Real seconds between two proofs at most (each asks every agency twice)."""
 MIN_LOOK_S = 0.01

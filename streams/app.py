@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import faust
@@ -17,9 +18,9 @@ from runtime.kafka import SESSION_TIMEOUT_S
 from runtime.metrics import render
 from runtime.settings import Settings
 from streams import gauges
-from streams.broker import SETTLE_S, Positions
+from streams.broker import SETTLE_S, UNKNOWN, Positions, RecordPeek
 from streams.core import MonitorCore
-from streams.positions import Coverage, LogWatch
+from streams.positions import Continuity, Coverage, LogWatch
 from streams.rules import TICK_S
 
 log = structlog.get_logger()
@@ -28,9 +29,17 @@ LOG_CHECK_S = 1.0
 """Real seconds between checks that the broker still holds the logs the worker has read."""
 
 
-async def reread_lost_logs(
-    app: faust.App, watch: LogWatch[Any], coverage: Coverage[Any], on_lost: Callable[[Any], None] = lambda tp: None
-) -> None:
+@dataclass
+class Reading:
+    """What the worker knows of the logs it reads, and what a lost one means to the core."""
+
+    watch: LogWatch[Any]
+    coverage: Coverage[Any]
+    continuity: Continuity[Any]
+    on_lost: Callable[[Any], None]
+
+
+async def reread_lost_logs(app: faust.App, reading: Reading) -> None:
     """Read again from its start every partition whose log the broker lost (streams/positions.py).
     Faust forgets what it knew of the partition (read, acked and committed offsets) as it does when
     a partition is revoked; events the monitor already stored are recognised by their id."""
@@ -50,7 +59,7 @@ async def reread_lost_logs(
     except (KafkaError, TimeoutError, AssertionError) as exc:  # broker away: next check
         log.debug("end offsets not read", error=str(exc))
         return
-    for tp in sorted(watch.lost(ends, read)):
+    for tp in sorted(reading.watch.lost(ends, read)):
         log.warning(
             "partition log lost by the broker; reading it again from the start",
             topic=tp.topic,
@@ -58,10 +67,51 @@ async def reread_lost_logs(
             end=ends[tp],
             read=read[tp],
         )
-        on_lost(tp)
-        await rewind(consumer, tp, 0)
-        watch.seen[tp] = 0
-        coverage.watch(tp, 0, time.monotonic())
+        await reread(app, reading, tp)
+
+
+async def reread(app: faust.App, reading: Reading, tp: Any) -> None:
+    """Read `tp` again from its start: the broker lost its log."""
+    reading.on_lost(tp)
+    await rewind(app.consumer, tp, 0)
+    reading.watch.seen[tp] = 0
+    reading.coverage.watch(tp, 0, time.monotonic())
+    reading.continuity.forget(tp)
+
+
+async def continued(app: faust.App, reading: Reading, peek: RecordPeek, batch: list[Any]) -> list[Any]:
+    """The batch without the partitions whose log is not the one read before (streams/positions.py,
+    `Continuity`): those are read again from their start."""
+    firsts: dict[Any, int] = {}
+    for e in batch:
+        firsts.setdefault(e.message.tp, e.message.offset)
+    now = time.monotonic()
+    lost: set[Any] = set()
+    for tp, first in firsts.items():
+        look = reading.continuity.look(tp, first, now)
+        if look is None:
+            continue
+        found = await peek.digest_at(tp.topic, tp.partition, look.offset)
+        if found is not UNKNOWN and found != look.digest:
+            log.warning(
+                "partition log replaced by the broker under the worker; reading it again from the start",
+                topic=tp.topic,
+                partition=tp.partition,
+                last_handled=look.offset,
+                next_read=first,
+            )
+            lost.add(tp)
+            await reread(app, reading, tp)
+    return [e for e in batch if e.message.tp not in lost] if lost else batch
+
+
+def handled(continuity: Continuity[Any], batch: list[Any]) -> None:
+    now = time.monotonic()
+    last: dict[Any, Any] = {}
+    for e in batch:
+        last[e.message.tp] = e
+    for tp, e in last.items():
+        continuity.handled(tp, e.message.offset, e.value, now)
 
 
 async def rewind(consumer: Any, tp: Any, offset: int) -> None:
@@ -162,8 +212,9 @@ def build(settings: Settings, port: int) -> faust.App:
     prefix = settings.topic_prefix
     app = faust_app(settings, port, bootstrap)
     core = MonitorCore(settings)
-    watch: LogWatch[Any] = LogWatch()
-    coverage: Coverage[Any] = Coverage()
+    events_topic = topics.dossier_events(prefix)
+    reading = Reading(LogWatch(), Coverage(), Continuity(), lambda tp: heard_lost(core, events_topic, tp))
+    peek = RecordPeek(bootstrap)
     events = app.topic(topics.dossier_events(prefix), value_type=bytes, value_serializer="raw")
 
     @app.task
@@ -175,8 +226,9 @@ def build(settings: Settings, port: int) -> faust.App:
         async for batch in stream.take_events(500, within=0.2):
             while not core.ready:
                 await app.sleep(0.1)
-            kept = await admit(app, coverage, batch)
+            kept = await admit(app, reading.coverage, await continued(app, reading, peek, batch))
             await core.ingest([(e.value, e.message.partition, e.message.offset) for e in kept])
+            handled(reading.continuity, kept)
 
     @app.timer(TICK_S)
     async def tick() -> None:
@@ -190,17 +242,17 @@ def build(settings: Settings, port: int) -> faust.App:
 
     @app.timer(LOG_CHECK_S)
     async def logs() -> None:
-        events_topic = topics.dossier_events(prefix)
-        await reread_lost_logs(app, watch, coverage, lambda tp: heard_lost(core, events_topic, tp))
+        await reread_lost_logs(app, reading)
 
     async def shutdown(sender: Any, /, *_: Any, signal: Any, **__: Any) -> None:
         await positions.stop()
+        await peek.stop()
         await core.stop()
 
     app.on_before_shutdown.connect(shutdown)
 
     def assigned(sender: Any, /, *args: Any, signal: Any, **__: Any) -> Awaitable[None]:
-        return taken_over(core, coverage, topics.dossier_events(prefix), args[0])
+        return taken_over(core, reading.coverage, events_topic, args[0])
 
     app.on_partitions_assigned.connect(assigned)
 

@@ -6,20 +6,32 @@ contract asks it to commit after processing); the monitor's own groups are not."
 from __future__ import annotations
 
 import asyncio
+import enum
 import time
 from collections.abc import Iterable
+from typing import Any
 
 import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import topics
 from runtime.groups import BROKER_TIMEOUT_S, GroupReader
 from streams.backlog import Position, Snapshot
+from streams.positions import digest
 
 log = structlog.get_logger()
 
 SETTLE_S = 0.5
 """Real seconds between two looks at the held handoffs' partitions."""
 WARN_EVERY_S = 30.0
+
+
+class Unknown(enum.Enum):
+    UNKNOWN = "unknown"
+
+
+UNKNOWN = Unknown.UNKNOWN
+"""The broker did not say (it is away): no evidence either way."""
 
 
 class Positions:
@@ -71,3 +83,42 @@ class Positions:
     async def stop(self) -> None:
         if self.started:
             await self.reader.stop()
+
+
+class RecordPeek:
+    """One message of the event topic read back by offset, on a consumer of its own (no group):
+    the evidence `Continuity` (streams/positions.py) asks for before a batch after a pause."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self._consumer: Any = None
+
+    async def digest_at(self, topic: str, partition: int, offset: int) -> bytes | Unknown | None:
+        """The digest of the message at `offset`; None when the log does not reach it (it is
+        shorter than before: lost); UNKNOWN when the broker did not answer in time."""
+        tp = TopicPartition(topic, partition)
+        try:
+            async with asyncio.timeout(BROKER_TIMEOUT_S):
+                if self._consumer is None:
+                    consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id="lienthong-monitor-peek")
+                    await consumer.start()
+                    self._consumer = consumer
+                end = (await self._consumer.end_offsets([tp]))[tp]
+                if end <= offset:
+                    return None
+                self._consumer.assign([tp])
+                self._consumer.seek(tp, offset)
+                found = (await self._consumer.getmany(tp, timeout_ms=int(BROKER_TIMEOUT_S * 1000), max_records=1)).get(
+                    tp, []
+                )
+        except Exception as exc:  # the broker away: no evidence, the batch goes on as read
+            log.debug("message not read back", error=f"{type(exc).__name__}: {exc}")
+            return UNKNOWN
+        if not found or found[0].offset != offset:
+            return UNKNOWN
+        return digest(found[0].value or b"")
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None

@@ -43,7 +43,7 @@ from runtime.db import create_pool
 from runtime.kafka import AIOKafkaPublisher
 from runtime.settings import Settings
 from streams import store
-from streams.backlog import Backlog, Snapshot
+from streams.backlog import Backlog, Met, Snapshot
 from streams.contract import ContractCheck
 from streams.detect import CLOSED_MEMORY, Finding, Late, Monitor, Recovery
 from streams.intake import fresh, parse_batch
@@ -226,8 +226,14 @@ class MonitorCore:
                     alert = await self._late(conn, r)
                     if alert:
                         raised.append(alert)
-                elif not self.backlog.met(r.dossier_id, r.expectation.key):
-                    await self._recover(conn, r)
+                else:
+                    met = self.backlog.met(r.dossier_id, r.expectation.key, r.recovered_at)
+                    if met is Met.LATE:
+                        alert = await self._late(conn, Late(r.dossier_id, r.expectation, r.recovered_at, r.how))
+                        if alert:
+                            raised.append(alert)
+                    elif met is Met.NOT_HELD:
+                        await self._recover(conn, r)
             await self._incident(conn, data_quality(e), raised, key=e.event_id)
             await self._incident(conn, self.contract.observe(e), raised, key=e.event_id)
             if e.dossier_id and e.dossier_id not in self.monitor.dossiers:

@@ -119,9 +119,9 @@ class AgencySilence:
     _ahead: dict[str, list[datetime]] = field(default_factory=dict)
     """Agency → heartbeats read but stamped after the judged time, oldest first."""
     _silent: set[str] = field(default_factory=set)
-    _interrupted: set[str] = field(default_factory=set)
-    """Agencies whose heartbeats the broker lost (`interrupted`): no gap is judged up to the next
-    beat read."""
+    _interrupted: dict[str, datetime | None] = field(default_factory=dict)
+    """Agencies whose heartbeats the broker lost (`interrupted`), with their newest beat read
+    before the loss: no gap is judged from there up to the next beat read."""
 
     def observe(self, e: Event) -> None:
         if e.type == AGENCY_HEARTBEAT:
@@ -133,13 +133,18 @@ class AgencySilence:
             self._last.pop(agency, None)
             self._ahead.pop(agency, None)
             self._silent.discard(agency)
+            self._interrupted.pop(agency, None)
 
     def interrupted(self, agencies: set[str]) -> None:
         """The broker lost the log that held these agencies' heartbeats (a crash of the embedded
         broker), with the beats this worker had not read yet: the gap up to the next beat read
         says nothing of the agencies, so it is not judged. A silence already open stays open, and
-        closes at that beat."""
-        self._interrupted |= agencies
+        closes at that beat. The beats read before the loss and not judged yet are judged as
+        usual: the gap is the one after the newest of them (taken as the first one after the loss,
+        the flag hid the gap across it: false silences after a crash of the embedded broker)."""
+        newest = self.newest()
+        for agency in agencies:
+            self._interrupted[agency] = newest.get(agency)
 
     def newest(self) -> dict[str, datetime]:
         """Each agency's newest heartbeat read, judged or not (what a dashboard shows)."""
@@ -157,8 +162,10 @@ class AgencySilence:
             while ahead and ahead[0] <= now:
                 beat = ahead.pop(0)
                 if agency in self._interrupted:
-                    self._interrupted.discard(agency)
-                    last = None
+                    before = self._interrupted[agency]
+                    if before is None or beat > before:
+                        del self._interrupted[agency]
+                        last = None
                 if last is not None and beat - last > self.limit and agency not in self._silent:
                     out.append(Incident(AGENCY, subject, last + self.limit, f"no heartbeat since {last.isoformat()}"))
                     self._silent.add(agency)

@@ -147,11 +147,12 @@ def execute(args: argparse.Namespace, settings: Settings, console: Console) -> d
     replicas = parse_replicas(args.replicas)
     governor = None
     if governed:
-        from simulation.governor import Governor
+        from simulation.governor import IDLE_BOOST, Governor
 
-        # No idle rate (Governor.idle_rate): at 20× the speed between two due moments, the short
-        # chaos plan heard false agency silences in 3 runs of 8 (4 December 2026).
-        governor = Governor(settings.replace(**clock).clock(), governed, home, ceiling=ceiling)
+        # Idle stretches at IDLE_BOOST × the speed, up to the next moment anything is due; not
+        # beside an integrator's agency, which beats on real time only (docs/time.md).
+        idle = 0.0 if args.external else IDLE_BOOST * speed
+        governor = Governor(settings.replace(**clock).clock(), governed, home, ceiling=ceiling, idle_rate=idle)
         governor.start()  # before the services start: they read the file from their first stamp
     settings = stack.start_fresh(with_broker(args, settings), console, args.external, clock, env, replicas)
     if governor is not None and args.external:

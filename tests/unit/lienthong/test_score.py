@@ -221,6 +221,23 @@ def test_handoffs_an_outage_kept_unread_are_expected_as_one_infrastructure_incid
     assert explained(alert("infrastructure", "work:cutru/0", None, T + timedelta(minutes=20)), [kill], CTX)
 
 
+def test_an_infrastructure_incident_raised_during_a_broker_crash_is_explained_by_it() -> None:
+    """Regression: a handoff held an instant before the embedded broker's crash, at 16 times a
+    month's speed, was judged 43 sim hours before the clock; the crash (committed offsets gone,
+    agencies frozen for the replay) kept it unread past the incident's 5 s, and the incident,
+    opened at the held handoff's judged time and raised at the crash, counted as a false alert."""
+    from lienthong.score import explained
+
+    crash = T + timedelta(days=2)
+    kill = fact("broker-kill", "kill", "process:broker", None, crash, until=crash + timedelta(seconds=30))
+    incident = {**alert("infrastructure", "work:motcua/1", None, T), "raised_at": crash + timedelta(seconds=5)}
+    assert explained(incident, [kill], CTX)
+    # Raised before the crash, or opened after the receiver was long back: not explained.
+    assert not explained({**incident, "raised_at": crash - timedelta(hours=1)}, [kill], CTX)
+    after = crash + RULES.link_timeout + timedelta(hours=1)
+    assert not explained({**incident, "opened_at": after, "raised_at": after}, [kill], CTX)
+
+
 def test_a_fault_free_run_counts_every_alert_as_false_and_groups_findings_into_incidents() -> None:
     """`score` after `run --faults none`: no ground truth, so nothing explains an alert."""
     findings = [

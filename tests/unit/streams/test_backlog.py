@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts.alerts import AlertKind
-from streams.backlog import OPEN_AFTER_S, Backlog, Position, Snapshot, partition_of
+from streams.backlog import OPEN_AFTER_S, Backlog, Met, Position, Snapshot, partition_of
 from streams.detect import Finding
 from streams.tracker import Expectation
 
@@ -90,8 +90,9 @@ def test_a_consumer_behind_holds_every_handoff_under_one_incident_that_closes_wh
     assert b.settle(snap(7.0, **only_partition(committed=5, end=12)), T0).incidents == []
     # The receipts come: the handoffs flowed, and the incident closes at the judged time.
     for n, d in enumerate(["D1", "D2", "D3"]):
-        assert b.met(d, f"handoff:e{n}")
-    b.met("D4", "handoff:e4")
+        # Received past the deadline in the model, but the incident explains it.
+        assert b.met(d, f"handoff:e{n}", T0 + timedelta(hours=2)) is Met.FLOWED
+    assert b.met("D4", "handoff:e4", T0 + timedelta(hours=2)) is Met.FLOWED
     closed = b.settle(snap(8.0), T0 + timedelta(days=1))
     assert [(i.opened, i.subject, i.at, i.detail) for i in closed.incidents] == [
         (False, "work:cutru/0", T0 + timedelta(days=1), "flowed again: 4 dossiers")
@@ -154,3 +155,18 @@ def test_dossiers_another_worker_took_over_are_forgotten() -> None:
     b.forget({"D1"})
     assert b.held == {}
     assert b.waiting() == {}
+
+
+def test_a_held_handoff_received_past_its_deadline_before_any_look_is_late_not_flowed() -> None:
+    """Regression: a handoff the sender put on the topic a day late (a delayed delivery) was held
+    at its deadline; at 16 times the speed its receipt came before any look at the broker, the
+    backlog took it for a handoff that flowed, and the lost dossier went unreported."""
+    b = Backlog()
+    b.hold(finding("D1"), "cutru", now=1.0)
+    assert b.met("D1", "handoff:e0", T0 + timedelta(days=1)) is Met.LATE
+    assert not b.busy()
+    # Received in time in the model (a receiver that was only slow to read it): it flowed.
+    b.hold(finding("D2"), "cutru", now=1.0)
+    assert b.met("D2", "handoff:e0", T0 - timedelta(hours=3)) is Met.FLOWED
+    # Not held at all: the caller resolves its alert as before.
+    assert b.met("D3", "handoff:e0", T0 + timedelta(days=1)) is Met.NOT_HELD

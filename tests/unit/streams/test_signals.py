@@ -130,6 +130,32 @@ def test_heartbeats_the_broker_lost_are_not_an_agency_silence_but_a_silence_alre
     assert [(i.at, i.opened) for i in s.tick(T0 + timedelta(minutes=61))] == [(T0 + timedelta(minutes=60), False)]
 
 
+def test_beats_read_before_a_lost_log_and_not_yet_judged_do_not_use_up_its_pardon() -> None:
+    """Regression: the pardon for a lost log went to the first beat judged after the loss, which
+    was one read before it and still ahead of the judged time; the gap across the loss, from the
+    newest of those to the first beat of the new log, was then judged a silence (false agency
+    silences after crashes of the embedded broker at 16 times a month's speed)."""
+    s = AgencySilence(limit=timedelta(minutes=10))
+    s.observe(ev("agency.heartbeat", "cutru", 0, {"seq": 0}, dossier=None))
+    assert s.tick(T0) == []
+    for minutes in (5, 9):  # read, not judged yet
+        s.observe(ev("agency.heartbeat", "cutru", minutes, {"seq": minutes}, dossier=None))
+    s.interrupted({"cutru"})  # the beats of minutes 10..39 are gone with the log
+    s.observe(ev("agency.heartbeat", "cutru", 40, {"seq": 0}, dossier=None))
+    assert s.tick(T0 + timedelta(minutes=41)) == []
+    # A real gap before the loss is still judged: the beats before it are judged as usual.
+    t = AgencySilence(limit=timedelta(minutes=10))
+    t.observe(ev("agency.heartbeat", "cutru", 0, {"seq": 0}, dossier=None))
+    assert t.tick(T0) == []
+    t.observe(ev("agency.heartbeat", "cutru", 15, {"seq": 1}, dossier=None))
+    t.interrupted({"cutru"})
+    t.observe(ev("agency.heartbeat", "cutru", 40, {"seq": 0}, dossier=None))
+    assert [(i.at, i.opened) for i in t.tick(T0 + timedelta(minutes=41))] == [
+        (T0 + timedelta(minutes=10), True),
+        (T0 + timedelta(minutes=15), False),
+    ]
+
+
 def test_the_same_event_twice_is_a_duplicate_and_a_new_event_is_not() -> None:
     d = Duplicates()
     e = received(0)

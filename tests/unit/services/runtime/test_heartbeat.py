@@ -125,3 +125,67 @@ def test_a_clock_far_past_its_speed_gets_a_beat_each_beat_interval_of_sim_time()
     assert len(stamps) >= 6, "one beat in ten real seconds: the sim-time beats did not come"
     # One interval of sim time, plus at most a look at the clock (and the loop's own slack).
     assert all(2.0 <= g <= 2.0 + 40.0 * POLL_S * 3 for g in gaps), gaps
+
+
+def test_a_beat_late_behind_a_busy_loop_is_stamped_when_it_fell_due() -> None:
+    """Regression: at 16 times the speed of a month, a loop held up for a fifth of a real second
+    by a batch of work stamped its next beat 13 sim hours after the last one, past the monitor's
+    silence limit, for an agency that was working all along (false silences in the short chaos
+    plan). The beats owed meanwhile are stamped when they fell due, within the stamping bound."""
+    from runtime.heartbeat import _due
+
+    epoch = datetime(2024, 1, 8, 8, tzinfo=VN_TZ)
+    clock = SimClock(epoch=epoch, anchor=0.0, speed=15_000.0, max_lag_s=5.0)
+    every = timedelta(seconds=15_000)
+    last = epoch
+    now = last + timedelta(hours=13)
+    stamps = _due(clock, now, last, every, real_due=False)
+    gaps = [b - a for a, b in pairwise([last, *stamps])]
+    assert stamps
+    assert all(g == every for g in gaps), gaps
+    assert now - stamps[-1] < every
+
+
+def test_an_agency_frozen_past_the_stamping_bound_is_not_covered_by_beats_it_never_sent() -> None:
+    """The beats owed are stamped no earlier than the stamping bound allows: an agency frozen for
+    longer is silent for all but the bound, and the monitor hears it."""
+    from runtime.heartbeat import _due
+
+    epoch = datetime(2024, 1, 8, 8, tzinfo=VN_TZ)
+    clock = SimClock(epoch=epoch, anchor=0.0, speed=1.0, max_lag_s=5.0)
+    last = epoch
+    now = last + timedelta(minutes=5)
+    stamps = _due(clock, now, last, timedelta(seconds=1), real_due=False)
+    assert stamps[0] == now - timedelta(seconds=5)
+    assert stamps[-1] == now
+    assert len(stamps) == 6
+
+
+def test_the_first_beat_after_an_outage_is_stamped_when_it_was_sent() -> None:
+    """No beat is owed for an outage: the first one after it is stamped on reading the clock, so
+    the monitor measures the whole outage as silence."""
+    start = time.time()
+    clock = SimClock(epoch=datetime(2024, 1, 9, 8, tzinfo=VN_TZ), anchor=start, speed=3600.0)
+    state: dict[str, datetime | None] = {"closed_since": None}
+
+    async def scenario() -> tuple[list[dict[str, Any]], datetime, datetime]:
+        broker = Broker()
+        task = asyncio.create_task(
+            beat("hotich", broker, clock, "t", 0.05, lambda: state["closed_since"], every=timedelta(seconds=60))
+        )
+        await asyncio.wait_for(broker.first.wait(), 5)
+        opens = clock.now()
+        state["closed_since"] = opens
+        await asyncio.sleep(0.5)  # half a real second: 30 sim minutes, 30 beats' worth
+        state["closed_since"] = None
+        ends = clock.now()
+        await asyncio.sleep(0.1)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return broker.sent, opens, ends
+
+    sent, opens, ends = asyncio.run(scenario())
+    stamps = [datetime.fromisoformat(e["occurred_at"]) for e in sent]
+    after = [s for s in stamps if s > opens]
+    assert after, "no beat after the outage"
+    assert after[0] >= ends, f"a beat stamped {after[0]} inside the outage {opens}..{ends}"
