@@ -247,7 +247,8 @@ def register(sub: Any) -> None:
         type=float,
         default=None,
         help="sim seconds per real second: the ceiling of a governed run (default: as fast as the services keep "
-        "up, at most 4× the profile's speed, which stays the yardstick of ticks and bounds) or a steady run's pace",
+        "up, at most 16× the profile's speed and 20× while nothing is due; that speed stays the yardstick of "
+        "ticks and bounds) or a steady run's pace",
     )
     run.add_argument(
         "--governor",

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -116,6 +117,11 @@ def test_a_frozen_node_and_a_dead_node_unannounced_raise_no_alert_and_clamp_no_s
         assert verdict["faults_recorded"] == 0, verdict
         assert verdict["silent_losses"] == 0, verdict
         assert set(verdict["false_alerts"].values()) == {0}, (struck, verdict["false_alerts"])
+        # The figures the docs quote for this run: how long sim time was held, by whom, and the
+        # infrastructure incidents the stall raised (each one is judged by `score` above).
+        alerts = last_json(lienthong(env, "alerts", "--json").stdout)["alerts"]
+        kinds = Counter(a["kind"] for a in alerts)
+        print(json.dumps({"governor": summary["governor"], "incidents_by_kind": kinds, "struck": struck}))
     finally:
         down = lienthong(env, "down")
         print("\n".join(struck), (tmp_path / "run.err").read_text()[-2000:] if err.exists() else "")
