@@ -98,7 +98,8 @@ class TaskRunner:
             await asyncio.sleep(POLL_S)
 
     async def _pass(self) -> None:
-        taken = total = 0
+        """Every task due now, then the earliest one still to come."""
+        total = 0
         while (taken := await self.advance_due(self.clock.now())) >= self.batch_size:
             self.behind += taken
             total += taken

@@ -215,7 +215,7 @@ def build(settings: Settings, port: int) -> faust.App:
     events_topic = topics.dossier_events(prefix)
     reading = Reading(LogWatch(), Coverage(), Continuity(), lambda tp: heard_lost(core, events_topic, tp))
     peek = RecordPeek(bootstrap)
-    events = app.topic(topics.dossier_events(prefix), value_type=bytes, value_serializer="raw")
+    events = app.topic(events_topic, value_type=bytes, value_serializer="raw")
 
     @app.task
     async def start() -> None:
