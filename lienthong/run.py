@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
+import structlog
 
 from contracts.chains import CHAIN_NAMES
 from contracts.clock import VN_TZ, SimClock
@@ -30,6 +31,7 @@ from simulation.chaos import record as chaos_record
 from simulation.chaos import record_windows, run_process_faults
 from simulation.faults.inject import Hit, Injector
 from simulation.governor import Governor
+from simulation.probes import agency_health, monitor_ports
 from simulation.sabotage import TruthRow
 from simulation.workload.frontier import Frontier
 from simulation.workload.plan import Planned, plan
@@ -191,14 +193,46 @@ def summarise(
     return chains, bad
 
 
-async def stop_clock(settings: Settings, clock: SimClock) -> datetime | None:
-    """Stop sim time once the run settled (simulation/runclock.py): the sim time it stood at."""
+log = structlog.get_logger()
+
+JUDGED_WAIT_S = 30.0
+"""Real seconds the run waits, once sim time stood, for every monitor worker to have judged up to
+the moment the run settled, before it reports that one has not."""
+
+
+async def stop_clock(settings: Settings, clock: SimClock, rate: float | None = None) -> datetime | None:
+    """Stop sim time once the run settled (simulation/runclock.py), running the margin at `rate`,
+    and wait until every monitor worker has judged every deadline up to the moment it settled
+    (its /healthz `judged_at`): the sim time it stood at."""
     path = settings.sim_clock_file
     if path is None or not path.exists():
         return None
-    seg = runclock.stop(clock, path)
+    settled = clock.now()
+    seg = runclock.stop(clock, path, rate=rate)
     await asyncio.sleep(max(0.0, seg.anchor - time.time()))
+    behind = await judged_to(settings, settled, JUDGED_WAIT_S)
+    if behind:
+        log.warning("a monitor worker has not judged up to the run's end", workers=behind, settled=settled.isoformat())
     return seg.epoch
+
+
+async def judged_to(settings: Settings, t: datetime, timeout_s: float) -> list[str]:
+    """Wait until every monitor worker's judged time is at or past `t`; the ones still short of it
+    after `timeout_s` (none: all got there)."""
+    deadline = time.monotonic() + timeout_s
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2.0)) as http:
+        while True:
+            ports = monitor_ports(settings.home)
+            bodies = await agency_health(http, ports)
+            behind = sorted(
+                name
+                for name in ports
+                if not (bodies.get(name) or {}).get("judged_at")
+                or datetime.fromisoformat(str(bodies[name]["judged_at"])) < t
+            )
+            if not behind or time.monotonic() >= deadline:
+                return behind
+            await asyncio.sleep(0.1)
 
 
 async def run(  # noqa: PLR0913 (the run's collaborators, built once by the command)
@@ -262,7 +296,7 @@ async def run(  # noqa: PLR0913 (the run's collaborators, built once by the comm
             chaos.cancel()
         console.done()
     elapsed = time.monotonic() - started
-    ended_at = await stop_clock(settings, clock)
+    ended_at = await stop_clock(settings, clock, governor.rate if governor is not None else None)
     final = await outcomes(settings, planned)
     chains, bad = summarise(profile, planned, stats, final)
     finished = sum(c["completed"] + c["rejected"] for c in chains.values())

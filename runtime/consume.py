@@ -15,6 +15,7 @@ to the agency through `Receiver`, so it runs in unit tests with a fake of each
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -114,8 +115,15 @@ class ConsumeLoop:
                 await asyncio.sleep(0.05)  # the poll was short: no busy loop through a long outage
             return False
         try:
-            await self.receiver.process([r for r in records if not self.receiver.is_command(r)])
-            await self.receiver.obey([r for r in records if self.receiver.is_command(r)])
+            # In the order read: after a broker crash, a replay command sent while the agency
+            # was frozen precedes the new work on its partition, and what it publishes again
+            # must too (handled after, a replayed receipt reached the monitor after the
+            # dossier's closing).
+            for commands, run in itertools.groupby(records, key=self.receiver.is_command):
+                if commands:
+                    await self.receiver.obey(list(run))
+                else:
+                    await self.receiver.process(list(run))
         except DB_LOST as exc:
             # Nothing of the batch was committed: read it again from the last commit, rather
             # than end the process and wait for the group to take it back.

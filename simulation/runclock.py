@@ -11,8 +11,8 @@ console's redrive buttons resume the clock at the run's speed while they wait fo
 finish, then stop it again.
 
 The clock does not stop at the instant the run settles: the monitor judges a deadline only once
-every event stamped before it can have arrived (streams/watermark.py: one stamping bound and a
-tick behind the clock), so it runs on for `margin_s` real seconds first, and every deadline up
+every event stamped before it can have arrived (streams/watermark.py: the stamping bound, the
+relay's allowance and a tick behind the clock), so it runs on for `margin_s` real seconds first, and every deadline up
 to the moment the run settled is judged.
 """
 
@@ -23,12 +23,12 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from contracts.clock import Segment, SimClock
 from runtime.clockfile import LEAD_S, read_clock_file, write_segments
-from streams.rules import TICK_S
+from streams.rules import TICK_S, judge_lag_s
 
 JUDGED_TICKS = 2
 """Ticks the clock runs on past the stamping bound before it stops (the monitor's judged time
@@ -51,8 +51,10 @@ class ClockState:
 
 
 def margin_s(clock: SimClock) -> float:
-    """Real seconds the clock runs on before it stops (see the module docstring)."""
-    return LEAD_S + clock.max_lag_s + JUDGED_TICKS * TICK_S
+    """Real seconds the clock runs on before it stops (see the module docstring): the monitor's
+    judging lag, the stamping bound and the relay's allowance (the bound alone left the last
+    deadlines before a run's end unjudged: its judged time stood a tick short of the end)."""
+    return LEAD_S + judge_lag_s(clock.max_lag_s) + JUDGED_TICKS * TICK_S
 
 
 def state(clock: SimClock, path: Path | None) -> ClockState:
@@ -74,15 +76,27 @@ def _as_written(clock: SimClock, segments: Sequence[Segment]) -> SimClock:
     return replace(clock, segments=lambda: segments)
 
 
-def stop(clock: SimClock, path: Path, real: float | None = None) -> Segment:
-    """Stop sim time `margin_s` from now (or at once if it stands already); the stopping segment.
-    The caller waits `margin_s` if it needs the clock stood still when it returns."""
+def stop(clock: SimClock, path: Path, real: float | None = None, rate: float | None = None) -> Segment:
+    """Stop sim time the margin's sim seconds (`margin_s` at the run's speed) from now, or at once
+    if it stands already; the stopping segment. With `rate` above the run's speed, the clock runs
+    the margin at that rate from `LEAD_S` on, so it stops sooner: the monitor's judged time trails
+    by sim seconds (the stamping bound), whatever the rate. The caller waits until the stopping
+    segment's anchor if it needs the clock stood still when it returns."""
     segments, _ = read_clock_file(path)
     if segments and segments[-1].speed == 0:
         return segments[-1]
-    anchor = (real if real is not None else time.time()) + margin_s(clock)
-    seg = Segment(anchor, _as_written(clock, segments).at(anchor), 0.0)
-    write_segments(path, [*segments, seg], stopped=True)
+    now = real if real is not None else time.time()
+    written = _as_written(clock, segments)
+    if rate is None or rate <= clock.speed:
+        anchor = now + margin_s(clock)
+        seg = Segment(anchor, written.at(anchor), 0.0)
+        write_segments(path, [*segments, seg], stopped=True)
+        return seg
+    start = now + LEAD_S
+    here = written.at(start)
+    margin = timedelta(seconds=(margin_s(clock) - LEAD_S) * clock.speed)
+    seg = Segment(start + margin.total_seconds() / rate, here + margin, 0.0)
+    write_segments(path, [*segments, Segment(start, here, rate), seg], stopped=True)
     return seg
 
 

@@ -117,19 +117,23 @@ class Backlog:
     def hold(self, f: Finding, agency: str, now: float) -> None:
         self.held[(f.dossier_id, f.expectation.key)] = Held(f, agency, now)
 
-    def met(self, dossier_id: str, key: str, at: datetime) -> Met:
-        """The receipt came, stamped `at` (when the handoff reached the receiver in the model).
+    def met(self, dossier_id: str, key: str, at: datetime | None) -> Met:
+        """The receipt came, stamped `at` (when the handoff reached the receiver in the model;
+        None: proven by a later event, the dossier's closing or a later step, at a time unknown).
         Held at a partition with an open infrastructure incident, the handoff flowed again: the
         incident explains its lateness. Otherwise a receipt stamped past the deadline is a late
         handoff, reported as such: the sender put it on the topic late (a delayed delivery), and
         at 16 times the speed its receipt could come before any look at the broker had judged it,
-        and it went unreported (one lost dossier of 54 in a demo month)."""
+        and it went unreported (one lost dossier of 54 in a demo month). A proof is no receipt time:
+        after a broker crash, the receipt's copy published again came after the dossier's closing,
+        and the closing's own time made a handoff received in time look late (4 false lost alerts
+        in a demo month)."""
         k = (dossier_id, key)
         place = self.places.pop(k, None)
         held = self.held.pop(k, None)
         if held is None:
             return Met.NOT_HELD
-        if at > held.finding.expectation.due_at and place not in self.open:
+        if at is not None and at > held.finding.expectation.due_at and place not in self.open:
             return Met.LATE
         return Met.FLOWED
 

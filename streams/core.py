@@ -227,7 +227,7 @@ class MonitorCore:
                     if alert:
                         raised.append(alert)
                 else:
-                    met = self.backlog.met(r.dossier_id, r.expectation.key, r.recovered_at)
+                    met = self.backlog.met(r.dossier_id, r.expectation.key, None if r.proven else r.recovered_at)
                     if met is Met.LATE:
                         alert = await self._late(conn, Late(r.dossier_id, r.expectation, r.recovered_at, r.how))
                         if alert:

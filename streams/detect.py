@@ -43,7 +43,9 @@ class Recovery:
     expectation: Expectation
     recovered_at: datetime
     how: str
-    """The event type that finally came."""
+    """The event type that finally came, or what proved it (a later step ran, the dossier closed)."""
+    proven: bool = False
+    """Met without its own event: it happened at some time before `recovered_at`, not known when."""
 
 
 CLOSED_MEMORY = timedelta(days=30)
@@ -83,7 +85,7 @@ class Monitor:
             if (d.dossier_id, x.key) in self._reported:
                 # Its alert is open: the proof resolves it.
                 self._reported.discard((d.dossier_id, x.key))
-                recoveries.append(Recovery(d.dossier_id, x, e.occurred_at, change.proof))
+                recoveries.append(Recovery(d.dossier_id, x, e.occurred_at, change.proof, proven=True))
             elif not closing and x.due_at < e.occurred_at:
                 # Overdue and not reported yet: done, but maybe late; its own event (or the
                 # dossier's closing) judges it, so it keeps waiting.

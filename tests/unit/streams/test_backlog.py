@@ -170,3 +170,13 @@ def test_a_held_handoff_received_past_its_deadline_before_any_look_is_late_not_f
     assert b.met("D2", "handoff:e0", T0 - timedelta(hours=3)) is Met.FLOWED
     # Not held at all: the caller resolves its alert as before.
     assert b.met("D3", "handoff:e0", T0 + timedelta(days=1)) is Met.NOT_HELD
+
+
+def test_a_held_handoff_proven_by_the_dossiers_closing_is_not_late_by_the_closings_time() -> None:
+    """Regression: after a broker crash the portal's receipt, published again, came after the
+    dossier's closing; the closing proved the handoff received, and its own time, a day past the
+    deadline, was taken for the receipt's: a handoff received in time was reported lost (late)."""
+    b = Backlog()
+    b.hold(finding("D1"), "cutru", now=1.0)
+    assert b.met("D1", "handoff:e0", None) is Met.FLOWED
+    assert not b.busy()

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from contracts.chains import load_chains
 from contracts.clock import VN_TZ
 from contracts.envelope import Event
-from streams.detect import Monitor
+from streams.detect import Monitor, Recovery
 from streams.rules import default_rules
 from streams.tracker import LOST, STUCK, Tracker
 from tests.unit.streams.model import healthy_timeline
@@ -309,6 +309,8 @@ def test_a_closing_dossier_resolves_every_alert_still_open_on_it() -> None:
     assert reported <= pending
     out = m.observe(closing)
     assert {r.expectation.key for r in out if r.how == "dossier closed"} == reported - {"dossier"}
+    # A proof, not the awaited event: when what it awaited happened is not known (streams/backlog.py).
+    assert all(r.proven for r in out if isinstance(r, Recovery) and r.how == "dossier closed")
     assert "d-4" not in m.dossiers  # settled: nothing left to wait for
 
 

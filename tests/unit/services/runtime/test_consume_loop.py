@@ -30,6 +30,7 @@ class Agency:
     def __init__(self) -> None:
         self.processed: list[bytes] = []
         self.obeyed: list[bytes] = []
+        self.calls: list[tuple[str, list[bytes]]] = []
         self.fail = 0
         self.closed: datetime | None = None
         self.received: dict[bytes, datetime] = {}
@@ -48,9 +49,11 @@ class Agency:
             self.fail -= 1
             raise asyncpg.PostgresConnectionError("connection was closed in the middle of operation")
         self.processed += [r.value for r in records]
+        self.calls.append(("process", [r.value for r in records]))
 
     async def obey(self, records: Sequence[Any]) -> None:
         self.obeyed += [r.value for r in records]
+        self.calls.append(("obey", [r.value for r in records]))
 
 
 @pytest.fixture(autouse=True)
@@ -72,6 +75,23 @@ def test_a_batch_is_handled_then_committed_primers_skipped_commands_obeyed() -> 
     assert source.commits == [{TP(WORK, 0): 2, TP(WORK, 1): 2}]
     assert not asyncio.run(loop.once())  # nothing new: nothing handled, nothing committed
     assert len(source.commits) == 1
+
+
+def test_a_replay_command_read_before_new_work_is_obeyed_before_it() -> None:
+    """Regression: after a broker crash the replay command, sent while the agency was frozen,
+    came first on its partition, but the batch's work was handled first; the portal then
+    published a dossier's closing before the receipt it published again, and the monitor judged
+    the receipt's handoff late by the closing's time."""
+    source, agency = FakeConsumer(), Agency()
+    source.append(WORK, 0, b"primer", ((PRIMER_HEADER, b"1"),))
+    source.append(WORK, 0, b"replay", ((COMMAND_HEADER, b"republish"),))
+    source.append(WORK, 0, b"h1")
+    source.append(WORK, 0, b"h2")
+    loop = ConsumeLoop(source, agency, batch_size=10)
+
+    assert asyncio.run(loop.once())
+    assert agency.calls == [("obey", [b"replay"]), ("process", [b"h1", b"h2"])]
+    assert source.commits == [{TP(WORK, 0): 4}]
 
 
 def test_a_batch_whose_database_was_lost_is_read_again_from_its_first_offset_and_not_committed() -> None:
