@@ -95,6 +95,22 @@ class GroupReader:
         uncommitted = [p for p in ends if ends[p] > 0 and not any(p in c for c in committed.values())]
         return TopicReaders(partitions, ends, leaderless, committed, await self.primed(topic, uncommitted))
 
+    async def ends(self, topic: str) -> dict[int, int | None]:
+        """The end offset of each of the topic's partitions, None for one without a leader (no
+        broker can answer for it); empty while the topic's metadata is unknown."""
+        cluster = self._consumer._client.cluster
+        partitions = sorted(self._consumer.partitions_for_topic(topic) or ())
+        if not partitions:
+            await self._consumer.topics()  # the topic's metadata, once
+            return {}
+        tps = [
+            TopicPartition(topic, p)
+            for p in partitions
+            if (cluster.leader_for_partition(TopicPartition(topic, p)) or -1) >= 0
+        ]
+        known = {tp.partition: int(o) for tp, o in (await self._consumer.end_offsets(tps)).items()} if tps else {}
+        return {p: known.get(p) for p in partitions}
+
     async def primed(self, topic: str, partitions: list[int]) -> set[int]:
         """Which of these partitions begin with a primer: asked only of partitions no group has
         committed on (a reader commits past a primer with its first real message), once each."""

@@ -1,7 +1,7 @@
 """The sim clock of a governed run: it advances on evidence of progress, never on a warning.
 
 Sim time runs at the run's ceiling (`--speed`, or `BOOST` × the profile's speed) but never past
-the horizon: the latest sim time proven done (simulation/horizon.py) plus a window of half the
+the horizon: the latest sim time proven done (simulation/horizon.py) plus a window of 0.8 of the
 stamping bound. Every `EVERY_S` the governor reads the clock, asks every agency process for its
 `/progress` twice, and, when the answers prove that nothing due up to that reading is left,
 moves the horizon on. When the machine keeps up, a proof comes long before the horizon is reached

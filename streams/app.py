@@ -155,13 +155,14 @@ def _highest(*offsets: int | None) -> int | None:
     return max(known) if known else None
 
 
-async def settle_held(core: MonitorCore, positions: Positions) -> None:
-    """The broker's positions for the handoffs the monitor holds (streams/backlog.py); asked only
-    while some are held or an infrastructure incident is open."""
+async def settle_held(core: MonitorCore, positions: Positions, reading: Reading, events_topic: str) -> None:
+    """The broker's positions for the handoffs the monitor holds (streams/backlog.py), with how far
+    this worker has read the event topic; asked only while some are held or an incident is open."""
     if core.ready and core.backlog.busy():
         snap = await positions.snapshot(core.backlog.agencies())
         if snap is not None:
-            await core.settle(snap)
+            last = reading.continuity.last.items()
+            await core.settle(snap, {tp.partition: at + 1 for tp, (at, _, _) in last if tp.topic == events_topic})
 
 
 def heard_lost(core: MonitorCore, events_topic: str, tp: Any) -> None:
@@ -238,7 +239,7 @@ def build(settings: Settings, port: int) -> faust.App:
 
     @app.timer(SETTLE_S)
     async def backlog() -> None:
-        await settle_held(core, positions)
+        await settle_held(core, positions, reading, events_topic)
 
     @app.timer(LOG_CHECK_S)
     async def logs() -> None:

@@ -6,7 +6,11 @@ handoff went to, an offset at or past the end that partition had once the deadli
 handoff was written there before its deadline (the sender wrote it together with the event copy
 the monitor read), so that end lies past it, and a commit there means the receiver read it and
 moved on without a receipt. A partition that holds nothing (or nothing but its primer) at that end
-never got the handoff at all: lost too, whatever the receiver's state.
+never got the handoff at all: lost too, whatever the receiver's state. Either way the verdict
+waits until the monitor has read the dossier's partition of the event topic up to the end it had
+when the receiver was first seen past the handoff, for a handoff sent before the broker lost a
+log of that topic: a receipt the receiver wrote lies below that end, and one published again
+after the crash comes long after its stamp, past the watermark's reach.
 
 Until the broker shows that, the handoff waits behind something no dossier caused: a partition with
 no leader, a consumer group that reads nothing or falls behind. Every handoff held at one partition
@@ -75,6 +79,9 @@ class Snapshot:
     """Agency → its work topic (for the words of an incident)."""
     positions: Mapping[str, Mapping[int, Position]]
     """Agency → partition → position; an agency missing was not answered for."""
+    events: Mapping[int, int | None] = field(default_factory=dict)
+    """The event topic's end offset per partition (None: no leader), asked after the positions
+    (empty: unknown)."""
 
 
 @dataclass
@@ -85,6 +92,9 @@ class Held:
     """Real time (monotonic) the finding fell due: only a snapshot asked for after it counts."""
     needed: int | None = None
     """The end of its partition in the first snapshot after `since`: the handoff lies below it."""
+    read_needed: int | None = None
+    """The end of the dossier's event partition when the receiver was first seen past the
+    handoff: a receipt it wrote lies below it, and the monitor must have read that far."""
 
 
 class Met(enum.Enum):
@@ -113,6 +123,9 @@ class Backlog:
     """Held finding → the partition it waits at, once a snapshot named it."""
     open: dict[Place, set[str]] = field(default_factory=dict)
     """Partitions with an open incident → every dossier it has held."""
+    lost_before: datetime | None = None
+    """The sim time at which the broker was last found to have lost a log of the event topic: a
+    handoff sent before it may have its receipt published again, long after its stamp."""
 
     def hold(self, f: Finding, agency: str, now: float) -> None:
         self.held[(f.dossier_id, f.expectation.key)] = Held(f, agency, now)
@@ -143,6 +156,14 @@ class Backlog:
             del self.held[k]
             self.places.pop(k, None)
 
+    def log_lost(self, at: datetime) -> None:
+        """The broker lost a log of the event topic, found at sim time `at`. The ends seen before
+        belong to the old log, and the monitor, reading the new one from its start, would wait for
+        them in vain: they are taken again from the next look."""
+        self.lost_before = at if self.lost_before is None else max(self.lost_before, at)
+        for h in self.held.values():
+            h.read_needed = None
+
     def busy(self) -> bool:
         """Whether a settle has anything to do: handoffs held, or an incident to close."""
         return bool(self.held or self.open)
@@ -162,7 +183,9 @@ class Backlog:
             out.setdefault(f"{agency}/{p}", []).append(k[0])
         return out
 
-    def settle(self, snap: Snapshot, judged: datetime) -> Settled:
+    def settle(self, snap: Snapshot, judged: datetime, read: Mapping[int, int] | None = None) -> Settled:
+        """Judge the held handoffs by `snap`; `read` is how far the monitor has read each partition
+        of the event topic (the next offset it will handle; None: not asked)."""
         lost: list[Finding] = []
         reasons: dict[Place, str] = {}
         for k, h in list(self.held.items()):
@@ -179,8 +202,11 @@ class Backlog:
                 continue
             if h.needed is None:
                 h.needed = pos.end
-            # Read past it, or never written there (nothing past the primer): lost either way.
+            # Read past it, or never written there (nothing past the primer): lost either way,
+            # once the monitor has read its own log as far as a receipt could lie.
             if pos.read_to >= h.needed:
+                if not self._read_far_enough(h, snap, read):
+                    continue
                 lost.append(h.finding)
                 del self.held[k]
                 del self.places[k]
@@ -192,6 +218,24 @@ class Backlog:
                 else f"the consumers of {where} are {pos.end - pos.committed} messages behind"
             )
         return Settled(lost, self._incidents(reasons, judged, snap.taken))
+
+    def _read_far_enough(self, h: Held, snap: Snapshot, read: Mapping[int, int] | None) -> bool:
+        """Whether the monitor has read the dossier's event partition up to its end as it stood when
+        the receiver was first seen past the handoff. The watermark makes that so for a receipt
+        produced in time; but for a handoff sent before the broker lost its log, a receipt
+        published again comes long after its stamp, and a verdict before it was read made 92 false
+        lost alerts in a demo month. Asked only of those: for the others it would only delay."""
+        if self.lost_before is None or h.finding.expectation.opened_at > self.lost_before:
+            return True
+        if read is None or not snap.events:
+            return True
+        partition = partition_of(h.finding.dossier_id, len(snap.events))
+        if h.read_needed is None:
+            end = snap.events.get(partition)
+            if end is None:
+                return False  # no leader there: no evidence yet
+            h.read_needed = end
+        return read.get(partition, 0) >= h.read_needed
 
     def _incidents(self, reasons: Mapping[Place, str], judged: datetime, now: float) -> list[Incident]:
         here: dict[Place, list[Held]] = {}

@@ -71,7 +71,10 @@ class Positions:
                         )
                         for p in readers.partitions
                     }
-                return Snapshot(taken, names, positions)
+                # Asked after the receivers' commits: a receipt written before a commit seen
+                # here lies below these ends (the monitor must read that far first).
+                events = await self.reader.ends(topics.dossier_events(self.prefix))
+                return Snapshot(taken, names, positions, events)
         except Exception as exc:  # the broker away: no evidence this time, held stays held
             # Said once every WARN_EVERY_S: a reader that keeps failing holds every late handoff
             # unjudged, which an operator must be able to see.

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -164,6 +165,7 @@ class MonitorCore:
         """The broker lost `partition`'s log (streams/app.py reads it again): the heartbeats in it
         this worker had not read are gone, and the gap they leave is not an agency's silence."""
         self.silence.interrupted({a for a, p in self.heard_on.items() if p == partition})
+        self.backlog.log_lost(self.clock.now())
 
     async def stop(self) -> None:
         """Close what `start` opened: the mark / alert producer and the database pool."""
@@ -252,13 +254,14 @@ class MonitorCore:
         for incident in [*self.silence.tick(now), *self.links.tick(now)]:
             await self._incident(conn, incident, raised)
 
-    async def settle(self, snap: Snapshot) -> None:
-        """The broker's positions for the held handoffs: lost verdicts and infrastructure incidents."""
+    async def settle(self, snap: Snapshot, read: Mapping[int, int] | None = None) -> None:
+        """The broker's positions for the held handoffs: lost verdicts and infrastructure incidents;
+        `read`: the next offset this worker handles on each event partition it has read."""
         if self.pool is None or self.watermark.judged is None:
             return
         raised: list[dict[str, Any]] = []
         async with self._lock, self.pool.acquire() as conn, conn.transaction():
-            settled = self.backlog.settle(snap, self.watermark.judged)
+            settled = self.backlog.settle(snap, self.watermark.judged, read)
             for f in settled.lost:
                 if alert := await self._finding(conn, f):
                     raised.append(alert)

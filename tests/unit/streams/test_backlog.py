@@ -4,6 +4,7 @@ infrastructure incident per partition that closes when the last held handoff flo
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from aiokafka.partitioner import DefaultPartitioner
@@ -180,3 +181,62 @@ def test_a_held_handoff_proven_by_the_dossiers_closing_is_not_late_by_the_closin
     b.hold(finding("D1"), "cutru", now=1.0)
     assert b.met("D1", "handoff:e0", None) is Met.FLOWED
     assert not b.busy()
+
+
+def test_a_receiver_past_the_handoff_makes_it_lost_only_once_the_monitor_read_its_log_that_far() -> None:
+    """Regression: after a broker crash the receivers' receipts came back long after their stamps
+    (published again from the senders' outboxes); the receivers' commits in the new log were past
+    the handoffs, and 92 handoffs were judged lost just before the monitor read their receipts."""
+    b = Backlog()
+    b.log_lost(T0)  # the handoffs below were sent before it
+    b.hold(finding("D1"), "cutru", now=1.0)
+    event_partition = partition_of("D1", 4)
+    ends = {p: 100 + p for p in range(4)}
+    past = Snapshot(2.0, {"cutru": TOPIC}, {"cutru": {0: Position(end=10, committed=10, leader=True)}}, ends)
+    behind = {event_partition: ends[event_partition] - 1}
+    assert b.settle(past, T0, read=behind).lost == []
+    assert b.busy()
+    # The event log grew meanwhile: only the end seen when the receiver was past counts.
+    later = Snapshot(3.0, past.topics, past.positions, {p: e + 50 for p, e in ends.items()})
+    assert b.settle(later, T0, read=behind).lost == []
+    out = b.settle(later, T0, read={event_partition: ends[event_partition]})
+    assert [f.dossier_id for f in out.lost] == ["D1"]
+    assert out.incidents == []
+    assert not b.busy()
+    # Its receipt read meanwhile instead: the handoff flowed.
+    b.hold(finding("D2"), "cutru", now=1.0)
+    assert b.settle(past, T0, read={}).lost == []
+    assert b.met("D2", "handoff:e0", T0 - timedelta(minutes=5)) is Met.FLOWED
+    # A handoff sent after the loss: the watermark already saw its receipt, no wait.
+    later_sent = Finding("D3", replace(finding("D3").expectation, opened_at=T0 + timedelta(hours=1)), T0)
+    b.hold(later_sent, "cutru", now=1.0)
+    assert [f.dossier_id for f in b.settle(past, T0, read={}).lost] == ["D3"]
+
+
+def test_a_lost_event_log_drops_the_ends_seen_in_it() -> None:
+    b = Backlog()
+    b.hold(finding("D1"), "cutru", now=1.0)
+    event_partition = partition_of("D1", 4)
+    positions = {"cutru": {0: Position(end=10, committed=10, leader=True)}}
+    old = Snapshot(2.0, {"cutru": TOPIC}, positions, dict.fromkeys(range(4), 5000))
+    b.log_lost(T0)
+    assert b.settle(old, T0, read={event_partition: 4000}).lost == []
+    # The broker lost the log again: the monitor reads the new one from its start, and the end it
+    # must reach is the new log's.
+    b.log_lost(T0)
+    new = Snapshot(3.0, {"cutru": TOPIC}, positions, dict.fromkeys(range(4), 40))
+    assert [f.dossier_id for f in b.settle(new, T0, read={event_partition: 40}).lost] == ["D1"]
+
+
+def test_an_event_partition_without_a_leader_gives_no_evidence_yet() -> None:
+    b = Backlog()
+    b.hold(finding("D1"), "cutru", now=1.0)
+    event_partition = partition_of("D1", 4)
+    positions = {"cutru": {0: Position(end=10, committed=10, leader=True)}}
+    ends: dict[int, int | None] = dict.fromkeys(range(4), 100)
+    ends[event_partition] = None
+    b.log_lost(T0)
+    assert b.settle(Snapshot(2.0, {"cutru": TOPIC}, positions, ends), T0, read={event_partition: 500}).lost == []
+    ends[event_partition] = 100
+    out = b.settle(Snapshot(3.0, {"cutru": TOPIC}, positions, ends), T0, read={event_partition: 100})
+    assert [f.dossier_id for f in out.lost] == ["D1"]
