@@ -55,4 +55,5 @@ def test_short_chaos_loses_nothing_violates_nothing_and_raises_nothing_unexplain
     assert verdict["violations"] == 0, verdict
     assert verdict["false_alerts"] == 0, verdict
     assert verdict["unfinished"] == 0, verdict
+    assert verdict["clamped"] == 0, verdict
     assert verdict["elapsed_s"] > 0
