@@ -19,6 +19,8 @@ does not answer, or answers `unread: null`, and sim time stays where it was prov
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -38,13 +40,14 @@ class EndOffsets:
     request waits behind its long-polling fetch (up to `fetch_max_wait_ms`), and a proof, two
     rounds of /progress, took 150 ms where the broker answers in 2 ms."""
 
-    def __init__(self, bootstrap: str, client_id: str) -> None:
-        self._bootstrap, self._client_id = bootstrap, client_id
-        self._reader: AIOKafkaConsumer | None = None
+    def __init__(self, bootstrap: str, client_id: str, factory: Callable[..., Any] = AIOKafkaConsumer) -> None:
+        self._bootstrap, self._client_id, self._factory = bootstrap, client_id, factory
+        self._reader: Any = None
+        self._retired: set[asyncio.Task[None]] = set()
 
     async def of(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
         if self._reader is None:
-            reader = AIOKafkaConsumer(
+            reader = self._factory(
                 bootstrap_servers=self._bootstrap, client_id=self._client_id, enable_auto_commit=False
             )
             try:
@@ -53,12 +56,32 @@ class EndOffsets:
                 await reader.stop()
                 raise
             self._reader = reader
-        return {tp: int(o) for tp, o in (await self._reader.end_offsets(partitions)).items()}
+        try:
+            return {tp: int(o) for tp, o in (await self._reader.end_offsets(partitions)).items()}
+        except BaseException:
+            # A request that failed or was cut off by the caller's timeout leaves the reader's
+            # metadata as it was: after a Kafka node was killed, it kept asking the dead leader,
+            # each try cut off before the client refreshed, and sim time stood 285 s until the
+            # metadata's maximum age ran out. The next question goes on a fresh reader.
+            self._retire()
+            raise
+
+    def _retire(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            task = asyncio.get_running_loop().create_task(_quietly_stopped(reader))
+            self._retired.add(task)
+            task.add_done_callback(self._retired.discard)
 
     async def stop(self) -> None:
         if self._reader is not None:
             reader, self._reader = self._reader, None
             await reader.stop()
+
+
+async def _quietly_stopped(reader: Any) -> None:
+    with contextlib.suppress(Exception):
+        await reader.stop()
 
 
 async def unread(worker: AgencyWorker) -> int | None:
