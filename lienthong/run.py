@@ -37,6 +37,8 @@ from simulation.workload.frontier import Frontier
 from simulation.workload.plan import Planned, plan
 from simulation.workload.profiles import BAD_DATA_KINDS, Profile, load_curve
 
+log = structlog.get_logger()
+
 TAIL_DAYS = 21
 """Sim days after the period by which every dossier must be finished (15 working days and more)."""
 
@@ -192,8 +194,6 @@ def summarise(
         bad[kind] = counts
     return chains, bad
 
-
-log = structlog.get_logger()
 
 JUDGED_WAIT_S = 30.0
 """Real seconds the run waits, once sim time stood, for every monitor worker to have judged up to

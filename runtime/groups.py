@@ -78,14 +78,14 @@ class GroupReader:
         leader shows (and its end, which no broker can answer, is left out)."""
         if leaders:
             await self._consumer._client.force_metadata_update()
-        cluster = self._consumer._client.cluster
         partitions = sorted(self._consumer.partitions_for_topic(topic) or ())
         if not partitions:
             await self._consumer.topics()  # the topic's metadata, once
             return None
-        leaderless = {p for p in partitions if (cluster.leader_for_partition(TopicPartition(topic, p)) or -1) < 0}
-        tps = [TopicPartition(topic, p) for p in partitions if p not in leaderless]
-        ends = {tp.partition: int(o) for tp, o in (await self._consumer.end_offsets(tps)).items()} if tps else {}
+        answered = await self._ends(topic, partitions)
+        leaderless = {p for p, end in answered.items() if end is None}
+        ends = {p: end for p, end in answered.items() if end is not None}
+        tps = [TopicPartition(topic, p) for p in ends]
         committed: dict[str, dict[int, int]] = {}
         for group in groups:
             offsets = await self._admin.list_consumer_group_offsets(group, partitions=tps)
@@ -98,11 +98,14 @@ class GroupReader:
     async def ends(self, topic: str) -> dict[int, int | None]:
         """The end offset of each of the topic's partitions, None for one without a leader (no
         broker can answer for it); empty while the topic's metadata is unknown."""
-        cluster = self._consumer._client.cluster
         partitions = sorted(self._consumer.partitions_for_topic(topic) or ())
         if not partitions:
             await self._consumer.topics()  # the topic's metadata, once
             return {}
+        return await self._ends(topic, partitions)
+
+    async def _ends(self, topic: str, partitions: list[int]) -> dict[int, int | None]:
+        cluster = self._consumer._client.cluster
         tps = [
             TopicPartition(topic, p)
             for p in partitions

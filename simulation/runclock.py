@@ -12,8 +12,9 @@ finish, then stop it again.
 
 The clock does not stop at the instant the run settles: the monitor judges a deadline only once
 every event stamped before it can have arrived (streams/watermark.py: the stamping bound, the
-relay's allowance and a tick behind the clock), so it runs on for `margin_s` real seconds first, and every deadline up
-to the moment the run settled is judged.
+relay's allowance and a tick behind the clock), so it runs on for `margin_s` real seconds at the
+run's speed first (less at a faster rate), and every deadline up to the moment the run settled is
+judged.
 """
 
 from __future__ import annotations
