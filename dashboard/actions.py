@@ -9,7 +9,7 @@ the name is recorded on the alert (`acknowledged_by`) and in the audit log
 says why in Vietnamese.
 
 A redrive needs sim time to pass again (the redriven step's office work takes sim hours) and a
-settled run stopped the clock (simulation/runclock.py). No action moves it but one: the officer's
+settled run stopped the clock (ops/runclock.py). No action moves it but one: the officer's
 "resume the simulation" (`POST /api/v1/clock/resume`), which runs it until the portal has no
 dossier in progress, or `REDRIVE_CLOCK_S` at most, and stops it again. A redrive of a dossier the
 portal has settled is refused, and so is acknowledging an incident that is over.
@@ -33,10 +33,9 @@ from aiokafka.errors import KafkaError
 
 from dashboard import worklog
 from dashboard.wording import at
-from lienthong import redrive
+from ops import redrive, runclock
 from runtime.secrets import operator_headers, submitter_headers
 from runtime.settings import Settings
-from simulation import runclock
 from streams import queries
 
 log = structlog.get_logger()

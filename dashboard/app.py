@@ -3,7 +3,7 @@
 The work queue (`/api/v1/queue`, dashboard/workqueue.py) puts the most overdue incident first,
 in Vietnamese; a dossier (`/api/v1/dossiers/{id}`) comes with its verdict line and its timeline
 as sentences; the funnel counts steps finished, not started (streams/funnel.py). Ages are
-measured at the clock's moment, which stands still once a run settled (simulation/runclock.py).
+measured at the clock's moment, which stands still once a run settled (ops/runclock.py).
 Reading is open; the actions (dashboard/actions.py) need the operator token and a name.
 """
 
@@ -34,12 +34,12 @@ from dashboard.feed import Feed
 from dashboard.shift import Shift
 from dashboard.subscribe import Subscribe
 from dashboard.wording import Words, at
+from ops import runclock
 from runtime.db import create_pool
 from runtime.edges import cap_body, refuse_nul
 from runtime.metrics import metrics
 from runtime.secrets import operator_token, submitter_headers
 from runtime.settings import Settings
-from simulation import runclock
 from streams import console, queries
 from streams.funnel import funnel
 

@@ -8,9 +8,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 from lienthong import exits
 from lienthong.commands import chaos, conformance, dlq, measure, outputs, run, stack, verdicts
-from lienthong.ui import Console
 from runtime.logging import configure
 from runtime.settings import Settings
+from runtime.terminal import Console
 
 
 def parser() -> argparse.ArgumentParser:

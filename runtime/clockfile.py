@@ -66,7 +66,7 @@ def read_segments(path: Path) -> tuple[Segment, ...]:
 
 def read_clock_file(path: Path) -> tuple[tuple[Segment, ...], bool]:
     """The segments, and whether the last one is a stop that ended a run or a redrive's wait
-    (simulation/runclock.py) rather than a pause of the governor."""
+    (ops/runclock.py) rather than a pause of the governor."""
     data = json.loads(path.read_text(encoding="utf-8"))
     segments = tuple(
         Segment(anchor=float(s["anchor"]), epoch=datetime.fromisoformat(s["epoch"]), speed=float(s["speed"]))

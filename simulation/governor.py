@@ -186,7 +186,7 @@ class Governor:
             if self.external is not None:
                 await self.external.stop()
         # The run is over: sim time runs on at the run's speed until the run stops it where it
-        # settled (simulation/runclock.py), so that the monitor judges every deadline up to there.
+        # settled (ops/runclock.py), so that the monitor judges every deadline up to there.
         self.horizon = None
         self._rewrite(time.time())
 

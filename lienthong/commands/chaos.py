@@ -21,8 +21,8 @@ import yaml
 from deploy.processes import parse_replicas
 from lienthong.commands import emit_json
 from lienthong.commands.stack import broker_options
-from lienthong.ui import Console, table
 from runtime.settings import Settings
+from runtime.terminal import Console, table
 
 REDRIVE_WAIT_S = 180.0
 
@@ -130,9 +130,9 @@ def _broker(home: Path) -> str:
 async def _verdict(settings: Settings, console: Console, wait_s: float) -> dict[str, Any]:
     """Score what the monitor raised against the ground truth, redrive every open lost alert
     (sim time runs while the redriven dossiers need it), then verify."""
-    from lienthong import redrive, score
-    from lienthong.verify import verify
-    from simulation import runclock
+    from ops import redrive, runclock
+    from simulation.scoring import score
+    from simulation.scoring.verify import verify
 
     _, url = settings.require_infra()
     truth, alerts, unfinished = await score.collect(url)

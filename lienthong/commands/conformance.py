@@ -12,10 +12,10 @@ from typing import Any
 from contracts.clock import VN_TZ, Segment
 from lienthong.commands import emit_json
 from lienthong.commands.stack import broker_options, with_broker
-from lienthong.ui import Console, table
 from runtime.clockfile import LEAD_S as CLOCK_LEAD_S
 from runtime.clockfile import write_segments
 from runtime.settings import Settings, clock_env
+from runtime.terminal import Console, table
 
 EPOCH = datetime(2024, 3, 4, 8, 0, tzinfo=VN_TZ)
 """Sim time at the check's start: a Monday morning, office hours, no holiday near."""
@@ -27,8 +27,8 @@ LEAD_S = 3.0
 
 
 def cmd_conformance(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from lienthong import stack
-    from lienthong.conformance.drive import Plan
+    from deploy import stack
+    from simulation.conformance.drive import Plan
 
     if args.speed <= 0:
         raise ValueError("--speed must be positive")
@@ -64,8 +64,8 @@ def cmd_conformance(args: argparse.Namespace, settings: Settings, console: Conso
 
 async def _checked(settings: Settings, plan: Any, console: Console, resume: bool) -> tuple[list[Any], dict[str, Any]]:
     """The check, with sim time running for it (resumed on a kept stack) and stopped after."""
-    from lienthong.conformance.drive import check
-    from simulation import runclock
+    from ops import runclock
+    from simulation.conformance.drive import check
 
     path = settings.sim_clock_file
     if resume and path is not None and runclock.resume(settings.clock(), path):

@@ -1,4 +1,4 @@
-"""`lienthong dlq`: the dead letters by reason, and their replay (lienthong/dlq.py)."""
+"""`lienthong dlq`: the dead letters by reason, and their replay (ops/dlq.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import asyncio
 from typing import Any
 
 from lienthong.commands import emit_json
-from lienthong.ui import Console, table
 from runtime.secrets import operator_token
 from runtime.settings import Settings
+from runtime.terminal import Console, table
 
 
 def cmd_dlq(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from lienthong import dlq
+    from ops import dlq
 
     bootstrap, _ = settings.require_infra()
     found = asyncio.run(dlq.read(bootstrap, settings.topic_prefix, settings.partitions))

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from lienthong.commands import emit_json
-from lienthong.ui import Console, table
 from runtime.settings import Settings
+from runtime.terminal import Console, table
 
 
 def cmd_loadtest(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -20,7 +20,7 @@ def cmd_loadtest(args: argparse.Namespace, settings: Settings, console: Console)
 
 
 def _loadtest(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from lienthong import loadtest
+    from loadtests import runner as loadtest
 
     extra = {}
     for item in args.set or []:
@@ -53,7 +53,7 @@ def _loadtest(args: argparse.Namespace, settings: Settings, console: Console) ->
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from lienthong.bench import runner
+    from simulation.bench import runner
 
     parts = args.only or list(runner.PARTS)
     brokers = ["tansu", "kafka"] if args.broker == "both" else [args.broker] if args.broker else None

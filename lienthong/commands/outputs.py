@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from lienthong.commands import emit_json
-from lienthong.ui import Console
 from runtime.settings import Settings
+from runtime.terminal import Console
 
 
 def cmd_dashboard(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from lienthong import stack
+    from deploy import stack
     from runtime.secrets import token_path
 
     settings = stack.up(settings, console)
-    from lienthong.status import status
+    from deploy.status import status
 
     rows = {r["component"]: r for r in status(settings)}
     row = rows.get("dashboard", {})
@@ -34,8 +34,8 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings, console: Console
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from lienthong.report import periods, render, source, statistics
-    from lienthong.report.form import default_form
+    from ops.report import periods, render, source, statistics
+    from ops.report.form import default_form
 
     if args.period and (args.date_from or args.date_to):
         raise ValueError("give --period (with --cutoff) or --from and --to, not both")

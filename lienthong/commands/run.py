@@ -15,9 +15,9 @@ from deploy import state
 from deploy.processes import parse_replicas
 from lienthong.commands import emit_json
 from lienthong.commands.stack import broker_options, with_broker
-from lienthong.ui import Console, table
 from runtime.clockfile import write_segments
 from runtime.settings import Settings, clock_env
+from runtime.terminal import Console, table
 from simulation.port import injector as faults_of
 
 if TYPE_CHECKING:
@@ -89,7 +89,8 @@ def _run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
 def execute(args: argparse.Namespace, settings: Settings, console: Console) -> dict[str, Any]:
     """Start a fresh stack, run the profile of `args` with its faults until it settles, and return
     the run's summary (what `lienthong run` prints; `lienthong chaos` runs the same way)."""
-    from lienthong import run, stack
+    from deploy import stack
+    from simulation import run
     from simulation.workload import profiles
 
     profile = profiles.load(args.profile)
@@ -116,7 +117,7 @@ def execute(args: argparse.Namespace, settings: Settings, console: Console) -> d
     # from one run's stack.json into the next run's default.
     bound = profile.stamping_bound_s or settings.sim_max_lag_s
     # The run's clock file: the governor changes its rate there (simulation/governor.py), and the
-    # run stops it there once it settled (simulation/runclock.py); a steady run holds one segment.
+    # run stops it there once it settled (ops/runclock.py); a steady run holds one segment.
     clock_file = home / "clock.json"
     home.mkdir(parents=True, exist_ok=True)
     clock_file.unlink(missing_ok=True)

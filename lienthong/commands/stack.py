@@ -7,12 +7,12 @@ from typing import Any
 
 from deploy.processes import parse_replicas
 from lienthong.commands import emit_json
-from lienthong.ui import Console, table
 from runtime.settings import Settings
+from runtime.terminal import Console, table
 
 
 def cmd_up(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from lienthong import stack
+    from deploy import stack
 
     settings = stack.up(with_broker(args, settings), console, args.external, parse_replicas(args.replicas))
     console.step(f"ready: portal {settings.portal_url} · stop with `lienthong down`")
@@ -33,15 +33,15 @@ def with_broker(args: argparse.Namespace, settings: Settings) -> Settings:
 
 
 def cmd_down(_args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from lienthong import stack
+    from deploy import stack
 
     stack.down(settings, console)
     return 0
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
-    from lienthong.status import status
-    from simulation import runclock
+    from deploy.status import status
+    from ops import runclock
 
     rows = status(settings)
     clock = runclock.state(settings.clock(), settings.sim_clock_file)
@@ -55,7 +55,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings, _console: Console) 
 
 
 def cmd_topics_apply(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from lienthong import topics
+    from deploy import topics
 
     result = topics.apply(settings, console, args.dry_run, args.allow_repartition)
     if args.json:

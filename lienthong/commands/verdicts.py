@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lienthong.commands import emit_json
-from lienthong.ui import Console, table
 from runtime.settings import Settings
+from runtime.terminal import Console, table
 
 T = TypeVar("T")
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
-    from lienthong.verify import verify
+    from simulation.scoring.verify import verify
 
     _, url = settings.require_infra()
     result = asyncio.run(verify(url))
@@ -57,7 +57,7 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings, _console: Console) 
 
 
 def cmd_score(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
-    from lienthong import expect, score
+    from simulation.scoring import expect, score
 
     _, url = settings.require_infra()
     expected = expect.load(args.expect) if args.expect else None  # a bad file is refused before anything runs
@@ -115,8 +115,8 @@ def cmd_score(args: argparse.Namespace, settings: Settings, _console: Console) -
 def _score_expected(
     args: argparse.Namespace, expected: Any, alerts: list[dict[str, Any]], unfinished: list[str]
 ) -> int:
-    from lienthong.expect import score_expected
-    from lienthong.score import KINDS
+    from simulation.scoring.expect import score_expected
+    from simulation.scoring.score import KINDS
 
     result = score_expected(expected, alerts, unfinished)
     if not args.json:
@@ -135,15 +135,14 @@ def _score_expected(
 def cmd_redrive(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     import asyncpg
 
-    from lienthong import redrive
-    from simulation import runclock
+    from ops import redrive, runclock
 
     _, url = settings.require_infra()
     asker = redrive.Asker.of(settings)
 
     def with_clock(make: Callable[[], Awaitable[T]]) -> T:
         """Sim time runs while the redriven dossiers need it (a run stops it where it settled,
-        simulation/runclock.py), and stands still again afterwards."""
+        ops/runclock.py), and stands still again afterwards."""
 
         async def go() -> T:
             async with runclock.running(settings.clock(), settings.sim_clock_file):

@@ -1,6 +1,6 @@
 """Ground truth: every fault the simulator injected, per dossier, link or agency, in its own
 schema (`sim`). Written in the same transaction as the effect it records; read only by the scorer
-(lienthong/score.py), never by the monitor.
+(simulation/scoring/score.py), never by the monitor.
 """
 
 from __future__ import annotations

@@ -220,7 +220,7 @@ def dashboard_series(env: dict[str, str], first: str, last: str) -> list[dict[st
 def no_personal_data_anywhere(env: dict[str, str]) -> None:
     """Every log line, metric label and dead letter of the run, searched for the citizens' ID
     numbers and full names: none unmasked (Decree 13/2023/NĐ-CP)."""
-    from lienthong import dlq
+    from ops import dlq
 
     home = Path(env["LT_HOME"])
     stack = read_state(home / "stack.json")

@@ -17,8 +17,8 @@ from aiokafka import AIOKafkaProducer
 from contracts import topics
 from contracts.chains import load_chains
 from contracts.validation import validate
-from lienthong.verify import verify
 from runtime.secrets import operator_headers
+from simulation.scoring.verify import verify
 from simulation.workload.citizens import CitizenFactory
 from tests.integration.conftest import BROKERS, Agencies, Infra, running
 

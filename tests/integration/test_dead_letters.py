@@ -20,7 +20,7 @@ from contracts.clock import VN_TZ
 from contracts.envelope import MAX_EVENT_BYTES, new_event
 from contracts.event_types import HANDOFF_SENT
 from deploy.embedded import free_port
-from lienthong import dlq
+from ops import dlq
 from runtime.secrets import operator_token
 from simulation.workload.citizens import CitizenFactory
 from tests.integration.conftest import Infra, monitor_process, running

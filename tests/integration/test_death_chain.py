@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 
 from contracts.topics import AGENCIES
-from lienthong.verify import verify
 from runtime.secrets import operator_headers
+from simulation.scoring.verify import verify
 from simulation.workload.baddata import spoil
 from simulation.workload.citizens import CitizenFactory
 from tests.integration.conftest import Agencies, Infra, running

@@ -20,10 +20,10 @@ import aiohttp
 import pytest
 import yaml
 
-from lienthong import score
 from simulation.chaos import record_windows
 from simulation.faults.catalogue import FAULTS_DIR
 from simulation.port import injector as faults_of
+from simulation.scoring import score
 from simulation.workload.citizens import CitizenFactory
 from streams.rules import TICK_S, default_rules, judge_lag_s
 from tests.integration.conftest import SIM_EPOCH, Agencies, Infra, monitor_process, running

@@ -1,4 +1,4 @@
-"""A new simulation's topics (`lienthong.stack.reset_state`), on both brokers: what an earlier run
+"""A new simulation's topics (`deploy.stack.reset_state`), on both brokers: what an earlier run
 left is gone before anything writes again, and on the embedded broker every partition starts with
 its primer, so that the first writers of a partition (the services and an external system, all at
 once) lose nothing. An external stand-in's first heartbeats went missing after a fresh start once
@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import StaleMetadata
 
 from contracts import topics
-from lienthong.stack import reset_state
+from deploy.stack import reset_state
 from runtime.db import ensure_database
 from runtime.kafka import is_primer
 from runtime.settings import Settings

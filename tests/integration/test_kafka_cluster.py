@@ -21,8 +21,8 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from contracts import topics
 from contracts.topic_layout import load
 from deploy import kafka_cluster
-from lienthong.verify import verify
 from runtime.kafka import apply_topics, supports_idempotence
+from simulation.scoring.verify import verify
 from tests.integration.conftest import Infra, kill_and_restart_node, monitor_process, running
 from tests.integration.test_birth_chain import submit_births, wait_closed
 from tests.integration.test_monitor import alerts

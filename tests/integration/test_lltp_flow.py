@@ -10,7 +10,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from lienthong.verify import verify
+from simulation.scoring.verify import verify
 from simulation.workload.baddata import spoil
 from simulation.workload.citizens import CitizenFactory
 from tests.integration.conftest import Agencies, Infra, running

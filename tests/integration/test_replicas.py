@@ -23,7 +23,7 @@ import pytest
 
 from contracts import topics
 from deploy.embedded import free_port
-from lienthong.verify import verify
+from simulation.scoring.verify import verify
 from tests.integration.conftest import Infra, running, service_process, wait_ready
 from tests.integration.test_birth_chain import submit_births, wait_closed
 from tests.integration.test_kafka_cluster import monitor_events, published_events

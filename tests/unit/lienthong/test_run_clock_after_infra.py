@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from lienthong import stack
+from deploy import stack
 from lienthong.commands import run
-from lienthong.ui import Console
 from runtime.settings import Settings
+from runtime.terminal import Console
 
 
 class Stop(Exception):

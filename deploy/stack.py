@@ -1,0 +1,347 @@
+"""`lienthong up / down / status`: the embedded stack and the supervised services."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from contracts import topics
+from contracts.topics import AGENCIES
+from deploy import alerting, kafka_cluster
+from deploy.embedded import free_port, pid_alive, port_open, start_broker, start_postgres, stop_pid
+from deploy.processes import PROCESSES, process_of, replica_names
+from deploy.state import read_state, write_state
+from runtime.db import ensure_database
+from runtime.kafka import delete_topics, ensure_topics, ensure_topics_ready
+from runtime.primers import prime, primer_value
+from runtime.settings import Settings
+from runtime.terminal import Console
+
+DATABASE = "lienthong"
+RESET_SCHEMAS: tuple[str, ...] = (*AGENCIES, "monitor", "sim", "console")
+"""Schemas a new simulation wipes: the simulators', the monitor's, the ground truth and the
+console's worklog (its incidents are the old run's)."""
+
+
+def up(
+    settings: Settings, console: Console, external: list[str] | None = None, replicas: dict[str, int] | None = None
+) -> Settings:
+    """Start whatever is not running; return settings that point at the running stack."""
+    settings, stack = ensure_infra(settings, console)
+    _ensure_services(settings, settings.home.resolve(), stack, console, external or [], replicas=replicas)
+    return settings
+
+
+def start_fresh(
+    settings: Settings,
+    console: Console,
+    external: list[str],
+    clock: dict[str, Any],
+    env: dict[str, str],
+    replicas: dict[str, int] | None = None,
+) -> Settings:
+    """A new simulation: stop the services, wipe the simulators' state (schemas and topics, since
+    sim time starts over), and start the services again on `clock` (Settings field → value)
+    with the extra `env`. The broker and PostgreSQL keep running."""
+    settings, stack = ensure_infra(settings, console)
+    home = settings.home.resolve()
+    stop_services(home, console)
+    console.step("resetting the simulators' state (schemas and topics)")
+    settings = settings.replace(**clock)
+    asyncio.run(reset_state(settings, embedded=stack.get("broker", {}).get("kind") == "tansu"))
+    stack["clock"] = clock
+    write_state(home / "stack.json", stack)
+    if external:
+        # The contract's rule "attach": an external system joins after the topics exist, and reads
+        # the clock this run wrote.
+        console.step(
+            f"start {', '.join(external)}'s system now: the topics are new, and the clock is "
+            f"{clock.get('sim_clock_file') or 'steady (LT_SIM_EPOCH, LT_SIM_ANCHOR, LT_SIM_SPEED)'} "
+            f"(stack.json → clock)"
+        )
+    _ensure_services(settings, home, stack, console, external, env, replicas)
+    return settings
+
+
+def ensure_infra(settings: Settings, console: Console) -> tuple[Settings, dict[str, Any]]:
+    """The broker and PostgreSQL, started if they are not running (nothing else)."""
+    home = settings.home.resolve()
+    (home / "logs").mkdir(parents=True, exist_ok=True)
+    stack = read_state(home / "stack.json")
+    if settings.external_infra:
+        console.step(f"external broker {settings.kafka_bootstrap} and database; nothing embedded started")
+        stack = {
+            **stack,
+            "external": True,
+            "kafka_bootstrap": settings.kafka_bootstrap,
+            "database_url": settings.database_url,
+        }
+    else:
+        broker = _ensure_broker(settings, home, stack, console)
+        # Recorded before anything else starts: if PostgreSQL then fails, `down` still finds the
+        # broker (a failed `up` used to leave it running, unknown to every later command).
+        stack = {**stack, "broker": broker, "kafka_bootstrap": broker["bootstrap"]}
+        write_state(home / "stack.json", stack)
+        postgres = stack.get("postgres", {})
+        if not (pid_alive(postgres.get("pid")) and port_open(postgres.get("port", 0))):
+            console.step("starting embedded PostgreSQL")
+            postgres = start_postgres(home)
+        url = postgres["admin_url"].rsplit("/", 1)[0] + f"/{DATABASE}"
+        stack = {
+            **stack,
+            "broker": broker,
+            "postgres": postgres,
+            "kafka_bootstrap": broker["bootstrap"],
+            "database_url": url,
+        }
+    write_state(home / "stack.json", stack)
+    settings = settings.replace(kafka_bootstrap=stack["kafka_bootstrap"], database_url=stack["database_url"])
+    asyncio.run(_prepare(settings, stack.get("postgres", {}).get("admin_url")))
+    return settings, stack
+
+
+def _ensure_broker(settings: Settings, home: Path, stack: dict[str, Any], console: Console) -> dict[str, Any]:
+    """The broker `settings` asks for (LT_BROKER / --broker; else the one running; else Tansu),
+    started if it is not running. Another kind, or a cluster of another size, is stopped first."""
+    broker: dict[str, Any] = stack.get("broker", {})
+    running = broker.get("kind", "tansu") if broker else None
+    kind = settings.broker or running or "tansu"
+    size = settings.brokers or len(broker.get("nodes", [])) or 3
+    if running and (running != kind or (kind == "kafka" and len(broker.get("nodes", [])) != size)):
+        console.step(f"switching the broker from {_describe(broker)} to {kind}: stopping the services and the old one")
+        stop_services(home, console)
+        _stop_broker(broker, console)
+        broker = {}
+    if kind == "kafka":
+        nodes = broker.get("nodes", [])
+        if not nodes or not all(kafka_cluster.node_alive(n) for n in nodes):
+            console.step(f"starting Apache Kafka {kafka_cluster.VERSION} (KRaft, {size} nodes on loopback)")
+            broker = kafka_cluster.start_cluster(home, size, broker or None)
+            asyncio.run(kafka_cluster.wait_registered(broker["bootstrap"], size))
+        return broker
+    if not (pid_alive(broker.get("pid")) and port_open(broker.get("port", 0))):
+        console.step("starting the embedded broker (Tansu)")
+        broker = {**start_broker(home), "kind": "tansu"}
+    return broker
+
+
+def _describe(broker: dict[str, Any]) -> str:
+    if broker.get("kind") == "kafka":
+        return f"Kafka ({len(broker.get('nodes', []))} nodes)"
+    return "Tansu"
+
+
+def _stop_broker(broker: dict[str, Any], console: Console) -> None:
+    if broker.get("kind") == "kafka":
+        pids = [n["pid"] for n in broker.get("nodes", []) if pid_alive(n.get("pid"))]
+        if pids:
+            console.step(f"stopping Apache Kafka (pids {', '.join(map(str, pids))})")
+            kafka_cluster.stop_nodes(pids)
+    elif broker.get("pid"):
+        console.step(f"stopping the broker (pid {broker['pid']})")
+        stop_pid(broker["pid"], signal.SIGTERM)
+
+
+async def reset_state(settings: Settings, *, embedded: bool) -> None:
+    """Drop the simulators' schemas and make the topics anew; on the embedded broker, each
+    partition then gets its primer (runtime/primers.py), before any service or external system
+    writes."""
+    bootstrap, url = settings.require_infra()
+    conn = await asyncpg.connect(url)
+    try:
+        for schema in RESET_SCHEMAS:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    finally:
+        await conn.close()
+    names = topics.all_topics(settings.topic_prefix)
+    await delete_topics(bootstrap, names)
+    await ensure_topics_ready(bootstrap, names, settings.partitions, settings.topic_layout())
+    if embedded:
+        await prime(bootstrap, names, settings.partitions, primer_value(settings.topic_prefix, settings.clock().epoch))
+
+
+def stop_services(home: Path, console: Console) -> None:
+    """Stop the supervisor and every service it runs; the broker and PostgreSQL stay up."""
+    stack = read_state(home / "stack.json")
+    sup = read_state(home / "supervisor.json")
+    for pid in {stack.get("supervisor", {}).get("pid"), sup.get("pid")} - {None}:
+        if pid_alive(pid):
+            console.step(f"stopping services (supervisor pid {pid})")
+            stop_pid(pid, signal.SIGTERM, timeout=30)
+    for child in sup.get("services", {}).values():  # in case the supervisor died first
+        if child.get("pid") and pid_alive(child["pid"]):
+            stop_pid(child["pid"], signal.SIGTERM)
+    (home / "supervisor.json").unlink(missing_ok=True)
+
+
+async def _prepare(settings: Settings, admin_url: str | None) -> None:
+    if admin_url:
+        await ensure_database(admin_url, DATABASE)
+    bootstrap, _ = settings.require_infra()
+    await ensure_topics(
+        bootstrap, topics.all_topics(settings.topic_prefix), settings.partitions, settings.topic_layout()
+    )
+
+
+def _ensure_services(
+    settings: Settings,
+    home: Path,
+    stack: dict[str, Any],
+    console: Console,
+    external: list[str],
+    extra_env: dict[str, str] | None = None,
+    replicas: dict[str, int] | None = None,
+) -> None:
+    """Start (or reconcile) the supervised processes. `replicas` changes the count of the named
+    processes; the others keep the count the stack had."""
+    unknown = set(external) - set(PROCESSES)
+    if unknown:
+        raise ValueError(
+            f"--external names unknown services: {', '.join(sorted(unknown))} (expected one of {', '.join(PROCESSES)})"
+        )
+    previous_spec = read_state(home / "services.json")
+    previous = previous_spec.get("services", {})
+    counts = {**previous_spec.get("replicas", {}), **(replicas or {})}
+    wanted = [r for a in PROCESSES if a not in external for r in replica_names(a, counts.get(a, 1))]
+    fixed = {"portal": settings.portal_port, "dashboard": settings.dashboard_port}
+    services = service_ports(wanted, previous, fixed)
+    # The last run's clock and parameters stay in force until the next run sets new ones.
+    env = {k: v for k, v in previous_spec.get("env", {}).items() if k.startswith(("LT_SIM_", "LT_LLTP_", "LT_FAULT"))}
+    env.update({k: v for k, v in os.environ.items() if k.startswith("LT_")})
+    env.update(extra_env or {})
+    env.update(
+        {
+            "LT_KAFKA_BOOTSTRAP": settings.kafka_bootstrap or "",
+            "LT_DATABASE_URL": settings.database_url or "",
+            "LT_HOME": str(home),
+        }
+    )
+    modules = {name: PROCESSES[process_of(name)] for name in wanted}
+    counts = {k: v for k, v in counts.items() if v > 1}
+    write_state(
+        home / "services.json",
+        {"services": services, "modules": modules, "env": env, "external": external, "replicas": counts},
+    )
+    sup = read_state(home / "supervisor.json")
+    if pid_alive(sup.get("pid")):
+        os.kill(sup["pid"], signal.SIGHUP)
+    else:
+        for name, variable in (("portal", "LT_PORTAL_PORT"), ("dashboard", "LT_DASHBOARD_PORT")):
+            if name in services and port_open(services[name]):
+                # Someone else's server (another stack?) would answer our health checks and our runs.
+                raise RuntimeError(
+                    f"port {services[name]} is already in use by another process: stop it, or set {variable}"
+                )
+        console.step(
+            f"starting services: {', '.join(wanted)}" + (f" (external: {', '.join(external)})" if external else "")
+        )
+        with open(home / "logs" / "supervisor.log", "ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "deploy.supervisor"],
+                env={**os.environ, "LT_HOME": str(home)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=Path(__file__).resolve().parents[1],
+            )
+        stack["supervisor"] = {"pid": proc.pid}
+        write_state(home / "stack.json", stack)
+    asyncio.run(_wait_healthy(services, external, timeout=90, logs=home / "logs"))
+    if settings.alerting:
+        _start_alerting(settings, home, stack, services, console)
+
+
+def _start_alerting(
+    settings: Settings, home: Path, stack: dict[str, Any], services: dict[str, int], console: Console
+) -> None:
+    """Prometheus and Alertmanager on this stack's processes (deploy/alerting.py), started anew
+    so that their targets are the processes running now."""
+    alerting.stop(stack.pop("alerting", {}))
+    console.step("starting Prometheus and Alertmanager (the shipped rules and route, deploy/prometheus/)")
+    plan = alerting.Plan(
+        interval_s=settings.alert_interval_s,
+        group_wait_s=settings.alert_group_wait_s,
+        group_interval_s=settings.alert_group_interval_s,
+        webhook_url=settings.alert_webhook_url,
+        smtp=settings.alert_smtp,
+        mail_to=settings.alert_mail_to,
+        console_url=settings.console_url or f"http://127.0.0.1:{settings.dashboard_port}",
+    )
+    stack["alerting"] = alerting.start(home, services, plan)
+    write_state(home / "stack.json", stack)
+    am, prom = stack["alerting"]["alertmanager"]["port"], stack["alerting"]["prometheus"]["port"]
+    console.step(f"alerting: Prometheus http://127.0.0.1:{prom}, Alertmanager http://127.0.0.1:{am}")
+
+
+def service_ports(
+    wanted: list[str], previous: dict[str, int], fixed: dict[str, int], pick: Callable[..., int] = free_port
+) -> dict[str, int]:
+    """Each process's port: the one it had, else its fixed one (portal, dashboard), else a free
+    one that is neither fixed nor another's (a fresh pick may be a port handed out but not bound
+    yet: the portal's once went to lltp, which answered the portal's health checks)."""
+    ports = {a: previous[a] for a in wanted if previous.get(a)}
+    ports.update({a: fixed[a] for a in wanted if a in fixed and a not in ports})
+    for a in wanted:
+        if a not in ports:
+            ports[a] = pick(avoid={*ports.values(), *fixed.values()})
+    return {a: ports[a] for a in wanted}
+
+
+async def _wait_healthy(services: dict[str, int], external: list[str], timeout: float, logs: Path) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        pending = dict(services)
+        while pending:
+            for name, port in list(pending.items()):
+                if await _healthy(http, port):
+                    del pending[name]
+            if pending and time.monotonic() > deadline:
+                said = "; ".join(f"{name}: {_last_line(logs / f'{name}.log')}" for name in pending)
+                raise TimeoutError(
+                    f"services not ready after {timeout:.0f} s: {', '.join(pending)} (logs in {logs}/); "
+                    f"last lines: {said}"
+                )
+            await asyncio.sleep(0.3)
+
+
+def _last_line(path: Path) -> str:
+    """The last line a service logged (a crash's exception, usually), for the error message."""
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no log yet"
+    return lines[-1][-300:] if lines else "empty log"
+
+
+async def _healthy(http: aiohttp.ClientSession, port: int) -> bool:
+    try:
+        async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+            return r.status == 200
+    except (TimeoutError, aiohttp.ClientError, OSError):
+        return False
+
+
+def down(settings: Settings, console: Console) -> None:
+    home = settings.home.resolve()
+    stack = read_state(home / "stack.json")
+    stop_services(home, console)
+    if stack.get("alerting"):
+        console.step("stopping Prometheus and Alertmanager")
+        alerting.stop(stack["alerting"])
+    if stack.get("postgres", {}).get("pid"):
+        console.step(f"stopping PostgreSQL (pid {stack['postgres']['pid']})")
+        stop_pid(stack["postgres"]["pid"], signal.SIGINT, timeout=30)
+    _stop_broker(stack.get("broker", {}), console)
+    (home / "stack.json").unlink(missing_ok=True)
+    console.step("stopped")

@@ -1,2 +1,0 @@
-"""`lienthong report`: the periodic statistics from the monitor's event log (lienthong/report/statistics.py
-says what every figure means), written as json, csv, html or xlsx."""

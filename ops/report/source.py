@@ -1,0 +1,96 @@
+"""Each dossier's report facts, read from the monitor's event log (its dossier.submitted and its
+first dossier.closed): the report reads what the stream carried, never an agency's database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from contracts import adminunits
+from contracts.clock import VN_TZ
+from contracts.envelope import Event
+from contracts.event_types import DOSSIER_CLOSED, DOSSIER_SUBMITTED
+from ops.report.statistics import DossierFacts
+
+QUERY = """
+SELECT s.dossier_id, s.chain, s.occurred_at AS submitted_at, s.payload AS submitted,
+       c.occurred_at AS closed_at, c.payload ->> 'outcome' AS outcome
+FROM monitor.events s
+LEFT JOIN LATERAL (
+    SELECT occurred_at, payload FROM monitor.events c
+    WHERE c.dossier_id = s.dossier_id AND c.type = 'dossier.closed'
+    ORDER BY occurred_at LIMIT 1
+) c ON true
+WHERE s.type = 'dossier.submitted' AND s.occurred_at < $1
+"""
+
+
+async def facts(url: str, before: datetime) -> tuple[list[DossierFacts], datetime | None]:
+    """Facts of every dossier submitted before `before`, and the cut-off: the newest event stored."""
+    conn = await asyncpg.connect(url)
+    try:
+        if not await conn.fetchval("SELECT to_regclass('monitor.events') IS NOT NULL"):
+            raise RuntimeError("the monitor has stored no event yet: run `lienthong run` first")
+        rows = await conn.fetch(QUERY, before)
+        cutoff = await conn.fetchval("SELECT max(occurred_at) FROM monitor.events")
+    finally:
+        await conn.close()
+    return [to_facts(r) for r in rows], cutoff
+
+
+def to_facts(r: Any) -> DossierFacts:
+    return _facts(
+        r["dossier_id"], r["chain"], json.loads(r["submitted"]), r["submitted_at"], r["closed_at"], r["outcome"]
+    )
+
+
+def facts_from_events(events: Iterable[Event]) -> list[DossierFacts]:
+    """The same facts folded from lifecycle events in memory, as QUERY does in SQL: each
+    dossier's submission and its first closing (a closing published again changes nothing)."""
+    submitted: list[Event] = []
+    closed: dict[str, Event] = {}
+    for e in events:
+        if e.type == DOSSIER_SUBMITTED:
+            submitted.append(e)
+        elif e.type == DOSSIER_CLOSED and e.dossier_id is not None:
+            first = closed.get(e.dossier_id)
+            if first is None or e.occurred_at < first.occurred_at:
+                closed[e.dossier_id] = e
+    out = []
+    for s in submitted:
+        assert s.dossier_id is not None
+        c = closed.get(s.dossier_id)
+        outcome = str(c.payload["outcome"]) if c else None
+        out.append(_facts(s.dossier_id, s.chain, s.payload, s.occurred_at, c.occurred_at if c else None, outcome))
+    return out
+
+
+def _facts(
+    dossier_id: str,
+    chain: str | None,
+    p: dict[str, Any],
+    submitted_at: datetime,
+    closed_at: datetime | None,
+    outcome: str | None,
+) -> DossierFacts:
+    area = p.get("area") or {}
+    return DossierFacts(
+        dossier_id=dossier_id,
+        flow=chain or "?",
+        province=adminunits.province_name(area.get("province") or "?", submitted_at.astimezone(VN_TZ).date()),
+        district=area.get("district") or (None if area.get("commune_code") else "?"),
+        commune=area.get("commune") or "?",
+        commune_code=area.get("commune_code"),
+        online=p.get("channel") == "online",
+        fee_bearing=bool(p.get("fee_bearing")),
+        paid_online=bool(p.get("paid_online")),
+        return_by_post=bool(p.get("return_by_post")),
+        submitted_at=submitted_at,
+        due_at=datetime.fromisoformat(p["due_at"]) if p.get("due_at") else submitted_at,
+        closed_at=closed_at,
+        outcome=outcome,
+    )
