@@ -87,7 +87,7 @@ class Dashboard:
     async def _ready(self) -> bool:
         assert self.pool is not None
         async with self.pool.acquire() as conn:
-            return bool(await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL"))
+            return await queries.installed(conn)
 
     # ----- reads
 
@@ -134,7 +134,7 @@ class Dashboard:
     async def _funnel(self, conn: Any) -> list[dict[str, Any]]:
         """The funnel, computed again only when the event log changed: it takes 0.67 s on the demo
         month and every open page asks for it every 10 s, mostly of a log that stands still."""
-        key = tuple(await conn.fetchrow("SELECT count(*), max(occurred_at) FROM monitor.events"))
+        key = await queries.event_log_version(conn)
         if self._funnel_cache is None or self._funnel_cache[0] != key:
             self._funnel_cache = (key, await funnel(conn, self.chains, self.calendar))
         return self._funnel_cache[1]

@@ -70,5 +70,5 @@ class Feed:
         if pool is None or not await self.ready():
             return 0
         async with pool.acquire() as conn:
-            newest = await conn.fetchval("SELECT coalesce(max(id), 0) FROM monitor.alerts")
-        return max(0, int(newest) - FEED_BACKLOG)
+            newest = await queries.newest_alert_id(conn)
+        return max(0, newest - FEED_BACKLOG)

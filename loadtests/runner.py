@@ -29,6 +29,7 @@ from contracts.clock import VN_TZ
 from runtime.secrets import submitter_token
 from runtime.settings import Settings, clock_env
 from runtime.terminal import Console
+from streams import queries
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
@@ -200,21 +201,8 @@ async def follow(url: str, accepted: list[str], settle_s: float, console: Consol
 
 
 async def _ends(conn: Any, ids: list[str]) -> tuple[int, int]:
-    if not ids or not await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL"):
+    if not ids or not await queries.installed(conn):
         return 0, 0
-    closed = {
-        r["dossier_id"]
-        for r in await conn.fetch(
-            "SELECT DISTINCT dossier_id FROM monitor.events WHERE type = 'dossier.closed' "
-            "AND dossier_id = ANY($1::text[])",
-            ids,
-        )
-    }
-    alerted = {
-        r["dossier_id"]
-        for r in await conn.fetch(
-            "SELECT DISTINCT dossier_id FROM monitor.alerts WHERE resolved_at IS NULL AND dossier_id = ANY($1::text[])",
-            ids,
-        )
-    }
+    closed = await queries.closed_among(conn, ids)
+    alerted = await queries.alerted_among(conn, ids)
     return len(closed), len(alerted - closed)

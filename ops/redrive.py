@@ -32,6 +32,7 @@ from contracts.topics import AGENCIES
 from runtime.ask import ANSWER_S, ask
 from runtime.secrets import operator_token
 from runtime.settings import Settings
+from services.portal import queries as portal
 from streams import queries
 
 DDL = """
@@ -176,16 +177,13 @@ async def wait_finished(url: str, seconds: float) -> int:
     try:
         started = time.monotonic()
         ends = started + seconds
-        monitored = await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL")
-        blocked_sql = (
-            "SELECT count(*) FROM portal.dossiers d WHERE d.status = 'in_progress' AND EXISTS "
-            "(SELECT 1 FROM monitor.alerts a WHERE a.dossier_id = d.dossier_id "
-            "AND a.kind = 'lost' AND a.resolved_at IS NULL)"
-        )
+        monitored = await queries.installed(conn)
         while True:
-            n: int = await conn.fetchval("SELECT count(*) FROM portal.dossiers WHERE status = 'in_progress'")
+            waiting = await portal.in_progress(conn)
+            n = len(waiting)
             settled = monitored and time.monotonic() - started > SETTLE_S
-            if n == 0 or (settled and n == await conn.fetchval(blocked_sql)) or time.monotonic() > ends:
+            blocked = settled and n > 0 and n == len(await queries.alerted_among(conn, waiting, kind="lost"))
+            if n == 0 or blocked or time.monotonic() > ends:
                 return n
             await asyncio.sleep(0.5)
     finally:

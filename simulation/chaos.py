@@ -38,6 +38,7 @@ from simulation.inflight import Flight, in_flight, replay_commands
 from simulation.probes import REJOIN_TIMEOUT_S, agency_ports, rejoined, restarted
 from simulation.sabotage import TruthRow
 from simulation.stranded import replay_stranded
+from streams import queries
 
 OTHER_TOPICS_LOSS_S = 10.0
 """Real seconds before a broker crash whose dead letters are published again (nobody records
@@ -347,12 +348,12 @@ async def monitor_settled(settings: Settings, every_s: float = 0.5, timeout_s: f
     _, url = settings.require_infra()
     conn = await asyncpg.connect(url)
     try:
-        if not await conn.fetchval("SELECT to_regclass('monitor.events') IS NOT NULL"):
+        if not await queries.installed(conn):
             return
         deadline = time.monotonic() + timeout_s
         last = -1
         while time.monotonic() < deadline:
-            now = await conn.fetchval("SELECT count(*) FROM monitor.events")
+            now = await queries.event_count(conn)
             if now == last:
                 return
             last = now

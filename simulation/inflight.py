@@ -22,6 +22,7 @@ from typing import Any
 from contracts import topics
 from contracts.commands import Republish, Selected, chunks
 from contracts.topics import AGENCIES
+from streams import queries
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ async def in_flight(
     (with `monitor`) published but not stored by the monitor."""
     receivers, unpublished_of = set(receivers), set(unpublished_of)
     events = topics.dossier_events(prefix)
-    monitor = monitor and bool(await conn.fetchval("SELECT to_regclass('monitor.events') IS NOT NULL"))
+    monitor = monitor and await queries.installed(conn)
     out: list[Flight] = []
     for sender in AGENCIES:
         if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{sender}.outbox_sent"):
@@ -69,11 +70,12 @@ async def in_flight(
         if monitor:
             rows = await conn.fetch(
                 f"SELECT o.id, o.dossier_id, o.event_id FROM {sender}.outbox o WHERE o.topic = $1 "
-                f"AND o.id IN (SELECT id FROM {sender}.outbox_sent) "
-                "AND NOT EXISTS (SELECT 1 FROM monitor.events m WHERE m.event_id = o.event_id) ORDER BY o.id",
+                f"AND o.id IN (SELECT id FROM {sender}.outbox_sent) ORDER BY o.id",
                 events,
             )
-            out += [_flight(sender, r, f"log:{sender}", True, events) for r in rows]
+            # The monitor's tables are its own: it says which of these it has not stored.
+            unread = await queries.unrecorded(conn, [r["event_id"] for r in rows])
+            out += [_flight(sender, r, f"log:{sender}", True, events) for r in rows if r["event_id"] in unread]
         if sender in unpublished_of:
             rows = await conn.fetch(
                 f"SELECT o.id, o.dossier_id, o.event_id, o.topic FROM {sender}.outbox_pending p "

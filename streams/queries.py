@@ -1,13 +1,15 @@
-"""What the dashboard shows, read from the monitor's tables (its event log and its alerts): the
-monitor owns its tables and the queries on them; the dashboard calls these and never writes SQL of
-its own. It never reads an agency's database either: every figure here is one the event stream
-carried."""
+"""The monitor's read API: every read of its tables (its event log and its alerts) by the console,
+the operator's tools, the load tests and the harness. The monitor owns its tables and the queries
+on them, so no other module writes SQL on them (tests/unit/test_table_owners.py). Nothing here
+reads an agency's database: every figure is one the event stream carried."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from contracts.clock import VN_TZ
 
@@ -284,3 +286,76 @@ async def open_incident_counts(conn: Any) -> list[dict[str, Any]]:
         "GROUP BY 1, 2, 3, 4"
     )
     return [dict(r) for r in rows]
+
+
+async def installed(conn: Any) -> bool:
+    """Whether the monitor has made its tables (it has run at least once on this database)."""
+    return bool(await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL"))
+
+
+async def event_count(conn: Any) -> int:
+    """How many events the monitor has stored (0 before it ever ran)."""
+    if not await installed(conn):
+        return 0
+    return int(await conn.fetchval("SELECT count(*) FROM monitor.events"))
+
+
+async def event_log_version(conn: Any) -> tuple[int, datetime | None]:
+    """What changes whenever the event log does: its size and its newest event's time."""
+    row = await conn.fetchrow("SELECT count(*), max(occurred_at) FROM monitor.events")
+    return int(row[0]), row[1]
+
+
+async def newest_alert_id(conn: Any) -> int:
+    """The newest alert's id (0 when there is none): where a live feed starts."""
+    return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM monitor.alerts"))
+
+
+async def closed_among(conn: Any, dossier_ids: Collection[str]) -> set[str]:
+    """Those of `dossier_ids` whose closing the monitor has read."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT dossier_id FROM monitor.events WHERE type = 'dossier.closed' AND dossier_id = ANY($1::text[])",
+        list(dossier_ids),
+    )
+    return {r["dossier_id"] for r in rows}
+
+
+async def alerted_among(conn: Any, dossier_ids: Collection[str], kind: str | None = None) -> set[str]:
+    """Those of `dossier_ids` with an open alert (of `kind`, or of any kind)."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT dossier_id FROM monitor.alerts WHERE resolved_at IS NULL "
+        "AND dossier_id = ANY($1::text[]) AND ($2::text IS NULL OR kind = $2)",
+        list(dossier_ids),
+        kind,
+    )
+    return {r["dossier_id"] for r in rows}
+
+
+async def unrecorded(conn: Any, event_ids: Collection[UUID]) -> set[UUID]:
+    """Those of `event_ids` the monitor has not stored."""
+    rows = await conn.fetch(
+        "SELECT e FROM unnest($1::uuid[]) e WHERE NOT EXISTS (SELECT 1 FROM monitor.events m WHERE m.event_id = e)",
+        list(event_ids),
+    )
+    return {r["e"] for r in rows}
+
+
+REPORT_FACTS = """
+SELECT s.dossier_id, s.chain, s.occurred_at AS submitted_at, s.payload AS submitted,
+       c.occurred_at AS closed_at, c.payload ->> 'outcome' AS outcome
+FROM monitor.events s
+LEFT JOIN LATERAL (
+    SELECT occurred_at, payload FROM monitor.events c
+    WHERE c.dossier_id = s.dossier_id AND c.type = 'dossier.closed'
+    ORDER BY occurred_at LIMIT 1
+) c ON true
+WHERE s.type = 'dossier.submitted' AND s.occurred_at < $1
+"""
+
+
+async def submissions(conn: Any, before: datetime) -> tuple[list[Any], datetime | None]:
+    """Each dossier submitted before `before` with its first closing (the report's facts), and the
+    newest event's time (the report's cut-off)."""
+    rows = await conn.fetch(REPORT_FACTS, before)
+    cutoff = await conn.fetchval("SELECT max(occurred_at) FROM monitor.events")
+    return list(rows), cutoff

@@ -32,14 +32,14 @@ def cmd_verify(args: argparse.Namespace, settings: Settings, _console: Console) 
 def cmd_alerts(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
     import asyncpg
 
-    from streams import store
+    from streams import queries, store
 
     _, url = settings.require_infra()
 
     async def fetch() -> list[dict[str, Any]]:
         conn = await asyncpg.connect(url)
         try:
-            if not await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL"):
+            if not await queries.installed(conn):
                 return []
             return await store.alerts(conn, only_open=args.open)
         finally:

@@ -15,28 +15,16 @@ from contracts.clock import VN_TZ
 from contracts.envelope import Event
 from contracts.event_types import DOSSIER_CLOSED, DOSSIER_SUBMITTED
 from ops.report.statistics import DossierFacts
-
-QUERY = """
-SELECT s.dossier_id, s.chain, s.occurred_at AS submitted_at, s.payload AS submitted,
-       c.occurred_at AS closed_at, c.payload ->> 'outcome' AS outcome
-FROM monitor.events s
-LEFT JOIN LATERAL (
-    SELECT occurred_at, payload FROM monitor.events c
-    WHERE c.dossier_id = s.dossier_id AND c.type = 'dossier.closed'
-    ORDER BY occurred_at LIMIT 1
-) c ON true
-WHERE s.type = 'dossier.submitted' AND s.occurred_at < $1
-"""
+from streams import queries
 
 
 async def facts(url: str, before: datetime) -> tuple[list[DossierFacts], datetime | None]:
     """Facts of every dossier submitted before `before`, and the cut-off: the newest event stored."""
     conn = await asyncpg.connect(url)
     try:
-        if not await conn.fetchval("SELECT to_regclass('monitor.events') IS NOT NULL"):
+        if not await queries.installed(conn):
             raise RuntimeError("the monitor has stored no event yet: run `lienthong run` first")
-        rows = await conn.fetch(QUERY, before)
-        cutoff = await conn.fetchval("SELECT max(occurred_at) FROM monitor.events")
+        rows, cutoff = await queries.submissions(conn, before)
     finally:
         await conn.close()
     return [to_facts(r) for r in rows], cutoff
@@ -49,7 +37,7 @@ def to_facts(r: Any) -> DossierFacts:
 
 
 def facts_from_events(events: Iterable[Event]) -> list[DossierFacts]:
-    """The same facts folded from lifecycle events in memory, as QUERY does in SQL: each
+    """The same facts folded from lifecycle events in memory, as `queries.submissions` does in SQL: each
     dossier's submission and its first closing (a closing published again changes nothing)."""
     submitted: list[Event] = []
     closed: dict[str, Event] = {}

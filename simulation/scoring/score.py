@@ -294,19 +294,17 @@ async def collect(database_url: str) -> tuple[list[dict[str, Any]], list[dict[st
     """Ground truth, every alert, and the accepted dossiers not finished."""
     import asyncpg
 
+    from services.portal import queries as portal
     from simulation.faults import truth
-    from streams import store
+    from streams import queries, store
 
     conn = await asyncpg.connect(database_url)
     try:
         facts = await truth.read(conn)
         alerts: list[dict[str, Any]] = []
-        if await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL"):
+        if await queries.installed(conn):
             alerts = await store.findings(conn)
-        unfinished = [
-            r["dossier_id"]
-            for r in await conn.fetch("SELECT dossier_id FROM portal.dossiers WHERE status = 'in_progress'")
-        ]
+        unfinished = await portal.in_progress(conn)
     finally:
         await conn.close()
     return facts, alerts, unfinished
@@ -316,11 +314,11 @@ async def monitored(database_url: str) -> int:
     """How many lifecycle events the monitor stored: 0 when no run was watched."""
     import asyncpg
 
+    from streams import queries
+
     conn = await asyncpg.connect(database_url)
     try:
-        if not await conn.fetchval("SELECT to_regclass('monitor.events') IS NOT NULL"):
-            return 0
-        return int(await conn.fetchval("SELECT count(*) FROM monitor.events"))
+        return await queries.event_count(conn)
     finally:
         await conn.close()
 
