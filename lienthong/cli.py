@@ -12,6 +12,10 @@ from runtime.logging import configure
 from runtime.settings import Settings
 from runtime.terminal import Console
 
+HARNESS = frozenset({"simulation", "scenarios", "loadtests"})
+"""The packages of the simulation harness, a distribution of its own (harness/pyproject.toml)."""
+INSTALL_HARNESS = "pip install 'lienthong[simulation]'"
+
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -44,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         if dependency is not None:
             print(exits.one_line(dependency, exc), file=sys.stderr)
             return exits.UNREACHABLE
+        if isinstance(exc, ModuleNotFoundError) and exc.name in HARNESS:
+            needs = f"`{args.command}` needs the simulation harness"
+            print(f"lienthong: error: {needs}: {INSTALL_HARNESS}", file=sys.stderr)
+            return exits.BAD_INPUT
         if isinstance(exc, ValueError | RuntimeError | NotImplementedError):  # ToolMissing is a RuntimeError
             print(f"lienthong: error: {exc}", file=sys.stderr)
             return exits.BAD_INPUT

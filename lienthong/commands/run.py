@@ -18,7 +18,6 @@ from lienthong.commands.stack import broker_options, with_broker
 from runtime.clockfile import write_segments
 from runtime.settings import Settings, clock_env
 from runtime.terminal import Console, table
-from simulation.port import injector as faults_of
 
 if TYPE_CHECKING:
     from simulation.external import ExternalWatch
@@ -91,6 +90,7 @@ def execute(args: argparse.Namespace, settings: Settings, console: Console) -> d
     the run's summary (what `lienthong run` prints; `lienthong chaos` runs the same way)."""
     from deploy import stack
     from simulation import run
+    from simulation.port import injector as faults_of
     from simulation.workload import profiles
 
     profile = profiles.load(args.profile)
