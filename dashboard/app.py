@@ -35,6 +35,7 @@ from dashboard.shift import Shift
 from dashboard.subscribe import Subscribe
 from dashboard.wording import Words, at
 from ops import runclock
+from runtime.conn import Conn
 from runtime.db import create_pool
 from runtime.edges import cap_body, refuse_nul
 from runtime.metrics import metrics
@@ -131,7 +132,7 @@ class Dashboard:
     async def funnel(self, _request: web.Request) -> web.Response:
         return await self._read(self._funnel, "flows")
 
-    async def _funnel(self, conn: Any) -> list[dict[str, Any]]:
+    async def _funnel(self, conn: Conn) -> list[dict[str, Any]]:
         """The funnel, computed again only when the event log changed: it takes 0.67 s on the demo
         month and every open page asks for it every 10 s, mostly of a log that stands still."""
         key = await queries.event_log_version(conn)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
 import structlog
 from aiohttp import web
@@ -24,6 +23,7 @@ from dashboard.actions import Actions, dumps, problem
 from dashboard.subscriptions import Subscription, with_subscriptions
 from deploy import alerting
 from deploy.state import read_state
+from runtime.conn import Conn
 
 log = structlog.get_logger()
 
@@ -67,7 +67,7 @@ class Subscribe:
         self._applied: str | None = None
         self._made = False
 
-    async def _schema(self, conn: Any) -> None:
+    async def _schema(self, conn: Conn) -> None:
         """The table, once per process: `_all` runs at every Prometheus scrape."""
         if not self._made:
             await conn.execute(SCHEMA)

@@ -11,6 +11,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from runtime.conn import Conn
+
 SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS console;
 CREATE TABLE IF NOT EXISTS console.worklog (
@@ -29,7 +31,7 @@ CREATE INDEX IF NOT EXISTS worklog_incident ON console.worklog (incident_id);
 ACTIONS = ("assign", "note", "acknowledge", "redrive", "handover")
 
 
-async def apply_schema(conn: Any) -> None:
+async def apply_schema(conn: Conn) -> None:
     await conn.execute(SCHEMA)
 
 
@@ -43,7 +45,7 @@ def _row(r: Any) -> dict[str, Any]:
 
 
 async def record(
-    conn: Any,
+    conn: Conn,
     *,
     at: datetime,
     actor: str,
@@ -67,7 +69,7 @@ async def record(
     return _row(row)
 
 
-async def of_incident(conn: Any, incident_id: int) -> list[dict[str, Any]]:
+async def of_incident(conn: Conn, incident_id: int) -> list[dict[str, Any]]:
     """An incident's assignments and notes, oldest first."""
     rows = await conn.fetch(
         "SELECT * FROM console.worklog WHERE incident_id = $1 AND action IN ('assign', 'note') ORDER BY at, id",
@@ -76,7 +78,7 @@ async def of_incident(conn: Any, incident_id: int) -> list[dict[str, Any]]:
     return [_row(r) for r in rows]
 
 
-async def assignees(conn: Any) -> dict[int, str]:
+async def assignees(conn: Conn) -> dict[int, str]:
     """Each assigned incident's officer: its latest assignment (none before the console first
     wrote its schema)."""
     if not await conn.fetchval("SELECT to_regclass('console.worklog') IS NOT NULL"):
@@ -88,11 +90,11 @@ async def assignees(conn: Any) -> dict[int, str]:
     return {r["incident_id"]: r["assignee"] for r in rows}
 
 
-async def between(conn: Any, start: datetime, end: datetime) -> list[dict[str, Any]]:
+async def between(conn: Conn, start: datetime, end: datetime) -> list[dict[str, Any]]:
     rows = await conn.fetch("SELECT * FROM console.worklog WHERE at > $1 AND at <= $2 ORDER BY at, id", start, end)
     return [_row(r) for r in rows]
 
 
-async def last_handover(conn: Any) -> datetime | None:
+async def last_handover(conn: Conn) -> datetime | None:
     found: datetime | None = await conn.fetchval("SELECT max(at) FROM console.worklog WHERE action = 'handover'")
     return found

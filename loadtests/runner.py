@@ -26,6 +26,7 @@ from typing import Any
 import asyncpg
 
 from contracts.clock import VN_TZ
+from runtime.conn import Conn
 from runtime.secrets import submitter_token
 from runtime.settings import Settings, clock_env
 from runtime.terminal import Console
@@ -200,7 +201,7 @@ async def follow(url: str, accepted: list[str], settle_s: float, console: Consol
     }
 
 
-async def _ends(conn: Any, ids: list[str]) -> tuple[int, int]:
+async def _ends(conn: Conn, ids: list[str]) -> tuple[int, int]:
     if not ids or not await queries.installed(conn):
         return 0, 0
     closed = await queries.closed_among(conn, ids)

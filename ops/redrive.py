@@ -30,6 +30,7 @@ from contracts.clock import SimClock
 from contracts.commands import Done, Republish, Selected, chunks
 from contracts.topics import AGENCIES
 from runtime.ask import ANSWER_S, ask
+from runtime.conn import Conn
 from runtime.secrets import operator_token
 from runtime.settings import Settings
 from services.portal import queries as portal
@@ -86,7 +87,7 @@ class Asker:
         return await ask(self.bootstrap, self.prefix, commands, self.partitions, self.timeout_s, token=self.token)
 
 
-async def lost_alerts(conn: Any, ids: list[int] | None = None) -> list[dict[str, Any]]:
+async def lost_alerts(conn: Conn, ids: list[int] | None = None) -> list[dict[str, Any]]:
     return await queries.open_lost_alerts(conn, ids)
 
 
@@ -141,7 +142,7 @@ class Policy:
         return now - since >= wait
 
 
-async def auto_once(conn: Any, asker: Asker, policy: Policy, now: datetime) -> Outcome:
+async def auto_once(conn: Conn, asker: Asker, policy: Policy, now: datetime) -> Outcome:
     """One round of the automatic policy."""
     await conn.execute(DDL)
     alerts = await lost_alerts(conn)

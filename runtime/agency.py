@@ -40,6 +40,7 @@ from contracts.event_types import HANDOFF_RECEIVED, HANDOFF_SENT
 from contracts.payloads import handoff_sent
 from runtime import commands, outbox
 from runtime.commands import is_command
+from runtime.conn import Conn
 from runtime.consume import ConsumeLoop
 from runtime.db import DB_LOST
 from runtime.deadletters import DeadLetterStore, PgDeadLetters, Refusal
@@ -181,7 +182,7 @@ class AgencyWorker:
         self.dead_lettered += len(refused)
         self.relay.wake()
 
-    async def replay(self, conn: Any, command: Replay) -> Done:
+    async def replay(self, conn: Conn, command: Replay) -> Done:
         """Apply again the dead letters the command names, from the originals this agency kept:
         a handoff goes through the receive path (the inbox still drops one applied meanwhile), a
         failed step gets its task back. Each letter once: asked again, it is skipped. One still
@@ -296,7 +297,7 @@ class AgencyWorker:
             raise ContractError([Problem("$", p) for p in problems])
         return WorkItem.from_event(event)
 
-    async def receive_many(self, conn: Any, items: list[tuple[bytes, WorkItem]]) -> tuple[int, int]:
+    async def receive_many(self, conn: Conn, items: list[tuple[bytes, WorkItem]]) -> tuple[int, int]:
         """Record the handoffs in the inbox and start their steps; returns (applied, duplicates)."""
         if not items:
             return 0, 0
@@ -353,7 +354,7 @@ class AgencyWorker:
         await self.sim.record(conn, hits)
         return applied, len(items) - applied
 
-    async def finish(self, conn: Any, item: WorkItem, emit: Emitter, *, with_start: bool) -> None:
+    async def finish(self, conn: Conn, item: WorkItem, emit: Emitter, *, with_start: bool) -> None:
         await finish(conn, item, emit, self.handlers[item.to_step], self.ctx, with_start=with_start)
 
     async def run_tasks(self) -> None:

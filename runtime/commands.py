@@ -14,6 +14,7 @@ from aiokafka.structs import ConsumerRecord
 
 from contracts import topics
 from contracts.commands import COMMAND_HEADER, Done, Republish
+from runtime.conn import Conn
 from runtime.outbox import OutboxStore
 
 ANSWERS = uuid.UUID("5b7c3d0e-1c4a-4f7e-9d55-0a2f6c1e8b31")
@@ -24,7 +25,7 @@ def is_command(record: ConsumerRecord[Any, Any]) -> bool:
     return any(k == COMMAND_HEADER for k, _ in record.headers or ())
 
 
-async def republish(conn: Any, store: OutboxStore, command: Republish, prefix: str) -> Done:
+async def republish(conn: Conn, store: OutboxStore, command: Republish, prefix: str) -> Done:
     """Queue the selected messages of this agency's outbox again; returns the answer (not yet sent)."""
     work = [topics.work(a, prefix) for a in topics.AGENCIES]
     missing: tuple[str, ...] = ()
@@ -43,7 +44,7 @@ async def republish(conn: Any, store: OutboxStore, command: Republish, prefix: s
     return Done(command_id=command.command_id, agency=command.agency, queued=queued, missing=missing)
 
 
-async def answer(conn: Any, store: OutboxStore, done: Done, prefix: str) -> None:
+async def answer(conn: Conn, store: OutboxStore, done: Done, prefix: str) -> None:
     """Queue the answer in this agency's outbox (inside the command's transaction)."""
     event_id = uuid.uuid5(ANSWERS, f"{done.command_id}:{done.agency}")
     key = done.command_id.encode()

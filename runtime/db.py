@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import asyncpg
 import structlog
@@ -121,7 +120,7 @@ async def apply_schema(pool: asyncpg.Pool, schema: str, ddl: str = "") -> None:
 
 async def ensure_database(admin_url: str, name: str) -> None:
     """Create database `name` on the server behind `admin_url` if it does not exist."""
-    conn: Any = await asyncpg.connect(admin_url)
+    conn = await asyncpg.connect(admin_url)
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             await conn.execute(f'CREATE DATABASE "{name}"')

@@ -13,8 +13,9 @@ import json
 import uuid
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
+from runtime.conn import Conn
 from runtime.taskstore import Task
 
 
@@ -52,9 +53,9 @@ class Taken:
 
 
 class DeadLetterStore(Protocol):
-    async def keep(self, conn: Any, letters: list[Kept]) -> None: ...
+    async def keep(self, conn: Conn, letters: list[Kept]) -> None: ...
 
-    async def take(self, conn: Any, letter_ids: list[str]) -> Taken:
+    async def take(self, conn: Conn, letter_ids: list[str]) -> Taken:
         """The letters to replay now, marked replayed; those replayed before; unknown ids."""
         ...
 
@@ -100,7 +101,7 @@ def _uuids(ids: list[str]) -> tuple[list[uuid.UUID], list[str]]:
 class PgDeadLetters:
     schema: str
 
-    async def keep(self, conn: Any, letters: list[Kept]) -> None:
+    async def keep(self, conn: Conn, letters: list[Kept]) -> None:
         if letters:
             await conn.executemany(
                 f'INSERT INTO {self.schema}.dead_letters (letter_id, topic, part, "offset", key, value, reason, task) '
@@ -120,7 +121,7 @@ class PgDeadLetters:
                 ],
             )
 
-    async def take(self, conn: Any, letter_ids: list[str]) -> Taken:
+    async def take(self, conn: Conn, letter_ids: list[str]) -> Taken:
         good, bad = _uuids(letter_ids)
         rows = await conn.fetch(
             f'SELECT letter_id, topic, part, "offset", key, value, reason, task, replayed_at '
@@ -159,11 +160,11 @@ class MemoryDeadLetters:
     letters: dict[str, Kept] = field(default_factory=dict)
     replayed: set[str] = field(default_factory=set)
 
-    async def keep(self, conn: Any, letters: list[Kept]) -> None:
+    async def keep(self, conn: Conn, letters: list[Kept]) -> None:
         for k in letters:
             self.letters.setdefault(str(uuid.UUID(k.letter_id)), k)
 
-    async def take(self, conn: Any, letter_ids: list[str]) -> Taken:
+    async def take(self, conn: Conn, letter_ids: list[str]) -> Taken:
         good, bad = _uuids(letter_ids)
         ids = [str(u) for u in good]
         fresh_ids = [i for i in ids if i in self.letters and i not in self.replayed]

@@ -6,11 +6,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from runtime.conn import Conn
 from runtime.work import Completed, Outcome, Rejected, WorkItem
 
 
 async def record_once(
-    conn: Any, item: WorkItem, table: str, personal_id: str, values: Mapping[str, Any], what: str
+    conn: Conn, item: WorkItem, table: str, personal_id: str, values: Mapping[str, Any], what: str
 ) -> Outcome:
     """Insert the effect (`values`, plus dossier, person and source event) into `table`, whose
     dossier_id and personal_id are unique. A redelivery for the same dossier gets the earlier

@@ -14,7 +14,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
+
+from runtime.conn import Conn
 
 
 @dataclass(frozen=True)
@@ -25,18 +27,18 @@ class Entry:
 
 
 class Inbox(Protocol):
-    async def admit(self, conn: Any, entries: list[Entry]) -> set[str]:
+    async def admit(self, conn: Conn, entries: list[Entry]) -> set[str]:
         """Record the entries; the ids among them that were not in the inbox before."""
         ...
 
-    async def holds(self, conn: Any, event_ids: Iterable[str]) -> set[str]: ...
+    async def holds(self, conn: Conn, event_ids: Iterable[str]) -> set[str]: ...
 
 
 @dataclass(frozen=True)
 class PgInbox:
     schema: str
 
-    async def admit(self, conn: Any, entries: list[Entry]) -> set[str]:
+    async def admit(self, conn: Conn, entries: list[Entry]) -> set[str]:
         if not entries:
             return set()
         rows = await conn.fetch(
@@ -49,7 +51,7 @@ class PgInbox:
         )
         return {str(r["event_id"]) for r in rows}
 
-    async def holds(self, conn: Any, event_ids: Iterable[str]) -> set[str]:
+    async def holds(self, conn: Conn, event_ids: Iterable[str]) -> set[str]:
         rows = await conn.fetch(
             f"SELECT event_id FROM {self.schema}.inbox WHERE event_id = ANY($1::uuid[])",
             [uuid.UUID(i) for i in event_ids],
@@ -63,7 +65,7 @@ class MemoryInbox:
 
     entries: dict[str, Entry] = field(default_factory=dict)
 
-    async def admit(self, conn: Any, entries: list[Entry]) -> set[str]:
+    async def admit(self, conn: Conn, entries: list[Entry]) -> set[str]:
         fresh: set[str] = set()
         for e in entries:
             key = str(uuid.UUID(e.event_id))  # the same canonical form PostgreSQL gives back
@@ -72,5 +74,5 @@ class MemoryInbox:
                 fresh.add(key)
         return fresh
 
-    async def holds(self, conn: Any, event_ids: Iterable[str]) -> set[str]:
+    async def holds(self, conn: Conn, event_ids: Iterable[str]) -> set[str]:
         return {k for k in (str(uuid.UUID(i)) for i in event_ids) if k in self.entries}

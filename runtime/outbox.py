@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from contracts.envelope import Event
 from contracts.payloads import handoff_sent
 from contracts.topics import dossier_events, work
+from runtime.conn import Conn
 from runtime.metrics import count_events
 
 GOES_NOW = datetime.min.replace(tzinfo=UTC)
@@ -105,39 +106,39 @@ class OutboxStore(Protocol):
         """The agency whose schema this is (its metrics count what it queues)."""
         ...
 
-    async def queue(self, conn: Any, records: list[Record]) -> None:
+    async def queue(self, conn: Conn, records: list[Record]) -> None:
         """Keep the messages and queue them for publication at once."""
         ...
 
-    async def queue_released(self, conn: Any, special: list[tuple[Record, Release]]) -> None:
+    async def queue_released(self, conn: Conn, special: list[tuple[Record, Release]]) -> None:
         """Keep messages that go out later, more than once or never (see `Release`)."""
         ...
 
-    async def claim(self, conn: Any, now: datetime, limit: int) -> list[Pending]: ...
+    async def claim(self, conn: Conn, now: datetime, limit: int) -> list[Pending]: ...
 
-    async def mark_sent(self, conn: Any, seqs: list[int]) -> None: ...
+    async def mark_sent(self, conn: Conn, seqs: list[int]) -> None: ...
 
-    async def requeue_messages(self, conn: Any, wanted: list[tuple[uuid.UUID, str | None]]) -> int:
+    async def requeue_messages(self, conn: Conn, wanted: list[tuple[uuid.UUID, str | None]]) -> int:
         """Queue again the kept messages with these event ids (on this topic, or any when None)."""
         ...
 
-    async def requeue_dossier(self, conn: Any, dossier_id: str, topics: list[str]) -> int: ...
+    async def requeue_dossier(self, conn: Conn, dossier_id: str, topics: list[str]) -> int: ...
 
-    async def requeue_sent_since(self, conn: Any, topics: list[str], since: float) -> int:
+    async def requeue_sent_since(self, conn: Conn, topics: list[str], since: float) -> int:
         """Queue again what was published on `topics` at or after `since` (Unix seconds)."""
         ...
 
-    async def holds(self, conn: Any, event_ids: list[uuid.UUID]) -> set[uuid.UUID]: ...
+    async def holds(self, conn: Conn, event_ids: list[uuid.UUID]) -> set[uuid.UUID]: ...
 
-    async def backlog(self, conn: Any) -> int: ...
+    async def backlog(self, conn: Conn) -> int: ...
 
-    async def next_release(self, conn: Any) -> datetime | None:
+    async def next_release(self, conn: Conn) -> datetime | None:
         """When the earliest message still waiting goes out (`GOES_NOW` for one that goes now)."""
         ...
 
 
 async def add(
-    store: OutboxStore, conn: Any, rows: Iterable[tuple[str, Event]], releases: dict[int, Release] | None = None
+    store: OutboxStore, conn: Conn, rows: Iterable[tuple[str, Event]], releases: dict[int, Release] | None = None
 ) -> None:
     """Queue events for publication inside the caller's transaction; `releases` maps a row's
     index to its release times when faults delay, repeat or drop it."""
@@ -163,7 +164,7 @@ class PgOutbox:
 
     owner: str
 
-    async def queue(self, conn: Any, records: list[Record]) -> None:
+    async def queue(self, conn: Conn, records: list[Record]) -> None:
         if not records:
             return
         s = self.owner
@@ -175,7 +176,7 @@ class PgOutbox:
             *columns(records),
         )
 
-    async def queue_released(self, conn: Any, special: list[tuple[Record, Release]]) -> None:
+    async def queue_released(self, conn: Conn, special: list[tuple[Record, Release]]) -> None:
         if not special:
             return
         ids = await conn.fetch(
@@ -191,7 +192,7 @@ class PgOutbox:
         if pending:
             await conn.executemany(f"INSERT INTO {self.owner}.outbox_pending (id, release_at) VALUES ($1, $2)", pending)
 
-    async def claim(self, conn: Any, now: datetime, limit: int) -> list[Pending]:
+    async def claim(self, conn: Conn, now: datetime, limit: int) -> list[Pending]:
         rows = await conn.fetch(
             f"SELECT p.seq, o.topic, o.key, o.value FROM {self.owner}.outbox_pending p "
             f"JOIN {self.owner}.outbox o USING (id) WHERE p.release_at IS NULL OR p.release_at <= $2 "
@@ -201,14 +202,14 @@ class PgOutbox:
         )
         return [Pending(r["seq"], r["topic"], r["key"], r["value"]) for r in rows]
 
-    async def mark_sent(self, conn: Any, seqs: list[int]) -> None:
+    async def mark_sent(self, conn: Conn, seqs: list[int]) -> None:
         await conn.execute(
             f"WITH gone AS (DELETE FROM {self.owner}.outbox_pending WHERE seq = ANY($1::bigint[]) RETURNING id) "
             f"INSERT INTO {self.owner}.outbox_sent (id) SELECT id FROM gone",
             seqs,
         )
 
-    async def requeue_messages(self, conn: Any, wanted: list[tuple[uuid.UUID, str | None]]) -> int:
+    async def requeue_messages(self, conn: Conn, wanted: list[tuple[uuid.UUID, str | None]]) -> int:
         n: int = await conn.fetchval(
             _requeue(
                 self.owner,
@@ -220,13 +221,13 @@ class PgOutbox:
         )
         return n
 
-    async def requeue_dossier(self, conn: Any, dossier_id: str, topics: list[str]) -> int:
+    async def requeue_dossier(self, conn: Conn, dossier_id: str, topics: list[str]) -> int:
         n: int = await conn.fetchval(
             _requeue(self.owner, "o.dossier_id = $1 AND o.topic = ANY($2::text[])"), dossier_id, topics
         )
         return n
 
-    async def requeue_sent_since(self, conn: Any, topics: list[str], since: float) -> int:
+    async def requeue_sent_since(self, conn: Conn, topics: list[str], since: float) -> int:
         n: int = await conn.fetchval(
             _requeue(
                 self.owner,
@@ -238,18 +239,19 @@ class PgOutbox:
         )
         return n
 
-    async def holds(self, conn: Any, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    async def holds(self, conn: Conn, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         rows = await conn.fetch(f"SELECT event_id FROM {self.owner}.outbox WHERE event_id = ANY($1::uuid[])", event_ids)
         return {r["event_id"] for r in rows}
 
-    async def backlog(self, conn: Any) -> int:
+    async def backlog(self, conn: Conn) -> int:
         n: int = await conn.fetchval(f"SELECT count(*) FROM {self.owner}.outbox_pending")
         return n
 
-    async def next_release(self, conn: Any) -> datetime | None:
+    async def next_release(self, conn: Conn) -> datetime | None:
         row = await conn.fetchrow(
             f"SELECT bool_or(release_at IS NULL) AS now, min(release_at) AS at FROM {self.owner}.outbox_pending"
         )
+        assert row is not None  # an aggregate answers one row, even of an empty queue
         at: datetime | None = GOES_NOW if row["now"] else row["at"]
         return at
 
@@ -277,22 +279,22 @@ class MemoryOutbox:
         self._seq += 1
         self.pending[self._seq] = (message_id, release_at)
 
-    async def queue(self, conn: Any, records: list[Record]) -> None:
+    async def queue(self, conn: Conn, records: list[Record]) -> None:
         for r in records:
             if (i := self._keep(r)) is not None:
                 self._enqueue(i)
 
-    async def queue_released(self, conn: Any, special: list[tuple[Record, Release]]) -> None:
+    async def queue_released(self, conn: Conn, special: list[tuple[Record, Release]]) -> None:
         for r, times in special:
             if (i := self._keep(r)) is not None:
                 for at in times:
                     self._enqueue(i, at)
 
-    async def claim(self, conn: Any, now: datetime, limit: int) -> list[Pending]:
+    async def claim(self, conn: Conn, now: datetime, limit: int) -> list[Pending]:
         due = [(seq, i) for seq, (i, at) in sorted(self.pending.items()) if at is None or at <= now][:limit]
         return [Pending(seq, self.kept[i][2], self.kept[i][3], self.kept[i][4]) for seq, i in due]
 
-    async def mark_sent(self, conn: Any, seqs: list[int]) -> None:
+    async def mark_sent(self, conn: Conn, seqs: list[int]) -> None:
         for seq in seqs:
             if (gone := self.pending.pop(seq, None)) is not None:
                 self.sent.append((gone[0], time.time()))
@@ -304,23 +306,23 @@ class MemoryOutbox:
             self._enqueue(i)
         return len(fresh)
 
-    async def requeue_messages(self, conn: Any, wanted: list[tuple[uuid.UUID, str | None]]) -> int:
+    async def requeue_messages(self, conn: Conn, wanted: list[tuple[uuid.UUID, str | None]]) -> int:
         return self._requeue(
             i for i, k in enumerate(self.kept) for w, t in wanted if k[0] == w and (t is None or t == k[2])
         )
 
-    async def requeue_dossier(self, conn: Any, dossier_id: str, topics: list[str]) -> int:
+    async def requeue_dossier(self, conn: Conn, dossier_id: str, topics: list[str]) -> int:
         return self._requeue(i for i, k in enumerate(self.kept) if k[1] == dossier_id and k[2] in topics)
 
-    async def requeue_sent_since(self, conn: Any, topics: list[str], since: float) -> int:
+    async def requeue_sent_since(self, conn: Conn, topics: list[str], since: float) -> int:
         return self._requeue(i for i, at in self.sent if at >= since and self.kept[i][2] in topics)
 
-    async def holds(self, conn: Any, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    async def holds(self, conn: Conn, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         return {k[0] for k in self.kept} & set(event_ids)
 
-    async def backlog(self, conn: Any) -> int:
+    async def backlog(self, conn: Conn) -> int:
         return len(self.pending)
 
-    async def next_release(self, conn: Any) -> datetime | None:
+    async def next_release(self, conn: Conn) -> datetime | None:
         times = [GOES_NOW if at is None else at for _, at in self.pending.values()]
         return min(times, default=None)

@@ -8,13 +8,13 @@ replay once the cause is fixed."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import structlog
 
 from contracts import topics
 from contracts.deadletters import letter
 from contracts.identity import mask_ids_in_text
+from runtime.conn import Conn
 from runtime.deadletters import DeadLetterStore, Kept, Refusal
 from runtime.outbox import OutboxStore
 
@@ -22,7 +22,7 @@ log = structlog.get_logger()
 
 
 async def dead_letter(
-    conn: Any, store: OutboxStore, kept: DeadLetterStore, agency: str, prefix: str, refused: list[Refusal]
+    conn: Conn, store: OutboxStore, kept: DeadLetterStore, agency: str, prefix: str, refused: list[Refusal]
 ) -> list[str]:
     """Keep each refused message and queue its masked letter on the dead-letter topic, in the
     agency's outbox: in the same transaction as the batch it was refused from. Returns the

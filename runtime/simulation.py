@@ -15,7 +15,7 @@ dependency points from the simulation down to the platform, never up.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import entry_points
@@ -25,6 +25,7 @@ import structlog
 
 from contracts.chains import Step
 from contracts.envelope import Event
+from runtime.conn import Conn
 from runtime.outbox import Row, handoff_at_once
 from runtime.schedule import Hold, WorkPlan
 
@@ -83,11 +84,16 @@ class Simulation(Protocol):
         """If an online fee payment fails at `now`: the evidence for (dossier id, link.error id)."""
         ...
 
-    async def install(self, conn: Any) -> None:
+    def planned_submission(self, headers: Mapping[str, str]) -> datetime | None:
+        """The time a simulated citizen planned to submit at, if the request says one (the portal
+        still bounds it by the stamping lag); None: the submission is stamped now."""
+        ...
+
+    async def install(self, conn: Conn) -> None:
         """Create what the simulation records into (called once per process at start-up)."""
         ...
 
-    async def record(self, conn: Any, evidence: list[Evidence]) -> None:
+    async def record(self, conn: Conn, evidence: list[Evidence]) -> None:
         """Store evidence inside the caller's transaction."""
         ...
 
@@ -116,10 +122,13 @@ class Production:
     def payment_failure(self, now: datetime) -> Callable[[str, str], Evidence] | None:
         return None
 
-    async def install(self, conn: Any) -> None:
+    def planned_submission(self, headers: Mapping[str, str]) -> datetime | None:
         return None
 
-    async def record(self, conn: Any, evidence: list[Evidence]) -> None:
+    async def install(self, conn: Conn) -> None:
+        return None
+
+    async def record(self, conn: Conn, evidence: list[Evidence]) -> None:
         if evidence:
             raise RuntimeError("evidence without a simulation to record it")
 

@@ -8,12 +8,13 @@ from typing import Any
 
 from contracts.chains import PORTAL_RESULT
 from contracts.event_types import STEP_COMPLETED, STEP_REJECTED, STEP_STARTED
+from runtime.conn import Conn
 from runtime.emitter import Emitter
 from runtime.work import Absorbed, Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 
 
 async def finish(
-    conn: Any, item: WorkItem, emit: Emitter, handler: Handler, ctx: StepContext, *, with_start: bool
+    conn: Conn, item: WorkItem, emit: Emitter, handler: Handler, ctx: StepContext, *, with_start: bool
 ) -> None:
     """Run the step's handler at the emitter's sim time and route the dossier on."""
     rng = ctx.rng_for(item.dossier_id, item.to_step, "decide")

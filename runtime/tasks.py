@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import asyncpg
 import structlog
@@ -21,6 +21,7 @@ from contracts.clock import SimClock
 from contracts.envelope import parse_event
 from contracts.event_types import STEP_STARTED, STEP_STATE
 from runtime import outbox
+from runtime.conn import Conn
 from runtime.db import DB_LOST, DB_RETRY_S
 from runtime.deadletters import DeadLetterStore, Refusal
 from runtime.emitter import Emitter, bound
@@ -42,7 +43,7 @@ POLL_S = 0.02
 class Finish(Protocol):
     """Run a work item's handler at the emitter's sim time and route the dossier on."""
 
-    def __call__(self, conn: Any, item: WorkItem, emit: Emitter, *, with_start: bool) -> Awaitable[None]: ...
+    def __call__(self, conn: Conn, item: WorkItem, emit: Emitter, *, with_start: bool) -> Awaitable[None]: ...
 
 
 @dataclass
@@ -156,7 +157,7 @@ class TaskRunner:
             self.relay.wake()
         return len(tasks)
 
-    async def advance_many(self, conn: Any, tasks: list[Task], now: datetime) -> None:
+    async def advance_many(self, conn: Conn, tasks: list[Task], now: datetime) -> None:
         """Emit the milestones of these tasks due by `now`; a task whose plan is done is removed."""
         events: list[Row] = []
         hits: list[Evidence] = []

@@ -13,7 +13,9 @@ import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
+
+from runtime.conn import Conn
 
 Milestone = tuple[str, datetime]
 """A planned milestone: its kind (started, a state, completed) and its sim time."""
@@ -39,28 +41,28 @@ class Task:
 
 
 class TaskStore(Protocol):
-    async def add(self, conn: Any, tasks: list[Task]) -> None: ...
+    async def add(self, conn: Conn, tasks: list[Task]) -> None: ...
 
-    async def any_due(self, conn: Any, now: datetime) -> bool: ...
+    async def any_due(self, conn: Conn, now: datetime) -> bool: ...
 
-    async def next_due(self, conn: Any) -> datetime | None:
+    async def next_due(self, conn: Conn) -> datetime | None:
         """The sim time of the earliest milestone still to come, if any."""
         ...
 
-    async def due(self, conn: Any, now: datetime, limit: int) -> list[Task]: ...
+    async def due(self, conn: Conn, now: datetime, limit: int) -> list[Task]: ...
 
-    async def advance(self, conn: Any, moved: list[tuple[int, int]], done: list[int]) -> None:
+    async def advance(self, conn: Conn, moved: list[tuple[int, int]], done: list[int]) -> None:
         """`moved`: (task id, index of its next milestone); `done`: finished task ids."""
         ...
 
-    async def drop(self, conn: Any, task_id: int) -> None: ...
+    async def drop(self, conn: Conn, task_id: int) -> None: ...
 
 
 @dataclass
 class PgTaskStore:
     schema: str
 
-    async def add(self, conn: Any, tasks: list[Task]) -> None:
+    async def add(self, conn: Conn, tasks: list[Task]) -> None:
         if tasks:
             await conn.executemany(
                 f"INSERT INTO {self.schema}.tasks (event_id, dossier_id, message, received_at, deadline, plan, "
@@ -80,15 +82,15 @@ class PgTaskStore:
                 ],
             )
 
-    async def any_due(self, conn: Any, now: datetime) -> bool:
+    async def any_due(self, conn: Conn, now: datetime) -> bool:
         found: bool = await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {self.schema}.tasks WHERE next_at <= $1)", now)
         return found
 
-    async def next_due(self, conn: Any) -> datetime | None:
+    async def next_due(self, conn: Conn) -> datetime | None:
         at: datetime | None = await conn.fetchval(f"SELECT min(next_at) FROM {self.schema}.tasks")
         return at
 
-    async def due(self, conn: Any, now: datetime, limit: int) -> list[Task]:
+    async def due(self, conn: Conn, now: datetime, limit: int) -> list[Task]:
         rows = await conn.fetch(
             f"SELECT id, event_id, dossier_id, message, received_at, deadline, plan, next_idx FROM {self.schema}.tasks "
             "WHERE next_at <= $1 ORDER BY next_at, id LIMIT $2 FOR UPDATE SKIP LOCKED",
@@ -109,7 +111,7 @@ class PgTaskStore:
             for r in rows
         ]
 
-    async def advance(self, conn: Any, moved: list[tuple[int, int]], done: list[int]) -> None:
+    async def advance(self, conn: Conn, moved: list[tuple[int, int]], done: list[int]) -> None:
         if done:
             await conn.execute(f"DELETE FROM {self.schema}.tasks WHERE id = ANY($1::bigint[])", done)
         if moved:
@@ -119,7 +121,7 @@ class PgTaskStore:
                 moved,
             )
 
-    async def drop(self, conn: Any, task_id: int) -> None:
+    async def drop(self, conn: Conn, task_id: int) -> None:
         await conn.execute(f"DELETE FROM {self.schema}.tasks WHERE id = $1", task_id)
 
 
@@ -130,7 +132,7 @@ class MemoryTaskStore:
     tasks: dict[int, Task] = field(default_factory=dict)
     _next_id: int = 1
 
-    async def add(self, conn: Any, tasks: list[Task]) -> None:
+    async def add(self, conn: Conn, tasks: list[Task]) -> None:
         held = {t.event_id for t in self.tasks.values()}
         for t in tasks:
             if t.event_id not in held:
@@ -138,21 +140,21 @@ class MemoryTaskStore:
                 held.add(t.event_id)
                 self._next_id += 1
 
-    async def any_due(self, conn: Any, now: datetime) -> bool:
+    async def any_due(self, conn: Conn, now: datetime) -> bool:
         return any(t.next_at <= now for t in self.tasks.values())
 
-    async def next_due(self, conn: Any) -> datetime | None:
+    async def next_due(self, conn: Conn) -> datetime | None:
         return min((t.next_at for t in self.tasks.values()), default=None)
 
-    async def due(self, conn: Any, now: datetime, limit: int) -> list[Task]:
+    async def due(self, conn: Conn, now: datetime, limit: int) -> list[Task]:
         found = sorted((t for t in self.tasks.values() if t.next_at <= now), key=lambda t: (t.next_at, t.id))
         return found[:limit]
 
-    async def advance(self, conn: Any, moved: list[tuple[int, int]], done: list[int]) -> None:
+    async def advance(self, conn: Conn, moved: list[tuple[int, int]], done: list[int]) -> None:
         for task_id in done:
             self.tasks.pop(task_id, None)
         for task_id, idx in moved:
             self.tasks[task_id] = replace(self.tasks[task_id], next_idx=idx)
 
-    async def drop(self, conn: Any, task_id: int) -> None:
+    async def drop(self, conn: Conn, task_id: int) -> None:
         self.tasks.pop(task_id, None)

@@ -13,6 +13,7 @@ import contextlib
 import os
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -348,18 +349,29 @@ async def monitor_settled(settings: Settings, every_s: float = 0.5, timeout_s: f
     _, url = settings.require_infra()
     conn = await asyncpg.connect(url)
     try:
-        if not await queries.installed(conn):
-            return
-        deadline = time.monotonic() + timeout_s
-        last = -1
-        while time.monotonic() < deadline:
-            now = await queries.event_count(conn)
-            if now == last:
-                return
-            last = now
-            await asyncio.sleep(every_s)
+        if await queries.installed(conn):
+            await until_still(lambda: queries.event_count(conn), every_s, timeout_s)
     finally:
         await conn.close()
+
+
+async def until_still(
+    count: Callable[[], Awaitable[int]],
+    every_s: float,
+    timeout_s: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> bool:
+    """Read `count` every `every_s` until two reads agree (True), or `timeout_s` passed (False)."""
+    deadline = clock() + timeout_s
+    last = await count()
+    while clock() < deadline:
+        await sleep(every_s)
+        now = await count()
+        if now == last:
+            return True
+        last = now
+    return False
 
 
 def _services(home: Path) -> dict[str, int]:

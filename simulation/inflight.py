@@ -22,6 +22,7 @@ from typing import Any
 from contracts import topics
 from contracts.commands import Republish, Selected, chunks
 from contracts.topics import AGENCIES
+from runtime.conn import Conn
 from streams import queries
 
 
@@ -38,7 +39,7 @@ class Flight:
 
 
 async def in_flight(
-    conn: Any,
+    conn: Conn,
     prefix: str,
     receivers: Iterable[str] = (),
     unpublished_of: Iterable[str] = (),

@@ -2,30 +2,54 @@
 (runtime/simulation.py): the injector decides, this adapter turns its decisions into what the
 port asks for, and its hits into ground-truth rows (simulation/faults/truth.py).
 
-Registered in pyproject.toml under the entry-point group `lienthong.simulation`; `from_settings`
-returns None when the settings name no fault scenario, and the agencies then run as in
-production.
+Registered in harness/pyproject.toml under the entry-point group `lienthong.simulation`;
+`from_settings` returns `SimulatedTime` when the settings name no fault scenario (the agencies
+run as in production, on the simulated clock), and None on a real clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from contracts.chains import Step
 from contracts.clock import VN_TZ
 from contracts.envelope import Event
 from contracts.payloads import handoff_sent
+from runtime.conn import Conn
 from runtime.outbox import Row
 from runtime.schedule import WorkPlan
 from runtime.settings import Settings
-from runtime.simulation import Evidence, StepChange
+from runtime.simulation import Evidence, Production, Simulation, StepChange
 from simulation.faults import truth
 from simulation.faults.catalogue import FAULTS_DIR, Fault, load_scenario
 from simulation.faults.inject import Hit, Injector, Period, commune_of
 from simulation.sabotage import handoff_rows
+
+SIM_TIME_HEADER = "X-Lienthong-Sim-Time"
+"""The header the workload's submissions carry their planned sim time in (simulation/submit.py);
+only a simulation reads it."""
+
+
+def planned_submission(headers: Mapping[str, str]) -> datetime | None:
+    """The planned time `headers` carry, if any and well formed (with its offset)."""
+    raw = headers.get(SIM_TIME_HEADER)
+    if not raw:
+        return None
+    try:
+        planned = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return planned if planned.tzinfo is not None else None
+
+
+class SimulatedTime(Production):
+    """A simulation without faults: every agency behaves as in production, and the portal takes
+    the workload's planned submission times."""
+
+    def planned_submission(self, headers: Mapping[str, str]) -> datetime | None:
+        return planned_submission(headers)
 
 
 def injector(settings: Settings) -> Injector | None:
@@ -38,10 +62,13 @@ def injector(settings: Settings) -> Injector | None:
     return Injector(tuple(faults), period, settings.sim_speed, settings.faults)
 
 
-def from_settings(settings: Settings) -> FaultInjection | None:
-    """The entry point: the simulation for these settings, or None (production behaviour)."""
+def from_settings(settings: Settings) -> Simulation | None:
+    """The entry point: the simulation for these settings: the faults they inject, or only the
+    simulated time when they inject none; None on a real clock (production behaviour)."""
     found = injector(settings)
-    return None if found is None or found.empty else FaultInjection(found)
+    if found is not None and not found.empty:
+        return FaultInjection(found)
+    return SimulatedTime() if settings.sim_epoch is not None else None
 
 
 @dataclass(frozen=True)
@@ -109,6 +136,9 @@ class FaultInjection:
         rows, hits = handoff_rows(self.injector, handoff, prefix)
         return rows, list(hits)
 
+    def planned_submission(self, headers: Mapping[str, str]) -> datetime | None:
+        return planned_submission(headers)
+
     def payment_failure(self, now: datetime) -> Callable[[str, str], Evidence] | None:
         payment = self.injector.agency_fault("portal", "payment_failed", now)
         if payment is None:
@@ -119,8 +149,8 @@ class FaultInjection:
 
         return evidence
 
-    async def install(self, conn: Any) -> None:
+    async def install(self, conn: Conn) -> None:
         await truth.apply_schema(conn)
 
-    async def record(self, conn: Any, evidence: list[Evidence]) -> None:
+    async def record(self, conn: Conn, evidence: list[Evidence]) -> None:
         await truth.record(conn, evidence)

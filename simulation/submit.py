@@ -15,7 +15,7 @@ from contracts.clock import SimClock
 from runtime.clockfile import sleep_until
 from runtime.secrets import submitter_headers
 from runtime.settings import Settings
-from services.portal.api import SIM_TIME_HEADER
+from simulation.port import SIM_TIME_HEADER
 from simulation.workload.frontier import Frontier
 from simulation.workload.plan import Planned
 

@@ -9,6 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from runtime.conn import Conn
 from streams.queries import ALERT_COLUMNS, ALERT_FROM, HEADS, jsonable
 from streams.waiting import where_waiting
 
@@ -52,7 +53,7 @@ CONTEXT_COLUMNS = (
 )
 
 
-async def incidents(conn: Any, only_open: bool) -> list[dict[str, Any]]:
+async def incidents(conn: Conn, only_open: bool) -> list[dict[str, Any]]:
     """Every incident (the head finding and what its findings say together), with its dossier's
     context. All of them: the console sorts by working days overdue, which needs the calendar."""
     rows = await conn.fetch(
@@ -63,7 +64,7 @@ async def incidents(conn: Any, only_open: bool) -> list[dict[str, Any]]:
     return [jsonable(r) for r in rows]
 
 
-async def dossier(conn: Any, dossier_id: str) -> dict[str, Any] | None:
+async def dossier(conn: Conn, dossier_id: str) -> dict[str, Any] | None:
     """A dossier's events (payloads without personal data), its incidents with their context,
     its receipt code and the area it was filed in."""
     events = await conn.fetch(
@@ -90,7 +91,7 @@ async def dossier(conn: Any, dossier_id: str) -> dict[str, Any] | None:
     return {"dossier_id": dossier_id, "code": code, "events": out, "incidents": [jsonable(a) for a in found]}
 
 
-async def find(conn: Any, text: str, limit: int = 20) -> list[dict[str, Any]]:
+async def find(conn: Conn, text: str, limit: int = 20) -> list[dict[str, Any]]:
     """Dossiers by receipt code or dossier-id prefix, in any case, or by commune (without
     diacritics too: the console folds them before it asks, see `communes`)."""
     rows = await conn.fetch(
@@ -110,7 +111,7 @@ async def find(conn: Any, text: str, limit: int = 20) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-async def in_communes(conn: Any, communes: list[str], limit: int = 50) -> list[dict[str, Any]]:
+async def in_communes(conn: Conn, communes: list[str], limit: int = 50) -> list[dict[str, Any]]:
     """Dossiers filed in these communes, newest first."""
     rows = await conn.fetch(
         "SELECT e.dossier_id, rc.code FROM monitor.events e LEFT JOIN LATERAL ("
@@ -124,7 +125,7 @@ async def in_communes(conn: Any, communes: list[str], limit: int = 50) -> list[d
     return [dict(r) for r in rows]
 
 
-async def communes(conn: Any) -> list[str]:
+async def communes(conn: Conn) -> list[str]:
     """Every commune a dossier was filed in (the console's picker)."""
     rows = await conn.fetch(
         "SELECT DISTINCT payload -> 'area' ->> 'commune' AS c FROM monitor.events "
@@ -133,7 +134,7 @@ async def communes(conn: Any) -> list[str]:
     return [r["c"] for r in rows]
 
 
-async def waiting(conn: Any) -> dict[str, str]:
+async def waiting(conn: Conn) -> dict[str, str]:
     """Each dossier not closed yet, and where it waits (streams/waiting.py: its open branches, so
     a birth whose card came back while residence never got it waits at residence)."""
     rows = await conn.fetch(
@@ -157,7 +158,7 @@ async def waiting(conn: Any) -> dict[str, str]:
     return {dossier: where_waiting(events) for dossier, events in by_dossier.items()}
 
 
-async def describe(conn: Any, dossier_ids: list[str]) -> dict[str, dict[str, Any]]:
+async def describe(conn: Conn, dossier_ids: list[str]) -> dict[str, dict[str, Any]]:
     """What a search result shows of each dossier: its receipt code, flow, commune, and whether
     and how it closed (None: still in progress)."""
     rows = await conn.fetch(
@@ -175,7 +176,7 @@ async def describe(conn: Any, dossier_ids: list[str]) -> dict[str, dict[str, Any
     return {r["dossier_id"]: dict(r) for r in rows}
 
 
-async def due_between(conn: Any, start: datetime, end: datetime) -> list[dict[str, Any]]:
+async def due_between(conn: Conn, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Dossiers not closed whose appointment date (legal deadline) falls in [start, end), with
     their code, flow, commune and how many steps they finished (the fewer, the more at risk)."""
     rows = await conn.fetch(
@@ -201,7 +202,7 @@ async def due_between(conn: Any, start: datetime, end: datetime) -> list[dict[st
     return [dict(r) for r in rows]
 
 
-async def areas(conn: Any, now: datetime) -> list[dict[str, Any]]:
+async def areas(conn: Conn, now: datetime) -> list[dict[str, Any]]:
     """Per district and commune of submission: the open incidents by kind, and the dossiers not
     closed, split by whether their legal deadline (the appointment date) has passed at `now`."""
     rows = await conn.fetch(
@@ -236,7 +237,7 @@ async def areas(conn: Any, now: datetime) -> list[dict[str, Any]]:
     ]
 
 
-async def overdue_in(conn: Any, commune: str, now: datetime) -> list[dict[str, Any]]:
+async def overdue_in(conn: Conn, commune: str, now: datetime) -> list[dict[str, Any]]:
     """One commune's dossiers not closed at `now` and past their legal deadline, most overdue first."""
     rows = await conn.fetch(
         """

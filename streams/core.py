@@ -40,6 +40,7 @@ from contracts import topics
 from contracts.alerts import PER_DOSSIER_FINDINGS, AlertKind
 from contracts.envelope import Event, new_event
 from contracts.event_types import AGENCY_HEARTBEAT, CLOCK_MARK
+from runtime.conn import Conn
 from runtime.db import create_pool
 from runtime.kafka import AIOKafkaPublisher
 from runtime.settings import Settings
@@ -215,7 +216,7 @@ class MonitorCore:
                     judged.append(moved)
         return judged
 
-    async def _fold(self, conn: Any, new: list[Event], raised: list[dict[str, Any]]) -> dict[str, datetime]:
+    async def _fold(self, conn: Conn, new: list[Event], raised: list[dict[str, Any]]) -> dict[str, datetime]:
         """The new events folded into their dossiers: late expectations raised, recoveries
         resolved, data-quality incidents; the dossiers that settled, with when."""
         settled: dict[str, datetime] = {}
@@ -242,7 +243,7 @@ class MonitorCore:
                 settled[e.dossier_id] = e.occurred_at
         return settled
 
-    async def _judge(self, conn: Any, now: datetime, raised: list[dict[str, Any]]) -> None:
+    async def _judge(self, conn: Conn, now: datetime, raised: list[dict[str, Any]]) -> None:
         for f in self.monitor.tick(now):
             if f.expectation.kind == AlertKind.LOST:
                 # Lost only once the receiver has read past it (streams/backlog.py).
@@ -294,7 +295,7 @@ class MonitorCore:
             return
         self.last_mark = points[-1]
 
-    async def _finding(self, conn: Any, f: Finding) -> dict[str, Any] | None:
+    async def _finding(self, conn: Conn, f: Finding) -> dict[str, Any] | None:
         x = f.expectation
         return await store.open_alert(
             conn,
@@ -308,7 +309,7 @@ class MonitorCore:
             due_at=x.due_at,
         )
 
-    async def _late(self, conn: Any, r: Late) -> dict[str, Any] | None:
+    async def _late(self, conn: Conn, r: Late) -> dict[str, Any] | None:
         x = r.expectation
         # No judged time had reached the deadline yet; the late event's own stamp proves it
         # passed, by the judged time that would have reported it at the latest.
@@ -328,14 +329,14 @@ class MonitorCore:
         )
         return alert
 
-    async def _recover(self, conn: Any, r: Recovery) -> None:
+    async def _recover(self, conn: Conn, r: Recovery) -> None:
         x = r.expectation
         await store.resolve(
             conn, kind=x.kind, subject=x.subject, key=f"{r.dossier_id}:{x.key}", at=r.recovered_at, how=r.how
         )
 
     async def _incident(
-        self, conn: Any, incident: Incident | None, raised: list[dict[str, Any]], key: str | None = None
+        self, conn: Conn, incident: Incident | None, raised: list[dict[str, Any]], key: str | None = None
     ) -> None:
         if incident is None:
             return

@@ -17,6 +17,7 @@ from typing import Any
 
 from contracts.calendar import WorkingCalendar
 from contracts.chains import Chain
+from runtime.conn import Conn
 
 STEPS_SQL = """
 WITH r AS (
@@ -65,7 +66,7 @@ def _quantile(values: list[float], q: float) -> float | None:
     return round(statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1], 2)
 
 
-async def funnel(conn: Any, chains: dict[str, Chain], calendar: WorkingCalendar) -> list[dict[str, Any]]:
+async def funnel(conn: Conn, chains: dict[str, Chain], calendar: WorkingCalendar) -> list[dict[str, Any]]:
     rows = await conn.fetch(STEPS_SQL)
     heads = {h["chain"]: h for h in await conn.fetch(HEADS_SQL)}
     lost = {r["chain"]: r["n"] for r in await conn.fetch(LOST_SQL)}

@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from contracts.clock import VN_TZ
+from runtime.conn import Conn
 
 ALERT_COLUMNS = (
     "a.id, a.kind, g.severity, a.subject, a.dossier_id, a.detail, a.due_at, a.opened_at, a.raised_at, "
@@ -38,7 +39,7 @@ def jsonable(row: Any) -> dict[str, Any]:
 
 
 async def alerts(  # noqa: PLR0913 (the console's filters, keyword-only)
-    conn: Any,
+    conn: Conn,
     *,
     only_open: bool = True,
     kind: str | None = None,
@@ -66,7 +67,7 @@ async def alerts(  # noqa: PLR0913 (the console's filters, keyword-only)
     return [jsonable(r) for r in rows]
 
 
-async def alert_changes(conn: Any, after_id: int, resolved_since: datetime | None) -> list[dict[str, Any]]:
+async def alert_changes(conn: Conn, after_id: int, resolved_since: datetime | None) -> list[dict[str, Any]]:
     """Alerts raised after `after_id`, and alerts resolved or acknowledged since `resolved_since`
     (database time): what the live feed pushes."""
     rows = await conn.fetch(
@@ -79,7 +80,7 @@ async def alert_changes(conn: Any, after_id: int, resolved_since: datetime | Non
     return [jsonable(r) for r in rows]
 
 
-async def alert_counts(conn: Any) -> dict[str, int]:
+async def alert_counts(conn: Conn) -> dict[str, int]:
     """Open incidents by the kind of their first finding."""
     rows = await conn.fetch(
         f"SELECT a.kind, count(*) AS n {ALERT_FROM} WHERE {HEADS} AND g.resolved_at IS NULL GROUP BY a.kind"
@@ -87,7 +88,7 @@ async def alert_counts(conn: Any) -> dict[str, int]:
     return {r["kind"]: r["n"] for r in rows}
 
 
-async def acknowledge(conn: Any, alert_id: int, by: str, at: datetime) -> dict[str, Any] | None:
+async def acknowledge(conn: Conn, alert_id: int, by: str, at: datetime) -> dict[str, Any] | None:
     """Acknowledge an open incident at `at` (the clock the page shows: sim time in a simulation);
     None when there is no such incident or it is resolved already (see `alert_status`)."""
     row = await conn.fetchrow(
@@ -105,7 +106,7 @@ STILL_OPEN = "EXISTS (SELECT 1 FROM monitor.alerts f WHERE (f.id = $1 OR f.incid
 lost handoff received late, while the dossier is still past its deadline)."""
 
 
-async def alert_status(conn: Any, alert_id: int) -> dict[str, Any] | None:
+async def alert_status(conn: Conn, alert_id: int) -> dict[str, Any] | None:
     """An incident's ends (resolved once every finding is, how; acknowledged, by whom), or None
     when there is none."""
     row = await conn.fetchrow(
@@ -117,7 +118,7 @@ async def alert_status(conn: Any, alert_id: int) -> dict[str, Any] | None:
     return jsonable(row) if row else None
 
 
-async def health(conn: Any, window_hours: float = 24.0) -> dict[str, Any]:
+async def health(conn: Conn, window_hours: float = 24.0) -> dict[str, Any]:
     """Per agency: steps finished and refused in the last `window_hours` of sim time (before the
     newest event); per link: handoffs sent, errors, error rate, and backlog (sent, unacknowledged,
     of dossiers still open)."""
@@ -173,7 +174,7 @@ async def health(conn: Any, window_hours: float = 24.0) -> dict[str, Any]:
     }
 
 
-async def timeline(conn: Any, dossier_id: str) -> dict[str, Any] | None:
+async def timeline(conn: Conn, dossier_id: str) -> dict[str, Any] | None:
     events = await conn.fetch(
         "SELECT event_id::text, type, agency, step, occurred_at, payload FROM monitor.events "
         "WHERE dossier_id = $1 ORDER BY occurred_at, type",
@@ -196,7 +197,7 @@ def _public_payload(p: dict[str, Any]) -> dict[str, Any]:
 
 
 async def series(
-    conn: Any, start: datetime | None = None, end: datetime | None = None
+    conn: Conn, start: datetime | None = None, end: datetime | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """Per sim day in [start, end) (all days without bounds): dossiers submitted and closed,
     alerts opened by kind, median step time. Counted as the statistics report counts: each
@@ -249,7 +250,7 @@ async def series(
     }
 
 
-async def open_lost_alerts(conn: Any, ids: list[int] | None = None) -> list[dict[str, Any]]:
+async def open_lost_alerts(conn: Conn, ids: list[int] | None = None) -> list[dict[str, Any]]:
     """The open lost alerts (all, or those of `ids`), oldest first: what a redrive acts on."""
     if not await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL"):
         return []
@@ -273,7 +274,7 @@ itself, the agency whose work topic holds them (an infrastructure incident), the
 event broke the contract; none for a duplicate or a data-quality finding."""
 
 
-async def open_incident_counts(conn: Any) -> list[dict[str, Any]]:
+async def open_incident_counts(conn: Conn) -> list[dict[str, Any]]:
     """Open incidents by kind, severity, agency where they wait and flow, with the earliest
     deadline among them (for the metrics an ops team alerts on)."""
     rows = await conn.fetch(
@@ -288,30 +289,31 @@ async def open_incident_counts(conn: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-async def installed(conn: Any) -> bool:
+async def installed(conn: Conn) -> bool:
     """Whether the monitor has made its tables (it has run at least once on this database)."""
     return bool(await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL"))
 
 
-async def event_count(conn: Any) -> int:
+async def event_count(conn: Conn) -> int:
     """How many events the monitor has stored (0 before it ever ran)."""
     if not await installed(conn):
         return 0
     return int(await conn.fetchval("SELECT count(*) FROM monitor.events"))
 
 
-async def event_log_version(conn: Any) -> tuple[int, datetime | None]:
+async def event_log_version(conn: Conn) -> tuple[int, datetime | None]:
     """What changes whenever the event log does: its size and its newest event's time."""
     row = await conn.fetchrow("SELECT count(*), max(occurred_at) FROM monitor.events")
+    assert row is not None  # an aggregate answers one row
     return int(row[0]), row[1]
 
 
-async def newest_alert_id(conn: Any) -> int:
+async def newest_alert_id(conn: Conn) -> int:
     """The newest alert's id (0 when there is none): where a live feed starts."""
     return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM monitor.alerts"))
 
 
-async def closed_among(conn: Any, dossier_ids: Collection[str]) -> set[str]:
+async def closed_among(conn: Conn, dossier_ids: Collection[str]) -> set[str]:
     """Those of `dossier_ids` whose closing the monitor has read."""
     rows = await conn.fetch(
         "SELECT DISTINCT dossier_id FROM monitor.events WHERE type = 'dossier.closed' AND dossier_id = ANY($1::text[])",
@@ -320,7 +322,7 @@ async def closed_among(conn: Any, dossier_ids: Collection[str]) -> set[str]:
     return {r["dossier_id"] for r in rows}
 
 
-async def alerted_among(conn: Any, dossier_ids: Collection[str], kind: str | None = None) -> set[str]:
+async def alerted_among(conn: Conn, dossier_ids: Collection[str], kind: str | None = None) -> set[str]:
     """Those of `dossier_ids` with an open alert (of `kind`, or of any kind)."""
     rows = await conn.fetch(
         "SELECT DISTINCT dossier_id FROM monitor.alerts WHERE resolved_at IS NULL "
@@ -331,7 +333,7 @@ async def alerted_among(conn: Any, dossier_ids: Collection[str], kind: str | Non
     return {r["dossier_id"] for r in rows}
 
 
-async def unrecorded(conn: Any, event_ids: Collection[UUID]) -> set[UUID]:
+async def unrecorded(conn: Conn, event_ids: Collection[UUID]) -> set[UUID]:
     """Those of `event_ids` the monitor has not stored."""
     rows = await conn.fetch(
         "SELECT e FROM unnest($1::uuid[]) e WHERE NOT EXISTS (SELECT 1 FROM monitor.events m WHERE m.event_id = e)",
@@ -353,7 +355,7 @@ WHERE s.type = 'dossier.submitted' AND s.occurred_at < $1
 """
 
 
-async def submissions(conn: Any, before: datetime) -> tuple[list[Any], datetime | None]:
+async def submissions(conn: Conn, before: datetime) -> tuple[list[Any], datetime | None]:
     """Each dossier submitted before `before` with its first closing (the report's facts), and the
     newest event's time (the report's cut-off)."""
     rows = await conn.fetch(REPORT_FACTS, before)

@@ -10,12 +10,13 @@ from typing import Any
 
 from contracts.alerts import SEVERITY, AlertKind
 from contracts.envelope import Event
+from runtime.conn import Conn
 from streams.incidents import GROUPED, incidents
 
 DDL = resources.files("streams").joinpath("schema.sql").read_text(encoding="utf-8")
 
 
-async def apply_schema(conn: Any) -> None:
+async def apply_schema(conn: Conn) -> None:
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('lienthong.schema.monitor'))")
         await conn.execute(DDL)
@@ -25,7 +26,7 @@ Row = tuple[Event, int, int]
 """An event with the partition and offset it was read at."""
 
 
-async def record(conn: Any, batch: list[Row]) -> tuple[list[Row], list[Event], list[Row]]:
+async def record(conn: Conn, batch: list[Row]) -> tuple[list[Row], list[Event], list[Row]]:
     """Store (event, partition, offset) rows; return (new rows, duplicates, redeliveries). A
     conflict at the same partition and offset is a redelivery (after a restart, or read again by
     the worker that took the partition over), not a duplicate."""
@@ -76,7 +77,7 @@ async def record(conn: Any, batch: list[Row]) -> tuple[list[Row], list[Event], l
     return new, duplicates + duplicates_in_batch, redelivered
 
 
-async def stored_offsets(conn: Any, partitions: list[int]) -> dict[int, int]:
+async def stored_offsets(conn: Conn, partitions: list[int]) -> dict[int, int]:
     """The highest offset stored per partition: what a worker taking them over finds in the
     store (an event read past it is news to that worker even if another stored it since)."""
     rows = await conn.fetch(
@@ -86,7 +87,7 @@ async def stored_offsets(conn: Any, partitions: list[int]) -> dict[int, int]:
     return {r["partition"]: r["o"] for r in rows}
 
 
-async def open_events(conn: Any, partitions: list[int] | None = None) -> list[tuple[Event, int, int]]:
+async def open_events(conn: Conn, partitions: list[int] | None = None) -> list[tuple[Event, int, int]]:
     """Every stored event (with its partition and offset) of dossiers the monitor still follows
     on these partitions (None: all), in the order it read them (a dossier's events share a
     partition), to rebuild its state after a restart or when it takes partitions over."""
@@ -118,7 +119,7 @@ async def open_events(conn: Any, partitions: list[int] | None = None) -> list[tu
 
 
 async def closed_dossiers(
-    conn: Any, since: datetime, partitions: list[int] | None = None
+    conn: Conn, since: datetime, partitions: list[int] | None = None
 ) -> list[tuple[str, datetime]]:
     """Dossiers settled since `since` (by their last event) on these partitions (None: all),
     oldest first: what the monitor remembers as closed after a restart."""
@@ -132,13 +133,13 @@ async def closed_dossiers(
     return [(r["dossier_id"], r["at"]) for r in rows]
 
 
-async def forget(conn: Any, dossier_ids: list[str]) -> None:
+async def forget(conn: Conn, dossier_ids: list[str]) -> None:
     if dossier_ids:
         await conn.execute("UPDATE monitor.events SET open = false WHERE dossier_id = ANY($1::text[])", dossier_ids)
 
 
 async def open_alert(  # noqa: PLR0913 (a finding's columns, keyword-only)
-    conn: Any,
+    conn: Conn,
     *,
     kind: str,
     subject: str,
@@ -205,7 +206,7 @@ async def open_alert(  # noqa: PLR0913 (a finding's columns, keyword-only)
     return _jsonable(dict(row)) if row else None
 
 
-async def resolve(conn: Any, *, kind: str, subject: str, key: str | None, at: datetime, how: str) -> None:
+async def resolve(conn: Conn, *, kind: str, subject: str, key: str | None, at: datetime, how: str) -> None:
     """Close the open finding(s): one key, or every open one of the subject."""
     heads = await conn.fetch(
         "UPDATE monitor.alerts SET resolved_at = $4, resolved_how = $5, changed_at = clock_timestamp() "
@@ -220,7 +221,7 @@ async def resolve(conn: Any, *, kind: str, subject: str, key: str | None, at: da
     await _touch(conn, [r["incident_id"] for r in heads if r["incident_id"] is not None])
 
 
-async def _touch(conn: Any, heads: list[int]) -> None:
+async def _touch(conn: Conn, heads: list[int]) -> None:
     """Mark incidents changed (a finding of theirs closed): the live feed sends them again."""
     if heads:
         await conn.execute(
@@ -228,7 +229,7 @@ async def _touch(conn: Any, heads: list[int]) -> None:
         )
 
 
-async def close_with_dossiers(conn: Any, settled: dict[str, datetime]) -> None:
+async def close_with_dossiers(conn: Conn, settled: dict[str, datetime]) -> None:
     """Close every alert still open on a dossier that settled: duplicates and data-quality
     findings, which nothing later "recovers", and any stuck or lost alert the tracker's proof
     did not reach (one raised before a restart, whose expectation the rebuilt tracker never
@@ -244,7 +245,7 @@ async def close_with_dossiers(conn: Any, settled: dict[str, datetime]) -> None:
         )
 
 
-async def findings(conn: Any, only_open: bool = False) -> list[dict[str, Any]]:
+async def findings(conn: Conn, only_open: bool = False) -> list[dict[str, Any]]:
     """Every finding (row of monitor.alerts), oldest first; `only_open`: those of incidents with
     a finding still open (all their findings, closed ones too)."""
     rows = await conn.fetch(
@@ -256,7 +257,7 @@ async def findings(conn: Any, only_open: bool = False) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-async def alerts(conn: Any, only_open: bool = False) -> list[dict[str, Any]]:
+async def alerts(conn: Conn, only_open: bool = False) -> list[dict[str, Any]]:
     """The alerts an operator sees: incidents, each with its findings (streams/incidents.py),
     in the order they opened."""
     grouped = incidents(await findings(conn, only_open))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
 
+from runtime.conn import Conn
 from runtime.effects import record_once
 from runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 from services.bhxh.domain import NotEligible, burial_allowance, child_bhyt_card, survivor_benefit
 
 
-async def issue_bhyt(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+async def issue_bhyt(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcome:
     personal_id = item.results.get("register_birth", {}).get("personal_id")
     if not personal_id:
         return Rejected("no personal ID number from civil status: no BHYT card", "missing_upstream_result")
@@ -32,6 +32,7 @@ async def issue_bhyt(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
         now,
         uuid.UUID(item.event.event_id),
     )
+    assert row is not None  # an upsert RETURNING always answers a row
     return Completed({"card_no": row["card_no"], "valid_until": row["valid_until"].isoformat()})
 
 
@@ -40,7 +41,7 @@ def _deceased(item: WorkItem) -> str | None:
     return str(pid) if pid else None
 
 
-async def pay_burial_allowance(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+async def pay_burial_allowance(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcome:
     personal_id = _deceased(item)
     if not personal_id:
         return Rejected("no death registration from civil status: no burial allowance", "missing_upstream_result")
@@ -52,7 +53,7 @@ async def pay_burial_allowance(conn: Any, item: WorkItem, ctx: StepContext) -> O
     return await record_once(conn, item, "bhxh.burial_payments", personal_id, values, "a burial allowance")
 
 
-async def decide_survivor_benefit(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+async def decide_survivor_benefit(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcome:
     personal_id = _deceased(item)
     if not personal_id:
         return Rejected("no death registration from civil status: no survivor benefit", "missing_upstream_result")

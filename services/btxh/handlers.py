@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
+from runtime.conn import Conn
 from runtime.effects import record_once
 from runtime.work import Handler, Outcome, Rejected, StepContext, WorkItem
 from services.btxh.domain import burial_support
 
 
-async def pay_burial_support(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+async def pay_burial_support(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcome:
     personal_id = item.results.get("register_death", {}).get("personal_id")
     if not personal_id:
         return Rejected("no death registration from civil status: no burial support", "missing_upstream_result")

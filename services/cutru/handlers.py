@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
+from runtime.conn import Conn
 from runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 from services.cutru.domain import residence_problem
 
 
-async def register_residence(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+async def register_residence(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcome:
     problem = residence_problem(item.dossier, item.results)
     if problem:
         return Rejected(problem)
@@ -24,10 +24,11 @@ async def register_residence(conn: Any, item: WorkItem, ctx: StepContext) -> Out
         ctx.now,
         uuid.UUID(item.event.event_id),
     )
+    assert row is not None  # an upsert RETURNING always answers a row
     return Completed({"personal_id": personal_id, "registered_at": row["registered_at"].isoformat()})
 
 
-async def remove_residence(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+async def remove_residence(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcome:
     personal_id = item.results.get("register_death", {}).get("personal_id")
     if not personal_id:
         return Rejected("no death registration from civil status: residence cannot be removed")

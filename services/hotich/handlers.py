@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import asyncpg
 
+from runtime.conn import Conn
 from runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 from services.hotich.domain import Refused, decide_birth, decide_death
 
 
-async def _refuse(conn: Any, item: WorkItem, ctx: StepContext, reason: str, code: str) -> Outcome:
+async def _refuse(conn: Conn, item: WorkItem, ctx: StepContext, reason: str, code: str) -> Outcome:
     await conn.execute(
         "INSERT INTO hotich.refusals (dossier_id, step, reason, refused_at) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (dossier_id) DO NOTHING",
@@ -23,7 +23,7 @@ async def _refuse(conn: Any, item: WorkItem, ctx: StepContext, reason: str, code
     return Rejected(reason, code)
 
 
-async def register_birth(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+async def register_birth(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcome:
     existing = await conn.fetchval(
         "SELECT personal_id FROM hotich.birth_registrations WHERE dossier_id = $1", item.dossier_id
     )
@@ -54,7 +54,7 @@ async def register_birth(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome
     raise RuntimeError("could not draw a free personal ID number in 20 attempts")
 
 
-async def register_death(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+async def register_death(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcome:
     now = ctx.now
     decision = decide_death(item.dossier, now.date())
     if isinstance(decision, Refused):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
+from runtime.conn import Conn
 from runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 from services.lltp.domain import Refusal, decide_certificate, issuer_on
 
 
-async def issue_certificate(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+async def issue_certificate(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcome:
     existing = await conn.fetchrow(
         "SELECT certificate_no, delivery, issued_by FROM lltp.certificates WHERE dossier_id = $1", item.dossier_id
     )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from runtime.conn import Conn
 from runtime.work import Completed, Handler, Outcome, StepContext, WorkItem
 from services.motcua.domain import receipt_code
 
 
-async def intake(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+async def intake(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcome:
     now = ctx.now
     area = item.dossier.get("area", {})
     code = receipt_code(area.get("province", "000"), now, item.dossier_id)
@@ -23,6 +22,7 @@ async def intake(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
         area.get("commune"),
         now,
     )
+    assert row is not None  # an upsert RETURNING always answers a row
     return Completed({"receipt_code": row["receipt_code"]})
 
 

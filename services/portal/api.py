@@ -8,7 +8,7 @@ import json
 import uuid
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from urllib.parse import unquote
 
 import structlog
@@ -23,6 +23,7 @@ from contracts.event_types import LINK_ERROR
 from contracts.identity import mask_personal_id
 from contracts.people import mask_document, people
 from runtime import outbox
+from runtime.conn import Conn
 from runtime.outbox import AT_ONCE, split
 from runtime.secrets import operator_token
 from runtime.service import Runtime
@@ -39,10 +40,6 @@ def _problem(status: int, error: str, problems: list[dict[str, str]]) -> web.Res
 DOSSIERS = uuid.UUID("0b7c5e2a-93d4-4f61-8a2e-7d15c9b3e640")
 """Namespace of dossier ids named after an Idempotency-Key."""
 
-SIM_TIME_HEADER = "X-Lienthong-Sim-Time"
-"""A simulated citizen's planned submission time; bounded by the clock's lag tolerance, so it
-can only say "a moment ago" (see contracts/clock.py)."""
-
 
 class PortalApi:
     """The portal's routes, each a method; built once per process from its runtime."""
@@ -57,15 +54,10 @@ class PortalApi:
         self.operator = operator_token(rt.settings).encode()
 
     def submission_time(self, request: web.Request) -> datetime:
-        raw = request.headers.get(SIM_TIME_HEADER)
-        if raw:
-            try:
-                planned = datetime.fromisoformat(raw)
-                if planned.tzinfo is not None:
-                    return self.rt.worker.stamp(planned)
-            except ValueError:
-                pass
-        return self.clock.now()
+        """Now; under a simulation, the time its citizen planned (the port reads it), bounded by
+        the clock's lag tolerance, so it can only say "a moment ago" (contracts/clock.py)."""
+        planned = self.sim.planned_submission(request.headers)
+        return self.clock.now() if planned is None else self.rt.worker.stamp(planned)
 
     async def submit(self, request: web.Request) -> web.Response:
         try:
@@ -316,10 +308,10 @@ def routes(rt: Runtime) -> list[web.RouteDef]:
     return PortalApi(rt).routes()
 
 
-def _atomic(conn: Any, needed: bool) -> AbstractAsyncContextManager[Any]:
+def _atomic(conn: Conn, needed: bool) -> AbstractAsyncContextManager[Any]:
     """A transaction when acceptance takes more than the one statement (a statement alone is
     atomic already, and BEGIN and COMMIT are two more round trips on the hot path)."""
-    return cast(AbstractAsyncContextManager[Any], conn.transaction()) if needed else contextlib.nullcontext()
+    return conn.transaction() if needed else contextlib.nullcontext()
 
 
 def _json_default(v: Any) -> Any:

@@ -7,11 +7,12 @@ from typing import Any
 
 from contracts.event_types import DOSSIER_CLOSED, RESULT_SYNCED
 from contracts.states import PortalStatus
+from runtime.conn import Conn
 from runtime.work import Absorbed, Handler, Outcome, StepContext, WorkItem
 from services.portal.domain import verdict
 
 
-async def receive_result(conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+async def receive_result(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcome:
     now = ctx.now
     step = item.event.step or "?"
     outcome = item.outcome or "completed"

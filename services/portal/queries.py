@@ -3,10 +3,10 @@ that only the portal's own package writes SQL on its tables (tests/unit/test_tab
 
 from __future__ import annotations
 
-from typing import Any
+from runtime.conn import Conn
 
 
-async def in_progress(conn: Any) -> list[str]:
+async def in_progress(conn: Conn) -> list[str]:
     """The accepted dossiers the portal has not settled (no result returned, none refused yet)."""
     if not await conn.fetchval("SELECT to_regclass('portal.dossiers') IS NOT NULL"):
         return []

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from runtime.conn import Conn
 from simulation.faults.inject import Hit
 
 SCHEMA = "sim"
@@ -31,13 +32,13 @@ CREATE INDEX IF NOT EXISTS faults_dossier ON sim.faults (dossier_id);
 """
 
 
-async def apply_schema(conn: Any) -> None:
+async def apply_schema(conn: Conn) -> None:
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('lienthong.schema.sim'))")
         await conn.execute(DDL)
 
 
-async def record(conn: Any, hits: Iterable[tuple[str | None, str | None, Hit]]) -> None:
+async def record(conn: Conn, hits: Iterable[tuple[str | None, str | None, Hit]]) -> None:
     """Store (dossier id, event id, hit) rows, inside the caller's transaction: a hit whose effect
     rolls back is not recorded either."""
     rows = [
@@ -63,7 +64,7 @@ async def record(conn: Any, hits: Iterable[tuple[str | None, str | None, Hit]]) 
         )
 
 
-async def read(conn: Any) -> list[dict[str, Any]]:
+async def read(conn: Conn) -> list[dict[str, Any]]:
     if not await conn.fetchval("SELECT to_regclass('sim.faults') IS NOT NULL"):
         return []
     return [dict(r) for r in await conn.fetch("SELECT * FROM sim.faults ORDER BY at, id")]

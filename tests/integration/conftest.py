@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -281,3 +281,17 @@ async def dropping_reader(settings: Settings, agency: str) -> AsyncIterator[list
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await consumer.stop()
+
+
+async def judged_past(port: int, t: datetime, monitor: Any, tmp_path: Path, timeout: float = 120) -> None:
+    """Until the monitor's judged time (its /healthz `judged_at`) is at or past `t`: every
+    deadline before `t` has been judged, so an alert due by then has been raised."""
+    async with aiohttp.ClientSession() as http, asyncio.timeout(timeout):
+        while True:
+            assert monitor.poll() is None, (tmp_path / "monitor.log").read_text()[-3000:]
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                    judged = (await r.json()).get("judged_at")
+                    if judged and datetime.fromisoformat(judged) >= t:
+                        return
+            await asyncio.sleep(0.2)

@@ -24,7 +24,6 @@ from runtime.ask import Asking, ask
 from runtime.kafka import AIOKafkaPublisher
 from runtime.secrets import operator_token
 from runtime.settings import Settings
-from simulation.chaos import monitor_settled
 from simulation.inflight import in_flight, replay_commands
 from simulation.stranded import replay_stranded
 from tests.integration.conftest import Infra, running
@@ -196,31 +195,6 @@ async def test_a_replay_asked_below_an_agencys_read_position_is_sent_again_and_a
             assert await once.collect(5.0) == {}, "the portal read below its position after all"
         answers = await ask(infra.bootstrap, prefix, [command], stack.settings.partitions, token=token)
         assert answers[command.command_id].queued == 0
-
-
-async def test_the_crash_replay_waits_for_the_monitor_to_store_what_it_had_read(infra: Infra, tmp_path: Path) -> None:
-    """Regression: the replay asked what the monitor had not stored while the monitor still held
-    events it had read; those were sent again and read as duplicate deliveries (498 in a month).
-    `monitor_settled` returns only once the monitor's stored events stop growing."""
-    async with running(infra, [], tmp_path) as stack:
-        conn = await asyncpg.connect(stack.settings.database_url)
-        writer_conn = await asyncpg.connect(stack.settings.database_url)
-        try:
-            await conn.execute("CREATE SCHEMA monitor; CREATE TABLE monitor.events (event_id uuid PRIMARY KEY)")
-
-            async def store(batches: int) -> None:  # a monitor storing its last reads, batch by batch
-                for _ in range(batches):
-                    await writer_conn.execute("INSERT INTO monitor.events VALUES (gen_random_uuid())")
-                    await asyncio.sleep(0.1)
-
-            writer = asyncio.create_task(store(12))
-            await asyncio.sleep(0.05)
-            await monitor_settled(stack.settings)
-            assert writer.done()
-            assert await conn.fetchval("SELECT count(*) FROM monitor.events") == 12
-        finally:
-            await writer_conn.close()
-            await conn.close()
 
 
 async def test_a_message_marked_sent_after_the_crash_replay_listed_its_flights_is_asked_again(

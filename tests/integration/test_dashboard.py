@@ -28,11 +28,15 @@ pytestmark = pytest.mark.integration
 TOKEN = "operator-secret-for-tests"
 
 
-async def sse_alerts(http: aiohttp.ClientSession, url: str, want: int, timeout: float) -> list[dict[str, Any]]:
-    """The first `want` alerts the live feed pushes."""
+async def sse_alerts(
+    http: aiohttp.ClientSession, url: str, want: int, timeout: float, subscribed: asyncio.Event | None = None
+) -> list[dict[str, Any]]:
+    """The first `want` alerts the live feed pushes; `subscribed` is set once the feed answered."""
     got: list[dict[str, Any]] = []
     async with asyncio.timeout(timeout), http.get(url) as r:
         assert r.headers["Content-Type"].startswith("text/event-stream")
+        if subscribed is not None:
+            subscribed.set()
         event = None
         async for raw in r.content:
             line = raw.decode().rstrip("\r\n")  # the spec allows either line end
@@ -75,8 +79,9 @@ async def test_alerts_live_filtered_timeline_search_and_operator_actions(scene: 
         async with http.get(f"{base}/api/v1/alerts") as r:
             assert r.status == 200
             assert (await r.json())["alerts"] == []
-        live = asyncio.create_task(sse_alerts(http, f"{base}/api/v1/alerts/stream", want=2, timeout=120))
-        await asyncio.sleep(0.5)  # subscribed before anything is lost
+        subscribed = asyncio.Event()
+        live = asyncio.create_task(sse_alerts(http, f"{base}/api/v1/alerts/stream", 2, 120, subscribed))
+        await asyncio.wait_for(subscribed.wait(), 30)  # subscribed before anything is lost
         ids = []
         for d in dossiers:
             status, body = await submit(http, stack.portal, d)

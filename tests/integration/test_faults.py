@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +21,14 @@ import aiohttp
 import pytest
 import yaml
 
+from deploy.embedded import free_port
 from simulation.chaos import record_windows
 from simulation.faults.catalogue import FAULTS_DIR
 from simulation.port import injector as faults_of
 from simulation.scoring import score
 from simulation.workload.citizens import CitizenFactory
-from streams.rules import TICK_S, default_rules, judge_lag_s
-from tests.integration.conftest import SIM_EPOCH, Agencies, Infra, monitor_process, running
+from streams.rules import default_rules, judge_lag_s
+from tests.integration.conftest import SIM_EPOCH, Agencies, Infra, judged_past, monitor_process, running
 from tests.integration.test_birth_chain import submit
 
 pytestmark = pytest.mark.integration
@@ -184,7 +186,8 @@ async def caught_with_nothing_unexplained(infra: Infra, tmp_path: Path, case: Ca
         assert injector is not None
         await record_windows(s, injector)
         # Killed at the end: everything judged is read while it runs.
-        with monitor_process(s, tmp_path, stop=signal.SIGKILL) as monitor:
+        port = free_port()
+        with monitor_process(s, tmp_path, port, stop=signal.SIGKILL) as monitor:
             async with aiohttp.ClientSession() as http:
                 ids = await submit_all(http, stack, case.chain, 4)
             for f in injector.faults:
@@ -201,9 +204,9 @@ async def caught_with_nothing_unexplained(infra: Infra, tmp_path: Path, case: Ca
                 assert monitor.poll() is None, (tmp_path / "monitor.log").read_text()[-3000:]
                 assert loop.time() < deadline, f"not caught in time: {result}\nalerts: {alerts}\nfacts: {facts}"
                 await asyncio.sleep(0.5)
-            # A few ticks more (a sim day at 50,000×): nothing further may be raised that the
-            # fault does not explain.
-            await asyncio.sleep(4 * TICK_S)
+            # A sim day more, judged by the monitor: nothing further may be raised that the fault
+            # does not explain.
+            await judged_past(port, s.clock().now() + timedelta(days=1), monitor, tmp_path)
             facts, alerts, unfinished = await score.collect(url)
     result = measure(stack, facts, alerts, unfinished)
     assert result["silent_losses"] == 0, result

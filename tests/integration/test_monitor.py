@@ -14,7 +14,9 @@ import aiohttp
 import asyncpg
 import pytest
 
-from tests.integration.conftest import Infra, dropping_reader, monitor_process, running
+from deploy.embedded import free_port
+from streams.rules import default_rules
+from tests.integration.conftest import Infra, dropping_reader, judged_past, monitor_process, running
 from tests.integration.test_birth_chain import submit_births
 
 pytestmark = [pytest.mark.integration, pytest.mark.parametrize("infra", ["kafka"], indirect=True)]
@@ -48,6 +50,28 @@ async def until(check: Any, what: str, monitor: Any, tmp_path: Path, url: str) -
     pytest.fail(f"{what} not in time: {found}\n{(tmp_path / 'monitor.log').read_text()[-3000:]}")
 
 
+LINK_TIMEOUT = default_rules().link_timeout
+
+
+async def until_events(url: str, ids: list[str], agency: str, timeout: float = 120) -> None:
+    """Until the monitor stored a step.completed by `agency` for every dossier of `ids`."""
+    conn = await asyncpg.connect(url)
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                done = await conn.fetchval(
+                    "SELECT count(DISTINCT dossier_id) FROM monitor.events WHERE type = 'step.completed' "
+                    "AND agency = $1 AND dossier_id = ANY($2::text[])",
+                    agency,
+                    ids,
+                )
+                if done == len(ids):
+                    return
+                await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+
+
 async def test_unread_handoffs_are_one_incident_per_partition_until_a_reader_passes_them_then_lost(
     infra: Infra, tmp_path: Path
 ) -> None:
@@ -59,7 +83,8 @@ async def test_unread_handoffs_are_one_incident_per_partition_until_a_reader_pas
     async with running(infra, ["portal", "motcua", "hotich", "bhxh"], tmp_path) as stack:
         s = stack.settings
         url = s.database_url or ""
-        with monitor_process(s, tmp_path) as monitor:
+        port = free_port()
+        with monitor_process(s, tmp_path, port) as monitor:
             async with aiohttp.ClientSession() as http:
                 ids = await submit_births(http, stack, 3, seed=51)
 
@@ -81,7 +106,10 @@ async def test_unread_handoffs_are_one_incident_per_partition_until_a_reader_pas
             async with dropping_reader(s, "cutru") as read:
                 await until(all_lost, "lost alerts once read past", monitor, tmp_path, url)
             assert read[0] >= 3
-            await asyncio.sleep(2)  # a little longer: nothing more may come on the working links
+            # Nothing more may come on the working links: social security finished each dossier's
+            # card, and the monitor judged every deadline up to a link timeout past that.
+            await until_events(url, ids, "bhxh")
+            await judged_past(port, s.clock().now() + LINK_TIMEOUT, monitor, tmp_path)
             found = await alerts(url)
     lost = [a for a in found if a["kind"] == "lost"]
     assert sorted(a["dossier_id"] for a in lost) == sorted(ids)

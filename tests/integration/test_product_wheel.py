@@ -41,7 +41,9 @@ def run(*command: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 def product(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A venv holding the product's wheel alone, with the versions uv.lock pins; its python."""
     where = tmp_path_factory.mktemp("wheel")
-    run(UV, "build", "--wheel", "--package", "lienthong", "--out-dir", where / "dist", ROOT, cwd=ROOT)
+    # Through an sdist, as a release is built: the wheel holds what the sdist declares, never a
+    # stale file of the tree's build/ directory.
+    run(UV, "build", "--package", "lienthong", "--out-dir", where / "dist", ROOT, cwd=ROOT)
     (wheel,) = (where / "dist").glob("lienthong-*.whl")
     pins = run(UV, "export", "--frozen", "--no-hashes", "--no-emit-workspace", "--no-header", cwd=ROOT).stdout
     (where / "pins.txt").write_text(pins)

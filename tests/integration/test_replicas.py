@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 
 from contracts import topics
@@ -91,7 +92,9 @@ async def test_killing_one_replica_of_each_loses_nothing_and_raises_nothing(infr
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as http:
                 seconds["split"] = await until_split(http, groups, timeout=120)
                 ids = await submit_births(http, stack, 30, seed=171)
-                await asyncio.sleep(1.0)  # some dossiers are mid-way when the replicas die
+                # The replicas die with dossiers mid-way: registered by civil status, not yet done.
+                midway = await until_midway(s.database_url or "", ids)
+                assert midway, "no dossier was mid-way when the replicas were killed"
                 for name in [*BIRTH, "monitor-2"]:
                     os.kill(processes[name].pid, signal.SIGKILL)
                 survivors = {name: [stack.ports[name]] for name in BIRTH}
@@ -112,6 +115,27 @@ async def test_killing_one_replica_of_each_loses_nothing_and_raises_nothing(infr
     print(f"replicas: alerts by kind {dict(Counter(a['kind'] for a in found))}")
     assert [(a["kind"], a["subject"], a["detail"]) for a in found if a["kind"] != "duplicate"] == []
     assert all(a["detail"].endswith("delivered again") for a in found)
+
+
+async def until_midway(url: str, ids: list[str], timeout: float = 60) -> int:
+    """Until some of `ids` are mid-way (civil status registered the birth, the portal has not
+    closed the dossier); how many were at that moment (0: none within `timeout`)."""
+    conn = await asyncpg.connect(url)
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            n: int = await conn.fetchval(
+                "SELECT count(*) FROM portal.dossiers d WHERE d.dossier_id = ANY($1::text[]) "
+                "AND d.status = 'in_progress' AND EXISTS "
+                "(SELECT 1 FROM hotich.birth_registrations b WHERE b.dossier_id = d.dossier_id)",
+                ids,
+            )
+            if n:
+                return n
+            await asyncio.sleep(0.1)
+        return 0
+    finally:
+        await conn.close()
 
 
 async def monitor_caught_up(url: str, prefix: str) -> set[str]:
