@@ -54,9 +54,17 @@ class Outcome:
     not_found: list[str] = field(default_factory=list)
     """What no sender holds here, or no sender answered for (an external system that does not
     take commands, or one down for longer than the wait): its owner must resend."""
+    still_alerted: int = 0
+    """Redriven dossiers, all finished, of which the monitor still had an open alert when the wait
+    ended (it had not read their closings yet)."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"alerts": self.alerts, "queued": self.queued, "not_found": self.not_found}
+        return {
+            "alerts": self.alerts,
+            "queued": self.queued,
+            "not_found": self.not_found,
+            "still_alerted": self.still_alerted,
+        }
 
 
 def parse_lost(alert: dict[str, Any]) -> tuple[str, str, str]:
@@ -203,6 +211,7 @@ async def redrive_all_until_finished(asker: Asker, url: str, seconds: float, on_
     dossiers are still in progress."""
     total = Outcome()
     done: set[int] = set()
+    redriven: set[str] = set()
     ends = time.monotonic() + seconds
     still = 0
     for _ in range(ROUNDS):
@@ -215,6 +224,7 @@ async def redrive_all_until_finished(asker: Asker, url: str, seconds: float, on_
             break
         out = await redrive_alerts(asker, fresh)
         done.update(a["id"] for a in fresh)
+        redriven.update(a["dossier_id"] for a in fresh if a["dossier_id"])
         total.alerts += out.alerts
         total.queued += out.queued
         total.not_found += out.not_found
@@ -222,7 +232,25 @@ async def redrive_all_until_finished(asker: Asker, url: str, seconds: float, on_
         still = await wait_finished(url, max(0.0, ends - time.monotonic()))
         if still == 0 or time.monotonic() >= ends:
             break
+    if still == 0 and redriven:
+        total.still_alerted = await wait_alerts_closed(url, redriven, max(0.0, ends - time.monotonic()))
     return total, still
+
+
+async def wait_alerts_closed(url: str, dossier_ids: set[str], seconds: float) -> int:
+    """Wait until the monitor has no open alert on `dossier_ids` (finished dossiers: it closes
+    their alerts as it reads their closings, in real time, after the clock stopped), at most
+    `seconds`; how many still have one."""
+    conn = await asyncpg.connect(url)
+    try:
+        ends = time.monotonic() + seconds
+        while True:
+            left = await queries.alerted_among(conn, dossier_ids)
+            if not left or time.monotonic() >= ends:
+                return len(left)
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
 
 
 async def auto(asker: Asker, url: str, clock: SimClock, policy: Policy, seconds: float | None, on_round: Any) -> int:

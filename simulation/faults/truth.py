@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
-from runtime.conn import Conn
+from contracts.alerts import Effect
+from runtime.conn import Conn, Row
 from simulation.faults.inject import Hit
 
 SCHEMA = "sim"
@@ -64,7 +66,41 @@ async def record(conn: Conn, hits: Iterable[tuple[str | None, str | None, Hit]])
         )
 
 
-async def read(conn: Conn) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Fact:
+    """One recorded fact of the ground truth: what a fault did (or what the harness measured at
+    a process fault), to what, and when."""
+
+    fault: str
+    effect: Effect
+    subject: str
+    """`link:hotich->cutru`, `step:hotich/register_birth`, `agency:bhxh`, `process:broker`, `dossier`…"""
+    dossier_id: str | None
+    at: datetime
+    until: datetime | None = None
+    deadline: datetime | None = None
+    state: str | None = None
+    event_id: str | None = None
+    detail: str = ""
+
+    @classmethod
+    def of(cls, row: Row) -> Fact:
+        event_id = row["event_id"]
+        return cls(
+            fault=row["fault"],
+            effect=Effect(row["effect"]),
+            subject=row["subject"],
+            dossier_id=row["dossier_id"],
+            at=row["at"],
+            until=row["until"],
+            deadline=row["deadline"],
+            state=row["state"],
+            event_id=str(event_id) if event_id is not None else None,
+            detail=row["detail"] or "",
+        )
+
+
+async def read(conn: Conn) -> list[Fact]:
     if not await conn.fetchval("SELECT to_regclass('sim.faults') IS NOT NULL"):
         return []
-    return [dict(r) for r in await conn.fetch("SELECT * FROM sim.faults ORDER BY at, id")]
+    return [Fact.of(r) for r in await conn.fetch("SELECT * FROM sim.faults ORDER BY at, id")]

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contracts.alerts import Effect
+from simulation.faults.truth import Fact
 from simulation.scoring.facts import DELAYING, LINK_ERRORS, PROCESS, Context, plain
 
 
@@ -16,20 +18,20 @@ class Why:
     """The recorded fact that explains an alert, under one named rule."""
 
     rule: str
-    fact: dict[str, Any]
+    fact: Fact
 
     def describe(self) -> str:
         f = self.fact
-        span = f"{plain(f['at'])}" + (f"–{plain(f['until'])}" if f.get("until") else "")
-        on = f" on {f['dossier_id']}" if f.get("dossier_id") else ""
-        return f"{self.rule}: {f['fault']} ({f['effect']} {f['subject']}{on}, {span})"
+        span = f"{plain(f.at)}" + (f"–{plain(f.until)}" if f.until else "")
+        on = f" on {f.dossier_id}" if f.dossier_id else ""
+        return f"{self.rule}: {f.fault} ({f.effect} {f.subject}{on}, {span})"
 
 
 RULES = ("hit", "in_flight", "receiver_outage", "receiver_down", "agency_fault", "receiver_held", "link_errors")
 """How an alert can be explained, each by a recorded fact (docs/faults.md, "How `score` judges an alert")."""
 
 
-def explain(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) -> Why | None:
+def explain(alert: dict[str, Any], truth: list[Fact], ctx: Context) -> Why | None:
     """The first recorded fact that accounts for this alert, or None (a false alert):
     - hit: a fault on the same dossier with an effect that causes it: on that handoff, for a lost
       one; on the step, or on a link into its agency, for a stuck one (anything on the dossier for
@@ -48,16 +50,16 @@ def explain(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) ->
       back falls due then);
     - link_errors: a failing link whose recorded failures fall within the alert's span."""
     kind, dossier = alert["kind"], alert["dossier_id"]
-    mine = [t for t in truth if dossier and t["dossier_id"] == dossier]
-    flights = [t for t in mine if t["effect"] == "in_flight"]
+    mine = [t for t in truth if dossier and t.dossier_id == dossier]
+    flights = [t for t in mine if t.effect == Effect.IN_FLIGHT]
 
-    def first(rule: str, facts: Iterable[dict[str, Any]]) -> Why | None:
+    def first(rule: str, facts: Iterable[Fact]) -> Why | None:
         return next((Why(rule, t) for t in facts), None)
 
     if kind == "data_quality":
-        return first("hit", (t for t in mine if t["effect"] == "bad_data"))
+        return first("hit", (t for t in mine if t.effect == Effect.BAD_DATA))
     if kind == "duplicate":
-        return first("hit", (t for t in mine if t["effect"] == "duplicate")) or first("in_flight", flights)
+        return first("hit", (t for t in mine if t.effect == Effect.DUPLICATE)) or first("in_flight", flights)
     if kind == "lost":
         link, sent = alert["subject"], _sent(alert, ctx)
         receiver = "agency:" + link.split("->")[-1]
@@ -68,39 +70,35 @@ def explain(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) ->
                 (
                     t
                     for t in mine
-                    if t["subject"] == link
-                    and t["effect"] in ("drop", "delay", "outage")
-                    and (not t.get("event_id") or str(t["event_id"]) == handoff)
+                    if t.subject == link
+                    and t.effect in (Effect.DROP, Effect.DELAY, Effect.OUTAGE)
+                    and (not t.event_id or str(t.event_id) == handoff)
                 ),
             )
-            or first("in_flight", (t for t in flights if t["subject"] == link and str(t["event_id"]) == handoff))
+            or first("in_flight", (t for t in flights if t.subject == link and str(t.event_id) == handoff))
             or first(
                 "receiver_outage",
-                (t for t in truth if t["effect"] == "outage" and t["subject"] == receiver and _within(sent, t)),
+                (t for t in truth if t.effect == Effect.OUTAGE and t.subject == receiver and _within(sent, t)),
             )
             or first(
                 "receiver_down",
                 (
                     t
                     for t in truth
-                    if t["effect"] == "kill" and t["subject"] in (receiver, "process:broker") and _within(sent, t)
+                    if t.effect == Effect.KILL and t.subject in (receiver, "process:broker") and _within(sent, t)
                 ),
             )
         )
     if kind == "stuck":
         where = alert["subject"]
         causes = DELAYING | {"bad_data"} if where == "dossier" else DELAYING
-        return first("hit", (t for t in mine if t["effect"] in causes and _on_step(where, t))) or first(
+        return first("hit", (t for t in mine if t.effect in causes and _on_step(where, t))) or first(
             "in_flight", (t for t in flights if _on_step(where, t))
         )
     if kind == "link":
         return first(
             "link_errors",
-            (
-                t
-                for t in truth
-                if t["subject"] == alert["subject"] and t["effect"] in LINK_ERRORS and _spans(alert, t, ctx)
-            ),
+            (t for t in truth if t.subject == alert["subject"] and t.effect in LINK_ERRORS and _spans(alert, t, ctx)),
         )
     if kind == "infrastructure":
         # From its first held handoff's judged time to the clock's reading when the broker's
@@ -114,10 +112,10 @@ def explain(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) ->
             (
                 t
                 for t in truth
-                if t["subject"] in (agency, "process:broker")
-                and t["effect"] in PROCESS | {"outage"}
-                and t["at"] <= raised
-                and alert["opened_at"] <= (t["until"] or t["at"]) + ctx.rules.link_timeout
+                if t.subject in (agency, "process:broker")
+                and t.effect in PROCESS | {Effect.OUTAGE}
+                and t.at <= raised
+                and alert["opened_at"] <= (t.until or t.at) + ctx.rules.link_timeout
             ),
         )
     if kind == "agency":
@@ -127,22 +125,22 @@ def explain(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) ->
             (
                 t
                 for t in truth
-                if t["subject"] in (alert["subject"], "process:broker")
-                and t["effect"] in PROCESS | {"outage"}
-                and t["at"] <= opened <= (t["until"] or t["at"]) + ctx.silence
+                if t.subject in (alert["subject"], "process:broker")
+                and t.effect in PROCESS | {Effect.OUTAGE}
+                and t.at <= opened <= (t.until or t.at) + ctx.silence
             ),
         )
     return None
 
 
-def _on_step(where: str, t: dict[str, Any]) -> bool:
+def _on_step(where: str, t: Fact) -> bool:
     """Whether fact `t` bears on the step a stuck alert names: the fact is on that step, or on a
     link into its agency, or is one of that agency's own lifecycle events caught in flight. An
     alert on the dossier's appointment date ("dossier") is borne on by anything on the dossier."""
     if where == "dossier":
         return True
     agency = where.removeprefix("step:").partition("/")[0]
-    subject: str = t["subject"]
+    subject: str = t.subject
     return (
         subject == where
         or subject == f"log:{agency}"
@@ -150,7 +148,7 @@ def _on_step(where: str, t: dict[str, Any]) -> bool:
     )
 
 
-def explained(alert: dict[str, Any], truth: list[dict[str, Any]], ctx: Context) -> bool:
+def explained(alert: dict[str, Any], truth: list[Fact], ctx: Context) -> bool:
     return explain(alert, truth, ctx) is not None
 
 
@@ -160,14 +158,14 @@ def _sent(alert: dict[str, Any], ctx: Context) -> datetime:
     return due - ctx.rules.link_timeout if due is not None else alert["opened_at"]
 
 
-def _within(at: datetime, t: dict[str, Any]) -> bool:
-    end: datetime = t["until"] or t["at"]
-    return bool(t["at"] <= at <= end)
+def _within(at: datetime, t: Fact) -> bool:
+    end: datetime = t.until or t.at
+    return bool(t.at <= at <= end)
 
 
-def _spans(alert: dict[str, Any], t: dict[str, Any], ctx: Context) -> bool:
+def _spans(alert: dict[str, Any], t: Fact, ctx: Context) -> bool:
     """Failures (from the fault's first to its last retry) within the link window before the
     alert opened, or while it was open."""
     end = alert["resolved_at"]
-    last: datetime = t["until"] or t["at"]
-    return bool(alert["opened_at"] - ctx.rules.link_window <= last and (end is None or t["at"] <= end))
+    last: datetime = t.until or t.at
+    return bool(alert["opened_at"] - ctx.rules.link_window <= last and (end is None or t.at <= end))

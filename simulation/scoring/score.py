@@ -39,6 +39,7 @@ from typing import Any
 
 from contracts.alerts import PER_DOSSIER_FINDINGS, Effect
 from runtime.settings import Settings
+from simulation.faults.truth import Fact
 from simulation.scoring.explain import RULES, Why, explain, explained
 from simulation.scoring.facts import (
     IDENTITY_BAD_DATA,
@@ -76,51 +77,53 @@ def context_of(settings: Settings) -> Context:
     )
 
 
-def expectations(truth: list[dict[str, Any]], ctx: Context) -> list[Expected]:
+def expectations(truth: list[Fact], ctx: Context) -> list[Expected]:
     """What the monitor should catch."""
     out: list[Expected] = []
     by_dossier: dict[str, set[str]] = {}
     for t in truth:
-        if t["dossier_id"]:
-            by_dossier.setdefault(t["dossier_id"], set()).add(t["effect"])
+        if t.dossier_id:
+            by_dossier.setdefault(t.dossier_id, set()).add(t.effect)
     timeout = ctx.rules.link_timeout
     for t in truth:
-        effect, dossier, at, until = t["effect"], t["dossier_id"], t["at"], t["until"]
-        if effect == "drop" or (effect == "delay" and dossier and until and until - at > timeout):
-            out.append(Expected("lost", t["subject"], at + timeout, t["fault"], dossier, until))
-        elif effect == "outage" and dossier and until and until - at > timeout:
-            out += _held(t, ctx)
-        elif effect in ("slow", "stall") and dossier and until:
-            deadlines = [t["deadline"]] if t["deadline"] and until > t["deadline"] else []
-            limit = ctx.rules.state_limit_working_days.get(t["state"] or "")
+        effect, dossier, at, until = t.effect, t.dossier_id, t.at, t.until
+        if effect == Effect.DROP or (effect == Effect.DELAY and dossier and until and until - at > timeout):
+            out.append(Expected("lost", t.subject, at + timeout, t.fault, dossier, until))
+        elif effect == Effect.OUTAGE and dossier and until and until - at > timeout:
+            out += _held(t, until, ctx)
+        elif effect in (Effect.SLOW, Effect.STALL) and dossier and until:
+            deadlines = [t.deadline] if t.deadline and until > t.deadline else []
+            limit = ctx.rules.state_limit_working_days.get(t.state or "")
             if limit is not None and until > ctx.calendar.deadline(at, limit):
                 deadlines.append(ctx.calendar.deadline(at, limit))
             if deadlines:
-                out.append(Expected("stuck", t["subject"], min(deadlines), t["fault"], dossier, until))
-        elif effect == "duplicate" and dossier:
-            out.append(Expected("duplicate", dossier, at, t["fault"], dossier))
-        elif effect == "bad_data" and t["fault"] in IDENTITY_BAD_DATA and not by_dossier[dossier] & LOSING:
-            out.append(Expected("data_quality", dossier, at, t["fault"], dossier))
-        elif effect == "outage" and not dossier and until and until - at > ctx.silence:
-            out.append(Expected("agency", t["subject"], at + ctx.silence, t["fault"], None, until))
+                out.append(Expected("stuck", t.subject, min(deadlines), t.fault, dossier, until))
+        elif effect == Effect.DUPLICATE and dossier:
+            out.append(Expected("duplicate", dossier, at, t.fault, dossier))
+        elif (
+            effect == Effect.BAD_DATA and dossier and t.fault in IDENTITY_BAD_DATA and not by_dossier[dossier] & LOSING
+        ):
+            out.append(Expected("data_quality", dossier, at, t.fault, dossier))
+        elif effect == Effect.OUTAGE and not dossier and until and until - at > ctx.silence:
+            out.append(Expected("agency", t.subject, at + ctx.silence, t.fault, None, until))
     out += _link_incidents(truth, ctx)
     return _one_per_receiver(out)
 
 
-def _held(t: dict[str, Any], ctx: Context) -> list[Expected]:
+def _held(t: Fact, until: datetime, ctx: Context) -> list[Expected]:
     """A handoff its receiver's outage kept unread past the link timeout. The monitor judges
     deadlines `judging_lag` behind the clock: if the receipt came within that lag of the deadline,
     it reads the receipt first and reports a late lost handoff (resolved at once); if the handoff
     still waited well after (twice the lag: a busy monitor trails more), it holds it under an
     infrastructure incident on the receiver's work topic. In between either may be right, and
     nothing is expected (an alert raised is still judged by `explain`)."""
-    due = t["at"] + ctx.rules.link_timeout
-    waited = t["until"] - due
+    due = t.at + ctx.rules.link_timeout
+    waited = until - due
     if waited <= ctx.judging_lag - ctx.tick:
-        return [Expected("lost", t["subject"], due, t["fault"], t["dossier_id"], t["until"])]
+        return [Expected("lost", t.subject, due, t.fault, t.dossier_id, until)]
     if waited > 2 * ctx.judging_lag + ctx.tick:
-        waits_at = "work:" + t["subject"].rpartition("->")[2] + "/"
-        return [Expected("infrastructure", waits_at, due, t["fault"], None, t["until"])]
+        waits_at = "work:" + t.subject.rpartition("->")[2] + "/"
+        return [Expected("infrastructure", waits_at, due, t.fault, None, until)]
     return []
 
 
@@ -142,19 +145,19 @@ def _one_per_receiver(expected: list[Expected]) -> list[Expected]:
     return out + list(merged.values())
 
 
-def _link_incidents(truth: list[dict[str, Any]], ctx: Context) -> list[Expected]:
+def _link_incidents(truth: list[Fact], ctx: Context) -> list[Expected]:
     """Links that fail every transfer for a while: rebuild their failures, and expect an incident
     wherever `min_samples` of them fall within one window."""
     failures: dict[str, list[tuple[datetime, str]]] = {}
     for t in truth:
-        if not t["dossier_id"] or t["effect"] not in (Effect.REJECT, Effect.PAYMENT_FAILED):
+        if not t.dossier_id or t.effect not in (Effect.REJECT, Effect.PAYMENT_FAILED):
             continue
-        times = [t["at"]]
-        if t["effect"] == Effect.REJECT and t["until"]:
+        times = [t.at]
+        if t.effect == Effect.REJECT and t.until:
             step = RETRY_EVERY[Effect.REJECT]
-            while times[-1] + step < t["until"]:
+            while times[-1] + step < t.until:
                 times.append(times[-1] + step)
-        failures.setdefault(t["subject"], []).extend((x, t["fault"]) for x in times)
+        failures.setdefault(t.subject, []).extend((x, t.fault) for x in times)
     out = []
     window, need = ctx.rules.link_window, ctx.rules.link_min_samples
     for link, fails in failures.items():
@@ -189,9 +192,7 @@ def matches(e: Expected, alert: dict[str, Any], ctx: Context) -> bool:
     return alert["resolved_at"] is None or e.due <= alert["resolved_at"] + window
 
 
-def score(
-    truth: list[dict[str, Any]], alerts: list[dict[str, Any]], unfinished: list[str], ctx: Context
-) -> dict[str, Any]:
+def score(truth: list[Fact], alerts: list[dict[str, Any]], unfinished: list[str], ctx: Context) -> dict[str, Any]:
     expected = expectations(truth, ctx)
     by_key: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
     for a in alerts:
@@ -212,8 +213,8 @@ def score(
             if hit.get("raised_at") is not None:
                 raise_lags.append((hit["raised_at"] - hit["opened_at"]).total_seconds())
     for t in truth:
-        f = by_fault.setdefault(t["fault"], {"hits": 0, "expected": 0, "caught": 0})
-        if t["effect"] in MEASURED:
+        f = by_fault.setdefault(t.fault, {"hits": 0, "expected": 0, "caught": 0})
+        if t.effect in MEASURED:
             f["in_flight"] = f.get("in_flight", 0) + 1
         else:
             f["hits"] += 1
@@ -290,7 +291,7 @@ def _percentile(values: list[float], q: float) -> float | None:
     return round(ordered[idx], 1)
 
 
-async def collect(database_url: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+async def collect(database_url: str) -> tuple[list[Fact], list[dict[str, Any]], list[str]]:
     """Ground truth, every alert, and the accepted dossiers not finished."""
     import asyncpg
 

@@ -24,6 +24,7 @@ import yaml
 from deploy.embedded import free_port
 from simulation.chaos import record_windows
 from simulation.faults.catalogue import FAULTS_DIR
+from simulation.faults.truth import Fact
 from simulation.port import injector as faults_of
 from simulation.scoring import score
 from simulation.workload.citizens import CitizenFactory
@@ -138,7 +139,7 @@ async def submit_all(http: aiohttp.ClientSession, stack: Agencies, chain: str, n
     return [body["dossier_id"] for _, body in answers]
 
 
-def measure(stack: Agencies, facts: list[dict[str, Any]], alerts: list[dict[str, Any]], open_: list[str]) -> Any:
+def measure(stack: Agencies, facts: list[Fact], alerts: list[dict[str, Any]], open_: list[str]) -> Any:
     s = stack.settings
     ctx = score.Context(
         default_rules(), speed=s.sim_speed, heartbeat_s=s.heartbeat_s, judge_lag_s=judge_lag_s(s.sim_max_lag_s)
@@ -214,7 +215,7 @@ async def caught_with_nothing_unexplained(infra: Infra, tmp_path: Path, case: Ca
     for kind in case.catches:
         assert result["expected"][kind] >= 1, result
         assert result["recall"][kind] == 1.0, result
-    hit = {f["dossier_id"] for f in facts if f["dossier_id"]}
+    hit = {f.dossier_id for f in facts if f.dossier_id}
     if case.window is None:
         assert hit == set(ids), "a rate-1 fault hits every dossier"
     if case.finishes:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from contracts.alerts import Effect
 from contracts.clock import VN_TZ
+from simulation.faults.truth import Fact
 from simulation.scoring.score import KINDS, Context, expectations, score
 from streams.rules import default_rules
 
@@ -15,17 +17,8 @@ CTX = Context(RULES, speed=1000.0, heartbeat_s=5.0, tick_s=0.5)
 T = datetime(2024, 3, 4, 9, tzinfo=VN_TZ)
 
 
-def fact(fault: str, effect: str, subject: str, dossier: str | None, at: datetime, **kw: Any) -> dict[str, Any]:
-    return {
-        "fault": fault,
-        "effect": effect,
-        "subject": subject,
-        "dossier_id": dossier,
-        "at": at,
-        "until": kw.get("until"),
-        "deadline": kw.get("deadline"),
-        "state": kw.get("state"),
-    }
+def fact(fault: str, effect: str, subject: str, dossier: str | None, at: datetime, **kw: Any) -> Fact:
+    return Fact(fault, Effect(effect), subject, dossier, at, **kw)
 
 
 def alert(
@@ -130,7 +123,7 @@ def test_a_process_fault_explains_only_the_messages_it_caught_in_flight_and_its_
 
     back = T + timedelta(minutes=30)
     kill = fact("service-kill", "kill", "agency:bhxh", None, T, until=back)
-    flight = {**fact("service-kill", "in_flight", "link:hotich->bhxh", "d9", T, until=back), "event_id": "e-1"}
+    flight = fact("service-kill", "in_flight", "link:hotich->bhxh", "d9", T, until=back, event_id="e-1")
     truth = [kill, flight]
     timeout = RULES.link_timeout
 
@@ -278,7 +271,7 @@ def test_a_stuck_alert_is_explained_only_by_a_fault_on_its_step_or_the_link_into
 def test_an_in_flight_fact_explains_only_alerts_about_the_message_in_flight() -> None:
     from simulation.scoring.score import explain
 
-    flight = {**fact("kill", "in_flight", "link:hotich->bhxh", "d22", T), "event_id": "e-9"}
+    flight = fact("kill", "in_flight", "link:hotich->bhxh", "d22", T, event_id="e-9")
     assert explain(alert("stuck", "step:bhxh/issue_card", "d22", T + timedelta(days=2)), [flight], CTX) is not None
     assert explain(alert("stuck", "step:cutru/register_residence", "d22", T + timedelta(days=2)), [flight], CTX) is None
 
@@ -287,7 +280,7 @@ def test_a_lost_alert_is_explained_only_by_a_fault_on_that_very_handoff() -> Non
     from simulation.scoring.score import explain
 
     timeout = RULES.link_timeout
-    drop = {**fact("drop", "drop", "link:hotich->cutru", "d23", T), "event_id": "e-1"}
+    drop = fact("drop", "drop", "link:hotich->cutru", "d23", T, event_id="e-1")
     a = {**alert("lost", "link:hotich->cutru", "d23", T + timeout, due=T + timeout), "key": "d23:handoff:e-1"}
     assert explain(a, [drop], CTX) is not None
     assert explain({**a, "key": "d23:handoff:e-2"}, [drop], CTX) is None  # another handoff on the link
