@@ -20,7 +20,7 @@ import yaml
 
 from deploy.processes import parse_replicas
 from lienthong.commands import emit_json
-from lienthong.commands.stack import broker_options
+from lienthong.commands.stack import broker_options, with_broker
 from runtime.settings import Settings
 from runtime.terminal import Console, table
 
@@ -35,8 +35,8 @@ def cmd_chaos(args: argparse.Namespace, settings: Settings, console: Console) ->
 
 
 def _chaos(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from lienthong.commands.run import execute
     from simulation import chaosplan
+    from simulation.bootstrap import RunRequest, execute
 
     started = time.monotonic()
     plan = chaosplan.load(args.plan)  # a bad plan is refused before anything starts
@@ -55,20 +55,16 @@ def _chaos(args: argparse.Namespace, settings: Settings, console: Console) -> in
         f"chaos plan {plan.name}: {kills} kills and {len(planned) - kills} connection cuts over "
         f"{plan.between[0]:.0%}–{plan.between[1]:.0%} of the period (scenario {scenario})"
     )
-    run_args = argparse.Namespace(
+    run_args = RunRequest(
         profile=args.profile,
-        external=[],
-        broker=args.broker,
-        brokers=args.brokers,
         replicas=replicas or None,
-        json=True,
         speed=args.speed,
         governor=True,
-        settle=args.settle,
+        settle_s=args.settle,
         allow_unfinished=True,
         faults=str(scenario),
     )
-    summary = execute(run_args, settings, console)
+    summary = execute(run_args, with_broker(args, settings), console)
     # The run wrote its clock into the stack's state: read the settings again, as `lienthong score` does.
     verdict = asyncio.run(_verdict(Settings.from_env(), console, args.redrive_wait))
     done = summary.get("process_faults", [])

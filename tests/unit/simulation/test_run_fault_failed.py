@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from lienthong.commands.run import exit_code
+from simulation.bootstrap import exit_code
 from simulation.run import failure
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 import pytest
 
 from deploy import stack
-from lienthong.commands import run
 from runtime.settings import Settings
 from runtime.terminal import Console
+from simulation import bootstrap
+from simulation.bootstrap import RunRequest
 
 
 class Stop(Exception):
@@ -36,18 +36,8 @@ def test_the_clock_is_set_after_the_broker_and_the_database_are_up(monkeypatch: 
         raise Stop
 
     monkeypatch.setattr(stack, "ensure_infra", infra)
-    monkeypatch.setattr(run, "run_lead", lead)
+    monkeypatch.setattr(bootstrap, "run_lead", lead)
     monkeypatch.setattr(stack, "start_fresh", start_fresh)
-    args = argparse.Namespace(
-        profile="smoke",
-        speed=None,
-        faults="none",
-        replicas=None,
-        external=[],
-        broker=None,
-        brokers=None,
-        governor=False,
-    )
     with pytest.raises(Stop):
-        run.cmd_run(args, Settings(), Console(quiet=True))
+        bootstrap.execute(RunRequest(profile="smoke", governor=False), Settings(), Console(quiet=True))
     assert order == ["infra", "clock", "services"]

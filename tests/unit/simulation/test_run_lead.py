@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lienthong.commands.run import MAX_RUN_LEAD_S, RUN_LEAD_S, run_lead
+from simulation.bootstrap import MAX_RUN_LEAD_S, RUN_LEAD_S, run_lead
 
 
 def test_a_stack_never_measured_gets_the_default_lead(tmp_path: Path) -> None:
