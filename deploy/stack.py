@@ -216,7 +216,9 @@ def _ensure_services(
     fixed = {"portal": settings.portal_port, "dashboard": settings.dashboard_port}
     services = service_ports(wanted, previous, fixed)
     # The last run's clock and parameters stay in force until the next run sets new ones.
-    env = {k: v for k, v in previous_spec.get("env", {}).items() if k.startswith(("LT_SIM_", "LT_LLTP_", "LT_FAULT"))}
+    env = {
+        k: v for k, v in previous_spec.get("env", {}).items() if k.startswith(("LT_SIM_", "LT_LLTP_", "LT_SIMULATION"))
+    }
     env.update({k: v for k, v in os.environ.items() if k.startswith("LT_")})
     env.update(extra_env or {})
     env.update(

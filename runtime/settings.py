@@ -90,13 +90,9 @@ class Settings(BaseSettings):
     chains_file: Path | None = None
     batch_size: int = 200
     seed: int = 20240101
-    faults: str = "none"
-    """The fault scenario to inject (scenarios/faults/scenarios/NAME.yaml)."""
-    fault_start: str | None = None
-    """The run's period, which places window faults: its start (ISO) and length in days."""
-    fault_days: float = 0.0
-    faults_dir: Path | None = None
-    """Where the catalogue and scenarios live, when not the repository's scenarios/faults/."""
+    simulation: str = ""
+    """What the plugged-in simulation is asked to do (a fault scenario and the run's period),
+    opaque to the platform: it hands it to the simulation's port unread (runtime/simulation.py)."""
     alerting: bool = False
     """`up` and `run` also start Prometheus and Alertmanager (Debian's packages) on the shipped
     rules and route (deploy/alerting.py); `--alerting` says the same."""

@@ -24,6 +24,7 @@ from runtime.terminal import Console
 from simulation import run
 from simulation.external import ExternalWatch
 from simulation.faults.inject import unknown_communes
+from simulation.port import FaultSettings
 from simulation.port import injector as faults_of
 from simulation.probes import rejoined, stamping
 from simulation.workload import profiles
@@ -90,8 +91,8 @@ def execute(request: RunRequest, settings: Settings, console: Console) -> dict[s
     epoch = datetime.combine(profile.start, datetime.min.time(), VN_TZ)
     # A scenario file of the user's own is passed on as an absolute path: the services start elsewhere.
     scenario = str(Path(request.faults).resolve()) if request.faults.endswith((".yaml", ".yml")) else request.faults
-    faults = {"faults": scenario, "fault_start": epoch.isoformat(), "fault_days": float(profile.days)}
-    injector = faults_of(settings.replace(sim_speed=speed, **faults))  # a bad scenario fails here, early
+    faults = FaultSettings(faults=scenario, start=epoch.isoformat(), days=float(profile.days))
+    injector = faults_of(settings.replace(sim_speed=speed), faults)  # a bad scenario fails here, early
     if injector is not None:
         _check_communes(injector, profile, request.faults)
     # The broker and PostgreSQL first: a cold start of either (a Kafka cluster, a new database)
@@ -133,7 +134,7 @@ def execute(request: RunRequest, settings: Settings, console: Console) -> dict[s
     env = {
         **clock_env(epoch, anchor, speed, bound, clock_file, ceiling),
         "LT_LLTP_ISSUER": profile.lltp_issuer,
-        **{f"LT_{k.upper()}": str(v) for k, v in faults.items()},
+        "LT_SIMULATION": faults.encode(),
     }
     replicas = parse_replicas(request.replicas)
     governor = None

@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from contracts.chains import Step
 from contracts.clock import VN_TZ
@@ -52,14 +55,44 @@ class SimulatedTime(Production):
         return planned_submission(headers)
 
 
-def injector(settings: Settings) -> Injector | None:
-    """The faults these settings inject; None for scenario "none" or without a period."""
-    if settings.faults == "none" or not settings.fault_start:
+class FaultSettings(BaseModel):
+    """What a run asks its simulation to inject: carried to every process as `LT_SIMULATION`
+    (JSON), which the platform passes to this port unread."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    faults: str = "none"
+    """The fault scenario (scenarios/faults/scenarios/NAME.yaml), or the path of a scenario file."""
+    start: str | None = None
+    """The run's period, which places window faults: its start (ISO) and length in days."""
+    days: float = 0.0
+    faults_dir: Path | None = None
+    """Where the catalogue and scenarios live, when not the repository's scenarios/faults/."""
+
+    def encode(self) -> str:
+        return self.model_dump_json(exclude_defaults=True)
+
+    @classmethod
+    def of(cls, settings: Settings) -> FaultSettings:
+        """The faults `settings` carry; a malformed value is refused naming LT_SIMULATION."""
+        if not settings.simulation:
+            return cls()
+        try:
+            return cls.model_validate_json(settings.simulation)
+        except ValidationError as exc:
+            raise ValueError(f"LT_SIMULATION: {exc.errors()[0]['msg']} ({settings.simulation!r})") from exc
+
+
+def injector(settings: Settings, faults: FaultSettings | None = None) -> Injector | None:
+    """The faults these settings inject (or `faults`, when given); None for scenario "none" or
+    without a period."""
+    asked = faults if faults is not None else FaultSettings.of(settings)
+    if asked.faults == "none" or not asked.start:
         return None
-    start = datetime.fromisoformat(settings.fault_start)
-    period = Period(start if start.tzinfo else start.replace(tzinfo=VN_TZ), settings.fault_days)
-    faults = load_scenario(settings.faults, settings.faults_dir or FAULTS_DIR)
-    return Injector(tuple(faults), period, settings.sim_speed, settings.faults)
+    start = datetime.fromisoformat(asked.start)
+    period = Period(start if start.tzinfo else start.replace(tzinfo=VN_TZ), asked.days)
+    found = load_scenario(asked.faults, asked.faults_dir or FAULTS_DIR)
+    return Injector(tuple(found), period, settings.sim_speed, asked.faults)
 
 
 def from_settings(settings: Settings) -> Simulation | None:

@@ -56,7 +56,7 @@ def cmd_conformance(args: argparse.Namespace, settings: Settings, console: Conso
         "sim_speed": args.speed,
         "sim_clock_file": str(clock_file),
     }
-    env = {**clock_env(EPOCH, anchor, args.speed, settings.sim_max_lag_s, clock_file), "LT_FAULTS": "none"}
+    env = {**clock_env(EPOCH, anchor, args.speed, settings.sim_max_lag_s, clock_file), "LT_SIMULATION": ""}
     external = [] if args.simulator else [args.agency]
     settings = stack.start_fresh(settings, console, external, clock, env)
     return _report(args, asyncio.run(_checked(settings, plan, console, resume=False)), console)

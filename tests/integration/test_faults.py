@@ -4,7 +4,7 @@ finds every expected alert, no alert it cannot explain, and no dossier lost in s
 
 Each case takes one fault of scenarios/faults/catalogue.yaml as it is and makes it hit every
 dossier (rate 1, or a window over the whole test), through a catalogue written for the test and
-`LT_FAULTS_DIR`; where the real parameters would leave the outcome to chance (a slowdown that may
+the `faults_dir` of `LT_SIMULATION`; where the real parameters would leave the outcome to chance (a slowdown that may
 or may not miss its deadline), the case says which parameters it sets and why.
 """
 
@@ -25,6 +25,7 @@ from deploy.embedded import free_port
 from simulation.chaos import record_windows
 from simulation.faults.catalogue import FAULTS_DIR
 from simulation.faults.truth import Fact
+from simulation.port import FaultSettings
 from simulation.port import injector as faults_of
 from simulation.scoring import score
 from simulation.workload.citizens import CitizenFactory
@@ -175,10 +176,7 @@ async def caught_with_nothing_unexplained(infra: Infra, tmp_path: Path, case: Ca
         infra,
         BIRTH if case.chain == "birth" else LLTP,
         tmp_path,
-        faults="only",
-        faults_dir=faults_dir,
-        fault_start=SIM_EPOCH,
-        fault_days=PERIOD_DAYS,
+        simulation=FaultSettings(faults="only", faults_dir=faults_dir, start=SIM_EPOCH, days=PERIOD_DAYS).encode(),
         sim_speed=case.speed,
     ) as stack:
         s = stack.settings
