@@ -4,7 +4,10 @@ to the text stored in PostgreSQL and sent as JSON, and a misspelt kind fails typ
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class AlertKind(StrEnum):
@@ -70,3 +73,35 @@ class Effect(StrEnum):
     """Bad identity data the workload planted."""
     IN_FLIGHT = "in_flight"
     """A message the harness found in flight at a process fault (measured, not a fault)."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding of the monitor (a row of its alerts table): what it judged, about what, when,
+    and how it ended. Findings of one dossier that share a cause form an incident
+    (streams/incidents.py), whose head has no `incident_id`."""
+
+    id: int
+    kind: AlertKind
+    severity: Severity
+    subject: str
+    """`link:hotich->cutru`, `step:hotich/register_birth`, `agency:bhxh`, `work:cutru/3`, `dossier`…"""
+    dossier_id: str | None
+    opened_at: datetime
+    """The judged sim time that proved it."""
+    due_at: datetime | None = None
+    raised_at: datetime | None = None
+    """The sim clock when the monitor wrote it."""
+    resolved_at: datetime | None = None
+    resolved_how: str | None = None
+    key: str = ""
+    detail: str = ""
+    incident_id: int | None = None
+
+    @property
+    def incident(self) -> int:
+        """The incident it belongs to: its head's id."""
+        return self.incident_id or self.id
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

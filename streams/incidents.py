@@ -14,8 +14,10 @@ and stand alone, as do link and agency alerts, which concern no single dossier.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
+
+from contracts.alerts import Finding
 
 GROUPED = frozenset({"lost", "stuck"})
 """Finding kinds that join their dossier's open incident."""
@@ -23,33 +25,33 @@ RANK = {"low": 0, "medium": 1, "high": 2}
 FINDING_FIELDS = ("id", "kind", "subject", "detail", "due_at", "opened_at", "resolved_at", "resolved_how")
 
 
-def incident_of(row: Mapping[str, Any]) -> int:
+def incident_of(finding: Finding) -> int:
     """The incident a finding belongs to: its head's id (a head has no `incident_id`)."""
-    return int(row.get("incident_id") or row["id"])
+    return finding.incident
 
 
-def incidents(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Group findings (rows of monitor.alerts) into incidents, in the order of their heads.
+def incidents(findings: Iterable[Finding]) -> list[dict[str, Any]]:
+    """Group findings into incidents, in the order of their heads: what an operator reads (JSON).
 
     An incident carries its head's fields; `severity` is the highest of its findings;
     `resolved_at` is when the last finding closed (None while any is open) and `resolved_how`
     how that one closed; `findings` lists them all, oldest first."""
-    groups: dict[int, list[Mapping[str, Any]]] = {}
-    for f in sorted(findings, key=lambda r: int(r["id"])):
-        groups.setdefault(incident_of(f), []).append(f)
+    groups: dict[int, list[Finding]] = {}
+    for f in sorted(findings, key=lambda f: f.id):
+        groups.setdefault(f.incident, []).append(f)
     out = []
     for head_id, members in groups.items():
-        head = next((m for m in members if int(m["id"]) == head_id), members[0])
-        still_open = [m for m in members if m["resolved_at"] is None]
-        last = None if still_open else max(members, key=lambda m: m["resolved_at"])
-        incident = dict(head)
+        head = next((m for m in members if m.id == head_id), members[0])
+        still_open = [m for m in members if m.resolved_at is None]
+        last = None if still_open else max(members, key=lambda m: m.resolved_at or m.opened_at)
+        incident = head.as_dict()
         incident.pop("incident_id", None)
         incident.update(
             id=head_id,
-            severity=max((m["severity"] for m in members), key=lambda s: RANK.get(s, 0)),
-            resolved_at=None if last is None else last["resolved_at"],
-            resolved_how=None if last is None else last["resolved_how"],
-            findings=[{k: m.get(k) for k in FINDING_FIELDS} for m in members],
+            severity=max((m.severity for m in members), key=lambda s: RANK.get(s, 0)),
+            resolved_at=None if last is None else last.resolved_at,
+            resolved_how=None if last is None else last.resolved_how,
+            findings=[{k: getattr(m, k) for k in FINDING_FIELDS} for m in members],
         )
         out.append(incident)
     return out

@@ -8,7 +8,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
-from contracts.alerts import SEVERITY, AlertKind
+from contracts.alerts import SEVERITY, AlertKind, Finding, Severity
 from contracts.envelope import Event
 from runtime.conn import Conn
 from streams.incidents import GROUPED, incidents
@@ -245,7 +245,7 @@ async def close_with_dossiers(conn: Conn, settled: dict[str, datetime]) -> None:
         )
 
 
-async def findings(conn: Conn, only_open: bool = False) -> list[dict[str, Any]]:
+async def findings(conn: Conn, only_open: bool = False) -> list[Finding]:
     """Every finding (row of monitor.alerts), oldest first; `only_open`: those of incidents with
     a finding still open (all their findings, closed ones too)."""
     rows = await conn.fetch(
@@ -254,7 +254,7 @@ async def findings(conn: Conn, only_open: bool = False) -> list[dict[str, Any]]:
         "(SELECT coalesce(incident_id, id) FROM monitor.alerts WHERE resolved_at IS NULL) ORDER BY id",
         only_open,
     )
-    return [dict(r) for r in rows]
+    return [Finding(**{**dict(r), "kind": AlertKind(r["kind"]), "severity": Severity(r["severity"])}) for r in rows]
 
 
 async def alerts(conn: Conn, only_open: bool = False) -> list[dict[str, Any]]:

@@ -7,11 +7,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lienthong.commands import emit_json
 from runtime.settings import Settings
 from runtime.terminal import Console, table
+
+if TYPE_CHECKING:
+    from contracts.alerts import Finding
 
 T = TypeVar("T")
 
@@ -112,9 +115,7 @@ def cmd_score(args: argparse.Namespace, settings: Settings, _console: Console) -
     return 0
 
 
-def _score_expected(
-    args: argparse.Namespace, expected: Any, alerts: list[dict[str, Any]], unfinished: list[str]
-) -> int:
+def _score_expected(args: argparse.Namespace, expected: Any, alerts: list[Finding], unfinished: list[str]) -> int:
     from simulation.scoring.expect import score_expected
     from simulation.scoring.score import KINDS
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
+from contracts.alerts import Finding
 from contracts.config import Strict, read_yaml, validated
 from simulation.scoring.score import KINDS, tally
 
@@ -36,9 +37,9 @@ def load(path: Path) -> ExpectFile:
     return validated(ExpectFile, read_yaml(path), path)
 
 
-def score_expected(expected: ExpectFile, alerts: list[dict[str, Any]], unfinished: list[str]) -> dict[str, Any]:
+def score_expected(expected: ExpectFile, alerts: list[Finding], unfinished: list[str]) -> dict[str, Any]:
     """Recall per kind, precision, false alarms, missed dossiers and silent losses."""
-    raised = {(a["kind"], a["dossier_id"]) for a in alerts if a["dossier_id"]}
+    raised = {(a.kind, a.dossier_id) for a in alerts if a.dossier_id}
     caught: dict[str, list[bool]] = {k: [] for k in KINDS}
     missed: list[dict[str, str]] = []
     for e in expected.expect:
@@ -47,5 +48,5 @@ def score_expected(expected: ExpectFile, alerts: list[dict[str, Any]], unfinishe
         if not ok:
             missed.append({"kind": e.kind, "dossier_id": e.dossier_id})
     named = {e.dossier_id for e in expected.expect}
-    unexplained = [a for a in alerts if a["dossier_id"] not in named]
+    unexplained = [a for a in alerts if a.dossier_id not in named]
     return {**tally(caught, alerts, unexplained, unfinished), "missed": missed[:20]}

@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from contracts.alerts import Effect
+from contracts.alerts import Effect, Finding
 from simulation.faults.truth import Fact
 from simulation.scoring.facts import DELAYING, LINK_ERRORS, PROCESS, Context, plain
 
@@ -31,7 +30,7 @@ RULES = ("hit", "in_flight", "receiver_outage", "receiver_down", "agency_fault",
 """How an alert can be explained, each by a recorded fact (docs/faults.md, "How `score` judges an alert")."""
 
 
-def explain(alert: dict[str, Any], truth: list[Fact], ctx: Context) -> Why | None:
+def explain(alert: Finding, truth: list[Fact], ctx: Context) -> Why | None:
     """The first recorded fact that accounts for this alert, or None (a false alert):
     - hit: a fault on the same dossier with an effect that causes it: on that handoff, for a lost
       one; on the step, or on a link into its agency, for a stuck one (anything on the dossier for
@@ -49,7 +48,7 @@ def explain(alert: dict[str, Any], truth: list[Fact], ctx: Context) -> Why | Non
       broker), extended by the link timeout after it was back (a handoff sent just before it came
       back falls due then);
     - link_errors: a failing link whose recorded failures fall within the alert's span."""
-    kind, dossier = alert["kind"], alert["dossier_id"]
+    kind, dossier = alert.kind, alert.dossier_id
     mine = [t for t in truth if dossier and t.dossier_id == dossier]
     flights = [t for t in mine if t.effect == Effect.IN_FLIGHT]
 
@@ -61,9 +60,9 @@ def explain(alert: dict[str, Any], truth: list[Fact], ctx: Context) -> Why | Non
     if kind == "duplicate":
         return first("hit", (t for t in mine if t.effect == Effect.DUPLICATE)) or first("in_flight", flights)
     if kind == "lost":
-        link, sent = alert["subject"], _sent(alert, ctx)
+        link, sent = alert.subject, _sent(alert, ctx)
         receiver = "agency:" + link.split("->")[-1]
-        handoff = (alert.get("key") or "").rpartition("handoff:")[2]  # "<dossier>:handoff:<event id>"
+        handoff = (alert.key or "").rpartition("handoff:")[2]  # "<dossier>:handoff:<event id>"
         return (
             first(
                 "hit",
@@ -90,7 +89,7 @@ def explain(alert: dict[str, Any], truth: list[Fact], ctx: Context) -> Why | Non
             )
         )
     if kind == "stuck":
-        where = alert["subject"]
+        where = alert.subject
         causes = DELAYING | {"bad_data"} if where == "dossier" else DELAYING
         return first("hit", (t for t in mine if t.effect in causes and _on_step(where, t))) or first(
             "in_flight", (t for t in flights if _on_step(where, t))
@@ -98,15 +97,15 @@ def explain(alert: dict[str, Any], truth: list[Fact], ctx: Context) -> Why | Non
     if kind == "link":
         return first(
             "link_errors",
-            (t for t in truth if t.subject == alert["subject"] and t.effect in LINK_ERRORS and _spans(alert, t, ctx)),
+            (t for t in truth if t.subject == alert.subject and t.effect in LINK_ERRORS and _spans(alert, t, ctx)),
         )
     if kind == "infrastructure":
         # From its first held handoff's judged time to the clock's reading when the broker's
         # positions showed the stall: the positions are read in real time, and a stall the
         # broker's crash caused opens then, whatever handoff it holds (a handoff held an instant
         # before a crash at 16 × the speed was judged 43 sim hours before the clock).
-        agency = "agency:" + alert["subject"].removeprefix("work:").partition("/")[0]
-        raised = alert.get("raised_at") or alert["opened_at"]
+        agency = "agency:" + alert.subject.removeprefix("work:").partition("/")[0]
+        raised = alert.raised_at or alert.opened_at
         return first(
             "receiver_held",
             (
@@ -115,17 +114,17 @@ def explain(alert: dict[str, Any], truth: list[Fact], ctx: Context) -> Why | Non
                 if t.subject in (agency, "process:broker")
                 and t.effect in PROCESS | {Effect.OUTAGE}
                 and t.at <= raised
-                and alert["opened_at"] <= (t.until or t.at) + ctx.rules.link_timeout
+                and alert.opened_at <= (t.until or t.at) + ctx.rules.link_timeout
             ),
         )
     if kind == "agency":
-        opened = alert["opened_at"]
+        opened = alert.opened_at
         return first(
             "agency_fault",
             (
                 t
                 for t in truth
-                if t.subject in (alert["subject"], "process:broker")
+                if t.subject in (alert.subject, "process:broker")
                 and t.effect in PROCESS | {Effect.OUTAGE}
                 and t.at <= opened <= (t.until or t.at) + ctx.silence
             ),
@@ -148,14 +147,14 @@ def _on_step(where: str, t: Fact) -> bool:
     )
 
 
-def explained(alert: dict[str, Any], truth: list[Fact], ctx: Context) -> bool:
+def explained(alert: Finding, truth: list[Fact], ctx: Context) -> bool:
     return explain(alert, truth, ctx) is not None
 
 
-def _sent(alert: dict[str, Any], ctx: Context) -> datetime:
+def _sent(alert: Finding, ctx: Context) -> datetime:
     """When the handoff of a lost alert was sent: its due time less the link timeout."""
-    due: datetime | None = alert["due_at"]
-    return due - ctx.rules.link_timeout if due is not None else alert["opened_at"]
+    due: datetime | None = alert.due_at
+    return due - ctx.rules.link_timeout if due is not None else alert.opened_at
 
 
 def _within(at: datetime, t: Fact) -> bool:
@@ -163,9 +162,9 @@ def _within(at: datetime, t: Fact) -> bool:
     return bool(t.at <= at <= end)
 
 
-def _spans(alert: dict[str, Any], t: Fact, ctx: Context) -> bool:
+def _spans(alert: Finding, t: Fact, ctx: Context) -> bool:
     """Failures (from the fault's first to its last retry) within the link window before the
     alert opened, or while it was open."""
-    end = alert["resolved_at"]
+    end = alert.resolved_at
     last: datetime = t.until or t.at
-    return bool(alert["opened_at"] - ctx.rules.link_window <= last and (end is None or t.at <= end))
+    return bool(alert.opened_at - ctx.rules.link_window <= last and (end is None or t.at <= end))

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from contracts.alerts import PER_DOSSIER_FINDINGS, Effect
+from contracts.alerts import PER_DOSSIER_FINDINGS, Effect, Finding
 from runtime.settings import Settings
 from simulation.faults.truth import Fact
 from simulation.scoring.explain import RULES, Why, explain, explained
@@ -175,43 +175,43 @@ def _link_incidents(truth: list[Fact], ctx: Context) -> list[Expected]:
     return out
 
 
-def matches(e: Expected, alert: dict[str, Any], ctx: Context) -> bool:
-    if alert["kind"] != e.kind:
+def matches(e: Expected, alert: Finding, ctx: Context) -> bool:
+    if alert.kind != e.kind:
         return False
     if e.kind in ("lost", "stuck"):
-        return bool(alert["dossier_id"] == e.dossier_id and alert["subject"] == e.subject)
+        return bool(alert.dossier_id == e.dossier_id and alert.subject == e.subject)
     if e.kind in PER_DOSSIER_FINDINGS:
-        return bool(alert["dossier_id"] == e.dossier_id)
+        return bool(alert.dossier_id == e.dossier_id)
     window = ctx.rules.link_window
     if e.kind == "infrastructure":
         # Any partition of the receiver's work topic, open while the handoffs were held.
         end = (e.until or e.due) + window
-        return bool(alert["subject"].startswith(e.subject) and e.due - window <= alert["opened_at"] <= end)
-    if alert["subject"] != e.subject or e.due < alert["opened_at"] - window:
+        return bool(alert.subject.startswith(e.subject) and e.due - window <= alert.opened_at <= end)
+    if alert.subject != e.subject or e.due < alert.opened_at - window:
         return False
-    return alert["resolved_at"] is None or e.due <= alert["resolved_at"] + window
+    return alert.resolved_at is None or e.due <= alert.resolved_at + window
 
 
-def score(truth: list[Fact], alerts: list[dict[str, Any]], unfinished: list[str], ctx: Context) -> dict[str, Any]:
+def score(truth: list[Fact], alerts: list[Finding], unfinished: list[str], ctx: Context) -> dict[str, Any]:
     expected = expectations(truth, ctx)
-    by_key: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+    by_key: dict[tuple[str, str | None], list[Finding]] = {}
     for a in alerts:
-        by_key.setdefault((a["kind"], a["dossier_id"]), []).append(a)
+        by_key.setdefault((a.kind, a.dossier_id), []).append(a)
     caught: dict[str, list[bool]] = {k: [] for k in KINDS}
     delays: list[float] = []
     raise_lags: list[float] = []
     by_fault: dict[str, dict[str, int]] = {}
     for e in expected:
         pool = by_key.get((e.kind, e.dossier_id), []) if e.dossier_id else by_key.get((e.kind, None), [])
-        hit = min((a for a in pool if matches(e, a, ctx)), key=lambda a: a["opened_at"], default=None)
+        hit = min((a for a in pool if matches(e, a, ctx)), key=lambda a: a.opened_at, default=None)
         caught[e.kind].append(hit is not None)
         f = by_fault.setdefault(e.fault, {"hits": 0, "expected": 0, "caught": 0})
         f["expected"] += 1
         f["caught"] += hit is not None
         if hit is not None and e.kind in ("lost", "stuck"):
-            delays.append((hit["opened_at"] - e.due).total_seconds())
-            if hit.get("raised_at") is not None:
-                raise_lags.append((hit["raised_at"] - hit["opened_at"]).total_seconds())
+            delays.append((hit.opened_at - e.due).total_seconds())
+            if hit.raised_at is not None:
+                raise_lags.append((hit.raised_at - hit.opened_at).total_seconds())
     for t in truth:
         f = by_fault.setdefault(t.fault, {"hits": 0, "expected": 0, "caught": 0})
         if t.effect in MEASURED:
@@ -229,7 +229,7 @@ def score(truth: list[Fact], alerts: list[dict[str, Any]], unfinished: list[str]
         "raise_lag_s": {"p50": _percentile(raise_lags, 50), "p99": _percentile(raise_lags, 99)},
         "explained_by": {r: sum(1 for _, why in whys if why is not None and why.rule == r) for r in RULES},
         "explanations": [
-            {"id": a["id"], "kind": a["kind"], "dossier_id": a["dossier_id"], "why": why.describe()}
+            {"id": a.id, "kind": a.kind, "dossier_id": a.dossier_id, "why": why.describe()}
             for a, why in whys
             if why is not None
         ],
@@ -254,14 +254,14 @@ def score(truth: list[Fact], alerts: list[dict[str, Any]], unfinished: list[str]
 
 def tally(
     caught: dict[str, list[bool]],
-    alerts: list[dict[str, Any]],
-    unexplained: list[dict[str, Any]],
+    alerts: list[Finding],
+    unexplained: list[Finding],
     unfinished: list[str],
 ) -> dict[str, Any]:
     """The figures every way of scoring gives: recall per kind (`caught`: one bool per expected
     case), precision, false alerts, incidents, and the silent losses (accepted dossiers neither
     finished nor under an open alert)."""
-    covered = {a["dossier_id"] for a in alerts if a["resolved_at"] is None and a["dossier_id"]}
+    covered = {a.dossier_id for a in alerts if a.resolved_at is None and a.dossier_id}
     silent = [d for d in unfinished if d not in covered]
     return {
         "recall": {k: (round(sum(v) / len(v), 4) if v else None) for k, v in caught.items()},
@@ -271,8 +271,8 @@ def tally(
         "incidents": len({incident_of(a) for a in alerts}),
         "expected": {k: len(v) for k, v in caught.items()},
         "alerts": len(alerts),
-        "false_alerts": {k: sum(1 for a in unexplained if a["kind"] == k) for k in KINDS},
-        "unexplained_alerts": [{k: plain(a[k]) for k in SHOWN} for a in unexplained[:20]],
+        "false_alerts": {k: sum(1 for a in unexplained if a.kind == k) for k in KINDS},
+        "unexplained_alerts": [{k: plain(getattr(a, k)) for k in SHOWN} for a in unexplained[:20]],
     }
 
 
@@ -291,7 +291,7 @@ def _percentile(values: list[float], q: float) -> float | None:
     return round(ordered[idx], 1)
 
 
-async def collect(database_url: str) -> tuple[list[Fact], list[dict[str, Any]], list[str]]:
+async def collect(database_url: str) -> tuple[list[Fact], list[Finding], list[str]]:
     """Ground truth, every alert, and the accepted dossiers not finished."""
     import asyncpg
 
@@ -302,7 +302,7 @@ async def collect(database_url: str) -> tuple[list[Fact], list[dict[str, Any]], 
     conn = await asyncpg.connect(database_url)
     try:
         facts = await truth.read(conn)
-        alerts: list[dict[str, Any]] = []
+        alerts: list[Finding] = []
         if await queries.installed(conn):
             alerts = await store.findings(conn)
         unfinished = await portal.in_progress(conn)

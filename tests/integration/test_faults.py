@@ -21,6 +21,7 @@ import aiohttp
 import pytest
 import yaml
 
+from contracts.alerts import Finding
 from deploy.embedded import free_port
 from simulation.chaos import record_windows
 from simulation.faults.catalogue import FAULTS_DIR
@@ -140,7 +141,7 @@ async def submit_all(http: aiohttp.ClientSession, stack: Agencies, chain: str, n
     return [body["dossier_id"] for _, body in answers]
 
 
-def measure(stack: Agencies, facts: list[Fact], alerts: list[dict[str, Any]], open_: list[str]) -> Any:
+def measure(stack: Agencies, facts: list[Fact], alerts: list[Finding], open_: list[str]) -> Any:
     s = stack.settings
     ctx = score.Context(
         default_rules(), speed=s.sim_speed, heartbeat_s=s.heartbeat_s, judge_lag_s=judge_lag_s(s.sim_max_lag_s)
@@ -220,9 +221,9 @@ async def caught_with_nothing_unexplained(infra: Infra, tmp_path: Path, case: Ca
         assert unfinished == []
         # Every dossier finished, so nothing waits behind a queue any more: each infrastructure
         # incident closed once its handoffs flowed (within a look at the broker, 0.5 s).
-        held = [a for a in alerts if a["kind"] == "infrastructure"]
-        assert all(str(a["resolved_how"]).startswith("flowed again: ") for a in held), held
+        held = [a for a in alerts if a.kind == "infrastructure"]
+        assert all(str(a.resolved_how).startswith("flowed again: ") for a in held), held
     else:
-        assert set(unfinished) <= {a["dossier_id"] for a in alerts if a["resolved_at"] is None}
+        assert set(unfinished) <= {a.dossier_id for a in alerts if a.resolved_at is None}
     if case.resolves:
-        assert all(a["resolved_at"] is not None for a in alerts if a["kind"] in case.catches), alerts
+        assert all(a.resolved_at is not None for a in alerts if a.kind in case.catches), alerts

@@ -3,10 +3,11 @@ alerts; recall, precision, delay and silent losses computed, not assumed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from contracts.alerts import Effect
+from contracts.alerts import SEVERITY, AlertKind, Effect, Finding
 from contracts.clock import VN_TZ
 from simulation.faults.truth import Fact
 from simulation.scoring.score import KINDS, Context, expectations, score
@@ -21,18 +22,8 @@ def fact(fault: str, effect: str, subject: str, dossier: str | None, at: datetim
     return Fact(fault, Effect(effect), subject, dossier, at, **kw)
 
 
-def alert(
-    kind: str, subject: str, dossier: str | None, opened: datetime, due: datetime | None = None
-) -> dict[str, Any]:
-    return {
-        "id": 1,
-        "kind": kind,
-        "subject": subject,
-        "dossier_id": dossier,
-        "opened_at": opened,
-        "due_at": due,
-        "resolved_at": None,
-    }
+def alert(kind: str, subject: str, dossier: str | None, opened: datetime, due: datetime | None = None) -> Finding:
+    return Finding(1, AlertKind(kind), SEVERITY[AlertKind(kind)], subject, dossier, opened, due_at=due)
 
 
 TRUTH = [
@@ -71,7 +62,7 @@ def test_expectations_follow_from_the_truth_and_the_rules() -> None:
     assert lost.due == T + RULES.link_timeout
 
 
-def perfect_alerts() -> list[dict[str, Any]]:
+def perfect_alerts() -> list[Finding]:
     expected = expectations(TRUTH, CTX)
     return [alert(e.kind, e.subject, e.dossier_id, e.due + timedelta(seconds=100), e.due) for e in expected]
 
@@ -87,7 +78,7 @@ def test_alerts_for_every_expectation_score_full_recall_and_precision() -> None:
 
 
 def test_a_missed_loss_an_unexplained_alert_and_a_silent_loss_all_count() -> None:
-    alerts = [a for a in perfect_alerts() if a["dossier_id"] != "d1"]
+    alerts = [a for a in perfect_alerts() if a.dossier_id != "d1"]
     alerts.append(alert("lost", "link:hotich->cutru", "d8", T + timedelta(hours=1), T + RULES.link_timeout))
     result = score(TRUTH, alerts, unfinished=["d1"], ctx=CTX)
     assert result["recall"]["lost"] == 0.5
@@ -127,9 +118,9 @@ def test_a_process_fault_explains_only_the_messages_it_caught_in_flight_and_its_
     truth = [kill, flight]
     timeout = RULES.link_timeout
 
-    def lost(sent: datetime, key: str, dossier: str = "d9") -> dict[str, Any]:
+    def lost(sent: datetime, key: str, dossier: str = "d9") -> Finding:
         a = alert("lost", "link:hotich->bhxh", dossier, sent + timeout, due=sent + timeout)
-        return {**a, "key": f"{dossier}:handoff:{key}"}
+        return replace(a, key=f"{dossier}:handoff:{key}")
 
     caught = explain(lost(T - timedelta(hours=1), "e-1"), truth, CTX)
     assert caught is not None
@@ -152,9 +143,9 @@ def test_the_score_counts_explanations_per_rule() -> None:
     outage = fact("portal-outage-day", "outage", "agency:portal", None, T, until=T + timedelta(days=1))
     timeout = RULES.link_timeout
     findings = [
-        {**alert("lost", "link:lltp->portal", "d10", T + timedelta(hours=1), due=T + timedelta(hours=1) + timeout)},
-        {**alert("data_quality", "dossier", "d7", T), "id": 2},
-        {**alert("stuck", "dossier", "d99", T), "id": 3},
+        alert("lost", "link:lltp->portal", "d10", T + timedelta(hours=1), due=T + timedelta(hours=1) + timeout),
+        replace(alert("data_quality", "dossier", "d7", T), id=2),
+        replace(alert("stuck", "dossier", "d99", T), id=3),
     ]
     truth = [outage, fact("identity_mismatch", "bad_data", "dossier", "d7", T)]
     result = score(truth, findings, unfinished=[], ctx=CTX)
@@ -173,7 +164,7 @@ def test_handoffs_sent_to_an_agency_in_an_outage_are_explained_by_it() -> None:
     outage = fact("portal-outage-day", "outage", "agency:portal", None, T, until=T + timedelta(days=1))
     timeout = RULES.link_timeout
 
-    def lost(sent: datetime, link: str = "link:lltp->portal") -> dict[str, Any]:
+    def lost(sent: datetime, link: str = "link:lltp->portal") -> Finding:
         return alert("lost", link, "d10", sent + timeout, due=sent + timeout)
 
     assert explained(lost(T + timedelta(hours=5)), [outage], CTX)
@@ -223,20 +214,20 @@ def test_an_infrastructure_incident_raised_during_a_broker_crash_is_explained_by
 
     crash = T + timedelta(days=2)
     kill = fact("broker-kill", "kill", "process:broker", None, crash, until=crash + timedelta(seconds=30))
-    incident = {**alert("infrastructure", "work:motcua/1", None, T), "raised_at": crash + timedelta(seconds=5)}
+    incident = replace(alert("infrastructure", "work:motcua/1", None, T), raised_at=crash + timedelta(seconds=5))
     assert explained(incident, [kill], CTX)
     # Raised before the crash, or opened after the receiver was long back: not explained.
-    assert not explained({**incident, "raised_at": crash - timedelta(hours=1)}, [kill], CTX)
+    assert not explained(replace(incident, raised_at=crash - timedelta(hours=1)), [kill], CTX)
     after = crash + RULES.link_timeout + timedelta(hours=1)
-    assert not explained({**incident, "opened_at": after, "raised_at": after}, [kill], CTX)
+    assert not explained(replace(incident, opened_at=after, raised_at=after), [kill], CTX)
 
 
 def test_a_fault_free_run_counts_every_alert_as_false_and_groups_findings_into_incidents() -> None:
     """`score` after `run --faults none`: no ground truth, so nothing explains an alert."""
     findings = [
-        {**alert("lost", "link:hotich->cutru", "d1", T, T), "id": 10, "incident_id": None},
-        {**alert("stuck", "dossier", "d1", T + timedelta(days=3), T), "id": 11, "incident_id": 10},
-        {**alert("stuck", "step:cutru/register_residence", "d2", T, T), "id": 12, "incident_id": None},
+        replace(alert("lost", "link:hotich->cutru", "d1", T, T), id=10, incident_id=None),
+        replace(alert("stuck", "dossier", "d1", T + timedelta(days=3), T), id=11, incident_id=10),
+        replace(alert("stuck", "step:cutru/register_residence", "d2", T, T), id=12, incident_id=None),
     ]
     result = score([], findings, unfinished=[], ctx=CTX)
     assert result["false_alerts"]["lost"] == 1
@@ -261,7 +252,7 @@ def test_a_stuck_alert_is_explained_only_by_a_fault_on_its_step_or_the_link_into
     )
     assert hotich_stuck is not None
     assert hotich_stuck.rule == "hit"
-    into = explain({**cutru_stuck, "dossier_id": "d21"}, [late_into_cutru], CTX)
+    into = explain(replace(cutru_stuck, dossier_id="d21"), [late_into_cutru], CTX)
     assert into is not None  # the link into the step's agency
     assert explain(alert("stuck", "step:bhxh/issue_card", "d21", T + timedelta(days=4)), [late_into_cutru], CTX) is None
     # The appointment date is borne on by anything on the dossier.
@@ -281,6 +272,6 @@ def test_a_lost_alert_is_explained_only_by_a_fault_on_that_very_handoff() -> Non
 
     timeout = RULES.link_timeout
     drop = fact("drop", "drop", "link:hotich->cutru", "d23", T, event_id="e-1")
-    a = {**alert("lost", "link:hotich->cutru", "d23", T + timeout, due=T + timeout), "key": "d23:handoff:e-1"}
+    a = replace(alert("lost", "link:hotich->cutru", "d23", T + timeout, due=T + timeout), key="d23:handoff:e-1")
     assert explain(a, [drop], CTX) is not None
-    assert explain({**a, "key": "d23:handoff:e-2"}, [drop], CTX) is None  # another handoff on the link
+    assert explain(replace(a, key="d23:handoff:e-2"), [drop], CTX) is None  # another handoff on the link

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from contracts.alerts import SEVERITY, AlertKind, Finding
 from contracts.clock import VN_TZ
 from contracts.config import ConfigError
 from simulation.scoring.expect import Expectation, ExpectFile, load, score_expected
@@ -15,15 +15,9 @@ from simulation.scoring.expect import Expectation, ExpectFile, load, score_expec
 AT = datetime(2024, 3, 4, 9, 0, tzinfo=VN_TZ)
 
 
-def _alert(n: int, kind: str, dossier: str | None, subject: str, open_: bool = True) -> dict[str, Any]:
-    return {
-        "id": n,
-        "kind": kind,
-        "dossier_id": dossier,
-        "subject": subject,
-        "opened_at": AT,
-        "resolved_at": None if open_ else AT,
-    }
+def _alert(n: int, kind: str, dossier: str | None, subject: str, open_: bool = True) -> Finding:
+    k = AlertKind(kind)
+    return Finding(n, k, SEVERITY[k], subject, dossier, AT, resolved_at=None if open_ else AT)
 
 
 def test_expected_dossiers_are_caught_by_their_kind_and_every_other_alert_is_false() -> None:

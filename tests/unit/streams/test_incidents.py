@@ -3,30 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
+from contracts.alerts import AlertKind, Finding, Severity
 from contracts.clock import VN_TZ
 from streams.incidents import incident_of, incidents
 
 T0 = datetime(2024, 1, 8, 8, 0, tzinfo=VN_TZ)
 
 
-def finding(
-    id_: int, kind: str, severity: str, *, head: int | None = None, closed_h: float | None = None
-) -> dict[str, Any]:
-    return {
-        "id": id_,
-        "kind": kind,
-        "severity": severity,
-        "subject": f"s{id_}",
-        "dossier_id": "D-1",
-        "detail": "",
-        "due_at": T0,
-        "opened_at": T0 + timedelta(hours=id_),
-        "resolved_at": None if closed_h is None else T0 + timedelta(hours=closed_h),
-        "resolved_how": None if closed_h is None else f"how {id_}",
-        "incident_id": head,
-    }
+def finding(id_: int, kind: str, severity: str, *, head: int | None = None, closed_h: float | None = None) -> Finding:
+    return Finding(
+        id=id_,
+        kind=AlertKind(kind),
+        severity=Severity(severity),
+        subject=f"s{id_}",
+        dossier_id="D-1",
+        due_at=T0,
+        opened_at=T0 + timedelta(hours=id_),
+        resolved_at=None if closed_h is None else T0 + timedelta(hours=closed_h),
+        resolved_how=None if closed_h is None else f"how {id_}",
+        incident_id=head,
+    )
 
 
 def test_an_incident_stays_open_while_any_finding_is_open_and_takes_the_worst_severity() -> None:
@@ -54,6 +51,5 @@ def test_an_incident_closes_when_its_last_finding_closes_and_says_how() -> None:
 
 
 def test_a_head_has_no_incident_id_and_a_member_names_its_head() -> None:
-    assert incident_of({"id": 3, "incident_id": None}) == 3
-    assert incident_of({"id": 4, "incident_id": 3}) == 3
-    assert incident_of({"id": 4}) == 4
+    assert incident_of(finding(3, "lost", "high")) == 3
+    assert incident_of(finding(4, "stuck", "medium", head=3)) == 3
