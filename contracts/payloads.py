@@ -27,6 +27,54 @@ from contracts.event_types import (
 Outcome = Literal["completed", "rejected"]
 
 
+class PersonDoc(TypedDict, total=False):
+    """A person a dossier names (the child, a parent, the deceased, the applicant)."""
+
+    full_name: str
+    personal_id: str
+    sex: str
+    birth_date: str
+    birth_place: str
+    birth_year: int
+    death_date: str
+    cause: str
+    place: str
+
+
+class AreaDoc(TypedDict, total=False):
+    province: str
+    district: str
+    commune: str
+
+
+class DossierDoc(TypedDict, total=False):
+    """The dossier a handoff carries: the citizen's submission as the portal accepted it
+    (contracts/dossiers.py checks it), with what the portal added (`expected_results`,
+    `status`)."""
+
+    chain: str
+    channel: str
+    procedures: list[str]
+    area: AreaDoc
+    applicant: PersonDoc
+    child: PersonDoc
+    mother: PersonDoc
+    father: PersonDoc
+    deceased: PersonDoc
+    residence: dict[str, str]
+    fee: dict[str, bool]
+    payer: str
+    beneficiary_type: str
+    purpose: str
+    return_by_post: bool
+    needs_verification: bool
+    lived_in_several_places: bool
+    foreigner: bool
+    needs_expungement_check: bool
+    expected_results: list[str]
+    status: str
+
+
 class RouteDoc(TypedDict):
     agency: str
     step: str
@@ -47,7 +95,7 @@ class DossierSubmitted(TypedDict):
 class HandoffSent(TypedDict):
     to: str
     to_step: str
-    dossier: NotRequired[dict[str, Any]]
+    dossier: NotRequired[DossierDoc]
     results: NotRequired[dict[str, Any]]
     next: NotRequired[list[RouteDoc]]
     outcome: NotRequired[Outcome]

@@ -13,6 +13,7 @@ from contracts import topics
 from contracts.chains import Route
 from contracts.envelope import Event, new_event
 from contracts.event_types import HANDOFF_SENT, STEP_COMPLETED, STEP_REJECTED
+from contracts.payloads import DossierDoc
 from runtime.metrics import STEP_SECONDS
 from runtime.outbox import AT_ONCE, Row
 from runtime.simulation import PRODUCTION, Evidence, Simulation
@@ -61,7 +62,7 @@ class Emitter:
     def handoff(
         self,
         route: Route,
-        dossier: dict[str, Any],
+        dossier: DossierDoc,
         results: dict[str, Any],
         following: list[Route],
         extra: dict[str, Any],

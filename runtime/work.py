@@ -11,7 +11,7 @@ from typing import Any
 from contracts.chains import Chain, Route
 from contracts.clock import SimClock
 from contracts.envelope import Event
-from contracts.payloads import handoff_sent
+from contracts.payloads import DossierDoc, handoff_sent
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class WorkItem:
 
     event: Event
     to_step: str
-    dossier: dict[str, Any]
+    dossier: DossierDoc
     results: dict[str, Any]
     next: list[Route]
     outcome: str | None = None

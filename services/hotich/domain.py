@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from contracts.identity import Sex, generate_personal_id, verify_identity
+from contracts.payloads import DossierDoc
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Refused:
     code: str = "invalid_data"
 
 
-def decide_birth(dossier: dict[str, Any], today: date, rng: random.Random) -> Registered | Refused:
+def decide_birth(dossier: DossierDoc, today: date, rng: random.Random) -> Registered | Refused:
     """Register the birth and give the child a personal ID number, unless the data is wrong."""
     child = dossier.get("child", {})
     try:
@@ -44,7 +44,7 @@ def decide_birth(dossier: dict[str, Any], today: date, rng: random.Random) -> Re
     return Registered(generate_personal_id(province, sex, born.year, rng))
 
 
-def decide_death(dossier: dict[str, Any], today: date) -> Registered | Refused:
+def decide_death(dossier: DossierDoc, today: date) -> Registered | Refused:
     """Register the death of the person the dossier names, unless the data is wrong."""
     d = dossier.get("deceased", {})
     try:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from contracts.identity import Sex, verify_identity
+from contracts.payloads import DossierDoc
 
 ISSUERS: dict[str, str] = {
     "so_tu_phap": "Sở Tư pháp",
@@ -59,7 +59,7 @@ class Refusal:
     code: str
 
 
-def decide_certificate(dossier: dict[str, Any], issuer: str) -> Certificate | Refusal:
+def decide_certificate(dossier: DossierDoc, issuer: str) -> Certificate | Refusal:
     applicant = dossier.get("applicant", {})
     try:
         sex = Sex(applicant["sex"])
