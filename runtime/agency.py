@@ -47,7 +47,7 @@ from runtime.deadletters import DeadLetterStore, PgDeadLetters, Refusal
 from runtime.emitter import Emitter, bound
 from runtime.inbox import Entry, Inbox, PgInbox
 from runtime.kafka import Assignments, consumer, is_primer
-from runtime.outbox import Row, split
+from runtime.outbox import OutboxRow, split
 from runtime.progress import EndOffsets
 from runtime.refusals import dead_letter
 from runtime.relay import OutboxRelay
@@ -304,7 +304,7 @@ class AgencyWorker:
         fresh_ids = await self.inbox.admit(
             conn, [Entry(i.event.event_id, i.dossier_id, i.event.type) for _, i in items]
         )
-        rows: list[Row] = []
+        rows: list[OutboxRow] = []
         hits: list[Evidence] = []
         tasks: list[Task] = []
         applied = 0

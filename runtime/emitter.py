@@ -15,7 +15,7 @@ from contracts.envelope import Event, new_event
 from contracts.event_types import HANDOFF_SENT, STEP_COMPLETED, STEP_REJECTED
 from contracts.payloads import DossierDoc
 from runtime.metrics import STEP_SECONDS
-from runtime.outbox import AT_ONCE, Row
+from runtime.outbox import OutboxRow
 from runtime.simulation import PRODUCTION, Evidence, Simulation
 from runtime.work import WorkItem
 
@@ -39,7 +39,7 @@ class Emitter:
         self.now = now
         self.sim = sim
         self.prefix = prefix
-        self.rows: list[Row] = []
+        self.rows: list[OutboxRow] = []
         self.hits: list[Evidence] = []
 
     def __call__(self, type_: str, payload: dict[str, Any]) -> Event:
@@ -53,7 +53,7 @@ class Emitter:
             payload=payload,
             trace_id=self.item.event.trace_id,
         )
-        self.rows.append((topics.dossier_events(self.prefix), e, AT_ONCE))
+        self.rows.append(OutboxRow(topics.dossier_events(self.prefix), e))
         if type_ in (STEP_COMPLETED, STEP_REJECTED):
             took = (self.now - self.item.event.occurred_at).total_seconds()
             STEP_SECONDS.labels(self.agency, self.item.to_step).observe(max(0.0, took))

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from contracts.envelope import Event
 from contracts.payloads import handoff_sent
@@ -40,20 +40,25 @@ AT_ONCE: Release = (None,)
 Record = tuple[uuid.UUID, str | None, str, bytes | None, bytes]
 """An outbox row as stored: (event id, dossier id, topic, key, value)."""
 
-Row = tuple[str, Event, Release]
-"""An event to queue: (topic, event, when to publish it)."""
+
+class OutboxRow(NamedTuple):
+    """An event to queue: where, what, and when to publish it."""
+
+    topic: str
+    event: Event
+    release: Release = AT_ONCE
 
 
-def handoff_at_once(handoff: Event, prefix: str) -> list[Row]:
+def handoff_at_once(handoff: Event, prefix: str) -> list[OutboxRow]:
     """The rows of a handoff delivered as usual: its lifecycle copy on the dossier-events topic
     and its work message on the receiver's work topic, both at once."""
     return [
-        (dossier_events(prefix), handoff.for_lifecycle(), AT_ONCE),
-        (work(handoff_sent(handoff)["to"], prefix), handoff, AT_ONCE),
+        OutboxRow(dossier_events(prefix), handoff.for_lifecycle()),
+        OutboxRow(work(handoff_sent(handoff)["to"], prefix), handoff),
     ]
 
 
-def split(rows: list[Row]) -> tuple[list[tuple[str, Event]], dict[int, Release]]:
+def split(rows: list[OutboxRow]) -> tuple[list[tuple[str, Event]], dict[int, Release]]:
     """(topic, event) rows for `add`, and the release times of those not sent at once."""
     return [(t, e) for t, e, _ in rows], {i: r for i, (_, _, r) in enumerate(rows) if r != AT_ONCE}
 

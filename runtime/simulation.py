@@ -26,7 +26,7 @@ import structlog
 from contracts.chains import Step
 from contracts.envelope import Event
 from runtime.conn import Conn
-from runtime.outbox import Row, handoff_at_once
+from runtime.outbox import OutboxRow, handoff_at_once
 from runtime.schedule import Hold, WorkPlan
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class Simulation(Protocol):
         """How the office work of `step` goes for this handoff, if the simulation changes it."""
         ...
 
-    def handoff(self, handoff: Event, prefix: str) -> tuple[list[Row], list[Evidence]]:
+    def handoff(self, handoff: Event, prefix: str) -> tuple[list[OutboxRow], list[Evidence]]:
         """The outbox rows that carry `handoff`, with their release times, and the evidence."""
         ...
 
@@ -116,7 +116,7 @@ class Production:
     def step(self, agency: str, step: Step, handoff: Event, received: datetime) -> StepChange | None:
         return None
 
-    def handoff(self, handoff: Event, prefix: str) -> tuple[list[Row], list[Evidence]]:
+    def handoff(self, handoff: Event, prefix: str) -> tuple[list[OutboxRow], list[Evidence]]:
         return handoff_at_once(handoff, prefix), []
 
     def payment_failure(self, now: datetime) -> Callable[[str, str], Evidence] | None:

@@ -25,7 +25,7 @@ from runtime.conn import Conn
 from runtime.db import DB_LOST, DB_RETRY_S
 from runtime.deadletters import DeadLetterStore, Refusal
 from runtime.emitter import Emitter, bound
-from runtime.outbox import Row, split
+from runtime.outbox import OutboxRow, split
 from runtime.refusals import dead_letter
 from runtime.relay import OutboxRelay
 from runtime.schedule import COMPLETED, STARTED
@@ -159,7 +159,7 @@ class TaskRunner:
 
     async def advance_many(self, conn: Conn, tasks: list[Task], now: datetime) -> None:
         """Emit the milestones of these tasks due by `now`; a task whose plan is done is removed."""
-        events: list[Row] = []
+        events: list[OutboxRow] = []
         hits: list[Evidence] = []
         done: list[int] = []
         moved: list[tuple[int, int]] = []

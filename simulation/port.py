@@ -21,7 +21,7 @@ from contracts.clock import VN_TZ
 from contracts.envelope import Event
 from contracts.payloads import handoff_sent
 from runtime.conn import Conn
-from runtime.outbox import Row
+from runtime.outbox import OutboxRow
 from runtime.schedule import WorkPlan
 from runtime.settings import Settings
 from runtime.simulation import Evidence, Production, Simulation, StepChange
@@ -165,7 +165,7 @@ class FaultInjection:
 
         return StepChange(faults.extra_hours, faults.hold, evidence)
 
-    def handoff(self, handoff: Event, prefix: str) -> tuple[list[Row], list[Evidence]]:
+    def handoff(self, handoff: Event, prefix: str) -> tuple[list[OutboxRow], list[Evidence]]:
         rows, hits = handoff_rows(self.injector, handoff, prefix)
         return rows, list(hits)
 

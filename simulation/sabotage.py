@@ -14,14 +14,14 @@ from contracts import topics
 from contracts.envelope import Event, new_event
 from contracts.event_types import LINK_ERROR
 from contracts.payloads import handoff_sent
-from runtime.outbox import Release, Row, handoff_at_once
+from runtime.outbox import OutboxRow, Release, handoff_at_once
 from simulation.faults.inject import Hit, Injector, commune_of
 
 TruthRow = tuple[str | None, str | None, Hit]
 """(dossier id, event id, hit) for simulation/faults/truth.py."""
 
 
-def handoff_rows(injector: Injector, handoff: Event, prefix: str) -> tuple[list[Row], list[TruthRow]]:
+def handoff_rows(injector: Injector, handoff: Event, prefix: str) -> tuple[list[OutboxRow], list[TruthRow]]:
     """The rows that carry `handoff` (its lifecycle copy and its work message) and any
     link.error events of failed attempts before it, with their release times."""
     to = handoff_sent(handoff)["to"]
@@ -37,7 +37,7 @@ def handoff_rows(injector: Injector, handoff: Event, prefix: str) -> tuple[list[
     def when(times: tuple[datetime, ...]) -> Release:
         return tuple(None if t <= now else t for t in times)
 
-    rows: list[Row] = []
+    rows: list[OutboxRow] = []
     for t, error in plan.errors:
         failed = new_event(
             LINK_ERROR,
@@ -49,13 +49,15 @@ def handoff_rows(injector: Injector, handoff: Event, prefix: str) -> tuple[list[
             payload={"to": to, "error": error},
             trace_id=handoff.trace_id,
         )
-        rows.append((events, failed, when((t,))))
+        rows.append(OutboxRow(events, failed, when((t,))))
     sent = replace(handoff, occurred_at=plan.sent_at)
     default = when((plan.sent_at,))
-    rows.append((events, sent.for_lifecycle(), when(plan.lifecycle) if plan.lifecycle is not None else default))
+    rows.append(
+        OutboxRow(events, sent.for_lifecycle(), when(plan.lifecycle) if plan.lifecycle is not None else default)
+    )
     work_copy = sent
     if plan.work and any(h.effect == "delay" for h in plan.hits):
         # The receiver records its receipt when the delayed message reaches it, not when sent.
         work_copy = replace(sent, payload={**sent.payload, "delivered_at": plan.work[0].isoformat()})
-    rows.append((work, work_copy, when(plan.work) if plan.work is not None else default))
+    rows.append(OutboxRow(work, work_copy, when(plan.work) if plan.work is not None else default))
     return rows, [(handoff.dossier_id, handoff.event_id, h) for h in plan.hits]

@@ -24,7 +24,7 @@ from contracts.identity import mask_personal_id
 from contracts.people import mask_document, people
 from runtime import outbox
 from runtime.conn import Conn
-from runtime.outbox import AT_ONCE, split
+from runtime.outbox import OutboxRow, split
 from runtime.secrets import operator_token
 from runtime.service import Runtime
 from services.portal.domain import citizen_state, external_view, plan_submission
@@ -87,7 +87,7 @@ class PortalApi:
         trace_id = request.headers.get("X-Trace-Id") or uuid.uuid4().hex
         plan = plan_submission(sub, self.chains[sub.chain], now, dossier_id, trace_id, self.calendar)
         rows, hits = self.sim.handoff(plan.handoff, self.prefix)
-        rows.insert(0, (topics.dossier_events(self.prefix), plan.submitted, AT_ONCE))
+        rows.insert(0, OutboxRow(topics.dossier_events(self.prefix), plan.submitted))
         if payment is not None:
             failed = new_event(
                 LINK_ERROR,
@@ -98,7 +98,7 @@ class PortalApi:
                 payload={"to": "payment", "error": "online fee payment failed; the fee is paid at the counter"},
                 trace_id=trace_id,
             )
-            rows.insert(1, (topics.dossier_events(self.prefix), failed, AT_ONCE))
+            rows.insert(1, OutboxRow(topics.dossier_events(self.prefix), failed))
             hits.append(payment(dossier_id, failed.event_id))
         events, releases = split(rows)
         at_once, later = outbox.partition(outbox.records(events), releases)
