@@ -3,7 +3,7 @@ models that refuse an unknown key or a bad value, naming the file, the key's pat
 allowed. Pure apart from reading the file.
 
 Why pydantic: it reports every problem with the path of the key, which hand-written checks of
-nested YAML would each have to rebuild (and used to miss: an unknown key was silently ignored).
+nested YAML would each have to rebuild, and it refuses an unknown key rather than ignore it.
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ def ensure_infra(settings: Settings, console: Console) -> tuple[Settings, dict[s
     else:
         broker = _ensure_broker(settings, home, stack, console)
         # Recorded before anything else starts: if PostgreSQL then fails, `down` still finds the
-        # broker (a failed `up` used to leave it running, unknown to every later command).
+        # broker, which would otherwise run on unknown to every later command.
         stack = {**stack, "broker": broker, "kafka_bootstrap": broker["bootstrap"]}
         write_state(home / "stack.json", stack)
         postgres = stack.get("postgres", {})

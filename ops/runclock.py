@@ -1,8 +1,8 @@
 """The sim clock between runs: it stops where a run settled, and runs again only while something
 puts dossiers back on their way.
 
-A run compresses time (15,000× for the demo month), so a clock left running after the run made
-the console's ages and "last 24 hours" drift by weeks within minutes of an officer looking at it.
+A run compresses time thousands of times, so a clock left running after the run would make the
+console's ages and "last 24 hours" drift by weeks within minutes of an officer looking at it.
 So `lienthong run` ends by stopping sim time (a last, paused segment in the stack's clock file,
 runtime/clockfile.py) and records when: the console then says "run ended at <sim time>" and
 measures every age at that moment. Redrive is the one thing that needs time to pass again (a
@@ -72,8 +72,8 @@ def state(clock: SimClock, path: Path | None) -> ClockState:
 
 def _as_written(clock: SimClock, segments: Sequence[Segment]) -> SimClock:
     """The clock by the segments just read from the file, not by the copy a process polls: the
-    governor's last change may be newer than that copy, and a stop placed by a stale rate made
-    sim time jump (five sim days, seen at the end of a governed run slowing from 100,000×)."""
+    governor's last change may be newer than that copy, and a stop placed by a stale rate would
+    make sim time jump."""
     return replace(clock, segments=lambda: segments)
 
 

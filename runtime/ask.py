@@ -28,8 +28,7 @@ group is rejoining after a broker restart, answers once it reads its work topic 
 ROUNDS = 3
 """Times a command still unanswered is sent again. A consumer that kept its read position
 across a broker that lost its log reads on from that offset of the new log and skips what lies
-below it (found in the faults e2e run: the portal never saw the replay asked of it); a command
-sent again goes to the end of the log, past any such position."""
+below it; a command sent again goes to the end of the log, past any such position."""
 
 
 class Asking:

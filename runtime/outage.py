@@ -2,9 +2,9 @@
 began it received then (it is taken in and worked on now, however far the process trails); what
 reaches it during the outage waits, unread, until it ends.
 
-Without this split a process that trailed by a second when an outage began left the handoffs of
-that second unread for the whole outage, and received them a sim day late (found in the faults
-week: ten results to the portal, sent ten sim hours before its outage, raised false lost alerts).
+Without this split, a process trailing by a second when an outage began would leave that
+second's handoffs unread for the whole outage and receive them a sim day late, and the monitor
+would rightly call them lost.
 """
 
 from __future__ import annotations

@@ -191,8 +191,8 @@ class Settings(BaseSettings):
         clock that may run past that speed (to `sim_ceiling`) would stretch a real-time interval
         past the limit, so the beats come as much more often, up to REAL_BEATS_BOOST times; past
         that the beats spaced in sim time (`beat_every`) keep the gaps short. Real time as well as
-        sim time: beats spaced in sim time alone (tried on 1 December 2026) raised 13 false
-        silences in a month run at the profile's speed."""
+        sim time: beats spaced in sim time alone raised false silences in a month run at the
+        profile's speed."""
         boost = min(max(self.sim_ceiling or 0.0, self.sim_speed), REAL_BEATS_BOOST * self.sim_speed)
         return self.heartbeat_s * self.sim_speed / boost
 

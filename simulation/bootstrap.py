@@ -96,9 +96,9 @@ def execute(request: RunRequest, settings: Settings, console: Console) -> dict[s
     if injector is not None:
         _check_communes(injector, profile, request.faults)
     # The broker and PostgreSQL first: a cold start of either (a Kafka cluster, a new database)
-    # takes longer than any lead, and a clock started before them left the monitor a day of sim
-    # time behind (the faults e2e run missed lost alerts that way). The lead then only covers the
-    # services' restart; sim time reaches the period's start once they are ready.
+    # takes longer than any lead, and a clock started before them would leave the monitor a day
+    # of sim time behind. The lead then only covers the services' restart; sim time reaches the
+    # period's start once they are ready.
     setup_started = time.monotonic()
     stack.ensure_infra(settings, console)
     home = settings.home.resolve()

@@ -68,7 +68,7 @@ async def unsettled(http: aiohttp.ClientSession, ports: dict[str, int]) -> list[
     """The monitor workers holding late handoffs they have not yet seen the broker's positions
     for (streams/backlog.py): a deadline of the monitor is due, and sim time waits for its
     verdict (run on, the late handoff's own delivery could overtake the verdict and hide a lost
-    one: seen at 16 times the speed)."""
+    one)."""
     bodies = await agency_health(http, ports)
     counts = {name: int(b.get("unsettled", 0)) for name, b in sorted(bodies.items())}
     return [f"{name}: {n} late handoffs to judge" for name, n in counts.items() if n]

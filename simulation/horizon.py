@@ -31,9 +31,9 @@ from deploy.processes import process_of
 
 WINDOW_SHARE = 0.8
 """The window as a share of the stamping bound (in sim seconds: bound × the run's speed). A stamp
-trails the clock by less than the window, so any share below 1 clamps none; 0.8 left a fifth of
-the bound spare and took the demo month in 102.6–105.8 s where 0.5 took 109.8–120.6 s
-(docs/performance.md)."""
+trails the clock by less than the window, so any share below 1 clamps none; 0.8 leaves a fifth
+of the bound spare, and a wider window means fewer proofs (the measured gain: docs/performance.md,
+ADR 0022)."""
 SUBMISSIONS = "submissions"
 """The holder's name when the workload has not posted everything due."""
 

@@ -52,9 +52,9 @@ async def submit_all(
     auth = submitter_headers(settings)  # the workload submits for every citizen at once
 
     # One task per submission, spawned when the clock reaches its time: a submission waiting (for
-    # its original, or for the portal to reopen after an outage) holds no worker. Thirty-two
-    # workers that each slept through an outage once left the next planned submission untaken,
-    # and the governed clock waited for it short of the outage's end: the run hung.
+    # its original, or for the portal to reopen after an outage) holds no worker: a fixed pool
+    # whose workers all slept through an outage would leave the next planned submission untaken,
+    # and the governed clock would wait for it short of the outage's end.
     posting = asyncio.Semaphore(CONCURRENCY)
 
     async def one(http: aiohttp.ClientSession, p: Planned) -> None:

@@ -148,9 +148,8 @@ async def admit(app: faust.App, coverage: Coverage[Any], batch: list[Any]) -> li
 def _highest(*offsets: int | None) -> int | None:
     """The highest offset faust remembers for a partition: read, acknowledged or committed.
     After a broker restart an ack of an old offset can land after the log was found lost and
-    read again from its start; committed, and taken back at the next rebalance, it made the
-    worker drop everything below it (events acknowledged after the restart never reached the
-    monitor in a faults e2e run)."""
+    read again from its start; committed, and taken back at the next rebalance, it would make the
+    worker drop everything below it."""
     known = [o for o in offsets if o is not None]
     return max(known) if known else None
 

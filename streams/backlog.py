@@ -41,8 +41,7 @@ SHOWN = 20
 """Dossiers named in an incident's detail; the monitor's /healthz lists them all."""
 OPEN_AFTER_S = 5.0
 """Real seconds a handoff stays held before its partition's incident opens: a receiver a message
-or two behind for an instant is busy, not broken (the demo month opened and closed one such
-incident within one look at the broker)."""
+or two behind for an instant is busy, not broken."""
 
 
 def partition_of(dossier_id: str, partitions: int) -> int:
@@ -137,10 +136,9 @@ class Backlog:
         incident explains its lateness. Otherwise a receipt stamped past the deadline is a late
         handoff, reported as such: the sender put it on the topic late (a delayed delivery), and
         at 16 times the speed its receipt could come before any look at the broker had judged it,
-        and it went unreported (one lost dossier of 54 in a demo month). A proof is no receipt time:
-        after a broker crash, the receipt's copy published again came after the dossier's closing,
-        and the closing's own time made a handoff received in time look late (4 false lost alerts
-        in a demo month)."""
+        and it would go unreported. A proof is no receipt time: after a broker crash, the
+        receipt's copy published again may come after the dossier's closing, whose own time would
+        make a handoff received in time look late."""
         k = (dossier_id, key)
         place = self.places.pop(k, None)
         held = self.held.pop(k, None)
@@ -223,8 +221,8 @@ class Backlog:
         """Whether the monitor has read the dossier's event partition up to its end as it stood when
         the receiver was first seen past the handoff. The watermark makes that so for a receipt
         produced in time; but for a handoff sent before the broker lost its log, a receipt
-        published again comes long after its stamp, and a verdict before it was read made 92 false
-        lost alerts in a demo month. Asked only of those: for the others it would only delay."""
+        published again comes long after its stamp, and a verdict before it was read would call
+        the handoff lost. Asked only of those: for the others it would only delay."""
         if self.lost_before is None or h.finding.expectation.opened_at > self.lost_before:
             return True
         if read is None or not snap.events:

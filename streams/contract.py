@@ -4,8 +4,8 @@ the next agencies and the citizen's result lack them. A system's bug, which the 
 (`lienthong conformance`, rule "results") fails too.
 
 Why not a missing declared `step.state` as well: the monitor cannot tell a state never sent from
-a state lost with the broker's log (the demo month's broker crash made 32 such false findings
-when it tried); conformance judges it (rule "sequence"), reading a fresh topic from offset 0.
+a state lost with the broker's log, so a broker crash would make false findings of it;
+conformance judges it (rule "sequence"), reading a fresh topic from offset 0.
 Pure: events in, incidents out."""
 
 from __future__ import annotations

@@ -101,9 +101,8 @@ class Coverage(Generic[P]):
 
     After the broker lost a log, the worker reads it again from the start, but faust may still
     jump ahead: messages of the old log it had fetched before the seek move its read position up
-    (it then drops everything below), and a rebalance puts it at an offset committed from them.
-    Events written just after the restart never reached the monitor that way (a faults e2e run
-    lost a handoff's `handoff.sent` and missed its lost alert). Every offset of the topic carries a
+    (it then drops everything below), and a rebalance puts it at an offset committed from them,
+    so events written just after the restart would never reach the monitor. Every offset of the topic carries a
     message (no transactions, no compaction), so a re-read partition must come in contiguously:
     `admit` takes each batch, keeps the contiguous part, and says where to read again from when
     a message lies past a gap. Partitions not watched pass untouched. Pure: clock passed in."""
