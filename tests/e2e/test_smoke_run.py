@@ -49,7 +49,8 @@ def last_json(out: str) -> dict:  # type: ignore[type-arg]
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clean virtualenv with the project installed from a copy of the source, not editable."""
+    """A clean virtualenv with the product and its simulation harness (`lienthong[simulation]`)
+    installed from a copy of the source, not editable."""
     tmp = tmp_path_factory.mktemp("wheel")
     source = tmp / "source"
     shutil.copytree(ROOT, source, ignore=NOT_SHIPPED)
@@ -63,13 +64,16 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "install",
             "-q",
             "--compile-bytecode",
+            # The workspace's sources would install the product editable, from the copy.
+            "--no-sources",
             "--python",
             str(venv / "bin" / "python"),
             str(source),
+            str(source / "harness"),
         ]
     else:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        install = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(source)]
+        install = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(source), str(source / "harness")]
     done = subprocess.run(install, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     return venv
