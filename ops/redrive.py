@@ -35,6 +35,7 @@ from runtime.secrets import operator_token
 from runtime.settings import Settings
 from services.portal import queries as portal
 from streams import queries
+from streams.queries import LostAlert
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS redrive;
@@ -67,10 +68,10 @@ class Outcome:
         }
 
 
-def parse_lost(alert: dict[str, Any]) -> tuple[str, str, str]:
+def parse_lost(alert: LostAlert) -> tuple[str, str, str]:
     """(sender, receiver, handoff event id) of a lost alert."""
-    sender, receiver = alert["subject"].removeprefix("link:").split("->")
-    event_id = alert["key"].rsplit("handoff:", 1)[1]
+    sender, receiver = alert.subject.removeprefix("link:").split("->")
+    event_id = alert.key.rsplit("handoff:", 1)[1]
     uuid.UUID(event_id)
     return sender, receiver, event_id
 
@@ -95,14 +96,14 @@ class Asker:
         return await ask(self.bootstrap, self.prefix, commands, self.partitions, self.timeout_s, token=self.token)
 
 
-async def lost_alerts(conn: Conn, ids: list[int] | None = None) -> list[dict[str, Any]]:
+async def lost_alerts(conn: Conn, ids: list[int] | None = None) -> list[LostAlert]:
     return await queries.open_lost_alerts(conn, ids)
 
 
-async def redrive_alerts(asker: Asker, alerts: list[dict[str, Any]]) -> Outcome:
+async def redrive_alerts(asker: Asker, alerts: list[LostAlert]) -> Outcome:
     """Ask the sender of each lost handoff to publish its work message again."""
     out = Outcome(alerts=len(alerts))
-    by_sender: dict[str, list[tuple[dict[str, Any], Selected]]] = {}
+    by_sender: dict[str, list[tuple[LostAlert, Selected]]] = {}
     for a in alerts:
         sender, receiver, event_id = parse_lost(a)
         selected = Selected(event_id=event_id, topic=topics.work(receiver, asker.prefix))
@@ -116,9 +117,9 @@ async def redrive_alerts(asker: Asker, alerts: list[dict[str, Any]]) -> Outcome:
             if selected.event_id not in asked:
                 continue
             if done is None:
-                out.not_found.append(f"{a['dossier_id']} ({a['subject']}: no answer from {c.agency})")
+                out.not_found.append(f"{a.dossier_id} ({a.subject}: no answer from {c.agency})")
             elif selected.event_id in done.missing:
-                out.not_found.append(f"{a['dossier_id']} ({a['subject']})")
+                out.not_found.append(f"{a.dossier_id} ({a.subject})")
         out.queued += done.queued if done else 0
     return out
 
@@ -158,15 +159,15 @@ async def auto_once(conn: Conn, asker: Asker, policy: Policy, now: datetime) -> 
         r["alert_id"]: (r["attempts"], r["last_at"])
         for r in await conn.fetch(
             "SELECT alert_id, attempts, last_at FROM redrive.attempts WHERE alert_id = ANY($1::bigint[])",
-            [a["id"] for a in alerts],
+            [a.id for a in alerts],
         )
     }
-    due = [a for a in alerts if policy.due(*tried.get(a["id"], (0, None)), a["opened_at"], now)]
+    due = [a for a in alerts if policy.due(*tried.get(a.id, (0, None)), a.opened_at, now)]
     out = await redrive_alerts(asker, due)
     await conn.executemany(
         "INSERT INTO redrive.attempts (alert_id, attempts, last_at) VALUES ($1, 1, $2) "
         "ON CONFLICT (alert_id) DO UPDATE SET attempts = redrive.attempts.attempts + 1, last_at = $2",
-        [(a["id"], now) for a in due],
+        [(a.id, now) for a in due],
     )
     return out
 
@@ -217,14 +218,14 @@ async def redrive_all_until_finished(asker: Asker, url: str, seconds: float, on_
     for _ in range(ROUNDS):
         conn = await asyncpg.connect(url)
         try:
-            fresh = [a for a in await lost_alerts(conn) if a["id"] not in done]
+            fresh = [a for a in await lost_alerts(conn) if a.id not in done]
         finally:
             await conn.close()
         if total.alerts and not fresh:
             break
         out = await redrive_alerts(asker, fresh)
-        done.update(a["id"] for a in fresh)
-        redriven.update(a["dossier_id"] for a in fresh if a["dossier_id"])
+        done.update(a.id for a in fresh)
+        redriven.update(a.dossier_id for a in fresh if a.dossier_id)
         total.alerts += out.alerts
         total.queued += out.queued
         total.not_found += out.not_found

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -250,7 +251,20 @@ async def series(
     }
 
 
-async def open_lost_alerts(conn: Conn, ids: list[int] | None = None) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class LostAlert:
+    """An open lost alert, as a redrive needs it: which handoff (`subject`, `key`) of which dossier."""
+
+    id: int
+    subject: str
+    """`link:SENDER->RECEIVER`."""
+    key: str
+    """`DOSSIER:handoff:EVENT_ID`."""
+    dossier_id: str | None
+    opened_at: datetime
+
+
+async def open_lost_alerts(conn: Conn, ids: list[int] | None = None) -> list[LostAlert]:
     """The open lost alerts (all, or those of `ids`), oldest first: what a redrive acts on."""
     if not await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL"):
         return []
@@ -259,7 +273,7 @@ async def open_lost_alerts(conn: Conn, ids: list[int] | None = None) -> list[dic
         "AND resolved_at IS NULL AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[])) ORDER BY id",
         ids,
     )
-    return [dict(r) for r in rows]
+    return [LostAlert(**dict(r)) for r in rows]
 
 
 WAITS_AT = (
