@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import signal
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 import structlog
@@ -43,18 +41,6 @@ class AgencySpec:
     middlewares: Callable[[Runtime], list[Middleware]] = field(default=lambda _rt: [])
     """Checks of the agency's own HTTP edge, after the common ones (the portal's rate limit)."""
     port_attr: str = "service_port"
-
-
-def agency_spec(name: str) -> AgencySpec:
-    """The spec of agency `name`: its package's `app.spec()` if it has one (the portal, with its
-    HTTP API), else its `handlers.HANDLERS` and `schema.sql`."""
-    try:
-        app = importlib.import_module(f"services.{name}.app")
-    except ModuleNotFoundError:
-        handlers = importlib.import_module(f"services.{name}.handlers").HANDLERS
-        return AgencySpec(name, handlers, resources.files(f"services.{name}").joinpath("schema.sql").read_text())
-    spec: AgencySpec = app.spec()
-    return spec
 
 
 @dataclass
@@ -187,9 +173,8 @@ def _signal_event() -> asyncio.Event:
     return stop
 
 
-def main(name: str) -> None:
-    """Entry point of `python -m services.<agency>`."""
-    spec = agency_spec(name)
+def main(spec: AgencySpec) -> None:
+    """Entry point of `python -m services.<agency>`: run the agency `spec` describes."""
     settings = Settings.from_env()
     configure(spec.agency, settings.log_format, settings.log_level)
     asyncio.run(serve(spec, settings))

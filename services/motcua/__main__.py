@@ -1,3 +1,4 @@
 from runtime.service import main
+from services.registry import agency_spec
 
-main("motcua")
+main(agency_spec("motcua"))

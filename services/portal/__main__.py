@@ -1,3 +1,4 @@
 from runtime.service import main
+from services.registry import agency_spec
 
-main("portal")
+main(agency_spec("portal"))

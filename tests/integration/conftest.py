@@ -29,8 +29,9 @@ from contracts import topics
 from deploy import kafka_cluster
 from deploy.embedded import free_port, start_broker, start_postgres, stop_pid
 from runtime.db import ensure_database
-from runtime.service import agency_spec, serve
+from runtime.service import serve
 from runtime.settings import Settings
+from services.registry import agency_spec
 from tests.conftest import SESSION_OWNED
 
 pytestmark = pytest.mark.integration
