@@ -160,6 +160,14 @@ async def commit(c: AIOKafkaConsumer) -> None:
         log.warning("read positions not committed: the group rebalanced; the batch will be read again", error=str(exc))
 
 
+METADATA_MAX_AGE_MS = 10_000
+"""How old an agency consumer's view of the partition leaders may grow (Kafka's default: 5
+minutes). When a partition's position must be reset, aiokafka asks the leader its metadata names
+and, answered "not leader", retries the same node without refreshing that view: after one Kafka
+node was frozen and another killed, an agency asked a node that no longer led its partition for
+285 s, reading nothing from it. A refresh at least every 10 s bounds that."""
+
+
 def consumer(
     bootstrap: str, topics: Iterable[str], group: str, client_id: str, listener: Assignments | None = None
 ) -> AIOKafkaConsumer:
@@ -177,6 +185,7 @@ def consumer(
         # what tells the consumer to rejoin (3 s by default, sim days at high speed).
         heartbeat_interval_ms=1000,
         session_timeout_ms=int(SESSION_TIMEOUT_S * 1000),
+        metadata_max_age_ms=METADATA_MAX_AGE_MS,
     )
     c.subscribe(list(topics), listener=listener or Assignments())
     return c
