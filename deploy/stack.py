@@ -22,10 +22,10 @@ from deploy.embedded import free_port, pid_alive, port_open, start_broker, start
 from deploy.processes import PROCESSES, process_of, replica_names
 from deploy.state import read_state, write_state
 from runtime.db import ensure_database
-from runtime.kafka import delete_topics, ensure_topics, ensure_topics_ready
 from runtime.primers import prime, primer_value
 from runtime.settings import Settings
 from runtime.terminal import Console
+from runtime.topicadmin import delete_topics, ensure_topics, ensure_topics_ready
 
 DATABASE = "lienthong"
 RESET_SCHEMAS: tuple[str, ...] = (*AGENCIES, "monitor", "sim", "console")

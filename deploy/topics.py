@@ -6,9 +6,9 @@ import asyncio
 from dataclasses import asdict
 from typing import Any
 
-from runtime.kafka import apply_topics
 from runtime.settings import Settings
 from runtime.terminal import Console, table
+from runtime.topicadmin import apply_topics
 
 
 def apply(settings: Settings, console: Console, dry_run: bool, allow_repartition: bool = False) -> dict[str, Any]:

@@ -20,8 +20,8 @@ from contracts.commands import Replay
 from contracts.deadletters import Letter, parse_letter
 from contracts.errors import ContractError
 from runtime.ask import ANSWER_S, ask
-from runtime.kafka import ensure_topics
 from runtime.reading import read_to_end
+from runtime.topicadmin import ensure_topics
 
 
 @dataclass

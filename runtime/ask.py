@@ -16,7 +16,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from contracts import topics
 from contracts.commands import COMMAND_HEADER, SIGNATURE_HEADER, Command, Done, parse_done, sign
 from contracts.errors import ContractError
-from runtime.kafka import AIOKafkaPublisher, ensure_topics
+from runtime.kafka import AIOKafkaPublisher
+from runtime.topicadmin import ensure_topics
 
 log = structlog.get_logger()
 

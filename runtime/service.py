@@ -18,7 +18,7 @@ from runtime.agency import AgencyWorker
 from runtime.edges import Middleware, cap_body, refuse_nul
 from runtime.health import health_routes, start_site
 from runtime.heartbeat import beat
-from runtime.kafka import AIOKafkaPublisher, ensure_topics
+from runtime.kafka import AIOKafkaPublisher
 from runtime.logging import configure
 from runtime.metrics import metrics_route
 from runtime.outbox import PgOutbox
@@ -26,6 +26,7 @@ from runtime.relay import OutboxRelay
 from runtime.secrets import operator_token
 from runtime.settings import Settings
 from runtime.simulation import Simulation, load
+from runtime.topicadmin import ensure_topics
 from runtime.work import Handler
 
 log = structlog.get_logger()

@@ -28,10 +28,10 @@ from deploy.processes import process_of
 from deploy.state import read_state, write_state
 from runtime.ask import Asking
 from runtime.clockfile import sleep_until
-from runtime.kafka import ensure_topics
 from runtime.primers import prime, primer_value
 from runtime.secrets import operator_token
 from runtime.settings import Settings
+from runtime.topicadmin import ensure_topics
 from simulation.faults import truth
 from simulation.faults.catalogue import PROCESS_EFFECTS, Fault
 from simulation.faults.inject import Hit, Injector

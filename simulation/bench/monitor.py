@@ -27,7 +27,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from contracts import topics
 from deploy.embedded import free_port, stop_pid
 from runtime.db import ensure_database
-from runtime.kafka import AIOKafkaPublisher, ensure_topics
+from runtime.kafka import AIOKafkaPublisher
+from runtime.topicadmin import ensure_topics
 from simulation.bench.lifecycle import START, chains
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from deploy.embedded import start_broker, stop_pid
-from runtime.kafka import ensure_topics_ready
+from runtime.topicadmin import ensure_topics_ready
 from streams.broker import RecordPeek
 from streams.positions import digest
 

@@ -21,7 +21,8 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from contracts import topics
 from contracts.topic_layout import load
 from deploy import kafka_cluster
-from runtime.kafka import apply_topics, supports_idempotence
+from runtime.kafka import supports_idempotence
+from runtime.topicadmin import apply_topics
 from simulation.scoring.verify import verify
 from tests.integration.conftest import Infra, kill_and_restart_node, monitor_process, running
 from tests.integration.test_birth_chain import submit_births, wait_closed
@@ -150,7 +151,7 @@ async def test_topics_apply_refuses_to_repartition_a_keyed_topic_unless_allowed(
     """More partitions on a topic keyed by dossier move a dossier's later messages to another
     partition than its earlier ones: `topics apply` says so and changes nothing, unless allowed;
     then it adds them and says how the monitor rebuilds its state."""
-    from runtime.kafka import REPARTITION_REFUSED, REPARTITIONED
+    from runtime.topicadmin import REPARTITION_REFUSED, REPARTITIONED
 
     layout = load()
     prefix = "repart" + os.urandom(3).hex()

@@ -6,7 +6,8 @@ from __future__ import annotations
 import uuid
 
 from contracts import topics
-from runtime.kafka import AIOKafkaPublisher, ensure_topics
+from runtime.kafka import AIOKafkaPublisher
+from runtime.topicadmin import ensure_topics
 from streams.broker import Positions
 from tests.integration.conftest import Infra
 
