@@ -266,7 +266,7 @@ class LostAlert:
 
 async def open_lost_alerts(conn: Conn, ids: list[int] | None = None) -> list[LostAlert]:
     """The open lost alerts (all, or those of `ids`), oldest first: what a redrive acts on."""
-    if not await conn.fetchval("SELECT to_regclass('monitor.alerts') IS NOT NULL"):
+    if not await installed(conn):
         return []
     rows = await conn.fetch(
         "SELECT id, subject, key, dossier_id, opened_at FROM monitor.alerts WHERE kind = 'lost' "
