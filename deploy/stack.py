@@ -10,7 +10,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import asyncpg
@@ -20,7 +19,7 @@ from contracts.topics import AGENCIES
 from deploy import alerting, kafka_cluster
 from deploy.embedded import free_port, pid_alive, port_open, start_broker, start_postgres, stop_pid
 from deploy.processes import PROCESSES, process_of, replica_names
-from deploy.state import read_state, write_state
+from deploy.state import BrokerRecord, StackRecord, StackState
 from runtime.db import ensure_database
 from runtime.primers import prime, primer_value
 from runtime.settings import Settings
@@ -46,7 +45,7 @@ def start_fresh(
     settings: Settings,
     console: Console,
     external: list[str],
-    clock: dict[str, Any],
+    clock: dict[str, str | float],
     env: dict[str, str],
     replicas: dict[str, int] | None = None,
 ) -> Settings:
@@ -60,7 +59,7 @@ def start_fresh(
     settings = settings.replace(**clock)
     asyncio.run(reset_state(settings, embedded=stack.get("broker", {}).get("kind") == "tansu"))
     stack["clock"] = clock
-    write_state(home / "stack.json", stack)
+    StackState(home).save_stack(stack)
     if external:
         # The contract's rule "attach": an external system joins after the topics exist, and reads
         # the clock this run wrote.
@@ -73,47 +72,43 @@ def start_fresh(
     return settings
 
 
-def ensure_infra(settings: Settings, console: Console) -> tuple[Settings, dict[str, Any]]:
+def ensure_infra(settings: Settings, console: Console) -> tuple[Settings, StackRecord]:
     """The broker and PostgreSQL, started if they are not running (nothing else)."""
     home = settings.home.resolve()
     (home / "logs").mkdir(parents=True, exist_ok=True)
-    stack = read_state(home / "stack.json")
+    state = StackState(home)
+    stack = state.stack()
     if settings.external_infra:
         console.step(f"external broker {settings.kafka_bootstrap} and database; nothing embedded started")
-        stack = {
-            **stack,
-            "external": True,
-            "kafka_bootstrap": settings.kafka_bootstrap,
-            "database_url": settings.database_url,
-        }
+        stack.update(
+            {
+                "external": True,
+                "kafka_bootstrap": settings.kafka_bootstrap or "",
+                "database_url": settings.database_url or "",
+            }
+        )
     else:
         broker = _ensure_broker(settings, home, stack, console)
         # Recorded before anything else starts: if PostgreSQL then fails, `down` still finds the
         # broker, which would otherwise run on unknown to every later command.
-        stack = {**stack, "broker": broker, "kafka_bootstrap": broker["bootstrap"]}
-        write_state(home / "stack.json", stack)
+        stack.update({"broker": broker, "kafka_bootstrap": broker["bootstrap"]})
+        state.save_stack(stack)
         postgres = stack.get("postgres", {})
         if not (pid_alive(postgres.get("pid")) and port_open(postgres.get("port", 0))):
             console.step("starting embedded PostgreSQL")
             postgres = start_postgres(home)
         url = postgres["admin_url"].rsplit("/", 1)[0] + f"/{DATABASE}"
-        stack = {
-            **stack,
-            "broker": broker,
-            "postgres": postgres,
-            "kafka_bootstrap": broker["bootstrap"],
-            "database_url": url,
-        }
-    write_state(home / "stack.json", stack)
+        stack.update({"postgres": postgres, "database_url": url})
+    state.save_stack(stack)
     settings = settings.replace(kafka_bootstrap=stack["kafka_bootstrap"], database_url=stack["database_url"])
     asyncio.run(_prepare(settings, stack.get("postgres", {}).get("admin_url")))
     return settings, stack
 
 
-def _ensure_broker(settings: Settings, home: Path, stack: dict[str, Any], console: Console) -> dict[str, Any]:
+def _ensure_broker(settings: Settings, home: Path, stack: StackRecord, console: Console) -> BrokerRecord:
     """The broker `settings` asks for (LT_BROKER / --broker; else the one running; else Tansu),
     started if it is not running. Another kind, or a cluster of another size, is stopped first."""
-    broker: dict[str, Any] = stack.get("broker", {})
+    broker: BrokerRecord = stack.get("broker", {})
     running = broker.get("kind", "tansu") if broker else None
     kind = settings.broker or running or "tansu"
     size = settings.brokers or len(broker.get("nodes", [])) or 3
@@ -131,17 +126,17 @@ def _ensure_broker(settings: Settings, home: Path, stack: dict[str, Any], consol
         return broker
     if not (pid_alive(broker.get("pid")) and port_open(broker.get("port", 0))):
         console.step("starting the embedded broker (Tansu)")
-        broker = {**start_broker(home), "kind": "tansu"}
+        broker = start_broker(home)
     return broker
 
 
-def _describe(broker: dict[str, Any]) -> str:
+def _describe(broker: BrokerRecord) -> str:
     if broker.get("kind") == "kafka":
         return f"Kafka ({len(broker.get('nodes', []))} nodes)"
     return "Tansu"
 
 
-def _stop_broker(broker: dict[str, Any], console: Console) -> None:
+def _stop_broker(broker: BrokerRecord, console: Console) -> None:
     if broker.get("kind") == "kafka":
         pids = [n["pid"] for n in broker.get("nodes", []) if pid_alive(n.get("pid"))]
         if pids:
@@ -172,16 +167,17 @@ async def reset_state(settings: Settings, *, embedded: bool) -> None:
 
 def stop_services(home: Path, console: Console) -> None:
     """Stop the supervisor and every service it runs; the broker and PostgreSQL stay up."""
-    stack = read_state(home / "stack.json")
-    sup = read_state(home / "supervisor.json")
-    for pid in {stack.get("supervisor", {}).get("pid"), sup.get("pid")} - {None}:
+    state = StackState(home)
+    sup = state.supervisor()
+    for pid in {p for p in (state.stack().get("supervisor", {}).get("pid"), sup.get("pid")) if p}:
         if pid_alive(pid):
             console.step(f"stopping services (supervisor pid {pid})")
             stop_pid(pid, signal.SIGTERM, timeout=30)
     for child in sup.get("services", {}).values():  # in case the supervisor died first
-        if child.get("pid") and pid_alive(child["pid"]):
-            stop_pid(child["pid"], signal.SIGTERM)
-    (home / "supervisor.json").unlink(missing_ok=True)
+        orphan = child.get("pid")
+        if orphan and pid_alive(orphan):
+            stop_pid(orphan, signal.SIGTERM)
+    state.forget_supervisor()
 
 
 async def _prepare(settings: Settings, admin_url: str | None) -> None:
@@ -196,7 +192,7 @@ async def _prepare(settings: Settings, admin_url: str | None) -> None:
 def _ensure_services(
     settings: Settings,
     home: Path,
-    stack: dict[str, Any],
+    stack: StackRecord,
     console: Console,
     external: list[str],
     extra_env: dict[str, str] | None = None,
@@ -209,7 +205,8 @@ def _ensure_services(
         raise ValueError(
             f"--external names unknown services: {', '.join(sorted(unknown))} (expected one of {', '.join(PROCESSES)})"
         )
-    previous_spec = read_state(home / "services.json")
+    state = StackState(home)
+    previous_spec = state.services()
     previous = previous_spec.get("services", {})
     counts = {**previous_spec.get("replicas", {}), **(replicas or {})}
     wanted = [r for a in PROCESSES if a not in external for r in replica_names(a, counts.get(a, 1))]
@@ -230,13 +227,12 @@ def _ensure_services(
     )
     modules = {name: PROCESSES[process_of(name)] for name in wanted}
     counts = {k: v for k, v in counts.items() if v > 1}
-    write_state(
-        home / "services.json",
-        {"services": services, "modules": modules, "env": env, "external": external, "replicas": counts},
+    state.save_services(
+        {"services": services, "modules": modules, "env": env, "external": external, "replicas": counts}
     )
-    sup = read_state(home / "supervisor.json")
-    if pid_alive(sup.get("pid")):
-        os.kill(sup["pid"], signal.SIGHUP)
+    supervisor = state.supervisor().get("pid")
+    if supervisor and pid_alive(supervisor):
+        os.kill(supervisor, signal.SIGHUP)
     else:
         for name, variable in (("portal", "LT_PORTAL_PORT"), ("dashboard", "LT_DASHBOARD_PORT")):
             if name in services and port_open(services[name]):
@@ -258,14 +254,14 @@ def _ensure_services(
                 cwd=Path(__file__).resolve().parents[1],
             )
         stack["supervisor"] = {"pid": proc.pid}
-        write_state(home / "stack.json", stack)
+        state.save_stack(stack)
     asyncio.run(_wait_healthy(services, external, timeout=90, logs=home / "logs"))
     if settings.alerting:
         _start_alerting(settings, home, stack, services, console)
 
 
 def _start_alerting(
-    settings: Settings, home: Path, stack: dict[str, Any], services: dict[str, int], console: Console
+    settings: Settings, home: Path, stack: StackRecord, services: dict[str, int], console: Console
 ) -> None:
     """Prometheus and Alertmanager on this stack's processes (deploy/alerting.py), started anew
     so that their targets are the processes running now."""
@@ -281,7 +277,7 @@ def _start_alerting(
         console_url=settings.console_url or f"http://127.0.0.1:{settings.dashboard_port}",
     )
     stack["alerting"] = alerting.start(home, services, plan)
-    write_state(home / "stack.json", stack)
+    StackState(home).save_stack(stack)
     am, prom = stack["alerting"]["alertmanager"]["port"], stack["alerting"]["prometheus"]["port"]
     console.step(f"alerting: Prometheus http://127.0.0.1:{prom}, Alertmanager http://127.0.0.1:{am}")
 
@@ -336,14 +332,16 @@ async def _healthy(http: aiohttp.ClientSession, port: int) -> bool:
 
 def down(settings: Settings, console: Console) -> None:
     home = settings.home.resolve()
-    stack = read_state(home / "stack.json")
+    state = StackState(home)
+    stack = state.stack()
     stop_services(home, console)
     if stack.get("alerting"):
         console.step("stopping Prometheus and Alertmanager")
         alerting.stop(stack["alerting"])
-    if stack.get("postgres", {}).get("pid"):
-        console.step(f"stopping PostgreSQL (pid {stack['postgres']['pid']})")
-        stop_pid(stack["postgres"]["pid"], signal.SIGINT, timeout=30)
+    postgres = stack.get("postgres", {}).get("pid")
+    if postgres:
+        console.step(f"stopping PostgreSQL (pid {postgres})")
+        stop_pid(postgres, signal.SIGINT, timeout=30)
     _stop_broker(stack.get("broker", {}), console)
-    (home / "stack.json").unlink(missing_ok=True)
+    state.forget_stack()
     console.step("stopped")

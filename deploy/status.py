@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import Any, TypedDict
 
 import aiohttp
 import asyncpg
@@ -13,19 +13,28 @@ import asyncpg
 from deploy import kafka_cluster
 from deploy.embedded import pid_alive, port_open
 from deploy.processes import PROCESSES, process_of
-from deploy.state import read_state
+from deploy.state import StackState
 from runtime.settings import Settings
 
 
-def status(settings: Settings) -> list[dict[str, Any]]:
-    home = settings.home.resolve()
-    stack = read_state(home / "stack.json")
-    rows: list[dict[str, Any]] = []
+class Component(TypedDict, total=False):
+    component: str
+    address: str | None
+    pid: int | None
+    restarts: int
+    healthy: bool | None
+    partitions: str | None
+
+
+def status(settings: Settings) -> list[Component]:
+    state = StackState(settings.home.resolve())
+    stack = state.stack()
+    rows: list[Component] = []
     bootstrap = settings.kafka_bootstrap or stack.get("kafka_bootstrap")
     broker = stack.get("broker", {})
     rows.append(
         {
-            "component": "broker" if broker.get("kind") != "kafka" else f"kafka ({len(broker['nodes'])} nodes)",
+            "component": "broker" if broker.get("kind") != "kafka" else f"kafka ({len(broker.get('nodes', []))} nodes)",
             "address": bootstrap,
             "pid": broker.get("pid"),
             "healthy": asyncio.run(_broker_ok(bootstrap)) if bootstrap else False,
@@ -49,8 +58,8 @@ def status(settings: Settings) -> list[dict[str, Any]]:
             "healthy": asyncio.run(_db_ok(url)) if url else False,
         }
     )
-    sup = read_state(home / "supervisor.json")
-    services = read_state(home / "services.json")
+    sup = state.supervisor()
+    services = state.services()
     names = list(services.get("services", {})) or list(PROCESSES)
     for name in PROCESSES:
         if name in services.get("external", []):
@@ -70,14 +79,19 @@ def status(settings: Settings) -> list[dict[str, Any]]:
                     "partitions": _partitions(health),
                 }
             )
-    for name, one in sorted((stack.get("alerting") or {}).items()):
-        if isinstance(one, dict) and one.get("port"):
+    alerting = stack.get("alerting", {})
+    for name, one in (
+        ("alertmanager", alerting.get("alertmanager", {})),
+        ("prometheus", alerting.get("prometheus", {})),
+    ):
+        port = one.get("port")
+        if port:
             rows.append(
                 {
                     "component": name,
-                    "address": f"http://127.0.0.1:{one['port']}",
+                    "address": f"http://127.0.0.1:{port}",
                     "pid": one.get("pid"),
-                    "healthy": port_open(one["port"]) and pid_alive(one.get("pid")),
+                    "healthy": port_open(port) and pid_alive(one.get("pid")),
                 }
             )
     return rows

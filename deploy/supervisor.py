@@ -8,7 +8,6 @@ from `$LT_HOME/services.json` (re-read on SIGHUP) and writes what runs to
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -16,10 +15,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from deploy import prefork
 from deploy.embedded import stop_pid
+from deploy.state import StackState
 
 PORT_VARIABLE = {"services.portal": "LT_PORTAL_PORT", "dashboard": "LT_DASHBOARD_PORT"}
 """The variable that tells a child (by module) its port (the rest read LT_SERVICE_PORT)."""
@@ -49,15 +48,11 @@ class Supervisor:
     fork: bool = False
     """Start children as forks of this process, which imported their libraries (deploy/prefork.py)."""
 
-    def desired(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((self.home / "services.json").read_text())
-        return data
-
     def reconcile(self) -> None:
-        spec = self.desired()
+        spec = StackState(self.home).services()
         self.env = spec.get("env", {})
         self.modules = spec.get("modules", {})
-        wanted = {name: int(port) for name, port in spec["services"].items()}
+        wanted = {name: int(port) for name, port in spec.get("services", {}).items()}
         for name in [n for n in self.children if n not in wanted]:
             self.stop_child(self.children.pop(name))
         for name, port in wanted.items():
@@ -109,21 +104,20 @@ class Supervisor:
         self.write_state()
 
     def write_state(self) -> None:
-        state = {
-            "pid": os.getpid(),
-            "services": {
-                c.name: {
-                    "pid": c.proc.pid if c.proc else None,
-                    "port": c.port,
-                    "restarts": c.restarts,
-                    "last_exit": c.last_exit,
-                }
-                for c in self.children.values()
-            },
-        }
-        tmp = self.home / "supervisor.json.tmp"
-        tmp.write_text(json.dumps(state, indent=1))
-        tmp.replace(self.home / "supervisor.json")
+        StackState(self.home).save_supervisor(
+            {
+                "pid": os.getpid(),
+                "services": {
+                    c.name: {
+                        "pid": c.proc.pid if c.proc else None,
+                        "port": c.port,
+                        "restarts": c.restarts,
+                        "last_exit": c.last_exit,
+                    }
+                    for c in self.children.values()
+                },
+            }
+        )
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stopping", True))
@@ -143,7 +137,7 @@ class Supervisor:
                 os.killpg(child.proc.pid, signal.SIGTERM)
         for child in running:
             self.stop_child(child)
-        (self.home / "supervisor.json").unlink(missing_ok=True)
+        StackState(self.home).forget_supervisor()
 
 
 if __name__ == "__main__":

@@ -6,10 +6,10 @@ import argparse
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+from deploy.state import settings_from_env
 from lienthong import exits
 from lienthong.commands import chaos, conformance, dlq, measure, outputs, run, stack, verdicts
 from runtime.logging import configure
-from runtime.settings import Settings
 from runtime.terminal import Console
 
 HARNESS = frozenset({"simulation", "scenarios", "loadtests"})
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     console = Console()
     try:
-        settings = Settings.from_env()
+        settings = settings_from_env()
         configure("cli", "console", settings.log_level)
         return int(args.func(args, settings, console))
     except KeyboardInterrupt:

@@ -74,7 +74,7 @@ def run(settings: Settings, console: Console, opts: Options) -> tuple[dict[str, 
     defaults = SHAPES[opts.shape]
     speed = opts.speed or defaults.speed
     anchor = time.time() + LEAD_S
-    clock = {"sim_epoch": EPOCH.isoformat(), "sim_anchor": anchor, "sim_speed": speed}
+    clock: dict[str, str | float] = {"sim_epoch": EPOCH.isoformat(), "sim_anchor": anchor, "sim_speed": speed}
     settings = stack.start_fresh(settings, console, [], clock, clock_env(EPOCH, anchor, speed, settings.sim_max_lag_s))
     out = opts.out.resolve()
     out.mkdir(parents=True, exist_ok=True)

@@ -1,14 +1,13 @@
 """The one settings object, read from `LT_*` environment variables.
 
-When `LT_KAFKA_BOOTSTRAP` / `LT_DATABASE_URL` are unset, the addresses of the embedded stack
-that `lienthong up` wrote to `$LT_HOME/stack.json` are used; when they are set, nothing
-embedded is started or read. Likewise the sim clock (`LT_SIM_*`) falls back to the clock the
-last `lienthong run` set for the stack, so every command reads the same sim time.
+A command run after `lienthong up` passes what the stack recorded (`deploy.state`) as `recorded`:
+where `LT_KAFKA_BOOTSTRAP` / `LT_DATABASE_URL` are unset, the embedded stack's addresses are
+used, and where `LT_SIM_EPOCH` is unset, the clock the last `lienthong run` set, so every command
+reads the same sim time.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -128,7 +127,9 @@ class Settings(BaseSettings):
         return tuple(a.strip() for a in value.split(",") if a.strip()) if isinstance(value, str) else value
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, recorded: Mapping[str, object] | None = None) -> Settings:
+        """The settings the environment gives; `recorded` (Settings field → value) fills the
+        addresses and the clock it leaves unset."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {
             name: env[f"LT_{name.upper()}"] for name in cls.model_fields if env.get(f"LT_{name.upper()}", "") != ""
@@ -139,12 +140,11 @@ class Settings(BaseSettings):
             values["partitions"] = load_topic_layout(
                 Path(values["topics_file"]) if "topics_file" in values else None
             ).partitions
-        settings = _validated(cls, values)
-        stack = settings.embedded_stack()
-        fallback = {"kafka_bootstrap": stack.get("kafka_bootstrap"), "database_url": stack.get("database_url")}
-        if "sim_epoch" not in values and stack.get("clock"):
-            fallback.update(stack["clock"])
-        return _validated(cls, {**{k: v for k, v in fallback.items() if v is not None}, **values})
+        clock_set = "sim_epoch" in values
+        fallback = {
+            k: v for k, v in (recorded or {}).items() if v is not None and not (clock_set and k.startswith("sim_"))
+        }
+        return _validated(cls, {**fallback, **values})
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with `changes` applied, validated like the original."""
@@ -154,17 +154,6 @@ class Settings(BaseSettings):
     def external_infra(self) -> bool:
         """True when the environment names a real Kafka and PostgreSQL (production path)."""
         return bool(os.environ.get("LT_KAFKA_BOOTSTRAP") and os.environ.get("LT_DATABASE_URL"))
-
-    @property
-    def stack_file(self) -> Path:
-        return self.home / "stack.json"
-
-    def embedded_stack(self) -> dict[str, Any]:
-        try:
-            data: dict[str, Any] = json.loads(self.stack_file.read_text())
-        except (OSError, ValueError):
-            return {}
-        return data
 
     def require_infra(self) -> tuple[str, str]:
         if not self.kafka_bootstrap or not self.database_url:

@@ -6,7 +6,8 @@ import io
 import sys
 import time
 import unicodedata
-from typing import Any, TextIO
+from collections.abc import Mapping, Sequence
+from typing import TextIO
 
 from rich import box
 from rich.console import Console as RichConsole
@@ -43,7 +44,7 @@ class Console:
             print("\r\033[K", end="", file=self.stream, flush=True)
 
 
-def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+def table(rows: Sequence[Mapping[str, object]], columns: list[str]) -> str:
     """Rows as an aligned plain-text table. rich measures each cell as the terminal shows it, so
     Vietnamese text lines up (padding by `len` counted combining marks as columns)."""
     out = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)

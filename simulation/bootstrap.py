@@ -60,7 +60,7 @@ def run_lead(home: Path) -> float:
     assigned waits unacknowledged, which the monitor rightly reports as lost (33 alerts at the
     start of a half-year run whose services were ready 10 s after its clock started)."""
 
-    ready = state.read_state(home / "stack.json").get("ready_s")
+    ready = state.StackState(home).stack().get("ready_s")
     return RUN_LEAD_S if ready is None else min(MAX_RUN_LEAD_S, max(RUN_LEAD_S, 1.25 * float(ready) + 2.0))
 
 
@@ -152,7 +152,8 @@ def execute(request: RunRequest, settings: Settings, console: Console) -> dict[s
     setup_s = time.monotonic() - setup_started
     ready_s = asyncio.run(_consumers_ready(home, anchor - lead))
     if ready_s is not None:
-        state.write_state(home / "stack.json", {**state.read_state(home / "stack.json"), "ready_s": round(ready_s, 2)})
+        records = state.StackState(home)
+        records.save_stack({**records.stack(), "ready_s": round(ready_s, 2)})
         if ready_s > lead:
             console.step(
                 f"warning: the services were ready {ready_s - lead:.1f} s after the run's clock started "
@@ -230,7 +231,7 @@ async def _consumers_ready(home: Path, since: float) -> float | None:
 def external_watch(settings: Settings, external: list[str]) -> ExternalWatch:
     """The broker-side proof of an integrator's agencies (simulation/external.py)."""
     bootstrap, _ = settings.require_infra()
-    kind = state.read_state(settings.home.resolve() / "stack.json").get("broker", {}).get("kind", "tansu")
+    kind = state.StackState(settings.home.resolve()).broker_kind()
     prefix = settings.topic_prefix
     return ExternalWatch(
         bootstrap,

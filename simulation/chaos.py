@@ -15,7 +15,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import asyncpg
 
@@ -25,7 +25,7 @@ from contracts.topics import AGENCIES
 from deploy import kafka_cluster
 from deploy.embedded import pid_alive, start_broker, stop_pid
 from deploy.processes import process_of
-from deploy.state import read_state, write_state
+from deploy.state import BrokerRecord, StackRecord, StackState
 from runtime.ask import Asking
 from runtime.clockfile import sleep_until
 from runtime.primers import prime, primer_value
@@ -141,9 +141,8 @@ async def kill_service(settings: Settings, name: str) -> tuple[str, float | None
     had partitions again (the supervisor restarts it), and what it caught in flight: messages to
     its agency not yet in the inbox, and its own not yet published."""
     home = settings.home.resolve()
-    sup = read_state(home / "supervisor.json")
-    pid = sup.get("services", {}).get(name, {}).get("pid")
-    if not pid_alive(pid):
+    pid = StackState(home).pid_of(name)
+    if pid is None or not pid_alive(pid):
         return f"{name} was not running", None, []
     killed = time.time()
     os.kill(pid, signal.SIGKILL)
@@ -196,11 +195,13 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None, list[Fl
     its group (the end of the crash's effect), and the messages the broker held unconsumed
     (published again)."""
     home = settings.home.resolve()
-    stack = read_state(home / "stack.json")
-    broker = stack.get("broker") or {}
+    records = StackState(home)
+    stack = records.stack()
+    broker = stack.get("broker", {})
     if broker.get("kind") == "kafka":
         return await restart_kafka_node(settings, stack)
-    if not broker.get("pid"):
+    pid = broker.get("pid")
+    if not pid:
         return "the broker is external; not killed", None, []
     crashed = time.time()
     phases: list[str] = []
@@ -211,9 +212,9 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None, list[Fl
         marks.append(time.time())
         phases.append(f"{name} {marks[-1] - marks[-2]:.1f} s")
 
-    if pid_alive(broker["pid"]):
-        os.kill(broker["pid"], signal.SIGKILL)
-    await asyncio.to_thread(stop_pid, broker["pid"], signal.SIGKILL)
+    if pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    await asyncio.to_thread(stop_pid, pid, signal.SIGKILL)
     # The clients see their connections end and close them, before they are frozen: a frozen
     # client cannot, and its half-closed connections would hold the broker's port for a minute
     # (Tansu then panics with "Address in use" on the restart).
@@ -237,12 +238,12 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None, list[Fl
     async with contextlib.AsyncExitStack() as exits:
         try:
             phase("gone")
-            started = await _start_again(home, broker["port"])
+            started = await _start_again(home, broker.get("port", 0))
             # What the broker held and nobody had consumed: frozen, nothing more is consumed.
             flights = await _flights(settings, receivers=list(AGENCIES), monitor=True)
             phase("restarted")
             stack["broker"] = started
-            write_state(home / "stack.json", stack)  # drops the in-process handle
+            records.save_stack(stack)  # drops the in-process handle
             names = topics.all_topics(settings.topic_prefix)
             await ensure_topics(started["bootstrap"], names, settings.partitions, settings.topic_layout())
             await prime(
@@ -292,27 +293,27 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None, list[Fl
     )
 
 
-async def restart_kafka_node(settings: Settings, stack: dict[str, Any]) -> tuple[str, float | None, list[Flight]]:
+async def restart_kafka_node(settings: Settings, stack: StackRecord) -> tuple[str, float | None, list[Flight]]:
     """kill -9 one node of the local Apache Kafka cluster (the leader of the event topic's first
     partition, so the crash matters) and start it again on its ports and log directory. Nothing
     is replayed, frozen or primed: the other replicas hold every acknowledged event, and clients
     fail over to the new leaders by themselves. Returns what happened and when (real time) every
     partition of the simulation's topics had its full set of in-sync replicas again."""
     home = settings.home.resolve()
-    broker = stack["broker"]
+    broker = stack.get("broker", {})
+    nodes = broker.get("nodes", [])
     names = topics.all_topics(settings.topic_prefix)
     leader = await kafka_cluster.leader_of(broker["bootstrap"], topics.dossier_events(settings.topic_prefix), 0)
-    node = next((n for n in broker["nodes"] if n["node_id"] == leader), broker["nodes"][0])
+    node = next((n for n in nodes if n["node_id"] == leader), nodes[0])
     crashed = time.time()
     if pid_alive(node.get("pid")):
         os.kill(node["pid"], signal.SIGKILL)
     # Nothing acknowledged is lost on a replicated cluster, but these wait for new leaders.
     flights = await _flights(settings, receivers=list(AGENCIES), monitor=True)
     await asyncio.to_thread(stop_pid, node["pid"], signal.SIGKILL)
-    layout = {"cluster_id": broker["cluster_id"], "nodes": broker["nodes"]}
-    started = await asyncio.to_thread(kafka_cluster.start_node, home, layout, node["node_id"], False)
-    broker["nodes"] = [({**n, **started} if n["node_id"] == node["node_id"] else n) for n in broker["nodes"]]
-    write_state(home / "stack.json", stack)  # drops the in-process handle
+    started = await asyncio.to_thread(kafka_cluster.start_node, home, broker, node["node_id"], False)
+    broker["nodes"] = [(started if n["node_id"] == node["node_id"] else n) for n in nodes]
+    StackState(home).save_stack(stack)  # drops the in-process handle
     serving = await kafka_cluster.wait_serving(started, REJOIN_TIMEOUT_S)
     in_sync = await kafka_cluster.wait_in_sync(broker["bootstrap"], names, REJOIN_TIMEOUT_S) if serving else None
     took = (
@@ -330,7 +331,7 @@ async def restart_kafka_node(settings: Settings, stack: dict[str, Any]) -> tuple
     )
 
 
-async def _start_again(home: Path, port: int) -> dict[str, Any]:
+async def _start_again(home: Path, port: int) -> BrokerRecord:
     """Start the broker on its old port; the killed one's socket can hold the port a moment
     (measured: Tansu panicked with "Address in use" once in a half-year run), so try again."""
     deadline = time.monotonic() + RESTART_TIMEOUT_S
@@ -376,8 +377,8 @@ async def until_still(
 
 def _services(home: Path) -> dict[str, int]:
     """The supervised processes that run, by name (`hotich`, `monitor-2`)."""
-    sup = read_state(home / "supervisor.json")
-    return {n: c["pid"] for n, c in sup.get("services", {}).items() if c.get("pid") and pid_alive(c["pid"])}
+    children = StackState(home).supervisor().get("services", {})
+    return {n: pid for n, c in children.items() if (pid := c.get("pid")) and pid_alive(pid)}
 
 
 async def record(settings: Settings, hits: list[TruthRow]) -> None:

@@ -14,7 +14,7 @@ import aiohttp
 
 from contracts.topics import AGENCIES
 from deploy.processes import process_of
-from deploy.state import read_state
+from deploy.state import StackState
 
 REJOIN_TIMEOUT_S = 120.0
 
@@ -44,14 +44,12 @@ async def agency_progress(http: aiohttp.ClientSession, ports: dict[str, int]) ->
 
 def monitor_ports(home: Path) -> dict[str, int]:
     """Every monitor worker, by name, with its port."""
-    services = read_state(home / "services.json").get("services", {})
-    return {k: v for k, v in services.items() if process_of(k) == "monitor"}
+    return {k: v for k, v in StackState(home).ports().items() if process_of(k) == "monitor"}
 
 
 def agency_ports(home: Path) -> dict[str, int]:
     """Every agency process and replica, by name, with its port."""
-    services = read_state(home / "services.json").get("services", {})
-    return {k: v for k, v in services.items() if process_of(k) in AGENCIES}
+    return {k: v for k, v in StackState(home).ports().items() if process_of(k) in AGENCIES}
 
 
 async def rejoined(
@@ -78,8 +76,8 @@ async def restarted(home: Path, name: str, old_pid: int, timeout: float = REJOIN
     deadline = time.time() + timeout
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
         while time.time() < deadline:
-            pid = read_state(home / "supervisor.json").get("services", {}).get(name, {}).get("pid")
-            port = read_state(home / "services.json").get("services", {}).get(name)
+            pid = StackState(home).pid_of(name)
+            port = StackState(home).ports().get(name)
             if pid and pid != old_pid and port:
                 with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
                     async with http.get(f"http://127.0.0.1:{port}/healthz") as r:

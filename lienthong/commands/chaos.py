@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from deploy.processes import parse_replicas
+from deploy.state import StackState, settings_from_env
 from lienthong.commands import emit_json
 from lienthong.commands.stack import broker_options, with_broker
 from runtime.settings import Settings
@@ -66,7 +67,7 @@ def _chaos(args: argparse.Namespace, settings: Settings, console: Console) -> in
     )
     summary = execute(run_args, with_broker(args, settings), console)
     # The run wrote its clock into the stack's state: read the settings again, as `lienthong score` does.
-    verdict = asyncio.run(_verdict(Settings.from_env(), console, args.redrive_wait))
+    verdict = asyncio.run(_verdict(settings_from_env(), console, args.redrive_wait))
     done = summary.get("process_faults", [])
     result: dict[str, Any] = {
         "plan": plan.name,
@@ -117,10 +118,7 @@ def _chaos(args: argparse.Namespace, settings: Settings, console: Console) -> in
 
 
 def _broker(home: Path) -> str:
-    from deploy.state import read_state
-
-    kind: str = (read_state(home / "stack.json").get("broker") or {}).get("kind", "tansu")
-    return kind
+    return StackState(home).broker_kind()
 
 
 async def _verdict(settings: Settings, console: Console, wait_s: float) -> dict[str, Any]:

@@ -50,7 +50,7 @@ def portal_capacity(settings: Settings, console: Console) -> dict[str, Any]:
     # on the same two cores it took ~45 % of one, and the broker more, during the portal's levels).
     epoch = datetime.now(VN_TZ)
     anchor = time.time()
-    clock = {"sim_epoch": epoch.isoformat(), "sim_anchor": anchor, "sim_speed": 1.0}
+    clock: dict[str, str | float] = {"sim_epoch": epoch.isoformat(), "sim_anchor": anchor, "sim_speed": 1.0}
     others = [name for name in PROCESSES if name != "portal"]
     env = clock_env(epoch, anchor, 1.0, settings.sim_max_lag_s)
     settings = stack.start_fresh(settings, console, others, clock, env)
@@ -105,11 +105,11 @@ def _stacked(  # noqa: PLR0913 (one bench run's state, handed over once from its
 
     for broker in order if {"monitor", "chains", "portal", "runs"} & set(parts) else []:
         settings = stack.up(settings.replace(broker=broker), console)
-        name = state.read_state(settings.home.resolve() / "stack.json").get("broker", {}).get("kind", "tansu")
+        name = state.StackState(settings.home.resolve()).broker_kind()
         figures = side.setdefault(name, {})
         if "monitor" in parts:
             bootstrap, _ = settings.require_infra()
-            admin = state.read_state(settings.home.resolve() / "stack.json").get("postgres", {}).get("admin_url")
+            admin = state.StackState(settings.home.resolve()).stack().get("postgres", {}).get("admin_url")
             if not admin:
                 raise RuntimeError("the monitor benchmark needs the embedded PostgreSQL (it makes a database)")
             home = settings.home.resolve() / "bench"

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from deploy.state import read_state
+from deploy.state import StackState
 from simulation.bench.child import last_json
 
 CAPACITY_SPEED = 10_000_000
@@ -38,7 +38,7 @@ READ = re.compile(r"^lienthong_monitor_events_total\{[^}]*\} ([0-9.e+]+)$", re.M
 
 def monitor_events(home: Path) -> int:
     """Lifecycle events the monitor read since it started (every monitor process, summed)."""
-    services = read_state(home / "services.json").get("services", {})
+    services = StackState(home).ports()
     total = 0.0
     for name, port in services.items():
         if name == "monitor" or name.startswith("monitor-"):

@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from deploy.embedded import free_port
-from deploy.state import read_state
+from deploy.state import StackState
 from tests.e2e import officer
 from tests.e2e.test_smoke_run import LIENTHONG, ROOT, last_json, lienthong
 from tests.receivers import Receivers, receivers
@@ -48,7 +48,7 @@ class StandIn:
     """The example stand-in, run in a thread of the test the way its `main` runs it."""
 
     def __init__(self, home: Path, contract: Path) -> None:
-        stack = read_state(home / "stack.json")
+        stack = StackState(home).stack()
         self.system = _standin_module().StandInResidence(contract, stack["kafka_bootstrap"], "lt", home)
         self.thread = threading.Thread(target=self.system.run, daemon=True)
 

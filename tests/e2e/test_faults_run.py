@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from deploy.embedded import free_port
-from deploy.state import read_state
+from deploy.state import StackState
 from tests.e2e import console, personal_data
 from tests.e2e.test_smoke_run import last_json, lienthong
 
@@ -129,7 +129,7 @@ def _run(env: dict[str, str], profile: Path) -> dict[str, Any]:
     assert crash, summary["process_faults"]
     assert "restarted" in crash[0]["detail"], crash
     assert "consumers back" in crash[0]["detail"], crash
-    outcome = asyncio.run(_outcome(read_state(Path(env["LT_HOME"]) / "stack.json")["database_url"]))
+    outcome = asyncio.run(_outcome(StackState(Path(env["LT_HOME"])).stack()["database_url"]))
     return {**outcome, "accepted": sum(c["accepted"] for c in summary["chains"].values())}
 
 
@@ -160,7 +160,7 @@ def test_report_faults_are_caught_reproduced_then_redriven_to_completion(tmp_pat
         home = Path(env["LT_HOME"])
         seen = console.walk(
             f"http://127.0.0.1:{env['LT_DASHBOARD_PORT']}/",
-            read_state(home / "stack.json")["database_url"],
+            StackState(home).stack()["database_url"],
             (home / "operator-token").read_text().strip(),
         )
         assert seen["funnel_steps"] > 0
@@ -214,7 +214,7 @@ def no_personal_data_anywhere(env: dict[str, str]) -> None:
     from ops import dlq
 
     home = Path(env["LT_HOME"])
-    stack = read_state(home / "stack.json")
+    stack = StackState(home).stack()
     bootstrap, url = stack["kafka_bootstrap"], stack["database_url"]
     asyncio.run(personal_data.a_letter_with_personal_data(bootstrap, url))
     letters: list[Any] = []

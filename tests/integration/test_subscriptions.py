@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestServer
 from dashboard.app import build
 from deploy import alerting
 from deploy.embedded import free_port
-from deploy.state import read_state, write_state
+from deploy.state import StackState
 from tests import debian
 from tests.integration.conftest import Infra, running
 from tests.integration.test_alerting import _alert
@@ -53,7 +53,7 @@ async def console(infra: Infra, tmp_path: Path) -> AsyncIterator[tuple[str, Rece
             home = stack.settings.home.resolve()
             plan = alerting.Plan(interval_s=1, group_wait_s=1, webhook_url=got.webhook_url, smtp=got.smtp)
             started = await asyncio.to_thread(alerting.start, home, {"monitor": free_port()}, plan)
-            write_state(home / "stack.json", {**read_state(home / "stack.json"), "alerting": started})
+            StackState(home).save_stack({**StackState(home).stack(), "alerting": started})
             app, _ = build(stack.settings)
             server = TestServer(app, host="127.0.0.1")
             await server.start_server()

@@ -30,5 +30,5 @@ def test_a_broker_started_before_postgresql_failed_is_recorded_for_down(
     monkeypatch.setattr(stack, "start_postgres", failing_postgres)
     with pytest.raises(TimeoutError):
         stack.ensure_infra(Settings(home=tmp_path), Console(quiet=True))
-    recorded = state.read_state(tmp_path / "stack.json")
+    recorded = state.StackState(tmp_path).stack()
     assert recorded["broker"] == broker
