@@ -34,7 +34,7 @@ from contracts.calendar import WorkingCalendar
 from contracts.chains import Chain, Step
 from contracts.clock import SimClock
 from contracts.commands import SIGNATURE_HEADER, Done, Replay, parse_command, signed
-from contracts.envelope import parse_event
+from contracts.envelope import Event, parse_event
 from contracts.errors import ContractError, Problem
 from contracts.event_types import HANDOFF_RECEIVED, HANDOFF_SENT
 from contracts.payloads import handoff_sent
@@ -226,13 +226,17 @@ class AgencyWorker:
         """When the injected outage that keeps the agency from working now began (no heartbeat)."""
         return self.sim.closed_since(self.agency, self.clock.now())
 
-    def model_received_at(self, record: Any) -> datetime | None:
-        """When a work message reached the agency in the model; None for a command or a message
-        that does not parse (refused with its reason when processed)."""
+    def arrived_before(self, batches: dict[Any, list[Any]], opens: datetime) -> tuple[list[Any], dict[Any, int]]:
+        return self.sim.arrived_before(self.agency, batches, opens, self._handoff_of)
+
+    @staticmethod
+    def _handoff_of(record: Any) -> Event | None:
+        """A work message's handoff; None for a command or a message that does not parse
+        (refused with its reason when processed)."""
         if is_command(record) or is_primer(record.headers):
             return None
         try:
-            return self.sim.received_at(self.agency, parse_event(record.value))
+            return parse_event(record.value)
         except (ContractError, ValueError):
             return None
 
@@ -331,7 +335,7 @@ class AgencyWorker:
                     self.ctx.rng_for(item.dossier_id, item.to_step, "plan"),
                     needs_verification=bool(item.dossier.get("needs_verification")),
                     extra_hours=change.extra_hours if change else 0.0,
-                    hold=change.hold if change else None,
+                    waits=change.waits if change else None,
                 )
                 if change:
                     hits += change.evidence(plan)

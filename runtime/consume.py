@@ -7,9 +7,9 @@ to the agency through `Receiver`, so it runs in unit tests with a fake of each
 - primers (runtime/kafka.py) are skipped, admin commands go to `obey`, the rest to `process`;
 - a batch whose database connection was lost is not committed: each partition is read again
   from the batch's first offset, and nothing is lost or skipped;
-- while the agency is closed by a simulated outage, what reached it before the outage is taken
-  in and each partition is paused at the first message that came after it (runtime/outage.py);
-  the partitions resume when the outage ends.
+- while the agency is closed (only the simulation port closes one), what reached it before it
+  closed is taken in and each partition is paused at the first message that came after
+  (`Receiver.arrived_before`); the partitions resume when it opens.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import structlog
 from runtime.db import DB_LOST, DB_RETRY_S
 from runtime.kafka import commit, is_primer
 from runtime.metrics import CONSUMER_LAG
-from runtime.outage import before_outage
 
 log = structlog.get_logger()
 
@@ -56,8 +55,9 @@ class Receiver(Protocol):
         """When the outage that keeps the agency closed now began, or None."""
         ...
 
-    def model_received_at(self, record: Any) -> datetime | None:
-        """When the record reached the agency in the model; None for one that is not a handoff."""
+    def arrived_before(self, batches: dict[Any, list[Any]], opens: datetime) -> tuple[list[Any], dict[Any, int]]:
+        """What of the batch reached the agency before its outage began (`opens`), and per
+        partition the offset from which the rest waits (the simulation port decides)."""
         ...
 
     def is_command(self, record: Any) -> bool: ...
@@ -144,7 +144,7 @@ class ConsumeLoop:
 
     def _before(self, batches: dict[Any, list[Any]], closed: datetime) -> dict[Any, list[Any]]:
         """What of the batch reached the agency before its outage; the rest waits, paused."""
-        kept, stop = before_outage(batches, closed, self.receiver.model_received_at)
+        kept, stop = self.receiver.arrived_before(batches, closed)
         for tp, offset in stop.items():
             self.source.seek(tp, offset)
             self.source.pause(tp)

@@ -3,8 +3,10 @@
 
 A message stays pending until the broker acknowledged it (acks="all"); a crash before that
 leaves it pending and the relay of the restarted process sends it again. Published messages are
-kept: redrive and the crash replay queue them again to publish them once more. A pending entry
-may carry a release time (sim time): injected faults delay or repeat deliveries that way.
+kept: redrive and the crash replay queue them again to publish them once more. A row may carry
+its send times (`Release`): the outbox sends it at each, and keeps a row with none for redrive.
+Only the simulation port sets them (runtime/simulation.py, `handoff`); in production every row
+goes once, at once.
 
 `OutboxStore` is the port: `PgOutbox` keeps the tables of the agency's own schema
 (runtime/db.py), `MemoryOutbox` the same contract in memory for unit tests.
@@ -32,8 +34,8 @@ EVENTS_TOPIC_SUFFIX = dossier_events("")
 
 
 Release = tuple[datetime | None, ...]
-"""When a row is published: once at once `(None,)`, at sim times, twice, or never `()` (a fault
-drops it; it stays in the outbox for redrive)."""
+"""When a row is published: once at once `(None,)`, at set sim times (once per time), or never
+`()` (it stays in the outbox for redrive)."""
 AT_ONCE: Release = (None,)
 
 
@@ -99,8 +101,8 @@ class OutboxStore(Protocol):
     - a message is kept once per (event id, topic), however often it is queued;
     - `claim` returns the pending messages released by `now`, in the order they were queued, at
       most `limit`; `mark_sent` takes them off the queue and records when;
-    - a message released at sim times is pending once per time, and one released `()` (a fault
-      dropped it) is kept but never pending;
+    - a message released at sim times is pending once per time, and one released `()` is kept
+      but never pending;
     - the `requeue_*` methods queue kept messages again, skip those already pending, and return
       how many they queued; `holds` says which event ids are kept.
     Every method runs in the caller's transaction (`conn`), which the memory store ignores.
@@ -146,7 +148,7 @@ async def add(
     store: OutboxStore, conn: Conn, rows: Iterable[tuple[str, Event]], releases: dict[int, Release] | None = None
 ) -> None:
     """Queue events for publication inside the caller's transaction; `releases` maps a row's
-    index to its release times when faults delay, repeat or drop it."""
+    index to its send times when they are not "once, at once" (see `Release`)."""
     rows = list(rows)
     counted(store.owner, rows)
     at_once, later = partition(records(rows), releases or {})

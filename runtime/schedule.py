@@ -10,6 +10,7 @@ working day. The deadline is the step's SLA in working days, counted from receip
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,15 +30,10 @@ class Milestone:
     at: datetime
 
 
-@dataclass(frozen=True)
-class Hold:
-    """A fault keeps the dossier in `state`: until a window ends (when it reached the state while
-    the window was open), or for `extra_hours` more office time."""
-
-    state: str
-    opens: datetime | None = None
-    until: datetime | None = None
-    extra_hours: float = 0.0
+Waits = Callable[[str, datetime, WorkingCalendar], datetime | None]
+"""Given a state, when the dossier entered it and the office's calendar: when something outside the
+office lets the dossier leave that state, or None if nothing keeps it there. The platform asks
+(the simulation port answers); it never decides on its own that a dossier waits."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +41,7 @@ class WorkPlan:
     milestones: tuple[Milestone, ...]
     deadline: datetime
     held: tuple[str, datetime, datetime] | None = None
-    """(state, entered at, released at) when a hold applied."""
+    """(state, entered at, released at) when a wait applied."""
 
     @property
     def done_at(self) -> datetime:
@@ -60,7 +56,7 @@ def plan_work(
     *,
     needs_verification: bool = False,
     extra_hours: float = 0.0,
-    hold: Hold | None = None,
+    waits: Waits | None = None,
 ) -> WorkPlan:
     """When the office starts, passes each state, and completes `step` received at `received_at`."""
     if step.work_hours is None:
@@ -69,7 +65,7 @@ def plan_work(
     hours = rng.triangular(lo, hi, mode) + extra_hours
     start = calendar.begin_work(received_at)
     n = len(step.states)
-    # Each milestone as (kind, office hours after the start); a hold restarts the count.
+    # Each milestone as (kind, office hours after the start); a wait restarts the count.
     shares = [(state, hours * (1 - STATE_SHARE * (n - i))) for i, state in enumerate(step.states)]
     shares.append((COMPLETED, hours))
     milestones = [Milestone(STARTED, start)]
@@ -78,11 +74,8 @@ def plan_work(
     for kind, at_hours in shares:
         at = calendar.add_working_hours(base, at_hours - offset)
         milestones.append(Milestone(kind, at))
-        if hold is not None and kind == hold.state and held is None:
-            if hold.until is not None and hold.opens is not None:
-                release = hold.until if hold.opens <= at < hold.until else None
-            else:
-                release = calendar.add_working_hours(at, hold.extra_hours) if hold.extra_hours > 0 else None
+        if waits is not None and held is None:
+            release = waits(kind, at, calendar)
             if release is not None and release > at:
                 held = (kind, at, release)
                 base, offset = release, at_hours

@@ -15,7 +15,7 @@ dependency points from the simulation down to the platform, never up.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import entry_points
@@ -27,7 +27,7 @@ from contracts.chains import Step
 from contracts.envelope import Event
 from runtime.conn import Conn
 from runtime.outbox import OutboxRow, handoff_at_once
-from runtime.schedule import Hold, WorkPlan
+from runtime.schedule import Waits, WorkPlan
 
 if TYPE_CHECKING:
     from runtime.settings import Settings
@@ -50,7 +50,8 @@ class StepChange:
     """How a simulation changes one step's office work."""
 
     extra_hours: float = 0.0
-    hold: Hold | None = None
+    waits: Waits | None = None
+    """What keeps the dossier in a state past its office work (`runtime/schedule.py`)."""
     evidence: Callable[[WorkPlan], list[Evidence]] = field(default=_no_evidence)
     """What the simulation did, once the plan it changed is known."""
 
@@ -66,6 +67,18 @@ class Simulation(Protocol):
 
     def received_at(self, agency: str, handoff: Event) -> datetime:
         """When `handoff` reached `agency` in the model (its send time unless delayed)."""
+        ...
+
+    def arrived_before(
+        self,
+        agency: str,
+        batches: Mapping[Any, Sequence[Any]],
+        opens: datetime,
+        handoff_of: Callable[[Any], Event | None],
+    ) -> tuple[list[Any], dict[Any, int]]:
+        """Of a batch read while `agency` is closed (since `opens`): the records that reached it
+        before, in order, and per partition the offset from which the rest waits for it to open.
+        `handoff_of` parses a record (None: not a handoff, which goes through at once)."""
         ...
 
     def held(self, agency: str, handoff: Event, received: datetime) -> list[Evidence]:
@@ -109,6 +122,15 @@ class Production:
 
     def received_at(self, agency: str, handoff: Event) -> datetime:
         return handoff.occurred_at
+
+    def arrived_before(
+        self,
+        agency: str,
+        batches: Mapping[Any, Sequence[Any]],
+        opens: datetime,
+        handoff_of: Callable[[Any], Event | None],
+    ) -> tuple[list[Any], dict[Any, int]]:
+        return [r for records in batches.values() for r in records], {}
 
     def held(self, agency: str, handoff: Event, received: datetime) -> list[Evidence]:
         return []

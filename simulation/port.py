@@ -9,10 +9,11 @@ run as in production, on the simulated clock), and None on a real clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -28,6 +29,7 @@ from runtime.simulation import Evidence, Production, Simulation, StepChange
 from simulation.faults import truth
 from simulation.faults.catalogue import FAULTS_DIR, Fault, load_scenario
 from simulation.faults.inject import Hit, Injector, Period, commune_of
+from simulation.faults.outage import before_outage
 from simulation.sabotage import handoff_rows
 
 SIM_TIME_HEADER = "X-Lienthong-Sim-Time"
@@ -132,6 +134,19 @@ class FaultInjection:
             if opens <= at < ends:
                 at = ends
         return at
+
+    def arrived_before(
+        self,
+        agency: str,
+        batches: Mapping[Any, Sequence[Any]],
+        opens: datetime,
+        handoff_of: Callable[[Any], Event | None],
+    ) -> tuple[list[Any], dict[Any, int]]:
+        def received(record: Any) -> datetime | None:
+            handoff = handoff_of(record)
+            return None if handoff is None else self.received_at(agency, handoff)
+
+        return before_outage(batches, opens, received)
 
     def held(self, agency: str, handoff: Event, received: datetime) -> list[Evidence]:
         out: list[Evidence] = []

@@ -16,7 +16,6 @@ from datetime import datetime, time, timedelta
 from contracts.calendar import WorkingCalendar
 from contracts.clock import VN_TZ
 from contracts.envelope import Event
-from runtime.schedule import Hold
 from simulation.faults.catalogue import Fault
 
 TRANSFER_RETRY = timedelta(minutes=30)
@@ -121,6 +120,25 @@ class HandoffPlan:
     lifecycle: tuple[datetime, ...] | None = None
     """When the handoff.sent event is published: None = at once."""
     hits: tuple[Hit, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A stall keeps the dossier in `state`: until a window ends (when it reached the state while
+    the window was open), or for `extra_hours` more office time. Called as the platform's
+    `runtime.schedule.Waits`."""
+
+    state: str
+    opens: datetime | None = None
+    until: datetime | None = None
+    extra_hours: float = 0.0
+
+    def __call__(self, state: str, entered: datetime, calendar: WorkingCalendar) -> datetime | None:
+        if state != self.state:
+            return None
+        if self.until is not None and self.opens is not None:
+            return self.until if self.opens <= entered < self.until else None
+        return calendar.add_working_hours(entered, self.extra_hours) if self.extra_hours > 0 else None
 
 
 @dataclass(frozen=True)

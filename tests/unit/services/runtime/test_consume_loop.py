@@ -16,6 +16,7 @@ from contracts.commands import COMMAND_HEADER
 from contracts.topics import PRIMER_HEADER
 from runtime import consume
 from runtime.consume import ConsumeLoop
+from simulation.faults.outage import before_outage
 from tests.unit.services.runtime.fakes import TP, FakeConsumer, Record
 
 T0 = datetime(2024, 3, 4, 9, 0, tzinfo=VN_TZ)
@@ -38,8 +39,8 @@ class Agency:
     def closed_since(self) -> datetime | None:
         return self.closed
 
-    def model_received_at(self, record: Any) -> datetime | None:
-        return self.received.get(record.value)
+    def arrived_before(self, batches: dict[Any, list[Any]], opens: datetime) -> tuple[list[Any], dict[Any, int]]:
+        return before_outage(batches, opens, lambda record: self.received.get(record.value))
 
     def is_command(self, record: Any) -> bool:
         return any(k == COMMAND_HEADER for k, _ in record.headers)

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from contracts.calendar import WorkingCalendar
 from contracts.chains import Step, load_chains
 from contracts.clock import VN_TZ
-from runtime.schedule import COMPLETED, STARTED, Hold, plan_work
+from runtime.schedule import COMPLETED, STARTED, plan_work
+from simulation.faults.inject import Hold
 
 cal = WorkingCalendar()
 STEPS = [s for c in load_chains().values() for s in c.steps if s.work_hours]
@@ -63,10 +64,10 @@ def test_a_window_hold_keeps_the_dossier_in_its_state_until_the_window_ends() ->
     normal = plan_work(step, received, cal, random.Random(3))
     entered = next(m.at for m in normal.milestones if m.kind == "awaiting_signature")
     until = entered + timedelta(days=3)
-    held = plan_work(step, received, cal, random.Random(3), hold=Hold("awaiting_signature", entered, until))
+    held = plan_work(step, received, cal, random.Random(3), waits=Hold("awaiting_signature", entered, until))
     assert held.held == ("awaiting_signature", entered, until)
     assert held.done_at > until
-    missed = plan_work(step, received, cal, random.Random(3), hold=Hold("awaiting_signature", until, until))
+    missed = plan_work(step, received, cal, random.Random(3), waits=Hold("awaiting_signature", until, until))
     assert missed.held is None
     assert missed.done_at == normal.done_at
 
@@ -75,9 +76,25 @@ def test_an_extra_hold_adds_office_time_in_the_state() -> None:
     step = load_chains()["lltp"].step("issue_certificate")
     received = datetime(2024, 3, 4, 9, tzinfo=VN_TZ)
     normal = plan_work(step, received, cal, random.Random(5))
-    held = plan_work(step, received, cal, random.Random(5), hold=Hold("awaiting_issuance", extra_hours=30))
+    held = plan_work(step, received, cal, random.Random(5), waits=Hold("awaiting_issuance", extra_hours=30))
     assert held.held is not None
     state, entered, released = held.held
     assert state == "awaiting_issuance"
     assert released == cal.add_working_hours(entered, 30)
     assert held.done_at > normal.done_at
+
+
+def test_the_platform_asks_state_by_state_until_one_wait_applies() -> None:
+    step = load_chains()["lltp"].step("issue_certificate")
+    received = datetime(2024, 3, 4, 9, tzinfo=VN_TZ)
+    asked: list[str] = []
+
+    def waits(state: str, entered: datetime, calendar: WorkingCalendar) -> datetime | None:
+        asked.append(state)
+        return calendar.add_working_hours(entered, 8) if state == "awaiting_issuance" else None
+
+    plan = plan_work(step, received, cal, random.Random(3), waits=waits)
+    assert asked == ["awaiting_signature", "awaiting_issuance"]
+    assert plan.held is not None
+    assert plan.held[0] == "awaiting_issuance"
+    assert plan.done_at > plan_work(step, received, cal, random.Random(3)).done_at

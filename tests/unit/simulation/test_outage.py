@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from contracts.clock import VN_TZ
-from runtime.outage import before_outage
+from simulation.faults.outage import before_outage
 
 OPENS = datetime(2024, 1, 10, 19, 12, tzinfo=VN_TZ)
 
