@@ -14,7 +14,7 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -32,14 +32,15 @@ WAIT_STEP_S = 0.25
 class ClockFile:
     """Callable: the segments the file holds now (the last good ones if it is being replaced)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.path = path
+        self._monotonic = monotonic
         self._checked = float("-inf")
         self._stamp: tuple[int, int] | None = None
         self._segments: tuple[Segment, ...] = ()
 
     def __call__(self) -> Sequence[Segment]:
-        now = time.monotonic()
+        now = self._monotonic()
         if now - self._checked >= POLL_S:
             self._checked = now
             self._reload()

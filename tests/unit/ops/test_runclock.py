@@ -2,13 +2,14 @@
 again only while a redrive needs it."""
 
 import asyncio
+import itertools
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from contracts.clock import Segment, SimClock
 from ops import runclock
-from runtime.clockfile import ClockFile, read_clock_file, write_segments
+from runtime.clockfile import POLL_S, ClockFile, read_clock_file, write_segments
 from streams.rules import TICK_S, judge_lag_s
 
 EPOCH = datetime.fromisoformat("2024-01-01T00:00:00+07:00")
@@ -16,8 +17,11 @@ SPEED = 10_000.0
 
 
 def clock_on(path: Path, anchor: float) -> SimClock:
+    """A clock on `path` whose file is looked at on every reading: its poll timer advances a poll
+    interval per look, so no test waits for the poll."""
     write_segments(path, [Segment(anchor, EPOCH, SPEED)])
-    return SimClock(EPOCH, anchor, speed=SPEED, max_lag_s=2.0, segments=ClockFile(path))
+    looks = itertools.count(step=POLL_S)
+    return SimClock(EPOCH, anchor, speed=SPEED, max_lag_s=2.0, segments=ClockFile(path, lambda: float(next(looks))))
 
 
 def test_a_run_stops_the_clock_after_the_monitor_could_judge_up_to_its_end(tmp_path: Path) -> None:
@@ -68,7 +72,6 @@ def test_the_console_sees_a_stopped_clock_and_when_it_stopped(tmp_path: Path) ->
     clock = clock_on(path, anchor=now - 10)
     assert runclock.state(clock, path).running
     seg = runclock.stop(clock, path, real=now - 5 - runclock.margin_s(clock))
-    time.sleep(0.06)  # the clock file is polled
     stood = runclock.state(clock, path)
     assert (stood.running, stood.stopped_at, stood.sim_time) == (False, seg.epoch, seg.epoch)
     assert runclock.state(clock, None).running  # no clock file: a steady clock
@@ -79,7 +82,6 @@ def test_a_redrive_runs_the_stopped_clock_and_stops_it_again(tmp_path: Path) -> 
     now = time.time()
     clock = clock_on(path, anchor=now - 10)
     runclock.stop(clock, path, real=now - 5 - runclock.margin_s(clock))
-    time.sleep(0.06)
     before = clock.now()
 
     async def redriving() -> datetime:
