@@ -133,7 +133,7 @@ class Actions:
 
     async def record(
         self, operator: str, action: str, *, incident_id: int | None = None, at: datetime | None = None, **detail: Any
-    ) -> dict[str, Any]:
+    ) -> worklog.Entry:
         """An action kept in the console's worklog (the shift handover reads it) and the audit
         log, at `at` (default: the moment the page shows)."""
         assert self.pool is not None

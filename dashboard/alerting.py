@@ -11,9 +11,10 @@ aggregate alerts by agency still count every dossier."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from contracts.alerts import AlertKind
+from dashboard.workqueue import QueueRow
 from runtime.metrics import INCIDENT_OVERDUE
 
 LIMIT = 300
@@ -21,21 +22,21 @@ LIMIT = 300
 NOTIFIED = (AlertKind.LOST, AlertKind.STUCK)
 
 
-def export(rows: list[dict[str, Any]]) -> int:
+def export(rows: Sequence[QueueRow]) -> int:
     """Replace the series with the queue's open lost and stuck incidents; how many were set."""
     INCIDENT_OVERDUE.clear()
-    chosen = [r for r in rows if r["state"] != "resolved" and r["kind"] in NOTIFIED and r.get("dossier_id")]
-    chosen.sort(key=lambda r: r.get("overdue_s") or 0.0, reverse=True)
+    chosen = [r for r in rows if r["state"] != "resolved" and r["kind"] in NOTIFIED and r["dossier_id"]]
+    chosen.sort(key=lambda r: r["overdue_s"] or 0.0, reverse=True)
     for r in chosen[:LIMIT]:
         INCIDENT_OVERDUE.labels(
-            dossier=r["dossier_id"],
-            code=r.get("code") or "",
-            commune=r.get("commune") or "",
-            place=r.get("where_vi") or "",
+            dossier=r["dossier_id"] or "",
+            code=r["code"] or "",
+            commune=r["commune"] or "",
+            place=r["where_vi"],
             kind=r["kind"],
-            kind_vi=r.get("kind_vi") or "",
+            kind_vi=r["kind_vi"],
             severity=r["severity"],
-            agency=r.get("agency") or "",
-            flow=r.get("flow") or "",
-        ).set(max(0, r.get("overdue_days") or 0))
+            agency=r["agency"] or "",
+            flow=r["flow"] or "",
+        ).set(max(0, r["overdue_days"] or 0))
     return min(len(chosen), LIMIT)

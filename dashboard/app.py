@@ -43,6 +43,7 @@ from runtime.secrets import operator_token, submitter_headers
 from runtime.settings import Settings
 from streams import console, queries
 from streams.funnel import funnel
+from streams.rows import Health
 
 log = structlog.get_logger()
 
@@ -179,7 +180,7 @@ class Dashboard:
             return export.response(fmt, workqueue.select(rows, replace(q, page=1, size=max(1, len(rows))))["rows"], now)
         return web.json_response({**workqueue.select(rows, q), "clock": clock, "communes": communes}, dumps=dumps)
 
-    async def _queue_rows(self, only_open: bool = False) -> list[dict[str, Any]]:
+    async def _queue_rows(self, only_open: bool = False) -> list[workqueue.QueueRow]:
         """Every incident (or only the open ones) as the queue shows it (with its assignee), most
         overdue first."""
         if not await self._ready():
@@ -189,7 +190,7 @@ class Dashboard:
         async with self.pool.acquire() as conn:
             incidents = await console.incidents(conn, only_open=only_open)
             assigned = await worklog.assignees(conn)
-        rows = [
+        rows: list[workqueue.QueueRow] = [
             {**workqueue.row(self.words, self.calendar, r, now), "assignee": assigned.get(r["id"])} for r in incidents
         ]
         return list(workqueue.select(rows, workqueue.Query(state="all", size=max(1, len(rows))))["rows"])
@@ -201,12 +202,12 @@ class Dashboard:
             return problem(400, "hours phải là số (giờ mô phỏng)")
         if not (math.isfinite(hours) and 0 < hours <= HEALTH_HOURS_MAX):
             return problem(400, f"hours phải lớn hơn 0 và không quá {HEALTH_HOURS_MAX} (giờ mô phỏng)")
-        body: dict[str, Any] = {"agencies": [], "links": []}
+        found: Health | None = None
         if await self._ready():
             assert self.pool is not None
             async with self.pool.acquire() as conn:
-                body = await queries.health(conn, window_hours=hours)
-        body["heartbeats"] = await self._heartbeats()
+                found = await queries.health(conn, window_hours=hours)
+        body = {**(found or {"agencies": [], "links": []}), "heartbeats": await self._heartbeats()}
         return web.json_response(body, dumps=dumps)
 
     async def series(self, request: web.Request) -> web.Response:
@@ -235,11 +236,8 @@ class Dashboard:
             return problem(404, f"Giám sát chưa thấy sự kiện nào của hồ sơ {dossier_id}")
         now, clock = self.moment()
         incidents = [workqueue.row(self.words, self.calendar, a, now) for a in found["incidents"]]
-        for e in found["events"]:
-            e["text_vi"] = self.words.event(e)
-            e["agency_vi"] = self.words.step(e["agency"], None)
-            e["at_vi"] = at(e["occurred_at"])
-        deadline.mark_gaps(found["events"])
+        events = [deadline.panel_event(e, self.words) for e in found["events"]]
+        deadline.mark_gaps(events)
         # Masked until an operator opens the dossier (POST …/open, audited).
         shown = await portal_people(self.settings, dossier_id, submitter_headers(self.settings))
         verdict = workqueue.headline(incidents)
@@ -247,11 +245,11 @@ class Dashboard:
             {
                 "dossier_id": dossier_id,
                 "code": found["code"] or dossier_id[:8].upper(),
-                "state_vi": self.words.state(found["events"]),
-                "settled": any(e["type"] == "dossier.closed" for e in found["events"]),
-                "deadline": deadline.deadline(found["events"], self.calendar, now),
+                "state_vi": self.words.state(events),
+                "settled": any(e["type"] == "dossier.closed" for e in events),
+                "deadline": deadline.deadline(events, self.calendar, now),
                 "verdict_vi": verdict or "Không có sự cố",
-                "events": found["events"],
+                "events": events,
                 "alerts": incidents,
                 "people": shown["people"] if shown else [],
                 "clock": clock,

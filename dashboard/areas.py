@@ -7,24 +7,58 @@ for dossiers filed from 1 July 2025 (no districts)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 import asyncpg
 
 from contracts.calendar import WorkingCalendar
 from dashboard.wording import FLOW_VI, at, lateness
 from streams import console
+from streams.rows import AreaRow, OverdueRow
 
 NO_DISTRICT = "—"
 
 
-def overview(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+class CommuneView(TypedDict):
+    commune: str | None
+    overdue: int
+    in_progress: int
+    open_by_kind: dict[str, int]
+    open: int
+
+
+class DistrictView(TypedDict):
+    district: str
+    overdue: int
+    in_progress: int
+    open_by_kind: dict[str, int]
+    communes: list[CommuneView]
+    open: int
+
+
+class OverdueView(TypedDict):
+    dossier_id: str
+    code: str
+    flow_vi: str
+    submitted_vi: str
+    due_vi: str
+    overdue_days: int
+    overdue_vi: str
+
+
+class Areas(TypedDict):
+    districts: list[DistrictView]
+    commune: str | None
+    overdue: list[OverdueView]
+
+
+def overview(rows: list[AreaRow]) -> list[DistrictView]:
     """Districts (with their totals) each holding their communes, in name order."""
-    districts: dict[str, dict[str, Any]] = {}
+    districts: dict[str, DistrictView] = {}
     for r in rows:
         name = r["district"] or NO_DISTRICT
         d = districts.setdefault(
-            name, {"district": name, "overdue": 0, "in_progress": 0, "open_by_kind": {}, "communes": []}
+            name, {"district": name, "overdue": 0, "in_progress": 0, "open_by_kind": {}, "communes": [], "open": 0}
         )
         by_kind = {k: int(v) for k, v in (r["open_by_kind"] or {}).items()}
         d["communes"].append(
@@ -45,9 +79,9 @@ def overview(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [districts[k] for k in sorted(districts, key=lambda n: (n == NO_DISTRICT, n))]
 
 
-def overdue_list(rows: list[dict[str, Any]], calendar: WorkingCalendar, now: datetime) -> list[dict[str, Any]]:
+def overdue_list(rows: list[OverdueRow], calendar: WorkingCalendar, now: datetime) -> list[OverdueView]:
     """A commune's overdue dossiers, each with its deadline and lateness in working days."""
-    out = []
+    out: list[OverdueView] = []
     for r in rows:
         late = lateness(calendar, r["due_at"], now)
         out.append(
@@ -65,7 +99,7 @@ def overdue_list(rows: list[dict[str, Any]], calendar: WorkingCalendar, now: dat
     return out
 
 
-async def answer(pool: asyncpg.Pool | None, calendar: WorkingCalendar, now: datetime, commune: str) -> dict[str, Any]:
+async def answer(pool: asyncpg.Pool | None, calendar: WorkingCalendar, now: datetime, commune: str) -> Areas:
     """The API's answer: every district with its communes, and `commune`'s overdue dossiers."""
     if pool is None:
         return {"districts": [], "commune": commune or None, "overdue": []}

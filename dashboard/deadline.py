@@ -5,19 +5,53 @@ Pure: the events come from the monitor's log."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from contracts.calendar import WorkingCalendar
-from dashboard.wording import at
+from dashboard.wording import Words, at, text
+from streams.rows import EventRow
 
 GAP_S = 3600.0
 """A wait between a handoff and its receipt worth marking in the timeline (longer than an hour)."""
 
 
-def _when(e: dict[str, Any]) -> datetime:
-    t = e["occurred_at"]
-    return t if isinstance(t, datetime) else datetime.fromisoformat(t)
+class PanelEvent(EventRow, total=False):
+    """An event as the dossier panel shows it: in words, with its place and local time, and the
+    wait before it when it was a long one."""
+
+    text_vi: str
+    agency_vi: str
+    at_vi: str
+    gap_vi: str
+
+
+def panel_event(e: EventRow, words: Words) -> PanelEvent:
+    """An event in words, with its place and its local time."""
+    return {
+        "event_id": e["event_id"],
+        "type": e["type"],
+        "agency": e["agency"],
+        "step": e["step"],
+        "occurred_at": e["occurred_at"],
+        "payload": e["payload"],
+        "text_vi": words.event(e),
+        "agency_vi": words.step(e["agency"], None),
+        "at_vi": at(e["occurred_at"]),
+    }
+
+
+class Deadline(TypedDict):
+    due_at: str
+    due_vi: str
+    late: bool
+    late_working_days: int
+    text_vi: str
+
+
+def _when(e: EventRow) -> datetime:
+    return datetime.fromisoformat(e["occurred_at"])
 
 
 def span_vi(seconds: float) -> str:
@@ -29,11 +63,11 @@ def span_vi(seconds: float) -> str:
     return f"{days} ngày {hours} giờ" if days and hours else f"{days} ngày" if days else f"{max(hours, 1)} giờ"
 
 
-def deadline(events: list[dict[str, Any]], calendar: WorkingCalendar, now: datetime) -> dict[str, Any] | None:
+def deadline(events: Sequence[EventRow], calendar: WorkingCalendar, now: datetime) -> Deadline | None:
     """The appointment date and the lateness against it ("đúng hạn", or "trễ N ngày làm việc" with
     the calendar span), at the dossier's closing or, still open, at `now`; None without one."""
     submitted = next((e for e in events if e["type"] == "dossier.submitted"), None)
-    due_text = ((submitted or {}).get("payload") or {}).get("due_at")
+    due_text = text(submitted["payload"].get("due_at")) if submitted else None
     if not due_text:
         return None
     due = datetime.fromisoformat(due_text)
@@ -47,14 +81,14 @@ def deadline(events: list[dict[str, Any]], calendar: WorkingCalendar, now: datet
     return {"due_at": due.isoformat(), "due_vi": at(due), "late": late, "late_working_days": days, "text_vi": verdict}
 
 
-def mark_gaps(events: list[dict[str, Any]]) -> None:
+def mark_gaps(events: list[PanelEvent]) -> None:
     """Give each receipt that came more than `GAP_S` after its handoff a `gap_vi`: how long the
     dossier waited between the two agencies."""
     sent = {str(e["event_id"]): e for e in events if e["type"] == "handoff.sent"}
     for e in events:
         if e["type"] != "handoff.received":
             continue
-        handoff = sent.get(str((e.get("payload") or {}).get("sent_event_id")))
+        handoff = sent.get(str(e["payload"].get("sent_event_id")))
         if handoff is None:
             continue
         waited = (_when(e) - _when(handoff)).total_seconds()

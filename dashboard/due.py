@@ -14,6 +14,7 @@ from contracts.calendar import WorkingCalendar
 from contracts.clock import VN_TZ
 from dashboard.wording import FLOW_VI, at
 from streams import console
+from streams.rows import DueRow
 
 
 def window(calendar: WorkingCalendar, now: datetime) -> tuple[datetime, datetime, datetime]:
@@ -30,7 +31,7 @@ def window(calendar: WorkingCalendar, now: datetime) -> tuple[datetime, datetime
 
 async def due_soon(pool: asyncpg.Pool | None, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
     start, end, tomorrow = window(calendar, now)
-    rows: list[dict[str, Any]] = []
+    rows: list[DueRow] = []
     if pool is not None:
         async with pool.acquire() as conn:
             rows = await console.due_between(conn, start, end)

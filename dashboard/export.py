@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from aiohttp import web
 
 from contracts.clock import VN_TZ
+from dashboard.workqueue import QueueRow
 
 COLUMNS = (
     ("code", "Mã hồ sơ"),
@@ -32,24 +33,24 @@ FORMATS = {
 }
 
 
-def cells(rows: list[dict[str, Any]]) -> list[list[str]]:
+def cells(rows: Sequence[QueueRow]) -> list[list[str]]:
     """The table: the headings, then a line per row, as text the page shows."""
     out = [[heading for _, heading in COLUMNS]]
     for r in rows:
-        state = STATE_VI.get(r.get("state") or "", r.get("state") or "")
-        situation = f"{r.get('verdict_vi') or ''} → {r.get('action_vi') or ''}" + (f" ({state})" if state else "")
-        shown = {**r, "situation_vi": situation}
+        state = STATE_VI.get(r["state"], r["state"])
+        situation = f"{r['verdict_vi']} → {r['action_vi']}" + (f" ({state})" if state else "")
+        shown: dict[str, object] = {**r, "situation_vi": situation}
         out.append(["" if shown.get(k) is None else str(shown[k]) for k, _ in COLUMNS])
     return out
 
 
-def to_csv(rows: list[dict[str, Any]]) -> bytes:
+def to_csv(rows: Sequence[QueueRow]) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer).writerows(cells(rows))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM: Excel reads it as UTF-8
 
 
-def to_xlsx(rows: list[dict[str, Any]], title: str, moment: datetime) -> bytes:
+def to_xlsx(rows: Sequence[QueueRow], title: str, moment: datetime) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -75,7 +76,7 @@ def to_xlsx(rows: list[dict[str, Any]], title: str, moment: datetime) -> bytes:
     return out.getvalue()
 
 
-def response(fmt: str, rows: list[dict[str, Any]], now: datetime) -> web.Response:
+def response(fmt: str, rows: Sequence[QueueRow], now: datetime) -> web.Response:
     """The filtered queue as a file, named after the moment it shows; 404 for another format."""
     if fmt not in FORMATS:
         return web.json_response({"error": f"Không có định dạng {fmt}: chỉ có {', '.join(FORMATS)}"}, status=404)

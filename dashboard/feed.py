@@ -58,8 +58,8 @@ class Feed:
                             continue
                         sent[a["id"]] = version
                         last_id = max(last_id, a["id"])
-                        a.pop("changed_at", None)
-                        await resp.send(dumps(a), id=str(last_id), event="alert", retry=2000 if first else None)
+                        public = {k: v for k, v in a.items() if k != "changed_at"}
+                        await resp.send(dumps(public), id=str(last_id), event="alert", retry=2000 if first else None)
                         first = False
                 await asyncio.sleep(FEED_POLL_S)
         return resp

@@ -5,7 +5,7 @@ what a result line shows: code, flow, commune and state, and the answer with the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 import aiohttp
 import asyncpg
@@ -18,6 +18,17 @@ from dashboard.wording import FLOW_VI
 from runtime.secrets import submitter_headers
 from runtime.settings import Settings
 from streams import console
+from streams.rows import Found
+
+
+class Match(TypedDict):
+    """A result line: the dossier, its code, flow, commune and state in Vietnamese."""
+
+    dossier_id: str
+    code: str | None
+    flow_vi: str
+    commune: str | None
+    state_vi: str
 
 
 async def answer(request: web.Request, settings: Settings, pool: asyncpg.Pool | None) -> web.Response:
@@ -33,37 +44,41 @@ async def answer(request: web.Request, settings: Settings, pool: asyncpg.Pool | 
         by_id = await described(pool, [{"dossier_id": i, "code": None} for i in ids])
         body = {"query": mask_personal_id(text), "dossiers": ids, "matches": by_id, "count": len(ids)}
         return web.json_response(body, dumps=dumps)
-    matches: list[dict[str, Any]] = []
+    found: list[Found] = []
     if pool is not None:
         async with pool.acquire() as conn:
-            matches = await console.find(conn, text)
-            if not matches:
+            found = await console.find(conn, text)
+            if not found:
                 wanted = workqueue.fold(text)
                 names = [str(c) for c in await console.communes(conn) if wanted in workqueue.fold(str(c))]
-                matches = await console.in_communes(conn, names) if names else []
-    matches = await described(pool, matches)
+                found = await console.in_communes(conn, names) if names else []
+    matches = await described(pool, found)
     ids = [m["dossier_id"] for m in matches]
     return web.json_response({"query": text, "dossiers": ids, "matches": matches, "count": len(matches)}, dumps=dumps)
 
 
-async def described(pool: asyncpg.Pool | None, matches: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each match with what a result line shows: code, flow, commune and state in Vietnamese."""
-    if not matches or pool is None:
-        return matches
-    async with pool.acquire() as conn:
-        known = await console.describe(conn, [m["dossier_id"] for m in matches])
-    out = []
-    for m in matches:
-        d = known.get(m["dossier_id"], {})
-        closed = d.get("closed")
+async def described(pool: asyncpg.Pool | None, found: list[Found]) -> list[Match]:
+    """Each match with what a result line shows: code, flow, commune and state in Vietnamese
+    ("—" for what the monitor has not read, or when its database is not up)."""
+    known = {}
+    if found and pool is not None:
+        async with pool.acquire() as conn:
+            known = await console.describe(conn, [m["dossier_id"] for m in found])
+    out: list[Match] = []
+    for m in found:
+        d = known.get(m["dossier_id"])
+        if d is None:
+            out.append({**m, "flow_vi": "—", "commune": None, "state_vi": "—"})
+            continue
+        closed = d["closed"]
         state = "Đang giải quyết" if closed is None else "Đã trả kết quả" if closed == "completed" else "Từ chối"
         out.append(
             {
-                **m,
-                "code": m.get("code") or d.get("code"),
-                "flow_vi": FLOW_VI.get(d.get("chain") or "", d.get("chain") or "—"),
-                "commune": d.get("commune"),
-                "state_vi": state if d else "—",
+                "dossier_id": m["dossier_id"],
+                "code": m["code"] or d["code"],
+                "flow_vi": FLOW_VI.get(d["chain"] or "", d["chain"] or "—"),
+                "commune": d["commune"],
+                "state_vi": state,
             }
         )
     return out

@@ -9,7 +9,7 @@ page shows; `GET /api/v1/handover` previews it, `POST` records it and starts the
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,12 +18,13 @@ from aiohttp import web
 from dashboard import handover, worklog
 from dashboard.actions import Actions, dumps, problem
 from dashboard.wording import at
+from dashboard.workqueue import QueueRow
 from streams import queries
 
 NOTE_MAX = 2000
 FIRST_SHIFT = timedelta(hours=8)
 
-Rows = Callable[[], Awaitable[list[dict[str, Any]]]]
+Rows = Callable[[], Awaitable[list[QueueRow]]]
 
 
 class Shift:
@@ -49,7 +50,7 @@ class Shift:
                 status = await queries.alert_status(conn, incident_id)
         if status is None:
             return problem(404, f"Không có sự cố #{incident_id}")
-        if status.get("resolved_at"):
+        if status["resolved_at"]:
             return problem(
                 409, f"Sự cố #{incident_id} đã được xử lý lúc {at(status['resolved_at'])}: không cần thêm việc"
             )
@@ -83,12 +84,12 @@ class Shift:
         except ValueError:
             return problem(400, "Mã sự cố phải là số")
         pool = self.actions.pool
-        entries: list[dict[str, Any]] = []
+        entries: list[worklog.Entry] = []
         if pool is not None and 0 < incident_id < 2**63:
             async with pool.acquire() as conn:
                 await worklog.apply_schema(conn)
                 entries = await worklog.of_incident(conn, incident_id)
-        assigned = [e["detail"]["assignee"] for e in entries if e["action"] == "assign"]
+        assigned = [e["detail"].get("assignee") for e in entries if e["action"] == "assign"]
         return web.json_response(
             {
                 "incident_id": incident_id,
@@ -99,14 +100,14 @@ class Shift:
         )
 
     async def _record(
-        self, operator: str, action: str, incident_id: int | None, detail: dict[str, Any]
-    ) -> dict[str, Any]:
+        self, operator: str, action: str, incident_id: int | None, detail: Mapping[str, Any]
+    ) -> worklog.Entry:
         return await self.actions.record(operator, action, incident_id=incident_id, **detail)
 
-    async def _document(self, by: str, to: str | None) -> dict[str, Any]:
+    async def _document(self, by: str, to: str | None) -> handover.Handover:
         now = self.actions.now()
         rows = await self.rows()
-        log: list[dict[str, Any]] = []
+        log: list[worklog.Entry] = []
         start = now - FIRST_SHIFT
         if self.actions.pool is not None:
             async with self.actions.pool.acquire() as conn:

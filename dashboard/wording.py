@@ -6,14 +6,15 @@ officer reads "quá hạn 3 ngày làm việc", never a code identifier or a UUI
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from contracts.calendar import WorkingCalendar
 from contracts.chains import Chain
 from contracts.clock import VN_TZ
 from contracts.states import LABELS_VI, DossierState
+from streams.rows import EventRow, IncidentRow
 
 AGENCY_VI = {
     "portal": "Cổng DVC",
@@ -118,11 +119,11 @@ class Words:
         name = self.steps.get((agency, step or ""))
         return f"{agency_vi(agency)} – {name}" if name else agency_vi(agency)
 
-    def where(self, row: dict[str, Any]) -> tuple[str | None, str]:
+    def where(self, row: IncidentRow) -> tuple[str | None, str]:
         """(agency, Vietnamese place) an incident waits at."""
-        subject = str(row.get("subject") or "")
-        if row["kind"] == "lost" and row.get("to_agency"):
-            return row["to_agency"], self.step(row["to_agency"], row.get("to_step"))
+        subject = row["subject"]
+        if row["kind"] == "lost" and row["to_agency"]:
+            return row["to_agency"], self.step(row["to_agency"], row["to_step"])
         if m := STEP.match(subject):
             return m["agency"], self.step(m["agency"], m["step"])
         if m := LINK.match(subject):
@@ -132,59 +133,59 @@ class Words:
             return name, f"Hệ thống {agency_vi(name)}"
         if m := WORK.match(subject):
             return m["agency"], f"Hàng đợi của {agency_vi(m['agency'])} (phân vùng {m['partition']})"
-        if row.get("at_agency"):
-            return row["at_agency"], self.step(row["at_agency"], row.get("at_step"))
+        if row["at_agency"]:
+            return row["at_agency"], self.step(row["at_agency"], row["at_step"])
         return None, "—"
 
-    def verdict(self, row: dict[str, Any], late: Lateness | None) -> str:
+    def verdict(self, row: IncidentRow, late: Lateness | None) -> str:
         """The incident in one Vietnamese line (what, where, since when, how late)."""
         kind = row["kind"]
-        subject = str(row.get("subject") or "")
+        subject = row["subject"]
         overdue = f", {late.text}" if late is not None and late.seconds > 0 else ""
         if kind == "stuck" and (m := STEP.match(subject)):
             sla = self.sla.get((m["agency"], m["step"]))
             limit = f" (hạn {sla:g} ngày làm việc)" if sla else ""
-            since = f" từ {at(row['since'])}" if row.get("since") else ""
-            what = "Kẹt tại" if "SLA" in str(row.get("detail")) else "Dừng quá lâu ở một trạng thái tại"
+            since = f" từ {at(row['since'])}" if row["since"] else ""
+            what = "Kẹt tại" if "SLA" in row["detail"] else "Dừng quá lâu ở một trạng thái tại"
             return f"{what} {self.step(m['agency'], m['step'])}{since}{overdue}{limit}"
         if kind == "stuck":
-            return f"Chưa trả kết quả đúng hẹn (hẹn {at(row.get('due_at'))}){overdue}"
+            return f"Chưa trả kết quả đúng hẹn (hẹn {at(row['due_at'])}){overdue}"
         if kind == "lost":
-            sender = agency_vi(row.get("sender"))
+            sender = agency_vi(row["sender"])
             return (
-                f"Thất lạc khi {sender} chuyển sang {self.step(row.get('to_agency'), row.get('to_step'))}"
-                f" lúc {at(row.get('sent_at'))}: nơi nhận chưa xác nhận{overdue}"
+                f"Thất lạc khi {sender} chuyển sang {self.step(row['to_agency'], row['to_step'])}"
+                f" lúc {at(row['sent_at'])}: nơi nhận chưa xác nhận{overdue}"
             )
         if kind == "link" and (m := LINK.match(subject)):
-            failed = FAILED.search(str(row.get("detail")))
+            failed = FAILED.search(row["detail"])
             share = f": {failed['n']}/{failed['total']} lần chuyển bị lỗi" if failed else ""
-            return f"Kết nối {agency_vi(m['a'])} → {agency_vi(m['b'])} lỗi từ {at(row.get('opened_at'))}{share}"
+            return f"Kết nối {agency_vi(m['a'])} → {agency_vi(m['b'])} lỗi từ {at(row['opened_at'])}{share}"
         if kind == "agency":
             name = subject.removeprefix("agency:")
-            return f"Hệ thống {agency_vi(name)} không gửi tín hiệu hoạt động từ {at(row.get('opened_at'))}"
+            return f"Hệ thống {agency_vi(name)} không gửi tín hiệu hoạt động từ {at(row['opened_at'])}"
         if kind == "infrastructure" and (m := WORK.match(subject)):
-            return infrastructure(m["agency"], m["partition"], str(row.get("detail") or ""), row.get("opened_at"))
+            return infrastructure(m["agency"], m["partition"], row["detail"], row["opened_at"])
         if kind == "data_quality":
-            return f"Hồ sơ bị từ chối do dữ liệu: {self.refusal(row.get('detail'))}"
+            return f"Hồ sơ bị từ chối do dữ liệu: {self.refusal(row['detail'])}"
         if kind == "contract":
-            agency, _, step = str(row.get("detail") or "").partition(":")[0].partition("/")
+            agency, _, step = row["detail"].partition(":")[0].partition("/")
             return f"{self.step(agency, step)} báo xong nhưng thiếu dữ liệu kết quả bắt buộc"
         if kind == "duplicate":
-            return f"Thông điệp bị gửi trùng (lúc {at(row.get('opened_at'))}), hồ sơ không bị xử lý hai lần"
-        return KIND_VI.get(str(kind), str(kind))
+            return f"Thông điệp bị gửi trùng (lúc {at(row['opened_at'])}), hồ sơ không bị xử lý hai lần"
+        return KIND_VI.get(kind, kind)
 
     @staticmethod
-    def refusal(detail: Any) -> str:
+    def refusal(detail: object) -> str:
         code = str(detail or "").split(":", 1)[0]
         return REFUSAL_VI.get(code, "thông tin không hợp lệ")
 
-    def action(self, row: dict[str, Any]) -> str:
+    def action(self, row: IncidentRow) -> str:
         """What an officer should do next."""
         kind = row["kind"]
-        if row.get("resolved_at"):
+        if row["resolved_at"]:
             return "Không cần xử lý thêm"
         if kind == "lost":
-            return f"Gửi lại hồ sơ từ {agency_vi(row.get('sender'))}; nếu vẫn thất lạc, báo quản trị kết nối"
+            return f"Gửi lại hồ sơ từ {agency_vi(row['sender'])}; nếu vẫn thất lạc, báo quản trị kết nối"
         if kind == "stuck":
             agency, _ = self.where(row)
             return f"Đôn đốc {agency_vi(agency)} xử lý, báo công dân nếu phải hẹn lại"
@@ -211,20 +212,21 @@ class Words:
         base = RESOLVED_VI.get(how.removesuffix(" (late)"), how)
         return f"{base} (muộn)" if late else base
 
-    def event(self, e: dict[str, Any]) -> str:
+    def event(self, e: EventRow) -> str:
         """A lifecycle event as a sentence."""
-        p: dict[str, Any] = e.get("payload") or {}
-        who = agency_vi(e.get("agency"))
-        step = self.steps.get((e.get("agency") or "", e.get("step") or ""), e.get("step") or "")
+        p = e["payload"]
+        who = agency_vi(e["agency"])
+        step = self.steps.get((e["agency"], e["step"] or ""), e["step"] or "")
         match e["type"]:
             case "dossier.submitted":
                 return f"Công dân nộp hồ sơ {CHANNEL_VI.get(str(p.get('channel')), '')}".strip()
             case "handoff.sent":
-                return f"{who} chuyển hồ sơ sang {self.step(p.get('to'), p.get('to_step'))}"
+                return f"{who} chuyển hồ sơ sang {self.step(text(p.get('to')), text(p.get('to_step')))}"
             case "handoff.received":
-                return f"{who} nhận hồ sơ từ {agency_vi(p.get('from'))}"
+                return f"{who} nhận hồ sơ từ {agency_vi(text(p.get('from')))}"
             case "step.started":
-                due = f" (hạn {at(p['deadline'])})" if p.get("deadline") else ""
+                deadline = text(p.get("deadline"))
+                due = f" (hạn {at(deadline)})" if deadline else ""
                 return f"{who} bắt đầu xử lý: {step}{due}"
             case "step.state":
                 state = str(p.get("state"))
@@ -235,30 +237,35 @@ class Words:
             case "step.rejected":
                 return f"{who} từ chối: {step} – {self.refusal(p.get('code'))}"
             case "link.error":
-                return f"Lỗi khi {who} chuyển sang {agency_vi(p.get('to'))}"
+                return f"Lỗi khi {who} chuyển sang {agency_vi(text(p.get('to')))}"
             case "result.synced":
                 return "Cổng DVC cập nhật kết quả cho công dân"
             case "dossier.closed":
                 outcome = str(p.get("outcome") or "")
                 return f"Hồ sơ kết thúc: {OUTCOME_VI.get(outcome, outcome)}"
-        return str(e["type"])
+        return e["type"]
 
-    def state(self, events: list[dict[str, Any]]) -> str:
+    def state(self, events: Sequence[EventRow]) -> str:
         """The dossier's state in the portal's Vietnamese labels, from its newest events."""
         for e in events:
             if e["type"] == "dossier.closed":
-                done = (e.get("payload") or {}).get("outcome") == "completed"
+                done = e["payload"].get("outcome") == "completed"
                 return LABELS_VI[DossierState.RESULT_RETURNED if done else DossierState.REFUSED]
         for e in reversed(events):
-            t, p = e["type"], e.get("payload") or {}
-            if t == "step.state" and p.get("state") in DossierState._value2member_map_:
-                return LABELS_VI[DossierState(p["state"])]
-            if t in ("step.started", "handoff.received", "step.completed", "handoff.sent") and e.get("step"):
+            t, state = e["type"], text(e["payload"].get("state"))
+            if t == "step.state" and state is not None and state in DossierState._value2member_map_:
+                return LABELS_VI[DossierState(state)]
+            if t in ("step.started", "handoff.received", "step.completed", "handoff.sent") and e["step"]:
                 return LABELS_VI[DossierState.IN_PROGRESS]
         return LABELS_VI[DossierState.RECEIVED]
 
 
-def infrastructure(agency: str, partition: str, detail: str, opened: Any) -> str:
+def text(value: object) -> str | None:
+    """A payload field that should be text, or None (a payload is JSON of any shape)."""
+    return value if isinstance(value, str) else None
+
+
+def infrastructure(agency: str, partition: str, detail: str, opened: str | None) -> str:
     """An infrastructure incident (streams/backlog.py) in one line: whose queue, why it holds."""
     if "has no leader" in detail:
         why = "không có máy chủ Kafka phụ trách"

@@ -8,8 +8,9 @@ Times are the moment the page shows (sim time in a simulation), as every other t
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TypedDict, cast
 
 from runtime.conn import Conn
 
@@ -35,13 +36,24 @@ async def apply_schema(conn: Conn) -> None:
     await conn.execute(SCHEMA)
 
 
-def _row(r: Any) -> dict[str, Any]:
-    out = dict(r)
-    out["detail"] = json.loads(out["detail"]) if isinstance(out["detail"], str) else out["detail"]
-    for key in ("at", "recorded_at"):
-        if isinstance(out.get(key), datetime):
-            out[key] = out[key].isoformat()
-    return out
+class Entry(TypedDict):
+    """One line of the worklog, its times in ISO 8601."""
+
+    id: int
+    at: str
+    recorded_at: str
+    actor: str
+    action: str
+    incident_id: int | None
+    dossier_id: str | None
+    detail: dict[str, object]
+
+
+def _row(r: Mapping[str, object]) -> Entry:
+    out = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(r).items()}
+    detail = out["detail"]
+    out["detail"] = json.loads(detail) if isinstance(detail, str) else detail
+    return cast(Entry, out)
 
 
 async def record(
@@ -52,8 +64,8 @@ async def record(
     action: str,
     incident_id: int | None = None,
     dossier_id: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+    detail: Mapping[str, object] | None = None,
+) -> Entry:
     if action not in ACTIONS:
         raise ValueError(f"unknown worklog action {action!r}")
     row = await conn.fetchrow(
@@ -66,10 +78,11 @@ async def record(
         dossier_id,
         json.dumps(detail or {}, ensure_ascii=False),
     )
+    assert row is not None  # INSERT … RETURNING answers its row
     return _row(row)
 
 
-async def of_incident(conn: Conn, incident_id: int) -> list[dict[str, Any]]:
+async def of_incident(conn: Conn, incident_id: int) -> list[Entry]:
     """An incident's assignments and notes, oldest first."""
     rows = await conn.fetch(
         "SELECT * FROM console.worklog WHERE incident_id = $1 AND action IN ('assign', 'note') ORDER BY at, id",
@@ -90,7 +103,7 @@ async def assignees(conn: Conn) -> dict[int, str]:
     return {r["incident_id"]: r["assignee"] for r in rows}
 
 
-async def between(conn: Conn, start: datetime, end: datetime) -> list[dict[str, Any]]:
+async def between(conn: Conn, start: datetime, end: datetime) -> list[Entry]:
     rows = await conn.fetch("SELECT * FROM console.worklog WHERE at > $1 AND at <= $2 ORDER BY at, id", start, end)
     return [_row(r) for r in rows]
 

@@ -12,12 +12,14 @@ link under both of its ends. The commune filter folds diacritics and case ("xa v
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from contracts.calendar import WorkingCalendar
 from dashboard.wording import FLOW_VI, KIND_VI, LINK, SEVERITY_RANK, SEVERITY_VI, Lateness, Words, lateness
+from streams.rows import IncidentRow
 
 SORTS = ("overdue", "severity", "code", "kind", "flow", "commune", "where", "opened")
 STATES = ("open", "resolved", "all")
@@ -77,26 +79,65 @@ class Query:
         )
 
 
-def row(words: Words, calendar: WorkingCalendar, r: dict[str, Any], now: datetime) -> dict[str, Any]:
+class QueueRow(TypedDict):
+    """An incident as the queue shows it (and the export, the handover and the alert gauges read)."""
+
+    id: int
+    dossier_id: str | None
+    code: str | None
+    kind: str
+    kind_vi: str
+    flow: str | None
+    flow_vi: str
+    commune: str | None
+    agency: str | None
+    agencies: list[str]
+    where_vi: str
+    overdue_days: int | None
+    overdue_s: float | None
+    overdue_vi: str
+    severity: str
+    severity_vi: str
+    verdict_vi: str
+    action_vi: str
+    state: str
+    resolved_vi: str
+    findings: int
+    opened_at: str
+    due_at: str | None
+    acknowledged_by: str | None
+    assignee: NotRequired[str | None]
+
+
+class Page(TypedDict):
+    rows: list[QueueRow]
+    total: int
+    page: int
+    size: int
+    pages: int
+    counts: dict[str, dict[str, int]]
+
+
+def row(words: Words, calendar: WorkingCalendar, r: IncidentRow, now: datetime) -> QueueRow:
     """An incident as the queue shows it."""
-    due = datetime.fromisoformat(r["due_at"]) if r.get("due_at") else None
-    until = datetime.fromisoformat(r["resolved_at"]) if r.get("resolved_at") else now
+    due = datetime.fromisoformat(d) if (d := r["due_at"]) else None
+    until = datetime.fromisoformat(e) if (e := r["resolved_at"]) else now
     late: Lateness | None = lateness(calendar, due, until) if due else None
     agency, where = words.where(r)
-    subject = str(r.get("subject") or "")
+    subject = r["subject"]
     agencies = {agency} if agency else set()
     if m := LINK.match(subject):
         agencies |= {m["a"], m["b"]}
     state = "resolved" if r.get("resolved_at") else ("acknowledged" if r.get("acknowledged_at") else "open")
     return {
         "id": r["id"],
-        "dossier_id": r.get("dossier_id"),
-        "code": r.get("code") or (str(r["dossier_id"])[:8].upper() if r.get("dossier_id") else None),
+        "dossier_id": r["dossier_id"],
+        "code": r["code"] or (r["dossier_id"][:8].upper() if r["dossier_id"] else None),
         "kind": r["kind"],
         "kind_vi": KIND_VI.get(r["kind"], r["kind"]),
-        "flow": r.get("flow"),
-        "flow_vi": FLOW_VI.get(r.get("flow") or "", ""),
-        "commune": r.get("commune"),
+        "flow": r["flow"],
+        "flow_vi": FLOW_VI.get(r["flow"] or "", ""),
+        "commune": r["commune"],
         "agency": agency,
         "agencies": sorted(agencies),
         "where_vi": where,
@@ -108,15 +149,25 @@ def row(words: Words, calendar: WorkingCalendar, r: dict[str, Any], now: datetim
         "verdict_vi": words.verdict(r, late),
         "action_vi": words.action(r),
         "state": state,
-        "resolved_vi": words.resolved(r.get("resolved_how")),
-        "findings": r.get("findings", 1),
-        "opened_at": r.get("opened_at"),
-        "due_at": r.get("due_at"),
-        "acknowledged_by": r.get("acknowledged_by"),
+        "resolved_vi": words.resolved(r["resolved_how"]),
+        "findings": r["findings"],
+        "opened_at": r["opened_at"],
+        "due_at": r["due_at"],
+        "acknowledged_by": r["acknowledged_by"],
     }
 
 
-def _matches(r: dict[str, Any], q: Query, skip: str | None = None) -> bool:
+FACET_VALUES: dict[str, Callable[[QueueRow], list[str | None]]] = {
+    "kind": lambda r: [r["kind"]],
+    "flow": lambda r: [r["flow"]],
+    "agency": lambda r: list(r["agencies"]),
+    "commune": lambda r: [r["commune"]],
+    "severity": lambda r: [r["severity"]],
+}
+"""What each filter of the queue counts a row under."""
+
+
+def _matches(r: QueueRow, q: Query, skip: str | None = None) -> bool:
     if q.state != "all" and (r["state"] == "resolved") != (q.state == "resolved"):
         return False
     checks = {
@@ -129,13 +180,13 @@ def _matches(r: dict[str, Any], q: Query, skip: str | None = None) -> bool:
     return all(ok for name, ok in checks.items() if name != skip)
 
 
-def _key(sort: str) -> Any:
-    def overdue(r: dict[str, Any]) -> tuple[Any, ...]:
+def _key(sort: str) -> Callable[[QueueRow], Any]:
+    def overdue(r: QueueRow) -> tuple[Any, ...]:
         # Those with a deadline by how late; then the rest by severity and age.
         late = r["overdue_s"] if r["overdue_s"] is not None else float("-inf")
         return (r["overdue_days"] or 0, late, SEVERITY_RANK.get(r["severity"], 0), -_ts(r["opened_at"]))
 
-    keys: dict[str, Any] = {
+    keys: dict[str, Callable[[QueueRow], Any]] = {
         "overdue": overdue,
         "severity": lambda r: (SEVERITY_RANK.get(r["severity"], 0), *overdue(r)),
         "code": lambda r: r["code"] or "",
@@ -152,7 +203,7 @@ def _ts(iso: str | None) -> float:
     return datetime.fromisoformat(iso).timestamp() if iso else 0.0
 
 
-def select(rows: list[dict[str, Any]], q: Query) -> dict[str, Any]:
+def select(rows: list[QueueRow], q: Query) -> Page:
     """The page asked for, the total it was cut from, and per filter the count of each value
     (counted with every other filter applied, so a number says what choosing it would show)."""
     chosen = [r for r in rows if _matches(r, q)]
@@ -163,8 +214,7 @@ def select(rows: list[dict[str, Any]], q: Query) -> dict[str, Any]:
         for r in rows:
             if not _matches(r, q, skip=facet):
                 continue
-            values = r["agencies"] if facet == "agency" else [r[facet]]
-            for v in values:
+            for v in FACET_VALUES[facet](r):
                 if v:
                     tally[v] = tally.get(v, 0) + 1
         counts[facet] = dict(sorted(tally.items()))
@@ -180,7 +230,7 @@ def select(rows: list[dict[str, Any]], q: Query) -> dict[str, Any]:
     }
 
 
-def headline(rows: list[dict[str, Any]]) -> str | None:
+def headline(rows: list[QueueRow]) -> str | None:
     """A dossier's verdict line in its panel: its most urgent open incident, in the queue's own
     order (so the panel says what the queue's row said), else its newest; None without any."""
     if not rows:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from runtime.conn import Conn
-from streams.queries import ALERT_COLUMNS, ALERT_FROM, HEADS, jsonable
+from streams.queries import ALERT_COLUMNS, ALERT_FROM, HEADS, PERSONAL, event_row, jsonable
+from streams.rows import AreaRow, Described, DossierView, DueRow, Found, IncidentRow, OverdueRow
 from streams.waiting import where_waiting
 
 # Where an incident waits: a stuck step names it; a lost handoff waits at its receiver (the
@@ -53,7 +54,7 @@ CONTEXT_COLUMNS = (
 )
 
 
-async def incidents(conn: Conn, only_open: bool) -> list[dict[str, Any]]:
+async def incidents(conn: Conn, only_open: bool) -> list[IncidentRow]:
     """Every incident (the head finding and what its findings say together), with its dossier's
     context. All of them: the console sorts by working days overdue, which needs the calendar."""
     rows = await conn.fetch(
@@ -61,10 +62,10 @@ async def incidents(conn: Conn, only_open: bool) -> list[dict[str, Any]]:
         f"WHERE {HEADS} AND (NOT $1 OR g.resolved_at IS NULL)",
         only_open,
     )
-    return [jsonable(r) for r in rows]
+    return [cast(IncidentRow, jsonable(r)) for r in rows]
 
 
-async def dossier(conn: Conn, dossier_id: str) -> dict[str, Any] | None:
+async def dossier(conn: Conn, dossier_id: str) -> DossierView | None:
     """A dossier's events (payloads without personal data), its incidents with their context,
     its receipt code and the area it was filed in."""
     events = await conn.fetch(
@@ -80,18 +81,24 @@ async def dossier(conn: Conn, dossier_id: str) -> dict[str, Any] | None:
         f"WHERE {HEADS} AND a.dossier_id = $1 ORDER BY a.opened_at",
         dossier_id,
     )
-    out = []
-    code = None
-    for e in events:
-        row = jsonable(e)
-        payload = json.loads(row["payload"])
-        code = code or (payload.get("result") or {}).get("receipt_code")
-        row["payload"] = {k: v for k, v in payload.items() if k not in ("dossier", "results", "result")}
-        out.append(row)
-    return {"dossier_id": dossier_id, "code": code, "events": out, "incidents": [jsonable(a) for a in found]}
+    code = next((c for e in events if (c := _receipt_code(e["payload"]))), None)
+    out = [event_row(e, (*PERSONAL, "result")) for e in events]
+    return {
+        "dossier_id": dossier_id,
+        "code": code,
+        "events": out,
+        "incidents": [cast(IncidentRow, jsonable(a)) for a in found],
+    }
 
 
-async def find(conn: Conn, text: str, limit: int = 20) -> list[dict[str, Any]]:
+def _receipt_code(payload: str) -> str | None:
+    """The one-stop office's receipt code, if this event's result carries it."""
+    result = json.loads(payload).get("result")
+    code = result.get("receipt_code") if isinstance(result, dict) else None
+    return code if isinstance(code, str) else None
+
+
+async def find(conn: Conn, text: str, limit: int = 20) -> list[Found]:
     """Dossiers by receipt code or dossier-id prefix, in any case, or by commune (without
     diacritics too: the console folds them before it asks, see `communes`)."""
     rows = await conn.fetch(
@@ -108,10 +115,10 @@ async def find(conn: Conn, text: str, limit: int = 20) -> list[dict[str, Any]]:
         text,
         limit,
     )
-    return [dict(r) for r in rows]
+    return [cast(Found, dict(r)) for r in rows]
 
 
-async def in_communes(conn: Conn, communes: list[str], limit: int = 50) -> list[dict[str, Any]]:
+async def in_communes(conn: Conn, communes: list[str], limit: int = 50) -> list[Found]:
     """Dossiers filed in these communes, newest first."""
     rows = await conn.fetch(
         "SELECT e.dossier_id, rc.code FROM monitor.events e LEFT JOIN LATERAL ("
@@ -122,7 +129,7 @@ async def in_communes(conn: Conn, communes: list[str], limit: int = 50) -> list[
         communes,
         limit,
     )
-    return [dict(r) for r in rows]
+    return [cast(Found, dict(r)) for r in rows]
 
 
 async def communes(conn: Conn) -> list[str]:
@@ -158,7 +165,7 @@ async def waiting(conn: Conn) -> dict[str, str]:
     return {dossier: where_waiting(events) for dossier, events in by_dossier.items()}
 
 
-async def describe(conn: Conn, dossier_ids: list[str]) -> dict[str, dict[str, Any]]:
+async def describe(conn: Conn, dossier_ids: list[str]) -> dict[str, Described]:
     """What a search result shows of each dossier: its receipt code, flow, commune, and whether
     and how it closed (None: still in progress)."""
     rows = await conn.fetch(
@@ -173,10 +180,10 @@ async def describe(conn: Conn, dossier_ids: list[str]) -> dict[str, dict[str, An
         """,
         dossier_ids,
     )
-    return {r["dossier_id"]: dict(r) for r in rows}
+    return {r["dossier_id"]: cast(Described, dict(r)) for r in rows}
 
 
-async def due_between(conn: Conn, start: datetime, end: datetime) -> list[dict[str, Any]]:
+async def due_between(conn: Conn, start: datetime, end: datetime) -> list[DueRow]:
     """Dossiers not closed whose appointment date (legal deadline) falls in [start, end), with
     their code, flow, commune and how many steps they finished (the fewer, the more at risk)."""
     rows = await conn.fetch(
@@ -199,10 +206,10 @@ async def due_between(conn: Conn, start: datetime, end: datetime) -> list[dict[s
         start,
         end,
     )
-    return [dict(r) for r in rows]
+    return [cast(DueRow, dict(r)) for r in rows]
 
 
-async def areas(conn: Conn, now: datetime) -> list[dict[str, Any]]:
+async def areas(conn: Conn, now: datetime) -> list[AreaRow]:
     """Per district and commune of submission: the open incidents by kind, and the dossiers not
     closed, split by whether their legal deadline (the appointment date) has passed at `now`."""
     rows = await conn.fetch(
@@ -229,15 +236,20 @@ async def areas(conn: Conn, now: datetime) -> list[dict[str, Any]]:
         now,
     )
     return [
-        {
-            **dict(r),
-            "open_by_kind": json.loads(r["open_by_kind"]) if isinstance(r["open_by_kind"], str) else r["open_by_kind"],
-        }
+        cast(
+            AreaRow,
+            {
+                **dict(r),
+                "open_by_kind": json.loads(r["open_by_kind"])
+                if isinstance(r["open_by_kind"], str)
+                else r["open_by_kind"],
+            },
+        )
         for r in rows
     ]
 
 
-async def overdue_in(conn: Conn, commune: str, now: datetime) -> list[dict[str, Any]]:
+async def overdue_in(conn: Conn, commune: str, now: datetime) -> list[OverdueRow]:
     """One commune's dossiers not closed at `now` and past their legal deadline, most overdue first."""
     rows = await conn.fetch(
         """
@@ -255,4 +267,4 @@ async def overdue_in(conn: Conn, commune: str, now: datetime) -> list[dict[str, 
         commune,
         now,
     )
-    return [dict(r) for r in rows]
+    return [cast(OverdueRow, dict(r)) for r in rows]

@@ -15,9 +15,10 @@ from contracts.alerts import AlertKind
 from contracts.calendar import WorkingCalendar
 from runtime.metrics import CONSUMER_LAG, OLDEST_OVERDUE, OPEN_ALERTS, OPEN_INCIDENTS
 from streams import queries
+from streams.rows import IncidentCount
 
 
-def incident_gauges(incidents: list[dict[str, Any]], calendar: WorkingCalendar, judged: datetime | None) -> None:
+def incident_gauges(incidents: list[IncidentCount], calendar: WorkingCalendar, judged: datetime | None) -> None:
     """Open incidents per label set, and the oldest overdue in working days at the judged time;
     a label set with nothing open any more leaves the scrape (its alert resolves)."""
     OPEN_INCIDENTS.clear()

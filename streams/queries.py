@@ -6,14 +6,25 @@ reads an agency's database: every figure is one the event stream carried."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from contracts.clock import VN_TZ
 from runtime.conn import Conn
+from streams.rows import (
+    Acknowledged,
+    AgencyHealth,
+    AlertChange,
+    AlertEnds,
+    AlertRow,
+    EventRow,
+    Health,
+    IncidentCount,
+    Timeline,
+)
 
 ALERT_COLUMNS = (
     "a.id, a.kind, g.severity, a.subject, a.dossier_id, a.detail, a.due_at, a.opened_at, a.raised_at, "
@@ -35,7 +46,8 @@ ALERT_FROM = (
 HEADS = "a.incident_id IS NULL"
 
 
-def jsonable(row: Any) -> dict[str, Any]:
+def jsonable(row: Mapping[str, object]) -> dict[str, object]:
+    """A database row as JSON takes it: times as ISO 8601."""
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(row).items()}
 
 
@@ -49,7 +61,7 @@ async def alerts(  # noqa: PLR0913 (the console's filters, keyword-only)
     commune: str | None = None,
     after_id: int = 0,
     limit: int = 500,
-) -> list[dict[str, Any]]:
+) -> list[AlertRow]:
     """Alerts, newest first, filtered; `agency` matches the subject (a link names two)."""
     rows = await conn.fetch(
         f"SELECT {ALERT_COLUMNS} {ALERT_FROM} WHERE {HEADS} AND (NOT $1 OR g.resolved_at IS NULL) "
@@ -65,10 +77,10 @@ async def alerts(  # noqa: PLR0913 (the console's filters, keyword-only)
         after_id,
         limit,
     )
-    return [jsonable(r) for r in rows]
+    return [cast(AlertRow, jsonable(r)) for r in rows]
 
 
-async def alert_changes(conn: Conn, after_id: int, resolved_since: datetime | None) -> list[dict[str, Any]]:
+async def alert_changes(conn: Conn, after_id: int, resolved_since: datetime | None) -> list[AlertChange]:
     """Alerts raised after `after_id`, and alerts resolved or acknowledged since `resolved_since`
     (database time): what the live feed pushes."""
     rows = await conn.fetch(
@@ -78,7 +90,7 @@ async def alert_changes(conn: Conn, after_id: int, resolved_since: datetime | No
         after_id,
         resolved_since,
     )
-    return [jsonable(r) for r in rows]
+    return [cast(AlertChange, jsonable(r)) for r in rows]
 
 
 async def alert_counts(conn: Conn) -> dict[str, int]:
@@ -89,7 +101,7 @@ async def alert_counts(conn: Conn) -> dict[str, int]:
     return {r["kind"]: r["n"] for r in rows}
 
 
-async def acknowledge(conn: Conn, alert_id: int, by: str, at: datetime) -> dict[str, Any] | None:
+async def acknowledge(conn: Conn, alert_id: int, by: str, at: datetime) -> Acknowledged | None:
     """Acknowledge an open incident at `at` (the clock the page shows: sim time in a simulation);
     None when there is no such incident or it is resolved already (see `alert_status`)."""
     row = await conn.fetchrow(
@@ -99,7 +111,7 @@ async def acknowledge(conn: Conn, alert_id: int, by: str, at: datetime) -> dict[
         by,
         at,
     )
-    return jsonable(row) if row else None
+    return cast(Acknowledged, jsonable(row)) if row else None
 
 
 STILL_OPEN = "EXISTS (SELECT 1 FROM monitor.alerts f WHERE (f.id = $1 OR f.incident_id = $1) AND f.resolved_at IS NULL)"
@@ -107,7 +119,7 @@ STILL_OPEN = "EXISTS (SELECT 1 FROM monitor.alerts f WHERE (f.id = $1 OR f.incid
 lost handoff received late, while the dossier is still past its deadline)."""
 
 
-async def alert_status(conn: Conn, alert_id: int) -> dict[str, Any] | None:
+async def alert_status(conn: Conn, alert_id: int) -> AlertEnds | None:
     """An incident's ends (resolved once every finding is, how; acknowledged, by whom), or None
     when there is none."""
     row = await conn.fetchrow(
@@ -116,16 +128,16 @@ async def alert_status(conn: Conn, alert_id: int) -> dict[str, Any] | None:
         "FROM monitor.alerts WHERE id = $1",
         alert_id,
     )
-    return jsonable(row) if row else None
+    return cast(AlertEnds, jsonable(row)) if row else None
 
 
-async def health(conn: Conn, window_hours: float = 24.0) -> dict[str, Any]:
+async def health(conn: Conn, window_hours: float = 24.0) -> Health | None:
     """Per agency: steps finished and refused in the last `window_hours` of sim time (before the
     newest event); per link: handoffs sent, errors, error rate, and backlog (sent, unacknowledged,
     of dossiers still open)."""
     newest = await conn.fetchval("SELECT max(occurred_at) FROM monitor.events")
     if newest is None:
-        return {"agencies": [], "links": []}
+        return None
     agencies = await conn.fetch(
         "SELECT agency, count(*) FILTER (WHERE type = 'step.completed') AS completed, "
         "count(*) FILTER (WHERE type = 'step.rejected') AS refused, max(occurred_at) AS last_event "
@@ -159,7 +171,7 @@ async def health(conn: Conn, window_hours: float = 24.0) -> dict[str, Any]:
     )
     waiting = {r["link"]: r["n"] for r in backlog}
     return {
-        "agencies": [jsonable(r) for r in agencies],
+        "agencies": [cast(AgencyHealth, jsonable(r)) for r in agencies],
         "links": [
             {
                 "link": r["link"],
@@ -175,7 +187,7 @@ async def health(conn: Conn, window_hours: float = 24.0) -> dict[str, Any]:
     }
 
 
-async def timeline(conn: Conn, dossier_id: str) -> dict[str, Any] | None:
+async def timeline(conn: Conn, dossier_id: str) -> Timeline | None:
     events = await conn.fetch(
         "SELECT event_id::text, type, agency, step, occurred_at, payload FROM monitor.events "
         "WHERE dossier_id = $1 ORDER BY occurred_at, type",
@@ -186,15 +198,21 @@ async def timeline(conn: Conn, dossier_id: str) -> dict[str, Any] | None:
     raised = await conn.fetch(
         f"SELECT {ALERT_COLUMNS} {ALERT_FROM} WHERE {HEADS} AND a.dossier_id = $1 ORDER BY a.opened_at", dossier_id
     )
-    out = [jsonable(e) for e in events]
-    for e in out:
-        e["payload"] = _public_payload(json.loads(e["payload"]))
-    return {"dossier_id": dossier_id, "events": out, "alerts": [jsonable(a) for a in raised]}
+    out = [event_row(e, PERSONAL) for e in events]
+    return {"dossier_id": dossier_id, "events": out, "alerts": [cast(AlertRow, jsonable(a)) for a in raised]}
 
 
-def _public_payload(p: dict[str, Any]) -> dict[str, Any]:
-    """The timeline without the dossier's personal data (a work handoff may carry it)."""
-    return {k: v for k, v in p.items() if k not in ("dossier", "results")}
+PERSONAL = ("dossier", "results")
+"""The payload fields that may carry a dossier's personal data (a work handoff's)."""
+
+
+def event_row(row: Mapping[str, object], drop: tuple[str, ...]) -> EventRow:
+    """A stored event as the timeline shows it, without the payload fields `drop`."""
+    out = jsonable(row)
+    raw = out["payload"]
+    payload: dict[str, object] = json.loads(raw) if isinstance(raw, str) else dict(cast(dict[str, object], raw))
+    out["payload"] = {k: v for k, v in payload.items() if k not in drop}
+    return cast(EventRow, out)
 
 
 async def series(
@@ -288,7 +306,7 @@ itself, the agency whose work topic holds them (an infrastructure incident), the
 event broke the contract; none for a duplicate or a data-quality finding."""
 
 
-async def open_incident_counts(conn: Conn) -> list[dict[str, Any]]:
+async def open_incident_counts(conn: Conn) -> list[IncidentCount]:
     """Open incidents by kind, severity, agency where they wait and flow, with the earliest
     deadline among them (for the metrics an ops team alerts on)."""
     rows = await conn.fetch(
@@ -300,7 +318,7 @@ async def open_incident_counts(conn: Conn) -> list[dict[str, Any]]:
         "WHERE (f.id = a.id OR f.incident_id = a.id) AND f.resolved_at IS NULL) "
         "GROUP BY 1, 2, 3, 4"
     )
-    return [dict(r) for r in rows]
+    return [cast(IncidentCount, dict(r)) for r in rows]
 
 
 async def installed(conn: Conn) -> bool:

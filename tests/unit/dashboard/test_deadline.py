@@ -8,30 +8,31 @@ from datetime import datetime
 
 from contracts.calendar import WorkingCalendar
 from contracts.clock import VN_TZ
-from dashboard.deadline import deadline, mark_gaps, span_vi
+from dashboard.deadline import PanelEvent, deadline, mark_gaps, span_vi
+from tests.unit.dashboard.rows import event_row
 
 SUBMITTED = datetime(2024, 1, 5, 9, tzinfo=VN_TZ)
 DUE = datetime(2024, 1, 19, 17, tzinfo=VN_TZ)
 
 
-def events(closed: datetime | None) -> list[dict[str, object]]:
-    out: list[dict[str, object]] = [
-        {
-            "event_id": "s",
-            "type": "dossier.submitted",
-            "occurred_at": SUBMITTED,
-            "payload": {"due_at": DUE.isoformat()},
-        },
-        {"event_id": "h", "type": "handoff.sent", "occurred_at": datetime(2024, 1, 8, 10, tzinfo=VN_TZ), "payload": {}},
-        {
-            "event_id": "r",
-            "type": "handoff.received",
-            "occurred_at": datetime(2024, 3, 15, 10, tzinfo=VN_TZ),
-            "payload": {"sent_event_id": "h"},
-        },
+def events(closed: datetime | None) -> list[PanelEvent]:
+    out: list[PanelEvent] = [
+        event_row(
+            event_id="s",
+            type="dossier.submitted",
+            occurred_at=SUBMITTED.isoformat(),
+            payload={"due_at": DUE.isoformat()},
+        ),
+        event_row(event_id="h", type="handoff.sent", occurred_at=datetime(2024, 1, 8, 10, tzinfo=VN_TZ).isoformat()),
+        event_row(
+            event_id="r",
+            type="handoff.received",
+            occurred_at=datetime(2024, 3, 15, 10, tzinfo=VN_TZ).isoformat(),
+            payload={"sent_event_id": "h"},
+        ),
     ]
     if closed:
-        out.append({"event_id": "c", "type": "dossier.closed", "occurred_at": closed, "payload": {}})
+        out.append(event_row(event_id="c", type="dossier.closed", occurred_at=closed.isoformat()))
     return out
 
 

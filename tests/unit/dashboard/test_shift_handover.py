@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from contracts.clock import VN_TZ
 from dashboard.handover import handover
+from dashboard.worklog import Entry
 
 START = datetime(2024, 1, 9, 7, 30, tzinfo=VN_TZ)
 END = START + timedelta(hours=8)
@@ -27,8 +28,19 @@ def _row(i: int, opened: datetime, state: str = "open", assignee: str | None = N
     }
 
 
-def _entry(action: str, at: datetime, actor: str, incident: int | None, **detail: object) -> dict[str, object]:
-    return {"action": action, "at": at.isoformat(), "actor": actor, "incident_id": incident, "detail": detail}
+def _entry(action: str, at: datetime, actor: str, incident: int | None, **detail: object) -> Entry:
+    """A worklog line as `worklog.between` answers it (the dossier has its own column)."""
+    dossier = detail.pop("dossier_id", None)
+    return {
+        "id": 0,
+        "at": at.isoformat(),
+        "recorded_at": at.isoformat(),
+        "actor": actor,
+        "action": action,
+        "incident_id": incident,
+        "dossier_id": str(dossier) if dossier else None,
+        "detail": detail,
+    }
 
 
 def test_a_handover_lists_the_shifts_incidents_actions_by_whom_and_what_stays_open() -> None:
@@ -48,6 +60,7 @@ def test_a_handover_lists_the_shifts_incidents_actions_by_whom_and_what_stays_op
     assert [(r["code"], r["assignee"]) for r in d["still_open"]] == [("HS-1", "Lê Văn C"), ("HS-2", None)]
     assert [(a["by"], a["incident"]["code"]) for a in d["assigned"]] == [("Trần Thị B", "HS-1")]
     assert d["redriven"][0]["detail"]["queued"] == 2
+    assert d["redriven"][0]["dossier_id"] == "d-3"
     assert d["counts"] == {"opened": 2, "acknowledged": 1, "redriven": 1, "assigned": 1, "notes": 1, "still_open": 2}
     assert d["summary_vi"] == [
         "Biên bản chuyển ca: từ 07:30 09/01/2024 đến 15:30 09/01/2024",

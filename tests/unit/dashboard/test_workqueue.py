@@ -10,12 +10,14 @@ from contracts.calendar import WorkingCalendar
 from contracts.chains import load_chains
 from dashboard import workqueue
 from dashboard.wording import Words
+from streams.rows import IncidentRow
+from tests.unit.dashboard.rows import incident_row
 
 NOW = datetime.fromisoformat("2024-01-25T10:00:00+07:00")
 WORDS = Words(load_chains())
 
 
-def incident(id: int, kind: str, subject: str, due: str | None, **extra: Any) -> dict[str, Any]:
+def incident(id: int, kind: str, subject: str, due: str | None, **extra: Any) -> IncidentRow:
     base = {
         "id": id,
         "kind": kind,
@@ -28,7 +30,7 @@ def incident(id: int, kind: str, subject: str, due: str | None, **extra: Any) ->
         "commune": "Xã Việt Tiến",
         "findings": 1,
     }
-    return {**base, **extra}
+    return incident_row(**{**base, **extra})
 
 
 ROWS = [
