@@ -49,6 +49,7 @@ from streams.backlog import Backlog, Met, Snapshot
 from streams.contract import ContractCheck
 from streams.detect import CLOSED_MEMORY, Finding, Late, Monitor, Recovery
 from streams.intake import fresh, parse_batch
+from streams.rows import RaisedAlert
 from streams.rules import TICK_S, default_rules, judge_lag_s
 from streams.signals import AgencySilence, Incident, LinkHealth, data_quality
 from streams.tracker import Tracker
@@ -180,7 +181,7 @@ class MonitorCore:
     async def ingest(self, batch: list[tuple[bytes, int, int]]) -> None:
         parsed = await parse_batch(batch, self.settings.topic_prefix, self.publisher)
         assert self.pool is not None
-        raised: list[dict[str, Any]] = []
+        raised: list[RaisedAlert] = []
         async with self._lock, self.pool.acquire() as conn, conn.transaction():
             stored, duplicates, redelivered = await store.record(conn, parsed)
             # What this worker follows: its own partitions' events it has not folded in yet.
@@ -216,7 +217,7 @@ class MonitorCore:
                     judged.append(moved)
         return judged
 
-    async def _fold(self, conn: Conn, new: list[Event], raised: list[dict[str, Any]]) -> dict[str, datetime]:
+    async def _fold(self, conn: Conn, new: list[Event], raised: list[RaisedAlert]) -> dict[str, datetime]:
         """The new events folded into their dossiers: late expectations raised, recoveries
         resolved, data-quality incidents; the dossiers that settled, with when."""
         settled: dict[str, datetime] = {}
@@ -243,7 +244,7 @@ class MonitorCore:
                 settled[e.dossier_id] = e.occurred_at
         return settled
 
-    async def _judge(self, conn: Conn, now: datetime, raised: list[dict[str, Any]]) -> None:
+    async def _judge(self, conn: Conn, now: datetime, raised: list[RaisedAlert]) -> None:
         for f in self.monitor.tick(now):
             if f.expectation.kind == AlertKind.LOST:
                 # Lost only once the receiver has read past it (streams/backlog.py).
@@ -260,7 +261,7 @@ class MonitorCore:
         `read`: the next offset this worker handles on each event partition it has read."""
         if self.pool is None or self.watermark.judged is None:
             return
-        raised: list[dict[str, Any]] = []
+        raised: list[RaisedAlert] = []
         async with self._lock, self.pool.acquire() as conn, conn.transaction():
             settled = self.backlog.settle(snap, self.watermark.judged, read)
             for f in settled.lost:
@@ -295,7 +296,7 @@ class MonitorCore:
             return
         self.last_mark = points[-1]
 
-    async def _finding(self, conn: Conn, f: Finding) -> dict[str, Any] | None:
+    async def _finding(self, conn: Conn, f: Finding) -> RaisedAlert | None:
         x = f.expectation
         return await store.open_alert(
             conn,
@@ -309,7 +310,7 @@ class MonitorCore:
             due_at=x.due_at,
         )
 
-    async def _late(self, conn: Conn, r: Late) -> dict[str, Any] | None:
+    async def _late(self, conn: Conn, r: Late) -> RaisedAlert | None:
         x = r.expectation
         # No judged time had reached the deadline yet; the late event's own stamp proves it
         # passed, by the judged time that would have reported it at the latest.
@@ -336,7 +337,7 @@ class MonitorCore:
         )
 
     async def _incident(
-        self, conn: Conn, incident: Incident | None, raised: list[dict[str, Any]], key: str | None = None
+        self, conn: Conn, incident: Incident | None, raised: list[RaisedAlert], key: str | None = None
     ) -> None:
         if incident is None:
             return
@@ -359,14 +360,14 @@ class MonitorCore:
         if alert:
             raised.append(alert)
 
-    async def _publish(self, raised: list[dict[str, Any]]) -> None:
+    async def _publish(self, raised: list[RaisedAlert]) -> None:
         if not raised or self.publisher is None:
             return
         self.alerts_raised += len(raised)
         topic = topics.alerts(self.settings.topic_prefix)
         await self.publisher.publish_many(
             [
-                (topic, (a.get("dossier_id") or a["subject"]).encode(), json.dumps(a, ensure_ascii=False).encode())
+                (topic, (a["dossier_id"] or a["subject"]).encode(), json.dumps(a, ensure_ascii=False).encode())
                 for a in raised
             ]
         )

@@ -15,14 +15,62 @@ and stand alone, as do link and agency alerts, which concern no single dossier.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from datetime import datetime
+from typing import TypedDict
 
 from contracts.alerts import Finding
 
 GROUPED = frozenset({"lost", "stuck"})
 """Finding kinds that join their dossier's open incident."""
 RANK = {"low": 0, "medium": 1, "high": 2}
-FINDING_FIELDS = ("id", "kind", "subject", "detail", "due_at", "opened_at", "resolved_at", "resolved_how")
+
+
+class FindingDoc(TypedDict):
+    """One finding of an incident, as an operator reads it (JSON)."""
+
+    id: int
+    kind: str
+    subject: str
+    detail: str
+    due_at: str | None
+    opened_at: str
+    resolved_at: str | None
+    resolved_how: str | None
+
+
+class IncidentDoc(TypedDict):
+    """An incident: its head finding's fields, the worst severity, and every finding (JSON)."""
+
+    id: int
+    kind: str
+    severity: str
+    subject: str
+    dossier_id: str | None
+    key: str
+    detail: str
+    due_at: str | None
+    opened_at: str
+    raised_at: str | None
+    resolved_at: str | None
+    resolved_how: str | None
+    findings: list[FindingDoc]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _finding(m: Finding) -> FindingDoc:
+    return {
+        "id": m.id,
+        "kind": m.kind,
+        "subject": m.subject,
+        "detail": m.detail,
+        "due_at": _iso(m.due_at),
+        "opened_at": m.opened_at.isoformat(),
+        "resolved_at": _iso(m.resolved_at),
+        "resolved_how": m.resolved_how,
+    }
 
 
 def incident_of(finding: Finding) -> int:
@@ -30,7 +78,7 @@ def incident_of(finding: Finding) -> int:
     return finding.incident
 
 
-def incidents(findings: Iterable[Finding]) -> list[dict[str, Any]]:
+def incidents(findings: Iterable[Finding]) -> list[IncidentDoc]:
     """Group findings into incidents, in the order of their heads: what an operator reads (JSON).
 
     An incident carries its head's fields; `severity` is the highest of its findings;
@@ -39,19 +87,26 @@ def incidents(findings: Iterable[Finding]) -> list[dict[str, Any]]:
     groups: dict[int, list[Finding]] = {}
     for f in sorted(findings, key=lambda f: f.id):
         groups.setdefault(f.incident, []).append(f)
-    out = []
+    out: list[IncidentDoc] = []
     for head_id, members in groups.items():
         head = next((m for m in members if m.id == head_id), members[0])
         still_open = [m for m in members if m.resolved_at is None]
         last = None if still_open else max(members, key=lambda m: m.resolved_at or m.opened_at)
-        incident = head.as_dict()
-        incident.pop("incident_id", None)
-        incident.update(
-            id=head_id,
-            severity=max((m.severity for m in members), key=lambda s: RANK.get(s, 0)),
-            resolved_at=None if last is None else last.resolved_at,
-            resolved_how=None if last is None else last.resolved_how,
-            findings=[{k: getattr(m, k) for k in FINDING_FIELDS} for m in members],
+        out.append(
+            {
+                "id": head_id,
+                "kind": head.kind,
+                "severity": max((m.severity for m in members), key=lambda s: RANK.get(s, 0)),
+                "subject": head.subject,
+                "dossier_id": head.dossier_id,
+                "key": head.key,
+                "detail": head.detail,
+                "due_at": _iso(head.due_at),
+                "opened_at": head.opened_at.isoformat(),
+                "raised_at": _iso(head.raised_at),
+                "resolved_at": None if last is None else _iso(last.resolved_at),
+                "resolved_how": None if last is None else last.resolved_how,
+                "findings": [_finding(m) for m in members],
+            }
         )
-        out.append(incident)
     return out

@@ -156,3 +156,18 @@ class IncidentCount(TypedDict):
     flow: str
     n: int
     oldest_due: datetime | None
+
+
+class RaisedAlert(TypedDict):
+    """A finding as the monitor publishes it on its alerts topic when it opens (JSON)."""
+
+    id: int
+    kind: str
+    severity: str
+    subject: str
+    dossier_id: str | None
+    detail: str
+    due_at: str | None
+    opened_at: str
+    raised_at: str | None
+    incident_id: int | None

@@ -6,12 +6,14 @@ import json
 import uuid
 from datetime import datetime
 from importlib import resources
-from typing import Any
+from typing import cast
 
 from contracts.alerts import SEVERITY, AlertKind, Finding, Severity
 from contracts.envelope import Event
 from runtime.conn import Conn
-from streams.incidents import GROUPED, incidents
+from streams.incidents import GROUPED, IncidentDoc, incidents
+from streams.queries import jsonable
+from streams.rows import RaisedAlert
 
 DDL = resources.files("streams").joinpath("schema.sql").read_text(encoding="utf-8")
 
@@ -149,7 +151,7 @@ async def open_alert(  # noqa: PLR0913 (a finding's columns, keyword-only)
     raised_at: datetime | None = None,
     dossier_id: str | None = None,
     due_at: datetime | None = None,
-) -> dict[str, Any] | None:
+) -> RaisedAlert | None:
     """Insert a finding with its evidence (the dossier's timeline up to now); None if it exists.
     A lost or stuck finding joins its dossier's incident that was open at the finding's
     `opened_at` (streams/incidents.py): open in sim time, not merely when the monitor got round
@@ -168,7 +170,7 @@ async def open_alert(  # noqa: PLR0913 (a finding's columns, keyword-only)
             key,
             opened_at,
         )
-    evidence: list[dict[str, Any]] = []
+    evidence: list[dict[str, str | None]] = []
     if dossier_id:
         evidence = [
             {
@@ -203,7 +205,7 @@ async def open_alert(  # noqa: PLR0913 (a finding's columns, keyword-only)
     )
     if row and head is not None:
         await conn.execute("UPDATE monitor.alerts SET changed_at = clock_timestamp() WHERE id = $1", head)
-    return _jsonable(dict(row)) if row else None
+    return cast(RaisedAlert, jsonable(row)) if row else None
 
 
 async def resolve(conn: Conn, *, kind: str, subject: str, key: str | None, at: datetime, how: str) -> None:
@@ -257,15 +259,9 @@ async def findings(conn: Conn, only_open: bool = False) -> list[Finding]:
     return [Finding(**{**dict(r), "kind": AlertKind(r["kind"]), "severity": Severity(r["severity"])}) for r in rows]
 
 
-async def alerts(conn: Conn, only_open: bool = False) -> list[dict[str, Any]]:
+async def alerts(conn: Conn, only_open: bool = False) -> list[IncidentDoc]:
     """The alerts an operator sees: incidents, each with its findings (streams/incidents.py),
     in the order they opened."""
     grouped = incidents(await findings(conn, only_open))
-    grouped.sort(key=lambda a: (a["opened_at"], a["id"]))
-    for a in grouped:
-        a["findings"] = [_jsonable(f) for f in a["findings"]]
-    return [_jsonable(a) for a in grouped]
-
-
-def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in d.items()}
+    grouped.sort(key=lambda a: (datetime.fromisoformat(a["opened_at"]), a["id"]))
+    return grouped

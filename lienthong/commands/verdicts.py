@@ -36,10 +36,11 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings, _console: Console) 
     import asyncpg
 
     from streams import queries, store
+    from streams.incidents import IncidentDoc
 
     _, url = settings.require_infra()
 
-    async def fetch() -> list[dict[str, Any]]:
+    async def fetch() -> list[IncidentDoc]:
         conn = await asyncpg.connect(url)
         try:
             if not await queries.installed(conn):

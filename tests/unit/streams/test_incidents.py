@@ -45,9 +45,9 @@ def test_an_incident_stays_open_while_any_finding_is_open_and_takes_the_worst_se
 def test_an_incident_closes_when_its_last_finding_closes_and_says_how() -> None:
     rows = [finding(7, "lost", "high", head=5, closed_h=40), finding(5, "stuck", "medium", closed_h=30)]
     (only,) = incidents(rows)
-    assert only["resolved_at"] == T0 + timedelta(hours=40)
+    assert only["resolved_at"] == (T0 + timedelta(hours=40)).isoformat()
     assert only["resolved_how"] == "how 7"
-    assert only["opened_at"] == T0 + timedelta(hours=5)  # the head's
+    assert only["opened_at"] == (T0 + timedelta(hours=5)).isoformat()  # the head's
 
 
 def test_a_head_has_no_incident_id_and_a_member_names_its_head() -> None:
