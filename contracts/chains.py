@@ -15,7 +15,7 @@ import yaml
 
 from contracts.states import DossierState
 from contracts.topics import AGENCIES
-from contracts.validation import validate
+from contracts.validation import Schema, validate
 
 CHAIN_NAMES: tuple[str, ...] = ("birth", "death", "lltp")
 RESULT_STEP = "result"
@@ -35,7 +35,7 @@ class Route:
 
 PORTAL_RESULT = Route("portal", RESULT_STEP)
 
-RESULT_TYPES: dict[str, dict[str, str | int]] = {
+RESULT_TYPES: dict[str, Schema] = {
     "string": {"type": "string", "minLength": 1},
     "personal_id": {"type": "string", "pattern": "^[0-9]{12}$"},
     "integer": {"type": "integer"},
@@ -63,12 +63,12 @@ class Step:
     result: tuple[tuple[str, str], ...] = ()
     """The fields its `step.completed` result must carry, each with its type (RESULT_TYPES)."""
 
-    def result_schema(self) -> dict[str, Any]:
+    def result_schema(self) -> Schema:
         """The JSON Schema of the step's result: the declared fields required, others allowed."""
         return {
             "type": "object",
             "required": [name for name, _ in self.result],
-            "properties": {name: dict(RESULT_TYPES[kind]) for name, kind in self.result},
+            "properties": {name: RESULT_TYPES[kind].copy() for name, kind in self.result},
         }
 
     def result_problems(self, result: Any) -> list[str]:

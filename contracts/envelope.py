@@ -27,7 +27,7 @@ from contracts.event_types import (
 )
 from contracts.states import DossierState
 from contracts.topics import AGENCIES
-from contracts.validation import compile_schema
+from contracts.validation import Schema, compile_schema
 
 SCHEMA_VERSION = 1
 MAX_EVENT_BYTES = 256 * 1024
@@ -39,14 +39,14 @@ DOSSIERLESS_TYPES = frozenset({AGENCY_HEARTBEAT, CLOCK_MARK})
 SOURCES: tuple[str, ...] = (*AGENCIES, "monitor")
 """Who may emit events: the agencies, and the monitor (its clock marks only)."""
 
-_ROUTE = {
+_ROUTE: Schema = {
     "type": "object",
     "required": ["agency", "step"],
     "properties": {"agency": {"type": "string", "enum": list(AGENCIES)}, "step": {"type": "string"}},
 }
-_OUTCOME = {"type": "string", "enum": ["completed", "rejected"]}
+_OUTCOME: Schema = {"type": "string", "enum": ["completed", "rejected"]}
 
-PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
+PAYLOAD_SCHEMAS: dict[str, Schema] = {
     DOSSIER_SUBMITTED: {
         "type": "object",
         "required": ["channel", "procedures", "area"],
@@ -140,7 +140,7 @@ PAYLOAD_SCHEMAS: dict[str, dict[str, Any]] = {
     },
 }
 
-ENVELOPE_SCHEMA: dict[str, Any] = {
+ENVELOPE_SCHEMA: Schema = {
     "type": "object",
     "required": [
         "event_id",

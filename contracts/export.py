@@ -6,7 +6,6 @@ primers), the chains with their SLAs, states and typed results, and the rules in
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from contracts import topics
 from contracts.chains import Chain
@@ -16,11 +15,12 @@ from contracts.envelope import DOSSIERLESS_TYPES, ENVELOPE_SCHEMA, EVENT_TYPES, 
 from contracts.event_types import AGENCY_HEARTBEAT
 from contracts.normative import STATEMENTS
 from contracts.partitioning import SEED
+from contracts.validation import Schema
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
-def event_schema(event_type: str) -> dict[str, Any]:
+def event_schema(event_type: str) -> dict[str, object]:
     """The full schema of one event type: the envelope with its payload schema inlined."""
     schema = copy.deepcopy(ENVELOPE_SCHEMA)
     schema["properties"]["type"] = {"const": event_type}
@@ -35,7 +35,7 @@ def event_schema(event_type: str) -> dict[str, Any]:
     }
 
 
-def all_event_schemas() -> dict[str, dict[str, Any]]:
+def all_event_schemas() -> dict[str, dict[str, object]]:
     return {t: event_schema(t) for t in EVENT_TYPES}
 
 
@@ -53,12 +53,13 @@ PARTITIONER = {
 }
 
 
-def _header(name: str, what: str) -> dict[str, Any]:
+def _header(name: str, what: str) -> Schema:
     return {"type": "object", "required": [name], "properties": {name: {"type": "string", "description": what}}}
 
 
-def asyncapi(prefix: str = "lt", partitions: int = 4) -> dict[str, Any]:
-    messages: dict[str, Any] = {
+def asyncapi(prefix: str = "lt", partitions: int = 4) -> dict[str, object]:
+    """The AsyncAPI document of the event contract (a JSON document, written whole)."""
+    messages: dict[str, dict[str, object]] = {
         t.replace(".", "_"): {
             "name": t,
             "contentType": "application/json",
@@ -104,7 +105,7 @@ def asyncapi(prefix: str = "lt", partitions: int = 4) -> dict[str, Any]:
         "summary": "Written at offset 0 of every partition when topics are created; skip it.",
         "headers": _header(topics.PRIMER_HEADER, "present (any value): skip this message"),
     }
-    channels: dict[str, Any] = {
+    channels: dict[str, dict[str, object]] = {
         "dossierEvents": {
             "address": topics.dossier_events(prefix),
             "description": "Every lifecycle event of every dossier, keyed by dossier_id "
@@ -156,7 +157,7 @@ def asyncapi(prefix: str = "lt", partitions: int = 4) -> dict[str, Any]:
     }
 
 
-def chains_document(chains: dict[str, Chain]) -> dict[str, Any]:
+def chains_document(chains: dict[str, Chain]) -> dict[str, dict[str, object]]:
     """chains.json: each chain's steps, with everything the monitor and the agencies rely on."""
     return {
         name: {

@@ -15,11 +15,31 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import TypedDict
 
 import fastjsonschema
 
 from contracts.errors import Problem
+from contracts.jsontypes import JsonValue
+
+
+class Schema(TypedDict, total=False):
+    """The JSON Schema subset the contract writes its schemas in (and this module checks)."""
+
+    type: str | list[str]
+    description: str
+    enum: list[JsonValue]
+    const: JsonValue
+    """In the exported documents only (contracts/export.py); not checked here."""
+    format: str
+    pattern: str
+    minLength: int
+    minimum: float
+    items: Schema
+    properties: dict[str, Schema]
+    required: list[str]
+    additionalProperties: bool
+
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
@@ -32,7 +52,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def _type_ok(value: Any, name: str) -> bool:
+def _type_ok(value: object, name: str) -> bool:
     if name in ("integer", "number") and isinstance(value, bool):
         return False
     return isinstance(value, _TYPES[name])
@@ -51,7 +71,7 @@ def _format_ok(value: str, fmt: str) -> bool:
     return True
 
 
-def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[Problem]:
+def validate(value: object, schema: Schema, path: str = "$") -> list[Problem]:
     """Every problem of `value` against `schema`, with JSON-path-like locations."""
     types = schema.get("type")
     if types is not None:
@@ -64,7 +84,7 @@ def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[Proble
     if isinstance(value, str):
         problems += _string_problems(value, schema, path)
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if is_number and "minimum" in schema and value < schema["minimum"]:
+    if isinstance(value, (int, float)) and is_number and "minimum" in schema and value < schema["minimum"]:
         problems.append(Problem(path, f"must be at least {schema['minimum']}"))
     if isinstance(value, dict):
         problems += _object_problems(value, schema, path)
@@ -74,7 +94,7 @@ def validate(value: Any, schema: dict[str, Any], path: str = "$") -> list[Proble
     return problems
 
 
-def _string_problems(value: str, schema: dict[str, Any], path: str) -> list[Problem]:
+def _string_problems(value: str, schema: Schema, path: str) -> list[Problem]:
     problems: list[Problem] = []
     if len(value) < schema.get("minLength", 0):
         problems.append(Problem(path, "must not be empty"))
@@ -85,22 +105,22 @@ def _string_problems(value: str, schema: dict[str, Any], path: str) -> list[Prob
     return problems
 
 
-def _object_problems(value: dict[str, Any], schema: dict[str, Any], path: str) -> list[Problem]:
+def _object_problems(value: dict[object, object], schema: Schema, path: str) -> list[Problem]:
     problems = [Problem(f"{path}.{key}", "is required") for key in schema.get("required", []) if key not in value]
-    props: dict[str, Any] = schema.get("properties", {})
+    props = schema.get("properties", {})
     for key, sub in value.items():
-        if key in props:
+        if isinstance(key, str) and key in props:
             problems.extend(validate(sub, props[key], f"{path}.{key}"))
         elif schema.get("additionalProperties") is False:
             problems.append(Problem(f"{path}.{key}", "is not allowed"))
     return problems
 
 
-def compile_schema(schema: dict[str, Any]) -> Callable[[Any, str], list[Problem]]:
+def compile_schema(schema: Schema) -> Callable[[object, str], list[Problem]]:
     """A fast checker for `schema`: [] when the value is valid, else every problem found."""
-    fast = fastjsonschema.compile(schema)
+    fast = fastjsonschema.compile(dict(schema))
 
-    def check(value: Any, path: str) -> list[Problem]:
+    def check(value: object, path: str) -> list[Problem]:
         try:
             fast(value)
         except fastjsonschema.JsonSchemaException as exc:

@@ -4,50 +4,49 @@ The live feed (`/api/v1/alerts/stream`, server-sent events) and the page itself 
 
 from __future__ import annotations
 
-from typing import Any
-
+from contracts.jsontypes import JsonObject, JsonValue, obj
 from dashboard.wording import KIND_VI
 from dashboard.workqueue import PAGE_SIZES, SORTS, STATES
 
-FILES = ["xlsx", "csv"]
-ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
-ANY_OBJECT: dict[str, Any] = {"type": "object"}
+FILES: list[JsonValue] = ["xlsx", "csv"]
+ERROR: JsonObject = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+ANY_OBJECT: JsonObject = {"type": "object"}
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+def _json(schema: JsonObject, description: str) -> JsonObject:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _object(*required: str) -> dict[str, Any]:
+def _object(*required: str) -> JsonObject:
     return {"type": "object", "required": list(required)}
 
 
-def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+def _query(name: str, schema: JsonObject, description: str = "") -> JsonObject:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
 BAD = _json(ERROR, "a bad parameter, with the reason in Vietnamese")
-TEXT = {"type": "string"}
-DAY = {"type": "string", "format": "date"}
-OPERATOR_BODY = {
+TEXT: JsonObject = {"type": "string"}
+DAY: JsonObject = {"type": "string", "format": "date"}
+OPERATOR_BODY: JsonObject = {
     "required": False,
     "content": {"application/json": {"schema": {"type": "object", "properties": {"operator": TEXT}}}},
 }
-NEEDS_TOKEN = {
+NEEDS_TOKEN: JsonObject = {
     "401": _json(ERROR, "no operator token: viewers only read"),
     "403": _json(ERROR, "a wrong operator token"),
 }
 
 
-INCIDENT = {"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+INCIDENT: JsonObject = {"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
-def _body(properties: dict[str, Any]) -> dict[str, Any]:
+def _body(properties: JsonObject) -> JsonObject:
     return {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": properties}}}}
 
 
-def document() -> dict[str, Any]:
-    paths: dict[str, Any] = {
+def document() -> JsonObject:
+    paths: JsonObject = {
         "/api/v1/alerts": {
             "get": {
                 "summary": "Raw incidents for scripts",
@@ -273,10 +272,12 @@ def document() -> dict[str, Any]:
         },
     }
     for operations in paths.values():
-        for op in operations.values():
-            op.setdefault("responses", {}).setdefault("400", BAD)  # any path may be refused (runtime/edges.py)
-            if "requestBody" in op:
-                op["responses"].setdefault("413", _json(ERROR, "the body is over the cap (LT_MAX_BODY_BYTES)"))
+        for op in obj(operations).values():
+            operation = obj(op)
+            responses = obj(operation.setdefault("responses", {}))
+            responses.setdefault("400", BAD)  # any path may be refused (runtime/edges.py)
+            if "requestBody" in operation:
+                responses.setdefault("413", _json(ERROR, "the body is over the cap (LT_MAX_BODY_BYTES)"))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Bảng điều hành liên thông", "version": "1"},

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from contracts.chains import CHAIN_NAMES
 from contracts.dossiers import COMMON, FIELDS
+from contracts.jsontypes import JsonObject, obj
 
-_PROBLEMS: dict[str, Any] = {
+_PROBLEMS: JsonObject = {
     "type": "object",
     "required": ["error", "problems"],
     "properties": {
@@ -20,7 +19,7 @@ _PROBLEMS: dict[str, Any] = {
 }
 
 
-def _fields(chain: str) -> dict[str, Any]:
+def _fields(chain: str) -> JsonObject:
     required = [p for p, _c, r in COMMON + FIELDS[chain] if r]
     return {
         "type": "object",
@@ -30,17 +29,17 @@ def _fields(chain: str) -> dict[str, Any]:
     }
 
 
-BAD_REQUEST = {
+BAD_REQUEST: JsonObject = {
     "description": "A bad request (a NUL character in the path or the query, among others), with the reason",
     "content": {"application/json": {"schema": _PROBLEMS}},
 }
 
 
-TOO_LARGE = {
+TOO_LARGE: JsonObject = {
     "description": "The body is over the edge's cap (LT_MAX_BODY_BYTES)",
     "content": {"application/json": {"schema": _PROBLEMS}},
 }
-RATE_LIMITED = {
+RATE_LIMITED: JsonObject = {
     "description": "More requests from this client (its address) than its share (LT_PORTAL_RATE_LIMIT a second, "
     "bursts of LT_PORTAL_RATE_BURST); retry after the seconds given. A client holding the submitter token "
     "(bearer) submits for many citizens and is not limited.",
@@ -50,21 +49,22 @@ RATE_LIMITED = {
             "schema": {
                 **_PROBLEMS,
                 "required": ["error", "problems", "retry_after_s"],
-                "properties": {**_PROBLEMS["properties"], "retry_after_s": {"type": "integer"}},
+                "properties": {**obj(_PROBLEMS["properties"]), "retry_after_s": {"type": "integer"}},
             }
         }
     },
 }
 
 
-def document() -> dict[str, Any]:
+def document() -> JsonObject:
     doc = _document()
-    for path, operations in doc["paths"].items():
-        for op in operations.values():
-            op["responses"].setdefault("400", BAD_REQUEST)
-            op["responses"].setdefault("413", TOO_LARGE)
+    for path, operations in obj(doc["paths"]).items():
+        for op in obj(operations).values():
+            responses = obj(obj(op)["responses"])
+            responses.setdefault("400", BAD_REQUEST)
+            responses.setdefault("413", TOO_LARGE)
             if path != "/healthz":
-                op["responses"].setdefault("429", RATE_LIMITED)
+                responses.setdefault("429", RATE_LIMITED)
     doc["components"] = {
         "securitySchemes": {
             "submitter": {"type": "http", "scheme": "bearer"},
@@ -74,7 +74,7 @@ def document() -> dict[str, Any]:
     return doc
 
 
-def _document() -> dict[str, Any]:
+def _document() -> JsonObject:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Cổng dịch vụ công liên thông (mô phỏng)", "version": "1"},
@@ -89,14 +89,6 @@ def _document() -> dict[str, Any]:
                             "required": False,
                             "schema": {"type": "string"},
                             "description": "Resubmitting with the same key returns the first dossier.",
-                        },
-                        {
-                            "name": "X-Lienthong-Sim-Time",
-                            "in": "header",
-                            "required": False,
-                            "schema": {"type": "string", "format": "date-time"},
-                            "description": "Simulators only: the planned submission time, honoured within the "
-                            "clock's lag tolerance (LT_SIM_MAX_LAG_S real seconds), never in the future.",
                         },
                     ],
                     "requestBody": {
