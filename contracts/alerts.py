@@ -4,10 +4,9 @@ to the text stored in PostgreSQL and sent as JSON, and a misspelt kind fails typ
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 
 class AlertKind(StrEnum):
@@ -102,6 +101,3 @@ class Finding:
     def incident(self) -> int:
         """The incident it belongs to: its head's id."""
         return self.incident_id or self.id
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)

@@ -5,8 +5,8 @@ answers with it, the dashboard shows the masked form until an operator opens the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
 from contracts.identity import mask_ids_in_text, mask_name, mask_personal_id
 
@@ -26,6 +26,15 @@ ROLE_VI = {
 }
 
 
+class PersonView(TypedDict):
+    """A person as the read APIs show them (masked unless the caller may see them whole)."""
+
+    role: str
+    role_vi: str
+    full_name: str | None
+    personal_id: str | None
+
+
 @dataclass(frozen=True)
 class Person:
     role: str
@@ -42,8 +51,13 @@ class Person:
             mask_personal_id(self.personal_id) if self.personal_id else None,
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def as_dict(self) -> PersonView:
+        return {
+            "role": self.role,
+            "role_vi": self.role_vi,
+            "full_name": self.full_name,
+            "personal_id": self.personal_id,
+        }
 
 
 def people(data: Mapping[str, Any]) -> list[Person]:

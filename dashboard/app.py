@@ -42,7 +42,7 @@ from runtime.metrics import metrics
 from runtime.secrets import operator_token, submitter_headers
 from runtime.settings import Settings
 from streams import console, queries
-from streams.funnel import funnel
+from streams.funnel import FlowFunnel, funnel
 from streams.rows import Health
 
 log = structlog.get_logger()
@@ -73,7 +73,7 @@ class Dashboard:
         self.shift = Shift(self.actions, self._queue_rows)
         self.subscribe = Subscribe(self.actions, settings.home.resolve())
         self.clock = settings.clock()
-        self._funnel_cache: tuple[tuple[Any, ...], list[dict[str, Any]]] | None = None
+        self._funnel_cache: tuple[tuple[int, datetime | None], list[FlowFunnel]] | None = None
 
     async def start(self) -> None:
         _, url = self.settings.require_infra()
@@ -133,7 +133,7 @@ class Dashboard:
     async def funnel(self, _request: web.Request) -> web.Response:
         return await self._read(self._funnel, "flows")
 
-    async def _funnel(self, conn: Conn) -> list[dict[str, Any]]:
+    async def _funnel(self, conn: Conn) -> list[FlowFunnel]:
         """The funnel, computed again only when the event log changed: it takes 0.67 s on the demo
         month and every open page asks for it every 10 s, mostly of a log that stands still."""
         key = await queries.event_log_version(conn)
@@ -141,7 +141,7 @@ class Dashboard:
             self._funnel_cache = (key, await funnel(conn, self.chains, self.calendar))
         return self._funnel_cache[1]
 
-    def moment(self) -> tuple[datetime, dict[str, Any]]:
+    def moment(self) -> tuple[datetime, dict[str, object]]:
         """The moment ages are measured at (the clock's; it stands still once a run settled), and
         the clock as the page shows it."""
         state = runclock.state(self.clock, self.settings.sim_clock_file)
@@ -261,7 +261,7 @@ class Dashboard:
         """By receipt code or dossier-id prefix, personal ID number or commune (dashboard/search.py)."""
         return await search.answer(request, self.settings, self.pool if await self._ready() else None)
 
-    async def _heartbeats(self) -> dict[str, Any]:
+    async def _heartbeats(self) -> dict[str, str]:
         """The monitor's view of each agency's newest heartbeat (its /healthz)."""
         port = StackState(self.settings.home.resolve()).ports().get("monitor")
         if not port:
@@ -272,7 +272,8 @@ class Dashboard:
                 http.get(f"http://127.0.0.1:{port}/healthz") as r,
             ):
                 body = await r.json(content_type=None)
-                return dict(body.get("heartbeats") or {})
+                beats = body.get("heartbeats") if isinstance(body, dict) else None
+                return {str(k): str(v) for k, v in beats.items()} if isinstance(beats, dict) else {}
         return {}
 
     async def _read(self, fetch: Callable[[Any], Awaitable[Any]], key: str) -> web.Response:

@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict, cast
+from typing import TypedDict, cast
 
 from runtime.settings import Settings
 
@@ -163,12 +163,13 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
     return Settings.from_env(env, recorded=StackState(home).recorded())
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path) -> dict[str, object]:
+    """A record as JSON read it; {} when it is missing, torn or not an object."""
     try:
-        data: dict[str, Any] = json.loads(path.read_text())
-        return data
+        data = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _write(path: Path, data: object) -> None:

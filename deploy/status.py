@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import aiohttp
 import asyncpg
@@ -97,15 +97,16 @@ def status(settings: Settings) -> list[Component]:
     return rows
 
 
-def _partitions(health: dict[str, Any] | None) -> str | None:
+def _partitions(health: dict[str, object] | None) -> str | None:
     """The partitions a process owns, as its /healthz reports them (`0,2`): of its work topic,
     or of the event topic for the monitor."""
-    if not health or "partitions" not in health:
+    owned = (health or {}).get("partitions")
+    if not isinstance(owned, list):
         return None
-    return ",".join(str(p) for p in health["partitions"]) or "none"
+    return ",".join(str(p) for p in owned) or "none"
 
 
-async def _health(port: int) -> dict[str, Any] | None:
+async def _health(port: int) -> dict[str, object] | None:
     """The /healthz body of a process that answers healthy; None otherwise."""
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
         try:

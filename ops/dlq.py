@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from contracts import topics
 from contracts.commands import Replay
@@ -44,7 +44,17 @@ async def read(bootstrap: str, prefix: str, partitions: int, timeout_s: float = 
     return out
 
 
-def by_reason(letters: Iterable[Letter]) -> list[dict[str, Any]]:
+class ReasonRow(TypedDict):
+    """Dead letters of one agency and reason."""
+
+    agency: str
+    reason: str
+    letters: int
+    replayable: bool
+    ids: list[str]
+
+
+def by_reason(letters: Iterable[Letter]) -> list[ReasonRow]:
     """One row per agency and reason: how many, whether they can be replayed, their ids."""
     groups: dict[tuple[str, str], list[Letter]] = {}
     for lt in letters:
@@ -68,6 +78,15 @@ def select(letters: Iterable[Letter], ids: Iterable[str] = (), reason: str | Non
     return [lt for lt in letters if lt.letter_id in wanted or (needle is not None and needle in lt.reason.casefold())]
 
 
+class ReplayedView(TypedDict):
+    asked: int
+    replayed: int
+    skipped: int
+    missing: list[str]
+    not_replayable: list[str]
+    no_answer: list[str]
+
+
 @dataclass
 class Replayed:
     asked: int = 0
@@ -79,7 +98,7 @@ class Replayed:
     no_answer: list[str] = field(default_factory=list)
     """Agencies that did not answer in time (down, or an integrator's system without commands)."""
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ReplayedView:
         return {
             "asked": self.asked,
             "replayed": self.replayed,

@@ -21,7 +21,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 import asyncpg
 
@@ -47,6 +47,13 @@ CREATE TABLE IF NOT EXISTS redrive.attempts (
 """
 
 
+class OutcomeView(TypedDict):
+    alerts: int
+    queued: int
+    not_found: list[str]
+    still_alerted: int
+
+
 @dataclass
 class Outcome:
     queued: int = 0
@@ -59,7 +66,7 @@ class Outcome:
     """Redriven dossiers, all finished, of which the monitor still had an open alert when the wait
     ended (it had not read their closings yet)."""
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> OutcomeView:
         return {
             "alerts": self.alerts,
             "queued": self.queued,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from aiohttp import web
 
-Status = Callable[[], dict[str, Any]]
+Status = Callable[[], Mapping[str, object]]
+"""A process's /healthz body (JSON), with `ready` saying whether it serves."""
 
 
 def health_routes(status: Status) -> list[web.RouteDef]:

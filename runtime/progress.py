@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -110,7 +110,18 @@ async def next_due(worker: AgencyWorker) -> datetime | None:
     return min((t for t in times if t is not None), default=None)
 
 
-async def report(worker: AgencyWorker) -> dict[str, Any]:
+class Progress(TypedDict):
+    """An agency's /progress body."""
+
+    unread: int | None
+    in_hand: int
+    next_due: str | None
+    owned: list[int]
+    total: int
+    counts: list[int]
+
+
+async def report(worker: AgencyWorker) -> Progress:
     """The /progress fields (see the module docstring)."""
     due = await next_due(worker)
     consumer = worker.consumer

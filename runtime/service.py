@@ -56,7 +56,7 @@ class Runtime:
     worker: AgencyWorker
     sim: Simulation
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> dict[str, object]:
         return {
             "agency": self.spec.agency,
             "ready": self.worker.assigned,

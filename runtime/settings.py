@@ -131,14 +131,15 @@ class Settings(BaseSettings):
         """The settings the environment gives; `recorded` (Settings field → value) fills the
         addresses and the clock it leaves unset."""
         env = os.environ if env is None else env
-        values: dict[str, Any] = {
+        given = {
             name: env[f"LT_{name.upper()}"] for name in cls.model_fields if env.get(f"LT_{name.upper()}", "") != ""
         }
-        if values.get("brokers") in ("0",):
+        if given.get("brokers") == "0":
             raise ValueError("LT_BROKERS=0: a cluster needs at least 1 broker")
+        values: dict[str, object] = dict(given)
         if "partitions" not in values:
             values["partitions"] = load_topic_layout(
-                Path(values["topics_file"]) if "topics_file" in values else None
+                Path(given["topics_file"]) if "topics_file" in given else None
             ).partitions
         clock_set = "sim_epoch" in values
         fallback = {
@@ -228,7 +229,7 @@ def clock_env(
     }
 
 
-def _validated(cls: type[Settings], values: dict[str, Any]) -> Settings:
+def _validated(cls: type[Settings], values: Mapping[str, object]) -> Settings:
     """`cls(**values)`, with every bad value named by its variable (`LT_PARTITIONS='x': ...`)."""
     try:
         return cls.model_validate(values)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 from runtime.conn import Conn
 from streams.queries import ALERT_COLUMNS, ALERT_FROM, HEADS, PERSONAL, event_row, jsonable
@@ -157,7 +157,7 @@ async def waiting(conn: Conn) -> dict[str, str]:
         """,
         list(ORDER),
     )
-    by_dossier: dict[str, list[dict[str, Any]]] = {}
+    by_dossier: dict[str, list[dict[str, object]]] = {}
     for r in rows:
         payload = r["payload"]
         event = {**dict(r), "payload": json.loads(payload) if isinstance(payload, str) else payload}

@@ -29,7 +29,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import asyncpg
 import structlog
@@ -372,7 +371,7 @@ class MonitorCore:
             ]
         )
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> dict[str, object]:
         return {
             "agency": "monitor",
             "instance": self.settings.instance or "monitor",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import statistics
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from contracts.calendar import WorkingCalendar
 from contracts.chains import Chain
@@ -66,7 +66,32 @@ def _quantile(values: list[float], q: float) -> float | None:
     return round(statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1], 2)
 
 
-async def funnel(conn: Conn, chains: dict[str, Chain], calendar: WorkingCalendar) -> list[dict[str, Any]]:
+class StepFunnel(TypedDict):
+    step: str
+    agency: str
+    label_vi: str
+    sla_working_days: float
+    reached: int
+    finished: int
+    waiting: int
+    refused: int
+    on_time: int
+    within_sla: float | None
+    p50_working_hours: float | None
+    p90_working_hours: float | None
+
+
+class FlowFunnel(TypedDict):
+    flow: str
+    title_vi: str
+    submitted: int
+    closed: int
+    lost_between_steps: int
+    on_time_legal: float | None
+    steps: list[StepFunnel]
+
+
+async def funnel(conn: Conn, chains: dict[str, Chain], calendar: WorkingCalendar) -> list[FlowFunnel]:
     rows = await conn.fetch(STEPS_SQL)
     heads = {h["chain"]: h for h in await conn.fetch(HEADS_SQL)}
     lost = {r["chain"]: r["n"] for r in await conn.fetch(LOST_SQL)}
@@ -74,9 +99,9 @@ async def funnel(conn: Conn, chains: dict[str, Chain], calendar: WorkingCalendar
     by_step: dict[tuple[str, str, str], list[Any]] = {}
     for r in rows:
         by_step.setdefault((r["chain"], r["agency"], r["step"]), []).append(r)
-    out = []
+    out: list[FlowFunnel] = []
     for name, chain in chains.items():
-        steps = []
+        steps: list[StepFunnel] = []
         for step in chain.steps:
             mine = by_step.get((name, step.agency, step.name), [])
             finished = [r for r in mine if r["done"] is not None and r["done"] >= r["received"]]

@@ -23,6 +23,7 @@ from streams.rows import (
     EventRow,
     Health,
     IncidentCount,
+    Series,
     Timeline,
 )
 
@@ -215,9 +216,7 @@ def event_row(row: Mapping[str, object], drop: tuple[str, ...]) -> EventRow:
     return cast(EventRow, out)
 
 
-async def series(
-    conn: Conn, start: datetime | None = None, end: datetime | None = None
-) -> dict[str, list[dict[str, Any]]]:
+async def series(conn: Conn, start: datetime | None = None, end: datetime | None = None) -> Series:
     """Per sim day in [start, end) (all days without bounds): dossiers submitted and closed,
     alerts opened by kind, median step time. Counted as the statistics report counts: each
     dossier once, submitted on its dossier.submitted and closed on its first dossier.closed (a
@@ -259,7 +258,7 @@ async def series(
         lo,
         hi,
     )
-    days: dict[str, dict[str, Any]] = {}
+    days: dict[str, dict[str, int]] = {}
     for r in raised:
         days.setdefault(r["day"].isoformat(), {})[r["kind"]] = r["n"]
     return {

@@ -158,6 +158,26 @@ class IncidentCount(TypedDict):
     oldest_due: datetime | None
 
 
+class ThroughputDay(TypedDict):
+    day: str
+    submitted: int
+    closed: int
+
+
+class StepHoursDay(TypedDict):
+    day: str
+    p50: float
+
+
+class Series(TypedDict):
+    """Per sim day: dossiers submitted and closed, incidents opened by kind (`day` and one count
+    per kind), the median step time in hours."""
+
+    throughput: list[ThroughputDay]
+    alerts: list[dict[str, str | int]]
+    step_hours: list[StepHoursDay]
+
+
 class RaisedAlert(TypedDict):
     """A finding as the monitor publishes it on its alerts topic when it opens (JSON)."""
 

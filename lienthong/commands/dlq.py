@@ -33,7 +33,7 @@ def cmd_dlq(args: argparse.Namespace, settings: Settings, console: Console) -> i
     console.step(f"asking the agencies to replay {len(chosen)} dead letters")
     token = operator_token(settings)
     out = asyncio.run(dlq.replay(bootstrap, settings.topic_prefix, settings.partitions, chosen, args.wait, token))
-    result: dict[str, Any] = {**out.as_dict(), "unknown": unknown}
+    result = {**out.as_dict(), "unknown": unknown}
     if not args.json:
         console.step(
             f"{out.replayed} replayed, {out.skipped} replayed before (not again), "

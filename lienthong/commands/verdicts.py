@@ -193,11 +193,12 @@ def cmd_redrive(args: argparse.Namespace, settings: Settings, console: Console) 
         console.step(f"{what}: {out.queued} messages queued again from the senders' outboxes")
         for missing in out.not_found[:10]:
             console.step(f"nothing resent for {missing}: its sender holds no such message or did not answer")
-    result = out.as_dict()
+    result: dict[str, object] = {**out.as_dict()}
     if args.wait:
         console.step(f"waiting up to {args.wait:g} s for the redriven dossiers to finish")
-        result["still_in_progress"] = with_clock(lambda: redrive.wait_finished(url, args.wait))
-        console.step(f"{result['still_in_progress']} accepted dossiers still in progress")
+        still = with_clock(lambda: redrive.wait_finished(url, args.wait))
+        result["still_in_progress"] = still
+        console.step(f"{still} accepted dossiers still in progress")
     emit_json(result)
     return 0 if args.dossier is None or out.queued else 1
 
