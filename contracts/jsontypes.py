@@ -16,3 +16,21 @@ def obj(value: JsonValue) -> JsonObject:
     if not isinstance(value, dict):
         raise TypeError(f"expected a JSON object, got {type(value).__name__}")
     return value
+
+
+def arr(value: JsonValue) -> list[JsonValue]:
+    """`value` as a JSON array, or TypeError."""
+    if not isinstance(value, list):
+        raise TypeError(f"expected a JSON array, got {type(value).__name__}")
+    return value
+
+
+def load_object(text: str, what: str) -> JsonObject:
+    """A YAML or JSON document that must be an object (a configuration file); ValueError naming
+    `what` otherwise."""
+    import yaml
+
+    loaded = yaml.safe_load(text)
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{what}: expected a mapping at the top, got {type(loaded).__name__}")
+    return loaded

@@ -85,7 +85,7 @@ class Actions:
         return web.json_response({"role": role, "reason": reason}, dumps=dumps)
 
     @staticmethod
-    async def _body(request: web.Request) -> dict[str, Any] | web.Response:
+    async def _body(request: web.Request) -> dict[str, object] | web.Response:
         if not request.can_read_body:
             return {}
         try:
@@ -96,14 +96,14 @@ class Actions:
             return problem(400, "Nội dung yêu cầu phải là một đối tượng JSON")
         return body
 
-    async def authorised(self, request: web.Request) -> tuple[dict[str, Any], str] | web.Response:
+    async def authorised(self, request: web.Request) -> tuple[dict[str, object], str] | web.Response:
         """An operator's action: its body and the officer's name, or the refusal to answer with
         (no token 401, a wrong one 403, no name 400)."""
         if refused := self.refused(request):
             return refused
         return await self._signed(request)
 
-    async def _signed(self, request: web.Request) -> tuple[dict[str, Any], str] | web.Response:
+    async def _signed(self, request: web.Request) -> tuple[dict[str, object], str] | web.Response:
         """An action's body and the officer's name in it, or the refusal to answer with."""
         body = await self._body(request)
         if isinstance(body, web.Response):
@@ -114,7 +114,7 @@ class Actions:
         return body, operator
 
     @staticmethod
-    def _operator(body: dict[str, Any]) -> str | web.Response:
+    def _operator(body: dict[str, object]) -> str | web.Response:
         name = str(body.get("operator") or "").strip()
         if not name:
             return problem(400, "Cần ghi tên cán bộ thực hiện (trường operator)")
@@ -277,20 +277,20 @@ class Actions:
             self._clock_task.cancel()
 
 
-async def portal_dossier(settings: Settings, dossier_id: str) -> dict[str, Any] | None:
+async def portal_dossier(settings: Settings, dossier_id: str) -> dict[str, object] | None:
     """The portal's answer on `dossier_id` (masked: status and state are all the console needs),
     or None when it does not know the dossier or cannot be reached."""
     return await _portal_get(settings, f"/api/v1/dossiers/{quote(dossier_id, safe='')}", submitter_headers(settings))
 
 
-async def portal_people(settings: Settings, dossier_id: str, headers: dict[str, str]) -> dict[str, Any] | None:
+async def portal_people(settings: Settings, dossier_id: str, headers: dict[str, str]) -> dict[str, object] | None:
     """The portal's answer on the people of `dossier_id` (masked unless `headers` carry the
     operator token), or None when it does not know the dossier or cannot be reached."""
     answer = await _portal_get(settings, f"/api/v1/dossiers/{quote(dossier_id, safe='')}/people", headers)
     return None if answer is None else {"masked": answer["masked"], "people": answer["people"]}
 
 
-async def _portal_get(settings: Settings, path: str, headers: dict[str, str]) -> dict[str, Any] | None:
+async def _portal_get(settings: Settings, path: str, headers: dict[str, str]) -> dict[str, object] | None:
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,
@@ -298,7 +298,7 @@ async def _portal_get(settings: Settings, path: str, headers: dict[str, str]) ->
         ):
             if r.status != 200:
                 return None
-            answer: dict[str, Any] = await r.json()
+            answer: dict[str, object] = await r.json()
     except (TimeoutError, aiohttp.ClientError, ValueError):
         return None
     return answer

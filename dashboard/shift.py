@@ -33,7 +33,7 @@ class Shift:
         self.rows = rows
         """Every incident as the queue shows it, with its assignee, most overdue first."""
 
-    async def _incident(self, request: web.Request) -> tuple[int, dict[str, Any], str] | web.Response:
+    async def _incident(self, request: web.Request) -> tuple[int, dict[str, object], str] | web.Response:
         """The incident the path names (open), the action's body and the officer; or the refusal."""
         signed = await self.actions.authorised(request)
         if isinstance(signed, web.Response):

@@ -19,6 +19,7 @@ import structlog
 from aiohttp import web
 from pydantic import ValidationError
 
+from contracts.jsontypes import obj
 from dashboard.actions import Actions, dumps, problem
 from dashboard.subscriptions import Subscription, with_subscriptions
 from deploy import alerting
@@ -140,7 +141,7 @@ class Subscribe:
         if (
             where
             and sub.channel == "email"
-            and not alerting.base_config(where[0]).get("global", {}).get("smtp_smarthost")
+            and not obj(alerting.base_config(where[0]).get("global") or {}).get("smtp_smarthost")
         ):
             return problem(
                 409, "Hệ thống chưa cấu hình máy chủ thư (LT_ALERT_SMTP): không gửi được thư cho đăng ký này"

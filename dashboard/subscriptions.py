@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from contracts.jsontypes import JsonObject, JsonValue, arr, obj
+
 FLOWS = ("birth", "death", "lltp")
 SERIES = "LienthongDossierOverdue"
 MAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -62,9 +64,9 @@ def receiver_name(sub_id: int) -> str:
     return f"officer-{sub_id}"
 
 
-def route(sub_id: int, sub: Subscription) -> dict[str, Any]:
+def route(sub_id: int, sub: Subscription) -> JsonObject:
     """The Alertmanager route of one subscription: its series, its communes and flows, its receiver."""
-    matchers = [f'alertname="{SERIES}"']
+    matchers: list[JsonValue] = [f'alertname="{SERIES}"']
     if sub.communes:
         matchers.append(f'commune=~"{_any_of(sub.communes)}"')
     if sub.flows:
@@ -72,19 +74,20 @@ def route(sub_id: int, sub: Subscription) -> dict[str, Any]:
     return {"matchers": matchers, "receiver": receiver_name(sub_id), "group_by": ["dossier"], "continue": True}
 
 
-def receiver(sub_id: int, sub: Subscription) -> dict[str, Any]:
+def receiver(sub_id: int, sub: Subscription) -> JsonObject:
     if sub.channel == "email":
         subject = "[Liên thông] Hồ sơ quá hạn {{ .CommonLabels.code }} ({{ .CommonLabels.commune }})"
-        config: dict[str, Any] = {"to": sub.address, "send_resolved": False, "headers": {"Subject": subject}}
+        config: JsonObject = {"to": sub.address, "send_resolved": False, "headers": {"Subject": subject}}
         return {"name": receiver_name(sub_id), "email_configs": [config]}
     return {"name": receiver_name(sub_id), "webhook_configs": [{"url": sub.address, "send_resolved": False}]}
 
 
-def with_subscriptions(config: dict[str, Any], subs: list[tuple[int, Subscription]]) -> dict[str, Any]:
+def with_subscriptions(config: JsonObject, subs: list[tuple[int, Subscription]]) -> JsonObject:
     """The Alertmanager configuration with each subscription's route first and its receiver."""
-    if any(s.channel == "email" for _, s in subs) and not config.get("global", {}).get("smtp_smarthost"):
+    relay = obj(config.get("global") or {}).get("smtp_smarthost")
+    if any(s.channel == "email" for _, s in subs) and not relay:
         raise ValueError("no mail relay is configured (LT_ALERT_SMTP): an e-mail subscription cannot be delivered")
-    made = {**config, "route": {**config["route"]}}
-    made["route"]["routes"] = [*(route(i, s) for i, s in subs), *config["route"].get("routes", [])]
-    made["receivers"] = [*config["receivers"], *(receiver(i, s) for i, s in subs)]
-    return made
+    shipped = obj(config["route"])
+    routes: list[JsonValue] = [*(route(i, s) for i, s in subs), *arr(shipped.get("routes", []))]
+    receivers: list[JsonValue] = [*arr(config["receivers"]), *(receiver(i, s) for i, s in subs)]
+    return {**config, "route": {**shipped, "routes": routes}, "receivers": receivers}

@@ -17,10 +17,10 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from contracts.jsontypes import JsonObject, JsonValue, arr, load_object, obj
 from deploy.embedded import free_port, pid_alive, stop_pid
 from deploy.processes import process_of
 from deploy.state import AlertingRecord, ServerRecord
@@ -49,20 +49,22 @@ class Plan:
     console_url: str = ""
 
 
-def prometheus_config(services: dict[str, int], alertmanager_port: int, plan: Plan) -> dict[str, Any]:
+def prometheus_config(services: dict[str, int], alertmanager_port: int, plan: Plan) -> JsonObject:
     """The shipped prometheus.yml with this stack's targets: the monitor as job
     `lienthong-monitor` (the rule `LienthongMonitorDown` watches it), every other process under
     `lienthong-services`, each labelled with its process name."""
-    config: dict[str, Any] = yaml.safe_load((SHIPPED / "prometheus.yml").read_text(encoding="utf-8"))
+    shipped = SHIPPED / "prometheus.yml"
+    config = load_object(shipped.read_text(encoding="utf-8"), str(shipped))
     every = f"{max(1, round(plan.interval_s))}s"
-    config["global"].update(scrape_interval=every, evaluation_interval=every)
+    glob = obj(config["global"])
+    glob.update(scrape_interval=every, evaluation_interval=every)
     labels = {"province": plan.province, "console_url": plan.console_url.rstrip("/")}
-    config["global"]["external_labels"] = {k: v for k, v in labels.items() if v}
+    glob["external_labels"] = {k: v for k, v in labels.items() if v}
     config["rule_files"] = [str(SHIPPED / "rules.yml")]
-    config["alerting"]["alertmanagers"] = [{"static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]}]
+    obj(config["alerting"])["alertmanagers"] = [{"static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]}]
 
-    def job(name: str, members: dict[str, int]) -> dict[str, Any]:
-        targets = [
+    def job(name: str, members: dict[str, int]) -> JsonObject:
+        targets: list[JsonValue] = [
             {"targets": [f"127.0.0.1:{port}"], "labels": {"process": n, "service": process_of(n)}}
             for n, port in sorted(members.items())
         ]
@@ -74,30 +76,36 @@ def prometheus_config(services: dict[str, int], alertmanager_port: int, plan: Pl
     return config
 
 
-def alertmanager_config(plan: Plan) -> dict[str, Any]:
+def alertmanager_config(plan: Plan) -> JsonObject:
     """The shipped alertmanager.yml (its routes, grouping and inhibitions as they are) with this
     stack's receivers: the webhook and the mail relay, each left out when unset."""
-    config: dict[str, Any] = yaml.safe_load((SHIPPED / "alertmanager.yml").read_text(encoding="utf-8"))
+    shipped = SHIPPED / "alertmanager.yml"
+    config = load_object(shipped.read_text(encoding="utf-8"), str(shipped))
     wait = f"{max(1, round(plan.group_wait_s))}s"
     webhook_url, smtp = plan.webhook_url, plan.smtp
-    config["route"]["group_wait"] = wait
-    config["route"]["group_interval"] = f"{max(1, round(plan.group_interval_s))}s"
-    for route in config["route"].get("routes", []):
-        route.pop("group_wait", None)  # one wait for every route: the one this stack asked for
+    route = obj(config["route"])
+    route["group_wait"] = wait
+    route["group_interval"] = f"{max(1, round(plan.group_interval_s))}s"
+    for child in arr(route.get("routes", [])):
+        obj(child).pop("group_wait", None)  # one wait for every route: the one this stack asked for
+    glob = obj(config["global"])
     if smtp:
-        config["global"]["smtp_smarthost"] = smtp
+        glob["smtp_smarthost"] = smtp
     else:
         for name in ("smtp_smarthost", "smtp_from", "smtp_require_tls"):
-            config["global"].pop(name, None)
-    receivers = []
-    for receiver in config["receivers"]:
-        made = copy.deepcopy(receiver)
+            glob.pop(name, None)
+    receivers: list[JsonValue] = []
+    for receiver in arr(config["receivers"]):
+        shipped_receiver = obj(receiver)
+        made = copy.deepcopy(shipped_receiver)
         made.pop("webhook_configs", None)
         made.pop("email_configs", None)
         if webhook_url:
-            made["webhook_configs"] = [{**c, "url": webhook_url} for c in receiver.get("webhook_configs", [])]
+            hooks = arr(shipped_receiver.get("webhook_configs", []))
+            made["webhook_configs"] = [{**obj(c), "url": webhook_url} for c in hooks]
         if smtp:
-            made["email_configs"] = [{**c, "to": plan.mail_to} for c in receiver.get("email_configs", [])]
+            mails = arr(shipped_receiver.get("email_configs", []))
+            made["email_configs"] = [{**obj(c), "to": plan.mail_to} for c in mails]
         receivers.append({k: v for k, v in made.items() if v != []})
     config["receivers"] = receivers
     return config
@@ -106,13 +114,12 @@ def alertmanager_config(plan: Plan) -> dict[str, Any]:
 BASE = "alertmanager.base.yml"
 
 
-def base_config(folder: Path) -> dict[str, Any]:
+def base_config(folder: Path) -> JsonObject:
     """The Alertmanager configuration `start` wrote, before any officer's subscription."""
-    loaded: dict[str, Any] = yaml.safe_load((folder / BASE).read_text(encoding="utf-8"))
-    return loaded
+    return load_object((folder / BASE).read_text(encoding="utf-8"), str(folder / BASE))
 
 
-def reload(folder: Path, port: int, config: dict[str, Any]) -> None:
+def reload(folder: Path, port: int, config: JsonObject) -> None:
     """Replace the running Alertmanager's configuration and have it read it again (its
     `/-/reload`); on a refusal the previous file is put back, and the reason raised."""
     path = folder / "alertmanager.yml"
