@@ -6,7 +6,7 @@ sim clock in a simulation, standing still once a run settled."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import TypedDict
 
 import asyncpg
 
@@ -29,13 +29,33 @@ def window(calendar: WorkingCalendar, now: datetime) -> tuple[datetime, datetime
     )
 
 
-async def due_soon(pool: asyncpg.Pool | None, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
+class Due(TypedDict):
+    dossier_id: str
+    code: str
+    flow_vi: str
+    commune: str | None
+    due_at: str
+    due_vi: str
+    when: str
+    steps_done: int
+    late: bool
+
+
+class DueSoon(TypedDict):
+    """Đến hạn hôm nay / ngày mai: each list most at risk first."""
+
+    today: list[Due]
+    tomorrow: list[Due]
+    tomorrow_day: str
+
+
+async def due_soon(pool: asyncpg.Pool | None, calendar: WorkingCalendar, now: datetime) -> DueSoon:
     start, end, tomorrow = window(calendar, now)
     rows: list[DueRow] = []
     if pool is not None:
         async with pool.acquire() as conn:
             rows = await console.due_between(conn, start, end)
-    out = []
+    out: list[Due] = []
     for r in rows:
         due: datetime = r["due_at"]
         out.append(

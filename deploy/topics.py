@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict
-from typing import Any
+from typing import TypedDict
 
 from runtime.settings import Settings
 from runtime.terminal import Console, table
 from runtime.topicadmin import apply_topics
 
 
-def apply(settings: Settings, console: Console, dry_run: bool, allow_repartition: bool = False) -> dict[str, Any]:
+class Applied(TypedDict):
+    """What `topics apply` compared (and changed): every difference, as JSON."""
+
+    bootstrap: str
+    brokers: int
+    file: str
+    dry_run: bool
+    changes: list[dict[str, object]]
+    not_applied: int
+
+
+def apply(settings: Settings, console: Console, dry_run: bool, allow_repartition: bool = False) -> Applied:
     """Compare (and unless `dry_run`, apply); the answer lists every difference."""
     bootstrap = settings.kafka_bootstrap
     if not bootstrap:
@@ -32,7 +43,7 @@ def apply(settings: Settings, console: Console, dry_run: bool, allow_repartition
     }
 
 
-def render(result: dict[str, Any]) -> str:
+def render(result: Applied) -> str:
     changes = result["changes"]
     head = (
         f"{len(changes)} differences on a cluster of {result['brokers']} brokers"

@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import yaml
 
@@ -69,7 +69,7 @@ def _chaos(args: argparse.Namespace, settings: Settings, console: Console) -> in
     # The run wrote its clock into the stack's state: read the settings again, as `lienthong score` does.
     verdict = asyncio.run(_verdict(settings_from_env(), console, args.redrive_wait))
     done = summary.get("process_faults", [])
-    result: dict[str, Any] = {
+    result = {
         "plan": plan.name,
         "profile": summary.get("profile", args.profile),
         "broker": _broker(home),
@@ -121,7 +121,19 @@ def _broker(home: Path) -> str:
     return StackState(home).broker_kind()
 
 
-async def _verdict(settings: Settings, console: Console, wait_s: float) -> dict[str, Any]:
+class Verdict(TypedDict):
+    """A chaos run judged: against the ground truth, after a redrive, by the cross-check."""
+
+    silent_losses: int
+    false_alerts: int
+    alerts: int
+    explained_by: dict[str, int]
+    redriven: int
+    unfinished: int
+    violations: int
+
+
+async def _verdict(settings: Settings, console: Console, wait_s: float) -> Verdict:
     """Score what the monitor raised against the ground truth, redrive every open lost alert
     (sim time runs while the redriven dossiers need it), then verify."""
     from ops import redrive, runclock
