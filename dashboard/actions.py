@@ -31,11 +31,12 @@ import structlog
 from aiohttp import web
 from aiokafka.errors import KafkaError
 
+from contracts.clock import SimClock
 from dashboard import worklog
 from dashboard.wording import at
 from ops import redrive, runclock
 from runtime.secrets import operator_headers, submitter_headers
-from runtime.settings import Settings
+from runtime.settings import PlatformSettings, Settings
 from streams import queries
 
 log = structlog.get_logger()
@@ -57,9 +58,11 @@ def dumps(o: Any) -> str:
 
 
 class Actions:
-    def __init__(self, settings: Settings, token: str) -> None:
+    def __init__(self, settings: Settings, token: str, clock: SimClock) -> None:
         self.settings = settings
         self.token = token
+        self.clock = clock
+        """The console's clock (one per process)."""
         self.pool: asyncpg.Pool | None = None
         self._clock_task: asyncio.Task[None] | None = None
 
@@ -185,7 +188,7 @@ class Actions:
     def now(self) -> datetime:
         """The moment the page shows (sim time in a simulation, standing still once a run settled):
         actions are stamped with it, so they sit in the same time base as everything else."""
-        return runclock.state(self.settings.clock(), self.settings.sim_clock_file).sim_time
+        return runclock.state(self.clock, self.settings.sim_clock_file).sim_time
 
     async def redrive(self, request: web.Request) -> web.Response:
         signed = await self.authorised(request)
@@ -266,7 +269,7 @@ class Actions:
         _, url = self.settings.require_infra()
 
         async def run() -> None:
-            async with runclock.running(self.settings.clock(), self.settings.sim_clock_file):
+            async with runclock.running(self.clock, self.settings.sim_clock_file):
                 await redrive.wait_finished(url, REDRIVE_CLOCK_S)
 
         self._clock_task = asyncio.create_task(run())
@@ -277,20 +280,22 @@ class Actions:
             self._clock_task.cancel()
 
 
-async def portal_dossier(settings: Settings, dossier_id: str) -> dict[str, object] | None:
+async def portal_dossier(settings: PlatformSettings, dossier_id: str) -> dict[str, object] | None:
     """The portal's answer on `dossier_id` (masked: status and state are all the console needs),
     or None when it does not know the dossier or cannot be reached."""
     return await _portal_get(settings, f"/api/v1/dossiers/{quote(dossier_id, safe='')}", submitter_headers(settings))
 
 
-async def portal_people(settings: Settings, dossier_id: str, headers: dict[str, str]) -> dict[str, object] | None:
+async def portal_people(
+    settings: PlatformSettings, dossier_id: str, headers: dict[str, str]
+) -> dict[str, object] | None:
     """The portal's answer on the people of `dossier_id` (masked unless `headers` carry the
     operator token), or None when it does not know the dossier or cannot be reached."""
     answer = await _portal_get(settings, f"/api/v1/dossiers/{quote(dossier_id, safe='')}/people", headers)
     return None if answer is None else {"masked": answer["masked"], "people": answer["people"]}
 
 
-async def _portal_get(settings: Settings, path: str, headers: dict[str, str]) -> dict[str, object] | None:
+async def _portal_get(settings: PlatformSettings, path: str, headers: dict[str, str]) -> dict[str, object] | None:
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,

@@ -69,10 +69,10 @@ class Dashboard:
         self.chains = settings.chains()
         self.words = Words(self.chains)
         self.calendar = WorkingCalendar()
-        self.actions = Actions(settings, self.token)
+        self.clock = settings.clock()
+        self.actions = Actions(settings, self.token, self.clock)
         self.shift = Shift(self.actions, self._queue_rows)
         self.subscribe = Subscribe(self.actions, settings.home.resolve())
-        self.clock = settings.clock()
         self._funnel_cache: tuple[tuple[int, datetime | None], list[FlowFunnel]] | None = None
 
     async def start(self) -> None:

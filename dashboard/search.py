@@ -16,7 +16,7 @@ from dashboard import workqueue
 from dashboard.actions import dumps, problem
 from dashboard.wording import FLOW_VI
 from runtime.secrets import submitter_headers
-from runtime.settings import Settings
+from runtime.settings import PlatformSettings
 from streams import console
 from streams.rows import Found
 
@@ -31,7 +31,7 @@ class Match(TypedDict):
     state_vi: str
 
 
-async def answer(request: web.Request, settings: Settings, pool: asyncpg.Pool | None) -> web.Response:
+async def answer(request: web.Request, settings: PlatformSettings, pool: asyncpg.Pool | None) -> web.Response:
     text = request.query.get("q", "").strip()
     if not text:
         return problem(400, "Cần nhập mã hồ sơ, số định danh cá nhân (12 chữ số) hoặc tên xã, phường")
@@ -84,7 +84,7 @@ async def described(pool: asyncpg.Pool | None, found: list[Found]) -> list[Match
     return out
 
 
-async def by_personal_id(settings: Settings, personal_id: str) -> list[str]:
+async def by_personal_id(settings: PlatformSettings, personal_id: str) -> list[str]:
     url = f"{settings.portal_url}/api/v1/dossiers"
     async with (
         aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http,

@@ -22,7 +22,7 @@ from deploy.processes import PROCESSES, process_of, replica_names
 from deploy.state import BrokerRecord, StackRecord, StackState
 from runtime.db import ensure_database
 from runtime.primers import prime, primer_value
-from runtime.settings import Settings
+from runtime.settings import PlatformSettings, Settings, StackSettings
 from runtime.terminal import Console
 from runtime.topicadmin import delete_topics, ensure_topics, ensure_topics_ready
 
@@ -105,7 +105,7 @@ def ensure_infra(settings: Settings, console: Console) -> tuple[Settings, StackR
     return settings, stack
 
 
-def _ensure_broker(settings: Settings, home: Path, stack: StackRecord, console: Console) -> BrokerRecord:
+def _ensure_broker(settings: StackSettings, home: Path, stack: StackRecord, console: Console) -> BrokerRecord:
     """The broker `settings` asks for (LT_BROKER / --broker; else the one running; else Tansu),
     started if it is not running. Another kind, or a cluster of another size, is stopped first."""
     broker: BrokerRecord = stack.get("broker", {})
@@ -180,7 +180,7 @@ def stop_services(home: Path, console: Console) -> None:
     state.forget_supervisor()
 
 
-async def _prepare(settings: Settings, admin_url: str | None) -> None:
+async def _prepare(settings: PlatformSettings, admin_url: str | None) -> None:
     if admin_url:
         await ensure_database(admin_url, DATABASE)
     bootstrap, _ = settings.require_infra()
@@ -330,7 +330,7 @@ async def _healthy(http: aiohttp.ClientSession, port: int) -> bool:
         return False
 
 
-def down(settings: Settings, console: Console) -> None:
+def down(settings: PlatformSettings, console: Console) -> None:
     home = settings.home.resolve()
     state = StackState(home)
     stack = state.stack()

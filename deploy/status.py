@@ -14,7 +14,7 @@ from deploy import kafka_cluster
 from deploy.embedded import pid_alive, port_open
 from deploy.processes import PROCESSES, process_of
 from deploy.state import StackState
-from runtime.settings import Settings
+from runtime.settings import PlatformSettings
 
 
 class Component(TypedDict, total=False):
@@ -26,7 +26,7 @@ class Component(TypedDict, total=False):
     partitions: str | None
 
 
-def status(settings: Settings) -> list[Component]:
+def status(settings: PlatformSettings) -> list[Component]:
     state = StackState(settings.home.resolve())
     stack = state.stack()
     rows: list[Component] = []

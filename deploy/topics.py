@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import asdict
 from typing import TypedDict
 
-from runtime.settings import Settings
+from runtime.settings import PlatformSettings
 from runtime.terminal import Console, table
 from runtime.topicadmin import apply_topics
 
@@ -22,7 +22,7 @@ class Applied(TypedDict):
     not_applied: int
 
 
-def apply(settings: Settings, console: Console, dry_run: bool, allow_repartition: bool = False) -> Applied:
+def apply(settings: PlatformSettings, console: Console, dry_run: bool, allow_repartition: bool = False) -> Applied:
     """Compare (and unless `dry_run`, apply); the answer lists every difference."""
     bootstrap = settings.kafka_bootstrap
     if not bootstrap:

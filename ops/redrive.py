@@ -32,7 +32,7 @@ from contracts.topics import AGENCIES
 from runtime.ask import ANSWER_S, ask
 from runtime.conn import Conn
 from runtime.secrets import operator_token
-from runtime.settings import Settings
+from runtime.settings import PlatformSettings
 from services.portal import queries as portal
 from streams import queries
 from streams.queries import LostAlert
@@ -95,7 +95,7 @@ class Asker:
     """The operator token the commands are signed with."""
 
     @classmethod
-    def of(cls, settings: Settings, timeout_s: float = ANSWER_S) -> Asker:
+    def of(cls, settings: PlatformSettings, timeout_s: float = ANSWER_S) -> Asker:
         bootstrap, _ = settings.require_infra()
         return cls(bootstrap, settings.topic_prefix, settings.partitions, timeout_s, operator_token(settings))
 

@@ -17,27 +17,27 @@ import secrets
 from pathlib import Path
 from urllib.parse import quote
 
-from runtime.settings import Settings
+from runtime.settings import PlatformSettings
 
 
-def token_path(settings: Settings, name: str = "operator") -> Path:
+def token_path(settings: PlatformSettings, name: str = "operator") -> Path:
     return settings.home.resolve() / f"{name}-token"
 
 
-def operator_token(settings: Settings) -> str:
+def operator_token(settings: PlatformSettings) -> str:
     return settings.operator_token or _kept(token_path(settings, "operator"))
 
 
-def submitter_token(settings: Settings) -> str:
+def submitter_token(settings: PlatformSettings) -> str:
     return settings.submitter_token or _kept(token_path(settings, "submitter"))
 
 
-def submitter_headers(settings: Settings) -> dict[str, str]:
+def submitter_headers(settings: PlatformSettings) -> dict[str, str]:
     """What a bulk submitter (the workload, a load test) sends the portal."""
     return {"Authorization": f"Bearer {submitter_token(settings)}"}
 
 
-def operator_headers(settings: Settings, officer: str | None = None) -> dict[str, str]:
+def operator_headers(settings: PlatformSettings, officer: str | None = None) -> dict[str, str]:
     """What a caller that reads personal data in full sends the portal (the console, an
     auditor's script): the operator token, and the officer it reads for (percent-encoded)."""
     headers = {"Authorization": f"Bearer {operator_token(settings)}"}

@@ -99,7 +99,8 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
             bootstrap, topics.all_topics(settings.topic_prefix), settings.partitions, settings.topic_layout()
         )
         await publisher.start()
-        relay = OutboxRelay(pool, PgOutbox(spec.agency), publisher, clock=settings.clock())
+        clock = settings.clock()  # one per process: every part reads the same sim time
+        relay = OutboxRelay(pool, PgOutbox(spec.agency), publisher, clock=clock)
         worker = AgencyWorker(
             agency=spec.agency,
             handlers=spec.handlers,
@@ -107,7 +108,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
             relay=relay,
             bootstrap=bootstrap,
             prefix=settings.topic_prefix,
-            clock=settings.clock(),
+            clock=clock,
             chains=settings.chains(),
             batch_size=settings.batch_size,
             seed=settings.seed,
@@ -132,7 +133,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
             beat(
                 spec.agency,
                 publisher,
-                settings.clock(),
+                clock,
                 settings.topic_prefix,
                 settings.beat_interval_s(),
                 worker.closed_since,

@@ -28,20 +28,14 @@ REAL_BEATS_BOOST = 4.0
 """At most this many times more beats in real time than at the profile's speed (`beat_interval_s`)."""
 
 
-class Settings(BaseSettings):
-    """Every `LT_*` setting, typed: pydantic-settings parses them, and a bad value is refused
-    with the variable's name. Built from keyword arguments alone (a test, a tool): only
-    `from_env` reads the environment."""
+class PlatformSettings(BaseSettings):
+    """What every process of the product runs with, simulated or not: where the broker, the
+    database and the stack's home are, the topics, the HTTP edges, tokens and logging."""
 
     model_config = SettingsConfigDict(env_prefix="LT_", frozen=True, extra="forbid", env_ignore_empty=True)
 
     kafka_bootstrap: str | None = None
     database_url: str | None = None
-    broker: Literal["", "tansu", "kafka"] = ""
-    """Which broker `lienthong up` runs: `tansu` (embedded, no Java) or `kafka` (an Apache Kafka
-    cluster on loopback); empty: the one already running, else tansu."""
-    brokers: int = Field(default=0, ge=0)
-    """Nodes of the local Kafka cluster; 0: the running cluster's size, else 3."""
     topics_file: Path | None = None
     """The topics file (partitions, replication, retention); default contracts/topics.yaml."""
     home: Path = Path(".lienthong")
@@ -75,6 +69,49 @@ class Settings(BaseSettings):
     """This process's name among replicas (`hotich-2`); empty: the process's own name."""
     log_format: str = "auto"
     log_level: str = "info"
+    lltp_issuer: str = "so_tu_phap"
+    heartbeat_s: float = 1.0
+    chains_file: Path | None = None
+    batch_size: int = 200
+    console_url: str = ""
+    """The console's address as people reach it, for the links in notifications; empty:
+    http://127.0.0.1:LT_DASHBOARD_PORT."""
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return tuple(a.strip() for a in value.split(",") if a.strip()) if isinstance(value, str) else value
+
+    @property
+    def external_infra(self) -> bool:
+        """True when the environment names a real Kafka and PostgreSQL (production path)."""
+        return bool(os.environ.get("LT_KAFKA_BOOTSTRAP") and os.environ.get("LT_DATABASE_URL"))
+
+    def require_infra(self) -> tuple[str, str]:
+        if not self.kafka_bootstrap or not self.database_url:
+            raise NotRunningError(
+                "no broker / database configured: run `lienthong up`, or set LT_KAFKA_BOOTSTRAP and LT_DATABASE_URL"
+            )
+        return self.kafka_bootstrap, self.database_url
+
+    def topic_layout(self) -> TopicLayout:
+        return load_topic_layout(self.topics_file)
+
+    def chains(self) -> dict[str, Chain]:
+        override = self.chains_file.read_text(encoding="utf-8") if self.chains_file else None
+        return load_chains(override)
+
+    @property
+    def portal_url(self) -> str:
+        return f"http://{self.portal_host}:{self.portal_port}"
+
+
+class SimulationSettings(BaseSettings):
+    """Sim time (`LT_SIM_*`: a production process runs on the real clock when none is set), the
+    run's seed and what the plugged-in simulation is asked to do."""
+
+    model_config = SettingsConfigDict(env_prefix="LT_", frozen=True, extra="forbid", env_ignore_empty=True)
+
     sim_epoch: str | None = None
     sim_anchor: float | None = None
     sim_speed: float = 1.0
@@ -84,14 +121,34 @@ class Settings(BaseSettings):
     sim_ceiling: float | None = None
     """The fastest a governed run's clock may go (unset: `sim_speed`); an agency beats that much
     more often (`beat_interval_s`)."""
-    lltp_issuer: str = "so_tu_phap"
-    heartbeat_s: float = 1.0
-    chains_file: Path | None = None
-    batch_size: int = 200
     seed: int = 20240101
     simulation: str = ""
     """What the plugged-in simulation is asked to do (a fault scenario and the run's period),
     opaque to the platform: it hands it to the simulation's port unread (runtime/simulation.py)."""
+
+    def clock(self) -> SimClock:
+        if self.sim_epoch is None:
+            return SimClock.production() if self.sim_speed == 1.0 else _fresh_clock(self.sim_speed)
+        epoch = datetime.fromisoformat(self.sim_epoch)
+        if epoch.tzinfo is None:
+            epoch = epoch.replace(tzinfo=VN_TZ)
+        anchor = self.sim_anchor if self.sim_anchor is not None else epoch.timestamp()
+        segments = ClockFile(self.sim_clock_file) if self.sim_clock_file else None
+        return SimClock(
+            epoch=epoch, anchor=anchor, speed=self.sim_speed, max_lag_s=self.sim_max_lag_s, segments=segments
+        )
+
+
+class StackSettings(BaseSettings):
+    """What `lienthong up` starts around the product: the broker, and Prometheus with Alertmanager."""
+
+    model_config = SettingsConfigDict(env_prefix="LT_", frozen=True, extra="forbid", env_ignore_empty=True)
+
+    broker: Literal["", "tansu", "kafka"] = ""
+    """Which broker `lienthong up` runs: `tansu` (embedded, no Java) or `kafka` (an Apache Kafka
+    cluster on loopback); empty: the one already running, else tansu."""
+    brokers: int = Field(default=0, ge=0)
+    """Nodes of the local Kafka cluster; 0: the running cluster's size, else 3."""
     alerting: bool = False
     """`up` and `run` also start Prometheus and Alertmanager (Debian's packages) on the shipped
     rules and route (deploy/alerting.py); `--alerting` says the same."""
@@ -106,9 +163,15 @@ class Settings(BaseSettings):
     """How long Alertmanager gathers a new group's alerts before its first notification."""
     alert_group_interval_s: float = Field(default=300.0, gt=0)
     """How long Alertmanager waits before notifying a group again about alerts added to it."""
-    console_url: str = ""
-    """The console's address as people reach it, for the links in notifications; empty:
-    http://127.0.0.1:LT_DASHBOARD_PORT."""
+
+
+class Settings(PlatformSettings, SimulationSettings, StackSettings):
+    """Every `LT_*` setting, typed: pydantic-settings parses them, and a bad value is refused
+    with the variable's name. Built from keyword arguments alone (a test, a tool): only
+    `from_env` reads the environment. A function that needs one group takes that group's type
+    (`PlatformSettings`, `SimulationSettings`, `StackSettings`), or the clock it uses."""
+
+    model_config = SettingsConfigDict(env_prefix="LT_", frozen=True, extra="forbid", env_ignore_empty=True)
 
     @classmethod
     def settings_customise_sources(
@@ -120,11 +183,6 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)
-
-    @field_validator("trusted_proxies", mode="before")
-    @classmethod
-    def _comma_separated(cls, value: object) -> object:
-        return tuple(a.strip() for a in value.split(",") if a.strip()) if isinstance(value, str) else value
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, recorded: Mapping[str, object] | None = None) -> Settings:
@@ -151,30 +209,6 @@ class Settings(BaseSettings):
         """A copy with `changes` applied, validated like the original."""
         return _validated(type(self), {**self.model_dump(), **changes})
 
-    @property
-    def external_infra(self) -> bool:
-        """True when the environment names a real Kafka and PostgreSQL (production path)."""
-        return bool(os.environ.get("LT_KAFKA_BOOTSTRAP") and os.environ.get("LT_DATABASE_URL"))
-
-    def require_infra(self) -> tuple[str, str]:
-        if not self.kafka_bootstrap or not self.database_url:
-            raise NotRunningError(
-                "no broker / database configured: run `lienthong up`, or set LT_KAFKA_BOOTSTRAP and LT_DATABASE_URL"
-            )
-        return self.kafka_bootstrap, self.database_url
-
-    def clock(self) -> SimClock:
-        if self.sim_epoch is None:
-            return SimClock.production() if self.sim_speed == 1.0 else _fresh_clock(self.sim_speed)
-        epoch = datetime.fromisoformat(self.sim_epoch)
-        if epoch.tzinfo is None:
-            epoch = epoch.replace(tzinfo=VN_TZ)
-        anchor = self.sim_anchor if self.sim_anchor is not None else epoch.timestamp()
-        segments = ClockFile(self.sim_clock_file) if self.sim_clock_file else None
-        return SimClock(
-            epoch=epoch, anchor=anchor, speed=self.sim_speed, max_lag_s=self.sim_max_lag_s, segments=segments
-        )
-
     def beat_interval_s(self) -> float:
         """Real seconds between two heartbeats of a simulated agency, whatever the clock does. The
         monitor's silence limit is three `heartbeat_s` at `sim_speed`, in sim time; a governed
@@ -191,17 +225,6 @@ class Settings(BaseSettings):
         clock runs idle stretches far past its ceiling, and real-time beats alone would then be
         hours of sim time apart (simulation/governor.py)."""
         return timedelta(seconds=self.heartbeat_s * self.sim_speed)
-
-    def topic_layout(self) -> TopicLayout:
-        return load_topic_layout(self.topics_file)
-
-    def chains(self) -> dict[str, Chain]:
-        override = self.chains_file.read_text(encoding="utf-8") if self.chains_file else None
-        return load_chains(override)
-
-    @property
-    def portal_url(self) -> str:
-        return f"http://{self.portal_host}:{self.portal_port}"
 
 
 def _fresh_clock(speed: float) -> SimClock:

@@ -8,11 +8,11 @@ from typing import Any
 
 from lienthong.commands import emit_json
 from runtime.secrets import operator_token
-from runtime.settings import Settings
+from runtime.settings import PlatformSettings
 from runtime.terminal import Console, table
 
 
-def cmd_dlq(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+def cmd_dlq(args: argparse.Namespace, settings: PlatformSettings, console: Console) -> int:
     from ops import dlq
 
     bootstrap, _ = settings.require_infra()

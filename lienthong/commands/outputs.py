@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lienthong.commands import emit_json
-from runtime.settings import Settings
+from runtime.settings import PlatformSettings, Settings
 from runtime.terminal import Console
 
 
@@ -33,7 +33,7 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings, console: Console
     return 0
 
 
-def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+def cmd_report(args: argparse.Namespace, settings: PlatformSettings, console: Console) -> int:
     from ops.report import periods, render, source, statistics
     from ops.report.form import default_form
 
@@ -86,7 +86,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -
     return 0
 
 
-def cmd_contract_export(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+def cmd_contract_export(args: argparse.Namespace, settings: PlatformSettings, console: Console) -> int:
     from contracts.chains import CHAIN_NAMES
     from contracts.export import all_event_schemas, asyncapi, chains_document
     from contracts.normative import markdown

@@ -7,7 +7,7 @@ from typing import Any
 
 from deploy.processes import parse_replicas
 from lienthong.commands import emit_json
-from runtime.settings import Settings
+from runtime.settings import PlatformSettings, Settings
 from runtime.terminal import Console, table
 
 
@@ -32,7 +32,7 @@ def with_broker(args: argparse.Namespace, settings: Settings) -> Settings:
     )
 
 
-def cmd_down(_args: argparse.Namespace, settings: Settings, console: Console) -> int:
+def cmd_down(_args: argparse.Namespace, settings: PlatformSettings, console: Console) -> int:
     from deploy import stack
 
     stack.down(settings, console)
@@ -54,7 +54,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings, _console: Console) 
     return 0 if all(r["healthy"] is not False for r in rows) else 1
 
 
-def cmd_topics_apply(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+def cmd_topics_apply(args: argparse.Namespace, settings: PlatformSettings, console: Console) -> int:
     from deploy import topics
 
     result = topics.apply(settings, console, args.dry_run, args.allow_repartition)

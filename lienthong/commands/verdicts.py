@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lienthong.commands import emit_json
-from runtime.settings import Settings
+from runtime.settings import PlatformSettings, Settings
 from runtime.terminal import Console, table
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def cmd_verify(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
+def cmd_verify(args: argparse.Namespace, settings: PlatformSettings, _console: Console) -> int:
     from simulation.scoring.verify import verify
 
     _, url = settings.require_infra()
@@ -32,7 +32,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings, _console: Console) 
     return 0 if result["violations"] == 0 else 1
 
 
-def cmd_alerts(args: argparse.Namespace, settings: Settings, _console: Console) -> int:
+def cmd_alerts(args: argparse.Namespace, settings: PlatformSettings, _console: Console) -> int:
     import asyncpg
 
     from streams import queries, store

@@ -48,7 +48,7 @@ class PortalApi:
         self.rt = rt
         self.prefix = rt.settings.topic_prefix
         self.chains = rt.settings.chains()
-        self.clock = rt.settings.clock()
+        self.clock = rt.worker.clock
         self.calendar = WorkingCalendar()
         self.sim = rt.sim
         self.operator = operator_token(rt.settings).encode()

@@ -17,7 +17,7 @@ def app(tmp_path: Path) -> web.Application:
     settings = Settings(
         operator_token=TOKEN, home=tmp_path, kafka_bootstrap="127.0.0.1:1", database_url="postgresql://x"
     )
-    actions = Actions(settings, TOKEN)
+    actions = Actions(settings, TOKEN, settings.clock())
     application = web.Application()
     application.add_routes(
         [
@@ -64,7 +64,7 @@ async def test_a_redrive_while_the_broker_is_unreachable_answers_503_with_a_reas
 
 def test_every_action_is_audited_with_the_officers_name(tmp_path: Path) -> None:
     settings = Settings(operator_token=TOKEN, home=tmp_path)
-    Actions(settings, TOKEN).audit("Nguyễn Văn A", "acknowledge", alert_id=7)
+    Actions(settings, TOKEN, settings.clock()).audit("Nguyễn Văn A", "acknowledge", alert_id=7)
     line = json.loads((tmp_path / "logs" / "operator-actions.jsonl").read_text(encoding="utf-8"))
     assert (line["operator"], line["action"], line["alert_id"]) == ("Nguyễn Văn A", "acknowledge", 7)
 
@@ -88,7 +88,7 @@ async def test_a_redrive_of_a_dossier_the_portal_settled_is_refused_with_its_sta
             database_url="postgresql://x",
             portal_port=server.port,
         )
-        actions = Actions(settings, TOKEN)
+        actions = Actions(settings, TOKEN, settings.clock())
         console = web.Application()
         console.add_routes([web.post("/redrive", actions.redrive), web.post("/resume", actions.resume_clock)])
         async with TestClient(TestServer(console)) as client:
