@@ -15,7 +15,8 @@ import asyncio
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -36,18 +37,32 @@ POLL_S = 0.02
 yardstick speed a look lags a beat by a fortieth of the beat interval at most."""
 
 
+@dataclass(frozen=True)
+class Timer:
+    """The loop's real time: how it waits and what it reads (a test gives its own, so no test
+    waits on the machine)."""
+
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    monotonic: Callable[[], float] = time.monotonic
+
+
+REAL = Timer()
+
+
 class Enqueuer(Protocol):
     async def enqueue(self, topic: str, key: bytes | None, value: bytes) -> asyncio.Future[Any]: ...
 
 
-async def beat(
+async def beat(  # noqa: PLR0913 (what a beat needs; the optional parts keyword-only)
     agency: str,
     publisher: Enqueuer,
     clock: SimClock,
     prefix: str,
     interval_s: float,
+    *,
     closed_since: Callable[[], datetime | None] = lambda: None,
     every: timedelta | None = None,
+    timer: Timer = REAL,
 ) -> None:
     """Beat every `interval_s` real seconds, and also whenever the clock has passed `every` of sim
     time since the last beat (a governed clock runs idle stretches far past its ceiling: spaced in
@@ -70,18 +85,18 @@ async def beat(
                     seq += 1
                 # The first beat after the outage says when it was sent: none is owed for it.
                 last = None
-                await asyncio.sleep(min(interval_s, 0.1))
+                await timer.sleep(min(interval_s, 0.1))
                 continue
             now = clock.now()
-            for at in _due(clock, now, last, every, last is None or time.monotonic() - last_real >= interval_s):
+            for at in _due(clock, now, last, every, last is None or timer.monotonic() - last_real >= interval_s):
                 if len(pending) >= MAX_PENDING:
                     log.warning("heartbeat dropped: the broker has not taken the earlier ones", waiting=len(pending))
-                    last, last_real = now, time.monotonic()
+                    last, last_real = now, timer.monotonic()
                     break
-                last, last_real = at, time.monotonic()
+                last, last_real = at, timer.monotonic()
                 _beat(publisher, agency, at, prefix, seq, instance, pending)
                 seq += 1
-            await asyncio.sleep(min(interval_s, POLL_S) if every is not None else interval_s)
+            await timer.sleep(min(interval_s, POLL_S) if every is not None else interval_s)
     finally:
         for task in pending:
             task.cancel()

@@ -136,8 +136,8 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
                 clock,
                 settings.topic_prefix,
                 settings.beat_interval_s(),
-                worker.closed_since,
-                settings.beat_every(),
+                closed_since=worker.closed_since,
+                every=settings.beat_every(),
             ),
             *spec.extra_tasks(rt),
         ]

@@ -130,7 +130,15 @@ async def test_an_officer_gets_only_the_overdue_dossiers_of_the_communes_and_flo
             if "/officer-lan" in got.paths and to_minh and len(got.mailbox.messages) >= 4:
                 break
             await asyncio.sleep(0.2)
-        await asyncio.sleep(4)  # time for any notification that should not come
+        # What should not come, by Alertmanager's own word rather than by waiting for silence:
+        # the receivers its route gave each alert.
+        async with http.get(api) as r:
+            routed = {a["labels"]["code"]: {x["name"] for x in a["receivers"]} for a in await r.json()}
+        lan_receiver, minh_receiver = (f"officer-{i}" for i in ids)
+        assert routed["H42-240105-AAAA0001"] & {lan_receiver, minh_receiver} == {lan_receiver}
+        assert routed["H42-240105-BBBB0002"] & {lan_receiver, minh_receiver} == set()
+        assert routed["H42-240105-CCCC0003"] & {lan_receiver, minh_receiver} == {minh_receiver}
+        assert all(len(names) >= 2 or code.endswith("BBBB0002") for code, names in routed.items()), routed
 
         lans = [p for p, path in zip(got.posted, got.paths, strict=False) if path == "/officer-lan"]
         assert [a["labels"]["code"] for n in lans for a in n["alerts"]] == ["H42-240105-AAAA0001"]
