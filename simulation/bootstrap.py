@@ -1,23 +1,27 @@
 """The harness's composition root: one run of a workload profile on a freshly started stack,
 with its faults, its governed clock and its probes, waited until it settles. `lienthong run` and
 `lienthong chaos` parse their flags into a `RunRequest` and call `execute`; everything a run
-needs is built here, once, and handed to the run as parameters."""
+needs is built here, once, and handed to the run as parameters. What the run acts through (the
+stack, the run itself, the probes) comes in as `Ports`, the real ones by default, so a test runs
+the composition on fakes."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from contracts import adminunits, topics
 from contracts.clock import VN_TZ, Segment
 from contracts.topics import AGENCIES
 from deploy import stack, state
 from deploy.processes import parse_replicas
+from deploy.state import StackRecord
 from runtime.clockfile import write_segments
 from runtime.settings import Settings, clock_env
 from runtime.terminal import Console
@@ -79,10 +83,40 @@ def _check_communes(injector: Any, profile: Any, scenario: str) -> None:
         )
 
 
-def execute(request: RunRequest, settings: Settings, console: Console) -> dict[str, Any]:
+class Stack(Protocol):
+    """How a run gets its stack (`deploy.stack` is one)."""
+
+    def ensure_infra(self, settings: Settings, console: Console) -> tuple[Settings, StackRecord]: ...
+
+    def start_fresh(
+        self,
+        settings: Settings,
+        console: Console,
+        external: list[str],
+        clock: dict[str, str | float],
+        env: dict[str, str],
+        replicas: dict[str, int] | None = None,
+    ) -> Settings: ...
+
+
+@dataclass(frozen=True)
+class Ports:
+    """What a run acts through: the stack, the run of the workload, and the probes it asks."""
+
+    stack: Stack
+    run: Callable[..., Coroutine[Any, Any, dict[str, Any]]]
+    ready: Callable[[Path, float], Coroutine[Any, Any, float | None]]
+    """Seconds from a moment until every agency's consumer had its partitions."""
+    stamping: Callable[[Path], Coroutine[Any, Any, dict[str, Any]]]
+    waiting: Callable[[Settings], Coroutine[Any, Any, dict[str, str]]]
+    """Where each unfinished dossier waits."""
+
+
+def execute(request: RunRequest, settings: Settings, console: Console, ports: Ports | None = None) -> dict[str, Any]:
     """Start a fresh stack on `settings` (its broker chosen), run the requested profile with its
     faults until it settles, and return the run's summary (what `lienthong run` prints;
     `lienthong chaos` runs the same way)."""
+    ports = ports or real_ports()
 
     profile = profiles.load(request.profile)
     speed = request.speed or profile.speed
@@ -100,7 +134,7 @@ def execute(request: RunRequest, settings: Settings, console: Console) -> dict[s
     # of sim time behind. The lead then only covers the services' restart; sim time reaches the
     # period's start once they are ready.
     setup_started = time.monotonic()
-    stack.ensure_infra(settings, console)
+    ports.stack.ensure_infra(settings, console)
     home = settings.home.resolve()
     lead = run_lead(home)
     anchor = time.time() + lead
@@ -113,7 +147,7 @@ def execute(request: RunRequest, settings: Settings, console: Console) -> dict[s
     home.mkdir(parents=True, exist_ok=True)
     clock_file.unlink(missing_ok=True)
     governed = clock_file if request.governor else None
-    clock: dict[str, Any] = {
+    clock: dict[str, str | float] = {
         "sim_epoch": epoch.isoformat(),
         "sim_anchor": anchor,
         "sim_speed": speed,
@@ -146,11 +180,11 @@ def execute(request: RunRequest, settings: Settings, console: Console) -> dict[s
         idle = 0.0 if request.external else IDLE_BOOST * speed
         governor = Governor(settings.replace(**clock).clock(), governed, home, ceiling=ceiling, idle_rate=idle)
         governor.start()  # before the services start: they read the file from their first stamp
-    settings = stack.start_fresh(settings, console, list(request.external), clock, env, replicas)
+    settings = ports.stack.start_fresh(settings, console, list(request.external), clock, env, replicas)
     if governor is not None and request.external:
         governor.external = external_watch(settings, list(request.external))
     setup_s = time.monotonic() - setup_started
-    ready_s = asyncio.run(_consumers_ready(home, anchor - lead))
+    ready_s = asyncio.run(ports.ready(home, anchor - lead))
     if ready_s is not None:
         records = state.StackState(home)
         records.save_stack({**records.stack(), "ready_s": round(ready_s, 2)})
@@ -160,7 +194,7 @@ def execute(request: RunRequest, settings: Settings, console: Console) -> dict[s
                 f"(lead {lead:.0f} s); the next run on this stack leaves more time"
             )
     summary = asyncio.run(
-        run.run(
+        ports.run(
             profile,
             settings,
             settings.clock(),
@@ -170,7 +204,7 @@ def execute(request: RunRequest, settings: Settings, console: Console) -> dict[s
             governor=governor,
         )
     )
-    summary["stamping"] = {"bound_s": bound, **asyncio.run(stamping(home))}
+    summary["stamping"] = {"bound_s": bound, **asyncio.run(ports.stamping(home))}
     if summary["stamping"]["clamped"]:
         console.step(
             f"warning: {summary['stamping']['clamped']} events were stamped later than their model time "
@@ -183,7 +217,7 @@ def execute(request: RunRequest, settings: Settings, console: Console) -> dict[s
     # integrator's agency with --allow-unfinished; anything else unfinished is a failed run.
     allowed = request.allow_unfinished or request.faults != "none"
     if unfinished:
-        places = Counter(asyncio.run(_waiting(settings)).values())
+        places = Counter(asyncio.run(ports.waiting(settings)).values())
         summary["waiting_at"] = dict(places.most_common())
         where = ", ".join(f"{n} at {place}" for place, n in places.most_common(5))
         console.step(
@@ -226,6 +260,10 @@ async def _consumers_ready(home: Path, since: float) -> float | None:
     the rejoin timeout, e.g. an agency run elsewhere)."""
     at = await rejoined(home, since)
     return None if at is None else at - since
+
+
+def real_ports() -> Ports:
+    return Ports(stack=stack, run=run.run, ready=_consumers_ready, stamping=stamping, waiting=_waiting)
 
 
 def external_watch(settings: Settings, external: list[str]) -> ExternalWatch:
