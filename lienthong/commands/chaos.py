@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import time
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 import yaml
 
@@ -38,6 +38,7 @@ def cmd_chaos(args: argparse.Namespace, settings: Settings, console: Console) ->
 def _chaos(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from simulation import chaosplan
     from simulation.bootstrap import RunRequest, execute
+    from simulation.scoring.verdict import judge_run
 
     started = time.monotonic()
     plan = chaosplan.load(args.plan)  # a bad plan is refused before anything starts
@@ -67,7 +68,7 @@ def _chaos(args: argparse.Namespace, settings: Settings, console: Console) -> in
     )
     summary = execute(run_args, with_broker(args, settings), console)
     # The run wrote its clock into the stack's state: read the settings again, as `lienthong score` does.
-    verdict = asyncio.run(_verdict(settings_from_env(), console, args.redrive_wait))
+    verdict = asyncio.run(judge_run(settings_from_env(), console.step, args.redrive_wait))
     done = summary.get("process_faults", [])
     result = {
         "plan": plan.name,
@@ -119,51 +120,6 @@ def _chaos(args: argparse.Namespace, settings: Settings, console: Console) -> in
 
 def _broker(home: Path) -> str:
     return StackState(home).broker_kind()
-
-
-class Verdict(TypedDict):
-    """A chaos run judged: against the ground truth, after a redrive, by the cross-check."""
-
-    silent_losses: int
-    false_alerts: int
-    alerts: int
-    explained_by: dict[str, int]
-    redriven: int
-    unfinished: int
-    violations: int
-
-
-async def _verdict(settings: Settings, console: Console, wait_s: float) -> Verdict:
-    """Score what the monitor raised against the ground truth, redrive every open lost alert
-    (sim time runs while the redriven dossiers need it), then verify."""
-    from ops import redrive, runclock
-    from simulation.scoring import score
-    from simulation.scoring.verify import verify
-
-    _, url = settings.require_infra()
-    truth, alerts, unfinished = await score.collect(url)
-    ctx = score.context_of(settings)
-    scored = score.score(truth, alerts, unfinished, ctx)
-    console.step(
-        f"scored: {scored['alerts']} findings, precision {scored['precision']}, silent losses {scored['silent_losses']}"
-    )
-
-    def round_done(out: redrive.Outcome) -> None:
-        console.step(f"redrive: {out.alerts} open lost alerts, {out.queued} messages queued again")
-
-    async with runclock.running(settings.clock(), settings.sim_clock_file):
-        out, still = await redrive.redrive_all_until_finished(redrive.Asker.of(settings), url, wait_s, round_done)
-    checked = await verify(url)
-    console.step(f"verify: {checked['violations']} violations; {still} dossiers still in progress")
-    return {
-        "silent_losses": scored["silent_losses"],
-        "false_alerts": sum(scored["false_alerts"].values()),
-        "alerts": scored["alerts"],
-        "explained_by": {k: v for k, v in scored["explained_by"].items() if v},
-        "redriven": out.queued,
-        "unfinished": still,
-        "violations": checked["violations"],
-    }
 
 
 def register(sub: Any) -> None:
