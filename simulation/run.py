@@ -71,7 +71,8 @@ async def report_progress(
                 parts.append(f"{chain} {progress.submitted.get(chain, 0)}/{profile.volumes[chain]} nộp · {done} xong")
             finished = sum(s.get("completed", 0) + s.get("rejected", 0) for s in progress.stats.values())
             rate = finished / max(time.monotonic() - started, 1e-9)
-            console.progress(f"{clock.now():%Y-%m-%d %H:%M} │ " + " │ ".join(parts) + f" │ {rate:.0f} hồ sơ/s")
+            what = f"{clock.now():%Y-%m-%d %H:%M} │ " + " │ ".join(parts) + f" │ {rate:.0f} hồ sơ/s"
+            console.count(what, finished, sum(profile.volumes.values()))
             await asyncio.sleep(1.0 if console.live else 2.0)
 
 
