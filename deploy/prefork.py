@@ -37,7 +37,6 @@ PRELOAD = (
     "holidays",
     "prometheus_client",
     "pydantic",
-    "pydantic_settings",
     "structlog",
     "yaml",
     "contracts.envelope",

@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from contracts.chains import Chain, load_chains
 from contracts.clock import VN_TZ, SimClock
@@ -28,11 +27,11 @@ REAL_BEATS_BOOST = 4.0
 """At most this many times more beats in real time than at the profile's speed (`beat_interval_s`)."""
 
 
-class PlatformSettings(BaseSettings):
+class PlatformSettings(BaseModel):
     """What every process of the product runs with, simulated or not: where the broker, the
     database and the stack's home are, the topics, the HTTP edges, tokens and logging."""
 
-    model_config = SettingsConfigDict(env_prefix="LT_", frozen=True, extra="forbid", env_ignore_empty=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     kafka_bootstrap: str | None = None
     database_url: str | None = None
@@ -106,11 +105,11 @@ class PlatformSettings(BaseSettings):
         return f"http://{self.portal_host}:{self.portal_port}"
 
 
-class SimulationSettings(BaseSettings):
+class SimulationSettings(BaseModel):
     """Sim time (`LT_SIM_*`: a production process runs on the real clock when none is set), the
     run's seed and what the plugged-in simulation is asked to do."""
 
-    model_config = SettingsConfigDict(env_prefix="LT_", frozen=True, extra="forbid", env_ignore_empty=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     sim_epoch: str | None = None
     sim_anchor: float | None = None
@@ -139,10 +138,10 @@ class SimulationSettings(BaseSettings):
         )
 
 
-class StackSettings(BaseSettings):
+class StackSettings(BaseModel):
     """What `lienthong up` starts around the product: the broker, and Prometheus with Alertmanager."""
 
-    model_config = SettingsConfigDict(env_prefix="LT_", frozen=True, extra="forbid", env_ignore_empty=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     broker: Literal["", "tansu", "kafka"] = ""
     """Which broker `lienthong up` runs: `tansu` (embedded, no Java) or `kafka` (an Apache Kafka
@@ -166,23 +165,14 @@ class StackSettings(BaseSettings):
 
 
 class Settings(PlatformSettings, SimulationSettings, StackSettings):
-    """Every `LT_*` setting, typed: pydantic-settings parses them, and a bad value is refused
-    with the variable's name. Built from keyword arguments alone (a test, a tool): only
-    `from_env` reads the environment. A function that needs one group takes that group's type
-    (`PlatformSettings`, `SimulationSettings`, `StackSettings`), or the clock it uses."""
+    """Every `LT_*` setting, typed: pydantic parses them, and a bad value is refused with the
+    variable's name. Built from keyword arguments alone (a test, a tool): only `from_env` reads
+    the environment, itself rather than through pydantic-settings, because it also fills what the
+    environment leaves unset from the stack's record and names each bad variable. A function that
+    needs one group takes that group's type (`PlatformSettings`, `SimulationSettings`,
+    `StackSettings`), or the clock it uses."""
 
-    model_config = SettingsConfigDict(env_prefix="LT_", frozen=True, extra="forbid", env_ignore_empty=True)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, recorded: Mapping[str, object] | None = None) -> Settings:
