@@ -39,6 +39,10 @@ def test_calibrated_profiles_carry_the_reports_volumes() -> None:
     assert (ht.start.isoformat(), ht.days) == ("2024-01-01", 182)
     tq = profiles.load("tuyen-quang-2025")
     assert (tq.volumes, tq.province, tq.days) == ({"birth": 26638, "death": 6218}, "008", 365)
+    # Lâm Đồng's report counts 29 months of registrations and 26 of certificates: a month at its pace.
+    ld = profiles.load("lam-dong-2024-11")
+    assert ld.volumes == {"birth": round(77513 / 29), "death": round(25966 / 29), "lltp": round(60710 / 26)}
+    assert (ld.province, ld.start.isoformat(), ld.days) == ("068", "2024-11-01", 30)
 
 
 def test_peak_day_brings_300_to_400_requests_with_the_counter_open_only_in_office_hours() -> None:
