@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -135,6 +135,13 @@ def test_the_lltp_issuer_changes_on_its_day_in_the_middle_of_a_period() -> None:
     assert issuer_on(schedule, date(2025, 2, 28)) == "so_tu_phap"
     assert issuer_on(schedule, date(2025, 3, 1)) == "cong_an_tinh"
     assert issuer_on("cong_an_tinh", date(2020, 1, 1)) == "cong_an_tinh"
+    # A profile runs across that day: Lâm Đồng's four weeks around it, certificates on both sides.
+    ld = profiles.load("lam-dong-2025-03")
+    assert issuer_on(ld.lltp_issuer, ld.start) == "so_tu_phap"
+    assert issuer_on(ld.lltp_issuer, ld.end - timedelta(days=1)) == "cong_an_tinh"
+    arrivals = schedule(ld, profiles.load_curve(ld.arrival), cal, random.Random(7))
+    days = {issuer_on(ld.lltp_issuer, a.at.date()) for a in arrivals if a.chain == "lltp"}
+    assert days == {"so_tu_phap", "cong_an_tinh"}
     with pytest.raises(ValueError, match="give each issuer's first day"):
         parse_issuers("so_tu_phap,2025-03-01=cong_an_tinh")
 
