@@ -130,10 +130,10 @@ def test_a_profile_may_raise_the_stamping_bound() -> None:
 
 def test_the_lltp_issuer_changes_on_its_day_in_the_middle_of_a_period() -> None:
     """Tuyên Quang's provincial police took LLTP certificates over on 1 March 2025."""
-    schedule = profiles.load("tuyen-quang-2025").lltp_issuer
-    assert schedule == "2025-01-01=so_tu_phap,2025-03-01=cong_an_tinh"
-    assert issuer_on(schedule, date(2025, 2, 28)) == "so_tu_phap"
-    assert issuer_on(schedule, date(2025, 3, 1)) == "cong_an_tinh"
+    issuers = profiles.load("tuyen-quang-2025").lltp_issuer
+    assert issuers == "2025-01-01=so_tu_phap,2025-03-01=cong_an_tinh"
+    assert issuer_on(issuers, date(2025, 2, 28)) == "so_tu_phap"
+    assert issuer_on(issuers, date(2025, 3, 1)) == "cong_an_tinh"
     assert issuer_on("cong_an_tinh", date(2020, 1, 1)) == "cong_an_tinh"
     # A profile runs across that day: Lâm Đồng's four weeks around it, certificates on both sides.
     ld = profiles.load("lam-dong-2025-03")
