@@ -54,6 +54,11 @@ def _need(tool: str, package: str) -> str:
     return path
 
 
+def jars_ready() -> bool:
+    """Whether the broker's jars were assembled already (else the first start runs Maven)."""
+    return (cache_dir() / "lib" / ".complete").exists()
+
+
 def ensure_jars() -> Path:
     """The broker's class path directory, assembled with Maven on first use."""
     lib = cache_dir() / "lib"

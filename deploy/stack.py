@@ -120,6 +120,8 @@ def _ensure_broker(settings: StackSettings, home: Path, stack: StackRecord, cons
     if kind == "kafka":
         nodes = broker.get("nodes", [])
         if not nodes or not all(kafka_cluster.node_alive(n) for n in nodes):
+            if not kafka_cluster.jars_ready():
+                console.step("assembling Apache Kafka's jars from Maven Central (first use only: a minute or two)")
             console.step(f"starting Apache Kafka {kafka_cluster.VERSION} (KRaft, {size} nodes on loopback)")
             broker = kafka_cluster.start_cluster(home, size, broker or None)
             asyncio.run(kafka_cluster.wait_registered(broker["bootstrap"], size))

@@ -103,11 +103,21 @@ def _stacked(  # noqa: PLR0913 (one bench run's state, handed over once from its
 ) -> dict[str, Any]:
     from deploy import stack
 
-    for broker in order if {"monitor", "chains", "portal", "runs"} & set(parts) else []:
+    stacked = order if {"monitor", "chains", "portal", "runs"} & set(parts) else []
+    stages = len(stacked) * len({"monitor", "chains"} & set(parts)) + len({"runs", "portal"} & set(parts))
+    done = 0
+
+    def stage(what: str) -> None:
+        nonlocal done
+        console.count(f"bench: {what}", done, stages)
+        done += 1
+
+    for broker in stacked:
         settings = stack.up(settings.replace(broker=broker), console)
         name = state.StackState(settings.home.resolve()).broker_kind()
         figures = side.setdefault(name, {})
         if "monitor" in parts:
+            stage(f"the monitor on {name}")
             bootstrap, _ = settings.require_infra()
             admin = state.StackState(settings.home.resolve()).stack().get("postgres", {}).get("admin_url")
             if not admin:
@@ -115,6 +125,7 @@ def _stacked(  # noqa: PLR0913 (one bench run's state, handed over once from its
             home = settings.home.resolve() / "bench"
             figures.update(monitor.measure(bootstrap, admin, home, console.step, monitor_chains))
         if "chains" in parts:
+            stage(f"the chains on {name}")
             figures.update(chain_throughput(console))
     if side:
         result.update(next(iter(side.values())))
@@ -125,8 +136,13 @@ def _stacked(  # noqa: PLR0913 (one bench run's state, handed over once from its
             k: round(side[second][k] / side[first][k], 3) for k in COMPARED if side[first].get(k) and k in side[second]
         }
     if "runs" in parts:
+        stage("the runs")
         result.update(runs.measure(settings.home.resolve(), console.step))
     if "portal" in parts:
+        stage("the portal's capacity")
         result.update(portal_capacity(settings, console))
+    if stages:
+        console.count("bench", stages, stages)
+        console.done()
     result["bench_s"] = round(time.monotonic() - started, 1)
     return result
