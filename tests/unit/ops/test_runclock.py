@@ -1,7 +1,6 @@
 """The sim clock stops where a run settled (after the monitor could judge up to there), and runs
 again only while a redrive needs it."""
 
-import asyncio
 import itertools
 import time
 from datetime import datetime, timedelta
@@ -9,7 +8,7 @@ from pathlib import Path
 
 from contracts.clock import Segment, SimClock
 from ops import runclock
-from runtime.clockfile import POLL_S, ClockFile, read_clock_file, write_segments
+from runtime.clockfile import LEAD_S, POLL_S, ClockFile, read_clock_file, write_segments
 from streams.rules import TICK_S, judge_lag_s
 
 EPOCH = datetime.fromisoformat("2024-01-01T00:00:00+07:00")
@@ -78,20 +77,21 @@ def test_the_console_sees_a_stopped_clock_and_when_it_stopped(tmp_path: Path) ->
 
 
 def test_a_redrive_runs_the_stopped_clock_and_stops_it_again(tmp_path: Path) -> None:
+    """What `runclock.running` does around a redrive, at given real instants (no waiting): sim
+    time runs again after the lead, at the run's speed, then stands where the stop put it."""
     path = tmp_path / "clock.json"
-    now = time.time()
+    now = 10_000.0
     clock = clock_on(path, anchor=now - 10)
-    runclock.stop(clock, path, real=now - 5 - runclock.margin_s(clock))
-    before = clock.now()
-
-    async def redriving() -> datetime:
-        async with runclock.running(clock, path):
-            await asyncio.sleep(0.2)
-            return clock.now()
-
-    during = asyncio.run(redriving())
-    assert during > before  # sim time passed while the redrive waited
-    assert not runclock.state(clock, path).running
+    stood = runclock.stop(clock, path, real=now - 5 - runclock.margin_s(clock))
+    assert clock.at(now) == stood.epoch  # stopped: the page's moment does not move
+    assert runclock.resume(clock, path, real=now)
+    assert runclock.resume(clock, path, real=now) is False  # running already
+    start = now + LEAD_S
+    assert clock.at(start) == stood.epoch  # nothing jumps during the lead
+    assert clock.at(start + 2) == stood.epoch + timedelta(seconds=2 * SPEED)  # then the run's speed
+    again = runclock.stop(clock, path, real=start + 2)
+    assert again.epoch > stood.epoch
+    assert clock.at(again.anchor + 60) == again.epoch  # and it stands again
     assert runclock.resume(clock, tmp_path / "absent.json") is False
 
 
