@@ -132,7 +132,7 @@ def test_chains_json_carries_verification_slas_states_and_typed_results() -> Non
     doc = chains_document(load_chains())
     birth = {s["name"]: s for s in doc["birth"]["steps"]}
     assert birth["register_residence"]["sla_with_verification"] == 5
-    assert birth["register_birth"]["states"] == ["awaiting_signature"]
+    assert birth["register_birth"]["states"] == ["awaiting_signature", "awaiting_issuance"]
     assert doc["birth"]["group_sla_with_verification"] == 5
     assert birth["register_birth"]["result"]["required"] == ["personal_id"]
     for chain in doc.values():

@@ -131,7 +131,13 @@ def test_a_handoff_delivered_three_times_is_received_and_worked_once() -> None:
     asyncio.run(worker.tasks.advance_due(worker.clock.now()))
     types = [(t, kind) for t, kind, _ in queued(worker)]
     lifecycle = topics.dossier_events()
-    assert types[1:4] == [(lifecycle, STEP_STARTED), (lifecycle, STEP_STATE), (lifecycle, STEP_COMPLETED)]
+    # Started, "chờ ký số", "chờ ban hành", completed: the step's every state once.
+    assert types[1:5] == [
+        (lifecycle, STEP_STARTED),
+        (lifecycle, STEP_STATE),
+        (lifecycle, STEP_STATE),
+        (lifecycle, STEP_COMPLETED),
+    ]
     assert (topics.work("cutru"), HANDOFF_SENT) in types
     assert (topics.work("bhxh"), HANDOFF_SENT) in types
     assert worker.task_store.tasks == {}  # type: ignore[attr-defined]
