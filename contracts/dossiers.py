@@ -16,7 +16,12 @@ from typing import Any
 from contracts.errors import ContractError, Problem
 from contracts.identity import PROVINCE_CODES, Sex, check_identity
 
-CHANNELS = ("online", "in_person")
+CHANNELS = ("online", "vneid", "in_person")
+"""How a dossier was submitted: on the portal, through the VNeID app (the citizen's electronic
+identity; Lâm Đồng issues judicial-record certificates that way from 1 November 2024), or at the
+counter."""
+ONLINE_CHANNELS = frozenset({"online", "vneid"})
+"""The channels the statistics count as online submission."""
 DEATH_PROCEDURES = ("death_registration", "residence_removal", "burial_allowance", "survivor_benefit")
 """What the applicant may choose: the first two always, then 2, 3 or 4 procedures in all."""
 BURIAL_PAYERS = ("bhxh", "social_protection")

@@ -51,7 +51,7 @@ PAYLOAD_SCHEMAS: dict[str, Schema] = {
         "type": "object",
         "required": ["channel", "procedures", "area"],
         "properties": {
-            "channel": {"type": "string", "enum": ["online", "in_person"]},
+            "channel": {"type": "string", "enum": ["online", "vneid", "in_person"]},
             "procedures": {"type": "array", "items": {"type": "string"}},
             "area": {"type": "object"},
             "fee_bearing": {"type": "boolean"},

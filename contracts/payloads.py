@@ -81,7 +81,7 @@ class RouteDoc(TypedDict):
 
 
 class DossierSubmitted(TypedDict):
-    channel: Literal["online", "in_person"]
+    channel: Literal["online", "vneid", "in_person"]
     procedures: list[str]
     area: dict[str, Any]
     fee_bearing: NotRequired[bool]

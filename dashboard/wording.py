@@ -39,7 +39,7 @@ KIND_VI = {
 FLOW_VI = {"birth": "Khai sinh", "death": "Khai tử", "lltp": "Lý lịch tư pháp"}
 SEVERITY_VI = {"high": "Cao", "medium": "Trung bình", "low": "Thấp"}
 SEVERITY_RANK = {"high": 2, "medium": 1, "low": 0}
-CHANNEL_VI = {"online": "trực tuyến", "in_person": "trực tiếp", "post": "qua bưu chính"}
+CHANNEL_VI = {"online": "trực tuyến", "vneid": "qua ứng dụng VNeID", "in_person": "trực tiếp", "post": "qua bưu chính"}
 OUTCOME_VI = {"completed": "đã trả kết quả", "refused": "từ chối", "rejected": "từ chối"}
 REFUSAL_VI = {
     "identity_mismatch": "thông tin định danh không khớp Cơ sở dữ liệu quốc gia về dân cư",

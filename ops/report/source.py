@@ -12,6 +12,7 @@ import asyncpg
 
 from contracts import adminunits
 from contracts.clock import VN_TZ
+from contracts.dossiers import ONLINE_CHANNELS
 from contracts.envelope import Event
 from contracts.event_types import DOSSIER_CLOSED, DOSSIER_SUBMITTED
 from ops.report.statistics import DossierFacts
@@ -73,7 +74,7 @@ def _facts(
         district=area.get("district") or (None if area.get("commune_code") else "?"),
         commune=area.get("commune") or "?",
         commune_code=area.get("commune_code"),
-        online=p.get("channel") == "online",
+        online=p.get("channel") in ONLINE_CHANNELS,
         fee_bearing=bool(p.get("fee_bearing")),
         paid_online=bool(p.get("paid_online")),
         return_by_post=bool(p.get("return_by_post")),

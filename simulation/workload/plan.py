@@ -14,7 +14,7 @@ from typing import Any
 
 from contracts.calendar import WorkingCalendar
 from contracts.clock import VN_TZ
-from contracts.dossiers import INSURED_TYPES
+from contracts.dossiers import INSURED_TYPES, ONLINE_CHANNELS
 from simulation.workload.arrivals import schedule
 from simulation.workload.baddata import spoil
 from simulation.workload.citizens import CitizenFactory
@@ -87,6 +87,9 @@ def _dossier(factory: CitizenFactory, profile: Profile, chain: str, channel: str
     post = r.random() < shares.post
     verify = r.random() < shares.verification
     today = at.astimezone(VN_TZ).date()
+    # Drawn only when the profile has VNeID submissions: profiles without them keep their draws.
+    if channel == "online" and shares.vneid > 0 and r.random() < shares.vneid:
+        channel = "vneid"
     if chain == "birth":
         return factory.birth_dossier(today, channel, post, verify)
     if chain == "death":
@@ -104,7 +107,7 @@ def _dossier(factory: CitizenFactory, profile: Profile, chain: str, channel: str
     if chain == "lltp":
         # Drawn only when the profile exempts anyone: profiles without exemptions keep their draws.
         exempt = shares.fee_exempt > 0 and r.random() < shares.fee_exempt
-        paid = not exempt and channel == "online" and r.random() < shares.fee_paid_online
+        paid = not exempt and channel in ONLINE_CHANNELS and r.random() < shares.fee_paid_online
         return factory.lltp_dossier(
             today, channel, post, paid_online=paid, needs_verification=verify, fee_bearing=not exempt
         )

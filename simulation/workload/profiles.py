@@ -40,6 +40,8 @@ class Shares:
     """Results returned by public postal service."""
     fee_paid_online: float = 0.0
     """Of the fee-bearing dossiers submitted online, the share paid through the portal."""
+    vneid: float = 0.0
+    """Of the dossiers submitted online, the share that came through the VNeID app."""
     fee_exempt: float = 0.0
     """Of the dossiers of a fee-bearing procedure (LLTP), the share exempt from the fee: people
     with merit, poor households and the other cases the fee rules exempt (a Tuyên Quang month:
@@ -132,6 +134,7 @@ class SharesFile(Strict):
     online: float = Field(1.0, ge=0, le=1)
     post: float = Field(0.0, ge=0, le=1)
     fee_paid_online: float = Field(0.0, ge=0, le=1)
+    vneid: float = Field(0.0, ge=0, le=1)
     fee_exempt: float = Field(0.0, ge=0, le=1)
     verification: float = Field(0.0, ge=0, le=1)
 

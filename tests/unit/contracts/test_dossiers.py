@@ -32,6 +32,12 @@ def test_generated_birth_dossier_is_accepted() -> None:
     assert not sub.fee_bearing
 
 
+def test_a_dossier_may_come_through_vneid_and_no_other_unknown_channel() -> None:
+    body = {**birth(), "channel": "vneid"}
+    assert parse_submission(body, TODAY).channel == "vneid"
+    assert "channel" in problems({**birth(), "channel": "zalo"})
+
+
 def test_missing_fields_are_all_listed() -> None:
     body = birth()
     del body["child"]["sex"], body["mother"]

@@ -28,8 +28,8 @@ def t(text: str) -> datetime:
 # (id, flow, channel, fee-bearing, paid online, by post, submitted, appointment, closed, outcome)
 DOSSIERS = [
     # LLTP
-    ("L1", "lltp", "online", True, True, True, "2023-12-20 10:00", "2024-01-03 17:00", "2024-01-02 15:00", "completed"),
-    # ^ received online, resolved on time, returned by post, fee-bearing, paid online
+    ("L1", "lltp", "vneid", True, True, True, "2023-12-20 10:00", "2024-01-03 17:00", "2024-01-02 15:00", "completed"),
+    # ^ received online (through the VNeID app), resolved on time, returned by post, fee-bearing, paid online
     (
         "L2",
         "lltp",

@@ -165,3 +165,25 @@ def test_tuyen_quangs_january_exempts_three_in_ten_lltp_requests_from_the_fee_as
     assert 0.22 < len(exempt) / len(fees) < 0.38  # 29.9 % of 491 draws: 4 standard deviations
     assert not any(f["paid_online"] for f in exempt)
     assert all(f["paid_online"] for f in fees if f["bearing"])
+
+
+def test_a_share_of_online_requests_comes_through_vneid_and_pays_online_like_the_portals() -> None:
+    """Lâm Đồng issues certificates through the VNeID app from 1 November 2024: a profile's
+    `vneid` share of its online requests is submitted on that channel, counted online, paid
+    online at the same share; no report gives the share yet, so no shipped profile sets one."""
+    from simulation.workload.plan import plan
+
+    doc = {
+        "province": "068",
+        "period": {"start": "2024-11-04", "days": 5},
+        "volumes": {"lltp": 400, "birth": 100},
+        "shares": {"lltp": {"online": 0.5, "vneid": 0.4, "fee_paid_online": 1.0}, "birth": {"online": 1.0}},
+    }
+    planned = [d for d in plan(profiles.parse(doc, "vneid-test"), seed=5) if not d.copy]
+    lltp = [d.doc for d in planned if d.chain == "lltp"]
+    channels = Counter(d["channel"] for d in lltp)
+    assert channels["in_person"] == 200  # the counter's half is untouched
+    assert 0.3 < channels["vneid"] / 200 < 0.5  # 40 % of 200 online draws: 4 standard deviations
+    assert all(d["fee"]["paid_online"] for d in lltp if d["channel"] == "vneid" and d["fee"]["bearing"])
+    assert {d.doc["channel"] for d in planned if d.chain == "birth"} == {"online"}
+    assert all(profiles.load(n).share("lltp").vneid == 0 for n in profiles.available())
