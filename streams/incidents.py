@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import TypedDict
 
 from contracts.alerts import Finding
+from streams.rows import AlertHead
 
 GROUPED = frozenset({"lost", "stuck"})
 """Finding kinds that join their dossier's open incident."""
@@ -38,19 +39,10 @@ class FindingDoc(TypedDict):
     resolved_how: str | None
 
 
-class IncidentDoc(TypedDict):
+class IncidentDoc(AlertHead):
     """An incident: its head finding's fields, the worst severity, and every finding (JSON)."""
 
-    id: int
-    kind: str
-    severity: str
-    subject: str
-    dossier_id: str | None
     key: str
-    detail: str
-    due_at: str | None
-    opened_at: str
-    raised_at: str | None
     resolved_at: str | None
     resolved_how: str | None
     findings: list[FindingDoc]

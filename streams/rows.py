@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import TypedDict
 
 
-class AlertRow(TypedDict):
-    """An incident: its head finding, with what its findings say together."""
+class AlertHead(TypedDict):
+    """What every answer about a finding or an incident carries first (JSON)."""
 
     id: int
     kind: str
@@ -21,6 +21,11 @@ class AlertRow(TypedDict):
     due_at: str | None
     opened_at: str
     raised_at: str | None
+
+
+class AlertRow(AlertHead):
+    """An incident: its head finding, with what its findings say together."""
+
     resolved_at: str | None
     resolved_how: str | None
     findings: int
@@ -178,16 +183,7 @@ class Series(TypedDict):
     step_hours: list[StepHoursDay]
 
 
-class RaisedAlert(TypedDict):
+class RaisedAlert(AlertHead):
     """A finding as the monitor publishes it on its alerts topic when it opens (JSON)."""
 
-    id: int
-    kind: str
-    severity: str
-    subject: str
-    dossier_id: str | None
-    detail: str
-    due_at: str | None
-    opened_at: str
-    raised_at: str | None
     incident_id: int | None

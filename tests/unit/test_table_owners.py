@@ -8,23 +8,10 @@ found nothing would prove nothing, so it is also held to the reads it must find.
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = (
-    "contracts",
-    "runtime",
-    "services",
-    "streams",
-    "ops",
-    "deploy",
-    "dashboard",
-    "simulation",
-    "lienthong",
-    "loadtests",
-)
+from tests.unit.product_scan import ROOT, product_modules, strings
 
 OWNERS: dict[str, tuple[str, Path]] = {
     # schema: (the package that owns it, the file that creates its tables)
@@ -43,18 +30,10 @@ def tables(schema_file: Path) -> set[str]:
     return set(re.findall(r"CREATE TABLE IF NOT EXISTS (?:\{s\}|\w+)\.(\w+)", schema_file.read_text()))
 
 
-def strings(source: str) -> list[str]:
-    return [n.value for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
-
-
 def foreign_reads(source: str, schema: str, names: set[str]) -> list[str]:
     """The `schema.table` names in `source`'s string literals."""
     pattern = re.compile(rf"(?<![\w.]){schema}\.({'|'.join(sorted(names))})\b")
     return [m.group(0) for text in strings(source) for m in pattern.finditer(text)]
-
-
-def product_modules() -> list[Path]:
-    return sorted(p for package in PRODUCT for p in (ROOT / package).rglob("*.py"))
 
 
 def test_the_scan_knows_the_owned_tables() -> None:

@@ -4,26 +4,13 @@ opens the files."""
 
 from __future__ import annotations
 
-import ast
 import subprocess
 from pathlib import Path
 
 from deploy.state import StackState, settings_from_env
+from tests.unit.product_scan import ROOT, product_modules, strings
 
-ROOT = Path(__file__).resolve().parents[3]
 RECORDS = ("stack.json", "services.json", "supervisor.json")
-PRODUCT = (
-    "contracts",
-    "runtime",
-    "services",
-    "streams",
-    "ops",
-    "deploy",
-    "dashboard",
-    "simulation",
-    "lienthong",
-    "loadtests",
-)
 
 
 def test_a_record_round_trips_without_its_in_process_handles(tmp_path: Path) -> None:
@@ -84,16 +71,11 @@ def test_the_environment_wins_over_the_record_and_its_clock_comes_whole(tmp_path
 
 
 def _opens_a_record(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    return [
-        n.value
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value in RECORDS
-    ]
+    return [text for text in strings(path.read_text(encoding="utf-8")) if text in RECORDS]
 
 
 def test_only_deploy_state_names_the_record_files() -> None:
-    modules = sorted(p for package in PRODUCT for p in (ROOT / package).rglob("*.py"))
+    modules = product_modules()
     owner = ROOT / "deploy" / "state.py"
     assert _opens_a_record(owner), "the scan must find the owner's own file names"
     strays = {str(p.relative_to(ROOT)): found for p in modules if p != owner and (found := _opens_a_record(p))}
