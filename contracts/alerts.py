@@ -67,6 +67,8 @@ class Effect(StrEnum):
     DUPLICATE = "duplicate"
     REORDER = "reorder"
     KILL = "kill"
+    FREEZE = "freeze"
+    """A process stopped (SIGSTOP) for some real seconds, then resumed: a hung process."""
     DROP_CONNECTIONS = "drop_connections"
     BAD_DATA = "bad_data"
     """Bad identity data the workload planted."""

@@ -9,6 +9,18 @@ from __future__ import annotations
 AGENCIES: tuple[str, ...] = ("portal", "motcua", "hotich", "cutru", "bhxh", "btxh", "lltp")
 """Systems that own a work topic. Codes follow docs/domain.md; `btxh` (bảo trợ xã hội) is
 the social-protection desk that pays burial support, which the reports name without a code."""
+AGENCY_VI: dict[str, str] = {
+    "portal": "Cổng DVC",
+    "motcua": "Một cửa",
+    "hotich": "Hộ tịch",
+    "cutru": "Cư trú",
+    "bhxh": "BHXH",
+    "btxh": "Bảo trợ xã hội",
+    "lltp": "Lý lịch tư pháp",
+    "monitor": "Giám sát",
+    "dashboard": "Bảng điều hành",
+}
+"""What an officer calls each agency's system (and the product's own processes)."""
 
 SIMULATED_AGENCIES: tuple[str, ...] = AGENCIES
 """Agencies `lienthong up` starts as processes, one each."""

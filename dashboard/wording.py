@@ -14,18 +14,9 @@ from contracts.calendar import WorkingCalendar
 from contracts.chains import Chain
 from contracts.clock import VN_TZ
 from contracts.states import LABELS_VI, DossierState
+from contracts.topics import AGENCY_VI
 from streams.rows import EventRow, IncidentRow
 
-AGENCY_VI = {
-    "portal": "Cổng DVC",
-    "motcua": "Một cửa",
-    "hotich": "Hộ tịch",
-    "cutru": "Cư trú",
-    "bhxh": "BHXH",
-    "btxh": "Bảo trợ xã hội",
-    "lltp": "Lý lịch tư pháp",
-    "monitor": "Giám sát",
-}
 KIND_VI = {
     "lost": "Thất lạc",
     "stuck": "Ùn tắc, quá hạn",

@@ -5,12 +5,15 @@ the parts an ops team already runs.
 The shipped files are examples a province loads into its own monitoring (docs/operations.md).
 Here they are copied into `$LT_HOME/alerting/` with this stack's addresses filled in: every
 process's `/metrics` as a scrape target, the receivers from LT_ALERT_WEBHOOK_URL and
-LT_ALERT_SMTP, the intervals from LT_ALERT_INTERVAL_S and LT_ALERT_GROUP_WAIT_S. Both programs
+LT_ALERT_SMTP, the intervals from LT_ALERT_INTERVAL_S and LT_ALERT_GROUP_WAIT_S. The rules' `for:`
+durations are written against the shipped 15 s interval; a stack that scrapes more often waits the
+same number of scrapes (`rules_config`). Both programs
 are Debian's packages (`prometheus`, `prometheus-alertmanager`) and listen on 127.0.0.1 only."""
 
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 import subprocess
 import time
@@ -21,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from contracts.jsontypes import JsonObject, JsonValue, arr, load_object, obj
+from contracts.topics import AGENCY_VI
 from deploy.embedded import free_port, pid_alive, stop_pid
 from deploy.processes import process_of
 from deploy.state import AlertingRecord, ServerRecord
@@ -29,6 +33,10 @@ SHIPPED = Path(__file__).resolve().parent / "prometheus"
 PROMETHEUS = "prometheus"
 ALERTMANAGER = "prometheus-alertmanager"
 READY_S = 60.0
+SHIPPED_INTERVAL_S = 15.0
+"""The scrape and evaluation interval of the shipped prometheus.yml."""
+DURATION = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
+UNIT_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 
 
 class AlertingUnavailable(RuntimeError):
@@ -60,12 +68,19 @@ def prometheus_config(services: dict[str, int], alertmanager_port: int, plan: Pl
     glob.update(scrape_interval=every, evaluation_interval=every)
     labels = {"province": plan.province, "console_url": plan.console_url.rstrip("/")}
     glob["external_labels"] = {k: v for k, v in labels.items() if v}
-    config["rule_files"] = [str(SHIPPED / "rules.yml")]
+    config["rule_files"] = [RULES]  # beside this file: the rules `rules_config` scaled
     obj(config["alerting"])["alertmanagers"] = [{"static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]}]
 
     def job(name: str, members: dict[str, int]) -> JsonObject:
         targets: list[JsonValue] = [
-            {"targets": [f"127.0.0.1:{port}"], "labels": {"process": n, "service": process_of(n)}}
+            {
+                "targets": [f"127.0.0.1:{port}"],
+                "labels": {
+                    "process": n,
+                    "service": process_of(n),
+                    "service_vi": AGENCY_VI.get(process_of(n), process_of(n)),
+                },
+            }
             for n, port in sorted(members.items())
         ]
         return {"job_name": name, "static_configs": targets}
@@ -73,6 +88,32 @@ def prometheus_config(services: dict[str, int], alertmanager_port: int, plan: Pl
     monitors = {n: p for n, p in services.items() if process_of(n) == "monitor"}
     others = {n: p for n, p in services.items() if process_of(n) != "monitor"}
     config["scrape_configs"] = [job("lienthong-monitor", monitors), job("lienthong-services", others)]
+    return config
+
+
+RULES = "rules.yml"
+
+
+def seconds_of(duration: str) -> float:
+    """A Prometheus duration (`1m`, `1h30m`, `500ms`) in seconds; refused when it is not one."""
+    parts = DURATION.findall(duration)
+    if not parts or "".join(n + u for n, u in parts) != duration:
+        raise ValueError(f"not a Prometheus duration: {duration!r}")
+    return sum(int(n) * UNIT_S[u] for n, u in parts)
+
+
+def rules_config(plan: Plan) -> JsonObject:
+    """The shipped rules.yml with every `for:` scaled by this stack's interval against the shipped
+    15 s: a rule that pages after a minute of a process not answering (four failed scrapes) pages
+    a stack that scrapes every 2 s after 8 s, the same four scrapes. Nothing else changes."""
+    shipped = SHIPPED / RULES
+    config = load_object(shipped.read_text(encoding="utf-8"), str(shipped))
+    scale = max(1.0, round(plan.interval_s)) / SHIPPED_INTERVAL_S
+    for group in arr(config["groups"]):
+        for rule in arr(obj(group)["rules"]):
+            one = obj(rule)
+            if isinstance(waits := one.get("for"), str):
+                one["for"] = f"{max(1, round(seconds_of(waits) * scale))}s"
     return config
 
 
@@ -159,6 +200,8 @@ def start(home: Path, services: dict[str, int], plan: Plan) -> AlertingRecord:
     (folder / BASE).write_text(yaml.safe_dump(am, allow_unicode=True, sort_keys=False), encoding="utf-8")
     (folder / "alertmanager.yml").write_text(yaml.safe_dump(am, allow_unicode=True, sort_keys=False), encoding="utf-8")
     (folder / "prometheus.yml").write_text(yaml.safe_dump(prom, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    rules = yaml.safe_dump(rules_config(plan), allow_unicode=True, sort_keys=False, width=200)
+    (folder / RULES).write_text(rules, encoding="utf-8")
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     servers: dict[str, ServerRecord] = {}

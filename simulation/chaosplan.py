@@ -1,7 +1,8 @@
 """A chaos plan as data (scenarios/chaos/*.yaml): which processes `lienthong chaos` kills with
-`kill -9` and whose PostgreSQL connections it cuts, spread evenly over a share of a fault-free
-run. The plan becomes an ordinary fault scenario of process faults (`scenario_doc`), so the run
-injects, records and scores it exactly as it does any other scenario's kills (simulation/chaos.py).
+`kill -9` or freezes (SIGSTOP for some real seconds, then SIGCONT) and whose PostgreSQL
+connections it cuts, spread evenly over a share of a fault-free run. The plan becomes an
+ordinary fault scenario of process faults (`scenario_doc`), so the run injects, records and
+scores it exactly as it does any other scenario's kills (simulation/chaos.py).
 
 `kill: every` means each supervised process and each of its replicas (every agency, the monitor
 and the dashboard, as the plan's `replicas` start them); `drop_connections: every` each agency.
@@ -27,22 +28,33 @@ CITES = "the system is often erroring or unreachable at times of day; lost conne
 
 
 class ActionFile(Strict):
-    """One line of the plan: a kill or a cut of connections."""
+    """One line of the plan: a kill, a freeze or a cut of connections."""
 
     kill: str | None = None
     """A process (`hotich`, `monitor`, `dashboard`), a replica (`hotich-2`), `broker` (on Kafka:
     one node, the leader of the event topic's first partition) or `every`."""
+    freeze: str | None = None
+    """A process or a replica stopped with SIGSTOP for `seconds` real seconds, then resumed: hung,
+    not dead, so no supervisor restarts it."""
+    seconds: float | None = Field(None, gt=0, le=3600)
+    """How long a freeze lasts, in real seconds (only with `freeze`; 25 when unset)."""
     drop_connections: str | None = None
     """An agency whose PostgreSQL connections are terminated, or `every`."""
 
     @model_validator(mode="after")
     def _one(self) -> ActionFile:
-        if (self.kill is None) == (self.drop_connections is None):
-            raise ValueError("each action is `kill: PROCESS` or `drop_connections: AGENCY`, one of them")
+        if sum(x is not None for x in (self.kill, self.freeze, self.drop_connections)) != 1:
+            raise ValueError(
+                "each action is `kill: PROCESS`, `freeze: PROCESS` or `drop_connections: AGENCY`, one of them"
+            )
+        if self.seconds is not None and self.freeze is None:
+            raise ValueError("seconds: only a freeze lasts; give it with `freeze: PROCESS`")
         if self.kill is not None and self.kill != EVERY and not known_process(self.kill):
             raise ValueError(
                 f"kill: unknown process {self.kill!r}; a process, a replica such as hotich-2, broker or every"
             )
+        if self.freeze is not None and (self.freeze == "broker" or not known_process(self.freeze)):
+            raise ValueError(f"freeze: unknown process {self.freeze!r}; a process or a replica such as hotich-2")
         if self.drop_connections is not None and self.drop_connections not in (EVERY, *AGENCIES):
             raise ValueError(
                 f"drop_connections: unknown agency {self.drop_connections!r}; one of {', '.join(AGENCIES)} or every"
@@ -77,10 +89,12 @@ class PlanFile(Strict):
 @dataclass(frozen=True)
 class Strike:
     effect: str
-    """`kill` or `drop_connections` (the catalogue's process effects)."""
+    """`kill`, `freeze` or `drop_connections` (the catalogue's process effects)."""
     target: str
     at: float
     """When, as a share of the period."""
+    seconds: float | None = None
+    """A freeze's length in real seconds."""
 
     @property
     def name(self) -> str:
@@ -104,24 +118,28 @@ def strikes(plan: PlanFile, replicas: dict[str, int] | None = None) -> list[Stri
     plan's replicas, or `replicas` when the command line overrides them)."""
     counts = parse_replicas(plan.replicas) if replicas is None else replicas
     running = [r for p in PROCESSES for r in replica_names(p, counts.get(p, 1))]
-    targets: list[tuple[str, str]] = []
+    targets: list[tuple[str, str, float | None]] = []
     for action in plan.actions:
         if action.kill is not None:
             names = running if action.kill == EVERY else [action.kill]
-            targets += [("kill", n) for n in names]
+            targets += [("kill", n, None) for n in names]
+        elif action.freeze is not None:
+            targets.append(("freeze", action.freeze, action.seconds))
         else:
             agencies = list(AGENCIES) if action.drop_connections == EVERY else [str(action.drop_connections)]
-            targets += [("drop_connections", a) for a in agencies]
-    missing = sorted({t for e, t in targets if e == "kill" and t != "broker" and t not in running})
+            targets += [("drop_connections", a, None) for a in agencies]
+    missing = sorted({t for e, t, _ in targets if e in ("kill", "freeze") and t != "broker" and t not in running})
     if missing:
         raise ConfigError(
-            f"chaos plan {plan.name}: kills {', '.join(missing)}, which the run does not start "
+            f"chaos plan {plan.name}: strikes {', '.join(missing)}, which the run does not start "
             f"(replicas {plan.replicas or 'none'}); raise --replicas or drop the action"
         )
     unique = list(dict.fromkeys(targets))  # a process named twice is struck once
     lo, hi = plan.between
     step = (hi - lo) / (len(unique) - 1) if len(unique) > 1 else 0.0
-    return [Strike(effect, target, round(lo + i * step, 6)) for i, (effect, target) in enumerate(unique)]
+    return [
+        Strike(effect, target, round(lo + i * step, 6), seconds) for i, (effect, target, seconds) in enumerate(unique)
+    ]
 
 
 def scenario_doc(plan: PlanFile, planned: list[Strike]) -> dict[str, object]:
@@ -134,7 +152,7 @@ def scenario_doc(plan: PlanFile, planned: list[Strike]) -> dict[str, object]:
                 "cites": CITES,
                 "target": {"process": s.target},
                 "window": {"at": s.at},
-                "effect": {"kind": s.effect},
+                "effect": {"kind": s.effect, **({"seconds": s.seconds} if s.seconds is not None else {})},
             }
             for s in planned
         },

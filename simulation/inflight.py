@@ -19,10 +19,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
+
 from contracts import topics
 from contracts.commands import Republish, Selected, chunks
 from contracts.topics import AGENCIES
 from runtime.conn import Conn
+from runtime.settings import Settings
 from streams import queries
 
 
@@ -84,6 +87,20 @@ async def in_flight(
             )
             out += [_flight(sender, r, _subject(sender, r["topic"], prefix), False, r["topic"]) for r in rows]
     return out
+
+
+async def caught(
+    settings: Settings, receivers: list[str], unpublished_of: tuple[str, ...] = (), monitor: bool = False
+) -> list[Flight]:
+    """`in_flight` now, on a connection of its own to the stack's PostgreSQL."""
+    _, url = settings.require_infra()
+    conn = await asyncpg.connect(url)
+    try:
+        known = [a for a in receivers if a in AGENCIES]
+        own = [a for a in unpublished_of if a in AGENCIES]
+        return await in_flight(conn, settings.topic_prefix, known, own, monitor)
+    finally:
+        await conn.close()
 
 
 def _subject(sender: str, topic: str, prefix: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 
 from contracts.topics import AGENCIES
+from deploy.embedded import pid_alive
 from deploy.processes import process_of
 from deploy.state import StackState
 
@@ -52,6 +53,12 @@ def agency_ports(home: Path) -> dict[str, int]:
     return {k: v for k, v in StackState(home).ports().items() if process_of(k) in AGENCIES}
 
 
+def running_services(home: Path) -> dict[str, int]:
+    """The supervised processes that run, by name (`hotich`, `monitor-2`), with their pids."""
+    children = StackState(home).supervisor().get("services", {})
+    return {n: pid for n, c in children.items() if (pid := c.get("pid")) and pid_alive(pid)}
+
+
 async def rejoined(
     home: Path, since: float, ports: dict[str, int] | None = None, timeout: float = REJOIN_TIMEOUT_S
 ) -> float | None:
@@ -69,10 +76,10 @@ async def rejoined(
     return None
 
 
-async def restarted(home: Path, name: str, old_pid: int, timeout: float = REJOIN_TIMEOUT_S) -> float | None:
-    """When (real time) the supervisor had process `name` running again under a new pid and
-    answering its /healthz with 200 (the monitor: with partitions assigned); None if not within
-    `timeout`."""
+async def restarted(home: Path, name: str, old_pid: int | None, timeout: float = REJOIN_TIMEOUT_S) -> float | None:
+    """When (real time) the supervisor had process `name` running again under a new pid (any pid
+    when `old_pid` is None: a process resumed, not restarted) and answering its /healthz with 200
+    (the monitor: with partitions assigned); None if not within `timeout`."""
     deadline = time.time() + timeout
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
         while time.time() < deadline:

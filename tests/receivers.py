@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.header import decode_header, make_header
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -31,6 +32,10 @@ class Mailbox:
         self.messages.append(email.message_from_bytes(envelope.content))
         self.recipients.append(list(envelope.rcpt_tos))
         return "250 OK"
+
+    def subjects(self) -> list[str]:
+        """Each message's subject, decoded (Alertmanager encodes the non-ASCII ones)."""
+        return [str(make_header(decode_header(str(m["Subject"] or "")))) for m in self.messages]
 
     def texts(self) -> list[str]:
         """Each message's decoded text (Alertmanager sends HTML and plain parts, encoded)."""

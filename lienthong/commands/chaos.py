@@ -1,8 +1,8 @@
 """`lienthong chaos`: a fault-free workload on a fresh stack while a chaos plan kills and restarts
 its processes (the broker or one Kafka node, each service and replica, the monitor, the
-dashboard) and cuts agencies' PostgreSQL connections, on a schedule; then the score, a redrive of
-whatever the monitor reported lost, and verify. The last line of stdout is the verdict:
-`{"kills", "silent_losses", "violations", "false_alerts", "clamped", "recovered", "elapsed_s", ...}`.
+dashboard), freezes some for a while, and cuts agencies' PostgreSQL connections, on a schedule;
+then the score, a redrive of whatever the monitor reported lost, and verify. The last line of stdout is the verdict:
+`{"kills", "freezes", "silent_losses", "violations", "false_alerts", "clamped", "recovered", "elapsed_s", ...}`.
 
 Why on top of `run`: the strikes are an ordinary fault scenario of process faults, so they are
 injected, recorded in the ground truth (what each one caught in flight, by id) and scored exactly
@@ -53,8 +53,10 @@ def _chaos(args: argparse.Namespace, settings: Settings, console: Console) -> in
         encoding="utf-8",
     )
     kills = sum(1 for s in planned if s.effect == "kill")
+    freezes = sum(1 for s in planned if s.effect == "freeze")
     console.step(
-        f"chaos plan {plan.name}: {kills} kills and {len(planned) - kills} connection cuts over "
+        f"chaos plan {plan.name}: {kills} kills, {freezes} freezes and {len(planned) - kills - freezes} "
+        "connection cuts over "
         f"{plan.between[0]:.0%}–{plan.between[1]:.0%} of the period (scenario {scenario})"
     )
     run_args = RunRequest(
@@ -75,11 +77,13 @@ def _chaos(args: argparse.Namespace, settings: Settings, console: Console) -> in
         "profile": summary.get("profile", args.profile),
         "broker": _broker(home),
         "kills": sum(1 for f in done if f.get("effect") == "kill"),
+        "freezes": sum(1 for f in done if f.get("effect") == "freeze"),
         "connection_cuts": sum(1 for f in done if f.get("effect") == "drop_connections"),
         "silent_losses": verdict["silent_losses"],
         "violations": verdict["violations"],
         "false_alerts": verdict["false_alerts"],
-        "recovered": sum(1 for f in done if f.get("effect") == "kill" and f.get("recovered_s")),
+        # A killed process restarted, a frozen one resumed, each serving again in time.
+        "recovered": sum(1 for f in done if f.get("effect") in ("kill", "freeze") and f.get("recovered_s")),
         "fault_errors": len(summary.get("fault_errors", [])),
         "accepted": sum(c.get("accepted", 0) for c in summary["chains"].values()),
         "alerts": verdict["alerts"],
@@ -101,7 +105,8 @@ def _chaos(args: argparse.Namespace, settings: Settings, console: Console) -> in
         ]
         print(table(rows, ["fault", "recovered_s", "in_flight", "detail"]))
         print(
-            f"{result['kills']} kills ({result['recovered']} recovered), {result['connection_cuts']} connection cuts · "
+            f"{result['kills']} kills and {result['freezes']} freezes ({result['recovered']} recovered), "
+            f"{result['connection_cuts']} connection cuts · "
             f"{result['accepted']} dossiers · silent losses {result['silent_losses']} · violations "
             f"{result['violations']} · false alerts {result['false_alerts']} of {result['alerts']} · "
             f"{result['unfinished']} unfinished after redrive · {result['clamped']} stamps clamped · "
@@ -115,7 +120,8 @@ def _chaos(args: argparse.Namespace, settings: Settings, console: Console) -> in
         and result["false_alerts"] == 0
         and result["clamped"] == 0
     )
-    return 0 if clean and result["recovered"] == result["kills"] and not result["fault_errors"] else 1
+    struck = result["kills"] + result["freezes"]
+    return 0 if clean and result["recovered"] == struck and not result["fault_errors"] else 1
 
 
 def _broker(home: Path) -> str:
@@ -126,14 +132,14 @@ def register(sub: Any) -> None:
     """Add this module's commands to the `lienthong` parser."""
     chaos = sub.add_parser(
         "chaos",
-        help="run a fault-free workload while killing and restarting the stack's processes on a schedule",
+        help="run a fault-free workload while killing, freezing and restarting the stack's processes on a schedule",
     )
     chaos.add_argument("--profile", default="smoke", help="the workload profile (default smoke)")
     chaos.add_argument(
         "--plan",
         default="full",
         metavar="PLAN",
-        help="what to kill and when: a plan of scenarios/chaos/ (full, short) or a PATH.yaml of your own",
+        help="what to strike and when: a plan of scenarios/chaos/ (full, short) or a PATH.yaml of your own",
     )
     broker_options(chaos)
     chaos.add_argument(

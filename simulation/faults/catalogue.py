@@ -49,9 +49,10 @@ EFFECTS: dict[str, tuple[str, ...]] = {
     "duplicate": (),
     "reorder": (),
     "kill": (),
+    "freeze": ("seconds",),
     "drop_connections": (),
 }
-PROCESS_EFFECTS = frozenset({"kill", "drop_connections"})
+PROCESS_EFFECTS = frozenset({"kill", "freeze", "drop_connections"})
 AGENCY_WIDE_EFFECTS = frozenset({"outage", "payment_failed"})
 """Effects on a whole agency at once, with no dossier to place in a commune."""
 
@@ -265,6 +266,8 @@ def _check_effect(kind: str, kind_of_effect: str, params: dict[str, Any]) -> Non
             lo, hi = (float(v) for v in params[key])
             if not 0 <= lo <= hi:
                 raise ValueError(f"effect {key}: [min, max] with 0 ≤ min ≤ max")
+    if "seconds" in params and not (isinstance(params["seconds"], int | float) and 0 < params["seconds"] <= 3600):
+        raise ValueError(f"effect freeze: seconds is real seconds, over 0 and at most 3600, got {params['seconds']!r}")
 
 
 def parse_catalogue(doc: Any, source: str | Path = "fault catalogue") -> dict[str, Fault]:

@@ -84,7 +84,9 @@ def explain(alert: Finding, truth: list[Fact], ctx: Context) -> Why | None:
                 (
                     t
                     for t in truth
-                    if t.effect == Effect.KILL and t.subject in (receiver, "process:broker") and _within(sent, t)
+                    if t.effect in (Effect.KILL, Effect.FREEZE)
+                    and t.subject in (receiver, "process:broker")
+                    and _within(sent, t)
                 ),
             )
         )

@@ -31,7 +31,7 @@ DELAYING = frozenset(
     }
 )
 LINK_ERRORS = frozenset({Effect.REJECT, Effect.TRANSFER_ERROR, Effect.ERROR, Effect.PAYMENT_FAILED})
-PROCESS = frozenset({Effect.KILL, Effect.DROP_CONNECTIONS})
+PROCESS = frozenset({Effect.KILL, Effect.FREEZE, Effect.DROP_CONNECTIONS})
 MEASURED = frozenset({Effect.IN_FLIGHT})
 """What the harness measured about a process fault, not a fault of its own."""
 RETRY_EVERY = {Effect.REJECT: timedelta(minutes=20), Effect.TRANSFER_ERROR: timedelta(minutes=30)}

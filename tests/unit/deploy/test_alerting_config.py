@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from deploy import alerting
@@ -31,9 +32,38 @@ def test_prometheus_scrapes_the_monitor_under_the_rules_job_and_every_process_by
     assert named == {"dashboard": "127.0.0.1:8490", "hotich": "127.0.0.1:9103"}
     assert config["global"]["external_labels"] == {"console_url": "http://127.0.0.1:8490"}
     assert config["global"]["evaluation_interval"] == "1s"
+    assert config["rule_files"] == ["rules.yml"]
+    labels = {t["labels"]["process"]: t["labels"] for t in jobs["lienthong-services"]}
+    assert labels["hotich"]["service_vi"] == "Hộ tịch"
     path = tmp_path / "prometheus.yml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    _check(debian.ensure(Path("/usr/bin/promtool"), "prometheus"), "check", "config", str(path))
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump(alerting.rules_config(plan), allow_unicode=True), "utf-8")
+    promtool = debian.ensure(Path("/usr/bin/promtool"), "prometheus")
+    said = _check(promtool, "check", "config", str(path))
+    assert "rules.yml" in said, said
+    assert "SUCCESS" in said, said
+
+
+def test_the_rules_wait_as_many_scrapes_at_the_stack_s_interval_as_at_the_shipped_one() -> None:
+    def waits(plan: alerting.Plan) -> dict[str, str]:
+        groups = alerting.rules_config(plan)["groups"]
+        return {r["alert"]: r["for"] for g in groups for r in g["rules"] if "for" in r}
+
+    assert waits(alerting.Plan()) == {
+        "LienthongConsumerStalled": "600s",
+        "LienthongProcessDown": "60s",
+        "LienthongMonitorDown": "60s",
+    }
+    assert waits(alerting.Plan(interval_s=2)) == {
+        "LienthongConsumerStalled": "80s",
+        "LienthongProcessDown": "8s",
+        "LienthongMonitorDown": "8s",
+    }
+    assert alerting.seconds_of("1h30m") == 5400
+    assert alerting.seconds_of("500ms") == 0.5
+    for bad in ("1x", "m", "1m junk", ""):
+        with pytest.raises(ValueError, match="not a Prometheus duration"):
+            alerting.seconds_of(bad)
 
 
 def test_alertmanager_keeps_the_shipped_route_with_only_the_receivers_given(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ def test_the_rules_pass_their_unit_tests_under_promtool() -> None:
     promtool = str(debian.ensure(Path("/usr/bin/promtool"), "prometheus"))
     checked = run(promtool, "check", "rules", "rules.yml")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 11 rules found" in checked.stdout
+    assert "SUCCESS: 12 rules found" in checked.stdout
     tested = run(promtool, "test", "rules", "rules.test.yml")
     assert tested.returncode == 0, tested.stdout + tested.stderr
     config = run(promtool, "check", "config", "prometheus.yml")
@@ -33,7 +33,7 @@ def test_the_alertmanager_route_pages_outages_and_mails_lost_dossiers_and_inhibi
     amtool = str(debian.ensure(Path("/usr/bin/amtool"), "prometheus-alertmanager"))
     checked = run(amtool, "check-config", "alertmanager.yml")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "5 inhibit rules" in checked.stdout
+    assert "6 inhibit rules" in checked.stdout
 
     def receiver(*labels: str) -> str:
         done = run(amtool, "config", "routes", "test", "--config.file=alertmanager.yml", *labels)
@@ -42,5 +42,6 @@ def test_the_alertmanager_route_pages_outages_and_mails_lost_dossiers_and_inhibi
 
     assert receiver("alertname=LienthongAgencySilent", "severity=critical", "agency=hotich") == "ops-page"
     assert receiver("alertname=LienthongInfrastructureIncident", "severity=critical", "agency=cutru") == "ops-page"
+    assert receiver("alertname=LienthongProcessDown", "severity=critical", "agency=bhxh", "process=bhxh") == "ops-page"
     assert receiver("alertname=LienthongDossiersLost", "severity=high", "agency=cutru") == "ops-page"
     assert receiver("alertname=LienthongDossiersStuck", "severity=medium", "agency=cutru") == "ops-webhook"

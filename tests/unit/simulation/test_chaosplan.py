@@ -42,7 +42,8 @@ def test_strikes_are_spread_evenly_from_first_to_last_share() -> None:
     assert times[-1] == pytest.approx(plan.between[1])
     gaps = {round(b - a, 6) for a, b in itertools.pairwise(times)}
     assert len(gaps) == 1
-    assert [s.target for s in planned] == ["monitor-2", "hotich", "cutru", "dashboard", "broker"]
+    assert [s.target for s in planned] == ["monitor-2", "hotich", "cutru", "bhxh", "dashboard", "broker"]
+    assert [(s.effect, s.seconds) for s in planned if s.target == "bhxh"] == [("freeze", 25)]
 
 
 def test_replicas_on_the_command_line_change_what_every_means() -> None:
@@ -64,6 +65,8 @@ def test_the_plan_becomes_a_scenario_the_fault_loader_accepts(tmp_path: Path) ->
     assert broker.window is not None
     assert broker.window.at == plan.between[1]
     assert faults["chaos-drop-connections-hotich"].effect == "drop_connections"
+    frozen = faults["chaos-freeze-bhxh"]
+    assert (frozen.effect, frozen.target, frozen.params) == ("freeze", {"process": "bhxh"}, {"seconds": 25})
 
 
 def test_a_process_named_twice_is_struck_once(tmp_path: Path) -> None:
@@ -81,6 +84,10 @@ def test_a_process_named_twice_is_struck_once(tmp_path: Path) -> None:
         ("name: x\nbetween: [0.9, 0.1]\nactions: [{kill: cutru}]\n", "Value error, between"),
         ("name: x\nreplicas: hotich=99\nactions: [{kill: cutru}]\n", "replicas: Value error, --replicas hotich=99"),
         ("name: x\nactions: []\n", "actions: List should have at least 1 item"),
+        ("name: x\nactions: [{freeze: broker}]\n", "actions.0: Value error, freeze: unknown process 'broker'"),
+        ("name: x\nactions: [{kill: cutru, seconds: 5}]\n", "actions.0: Value error, seconds: only a freeze lasts"),
+        ("name: x\nactions: [{freeze: cutru, seconds: 0}]\n", "actions.0.seconds: Input should be greater than 0"),
+        ("name: x\nactions: [{freeze: cutru, kill: cutru}]\n", "actions.0: Value error, each action is"),
     ],
 )
 def test_a_broken_plan_is_refused_naming_the_file_and_the_key(tmp_path: Path, body: str, message: str) -> None:
@@ -91,7 +98,7 @@ def test_a_broken_plan_is_refused_naming_the_file_and_the_key(tmp_path: Path, bo
 
 def test_a_replica_the_run_does_not_start_is_refused(tmp_path: Path) -> None:
     path = plan_file(tmp_path, "name: x\nactions: [{kill: hotich-2}]\n")
-    with pytest.raises(ConfigError, match="kills hotich-2, which the run does not start"):
+    with pytest.raises(ConfigError, match="strikes hotich-2, which the run does not start"):
         chaosplan.strikes(chaosplan.load(str(path)))
     assert [s.target for s in chaosplan.strikes(chaosplan.load(str(path)), {"hotich": 2})] == ["hotich-2"]
 

@@ -1,10 +1,10 @@
 """The crash replay asks what the monitor has not stored only once the monitor has stored what it
-had read (simulation/chaos.py: `until_still`, behind `monitor_settled`). Time is a fake clock
+had read (simulation/faults/broker.py: `until_still`, behind `monitor_settled`). Time is a fake clock
 here: the reads, not the machine's speed, decide when it returns."""
 
 from __future__ import annotations
 
-from simulation.chaos import until_still
+from simulation.faults.broker import until_still
 
 
 class Fake:
