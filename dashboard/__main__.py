@@ -5,9 +5,11 @@ from aiohttp import web
 
 from dashboard.app import build
 from deploy.state import settings_from_env
+from runtime import kafkaaccess
 from runtime.logging import configure
 
 settings = settings_from_env()
 configure("dashboard", settings.log_format, settings.log_level)
+kafkaaccess.configure(settings, "console")
 app, _ = build(settings)
 web.run_app(app, host=settings.bind_host, port=settings.dashboard_port, print=None, access_log=None)

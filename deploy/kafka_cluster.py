@@ -23,9 +23,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from deploy import kafka_security
 from deploy.embedded import free_port, pid_alive, port_open, stop_pid, wait_for
 from deploy.polling import until_async
 from deploy.state import BrokerRecord, NodeRecord
+from runtime import kafkaaccess
 from runtime.logging import quiet_aiokafka
 
 POM = Path(__file__).resolve().parent / "kafka" / "pom.xml"
@@ -100,12 +102,13 @@ def new_cluster_id(draw: Callable[[], bytes] = lambda: uuid.uuid4().bytes) -> st
             return text
 
 
-def plan(home: Path, brokers: int, previous: BrokerRecord | None = None) -> BrokerRecord:
+def plan(home: Path, brokers: int, previous: BrokerRecord | None = None, secured: bool = False) -> BrokerRecord:
     """The cluster's layout: its id and each node's ports, kept from `previous` when it had the
-    same size (a restarted cluster keeps its identity and addresses, and so its data)."""
+    same size and security (a restarted cluster keeps its identity and addresses, and so its
+    data)."""
     if brokers < 1:
         raise ValueError(f"--brokers must be at least 1, got {brokers}")
-    if previous and len(previous.get("nodes", [])) == brokers:
+    if previous and len(previous.get("nodes", [])) == brokers and bool(previous.get("secured")) == secured:
         return previous
     cluster_id = new_cluster_id()
     taken: set[int] = set()
@@ -116,7 +119,7 @@ def plan(home: Path, brokers: int, previous: BrokerRecord | None = None) -> Brok
         taken |= {port, controller}
         nodes.append({"node_id": i + 1, "port": port, "controller_port": controller})
     shutil.rmtree(home / "kafka" / "nodes", ignore_errors=True)  # another size: another cluster
-    return {"cluster_id": cluster_id, "nodes": nodes}
+    return {"cluster_id": cluster_id, "nodes": nodes, "secured": secured}
 
 
 def bootstrap(layout: BrokerRecord) -> str:
@@ -128,7 +131,7 @@ def _properties(home: Path, layout: BrokerRecord, node: NodeRecord) -> str:
     rf = min(3, n)
     voters = ",".join(f"{v['node_id']}@127.0.0.1:{v['controller_port']}" for v in layout["nodes"])
     data = _node_dir(home, node["node_id"]) / "data"
-    settings = {
+    settings: dict[str, str | int] = {
         "process.roles": "broker,controller",
         "node.id": node["node_id"],
         "controller.quorum.voters": voters,
@@ -164,6 +167,8 @@ def _properties(home: Path, layout: BrokerRecord, node: NodeRecord) -> str:
         "log.cleaner.threads": 1,
         "background.threads": 2,
     }
+    if layout.get("secured"):
+        settings.update(kafka_security.properties(kafka_security.ensure(home), node["port"], node["controller_port"]))
     return "".join(f"{k}={v}\n" for k, v in settings.items())
 
 
@@ -191,9 +196,10 @@ def _java_command(lib: Path, main: str, *args: str) -> list[str]:
 def _format(home: Path, lib: Path, layout: BrokerRecord, node: NodeRecord, config: Path) -> None:
     if (_node_dir(home, node["node_id"]) / "data" / "meta.properties").exists():
         return
+    scram = kafka_security.scram_arguments(kafka_security.ensure(home)) if layout.get("secured") else []
     proc = subprocess.run(
         _java_command(
-            lib, "kafka.tools.StorageTool", "format", f"--cluster-id={layout['cluster_id']}", "-c", str(config)
+            lib, "kafka.tools.StorageTool", "format", f"--cluster-id={layout['cluster_id']}", "-c", str(config), *scram
         ),
         capture_output=True,
         text=True,
@@ -212,6 +218,7 @@ def start_node(home: Path, layout: BrokerRecord, node_id: int, wait: bool = True
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "server.properties"
     config.write_text(_properties(home, layout, node))
+    config.chmod(0o600)  # on a secured cluster it holds the broker's password and the keystore's
     _format(home, lib, layout, node, config)
     (home / "logs").mkdir(parents=True, exist_ok=True)
     log_path = home / "logs" / f"kafka-{node_id}.log"
@@ -236,10 +243,13 @@ def _await_port(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
         raise RuntimeError(f"a Kafka node exited with {proc.returncode}; see {log}")
 
 
-def start_cluster(home: Path, brokers: int, previous: BrokerRecord | None = None) -> BrokerRecord:
+def start_cluster(
+    home: Path, brokers: int, previous: BrokerRecord | None = None, secured: bool = False
+) -> BrokerRecord:
     """Start every node of the cluster that is not running (all at once: a controller quorum
-    needs a majority of its voters before any node serves); wait until each listens."""
-    layout = plan(home, brokers, previous)
+    needs a majority of its voters before any node serves); wait until each listens. `secured`:
+    TLS, SASL/SCRAM and ACLs (deploy/kafka_security.py), else plain text."""
+    layout = plan(home, brokers, previous, secured)
     running = {n["node_id"]: n for n in (previous or {}).get("nodes", []) if pid_alive(n.get("pid"))}
     nodes: list[NodeRecord] = []
     for node in layout["nodes"]:
@@ -251,7 +261,12 @@ def start_cluster(home: Path, brokers: int, previous: BrokerRecord | None = None
     for n in nodes:
         if "_process" in n:
             _await_port(n["_process"], n["port"], Path(n["log"]))
-    cluster: BrokerRecord = {"kind": "kafka", "cluster_id": layout["cluster_id"], "nodes": nodes}
+    cluster: BrokerRecord = {
+        "kind": "kafka",
+        "cluster_id": layout["cluster_id"],
+        "nodes": nodes,
+        "secured": bool(layout.get("secured")),
+    }
     cluster["bootstrap"] = bootstrap(cluster)
     return cluster
 
@@ -277,7 +292,7 @@ async def _registered(bootstrap: str) -> set[int] | None:
     from aiokafka.admin import AIOKafkaAdminClient
     from aiokafka.errors import KafkaError
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000, **kafkaaccess.options())
     try:
         await asyncio.wait_for(admin.start(), 5)
         return {int(b["node_id"]) for b in (await asyncio.wait_for(admin.describe_cluster(), 5))["brokers"]}
@@ -318,7 +333,7 @@ async def wait_registered(bootstrap: str, brokers: int, timeout: float = START_T
 async def _describe(bootstrap: str, names: list[str]) -> list[dict[str, Any]]:
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000, **kafkaaccess.options())
     await admin.start()
     try:
         described: list[dict[str, Any]] = await admin.describe_topics(names)

@@ -16,10 +16,11 @@ import asyncpg
 
 from contracts import topics
 from contracts.topics import AGENCIES
-from deploy import alerting, kafka_cluster
+from deploy import alerting, kafka_acls, kafka_cluster, kafka_security
 from deploy.embedded import free_port, pid_alive, port_open, start_broker, start_postgres, stop_pid
 from deploy.processes import PROCESSES, process_of, replica_names
 from deploy.state import BrokerRecord, StackRecord, StackState
+from runtime import kafkaaccess
 from runtime.db import ensure_database
 from runtime.primers import prime, primer_value
 from runtime.settings import PlatformSettings, Settings, StackSettings
@@ -92,6 +93,17 @@ def ensure_infra(settings: Settings, console: Console) -> tuple[Settings, StackR
         # Recorded before anything else starts: if PostgreSQL then fails, `down` still finds the
         # broker, which would otherwise run on unknown to every later command.
         stack.update({"broker": broker, "kafka_bootstrap": broker["bootstrap"]})
+        for key in ("kafka_security_protocol", "kafka_ca_file", "kafka_secrets_dir"):
+            stack.pop(key, None)  # type: ignore[misc]
+        if broker.get("secured"):
+            made = kafka_security.ensure(home)
+            stack.update(
+                {
+                    "kafka_security_protocol": "SASL_SSL",
+                    "kafka_ca_file": str(made.ca_pem),
+                    "kafka_secrets_dir": str(made.secrets_dir),
+                }
+            )
         state.save_stack(stack)
         postgres = stack.get("postgres", {})
         if not (pid_alive(postgres.get("pid")) and port_open(postgres.get("port", 0))):
@@ -100,9 +112,33 @@ def ensure_infra(settings: Settings, console: Console) -> tuple[Settings, StackR
         url = postgres["admin_url"].rsplit("/", 1)[0] + f"/{DATABASE}"
         stack.update({"postgres": postgres, "database_url": url})
     state.save_stack(stack)
-    settings = settings.replace(kafka_bootstrap=stack["kafka_bootstrap"], database_url=stack["database_url"])
+    settings = settings.replace(
+        kafka_bootstrap=stack["kafka_bootstrap"],
+        database_url=stack["database_url"],
+        **_access_fields(settings, stack),
+    )
+    # This command acts as the operator from here on (on a secured cluster: topics and ACLs need it).
+    kafkaaccess.configure(settings, kafkaaccess.OPERATOR)
+    if stack.get("broker", {}).get("secured"):
+        acls = kafka_acls.plan(settings.topic_prefix, settings.chains())
+        sent = asyncio.run(kafka_acls.apply(stack["kafka_bootstrap"], acls))
+        console.step(f"Kafka secured: TLS, SASL/SCRAM-SHA-512, {sent} ACLs for {len(kafka_acls.PRINCIPALS)} principals")
     asyncio.run(_prepare(settings, stack.get("postgres", {}).get("admin_url")))
     return settings, stack
+
+
+def _access_fields(settings: PlatformSettings, stack: StackRecord) -> dict[str, object]:
+    """How the stack's broker is reached: an external one as the environment says; the local
+    Kafka cluster over SASL_SSL with its own CA and secrets; the embedded broker in plain text."""
+    if stack.get("external"):
+        return {}
+    if "kafka_security_protocol" in stack:
+        return {
+            "kafka_security_protocol": stack["kafka_security_protocol"],
+            "kafka_ca_file": stack.get("kafka_ca_file"),
+            "kafka_secrets_dir": stack.get("kafka_secrets_dir"),
+        }
+    return {"kafka_security_protocol": "PLAINTEXT", "kafka_ca_file": None, "kafka_secrets_dir": None}
 
 
 def _ensure_broker(settings: StackSettings, home: Path, stack: StackRecord, console: Console) -> BrokerRecord:
@@ -123,11 +159,17 @@ def _ensure_broker(settings: StackSettings, home: Path, stack: StackRecord, cons
             if not kafka_cluster.jars_ready():
                 console.step("assembling Apache Kafka's jars from Maven Central (first use only: a minute or two)")
             console.step(f"starting Apache Kafka {kafka_cluster.VERSION} (KRaft, {size} nodes on loopback)")
-            broker = kafka_cluster.start_cluster(home, size, broker or None)
+            broker = kafka_cluster.start_cluster(home, size, broker or None, secured=True)
+            if broker.get("secured"):
+                made = kafka_security.ensure(home)
+                secured = kafkaaccess.KafkaAccess("SASL_SSL", ca_file=made.ca_pem, secrets_dir=made.secrets_dir)
+                kafkaaccess.use(secured.as_principal(kafkaaccess.OPERATOR))
             asyncio.run(kafka_cluster.wait_registered(broker["bootstrap"], size))
         return broker
     if not (pid_alive(broker.get("pid")) and port_open(broker.get("port", 0))):
-        console.step("starting the embedded broker (Tansu)")
+        console.step(
+            "starting the embedded broker (Tansu: plain text on loopback, no TLS or SASL; --broker kafka is secured)"
+        )
         broker = start_broker(home)
     return broker
 
@@ -225,8 +267,14 @@ def _ensure_services(
             "LT_KAFKA_BOOTSTRAP": settings.kafka_bootstrap or "",
             "LT_DATABASE_URL": settings.database_url or "",
             "LT_HOME": str(home),
+            "LT_KAFKA_SECURITY_PROTOCOL": settings.kafka_security_protocol,
         }
     )
+    if stack.get("broker", {}).get("secured"):
+        # Each process is its own principal (its role), its password in the stack's secrets.
+        env.update(LT_KAFKA_CA_FILE=str(settings.kafka_ca_file), LT_KAFKA_SECRETS_DIR=str(settings.kafka_secrets_dir))
+        for key in ("LT_KAFKA_USERNAME", "LT_KAFKA_PASSWORD"):
+            env.pop(key, None)
     modules = {name: PROCESSES[process_of(name)] for name in wanted}
     counts = {k: v for k, v in counts.items() if v > 1}
     state.save_services(

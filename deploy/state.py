@@ -36,6 +36,8 @@ class BrokerRecord(TypedDict, total=False):
     bootstrap: str
     cluster_id: str
     nodes: list[NodeRecord]
+    secured: bool
+    """The local Kafka cluster runs TLS, SASL/SCRAM and ACLs (deploy/kafka_security.py)."""
     _process: subprocess.Popen[bytes]
 
 
@@ -68,6 +70,10 @@ class SupervisorPid(TypedDict):
 class StackRecord(TypedDict, total=False):
     external: bool
     kafka_bootstrap: str
+    kafka_security_protocol: str
+    """SASL_SSL on the local secured Kafka cluster (with the two below); absent: plain text."""
+    kafka_ca_file: str
+    kafka_secrets_dir: str
     database_url: str
     broker: BrokerRecord
     postgres: PostgresRecord
@@ -147,6 +153,9 @@ class StackState:
         stack = self.stack()
         return {
             "kafka_bootstrap": stack.get("kafka_bootstrap"),
+            "kafka_security_protocol": stack.get("kafka_security_protocol"),
+            "kafka_ca_file": stack.get("kafka_ca_file"),
+            "kafka_secrets_dir": stack.get("kafka_secrets_dir"),
             "database_url": stack.get("database_url"),
             **stack.get("clock", {}),
         }

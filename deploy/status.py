@@ -14,6 +14,7 @@ from deploy import kafka_cluster
 from deploy.embedded import pid_alive, port_open
 from deploy.processes import PROCESSES, process_of
 from deploy.state import StackState
+from runtime import kafkaaccess
 from runtime.settings import PlatformSettings
 
 
@@ -122,7 +123,7 @@ async def _health(port: int) -> dict[str, object] | None:
 async def _broker_ok(bootstrap: str) -> bool:
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000, **kafkaaccess.options())
     try:
         await asyncio.wait_for(admin.start(), 5)
         await asyncio.wait_for(admin.list_topics(), 5)

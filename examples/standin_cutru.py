@@ -86,7 +86,15 @@ class Chains:
 
 
 class StandInResidence:
-    def __init__(self, contract_dir: Path, bootstrap: str, prefix: str, home: Path, broken: str | None = None) -> None:
+    def __init__(
+        self,
+        contract_dir: Path,
+        bootstrap: str,
+        prefix: str,
+        home: Path,
+        broken: str | None = None,
+        security: dict[str, str] | None = None,
+    ) -> None:
         if broken is not None and broken not in BREAKS:
             raise ValueError(f"--break must be one of {', '.join(BREAKS)}")
         schemas = {p.stem: json.loads(p.read_text()) for p in (contract_dir / "schemas").glob("*.json")}
@@ -95,18 +103,25 @@ class StandInResidence:
         self.clock = SimClock(home)
         self.prefix = prefix
         self.broken = broken
+        # On a secured cluster, residence's principal: its group is named after it (the ACLs).
+        secured = security or {}
         self.consumer = Consumer(
             {
+                **secured,
                 "bootstrap.servers": bootstrap,
-                "group.id": f"{prefix}.standin-cutru",
+                "group.id": f"{prefix}.cutru-standin",
                 "auto.offset.reset": "earliest",
                 "enable.auto.commit": False,
             }
         )
         # The contract's partitioner is murmur2; librdkafka's default (CRC32) would put a
         # dossier's events on another partition than everyone else's (contract.md, "partitioner").
-        self.producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "partitioner": "murmur2_random"})
-        self.crc32 = Producer({"bootstrap.servers": bootstrap, "acks": "all", "partitioner": "consistent_random"})
+        self.producer = Producer(
+            {**secured, "bootstrap.servers": bootstrap, "acks": "all", "partitioner": "murmur2_random"}
+        )
+        self.crc32 = Producer(
+            {**secured, "bootstrap.servers": bootstrap, "acks": "all", "partitioner": "consistent_random"}
+        )
         self.registered: dict[str, str] = {}
         self.taken: dict[str, list[tuple[str, bytes, bytes]]] = {}
         """Inbox: each work message taken, by event id, with what it made us send (for redelivery and redrive)."""
@@ -287,6 +302,21 @@ class StandInResidence:
             self.flush()
 
 
+def librdkafka_security(stack: dict[str, str]) -> dict[str, str]:
+    """librdkafka's settings for residence's principal on the stack's secured Kafka cluster (none
+    on a plain-text broker): TLS checked against the stack's CA, SASL/SCRAM with cutru's password."""
+    if stack.get("kafka_security_protocol") != "SASL_SSL":
+        return {}
+    password = (Path(stack["kafka_secrets_dir"]) / "cutru.password").read_text(encoding="utf-8").strip()
+    return {
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanisms": "SCRAM-SHA-512",
+        "sasl.username": "cutru",
+        "sasl.password": password,
+        "ssl.ca.location": stack["kafka_ca_file"],
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--contract", type=Path, required=True, help="the folder `lienthong contract export` wrote")
@@ -295,7 +325,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--break", dest="broken", choices=BREAKS, help="break this rule on purpose")
     args = p.parse_args(argv)
     stack = json.loads((args.home / "stack.json").read_text(encoding="utf-8"))
-    standin = StandInResidence(args.contract, stack["kafka_bootstrap"], args.prefix, args.home, args.broken)
+    standin = StandInResidence(
+        args.contract, stack["kafka_bootstrap"], args.prefix, args.home, args.broken, librdkafka_security(stack)
+    )
     print(f"cutru stand-in on {stack['kafka_bootstrap']}" + (f", breaking {args.broken}" if args.broken else ""))
     # Leave the consumer group on the way out, or the group waits for the session to time out
     # (45 s with librdkafka's defaults) before a restarted stand-in gets its partitions.

@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from deploy.state import settings_from_env
 from lienthong import exits
 from lienthong.commands import chaos, conformance, dlq, measure, outputs, run, stack, verdicts
+from runtime import kafkaaccess
 from runtime.logging import configure
 from runtime.terminal import Console
 
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = settings_from_env()
         configure("cli", "console", settings.log_level)
+        kafkaaccess.configure(settings, kafkaaccess.OPERATOR)
         return int(args.func(args, settings, console))
     except KeyboardInterrupt:
         console.done()

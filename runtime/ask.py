@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from contracts import topics
 from contracts.commands import COMMAND_HEADER, SIGNATURE_HEADER, Command, Done, parse_done, sign
 from contracts.errors import ContractError
+from runtime import kafkaaccess
 from runtime.kafka import AIOKafkaPublisher
 from runtime.topicadmin import ensure_topics
 
@@ -44,7 +45,7 @@ class Asking:
         self._prefix = prefix
         self._partitions = partitions
         self._reader = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="lienthong-ask"
+            bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="lienthong-ask", **kafkaaccess.options()
         )
         self._publisher = AIOKafkaPublisher(bootstrap, client_id="lienthong-ask")
         self._wanted: set[str] = set()

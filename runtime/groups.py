@@ -12,6 +12,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from runtime import kafkaaccess
 from runtime.kafka import is_primer
 
 BROKER_TIMEOUT_S = 2.0
@@ -49,11 +50,17 @@ class GroupReader:
     _primers: dict[tuple[str, int], bool] = field(default_factory=dict, repr=False)
 
     async def start(self) -> None:
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id)
+        self._admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap, client_id=self.client_id, **kafkaaccess.options()
+        )
         await self._admin.start()
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id)
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, client_id=self.client_id, **kafkaaccess.options()
+        )
         await self._consumer.start()
-        self._peek = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id)
+        self._peek = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, client_id=self.client_id, **kafkaaccess.options()
+        )
         await self._peek.start()
 
     async def stop(self) -> None:

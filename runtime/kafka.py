@@ -20,6 +20,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
 from contracts.topics import PRIMER_HEADER
+from runtime import kafkaaccess
 from runtime.logging import quiet_aiokafka
 
 SESSION_TIMEOUT_S = 6.0
@@ -50,6 +51,7 @@ def plain_producer(bootstrap: str, client_id: str, idempotent: bool) -> AIOKafka
         linger_ms=5,
         max_batch_size=256 * 1024,
         request_timeout_ms=15000,
+        **kafkaaccess.options(),
     )
 
 
@@ -182,6 +184,7 @@ def consumer(
         heartbeat_interval_ms=1000,
         session_timeout_ms=int(SESSION_TIMEOUT_S * 1000),
         metadata_max_age_ms=METADATA_MAX_AGE_MS,
+        **kafkaaccess.options(),
     )
     c.subscribe(list(topics), listener=listener or Assignments())
     return c

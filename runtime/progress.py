@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from runtime import kafkaaccess
 from runtime.outbox import GOES_NOW
 
 if TYPE_CHECKING:
@@ -48,7 +49,10 @@ class EndOffsets:
     async def of(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
         if self._reader is None:
             reader = self._factory(
-                bootstrap_servers=self._bootstrap, client_id=self._client_id, enable_auto_commit=False
+                bootstrap_servers=self._bootstrap,
+                client_id=self._client_id,
+                enable_auto_commit=False,
+                **kafkaaccess.options(),
             )
             try:
                 await reader.start()

@@ -9,13 +9,16 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from runtime import kafkaaccess
 from runtime.kafka import is_primer
 
 
 async def read_to_end(bootstrap: str, names: Iterable[str], client_id: str, timeout_s: float = 30.0) -> list[Any]:
     """Every record on `names` but the primers, oldest first per partition, up to the end each
     partition had when reading began (at most `timeout_s`)."""
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, client_id=client_id)
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, client_id=client_id, **kafkaaccess.options()
+    )
     out: list[Any] = []
     await reader.start()
     try:

@@ -13,7 +13,7 @@ import structlog
 from aiohttp import web
 
 from contracts import topics
-from runtime import db, progress
+from runtime import db, kafkaaccess, progress
 from runtime.agency import AgencyWorker
 from runtime.edges import Middleware, cap_body, refuse_nul
 from runtime.health import health_routes, start_site
@@ -179,4 +179,5 @@ def main(spec: AgencySpec) -> None:
     """Entry point of `python -m services.<agency>`: run the agency `spec` describes."""
     settings = Settings.from_env()
     configure(spec.agency, settings.log_format, settings.log_level)
+    kafkaaccess.configure(settings, spec.agency)
     asyncio.run(serve(spec, settings))

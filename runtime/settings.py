@@ -34,6 +34,17 @@ class PlatformSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     kafka_bootstrap: str | None = None
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    """SASL_SSL: TLS with a SASL principal per process (runtime/kafkaaccess.py, docs/security.md)."""
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_username: str = ""
+    """This process's principal; empty: its role (an agency's code, `monitor`, `console`, `operator`)."""
+    kafka_password: str = ""
+    """Its password; empty: `<principal>.password` in `kafka_secrets_dir`."""
+    kafka_ca_file: Path | None = None
+    """The CA certificate (PEM) the cluster's TLS certificates are checked against."""
+    kafka_secrets_dir: Path | None = None
+    """A folder of `<principal>.password` files (the local secured cluster keeps its own there)."""
     database_url: str | None = None
     topics_file: Path | None = None
     """The topics file (partitions, replication, retention); default contracts/topics.yaml."""

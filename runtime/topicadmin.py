@@ -15,13 +15,14 @@ from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from contracts.topic_layout import TopicLayout, TopicSpec, load, logical_name
+from runtime import kafkaaccess
 
 log = structlog.get_logger()
 
 
 @contextlib.asynccontextmanager
 async def _admin(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="lienthong-admin")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="lienthong-admin", **kafkaaccess.options())
     await admin.start()
     try:
         yield admin

@@ -14,6 +14,7 @@ import structlog
 from aiokafka.errors import KafkaError
 
 from contracts import topics
+from runtime import kafkaaccess
 from runtime.kafka import SESSION_TIMEOUT_S
 from runtime.metrics import render
 from runtime.settings import Settings
@@ -190,6 +191,7 @@ def faust_app(settings: Settings, port: int, bootstrap: str) -> faust.App:
     return faust.App(
         f"{prefix}.monitor.{run}",
         broker=f"kafka://{bootstrap}",
+        broker_credentials=kafkaaccess.faust_credentials(),
         value_serializer="raw",
         store="memory://",
         topic_allow_declare=False,

@@ -15,6 +15,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import topics
+from runtime import kafkaaccess
 from runtime.groups import BROKER_TIMEOUT_S, GroupReader
 from streams.backlog import Position, Snapshot
 from streams.positions import digest
@@ -103,7 +104,9 @@ class RecordPeek:
         try:
             async with asyncio.timeout(BROKER_TIMEOUT_S):
                 if self._consumer is None:
-                    consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id="lienthong-monitor-peek")
+                    consumer = AIOKafkaConsumer(
+                        bootstrap_servers=self.bootstrap, client_id="lienthong-monitor-peek", **kafkaaccess.options()
+                    )
                     await consumer.start()
                     self._consumer = consumer
                 end = (await self._consumer.end_offsets([tp]))[tp]

@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import topics
 from deploy.embedded import free_port, stop_pid
+from runtime import kafkaaccess
 from runtime.db import ensure_database
 from runtime.kafka import AIOKafkaPublisher
 from runtime.topicadmin import ensure_topics
@@ -59,7 +60,9 @@ async def fill(bootstrap: str, prefix: str, n_chains: int) -> int:
 
 async def raw_consume(bootstrap: str, prefix: str, expected: int) -> float:
     topic = topics.dossier_events(prefix)
-    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    c = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest", **kafkaaccess.options()
+    )
     await c.start()
     try:
         c.assign([TopicPartition(topic, p) for p in range(PARTITIONS)])

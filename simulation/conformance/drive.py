@@ -31,6 +31,7 @@ from contracts.commands import Republish
 from contracts.envelope import Event, parse_event
 from contracts.errors import ContractError
 from contracts.event_types import AGENCY_HEARTBEAT, HANDOFF_RECEIVED
+from runtime import kafkaaccess
 from runtime.ask import ask
 from runtime.kafka import AIOKafkaPublisher
 from runtime.secrets import operator_token, submitter_headers
@@ -113,7 +114,12 @@ async def check(settings: Settings, plan: Plan, tell: Callable[[str], None]) -> 
     events, work = topics.dossier_events(prefix), topics.work(plan.agency, prefix)
     watched = [events, *(topics.work(a, prefix) for a in topics.AGENCIES)]
     clock = settings.clock()
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="lienthong-conformance")
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        client_id="lienthong-conformance",
+        **kafkaaccess.options(),
+    )
     await reader.start()
     try:
         await reader.topics()

@@ -1,12 +1,17 @@
-"""Faults nobody announces, on the product's own 3-node Apache Kafka cluster: a fault-free week of
-all three flows while this test, from outside the product, freezes one node with SIGSTOP for
-15 s and later kills another with `kill -9` and leaves it dead. The product is told nothing; the
-run's clock learns of the faults only by the proofs of progress that stop coming
-(docs/time.md, "The governed clock"). Every dossier finishes, the monitor raises no alert
-(none can be explained: no fault is recorded), and no stamp is clamped."""
+"""Faults nobody announces, on the product's own 3-node Apache Kafka cluster, secured as `lienthong
+up --broker kafka` makes it (TLS on every listener, a SASL/SCRAM principal per process, ACLs): a
+fault-free week of all three flows while this test, from outside the product, freezes one node
+with SIGSTOP for 15 s and later kills another with `kill -9` and leaves it dead. The product is
+told nothing; the run's clock learns of the faults only by the proofs of progress that stop
+coming (docs/time.md, "The governed clock"). Every dossier finishes, nothing is violated, the
+monitor raises no alert (none can be explained: no fault is recorded), and no stamp is clamped.
+Then, on the same cluster, what it must refuse (tests/e2e/secured.py): an agency writing to
+another agency's topic (an authorization error, logged by the brokers), a wrong password, a
+client without SASL, a plain-text client."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -22,6 +27,7 @@ import yaml
 from contracts.clock import VN_TZ
 from deploy.embedded import free_port, pid_alive
 from runtime.clockfile import read_segments
+from tests.e2e import secured
 from tests.e2e.test_smoke_run import LIENTHONG, last_json, lienthong
 
 pytestmark = pytest.mark.e2e
@@ -119,9 +125,18 @@ def test_a_frozen_node_and_a_dead_node_unannounced_raise_no_alert_and_clamp_no_s
         assert set(verdict["false_alerts"].values()) == {0}, (struck, verdict["false_alerts"])
         # The figures the docs quote for this run: how long sim time was held, by whom, and the
         # infrastructure incidents the stall raised (each one is judged by `score` above).
+        checked = lienthong(env, "verify", "--json")
+        assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
         alerts = last_json(lienthong(env, "alerts", "--json").stdout)["alerts"]
         kinds = Counter(a["kind"] for a in alerts)
         print(json.dumps({"governor": summary["governor"], "incidents_by_kind": kinds, "struck": struck}))
+        refused = asyncio.run(secured.refusals(home))
+        assert refused["own topic"] == "written", refused
+        assert refused["another agency's topic"] == "TopicAuthorizationFailedError", refused
+        # Each of these raised a Kafka error at start (secured.refusals fails when one is accepted).
+        assert {"wrong password", "no credentials (TLS only)", "plain text"} < set(refused), refused
+        assert secured.denials(home, "lltp", "lt.work.cutru"), "the brokers did not log the denied write"
+        print(json.dumps(refused))
     finally:
         down = lienthong(env, "down")
         print("\n".join(struck), (tmp_path / "run.err").read_text()[-2000:] if err.exists() else "")
