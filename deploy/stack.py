@@ -148,7 +148,9 @@ def _ensure_broker(settings: StackSettings, home: Path, stack: StackRecord, cons
     running = broker.get("kind", "tansu") if broker else None
     kind = settings.broker or running or "tansu"
     size = settings.brokers or len(broker.get("nodes", [])) or 3
-    if running and (running != kind or (kind == "kafka" and len(broker.get("nodes", [])) != size)):
+    secured = not settings.kafka_plaintext
+    other_cluster = kind == "kafka" and (len(broker.get("nodes", [])) != size or bool(broker.get("secured")) != secured)
+    if running and (running != kind or other_cluster):
         console.step(f"switching the broker from {_describe(broker)} to {kind}: stopping the services and the old one")
         stop_services(home, console)
         _stop_broker(broker, console)
@@ -158,12 +160,14 @@ def _ensure_broker(settings: StackSettings, home: Path, stack: StackRecord, cons
         if not nodes or not all(kafka_cluster.node_alive(n) for n in nodes):
             if not kafka_cluster.jars_ready():
                 console.step("assembling Apache Kafka's jars from Maven Central (first use only: a minute or two)")
-            console.step(f"starting Apache Kafka {kafka_cluster.VERSION} (KRaft, {size} nodes on loopback)")
-            broker = kafka_cluster.start_cluster(home, size, broker or None, secured=True)
+            how = "TLS, SASL/SCRAM, ACLs" if secured else "plain text: LT_KAFKA_PLAINTEXT, for benchmarks only"
+            console.step(f"starting Apache Kafka {kafka_cluster.VERSION} (KRaft, {size} nodes on loopback; {how})")
+            broker = kafka_cluster.start_cluster(home, size, broker or None, secured=secured)
+            access = kafkaaccess.KafkaAccess()
             if broker.get("secured"):
                 made = kafka_security.ensure(home)
-                secured = kafkaaccess.KafkaAccess("SASL_SSL", ca_file=made.ca_pem, secrets_dir=made.secrets_dir)
-                kafkaaccess.use(secured.as_principal(kafkaaccess.OPERATOR))
+                access = kafkaaccess.KafkaAccess("SASL_SSL", ca_file=made.ca_pem, secrets_dir=made.secrets_dir)
+            kafkaaccess.use(access.as_principal(kafkaaccess.OPERATOR))
             asyncio.run(kafka_cluster.wait_registered(broker["bootstrap"], size))
         return broker
     if not (pid_alive(broker.get("pid")) and port_open(broker.get("port", 0))):
@@ -176,7 +180,8 @@ def _ensure_broker(settings: StackSettings, home: Path, stack: StackRecord, cons
 
 def _describe(broker: BrokerRecord) -> str:
     if broker.get("kind") == "kafka":
-        return f"Kafka ({len(broker.get('nodes', []))} nodes)"
+        how = "secured" if broker.get("secured") else "plain text"
+        return f"Kafka ({len(broker.get('nodes', []))} nodes, {how})"
     return "Tansu"
 
 

@@ -159,6 +159,9 @@ class StackSettings(BaseModel):
     cluster on loopback); empty: the one already running, else tansu."""
     brokers: int = Field(default=0, ge=0)
     """Nodes of the local Kafka cluster; 0: the running cluster's size, else 3."""
+    kafka_plaintext: bool = False
+    """The local Kafka cluster without TLS, SASL or ACLs: the baseline `bench --broker security`
+    measures the secured cluster against; never a province's."""
     alerting: bool = False
     """`up` and `run` also start Prometheus and Alertmanager (Debian's packages) on the shipped
     rules and route (deploy/alerting.py); `--alerting` says the same."""

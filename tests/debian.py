@@ -27,3 +27,9 @@ def ensure(binary: Path, package: str) -> Path:
             pytest.fail(f"could not install {package} ({' '.join(step)}): {done.stderr[-2000:]}")
     assert binary.exists(), f"{package} installed no {binary}"
     return binary
+
+
+def ensure_alerting() -> None:
+    """Prometheus and Alertmanager, for a test whose stack runs with `--alerting`."""
+    ensure(Path("/usr/bin/prometheus-alertmanager"), "prometheus-alertmanager")
+    ensure(Path("/usr/bin/prometheus"), "prometheus")

@@ -56,7 +56,13 @@ def cmd_bench(args: argparse.Namespace, settings: Settings, console: Console) ->
     from simulation.bench import runner
 
     parts = args.only or list(runner.PARTS)
-    brokers = ["tansu", "kafka"] if args.broker == "both" else [args.broker] if args.broker else None
+    both = {"both": ["tansu", "kafka"], "security": ["kafka-plaintext", "kafka-secured"]}
+    brokers = both.get(args.broker) or ([args.broker] if args.broker else None)
+    if args.broker == "security" and "monitor" in parts:
+        raise ValueError(
+            "--broker security compares the secured cluster with plain text end to end: use --only chains "
+            "(the monitor part's bare faust agent is a plain-text baseline)"
+        )
     result = runner.run(settings, console, parts, args.monitor_chains, args.open_dossiers, brokers)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -88,9 +94,10 @@ def register(sub: Any) -> None:
     be.add_argument("--open-dossiers", type=int, default=1_000_000, help="the large size of the deadline check")
     be.add_argument(
         "--broker",
-        choices=["tansu", "kafka", "both"],
+        choices=["tansu", "kafka", "both", "security"],
         default=None,
-        help="both: the monitor and chain parts on Tansu, then on the 3-node Kafka cluster, side by side",
+        help="both: the monitor and chain parts on Tansu, then on the 3-node Kafka cluster, side by side; "
+        "security: the chains on the Kafka cluster in plain text, then secured (TLS, SASL, ACLs)",
     )
     be.add_argument("--out", type=Path, default=None, help="also write the full result (JSON) here")
     be.add_argument("--json", action="store_true", help="only the JSON result on stdout")

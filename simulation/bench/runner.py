@@ -22,6 +22,8 @@ from simulation.bench.child import last_json
 PARTS = ("deadlines", "monitor", "chains", "portal", "runs")
 PER_BROKER = ("monitor", "chains")
 """The parts measured on each broker of `--broker` (the portal's capacity is measured on the last)."""
+BROKER_LABELS = {"kafka-plaintext": ("kafka", True), "kafka-secured": ("kafka", False)}
+"""`bench --broker security`: the local Kafka cluster in plain text, then secured."""
 COMPARED = ("chain_throughput_per_s", "monitor_events_per_s", "monitor_ingest_ratio", "raw_produce_per_s")
 
 
@@ -112,9 +114,10 @@ def _stacked(  # noqa: PLR0913 (one bench run's state, handed over once from its
         console.count(f"bench: {what}", done, stages)
         done += 1
 
-    for broker in stacked:
-        settings = stack.up(settings.replace(broker=broker), console)
-        name = state.StackState(settings.home.resolve()).broker_kind()
+    for label in stacked:
+        broker, plaintext = BROKER_LABELS.get(label, (label, False))
+        settings = stack.up(settings.replace(broker=broker, kafka_plaintext=plaintext), console)
+        name = label if label in BROKER_LABELS else state.StackState(settings.home.resolve()).broker_kind()
         figures = side.setdefault(name, {})
         if "monitor" in parts:
             stage(f"the monitor on {name}")

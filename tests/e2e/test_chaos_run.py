@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from deploy.embedded import free_port
+from tests import debian
 from tests.e2e.test_smoke_run import last_json, lienthong
 from tests.receivers import Receivers, receivers
 
@@ -47,6 +48,7 @@ def test_short_chaos_loses_nothing_violates_nothing_and_raises_nothing_unexplain
     profile.write_text(yaml.safe_dump(PROFILE, allow_unicode=True), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LT_")}
     env.update(LT_HOME=str(tmp_path / "home"), LT_PORTAL_PORT=str(free_port()), LT_DASHBOARD_PORT=str(free_port()))
+    debian.ensure_alerting()  # the suite installs what it needs on a fresh machine
     with contextlib.ExitStack() as exits:
         got = exits.enter_context(receivers())
         env.update(

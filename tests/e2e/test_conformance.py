@@ -25,6 +25,7 @@ import yaml
 
 from deploy.embedded import free_port
 from deploy.state import StackState
+from tests import debian
 from tests.e2e import officer
 from tests.e2e.test_smoke_run import LIENTHONG, ROOT, last_json, lienthong
 from tests.receivers import Receivers, receivers
@@ -185,6 +186,7 @@ def _drops_dossiers(env: dict[str, str], tmp_path: Path, exits: contextlib.ExitS
     # Settled after 10 quiet real seconds (30 by default): the two dropped dossiers never move again.
     # With Prometheus and Alertmanager beside it, notifying a webhook and a mail sink of this test.
     args = ["run", "--profile", str(profile), "--external", "cutru", "--settle", "10", "--alerting", "--json"]
+    debian.ensure_alerting()
     got = exits.enter_context(receivers())
     env = {
         **env,

@@ -51,8 +51,7 @@ def _dossier(n: int, agency: str, code: str) -> dict[str, Any]:
 
 
 async def test_an_outage_is_one_notification_and_a_dossier_elsewhere_reaches_webhook_and_mail(tmp_path: Path) -> None:
-    debian.ensure(Path("/usr/bin/prometheus-alertmanager"), "prometheus-alertmanager")
-    debian.ensure(Path("/usr/bin/prometheus"), "prometheus")
+    debian.ensure_alerting()
     with receivers() as got:
         await _outage_and_one_dossier(tmp_path, got)
 

@@ -1,5 +1,6 @@
 """Bad broker settings are refused with one clear line and nothing starts: an unknown
-LT_BROKER, `--brokers 0`, `--brokers` with the embedded broker, and Java or Maven missing."""
+LT_BROKER, `--brokers 0`, `--brokers` with the embedded broker, an unknown Kafka security
+protocol, a security bench of the monitor, and Java or Maven missing."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from lienthong.cli import main
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("LT_BROKER", "LT_BROKERS", "LT_KAFKA_BOOTSTRAP", "LT_DATABASE_URL"):
+    for name in ("LT_BROKER", "LT_BROKERS", "LT_KAFKA_BOOTSTRAP", "LT_DATABASE_URL", "LT_KAFKA_SECURITY_PROTOCOL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LT_HOME", str(tmp_path))
     return tmp_path
@@ -27,6 +28,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (["up", "--broker", "kafka", "--brokers", "0"], {}, "--brokers 0: a cluster needs at least 1 broker"),
         (["up", "--broker", "tansu", "--brokers", "3"], {}, "--brokers sizes an Apache Kafka cluster"),
         (["up", "--replicas", "police=2"], {}, "--replicas names 'police'"),
+        (["bench", "--broker", "security", "--only", "monitor"], {}, "--broker security compares the secured"),
+        (["up"], {"LT_KAFKA_SECURITY_PROTOCOL": "TLS"}, "LT_KAFKA_SECURITY_PROTOCOL='TLS': Input should be"),
     ],
 )
 def test_a_bad_broker_setting_is_refused_and_nothing_starts(
