@@ -13,7 +13,7 @@ import asyncpg
 from deploy import kafka_cluster
 from deploy.embedded import pid_alive, port_open
 from deploy.processes import PROCESSES, process_of
-from deploy.state import StackState
+from deploy.state import BrokerRecord, StackState
 from runtime import kafkaaccess
 from runtime.settings import PlatformSettings
 
@@ -35,7 +35,7 @@ def status(settings: PlatformSettings) -> list[Component]:
     broker = stack.get("broker", {})
     rows.append(
         {
-            "component": "broker" if broker.get("kind") != "kafka" else f"kafka ({len(broker.get('nodes', []))} nodes)",
+            "component": "broker" if broker.get("kind") != "kafka" else _cluster(broker),
             "address": bootstrap,
             "pid": broker.get("pid"),
             "healthy": asyncio.run(_broker_ok(bootstrap)) if bootstrap else False,
@@ -151,3 +151,8 @@ def _safe_url(url: str | None) -> str | None:
     scheme, rest = url.split("://", 1)
     creds, host = rest.rsplit("@", 1)
     return f"{scheme}://{creds.split(':', 1)[0]}@{host}"
+
+
+def _cluster(broker: BrokerRecord) -> str:
+    how = "secured" if broker.get("secured") else "plain text"
+    return f"kafka ({len(broker.get('nodes', []))} nodes, {how})"

@@ -29,10 +29,14 @@ class Dependency:
     setting: str
 
 
+KAFKA_SETTINGS = (
+    "LT_KAFKA_BOOTSTRAP, and on a secured cluster LT_KAFKA_SECURITY_PROTOCOL, LT_KAFKA_USERNAME, "
+    "LT_KAFKA_CA_FILE (or start the stack: lienthong up)"
+)
 _BY_MODULE = (
     ("asyncpg", Dependency("PostgreSQL", "LT_DATABASE_URL (or start the stack: lienthong up)")),
-    ("aiokafka", Dependency("the Kafka broker", "LT_KAFKA_BOOTSTRAP (or start the stack: lienthong up)")),
-    ("kafka", Dependency("the Kafka broker", "LT_KAFKA_BOOTSTRAP (or start the stack: lienthong up)")),
+    ("aiokafka", Dependency("the Kafka broker", KAFKA_SETTINGS)),
+    ("kafka", Dependency("the Kafka broker", KAFKA_SETTINGS)),
     ("aiohttp", Dependency("a service's HTTP port", "lienthong status, LT_PORTAL_PORT, LT_DASHBOARD_PORT")),
 )
 
