@@ -93,22 +93,23 @@ def _keytool(*args: str) -> None:
 
 
 def _certificates(made: Material) -> None:
+    """A CA, the nodes' key pair, their certificate signed by the CA (with the loopback names), and
+    the CA as PEM; the keystore holds the chain."""
     f, pw = made.folder, made.store_password
     ca, csr, crt = f / "ca.p12", f / "node.csr", f / "node.crt"
-    common = ["-storetype", "PKCS12", "-storepass", pw, "-keypass", pw]
-    _keytool("-genkeypair", "-alias", "ca", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=lienthong-local-ca",
-             "-ext", "bc:c", "-validity", VALIDITY_DAYS, "-keystore", str(ca), *common)  # fmt: skip
+    store = ["-storetype", "PKCS12", "-storepass", pw, "-keypass", pw]
+    key = ["-keyalg", "RSA", "-keysize", "2048", "-validity", VALIDITY_DAYS]
+    ca_name, node_name = "CN=lienthong-local-ca", f"CN={NODE_CN}"
+    _keytool("-genkeypair", "-alias", "ca", "-dname", ca_name, "-ext", "bc:c", *key, "-keystore", str(ca), *store)
     _keytool("-exportcert", "-rfc", "-alias", "ca", "-keystore", str(ca), "-storepass", pw, "-file", str(made.ca_pem))
-    _keytool("-genkeypair", "-alias", "node", "-keyalg", "RSA", "-keysize", "2048", "-dname", f"CN={NODE_CN}",
-             "-ext", SAN, "-validity", VALIDITY_DAYS, "-keystore", str(made.keystore), *common)  # fmt: skip
-    _keytool("-certreq", "-alias", "node", "-keystore", str(made.keystore), "-storepass", pw, "-file", str(csr))
-    _keytool("-gencert", "-alias", "ca", "-keystore", str(ca), "-storepass", pw, "-infile", str(csr),
-             "-outfile", str(crt), "-rfc", "-ext", SAN, "-ext", "KU=digitalSignature,keyEncipherment",
-             "-ext", "EKU=serverAuth,clientAuth", "-validity", VALIDITY_DAYS)  # fmt: skip
-    _keytool("-importcert", "-noprompt", "-alias", "ca", "-file", str(made.ca_pem), "-keystore", str(made.keystore),
-             "-storepass", pw)  # fmt: skip
-    _keytool("-importcert", "-noprompt", "-alias", "node", "-file", str(crt), "-keystore", str(made.keystore),
-             "-storepass", pw)  # fmt: skip
+    node = ["-keystore", str(made.keystore), "-storepass", pw]
+    _keytool("-genkeypair", "-alias", "node", "-dname", node_name, "-ext", SAN, *key, *node, *store[:2], "-keypass", pw)
+    _keytool("-certreq", "-alias", "node", *node, "-file", str(csr))
+    uses = ["-ext", SAN, "-ext", "KU=digitalSignature,keyEncipherment", "-ext", "EKU=serverAuth,clientAuth"]
+    signing = ["-alias", "ca", "-keystore", str(ca), "-storepass", pw]
+    _keytool("-gencert", *signing, "-infile", str(csr), "-outfile", str(crt), "-rfc", *uses, "-validity", VALIDITY_DAYS)
+    _keytool("-importcert", "-noprompt", "-alias", "ca", "-file", str(made.ca_pem), *node)
+    _keytool("-importcert", "-noprompt", "-alias", "node", "-file", str(crt), *node)
     for path in f.iterdir():
         if path.is_file():
             path.chmod(0o600)
