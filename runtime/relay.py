@@ -40,8 +40,11 @@ class OutboxRelay:
 
     async def run(self, idle_s: float = 0.25, coalesce_s: float = 0.03) -> None:
         while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), idle_s)
+            # Not `asyncio.wait_for`: on Python 3.11 it drops a cancellation that arrives in the turn
+            # the wake fires, and the relay ran on after its agency was told to stop.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(idle_s):
+                    await self._wake.wait()
             # Let the wakes of several batches land first: one publish for all of them.
             await asyncio.sleep(coalesce_s)
             self._wake.clear()

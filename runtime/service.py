@@ -82,6 +82,10 @@ def progress_route(rt: Runtime) -> web.RouteDef:
     return web.get("/progress", handler)
 
 
+STOP_GRACE_S = 10.0
+"""How long each part of an agency has to stop once asked."""
+
+
 async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run one agency until `stop` is set (or SIGTERM / SIGINT when run as a process)."""
     bootstrap, url = settings.require_infra()
@@ -141,7 +145,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
             ),
             *spec.extra_tasks(rt),
         ]
-        tasks = [asyncio.create_task(_named(c)) for c in coros]
+        tasks = [asyncio.create_task(_named(c), name=getattr(c, "__qualname__", "part")) for c in coros]
         log.info("agency started", port=port)
         waiter = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -150,17 +154,39 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
                 raise t.exception()  # type: ignore[misc]  # a crashed loop ends the process; the supervisor restarts it
         waiter.cancel()
     finally:
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(BaseException):
-                await t
-        if runner:
-            await runner.cleanup()
-        with contextlib.suppress(Exception):
-            await publisher.stop()
-        await pool.close()
+        await stopped(tasks, runner, publisher, pool)
         log.info("agency stopped")
+
+
+async def stopped(
+    tasks: list[asyncio.Task[Any]],
+    runner: web.AppRunner | None,
+    publisher: AIOKafkaPublisher,
+    pool: Any,
+    grace_s: float = STOP_GRACE_S,
+) -> None:
+    """Stop every part, each within `grace_s`: a process asked to stop must stop (a supervisor
+    or an orchestrator kills it after its grace period), and a part that overran is named in the
+    log with where it stood, instead of holding the others. A database pool still waiting for a
+    connection to come back is terminated."""
+    for t in tasks:
+        t.cancel()
+    if tasks:
+        _, late = await asyncio.wait(tasks, timeout=grace_s)
+        for t in late:
+            frames = t.get_stack(limit=1)
+            where = f"{frames[-1].f_code.co_filename}:{frames[-1].f_lineno}" if frames else "?"
+            log.warning("a task did not stop when cancelled", task=t.get_name(), at=where)
+    if runner:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(runner.cleanup(), grace_s)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(publisher.stop(), grace_s)
+    try:
+        await asyncio.wait_for(pool.close(), grace_s)
+    except TimeoutError:
+        log.warning("the database pool did not close in time: terminated")
+        pool.terminate()
 
 
 async def _named(coro: Awaitable[Any]) -> Any:
