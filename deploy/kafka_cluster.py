@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import fcntl
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -56,6 +58,14 @@ def _need(tool: str, package: str) -> str:
     return path
 
 
+def kafka_version() -> str:
+    """The Kafka version the pom assembles."""
+    found = re.search(r"<kafka\.version>([^<]+)</kafka\.version>", POM.read_text(encoding="utf-8"))
+    if found is None:
+        raise RuntimeError(f"{POM} names no kafka.version")
+    return found.group(1)
+
+
 def jars_ready() -> bool:
     """Whether the broker's jars were assembled already (else the first start runs Maven)."""
     return (cache_dir() / "lib" / ".complete").exists()
@@ -70,6 +80,16 @@ def ensure_jars() -> Path:
     _need("java", "openjdk-17-jre-headless")
     mvn = _need("mvn", "maven")
     lib.mkdir(parents=True, exist_ok=True)
+    # One assembly at a time, across threads and processes: three nodes starting at once ran
+    # three Mavens copying into one folder, and two of them failed on each other's half-copied jars.
+    with open(lib.parent / ".assembling", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            _assemble(mvn, lib)
+    return lib
+
+
+def _assemble(mvn: str, lib: Path) -> None:
     proc = subprocess.run(
         [
             mvn,
@@ -88,8 +108,7 @@ def ensure_jars() -> Path:
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
         raise RuntimeError(f"Maven could not assemble the Kafka broker from {POM}:\n{tail}")
-    done.write_text(time.strftime("%Y-%m-%dT%H:%M:%S"))
-    return lib
+    (lib / ".complete").write_text(time.strftime("%Y-%m-%dT%H:%M:%S"))
 
 
 def new_cluster_id(draw: Callable[[], bytes] = lambda: uuid.uuid4().bytes) -> str:

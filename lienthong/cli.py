@@ -8,7 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from deploy.state import settings_from_env
 from lienthong import exits
-from lienthong.commands import chaos, conformance, dlq, measure, outputs, run, stack, verdicts
+from lienthong.commands import chaos, compose, conformance, dlq, measure, outputs, run, stack, verdicts
 from runtime import kafkaaccess
 from runtime.logging import configure
 from runtime.terminal import Console
@@ -27,7 +27,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"lienthong {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
-    for module in (stack, run, chaos, verdicts, dlq, conformance, measure, outputs):
+    for module in (stack, run, chaos, verdicts, dlq, conformance, measure, outputs, compose):
         module.register(sub)
     return p
 
