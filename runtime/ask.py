@@ -6,7 +6,6 @@ consumer group: every asker sees every answer and keeps those to its own command
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 
@@ -57,14 +56,18 @@ class Asking:
             # A broker that cannot be reached fails here: the reader is closed all the same (left
             # open, its finaliser complained after every refused redrive).
             await ensure_topics(self._bootstrap, [replies], self._partitions)
+            await self._publisher.start()
             await self._reader.start()
-            owned = [TopicPartition(replies, p) for p in sorted(await _partitions(self._reader, replies))]
+            # The partitions come from the producer's metadata request for the topic: a consumer
+            # with no subscription never learns them on Apache Kafka, and reading partition 0
+            # alone lost every answer on the others (the console's redrive said "no answer").
+            owned = [TopicPartition(replies, p) for p in sorted(await self._publisher.partitions_for(replies))]
             self._reader.assign(owned)
             await self._reader.seek_to_end(*owned)
             for tp in owned:
                 await self._reader.position(tp)  # resolve "the end" now, before any answer can exist
-            await self._publisher.start()
         except BaseException:
+            await self._publisher.stop()
             await self._reader.stop()
             raise
         return self
@@ -136,13 +139,3 @@ async def ask(
     async with Asking(bootstrap, prefix, partitions, token) as asking:
         await asking.send(commands)
         return await asking.answers(commands, timeout_s, rounds)
-
-
-async def _partitions(reader: AIOKafkaConsumer, topic: str) -> set[int]:
-    ends = time.monotonic() + 10.0
-    while True:
-        found = reader.partitions_for_topic(topic)
-        if found or time.monotonic() > ends:
-            return set(found or {0})
-        await reader.topics()  # asks the cluster again: the topic was perhaps just created
-        await asyncio.sleep(0.2)

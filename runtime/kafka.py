@@ -108,6 +108,10 @@ class AIOKafkaPublisher:
             await self._started.stop()
             self._started = None
 
+    async def partitions_for(self, topic: str) -> set[int]:
+        """The topic's partitions, asked of the cluster."""
+        return set(await self._producer.partitions_for(topic))
+
     async def publish(
         self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]] | None = None
     ) -> None:
