@@ -224,11 +224,11 @@ def _postgres(container: Container, log: Path) -> subprocess.Popen[bytes]:
             f"services.{container.service}: the postgres image refuses to start without POSTGRES_PASSWORD"
         )
     data = container.local_path(env.get("PGDATA", "/var/lib/postgresql/data"))
-    sockets = container.local_path("/var/run/postgresql")
-    for folder in (data, sockets):
+    private = container.local_path("/var/run/postgresql")  # the initial password passes through here
+    for folder in (data, private):
         folder.mkdir(parents=True, exist_ok=True)
-    owner = embedded.own_for_postgres(data, sockets)
-    pwfile = sockets / f".pw-{secrets.token_hex(4)}"
+    owner = embedded.own_for_postgres(data, private)
+    pwfile = private / f".pw-{secrets.token_hex(4)}"
     pwfile.write_text(password + "\n")
     embedded.give_to(owner, pwfile)
     with open(log, "ab") as out:
@@ -251,9 +251,11 @@ def _postgres(container: Container, log: Path) -> subprocess.Popen[bytes]:
         pwfile.unlink()
         port = container.ports[5432]
         proc = subprocess.Popen(
+            # No Unix socket: its path under a deep work folder passes the 107 bytes a socket's
+            # name may have, and the server would not start; the checks connect over TCP.
             [
                 *(str(_pg_bin() / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port)),
-                *("-c", f"unix_socket_directories={sockets}"),
+                *("-c", "unix_socket_directories="),
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -263,17 +265,20 @@ def _postgres(container: Container, log: Path) -> subprocess.Popen[bytes]:
         )
     url = f"postgresql://{user_name}:{password}@127.0.0.1:{port}/postgres"
     try:
-        asyncio.run(_create_database(url, env.get("POSTGRES_DB", user_name), log))
+        asyncio.run(_create_database(url, env.get("POSTGRES_DB", user_name), log, proc))
     except BaseException:
         embedded.stop_pid(proc.pid, timeout=15)
+        proc.poll()
         raise
     return proc
 
 
-async def _create_database(url: str, name: str, log: Path) -> None:
+async def _create_database(url: str, name: str, log: Path, server: subprocess.Popen[bytes]) -> None:
     """What the image's entrypoint does once initdb is done: create POSTGRES_DB."""
 
     async def connect() -> asyncpg.Connection:
+        if server.poll() is not None:  # it will never take one: say so now, not after the wait
+            raise ContainerFailed(f"PostgreSQL exited ({server.returncode}):\n{tail(log)}")
         return await asyncpg.connect(url, timeout=5)
 
     conn = await until_async(connect, 60, every=0.2, not_yet=(asyncpg.CannotConnectNowError, OSError, TimeoutError))
