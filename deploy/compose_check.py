@@ -43,6 +43,7 @@ COMPOSE = ROOT / "deploy" / "compose.yaml"
 OPERATOR = "Kiểm tra triển khai"
 """The officer's name the probes act under (the console's audit records it)."""
 PROBE_TIMEOUT_S = 90.0
+READ = "read the compose file"
 
 
 @dataclass
@@ -100,7 +101,8 @@ class Check:
         self.workdir = workdir
         self.console = console
         self.environ = secrets_for_the_check()
-        self.built: BuiltImage = read_dockerfile(dockerfile_of(self.compose).read_text(encoding="utf-8"))
+        self.built = BuiltImage(workdir="/", env={}, user="root", writable=())
+        """Our image as its Dockerfile makes it; read with the compose file (`run`)."""
         self.report = Report(str(self.compose), str(workdir))
         self.started: list[images.Started] = []
         self.healthy: dict[str, asyncio.Event] = {}
@@ -117,7 +119,11 @@ class Check:
             taken.add(port)
             return port
 
-        with self._step("read the compose file"):
+        with self._step(READ):
+            dockerfile = dockerfile_of(self.compose)
+            if not dockerfile.is_file():
+                raise ComposeError(f"{self.compose.name}: our image builds from {dockerfile}, which does not exist")
+            self.built = read_dockerfile(dockerfile.read_text(encoding="utf-8"))
             self.containers = plan(self.compose, self.environ, self.workdir, self.built, free)
         if not self.report.ok:
             return self.report

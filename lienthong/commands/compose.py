@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from lienthong import exits
 from lienthong.commands import emit_json
 from runtime.settings import PlatformSettings
 from runtime.terminal import Console, table
@@ -31,10 +32,20 @@ def cmd_compose_check(args: argparse.Namespace, _settings: PlatformSettings, con
     else:
         rows = [{**s.__dict__, "ok": "yes" if s.ok else "NO"} for s in report.steps]
         print(table(rows, ["what", "ok", "seconds", "detail"]))
-        print("the wiring holds" if report.ok else f"the wiring fails; logs in {workdir / 'logs'}")
+        if report.ok:
+            print("the wiring holds")
+        elif len(report.steps) == 1:
+            print("the file would not come up as written: nothing was started")
+        else:
+            print(f"the wiring fails; the containers' logs are in {workdir / 'logs'}")
     if report.ok and not args.workdir and not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
-    return 0 if report.ok else 1
+    if report.ok:
+        return exits.OK
+    # A file that would not come up as written is bad input; a step that failed running is a check.
+    return (
+        exits.BAD_INPUT if report.steps[0].what == compose_check.READ and not report.steps[0].ok else exits.CHECK_FAILED
+    )
 
 
 def register(sub: Any) -> None:
