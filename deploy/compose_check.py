@@ -161,7 +161,7 @@ class Check:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            self._record("bring the file up", False, str(exc), self.t0)
+            self._record("bring the file up", False, str(exc) or type(exc).__name__, self.t0)
             return
         self._record(f"bring the file up ({len(self.started)} containers)", True, "", self.t0)
         await self._probe()
@@ -213,8 +213,10 @@ class Check:
             try:
                 if await asyncio.wait_for(check.wait(), container.health_timeout_s) == 0:
                     return
-            except TimeoutError:
-                check.kill()
+            except TimeoutError:  # a failed attempt, as Compose counts one
+                with contextlib.suppress(ProcessLookupError):  # it may end as the time runs out
+                    check.kill()
+                await check.wait()
             await asyncio.sleep(1.0)
         raise images.ContainerFailed(
             f"{container.name} not healthy within {budget:.0f} s (start_period + interval × retries):\n"
