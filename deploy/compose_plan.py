@@ -21,11 +21,15 @@ between the services that must share it."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from deploy.compose_file import (
     BuiltImage,
@@ -39,8 +43,7 @@ from deploy.compose_file import (
     start_order,
 )
 
-OUR_USER_HOME = "/home/{user}"
-"""`useradd --system` names this home but does not make it: nothing may rely on writing there."""
+IMAGES_FILE = Path(__file__).resolve().parent / "images.yaml"
 OWN_HOSTS = frozenset({"", "0.0.0.0", "localhost", "127.0.0.1"})
 """Hosts that mean the container itself."""
 LOCAL = "127.0.0.1"
@@ -63,20 +66,41 @@ reach the one database."""
 _ADDRESS = re.compile(r"(?:(?<=^)|(?<=[/@,\s]))(?P<host>[A-Za-z0-9][A-Za-z0-9_.-]*)?:(?P<port>\d{1,5})(?=$|[/,\s?])")
 
 
-@dataclass(frozen=True)
-class ImageFacts:
+class DataDir(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    variable: str
+    default: str
+
+
+class ImageFacts(BaseModel):
     """What a third-party image does without being told: the ports it listens on, and the
     variable naming its data directory with that variable's default."""
 
+    model_config = ConfigDict(frozen=True, extra="forbid")
     ports: tuple[int, ...] = ()
-    data: tuple[str, str] | None = None
+    data: DataDir | None = None
 
 
-IMAGES: Mapping[str, ImageFacts] = {
-    "apache/kafka": ImageFacts(data=("KAFKA_LOG_DIRS", "/tmp/kraft-combined-logs")),
-    "postgres": ImageFacts(ports=(5432,), data=("PGDATA", "/var/lib/postgresql/data")),
-    "nginx": ImageFacts(ports=(80,)),
-}
+class Images(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    images: dict[str, ImageFacts]
+    our_user_home: str
+
+
+@functools.cache
+def images(path: Path = IMAGES_FILE) -> Images:
+    """deploy/images.yaml, validated; an unknown key or a bad value is refused naming both."""
+    try:
+        return Images.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except ValidationError as exc:
+        where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ComposeError(f"{path.name}: {where}") from None
+
+
+def family(image: str) -> str:
+    """`apache/kafka:4.1.1` → `apache/kafka`."""
+    name = image.rsplit("/", 1)[-1]
+    return image[: len(image) - len(name)] + name.split(":")[0]
 
 
 @dataclass(frozen=True)
@@ -121,7 +145,7 @@ class Container:
 
 
 def _image_facts(image: str) -> ImageFacts:
-    return IMAGES.get(image.rsplit(":", 1)[0] if ":" in image.split("/")[-1] else image, ImageFacts())
+    return images().images.get(family(image), ImageFacts())
 
 
 def _own_ports(name: str, service: dict[str, Any], env: Mapping[str, str]) -> set[int]:
@@ -239,7 +263,7 @@ class _Layout:
                 local[host_key] = LOCAL
         local = {k: str(container.local_path(v)) if _is_path(v) else v for k, v in local.items()}
         if container.ours:
-            local["HOME"] = str(container.local_path(OUR_USER_HOME.format(user=self.built.user)))
+            local["HOME"] = str(container.local_path(images().our_user_home.format(user=self.built.user)))
         return local
 
 
@@ -304,8 +328,8 @@ def _check_data(container: Container, env: Mapping[str, str], where: str) -> Non
     facts = _image_facts(container.image)
     if facts.data is None:
         return
-    key, default = facts.data
-    data = env.get(key, default)
+    key = facts.data.variable
+    data = env.get(key, facts.data.default)
     if not container.in_volume(data):
         raise ComposeError(
             f"{where}: {container.image} keeps its data in {data} ({key}), outside its volumes "

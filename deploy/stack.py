@@ -7,18 +7,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 
 from contracts import topics
 from contracts.topics import AGENCIES
 from deploy import alerting, kafka_acls, kafka_cluster, kafka_security
-from deploy.embedded import free_port, pid_alive, port_open, start_broker, start_postgres, stop_pid
+from deploy.embedded import pid_alive, port_open, start_broker, start_postgres, stop_pid
 from deploy.processes import PROCESSES, process_of, replica_names
+from deploy.readiness import service_ports, wait_healthy
 from deploy.state import BrokerRecord, StackRecord, StackState
 from runtime import kafkaaccess
 from runtime.db import ensure_database
@@ -310,7 +308,7 @@ def _ensure_services(
             )
         stack["supervisor"] = {"pid": proc.pid}
         state.save_stack(stack)
-    asyncio.run(_wait_healthy(services, external, timeout=90, logs=home / "logs"))
+    asyncio.run(wait_healthy(services, external, timeout=90, logs=home / "logs"))
     if settings.alerting:
         _start_alerting(settings, home, stack, services, console)
 
@@ -335,54 +333,6 @@ def _start_alerting(
     StackState(home).save_stack(stack)
     am, prom = stack["alerting"]["alertmanager"]["port"], stack["alerting"]["prometheus"]["port"]
     console.step(f"alerting: Prometheus http://127.0.0.1:{prom}, Alertmanager http://127.0.0.1:{am}")
-
-
-def service_ports(
-    wanted: list[str], previous: dict[str, int], fixed: dict[str, int], pick: Callable[..., int] = free_port
-) -> dict[str, int]:
-    """Each process's port: the one it had, else its fixed one (portal, dashboard), else a free
-    one that is neither fixed nor another's (a fresh pick may be a port handed out but not bound
-    yet: the portal's once went to lltp, which answered the portal's health checks)."""
-    ports = {a: previous[a] for a in wanted if previous.get(a)}
-    ports.update({a: fixed[a] for a in wanted if a in fixed and a not in ports})
-    for a in wanted:
-        if a not in ports:
-            ports[a] = pick(avoid={*ports.values(), *fixed.values()})
-    return {a: ports[a] for a in wanted}
-
-
-async def _wait_healthy(services: dict[str, int], external: list[str], timeout: float, logs: Path) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
-        pending = dict(services)
-        while pending:
-            for name, port in list(pending.items()):
-                if await _healthy(http, port):
-                    del pending[name]
-            if pending and time.monotonic() > deadline:
-                said = "; ".join(f"{name}: {_last_line(logs / f'{name}.log')}" for name in pending)
-                raise TimeoutError(
-                    f"services not ready after {timeout:.0f} s: {', '.join(pending)} (logs in {logs}/); "
-                    f"last lines: {said}"
-                )
-            await asyncio.sleep(0.3)
-
-
-def _last_line(path: Path) -> str:
-    """The last line a service logged (a crash's exception, usually), for the error message."""
-    try:
-        lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
-    except OSError:
-        return "no log yet"
-    return lines[-1][-300:] if lines else "empty log"
-
-
-async def _healthy(http: aiohttp.ClientSession, port: int) -> bool:
-    try:
-        async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
-            return r.status == 200
-    except (TimeoutError, aiohttp.ClientError, OSError):
-        return False
 
 
 def down(settings: PlatformSettings, console: Console) -> None:

@@ -134,3 +134,13 @@ def test_the_dockerfile_hands_its_user_the_home_and_sets_it() -> None:
     assert BUILT.writable == ("/var/lib/lienthong",)
     assert BUILT.env["LT_HOME"] == "/var/lib/lienthong"
     assert BUILT.workdir == "/app"
+
+
+def test_the_image_facts_file_with_an_unknown_key_is_refused_naming_the_file_and_the_key(tmp_path: Path) -> None:
+    from deploy.compose_plan import IMAGES_FILE, images
+
+    bad = tmp_path / "images.yaml"
+    bad.write_text(IMAGES_FILE.read_text(encoding="utf-8").replace("    ports: [80]", "    portz: [80]"))
+    with pytest.raises(ComposeError, match=r"images.yaml: images.nginx.portz: Extra inputs are not permitted"):
+        images(bad)
+    assert images().images["postgres"].ports == (5432,)

@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterator
 import pytest
 
 from deploy import embedded
-from deploy.stack import service_ports
+from deploy.readiness import service_ports
 
 
 def test_the_portals_port_never_goes_to_another_service_even_when_the_system_offers_it() -> None:
