@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import InvalidPartitionsError
 
 from contracts.topic_layout import TopicLayout, TopicSpec, load, logical_name
 from runtime import kafkaaccess
@@ -69,6 +70,39 @@ async def _create(admin: AIOKafkaAdminClient, specs: Sequence[TopicSpec]) -> Non
         if errors and (time.monotonic() > deadline or any(code != 36 for code, _ in errors.values())):
             name, (code, message) = next(iter(errors.items()))
             raise RuntimeError(f"the broker refused to create topic {name} (error {code}): {message}")
+        if pending:
+            await asyncio.sleep(0.2)
+
+
+GROW_ASK_AGAIN_S = 10.0
+GROW_TIMEOUT_S = 60.0
+
+
+async def _grow(admin: AIOKafkaAdminClient, grow: dict[str, NewPartitions]) -> None:
+    """Add the partitions, then wait until the cluster shows them with a leader each. The
+    controller's "done" once left a 3-node cluster (one node restarted a moment before) showing
+    the old count on every broker for 30 s, so a topic still short after a while is asked again;
+    "already has that many" then means the first request did land."""
+    ends = time.monotonic() + GROW_TIMEOUT_S
+    pending = dict(grow)
+    asked = 0.0
+    while pending:
+        if time.monotonic() - asked > GROW_ASK_AGAIN_S:
+            asked = time.monotonic()
+            # aiokafka raises for the first refused topic alone: the describe below decides.
+            with contextlib.suppress(InvalidPartitionsError):
+                await admin.create_partitions(pending)
+        described = {t["topic"]: t for t in await admin.describe_topics(list(pending))}
+        pending = {
+            name: want
+            for name, want in pending.items()
+            if described.get(name, {}).get("error_code", -1) != 0
+            or len(described[name]["partitions"]) < want.total_count
+            or any(p["leader"] < 0 for p in described[name]["partitions"])
+        }
+        if pending and time.monotonic() > ends:
+            short = ", ".join(f"{n} (wants {w.total_count})" for n, w in pending.items())
+            raise RuntimeError(f"partitions not added after {GROW_TIMEOUT_S:g} s: {short}")
         if pending:
             await asyncio.sleep(0.2)
 
@@ -166,7 +200,7 @@ async def apply_topics(
             if create:
                 await _create(admin, create)
             if grow:
-                await admin.create_partitions(grow)
+                await _grow(admin, grow)
             if alter:
                 for response in await admin.alter_configs(alter):
                     for code, message, _, name in response.resources:
