@@ -62,6 +62,9 @@ class Step:
     """The integration bus the handoff into this step travels on (e.g. "ngsp")."""
     result: tuple[tuple[str, str], ...] = ()
     """The fields its `step.completed` result must carry, each with its type (RESULT_TYPES)."""
+    state_share: float = 0.1
+    """The share of the step's work each intermediate state takes, at its end: a tenth for an
+    office's signing and issuance; most of it for a postal item in transit."""
 
     def result_schema(self) -> Schema:
         """The JSON Schema of the step's result: the declared fields required, others allowed."""
@@ -101,8 +104,14 @@ class Chain:
         raise KeyError(f"chain {self.name} has no step {name!r}")
 
     def group_sla(self, needs_verification: bool = False) -> float:
-        """Working days for the whole chain: the appointment date the citizen is given."""
+        """Working days for the whole chain: the appointment date the citizen is given (a result
+        returned by post is handed to the post by then; its delivery is the postal step's own SLA)."""
         return self.group_sla_with_verification if needs_verification else self.group_sla_working_days
+
+    def resolving_step(self, step: str) -> str | None:
+        """The step whose completion resolves a dossier that goes on to `step` (the certificate
+        issued, before the postal step delivers it), or None if `step` is not in the chain."""
+        return next((s.after for s in self.steps if s.name == step), None)
 
     @property
     def first(self) -> Step:
@@ -172,6 +181,9 @@ def _parse_step(raw: Mapping[str, Any]) -> Step:
     if not set(states) <= known:
         raise ValueError(f"unknown states {sorted(set(states) - known)}; known: {', '.join(sorted(known))}")
     fields["states"] = states
+    share = float(fields.get("state_share", 0.1))
+    if states and not 0 < share * len(states) < 1:
+        raise ValueError("state_share × the number of states must be between 0 and 1 (the work before them)")
     result = fields.get("result") or {}
     if not isinstance(result, Mapping):
         raise ValueError("result must map each field to its type")

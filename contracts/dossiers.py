@@ -128,6 +128,10 @@ FIELDS: dict[str, list[tuple[str, Check, bool]]] = {
 }
 
 
+POSTAL_PROCEDURE = "return_by_post"
+"""The procedure a dossier whose result is returned by post carries."""
+
+
 @dataclass(frozen=True)
 class Submission:
     chain: str
@@ -181,6 +185,10 @@ def parse_submission(body: Any, today: date) -> Submission:
             procedures = tuple(BURIAL_STEP_BY_PAYER[payer] if p == "burial_allowance" else p for p in procedures)
     if problems:
         raise ContractError(problems)
+    if body.get("return_by_post") is True:
+        # The result's postal leg is a procedure the citizen chose: the chain's step for it, if
+        # it has one, runs after the result is made (contracts/chains.yaml).
+        procedures = (*procedures, POSTAL_PROCEDURE)
     fee = body.get("fee", {})
     return Submission(
         chain=chain,

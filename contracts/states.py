@@ -11,6 +11,8 @@ class DossierState(StrEnum):
     AWAITING_DOCUMENTS = "awaiting_documents"
     AWAITING_SIGNATURE = "awaiting_signature"
     AWAITING_ISSUANCE = "awaiting_issuance"
+    IN_TRANSIT = "in_transit"
+    """A result handed to the public postal service, not yet delivered."""
     RESULT_RETURNED = "result_returned"
     OVERDUE = "overdue"
     REFUSED = "refused"
@@ -32,6 +34,7 @@ LABELS_VI: dict[DossierState, str] = {
     DossierState.AWAITING_DOCUMENTS: "Chờ bổ sung",
     DossierState.AWAITING_SIGNATURE: "Chờ ký số",
     DossierState.AWAITING_ISSUANCE: "Chờ ban hành",
+    DossierState.IN_TRANSIT: "Đang chuyển phát",
     DossierState.RESULT_RETURNED: "Đã trả kết quả",
     DossierState.OVERDUE: "Quá hạn",
     DossierState.REFUSED: "Từ chối",
@@ -46,6 +49,7 @@ PORTAL_CODES: dict[DossierState, int] = {
     DossierState.AWAITING_DOCUMENTS: 5,
     DossierState.AWAITING_SIGNATURE: 4,
     DossierState.AWAITING_ISSUANCE: 4,
+    DossierState.IN_TRANSIT: 4,
     DossierState.RESULT_RETURNED: 10,
     DossierState.OVERDUE: 4,
     DossierState.REFUSED: 3,

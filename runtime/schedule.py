@@ -3,8 +3,9 @@
 A step with `work_hours` is taken up when the office next works on it (the after-15:00 rule),
 passes through its intermediate states, and completes after a triangular draw of office hours.
 The intermediate states (awaiting signature, awaiting issuance) take the last tenths of the work,
-one tenth each, so a healthy office never leaves a dossier in one of them for more than a
-working day. The deadline is the step's SLA in working days, counted from receipt.
+one tenth each (the step's `state_share`), so a healthy office never leaves a dossier in one of
+them for more than a working day; a postal item is in transit for most of its step. The
+deadline is the step's SLA in working days, counted from receipt.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from contracts.chains import Step
 
 STARTED = "started"
 COMPLETED = "completed"
-STATE_SHARE = 0.1
-"""The share of a step's work each intermediate state takes, at its end."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ def plan_work(
     start = calendar.begin_work(received_at)
     n = len(step.states)
     # Each milestone as (kind, office hours after the start); a wait restarts the count.
-    shares = [(state, hours * (1 - STATE_SHARE * (n - i))) for i, state in enumerate(step.states)]
+    shares = [(state, hours * (1 - step.state_share * (n - i))) for i, state in enumerate(step.states)]
     shares.append((COMPLETED, hours))
     milestones = [Milestone(STARTED, start)]
     base, offset = start, 0.0

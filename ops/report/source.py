@@ -1,5 +1,6 @@
 """Each dossier's report facts, read from the monitor's event log (its dossier.submitted and its
-first dossier.closed): the report reads what the stream carried, never an agency's database."""
+first dossier.closed, or for a result sent by post the completion of the step that made it): the
+report reads what the stream carried, never an agency's database."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from typing import Any
 import asyncpg
 
 from contracts import adminunits
+from contracts.chains import load_chains
 from contracts.clock import VN_TZ
-from contracts.dossiers import ONLINE_CHANNELS
+from contracts.dossiers import ONLINE_CHANNELS, POSTAL_PROCEDURE
 from contracts.envelope import Event
-from contracts.event_types import DOSSIER_CLOSED, DOSSIER_SUBMITTED
+from contracts.event_types import DOSSIER_CLOSED, DOSSIER_SUBMITTED, STEP_COMPLETED
 from ops.report.statistics import DossierFacts
 from streams import queries
 
@@ -25,13 +27,26 @@ async def facts(url: str, before: datetime) -> tuple[list[DossierFacts], datetim
     try:
         if not await queries.installed(conn):
             raise RuntimeError("the monitor has stored no event yet: run `lienthong run` first")
-        rows, cutoff = await queries.submissions(conn, before)
+        rows, cutoff = await queries.submissions(conn, before, POSTAL_PROCEDURE, resolving_steps())
     finally:
         await conn.close()
     return [to_facts(r) for r in rows], cutoff
 
 
+def resolving_steps() -> list[str]:
+    """The steps whose completion resolves a dossier whose result then goes to the post."""
+    steps = {
+        c.resolving_step(s.name) for c in load_chains().values() for s in c.steps if s.procedure == POSTAL_PROCEDURE
+    }
+    return sorted(s for s in steps if s)
+
+
 def to_facts(r: Any) -> DossierFacts:
+    if r["posted_at"] is not None:
+        # Resolved when the certificate was issued; the post's delivery only closes it.
+        return _facts(
+            r["dossier_id"], r["chain"], json.loads(r["submitted"]), r["submitted_at"], r["posted_at"], "completed"
+        )
     return _facts(
         r["dossier_id"], r["chain"], json.loads(r["submitted"]), r["submitted_at"], r["closed_at"], r["outcome"]
     )
@@ -39,19 +54,29 @@ def to_facts(r: Any) -> DossierFacts:
 
 def facts_from_events(events: Iterable[Event]) -> list[DossierFacts]:
     """The same facts folded from lifecycle events in memory, as `queries.submissions` does in SQL: each
-    dossier's submission and its first closing (a closing published again changes nothing)."""
+    dossier's submission and its first closing (a closing published again changes nothing), or
+    for a result sent by post, the first completion of the step that resolved it."""
+    resolving = set(resolving_steps())
     submitted: list[Event] = []
     closed: dict[str, Event] = {}
+    issued: dict[str, Event] = {}
     for e in events:
         if e.type == DOSSIER_SUBMITTED:
             submitted.append(e)
-        elif e.type == DOSSIER_CLOSED and e.dossier_id is not None:
-            first = closed.get(e.dossier_id)
+        elif e.dossier_id is not None and (
+            e.type == DOSSIER_CLOSED or (e.type == STEP_COMPLETED and e.step in resolving)
+        ):
+            seen = closed if e.type == DOSSIER_CLOSED else issued
+            first = seen.get(e.dossier_id)
             if first is None or e.occurred_at < first.occurred_at:
-                closed[e.dossier_id] = e
+                seen[e.dossier_id] = e
     out = []
     for s in submitted:
         assert s.dossier_id is not None
+        i = issued.get(s.dossier_id) if POSTAL_PROCEDURE in (s.payload.get("procedures") or []) else None
+        if i is not None:
+            out.append(_facts(s.dossier_id, s.chain, s.payload, s.occurred_at, i.occurred_at, "completed"))
+            continue
         c = closed.get(s.dossier_id)
         outcome = str(c.payload["outcome"]) if c else None
         out.append(_facts(s.dossier_id, s.chain, s.payload, s.occurred_at, c.occurred_at if c else None, outcome))

@@ -148,6 +148,8 @@ class DossierFacts:
     submitted_at: datetime
     due_at: datetime
     closed_at: datetime | None = None
+    """When it was resolved: its closing, or for a result sent by post, when it was made (the
+    certificate issued; the post's delivery is not the office's time)."""
     outcome: str | None = None
     commune_code: str | None = None
     """The official code, by which a pre-reform commune is mapped to its 2025 commune or ward."""

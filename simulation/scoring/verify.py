@@ -64,6 +64,7 @@ EXACTLY_ONE: tuple[tuple[str, str, str, str | None], ...] = (
     ("death", "burial_support", "btxh.burial_payments", "burial_support"),
     ("death", "survivor_benefit", "bhxh.survivor_benefits", "survivor_benefit"),
     ("lltp", "certificate", "lltp.certificates", None),
+    ("lltp", "postal_item", "motcua.postal_items", "return_by_post"),
 )
 """Each completed dossier of `chain` has exactly one row in the effect table (when it chose the procedure)."""
 
@@ -83,6 +84,7 @@ EFFECT_TABLES: tuple[str, ...] = (
     "bhxh.survivor_benefits",
     "btxh.burial_payments",
     "lltp.certificates",
+    "motcua.postal_items",
 )
 """Tables of effects that must happen once, for an accepted dossier, from an event in the inbox."""
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from contracts.chains import PORTAL_RESULT, Route, load_chains, parse_chains
+from contracts.dossiers import parse_submission
+from contracts.states import DossierState
+from simulation.workload.citizens import CitizenFactory
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -50,6 +54,22 @@ def test_lltp_deadline_is_ten_days_or_fifteen_with_verification() -> None:
     assert (step.sla(), step.sla(needs_verification=True)) == (10, 15)
 
 
+def test_a_certificate_returned_by_post_goes_through_the_postal_step_after_it_is_issued() -> None:
+    lltp = load_chains()["lltp"]
+    sub = parse_submission(CitizenFactory("008", 3).lltp_dossier(date(2024, 1, 8), "online", True), date(2024, 1, 8))
+    assert sub.procedures == ("return_by_post",)
+    assert lltp.next_routes("issue_certificate", sub.procedures) == [Route("motcua", "return_by_post")]
+    assert lltp.terminal_steps(sub.procedures) == ["return_by_post"]
+    # Resolved when issued: the appointment date is the certificate's ten days, post or not.
+    assert lltp.resolving_step("return_by_post") == "issue_certificate"
+    assert lltp.group_sla() == 10
+    # Collected at the desk: no postal step.
+    assert lltp.terminal_steps(()) == ["issue_certificate"]
+    postal = lltp.step("return_by_post")
+    assert postal.states == ("in_transit",)
+    assert DossierState(postal.states[0]).label_vi == "Đang chuyển phát"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -65,6 +85,11 @@ def test_lltp_deadline_is_ten_days_or_fifteen_with_verification() -> None:
             "exactly one",
         ),
         ("nothing: here", "top-level"),
+        (
+            "chains: {lltp: {steps: [{name: a, agency: lltp, label_vi: x, sla_working_days: 1,"
+            " states: [in_transit], state_share: 1.0}]}}",
+            "state_share",
+        ),
     ],
 )
 def test_bad_chain_files_say_what_is_wrong(text: str, message: str) -> None:

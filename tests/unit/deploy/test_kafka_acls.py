@@ -29,13 +29,14 @@ def test_each_agency_hands_dossiers_only_where_its_chains_go() -> None:
         "cutru": {"portal"},
         "bhxh": {"portal"},
         "btxh": {"portal"},
-        "lltp": {"portal"},
+        # A certificate returned by post goes back to the one-stop desk for the postal step.
+        "lltp": {"motcua", "portal"},
     }
 
 
 def test_an_agency_writes_its_own_work_its_receivers_and_the_shared_topics_and_reads_only_its_own() -> None:
     shared = ("lt.dossier-events", "lt.dead-letter", "lt.admin-replies")
-    assert rights("lltp", Operation.WRITE) == literal("lt.work.lltp", "lt.work.portal", *shared)
+    assert rights("lltp", Operation.WRITE) == literal("lt.work.lltp", "lt.work.motcua", "lt.work.portal", *shared)
     assert rights("hotich", Operation.WRITE) == literal(
         "lt.work.hotich", "lt.work.cutru", "lt.work.bhxh", "lt.work.btxh", "lt.work.portal", *shared
     )

@@ -12,7 +12,7 @@ import pytest
 
 from contracts.clock import VN_TZ
 from contracts.envelope import Event, new_event, parse_event
-from contracts.event_types import DOSSIER_CLOSED, DOSSIER_SUBMITTED
+from contracts.event_types import DOSSIER_CLOSED, DOSSIER_SUBMITTED, STEP_COMPLETED
 from ops.report.periods import parse_period
 from ops.report.source import facts_from_events
 from ops.report.statistics import ALL_FLOWS, TOTAL, Row, check, tabulate
@@ -226,3 +226,45 @@ def test_only_the_all_flows_row_leaves_a_rate_out_and_says_why(rows: list[Row]) 
     notes = {(r.flow, r.area): r.notes for r in rows if r.notes}
     assert list(notes) == [(ALL_FLOWS, TOTAL)]
     assert "miễn phí" in notes[(ALL_FLOWS, TOTAL)]["online_payment_rate_official"]
+
+
+def test_a_certificate_sent_by_post_is_resolved_when_issued_not_when_delivered() -> None:
+    """Issued on the period's last working day and delivered after it: resolved in the period, on
+    time, by post. Issued after the period: in progress, though handed in first."""
+
+    def postal(did: str, submitted: str, issued: str, delivered: str) -> list[Event]:
+        payload = {
+            "channel": "online",
+            "procedures": ["return_by_post"],
+            "area": AREA,
+            "fee_bearing": True,
+            "paid_online": True,
+            "return_by_post": True,
+            "due_at": t("2024-01-19 17:00").isoformat(),
+        }
+        return [
+            new_event(DOSSIER_SUBMITTED, "portal", t(submitted), dossier_id=did, chain="lltp", payload=payload),
+            new_event(
+                STEP_COMPLETED, "lltp", t(issued), dossier_id=did, chain="lltp", step="issue_certificate",
+                payload={"result": {"certificate_no": "1", "delivery": "post", "issued_by": "Sở Tư pháp"}},
+            ),
+            new_event(
+                STEP_COMPLETED, "motcua", t(delivered), dossier_id=did, chain="lltp", step="return_by_post",
+                payload={"result": {"postal_item": "RR170899654VN", "delivered_at": t(delivered).isoformat()}},
+            ),
+            new_event(
+                DOSSIER_CLOSED, "portal", t(delivered), dossier_id=did, chain="lltp", payload={"outcome": "completed"}
+            ),
+        ]  # fmt: skip
+
+    events = postal("P1", "2024-01-03 09:00", "2024-01-12 16:00", "2024-01-16 10:00")
+    events += postal("P2", "2024-01-02 09:00", "2024-01-15 09:00", "2024-01-17 10:00")
+    rows = tabulate(facts_from_events([parse_event(e.to_json()) for e in events]), PERIOD, "district")
+    c = next(r for r in rows if r.flow == "lltp" and r.area == TOTAL).counts
+    assert (c["received"], c["resolved"], c["resolved_on_time"], c["returned_by_post"], c["in_progress"]) == (
+        2,
+        1,
+        1,
+        1,
+        1,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import date, datetime
 
 from contracts.calendar import WorkingCalendar
@@ -14,7 +15,7 @@ from contracts.states import PortalStatus
 from services.bhxh.domain import BhytCard, child_bhyt_card
 from services.cutru.domain import residence_problem
 from services.hotich.domain import Refused, Registered, decide_birth
-from services.motcua.domain import receipt_code
+from services.motcua.domain import postal_item, receipt_code, s10_check_digit
 from services.portal.domain import plan_submission, verdict
 from simulation.workload.citizens import CitizenFactory
 
@@ -84,3 +85,12 @@ def test_verdict_waits_for_every_expected_result_and_stops_at_a_refusal() -> Non
     assert verdict(expected, both).status is PortalStatus.COMPLETED
     refused = verdict(expected, {"register_birth": {"outcome": "rejected", "reason": "bad id"}})
     assert (refused.status, refused.reason) == (PortalStatus.REJECTED, "bad id")
+
+
+def test_a_postal_item_number_is_an_s10_code_with_its_check_digit() -> None:
+    # UPU S10's worked example: serial 47312482 has check digit 9 (RA473124829GB).
+    assert s10_check_digit("47312482") == 9
+    item = postal_item("5b0e2c1a-0000-4000-8000-000000000001")
+    assert re.fullmatch(r"RR\d{9}VN", item)
+    assert int(item[10]) == s10_check_digit(item[2:10])
+    assert postal_item("5b0e2c1a-0000-4000-8000-000000000001") == item

@@ -47,5 +47,14 @@ def test_a_quote_that_is_not_in_its_report_is_caught() -> None:
 
 
 def test_most_faults_come_from_the_reports() -> None:
-    engineering = [n for n, f in CATALOGUE.faults.items() if f.source and f.source.engineering]
-    assert len(engineering) <= 4, engineering
+    """The faults no report describes are named here: adding one is a decision, not a slip."""
+    engineering = {n for n, f in CATALOGUE.faults.items() if f.source and f.source.engineering}
+    assert engineering == {
+        "duplicate-delivery",
+        "out-of-order-delivery",
+        "broker-kill",
+        "monitor-replica-kill",
+        # Asked for by name (a postal leg with a small loss rate); the reports count post, not losses.
+        "postal-item-lost",
+    }, engineering
+    assert len(engineering) * 4 < len(CATALOGUE.faults)

@@ -98,3 +98,13 @@ def test_the_platform_asks_state_by_state_until_one_wait_applies() -> None:
     assert plan.held is not None
     assert plan.held[0] == "awaiting_issuance"
     assert plan.done_at > plan_work(step, received, cal, random.Random(3)).done_at
+
+
+def test_a_postal_item_is_in_transit_for_most_of_its_step() -> None:
+    postal = load_chains()["lltp"].step("return_by_post")
+    plan = plan_work(postal, datetime(2024, 3, 4, 9, tzinfo=VN_TZ), cal, Longest())
+    started, in_transit, done = (m.at for m in plan.milestones)
+    assert [m.kind for m in plan.milestones] == [STARTED, "in_transit", COMPLETED]
+    # The longest draw, 20 office hours: handed over in the first fifth, in transit for the rest.
+    assert cal.working_hours_between(started, in_transit) == pytest.approx(4.0)
+    assert cal.working_hours_between(in_transit, done) == pytest.approx(16.0)
