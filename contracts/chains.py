@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from contracts.dossiers import POSTAL_PROCEDURE
 from contracts.states import DossierState
 from contracts.topics import AGENCIES
 from contracts.validation import Schema, validate
@@ -107,6 +108,12 @@ class Chain:
         """Working days for the whole chain: the appointment date the citizen is given (a result
         returned by post is handed to the post by then; its delivery is the postal step's own SLA)."""
         return self.group_sla_with_verification if needs_verification else self.group_sla_working_days
+
+    def made_by(self, step: str, procedures: Iterable[str]) -> bool:
+        """Whether the dossier's result is made once `step` completes, with only its delivery by
+        post to follow: the appointment date is met then."""
+        following = [s for s in self.active_steps(procedures) if s.after == step]
+        return bool(following) and all(s.procedure == POSTAL_PROCEDURE for s in following)
 
     def resolving_step(self, step: str) -> str | None:
         """The step whose completion resolves a dossier that goes on to `step` (the certificate

@@ -52,6 +52,7 @@ class Dossier:
     dossier_id: str
     chain: str | None = None
     needs_verification: bool = False
+    procedures: tuple[str, ...] = ()
     closed: bool = False
     pending: dict[str, Expectation] = field(default_factory=dict)
     finished: set[str] = field(default_factory=set)
@@ -173,6 +174,7 @@ class _Fold:
         d.chain = e.chain
         submitted = dossier_submitted(e)
         d.needs_verification = bool(submitted.get("needs_verification"))
+        d.procedures = tuple(submitted.get("procedures") or ())
         if submitted.get("due_at"):
             due = datetime.fromisoformat(submitted["due_at"])
             self.expect(
@@ -218,10 +220,14 @@ class _Fold:
         return None
 
     def ended(self) -> Change | None:
-        e = self.e
-        self.d.finished.add(f"{e.agency}:{e.step}")
+        d, e = self.d, self.e
+        d.finished.add(f"{e.agency}:{e.step}")
         self.meet(f"step:{e.agency}:{e.step}")
         self.meet(f"state:{e.agency}:{e.step}")
+        chain = self.tracker.chains.get(d.chain or e.chain or "")
+        if chain is not None and e.step is not None and chain.made_by(e.step, d.procedures):
+            # The certificate is issued: its appointment date is met; the post delivers it after.
+            self.meet("dossier")
         return None
 
     def closed(self) -> Change | None:
