@@ -28,7 +28,7 @@ from runtime.settings import Settings
 from runtime.simulation import Evidence, Production, Simulation, StepChange
 from simulation.faults import truth
 from simulation.faults.catalogue import FAULTS_DIR, Fault, load_scenario
-from simulation.faults.inject import Hit, Injector, Period, commune_of
+from simulation.faults.inject import Hit, Injector, Period, channel_of, commune_of
 from simulation.faults.outage import before_outage
 from simulation.sabotage import handoff_rows
 
@@ -160,7 +160,9 @@ class FaultInjection:
 
     def step(self, agency: str, step: Step, handoff: Event, received: datetime) -> StepChange | None:
         key = f"{handoff.dossier_id}/{agency}/{step.name}"
-        faults = self.injector.step(agency, step.states, key, received, commune_of(handoff))
+        faults = self.injector.step(
+            agency, step.states, key, received, commune_of(handoff), channel_of(handoff), step.name
+        )
         if faults is None:
             return None
         where = f"step:{agency}/{step.name}"

@@ -15,7 +15,7 @@ from contracts.envelope import Event, new_event
 from contracts.event_types import LINK_ERROR
 from contracts.payloads import handoff_sent
 from runtime.outbox import OutboxRow, Release, handoff_at_once
-from simulation.faults.inject import Hit, Injector, commune_of
+from simulation.faults.inject import Hit, Injector, channel_of, commune_of
 
 TruthRow = tuple[str | None, str | None, Hit]
 """(dossier id, event id, hit) for simulation/faults/truth.py."""
@@ -29,7 +29,7 @@ def handoff_rows(injector: Injector, handoff: Event, prefix: str) -> tuple[list[
     work = topics.work(to, prefix)
     # Drawn per dossier and link, not per event id: the same workload gets the same hits.
     key = f"{handoff.dossier_id}/{handoff.agency}->{to}"
-    plan = injector.handoff(handoff.agency, to, key, handoff.occurred_at, commune_of(handoff))
+    plan = injector.handoff(handoff.agency, to, key, handoff.occurred_at, commune_of(handoff), channel_of(handoff))
     if plan is None:
         return handoff_at_once(handoff, prefix), []
     now = handoff.occurred_at

@@ -20,7 +20,9 @@ from typing import Any, Literal, get_args
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 import scenarios
+from contracts.chains import load_chains
 from contracts.config import ConfigError, Strict, read_yaml, validated
+from contracts.dossiers import CHANNELS
 from contracts.states import DossierState
 from contracts.topics import AGENCIES
 
@@ -84,6 +86,10 @@ class Fault:
     """Only dossiers submitted in these communes (the area's `commune`)."""
     commune_share: float | None = None
     """Only dossiers of a seeded share of the communes."""
+    channels: frozenset[str] | None = None
+    """Only dossiers submitted through these channels (e.g. the VNeID app)."""
+    steps: frozenset[str] | None = None
+    """Only these steps of the targeted agency (its office work; e.g. the one-stop desk's intake)."""
 
     @property
     def link(self) -> tuple[str, str] | None:
@@ -124,6 +130,16 @@ class TargetFile(Strict):
     process: str | None = None
     communes: list[str] | None = Field(None, min_length=1)
     commune_share: float | None = Field(None, gt=0, le=1)
+    channels: list[str] | None = Field(None, min_length=1)
+    steps: list[str] | None = Field(None, min_length=1)
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: list[str] | None) -> list[str] | None:
+        unknown = sorted(set(value or ()) - set(CHANNELS))
+        if unknown:
+            raise ValueError(f"unknown channels {unknown} (allowed: {', '.join(CHANNELS)})")
+        return value
 
 
 ReportId = Literal[
@@ -207,9 +223,11 @@ def _parse_fault(name: str, model: FaultFile) -> Fault:
     effect = dict(model.model_dump().get("effect") or {})
     kind_of_effect = str(effect.pop("kind", ""))
     _check_effect(kind, kind_of_effect, effect)
-    narrowed = where.communes is not None or where.commune_share is not None
+    narrowed = where.communes is not None or where.commune_share is not None or where.channels is not None
     if narrowed and (kind == "process" or kind_of_effect in AGENCY_WIDE_EFFECTS):
-        raise ValueError(f"target: communes narrow the dossiers a fault hits; {kind_of_effect} on a {kind} has none")
+        raise ValueError(
+            f"target: communes and channels narrow the dossiers a fault hits; {kind_of_effect} on a {kind} has none"
+        )
     rate = model.rate
     if (rate is None) == (model.window is None):
         raise ValueError("give a rate or a window, not both")
@@ -224,6 +242,8 @@ def _parse_fault(name: str, model: FaultFile) -> Fault:
         window=None if w is None else Window(w.at, w.from_, w.days, w.working_days, w.to),
         communes=frozenset(where.communes) if where.communes is not None else None,
         commune_share=where.commune_share,
+        channels=frozenset(where.channels) if where.channels is not None else None,
+        steps=frozenset(where.steps) if where.steps is not None else None,
     )
 
 
@@ -237,6 +257,12 @@ def _target(where: Any) -> tuple[str, dict[str, str]]:
         raise ValueError("target: communes or commune_share, not both")
     if kind == "agency" and value not in AGENCIES:
         raise ValueError(f"target: unknown agency {value!r}")
+    if where.steps is not None:
+        known = {s.name for c in load_chains().values() for s in c.steps if s.agency == value}
+        if kind != "agency" or not set(where.steps) <= known:
+            raise ValueError(
+                f"target: steps narrow an agency's office work to its own steps ({', '.join(sorted(known))})"
+            )
     if kind == "link":
         ends = value.split("->")
         if len(ends) != 2 or not set(ends) <= set(AGENCIES):

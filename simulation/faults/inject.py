@@ -69,6 +69,19 @@ def commune_of(handoff: Event) -> str | None:
     return commune if isinstance(commune, str) else None
 
 
+def channel_of(handoff: Event) -> str | None:
+    """The channel a handoff's dossier came through (online, vneid, in_person); None if unknown."""
+    dossier = handoff.payload.get("dossier")
+    channel = dossier.get("channel") if isinstance(dossier, dict) else None
+    return channel if isinstance(channel, str) else None
+
+
+def in_channels(f: Fault, channel: str | None) -> bool:
+    """Whether a dossier of `channel` is among those fault `f` may hit (all, without a channel
+    narrowing)."""
+    return f.channels is None or channel in f.channels
+
+
 def in_communes(f: Fault, commune: str | None) -> bool:
     """Whether a dossier of `commune` is among those fault `f` may hit (all, without a commune
     narrowing; a dossier whose commune is unknown is outside a narrowed fault)."""
@@ -190,12 +203,18 @@ class Injector:
         return None
 
     def handoff(
-        self, sender: str, receiver: str, key: str, now: datetime, commune: str | None = None
+        self,
+        sender: str,
+        receiver: str,
+        key: str,
+        now: datetime,
+        commune: str | None = None,
+        channel: str | None = None,
     ) -> HandoffPlan | None:
         """The faults on link sender→receiver that hit the handoff named `key` (a dossier and its
-        link) of a dossier from `commune`; None when none does."""
+        link) of a dossier from `commune` through `channel`; None when none does."""
         candidates = self._by_link.get((sender, receiver), ()) + self._by_link.get(("*", receiver), ())
-        hit = [f for f in candidates if in_communes(f, commune) and self.hits(f, key, now)]
+        hit = [f for f in candidates if in_communes(f, commune) and in_channels(f, channel) and self.hits(f, key, now)]
         if not hit:
             return None
         travel = _Travel(f"link:{sender}->{receiver}", receiver, now)
@@ -204,10 +223,17 @@ class Injector:
         return travel.plan()
 
     def step(
-        self, agency: str, states: tuple[str, ...], key: str, received_at: datetime, commune: str | None = None
+        self,
+        agency: str,
+        states: tuple[str, ...],
+        key: str,
+        received_at: datetime,
+        commune: str | None = None,
+        channel: str | None = None,
+        step: str | None = None,
     ) -> StepPlan | None:
-        """The faults on `agency`'s office work that hit this step of a dossier from `commune`;
-        None when none does."""
+        """The faults on `agency`'s office work that hit this step (named `step`) of a dossier
+        from `commune` through `channel`; None when none does."""
         extra = 0.0
         hold: Hold | None = None
         hit: list[Fault] = []
@@ -216,7 +242,9 @@ class Injector:
                 continue
             if f.effect == "stall" and f.params["state"] not in states:
                 continue
-            if not in_communes(f, commune):
+            if not in_communes(f, commune) or not in_channels(f, channel):
+                continue
+            if f.steps is not None and step not in f.steps:
                 continue
             if f.window is not None and f.effect == "stall":
                 # A window stall holds whatever reaches the state while the window is open; the

@@ -88,7 +88,8 @@ def _dossier(factory: CitizenFactory, profile: Profile, chain: str, channel: str
     verify = r.random() < shares.verification
     today = at.astimezone(VN_TZ).date()
     # Drawn only when the profile has VNeID submissions: profiles without them keep their draws.
-    if channel == "online" and shares.vneid > 0 and r.random() < shares.vneid:
+    opened = shares.vneid_from is None or today >= shares.vneid_from
+    if channel == "online" and shares.vneid > 0 and opened and r.random() < shares.vneid:
         channel = "vneid"
     if chain == "birth":
         return factory.birth_dossier(today, channel, post, verify)

@@ -42,6 +42,9 @@ class Shares:
     """Of the fee-bearing dossiers submitted online, the share paid through the portal."""
     vneid: float = 0.0
     """Of the dossiers submitted online, the share that came through the VNeID app."""
+    vneid_from: date | None = None
+    """The day the VNeID channel opened for this flow (Lâm Đồng's certificates: 01/11/2024);
+    before it, none come through it."""
     fee_exempt: float = 0.0
     """Of the dossiers of a fee-bearing procedure (LLTP), the share exempt from the fee: people
     with merit, poor households and the other cases the fee rules exempt (a Tuyên Quang month:
@@ -135,6 +138,7 @@ class SharesFile(Strict):
     post: float = Field(0.0, ge=0, le=1)
     fee_paid_online: float = Field(0.0, ge=0, le=1)
     vneid: float = Field(0.0, ge=0, le=1)
+    vneid_from: date | None = None
     fee_exempt: float = Field(0.0, ge=0, le=1)
     verification: float = Field(0.0, ge=0, le=1)
 

@@ -57,6 +57,8 @@ class Case:
     resolves: bool = False
     """Whether the lost / stuck alerts close when the late event finally comes."""
     speed: float = 50_000.0
+    channel: str = "online"
+    """How the case's dossiers come in (`vneid`: through the VNeID app)."""
     target: dict[str, str] | None = None
     """Another target than the catalogue's (the same fault struck elsewhere)."""
 
@@ -100,6 +102,10 @@ CASES = [
         window={"at": 0.0, "days": PERIOD_DAYS},
         finishes=False,
     ),
+    # VNeID requests, end to end: the officer finds no account behind every one, and the
+    # one-stop intake waits 12-30 office hours past its 1-working-day SLA (stuck), then the
+    # certificates go out and reach the citizens by post.
+    Case("vneid-account-not-found", "lltp", ("stuck",), resolves=True, speed=100_000.0, channel="vneid"),
     # The portal's outage struck at residence, from day 1 (once it has beaten) for eight days:
     # longer than the monitor's silence limit (three heartbeats, 25 sim hours at this speed), so
     # residence's silence is an incident; and the handoffs from civil status wait unread in its
@@ -141,7 +147,9 @@ def one_fault_catalogue(case: Case, directory: Path) -> Path:
     return directory
 
 
-async def submit_all(http: aiohttp.ClientSession, stack: Agencies, chain: str, n: int) -> list[str]:
+async def submit_all(
+    http: aiohttp.ClientSession, stack: Agencies, chain: str, n: int, channel: str = "online"
+) -> list[str]:
     """`n` dossiers submitted at once. Stamp: one after the other, they once spread over 1 h 43 min
     of sim time (a request took 30 ms real, 25 sim minutes at 50,000×, on a busy machine), so no
     hour of the payment link held the three samples its rule needs, and the link alert the case
@@ -149,9 +157,9 @@ async def submit_all(http: aiohttp.ClientSession, stack: Agencies, chain: str, n
     factory = CitizenFactory("042", seed=77)
     today = stack.today()
     docs = [
-        factory.birth_dossier(today)
+        factory.birth_dossier(today, channel)
         if chain == "birth"
-        else factory.lltp_dossier(today, "online", True, paid_online=True)
+        else factory.lltp_dossier(today, channel, True, paid_online=True)
         for _ in range(n)
     ]
     answers = await asyncio.gather(*(submit(http, stack.portal, doc) for doc in docs))
@@ -186,7 +194,7 @@ GROUPS = [
         ("ngsp-transfer-failure+awaiting-issuance-days", "civil-status-slow+residence-late"),
         ("link-overload", "duplicate-delivery+result-not-synced"),
         ("residence-never-receives", "out-of-order-delivery+civil-status-errors"),
-        ("online-payment-failure+postal-item-lost",),
+        ("online-payment-failure+postal-item-lost", "vneid-account-not-found"),
         # Alone: residence's silence is judged on heartbeats, which a busy machine delays.
         ("portal-outage-day@cutru",),
     )
@@ -229,7 +237,7 @@ async def caught_with_nothing_unexplained(infra: Infra, tmp_path: Path, case: Ca
         port = free_port()
         with monitor_process(s, tmp_path, port, stop=signal.SIGKILL) as monitor:
             async with aiohttp.ClientSession() as http:
-                ids = await submit_all(http, stack, case.chain, 4)
+                ids = await submit_all(http, stack, case.chain, 4, case.channel)
             for f in injector.faults:
                 if f.window is not None and f.effect == "outage" and f.target.get("agency") == "portal":
                     assert s.clock().now() < injector.window_of(f)[0], "the outage began before the dossiers were in"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from contracts.calendar import OFFICE_CLOSE, OFFICE_OPEN, WorkingCalendar
+from contracts.clock import VN_TZ
 from contracts.config import ConfigError
 from services.lltp.domain import issuer_on, parse_issuers
 from simulation.workload import profiles
@@ -170,7 +171,7 @@ def test_tuyen_quangs_january_exempts_three_in_ten_lltp_requests_from_the_fee_as
 def test_a_share_of_online_requests_comes_through_vneid_and_pays_online_like_the_portals() -> None:
     """Lâm Đồng issues certificates through the VNeID app from 1 November 2024: a profile's
     `vneid` share of its online requests is submitted on that channel, counted online, paid
-    online at the same share; no report gives the share yet, so no shipped profile sets one."""
+    online at the same share."""
     from simulation.workload.plan import plan
 
     doc = {
@@ -186,4 +187,26 @@ def test_a_share_of_online_requests_comes_through_vneid_and_pays_online_like_the
     assert 0.3 < channels["vneid"] / 200 < 0.5  # 40 % of 200 online draws: 4 standard deviations
     assert all(d["fee"]["paid_online"] for d in lltp if d["channel"] == "vneid" and d["fee"]["bearing"])
     assert {d.doc["channel"] for d in planned if d.chain == "birth"} == {"online"}
-    assert all(profiles.load(n).share("lltp").vneid == 0 for n in profiles.available())
+    # No report gives the share: the one shipped profile that sets it says it assumes it.
+    assumed = [n for n in profiles.available() if profiles.load(n).share("lltp").vneid > 0]
+    assert assumed == ["lam-dong-2024-11"]
+    assert "assumption" in (profiles.PROFILES_DIR / "lam-dong-2024-11.yaml").read_text(encoding="utf-8")
+
+
+def test_no_request_comes_through_vneid_before_the_day_the_channel_opened() -> None:
+    from simulation.workload.plan import plan
+
+    doc = {
+        "province": "068",
+        "period": {"start": "2024-10-28", "days": 10},
+        "volumes": {"lltp": 600},
+        "shares": {"lltp": {"online": 1.0, "vneid": 0.5, "vneid_from": "2024-11-01"}},
+        "arrival": "office-hours",
+    }
+    planned = [d for d in plan(profiles.parse(doc, "vneid-opens"), seed=7) if not d.copy]
+    opens = date(2024, 11, 1)
+    before = {d.doc["channel"] for d in planned if d.at.astimezone(VN_TZ).date() < opens}
+    after = Counter(d.doc["channel"] for d in planned if d.at.astimezone(VN_TZ).date() >= opens)
+    assert before == {"online"}
+    assert after["vneid"] > 0
+    assert after["online"] > 0

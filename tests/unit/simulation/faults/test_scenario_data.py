@@ -96,7 +96,7 @@ def test_a_share_of_communes_is_the_same_communes_in_every_process_and_about_tha
         (
             "define:\n  x: {cites: c, target: {agency: portal, communes: [A]}, window: {at: 0.1, days: 1},"
             " effect: {kind: outage}}\n",
-            r"define\.x: target: communes narrow the dossiers a fault hits; outage on a agency has none",
+            r"define\.x: target: communes and channels narrow the dossiers a fault hits; outage on a agency has none",
         ),
         (
             "define:\n  x: {cites: c, target: {agency: hotich}, window: {from: 2024-01-15, days: 1, working_days: 2},"
@@ -134,3 +134,45 @@ def test_an_override_window_replaces_the_rate_and_a_scenario_file_may_live_anywh
     assert late.window == Window(start=date(2024, 1, 8), working_days=5)
     assert late.communes == {TUNG_LOC}
     assert late.params == {"delay_days": [1, 2]}
+
+
+def test_a_fault_narrowed_to_a_channel_hits_only_the_dossiers_that_came_through_it() -> None:
+    f = Fault(
+        "vneid",
+        "cited",
+        {"agency": "motcua"},
+        "slow",
+        {"extra_hours": (12, 30)},
+        rate=1.0,
+        channels=frozenset({"vneid"}),
+    )
+    injector = Injector((f,), Period(datetime(2024, 1, 8, tzinfo=VN_TZ), 7.0), 1.0, "test")
+    at = datetime(2024, 1, 9, 9, tzinfo=VN_TZ)
+    assert injector.step("motcua", (), "d1/motcua/intake", at, None, "vneid") is not None
+    assert injector.step("motcua", (), "d2/motcua/intake", at, None, "online") is None
+    assert injector.step("motcua", (), "d3/motcua/intake", at, None, None) is None
+
+
+def test_an_unknown_channel_is_refused_naming_the_file_and_the_key(tmp_path: Path) -> None:
+    refused_naming_the_file(
+        tmp_path,
+        "faults: []\ndefine:\n  x: {cites: c, target: {agency: motcua, channels: [zalo]}, rate: 0.1,"
+        " effect: {kind: slow, extra_hours: [1, 2]}}\n",
+        r"define\.x\.target\.channels: .*unknown channels \['zalo'\]",
+    )
+
+
+def test_a_fault_narrowed_to_a_step_leaves_the_agencys_other_steps_alone(tmp_path: Path) -> None:
+    f = Fault(
+        "desk", "cited", {"agency": "motcua"}, "slow", {"extra_hours": (1, 2)}, rate=1.0, steps=frozenset({"intake"})
+    )
+    injector = Injector((f,), Period(datetime(2024, 1, 8, tzinfo=VN_TZ), 7.0), 1.0, "test")
+    at = datetime(2024, 1, 9, 9, tzinfo=VN_TZ)
+    assert injector.step("motcua", (), "d1/motcua/intake", at, step="intake") is not None
+    assert injector.step("motcua", ("in_transit",), "d1/motcua/return_by_post", at, step="return_by_post") is None
+    refused_naming_the_file(
+        tmp_path,
+        "faults: []\ndefine:\n  x: {cites: c, target: {agency: motcua, steps: [issue_certificate]}, rate: 0.1,"
+        " effect: {kind: slow, extra_hours: [1, 2]}}\n",
+        r"define\.x: target: steps narrow an agency's office work to its own steps \(intake, return_by_post\)",
+    )
