@@ -140,6 +140,12 @@ class Chain:
         return [s.name for s in active if s.name not in parents]
 
 
+def posting_steps(chains: Mapping[str, Chain]) -> list[str]:
+    """The steps whose completion resolves a dossier whose result then goes to the post (the
+    certificate issued): the report and the console count such a dossier resolved from then."""
+    return sorted({s.after for c in chains.values() for s in c.steps if s.procedure == POSTAL_PROCEDURE and s.after})
+
+
 def parse_chains(text: str) -> dict[str, Chain]:
     """Parse a chains YAML document; ValueError says which chain or step is wrong."""
     doc = yaml.safe_load(text) or {}

@@ -10,11 +10,16 @@ from datetime import datetime
 from typing import TypedDict
 
 from contracts.calendar import WorkingCalendar
+from contracts.chains import load_chains, posting_steps
+from contracts.dossiers import POSTAL_PROCEDURE
 from dashboard.wording import Words, at, text
 from streams.rows import EventRow
 
 GAP_S = 3600.0
 """A wait between a handoff and its receipt worth marking in the timeline (longer than an hour)."""
+
+POSTING = frozenset(posting_steps(load_chains()))
+"""Steps after which a certificate goes to the post: it is resolved then."""
 
 
 class PanelEvent(EventRow, total=False):
@@ -71,11 +76,17 @@ def deadline(events: Sequence[EventRow], calendar: WorkingCalendar, now: datetim
     if not due_text:
         return None
     due = datetime.fromisoformat(due_text)
-    closed = next((e for e in events if e["type"] == "dossier.closed"), None)
+    assert submitted is not None
+    procedures = submitted["payload"].get("procedures")
+    posted = isinstance(procedures, list) and POSTAL_PROCEDURE in procedures
+    # A certificate sent by post is resolved when issued: the post's delivery is not the office's time.
+    issued = next((e for e in events if posted and e["type"] == "step.completed" and e["step"] in POSTING), None)
+    closed = issued or next((e for e in events if e["type"] == "dossier.closed"), None)
     until = _when(closed) if closed else now
     days = calendar.working_days_overdue(due, until)
     late = until > due
-    verdict = ("Trả kết quả" if closed else "Chưa trả kết quả") + (
+    said = "Đã gửi kết quả qua bưu chính" if issued else "Trả kết quả" if closed else "Chưa trả kết quả"
+    verdict = said + (
         f", trễ {days} ngày làm việc ({span_vi((until - due).total_seconds())} sau hạn)" if late else ", trong hạn"
     )
     return {"due_at": due.isoformat(), "due_vi": at(due), "late": late, "late_working_days": days, "text_vi": verdict}

@@ -9,6 +9,8 @@ import json
 from datetime import datetime
 from typing import cast
 
+from contracts.chains import load_chains, posting_steps
+from contracts.dossiers import POSTAL_PROCEDURE
 from runtime.conn import Conn
 from streams.queries import ALERT_COLUMNS, ALERT_FROM, HEADS, PERSONAL, event_row, jsonable
 from streams.rows import AreaRow, Described, DossierView, DueRow, Found, IncidentRow, OverdueRow
@@ -183,11 +185,20 @@ async def describe(conn: Conn, dossier_ids: list[str]) -> dict[str, Described]:
     return {r["dossier_id"]: cast(Described, dict(r)) for r in rows}
 
 
+def _resolved(at: str | None = None) -> str:
+    """SQL: event `c` resolves dossier `s` (its closing, or for a result sent by post, the
+    certificate issued), at or before `at` when given."""
+    steps = ", ".join(f"'{step}'" for step in posting_steps(load_chains()) if step.isidentifier())
+    posted = f"(c.type = 'step.completed' AND c.step IN ({steps}) AND s.payload -> 'procedures' ? '{POSTAL_PROCEDURE}')"
+    when = f" AND c.occurred_at <= {at}" if at else ""
+    return f"(c.type = 'dossier.closed' OR {posted if steps else 'false'}){when}"
+
+
 async def due_between(conn: Conn, start: datetime, end: datetime) -> list[DueRow]:
     """Dossiers not closed whose appointment date (legal deadline) falls in [start, end), with
     their code, flow, commune and how many steps they finished (the fewer, the more at risk)."""
     rows = await conn.fetch(
-        """
+        f"""
         SELECT s.dossier_id, s.chain, s.payload -> 'area' ->> 'commune' AS commune,
                (s.payload ->> 'due_at')::timestamptz AS due_at,
                (SELECT e.payload -> 'result' ->> 'receipt_code' FROM monitor.events e
@@ -199,7 +210,7 @@ async def due_between(conn: Conn, start: datetime, end: datetime) -> list[DueRow
         WHERE s.type = 'dossier.submitted' AND s.payload ? 'due_at'
           AND (s.payload ->> 'due_at')::timestamptz >= $1 AND (s.payload ->> 'due_at')::timestamptz < $2
           AND NOT EXISTS (SELECT 1 FROM monitor.events c
-                          WHERE c.dossier_id = s.dossier_id AND c.type = 'dossier.closed')
+                          WHERE c.dossier_id = s.dossier_id AND {_resolved()})
         ORDER BY due_at, steps_done, s.dossier_id
         LIMIT 500
         """,
@@ -218,7 +229,7 @@ async def areas(conn: Conn, now: datetime) -> list[AreaRow]:
             SELECT s.dossier_id, s.payload -> 'area' ->> 'district' AS district,
                    s.payload -> 'area' ->> 'commune' AS commune, (s.payload ->> 'due_at')::timestamptz AS due_at,
                    EXISTS (SELECT 1 FROM monitor.events c WHERE c.dossier_id = s.dossier_id
-                           AND c.type = 'dossier.closed' AND c.occurred_at <= $1) AS closed
+                           AND {_resolved("$1")}) AS closed
             FROM monitor.events s WHERE s.type = 'dossier.submitted'
         ), incidents AS (
             SELECT a.kind, a.dossier_id FROM monitor.alerts a
@@ -252,7 +263,7 @@ async def areas(conn: Conn, now: datetime) -> list[AreaRow]:
 async def overdue_in(conn: Conn, commune: str, now: datetime) -> list[OverdueRow]:
     """One commune's dossiers not closed at `now` and past their legal deadline, most overdue first."""
     rows = await conn.fetch(
-        """
+        f"""
         SELECT s.dossier_id, s.chain, (s.payload ->> 'due_at')::timestamptz AS due_at, s.occurred_at AS submitted_at,
                (SELECT e.payload -> 'result' ->> 'receipt_code' FROM monitor.events e
                  WHERE e.dossier_id = s.dossier_id AND e.type = 'step.completed' AND e.agency = 'motcua'
@@ -261,7 +272,7 @@ async def overdue_in(conn: Conn, commune: str, now: datetime) -> list[OverdueRow
         WHERE s.type = 'dossier.submitted' AND s.payload -> 'area' ->> 'commune' = $1
           AND (s.payload ->> 'due_at')::timestamptz < $2
           AND NOT EXISTS (SELECT 1 FROM monitor.events c WHERE c.dossier_id = s.dossier_id
-                          AND c.type = 'dossier.closed' AND c.occurred_at <= $2)
+                          AND {_resolved("$2")})
         ORDER BY due_at, s.dossier_id LIMIT 500
         """,
         commune,

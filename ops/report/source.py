@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from contracts import adminunits
-from contracts.chains import load_chains
+from contracts.chains import load_chains, posting_steps
 from contracts.clock import VN_TZ
 from contracts.dossiers import ONLINE_CHANNELS, POSTAL_PROCEDURE
 from contracts.envelope import Event
@@ -34,11 +34,7 @@ async def facts(url: str, before: datetime) -> tuple[list[DossierFacts], datetim
 
 
 def resolving_steps() -> list[str]:
-    """The steps whose completion resolves a dossier whose result then goes to the post."""
-    steps = {
-        c.resolving_step(s.name) for c in load_chains().values() for s in c.steps if s.procedure == POSTAL_PROCEDURE
-    }
-    return sorted(s for s in steps if s)
+    return posting_steps(load_chains())
 
 
 def to_facts(r: Any) -> DossierFacts:

@@ -64,3 +64,26 @@ def test_the_wait_between_two_agencies_is_marked_on_the_receipt() -> None:
     assert "gap_vi" not in timeline[1]
     assert span_vi(3 * 3600) == "3 giờ"
     assert span_vi(50 * 3600) == "2 ngày 2 giờ"
+
+
+def test_a_certificate_issued_in_time_and_delivered_by_post_after_the_deadline_is_in_time() -> None:
+    issued, delivered = datetime(2024, 1, 19, 15, tzinfo=VN_TZ), datetime(2024, 1, 23, 10, tzinfo=VN_TZ)
+    posted: list[PanelEvent] = [
+        event_row(
+            event_id="s",
+            type="dossier.submitted",
+            occurred_at=SUBMITTED.isoformat(),
+            payload={"due_at": DUE.isoformat(), "procedures": ["return_by_post"]},
+        ),
+        event_row(event_id="i", type="step.completed", step="issue_certificate", occurred_at=issued.isoformat()),
+        event_row(event_id="p", type="step.completed", step="return_by_post", occurred_at=delivered.isoformat()),
+        event_row(event_id="c", type="dossier.closed", occurred_at=delivered.isoformat()),
+    ]
+    found = deadline(posted, WorkingCalendar(), datetime(2024, 2, 1, tzinfo=VN_TZ))
+    assert found is not None
+    assert (found["late"], found["text_vi"]) == (False, "Đã gửi kết quả qua bưu chính, trong hạn")
+    # Collected at the desk instead, the same closing is late.
+    posted[0]["payload"] = {"due_at": DUE.isoformat()}
+    desk = deadline(posted, WorkingCalendar(), datetime(2024, 2, 1, tzinfo=VN_TZ))
+    assert desk is not None
+    assert desk["late"] is True
