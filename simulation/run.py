@@ -51,7 +51,12 @@ def failure(task: asyncio.Task[None]) -> list[str]:
 
 
 async def fetch_stats(http: aiohttp.ClientSession, settings: Settings, run_id: str) -> dict[str, dict[str, int]]:
-    async with http.get(f"{settings.portal_url}/api/v1/stats", params={"run_id": run_id}) as r:
+    """The run's counts per chain at the portal, asked as the workload's submitter (the per-client
+    limit is for citizens); an answer that is not them (an outage's 503) raises ClientResponseError,
+    which the callers ask again after."""
+    url = f"{settings.portal_url}/api/v1/stats"
+    async with http.get(url, params={"run_id": run_id}, headers=submitter_headers(settings)) as r:
+        r.raise_for_status()
         stats: dict[str, dict[str, int]] = (await r.json())["chains"]
         return stats
 
