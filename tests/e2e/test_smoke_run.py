@@ -16,10 +16,12 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from contracts import adminunits
 from deploy.embedded import free_port, pid_alive
 
 pytestmark = pytest.mark.e2e
@@ -111,21 +113,36 @@ def elsewhere(venv: Path, tmp: Path) -> tuple[Cli, Path]:
 
 
 def my_profile(directory: Path) -> Path:
-    """A profile file of the user's own: 20 birth dossiers in Hà Tĩnh."""
+    """A profile file of the user's own, the 2025 reform rehearsed: two working days of Tuyên
+    Quang across 1 July 2025, when it merged with Hà Giang and the district level went; and, to
+    rehearse both at once, the criminal-record certificates switched to the police the same day
+    (Tuyên Quang's own switch was on 1 March). The requests of 30 June are still in flight on 1
+    July (a certificate takes days)."""
     path = directory / "mine.yaml"
     doc = {
         "name": "mine",
-        "description": "20 hồ sơ khai sinh, Hà Tĩnh",
-        "province": "042",
-        "period": {"start": date(2024, 3, 4), "days": 1},
-        "volumes": {"birth": 20},
-        "shares": {"birth": {"online": 1.0, "post": 0.0}},
-        "arrival": "burst",
-        "speed": 20000,
+        "description": "Tuyên Quang qua ngày 01/7/2025: 16 hồ sơ khai sinh, 8 yêu cầu LLTP",
+        "province": "008",
+        "period": {"start": date(2025, 6, 30), "days": 2},
+        "volumes": {"birth": 16, "lltp": 8},
+        "shares": {"birth": {"online": 1.0, "post": 0.0}, "lltp": {"online": 1.0, "post": 0.5}},
+        "lltp_issuer": {date(2025, 6, 30): "so_tu_phap", date(2025, 7, 1): "cong_an_tinh"},
+        "arrival": "office-hours",
+        "speed": 50000,
         "bad_data": {},
     }
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def reform_reports(cli: Cli, cwd: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """June's report by district and July's by commune, as JSON."""
+    out = {}
+    for period, by in (("2025-06", "district"), ("2025-07", "commune")):
+        made = cli("report", "--period", period, "--by", by, "--format", "json", "--out", "reports")
+        assert made.returncode == 0, made.stderr[-3000:]
+        out[period] = json.loads((cwd / "reports" / f"bao-cao-{period}-{by}.json").read_text(encoding="utf-8"))
+    return out["2025-06"], out["2025-07"]
 
 
 def test_smoke_run_then_a_profile_file_with_zero_violations(installed: Path, tmp_path: Path) -> None:
@@ -172,22 +189,36 @@ def test_smoke_run_then_a_profile_file_with_zero_violations(installed: Path, tmp
         assert result["violations"] == 0, result
         assert result["dossiers"] == {"completed": 1000}
 
-        # A profile file of the user's own: a new simulation on the same stack.
+        # A profile file of the user's own: a new simulation on the same stack, across the reform.
         run = cli("run", "--profile", str(my_profile(cwd)), "--json")
         assert run.returncode == 0, run.stderr[-3000:]
         mine = last_json(run.stdout)
         assert mine["profile"] == "mine"
-        assert mine["chains"]["birth"]["completed"] == 20, mine
-        assert mine["chains"]["birth"]["in_progress"] == 0
+        assert (mine["chains"]["birth"]["completed"], mine["chains"]["lltp"]["completed"]) == (16, 8), mine
         verify = cli("verify", "--json")
         result = last_json(verify.stdout)
         assert result["violations"] == 0, result
         # The reset left nothing of the smoke run: only this run's dossiers, every one finished.
-        assert result["dossiers"] == {"completed": 20}
-        # The monitor followed the run: its alerts list answers.
+        assert result["dossiers"] == {"completed": 24}
+        # Nothing false at the boundary: no fault, so no alert at all.
         alerts = cli("alerts", "--json")
         assert alerts.returncode == 0, alerts.stderr
-        assert isinstance(last_json(alerts.stdout)["alerts"], list)
+        assert last_json(alerts.stdout)["alerts"] == []
+        # June counts in the old province's districts; July in the merged province's communes and
+        # wards, the June requests still in flight carried over into them.
+        june, july = reform_reports(cli, cwd)
+        old = {u.district for u in adminunits.legacy("008")}
+        new = {u.commune for u in adminunits.current("008")}
+        june_areas = {r["area"] for r in june["rows"] if r["area"] != "Tổng cộng"}
+        july_areas = {r["area"] for r in july["rows"] if r["area"] != "Tổng cộng"}
+        assert june_areas, june
+        assert june_areas <= old, june_areas - old
+        assert july_areas, july
+        assert july_areas <= new, july_areas - new
+        june_all = next(r for r in june["rows"] if r["flow"] == "all" and r["area"] == "Tổng cộng")
+        july_all = next(r for r in july["rows"] if r["flow"] == "all" and r["area"] == "Tổng cộng")
+        assert june_all["received"] + july_all["received"] == 24
+        assert july_all["carried_over"] == june_all["in_progress"] > 0, (june_all, july_all)
 
         status = last_json(cli("status", "--json").stdout)
         assert {c["component"]: c["healthy"] for c in status["components"]} == {
