@@ -13,6 +13,7 @@ in Vietnamese, not one per dossier waiting there."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from datetime import datetime
@@ -63,7 +64,8 @@ def test_short_chaos_loses_nothing_violates_nothing_and_raises_nothing_unexplain
             done = lienthong(env, "chaos", *args)
             assert done.stdout.strip(), done.stderr[-3000:]
             verdict = last_json(done.stdout)
-            assert done.returncode == 0, (verdict, done.stderr[-3000:])
+            # As text: pytest shortens a tuple's repr, and the verdict's failing field was lost.
+            assert done.returncode == 0, json.dumps(verdict, ensure_ascii=False) + "\n" + done.stderr[-3000:]
             the_hang_is_one_notification(got, "bhxh")
         finally:
             down = lienthong(env, "down")
