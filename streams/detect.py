@@ -93,7 +93,8 @@ class Monitor:
             # Otherwise done in time, or settled with the dossier: nothing to report.
         if d.settled:
             del self.dossiers[d.dossier_id]
-            self.closed[d.dossier_id] = e.occurred_at
+            # Remembered from its closing: a straggler that settles it carries an older stamp.
+            self.closed[d.dossier_id] = max(e.occurred_at, d.closed_at or e.occurred_at)
         return recoveries
 
     def drop(self, dossier_ids: set[str]) -> None:

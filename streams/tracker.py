@@ -54,6 +54,7 @@ class Dossier:
     needs_verification: bool = False
     procedures: tuple[str, ...] = ()
     closed: bool = False
+    closed_at: datetime | None = None
     pending: dict[str, Expectation] = field(default_factory=dict)
     finished: set[str] = field(default_factory=set)
     """Steps ("agency:step") known done: completed, refused, or proven by a later step. A copy of
@@ -232,6 +233,7 @@ class _Fold:
 
     def closed(self) -> Change | None:
         self.d.closed = True
+        self.d.closed_at = self.e.occurred_at
         self.meet("dossier")
         # The portal closes a dossier only once every result came back: nothing it still awaited
         # can be missing (the monitor missed those events, around a broker crash).

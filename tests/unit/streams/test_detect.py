@@ -370,3 +370,18 @@ def test_a_certificate_issued_by_its_appointment_date_is_not_late_while_the_post
     # Collected at the desk, the same issuance leaves it open until the portal closes it: late.
     _, desk, _ = run(lltp("desk", []), [due + timedelta(days=2)])
     assert [(f.expectation.key, f.expectation.kind) for f in desk] == [("dossier", STUCK)]
+
+
+def test_a_dossier_settled_by_a_straggler_is_remembered_from_its_closing() -> None:
+    """Stamp: a handoff.sent reordered after its dossier's closing settled it, and the monitor
+    remembered the dossier from the handoff's own stamp, 15 days older than the closing: 25 days
+    after the closing it had forgotten the dossier, and a further copy would have opened a phantom
+    one. A certificate sent by post made timelines that long."""
+    events = healthy_timeline(CHAINS["lltp"], "d-158", START, random.Random(158), ("return_by_post",))
+    straggler = next(e for e in events if e.type == "handoff.sent")
+    ordered = [e for e in events if e is not straggler] + [straggler]
+    closed_at = next(e.occurred_at for e in events if e.type == "dossier.closed")
+    assert closed_at - straggler.occurred_at > timedelta(days=14)
+    m, findings, _ = run(ordered, [closed_at + timedelta(days=25)])
+    assert findings == []
+    assert m.closed == {"d-158": closed_at}
