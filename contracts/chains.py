@@ -115,11 +115,6 @@ class Chain:
         following = [s for s in self.active_steps(procedures) if s.after == step]
         return bool(following) and all(s.procedure == POSTAL_PROCEDURE for s in following)
 
-    def resolving_step(self, step: str) -> str | None:
-        """The step whose completion resolves a dossier that goes on to `step` (the certificate
-        issued, before the postal step delivers it), or None if `step` is not in the chain."""
-        return next((s.after for s in self.steps if s.name == step), None)
-
     @property
     def first(self) -> Step:
         return next(s for s in self.steps if s.after is None)

@@ -185,10 +185,14 @@ async def describe(conn: Conn, dossier_ids: list[str]) -> dict[str, Described]:
     return {r["dossier_id"]: cast(Described, dict(r)) for r in rows}
 
 
+POSTING_SQL = ", ".join(f"'{step}'" for step in posting_steps(load_chains()) if step.isidentifier())
+"""The steps after which a result goes to the post, as an SQL list (names from the chains' data)."""
+
+
 def _resolved(at: str | None = None) -> str:
     """SQL: event `c` resolves dossier `s` (its closing, or for a result sent by post, the
     certificate issued), at or before `at` when given."""
-    steps = ", ".join(f"'{step}'" for step in posting_steps(load_chains()) if step.isidentifier())
+    steps = POSTING_SQL
     posted = f"(c.type = 'step.completed' AND c.step IN ({steps}) AND s.payload -> 'procedures' ? '{POSTAL_PROCEDURE}')"
     when = f" AND c.occurred_at <= {at}" if at else ""
     return f"(c.type = 'dossier.closed' OR {posted if steps else 'false'}){when}"

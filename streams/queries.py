@@ -9,7 +9,7 @@ import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 from uuid import UUID
 
 from contracts.clock import VN_TZ
@@ -371,33 +371,3 @@ async def unrecorded(conn: Conn, event_ids: Collection[UUID]) -> set[UUID]:
         list(event_ids),
     )
     return {r["e"] for r in rows}
-
-
-REPORT_FACTS = """
-SELECT s.dossier_id, s.chain, s.occurred_at AS submitted_at, s.payload AS submitted,
-       c.occurred_at AS closed_at, c.payload ->> 'outcome' AS outcome, r.occurred_at AS posted_at
-FROM monitor.events s
-LEFT JOIN LATERAL (
-    SELECT occurred_at, payload FROM monitor.events c
-    WHERE c.dossier_id = s.dossier_id AND c.type = 'dossier.closed'
-    ORDER BY occurred_at LIMIT 1
-) c ON true
-LEFT JOIN LATERAL (
-    SELECT occurred_at FROM monitor.events r
-    WHERE r.dossier_id = s.dossier_id AND r.type = 'step.completed' AND r.step = ANY($3::text[])
-      AND s.payload -> 'procedures' ? $2
-    ORDER BY occurred_at LIMIT 1
-) r ON true
-WHERE s.type = 'dossier.submitted' AND s.occurred_at < $1
-"""
-
-
-async def submissions(
-    conn: Conn, before: datetime, postal_procedure: str, resolving_steps: list[str]
-) -> tuple[list[Any], datetime | None]:
-    """Each dossier submitted before `before` with its first closing and, for one that chose
-    `postal_procedure`, when a step that resolves it before the post (`resolving_steps`) completed
-    (the report's facts); and the newest event's time (the report's cut-off)."""
-    rows = await conn.fetch(REPORT_FACTS, before, postal_procedure, resolving_steps)
-    cutoff = await conn.fetchval("SELECT max(occurred_at) FROM monitor.events")
-    return list(rows), cutoff

@@ -18,7 +18,7 @@ from contracts.dossiers import ONLINE_CHANNELS, POSTAL_PROCEDURE
 from contracts.envelope import Event
 from contracts.event_types import DOSSIER_CLOSED, DOSSIER_SUBMITTED, STEP_COMPLETED
 from ops.report.statistics import DossierFacts
-from streams import queries
+from streams import queries, reportfacts
 
 
 async def facts(url: str, before: datetime) -> tuple[list[DossierFacts], datetime | None]:
@@ -27,7 +27,7 @@ async def facts(url: str, before: datetime) -> tuple[list[DossierFacts], datetim
     try:
         if not await queries.installed(conn):
             raise RuntimeError("the monitor has stored no event yet: run `lienthong run` first")
-        rows, cutoff = await queries.submissions(conn, before, POSTAL_PROCEDURE, resolving_steps())
+        rows, cutoff = await reportfacts.submissions(conn, before, POSTAL_PROCEDURE, resolving_steps())
     finally:
         await conn.close()
     return [to_facts(r) for r in rows], cutoff
@@ -49,7 +49,7 @@ def to_facts(r: Any) -> DossierFacts:
 
 
 def facts_from_events(events: Iterable[Event]) -> list[DossierFacts]:
-    """The same facts folded from lifecycle events in memory, as `queries.submissions` does in SQL: each
+    """The same facts folded from lifecycle events in memory, as `reportfacts.submissions` does in SQL: each
     dossier's submission and its first closing (a closing published again changes nothing), or
     for a result sent by post, the first completion of the step that resolved it."""
     resolving = set(resolving_steps())
