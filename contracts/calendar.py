@@ -73,25 +73,24 @@ class WorkingCalendar:
         opening = datetime.combine(day, OFFICE_OPEN, VN_TZ)
         return max(local, opening) if day == local.date() else opening
 
-    def add_working_hours(self, start: datetime, hours: float) -> datetime:
-        """The moment `hours` of office time after `start` (which may fall outside office hours)."""
+    def add_working_hours(
+        self, start: datetime, hours: float, opens: time = OFFICE_OPEN, closes: time = OFFICE_CLOSE
+    ) -> datetime:
+        """The moment `hours` of office time after `start` (which may fall outside office hours);
+        `opens`–`closes` narrow the day to an officer's shift."""
         if hours < 0:
             raise ValueError(f"working hours must not be negative, got {hours}")
         t = start.astimezone(VN_TZ)
-        if not self.in_office_hours(t):
-            day = (
-                t.date()
-                if self.is_working_day(t.date()) and t.time() < OFFICE_OPEN
-                else self.next_working_day(t.date())
-            )
-            t = datetime.combine(day, OFFICE_OPEN, VN_TZ)
+        if not self.in_office_hours(t, opens, closes):
+            day = t.date() if self.is_working_day(t.date()) and t.time() < opens else self.next_working_day(t.date())
+            t = datetime.combine(day, opens, VN_TZ)
         remaining = timedelta(hours=hours)
         while True:
-            available = datetime.combine(t.date(), OFFICE_CLOSE, VN_TZ) - t
+            available = datetime.combine(t.date(), closes, VN_TZ) - t
             if remaining <= available:
                 return t + remaining
             remaining -= available
-            t = datetime.combine(self.next_working_day(t.date()), OFFICE_OPEN, VN_TZ)
+            t = datetime.combine(self.next_working_day(t.date()), opens, VN_TZ)
 
     def working_hours_between(self, start: datetime, end: datetime) -> float:
         """Office hours (07:30–17:00 on working days) inside [start, end]: how long a step took
@@ -125,6 +124,6 @@ class WorkingCalendar:
         last = until.astimezone(VN_TZ).date() + timedelta(days=1)
         return self.working_days_between(first, last)
 
-    def in_office_hours(self, moment: datetime) -> bool:
+    def in_office_hours(self, moment: datetime, opens: time = OFFICE_OPEN, closes: time = OFFICE_CLOSE) -> bool:
         local = moment.astimezone(VN_TZ)
-        return self.is_working_day(local.date()) and OFFICE_OPEN <= local.time() < OFFICE_CLOSE
+        return self.is_working_day(local.date()) and opens <= local.time() < closes

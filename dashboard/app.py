@@ -27,7 +27,7 @@ from aiohttp import web
 from contracts.alerts import AlertKind
 from contracts.calendar import WorkingCalendar
 from contracts.clock import VN_TZ
-from dashboard import alerting, areas, deadline, due, export, openapi, search, worklog, workqueue
+from dashboard import alerting, areas, deadline, desks, due, export, openapi, search, worklog, workqueue
 from dashboard.actions import Actions, dumps, portal_people, problem
 from dashboard.feed import Feed
 from dashboard.shift import Shift
@@ -161,6 +161,12 @@ class Dashboard:
         now, _ = self.moment()
         pool = self.pool if await self._ready() else None
         return web.json_response(await due.due_soon(pool, self.calendar, now), dumps=dumps)
+
+    async def desks(self, _request: web.Request) -> web.Response:
+        """Chờ cán bộ tiếp nhận: dossiers received and not yet taken up, by step (dashboard/desks.py)."""
+        now, _ = self.moment()
+        pool = self.pool if await self._ready() else None
+        return web.json_response({"desks": await desks.waiting(pool, self.chains, now)}, dumps=dumps)
 
     async def queue(self, request: web.Request) -> web.Response:
         """The work queue: one row per incident, most overdue first (dashboard/workqueue.py)."""
@@ -317,6 +323,7 @@ class Dashboard:
             web.get("/api/v1/alerts/stream", Feed(self._ready, lambda: self.pool).stream),
             web.post("/api/v1/alerts/{alert_id}/ack", self.actions.acknowledge),
             web.get("/api/v1/due", self.due),
+            web.get("/api/v1/desks", self.desks),
             web.get("/api/v1/areas", self.areas),
             web.get("/api/v1/queue", self.queue),
             web.get("/api/v1/queue.{format}", self.queue),

@@ -109,6 +109,12 @@ def document() -> JsonObject:
                 "responses": {"200": _json(_object("today", "tomorrow", "tomorrow_day"), "most at risk first")},
             }
         },
+        "/api/v1/desks": {
+            "get": {
+                "summary": "Chờ cán bộ tiếp nhận: dossiers received and not yet taken up, by flow and step",
+                "responses": {"200": _json(_object("desks"), "the longest queue first")},
+            }
+        },
         "/api/v1/clock": {"get": {"responses": {"200": _json(ANY_OBJECT, "the sim clock as the page shows it")}}},
         "/api/v1/whoami": {"get": {"responses": {"200": _json(_object("role", "reason"), "operator or viewer")}}},
         "/api/v1/funnel": {"get": {"responses": {"200": _json(_object("flows"), "per flow and step")}}},

@@ -5,6 +5,9 @@
   350) spread over the office day (8 h) compressed by the sim clock's speed, at least
   `MIN_OFFICE_S` real seconds so the generator is not what limits it; each a user of its own that
   submits once and polls until the certificate or the refusal; then the shape waits for them.
+- `officer-queue`: the same peak day, against agencies staffed with Hà Tĩnh's one officer on
+  duty at the intake; nobody polls: `lienthong loadtest` measures the officer's queue (backlog and
+  waiting time by hour) once it drained.
 - `capacity`: a stepped ramp (`STEP_USERS` more users every `STEP_S` seconds, no pacing, no
   polling: the edge's capacity) that stops at the first step whose failure ratio passes
   `MAX_FAIL` or whose p95 passes `MAX_P95_MS`; each step's figures go to `steps.json`.
@@ -33,6 +36,12 @@ def _grace() -> float:
     return env_float("LT_LOADTEST_MAX_WAIT_S", 600.0)
 
 
+def _followed() -> bool:
+    """Whether the users poll their dossiers to the end (`officer-queue` does not: nothing would
+    end the shape's wait for them but its grace period)."""
+    return os.environ.get("LT_LOADTEST_FOLLOW", "1") != "0"
+
+
 class LltpPeakDay(LoadTestShape):
     def __init__(self) -> None:
         super().__init__()
@@ -48,7 +57,7 @@ class LltpPeakDay(LoadTestShape):
         if LEDGER.submissions < self.requests and t < self.office_s + SPAWN_SLACK_S:
             return self.requests, rate, [LltpRequest]  # the last users spawned submit their one request
         LEDGER.closed = True
-        if LEDGER.pending() and t < self.office_s + _grace():
+        if _followed() and LEDGER.pending() and t < self.office_s + _grace():
             return self.requests, rate, [LltpRequest]
         return None
 
@@ -116,4 +125,11 @@ class Capacity(LoadTestShape):
         return bool(step["ok"])
 
 
-SHAPES: dict[str, type[LoadTestShape]] = {"lltp-peak-day": LltpPeakDay, "capacity": Capacity, "soak": Soak}
+SHAPES: dict[str, type[LoadTestShape]] = {
+    "lltp-peak-day": LltpPeakDay,
+    # The same day, for the officers' queue (the runner starts the agencies with officers and reads
+    # their desks; nobody polls).
+    "officer-queue": LltpPeakDay,
+    "capacity": Capacity,
+    "soak": Soak,
+}

@@ -47,16 +47,18 @@ from runtime.deadletters import DeadLetterStore, PgDeadLetters, Refusal
 from runtime.emitter import Emitter, bound
 from runtime.inbox import Entry, Inbox, PgInbox
 from runtime.kafka import Assignments, consumer, is_primer
+from runtime.officers import OfficerStore, PgOfficerStore
 from runtime.outbox import OutboxRow, split
+from runtime.planning import Planner, Received
 from runtime.progress import EndOffsets
 from runtime.refusals import dead_letter
 from runtime.relay import OutboxRelay
-from runtime.schedule import plan_work
 from runtime.simulation import PRODUCTION, Evidence, Simulation
+from runtime.staffing import NO_STAFFING, Staffing
 from runtime.stamping import Stamper
 from runtime.steps import finish
 from runtime.tasks import TaskRunner
-from runtime.taskstore import PgTaskStore, Task, TaskStore
+from runtime.taskstore import PgTaskStore, TaskStore
 from runtime.work import Handler, StepContext, WorkItem
 
 log = structlog.get_logger()
@@ -86,6 +88,8 @@ class AgencyWorker:
         inbox: Inbox | None = None,
         dead_letters: DeadLetterStore | None = None,
         command_token: str | None = None,
+        staffing: Staffing = NO_STAFFING,
+        officer_store: OfficerStore | None = None,
     ) -> None:
         self.agency = agency
         self.sim = simulation
@@ -113,6 +117,9 @@ class AgencyWorker:
         self.outbox = relay.store
         self.kept = dead_letters or PgDeadLetters(agency)
         self.command_token = command_token
+        self.planner = Planner(
+            agency, self.ctx, self.calendar, simulation, staffing, officer_store or PgOfficerStore(agency)
+        )
         """When set, an admin command must carry its signature under this token (runtime/secrets.py)."""
         self.tasks = TaskRunner(
             agency,
@@ -310,7 +317,7 @@ class AgencyWorker:
         )
         rows: list[OutboxRow] = []
         hits: list[Evidence] = []
-        tasks: list[Task] = []
+        work: list[Received] = []
         applied = 0
         for raw, item in items:
             if item.event.event_id not in fresh_ids:
@@ -327,30 +334,11 @@ class AgencyWorker:
                 with bound(item):
                     await self.finish(conn, item, emit, with_start=True)
             else:
-                change = self.sim.step(self.agency, step, item.event, received)
-                plan = plan_work(
-                    step,
-                    received,
-                    self.calendar,
-                    self.ctx.rng_for(item.dossier_id, item.to_step, "plan"),
-                    needs_verification=bool(item.dossier.get("needs_verification")),
-                    extra_hours=change.extra_hours if change else 0.0,
-                    waits=change.waits if change else None,
-                )
-                if change:
-                    hits += change.evidence(plan)
-                tasks.append(
-                    Task(
-                        event_id=item.event.event_id,
-                        dossier_id=item.dossier_id,
-                        message=raw,
-                        received_at=received,
-                        deadline=plan.deadline,
-                        plan=tuple((m.kind, m.at) for m in plan.milestones),
-                    )
-                )
+                work.append((raw, item, step, received))
             rows += emit.rows
             hits += emit.hits
+        tasks, planned_hits = await self.planner.plan(conn, work)
+        hits += planned_hits
         await self.task_store.add(conn, tasks)
         if tasks:
             self.tasks.expect(min(t.next_at for t in tasks))

@@ -59,6 +59,25 @@ CREATE TABLE IF NOT EXISTS {s}.tasks (
     next_at     timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tasks_due ON {s}.tasks (next_at);
+-- The officers of each desk and unit, when each is free again; and the desk's register of who
+-- took up which dossier when (runtime/officers.py).
+CREATE TABLE IF NOT EXISTS {s}.officers (
+    desk    text NOT NULL,
+    unit    text NOT NULL,
+    officer integer NOT NULL,
+    free_at timestamptz NOT NULL,
+    PRIMARY KEY (desk, unit, officer)
+);
+CREATE TABLE IF NOT EXISTS {s}.queue_log (
+    event_id    uuid PRIMARY KEY,
+    dossier_id  text NOT NULL,
+    desk        text NOT NULL,
+    unit        text NOT NULL,
+    officer     integer NOT NULL,
+    received_at timestamptz NOT NULL,
+    taken_at    timestamptz NOT NULL,
+    released_at timestamptz NOT NULL
+);
 -- What the agency refused, as it came, for a replay once the cause is fixed (runtime/deadletters.py);
 -- the dead-letter topic carries only a masked copy. A refused step keeps its task (`task`).
 CREATE TABLE IF NOT EXISTS {s}.dead_letters (

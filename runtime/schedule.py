@@ -1,6 +1,7 @@
 """How long an office takes over a step, in sim time: pure, so it is tested without a clock.
 
 A step with `work_hours` is taken up when the office next works on it (the after-15:00 rule),
+or when an officer of its desk is free (runtime/staffing.py),
 passes through its intermediate states, and completes after a triangular draw of office hours.
 The intermediate states (awaiting signature, awaiting issuance) take the last tenths of the work,
 one tenth each (the step's `state_share`), so a healthy office never leaves a dossier in one of
@@ -47,7 +48,7 @@ class WorkPlan:
         return self.milestones[-1].at
 
 
-def plan_work(
+def plan_work(  # noqa: PLR0913 (the step, its receipt and what may change its plan, keyword-only)
     step: Step,
     received_at: datetime,
     calendar: WorkingCalendar,
@@ -56,13 +57,16 @@ def plan_work(
     needs_verification: bool = False,
     extra_hours: float = 0.0,
     waits: Waits | None = None,
+    taken_up: datetime | None = None,
 ) -> WorkPlan:
-    """When the office starts, passes each state, and completes `step` received at `received_at`."""
+    """When the office starts, passes each state, and completes `step` received at `received_at`;
+    `taken_up`: when an officer of its desk took it up (runtime/officers.py; None: the office
+    takes it up itself, at once or on the next working morning)."""
     if step.work_hours is None:
         raise ValueError(f"step {step.name} has no work_hours: it runs at once")
     lo, mode, hi = step.work_hours
     hours = rng.triangular(lo, hi, mode) + extra_hours
-    start = calendar.begin_work(received_at)
+    start = taken_up if taken_up is not None else calendar.begin_work(received_at)
     n = len(step.states)
     # Each milestone as (kind, office hours after the start); a wait restarts the count.
     shares = [(state, hours * (1 - step.state_share * (n - i))) for i, state in enumerate(step.states)]

@@ -13,7 +13,7 @@ import structlog
 from aiohttp import web
 
 from contracts import topics
-from runtime import db, kafkaaccess, progress
+from runtime import db, kafkaaccess, progress, staffing
 from runtime.agency import AgencyWorker
 from runtime.edges import Middleware, cap_body, refuse_nul
 from runtime.health import health_routes, start_site
@@ -21,6 +21,7 @@ from runtime.heartbeat import beat
 from runtime.kafka import AIOKafkaPublisher
 from runtime.logging import configure
 from runtime.metrics import metrics_route
+from runtime.officers import by_hour, outline
 from runtime.outbox import PgOutbox
 from runtime.relay import OutboxRelay
 from runtime.secrets import operator_token
@@ -82,6 +83,35 @@ def progress_route(rt: Runtime) -> web.RouteDef:
     return web.get("/progress", handler)
 
 
+def queue_route(rt: Runtime) -> web.RouteDef:
+    """`GET /queue`: each of the agency's desks hour by hour (runtime/officers.py `by_hour`):
+    counts and waits, no dossier named."""
+
+    async def handler(_request: web.Request) -> web.Response:
+        async with rt.pool.acquire() as conn:
+            register = await rt.worker.planner.officers.register(conn)
+        calendar = rt.worker.calendar
+        hours = by_hour(register, calendar.in_office_hours)
+        desks = {d.name: d for d in rt.worker.planner.staffing.desks}
+        return web.json_response(
+            {
+                "agency": rt.spec.agency,
+                "desks": [
+                    {
+                        "desk": name,
+                        "label_vi": desks[name].label_vi if name in desks else name,
+                        "officers": desks[name].officers if name in desks else None,
+                        **outline(rows),
+                        "hours": rows,
+                    }
+                    for name, rows in hours.items()
+                ],
+            }
+        )
+
+    return web.get("/queue", handler)
+
+
 STOP_GRACE_S = 10.0
 """How long each part of an agency has to stop once asked."""
 
@@ -104,6 +134,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
         )
         await publisher.start()
         clock = settings.clock()  # one per process: every part reads the same sim time
+        chains = settings.chains()
         relay = OutboxRelay(pool, PgOutbox(spec.agency), publisher, clock=clock)
         worker = AgencyWorker(
             agency=spec.agency,
@@ -113,19 +144,20 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
             bootstrap=bootstrap,
             prefix=settings.topic_prefix,
             clock=clock,
-            chains=settings.chains(),
+            chains=chains,
             batch_size=settings.batch_size,
             seed=settings.seed,
             params={"lltp_issuer": settings.lltp_issuer},
             simulation=simulation,
             command_token=operator_token(settings),
+            staffing=staffing.load(settings.staffing_file, chains).of_agency(spec.agency, chains),
         )
         rt = Runtime(spec, settings, pool, publisher, relay, worker, simulation)
         app = web.Application(
             middlewares=[refuse_nul, cap_body(settings.max_body_bytes), *spec.middlewares(rt)],
             client_max_size=settings.max_body_bytes,
         )
-        app.add_routes([*health_routes(rt.status), progress_route(rt), metrics_route()])
+        app.add_routes([*health_routes(rt.status), progress_route(rt), queue_route(rt), metrics_route()])
         if spec.extra_routes:
             app.add_routes(spec.extra_routes(rt))
         port = getattr(settings, spec.port_attr)

@@ -82,6 +82,8 @@ class PlatformSettings(BaseModel):
     lltp_issuer: str = "so_tu_phap"
     heartbeat_s: float = 1.0
     chains_file: Path | None = None
+    staffing_file: Path | None = None
+    """The officers who take up the steps (runtime/staffing.py); unset: each step taken up on its own."""
     batch_size: int = 200
     console_url: str = ""
     """The console's address as people reach it, for the links in notifications; empty:

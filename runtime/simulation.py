@@ -89,6 +89,11 @@ class Simulation(Protocol):
         """How the office work of `step` goes for this handoff, if the simulation changes it."""
         ...
 
+    def queued(self, agency: str, step: Step, handoff: Event, received: datetime, plan: WorkPlan) -> list[Evidence]:
+        """Evidence for a step an officer of its desk took up (runtime/staffing.py), planned as
+        `plan`: a queue that made it late is a cause the scorer must know of."""
+        ...
+
     def handoff(self, handoff: Event, prefix: str) -> tuple[list[OutboxRow], list[Evidence]]:
         """The outbox rows that carry `handoff`, with their release times, and the evidence."""
         ...
@@ -137,6 +142,9 @@ class Production:
 
     def step(self, agency: str, step: Step, handoff: Event, received: datetime) -> StepChange | None:
         return None
+
+    def queued(self, agency: str, step: Step, handoff: Event, received: datetime, plan: WorkPlan) -> list[Evidence]:
+        return []
 
     def handoff(self, handoff: Event, prefix: str) -> tuple[list[OutboxRow], list[Evidence]]:
         return handoff_at_once(handoff, prefix), []

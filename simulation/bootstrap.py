@@ -30,7 +30,7 @@ from simulation.external import ExternalWatch
 from simulation.faults.inject import unknown_communes
 from simulation.port import FaultSettings
 from simulation.port import injector as faults_of
-from simulation.probes import rejoined, stamping
+from simulation.probes import queues, rejoined, stamping
 from simulation.workload import profiles
 from streams.console import waiting
 
@@ -110,6 +110,8 @@ class Ports:
     stamping: Callable[[Path], Coroutine[Any, Any, dict[str, Any]]]
     waiting: Callable[[Settings], Coroutine[Any, Any, dict[str, str]]]
     """Where each unfinished dossier waits."""
+    queues: Callable[[Path], Coroutine[Any, Any, list[dict[str, Any]]]] = queues
+    """The officers' desks hour by hour (runtime/officers.py)."""
 
 
 def execute(request: RunRequest, settings: Settings, console: Console, ports: Ports | None = None) -> dict[str, Any]:
@@ -168,6 +170,7 @@ def execute(request: RunRequest, settings: Settings, console: Console, ports: Po
     env = {
         **clock_env(epoch, anchor, speed, bound, clock_file, ceiling),
         "LT_LLTP_ISSUER": profile.lltp_issuer,
+        "LT_STAFFING_FILE": str(profile.staffing or ""),
         "LT_SIMULATION": faults.encode(),
     }
     replicas = parse_replicas(request.replicas)
@@ -211,6 +214,7 @@ def execute(request: RunRequest, settings: Settings, console: Console, ports: Po
             f"(processing trailed by up to {summary['stamping']['lag_max_s']:.1f} s, bound "
             f"{bound:g} s): alerts on them may come from this machine's lag"
         )
+    summary["queues"] = asyncio.run(ports.queues(home))
     unfinished = sum(c.get("in_progress", 0) for c in summary["chains"].values())
     summary["in_progress"] = unfinished
     # A fault scenario holds dossiers on purpose (they wait for redrive), and so may an

@@ -49,12 +49,40 @@ def planned_submission(headers: Mapping[str, str]) -> datetime | None:
     return planned if planned.tzinfo is not None else None
 
 
+OFFICER_QUEUE = "officer-queue"
+"""The ground truth's name for a step its desk's queue made late (no fault of the catalogue: the
+officers are the province's, runtime/staffing.py)."""
+
+
+def queue_evidence(agency: str, step: Step, handoff: Event, received: datetime, plan: WorkPlan) -> list[Evidence]:
+    """A step taken up by an officer and planned to end after its deadline: the queue made it
+    late (a fault that slowed it too records its own hit), as a slowed step the scorer expects
+    caught as stuck."""
+    if plan.done_at <= plan.deadline:
+        return []
+    taken = plan.milestones[0].at
+    where = f"step:{agency}/{step.name}"
+    detail = f"taken up at {taken.isoformat()} after its receipt at the desk"
+    hit = Hit(OFFICER_QUEUE, "slow", where, received, plan.done_at, plan.deadline, detail=detail)
+    return [(handoff.dossier_id, handoff.event_id, hit)]
+
+
 class SimulatedTime(Production):
     """A simulation without faults: every agency behaves as in production, and the portal takes
-    the workload's planned submission times."""
+    the workload's planned submission times. What the officers' queues made late is still
+    recorded, for the scorer."""
 
     def planned_submission(self, headers: Mapping[str, str]) -> datetime | None:
         return planned_submission(headers)
+
+    def queued(self, agency: str, step: Step, handoff: Event, received: datetime, plan: WorkPlan) -> list[Evidence]:
+        return queue_evidence(agency, step, handoff, received, plan)
+
+    async def install(self, conn: Conn) -> None:
+        await truth.apply_schema(conn)
+
+    async def record(self, conn: Conn, evidence: list[Evidence]) -> None:
+        await truth.record(conn, evidence)
 
 
 class FaultSettings(BaseModel):
@@ -181,6 +209,9 @@ class FaultInjection:
             return out
 
         return StepChange(faults.extra_hours, faults.hold, evidence)
+
+    def queued(self, agency: str, step: Step, handoff: Event, received: datetime, plan: WorkPlan) -> list[Evidence]:
+        return queue_evidence(agency, step, handoff, received, plan)
 
     def handoff(self, handoff: Event, prefix: str) -> tuple[list[OutboxRow], list[Evidence]]:
         rows, hits = handoff_rows(self.injector, handoff, prefix)

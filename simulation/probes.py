@@ -107,3 +107,19 @@ async def stamping(home: Path) -> dict[str, Any]:
         "clamped_by_agency": {k: v for k, v in clamped.items() if v},
         "lag_max_by_agency": worst,
     }
+
+
+async def queues(home: Path) -> list[dict[str, Any]]:
+    """Every agency's desks hour by hour, as each agency answers `GET /queue`
+    (runtime/officers.py): one answer per agency, whose replicas share its register."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+        bodies = await agency_health(http, agency_ports(home), "/queue")
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for _, body in sorted(bodies.items()):
+        agency = str(body.get("agency"))
+        if agency in seen:
+            continue
+        seen.add(agency)
+        out += [{"agency": agency, **desk} for desk in body.get("desks", [])]
+    return out

@@ -13,7 +13,7 @@ from contracts.chains import load_chains, posting_steps
 from contracts.dossiers import POSTAL_PROCEDURE
 from runtime.conn import Conn
 from streams.queries import ALERT_COLUMNS, ALERT_FROM, HEADS, PERSONAL, event_row, jsonable
-from streams.rows import AreaRow, Described, DossierView, DueRow, Found, IncidentRow, OverdueRow
+from streams.rows import AreaRow, Described, DeskRow, DossierView, DueRow, Found, IncidentRow, OverdueRow
 from streams.waiting import where_waiting
 
 # Where an incident waits: a stuck step names it; a lost handoff waits at its receiver (the
@@ -165,6 +165,27 @@ async def waiting(conn: Conn) -> dict[str, str]:
         event = {**dict(r), "payload": json.loads(payload) if isinstance(payload, str) else payload}
         by_dossier.setdefault(r["dossier_id"], []).append(event)
     return {dossier: where_waiting(events) for dossier, events in by_dossier.items()}
+
+
+async def desks(conn: Conn, now: datetime) -> list[DeskRow]:
+    """Per flow, agency and step: the dossiers received by `now` and not taken up (no
+    `step.started` yet), and the oldest receipt among them. A step an office takes up at once
+    never shows; one with officers (runtime/staffing.py) shows its queue, and a step received
+    after 15:00 shows until the next working morning."""
+    rows = await conn.fetch(
+        """
+        SELECT r.chain, r.agency, r.step, count(*) AS waiting, min(r.occurred_at) AS oldest
+        FROM monitor.events r
+        WHERE r.type = 'handoff.received' AND r.step IS NOT NULL AND r.occurred_at <= $1
+          AND NOT EXISTS (SELECT 1 FROM monitor.events s
+                          WHERE s.dossier_id = r.dossier_id AND s.agency = r.agency AND s.step = r.step
+                            AND s.type IN ('step.started', 'step.completed', 'step.rejected')
+                            AND s.occurred_at <= $1)
+        GROUP BY 1, 2, 3 ORDER BY 4 DESC, 5
+        """,
+        now,
+    )
+    return [cast(DeskRow, dict(r)) for r in rows]
 
 
 async def describe(conn: Conn, dossier_ids: list[str]) -> dict[str, Described]:

@@ -138,6 +138,14 @@ class DueRow(TypedDict):
     steps_done: int
 
 
+class DeskRow(TypedDict):
+    chain: str | None
+    agency: str
+    step: str
+    waiting: int
+    oldest: datetime
+
+
 class AreaRow(TypedDict):
     district: str | None
     commune: str | None

@@ -534,8 +534,23 @@ async function loadDue() {
   $("#due-tomorrow-count").textContent = `(${d.tomorrow.length})`;
 }
 
+// ----- dossiers received and not yet taken up, by step (a desk's queue backs up here)
+
+async function loadDesks() {
+  const r = await fetch("/api/v1/desks");
+  if (!r.ok) return;
+  const d = await r.json();
+  const total = d.desks.reduce((n, x) => n + x.waiting, 0);
+  $("#desks-total").textContent = `(${total})`;
+  $("#desks-table tbody").innerHTML = d.desks.length
+    ? d.desks.map((x) => `<tr><td>${esc(x.flow_vi)}</td><td>${esc(x.agency_vi)}</td><td>${esc(x.step_vi)}</td>` +
+      `<td class="n">${x.waiting}</td><td>${esc(x.waited_vi)} (từ ${esc(x.oldest_vi)})</td></tr>`).join("")
+    : "<tr><td colspan=\"5\" class=\"muted\">Không có hồ sơ nào đang chờ tiếp nhận</td></tr>";
+}
+
 function refresh() {
   loadDue().catch(() => {});
+  loadDesks().catch(() => {});
   loadQueue().catch(() => {});
   loadFunnel().catch(() => {});
   loadHealth().catch(() => {});

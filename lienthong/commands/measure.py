@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from lienthong.commands import emit_json
+from lienthong.commands.run import queue_table
 from runtime.settings import Settings
 from runtime.terminal import Console, table
 
@@ -44,10 +45,13 @@ def _loadtest(args: argparse.Namespace, settings: Settings, console: Console) ->
             f"{result['requests']} requests, {result['failures']} failures · p50 {result['p50_ms']} ms, "
             f"p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms · max sustained {result['max_sustained_rps']} rps"
         )
-        print(
-            f"e2e: {e2e['accepted']} accepted, {e2e['finished']} finished, {e2e['alerted']} under an alert, "
-            f"{e2e['silent_losses']} lost silently · reports in {opts.out}"
-        )
+        if e2e is not None:
+            print(
+                f"e2e: {e2e['accepted']} accepted, {e2e['finished']} finished, {e2e['alerted']} under an alert, "
+                f"{e2e['silent_losses']} lost silently · reports in {opts.out}"
+            )
+        for desk in result.get("queue", []):
+            print(queue_table(desk))
     emit_json(result)
     return code
 
@@ -78,7 +82,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings, console: Console) ->
 def register(sub: Any) -> None:
     """Add this module's commands to the `lienthong` parser."""
     lt = sub.add_parser("loadtest", help="Locust, headless, against the stack; then every dossier followed to its end")
-    lt.add_argument("--shape", required=True, choices=["lltp-peak-day", "capacity", "soak"])
+    lt.add_argument("--shape", required=True, choices=["lltp-peak-day", "officer-queue", "capacity", "soak"])
     lt.add_argument("--users", type=int, default=None, help="soak: users; capacity: the most users")
     lt.add_argument("--duration", type=float, default=None, help="seconds (lltp-peak-day: the office day)")
     lt.add_argument("--speed", type=float, default=None, help="sim speed (default per shape)")

@@ -53,12 +53,41 @@ def _run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
                     ["kind", "injected", "refused", "result_not_delivered", "in_progress", "not_refused"],
                 )
             )
+        for desk in summary.get("queues", []):
+            print(queue_table(desk))
         print(
             f"{summary['sim_days']} sim days in {summary['elapsed_s']} s (setup {summary['setup_s']} s) · "
             f"{summary['dossiers_per_s']} dossiers/s"
         )
     emit_json(summary)
     return exit_code(summary, allowed)
+
+
+QUEUE_COLUMNS = {
+    "hour": "Giờ",
+    "received": "Nhận",
+    "taken_up": "Đã tiếp nhận",
+    "waiting": "Còn chờ cuối giờ",
+    "wait_mean_min": "Chờ trung bình (phút)",
+    "wait_max_min": "Chờ lâu nhất (phút)",
+}
+
+
+def queue_table(desk: dict[str, Any]) -> str:
+    """A desk's queue hour by hour, as an officer reads it (local hours, Vietnamese headings)."""
+    rows = [
+        {
+            QUEUE_COLUMNS[k]: (v[:16].replace("T", " ") if k == "hour" else ("" if v is None else v))
+            for k, v in r.items()
+        }
+        for r in desk["hours"]
+    ]
+    drained = desk["drained_at"][:16].replace("T", " ") if desk.get("drained_at") else "chưa hết hàng chờ"
+    head = (
+        f"Hàng chờ: {desk['label_vi']} ({desk['officers']} cán bộ) · đông nhất {desk['peak_waiting']} hồ sơ chờ · "
+        f"hết hàng chờ: {drained}"
+    )
+    return head + "\n" + table(rows, list(QUEUE_COLUMNS.values()))
 
 
 def register(sub: Any) -> None:

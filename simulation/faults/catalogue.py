@@ -15,12 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 import scenarios
 from contracts.chains import load_chains
+from contracts.citations import SourceFile
 from contracts.config import ConfigError, Strict, read_yaml, validated
 from contracts.dossiers import CHANNELS
 from contracts.states import DossierState
@@ -140,33 +141,6 @@ class TargetFile(Strict):
         if unknown:
             raise ValueError(f"unknown channels {unknown} (allowed: {', '.join(CHANNELS)})")
         return value
-
-
-ReportId = Literal[
-    "tuyen-quang-stp-2024-01",
-    "tuyen-quang-stp-2025-12",
-    "lam-dong-stp-2025",
-    "tuyen-quang-ubnd-2022-11",
-    "ha-tinh-stp-2024-06",
-]
-"""The provincial reports a fault may quote (docs/domain.md, "Sources")."""
-REPORTS: tuple[str, ...] = get_args(ReportId)
-
-
-class SourceFile(Strict):
-    """Where a fault comes from: a report and the Vietnamese words it relies on, verbatim; or, for
-    a fault no report describes (a delivery twice, a process killed), why it is there."""
-
-    report: ReportId | None = None
-    quote: str | None = Field(None, min_length=12)
-    engineering: str | None = Field(None, min_length=12)
-
-    @model_validator(mode="after")
-    def _one_basis(self) -> SourceFile:
-        quoted = self.report is not None and self.quote is not None
-        if quoted == (self.engineering is not None) or (self.report is None) != (self.quote is None):
-            raise ValueError("a report and its quote, or engineering: why no report describes it; not both")
-        return self
 
 
 class FaultFile(Strict):

@@ -18,15 +18,17 @@ import yaml
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 import scenarios
-from contracts.chains import CHAIN_NAMES
+from contracts.chains import CHAIN_NAMES, load_chains
 from contracts.config import ConfigError, Strict, read_yaml, validated
 from contracts.dossiers import BENEFICIARY_TYPES
 from contracts.identity import PROVINCE_CODES
+from runtime import staffing
 from services.lltp.domain import parse_issuers
 
 SCENARIOS_DIR = scenarios.DIR
 PROFILES_DIR = SCENARIOS_DIR / "profiles"
 ARRIVALS_DIR = SCENARIOS_DIR / "arrivals"
+STAFFING_DIR = SCENARIOS_DIR / "staffing"
 
 BAD_DATA_KINDS = ("missing_id", "malformed_id", "identity_mismatch", "wrong_sex_or_year", "duplicate_submission")
 """docs/domain.md's data-quality failures; each is refused or flagged with a reason, never accepted silently."""
@@ -85,6 +87,9 @@ class Profile:
     lltp_issuer: str = "so_tu_phap"
     """Who issues LLTP certificates: one issuer, or each from its day on (`LT_LLTP_ISSUER`'s form,
     services/lltp/domain.py `parse_issuers`)."""
+    staffing: Path | None = None
+    """The officers who take up the steps (`LT_STAFFING_FILE`, runtime/staffing.py): a file of
+    scenarios/staffing/ by name, or a path; None: each step taken up on its own."""
     stamping_bound_s: float | None = None
     """Real seconds of processing lag a stamp may hide on this profile (`LT_SIM_MAX_LAG_S`;
     None: the settings' value). Raise it where the machine measurably trails by more: the cost is
@@ -165,6 +170,8 @@ class ProfileFile(Strict):
     lltp_issuer: str | dict[date, str] = "so_tu_phap"
     """One issuer, or `{first day: issuer}` when the issuer changes during the period."""
     stamping_bound_s: float | None = Field(None, gt=0)
+    staffing: str | None = Field(None, min_length=1)
+    """A staffing file: its name in scenarios/staffing/, or a PATH.yaml (relative to the profile's folder)."""
     death_procedures: dict[int, float] | None = None
     beneficiaries: (
         Annotated[dict[str, float], AfterValidator(_shares_in(BENEFICIARY_TYPES, "beneficiary types"))] | None
@@ -229,6 +236,7 @@ def parse(doc: Any, name: str, source: str | Path | None = None) -> Profile:
     except ValueError as exc:
         raise ConfigError(f"{source or f'profile {name}'}: arrival: {exc}") from None
     defaults = Profile(name, "", model.province, model.period.start, model.period.days, {})
+    staffing = None if model.staffing is None else staffing_file(model.staffing, source)
     return Profile(
         name=model.name or name,
         description=model.description,
@@ -244,7 +252,25 @@ def parse(doc: Any, name: str, source: str | Path | None = None) -> Profile:
         beneficiaries=dict(model.beneficiaries) if model.beneficiaries else defaults.beneficiaries,
         lltp_issuer=_issuer_schedule(model.lltp_issuer),
         stamping_bound_s=model.stamping_bound_s,
+        staffing=staffing,
     )
+
+
+def staffing_file(name: str, source: str | Path | None) -> Path:
+    """The staffing file a profile names, read and checked against the chains now, so a bad one
+    is refused before any service starts (ConfigError naming the file and the key)."""
+    where = source or "profile"
+    if name.endswith((".yaml", ".yml")):
+        path = Path(name)
+        if not path.is_absolute() and isinstance(source, Path):
+            path = source.parent / path
+    else:
+        path = STAFFING_DIR / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in STAFFING_DIR.glob("*.yaml")))
+        raise ConfigError(f"{where}: staffing: no staffing file {name!r} (shipped: {known}; or a PATH.yaml)")
+    staffing.parse(read_yaml(path), load_chains(), path)
+    return path.resolve()
 
 
 def load_curve(name: str, directory: Path = ARRIVALS_DIR) -> ArrivalCurve:

@@ -145,6 +145,38 @@ def reform_reports(cli: Cli, cwd: Path) -> tuple[dict[str, Any], dict[str, Any]]
     return out["2025-06"], out["2025-07"]
 
 
+def peak_day_queue(cli: Cli) -> None:
+    """Hà Tĩnh's judicial-record desk on a peak day: 360 requests for the one officer on duty, who
+    clears about 214 in an office day at the staffing's 2.7 minutes a request. The queue backs
+    up all day, waits overnight and drains the next morning; the monitor catches every intake it
+    made late (stuck at the desk) and raises nothing else."""
+    run = cli("run", "--profile", "lltp-peak-day", "--json")
+    assert run.returncode == 0, run.stderr[-3000:]
+    summary = last_json(run.stdout)
+    (desk,) = summary["queues"]
+    assert (desk["agency"], desk["desk"], desk["officers"]) == ("motcua", "lltp/intake", 1), desk
+    hours = desk["hours"]
+    accepted = summary["chains"]["lltp"]["accepted"]
+    assert sum(h["received"] for h in hours) == sum(h["taken_up"] for h in hours) == accepted > 300
+    at_close = next(h for h in hours if h["hour"].startswith("2024-05-13T16"))
+    # More than the officer's whole next morning of work still waits when the office closes.
+    assert at_close["waiting"] >= 100, at_close
+    assert desk["peak_waiting"] >= at_close["waiting"]
+    assert str(desk["drained_at"]).startswith("2024-05-14"), desk
+    assert hours[-1]["waiting"] == 0
+    # Waiting time by hour: what the evening's requests waited overnight shows the next morning.
+    morning = [h for h in hours if h["hour"].startswith("2024-05-14")]
+    assert morning, hours
+    assert all(h["wait_mean_min"] > 12 * 60 for h in morning if h["taken_up"]), morning
+    scored = cli("score", "--json")
+    assert scored.returncode == 0, scored.stderr[-3000:]
+    verdict = last_json(scored.stdout)
+    assert not any(verdict["false_alerts"].values()), verdict
+    late = verdict["by_fault"]["officer-queue"]
+    assert late["expected"] > 0, late
+    assert late["caught"] == late["expected"], late
+
+
 def test_smoke_run_then_a_profile_file_with_zero_violations(installed: Path, tmp_path: Path) -> None:
     cli, cwd = elsewhere(installed, tmp_path)
 
@@ -219,6 +251,8 @@ def test_smoke_run_then_a_profile_file_with_zero_violations(installed: Path, tmp
         july_all = next(r for r in july["rows"] if r["flow"] == "all" and r["area"] == "Tổng cộng")
         assert june_all["received"] + july_all["received"] == 24
         assert july_all["carried_over"] == june_all["in_progress"] > 0, (june_all, july_all)
+
+        peak_day_queue(cli)
 
         status = last_json(cli("status", "--json").stdout)
         assert {c["component"]: c["healthy"] for c in status["components"]} == {

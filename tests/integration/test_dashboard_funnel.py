@@ -96,3 +96,23 @@ async def test_each_flow_says_how_many_dossiers_closed_by_their_legal_deadline(l
             await event(dossier, "dossier.closed", "portal", "result", T0 + timedelta(days=closed_after))
     birth = next(f for f in await funnel(conn, load_chains(), WorkingCalendar()) if f["flow"] == "birth")
     assert birth["on_time_legal"] == 0.5  # of the two closed, one by its deadline; the open one waits
+
+
+async def test_a_dossier_received_and_not_yet_taken_up_waits_at_its_desk(log: tuple[Any, Write]) -> None:
+    """The console's "Chờ cán bộ tiếp nhận": received, no `step.started` by the page's moment."""
+    from streams.console import desks
+
+    conn, event = log
+    for n in range(3):
+        await event(f"d-{n}", "handoff.received", "motcua", "intake", T0 + timedelta(minutes=n))
+    await event("d-0", "step.started", "motcua", "intake", T0 + timedelta(minutes=5))
+    await event("d-1", "step.started", "motcua", "intake", T0 + timedelta(hours=2))  # taken up later
+    await event("d-9", "handoff.received", "hotich", "register_birth", T0)
+    await event("d-9", "step.started", "hotich", "register_birth", T0)  # at once: never waits
+    rows = await desks(conn, T0 + timedelta(hours=1))
+    assert [(r["agency"], r["step"], r["waiting"], r["oldest"]) for r in rows] == [
+        ("motcua", "intake", 2, T0 + timedelta(minutes=1))
+    ]
+    assert await desks(conn, T0 + timedelta(hours=3)) == [
+        {"chain": "birth", "agency": "motcua", "step": "intake", "waiting": 1, "oldest": T0 + timedelta(minutes=2)}
+    ]

@@ -1,4 +1,5 @@
-"""The platform's ports (runtime/inbox.py, runtime/outbox.py, runtime/taskstore.py): each contract
+"""The platform's ports (runtime/inbox.py, runtime/outbox.py, runtime/taskstore.py,
+runtime/officers.py): each contract
 written once and run against both adapters, the in-memory one the unit tests use and PostgreSQL
 (a real database, each test in a transaction of its own). If a fake drifts from the real store,
 this fails."""
@@ -18,6 +19,8 @@ from contracts.clock import VN_TZ
 from runtime import db
 from runtime.deadletters import DeadLetterStore, Kept, MemoryDeadLetters, PgDeadLetters
 from runtime.inbox import Entry, Inbox, MemoryInbox, PgInbox
+from runtime.officers import Entry as Line
+from runtime.officers import MemoryOfficerStore, OfficerStore, PgOfficerStore
 from runtime.outbox import MemoryOutbox, OutboxStore, PgOutbox, Record
 from runtime.taskstore import MemoryTaskStore, PgTaskStore, Task, TaskStore
 from tests.integration.conftest import Infra
@@ -38,13 +41,20 @@ def task(dossier_id: str, *offsets_h: float) -> Task:
     )
 
 
-Stores = tuple[TaskStore, Inbox, OutboxStore, DeadLetterStore, Any]
+Stores = tuple[TaskStore, Inbox, OutboxStore, DeadLetterStore, Any, OfficerStore]
 
 
 @pytest.fixture(params=["memory", "postgres"])
 async def stores(request: pytest.FixtureRequest, infra: Infra) -> AsyncIterator[Stores]:
     if request.param == "memory":
-        yield MemoryTaskStore(), MemoryInbox(), MemoryOutbox(owner="hotich"), MemoryDeadLetters(), None
+        yield (
+            MemoryTaskStore(),
+            MemoryInbox(),
+            MemoryOutbox(owner="hotich"),
+            MemoryDeadLetters(),
+            None,
+            MemoryOfficerStore(),
+        )
         return
     name = f"it_{uuid.uuid4().hex[:10]}"
     await db.ensure_database(infra.admin_url, name)
@@ -55,7 +65,14 @@ async def stores(request: pytest.FixtureRequest, infra: Infra) -> AsyncIterator[
         conn = await asyncpg.connect(url)
         try:
             async with conn.transaction():
-                yield PgTaskStore("hotich"), PgInbox("hotich"), PgOutbox("hotich"), PgDeadLetters("hotich"), conn
+                yield (
+                    PgTaskStore("hotich"),
+                    PgInbox("hotich"),
+                    PgOutbox("hotich"),
+                    PgDeadLetters("hotich"),
+                    conn,
+                    PgOfficerStore("hotich"),
+                )
         finally:
             await conn.close()
     finally:
@@ -80,6 +97,42 @@ def outbox(stores: Stores) -> tuple[OutboxStore, Any]:
 @pytest.fixture
 def kept(stores: Stores) -> tuple[DeadLetterStore, Any]:
     return stores[3], stores[4]
+
+
+@pytest.fixture
+def officers(stores: Stores) -> tuple[OfficerStore, Any]:
+    return stores[5], stores[4]
+
+
+def line(dossier_id: str, officer: int, taken_h: float, released_h: float, unit: str = "tỉnh") -> Line:
+    return Line(
+        str(uuid.uuid4()),
+        dossier_id,
+        "lltp/intake",
+        unit,
+        officer,
+        T0,
+        T0 + timedelta(hours=taken_h),
+        T0 + timedelta(hours=released_h),
+    )
+
+
+async def test_an_officer_is_free_when_the_latest_dossier_taken_ends_and_a_line_is_kept_once(
+    officers: tuple[OfficerStore, Any],
+) -> None:
+    s, conn = officers
+    assert await s.free_at(conn, {("lltp/intake", "tỉnh")}) == {}
+    first, second = line("D-1", 0, 0, 1), line("D-2", 0, 1, 2)
+    await s.take(conn, [first, second, line("D-3", 1, 0.25, 0.5), line("D-4", 0, 0.75, 3, unit="001")])
+    await s.take(conn, [first])  # the same handoff planned again: nothing changes
+    free = await s.free_at(conn, {("lltp/intake", "tỉnh")})
+    assert free == {
+        ("lltp/intake", "tỉnh", 0): T0 + timedelta(hours=2),
+        ("lltp/intake", "tỉnh", 1): T0 + timedelta(hours=0.5),
+    }
+    register = await s.register(conn)
+    assert [e.dossier_id for e in register] == ["D-1", "D-3", "D-4", "D-2"]
+    assert register[0] == first
 
 
 async def test_a_task_added_twice_is_one_task_and_comes_due_at_its_next_milestone(

@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulation.faults.catalogue import FAULTS_DIR, REPORTS, CatalogueFile
+from contracts.citations import REPORTS
+from runtime.staffing import StaffingFile
+from simulation.faults.catalogue import FAULTS_DIR, CatalogueFile
+from simulation.workload.profiles import STAFFING_DIR
 
 REPORT_TEXTS = Path(__file__).resolve().parents[2] / "data" / "reports"
 
@@ -58,3 +61,18 @@ def test_most_faults_come_from_the_reports() -> None:
         "postal-item-lost",
     }, engineering
     assert len(engineering) * 4 < len(CATALOGUE.faults)
+
+
+STAFFING = {
+    f"{path.stem}: {d.chain}/{d.step}": d
+    for path in sorted(STAFFING_DIR.glob("*.yaml"))
+    for d in StaffingFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))).desks
+}
+
+
+@pytest.mark.parametrize("name", sorted(STAFFING))
+def test_each_desk_of_the_shipped_staffing_quotes_a_report_verbatim(name: str) -> None:
+    source = STAFFING[name].source
+    assert source.report in REPORTS, f"{name}: staffing is the reports' figures, not ours"
+    assert source.quote is not None
+    assert quoted(source.report, source.quote), f"{name}: not in {source.report}: {source.quote}"

@@ -210,3 +210,21 @@ def test_no_request_comes_through_vneid_before_the_day_the_channel_opened() -> N
     assert before == {"online"}
     assert after["vneid"] > 0
     assert after["online"] > 0
+
+
+def test_a_profile_names_its_staffing_and_a_bad_one_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    assert profiles.load("lltp-peak-day").staffing == profiles.STAFFING_DIR / "ha-tinh.yaml"
+    path = tmp_path / "mine.yaml"
+    doc = "province: '042'\nperiod: {start: 2024-05-13}\nvolumes: {lltp: 10}\nstaffing: {name}\n"
+    path.write_text(doc.replace("{name}", "ha-tinhh"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"^{path}: staffing: no staffing file 'ha-tinhh' \(shipped: ha-tinh"):
+        profiles.load(str(path))
+    # A staffing file of one's own, beside the profile; its bad key is named in its own file.
+    (tmp_path / "desks.yaml").write_text(
+        "description: Bàn thử\ndesks:\n  - {chain: lltp, step: intake, label_vi: Một cửa, level: province, "
+        "officers: 0, service_minutes: [1, 2, 3], source: {engineering: a test of the refusal}}\n",
+        encoding="utf-8",
+    )
+    path.write_text(doc.replace("{name}", "desks.yaml"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"^{tmp_path / 'desks.yaml'}: desks\.0\.officers"):
+        profiles.load(str(path))

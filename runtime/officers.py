@@ -1,0 +1,235 @@
+"""The officers' queues of one agency (runtime/staffing.py says who they are): when each officer
+is free again, and the desk's register of who took up which dossier when. A port with its
+PostgreSQL adapter (the agency's own tables, written in the receiving transaction, so a
+restarted agency's officers still have their day's work) and a memory one for unit tests.
+
+`assign` takes up a batch's dossiers, oldest receipt first; `by_hour` turns the register into
+what a desk looked like hour by hour (arrivals, taken up, still waiting, the wait), which the
+agency serves at `GET /queue` and `lienthong run` prints.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from contracts.calendar import WorkingCalendar
+from contracts.clock import VN_TZ
+from runtime.conn import Conn
+from runtime.staffing import Desk, Taken, take_up
+
+Key = tuple[str, str]
+"""(desk, unit)."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a desk's register."""
+
+    event_id: str
+    dossier_id: str
+    desk: str
+    unit: str
+    officer: int
+    received_at: datetime
+    taken_at: datetime
+    released_at: datetime
+
+
+class OfficerStore(Protocol):
+    async def free_at(self, conn: Conn, keys: set[Key]) -> dict[tuple[str, str, int], datetime]:
+        """When each officer of these desks' units is free, for this transaction alone (another
+        replica of the agency waits for it to end); an officer missing has had nothing yet."""
+        ...
+
+    async def take(self, conn: Conn, entries: list[Entry]) -> None: ...
+
+    async def register(self, conn: Conn) -> list[Entry]:
+        """Every line of every desk, in the order they were taken up."""
+        ...
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A dossier received at a desk, not yet taken up."""
+
+    event_id: str
+    dossier_id: str
+    desk: Desk
+    unit: str
+    received_at: datetime
+    rng: random.Random
+
+
+async def assign(
+    store: OfficerStore, conn: Conn, pending: Sequence[Pending], calendar: WorkingCalendar
+) -> dict[str, Taken]:
+    """Take up `pending` at their desks, oldest receipt first (a batch holds dossiers of several
+    partitions in no order of time), each by the officer of its unit free soonest: by event id,
+    when and by whom."""
+    if not pending:
+        return {}
+    free = await store.free_at(conn, {(p.desk.name, p.unit) for p in pending})
+    out: dict[str, Taken] = {}
+    entries = []
+    for p in sorted(pending, key=lambda p: (p.received_at, p.dossier_id)):
+        n = p.desk.officers_at(p.unit)
+        officers = [free.get((p.desk.name, p.unit, i)) for i in range(n)]
+        lo, mode, hi = p.desk.service_minutes
+        taken = take_up(
+            officers, calendar.begin_work(p.received_at), p.rng.triangular(lo, hi, mode) / 60, calendar, p.desk.hours
+        )
+        free[(p.desk.name, p.unit, taken.officer)] = taken.released_at
+        out[p.event_id] = taken
+        entries.append(
+            Entry(
+                p.event_id, p.dossier_id, p.desk.name, p.unit, taken.officer, p.received_at, taken.at, taken.released_at
+            )
+        )
+    await store.take(conn, entries)
+    return out
+
+
+@dataclass
+class PgOfficerStore:
+    schema: str
+
+    async def free_at(self, conn: Conn, keys: set[Key]) -> dict[tuple[str, str, int], datetime]:
+        # One lock per agency, not per row: an officer never seen has no row to lock yet.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"{self.schema}.officers")
+        desks = [k[0] for k in keys]
+        units = [k[1] for k in keys]
+        rows = await conn.fetch(
+            f"SELECT o.desk, o.unit, o.officer, o.free_at FROM {self.schema}.officers o "
+            "JOIN unnest($1::text[], $2::text[]) AS k(desk, unit) ON o.desk = k.desk AND o.unit = k.unit",
+            desks,
+            units,
+        )
+        return {(r["desk"], r["unit"], r["officer"]): r["free_at"] for r in rows}
+
+    async def take(self, conn: Conn, entries: list[Entry]) -> None:
+        if not entries:
+            return
+        await conn.executemany(
+            f"INSERT INTO {self.schema}.queue_log (event_id, dossier_id, desk, unit, officer, received_at, "
+            "taken_at, released_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING",
+            [
+                (
+                    uuid.UUID(e.event_id),
+                    e.dossier_id,
+                    e.desk,
+                    e.unit,
+                    e.officer,
+                    e.received_at,
+                    e.taken_at,
+                    e.released_at,
+                )
+                for e in entries
+            ],
+        )
+        latest: dict[tuple[str, str, int], datetime] = {}
+        for e in entries:
+            key = (e.desk, e.unit, e.officer)
+            latest[key] = max(latest.get(key, e.released_at), e.released_at)
+        await conn.executemany(
+            f"INSERT INTO {self.schema}.officers (desk, unit, officer, free_at) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (desk, unit, officer) DO UPDATE SET free_at = GREATEST(officers.free_at, EXCLUDED.free_at)",
+            [(*k, at) for k, at in latest.items()],
+        )
+
+    async def register(self, conn: Conn) -> list[Entry]:
+        rows = await conn.fetch(
+            f"SELECT event_id, dossier_id, desk, unit, officer, received_at, taken_at, released_at "
+            f"FROM {self.schema}.queue_log ORDER BY taken_at, event_id"
+        )
+        return [Entry(**{**dict(r), "event_id": str(r["event_id"])}) for r in rows]
+
+
+@dataclass
+class MemoryOfficerStore:
+    """The same contract in memory, for unit tests of the agency's loop."""
+
+    officers: dict[tuple[str, str, int], datetime] = field(default_factory=dict)
+    lines: list[Entry] = field(default_factory=list)
+
+    async def free_at(self, conn: Conn, keys: set[Key]) -> dict[tuple[str, str, int], datetime]:
+        return {k: v for k, v in self.officers.items() if (k[0], k[1]) in keys}
+
+    async def take(self, conn: Conn, entries: list[Entry]) -> None:
+        known = {e.event_id for e in self.lines}
+        for e in entries:
+            if e.event_id in known:
+                continue
+            self.lines.append(e)
+            key = (e.desk, e.unit, e.officer)
+            self.officers[key] = max(self.officers.get(key, e.released_at), e.released_at)
+
+    async def register(self, conn: Conn) -> list[Entry]:
+        return sorted(self.lines, key=lambda e: (e.taken_at, e.event_id))
+
+
+def _hour(at: datetime) -> datetime:
+    return at.astimezone(VN_TZ).replace(minute=0, second=0, microsecond=0)
+
+
+def by_hour(entries: Iterable[Entry], working: Callable[[datetime], bool]) -> dict[str, list[dict[str, Any]]]:
+    """Per desk, hour by hour (local time) from its first receipt to its last take-up: dossiers
+    received, taken up, still waiting at the hour's end, and the wait (clock minutes from receipt
+    to take-up) of those taken up in the hour, mean and longest. Hours outside `working` (nights,
+    weekends) are left out unless a dossier arrived or was taken up in them."""
+    desks: dict[str, list[Entry]] = {}
+    for e in entries:
+        desks.setdefault(e.desk, []).append(e)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for desk, lines in sorted(desks.items()):
+        first = _hour(min(e.received_at for e in lines))
+        last = _hour(max(e.taken_at for e in lines))
+        received_at = sorted(e.received_at for e in lines)
+        taken_at = sorted(e.taken_at for e in lines)
+        arrived: dict[datetime, int] = {}
+        taken: dict[datetime, list[float]] = {}
+        for e in lines:
+            arrived[_hour(e.received_at)] = arrived.get(_hour(e.received_at), 0) + 1
+            taken.setdefault(_hour(e.taken_at), []).append((e.taken_at - e.received_at).total_seconds() / 60)
+        rows = []
+        hour = first
+        while hour <= last:
+            end = hour + timedelta(hours=1)
+            if working(hour) or hour in arrived or hour in taken:
+                waits = taken.get(hour, [])
+                rows.append(
+                    {
+                        "hour": hour.isoformat(),
+                        "received": arrived.get(hour, 0),
+                        "taken_up": len(waits),
+                        # Received before the hour's end and not taken up by then (taken ≥ received).
+                        "waiting": bisect_left(received_at, end) - bisect_left(taken_at, end),
+                        "wait_mean_min": round(sum(waits) / len(waits), 1) if waits else None,
+                        "wait_max_min": round(max(waits), 1) if waits else None,
+                    }
+                )
+            hour = end
+        out[desk] = rows
+    return out
+
+
+def outline(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """A desk's day in four figures, from its `by_hour` rows: the most dossiers waiting at an
+    hour's end and that hour, the first hour after it that ended with none waiting (None: the
+    queue had not drained when the register ends), and the longest wait."""
+    if not rows:
+        return {"peak_waiting": 0, "peak_at": None, "drained_at": None, "wait_max_min": None}
+    top = max(range(len(rows)), key=lambda i: (rows[i]["waiting"], -i))
+    drained = next((r["hour"] for r in rows[top:] if r["waiting"] == 0), None)
+    waits = [r["wait_max_min"] for r in rows if r["wait_max_min"] is not None]
+    return {
+        "peak_waiting": rows[top]["waiting"],
+        "peak_at": rows[top]["hour"],
+        "drained_at": drained,
+        "wait_max_min": max(waits, default=None),
+    }

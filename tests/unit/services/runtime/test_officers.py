@@ -1,0 +1,119 @@
+"""Officers and their queues (runtime/staffing.py, runtime/officers.py): who takes up a dossier and
+when, first come first served, inside the officers' hours; the staffing file refused naming the
+file and the key; and a desk's day hour by hour."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contracts.calendar import WorkingCalendar
+from contracts.chains import load_chains
+from contracts.clock import VN_TZ
+from contracts.config import ConfigError
+from runtime.officers import Entry, MemoryOfficerStore, Pending, assign, by_hour, outline
+from runtime.staffing import PROVINCE_UNIT, Desk, parse, take_up
+
+CAL = WorkingCalendar()
+MON = datetime(2024, 5, 13, 8, 0, tzinfo=VN_TZ)  # a Monday, a working day
+CHAINS = load_chains()
+
+
+def desk(**changes: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "chain": "lltp",
+        "step": "intake",
+        "label_vi": "Cán bộ trực một cửa",
+        "level": "province",
+        "officers": 1,
+        "service_minutes": [2, 3, 4],
+        "source": {"engineering": "a desk for this test, no report's"},
+    }
+    return {**doc, **changes}
+
+
+def test_the_officer_free_soonest_takes_the_dossier_up_and_is_busy_for_its_service() -> None:
+    busy_till_nine = MON + timedelta(hours=1)
+    taken = take_up([busy_till_nine, MON + timedelta(minutes=30)], MON, 0.5, CAL)
+    assert (taken.officer, taken.at, taken.released_at) == (1, MON + timedelta(minutes=30), MON + timedelta(hours=1))
+    # An officer with nothing yet starts at once; on a tie the lower number takes it.
+    taken = take_up([None, None], MON, 0.25, CAL)
+    assert (taken.officer, taken.at) == (0, MON)
+
+
+def test_work_left_at_the_close_goes_on_next_working_morning_and_a_shift_bounds_the_day() -> None:
+    friday_evening = datetime(2024, 5, 17, 16, 45, tzinfo=VN_TZ)
+    taken = take_up([friday_evening], friday_evening, 0.5, CAL)
+    assert taken.released_at == datetime(2024, 5, 20, 7, 45, tzinfo=VN_TZ)  # Monday, 15 minutes in
+    morning_only = (time(7, 30), time(11, 30))
+    taken = take_up([None], datetime(2024, 5, 13, 12, 0, tzinfo=VN_TZ), 1.0, CAL, morning_only)
+    assert taken.at == datetime(2024, 5, 14, 7, 30, tzinfo=VN_TZ)
+    assert taken.released_at == datetime(2024, 5, 14, 8, 30, tzinfo=VN_TZ)
+
+
+async def test_a_batch_is_taken_up_oldest_receipt_first_whatever_order_it_was_read_in() -> None:
+    d = Desk("lltp", "intake", "Một cửa", "province", 1, (time(7, 30), time(17, 0)), (6, 6, 6))
+    store = MemoryOfficerStore()
+    later = Pending("e-2", "D-2", d, PROVINCE_UNIT, MON + timedelta(minutes=1), random.Random(1))
+    first = Pending("e-1", "D-1", d, PROVINCE_UNIT, MON, random.Random(2))
+    taken = await assign(store, None, [later, first], CAL)
+    assert taken["e-1"].at == MON
+    assert taken["e-2"].at == MON + timedelta(minutes=6)
+    # The next batch queues behind them: the officer is busy until 08:12.
+    third = Pending("e-3", "D-3", d, PROVINCE_UNIT, MON + timedelta(minutes=2), random.Random(3))
+    assert (await assign(store, None, [third], CAL))["e-3"].at == MON + timedelta(minutes=12)
+
+
+async def test_each_commune_has_its_own_officers() -> None:
+    d = Desk("birth", "register_birth", "Tư pháp xã", "commune", 1, (time(7, 30), time(17, 0)), (60, 60, 60))
+    store = MemoryOfficerStore()
+    a = Pending("e-1", "D-1", d, d.unit_of({"commune": "18073", "district": "436"}), MON, random.Random(1))
+    b = Pending("e-2", "D-2", d, d.unit_of({"commune": "18076", "district": "436"}), MON, random.Random(1))
+    taken = await assign(store, None, [a, b], CAL)
+    assert taken["e-1"].at == taken["e-2"].at == MON
+
+
+def test_a_staffing_file_with_an_unknown_key_or_step_is_refused_naming_the_file_and_the_key() -> None:
+    source = Path("staffing/mine.yaml")
+    with pytest.raises(ConfigError, match=r"staffing/mine\.yaml: desks\.0\.clerks"):
+        parse({"description": "Tỉnh thử", "desks": [desk(clerks=2)]}, CHAINS, source)
+    with pytest.raises(ConfigError, match=r"desks\.0\.step: chain lltp has no step 'intak'"):
+        parse({"description": "Tỉnh thử", "desks": [desk(step="intak")]}, CHAINS, source)
+    with pytest.raises(ConfigError, match=r"desks\.0\.service_minutes"):
+        parse({"description": "Tỉnh thử", "desks": [desk(service_minutes=[5, 3, 4])]}, CHAINS, source)
+    with pytest.raises(ConfigError, match=r"desks\.1: a second desk for lltp/intake"):
+        parse({"description": "Tỉnh thử", "desks": [desk(), desk()]}, CHAINS, source)
+    with pytest.raises(ConfigError, match=r"desks\.0: .*hours: a shift inside the office day"):
+        parse({"description": "Tỉnh thử", "desks": [desk(hours=["06:00", "12:00"])]}, CHAINS, source)
+    staffing = parse({"description": "Tỉnh thử", "desks": [desk(officers=2)]}, CHAINS, source)
+    assert staffing.of_agency("motcua", CHAINS).desk("lltp", "intake") is not None
+    assert staffing.of_agency("lltp", CHAINS).desks == ()
+
+
+def test_a_desk_hour_by_hour_counts_arrivals_take_ups_what_still_waits_and_the_wait() -> None:
+    def line(n: int, received_min: int, taken_min: int) -> Entry:
+        at = MON + timedelta(minutes=received_min)
+        return Entry(f"e-{n}", f"D-{n}", "lltp/intake", PROVINCE_UNIT, 0, at, MON + timedelta(minutes=taken_min), at)
+
+    # Three arrive between 08:00 and 08:20; one is taken up at once, one at 08:50, one at 09:30.
+    rows = by_hour([line(1, 0, 0), line(2, 10, 50), line(3, 20, 90)], CAL.in_office_hours)["lltp/intake"]
+    assert [(r["received"], r["taken_up"], r["waiting"]) for r in rows] == [(3, 2, 1), (0, 1, 0)]
+    assert rows[0]["wait_mean_min"] == 20.0
+    assert rows[0]["wait_max_min"] == 40.0
+    assert rows[1]["wait_max_min"] == 70.0
+    assert outline(rows) == {
+        "peak_waiting": 1,
+        "peak_at": rows[0]["hour"],
+        "drained_at": rows[1]["hour"],
+        "wait_max_min": 70.0,
+    }
+
+
+def test_a_queue_that_never_drained_says_so() -> None:
+    rows = [{"hour": "08", "waiting": 3, "wait_max_min": 5.0}, {"hour": "09", "waiting": 4, "wait_max_min": None}]
+    assert outline(rows)["drained_at"] is None
+    assert outline(rows)["peak_waiting"] == 4
