@@ -59,15 +59,8 @@ CREATE TABLE IF NOT EXISTS {s}.tasks (
     next_at     timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tasks_due ON {s}.tasks (next_at);
--- The officers of each desk and unit, when each is free again; and the desk's register of who
--- took up which dossier when (runtime/officers.py).
-CREATE TABLE IF NOT EXISTS {s}.officers (
-    desk    text NOT NULL,
-    unit    text NOT NULL,
-    officer integer NOT NULL,
-    free_at timestamptz NOT NULL,
-    PRIMARY KEY (desk, unit, officer)
-);
+-- Each desk's register of who took up which dossier when: each officer's promised work
+-- (runtime/officers.py).
 CREATE TABLE IF NOT EXISTS {s}.queue_log (
     event_id    uuid PRIMARY KEY,
     dossier_id  text NOT NULL,
@@ -78,6 +71,7 @@ CREATE TABLE IF NOT EXISTS {s}.queue_log (
     taken_at    timestamptz NOT NULL,
     released_at timestamptz NOT NULL
 );
+CREATE INDEX IF NOT EXISTS queue_log_busy ON {s}.queue_log (desk, unit, released_at);
 -- What the agency refused, as it came, for a replay once the cause is fixed (runtime/deadletters.py);
 -- the dead-letter topic carries only a masked copy. A refused step keeps its task (`task`).
 CREATE TABLE IF NOT EXISTS {s}.dead_letters (

@@ -1,5 +1,5 @@
-"""The officers' queues of one agency (runtime/staffing.py says who they are): when each officer
-is free again, and the desk's register of who took up which dossier when. A port with its
+"""The officers' queues of one agency (runtime/staffing.py says who they are): the desk's
+register of who took up which dossier when, which is also each officer's promised work. A port with its
 PostgreSQL adapter (the agency's own tables, written in the receiving transaction, so a
 restarted agency's officers still have their day's work) and a memory one for unit tests.
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,10 +41,15 @@ class Entry:
     released_at: datetime
 
 
+Officer = tuple[str, str, int]
+"""(desk, unit, officer number)."""
+
+
 class OfficerStore(Protocol):
-    async def free_at(self, conn: Conn, keys: set[Key]) -> dict[tuple[str, str, int], datetime]:
-        """When each officer of these desks' units is free, for this transaction alone (another
-        replica of the agency waits for it to end); an officer missing has had nothing yet."""
+    async def busy(self, conn: Conn, keys: set[Key], since: datetime) -> dict[Officer, list[tuple[datetime, datetime]]]:
+        """What each officer of these desks' units has promised that ends after `since`: (taken
+        up, free again), in time order; held for this transaction alone (another replica of the
+        agency waits for it to end). An officer missing has nothing promised."""
         ...
 
     async def take(self, conn: Conn, entries: list[Entry]) -> None: ...
@@ -74,17 +79,18 @@ async def assign(
     when and by whom."""
     if not pending:
         return {}
-    free = await store.free_at(conn, {(p.desk.name, p.unit) for p in pending})
+    since = min(p.received_at for p in pending)
+    busy = await store.busy(conn, {(p.desk.name, p.unit) for p in pending}, since)
     out: dict[str, Taken] = {}
     entries = []
     for p in sorted(pending, key=lambda p: (p.received_at, p.dossier_id)):
         n = p.desk.officers_at(p.unit)
-        officers = [free.get((p.desk.name, p.unit, i)) for i in range(n)]
+        officers = [busy.setdefault((p.desk.name, p.unit, i), []) for i in range(n)]
         lo, mode, hi = p.desk.service_minutes
         taken = take_up(
             officers, calendar.begin_work(p.received_at), p.rng.triangular(lo, hi, mode) / 60, calendar, p.desk.hours
         )
-        free[(p.desk.name, p.unit, taken.officer)] = taken.released_at
+        insort(officers[taken.officer], (taken.at, taken.released_at))
         out[p.event_id] = taken
         entries.append(
             Entry(
@@ -99,18 +105,21 @@ async def assign(
 class PgOfficerStore:
     schema: str
 
-    async def free_at(self, conn: Conn, keys: set[Key]) -> dict[tuple[str, str, int], datetime]:
-        # One lock per agency, not per row: an officer never seen has no row to lock yet.
+    async def busy(self, conn: Conn, keys: set[Key], since: datetime) -> dict[Officer, list[tuple[datetime, datetime]]]:
+        # One lock per agency, not per row: an officer with nothing yet has no row to lock.
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"{self.schema}.officers")
-        desks = [k[0] for k in keys]
-        units = [k[1] for k in keys]
         rows = await conn.fetch(
-            f"SELECT o.desk, o.unit, o.officer, o.free_at FROM {self.schema}.officers o "
-            "JOIN unnest($1::text[], $2::text[]) AS k(desk, unit) ON o.desk = k.desk AND o.unit = k.unit",
-            desks,
-            units,
+            f"SELECT q.desk, q.unit, q.officer, q.taken_at, q.released_at FROM {self.schema}.queue_log q "
+            "JOIN unnest($1::text[], $2::text[]) AS k(desk, unit) ON q.desk = k.desk AND q.unit = k.unit "
+            "WHERE q.released_at > $3 ORDER BY q.taken_at",
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            since,
         )
-        return {(r["desk"], r["unit"], r["officer"]): r["free_at"] for r in rows}
+        out: dict[Officer, list[tuple[datetime, datetime]]] = {}
+        for r in rows:
+            out.setdefault((r["desk"], r["unit"], r["officer"]), []).append((r["taken_at"], r["released_at"]))
+        return out
 
     async def take(self, conn: Conn, entries: list[Entry]) -> None:
         if not entries:
@@ -132,15 +141,6 @@ class PgOfficerStore:
                 for e in entries
             ],
         )
-        latest: dict[tuple[str, str, int], datetime] = {}
-        for e in entries:
-            key = (e.desk, e.unit, e.officer)
-            latest[key] = max(latest.get(key, e.released_at), e.released_at)
-        await conn.executemany(
-            f"INSERT INTO {self.schema}.officers (desk, unit, officer, free_at) VALUES ($1, $2, $3, $4) "
-            "ON CONFLICT (desk, unit, officer) DO UPDATE SET free_at = GREATEST(officers.free_at, EXCLUDED.free_at)",
-            [(*k, at) for k, at in latest.items()],
-        )
 
     async def register(self, conn: Conn) -> list[Entry]:
         rows = await conn.fetch(
@@ -154,20 +154,18 @@ class PgOfficerStore:
 class MemoryOfficerStore:
     """The same contract in memory, for unit tests of the agency's loop."""
 
-    officers: dict[tuple[str, str, int], datetime] = field(default_factory=dict)
     lines: list[Entry] = field(default_factory=list)
 
-    async def free_at(self, conn: Conn, keys: set[Key]) -> dict[tuple[str, str, int], datetime]:
-        return {k: v for k, v in self.officers.items() if (k[0], k[1]) in keys}
+    async def busy(self, conn: Conn, keys: set[Key], since: datetime) -> dict[Officer, list[tuple[datetime, datetime]]]:
+        out: dict[Officer, list[tuple[datetime, datetime]]] = {}
+        for e in sorted(self.lines, key=lambda e: e.taken_at):
+            if (e.desk, e.unit) in keys and e.released_at > since:
+                out.setdefault((e.desk, e.unit, e.officer), []).append((e.taken_at, e.released_at))
+        return out
 
     async def take(self, conn: Conn, entries: list[Entry]) -> None:
         known = {e.event_id for e in self.lines}
-        for e in entries:
-            if e.event_id in known:
-                continue
-            self.lines.append(e)
-            key = (e.desk, e.unit, e.officer)
-            self.officers[key] = max(self.officers.get(key, e.released_at), e.released_at)
+        self.lines += [e for e in entries if e.event_id not in known]
 
     async def register(self, conn: Conn) -> list[Entry]:
         return sorted(self.lines, key=lambda e: (e.taken_at, e.event_id))

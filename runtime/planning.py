@@ -34,12 +34,15 @@ class Planner:
         """The office work of the steps received: taken up by an officer of the step's desk when
         the staffing has one (in the order received), else by the office at once; then planned."""
         pending = []
+        whole: set[str] = set()  # handoffs whose desk's service is the step's whole office time
         for _, item, step, received in work:
             desk = self.staffing.desk(item.event.chain or "", step.name)
             if desk is not None:
                 rng = self.ctx.rng_for(item.dossier_id, item.to_step, "service")
                 unit = desk.unit_of(item.dossier)
                 pending.append(Pending(item.event.event_id, item.dossier_id, desk, unit, received, rng))
+                if desk.service_is_the_work:
+                    whole.add(item.event.event_id)
         taken = await assign(self.officers, conn, pending, self.calendar)
         tasks: list[Task] = []
         hits: list[Evidence] = []
@@ -55,6 +58,7 @@ class Planner:
                 extra_hours=change.extra_hours if change else 0.0,
                 waits=change.waits if change else None,
                 taken_up=by.at if by else None,
+                hours=by.service_hours if by is not None and item.event.event_id in whole else None,
             )
             if change:
                 hits += change.evidence(plan)

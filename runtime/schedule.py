@@ -58,14 +58,18 @@ def plan_work(  # noqa: PLR0913 (the step, its receipt and what may change its p
     extra_hours: float = 0.0,
     waits: Waits | None = None,
     taken_up: datetime | None = None,
+    hours: float | None = None,
 ) -> WorkPlan:
     """When the office starts, passes each state, and completes `step` received at `received_at`;
     `taken_up`: when an officer of its desk took it up (runtime/officers.py; None: the office
-    takes it up itself, at once or on the next working morning)."""
+    takes it up itself, at once or on the next working morning); `hours`: the office time when
+    the officer's service is the whole of it (None: the step's `work_hours` drawn)."""
     if step.work_hours is None:
         raise ValueError(f"step {step.name} has no work_hours: it runs at once")
-    lo, mode, hi = step.work_hours
-    hours = rng.triangular(lo, hi, mode) + extra_hours
+    if hours is None:
+        lo, mode, hi = step.work_hours
+        hours = rng.triangular(lo, hi, mode)
+    hours += extra_hours
     start = taken_up if taken_up is not None else calendar.begin_work(received_at)
     n = len(step.states)
     # Each milestone as (kind, office hours after the start); a wait restarts the count.

@@ -10,7 +10,8 @@ officer of its unit to be free, first come first served; the officer takes it up
 `step.started`) and is busy for a triangular draw of `service_minutes`, in the officer's
 `hours` of each working day. The step's own office time (`work_hours` in the chain data: checks
 with other bodies, signing) runs from that moment, so a queue shows as the wait between a
-step's receipt and its start. Steps with no desk are taken up as before, each on its own.
+step's receipt and its start; a desk whose `service_is_the_work` completes the step when the
+officer is done instead. Steps with no desk are taken up as before, each on its own.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ class DeskFile(Strict):
     """The officers' shift inside the office day."""
     service_minutes: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]]
     """An officer's own time on one dossier: (min, most likely, max) minutes of a triangular draw."""
+    service_is_the_work: bool = False
+    """The officer's minutes are the step's whole office time: it completes when the officer is
+    done, with no `work_hours` after (a desk whose officers are the step's only pace)."""
     source: SourceFile
     """Where the staffing comes from (a report's words), or why the figure is assumed."""
     assumption: str | None = Field(None, min_length=12)
@@ -92,6 +96,7 @@ class Desk:
     hours: tuple[time, time]
     service_minutes: tuple[float, float, float]
     units: Mapping[str, int] = field(default_factory=dict)
+    service_is_the_work: bool = False
 
     @property
     def name(self) -> str:
@@ -144,7 +149,19 @@ def parse(doc: Any, chains: Mapping[str, Chain], source: str | Path) -> Staffing
         if (d.chain, d.step) in seen:
             raise ConfigError(f"{where}: a second desk for {d.chain}/{d.step}")
         seen.add((d.chain, d.step))
-        desks.append(Desk(d.chain, d.step, d.label_vi, d.level, d.officers, d.hours, d.service_minutes, dict(d.units)))
+        desks.append(
+            Desk(
+                d.chain,
+                d.step,
+                d.label_vi,
+                d.level,
+                d.officers,
+                d.hours,
+                d.service_minutes,
+                dict(d.units),
+                d.service_is_the_work,
+            )
+        )
     return Staffing(tuple(desks))
 
 
@@ -166,23 +183,47 @@ class Taken:
     at: datetime
     released_at: datetime
     """When the officer is free again."""
+    service_hours: float = 0.0
+    """The officer's time on it, in shift hours."""
+
+
+Busy = Sequence[tuple[datetime, datetime]]
+"""An officer's promised work: (taken up, free again) of each dossier, in time order."""
+
+
+def first_free(
+    busy: Busy, ready: datetime, service_hours: float, calendar: WorkingCalendar, hours: tuple[time, time]
+) -> datetime:
+    """The first moment from `ready` an officer with `busy` work can give `service_hours` of
+    shift time without breaking into what they already promised."""
+    opens, closes = hours
+    at = calendar.add_working_hours(ready, 0.0, opens, closes)
+    for taken, released in busy:
+        if released <= at:
+            continue
+        if calendar.add_working_hours(at, service_hours, opens, closes) <= taken:
+            return at
+        at = calendar.add_working_hours(max(at, released), 0.0, opens, closes)
+    return at
 
 
 def take_up(
-    free_at: Sequence[datetime | None],
+    busy: Sequence[Busy],
     ready: datetime,
     service_hours: float,
     calendar: WorkingCalendar,
     hours: tuple[time, time] = (OFFICE_OPEN, OFFICE_CLOSE),
 ) -> Taken:
-    """First come, first served: the officer who can start soonest (the lowest number on a tie)
-    takes up a dossier ready to be worked on at `ready` (`calendar.begin_work` of its receipt),
-    at the later of that and the officer's being free, inside the shift; and is busy for
-    `service_hours` of shift time. `free_at[i]` is None for an officer who has had nothing yet."""
-    if not free_at:
+    """The officer who can start soonest (the lowest number on a tie) takes up a dossier ready to
+    be worked on at `ready` (`calendar.begin_work` of its receipt), at the first moment from then
+    that fits `service_hours` of shift time into their day. Dossiers are taken up in the order the
+    desk reads them, so this is first come, first served; one read late (its partition behind
+    another) still takes the first free moment after it was ready rather than a place behind
+    dossiers received after it. `busy[i]` is officer i's promised work."""
+    if not busy:
         raise ValueError("a desk has at least one officer")
     opens, closes = hours
-    starts = [calendar.add_working_hours(max(ready, f) if f else ready, 0.0, opens, closes) for f in free_at]
+    starts = [first_free(b, ready, service_hours, calendar, hours) for b in busy]
     officer = min(range(len(starts)), key=lambda i: (starts[i], i))
     at = starts[officer]
-    return Taken(officer, at, calendar.add_working_hours(at, service_hours, opens, closes))
+    return Taken(officer, at, calendar.add_working_hours(at, service_hours, opens, closes), service_hours)

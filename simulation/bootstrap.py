@@ -124,10 +124,13 @@ def execute(request: RunRequest, settings: Settings, console: Console, ports: Po
     speed = request.speed or profile.speed
     if speed <= 0:
         raise ValueError("--speed must be positive")
-    epoch = datetime.combine(profile.start, datetime.min.time(), VN_TZ)
+    # The clock starts on the run's first day (the day before the period when dossiers are
+    # carried over into it); fault windows are placed from the period's first day.
+    epoch = datetime.combine(profile.run_start, datetime.min.time(), VN_TZ)
+    period_start = datetime.combine(profile.start, datetime.min.time(), VN_TZ)
     # A scenario file of the user's own is passed on as an absolute path: the services start elsewhere.
     scenario = str(Path(request.faults).resolve()) if request.faults.endswith((".yaml", ".yml")) else request.faults
-    faults = FaultSettings(faults=scenario, start=epoch.isoformat(), days=float(profile.days))
+    faults = FaultSettings(faults=scenario, start=period_start.isoformat(), days=float(profile.days))
     injector = faults_of(settings.replace(sim_speed=speed), faults)  # a bad scenario fails here, early
     if injector is not None:
         _check_communes(injector, profile, request.faults)

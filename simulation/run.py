@@ -73,11 +73,11 @@ async def report_progress(
             for chain in profile.volumes:
                 s = progress.stats.get(chain, {})
                 done = s.get("completed", 0) + s.get("rejected", 0)
-                parts.append(f"{chain} {progress.submitted.get(chain, 0)}/{profile.volumes[chain]} nộp · {done} xong")
+                parts.append(f"{chain} {progress.submitted.get(chain, 0)}/{profile.expected(chain)} nộp · {done} xong")
             finished = sum(s.get("completed", 0) + s.get("rejected", 0) for s in progress.stats.values())
             rate = finished / max(time.monotonic() - started, 1e-9)
             what = f"{clock.now():%Y-%m-%d %H:%M} │ " + " │ ".join(parts) + f" │ {rate:.0f} hồ sơ/s"
-            console.count(what, finished, sum(profile.volumes.values()))
+            console.count(what, finished, sum(profile.expected(c) for c in profile.volumes))
             await asyncio.sleep(1.0 if console.live else 2.0)
 
 
@@ -258,6 +258,11 @@ async def run(  # noqa: PLR0913 (the run's collaborators, built once by the comm
     console.step(
         f"run {run_id}: {n} dossiers from {profile.start} over {profile.days} sim days "
         + (
+            f"({sum(profile.carried_over.values())} carried over from {profile.run_start}) "
+            if profile.carried_over
+            else ""
+        )
+        + (
             f"as fast as the services keep up, at most {max(governor.ceiling, clock.speed):g} (governed; "
             f"{clock.speed:g} is the yardstick of ticks and bounds)"
             if governor is not None
@@ -306,7 +311,7 @@ async def run(  # noqa: PLR0913 (the run's collaborators, built once by the comm
     final = await outcomes(settings, planned)
     chains, bad = summarise(profile, planned, stats, final)
     finished = sum(c["completed"] + c["rejected"] for c in chains.values())
-    period_start = datetime.combine(profile.start, datetime.min.time(), VN_TZ)
+    period_start = datetime.combine(profile.run_start, datetime.min.time(), VN_TZ)
     sim_s = ((ended_at or clock.now()) - period_start).total_seconds()
     return {
         "profile": profile.name,

@@ -84,4 +84,25 @@ def schedule(profile: Profile, curve: ArrivalCurve, calendar: WorkingCalendar, r
             for day, n in zip(days, spread(count, weights), strict=True):
                 out += [Arrival(_moment(day, channel, curve, rng), chain, channel) for _ in range(n)]
     out.sort()
+    return carried(profile) + out
+
+
+CARRIED_FROM = time(15, 0)
+"""The carried-over dossiers arrive from 15:00 on the day before the run's period (Decree
+63/2024: received after 15:00, a dossier counts from the next working day), evenly to 17:00:
+nothing is taken up before the period begins, so every one of them is still in progress then."""
+
+
+def carried(profile: Profile) -> list[Arrival]:
+    """The dossiers carried over into the period (`carried_over`), in time order: submitted on the
+    last working day before it, after 15:00, each flow at its online share."""
+    day = profile.run_start
+    opens = datetime.combine(day, CARRIED_FROM, VN_TZ)
+    out: list[Arrival] = []
+    for chain, n in profile.carried_over.items():
+        online = round(n * profile.share(chain).online)
+        channels = ["online"] * online + ["in_person"] * (n - online)
+        step = timedelta(hours=2) / max(1, n)
+        out += [Arrival(opens + step * (i + 0.5), chain, channel) for i, channel in enumerate(channels)]
+    out.sort()
     return out

@@ -19,6 +19,7 @@ from simulation.workload.arrivals import schedule
 from simulation.workload.baddata import spoil
 from simulation.workload.citizens import CitizenFactory
 from simulation.workload.profiles import Profile, load_curve
+from simulation.workload.quotas import Quotas
 
 SUBMISSIONS = uuid.UUID("6f1d3c2e-5b8a-4e47-9a51-2c0f7d9e8b10")
 """Namespace of the submissions' Idempotency-Keys: the n-th submission of a profile and seed has
@@ -52,8 +53,9 @@ def plan(profile: Profile, seed: int) -> list[Planned]:
     out: list[Planned] = []
     kinds = list(profile.bad_data)
     weights = [profile.bad_data[k] for k in kinds]
+    quotas = Quotas() if profile.quotas else None
     for a in schedule(profile, load_curve(profile.arrival), WorkingCalendar(), rng):
-        doc = _dossier(factory, profile, a.chain, a.channel, a.at)
+        doc = _dossier(factory, profile, a.chain, a.channel, a.at, quotas)
         roll = rng.random()
         bad = next((k for k, acc in zip(kinds, _cumulative(weights), strict=True) if roll < acc), None)
         if bad and bad != "duplicate_submission":
@@ -81,15 +83,26 @@ def _pick(rng: random.Random, mix: dict[Any, float]) -> Any:
     return rng.choices(list(mix), weights=list(mix.values()))[0]
 
 
-def _dossier(factory: CitizenFactory, profile: Profile, chain: str, channel: str, at: datetime) -> dict[str, Any]:
+def _dossier(
+    factory: CitizenFactory,
+    profile: Profile,
+    chain: str,
+    channel: str,
+    at: datetime,
+    quotas: Quotas | None = None,
+) -> dict[str, Any]:
     r = factory.rng
+
+    def has(attribute: str, share: float) -> bool:
+        return quotas.take(chain, attribute, share) if quotas is not None else r.random() < share
+
     shares = profile.share(chain)
-    post = r.random() < shares.post
-    verify = r.random() < shares.verification
+    post = has("post", shares.post)
+    verify = has("verification", shares.verification)
     today = at.astimezone(VN_TZ).date()
     # Drawn only when the profile has VNeID submissions: profiles without them keep their draws.
     opened = shares.vneid_from is None or today >= shares.vneid_from
-    if channel == "online" and shares.vneid > 0 and opened and r.random() < shares.vneid:
+    if channel == "online" and shares.vneid > 0 and opened and has("vneid", shares.vneid):
         channel = "vneid"
     if chain == "birth":
         return factory.birth_dossier(today, channel, post, verify)
@@ -107,8 +120,8 @@ def _dossier(factory: CitizenFactory, profile: Profile, chain: str, channel: str
         )
     if chain == "lltp":
         # Drawn only when the profile exempts anyone: profiles without exemptions keep their draws.
-        exempt = shares.fee_exempt > 0 and r.random() < shares.fee_exempt
-        paid = not exempt and channel in ONLINE_CHANNELS and r.random() < shares.fee_paid_online
+        exempt = shares.fee_exempt > 0 and has("fee_exempt", shares.fee_exempt)
+        paid = not exempt and channel in ONLINE_CHANNELS and has("fee_paid_online", shares.fee_paid_online)
         return factory.lltp_dossier(
             today, channel, post, paid_online=paid, needs_verification=verify, fee_bearing=not exempt
         )

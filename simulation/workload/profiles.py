@@ -18,6 +18,7 @@ import yaml
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 import scenarios
+from contracts.calendar import WorkingCalendar
 from contracts.chains import CHAIN_NAMES, load_chains
 from contracts.config import ConfigError, Strict, read_yaml, validated
 from contracts.dossiers import BENEFICIARY_TYPES
@@ -87,6 +88,14 @@ class Profile:
     lltp_issuer: str = "so_tu_phap"
     """Who issues LLTP certificates: one issuer, or each from its day on (`LT_LLTP_ISSUER`'s form,
     services/lltp/domain.py `parse_issuers`)."""
+    carried_over: dict[str, int] = field(default_factory=dict)
+    """Per flow, the dossiers still in progress when the period begins (the reports' "kỳ trước
+    chuyển sang"): submitted after 15:00 on the last working day before it, so no office has
+    touched them when it begins (simulation/workload/arrivals.py)."""
+    quotas: bool = False
+    """Shares as quotas, not draws: of a flow's first n dossiers (in submission order, those
+    carried over first) exactly ⌊n × share⌋ have the attribute, so every count a report takes over
+    a run of them holds its share exactly (simulation/workload/quotas.py)."""
     staffing: Path | None = None
     """The officers who take up the steps (`LT_STAFFING_FILE`, runtime/staffing.py): a file of
     scenarios/staffing/ by name, or a path; None: each step taken up on its own."""
@@ -96,7 +105,8 @@ class Profile:
     real-time alert latency (the monitor waits that much longer), never sim-time detection delay."""
 
     def expected(self, chain: str) -> int:
-        return self.volumes.get(chain, 0)
+        """The dossiers the run submits on `chain`: the period's and those carried over into it."""
+        return self.volumes.get(chain, 0) + self.carried_over.get(chain, 0)
 
     def share(self, chain: str) -> Shares:
         return self.shares.get(chain, Shares())
@@ -105,6 +115,17 @@ class Profile:
     def end(self) -> date:
         """The first day after the period."""
         return self.start + timedelta(days=self.days)
+
+    @property
+    def run_start(self) -> date:
+        """The day the run's clock starts: the period's first, or with dossiers carried over, the
+        last working day before it, when they are submitted."""
+        if not any(self.carried_over.values()):
+            return self.start
+        calendar, day = WorkingCalendar(), self.start - timedelta(days=1)
+        while not calendar.is_working_day(day):
+            day -= timedelta(days=1)
+        return day
 
 
 def available(directory: Path = PROFILES_DIR) -> list[str]:
@@ -170,6 +191,8 @@ class ProfileFile(Strict):
     lltp_issuer: str | dict[date, str] = "so_tu_phap"
     """One issuer, or `{first day: issuer}` when the issuer changes during the period."""
     stamping_bound_s: float | None = Field(None, gt=0)
+    carried_over: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    quotas: bool = False
     staffing: str | None = Field(None, min_length=1)
     """A staffing file: its name in scenarios/staffing/, or a PATH.yaml (relative to the profile's folder)."""
     death_procedures: dict[int, float] | None = None
@@ -184,7 +207,7 @@ class ProfileFile(Strict):
             raise ValueError(f"unknown province code {value!r} (three digits, e.g. 042 for Hà Tĩnh)")
         return value
 
-    @field_validator("volumes", "shares")
+    @field_validator("volumes", "shares", "carried_over")
     @classmethod
     def _chains(cls, value: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(value) - set(CHAIN_NAMES))
@@ -252,6 +275,8 @@ def parse(doc: Any, name: str, source: str | Path | None = None) -> Profile:
         beneficiaries=dict(model.beneficiaries) if model.beneficiaries else defaults.beneficiaries,
         lltp_issuer=_issuer_schedule(model.lltp_issuer),
         stamping_bound_s=model.stamping_bound_s,
+        carried_over=dict(model.carried_over),
+        quotas=model.quotas,
         staffing=staffing,
     )
 

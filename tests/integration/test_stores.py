@@ -117,19 +117,22 @@ def line(dossier_id: str, officer: int, taken_h: float, released_h: float, unit:
     )
 
 
-async def test_an_officer_is_free_when_the_latest_dossier_taken_ends_and_a_line_is_kept_once(
+async def test_an_officers_promised_work_is_what_the_register_holds_once_and_ends_after_a_moment(
     officers: tuple[OfficerStore, Any],
 ) -> None:
     s, conn = officers
-    assert await s.free_at(conn, {("lltp/intake", "tỉnh")}) == {}
+    desk = {("lltp/intake", "tỉnh")}
+    assert await s.busy(conn, desk, T0) == {}
     first, second = line("D-1", 0, 0, 1), line("D-2", 0, 1, 2)
     await s.take(conn, [first, second, line("D-3", 1, 0.25, 0.5), line("D-4", 0, 0.75, 3, unit="001")])
     await s.take(conn, [first])  # the same handoff planned again: nothing changes
-    free = await s.free_at(conn, {("lltp/intake", "tỉnh")})
-    assert free == {
-        ("lltp/intake", "tỉnh", 0): T0 + timedelta(hours=2),
-        ("lltp/intake", "tỉnh", 1): T0 + timedelta(hours=0.5),
+    hour = timedelta(hours=1)
+    assert await s.busy(conn, desk, T0) == {
+        ("lltp/intake", "tỉnh", 0): [(T0, T0 + hour), (T0 + hour, T0 + 2 * hour)],
+        ("lltp/intake", "tỉnh", 1): [(T0 + hour / 4, T0 + hour / 2)],
     }
+    # Only what ends after the moment asked: the first hour's work is done by then.
+    assert await s.busy(conn, desk, T0 + hour) == {("lltp/intake", "tỉnh", 0): [(T0 + hour, T0 + 2 * hour)]}
     register = await s.register(conn)
     assert [e.dossier_id for e in register] == ["D-1", "D-3", "D-4", "D-2"]
     assert register[0] == first

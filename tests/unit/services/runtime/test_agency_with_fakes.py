@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from contracts import topics
@@ -22,8 +22,11 @@ from contracts.event_types import HANDOFF_RECEIVED, HANDOFF_SENT, STEP_COMPLETED
 from runtime.agency import AgencyWorker
 from runtime.deadletters import MemoryDeadLetters
 from runtime.inbox import MemoryInbox
+from runtime.officers import MemoryOfficerStore
 from runtime.outbox import MemoryOutbox
 from runtime.relay import OutboxRelay
+from runtime.schedule import STARTED
+from runtime.staffing import NO_STAFFING, Desk, Staffing
 from runtime.taskstore import MemoryTaskStore
 from runtime.work import Completed, Handler, Outcome, StepContext, WorkItem
 from tests.unit.services.runtime.fakes import FakeConsumer, FakePool
@@ -58,7 +61,9 @@ async def register_birth(_conn: Any, item: WorkItem, _ctx: StepContext) -> Outco
     return Completed({"personal_id": "042024000017"})
 
 
-def build(handlers: Mapping[str, Handler] | None = None) -> tuple[AgencyWorker, Clock, Publisher]:
+def build(
+    handlers: Mapping[str, Handler] | None = None, staffing: Staffing = NO_STAFFING
+) -> tuple[AgencyWorker, Clock, Publisher]:
     real = Clock()
     clock = SimClock(epoch=T0, anchor=0.0, speed=1.0, max_lag_s=1e9, real_time=real)
     inbox, out, tasks, kept = MemoryInbox(), MemoryOutbox(owner="hotich"), MemoryTaskStore(), MemoryDeadLetters()
@@ -76,6 +81,8 @@ def build(handlers: Mapping[str, Handler] | None = None) -> tuple[AgencyWorker, 
         task_store=tasks,
         inbox=inbox,
         dead_letters=kept,
+        staffing=staffing,
+        officer_store=MemoryOfficerStore(),
     )
     return worker, real, publisher
 
@@ -285,3 +292,16 @@ def test_an_agency_with_a_token_acts_only_on_commands_signed_with_it() -> None:
     assert reasons == ["admin command: not signed with the operator token"] * 2
     answers = [parse_done(v) for _, _, t, _, v in out.kept if t == topics.admin_replies()]
     assert len(answers) == 1  # the signed one, carried out and answered
+
+
+def test_one_officer_takes_up_a_batch_in_turn_and_a_desk_whose_service_is_the_work_ends_with_it() -> None:
+    """Two birth registrations received together at a commune with one officer, an hour each
+    and nothing after: the second starts when the first ends, and each step completes then."""
+    hour = (60.0, 60.0, 60.0)
+    desk = Desk("birth", "register_birth", "Tư pháp xã", "commune", 1, (time(7, 30), time(17, 0)), hour, {}, True)
+    worker, _, _ = build(staffing=Staffing((desk,)))
+    deliver(worker, handoff("D-1"), handoff("D-2"))
+    plans = sorted((t.plan for t in worker.task_store.tasks.values()), key=lambda p: p[0][1])  # type: ignore[attr-defined]
+    starts = [p[0] for p in plans]
+    assert starts == [(STARTED, T0), (STARTED, T0 + timedelta(hours=1))]
+    assert [p[-1][1] for p in plans] == [T0 + timedelta(hours=1), T0 + timedelta(hours=2)]

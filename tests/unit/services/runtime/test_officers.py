@@ -37,20 +37,33 @@ def desk(**changes: Any) -> dict[str, Any]:
 
 
 def test_the_officer_free_soonest_takes_the_dossier_up_and_is_busy_for_its_service() -> None:
-    busy_till_nine = MON + timedelta(hours=1)
-    taken = take_up([busy_till_nine, MON + timedelta(minutes=30)], MON, 0.5, CAL)
+    busy_till_nine = [(MON, MON + timedelta(hours=1))]
+    busy_till_half_past = [(MON, MON + timedelta(minutes=30))]
+    taken = take_up([busy_till_nine, busy_till_half_past], MON, 0.5, CAL)
     assert (taken.officer, taken.at, taken.released_at) == (1, MON + timedelta(minutes=30), MON + timedelta(hours=1))
     # An officer with nothing yet starts at once; on a tie the lower number takes it.
-    taken = take_up([None, None], MON, 0.25, CAL)
+    taken = take_up([[], []], MON, 0.25, CAL)
     assert (taken.officer, taken.at) == (0, MON)
+
+
+def test_a_dossier_read_late_takes_the_first_free_moment_after_it_was_ready_not_a_place_behind() -> None:
+    """Received at 14:50 but read after one received at 15:05, which the officer takes up the
+    next morning (after 15:00): the officer is free in between, and takes the 14:50 one at once."""
+    tuesday = datetime(2024, 5, 14, 7, 30, tzinfo=VN_TZ)
+    promised = [(tuesday, tuesday + timedelta(minutes=2))]
+    at = datetime(2024, 5, 13, 14, 50, tzinfo=VN_TZ)
+    assert take_up([promised], at, 2 / 60, CAL).at == at
+    # A gap too short for the work is passed over.
+    tight = [(MON + timedelta(minutes=10), MON + timedelta(hours=1))]
+    assert take_up([tight], MON, 0.25, CAL).at == MON + timedelta(hours=1)
 
 
 def test_work_left_at_the_close_goes_on_next_working_morning_and_a_shift_bounds_the_day() -> None:
     friday_evening = datetime(2024, 5, 17, 16, 45, tzinfo=VN_TZ)
-    taken = take_up([friday_evening], friday_evening, 0.5, CAL)
+    taken = take_up([[(friday_evening - timedelta(hours=1), friday_evening)]], friday_evening, 0.5, CAL)
     assert taken.released_at == datetime(2024, 5, 20, 7, 45, tzinfo=VN_TZ)  # Monday, 15 minutes in
     morning_only = (time(7, 30), time(11, 30))
-    taken = take_up([None], datetime(2024, 5, 13, 12, 0, tzinfo=VN_TZ), 1.0, CAL, morning_only)
+    taken = take_up([[]], datetime(2024, 5, 13, 12, 0, tzinfo=VN_TZ), 1.0, CAL, morning_only)
     assert taken.at == datetime(2024, 5, 14, 7, 30, tzinfo=VN_TZ)
     assert taken.released_at == datetime(2024, 5, 14, 8, 30, tzinfo=VN_TZ)
 
@@ -66,6 +79,9 @@ async def test_a_batch_is_taken_up_oldest_receipt_first_whatever_order_it_was_re
     # The next batch queues behind them: the officer is busy until 08:12.
     third = Pending("e-3", "D-3", d, PROVINCE_UNIT, MON + timedelta(minutes=2), random.Random(3))
     assert (await assign(store, None, [third], CAL))["e-3"].at == MON + timedelta(minutes=12)
+    # The same handoff planned again (redelivered) takes nobody's time twice.
+    await assign(store, None, [third], CAL)
+    assert len(await store.register(None)) == 3
 
 
 async def test_each_commune_has_its_own_officers() -> None:
