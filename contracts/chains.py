@@ -66,6 +66,9 @@ class Step:
     state_share: float = 0.1
     """The share of the step's work each intermediate state takes, at its end: a tenth for an
     office's signing and issuance; most of it for a postal item in transit."""
+    skipped_by: str | None = None
+    """The step is left out for a dossier that carries this procedure (`standalone`: a
+    registration outside the linked procedure)."""
 
     def result_schema(self) -> Schema:
         """The JSON Schema of the step's result: the declared fields required, others allowed."""
@@ -121,7 +124,11 @@ class Chain:
 
     def active_steps(self, procedures: Iterable[str] = ()) -> list[Step]:
         chosen = set(procedures)
-        return [s for s in self.steps if s.procedure is None or s.procedure in chosen]
+        return [
+            s
+            for s in self.steps
+            if (s.procedure is None or s.procedure in chosen) and (s.skipped_by is None or s.skipped_by not in chosen)
+        ]
 
     def next_routes(self, step: str, procedures: Iterable[str] = ()) -> list[Route]:
         """Where the dossier goes once `step` completes; the portal when nothing follows."""

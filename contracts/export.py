@@ -170,6 +170,7 @@ def chains_document(chains: dict[str, Chain]) -> dict[str, dict[str, object]]:
                     "agency": s.agency,
                     "after": s.after,
                     "procedure": s.procedure,
+                    "skipped_by": s.skipped_by,
                     "label_vi": s.label_vi,
                     "sla_working_days": s.sla_working_days,
                     "sla_with_verification": s.sla_with_verification,

@@ -80,7 +80,9 @@ class Chains:
         following = [
             {"agency": s["agency"], "step": s["name"]}
             for s in self.chains[chain]["steps"]
-            if s["after"] == step and (s["procedure"] is None or s["procedure"] in procedures)
+            if s["after"] == step
+            and (s["procedure"] is None or s["procedure"] in procedures)
+            and (s.get("skipped_by") is None or s["skipped_by"] not in procedures)
         ]
         return following or [{"agency": "portal", "step": "result"}]
 

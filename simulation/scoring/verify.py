@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from contracts.dossiers import STANDALONE_PROCEDURE
 from contracts.topics import AGENCIES
 
 CHECKS: dict[str, str] = {
@@ -54,7 +55,7 @@ CHECKS: dict[str, str] = {
 
 
 EXACTLY_ONE: tuple[tuple[str, str, str, str | None], ...] = (
-    # (chain, what, effect table, procedure that asks for it: None when every dossier does)
+    # (chain, what, effect table, procedure that asks for it: None when every linked dossier does)
     ("birth", "personal_id", "hotich.birth_registrations", None),
     ("birth", "residence", "cutru.residence_registrations", None),
     ("birth", "bhyt_card", "bhxh.bhyt_cards", None),
@@ -66,13 +67,25 @@ EXACTLY_ONE: tuple[tuple[str, str, str, str | None], ...] = (
     ("lltp", "certificate", "lltp.certificates", None),
     ("lltp", "postal_item", "motcua.postal_items", "return_by_post"),
 )
-"""Each completed dossier of `chain` has exactly one row in the effect table (when it chose the procedure)."""
+"""Each completed dossier of `chain` has exactly one row in the effect table (when it chose the
+procedure); a standalone registration only its civil-status record."""
+REGISTRATIONS = {"hotich.birth_registrations", "hotich.death_registrations"}
 
 for _chain, _what, _table, _procedure in EXACTLY_ONE:
     _chosen = f"AND '{_procedure}' = ANY(d.procedures)" if _procedure else ""
+    if _table not in REGISTRATIONS:
+        _chosen += f" AND NOT '{STANDALONE_PROCEDURE}' = ANY(d.procedures)"
     CHECKS[f"{_chain}_completed_without_exactly_one_{_what}"] = f"""
         SELECT count(*) FROM portal.dossiers d WHERE d.chain = '{_chain}' AND d.status = 'completed' {_chosen}
         AND (SELECT count(*) FROM {_table} x WHERE x.dossier_id = d.dossier_id) <> 1"""
+# A standalone registration goes no further than civil status.
+CHECKS["standalone_registration_went_further"] = f"""
+    SELECT (SELECT count(*) FROM cutru.residence_registrations x JOIN portal.dossiers d USING (dossier_id)
+            WHERE '{STANDALONE_PROCEDURE}' = ANY(d.procedures))
+         + (SELECT count(*) FROM bhxh.bhyt_cards x JOIN portal.dossiers d USING (dossier_id)
+            WHERE '{STANDALONE_PROCEDURE}' = ANY(d.procedures))
+         + (SELECT count(*) FROM cutru.residence_removals x JOIN portal.dossiers d USING (dossier_id)
+            WHERE '{STANDALONE_PROCEDURE}' = ANY(d.procedures))"""
 
 EFFECT_TABLES: tuple[str, ...] = (
     "hotich.birth_registrations",

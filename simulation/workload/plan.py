@@ -83,6 +83,15 @@ def _pick(rng: random.Random, mix: dict[Any, float]) -> Any:
     return rng.choices(list(mix), weights=list(mix.values()))[0]
 
 
+def _standalone(doc: dict[str, Any], standalone: bool) -> dict[str, Any]:
+    """A registration made outside the linked procedure: the civil-status registration alone."""
+    if standalone:
+        doc["linked"] = False
+        if doc["chain"] == "death":
+            doc["procedures"] = ["death_registration"]
+    return doc
+
+
 def _dossier(
     factory: CitizenFactory,
     profile: Profile,
@@ -104,8 +113,10 @@ def _dossier(
     opened = shares.vneid_from is None or today >= shares.vneid_from
     if channel == "online" and shares.vneid > 0 and opened and has("vneid", shares.vneid):
         channel = "vneid"
+    # Drawn only when the profile has standalone registrations: profiles without keep their draws.
+    standalone = chain in ("birth", "death") and shares.linked < 1 and not has("linked", shares.linked)
     if chain == "birth":
-        return factory.birth_dossier(today, channel, post, verify)
+        return _standalone(factory.birth_dossier(today, channel, post, verify), standalone)
     if chain == "death":
         beneficiary = _pick(r, profile.beneficiaries)
         n = _pick(r, profile.death_procedures)
@@ -115,8 +126,11 @@ def _dossier(
             n = 2
         elif n == 4 and beneficiary not in INSURED_TYPES:
             n = 3
-        return factory.death_dossier(
-            today, channel, post, procedures=n, beneficiary=beneficiary, needs_verification=verify
+        return _standalone(
+            factory.death_dossier(
+                today, channel, post, procedures=n, beneficiary=beneficiary, needs_verification=verify
+            ),
+            standalone,
         )
     if chain == "lltp":
         # Drawn only when the profile exempts anyone: profiles without exemptions keep their draws.

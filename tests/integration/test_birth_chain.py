@@ -152,6 +152,26 @@ async def test_birth_dossiers_complete_with_one_id_residence_and_card(stack: Age
     assert result["violations"] == 0, result
 
 
+async def test_a_standalone_birth_registration_ends_at_civil_status(stack: Agencies) -> None:
+    """Registered outside the linked procedure (Hà Tĩnh: fewer than one birth in ten): the
+    portal gets its result from civil status, and residence and health insurance never see it."""
+    factory = CitizenFactory("042", seed=12)
+    body = {**factory.birth_dossier(stack.today()), "linked": False}
+    async with aiohttp.ClientSession() as http:
+        status, accepted = await submit(http, stack.portal, body)
+        assert status == 202, accepted
+        dossier = accepted["dossier_id"]
+        states = await wait_closed(http, stack.portal, [dossier])
+    assert states[dossier]["status"] == "completed"
+    assert set(states[dossier]["results"]) == {"register_birth"}
+    agencies = {e["agency"] for e in states[dossier]["timeline"]}
+    assert {"motcua", "hotich"} <= agencies
+    assert not agencies & {"cutru", "bhxh"}, agencies
+    result = await verify(stack.settings.database_url or "")
+    assert result["violations"] == 0, result
+    assert result["checks"]["standalone_registration_went_further"] == 0
+
+
 async def test_duplicate_delivery_changes_nothing(stack: Agencies) -> None:
     """The same handoff delivered twice to civil status: one ID number, one card, counted as a duplicate."""
     factory = CitizenFactory("042", seed=12)

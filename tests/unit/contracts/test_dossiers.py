@@ -114,3 +114,26 @@ def test_a_chain_that_is_not_a_string_is_refused_not_a_crash(chain: object) -> N
     with pytest.raises(ContractError) as refused:
         parse_submission({"chain": chain}, TODAY)
     assert refused.value.problems[0].field == "chain"
+
+
+def test_a_standalone_registration_is_the_civil_status_step_alone() -> None:
+    from contracts.chains import PORTAL_RESULT, load_chains
+    from contracts.dossiers import STANDALONE_PROCEDURE
+
+    chains = load_chains()
+    sub = parse_submission({**birth(), "linked": False}, TODAY)
+    assert sub.procedures == (STANDALONE_PROCEDURE,)
+    assert chains["birth"].next_routes("register_birth", sub.procedures) == [PORTAL_RESULT]
+    assert chains["birth"].terminal_steps(sub.procedures) == ["register_birth"]
+    # Linked (the default, or said so): residence and health insurance follow.
+    assert chains["birth"].terminal_steps(parse_submission({**birth(), "linked": True}, TODAY).procedures) == [
+        "register_residence",
+        "issue_bhyt",
+    ]
+    death = CitizenFactory("042", seed=3).death_dossier(TODAY, procedures=3, beneficiary="pensioner")
+    assert problems({**death, "linked": False}) == {
+        "procedures": "a standalone registration (linked: false) is death_registration alone"
+    }
+    sub = parse_submission({**death, "linked": False, "procedures": ["death_registration"]}, TODAY)
+    assert chains["death"].terminal_steps(sub.procedures) == ["register_death"]
+    assert problems({**birth(), "linked": "no"}) == {"linked": "must be true or false"}

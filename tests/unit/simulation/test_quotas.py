@@ -65,3 +65,30 @@ def test_carried_over_dossiers_of_an_unknown_flow_are_refused_naming_the_key() -
     doc = {"province": "008", "period": {"start": "2024-01-15"}, "volumes": {"lltp": 5}, "carried_over": {"lltpp": 3}}
     with pytest.raises(ConfigError, match=r"^profile x: carried_over: .*unknown chains \['lltpp'\]"):
         profiles.parse(doc, "x")
+
+
+def test_a_share_of_registrations_is_standalone_and_goes_no_further_than_civil_status() -> None:
+    doc = {
+        "province": "042",
+        "period": {"start": "2024-01-01", "days": 7},
+        "volumes": {"birth": 100, "death": 50},
+        "shares": {"birth": {"linked": 0.9}, "death": {"linked": 0.6}},
+        "quotas": True,
+    }
+    planned = plan(profiles.parse(doc, "x"), 5)
+    births = [p.doc for p in planned if p.chain == "birth"]
+    deaths = [p.doc for p in planned if p.chain == "death"]
+    assert sum(d.get("linked") is False for d in births) == 10
+    assert sum(d.get("linked") is False for d in deaths) == 20
+    assert all(d["procedures"] == ["death_registration"] for d in deaths if d.get("linked") is False)
+
+
+def test_hà_tĩnhs_registrations_are_linked_at_its_reported_shares() -> None:
+    p = profiles.load("ha-tinh-2024-01-registrations")
+    assert (p.share("birth").linked, p.share("death").linked) == (0.9, 0.6)
+    # As quotas, the linked ones are exactly the month's linked chains of ha-tinh-2024-01.
+    linked = profiles.load("ha-tinh-2024-01")
+    planned = [x for x in plan(p, 20240101) if not x.copy]
+    for chain in ("birth", "death"):
+        count = sum(x.chain == chain and x.doc.get("linked") is not False for x in planned)
+        assert count == linked.volumes[chain], chain
