@@ -24,6 +24,11 @@ ONLINE_CHANNELS = frozenset({"online", "vneid"})
 """The channels the statistics count as online submission."""
 DEATH_PROCEDURES = ("death_registration", "residence_removal", "burial_allowance", "survivor_benefit")
 """What the applicant may choose: the first two always, then 2, 3 or 4 procedures in all."""
+PAYMENT_PORTALS = ("national", "provincial")
+"""Where a fee paid online was paid: the National Public Service Portal (Cổng Dịch vụ công quốc
+gia), whose payments Decision 766's figures count, or the province's own portal, whose they do
+not (Hà Tĩnh, May 2024: "tỷ lệ hồ sơ thanh toán trực tuyến 0%" by Decision 766, 619 of 3,268 paid
+online by its own portal's count)."""
 BURIAL_PAYERS = ("bhxh", "social_protection")
 INSURED_TYPES = ("pensioner", "monthly_allowance", "voluntary_insured", "insured")
 """Beneficiaries whose burial allowance and survivor benefit social security pays."""
@@ -91,6 +96,7 @@ COMMON: list[tuple[str, Check, bool]] = [
     ("applicant.personal_id", _personal_id, True),
     ("fee.bearing", _bool, False),
     ("fee.paid_online", _bool, False),
+    ("fee.paid_on", _one_of(*PAYMENT_PORTALS), False),
     ("return_by_post", _bool, False),
     ("needs_verification", _bool, False),
 ]
@@ -148,6 +154,8 @@ class Submission:
     fee_bearing: bool
     paid_online: bool
     return_by_post: bool
+    paid_on: str
+    """PAYMENT_PORTALS: where a fee paid online was paid (the national portal unless said)."""
     needs_verification: bool
     """The longer SLA applies (residence verification; LLTP for people who lived in several
     places, foreigners, or when expungement must be verified)."""
@@ -204,6 +212,7 @@ def parse_submission(body: Any, today: date) -> Submission:
         area=dict(body["area"]),
         fee_bearing=bool(fee.get("bearing", chain == "lltp")),
         paid_online=bool(fee.get("paid_online", False)),
+        paid_on=str(fee.get("paid_on", PAYMENT_PORTALS[0])),
         return_by_post=bool(body.get("return_by_post", False)),
         needs_verification=needs_verification(chain, body),
         subject_key=subject_key(chain, body),

@@ -56,6 +56,7 @@ PAYLOAD_SCHEMAS: dict[str, Schema] = {
             "area": {"type": "object"},
             "fee_bearing": {"type": "boolean"},
             "paid_online": {"type": "boolean"},
+            "paid_on": {"type": "string", "enum": ["national", "provincial"]},
             "return_by_post": {"type": "boolean"},
             "needs_verification": {"type": "boolean"},
             "expected_results": {"type": "array", "items": {"type": "string"}},

@@ -86,6 +86,7 @@ class DossierSubmitted(TypedDict):
     area: dict[str, Any]
     fee_bearing: NotRequired[bool]
     paid_online: NotRequired[bool]
+    paid_on: NotRequired[Literal["national", "provincial"]]
     return_by_post: NotRequired[bool]
     needs_verification: NotRequired[bool]
     expected_results: NotRequired[list[str]]

@@ -223,14 +223,20 @@ function setFilter(name, value) {
 
 // ----- the dossier panel
 
+let panelShown = 0;
 async function showDossier(id) {
+  // Opened again before the last answer came (the page's own ?dossier= and a click): only the
+  // newest answer is drawn, so a slower older one cannot redraw the panel under the officer.
+  const shown = ++panelShown;
   openDossier = id;
   writeURL();
   const panel = $("#panel");
   panel.hidden = false;
   $("#panel-result").textContent = "";
   const r = await fetch(`/api/v1/dossiers/${encodeURIComponent(id)}`);
+  if (shown !== panelShown) return;
   const d = await r.json();
+  if (shown !== panelShown) return;
   if (!r.ok) { $("#panel-title").textContent = "Không tìm thấy hồ sơ"; $("#panel-verdict").textContent = d.error || ""; return; }
   $("#panel-title").textContent = `Hồ sơ ${d.code}`;
   $("#panel-state").innerHTML = `Trạng thái: <b>${esc(d.state_vi)}</b>`;

@@ -3,6 +3,15 @@
 // panel), and the shift handover ("Chuyển ca"). Uses app.js's helpers ($, esc, operatorPost,
 // say, refusal, applyRole).
 
+const typing = new Map();
+// Each incident's unsent assignee and note, as typed: the panel redraws its boxes from scratch.
+document.addEventListener("input", (ev) => {
+  const field = ev.target.closest(".worklog .assign-to, .worklog .note-text");
+  if (!field) return;
+  const id = field.closest(".worklog").dataset.incident;
+  typing.set(`${id}/${field.matches(".assign-to") ? "assign" : "note"}`, field.value);
+});
+
 async function showWorklog() {
   for (const box of document.querySelectorAll("#panel-alerts .worklog")) {
     const id = box.dataset.incident;
@@ -19,6 +28,9 @@ async function showWorklog() {
       `<label>Ghi chú <input class="note-text" size="28"></label> ` +
       `<button type="button" class="add-note operator" data-incident="${esc(id)}">Thêm ghi chú</button> ` +
       `<span class="worklog-result" role="status" aria-live="polite"></span></div>`;
+    // What the officer was typing survives a redraw (the panel drawn again under them).
+    box.querySelector(".assign-to").value = typing.get(`${id}/assign`) || "";
+    box.querySelector(".note-text").value = typing.get(`${id}/note`) || "";
   }
   // Only these buttons: the panel's own (a settled dossier's redrive) keep what showDossier set.
   const ok = role.role === "operator";
@@ -58,7 +70,11 @@ document.addEventListener("click", async (ev) => {
     const res = t.matches(".assign")
       ? await operatorPost(`/api/v1/incidents/${t.dataset.incident}/assign`, { assignee: box.querySelector(".assign-to").value.trim() })
       : await operatorPost(`/api/v1/incidents/${t.dataset.incident}/notes`, { text: box.querySelector(".note-text").value.trim() });
-    if (res.status === 200 || res.status === 201) { await showWorklog(); loadQueue().catch(() => {}); }
+    if (res.status === 200 || res.status === 201) {
+      typing.delete(`${t.dataset.incident}/${t.matches(".assign") ? "assign" : "note"}`);
+      await showWorklog();
+      loadQueue().catch(() => {});
+    }
     else say(out, refusal(res), false);
   }
   if (t.id === "shift-preview") {

@@ -38,6 +38,7 @@ SHORT_VI = {
     "overdue": "Quá hạn",
     "received_fee_bearing": "Tiếp nhận có thu phí",
     "paid_online": "Thanh toán trực tuyến",
+    "paid_online_national": "Trong đó: qua Cổng DVCQG",
     "official": "Cách tính hiện hành",
     "corrected": "Cách tính hiệu chỉnh",
 }
@@ -59,7 +60,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("Số hồ sơ đang giải quyết", ("in_progress", "overdue")),
-    ("Phí, lệ phí", ("received_fee_bearing", "paid_online")),
+    ("Phí, lệ phí", ("received_fee_bearing", "paid_online", "paid_online_national")),
     *((f"{HEADINGS_VI[k]} (%)", (f"{k}_official", f"{k}_corrected")) for k in RATES),
 )
 """The grouped headings over the counts and rates, in the form's column order."""

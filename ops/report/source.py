@@ -98,6 +98,7 @@ def _facts(
         online=p.get("channel") in ONLINE_CHANNELS,
         fee_bearing=bool(p.get("fee_bearing")),
         paid_online=bool(p.get("paid_online")),
+        paid_on_national=p.get("paid_on", "national") == "national",
         return_by_post=bool(p.get("return_by_post")),
         submitted_at=submitted_at,
         due_at=datetime.fromisoformat(p["due_at"]) if p.get("due_at") else submitted_at,

@@ -20,15 +20,18 @@ Definitions (a dossier belongs to one flow and one area, its commune at submissi
 - `resolved_fee_bearing` / `resolved_free` — the resolved dossiers whose procedure bears a fee /
   is free or exempt: the split the provincial reports file.
 - `received_fee_bearing` / `paid_online` — received inside the period for a fee-bearing
-  procedure / of those, paid online (payment happens at submission, so it counts at receipt).
+  procedure / of those, paid online (payment happens at submission, so it counts at receipt);
+  `paid_online_national` — of those, paid through the National Public Service Portal, the only
+  payments Decision 766's figures see (one paid on the province's own portal is not).
 
 Rates, each under the formula officials use today (Decision 766/QĐ-TTg as implemented, docs/domain.md)
 and the corrected one the reports ask for (divide only by what actually occurred):
 - on time: official = on time ÷ (received + carried over); corrected = on time ÷ resolved.
 - online: official = online ÷ received, averaged over every declared flow (a flow with no dossier
   counts as 0 %); corrected = online ÷ received, pooled over the dossiers that exist.
-- online payment: official = paid online ÷ received (free dossiers included); corrected = paid
-  online ÷ fee-bearing received.
+- online payment: official = paid through the national portal ÷ received (free dossiers
+  included, the province's own portal's payments left out: Hà Tĩnh's 0 % of May 2024); corrected =
+  paid online, on either portal ÷ fee-bearing received.
 - returned by post: official = returned by post ÷ resolved (the reports' 231/435 = 53.1 %);
   corrected = returned by post ÷ resolved with a result (refusals have none to post).
 A rate whose divisor is zero is None (no figure), never 0 %. On the total row of all flows the
@@ -56,7 +59,8 @@ FORMULAS_VI = {
         "trực tuyến ÷ tiếp nhận, gộp mọi hồ sơ",
     ),
     "online_payment_rate": (
-        "thanh toán trực tuyến ÷ tiếp nhận (kể cả hồ sơ miễn phí)",
+        "thanh toán qua Cổng Dịch vụ công quốc gia ÷ tiếp nhận "
+        "(kể cả hồ sơ miễn phí, không tính thanh toán qua Cổng dịch vụ công tỉnh)",
         "thanh toán trực tuyến ÷ tiếp nhận có thu phí",
     ),
     "post_rate": (
@@ -97,6 +101,7 @@ COUNTS = (
     "resolved_free",
     "received_fee_bearing",
     "paid_online",
+    "paid_online_national",
 )
 """The official table's columns, in its order (the provincial appendix tables)."""
 RATES = ("on_time_rate", "online_rate", "online_payment_rate", "post_rate")
@@ -122,6 +127,7 @@ HEADINGS_VI = {
     "resolved_free": "Đã giải quyết: miễn phí, lệ phí",
     "received_fee_bearing": "Tiếp nhận có thu phí, lệ phí",
     "paid_online": "Thanh toán trực tuyến",
+    "paid_online_national": "Trong đó: qua Cổng Dịch vụ công quốc gia",
     "on_time_rate": "Tỷ lệ đúng hạn",
     "online_rate": "Tỷ lệ trực tuyến",
     "online_payment_rate": "Tỷ lệ thanh toán trực tuyến",
@@ -153,6 +159,8 @@ class DossierFacts:
     outcome: str | None = None
     commune_code: str | None = None
     """The official code, by which a pre-reform commune is mapped to its 2025 commune or ward."""
+    paid_on_national: bool = True
+    """A fee paid online was paid through the national portal (not the province's own)."""
 
     def area(self, level: str) -> str:
         return {"province": self.province, "district": self.district or "?", "commune": self.commune}[level]
@@ -217,7 +225,7 @@ class Row:
                 "corrected": _ratio(c["received_online"], c["received"]),
             },
             "online_payment_rate": {
-                "official": None if self.flow == ALL_FLOWS else _ratio(c["paid_online"], c["received"]),
+                "official": None if self.flow == ALL_FLOWS else _ratio(c["paid_online_national"], c["received"]),
                 "corrected": _ratio(c["paid_online"], c["received_fee_bearing"]),
             },
             "post_rate": {
@@ -281,6 +289,7 @@ def _count(row: Row, f: DossierFacts, period: Period, at: datetime) -> None:
         c["received_in_person"] += not f.online
         c["received_fee_bearing"] += f.fee_bearing
         c["paid_online"] += f.fee_bearing and f.paid_online
+        c["paid_online_national"] += f.fee_bearing and f.paid_online and f.paid_on_national
         on, n = row.online_by_flow.get(f.flow, (0, 0))
         row.online_by_flow[f.flow] = (on + f.online, n + 1)
     elif not closed_by(period.start):
@@ -320,6 +329,10 @@ def check(rows: Sequence[Row]) -> list[str]:
             problems.append(f"{r.flow}/{r.area}: resolved {c['resolved']} ≠ on time + late")
         if c["resolved_fee_bearing"] + c["resolved_free"] != c["resolved"]:
             problems.append(f"{r.flow}/{r.area}: resolved {c['resolved']} ≠ fee-bearing + free")
-        if c["paid_online"] > c["received_fee_bearing"] or c["refused"] + c["returned_by_post"] > c["resolved"]:
+        if (
+            c["paid_online_national"] > c["paid_online"]
+            or c["paid_online"] > c["received_fee_bearing"]
+            or c["refused"] + c["returned_by_post"] > c["resolved"]
+        ):
             problems.append(f"{r.flow}/{r.area}: a part exceeds its whole")
     return problems

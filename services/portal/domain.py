@@ -44,6 +44,7 @@ def plan_submission(
             "area": sub.area,
             "fee_bearing": sub.fee_bearing,
             "paid_online": sub.paid_online,
+            "paid_on": sub.paid_on,
             "return_by_post": sub.return_by_post,
             "needs_verification": sub.needs_verification,
             "expected_results": expected,

@@ -195,9 +195,11 @@ class CitizenFactory:
         paid_online: bool = False,
         needs_verification: bool = False,
         fee_bearing: bool = True,
+        paid_on: str = "national",
     ) -> dict[str, Any]:
         """A citizen asks for a criminal-record certificate (Phiếu LLTP số 1); `fee_bearing`
-        False for a citizen the fee rules exempt."""
+        False for a citizen the fee rules exempt; `paid_on`: the portal a fee paid online went
+        through (national, provincial)."""
         r = self.rng
         sex = r.choice([Sex.MALE, Sex.FEMALE])
         applicant = self.person(sex, (today.year - 60, today.year - 18))
@@ -214,7 +216,8 @@ class CitizenFactory:
             "purpose": r.choice(
                 ["Xin việc làm", "Xuất khẩu lao động", "Bổ sung hồ sơ đi học", "Kết hôn", "Thành lập doanh nghiệp"]
             ),
-            "fee": {"bearing": fee_bearing, "paid_online": paid_online and fee_bearing},
+            "fee": {"bearing": fee_bearing, "paid_online": paid_online and fee_bearing}
+            | ({"paid_on": paid_on} if paid_online and fee_bearing else {}),
             "return_by_post": return_by_post,
         }
         if needs_verification:

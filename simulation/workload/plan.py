@@ -136,7 +136,15 @@ def _dossier(
         # Drawn only when the profile exempts anyone: profiles without exemptions keep their draws.
         exempt = shares.fee_exempt > 0 and has("fee_exempt", shares.fee_exempt)
         paid = not exempt and channel in ONLINE_CHANNELS and has("fee_paid_online", shares.fee_paid_online)
+        # Drawn only when some pay on the province's own portal: other profiles keep their draws.
+        provincial = paid and shares.paid_on_national < 1 and not has("paid_on_national", shares.paid_on_national)
         return factory.lltp_dossier(
-            today, channel, post, paid_online=paid, needs_verification=verify, fee_bearing=not exempt
+            today,
+            channel,
+            post,
+            paid_online=paid,
+            needs_verification=verify,
+            fee_bearing=not exempt,
+            paid_on="provincial" if provincial else "national",
         )
     raise ValueError(f"unknown chain {chain}")

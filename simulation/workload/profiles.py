@@ -43,6 +43,9 @@ class Shares:
     """Results returned by public postal service."""
     fee_paid_online: float = 0.0
     """Of the fee-bearing dossiers submitted online, the share paid through the portal."""
+    paid_on_national: float = 1.0
+    """Of those paid online, the share paid on the National Public Service Portal; the rest on
+    the province's own portal, which Decision 766's figures do not count."""
     vneid: float = 0.0
     """Of the dossiers submitted online, the share that came through the VNeID app."""
     vneid_from: date | None = None
@@ -167,6 +170,7 @@ class SharesFile(Strict):
     online: float = Field(1.0, ge=0, le=1)
     post: float = Field(0.0, ge=0, le=1)
     fee_paid_online: float = Field(0.0, ge=0, le=1)
+    paid_on_national: float = Field(1.0, ge=0, le=1)
     vneid: float = Field(0.0, ge=0, le=1)
     vneid_from: date | None = None
     fee_exempt: float = Field(0.0, ge=0, le=1)

@@ -88,6 +88,14 @@ def _export_is_the_page(page: Any) -> None:
     assert sorted(str(r[0]) for r in table[1:]) == sorted(codes), (table[1:], codes)
 
 
+def _what_the_officer_typed_survives_the_panel_drawn_again(page: Any, expect: Any) -> None:
+    """Regression: the panel drawn again under the officer (the page's own ?dossier= and a click
+    both opening it) wiped the name being typed, and the assignment went out empty (400, "Cần
+    ghi tên cán bộ được giao"). The panel is drawn again, to the end, and the name is still there."""
+    page.evaluate("async () => { await showDossier(openDossier); await showWorklog(); }")
+    expect(page.locator("#panel-alerts .worklog .assign-to").first).to_have_value("Lê Văn Nhận Việc")
+
+
 def _assign_note_and_hand_over(page: Any, top: Any, expect: Any) -> None:
     """The most overdue incident (open: the faults leave lost dossiers until the redrive) is
     assigned to an officer and gets a note in its panel; the queue shows who has it; the shift is
@@ -97,6 +105,8 @@ def _assign_note_and_hand_over(page: Any, top: Any, expect: Any) -> None:
     box = page.locator("#panel-alerts .worklog").first
     expect(box).to_be_visible(timeout=10_000)
     box.locator(".assign-to").fill("Lê Văn Nhận Việc")
+    _what_the_officer_typed_survives_the_panel_drawn_again(page, expect)
+    box = page.locator("#panel-alerts .worklog").first
     box.locator("button.assign").click()
     page.wait_for_function(
         "() => { const b = document.querySelector('#panel-alerts .worklog'); return b &&"

@@ -137,3 +137,12 @@ def test_a_standalone_registration_is_the_civil_status_step_alone() -> None:
     sub = parse_submission({**death, "linked": False, "procedures": ["death_registration"]}, TODAY)
     assert chains["death"].terminal_steps(sub.procedures) == ["register_death"]
     assert problems({**birth(), "linked": "no"}) == {"linked": "must be true or false"}
+
+
+def test_a_fee_paid_online_says_which_portal_it_was_paid_on() -> None:
+    lltp = CitizenFactory("042", seed=4).lltp_dossier(TODAY, "online", paid_online=True, paid_on="provincial")
+    assert parse_submission(lltp, TODAY).paid_on == "provincial"
+    assert parse_submission({**lltp, "fee": {"bearing": True, "paid_online": True}}, TODAY).paid_on == "national"
+    assert problems({**lltp, "fee": {"bearing": True, "paid_online": True, "paid_on": "bank"}}) == {
+        "fee.paid_on": "must be one of national, provincial"
+    }

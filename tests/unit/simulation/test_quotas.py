@@ -92,3 +92,11 @@ def test_hà_tĩnhs_registrations_are_linked_at_its_reported_shares() -> None:
     for chain in ("birth", "death"):
         count = sum(x.chain == chain and x.doc.get("linked") is not False for x in planned)
         assert count == linked.volumes[chain], chain
+
+
+def test_hà_tĩnhs_online_payments_go_through_its_own_portal() -> None:
+    planned = [p.doc for p in plan(profiles.load("ha-tinh-2024-01"), 20240101) if p.chain == "lltp" and not p.copy]
+    paid = [d for d in planned if d["fee"].get("paid_online")]
+    assert paid
+    assert {d["fee"]["paid_on"] for d in paid} == {"provincial"}
+    assert all("paid_on" not in d["fee"] for d in planned if not d["fee"].get("paid_online"))
