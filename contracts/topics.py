@@ -6,9 +6,11 @@ has its own work topic; malformed input goes to the dead-letter topic with its r
 
 from __future__ import annotations
 
-AGENCIES: tuple[str, ...] = ("portal", "motcua", "hotich", "cutru", "bhxh", "btxh", "lltp")
+AGENCIES: tuple[str, ...] = ("portal", "motcua", "hotich", "cutru", "bhxh", "btxh", "lltp", "dancu")
 """Systems that own a work topic. Codes follow docs/domain.md; `btxh` (bảo trợ xã hội) is
-the social-protection desk that pays burial support, which the reports name without a code."""
+the social-protection desk that pays burial support, which the reports name without a code;
+`dancu` is the national population database (CSDLQG về dân cư), which the others ask over HTTP
+(services/dancu/) and which heartbeats like any agency, so the monitor hears it fall silent."""
 AGENCY_VI: dict[str, str] = {
     "portal": "Cổng DVC",
     "motcua": "Một cửa",
@@ -17,6 +19,7 @@ AGENCY_VI: dict[str, str] = {
     "bhxh": "BHXH",
     "btxh": "Bảo trợ xã hội",
     "lltp": "Lý lịch tư pháp",
+    "dancu": "CSDLQG về dân cư",
     "monitor": "Giám sát",
     "dashboard": "Bảng điều hành",
 }

@@ -51,6 +51,7 @@ ADDRESS_KEYS = frozenset(
     {
         "LT_KAFKA_BOOTSTRAP",
         "LT_DATABASE_URL",
+        "LT_DANCU_URL",
         "KAFKA_LISTENERS",
         "KAFKA_ADVERTISED_LISTENERS",
         "KAFKA_CONTROLLER_QUORUM_VOTERS",

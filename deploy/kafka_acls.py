@@ -69,8 +69,11 @@ class Acl:
 
 
 def handoffs(chains: Mapping[str, Chain]) -> dict[str, set[str]]:
-    """Each agency → the agencies whose work topics it writes a dossier to (its own excluded)."""
-    to: dict[str, set[str]] = {a: {"portal"} for a in AGENCIES}
+    """Each agency → the agencies whose work topics it writes a dossier to (its own excluded). An
+    agency that runs no step of any chain (the population database, which answers questions)
+    hands nothing to anyone."""
+    stepping = {s.agency for c in chains.values() for s in c.steps} | {"portal"}
+    to: dict[str, set[str]] = {a: {"portal"} if a in stepping else set() for a in AGENCIES}
     for chain in chains.values():
         to["portal"].add(chain.first.agency)
         by_name = {s.name: s for s in chain.steps}

@@ -265,6 +265,10 @@ def _ensure_services(
     }
     env.update({k: v for k, v in os.environ.items() if k.startswith("LT_")})
     env.update(extra_env or {})
+    if "dancu" in services and not env.get("LT_DANCU_URL"):
+        # The agencies check identities against the stack's own population database, unless the
+        # operator named another (an external one: `--external dancu` with LT_DANCU_URL).
+        env["LT_DANCU_URL"] = f"http://127.0.0.1:{services['dancu']}"
     env.update(
         {
             "LT_KAFKA_BOOTSTRAP": settings.kafka_bootstrap or "",

@@ -50,6 +50,7 @@ from runtime.kafka import Assignments, consumer, is_primer
 from runtime.officers import OfficerStore, PgOfficerStore
 from runtime.outbox import OutboxRow, split
 from runtime.planning import Planner, Received
+from runtime.population import BY_RULE, Population
 from runtime.progress import EndOffsets
 from runtime.refusals import dead_letter
 from runtime.relay import OutboxRelay
@@ -59,7 +60,7 @@ from runtime.stamping import Stamper
 from runtime.steps import finish
 from runtime.tasks import TaskRunner
 from runtime.taskstore import PgTaskStore, TaskStore
-from runtime.work import Handler, StepContext, WorkItem
+from runtime.work import Deferred, Handler, StepContext, WorkItem
 
 log = structlog.get_logger()
 
@@ -90,6 +91,7 @@ class AgencyWorker:
         command_token: str | None = None,
         staffing: Staffing = NO_STAFFING,
         officer_store: OfficerStore | None = None,
+        population: Population = BY_RULE,
     ) -> None:
         self.agency = agency
         self.sim = simulation
@@ -102,7 +104,9 @@ class AgencyWorker:
         self.clock = clock
         self.stamp = Stamper(clock, agency)
         self.calendar = WorkingCalendar()
-        self.ctx = StepContext(agency, clock, chains, random.Random(seed), clock.now(), dict(params or {}), seed)
+        self.ctx = StepContext(
+            agency, clock, chains, random.Random(seed), clock.now(), dict(params or {}), seed, population
+        )
         self.processed = 0
         self.duplicates = 0
         self.dead_lettered = 0
@@ -346,8 +350,8 @@ class AgencyWorker:
         await self.sim.record(conn, hits)
         return applied, len(items) - applied
 
-    async def finish(self, conn: Conn, item: WorkItem, emit: Emitter, *, with_start: bool) -> None:
-        await finish(conn, item, emit, self.handlers[item.to_step], self.ctx, with_start=with_start)
+    async def finish(self, conn: Conn, item: WorkItem, emit: Emitter, *, with_start: bool) -> Deferred | None:
+        return await finish(conn, item, emit, self.handlers[item.to_step], self.ctx, with_start=with_start)
 
     async def run_tasks(self) -> None:
         await self.tasks.run()

@@ -23,6 +23,7 @@ from runtime.logging import configure
 from runtime.metrics import metrics_route
 from runtime.officers import by_hour, outline
 from runtime.outbox import PgOutbox
+from runtime.population import OverHttp, population
 from runtime.relay import OutboxRelay
 from runtime.secrets import operator_token
 from runtime.settings import Settings
@@ -124,6 +125,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
     publisher = AIOKafkaPublisher(bootstrap, client_id=settings.instance or spec.agency)
     tasks: list[asyncio.Task[Any]] = []
     runner: web.AppRunner | None = None
+    asked = population(settings.dancu_url)
     try:
         await db.apply_schema(pool, spec.agency, spec.ddl)
         simulation = load(settings)
@@ -151,6 +153,7 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
             simulation=simulation,
             command_token=operator_token(settings),
             staffing=staffing.load(settings.staffing_file, chains).of_agency(spec.agency, chains),
+            population=asked,
         )
         rt = Runtime(spec, settings, pool, publisher, relay, worker, simulation)
         app = web.Application(
@@ -187,6 +190,8 @@ async def serve(spec: AgencySpec, settings: Settings, stop: asyncio.Event | None
         waiter.cancel()
     finally:
         await stopped(tasks, runner, publisher, pool)
+        if isinstance(asked, OverHttp):
+            await asked.close()
         log.info("agency stopped")
 
 

@@ -80,6 +80,10 @@ class PlatformSettings(BaseModel):
     log_format: str = "auto"
     log_level: str = "info"
     lltp_issuer: str = "so_tu_phap"
+    dancu_url: str = ""
+    """The national population database the agencies check identities against (the `dancu`
+    service, or a province's own gateway); empty: the built-in rule (runtime/population.py).
+    `lienthong up` sets it to the stack's own service."""
     heartbeat_s: float = 1.0
     chains_file: Path | None = None
     staffing_file: Path | None = None

@@ -31,6 +31,7 @@ from runtime.schedule import Waits, WorkPlan
 
 if TYPE_CHECKING:
     from runtime.settings import Settings
+    from runtime.work import Deferred
 
 log = structlog.get_logger()
 
@@ -107,6 +108,21 @@ class Simulation(Protocol):
         still bounds it by the stamping lag); None: the submission is stamped now."""
         ...
 
+    def deferred(
+        self, agency: str, step: str, handoff: Event, at: datetime, wait: Deferred, deadline: datetime
+    ) -> list[Evidence]:
+        """A step that could not finish at `at` and waits until `wait.until` (the population
+        database did not answer, answered late, or lacks a record yet): what the simulation did."""
+        ...
+
+    def answered_at(self, agency: str, key: str, at: datetime) -> datetime:
+        """When a question `agency` is asked at `at` is answered (later than `at` when it is slow)."""
+        ...
+
+    def visible_from(self, agency: str, key: str, at: datetime) -> datetime:
+        """When a record `agency` takes at `at` can be found (later when it is not synchronised)."""
+        ...
+
     async def install(self, conn: Conn) -> None:
         """Create what the simulation records into (called once per process at start-up)."""
         ...
@@ -154,6 +170,17 @@ class Production:
 
     def planned_submission(self, headers: Mapping[str, str]) -> datetime | None:
         return None
+
+    def deferred(
+        self, agency: str, step: str, handoff: Event, at: datetime, wait: Deferred, deadline: datetime
+    ) -> list[Evidence]:
+        return []
+
+    def answered_at(self, agency: str, key: str, at: datetime) -> datetime:
+        return at
+
+    def visible_from(self, agency: str, key: str, at: datetime) -> datetime:
+        return at
 
     async def install(self, conn: Conn) -> None:
         return None

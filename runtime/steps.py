@@ -7,22 +7,29 @@ from dataclasses import replace
 from typing import Any
 
 from contracts.chains import PORTAL_RESULT
-from contracts.event_types import STEP_COMPLETED, STEP_REJECTED, STEP_STARTED
+from contracts.event_types import LINK_ERROR, STEP_COMPLETED, STEP_REJECTED, STEP_STARTED
 from runtime.conn import Conn
 from runtime.emitter import Emitter
-from runtime.work import Absorbed, Completed, Handler, Outcome, Rejected, StepContext, WorkItem
+from runtime.work import Absorbed, Completed, Deferred, Handler, Outcome, Rejected, StepContext, WorkItem
 
 
 async def finish(
     conn: Conn, item: WorkItem, emit: Emitter, handler: Handler, ctx: StepContext, *, with_start: bool
-) -> None:
-    """Run the step's handler at the emitter's sim time and route the dossier on."""
+) -> Deferred | None:
+    """Run the step's handler at the emitter's sim time and route the dossier on; or, when the
+    handler must wait (`Deferred`), say so: a failed call is a `link.error`, as a failed transfer."""
     rng = ctx.rng_for(item.dossier_id, item.to_step, "decide")
     outcome: Outcome = await handler(conn, item, replace(ctx, now=emit.now, rng=rng))
     if isinstance(outcome, Absorbed):
         for type_, payload in outcome.events:
             emit(type_, payload)
-        return
+        return None
+    if isinstance(outcome, Deferred):
+        if with_start:
+            raise RuntimeError(f"step {item.to_step} has no office work to wait in: {outcome.reason}")
+        if outcome.failed_call:
+            emit(LINK_ERROR, {"to": outcome.waits_on, "error": outcome.reason})
+        return outcome
     if with_start:
         emit(STEP_STARTED, {})
     if isinstance(outcome, Completed):
@@ -45,3 +52,4 @@ async def finish(
         following = [] if route == PORTAL_RESULT else chain.next_routes(route.step, item.procedures)
         via = None if route == PORTAL_RESULT else chain.step(route.step).via
         emit.handoff(route, item.dossier, results, following, {**extra, **({"via": via} if via else {})})
+    return None

@@ -32,7 +32,7 @@ from runtime.schedule import COMPLETED, STARTED
 from runtime.simulation import PRODUCTION, Evidence, Simulation
 from runtime.stamping import Stamper
 from runtime.taskstore import Milestone, Task, TaskStore
-from runtime.work import WorkItem
+from runtime.work import Deferred, WorkItem
 
 log = structlog.get_logger()
 
@@ -41,9 +41,12 @@ POLL_S = 0.02
 
 
 class Finish(Protocol):
-    """Run a work item's handler at the emitter's sim time and route the dossier on."""
+    """Run a work item's handler at the emitter's sim time and route the dossier on; a handler
+    that must wait says until when (`Deferred`)."""
 
-    def __call__(self, conn: Conn, item: WorkItem, emit: Emitter, *, with_start: bool) -> Awaitable[None]: ...
+    def __call__(
+        self, conn: Conn, item: WorkItem, emit: Emitter, *, with_start: bool
+    ) -> Awaitable[Deferred | None]: ...
 
 
 @dataclass
@@ -163,6 +166,7 @@ class TaskRunner:
         hits: list[Evidence] = []
         done: list[int] = []
         moved: list[tuple[int, int]] = []
+        replanned: list[tuple[int, tuple[Milestone, ...]]] = []
         for task in tasks:
             item = WorkItem.from_event(parse_event(task.message))
             due, idx = milestones_due(task, now)
@@ -172,11 +176,18 @@ class TaskRunner:
                     emit(STEP_STARTED, {"deadline": task.deadline.isoformat()})
                 elif kind == COMPLETED:
                     with bound(item):
-                        await self.finish(conn, item, emit, with_start=False)
+                        wait = await self.finish(conn, item, emit, with_start=False)
+                    if wait is not None:
+                        # The step finishes later: its completion moves, the milestones before stay.
+                        replanned.append((task.id, (*task.plan[: idx - 1], (COMPLETED, wait.until))))
+                        hits += self.sim.deferred(self.agency, item.to_step, item.event, emit.now, wait, task.deadline)
+                        self.expect(wait.until)
                 else:
                     emit(STEP_STATE, {"state": kind})
                 events += emit.rows
                 hits += emit.hits
+            if any(t == task.id for t, _ in replanned):
+                continue
             if idx >= len(task.plan):
                 done.append(task.id)
             else:
@@ -184,6 +195,7 @@ class TaskRunner:
         await outbox.add(self.relay.store, conn, *split(events))
         await self.sim.record(conn, hits)
         await self.store.advance(conn, moved, done)
+        await self.store.replan(conn, replanned)
 
 
 def milestones_due(task: Task, now: datetime) -> tuple[list[Milestone], int]:

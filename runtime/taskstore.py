@@ -55,6 +55,11 @@ class TaskStore(Protocol):
         """`moved`: (task id, index of its next milestone); `done`: finished task ids."""
         ...
 
+    async def replan(self, conn: Conn, replanned: list[tuple[int, tuple[Milestone, ...]]]) -> None:
+        """(task id, its new plan): the task's next milestone becomes the plan's last (a step that
+        waits for another system finishes later)."""
+        ...
+
     async def drop(self, conn: Conn, task_id: int) -> None: ...
 
 
@@ -121,6 +126,16 @@ class PgTaskStore:
                 moved,
             )
 
+    async def replan(self, conn: Conn, replanned: list[tuple[int, tuple[Milestone, ...]]]) -> None:
+        if replanned:
+            await conn.executemany(
+                f"UPDATE {self.schema}.tasks SET plan = $2, next_idx = $3, next_at = $4 WHERE id = $1",
+                [
+                    (task_id, json.dumps([[k, at.isoformat()] for k, at in plan]), len(plan) - 1, plan[-1][1])
+                    for task_id, plan in replanned
+                ],
+            )
+
     async def drop(self, conn: Conn, task_id: int) -> None:
         await conn.execute(f"DELETE FROM {self.schema}.tasks WHERE id = $1", task_id)
 
@@ -155,6 +170,10 @@ class MemoryTaskStore:
             self.tasks.pop(task_id, None)
         for task_id, idx in moved:
             self.tasks[task_id] = replace(self.tasks[task_id], next_idx=idx)
+
+    async def replan(self, conn: Conn, replanned: list[tuple[int, tuple[Milestone, ...]]]) -> None:
+        for task_id, plan in replanned:
+            self.tasks[task_id] = replace(self.tasks[task_id], plan=plan, next_idx=len(plan) - 1)
 
     async def drop(self, conn: Conn, task_id: int) -> None:
         self.tasks.pop(task_id, None)

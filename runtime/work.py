@@ -12,6 +12,7 @@ from contracts.chains import Chain, Route
 from contracts.clock import SimClock
 from contracts.envelope import Event
 from contracts.payloads import DossierDoc, handoff_sent
+from runtime.population import BY_RULE, Population
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,25 @@ class Absorbed:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
-Outcome = Completed | Rejected | Absorbed
+@dataclass(frozen=True)
+class Deferred:
+    """The step cannot finish now: a system it needs did not answer, or not yet as it must. The
+    task comes due again at `until` (runtime/tasks.py), the handler runs again then."""
+
+    until: datetime
+    reason: str
+    cause: str
+    """unreachable (nothing answered: a `link.error` event says so, as for a failed transfer),
+    slow (the answer came at `until`), not_synced (the record the step needs is not there yet)."""
+    waits_on: str
+    """The system the step waits on (e.g. dancu)."""
+
+    @property
+    def failed_call(self) -> bool:
+        return self.cause == "unreachable"
+
+
+Outcome = Completed | Rejected | Absorbed | Deferred
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,8 @@ class StepContext:
     params: Mapping[str, str] = field(default_factory=dict)
     """Agency parameters from the settings (e.g. who issues LLTP certificates)."""
     seed: int = 0
+    population: Population = BY_RULE
+    """The national population database the handlers check identities against (runtime/population.py)."""
 
     def rng_for(self, dossier_id: str, step: str, purpose: str) -> random.Random:
         """The draws for one dossier's step, from the run's seed: the same in every run of the same

@@ -23,9 +23,11 @@ from contracts.envelope import Event
 from contracts.payloads import handoff_sent
 from runtime.conn import Conn
 from runtime.outbox import OutboxRow
+from runtime.population import question_key
 from runtime.schedule import WorkPlan
 from runtime.settings import Settings
 from runtime.simulation import Evidence, Production, Simulation, StepChange
+from runtime.work import Deferred
 from simulation.faults import truth
 from simulation.faults.catalogue import FAULTS_DIR, Fault, load_scenario
 from simulation.faults.inject import Hit, Injector, Period, channel_of, commune_of
@@ -219,6 +221,37 @@ class FaultInjection:
 
     def planned_submission(self, headers: Mapping[str, str]) -> datetime | None:
         return planned_submission(headers)
+
+    def answered_at(self, agency: str, key: str, at: datetime) -> datetime:
+        return self.injector.answer(agency, key, at)[0]
+
+    def visible_from(self, agency: str, key: str, at: datetime) -> datetime:
+        return self.injector.synced(agency, key, at)[0]
+
+    def deferred(
+        self, agency: str, step: str, handoff: Event, at: datetime, wait: Deferred, deadline: datetime
+    ) -> list[Evidence]:
+        """The fault a step waited on, found as the system it asked found it (the same draws): an
+        outage in force (each failed call is a refused transfer on the link into it), a slow
+        answer, a record not yet synchronised. The step is slowed until it goes on; a deferral no
+        fault explains (the system was killed) records nothing here."""
+        system = wait.waits_on
+        fault: Fault | None = None
+        if wait.cause == "unreachable":
+            fault = self.injector.agency_fault(system, "outage", at)
+        elif wait.cause == "slow":
+            fault = self.injector.answer(system, question_key(handoff.dossier_id or "", agency, step, at), at)[1]
+        elif wait.cause == "not_synced":
+            fault = self.injector.synced(system, handoff.dossier_id or "", at)[1]
+        if fault is None:
+            return []
+        out: list[Evidence] = []
+        if wait.cause == "unreachable":
+            refused = Hit(fault.name, "reject", f"link:{agency}->{system}", at, detail=wait.reason)
+            out.append((handoff.dossier_id, handoff.event_id, refused))
+        slowed = Hit(fault.name, "slow", f"step:{agency}/{step}", at, wait.until, deadline, detail=wait.cause)
+        out.append((handoff.dossier_id, handoff.event_id, slowed))
+        return out
 
     def payment_failure(self, now: datetime) -> Callable[[str, str], Evidence] | None:
         payment = self.injector.agency_fault("portal", "payment_failed", now)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from contracts.alerts import AlertKind
 from contracts.envelope import Event
 from contracts.event_types import DOSSIER_CLOSED, HANDOFF_RECEIVED
 from streams.deadlines import DeadlineIndex
@@ -79,7 +80,9 @@ class Monitor:
             elif e.occurred_at > x.due_at:
                 recoveries.append(Late(d.dossier_id, x, e.occurred_at, e.type))
         for x, met_at in change.late:
-            recoveries.append(Late(d.dossier_id, x, met_at, HANDOFF_RECEIVED))
+            # A handoff acknowledged before it was read, or a step that ended before its receipt was.
+            how = HANDOFF_RECEIVED if x.kind == AlertKind.LOST else "step ended"
+            recoveries.append(Late(d.dossier_id, x, met_at, how))
         closing = e.type == DOSSIER_CLOSED
         for x in change.proven:
             if (d.dossier_id, x.key) in self._reported:

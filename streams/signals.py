@@ -6,7 +6,6 @@ opened once and closed when the link or agency recovers.
 from __future__ import annotations
 
 import bisect
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,6 +34,11 @@ class Incident:
     """False: the incident is over (the link or agency recovered)."""
 
 
+LATE_HORIZON = timedelta(days=2)
+"""How far behind the judged time a transfer may still be read and judged (a broker's crash has
+its senders publish again what it lost, behind what came since): samples are kept that long."""
+
+
 @dataclass
 class LinkHealth:
     """Error rate per link over a sliding sim-time window: `link.error` events against
@@ -43,16 +47,22 @@ class LinkHealth:
     Judged in event time, like the silence: the monitor reads partitions in no particular order
     (one dossier's retries an hour ahead of another's), so transfers are held until the judged
     time reaches them and then taken oldest first; the incident opens at the transfer that made
-    the window fail, wherever the partitions happened to be read."""
+    the window fail, wherever the partitions happened to be read. A transfer read after the
+    judged time passed it (published again after a broker crash) is judged where it belongs: if
+    with it some window failed that no incident covers, the incident opens at that window's
+    failing transfer, in the past."""
 
     window: timedelta = timedelta(hours=1)
     threshold: float = 0.2
     min_samples: int = 3
     _ahead: list[tuple[datetime, str, bool]] = field(default_factory=list)
     """Transfers read but stamped after the judged time, oldest first."""
-    _samples: dict[str, deque[tuple[datetime, bool]]] = field(default_factory=dict)
-    _degraded: set[str] = field(default_factory=set)
+    _samples: dict[str, list[tuple[datetime, bool]]] = field(default_factory=dict)
+    """Each link's transfers judged, in time order, for LATE_HORIZON behind the judged time."""
+    _spans: dict[str, list[list[datetime | None]]] = field(default_factory=dict)
+    """Each link's incidents: [opened, closed (None: open)], oldest first."""
     _last_error: dict[str, datetime] = field(default_factory=dict)
+    _judged: datetime | None = None
 
     def observe(self, e: Event) -> None:
         if e.type == LINK_ERROR:
@@ -68,40 +78,88 @@ class LinkHealth:
         taken = bisect.bisect_right(self._ahead, now, key=lambda s: s[0])
         for at, link, ok in self._ahead[:taken]:
             out += self._quiet(at)
-            incident = self._take(at, link, ok)
-            if incident:
-                out.append(incident)
+            out += self._take(at, link, ok)
         del self._ahead[:taken]
         out += self._quiet(now)
+        if self._judged is None or now > self._judged:
+            self._judged = now
+            self._forget(now - LATE_HORIZON)
         return out
 
-    def _quiet(self, now: datetime) -> list[Incident]:
+    def _open(self, link: str) -> list[datetime | None] | None:
+        spans = self._spans.get(link)
+        return spans[-1] if spans and spans[-1][1] is None else None
+
+    def _quiet(self, now: datetime, links: list[str] | None = None) -> list[Incident]:
         out = []
-        for link in sorted(self._degraded):
-            last = self._last_error[link]
-            if now - last > self.window:
-                self._degraded.discard(link)
+        for link in links if links is not None else sorted(self._spans):
+            span = self._open(link)
+            last = self._last_error.get(link)
+            if span is not None and last is not None and now - last > self.window:
+                span[1] = last + self.window
                 out.append(
                     Incident(LINK, link, last + self.window, "no failed transfer for a whole window", opened=False)
                 )
         return out
 
-    def _take(self, at: datetime, link: str, ok: bool) -> Incident | None:
-        samples = self._samples.setdefault(link, deque())
-        samples.append((at, ok))
+    def _window(self, samples: list[tuple[datetime, bool]], end: datetime) -> tuple[int, int]:
+        """(errors, transfers) in the window ending at `end`."""
+        lo = bisect.bisect_left(samples, end - self.window, key=lambda s: s[0])
+        hi = bisect.bisect_right(samples, end, key=lambda s: s[0])
+        inside = samples[lo:hi]
+        return sum(1 for _, good in inside if not good), len(inside)
+
+    def _failing(self, errors: int, total: int) -> bool:
+        return total >= self.min_samples and errors / total >= self.threshold
+
+    def _covered(self, link: str, at: datetime) -> bool:
+        """Whether an incident already raised on `link` covers a window failing at `at`."""
+        return any(
+            opened is not None and opened - self.window <= at and (closed is None or at <= closed)
+            for opened, closed in self._spans.get(link, [])
+        )
+
+    def _take(self, at: datetime, link: str, ok: bool) -> list[Incident]:
+        samples = self._samples.setdefault(link, [])
+        late = bool(samples) and at < samples[-1][0]
+        bisect.insort(samples, (at, ok), key=lambda s: s[0])
         if not ok:
-            self._last_error[link] = at
-        while samples[0][0] < at - self.window:
-            samples.popleft()
-        errors = sum(1 for _, good in samples if not good)
-        rate = errors / len(samples)
-        if link not in self._degraded and len(samples) >= self.min_samples and rate >= self.threshold:
-            self._degraded.add(link)
-            return Incident(LINK, link, at, f"{errors} of {len(samples)} transfers failed in the window")
-        if link in self._degraded and rate < self.threshold / 2 and ok:
-            self._degraded.discard(link)
-            return Incident(LINK, link, at, "transfers succeed again", opened=False)
-        return None
+            self._last_error[link] = max(at, self._last_error.get(link, at))
+        span = self._open(link)
+        if span is not None:
+            if late:
+                return []  # the open incident covers it
+            errors, total = self._window(samples, at)
+            if ok and errors / total < self.threshold / 2:
+                span[1] = at
+                return [Incident(LINK, link, at, "transfers succeed again", opened=False)]
+            return []
+        # The first window ending at this transfer or a later one (within a window of it) that
+        # fails: in time order that is this transfer; read late, it may be one judged before.
+        start = bisect.bisect_left(samples, at, key=lambda s: s[0])
+        for end, _ in samples[start:]:
+            if end > at + self.window:
+                break
+            errors, total = self._window(samples, end)
+            if not self._failing(errors, total):
+                continue
+            if self._covered(link, end):
+                return []
+            self._spans.setdefault(link, []).append([end, None])
+            out = [Incident(LINK, link, end, f"{errors} of {total} transfers failed in the window")]
+            if late and self._judged is not None:
+                # Over already, judged by what was read since: closed where it ended.
+                out += self._quiet(self._judged, [link])
+            return out
+        return []
+
+    def _forget(self, before: datetime) -> None:
+        for samples in self._samples.values():
+            cut = bisect.bisect_left(samples, before, key=lambda s: s[0])
+            if cut:
+                del samples[:cut]
+        for link, spans in self._spans.items():
+            self._spans[link] = [sp for sp in spans if sp[1] is None or sp[1] >= before]
 
 
 @dataclass

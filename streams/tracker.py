@@ -60,6 +60,8 @@ class Dossier:
     """Steps ("agency:step") known done: completed, refused, or proven by a later step. A copy of
     their receipt or state read afterwards (a crash replay publishes the sender's outbox again)
     opens no new deadline."""
+    ended_at: dict[str, datetime] = field(default_factory=dict)
+    """When each step of `finished` was completed or refused, where its own event said so."""
     early: dict[str, datetime] = field(default_factory=dict)
     """Handoffs acknowledged before their handoff.sent arrived, with when (the two come from
     different producers, so the topic may carry them in either order; after a broker crash the
@@ -203,10 +205,20 @@ class _Fold:
         else:
             d.early[sent_event_id] = t
         step = self.tracker._step(d, e)
-        if step is not None and not self.step_done:
-            due = self.tracker.calendar.deadline(t, step.sla(d.needs_verification))
-            where = f"step:{e.agency}/{e.step}"
-            self.expect(Expectation(f"step:{e.agency}:{e.step}", STUCK, due, t, where, "step not finished by its SLA"))
+        if step is None:
+            return None
+        due = self.tracker.calendar.deadline(t, step.sla(d.needs_verification))
+        where = f"step:{e.agency}/{e.step}"
+        x = Expectation(f"step:{e.agency}:{e.step}", STUCK, due, t, where, "step not finished by its SLA")
+        if not self.step_done:
+            self.expect(x)
+            return None
+        # The step's end was read before its receipt (after a broker crash the sender's outbox
+        # publishes the receipt again, behind what came since): late all the same if it ended
+        # after the deadline the receipt sets.
+        ended = d.ended_at.get(f"{e.agency}:{e.step}")
+        if ended is not None and ended > due:
+            return Change(late=((x, ended),))
         return None
 
     def state(self) -> Change | None:
@@ -223,6 +235,7 @@ class _Fold:
     def ended(self) -> Change | None:
         d, e = self.d, self.e
         d.finished.add(f"{e.agency}:{e.step}")
+        d.ended_at.setdefault(f"{e.agency}:{e.step}", e.occurred_at)
         self.meet(f"step:{e.agency}:{e.step}")
         self.meet(f"state:{e.agency}:{e.step}")
         chain = self.tracker.chains.get(d.chain or e.chain or "")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 from runtime.conn import Conn
+from runtime.population import Person
+from runtime.verification import verify
 from runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 from services.cutru.domain import residence_problem
 
@@ -14,6 +16,15 @@ async def register_residence(conn: Conn, item: WorkItem, ctx: StepContext) -> Ou
     if problem:
         return Rejected(problem)
     personal_id = item.results["register_birth"]["personal_id"]
+    done = await conn.fetchval("SELECT 1 FROM cutru.residence_registrations WHERE dossier_id = $1", item.dossier_id)
+    if not done:
+        # The child is registered at the address in the population database's record of them: a
+        # birth civil status registered that has not reached the database yet waits (not refused).
+        child = item.dossier["child"]
+        born = int(str(child["birth_date"])[:4])
+        checked = await verify(ctx, item, [Person("child", personal_id, child["sex"], born)], registered_here=True)
+        if checked is not None:
+            return checked
     row = await conn.fetchrow(
         "INSERT INTO cutru.residence_registrations (dossier_id, personal_id, address, registered_at, source_event_id) "
         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dossier_id) DO UPDATE SET dossier_id = EXCLUDED.dossier_id "

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from contracts.identity import Sex, verify_identity
+from contracts.identity import Sex
 from contracts.payloads import DossierDoc
+from runtime.population import Person
 
 ISSUERS: dict[str, str] = {
     "so_tu_phap": "Sở Tư pháp",
@@ -66,10 +67,15 @@ def decide_certificate(dossier: DossierDoc, issuer: str) -> Certificate | Refusa
         year = int(applicant["birth_year"])
     except (KeyError, ValueError, TypeError):
         return Refusal("applicant's sex or birth year missing or malformed", "invalid_data")
-    problem = verify_identity(applicant.get("personal_id", ""), sex=sex, birth_year=year)
-    if problem:
-        return Refusal(f"applicant's identity does not match the population database: {problem[1]}", problem[0])
+    del sex, year  # parsed only to refuse a form without them; the population database checks them
     if issuer not in ISSUERS:
         raise ValueError(f"unknown LLTP issuer {issuer!r}; known: {', '.join(ISSUERS)}")
     delivery = "post" if dossier.get("return_by_post") else "electronic"
-    return Certificate(applicant["personal_id"], delivery, ISSUERS[issuer])
+    return Certificate(applicant.get("personal_id", ""), delivery, ISSUERS[issuer])
+
+
+def applicant(dossier: DossierDoc) -> Person:
+    """Whom the population database must know before a certificate is issued (decide_certificate
+    checked the fields parse)."""
+    a = dossier.get("applicant", {})
+    return Person("applicant", str(a.get("personal_id", "")), str(a["sex"]), int(a["birth_year"]))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 
 from runtime.conn import Conn
+from runtime.verification import verify
 from runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
-from services.lltp.domain import Refusal, decide_certificate, issuer_on
+from services.lltp.domain import Refusal, applicant, decide_certificate, issuer_on
 
 
 async def issue_certificate(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcome:
@@ -18,6 +19,12 @@ async def issue_certificate(conn: Conn, item: WorkItem, ctx: StepContext) -> Out
     # The issuer on the day the certificate is issued: provincial police took over from March 2025
     # in some provinces, in the middle of a reporting period.
     decision = decide_certificate(item.dossier, issuer_on(ctx.params.get("lltp_issuer", "so_tu_phap"), ctx.now.date()))
+    if not isinstance(decision, Refusal):
+        checked = await verify(ctx, item, [applicant(item.dossier)])
+        if checked is not None and not isinstance(checked, Rejected):
+            return checked
+        if isinstance(checked, Rejected):
+            decision = Refusal(checked.reason, checked.code or "invalid_data")
     if isinstance(decision, Refusal):
         await conn.execute(
             "INSERT INTO lltp.refusals (dossier_id, code, reason, refused_at) VALUES ($1, $2, $3, $4) "

@@ -54,10 +54,14 @@ EFFECTS: dict[str, tuple[str, ...]] = {
     "kill": (),
     "freeze": ("seconds",),
     "drop_connections": (),
+    "unsynced": ("delay_working_days",),
 }
 PROCESS_EFFECTS = frozenset({"kill", "freeze", "drop_connections"})
 AGENCY_WIDE_EFFECTS = frozenset({"outage", "payment_failed"})
 """Effects on a whole agency at once, with no dossier to place in a commune."""
+REGISTERS = frozenset({"dancu"})
+"""Systems the agencies ask rather than hand dossiers to (the population database): a fault on
+one is on its answers (outage, slow) or its records (`unsynced`), never narrowed to communes."""
 
 
 @dataclass(frozen=True)
@@ -198,7 +202,13 @@ def _parse_fault(name: str, model: FaultFile) -> Fault:
     kind_of_effect = str(effect.pop("kind", ""))
     _check_effect(kind, kind_of_effect, effect)
     narrowed = where.communes is not None or where.commune_share is not None or where.channels is not None
-    if narrowed and (kind == "process" or kind_of_effect in AGENCY_WIDE_EFFECTS):
+    asked = target.get("agency") in REGISTERS
+    if (kind_of_effect == "unsynced" and not asked) or (asked and kind_of_effect not in ("outage", "slow", "unsynced")):
+        raise ValueError(
+            f"effect {kind_of_effect}: the population database ({', '.join(sorted(REGISTERS))}) takes outage, "
+            "slow or unsynced, and unsynced applies to it alone"
+        )
+    if narrowed and (kind == "process" or kind_of_effect in AGENCY_WIDE_EFFECTS or asked):
         raise ValueError(
             f"target: communes and channels narrow the dossiers a fault hits; {kind_of_effect} on a {kind} has none"
         )
@@ -241,6 +251,11 @@ def _target(where: Any) -> tuple[str, dict[str, str]]:
         ends = value.split("->")
         if len(ends) != 2 or not set(ends) <= set(AGENCIES):
             raise ValueError(f"target: a link is 'from->to' between known agencies, got {value!r}")
+        if set(ends) & REGISTERS:
+            raise ValueError(
+                f"target: no dossier travels to or from {' or '.join(sorted(set(ends) & REGISTERS))}; "
+                "target the agency (outage, slow, unsynced)"
+            )
     if kind == "process" and not known_process(value):
         raise ValueError(
             f"target: unknown process {value!r}; known: {', '.join(PROCESSES)}, or a replica such as hotich-2"

@@ -270,6 +270,24 @@ class Injector:
     def window_of(self, f: Fault) -> tuple[datetime, datetime]:
         return self.period.window(f)
 
+    def answer(self, agency: str, key: str, at: datetime) -> tuple[datetime, Fault | None]:
+        """When `agency` (the population database) answers the question named `key` asked at
+        `at`, and the slow fault that made it late, if any: `extra_hours` of office time later."""
+        for f in self.faults:
+            if f.target.get("agency") == agency and f.effect == "slow" and self.hits(f, key, at):
+                lo, hi = f.params.get("extra_hours", (0, 0))
+                extra = random.Random(f"{f.name}/{key}/params").uniform(float(lo), float(hi))
+                return CALENDAR.add_working_hours(at, extra), f
+        return at, None
+
+    def synced(self, agency: str, key: str, at: datetime) -> tuple[datetime, Fault | None]:
+        """When a record `agency` took at `at` (named `key`: its dossier) can be found, and the
+        fault that kept it unsynchronised, if any: `delay_working_days` later."""
+        for f in self.faults:
+            if f.target.get("agency") == agency and f.effect == "unsynced" and self.hits(f, key, at):
+                return _delayed(f, at, random.Random(f"{f.name}/{key}/params")), f
+        return at, None
+
 
 _ORDER = ("reject", "transfer_error", "error", "drop", "delay", "duplicate", "reorder")
 CALENDAR = WorkingCalendar()

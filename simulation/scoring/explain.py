@@ -40,7 +40,7 @@ def explain(alert: Finding, truth: list[Fact], ctx: Context) -> Why | None:
       of its own lifecycle events);
     - receiver_outage: a lost handoff sent while its receiver was in an outage window;
     - receiver_down: a lost handoff sent while its receiver (or the broker) was killed and not yet
-      back, as the harness measured;
+      back, as the harness measured; a failing link into an agency struck while it failed;
     - agency_fault: a silent agency during its outage or a process fault on it (or the broker),
       up to the silence limit after it was back;
     - receiver_held: an infrastructure incident on an agency's work topic whose span, from its
@@ -97,9 +97,15 @@ def explain(alert: Finding, truth: list[Fact], ctx: Context) -> Why | None:
             "in_flight", (t for t in flights if _on_step(where, t))
         )
     if kind == "link":
+        receiver = "agency:" + alert.subject.split("->")[-1]
         return first(
             "link_errors",
             (t for t in truth if t.subject == alert.subject and t.effect in LINK_ERRORS and _spans(alert, t, ctx)),
+        ) or first(
+            # Calls into a struck system fail until it is back (a killed or hung population
+            # database answers no identity check): the failures open the link's incident.
+            "receiver_down",
+            (t for t in truth if t.subject == receiver and t.effect in PROCESS and _spans(alert, t, ctx)),
         )
     if kind == "infrastructure":
         # From its first held handoff's judged time to the clock's reading when the broker's

@@ -196,6 +196,14 @@ def _score_first(env: dict[str, str]) -> None:
     for kind in ("link", "duplicate", "data_quality"):
         assert score["recall"][kind] in (1.0, None), score["missed"]
     assert score["precision"] >= 0.99, score["unexplained_alerts"]
+    # The population database unreachable for six hours of a working day: every check that went
+    # unanswered is a failed call on the link into it, caught as that link's incident, and no
+    # alert about it is false.
+    outage = score["by_fault"]["population-db-unreachable"]
+    assert outage["expected"] >= 1, outage
+    assert outage["caught"] == outage["expected"], outage
+    about_it = [a for a in score["unexplained_alerts"] if "dancu" in str(a.get("subject"))]
+    assert about_it == [], about_it
     assert score["detection_delay_s"]["p99"] <= score["tick_s"], score["detection_delay_s"]
     assert score["silent_losses"] == 0, score["silent"]
 
@@ -228,7 +236,7 @@ def no_personal_data_anywhere(env: dict[str, str]) -> None:
     ports = [
         int(c["address"].rsplit(":", 1)[1]) for c in status["components"] if (c["address"] or "").startswith("http")
     ]
-    assert len(ports) == 9  # the portal, six agencies, the monitor, the dashboard
+    assert len(ports) == 10  # the portal, six agencies, the population database, the monitor, the dashboard
     found, ids, names = personal_data.run_check(home, url, ports, [lt.model_dump() for lt in letters])
     assert ids > 100, ids  # the run's citizens were looked for, the planted one among them
     assert names > 100, names

@@ -149,6 +149,10 @@ async def wait_ready(ports: dict[str, int], timeout: float = 60) -> None:
                 await asyncio.sleep(0.2)
 
 
+ASKERS = frozenset({"hotich", "cutru", "lltp"})
+"""Agencies whose steps ask the population database (runtime/verification.py)."""
+
+
 @contextlib.asynccontextmanager
 async def running(infra: Infra, names: list[str], tmp: Path, **overrides: Any) -> AsyncIterator[Agencies]:
     """Run the named agencies in this process against a fresh database and topic prefix."""
@@ -167,6 +171,13 @@ async def running(infra: Infra, names: list[str], tmp: Path, **overrides: Any) -
         "portal_rate_limit": 0.0,
         **overrides,
     }
+    ports: dict[str, int] = {}
+    if set(names) & ASKERS and "dancu" not in names:
+        # The agencies that check identities ask the population database, as in a stack.
+        names = [*names, "dancu"]
+    if "dancu" in names:
+        ports["dancu"] = free_port()
+        fields.setdefault("dancu_url", f"http://127.0.0.1:{ports['dancu']}")
     base = Settings(
         kafka_bootstrap=infra.bootstrap,
         database_url=infra.admin_url.rsplit("/", 1)[0] + f"/{db}",
@@ -174,10 +185,9 @@ async def running(infra: Infra, names: list[str], tmp: Path, **overrides: Any) -
         **fields,
     )
     stop = asyncio.Event()
-    ports: dict[str, int] = {}
     tasks = []
     for name in names:
-        ports[name] = base.portal_port if name == "portal" else free_port()
+        ports[name] = ports.get(name) or (base.portal_port if name == "portal" else free_port())
         settings = base if name == "portal" else base.replace(service_port=ports[name])
         tasks.append(asyncio.create_task(serve(agency_spec(name), settings, stop), name=f"agency-{name}"))
     try:
@@ -232,6 +242,7 @@ def service_process(
         LT_SIM_SPEED=repr(settings.sim_speed),
         LT_SIM_MAX_LAG_S=repr(settings.sim_max_lag_s),
         LT_HEARTBEAT_S=repr(settings.heartbeat_s),
+        LT_DANCU_URL=settings.dancu_url,
         LT_LOG_FORMAT="json",
         **extra,
     )

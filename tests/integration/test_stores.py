@@ -172,6 +172,19 @@ async def test_advance_moves_to_the_next_milestone_and_removes_finished_work(sto
     assert await s.due(conn, T0 + timedelta(days=9), 10) == []
 
 
+async def test_a_replanned_task_comes_due_at_its_new_last_milestone_with_the_ones_before_kept(
+    store: tuple[TaskStore, Any],
+) -> None:
+    s, conn = store
+    await s.add(conn, [task("D-W", 1, 2, 3)])
+    (t,) = await s.due(conn, T0 + timedelta(hours=3), 10)
+    later = T0 + timedelta(hours=7)
+    await s.replan(conn, [(t.id, (*t.plan[:-1], (t.plan[-1][0], later)))])
+    assert not await s.any_due(conn, later - timedelta(minutes=1))
+    (again,) = await s.due(conn, later, 10)
+    assert (again.next_idx, again.next_at, again.plan[:-1]) == (2, later, t.plan[:-1])
+
+
 # -- the inbox ------------------------------------------------------------------------------
 
 

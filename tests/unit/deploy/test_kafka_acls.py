@@ -31,6 +31,7 @@ def test_each_agency_hands_dossiers_only_where_its_chains_go() -> None:
         "btxh": {"portal"},
         # A certificate returned by post goes back to the one-stop desk for the postal step.
         "lltp": {"motcua", "portal"},
+        "dancu": set(),
     }
 
 

@@ -12,9 +12,11 @@ from contracts.clock import VN_TZ
 from contracts.dossiers import parse_submission
 from contracts.identity import Sex, parse_personal_id
 from contracts.states import PortalStatus
+from runtime.population import Known, Person, Unknown
 from services.bhxh.domain import BhytCard, child_bhyt_card
 from services.cutru.domain import residence_problem
-from services.hotich.domain import Refused, Registered, decide_birth
+from services.dancu.domain import answer
+from services.hotich.domain import Refused, Registered, decide_birth, parents
 from services.motcua.domain import postal_item, receipt_code, s10_check_digit
 from services.portal.domain import plan_submission, verdict
 from simulation.workload.citizens import CitizenFactory
@@ -36,12 +38,28 @@ def test_birth_registration_issues_an_id_for_the_child() -> None:
     assert pid.birth_year == date.fromisoformat(d["child"]["birth_date"]).year
 
 
-def test_mother_id_of_a_man_is_refused_as_identity_mismatch() -> None:
+def test_mother_id_of_a_man_is_refused_by_the_population_database() -> None:
     d = dossier()
     d["mother"]["personal_id"] = d["father"]["personal_id"]
-    decision = decide_birth(d, TODAY, random.Random(1))
-    assert isinstance(decision, Refused)
-    assert "mother's identity" in decision.reason
+    assert isinstance(decide_birth(d, TODAY, random.Random(1)), Registered)  # the form is fine
+    at = datetime(2024, 3, 4, 9, tzinfo=VN_TZ)
+    found = answer(parents(d), {}, at)
+    assert isinstance(found, Unknown)
+    assert (found.role, found.code) == ("mother", "wrong_sex_or_year")
+
+
+def test_a_newborn_is_known_once_its_record_is_synchronised_and_not_before() -> None:
+    at = datetime(2024, 3, 4, 9, tzinfo=VN_TZ)
+    child = Person("child", "042224123456", "male", 2024)
+    later = datetime(2024, 3, 6, 9, tzinfo=VN_TZ)
+    missing = answer([child], {"042224123456": later}, at)
+    assert isinstance(missing, Unknown)
+    assert missing.code == "identity_mismatch"
+    assert isinstance(answer([child], {"042224123456": later}, later), Known)
+    # A serial the rule does not know (a multiple of 97) is known once civil status handed it over.
+    newborn = Person("child", "042224000097", "male", 2024)
+    assert isinstance(answer([newborn], {}, at), Unknown)
+    assert isinstance(answer([newborn], {"042224000097": at}, at), Known)
 
 
 def test_birth_in_the_future_is_refused() -> None:

@@ -4,15 +4,19 @@ checks identity; never silently accepted."""
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
+from contracts.clock import VN_TZ
 from contracts.dossiers import parse_submission
 from contracts.errors import ContractError
 from contracts.identity import IdentityProblem
-from services.hotich.domain import Refused, Registered, decide_birth, decide_death
-from services.lltp.domain import Certificate, Refusal, decide_certificate
+from runtime.verification import settle
+from runtime.work import Rejected
+from services.dancu.domain import answer
+from services.hotich.domain import Refused, Registered, deceased, decide_birth, decide_death, parents
+from services.lltp.domain import Certificate, Refusal, applicant, decide_certificate
 from simulation.workload import profiles
 from simulation.workload.baddata import spoil
 from simulation.workload.citizens import CitizenFactory
@@ -27,12 +31,23 @@ DOSSIERS = {
 }
 
 
+AT = datetime(2024, 3, 4, 9, 0, tzinfo=VN_TZ)
+
+
 def agency_decision(doc: dict) -> object:  # type: ignore[type-arg]
+    """The agency's own checks, then the population database's answer about the people it names."""
+    decision: object
     if doc["chain"] == "birth":
-        return decide_birth(doc, TODAY, random.Random(1))
-    if doc["chain"] == "death":
-        return decide_death(doc, TODAY)
-    return decide_certificate(doc, "so_tu_phap")
+        decision, people = decide_birth(doc, TODAY, random.Random(1)), parents(doc)
+    elif doc["chain"] == "death":
+        decision = decide_death(doc, TODAY)
+        people = [] if isinstance(decision, Refused) else [deceased(doc)]
+    else:
+        decision = decide_certificate(doc, "so_tu_phap")
+        people = [] if isinstance(decision, Refusal) else [applicant(doc)]
+    if isinstance(decision, Refused | Refusal):
+        return decision
+    return settle(answer(people, {}, AT), AT) or decision
 
 
 @pytest.mark.parametrize("chain", DOSSIERS)
@@ -57,7 +72,7 @@ def test_identity_faults_pass_the_portal_and_are_refused_by_the_agency_with_thei
         doc = spoil(DOSSIERS[chain], kind, random.Random(seed))
         parse_submission(doc, TODAY)  # well-formed: the edge cannot tell
         decision = agency_decision(doc)
-        assert isinstance(decision, Refused | Refusal)
+        assert isinstance(decision, Rejected)
         assert decision.code == IdentityProblem(kind).value
         assert "population database" in decision.reason
 

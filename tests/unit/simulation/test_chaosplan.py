@@ -29,9 +29,9 @@ def test_every_kill_expands_over_each_process_and_replica_the_run_starts() -> No
     for name in ("portal", "portal-2", "hotich", "hotich-2", "lltp-2", "monitor", "monitor-2", "dashboard", "broker"):
         assert name in kills
     assert "dashboard-2" not in kills
-    assert len(kills) == 7 * 2 + 2 + 1 + 1
+    assert len(kills) == 8 * 2 + 2 + 1 + 1
     drops = [s.target for s in planned if s.effect == "drop_connections"]
-    assert drops == ["portal", "motcua", "hotich", "cutru", "bhxh", "btxh", "lltp"]
+    assert drops == ["portal", "motcua", "hotich", "cutru", "bhxh", "btxh", "lltp", "dancu"]
 
 
 def test_strikes_are_spread_evenly_from_first_to_last_share() -> None:

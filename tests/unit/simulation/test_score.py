@@ -275,3 +275,33 @@ def test_a_lost_alert_is_explained_only_by_a_fault_on_that_very_handoff() -> Non
     a = replace(alert("lost", "link:hotich->cutru", "d23", T + timeout, due=T + timeout), key="d23:handoff:e-1")
     assert explain(a, [drop], CTX) is not None
     assert explain(replace(a, key="d23:handoff:e-2"), [drop], CTX) is None  # another handoff on the link
+
+
+def test_a_step_that_waited_on_the_population_database_several_times_is_one_stuck_case() -> None:
+    deadline = T + timedelta(hours=8)
+    waits = [
+        fact(
+            "population-db-unreachable",
+            "slow",
+            "step:lltp/issue_certificate",
+            "d9",
+            T + timedelta(minutes=m),
+            until=T + timedelta(minutes=m + 20),
+            deadline=deadline,
+        )
+        for m in range(0, 600, 20)
+    ]
+    (stuck,) = [e for e in expectations(waits, CTX) if e.kind == "stuck"]
+    assert (stuck.dossier_id, stuck.due, stuck.until) == ("d9", deadline, T + timedelta(minutes=600))
+    # Waits that all ended before the deadline expect nothing.
+    assert not [e for e in expectations(waits[:3], CTX) if e.kind == "stuck"]
+
+
+def test_a_failing_link_into_a_killed_agency_is_explained_by_the_kill_and_by_nothing_else() -> None:
+    down = fact("dancu-kill", "kill", "agency:dancu", None, T, until=T + timedelta(minutes=30))
+    link = alert("link", "link:hotich->dancu", None, T + timedelta(minutes=10))
+    assert score([down], [link], [], CTX)["precision"] == 1.0
+    elsewhere = fact("cutru-kill", "kill", "agency:cutru", None, T, until=T + timedelta(minutes=30))
+    assert score([elsewhere], [link], [], CTX)["precision"] == 0.0
+    long_before = replace(down, at=T - timedelta(days=2), until=T - timedelta(days=2))
+    assert score([long_before], [link], [], CTX)["precision"] == 0.0

@@ -347,6 +347,34 @@ def test_a_receipt_replayed_after_its_step_completed_opens_no_fresh_deadline() -
     assert not [f for f in m.tick(far) if f.expectation.subject == "step:hotich/register_birth"]
 
 
+def test_a_late_step_whose_receipt_is_read_after_its_end_is_still_reported_late() -> None:
+    """Regression: after a broker crash the senders published again what the broker lost, behind
+    what came since; a civil-status step that waited past its deadline for the population database
+    was read ended before it was read received, and its lateness went unreported (11 of 13 in a
+    faults run). Read in either order, a late step is late; on time, it raises nothing."""
+    from streams.detect import Late
+
+    events = healthy_timeline(CHAINS["birth"], "d-6", datetime(2024, 3, 4, 9, tzinfo=VN_TZ), random.Random(6))
+    received = next(e for e in events if e.type == "handoff.received" and e.step == "register_birth")
+    i = next(i for i, e in enumerate(events) if e.type == "step.completed" and e.step == "register_birth")
+    deadline = TRACKER.calendar.deadline(received.occurred_at, 1)
+    ended = events[i].__class__(**{**events[i].__dict__, "occurred_at": deadline + timedelta(hours=15)})
+    before = [e for e in events[:i] if e is not received and e.step != "register_birth"]
+    m = Monitor(TRACKER)
+    for e in before:
+        m.observe(e)
+    m.observe(ended)
+    out = m.observe(received)
+    assert [(type(r), r.expectation.subject, r.met_at) for r in out] == [
+        (Late, "step:hotich/register_birth", ended.occurred_at)
+    ]
+    m = Monitor(TRACKER)
+    for e in before:
+        m.observe(e)
+    m.observe(events[i])
+    assert m.observe(received) == []
+
+
 def test_a_certificate_issued_by_its_appointment_date_is_not_late_while_the_post_delivers_it() -> None:
     """Stamp: the monitor called a certificate returned by post "not closed by its appointment
     date" when the post delivered it after that date, though it was issued in time (the report

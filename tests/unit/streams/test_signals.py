@@ -175,3 +175,29 @@ def test_identity_refusals_are_data_quality_incidents() -> None:
     assert incident is not None
     assert incident.kind == DATA_QUALITY
     assert data_quality(other) is None
+
+
+def test_failures_published_again_after_a_broker_crash_open_the_incident_where_its_window_failed() -> None:
+    """Regression: a faults run's broker crash had the senders publish again what it lost, behind
+    what came since; the failed calls into the population database of 14:12–14:52 were read after
+    those of 15:32, past the judged time, and the incident opened 80 minutes after its window
+    failed (the scorer missed it). Read late, they are judged where they belong."""
+    h = LinkHealth(window=timedelta(hours=1), threshold=0.2, min_samples=3)
+    assert judged(h, [failed(80), failed(100)], 110) == []  # two: not yet an incident
+    # The earlier retries arrive after the judged time passed them: the window failed at 40.
+    assert judged(h, [failed(0), failed(20), failed(40)], 120) == [(T0 + timedelta(minutes=40), True)]
+    # One more read late inside that incident raises nothing more; quiet for a window, it closes.
+    assert judged(h, [failed(60)], 130) == []
+    assert judged(h, [], 200) == [(T0 + timedelta(minutes=160), False)]
+
+
+def test_a_failure_read_late_inside_an_incident_already_raised_raises_no_second_one() -> None:
+    h = LinkHealth(window=timedelta(hours=1), threshold=0.2, min_samples=3)
+    assert judged(h, [failed(0), failed(10), failed(20)], 30) == [(T0 + timedelta(minutes=20), True)]
+    assert judged(h, [], 100) == [(T0 + timedelta(minutes=80), False)]
+    assert judged(h, [failed(5), failed(15)], 110) == []
+    # Far from it, three failures read late are an incident of their own, over already.
+    assert judged(h, [failed(200), failed(210), failed(220), failed(221)], 400) == [
+        (T0 + timedelta(minutes=220), True),
+        (T0 + timedelta(minutes=281), False),
+    ]

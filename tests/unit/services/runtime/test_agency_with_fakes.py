@@ -8,8 +8,10 @@ original the agency kept, once however often asked, while the letter on the topi
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from contracts import topics
@@ -18,16 +20,19 @@ from contracts.clock import VN_TZ, SimClock
 from contracts.commands import COMMAND_HEADER, SIGNATURE_HEADER, Done, Replay, Republish, parse_done, sign
 from contracts.deadletters import parse_letter
 from contracts.envelope import new_event, parse_event
-from contracts.event_types import HANDOFF_RECEIVED, HANDOFF_SENT, STEP_COMPLETED, STEP_STARTED, STEP_STATE
+from contracts.event_types import HANDOFF_RECEIVED, HANDOFF_SENT, LINK_ERROR, STEP_COMPLETED, STEP_STARTED, STEP_STATE
+from contracts.payloads import link_error
 from runtime.agency import AgencyWorker
 from runtime.deadletters import MemoryDeadLetters
 from runtime.inbox import MemoryInbox
 from runtime.officers import MemoryOfficerStore
 from runtime.outbox import MemoryOutbox
+from runtime.population import Answer, Asked, Known, Person, Unreachable
 from runtime.relay import OutboxRelay
 from runtime.schedule import STARTED
 from runtime.staffing import NO_STAFFING, Desk, Staffing
 from runtime.taskstore import MemoryTaskStore
+from runtime.verification import verify
 from runtime.work import Completed, Handler, Outcome, StepContext, WorkItem
 from tests.unit.services.runtime.fakes import FakeConsumer, FakePool
 
@@ -305,3 +310,48 @@ def test_one_officer_takes_up_a_batch_in_turn_and_a_desk_whose_service_is_the_wo
     starts = [p[0] for p in plans]
     assert starts == [(STARTED, T0), (STARTED, T0 + timedelta(hours=1))]
     assert [p[-1][1] for p in plans] == [T0 + timedelta(hours=1), T0 + timedelta(hours=2)]
+
+
+class Database:
+    """A population database that answers nothing to questions asked before `back` (sim time)."""
+
+    def __init__(self, back: datetime) -> None:
+        self.back, self.asked = back, 0
+
+    async def verify(self, people: list[Person], asked: Asked) -> Answer:
+        self.asked += 1
+        return Unreachable("connection refused") if asked.at < self.back else Known(asked.at)
+
+    async def record_birth(self, personal_id: str, sex: str, birth_date: str, asked: Asked) -> Answer:
+        return Known(asked.at)
+
+
+async def checked_birth(_conn: Any, item: WorkItem, ctx: StepContext) -> Outcome:
+    return await verify(ctx, item, [Person("mother", "042190001234", "female")]) or Completed({"personal_id": "1"})
+
+
+def test_a_step_whose_identity_check_gets_no_answer_tries_again_in_office_hours_and_says_the_link_failed() -> None:
+    worker, real, _ = build({"register_birth": checked_birth})
+    database = Database(back=datetime(2024, 3, 4, 16, 59, tzinfo=VN_TZ))  # down until the close
+    worker.ctx = replace(worker.ctx, population=database)
+    deliver(worker, handoff("D-WAIT"))
+    real.real = timedelta(days=5).total_seconds()
+    while asyncio.run(worker.tasks.advance_due(worker.clock.now())):
+        pass
+    (done,) = [e for e in events(worker) if e.type == STEP_COMPLETED]
+    failed = [e for e in events(worker) if e.type == LINK_ERROR]
+    # Every 20 office minutes from the first try on Monday morning; the office closes at 17:00,
+    # so the try that finds it back is on Tuesday morning, twenty office minutes after the last.
+    assert len(failed) == database.asked - 1 >= 3
+    tries = [e.occurred_at for e in failed] + [done.occurred_at]
+    assert all(b - a == timedelta(minutes=20) for a, b in itertools.pairwise(tries[:-1]))
+    assert tries[-2].date() == date(2024, 3, 4)
+    assert done.occurred_at.date() == date(2024, 3, 5)
+    assert time(7, 30) < done.occurred_at.time() <= time(7, 50)
+    assert {link_error(e)["to"] for e in failed} == {"dancu"}
+    assert worker.task_store.tasks == {}  # type: ignore[attr-defined]
+
+
+def events(worker: AgencyWorker) -> list[Any]:
+    out: MemoryOutbox = worker.outbox  # type: ignore[assignment]
+    return [parse_event(v) for _, _, t, _, v in out.kept if t == topics.dossier_events()]
