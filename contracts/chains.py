@@ -18,7 +18,7 @@ from contracts.states import DossierState
 from contracts.topics import AGENCIES
 from contracts.validation import Schema, validate
 
-CHAIN_NAMES: tuple[str, ...] = ("birth", "death", "lltp")
+CHAIN_NAMES: tuple[str, ...] = ("birth", "death", "lltp", "marriage")
 RESULT_STEP = "result"
 """The pseudo-step at the portal that receives a chain's results."""
 
@@ -69,6 +69,16 @@ class Step:
     skipped_by: str | None = None
     """The step is left out for a dossier that carries this procedure (`standalone`: a
     registration outside the linked procedure)."""
+    area_of: str | None = None
+    """Where the step is done, as a dotted path in the dossier to an area (`partner.residence`:
+    the commune the partner lives in confirms their marital status); None: the dossier's `area`."""
+
+    def area(self, dossier: Mapping[str, Any]) -> dict[str, Any]:
+        """The area (province, district, commune) whose office does this step for `dossier`."""
+        found: Any = dossier
+        for part in (self.area_of or "area").split("."):
+            found = found.get(part) if isinstance(found, Mapping) else None
+        return dict(found) if isinstance(found, Mapping) else {}
 
     def result_schema(self) -> Schema:
         """The JSON Schema of the step's result: the declared fields required, others allowed."""

@@ -125,6 +125,19 @@ FIELDS: dict[str, list[tuple[str, Check, bool]]] = {
         ("beneficiary_type", _one_of(*BENEFICIARY_TYPES), False),
         ("linked", _bool, False),
     ],
+    # The applicant registers in their commune (`area`); the partner's marital status is confirmed
+    # where the partner lives (`partner.residence`), another commune or another province.
+    "marriage": [
+        ("applicant.sex", _SEX, True),
+        ("applicant.birth_year", _year, True),
+        ("partner.full_name", _name, True),
+        ("partner.personal_id", _personal_id, True),
+        ("partner.sex", _SEX, True),
+        ("partner.birth_year", _year, True),
+        ("partner.residence.province", _province, True),
+        ("partner.residence.district", _text, False),
+        ("partner.residence.commune", _text, True),
+    ],
     "lltp": [
         ("applicant.sex", _SEX, True),
         ("applicant.birth_year", _year, True),
@@ -243,6 +256,7 @@ _SUBJECT: dict[str, tuple[str, ...]] = {
     "birth": ("mother.personal_id", "child.birth_date", "child.full_name"),
     "death": ("deceased.personal_id",),
     "lltp": ("applicant.personal_id", "purpose"),
+    "marriage": ("applicant.personal_id", "partner.personal_id"),
 }
 
 

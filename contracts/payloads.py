@@ -27,6 +27,12 @@ from contracts.event_types import (
 Outcome = Literal["completed", "rejected"]
 
 
+class AreaDoc(TypedDict, total=False):
+    province: str
+    district: str
+    commune: str
+
+
 class PersonDoc(TypedDict, total=False):
     """A person a dossier names (the child, a parent, the deceased, the applicant)."""
 
@@ -39,12 +45,8 @@ class PersonDoc(TypedDict, total=False):
     death_date: str
     cause: str
     place: str
-
-
-class AreaDoc(TypedDict, total=False):
-    province: str
-    district: str
-    commune: str
+    residence: AreaDoc
+    """Where a marriage's partner lives: the commune that confirms their marital status."""
 
 
 class DossierDoc(TypedDict, total=False):
@@ -61,6 +63,7 @@ class DossierDoc(TypedDict, total=False):
     mother: PersonDoc
     father: PersonDoc
     deceased: PersonDoc
+    partner: PersonDoc
     residence: dict[str, str]
     fee: dict[str, bool]
     payer: str

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from contracts.jsontypes import JsonObject, JsonValue, arr, obj
 
-FLOWS = ("birth", "death", "lltp")
+FLOWS = ("birth", "death", "lltp", "marriage")
 SERIES = "LienthongDossierOverdue"
 MAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -32,7 +32,7 @@ class Subscription(BaseModel):
     channel: Literal["email", "webhook"]
     address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
     communes: list[Text] = Field(default_factory=list, max_length=100)
-    flows: list[Literal["birth", "death", "lltp"]] = Field(default_factory=list)
+    flows: list[Literal["birth", "death", "lltp", "marriage"]] = Field(default_factory=list)
 
     @field_validator("address")
     @classmethod

@@ -27,7 +27,7 @@ KIND_VI = {
     "contract": "Sai quy ước liên thông",
     "infrastructure": "Sự cố hạ tầng",
 }
-FLOW_VI = {"birth": "Khai sinh", "death": "Khai tử", "lltp": "Lý lịch tư pháp"}
+FLOW_VI = {"birth": "Khai sinh", "death": "Khai tử", "lltp": "Lý lịch tư pháp", "marriage": "Kết hôn"}
 SEVERITY_VI = {"high": "Cao", "medium": "Trung bình", "low": "Thấp"}
 SEVERITY_RANK = {"high": 2, "medium": 1, "low": 0}
 CHANNEL_VI = {"online": "trực tuyến", "vneid": "qua ứng dụng VNeID", "in_person": "trực tiếp", "post": "qua bưu chính"}
@@ -35,6 +35,8 @@ OUTCOME_VI = {"completed": "đã trả kết quả", "refused": "từ chối", "
 REFUSAL_VI = {
     "identity_mismatch": "thông tin định danh không khớp Cơ sở dữ liệu quốc gia về dân cư",
     "wrong_sex_or_year": "giới tính hoặc năm sinh không khớp số định danh cá nhân",
+    "married": "một bên đang có vợ hoặc chồng theo Cơ sở dữ liệu hộ tịch",
+    "not_eligible": "không đủ điều kiện đăng ký kết hôn",
 }
 RESOLVED_VI = {
     "step.completed": "bước đã hoàn thành",

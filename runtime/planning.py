@@ -39,7 +39,7 @@ class Planner:
             desk = self.staffing.desk(item.event.chain or "", step.name)
             if desk is not None:
                 rng = self.ctx.rng_for(item.dossier_id, item.to_step, "service")
-                unit = desk.unit_of(item.dossier)
+                unit = desk.unit_of(step.area(item.dossier))
                 pending.append(Pending(item.event.event_id, item.dossier_id, desk, unit, received, rng))
                 if desk.service_is_the_work:
                     whole.add(item.event.event_id)

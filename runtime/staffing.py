@@ -103,14 +103,15 @@ class Desk:
         """The desk's key in the agency's tables: `chain/step`."""
         return f"{self.chain}/{self.step}"
 
-    def unit_of(self, dossier: Mapping[str, Any]) -> str:
-        """The unit whose officers take up `dossier`: the province, or its district or commune
-        (after the 2025 reform a dossier has no district: its commune's officers serve it)."""
+    def unit_of(self, area: Mapping[str, Any]) -> str:
+        """The unit whose officers take up a dossier of `area` (the step's: contracts/chains.py,
+        `Step.area`): the province, or its district or commune (after the 2025 reform a dossier
+        has no district: its commune's officers serve it)."""
         if self.level == "province":
             return PROVINCE_UNIT
-        if self.level == "district" and dossier.get("district"):
-            return str(dossier["district"])
-        return str(dossier.get("commune") or PROVINCE_UNIT)
+        if self.level == "district" and area.get("district"):
+            return str(area["district"])
+        return str(area.get("commune") or PROVINCE_UNIT)
 
     def officers_at(self, unit: str) -> int:
         return self.units.get(unit, self.officers)

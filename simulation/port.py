@@ -190,9 +190,11 @@ class FaultInjection:
 
     def step(self, agency: str, step: Step, handoff: Event, received: datetime) -> StepChange | None:
         key = f"{handoff.dossier_id}/{agency}/{step.name}"
-        faults = self.injector.step(
-            agency, step.states, key, received, commune_of(handoff), channel_of(handoff), step.name
-        )
+        # The commune whose office does the step: the dossier's, or the partner's for a marital
+        # status confirmed where the partner lives (the chain step's `area_of`).
+        dossier = handoff_sent(handoff).get("dossier", {})
+        commune = step.area(dossier).get("commune") if step.area_of else commune_of(handoff)
+        faults = self.injector.step(agency, step.states, key, received, commune, channel_of(handoff), step.name)
         if faults is None:
             return None
         where = f"step:{agency}/{step.name}"

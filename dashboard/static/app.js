@@ -8,10 +8,10 @@ const KIND_VI = {
   duplicate: "Trùng lặp", data_quality: "Chất lượng dữ liệu", contract: "Sai quy ước liên thông",
   infrastructure: "Sự cố hạ tầng",
 };
-const FLOW_VI = { birth: "Khai sinh", death: "Khai tử", lltp: "Lý lịch tư pháp" };
+const FLOW_VI = { birth: "Khai sinh", death: "Khai tử", lltp: "Lý lịch tư pháp", marriage: "Kết hôn" };
 const AGENCY_VI = {
   portal: "Cổng DVC", motcua: "Một cửa", hotich: "Hộ tịch", cutru: "Cư trú", bhxh: "BHXH",
-  btxh: "Bảo trợ xã hội", lltp: "Lý lịch tư pháp", monitor: "Giám sát",
+  btxh: "Bảo trợ xã hội", lltp: "Lý lịch tư pháp", dancu: "CSDLQG về dân cư", monitor: "Giám sát",
 };
 const SEVERITY_VI = { high: "Cao", medium: "Trung bình", low: "Thấp" };
 const STATE_VI = { open: "Đang mở", resolved: "Đã xử lý", all: "Tất cả" };

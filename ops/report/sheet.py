@@ -30,7 +30,13 @@ from ops.report.form import (
 from ops.report.periods import Period
 from ops.report.statistics import ALL_FLOWS, FLOW_TITLES, TOTAL, Row
 
-SHEETS = {"birth": "Khai sinh", "death": "Khai tử", "lltp": "Lý lịch tư pháp", ALL_FLOWS: "Tổng hợp"}
+SHEETS = {
+    "birth": "Khai sinh",
+    "death": "Khai tử",
+    "lltp": "Lý lịch tư pháp",
+    "marriage": "Kết hôn",
+    ALL_FLOWS: "Tổng hợp",
+}
 GROUP_ROW = 10
 """The row of the grouped headings; the column headings are on the next, their numbers after."""
 FIRST_DATA_ROW = GROUP_ROW + 3

@@ -68,3 +68,34 @@ def deceased(dossier: DossierDoc) -> Person:
     the fields parse)."""
     d = dossier.get("deceased", {})
     return Person("deceased", str(d.get("personal_id", "")), str(d["sex"]), int(d["birth_year"]))
+
+
+MARRIAGE_AGE = {Sex.MALE: 20, Sex.FEMALE: 18}
+"""The age from which the law on marriage and the family lets a man (20) and a woman (18) marry."""
+
+
+def partner(dossier: DossierDoc) -> Person:
+    """The partner whose marital status their commune confirms (the fields parse: the portal checked)."""
+    p = dossier.get("partner", {})
+    return Person("partner", str(p.get("personal_id", "")), str(p["sex"]), int(p["birth_year"]))
+
+
+def spouse_to_be(dossier: DossierDoc) -> Person:
+    """The applicant who registers the marriage in their own commune."""
+    a = dossier.get("applicant", {})
+    return Person("applicant", str(a.get("personal_id", "")), str(a["sex"]), int(a["birth_year"]))
+
+
+def marriage_problem(dossier: DossierDoc, today: date) -> str | None:
+    """Why these two cannot marry, by the dossier alone (whether either is married already is the
+    register's to say), or None."""
+    a, b = spouse_to_be(dossier), partner(dossier)
+    if a.personal_id == b.personal_id:
+        return "the applicant and the partner are the same person"
+    if a.sex == b.sex:
+        return "the law on marriage and the family registers a marriage between a man and a woman"
+    for who in (a, b):
+        sex = Sex(who.sex or "")
+        if who.birth_year is not None and today.year - who.birth_year < MARRIAGE_AGE[sex]:
+            return f"the {who.role} is under {MARRIAGE_AGE[sex]}, the age from which the law allows marriage"
+    return None

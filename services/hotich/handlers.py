@@ -9,7 +9,16 @@ import asyncpg
 from runtime.conn import Conn
 from runtime.verification import asked, settle, verify
 from runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
-from services.hotich.domain import Refused, deceased, decide_birth, decide_death, parents
+from services.hotich.domain import (
+    Refused,
+    deceased,
+    decide_birth,
+    decide_death,
+    marriage_problem,
+    parents,
+    partner,
+    spouse_to_be,
+)
 
 
 async def _refuse(conn: Conn, item: WorkItem, ctx: StepContext, reason: str, code: str) -> Outcome:
@@ -96,4 +105,97 @@ async def register_death(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcom
     return Completed({"personal_id": decision.personal_id})
 
 
-HANDLERS: dict[str, Handler] = {"register_birth": register_birth, "register_death": register_death}
+def _commune(ctx: StepContext, item: WorkItem) -> str:
+    """The commune whose office does this step (the partner's, for their marital status)."""
+    step = ctx.chains[item.event.chain or ""].step(item.to_step)
+    return str(step.area(item.dossier).get("commune", ""))
+
+
+async def _married(conn: Conn, personal_id: str, dossier_id: str) -> bool:
+    """Whether the register holds this person in a marriage other than this dossier's."""
+    other = await conn.fetchval("SELECT dossier_id FROM hotich.spouses WHERE personal_id = $1", personal_id)
+    return other is not None and other != dossier_id
+
+
+async def confirm_marital_status(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcome:
+    """The partner's commune confirms, from the civil-status register, that they are not married."""
+    done = await conn.fetchrow(
+        "SELECT confirmation_no, commune FROM hotich.marital_confirmations WHERE dossier_id = $1", item.dossier_id
+    )
+    if done:
+        return Completed(dict(done))
+    who = partner(item.dossier)
+    checked = await verify(ctx, item, [who])
+    if isinstance(checked, Rejected):
+        return await _refuse(conn, item, ctx, checked.reason, checked.code or "invalid_data")
+    if checked is not None:
+        return checked
+    if await _married(conn, who.personal_id, item.dossier_id):
+        return await _refuse(conn, item, ctx, "the partner is married: the register holds their marriage", "married")
+    commune = _commune(ctx, item)
+    seq = await conn.fetchval("SELECT nextval('hotich.marriage_seq')")
+    number = f"{seq:06d}/{ctx.now.year}/XNTTHN-{commune}"
+    await conn.execute(
+        "INSERT INTO hotich.marital_confirmations (dossier_id, confirmation_no, personal_id, commune, confirmed_at, "
+        "source_event_id) VALUES ($1, $2, $3, $4, $5, $6)",
+        item.dossier_id,
+        number,
+        who.personal_id,
+        commune,
+        ctx.now,
+        uuid.UUID(item.event.event_id),
+    )
+    return Completed({"confirmation_no": number, "commune": commune})
+
+
+async def register_marriage(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcome:
+    """The applicant's commune registers the marriage, once the partner's status is confirmed."""
+    done = await conn.fetchrow(
+        "SELECT certificate_no, commune FROM hotich.marriages WHERE dossier_id = $1", item.dossier_id
+    )
+    if done:
+        return Completed(dict(done))
+    problem = marriage_problem(item.dossier, ctx.now.date())
+    if problem:
+        return await _refuse(conn, item, ctx, problem, "not_eligible")
+    applicant, other = spouse_to_be(item.dossier), partner(item.dossier)
+    checked = await verify(ctx, item, [applicant])
+    if isinstance(checked, Rejected):
+        return await _refuse(conn, item, ctx, checked.reason, checked.code or "invalid_data")
+    if checked is not None:
+        return checked
+    for who in (applicant, other):
+        if await _married(conn, who.personal_id, item.dossier_id):
+            return await _refuse(conn, item, ctx, f"the {who.role} is married: the register holds it", "married")
+    commune = _commune(ctx, item)
+    seq = await conn.fetchval("SELECT nextval('hotich.marriage_seq')")
+    number = f"{seq:06d}/{ctx.now.year}/KH-{commune}"
+    try:
+        async with conn.transaction():
+            await conn.executemany(
+                "INSERT INTO hotich.spouses (personal_id, dossier_id) VALUES ($1, $2)",
+                [(applicant.personal_id, item.dossier_id), (other.personal_id, item.dossier_id)],
+            )
+    except asyncpg.UniqueViolationError:
+        # Registered meanwhile in another dossier of one of them: the register holds one marriage.
+        return await _refuse(conn, item, ctx, "one of the two is married: the register holds it", "married")
+    await conn.execute(
+        "INSERT INTO hotich.marriages (dossier_id, certificate_no, applicant_id, partner_id, commune, registered_at, "
+        "source_event_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        item.dossier_id,
+        number,
+        applicant.personal_id,
+        other.personal_id,
+        commune,
+        ctx.now,
+        uuid.UUID(item.event.event_id),
+    )
+    return Completed({"certificate_no": number, "commune": commune})
+
+
+HANDLERS: dict[str, Handler] = {
+    "register_birth": register_birth,
+    "register_death": register_death,
+    "confirm_marital_status": confirm_marital_status,
+    "register_marriage": register_marriage,
+}

@@ -93,6 +93,7 @@ def dossiers(chains: list[str], factory: CitizenFactory, today: Any) -> list[dic
         "birth": factory.birth_dossier,
         "death": factory.death_dossier,
         "lltp": factory.lltp_dossier,
+        "marriage": factory.marriage_dossier,
     }
     return [make[c](today) for c in chains]
 

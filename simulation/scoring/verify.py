@@ -48,6 +48,14 @@ CHECKS: dict[str, str] = {
     "lltp_certificate_for_refused_request": """
         SELECT count(*) FROM lltp.certificates c JOIN portal.dossiers d USING (dossier_id)
         WHERE d.status = 'rejected'""",
+    # Marriage: one marriage at a time per person, and none for a refused request.
+    "married_twice": """
+        SELECT count(*) FROM (SELECT p FROM (
+            SELECT applicant_id AS p FROM hotich.marriages UNION ALL SELECT partner_id FROM hotich.marriages
+        ) x GROUP BY p HAVING count(*) > 1) t""",
+    "marriage_for_refused_request": """
+        SELECT count(*) FROM hotich.marriages m JOIN portal.dossiers d USING (dossier_id)
+        WHERE d.status = 'rejected'""",
     "steps_completed_twice": """
         SELECT count(*) FROM (SELECT dossier_id, agency, step FROM portal.timeline
         WHERE type = 'step.completed' GROUP BY 1, 2, 3 HAVING count(*) > 1) t""",
@@ -66,6 +74,8 @@ EXACTLY_ONE: tuple[tuple[str, str, str, str | None], ...] = (
     ("death", "survivor_benefit", "bhxh.survivor_benefits", "survivor_benefit"),
     ("lltp", "certificate", "lltp.certificates", None),
     ("lltp", "postal_item", "motcua.postal_items", "return_by_post"),
+    ("marriage", "marital_confirmation", "hotich.marital_confirmations", None),
+    ("marriage", "marriage", "hotich.marriages", None),
 )
 """Each completed dossier of `chain` has exactly one row in the effect table (when it chose the
 procedure); a standalone registration only its civil-status record."""
@@ -98,6 +108,8 @@ EFFECT_TABLES: tuple[str, ...] = (
     "btxh.burial_payments",
     "lltp.certificates",
     "motcua.postal_items",
+    "hotich.marital_confirmations",
+    "hotich.marriages",
 )
 """Tables of effects that must happen once, for an accepted dossier, from an event in the inbox."""
 

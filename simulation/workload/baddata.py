@@ -20,6 +20,7 @@ SUBJECT_ID: dict[str, tuple[str, str]] = {
     "birth": ("mother", "personal_id"),
     "death": ("deceased", "personal_id"),
     "lltp": ("applicant", "personal_id"),
+    "marriage": ("partner", "personal_id"),
 }
 """Where the ID number the checking agency verifies sits in each flow's dossier."""
 

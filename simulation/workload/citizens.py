@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from contracts import adminunits
-from contracts.identity import Sex, generate_personal_id
+from contracts.identity import PROVINCE_NAMES, Sex, generate_personal_id
 
 SURNAMES = [
     "Nguyễn",
@@ -222,4 +222,60 @@ class CitizenFactory:
         }
         if needs_verification:
             doc[r.choice(["lived_in_several_places", "needs_expungement_check"])] = True
+        return doc
+
+    def marriage_dossier(
+        self,
+        today: date,
+        channel: str = "online",
+        partner_lives: str = "commune",
+        *,
+        needs_verification: bool = False,
+        other_province: str | None = None,
+    ) -> dict[str, Any]:
+        """Two people marry in the applicant's commune; the partner lives in the same commune
+        (`partner_lives="same"`), another commune of the province (`"commune"`) or another
+        province (`"province"`, `other_province` or one drawn), whose commune confirms the
+        partner's marital status. Marriage registration is free."""
+        r = self.rng
+        sex = r.choice([Sex.MALE, Sex.FEMALE])
+        other_sex = Sex.FEMALE if sex is Sex.MALE else Sex.MALE
+        applicant = self.person(sex, (today.year - 40, today.year - 22))
+        area = self.area(today)
+        if partner_lives == "same":
+            residence = dict(area)
+        elif partner_lives == "commune":
+            residence = area
+            while residence["commune"] == area["commune"]:
+                residence = self.area(today)
+        elif partner_lives == "province":
+            known = [c for c in sorted(set(PROVINCE_NAMES) - {self.province}) if adminunits.in_force(c, today)]
+            code = other_province or r.choice(known)
+            residence = r.choice(adminunits.in_force(code, today)).as_area()
+        else:
+            raise ValueError(f"partner_lives: same, commune or province, got {partner_lives!r}")
+        born = self.person(other_sex, (today.year - 40, today.year - 22))
+        partner_id = generate_personal_id(residence["province"], other_sex, born.birth_date.year, r)
+        doc: dict[str, Any] = {
+            "chain": "marriage",
+            "channel": channel,
+            "area": area,
+            "applicant": {
+                "full_name": applicant.full_name,
+                "personal_id": applicant.personal_id,
+                "sex": sex.value,
+                "birth_year": applicant.birth_date.year,
+            },
+            "partner": {
+                "full_name": born.full_name,
+                "personal_id": partner_id,
+                "sex": other_sex.value,
+                "birth_year": born.birth_date.year,
+                "residence": residence,
+            },
+            "fee": {"bearing": False, "paid_online": False},
+            "return_by_post": False,
+        }
+        if needs_verification:
+            doc["needs_verification"] = True
         return doc

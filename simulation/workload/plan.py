@@ -147,4 +147,11 @@ def _dossier(
             fee_bearing=not exempt,
             paid_on="provincial" if provincial else "national",
         )
+    if chain == "marriage":
+        # Drawn only when some partners live elsewhere: profiles without keep their draws.
+        elsewhere = shares.partner_elsewhere > 0 and has("partner_elsewhere", shares.partner_elsewhere)
+        away = elsewhere and shares.partner_other_province > 0
+        province = away and has("partner_other_province", shares.partner_other_province)
+        where = "province" if province else "commune" if elsewhere else "same"
+        return factory.marriage_dossier(today, channel, where, needs_verification=verify)
     raise ValueError(f"unknown chain {chain}")

@@ -61,6 +61,11 @@ class Shares:
     """Of a birth or death flow's registrations, the share made through the linked procedure (Hà
     Tĩnh: "trên 90 %" of births, "gần 60 %" of deaths); the rest are standalone registrations,
     the civil-status step alone."""
+    partner_elsewhere: float = 0.0
+    """Of the marriages, the share whose partner lives in another commune, which confirms the
+    partner's marital status (the rest live in the applicant's commune)."""
+    partner_other_province: float = 0.0
+    """Of those, the share whose partner lives in another province."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,8 @@ class SharesFile(Strict):
     fee_exempt: float = Field(0.0, ge=0, le=1)
     verification: float = Field(0.0, ge=0, le=1)
     linked: float = Field(1.0, ge=0, le=1)
+    partner_elsewhere: float = Field(0.0, ge=0, le=1)
+    partner_other_province: float = Field(0.0, ge=0, le=1)
 
 
 class PeriodFile(Strict):

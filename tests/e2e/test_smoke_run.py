@@ -307,6 +307,7 @@ def test_smoke_run_then_a_profile_file_with_zero_violations(installed: Path, tmp
             "bhxh": True,
             "btxh": True,
             "lltp": True,
+            "dancu": True,
             "monitor": True,
             "dashboard": True,
         }

@@ -58,7 +58,7 @@ def test_an_email_subscription_without_a_mail_relay_is_refused() -> None:
             {"channel": "webhook", "address": "ftp://x"},
             "address: địa chỉ webhook phải bắt đầu bằng http:// hoặc https://",
         ),
-        ({"flows": ["marriage"]}, "flows.0: giá trị không hợp lệ"),
+        ({"flows": ["adoption"]}, "flows.0: giá trị không hợp lệ"),
         ({"officer": " "}, "officer: không được để trống"),
         ({"pager": 1}, "pager: trường này không có trong đăng ký"),
     ],

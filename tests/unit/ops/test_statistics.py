@@ -135,6 +135,10 @@ def test_the_official_online_rate_averages_over_every_declared_flow() -> None:
     everything = next(r for r in rows if r.flow == ALL_FLOWS)
     # birth 50 %, death and lltp declared but empty count as 0 %: (0.5 + 0 + 0) / 3.
     assert everything.rates()["online_rate"] == {"official": 0.1667, "corrected": 0.5}
+    # A province that runs the marriage liaison declares it too: (0.5 + 0 + 0 + 1) / 4.
+    facts.append(dossier(3, flow="marriage", online=True))
+    everything = next(r for r in tabulate(facts, JAN, "province") if r.flow == ALL_FLOWS)
+    assert everything.rates()["online_rate"] == {"official": 0.375, "corrected": 0.6667}
 
 
 def test_on_time_rate_official_divides_by_everything_received_corrected_by_what_finished() -> None:

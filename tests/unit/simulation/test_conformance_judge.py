@@ -197,7 +197,8 @@ def test_the_dossiers_follow_a_profiles_mix_among_the_chains_through_the_agency(
 
     chains = load_chains()
     assert chains_through("cutru", chains) == ["birth", "death"]
-    assert chains_through("motcua", chains) == ["birth", "death", "lltp"]
+    assert chains_through("motcua", chains) == ["birth", "death", "lltp", "marriage"]
+    assert chains_through("hotich", chains) == ["birth", "death", "marriage"]
     assert chain_order(["birth", "death"], 4, {}) == ["birth", "death", "birth", "death"]
     # Hà Tĩnh's month: 1,600 births, 607 deaths, 3,282 LLTP requests; cutru sees no LLTP.
     mix = {"birth": 1600, "death": 607, "lltp": 3282}

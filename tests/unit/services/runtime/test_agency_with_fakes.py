@@ -92,7 +92,9 @@ def build(
     return worker, real, publisher
 
 
-def handoff(dossier_id: str, child: str = "Lê Văn An", mother_id: str = "042190001234") -> bytes:
+def handoff(
+    dossier_id: str, child: str = "Lê Văn An", mother_id: str = "042190001234", commune: str | None = None
+) -> bytes:
     return new_event(
         HANDOFF_SENT,
         "motcua",
@@ -102,7 +104,12 @@ def handoff(dossier_id: str, child: str = "Lê Văn An", mother_id: str = "04219
         payload={
             "to": "hotich",
             "to_step": "register_birth",
-            "dossier": {"procedures": [], "child": {"full_name": child}, "mother": {"personal_id": mother_id}},
+            "dossier": {
+                "procedures": [],
+                "child": {"full_name": child},
+                "mother": {"personal_id": mother_id},
+                **({"area": {"province": "042", "commune": commune}} if commune else {}),
+            },
             "results": {},
             "next": [{"agency": "cutru", "step": "register_residence"}, {"agency": "bhxh", "step": "issue_bhyt"}],
         },
@@ -310,6 +317,21 @@ def test_one_officer_takes_up_a_batch_in_turn_and_a_desk_whose_service_is_the_wo
     starts = [p[0] for p in plans]
     assert starts == [(STARTED, T0), (STARTED, T0 + timedelta(hours=1))]
     assert [p[-1][1] for p in plans] == [T0 + timedelta(hours=1), T0 + timedelta(hours=2)]
+
+
+def test_each_commune_of_a_commune_desk_has_its_own_officer() -> None:
+    """Regression: the planner asked the desk for the unit of the whole dossier instead of its area,
+    so every commune's dossiers queued behind one officer of a province-wide unit."""
+    hour = (60.0, 60.0, 60.0)
+    desk = Desk("birth", "register_birth", "Tư pháp xã", "commune", 1, (time(7, 30), time(17, 0)), hour, {}, True)
+    worker, _, _ = build(staffing=Staffing((desk,)))
+    deliver(worker, handoff("D-1", commune="18073"), handoff("D-2", commune="18076"), handoff("D-3", commune="18073"))
+    starts = {t.dossier_id: t.plan[0] for t in worker.task_store.tasks.values()}  # type: ignore[attr-defined]
+    assert starts == {
+        "D-1": (STARTED, T0),
+        "D-2": (STARTED, T0),
+        "D-3": (STARTED, T0 + timedelta(hours=1)),
+    }
 
 
 class Database:

@@ -33,6 +33,11 @@ REQUIRED = {
     "broker kill -9 and restart": "broker-kill",
     "service kill and restart": "service-kill",
     "PostgreSQL connections dropped": "postgres-connections-dropped",
+    # issue 36: the population database's own faults, and the marriage liaison's
+    "population database unreachable for hours": "population-db-unreachable",
+    "population database slow": "population-db-slow",
+    "civil-status records not synchronised with it": "population-db-unsynced",
+    "marital status not confirmable online": "marital-status-confirmation-offline",
 }
 
 
@@ -57,7 +62,8 @@ UNRECOVERABLE = {"postal-item-lost"}
 def test_report_faults_contains_every_fault_of_the_reports_and_none_contains_none() -> None:
     assert {f.name for f in load_scenario("report-faults")} == set(load_catalogue()) - CLUSTER_ONLY - UNRECOVERABLE
     assert load_scenario("none") == []
-    with pytest.raises(ValueError, match="available: cluster-faults, none, report-faults"):
+    available = "available: cluster-faults, marriage-offline-confirmation, none, report-faults"
+    with pytest.raises(ValueError, match=available):
         load_scenario("chaos-monkey")
 
 
