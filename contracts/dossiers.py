@@ -29,6 +29,19 @@ PAYMENT_PORTALS = ("national", "provincial")
 gia), whose payments Decision 766's figures count, or the province's own portal, whose they do
 not (Hà Tĩnh, May 2024: "tỷ lệ hồ sơ thanh toán trực tuyến 0%" by Decision 766, 619 of 3,268 paid
 online by its own portal's count)."""
+EXEMPT_REASONS: dict[str, str] = {
+    "merit": "Người có công với cách mạng",
+    "martyr_relative": "Thân nhân liệt sĩ",
+    "poor_household": "Người thuộc hộ nghèo",
+    "ethnic_minority": "Đồng bào dân tộc thiểu số ở xã có điều kiện kinh tế - xã hội đặc biệt khó khăn",
+    "child": "Trẻ em",
+    "elderly": "Người cao tuổi",
+    "disabled": "Người khuyết tật",
+}
+"""Why a citizen bears no fee for a fee-bearing procedure: the cases of the fee exemption rules
+(people with merit, poor households, and so on); the Vietnamese is how the report names them.
+No report splits its free dossiers by reason (Tuyên Quang: "130 hồ sơ miễn phí"), so a profile
+that draws them says what it assumes."""
 BURIAL_PAYERS = ("bhxh", "social_protection")
 INSURED_TYPES = ("pensioner", "monthly_allowance", "voluntary_insured", "insured")
 """Beneficiaries whose burial allowance and survivor benefit social security pays."""
@@ -97,6 +110,7 @@ COMMON: list[tuple[str, Check, bool]] = [
     ("fee.bearing", _bool, False),
     ("fee.paid_online", _bool, False),
     ("fee.paid_on", _one_of(*PAYMENT_PORTALS), False),
+    ("fee.exempt_reason", _one_of(*EXEMPT_REASONS), False),
     ("return_by_post", _bool, False),
     ("needs_verification", _bool, False),
 ]
@@ -169,6 +183,8 @@ class Submission:
     return_by_post: bool
     paid_on: str
     """PAYMENT_PORTALS: where a fee paid online was paid (the national portal unless said)."""
+    exempt_reason: str | None
+    """EXEMPT_REASONS: why a dossier of a fee-bearing procedure bears no fee, when it says."""
     needs_verification: bool
     """The longer SLA applies (residence verification; LLTP for people who lived in several
     places, foreigners, or when expungement must be verified)."""
@@ -211,13 +227,17 @@ def parse_submission(body: Any, today: date) -> Submission:
             problems.append(Problem("payer", "is required when burial_allowance is chosen (or give beneficiary_type)"))
         else:
             procedures = tuple(BURIAL_STEP_BY_PAYER[payer] if p == "burial_allowance" else p for p in procedures)
+    given = body.get("fee")
+    fee: dict[str, Any] = given if isinstance(given, dict) else {}
+    bearing = bool(fee.get("bearing", chain == "lltp"))
+    if not problems and fee.get("exempt_reason") is not None and bearing:
+        problems.append(Problem("fee.exempt_reason", "only for a dossier that bears no fee (fee.bearing: false)"))
     if problems:
         raise ContractError(problems)
     if body.get("return_by_post") is True:
         # The result's postal leg is a procedure the citizen chose: the chain's step for it, if
         # it has one, runs after the result is made (contracts/chains.yaml).
         procedures = (*procedures, POSTAL_PROCEDURE)
-    fee = body.get("fee", {})
     return Submission(
         chain=chain,
         channel=body["channel"],
@@ -226,6 +246,7 @@ def parse_submission(body: Any, today: date) -> Submission:
         fee_bearing=bool(fee.get("bearing", chain == "lltp")),
         paid_online=bool(fee.get("paid_online", False)),
         paid_on=str(fee.get("paid_on", PAYMENT_PORTALS[0])),
+        exempt_reason=fee.get("exempt_reason"),
         return_by_post=bool(body.get("return_by_post", False)),
         needs_verification=needs_verification(chain, body),
         subject_key=subject_key(chain, body),

@@ -57,6 +57,10 @@ PAYLOAD_SCHEMAS: dict[str, Schema] = {
             "fee_bearing": {"type": "boolean"},
             "paid_online": {"type": "boolean"},
             "paid_on": {"type": "string", "enum": ["national", "provincial"]},
+            "exempt_reason": {
+                "type": "string",
+                "description": "why a dossier of a fee-bearing procedure bears no fee (contracts/dossiers.py)",
+            },
             "return_by_post": {"type": "boolean"},
             "needs_verification": {"type": "boolean"},
             "expected_results": {"type": "array", "items": {"type": "string"}},

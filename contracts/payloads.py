@@ -90,6 +90,7 @@ class DossierSubmitted(TypedDict):
     fee_bearing: NotRequired[bool]
     paid_online: NotRequired[bool]
     paid_on: NotRequired[Literal["national", "provincial"]]
+    exempt_reason: NotRequired[str]
     return_by_post: NotRequired[bool]
     needs_verification: NotRequired[bool]
     expected_results: NotRequired[list[str]]

@@ -39,6 +39,9 @@ SHORT_VI = {
     "received_fee_bearing": "Tiếp nhận có thu phí",
     "paid_online": "Thanh toán trực tuyến",
     "paid_online_national": "Trong đó: qua Cổng DVCQG",
+    "taken_up": "Số hồ sơ",
+    "wait_mean_minutes": "Bình quân",
+    "wait_max_minutes": "Lâu nhất",
     "official": "Cách tính hiện hành",
     "corrected": "Cách tính hiệu chỉnh",
 }
@@ -61,6 +64,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("Số hồ sơ đang giải quyết", ("in_progress", "overdue")),
     ("Phí, lệ phí", ("received_fee_bearing", "paid_online", "paid_online_national")),
+    ("Chờ cán bộ tiếp nhận (phút làm việc)", ("taken_up", "wait_mean_minutes", "wait_max_minutes")),
     *((f"{HEADINGS_VI[k]} (%)", (f"{k}_official", f"{k}_corrected")) for k in RATES),
 )
 """The grouped headings over the counts and rates, in the form's column order."""

@@ -108,8 +108,13 @@ COUNTS = (
     "received_fee_bearing",
     "paid_online",
     "paid_online_national",
+    "taken_up",
+    "wait_mean_minutes",
+    "wait_max_minutes",
 )
-"""The official table's columns, in its order (the provincial appendix tables)."""
+"""The official table's columns, in its order (the provincial appendix tables), then the officers'
+queue: the dossiers received in the period an officer took up at the one-stop desk, and how long
+they waited for it in office minutes (mean and longest)."""
 RATES = ("on_time_rate", "online_rate", "online_payment_rate", "post_rate")
 
 HEADINGS_VI = {
@@ -134,6 +139,9 @@ HEADINGS_VI = {
     "received_fee_bearing": "Tiếp nhận có thu phí, lệ phí",
     "paid_online": "Thanh toán trực tuyến",
     "paid_online_national": "Trong đó: qua Cổng Dịch vụ công quốc gia",
+    "taken_up": "Số hồ sơ cán bộ đã tiếp nhận",
+    "wait_mean_minutes": "Thời gian chờ tiếp nhận bình quân (phút làm việc)",
+    "wait_max_minutes": "Thời gian chờ tiếp nhận lâu nhất (phút làm việc)",
     "on_time_rate": "Tỷ lệ đúng hạn",
     "online_rate": "Tỷ lệ trực tuyến",
     "online_payment_rate": "Tỷ lệ thanh toán trực tuyến",
@@ -167,9 +175,19 @@ class DossierFacts:
     """The official code, by which a pre-reform commune is mapped to its 2025 commune or ward."""
     paid_on_national: bool = True
     """A fee paid online was paid through the national portal (not the province's own)."""
+    exempt_reason: str | None = None
+    """Why it bears no fee for a fee-bearing procedure, when it says (contracts/dossiers.py)."""
+    taken_at: datetime | None = None
+    """When an officer of the one-stop desk took it up (its first step started); None: not yet."""
+    waited_minutes: int | None = None
+    """Office minutes from its receipt at the one-stop desk to `taken_at`; None without both."""
 
     def area(self, level: str) -> str:
         return {"province": self.province, "district": self.district or "?", "commune": self.commune}[level]
+
+    def with_queue(self, *, taken_at: datetime | None, waited_minutes: int | None) -> DossierFacts:
+        """These facts with when an officer took the dossier up, and how long it waited."""
+        return replace(self, taken_at=taken_at, waited_minutes=waited_minutes)
 
 
 def after_reform(period: Period) -> bool:
@@ -207,6 +225,10 @@ class Row:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
     declared_flows: int = 1
     """How many flows the official online rate averages over (all three on a total row)."""
+    waited_minutes: int = 0
+    """The office minutes the dossiers taken up waited, summed (the mean's numerator)."""
+    free_by_reason: dict[str, int] = field(default_factory=dict)
+    """The resolved free dossiers that say why they bear no fee, by reason (the rest give none)."""
     online_by_flow: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
@@ -241,7 +263,14 @@ class Row:
         }
 
     def as_dict(self) -> dict[str, object]:
-        return {"flow": self.flow, "area": self.area, **self.counts, **self.rates(), "notes": self.notes}
+        return {
+            "flow": self.flow,
+            "area": self.area,
+            **self.counts,
+            **self.rates(),
+            "resolved_free_by_reason": dict(sorted(self.free_by_reason.items())),
+            "notes": self.notes,
+        }
 
 
 def _ratio(n: int, d: int) -> float | None:
@@ -277,6 +306,10 @@ def tabulate(facts: Iterable[DossierFacts], period: Period, by: str, cutoff: dat
             if row is None:
                 row = rows[(flow, area)] = Row(flow, area, declared_flows=declared if flow == ALL_FLOWS else 1)
             _count(row, f, period, at)
+    for row in rows.values():
+        taken = row.counts["taken_up"]
+        # Half a minute up: a mean of 52.5 minutes reads 53, as officials round.
+        row.counts["wait_mean_minutes"] = (2 * row.waited_minutes + taken) // (2 * taken) if taken else 0
     flows = {f: i for i, f in enumerate((*FLOWS, ALL_FLOWS))}
     return sorted(
         (r for r in rows.values() if any(r.counts.values())),
@@ -286,6 +319,11 @@ def tabulate(facts: Iterable[DossierFacts], period: Period, by: str, cutoff: dat
 
 def _count(row: Row, f: DossierFacts, period: Period, at: datetime) -> None:
     c = row.counts
+    taken = f.taken_at is not None and f.taken_at < at
+    if f.waited_minutes is not None and taken and period.start <= f.submitted_at:
+        c["taken_up"] += 1
+        row.waited_minutes += f.waited_minutes
+        c["wait_max_minutes"] = max(c["wait_max_minutes"], f.waited_minutes)
 
     def closed_by(t: datetime) -> bool:
         return f.closed_at is not None and f.closed_at < t
@@ -315,6 +353,8 @@ def _count(row: Row, f: DossierFacts, period: Period, at: datetime) -> None:
         c["refused"] += f.outcome == "rejected"
         c["returned_by_post"] += f.return_by_post and f.outcome == "completed"
         c["resolved_fee_bearing" if f.fee_bearing else "resolved_free"] += 1
+        if not f.fee_bearing and f.exempt_reason:
+            row.free_by_reason[f.exempt_reason] = row.free_by_reason.get(f.exempt_reason, 0) + 1
     else:
         c["overdue" if f.due_at < at else "in_progress"] += 1
 

@@ -45,6 +45,7 @@ def plan_submission(
             "fee_bearing": sub.fee_bearing,
             "paid_online": sub.paid_online,
             "paid_on": sub.paid_on,
+            **({"exempt_reason": sub.exempt_reason} if sub.exempt_reason else {}),
             "return_by_post": sub.return_by_post,
             "needs_verification": sub.needs_verification,
             "expected_results": expected,

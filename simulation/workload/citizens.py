@@ -186,7 +186,7 @@ class CitizenFactory:
         }
         return doc
 
-    def lltp_dossier(
+    def lltp_dossier(  # noqa: PLR0913 (what a request says of its fee and its post, keyword-only)
         self,
         today: date,
         channel: str = "online",
@@ -196,10 +196,11 @@ class CitizenFactory:
         needs_verification: bool = False,
         fee_bearing: bool = True,
         paid_on: str = "national",
+        exempt_reason: str | None = None,
     ) -> dict[str, Any]:
         """A citizen asks for a criminal-record certificate (Phiếu LLTP số 1); `fee_bearing`
-        False for a citizen the fee rules exempt; `paid_on`: the portal a fee paid online went
-        through (national, provincial)."""
+        False for a citizen the fee rules exempt (`exempt_reason`: why, when known); `paid_on`:
+        the portal a fee paid online went through (national, provincial)."""
         r = self.rng
         sex = r.choice([Sex.MALE, Sex.FEMALE])
         applicant = self.person(sex, (today.year - 60, today.year - 18))
@@ -217,7 +218,8 @@ class CitizenFactory:
                 ["Xin việc làm", "Xuất khẩu lao động", "Bổ sung hồ sơ đi học", "Kết hôn", "Thành lập doanh nghiệp"]
             ),
             "fee": {"bearing": fee_bearing, "paid_online": paid_online and fee_bearing}
-            | ({"paid_on": paid_on} if paid_online and fee_bearing else {}),
+            | ({"paid_on": paid_on} if paid_online and fee_bearing else {})
+            | ({"exempt_reason": exempt_reason} if exempt_reason and not fee_bearing else {}),
             "return_by_post": return_by_post,
         }
         if needs_verification:

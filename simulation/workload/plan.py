@@ -138,6 +138,8 @@ def _dossier(
         paid = not exempt and channel in ONLINE_CHANNELS and has("fee_paid_online", shares.fee_paid_online)
         # Drawn only when some pay on the province's own portal: other profiles keep their draws.
         provincial = paid and shares.paid_on_national < 1 and not has("paid_on_national", shares.paid_on_national)
+        # Drawn only when the profile gives reasons: profiles without keep their draws.
+        reason = _pick(r, shares.exempt_reasons) if exempt and shares.exempt_reasons else None
         return factory.lltp_dossier(
             today,
             channel,
@@ -146,6 +148,7 @@ def _dossier(
             needs_verification=verify,
             fee_bearing=not exempt,
             paid_on="provincial" if provincial else "national",
+            exempt_reason=reason,
         )
     if chain == "marriage":
         # Drawn only when some partners live elsewhere: profiles without keep their draws.

@@ -21,7 +21,7 @@ import scenarios
 from contracts.calendar import WorkingCalendar
 from contracts.chains import CHAIN_NAMES, load_chains
 from contracts.config import ConfigError, Strict, read_yaml, validated
-from contracts.dossiers import BENEFICIARY_TYPES
+from contracts.dossiers import BENEFICIARY_TYPES, EXEMPT_REASONS
 from contracts.identity import PROVINCE_CODES
 from runtime import staffing
 from services.lltp.domain import parse_issuers
@@ -66,6 +66,9 @@ class Shares:
     partner's marital status (the rest live in the applicant's commune)."""
     partner_other_province: float = 0.0
     """Of those, the share whose partner lives in another province."""
+    exempt_reasons: dict[str, float] = field(default_factory=dict)
+    """Of the exempt dossiers, why, as weights over the fee rules' cases (contracts/dossiers.py,
+    EXEMPT_REASONS); none: no reason given, as the reports count them."""
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,15 @@ class SharesFile(Strict):
     linked: float = Field(1.0, ge=0, le=1)
     partner_elsewhere: float = Field(0.0, ge=0, le=1)
     partner_other_province: float = Field(0.0, ge=0, le=1)
+    exempt_reasons: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+
+    @field_validator("exempt_reasons")
+    @classmethod
+    def _reasons(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(EXEMPT_REASONS))
+        if unknown:
+            raise ValueError(f"unknown exemption reasons {unknown}; known: {', '.join(EXEMPT_REASONS)}")
+        return value
 
 
 class PeriodFile(Strict):

@@ -145,7 +145,7 @@ def reform_reports(cli: Cli, cwd: Path) -> tuple[dict[str, Any], dict[str, Any]]
     return out["2025-06"], out["2025-07"]
 
 
-def peak_day_queue(cli: Cli) -> None:
+def peak_day_queue(cli: Cli, cwd: Path) -> None:
     """Hà Tĩnh's judicial-record desk on a peak day: 360 requests for the one officer on duty, who
     clears about 214 in an office day at the staffing's 2.7 minutes a request. The queue backs
     up all day, waits overnight and drains the next morning; the monitor catches every intake it
@@ -168,6 +168,15 @@ def peak_day_queue(cli: Cli) -> None:
     morning = [h for h in hours if h["hour"].startswith("2024-05-14")]
     assert morning, hours
     assert all(h["wait_mean_min"] > 12 * 60 for h in morning if h["taken_up"]), morning
+    # The month's report shows the queue too, from the event log: every request taken up, and the
+    # evening's waiting through the next morning's office hours.
+    made = cli("report", "--period", "2024-05", "--by", "province", "--format", "json", "--out", "reports")
+    assert made.returncode == 0, made.stderr[-3000:]
+    report = json.loads((cwd / "reports" / "bao-cao-2024-05-province.json").read_text(encoding="utf-8"))
+    lltp = next(r for r in report["rows"] if r["flow"] == "lltp" and r["area"] == "Tổng cộng")
+    assert lltp["taken_up"] == accepted, lltp
+    assert lltp["wait_max_minutes"] > 3 * 60, lltp  # the last of the evening: into the next afternoon
+    assert 0 < lltp["wait_mean_minutes"] < lltp["wait_max_minutes"], lltp
     scored = cli("score", "--json")
     assert scored.returncode == 0, scored.stderr[-3000:]
     verdict = last_json(scored.stdout)
@@ -293,7 +302,7 @@ def test_smoke_run_then_a_profile_file_with_zero_violations(installed: Path, tmp
         assert june_all["received"] + july_all["received"] == 24
         assert july_all["carried_over"] == june_all["in_progress"] > 0, (june_all, july_all)
 
-        peak_day_queue(cli)
+        peak_day_queue(cli, cwd)
         tuyen_quang_table(cli, cwd)
 
         status = last_json(cli("status", "--json").stdout)
@@ -312,7 +321,7 @@ def test_smoke_run_then_a_profile_file_with_zero_violations(installed: Path, tmp
             "dashboard": True,
         }
         pids = [c["pid"] for c in status["components"] if c["pid"]]
-        assert len(pids) == 11
+        assert len(pids) == 12  # the broker, PostgreSQL, the portal, seven agencies, the monitor, the dashboard
 
         # A service killed with kill -9 is restarted by the supervisor.
         hotich = next(c for c in status["components"] if c["component"] == "hotich")

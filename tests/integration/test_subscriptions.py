@@ -95,7 +95,7 @@ async def test_an_officer_gets_only_the_overdue_dossiers_of_the_communes_and_flo
         async with http.post(subs, json={**minh, "address": "not-a-mail"}, headers=OPERATOR) as r:
             assert r.status == 400
             assert (await r.json())["error"].startswith("address")
-        async with http.post(subs, json={**lan, "flows": ["marriage"]}, headers=OPERATOR) as r:
+        async with http.post(subs, json={**lan, "flows": ["adoption"]}, headers=OPERATOR) as r:
             assert r.status == 400
             assert "flows" in (await r.json())["error"]
         async with http.post(subs, json={**lan, "pager": "1"}, headers=OPERATOR) as r:

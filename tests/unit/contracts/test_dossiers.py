@@ -146,3 +146,24 @@ def test_a_fee_paid_online_says_which_portal_it_was_paid_on() -> None:
     assert problems({**lltp, "fee": {"bearing": True, "paid_online": True, "paid_on": "bank"}}) == {
         "fee.paid_on": "must be one of national, provincial"
     }
+
+
+def test_an_exemption_reason_is_one_of_the_rules_cases_and_only_for_a_dossier_without_fee() -> None:
+    factory = CitizenFactory("042", seed=9)
+    free = factory.lltp_dossier(TODAY, fee_bearing=False, exempt_reason="merit")
+    assert parse_submission(free, TODAY).exempt_reason == "merit"
+    paying = factory.lltp_dossier(TODAY)
+    paying["fee"]["exempt_reason"] = "merit"
+    assert problems(paying) == {"fee.exempt_reason": "only for a dossier that bears no fee (fee.bearing: false)"}
+    free["fee"]["exempt_reason"] = "lottery_winner"
+    assert "fee.exempt_reason" in problems(free)
+    assert parse_submission(factory.lltp_dossier(TODAY, fee_bearing=False), TODAY).exempt_reason is None
+
+
+def test_a_marriage_names_the_partner_and_where_the_partner_lives() -> None:
+    doc = CitizenFactory("042", seed=9).marriage_dossier(TODAY, partner_lives="commune")
+    sub = parse_submission(doc, TODAY)
+    assert (sub.chain, sub.fee_bearing) == ("marriage", False)
+    assert doc["partner"]["residence"]["commune"] != doc["area"]["commune"]
+    del doc["partner"]["residence"]
+    assert set(problems(doc)) == {"partner.residence.province", "partner.residence.commune"}

@@ -12,7 +12,7 @@ import pytest
 
 from contracts.clock import VN_TZ
 from contracts.envelope import Event, new_event, parse_event
-from contracts.event_types import DOSSIER_CLOSED, DOSSIER_SUBMITTED, STEP_COMPLETED
+from contracts.event_types import DOSSIER_CLOSED, DOSSIER_SUBMITTED, HANDOFF_RECEIVED, STEP_COMPLETED, STEP_STARTED
 from ops.report.periods import parse_period
 from ops.report.source import facts_from_events
 from ops.report.statistics import ALL_FLOWS, TOTAL, Row, check, tabulate
@@ -138,6 +138,7 @@ EXPECTED = {
         "refused": 1, "returned_by_post": 2,
         "in_progress": 2, "overdue": 2, "resolved_fee_bearing": 3, "resolved_free": 1,
         "received_fee_bearing": 4, "paid_online": 3, "paid_online_national": 2,
+        "taken_up": 2, "wait_mean_minutes": 53, "wait_max_minutes": 60,
     },
     "birth": {
         "received": 2, "received_online": 1, "received_in_person": 1, "carried_over": 0, "to_resolve": 2,
@@ -145,6 +146,7 @@ EXPECTED = {
         "refused": 0, "returned_by_post": 1,
         "in_progress": 0, "overdue": 0, "resolved_fee_bearing": 0, "resolved_free": 2,
         "received_fee_bearing": 0, "paid_online": 0, "paid_online_national": 0,
+        "taken_up": 0, "wait_mean_minutes": 0, "wait_max_minutes": 0,
     },
     ALL_FLOWS: {
         "received": 8, "received_online": 5, "received_in_person": 3, "carried_over": 2, "to_resolve": 10,
@@ -152,6 +154,7 @@ EXPECTED = {
         "refused": 1, "returned_by_post": 3,
         "in_progress": 2, "overdue": 2, "resolved_fee_bearing": 3, "resolved_free": 3,
         "received_fee_bearing": 4, "paid_online": 3, "paid_online_national": 2,
+        "taken_up": 2, "wait_mean_minutes": 53, "wait_max_minutes": 60,
     },
 }  # fmt: skip
 PAID_ON_THE_PROVINCES_PORTAL = {"L1"}
@@ -180,6 +183,20 @@ EXPECTED_RATES = {
 }
 
 
+INTAKE = {
+    "L1": ("2023-12-20 10:00", "2023-12-20 10:45"),
+    # ^ waited 45 office minutes for the one-stop desk's officer
+    "L3": ("2024-01-05 16:30", "2024-01-08 08:00"),
+    # ^ received on a Friday at 16:30, taken up on Monday at 08:00: 30 + 30 = 60 office minutes
+    "L4": ("2024-01-08 14:00", "2024-01-15 08:00"),
+    # ^ taken up after the period (14/01): no take-up to count in it
+    "L5": ("2023-12-01 09:00", "2023-12-01 09:30"),
+    # ^ received in the previous period: its wait was that period's
+}
+"""The intake's receipt and take-up for some dossiers: lltp counts 2 taken up in the period,
+(45 + 60) / 2 = 52.5, read 53 minutes on average, 60 at the longest."""
+
+
 def log() -> list[Event]:
     events = []
     for did, flow, channel, fee, paid, post, submitted, due, closed, outcome in DOSSIERS:
@@ -194,6 +211,16 @@ def log() -> list[Event]:
             "due_at": t(due).isoformat(),
         }
         events.append(new_event(DOSSIER_SUBMITTED, "portal", t(submitted), dossier_id=did, chain=flow, payload=payload))
+        if did in INTAKE:
+            received, taken = INTAKE[did]
+            sent = "6f1c3b1e-1111-4111-8111-111111111111"
+            events += [
+                new_event(
+                    HANDOFF_RECEIVED, "motcua", t(received), dossier_id=did, chain=flow, step="intake",
+                    payload={"from": "portal", "sent_event_id": sent},
+                ),
+                new_event(STEP_STARTED, "motcua", t(taken), dossier_id=did, chain=flow, step="intake", payload={}),
+            ]  # fmt: skip
         if closed:
             for delay in ("", " (again)"):  # a closing published twice: the first one counts
                 at = t(closed) if not delay else t(closed).replace(year=2024, month=2)

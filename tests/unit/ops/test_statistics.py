@@ -223,3 +223,17 @@ def test_a_period_is_named_as_a_vietnamese_report_names_it_never_iso(text: str, 
     period = parse_period(text, cutoff)
     assert period.name_vi == name
     assert text == "2024" or text not in period.title_vi  # "2024" is every name's year
+
+
+def test_free_dossiers_are_counted_by_the_reason_they_give_and_those_without_one_are_not() -> None:
+    closed = {"closed_at": at(12), "outcome": "completed", "fee_bearing": False, "paid_online": False}
+    facts = [
+        dossier(1, exempt_reason="merit", **closed),
+        dossier(2, exempt_reason="merit", **closed),
+        dossier(3, exempt_reason="poor_household", **closed),
+        dossier(4, **closed),  # free, no reason given: counted free, under no reason
+        dossier(5, exempt_reason="child"),  # not resolved yet: not among the resolved free
+    ]
+    row = total(tabulate(facts, JAN, "district"))
+    assert row.counts["resolved_free"] == 4
+    assert row.as_dict()["resolved_free_by_reason"] == {"merit": 2, "poor_household": 1}

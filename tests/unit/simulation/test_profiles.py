@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from contracts.calendar import OFFICE_CLOSE, OFFICE_OPEN, WorkingCalendar
 from contracts.clock import VN_TZ
@@ -91,6 +92,10 @@ def test_unknown_profile_lists_what_exists() -> None:
         ({"volumes": {"wedding": 3}}, r"volumes: .*unknown chains \['wedding'\] \(allowed: birth"),
         ({"shares": {"lltp": {"online": 1.5}}}, r"shares\.lltp\.online: .*less than or equal to 1"),
         ({"shares": {"lltp": {"onlin": 0.5}}}, r"shares\.lltp\.onlin: Extra inputs are not permitted"),
+        (
+            {"shares": {"lltp": {"fee_exempt": 0.3, "exempt_reasons": {"luck": 1}}}},
+            r"shares\.lltp\.exempt_reasons: .*unknown exemption reasons \['luck'\]",
+        ),
         ({"bad_data": {"typo": 0.1}}, r"bad_data: .*unknown bad-data kinds \['typo'\] \(allowed: missing_id"),
         ({"arrival": "lunar"}, r"arrival: no arrival curve 'lunar'"),
         ({"period": {"start": "2024-13-01"}}, r"period\.start: .*valid date"),
@@ -167,6 +172,22 @@ def test_tuyen_quangs_january_exempts_three_in_ten_lltp_requests_from_the_fee_as
     assert 0.22 < len(exempt) / len(fees) < 0.38  # 29.9 % of 491 draws: 4 standard deviations
     assert not any(f["paid_online"] for f in exempt)
     assert all(f["paid_online"] for f in fees if f["bearing"])
+    assert not any("exempt_reason" in f for f in fees)  # the report gives no reasons: none drawn
+
+
+def test_exempt_requests_give_a_reason_where_the_profile_weighs_them_and_paying_ones_never(tmp_path: Path) -> None:
+    from simulation.workload.plan import plan
+
+    doc = yaml.safe_load((profiles.PROFILES_DIR / "tuyen-quang-2024-01.yaml").read_text(encoding="utf-8"))
+    doc["shares"]["lltp"]["exempt_reasons"] = {"merit": 3, "poor_household": 1}
+    path = tmp_path / "reasons.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    fees = [d.doc["fee"] for d in plan(profiles.load(str(path)), seed=11) if d.chain == "lltp" and not d.copy]
+    reasons = [f.get("exempt_reason") for f in fees if not f["bearing"]]
+    assert reasons
+    assert set(reasons) == {"merit", "poor_household"}
+    assert 0.6 < reasons.count("merit") / len(reasons) < 0.9  # 3 in 4, over about 147 draws
+    assert not any("exempt_reason" in f for f in fees if f["bearing"])
 
 
 def test_a_share_of_online_requests_comes_through_vneid_and_pays_online_like_the_portals() -> None:
