@@ -202,7 +202,12 @@ class AgencySilence:
         the flag hid the gap across it: false silences after a crash of the embedded broker)."""
         newest = self.newest()
         for agency in agencies:
-            self._interrupted[agency] = newest.get(agency)
+            # Found again before a beat of the new log was judged (the monitor may see one loss
+            # twice: a late acknowledgement of the old log puts its read position above the new
+            # end once more), the pardon still counts from the newest beat read before the first:
+            # one taken from beats of the new log would judge the gap across the loss.
+            if agency not in self._interrupted:
+                self._interrupted[agency] = newest.get(agency)
 
     def newest(self) -> dict[str, datetime]:
         """Each agency's newest heartbeat read, judged or not (what a dashboard shows)."""

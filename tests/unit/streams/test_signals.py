@@ -201,3 +201,21 @@ def test_a_failure_read_late_inside_an_incident_already_raised_raises_no_second_
         (T0 + timedelta(minutes=220), True),
         (T0 + timedelta(minutes=281), False),
     ]
+
+
+def test_a_lost_log_found_twice_keeps_its_pardon_from_the_newest_beat_read_before_it() -> None:
+    """Regression: a demo month's broker crash was found twice a second apart (a late
+    acknowledgement of the old log put the read position above the new end again); the second
+    pardon counted from a beat of the new log read in between, and the gap across the loss, from
+    social security's last beat before it to the first after, was reported a silence."""
+    s = AgencySilence(limit=timedelta(minutes=10))
+    s.observe(ev("agency.heartbeat", "bhxh", 0, {"seq": 0}, dossier=None))
+    assert s.tick(T0) == []
+    s.interrupted({"bhxh"})  # the beats of minutes 1..39 are gone with the log
+    s.observe(ev("agency.heartbeat", "bhxh", 40, {"seq": 0}, dossier=None))  # read, not judged yet
+    s.interrupted({"bhxh"})  # the same loss, found again
+    assert s.tick(T0 + timedelta(minutes=41)) == []
+    s.observe(ev("agency.heartbeat", "bhxh", 45, {"seq": 1}, dossier=None))
+    assert s.tick(T0 + timedelta(minutes=46)) == []
+    # The pardon used, a real silence after it is reported as ever.
+    assert [(i.at, i.opened) for i in s.tick(T0 + timedelta(minutes=60))] == [(T0 + timedelta(minutes=55), True)]
