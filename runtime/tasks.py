@@ -170,6 +170,7 @@ class TaskRunner:
         for task in tasks:
             item = WorkItem.from_event(parse_event(task.message))
             due, idx = milestones_due(task, now)
+            waits = False
             for kind, at in due:
                 emit = Emitter(item, self.agency, self.stamp(at), self.sim, self.prefix)
                 if kind == STARTED:
@@ -178,6 +179,7 @@ class TaskRunner:
                     with bound(item):
                         wait = await self.finish(conn, item, emit, with_start=False)
                     if wait is not None:
+                        waits = True
                         # The step finishes later: its completion moves, the milestones before stay.
                         replanned.append((task.id, (*task.plan[: idx - 1], (COMPLETED, wait.until))))
                         hits += self.sim.deferred(self.agency, item.to_step, item.event, emit.now, wait, task.deadline)
@@ -186,7 +188,7 @@ class TaskRunner:
                     emit(STEP_STATE, {"state": kind})
                 events += emit.rows
                 hits += emit.hits
-            if any(t == task.id for t, _ in replanned):
+            if waits:
                 continue
             if idx >= len(task.plan):
                 done.append(task.id)

@@ -9,7 +9,7 @@ question that breaks the contract, and never log an ID number.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import asyncpg
 import structlog
@@ -81,26 +81,37 @@ def _unavailable(reason: str, until: datetime | None = None) -> web.Response:
     return web.json_response(body, status=503)
 
 
+Q = TypeVar("Q", Lookup, Birth)
+
+
 class PopulationApi:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.sim = rt.sim
 
-    async def _read(self, request: web.Request, model: type[Lookup] | type[Birth]) -> Lookup | Birth | web.Response:
+    async def _question(self, request: web.Request, model: type[Q]) -> Q | web.Response:
+        """The question, or the answer that refuses it: 400 when it breaks the contract, 503 while
+        the database cannot be reached at the sim time it names."""
         try:
-            return model.model_validate_json(await request.read())
+            q = model.model_validate_json(await request.read())
         except ValidationError as exc:
             return _bad(exc)
-
-    async def lookups(self, request: web.Request) -> web.Response:
-        q = await self._read(request, Lookup)
-        if isinstance(q, web.Response):
-            return q
-        assert isinstance(q, Lookup)
         closed = self.sim.closed(AGENCY, q.at)
         if closed is not None:
             QUESTIONS.labels(q.asker, "unavailable").inc()
             return _unavailable("the population database cannot be reached now", closed)
+        return q
+
+    @staticmethod
+    def _store_down(q: Asked, exc: Exception) -> web.Response:
+        QUESTIONS.labels(q.asker, "unavailable").inc()
+        log.warning("population database store unavailable", error=type(exc).__name__)
+        return _unavailable("the population database's store is unavailable")
+
+    async def lookups(self, request: web.Request) -> web.Response:
+        q = await self._question(request, Lookup)
+        if isinstance(q, web.Response):
+            return q
         ids = [p.personal_id for p in q.people]
         try:
             async with self.rt.pool.acquire() as conn:
@@ -110,9 +121,7 @@ class PopulationApi:
                     ids,
                 )
         except (asyncpg.PostgresError, OSError) as exc:
-            QUESTIONS.labels(q.asker, "unavailable").inc()
-            log.warning("population database store unavailable", error=type(exc).__name__)
-            return _unavailable("the population database's store is unavailable")
+            return self._store_down(q, exc)
         people = [Person(p.role, p.personal_id, p.sex, p.birth_year) for p in q.people]
         found = answer(people, {r["personal_id"]: r["visible_from"] for r in rows}, q.at)
         answered = self.sim.answered_at(AGENCY, question_key(q.dossier_id, q.asker, q.step, q.at), q.at)
@@ -123,14 +132,9 @@ class PopulationApi:
         return web.json_response(body)
 
     async def births(self, request: web.Request) -> web.Response:
-        q = await self._read(request, Birth)
+        q = await self._question(request, Birth)
         if isinstance(q, web.Response):
             return q
-        assert isinstance(q, Birth)
-        closed = self.sim.closed(AGENCY, q.at)
-        if closed is not None:
-            QUESTIONS.labels(q.asker, "unavailable").inc()
-            return _unavailable("the population database cannot be reached now", closed)
         visible = self.sim.visible_from(AGENCY, q.dossier_id, q.at)
         try:
             async with self.rt.pool.acquire() as conn:
@@ -147,9 +151,7 @@ class PopulationApi:
                     visible,
                 )
         except (asyncpg.PostgresError, OSError) as exc:
-            QUESTIONS.labels(q.asker, "unavailable").inc()
-            log.warning("population database store unavailable", error=type(exc).__name__)
-            return _unavailable("the population database's store is unavailable")
+            return self._store_down(q, exc)
         QUESTIONS.labels(q.asker, "recorded").inc()
         return web.json_response({"answered_at": q.at.isoformat()})
 

@@ -7,6 +7,7 @@ import uuid
 import asyncpg
 
 from runtime.conn import Conn
+from runtime.population import Person
 from runtime.verification import asked, settle, verify
 from runtime.work import Completed, Handler, Outcome, Rejected, StepContext, WorkItem
 from services.hotich.domain import (
@@ -41,6 +42,14 @@ async def _given_to_population(item: WorkItem, ctx: StepContext, personal_id: st
     return settle(answer, ctx.now) or Completed({"personal_id": personal_id})
 
 
+async def _checked(conn: Conn, item: WorkItem, ctx: StepContext, people: list[Person]) -> Outcome | None:
+    """None when the population database knows `people`; else the refusal (recorded) or the wait."""
+    checked = await verify(ctx, item, people)
+    if isinstance(checked, Rejected):
+        return await _refuse(conn, item, ctx, checked.reason, checked.code or "invalid_data")
+    return checked
+
+
 async def register_birth(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcome:
     existing = await conn.fetchval(
         "SELECT personal_id FROM hotich.birth_registrations WHERE dossier_id = $1", item.dossier_id
@@ -52,11 +61,9 @@ async def register_birth(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcom
         decision = decide_birth(item.dossier, now.date(), ctx.rng)
         if isinstance(decision, Refused):
             return await _refuse(conn, item, ctx, decision.reason, decision.code)
-        checked = await verify(ctx, item, parents(item.dossier))
-        if isinstance(checked, Rejected):
-            return await _refuse(conn, item, ctx, checked.reason, checked.code or "invalid_data")
-        if checked is not None:
-            return checked
+        held = await _checked(conn, item, ctx, parents(item.dossier))
+        if held is not None:
+            return held
         child = item.dossier["child"]
         try:
             async with conn.transaction():
@@ -82,11 +89,9 @@ async def register_death(conn: Conn, item: WorkItem, ctx: StepContext) -> Outcom
     decision = decide_death(item.dossier, now.date())
     if isinstance(decision, Refused):
         return await _refuse(conn, item, ctx, decision.reason, decision.code)
-    checked = await verify(ctx, item, [deceased(item.dossier)])
-    if isinstance(checked, Rejected):
-        return await _refuse(conn, item, ctx, checked.reason, checked.code or "invalid_data")
-    if checked is not None:
-        return checked
+    held = await _checked(conn, item, ctx, [deceased(item.dossier)])
+    if held is not None:
+        return held
     row = await conn.fetchrow(
         "SELECT dossier_id FROM hotich.death_registrations WHERE personal_id = $1", decision.personal_id
     )
@@ -125,11 +130,9 @@ async def confirm_marital_status(conn: Conn, item: WorkItem, ctx: StepContext) -
     if done:
         return Completed(dict(done))
     who = partner(item.dossier)
-    checked = await verify(ctx, item, [who])
-    if isinstance(checked, Rejected):
-        return await _refuse(conn, item, ctx, checked.reason, checked.code or "invalid_data")
-    if checked is not None:
-        return checked
+    held = await _checked(conn, item, ctx, [who])
+    if held is not None:
+        return held
     if await _married(conn, who.personal_id, item.dossier_id):
         return await _refuse(conn, item, ctx, "the partner is married: the register holds their marriage", "married")
     commune = _commune(ctx, item)
@@ -159,11 +162,9 @@ async def register_marriage(conn: Conn, item: WorkItem, ctx: StepContext) -> Out
     if problem:
         return await _refuse(conn, item, ctx, problem, "not_eligible")
     applicant, other = spouse_to_be(item.dossier), partner(item.dossier)
-    checked = await verify(ctx, item, [applicant])
-    if isinstance(checked, Rejected):
-        return await _refuse(conn, item, ctx, checked.reason, checked.code or "invalid_data")
-    if checked is not None:
-        return checked
+    held = await _checked(conn, item, ctx, [applicant])
+    if held is not None:
+        return held
     for who in (applicant, other):
         if await _married(conn, who.personal_id, item.dossier_id):
             return await _refuse(conn, item, ctx, f"the {who.role} is married: the register holds it", "married")

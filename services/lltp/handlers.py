@@ -21,10 +21,10 @@ async def issue_certificate(conn: Conn, item: WorkItem, ctx: StepContext) -> Out
     decision = decide_certificate(item.dossier, issuer_on(ctx.params.get("lltp_issuer", "so_tu_phap"), ctx.now.date()))
     if not isinstance(decision, Refusal):
         checked = await verify(ctx, item, [applicant(item.dossier)])
-        if checked is not None and not isinstance(checked, Rejected):
-            return checked
         if isinstance(checked, Rejected):
             decision = Refusal(checked.reason, checked.code or "invalid_data")
+        elif checked is not None:
+            return checked
     if isinstance(decision, Refusal):
         await conn.execute(
             "INSERT INTO lltp.refusals (dossier_id, code, reason, refused_at) VALUES ($1, $2, $3, $4) "
