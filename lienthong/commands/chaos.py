@@ -82,6 +82,7 @@ def _chaos(args: argparse.Namespace, settings: Settings, console: Console) -> in
         "silent_losses": verdict["silent_losses"],
         "violations": verdict["violations"],
         "false_alerts": verdict["false_alerts"],
+        "unexplained": verdict["unexplained"],
         # A killed process restarted, a frozen one resumed, each serving again in time.
         "recovered": sum(1 for f in done if f.get("effect") in ("kill", "freeze") and f.get("recovered_s")),
         "fault_errors": len(summary.get("fault_errors", [])),

@@ -12,7 +12,7 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
 import asyncpg
@@ -114,7 +114,7 @@ async def restart_broker(settings: Settings) -> tuple[str, float | None, list[Fl
             # runs again (no agency proves progress while it is frozen or its broker is gone, so
             # sim time stands at its horizon meanwhile), and queues the rows of its own outbox
             # (runtime/commands.py).
-            agencies = sorted({process_of(n) for n in frozen} & set(AGENCIES))
+            agencies = to_ask(StackState(home).supervisor().get("services", {}))
             commands = replay_commands(settings.topic_prefix, agencies, flights, crashed - OTHER_TOPICS_LOSS_S)
             asking = await exits.enter_async_context(
                 Asking(started["bootstrap"], settings.topic_prefix, settings.partitions, operator_token(settings))
@@ -154,6 +154,14 @@ def to_freeze(running: dict[str, int]) -> dict[str, int]:
     """The processes a broker crash freezes and then resumes: those running, less any already
     stopped (hung by another strike), which the crash must not resume before that strike ends."""
     return {name: pid for name, pid in running.items() if not stopped(pid)}
+
+
+def to_ask(supervised: Iterable[str]) -> list[str]:
+    """The agencies asked to publish again what the broker lost: every one the stack supervises,
+    running or not. One killed just before the crash (its restart fails while the broker is
+    down), or hung by another strike, still holds messages the broker lost; it reads the command
+    when it runs again, and the asker sends an unanswered command again meanwhile."""
+    return sorted({process_of(n) for n in supervised} & set(AGENCIES))
 
 
 def stopped(pid: int) -> bool:

@@ -18,6 +18,9 @@ class Verdict(TypedDict):
 
     silent_losses: int
     false_alerts: int
+    unexplained: list[str]
+    """Each alert no recorded fact explains: kind, subject and when it opened, so a failing run
+    names what it raised."""
     alerts: int
     explained_by: dict[str, int]
     redriven: int
@@ -35,6 +38,8 @@ async def judge_run(settings: Settings, step: Callable[[str], None], wait_s: flo
     step(
         f"scored: {scored['alerts']} findings, precision {scored['precision']}, silent losses {scored['silent_losses']}"
     )
+    for a in scored["unexplained_alerts"]:
+        step(f"unexplained: {a['kind']} {a['subject']}, opened {a['opened_at']}")
 
     def round_done(out: redrive.Outcome) -> None:
         step(f"redrive: {out.alerts} open lost alerts, {out.queued} messages queued again")
@@ -46,6 +51,7 @@ async def judge_run(settings: Settings, step: Callable[[str], None], wait_s: flo
     return {
         "silent_losses": scored["silent_losses"],
         "false_alerts": sum(scored["false_alerts"].values()),
+        "unexplained": [f"{a['kind']} {a['subject']} {a['opened_at']}" for a in scored["unexplained_alerts"]],
         "alerts": scored["alerts"],
         "explained_by": {k: v for k, v in scored["explained_by"].items() if v},
         "redriven": out.queued,

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from simulation.faults.broker import stopped, to_freeze
+from simulation.faults.broker import stopped, to_ask, to_freeze
 
 
 @pytest.fixture
@@ -48,3 +48,13 @@ def test_a_broker_crash_does_not_resume_a_process_another_strike_hung(two_sleepe
 
 def test_a_process_that_is_gone_is_not_stopped() -> None:
     assert not stopped(2**22 + 12345)  # above pid_max's default: no such process
+
+
+def test_an_agency_down_when_the_broker_crashed_is_still_asked_to_publish_again() -> None:
+    # Regression: a fresh-clone CI run (5 December 2026) missed two late death registrations, and
+    # a hand run lost 46 events of residence: the faults run killed residence a second before the
+    # broker's crash, and only the agencies running at the crash were asked to publish again what
+    # the broker lost. The monitor never read residence's failed calls to the population database.
+    supervised = ["portal", "motcua", "hotich", "cutru", "bhxh", "btxh", "lltp", "dancu", "monitor", "monitor-2"]
+    assert to_ask(supervised) == ["bhxh", "btxh", "cutru", "dancu", "hotich", "lltp", "motcua", "portal"]
+    assert to_ask(["hotich", "hotich-2", "monitor"]) == ["hotich"]
