@@ -122,7 +122,13 @@ class AgencyWorker:
         self.kept = dead_letters or PgDeadLetters(agency)
         self.command_token = command_token
         self.planner = Planner(
-            agency, self.ctx, self.calendar, simulation, staffing, officer_store or PgOfficerStore(agency)
+            agency,
+            self.ctx,
+            self.calendar,
+            simulation,
+            staffing,
+            officer_store or PgOfficerStore(agency),
+            self.task_store,
         )
         """When set, an admin command must carry its signature under this token (runtime/secrets.py)."""
         self.tasks = TaskRunner(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import uuid
 from bisect import bisect_left, insort
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -54,6 +54,15 @@ class OfficerStore(Protocol):
 
     async def take(self, conn: Conn, entries: list[Entry]) -> None: ...
 
+    async def waiting(self, conn: Conn, keys: set[Key], received_after: datetime, now: datetime) -> list[Entry]:
+        """The lines of these desks' units received after `received_after` whose officer has not
+        taken them up by `now`, in the order they were taken up."""
+        ...
+
+    async def move(self, conn: Conn, entries: list[Entry]) -> None:
+        """Lines taken up again: their officer and times, by event id."""
+        ...
+
     async def register(self, conn: Conn) -> list[Entry]:
         """Every line of every desk, in the order they were taken up."""
         ...
@@ -71,33 +80,66 @@ class Pending:
     rng: random.Random
 
 
+Requeue = Callable[[list[Entry]], Awaitable[list[Pending]]]
+"""Of the lines waiting for an officer that a batch's earlier receipts go ahead of, those whose
+step may still move (its work not started), as dossiers pending again."""
+
+
 async def assign(
-    store: OfficerStore, conn: Conn, pending: Sequence[Pending], calendar: WorkingCalendar
+    store: OfficerStore,
+    conn: Conn,
+    pending: Sequence[Pending],
+    calendar: WorkingCalendar,
+    requeue: Requeue | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Taken]:
-    """Take up `pending` at their desks, oldest receipt first (a batch holds dossiers of several
-    partitions in no order of time), each by the officer of its unit free soonest: by event id,
-    when and by whom."""
+    """Take up `pending` at their desks, oldest receipt first, each by the officer of its unit free
+    soonest: by event id, when and by whom.
+
+    A desk reads its dossiers in no order of time: the partitions of its topic are read apart, and
+    at a run's speed one can be hours of sim time behind another. A dossier read late goes ahead of
+    those received after it that no officer has taken up by `now` (`requeue` says which may still
+    move): they are taken up again behind it, each no earlier than before, and returned too. So a
+    desk's queue follows the receipts' times, not the order the partitions happened to be read in."""
     if not pending:
         return {}
     since = min(p.received_at for p in pending)
-    busy = await store.busy(conn, {(p.desk.name, p.unit) for p in pending}, since)
+    keys = {(p.desk.name, p.unit) for p in pending}
+    busy = await store.busy(conn, keys, since)
+    fresh = {p.event_id for p in pending}
+    behind: dict[str, Entry] = {}
+    movable: list[Pending] = []
+    if requeue is not None and now is not None:
+        later = [e for e in await store.waiting(conn, keys, since, now) if e.event_id not in fresh]
+        behind = {e.event_id: e for e in later}
+        movable = []
+        for p in await requeue(later) if later else []:
+            e = behind[p.event_id]
+            promised = busy.get((e.desk, e.unit, e.officer), [])
+            if (e.taken_at, e.released_at) in promised:
+                promised.remove((e.taken_at, e.released_at))
+                movable.append(p)
     out: dict[str, Taken] = {}
-    entries = []
-    for p in sorted(pending, key=lambda p: (p.received_at, p.dossier_id)):
+    entries: list[Entry] = []
+    moved: list[Entry] = []
+    for p in sorted([*pending, *movable], key=lambda p: (p.received_at, p.dossier_id)):
         n = p.desk.officers_at(p.unit)
         officers = [busy.setdefault((p.desk.name, p.unit, i), []) for i in range(n)]
         lo, mode, hi = p.desk.service_minutes
-        taken = take_up(
-            officers, calendar.begin_work(p.received_at), p.rng.triangular(lo, hi, mode) / 60, calendar, p.desk.hours
-        )
+        ready = calendar.begin_work(p.received_at)
+        was = behind.get(p.event_id)
+        if was is not None:
+            # Never earlier than promised: its ground truth (a late plan) was recorded then.
+            ready = max(ready, was.taken_at)
+        taken = take_up(officers, ready, p.rng.triangular(lo, hi, mode) / 60, calendar, p.desk.hours)
         insort(officers[taken.officer], (taken.at, taken.released_at))
         out[p.event_id] = taken
-        entries.append(
-            Entry(
-                p.event_id, p.dossier_id, p.desk.name, p.unit, taken.officer, p.received_at, taken.at, taken.released_at
-            )
+        line = Entry(
+            p.event_id, p.dossier_id, p.desk.name, p.unit, taken.officer, p.received_at, taken.at, taken.released_at
         )
+        (moved if was is not None else entries).append(line)
     await store.take(conn, entries)
+    await store.move(conn, [e for e in moved if e != behind[e.event_id]])
     return out
 
 
@@ -142,12 +184,35 @@ class PgOfficerStore:
             ],
         )
 
-    async def register(self, conn: Conn) -> list[Entry]:
+    async def waiting(self, conn: Conn, keys: set[Key], received_after: datetime, now: datetime) -> list[Entry]:
         rows = await conn.fetch(
-            f"SELECT event_id, dossier_id, desk, unit, officer, received_at, taken_at, released_at "
-            f"FROM {self.schema}.queue_log ORDER BY taken_at, event_id"
+            f"SELECT {LINE} FROM {self.schema}.queue_log q "
+            "JOIN unnest($1::text[], $2::text[]) AS k(desk, unit) ON q.desk = k.desk AND q.unit = k.unit "
+            "WHERE q.received_at > $3 AND q.taken_at > $4 ORDER BY q.taken_at, q.event_id",
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            received_after,
+            now,
         )
-        return [Entry(**{**dict(r), "event_id": str(r["event_id"])}) for r in rows]
+        return [_entry(r) for r in rows]
+
+    async def move(self, conn: Conn, entries: list[Entry]) -> None:
+        if entries:
+            await conn.executemany(
+                f"UPDATE {self.schema}.queue_log SET officer = $2, taken_at = $3, released_at = $4 WHERE event_id = $1",
+                [(uuid.UUID(e.event_id), e.officer, e.taken_at, e.released_at) for e in entries],
+            )
+
+    async def register(self, conn: Conn) -> list[Entry]:
+        rows = await conn.fetch(f"SELECT {LINE} FROM {self.schema}.queue_log q ORDER BY taken_at, event_id")
+        return [_entry(r) for r in rows]
+
+
+LINE = "q.event_id, q.dossier_id, q.desk, q.unit, q.officer, q.received_at, q.taken_at, q.released_at"
+
+
+def _entry(r: Any) -> Entry:
+    return Entry(**{**dict(r), "event_id": str(r["event_id"])})
 
 
 @dataclass
@@ -166,6 +231,17 @@ class MemoryOfficerStore:
     async def take(self, conn: Conn, entries: list[Entry]) -> None:
         known = {e.event_id for e in self.lines}
         self.lines += [e for e in entries if e.event_id not in known]
+
+    async def waiting(self, conn: Conn, keys: set[Key], received_after: datetime, now: datetime) -> list[Entry]:
+        return [
+            e
+            for e in await self.register(conn)
+            if (e.desk, e.unit) in keys and e.received_at > received_after and e.taken_at > now
+        ]
+
+    async def move(self, conn: Conn, entries: list[Entry]) -> None:
+        again = {e.event_id: e for e in entries}
+        self.lines = [again.get(e.event_id, e) for e in self.lines]
 
     async def register(self, conn: Conn) -> list[Entry]:
         return sorted(self.lines, key=lambda e: (e.taken_at, e.event_id))

@@ -217,10 +217,10 @@ def take_up(
 ) -> Taken:
     """The officer who can start soonest (the lowest number on a tie) takes up a dossier ready to
     be worked on at `ready` (`calendar.begin_work` of its receipt), at the first moment from then
-    that fits `service_hours` of shift time into their day. Dossiers are taken up in the order the
-    desk reads them, so this is first come, first served; one read late (its partition behind
-    another) still takes the first free moment after it was ready rather than a place behind
-    dossiers received after it. `busy[i]` is officer i's promised work."""
+    that fits `service_hours` of shift time into their day. `assign` (runtime/officers.py) calls it
+    in the order of receipt, moving back those not yet taken up that a dossier read late goes
+    ahead of; one read late still takes a free moment after it was ready, if one fits, rather than
+    a place behind dossiers received after it. `busy[i]` is officer i's promised work."""
     if not busy:
         raise ValueError("a desk has at least one officer")
     opens, closes = hours

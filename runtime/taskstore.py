@@ -13,7 +13,7 @@ import json
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from runtime.conn import Conn
 
@@ -60,6 +60,15 @@ class TaskStore(Protocol):
         waits for another system finishes later)."""
         ...
 
+    async def unstarted(self, conn: Conn, event_ids: list[str]) -> list[Task]:
+        """Of these handoffs' tasks, those not started yet (no milestone emitted), held for this
+        transaction; one the work loop holds now is left out (it may be starting)."""
+        ...
+
+    async def reschedule(self, conn: Conn, plans: list[tuple[int, tuple[Milestone, ...]]]) -> None:
+        """(task id, its new plan) for tasks not started yet: the whole plan is to come."""
+        ...
+
     async def drop(self, conn: Conn, task_id: int) -> None: ...
 
 
@@ -79,7 +88,7 @@ class PgTaskStore:
                         t.message,
                         t.received_at,
                         t.deadline,
-                        json.dumps([[k, at.isoformat()] for k, at in t.plan]),
+                        _plan_json(t.plan),
                         t.next_idx,
                         t.next_at,
                     )
@@ -97,24 +106,29 @@ class PgTaskStore:
 
     async def due(self, conn: Conn, now: datetime, limit: int) -> list[Task]:
         rows = await conn.fetch(
-            f"SELECT id, event_id, dossier_id, message, received_at, deadline, plan, next_idx FROM {self.schema}.tasks "
+            f"SELECT {COLUMNS} FROM {self.schema}.tasks "
             "WHERE next_at <= $1 ORDER BY next_at, id LIMIT $2 FOR UPDATE SKIP LOCKED",
             now,
             limit,
         )
-        return [
-            Task(
-                event_id=str(r["event_id"]),
-                dossier_id=r["dossier_id"],
-                message=bytes(r["message"]),
-                received_at=r["received_at"],
-                deadline=r["deadline"],
-                plan=tuple((k, datetime.fromisoformat(at)) for k, at in json.loads(r["plan"])),
-                next_idx=r["next_idx"],
-                id=r["id"],
+        return [_task(r) for r in rows]
+
+    async def unstarted(self, conn: Conn, event_ids: list[str]) -> list[Task]:
+        if not event_ids:
+            return []
+        rows = await conn.fetch(
+            f"SELECT {COLUMNS} FROM {self.schema}.tasks WHERE event_id = ANY($1::uuid[]) AND next_idx = 0 "
+            "ORDER BY id FOR UPDATE SKIP LOCKED",
+            [uuid.UUID(e) for e in event_ids],
+        )
+        return [_task(r) for r in rows]
+
+    async def reschedule(self, conn: Conn, plans: list[tuple[int, tuple[Milestone, ...]]]) -> None:
+        if plans:
+            await conn.executemany(
+                f"UPDATE {self.schema}.tasks SET plan = $2, next_idx = 0, next_at = $3 WHERE id = $1",
+                [(task_id, _plan_json(plan), plan[0][1]) for task_id, plan in plans],
             )
-            for r in rows
-        ]
 
     async def advance(self, conn: Conn, moved: list[tuple[int, int]], done: list[int]) -> None:
         if done:
@@ -130,14 +144,31 @@ class PgTaskStore:
         if replanned:
             await conn.executemany(
                 f"UPDATE {self.schema}.tasks SET plan = $2, next_idx = $3, next_at = $4 WHERE id = $1",
-                [
-                    (task_id, json.dumps([[k, at.isoformat()] for k, at in plan]), len(plan) - 1, plan[-1][1])
-                    for task_id, plan in replanned
-                ],
+                [(task_id, _plan_json(plan), len(plan) - 1, plan[-1][1]) for task_id, plan in replanned],
             )
 
     async def drop(self, conn: Conn, task_id: int) -> None:
         await conn.execute(f"DELETE FROM {self.schema}.tasks WHERE id = $1", task_id)
+
+
+COLUMNS = "id, event_id, dossier_id, message, received_at, deadline, plan, next_idx"
+
+
+def _task(r: Any) -> Task:
+    return Task(
+        event_id=str(r["event_id"]),
+        dossier_id=r["dossier_id"],
+        message=bytes(r["message"]),
+        received_at=r["received_at"],
+        deadline=r["deadline"],
+        plan=tuple((k, datetime.fromisoformat(at)) for k, at in json.loads(r["plan"])),
+        next_idx=r["next_idx"],
+        id=r["id"],
+    )
+
+
+def _plan_json(plan: tuple[Milestone, ...]) -> str:
+    return json.dumps([[k, at.isoformat()] for k, at in plan])
 
 
 @dataclass
@@ -174,6 +205,14 @@ class MemoryTaskStore:
     async def replan(self, conn: Conn, replanned: list[tuple[int, tuple[Milestone, ...]]]) -> None:
         for task_id, plan in replanned:
             self.tasks[task_id] = replace(self.tasks[task_id], plan=plan, next_idx=len(plan) - 1)
+
+    async def unstarted(self, conn: Conn, event_ids: list[str]) -> list[Task]:
+        wanted = set(event_ids)
+        return [t for _, t in sorted(self.tasks.items()) if t.event_id in wanted and t.next_idx == 0]
+
+    async def reschedule(self, conn: Conn, plans: list[tuple[int, tuple[Milestone, ...]]]) -> None:
+        for task_id, plan in plans:
+            self.tasks[task_id] = replace(self.tasks[task_id], plan=plan, next_idx=0)
 
     async def drop(self, conn: Conn, task_id: int) -> None:
         self.tasks.pop(task_id, None)

@@ -287,7 +287,7 @@ async def run(  # noqa: PLR0913 (the run's collaborators, built once by the comm
         console.step(f"injecting {len(injector.faults)} faults ({windows} in time windows)")
         chaos = asyncio.create_task(run_process_faults(settings, clock, injector, console, process_faults))
     try:
-        await submit_all(settings, clock, run_id, planned, burst, progress, frontier)
+        await submit_all(settings, clock, run_id, planned, burst, progress, frontier, in_order=bool(profile.staffing))
         await record_bad_data(settings, planned)
         if progress.errors:
             console.step(f"{len(progress.errors)} submissions failed after retries, first: {progress.errors[0]}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -136,6 +137,39 @@ async def test_an_officers_promised_work_is_what_the_register_holds_once_and_end
     register = await s.register(conn)
     assert [e.dossier_id for e in register] == ["D-1", "D-3", "D-4", "D-2"]
     assert register[0] == first
+
+
+async def test_the_lines_waiting_for_an_officer_are_those_received_after_and_not_taken_up_yet_and_move(
+    officers: tuple[OfficerStore, Any],
+) -> None:
+    s, conn = officers
+    desk = {("lltp/intake", "tỉnh")}
+    early = replace(line("D-1", 0, 2, 3), received_at=T0)
+    late = replace(line("D-2", 0, 3, 4), received_at=T0 + timedelta(hours=1))
+    started = replace(line("D-3", 1, 0.5, 4), received_at=T0 + timedelta(hours=0.5))
+    await s.take(conn, [early, late, started])
+    # Received after 00:15 and not taken up by 01:00: D-2 and D-1 are not (D-1 came first).
+    waiting = await s.waiting(conn, desk, T0 + timedelta(minutes=15), T0 + timedelta(hours=1))
+    assert [e.dossier_id for e in waiting] == ["D-2"]
+    moved = replace(late, officer=1, taken_at=T0 + timedelta(hours=4), released_at=T0 + timedelta(hours=5))
+    await s.move(conn, [moved])
+    assert [e for e in await s.register(conn) if e.dossier_id == "D-2"] == [moved]
+
+
+async def test_a_task_not_started_is_handed_over_and_planned_again_a_started_one_is_not(
+    store: tuple[TaskStore, Any],
+) -> None:
+    s, conn = store
+    await s.add(conn, [task("D-A", 1, 2, 3), task("D-B", 1, 2)])
+    a, b = await s.due(conn, T0 + timedelta(hours=1), 10)
+    await s.advance(conn, moved=[(b.id, 1)], done=[])
+    (waiting,) = await s.unstarted(conn, [a.event_id, b.event_id, str(uuid.uuid4())])
+    assert waiting.dossier_id == "D-A"
+    plan = tuple((kind, at + timedelta(hours=5)) for kind, at in waiting.plan)
+    await s.reschedule(conn, [(waiting.id, plan)])
+    assert [t.dossier_id for t in await s.due(conn, T0 + timedelta(hours=5), 10)] == ["D-B"]
+    again = next(t for t in await s.due(conn, T0 + timedelta(hours=6), 10) if t.dossier_id == "D-A")
+    assert (again.plan, again.next_idx, again.next_at) == (plan, 0, T0 + timedelta(hours=6))
 
 
 async def test_a_task_added_twice_is_one_task_and_comes_due_at_its_next_milestone(

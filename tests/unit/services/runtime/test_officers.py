@@ -84,6 +84,48 @@ async def test_a_batch_is_taken_up_oldest_receipt_first_whatever_order_it_was_re
     assert len(await store.register(None)) == 3
 
 
+async def test_a_dossier_read_late_goes_ahead_of_those_received_after_it_that_no_officer_took_up() -> None:
+    """Regression: the Tuyên Quang period's table came out one dossier off in a CI run (230 by post
+    where the report says 231). The judicial-records desk took its dossiers up in the order its
+    partitions were read, and at the run's speed one partition was 13 sim hours behind another: a
+    request waiting since the evening was taken up after one that came the next morning."""
+    d = Desk("lltp", "intake", "Một cửa", "province", 1, (time(7, 30), time(17, 0)), (30, 30, 30))
+    store = MemoryOfficerStore()
+    tuesday = MON + timedelta(days=1, hours=-0.5)  # 07:30, the office opens
+    morning = [
+        Pending(f"e-{i}", f"D-{i}", d, PROVINCE_UNIT, tuesday + timedelta(minutes=10 * i), random.Random(i))
+        for i in (1, 2, 3)
+    ]
+    first = await assign(store, None, morning, CAL)
+    assert [first[f"e-{i}"].at for i in (1, 2, 3)] == [tuesday + timedelta(minutes=m) for m in (10, 40, 70)]
+    asked: list[list[str]] = []
+
+    async def requeue(lines: list[Entry]) -> list[Pending]:
+        asked.append([e.dossier_id for e in lines])
+        # D-2's work has started elsewhere in the loop meanwhile: it stays where it is.
+        return [p for p in morning if p.event_id in {e.event_id for e in lines} and p.dossier_id != "D-2"]
+
+    evening = Pending("e-0", "D-0", d, PROVINCE_UNIT, MON + timedelta(hours=10), random.Random(9))  # Monday 18:00
+    now = tuesday + timedelta(minutes=20)  # D-1 has been taken up, the others wait
+    taken = await assign(store, None, [evening], CAL, requeue, now)
+    assert asked == [["D-2", "D-3"]]
+    # D-1 runs 07:40–08:10 and D-2 08:10–08:40 (neither may move); the evening's request takes
+    # D-3's place at 08:40, and D-3 goes on behind it.
+    assert taken["e-0"].at == tuesday + timedelta(minutes=70)
+    assert taken["e-3"].at == tuesday + timedelta(minutes=100)
+    register = {e.dossier_id: e.taken_at for e in await store.register(None)}
+    assert register == {
+        "D-1": tuesday + timedelta(minutes=10),
+        "D-2": tuesday + timedelta(minutes=40),
+        "D-0": tuesday + timedelta(minutes=70),
+        "D-3": tuesday + timedelta(minutes=100),
+    }
+    # Without a way to move what waits, the late one queues at the end, as before.
+    alone = MemoryOfficerStore()
+    await assign(alone, None, morning, CAL)
+    assert (await assign(alone, None, [evening], CAL))["e-0"].at == tuesday + timedelta(minutes=100)
+
+
 async def test_each_commune_has_its_own_officers() -> None:
     d = Desk("birth", "register_birth", "Tư pháp xã", "commune", 1, (time(7, 30), time(17, 0)), (60, 60, 60))
     store = MemoryOfficerStore()
