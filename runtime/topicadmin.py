@@ -14,6 +14,7 @@ import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import InvalidPartitionsError
+from aiokafka.protocol.metadata import MetadataRequest
 
 from contracts.topic_layout import TopicLayout, TopicSpec, load, logical_name
 from runtime import kafkaaccess
@@ -79,10 +80,12 @@ GROW_TIMEOUT_S = 60.0
 
 
 async def _grow(admin: AIOKafkaAdminClient, grow: dict[str, NewPartitions]) -> None:
-    """Add the partitions, then wait until the cluster shows them with a leader each. The
-    controller's "done" once left a 3-node cluster (one node restarted a moment before) showing
-    the old count on every broker for 30 s, so a topic still short after a while is asked again;
-    "already has that many" then means the first request did land."""
+    """Add the partitions, then wait until every broker of the cluster shows them with a leader
+    each. The controller's "done" once left a 3-node cluster (one node restarted a moment before)
+    showing the old count on every broker for 30 s, so a topic still short after a while is asked
+    again; "already has that many" then means the first request did land. Every broker, not one:
+    a client asking another broker a moment after `topics apply` returned saw the old count for
+    over 10 s (a fresh-clone CI run, 5 December 2026)."""
     ends = time.monotonic() + GROW_TIMEOUT_S
     pending = dict(grow)
     asked = 0.0
@@ -92,19 +95,36 @@ async def _grow(admin: AIOKafkaAdminClient, grow: dict[str, NewPartitions]) -> N
             # aiokafka raises for the first refused topic alone: the describe below decides.
             with contextlib.suppress(InvalidPartitionsError):
                 await admin.create_partitions(pending)
-        described = {t["topic"]: t for t in await admin.describe_topics(list(pending))}
+        views = await _every_broker(admin, list(pending))
         pending = {
             name: want
             for name, want in pending.items()
-            if described.get(name, {}).get("error_code", -1) != 0
-            or len(described[name]["partitions"]) < want.total_count
-            or any(p["leader"] < 0 for p in described[name]["partitions"])
+            if any(lacks_partitions(view.get(name), want.total_count) for view in views)
         }
         if pending and time.monotonic() > ends:
             short = ", ".join(f"{n} (wants {w.total_count})" for n, w in pending.items())
             raise RuntimeError(f"partitions not added after {GROW_TIMEOUT_S:g} s: {short}")
         if pending:
             await asyncio.sleep(0.2)
+
+
+def lacks_partitions(described: dict[str, Any] | None, want: int) -> bool:
+    """Whether a broker's view of a topic lacks partitions, or a leader for one."""
+    if described is None or described.get("error_code", -1) != 0:
+        return True
+    return len(described["partitions"]) < want or any(p["leader"] < 0 for p in described["partitions"])
+
+
+async def _every_broker(admin: AIOKafkaAdminClient, names: list[str]) -> list[dict[str, dict[str, Any]]]:
+    """Each broker's own view of these topics, by name (the admin client asks one broker at
+    random; its metadata may lead the others')."""
+    nodes = [b["node_id"] for b in (await admin.describe_cluster())["brokers"]]
+    views = []
+    for node in nodes:
+        # aiokafka's admin client has no public call to ask one node: its own request path.
+        response = await admin._send_request(MetadataRequest(names), node)
+        views.append({t["topic"]: t for t in response.to_object()["topics"]})
+    return views
 
 
 async def ensure_topics(

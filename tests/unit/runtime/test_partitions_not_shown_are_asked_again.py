@@ -30,11 +30,25 @@ class ForgetfulAdmin:
                 raise InvalidPartitionsError(f"Topic already has {self.have[name]} partitions.")
             self.have[name] = want.total_count
 
-    async def describe_topics(self, names: list[str]) -> list[dict[str, Any]]:
+    async def describe_cluster(self) -> dict[str, Any]:
+        return {"brokers": [{"node_id": 1}, {"node_id": 2}, {"node_id": 3}]}
+
+    async def _send_request(self, request: Any, node: int) -> View:
+        return View(self.view(node, list(request._topics)))
+
+    def view(self, node: int, names: list[str]) -> list[dict[str, Any]]:
         return [
             {"topic": n, "error_code": 0, "partitions": [{"partition": i, "leader": 1} for i in range(self.have[n])]}
             for n in names
         ]
+
+
+class View:
+    def __init__(self, topics: list[dict[str, Any]]) -> None:
+        self.topics = topics
+
+    def to_object(self) -> dict[str, Any]:
+        return {"topics": self.topics}
 
 
 async def test_partitions_the_cluster_did_not_show_are_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,3 +68,44 @@ async def test_partitions_never_shown_end_in_an_error_naming_the_topic(monkeypat
 
     with pytest.raises(RuntimeError, match=r"partitions not added after 0.3 s: a \(wants 4\)"):
         await topicadmin._grow(Deaf({"a": 2}), {"a": NewPartitions(4)})
+
+
+async def test_apply_waits_until_every_broker_shows_the_partitions_not_just_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Stamp: a fresh-clone CI run (5 December 2026) failed the cluster's repartition test.
+    `topics apply` returned once the broker it asked showed the new partitions, and a client asking
+    another broker saw the old count for over 10 s."""
+
+    class Lagging(ForgetfulAdmin):
+        """Broker 3 shows the old count for its first three answers."""
+
+        def __init__(self, have: dict[str, int]) -> None:
+            super().__init__(have)
+            self.old = dict(have)
+            self.asked_3 = 0
+
+        def view(self, node: int, names: list[str]) -> list[dict[str, Any]]:
+            if node != 3:
+                return super().view(node, names)
+            self.asked_3 += 1
+            counts = self.old if self.asked_3 <= 3 else self.have
+            return [
+                {"topic": n, "error_code": 0, "partitions": [{"partition": i, "leader": 1} for i in range(counts[n])]}
+                for n in names
+            ]
+
+    monkeypatch.setattr(topicadmin, "GROW_ASK_AGAIN_S", 0.0)
+    admin = Lagging({"a": 2})
+    admin.requests = 1  # the first request lands
+    await topicadmin._grow(admin, {"a": NewPartitions(4)})
+    assert admin.asked_3 == 4  # it asked broker 3 until it too showed four
+
+
+def test_a_broker_that_still_shows_the_old_count_or_no_leader_keeps_the_topic_pending() -> None:
+    four = {"error_code": 0, "partitions": [{"leader": n % 3} for n in range(4)]}
+    assert not topicadmin.lacks_partitions(four, 4)
+    assert topicadmin.lacks_partitions({"error_code": 0, "partitions": [{"leader": 1}, {"leader": 2}]}, 4)
+    assert topicadmin.lacks_partitions({"error_code": 0, "partitions": [{"leader": 1}] * 3 + [{"leader": -1}]}, 4)
+    assert topicadmin.lacks_partitions({"error_code": 3, "partitions": []}, 4)  # unknown there yet
+    assert topicadmin.lacks_partitions(None, 4)  # not in that broker's answer at all
