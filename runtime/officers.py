@@ -150,12 +150,11 @@ class PgOfficerStore:
     async def busy(self, conn: Conn, keys: set[Key], since: datetime) -> dict[Officer, list[tuple[datetime, datetime]]]:
         # One lock per agency, not per row: an officer with nothing yet has no row to lock.
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"{self.schema}.officers")
-        rows = await conn.fetch(
-            f"SELECT q.desk, q.unit, q.officer, q.taken_at, q.released_at FROM {self.schema}.queue_log q "
-            "JOIN unnest($1::text[], $2::text[]) AS k(desk, unit) ON q.desk = k.desk AND q.unit = k.unit "
-            "WHERE q.released_at > $3 ORDER BY q.taken_at",
-            [k[0] for k in keys],
-            [k[1] for k in keys],
+        rows = await self._at_desks(
+            conn,
+            "q.desk, q.unit, q.officer, q.taken_at, q.released_at",
+            keys,
+            "q.released_at > $3 ORDER BY q.taken_at",
             since,
         )
         out: dict[Officer, list[tuple[datetime, datetime]]] = {}
@@ -185,16 +184,20 @@ class PgOfficerStore:
         )
 
     async def waiting(self, conn: Conn, keys: set[Key], received_after: datetime, now: datetime) -> list[Entry]:
-        rows = await conn.fetch(
-            f"SELECT {LINE} FROM {self.schema}.queue_log q "
+        where = "q.received_at > $3 AND q.taken_at > $4 ORDER BY q.taken_at, q.event_id"
+        return [_entry(r) for r in await self._at_desks(conn, LINE, keys, where, received_after, now)]
+
+    async def _at_desks(self, conn: Conn, columns: str, keys: set[Key], where: str, *args: Any) -> list[Any]:
+        """The register's lines of these desks' units that `where` keeps ($1 and $2 are the keys)."""
+        rows: list[Any] = await conn.fetch(
+            f"SELECT {columns} FROM {self.schema}.queue_log q "
             "JOIN unnest($1::text[], $2::text[]) AS k(desk, unit) ON q.desk = k.desk AND q.unit = k.unit "
-            "WHERE q.received_at > $3 AND q.taken_at > $4 ORDER BY q.taken_at, q.event_id",
+            f"WHERE {where}",
             [k[0] for k in keys],
             [k[1] for k in keys],
-            received_after,
-            now,
+            *args,
         )
-        return [_entry(r) for r in rows]
+        return rows
 
     async def move(self, conn: Conn, entries: list[Entry]) -> None:
         if entries:
